@@ -1,0 +1,75 @@
+// Fault profiles: which kinds of partial order and partial failure a run injects, and how hard.
+//
+// Probabilities are integer parts-per-million so no floating point enters a run. Swarm testing: unless a
+// profile is pinned with --faults, each seed draws its own subset of fault kinds and intensities, which finds
+// bugs that a single "everything at once" profile hides (Groce et al., "Swarm Testing", ISSTA 2012).
+#pragma once
+
+#include "seer/sim/prng.hpp"
+#include "seer/sim/time.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace seer::sim {
+
+enum class FaultKind : std::uint8_t {
+  kDelay,      // variable per-link message latency
+  kReorder,    // occasional latency spikes that let later messages overtake earlier ones
+  kDrop,       // message loss
+  kDuplicate,  // a message delivered twice
+  kPartition,  // symmetric and one-way partitions, healed later
+  kCrash,      // process crash (volatile state and unsynced writes lost) and restart
+  kPause,      // process stops being scheduled for a while (GC pause, VM stall)
+  kClock,      // clock skew and drift per process
+  kTorn,       // on crash, a prefix of the unsynced writes persists, the last possibly truncated
+};
+
+constexpr FaultKind kAllFaultKinds[] = {FaultKind::kDelay,     FaultKind::kReorder, FaultKind::kDrop,
+                                        FaultKind::kDuplicate, FaultKind::kPartition, FaultKind::kCrash,
+                                        FaultKind::kPause,     FaultKind::kClock,   FaultKind::kTorn};
+
+const char* fault_name(FaultKind kind);
+const char* fault_description(FaultKind kind);
+// Parses a fault name; returns false if unknown.
+bool parse_fault_kind(const std::string& name, FaultKind& out);
+
+struct FaultProfile {
+  // Network latency of every message: uniform in [min, max] (kDelay widens the range per link).
+  Duration latency_min = microseconds(500);
+  Duration latency_max = microseconds(500);
+  std::uint32_t reorder_ppm = 0;  // chance a message gets a latency spike
+  Duration reorder_spike_max = 0;
+  std::uint32_t drop_ppm = 0;
+  std::uint32_t duplicate_ppm = 0;
+  // Partitions: mean gap between partition events and how long one lasts.
+  Duration partition_every = 0;  // 0: never
+  Duration partition_length_max = 0;
+  std::uint32_t one_way_ppm = 0;  // share of partitions that block one direction only
+  // Crashes: mean time between crashes per crashable process; down time before restart.
+  Duration crash_every = 0;
+  Duration restart_after_max = 0;
+  Duration pause_every = 0;
+  Duration pause_length_max = 0;
+  Duration clock_skew_max = 0;       // |offset| of a process clock
+  std::int32_t clock_drift_max_ppm = 0;  // |rate error| of a process clock
+  std::uint32_t torn_ppm = 0;        // chance a crash tears the unsynced writes instead of dropping them
+  Duration sync_latency = microseconds(200);
+
+  std::vector<FaultKind> enabled;  // for reporting
+
+  bool has(FaultKind kind) const;
+  nlohmann::json to_json() const;
+
+  // A profile with exactly these kinds at their default intensity.
+  static FaultProfile with(const std::vector<FaultKind>& kinds);
+  // Swarm testing: a random subset of kinds at random intensities, drawn from the seed.
+  static FaultProfile swarm(Prng& prng);
+  // Parses "none", "all", "swarm" or a comma list of fault names. Throws std::invalid_argument.
+  static std::vector<FaultKind> parse_list(const std::string& spec);
+};
+
+}  // namespace seer::sim

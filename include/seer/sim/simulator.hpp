@@ -1,0 +1,113 @@
+// The deterministic simulator: one thread, virtual time, every choice drawn from one seed.
+//
+// A system sets itself up by adding processes (each a coroutine factory, called again at every restart so
+// volatile state really dies), invariants over the global state, and annotators that add forbidden facts to
+// trace events. run() then executes the whole run as a function of the seed.
+#pragma once
+
+#include "seer/sim/env.hpp"
+#include "seer/sim/faults.hpp"
+#include "seer/sim/history.hpp"
+#include "seer/sim/prng.hpp"
+#include "seer/sim/trace.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace seer::sim {
+
+struct RunConfig {
+  std::uint64_t seed = 1;
+  int ops = 50;                                   // client operations in the whole run
+  std::optional<std::vector<FaultKind>> faults;   // nullopt: swarm (the seed draws the profile)
+  Time max_time = seconds(600);
+  std::uint64_t max_events = 2'000'000;  // scheduled events popped
+  bool record_trace = false;
+};
+
+struct Violation {
+  std::string invariant;
+  std::string message;
+  std::uint64_t event = kNoEvent;  // the event after which it was detected
+  Time time = 0;
+};
+
+struct RunResult {
+  std::uint64_t seed = 0;
+  std::optional<Violation> violation;
+  std::uint64_t trace_hash = 0;
+  std::uint64_t events = 0;
+  std::uint64_t delivered = 0;
+  Time end_time = 0;
+  bool stalled = false;  // the run stopped before its clients finished (time or event limit)
+  FaultProfile profile;
+  std::vector<HistoryEntry> history;
+  std::vector<std::string> trace_lines;  // JSONL, when recorded (header and footer excluded)
+  std::vector<std::string> process_names;
+  bool ok() const { return !violation; }
+};
+
+using ProcessFactory = std::function<Task<void>(Env&)>;
+
+struct ProcessOptions {
+  bool crashable = true;  // the crash fault may hit it
+  bool client = false;    // the run ends when every client's coroutine has returned
+};
+
+// A process's disk as only the simulator sees it: what is durable and what is still buffered.
+struct DiskView {
+  const std::map<std::string, std::string>* durable;
+  const std::vector<std::pair<std::string, std::optional<std::string>>>* pending;  // nullopt: erase
+  // The value the process would read now (pending writes over durable ones).
+  std::optional<std::string> current(const std::string& key) const;
+};
+
+using InvariantCheck = std::function<std::optional<std::string>()>;
+// Adds forbidden facts to `event.oracle`. `event.payload` is set for message events.
+using Annotator = std::function<void(TraceEvent& event)>;
+
+class Simulator {
+ public:
+  explicit Simulator(RunConfig config);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  // --- set-up, called by a system before run() ---
+  ProcessId add_process(std::string name, ProcessFactory factory, ProcessOptions options = {});
+  void add_invariant(std::string name, InvariantCheck check);
+  void add_annotator(Annotator annotator);
+  const RunConfig& config() const { return config_; }
+  // Draws for the workload (which ops clients issue), independent of network and fault choices.
+  Prng& workload_random() { return workload_prng_; }
+  HistoryRecorder& history();
+
+  // --- the omniscient view, for invariants and annotators ---
+  Time true_now() const { return now_; }
+  bool is_up(ProcessId id) const;
+  DiskView disk(ProcessId id) const;
+  const std::string& process_name(ProcessId id) const;
+  int process_count() const;
+  bool tracing() const { return config_.record_trace; }
+  // The current event (the one being annotated or just executed).
+  std::uint64_t current_event() const;
+
+  RunResult run();
+
+  class Impl;
+
+ private:
+  RunConfig config_;
+  Prng workload_prng_;
+  Time now_ = 0;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace seer::sim

@@ -1,0 +1,63 @@
+// A system: an algorithm with its variants, workload and invariants, as something seer can run by name.
+// Systems register at one point (systems/registry.cpp); adding a system never edits the simulator.
+#pragma once
+
+#include "seer/sim/simulator.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace seer::sim {
+
+struct InvariantInfo {
+  std::string name;
+  std::string description;
+};
+
+struct SystemInfo {
+  std::string name;
+  std::string description;
+  std::vector<std::string> variants;  // the first is the default
+  std::vector<InvariantInfo> invariants;
+};
+
+class System {
+ public:
+  virtual ~System() = default;
+  virtual SystemInfo info() const = 0;
+  // Adds processes, invariants and annotators for `variant` to a fresh simulator.
+  virtual void setup(Simulator& sim, const std::string& variant) const = 0;
+  // Checks the finished run's client history (e.g. linearizability). Returns {invariant, message} on failure.
+  virtual std::optional<std::pair<std::string, std::string>> check_history(
+      const std::vector<HistoryEntry>& /*history*/) const {
+    return std::nullopt;
+  }
+};
+
+class SystemRegistry {
+ public:
+  static SystemRegistry& instance();
+  void add(std::unique_ptr<System> system);
+  const System* find(std::string_view name) const;
+  std::vector<const System*> all() const;
+
+ private:
+  std::vector<std::unique_ptr<System>> systems_;
+};
+
+// Defined by the systems library: registers every built-in system once.
+void register_builtin_systems();
+
+// Runs one seed of `system`: sets it up, runs it, then checks its history.
+RunResult run_system(const System& system, const std::string& variant, const RunConfig& config);
+
+// The trace file: a header line, the events, a footer line with the hash (docs/trace-format.md).
+nlohmann::json trace_header(const System& system, const std::string& variant,
+                            const RunConfig& config, const RunResult& result);
+nlohmann::json trace_footer(const RunResult& result);
+nlohmann::json violation_json(const RunResult& result);
+
+}  // namespace seer::sim

@@ -1,0 +1,55 @@
+// `seer list`: the systems, their variants and invariants, and the fault kinds.
+#include "run_options.hpp"
+
+#include <iostream>
+
+namespace seer::cli {
+
+Command add_list_command(CLI::App& root) {
+  auto json = std::make_shared<bool>(false);
+  auto* app = root.add_subcommand("list", "List systems, variants, invariants and fault kinds");
+  app->add_flag("--json", *json, "Machine-readable output");
+  return {app, [json] {
+            sim::register_builtin_systems();
+            nlohmann::json systems = nlohmann::json::array();
+            for (const auto* s : sim::SystemRegistry::instance().all()) {
+              const auto info = s->info();
+              nlohmann::json invariants = nlohmann::json::array();
+              for (const auto& inv : info.invariants) {
+                invariants.push_back({{"name", inv.name}, {"description", inv.description}});
+              }
+              systems.push_back({{"name", info.name},
+                                 {"description", info.description},
+                                 {"variants", info.variants},
+                                 {"invariants", invariants}});
+            }
+            nlohmann::json faults = nlohmann::json::array();
+            for (auto kind : sim::kAllFaultKinds) {
+              faults.push_back(
+                  {{"name", sim::fault_name(kind)}, {"description", sim::fault_description(kind)}});
+            }
+            if (*json) {
+              std::cout << nlohmann::json{{"systems", systems}, {"faults", faults}}.dump() << '\n';
+              return 0;
+            }
+            std::cout << "systems:\n";
+            for (const auto& s : systems) {
+              std::cout << "  " << s["name"].get<std::string>() << ": "
+                        << s["description"].get<std::string>() << "\n    variants:";
+              for (const auto& v : s["variants"]) std::cout << ' ' << v.get<std::string>();
+              std::cout << "\n    invariants:\n";
+              for (const auto& inv : s["invariants"]) {
+                std::cout << "      " << inv["name"].get<std::string>() << ": "
+                          << inv["description"].get<std::string>() << '\n';
+              }
+            }
+            std::cout << "fault kinds (--faults a,b,c | none | all; default: swarm):\n";
+            for (const auto& f : faults) {
+              std::cout << "  " << f["name"].get<std::string>() << ": "
+                        << f["description"].get<std::string>() << '\n';
+            }
+            return 0;
+          }};
+}
+
+}  // namespace seer::cli

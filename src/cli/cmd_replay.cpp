@@ -1,0 +1,144 @@
+// `seer replay`: re-run a seed (or the run a trace file describes) and prove it identical by trace hash.
+// Exit 0 reproduced and holds, 1 reproduced a violation, 2 bad input, 4 the replay diverged.
+#include "run_options.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+
+namespace seer::cli {
+
+namespace {
+
+struct ReplayCommand {
+  RunOptions options;
+  std::string seed;
+  std::string trace_path;
+};
+
+struct RecordedTrace {
+  nlohmann::json header;
+  std::vector<std::string> events;
+  nlohmann::json footer;
+};
+
+RecordedTrace read_trace(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("cannot read trace '" + path + "'");
+  RecordedTrace t;
+  std::string line;
+  std::size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception&) {
+      throw UsageError(fmt::format("{}:{}: corrupt trace: not a JSON object", path, number));
+    }
+    if (!j.is_object()) throw UsageError(fmt::format("{}:{}: corrupt trace: not a JSON object", path, number));
+    if (number == 1) {
+      if (!j.contains("seer_trace")) throw UsageError(path + ":1: not a seer trace (no header)");
+      t.header = std::move(j);
+    } else if (j.contains("end")) {
+      t.footer = std::move(j);
+    } else {
+      if (!t.footer.is_null()) throw UsageError(fmt::format("{}:{}: corrupt trace: event after footer", path, number));
+      t.events.push_back(line);
+    }
+  }
+  if (t.header.is_null()) throw UsageError(path + ": empty trace");
+  if (t.footer.is_null()) throw UsageError(path + ": truncated trace (no footer line)");
+  return t;
+}
+
+}  // namespace
+
+Command add_replay_command(CLI::App& root) {
+  auto cmd = std::make_shared<ReplayCommand>();
+  auto* app = root.add_subcommand("replay", "Re-run a seed or a trace file and prove it identical");
+  app->add_option("system", cmd->options.system, "System (not needed with --trace)");
+  app->add_option("--variant", cmd->options.variant, "Variant");
+  app->add_option("--seed", cmd->seed, "Seed to replay");
+  app->add_option("--ops", cmd->options.ops, "Client operations")->check(CLI::Range(1, 1'000'000));
+  app->add_option("--faults", cmd->options.faults, "Fault profile");
+  app->add_option("--trace", cmd->trace_path, "Trace file to reproduce");
+  app->add_flag("--json", cmd->options.json, "Machine-readable output");
+  return {app, [cmd] {
+            auto& o = cmd->options;
+            RecordedTrace recorded;
+            std::uint64_t seed = 0;
+            if (!cmd->trace_path.empty()) {
+              recorded = read_trace(cmd->trace_path);
+              try {
+                const auto& h = recorded.header;
+                o.system = h.at("system").get<std::string>();
+                o.variant = h.at("variant").get<std::string>();
+                seed = h.at("seed").get<std::uint64_t>();
+                o.ops = h.at("ops").get<int>();
+                if (h.at("faults").is_string()) {
+                  o.faults = h.at("faults").get<std::string>();
+                } else {
+                  std::string list;
+                  for (const auto& f : h.at("faults")) list += (list.empty() ? "" : ",") + f.get<std::string>();
+                  o.faults = list.empty() ? "none" : list;
+                }
+              } catch (const nlohmann::json::exception& e) {
+                throw UsageError(cmd->trace_path + ":1: bad trace header: " + e.what());
+              }
+            } else {
+              if (o.system.empty() || cmd->seed.empty()) {
+                throw UsageError("replay needs SYSTEM --seed N, or --trace FILE");
+              }
+              seed = parse_seed(cmd->seed);
+            }
+            std::string variant;
+            const auto& system = resolve_system(o, variant);
+            auto config = make_config(o, seed);
+            config.record_trace = !cmd->trace_path.empty();
+            const auto first = sim::run_system(system, variant, config);
+            bool identical = true;
+            std::string detail;
+            std::uint64_t expected_hash = 0;
+            if (!cmd->trace_path.empty()) {
+              expected_hash = std::stoull(recorded.footer.value("trace_hash", std::string("0")), nullptr, 16);
+              if (first.trace_lines != recorded.events) {
+                identical = false;
+                std::size_t i = 0;
+                while (i < first.trace_lines.size() && i < recorded.events.size() &&
+                       first.trace_lines[i] == recorded.events[i]) {
+                  ++i;
+                }
+                detail = fmt::format("traces diverge at event line {}", i + 1);
+              }
+            } else {
+              // No file: run the seed twice and compare.
+              expected_hash = sim::run_system(system, variant, config).trace_hash;
+            }
+            if (first.trace_hash != expected_hash) {
+              identical = false;
+              if (detail.empty()) detail = "trace hashes differ";
+            }
+            if (o.json) {
+              auto j = run_result_json(system, variant, first);
+              j["identical"] = identical;
+              j["expected_trace_hash"] = sim::hash_hex(expected_hash);
+              if (!identical) j["divergence"] = detail;
+              std::cout << j.dump() << '\n';
+            } else if (identical) {
+              std::cout << fmt::format("{}/{} seed {}: reproduced identically (trace hash {}, {} events){}\n",
+                                       system.info().name, variant, seed, sim::hash_hex(first.trace_hash),
+                                       first.events,
+                                       first.violation ? "; violation of " + first.violation->invariant : "");
+            } else {
+              std::cout << fmt::format("{}/{} seed {}: NOT identical: {} (expected {}, got {})\n",
+                                       system.info().name, variant, seed, detail,
+                                       sim::hash_hex(expected_hash), sim::hash_hex(first.trace_hash));
+            }
+            if (!identical) return 4;
+            return first.violation ? 1 : 0;
+          }};
+}
+
+}  // namespace seer::cli

@@ -1,0 +1,110 @@
+#include "run_options.hpp"
+
+#include <charconv>
+#include <fstream>
+
+namespace seer::cli {
+
+void add_run_options(CLI::App& app, RunOptions& o) {
+  app.add_option("system", o.system, "System to simulate (see `seer list`)")->required();
+  app.add_option("--variant", o.variant, "Variant of the system (default: its first)");
+  app.add_option("--ops", o.ops, "Client operations per run")->check(CLI::Range(1, 1'000'000));
+  app.add_option("--faults", o.faults,
+                 "Fault profile: swarm (default: each seed draws its own), none, all, or a comma "
+                 "list of: delay,reorder,drop,duplicate,partition,crash,pause,clock,torn");
+  app.add_flag("--json", o.json, "Machine-readable output");
+}
+
+const sim::System& resolve_system(const RunOptions& o, std::string& variant) {
+  sim::register_builtin_systems();
+  const auto* system = sim::SystemRegistry::instance().find(o.system);
+  if (!system) {
+    std::string known;
+    for (const auto* s : sim::SystemRegistry::instance().all()) {
+      known += (known.empty() ? "" : ", ") + s->info().name;
+    }
+    throw UsageError("unknown system '" + o.system + "' (known: " + known + ")");
+  }
+  const auto info = system->info();
+  variant = o.variant.empty() ? info.variants.front() : o.variant;
+  bool found = false;
+  std::string variants;
+  for (const auto& v : info.variants) {
+    found = found || v == variant;
+    variants += (variants.empty() ? "" : ", ") + v;
+  }
+  if (!found) {
+    throw UsageError("unknown variant '" + variant + "' of " + info.name + " (known: " + variants +
+                     ")");
+  }
+  return *system;
+}
+
+sim::RunConfig make_config(const RunOptions& o, std::uint64_t seed) {
+  sim::RunConfig config;
+  config.seed = seed;
+  config.ops = o.ops;
+  if (o.faults != "swarm") {
+    try {
+      config.faults = sim::FaultProfile::parse_list(o.faults);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
+  return config;
+}
+
+std::uint64_t parse_seed(const std::string& text) {
+  std::uint64_t value = 0;
+  const auto* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end) {
+    throw UsageError("bad seed '" + text + "': expected a non-negative integer");
+  }
+  return value;
+}
+
+SeedRange parse_seed_range(const std::string& text) {
+  const auto dots = text.find("..");
+  if (dots == std::string::npos) {
+    throw UsageError("bad seed range '" + text + "': expected A..B, e.g. 1..1000");
+  }
+  SeedRange range{parse_seed(text.substr(0, dots)), parse_seed(text.substr(dots + 2))};
+  if (range.first > range.last) {
+    throw UsageError("bad seed range '" + text + "': the first seed is after the last");
+  }
+  return range;
+}
+
+nlohmann::json run_result_json(const sim::System& system, const std::string& variant,
+                               const sim::RunResult& r) {
+  return {{"system", system.info().name},
+          {"variant", variant},
+          {"seed", r.seed},
+          {"ok", r.ok()},
+          {"violation", sim::violation_json(r)},
+          {"stalled", r.stalled},
+          {"events", r.events},
+          {"delivered", r.delivered},
+          {"end_time_ns", r.end_time},
+          {"operations", r.history.size()},
+          {"trace_hash", sim::hash_hex(r.trace_hash)},
+          {"profile", r.profile.to_json()}};
+}
+
+void check_writable(const std::string& path) {
+  std::ofstream out(path, std::ios::app);
+  if (!out) throw UsageError("cannot write '" + path + "'");
+}
+
+void write_trace_file(const std::string& path, const nlohmann::json& header,
+                      const sim::RunResult& result) {
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) throw UsageError("cannot write trace '" + path + "'");
+  out << header.dump() << '\n';
+  for (const auto& line : result.trace_lines) out << line << '\n';
+  out << sim::trace_footer(result).dump() << '\n';
+  if (!out) throw UsageError("failed writing trace '" + path + "'");
+}
+
+}  // namespace seer::cli

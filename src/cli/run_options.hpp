@@ -1,0 +1,43 @@
+// Options shared by run, sweep and replay, and their validation into a RunConfig.
+#pragma once
+
+#include "command.hpp"
+#include "seer/sim/system.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace seer::cli {
+
+struct RunOptions {
+  std::string system;
+  std::string variant;
+  std::string faults = "swarm";
+  int ops = 50;
+  bool json = false;
+};
+
+// Registers SYSTEM, --variant, --ops, --faults and --json on `app`.
+void add_run_options(CLI::App& app, RunOptions& options);
+
+// Looks up the system and variant; throws UsageError naming the known ones.
+const sim::System& resolve_system(const RunOptions& options, std::string& variant_out);
+sim::RunConfig make_config(const RunOptions& options, std::uint64_t seed);
+
+struct SeedRange {
+  std::uint64_t first = 1;
+  std::uint64_t last = 1;
+};
+SeedRange parse_seed_range(const std::string& text);
+std::uint64_t parse_seed(const std::string& text);
+
+nlohmann::json run_result_json(const sim::System& system, const std::string& variant,
+                               const sim::RunResult& result);
+
+// Writes the trace (header, events, footer) to `path`; throws UsageError if it cannot.
+void write_trace_file(const std::string& path, const nlohmann::json& header,
+                      const sim::RunResult& result);
+// Opens `path` for writing now, so a bad path fails before a long run.
+void check_writable(const std::string& path);
+
+}  // namespace seer::cli

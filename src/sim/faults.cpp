@@ -1,0 +1,145 @@
+#include "seer/sim/faults.hpp"
+
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+
+namespace seer::sim {
+
+const char* fault_name(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kDelay: return "delay";
+    case FaultKind::kReorder: return "reorder";
+    case FaultKind::kDrop: return "drop";
+    case FaultKind::kDuplicate: return "duplicate";
+    case FaultKind::kPartition: return "partition";
+    case FaultKind::kCrash: return "crash";
+    case FaultKind::kPause: return "pause";
+    case FaultKind::kClock: return "clock";
+    case FaultKind::kTorn: return "torn";
+  }
+  return "?";
+}
+
+const char* fault_description(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kDelay: return "per-link message latency drawn from a per-link range";
+    case FaultKind::kReorder: return "latency spikes that let later messages overtake earlier ones";
+    case FaultKind::kDrop: return "messages lost in the network";
+    case FaultKind::kDuplicate: return "messages delivered twice";
+    case FaultKind::kPartition: return "symmetric and one-way network partitions that heal";
+    case FaultKind::kCrash: return "process crash (volatile state and unsynced writes lost) and restart";
+    case FaultKind::kPause: return "process paused (not scheduled) for a while, then resumed";
+    case FaultKind::kClock: return "per-process clock skew and drift";
+    case FaultKind::kTorn: return "a crash persists a prefix of unsynced writes, the last maybe torn";
+  }
+  return "?";
+}
+
+bool parse_fault_kind(const std::string& name, FaultKind& out) {
+  for (auto kind : kAllFaultKinds) {
+    if (name == fault_name(kind)) {
+      out = kind;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool FaultProfile::has(FaultKind kind) const {
+  return std::find(enabled.begin(), enabled.end(), kind) != enabled.end();
+}
+
+namespace {
+
+// Sets the fields of one fault kind. `level` in [1, 4] scales intensity (swarm draws it; pinned uses 2).
+void enable(FaultProfile& p, FaultKind kind, int level) {
+  switch (kind) {
+    case FaultKind::kDelay:
+      p.latency_min = microseconds(100);
+      p.latency_max = milliseconds(2 * level);
+      break;
+    case FaultKind::kReorder:
+      p.reorder_ppm = 20'000u * static_cast<std::uint32_t>(level);
+      p.reorder_spike_max = milliseconds(20 * level);
+      break;
+    case FaultKind::kDrop: p.drop_ppm = 10'000u * static_cast<std::uint32_t>(level); break;
+    case FaultKind::kDuplicate: p.duplicate_ppm = 10'000u * static_cast<std::uint32_t>(level); break;
+    case FaultKind::kPartition:
+      p.partition_every = milliseconds(400 / level);
+      p.partition_length_max = milliseconds(150 * level);
+      p.one_way_ppm = 300'000;
+      break;
+    case FaultKind::kCrash:
+      p.crash_every = milliseconds(600 / level);
+      p.restart_after_max = milliseconds(40 * level);
+      break;
+    case FaultKind::kPause:
+      p.pause_every = milliseconds(500 / level);
+      p.pause_length_max = milliseconds(50 * level);
+      break;
+    case FaultKind::kClock:
+      p.clock_skew_max = milliseconds(50 * level);
+      p.clock_drift_max_ppm = 2'000 * level;
+      break;
+    case FaultKind::kTorn: p.torn_ppm = 250'000u * static_cast<std::uint32_t>(level); break;
+  }
+  if (!p.has(kind)) p.enabled.push_back(kind);
+}
+
+}  // namespace
+
+FaultProfile FaultProfile::with(const std::vector<FaultKind>& kinds) {
+  FaultProfile p;
+  for (auto kind : kinds) enable(p, kind, 2);
+  return p;
+}
+
+FaultProfile FaultProfile::swarm(Prng& prng) {
+  FaultProfile p;
+  for (auto kind : kAllFaultKinds) {
+    if (prng.chance(500'000)) enable(p, kind, static_cast<int>(prng.between(1, 4)));
+  }
+  return p;
+}
+
+std::vector<FaultKind> FaultProfile::parse_list(const std::string& spec) {
+  std::vector<FaultKind> kinds;
+  if (spec == "none") return kinds;
+  if (spec == "all") return {std::begin(kAllFaultKinds), std::end(kAllFaultKinds)};
+  std::stringstream in(spec);
+  std::string name;
+  while (std::getline(in, name, ',')) {
+    FaultKind kind;
+    if (!parse_fault_kind(name, kind)) {
+      std::string known;
+      for (auto k : kAllFaultKinds) known += std::string(known.empty() ? "" : ", ") + fault_name(k);
+      throw std::invalid_argument("unknown fault '" + name + "' (known: none, all, " + known + ")");
+    }
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.push_back(kind);
+  }
+  if (kinds.empty()) throw std::invalid_argument("empty fault list");
+  return kinds;
+}
+
+nlohmann::json FaultProfile::to_json() const {
+  nlohmann::json kinds = nlohmann::json::array();
+  for (auto kind : enabled) kinds.push_back(fault_name(kind));
+  return {{"enabled", kinds},
+          {"latency_ns", {latency_min, latency_max}},
+          {"reorder_ppm", reorder_ppm},
+          {"reorder_spike_max_ns", reorder_spike_max},
+          {"drop_ppm", drop_ppm},
+          {"duplicate_ppm", duplicate_ppm},
+          {"partition_every_ns", partition_every},
+          {"partition_length_max_ns", partition_length_max},
+          {"crash_every_ns", crash_every},
+          {"restart_after_max_ns", restart_after_max},
+          {"pause_every_ns", pause_every},
+          {"pause_length_max_ns", pause_length_max},
+          {"clock_skew_max_ns", clock_skew_max},
+          {"clock_drift_max_ppm", clock_drift_max_ppm},
+          {"torn_ppm", torn_ppm}};
+}
+
+}  // namespace seer::sim

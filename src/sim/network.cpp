@@ -1,0 +1,130 @@
+// The simulated network: latency, loss, duplication, reordering and partitions, decided by the seed.
+#include "process_env.hpp"
+
+namespace seer::sim {
+
+namespace {
+constexpr std::size_t kRecentDeliveries = 32;  // window for reporting which messages overtook one
+}
+
+Link& Simulator::Impl::link(ProcessId from, ProcessId to) {
+  return links[static_cast<std::size_t>(from) * processes.size() + static_cast<std::size_t>(to)];
+}
+
+Duration Simulator::Impl::draw_latency(Link& l) {
+  if (l.latency_max == 0) {
+    l.latency_max = profile.has(FaultKind::kDelay)
+                        ? net_prng.between(profile.latency_min, profile.latency_max)
+                        : profile.latency_max;
+    if (l.latency_max <= 0) l.latency_max = 1;
+  }
+  Duration latency = net_prng.between(std::min(profile.latency_min, l.latency_max), l.latency_max);
+  if (net_prng.chance(profile.reorder_ppm)) latency += net_prng.between(0, profile.reorder_spike_max);
+  return latency;
+}
+
+bool Simulator::Impl::blocked(ProcessId from, ProcessId to) const {
+  for (const auto& p : partitions) {
+    if (p.side[from] == p.side[to]) continue;
+    if (!p.one_way || p.side[from]) return true;
+  }
+  return false;
+}
+
+void Simulator::Impl::send(ProcessId from, ProcessId to, PayloadPtr body) {
+  if (to < 0 || static_cast<std::size_t>(to) >= processes.size()) {
+    throw std::out_of_range("send to unknown process " + std::to_string(to));
+  }
+  Message message{from, to, next_message_id++, std::move(body)};
+  auto e = make_event(from, EventKind::kSend);
+  e.peer = to;
+  e.message = message.id;
+  e.payload = &message;
+  const auto send_seq = emit(e);
+
+  Link& l = link(from, to);
+  const std::uint64_t index = l.sent++;
+  if (net_prng.chance(profile.drop_ppm)) {
+    auto d = make_event(kNoProcess, EventKind::kDrop);
+    d.peer = to;
+    d.message = message.id;
+    d.cause = send_seq;
+    d.payload = &message;
+    if (sim.tracing()) d.detail = {{"reason", "loss"}, {"from", processes[from].name}};
+    emit(d);
+    return;
+  }
+  const bool duplicate = net_prng.chance(profile.duplicate_ppm);
+  QueuedEvent q{now_plus(draw_latency(l)), 0, Scheduled::kDeliver};
+  q.token = send_seq;
+  q.sent_at = sim.true_now();
+  q.link_index = index;
+  q.message = message;
+  push(std::move(q));
+  if (duplicate) {
+    auto d = make_event(kNoProcess, EventKind::kDuplicate);
+    d.peer = to;
+    d.message = message.id;
+    d.cause = send_seq;
+    d.payload = &message;
+    emit(d);
+    QueuedEvent copy{now_plus(draw_latency(l)), 0, Scheduled::kDeliver};
+    copy.token = send_seq;
+    copy.sent_at = sim.true_now();
+    copy.link_index = index;
+    copy.duplicate = true;
+    copy.message = std::move(message);
+    push(std::move(copy));
+  }
+}
+
+void Simulator::Impl::on_deliver(QueuedEvent& q) {
+  const ProcessId to = q.message.to;
+  const ProcessId from = q.message.from;
+  auto& target = processes[to];
+  const char* drop_reason = nullptr;
+  if (blocked(from, to)) {
+    drop_reason = "partition";
+  } else if (!target.up) {
+    drop_reason = "receiver_down";
+  }
+  if (drop_reason) {
+    auto d = make_event(kNoProcess, EventKind::kDrop);
+    d.peer = to;
+    d.message = q.message.id;
+    d.cause = q.token;
+    d.payload = &q.message;
+    if (sim.tracing()) d.detail = {{"reason", drop_reason}, {"from", processes[from].name}};
+    emit(d);
+    return;
+  }
+  ++delivered;
+  auto e = make_event(to, EventKind::kDeliver);
+  e.peer = from;
+  e.message = q.message.id;
+  e.cause = q.token;
+  e.payload = &q.message;
+  Link& l = link(from, to);
+  if (sim.tracing()) {
+    // Forbidden facts: how long it was in flight and which later messages on this link overtook it.
+    nlohmann::json overtaken = nlohmann::json::array();
+    for (const auto& [index, id] : l.recent) {
+      if (index > q.link_index) overtaken.push_back(id);
+    }
+    e.oracle = {{"in_flight_ns", sim.true_now() - q.sent_at}, {"reordered", !overtaken.empty()}};
+    if (!overtaken.empty()) e.oracle["overtaken_by"] = overtaken;
+    if (q.duplicate) e.oracle["duplicate"] = true;
+  }
+  l.recent.emplace_back(q.link_index, q.message.id);
+  if (l.recent.size() > kRecentDeliveries) l.recent.pop_front();
+  const auto seq = emit(e);
+  target.mailbox.push_back({std::move(q.message), seq});
+  if (target.wait == Wait::kReceive && !target.paused) {
+    *target.receive_out = std::move(target.mailbox.front().message);
+    target.mailbox.pop_front();
+    target.wait = Wait::kNone;
+    resume(to);
+  }
+}
+
+}  // namespace seer::sim

@@ -1,0 +1,76 @@
+#include "process_env.hpp"
+
+namespace seer::sim {
+
+void ProcessEnv::send(ProcessId to, PayloadPtr body) { sim_.send(id_, to, std::move(body)); }
+
+std::optional<std::string> ProcessEnv::get(const std::string& key) {
+  bool from_buffer = false;
+  auto value = slot().disk.read(key, &from_buffer);
+  auto e = sim_.make_event(id_, EventKind::kStorageRead);
+  if (sim_.sim.tracing()) {
+    e.detail = {{"key", key}, {"found", value.has_value()}};
+    // Forbidden fact: a read served from unsynced data returns something a crash may still take back.
+    e.oracle = {{"unsynced", from_buffer}};
+  }
+  sim_.emit(e);
+  return value;
+}
+
+void ProcessEnv::put(const std::string& key, std::string value) {
+  auto e = sim_.make_event(id_, EventKind::kStorageWrite);
+  if (sim_.sim.tracing()) e.detail = {{"key", key}, {"bytes", value.size()}};
+  slot().disk.write(key, std::move(value));
+  sim_.emit(e);
+}
+
+void ProcessEnv::erase(const std::string& key) {
+  auto e = sim_.make_event(id_, EventKind::kStorageWrite);
+  if (sim_.sim.tracing()) e.detail = {{"key", key}, {"erase", true}};
+  slot().disk.write(key, std::nullopt);
+  sim_.emit(e);
+}
+
+std::vector<std::string> ProcessEnv::keys(const std::string& prefix) {
+  auto result = slot().disk.keys(prefix);
+  auto e = sim_.make_event(id_, EventKind::kStorageRead);
+  if (sim_.sim.tracing()) e.detail = {{"prefix", prefix}, {"count", result.size()}};
+  sim_.emit(e);
+  return result;
+}
+
+bool ProcessEnv::try_receive(std::optional<Message>& out) {
+  auto& s = slot();
+  if (s.mailbox.empty()) return false;
+  out = std::move(s.mailbox.front().message);
+  s.mailbox.pop_front();
+  return true;
+}
+
+void ProcessEnv::park_receive(std::coroutine_handle<> h, Duration timeout,
+                              std::optional<Message>* out) {
+  auto& s = slot();
+  s.wait = Wait::kReceive;
+  s.waiter = h;
+  s.receive_out = out;
+  s.wait_token = timeout >= 0 ? sim_.schedule_wake(id_, sim_.true_duration(s, timeout)) : 0;
+  s.wait_cause = s.last_event;
+}
+
+void ProcessEnv::park_sleep(std::coroutine_handle<> h, Duration d) {
+  auto& s = slot();
+  s.wait = Wait::kSleep;
+  s.waiter = h;
+  s.wait_token = sim_.schedule_wake(id_, sim_.true_duration(s, d));
+  s.wait_cause = s.last_event;
+}
+
+void ProcessEnv::park_sync(std::coroutine_handle<> h) {
+  auto& s = slot();
+  s.wait = Wait::kSync;
+  s.waiter = h;
+  s.wait_token = sim_.schedule_wake(id_, sim_.profile.sync_latency);
+  s.wait_cause = s.last_event;
+}
+
+}  // namespace seer::sim

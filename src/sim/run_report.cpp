@@ -1,0 +1,49 @@
+#include "seer/sim/system.hpp"
+
+namespace seer::sim {
+
+RunResult run_system(const System& system, const std::string& variant, const RunConfig& config) {
+  Simulator sim(config);
+  system.setup(sim, variant);
+  RunResult result = sim.run();
+  if (!result.violation && !result.stalled) {
+    if (auto failure = system.check_history(result.history)) {
+      result.violation = Violation{failure->first, failure->second, result.events, result.end_time};
+    }
+  }
+  return result;
+}
+
+nlohmann::json trace_header(const System& system, const std::string& variant,
+                            const RunConfig& config, const RunResult& result) {
+  nlohmann::json faults;
+  if (config.faults) {
+    faults = nlohmann::json::array();
+    for (auto kind : *config.faults) faults.push_back(fault_name(kind));
+  } else {
+    faults = "swarm";
+  }
+  return {{"seer_trace", 1},
+          {"system", system.info().name},
+          {"variant", variant},
+          {"seed", config.seed},
+          {"ops", config.ops},
+          {"faults", faults},
+          {"profile", result.profile.to_json()},
+          {"processes", result.process_names}};
+}
+
+nlohmann::json violation_json(const RunResult& result) {
+  if (!result.violation) return nullptr;
+  const auto& v = *result.violation;
+  return {{"invariant", v.invariant}, {"message", v.message}, {"event", v.event}, {"time", v.time}};
+}
+
+nlohmann::json trace_footer(const RunResult& result) {
+  return {{"end", true},
+          {"events", result.events},
+          {"trace_hash", hash_hex(result.trace_hash)},
+          {"violation", violation_json(result)}};
+}
+
+}  // namespace seer::sim

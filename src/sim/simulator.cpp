@@ -1,0 +1,305 @@
+// The event loop: pop the earliest event (ties broken by insertion order), execute it, check invariants.
+#include "process_env.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace seer::sim {
+
+namespace {
+enum Stream : std::uint64_t { kNetwork = 1, kFaults = 2, kProcesses = 3, kWorkload = 4 };
+}
+
+std::optional<std::string> DiskView::current(const std::string& key) const {
+  for (auto it = pending->rbegin(); it != pending->rend(); ++it) {
+    if (it->first == key) return it->second;
+  }
+  auto it = durable->find(key);
+  if (it == durable->end()) return std::nullopt;
+  return it->second;
+}
+
+Simulator::Impl::Impl(Simulator& s, const RunConfig& c)
+    : sim(s),
+      config(c),
+      net_prng(Prng(c.seed).fork(kNetwork)),
+      fault_prng(Prng(c.seed).fork(kFaults)),
+      process_prng(Prng(c.seed).fork(kProcesses)) {}
+
+Simulator::Impl::~Impl() {
+  // Destroy coroutine frames before the Envs they reference.
+  for (auto& slot : processes) slot.root.reset();
+}
+
+TraceEvent Simulator::Impl::make_event(ProcessId process, EventKind kind) {
+  TraceEvent e;
+  e.time = sim.now_;
+  e.process = process;
+  e.kind = kind;
+  if (process != kNoProcess) e.previous = processes[process].last_event;
+  return e;
+}
+
+std::uint64_t Simulator::Impl::emit(TraceEvent& e) {
+  e.seq = next_seq++;
+  if (e.process != kNoProcess) processes[e.process].last_event = e.seq;
+  hash.add(e, e.payload && e.payload->body ? e.payload->body->type() : std::string_view{});
+  if (sim.tracing()) {
+    for (auto& annotate : annotators) annotate(e);
+    std::vector<std::string> names;
+    names.reserve(processes.size());
+    for (const auto& p : processes) names.push_back(p.name);
+    trace_lines.push_back(event_to_json(e, names).dump());
+  }
+  return e.seq;
+}
+
+void Simulator::Impl::push(QueuedEvent event) {
+  event.order = next_order++;
+  queue.push(std::move(event));
+}
+
+Time Simulator::Impl::local_time(const ProcessSlot& slot) const {
+  const Time t = sim.now_;
+  return t + slot.clock_offset + t * slot.clock_drift_ppm / 1'000'000;
+}
+
+Duration Simulator::Impl::true_duration(const ProcessSlot& slot, Duration local) const {
+  if (local <= 0) return 0;
+  // A fast clock (positive drift) makes local durations pass sooner in true time. Round up and wait at
+  // least 1ns: a wait that rounds to zero would let a retry loop spin without time ever advancing.
+  const std::int64_t rate = 1'000'000 + slot.clock_drift_ppm;
+  return std::max<Duration>(1, (local * 1'000'000 + rate - 1) / rate);
+}
+
+std::uint64_t Simulator::Impl::schedule_wake(ProcessId id, Duration true_delay) {
+  QueuedEvent q{now_plus(true_delay), 0, Scheduled::kWake};
+  q.process = id;
+  q.incarnation = processes[id].incarnation;
+  q.token = next_token++;
+  const auto token = q.token;
+  push(std::move(q));
+  return token;
+}
+
+void Simulator::Impl::on_wake(const QueuedEvent& q) {
+  auto& slot = processes[q.process];
+  if (!slot.up || slot.incarnation != q.incarnation || slot.wait_token != q.token) return;
+  if (slot.wait == Wait::kNone) return;
+  if (slot.paused) {
+    slot.wake_while_paused = true;
+    return;
+  }
+  fire_wake(q.process);
+}
+
+void Simulator::Impl::fire_wake(ProcessId id) {
+  auto& slot = processes[id];
+  auto e = make_event(id, EventKind::kTimer);
+  e.cause = slot.wait_cause;
+  switch (slot.wait) {
+    case Wait::kReceive:
+      if (sim.tracing()) e.detail = {{"timer", "receive_timeout"}};
+      break;
+    case Wait::kSleep:
+      if (sim.tracing()) e.detail = {{"timer", "sleep"}};
+      break;
+    case Wait::kSync: {
+      e.kind = EventKind::kStorageSync;
+      const auto n = slot.disk.sync();
+      if (sim.tracing()) e.detail = {{"writes_made_durable", n}};
+      break;
+    }
+    case Wait::kNone: return;
+  }
+  emit(e);
+  slot.wait = Wait::kNone;
+  slot.wait_token = 0;
+  resume(id);
+}
+
+void Simulator::Impl::start_process(ProcessId id, EventKind why) {
+  auto& slot = processes[id];
+  slot.up = true;
+  slot.finished = false;
+  slot.wait = Wait::kNone;
+  auto e = make_event(id, why);
+  if (sim.tracing()) e.detail = {{"incarnation", slot.incarnation}};
+  emit(e);
+  slot.root = slot.factory(*slot.env);
+  slot.waiter = slot.root.handle();
+  resume(id);
+}
+
+void Simulator::Impl::resume(ProcessId id) {
+  auto& slot = processes[id];
+  const auto previous = current;
+  current = id;
+  auto h = slot.waiter;
+  slot.waiter = nullptr;
+  h.resume();
+  current = previous;
+  after_resume(id);
+}
+
+void Simulator::Impl::after_resume(ProcessId id) {
+  auto& slot = processes[id];
+  if (slot.finished || !slot.root.done()) return;
+  slot.finished = true;
+  if (slot.options.client) --clients_running;
+  try {
+    slot.root.rethrow_if_failed();
+  } catch (const std::exception& ex) {
+    if (!violation) {
+      violation = Violation{"no-uncaught-exception",
+                            slot.name + " threw: " + ex.what(), next_seq - 1, sim.now_};
+    }
+  }
+}
+
+void Simulator::Impl::check_invariants() {
+  if (violation) return;
+  for (auto& inv : invariants) {
+    auto failure = inv.check();
+    if (!failure) continue;
+    violation = Violation{inv.name, *failure, next_seq - 1, sim.now_};
+    return;
+  }
+}
+
+void Simulator::Impl::invoke(int process, const std::string& f, nlohmann::json value) {
+  HistoryEntry h{static_cast<std::int64_t>(history_entries.size()), sim.now_, process,
+                 OpType::kInvoke, f, value, {}};
+  auto e = make_event(current, EventKind::kInvoke);
+  if (sim.tracing()) e.detail = {{"op_process", process}, {"f", f}, {"value", value}};
+  const auto seq = emit(e);
+  if (open_invokes.size() <= static_cast<std::size_t>(process)) open_invokes.resize(process + 1);
+  open_invokes[process] = seq;
+  history_entries.push_back(std::move(h));
+}
+
+void Simulator::Impl::complete(int process, OpType type, const std::string& f,
+                               nlohmann::json value, std::string error) {
+  auto e = make_event(current, EventKind::kComplete);
+  if (static_cast<std::size_t>(process) < open_invokes.size()) e.cause = open_invokes[process];
+  if (sim.tracing()) {
+    e.detail = {{"op_process", process}, {"f", f}, {"type", op_type_name(type)}, {"value", value}};
+    if (!error.empty()) e.detail["error"] = error;
+  }
+  emit(e);
+  history_entries.push_back(HistoryEntry{static_cast<std::int64_t>(history_entries.size()),
+                                         sim.now_, process, type, f, std::move(value),
+                                         std::move(error)});
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+Simulator::Simulator(RunConfig config)
+    : config_(std::move(config)),
+      workload_prng_(Prng(config_.seed).fork(kWorkload)),
+      impl_(std::make_unique<Impl>(*this, config_)) {}
+
+Simulator::~Simulator() = default;
+
+ProcessId Simulator::add_process(std::string name, ProcessFactory factory, ProcessOptions options) {
+  ProcessSlot slot;
+  slot.name = std::move(name);
+  slot.factory = std::move(factory);
+  slot.options = options;
+  impl_->processes.push_back(std::move(slot));
+  return static_cast<ProcessId>(impl_->processes.size() - 1);
+}
+
+void Simulator::add_invariant(std::string name, InvariantCheck check) {
+  impl_->invariants.push_back({std::move(name), std::move(check)});
+}
+
+void Simulator::add_annotator(Annotator annotator) {
+  impl_->annotators.push_back(std::move(annotator));
+}
+
+HistoryRecorder& Simulator::history() { return *impl_; }
+bool Simulator::is_up(ProcessId id) const { return impl_->processes.at(id).up; }
+DiskView Simulator::disk(ProcessId id) const {
+  const auto& d = impl_->processes.at(id).disk;
+  return DiskView{&d.durable(), &d.pending()};
+}
+const std::string& Simulator::process_name(ProcessId id) const {
+  return impl_->processes.at(id).name;
+}
+int Simulator::process_count() const { return static_cast<int>(impl_->processes.size()); }
+std::uint64_t Simulator::current_event() const { return impl_->next_seq - 1; }
+
+RunResult Simulator::run() {
+  auto& im = *impl_;
+  im.profile = config_.faults ? FaultProfile::with(*config_.faults) : FaultProfile::swarm(im.fault_prng);
+  const auto n = im.processes.size();
+  im.links.resize(n * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    im.processes[i].env = std::make_unique<ProcessEnv>(im, static_cast<ProcessId>(i));
+    if (im.processes[i].options.client) ++im.clients_running;
+  }
+  im.schedule_initial_faults();
+  for (std::size_t i = 0; i < n && !im.violation; ++i) {
+    im.start_process(static_cast<ProcessId>(i), EventKind::kStart);
+    im.check_invariants();
+  }
+
+  RunResult result;
+  std::uint64_t steps = 0;
+  while (!im.violation && im.clients_running > 0) {
+    if (im.queue.empty()) {
+      result.stalled = true;
+      break;
+    }
+    // top() is const; moving out before pop() avoids copying the message.
+    QueuedEvent q = std::move(const_cast<QueuedEvent&>(im.queue.top()));
+    im.queue.pop();
+    if (q.time > config_.max_time || ++steps > config_.max_events) {
+      result.stalled = true;
+      break;
+    }
+    now_ = q.time;
+    switch (q.kind) {
+      case Scheduled::kDeliver: im.on_deliver(q); break;
+      case Scheduled::kWake: im.on_wake(q); break;
+      case Scheduled::kCrash: im.on_crash(q); break;
+      case Scheduled::kRestart: im.on_restart(q); break;
+      case Scheduled::kPause: im.on_pause(q); break;
+      case Scheduled::kResume: im.on_resume(q); break;
+      case Scheduled::kPartition: im.on_partition(q); break;
+      case Scheduled::kHeal: im.on_heal(q); break;
+    }
+    im.check_invariants();
+  }
+  if (result.stalled && !im.violation) {
+    // Clients time out every operation, so a run that cannot finish is itself a bug (a livelock, or an
+    // event storm that never lets virtual time pass).
+    im.violation = Violation{"run-completes",
+                             "clients did not finish within the time or event limit (t=" +
+                                 std::to_string(now_) + "ns, " + std::to_string(steps) + " steps)",
+                             im.next_seq - 1, now_};
+  }
+  if (im.violation) {
+    auto e = im.make_event(kNoProcess, EventKind::kViolation);
+    if (tracing()) {
+      e.detail = {{"invariant", im.violation->invariant}, {"message", im.violation->message},
+                  {"after_event", im.violation->event}};
+    }
+    im.emit(e);
+  }
+
+  result.seed = config_.seed;
+  result.violation = im.violation;
+  result.trace_hash = im.hash.value();
+  result.events = im.next_seq - 1;
+  result.delivered = im.delivered;
+  result.end_time = now_;
+  result.profile = im.profile;
+  result.history = std::move(im.history_entries);
+  result.trace_lines = std::move(im.trace_lines);
+  for (const auto& p : im.processes) result.process_names.push_back(p.name);
+  return result;
+}
+
+}  // namespace seer::sim

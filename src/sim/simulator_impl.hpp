@@ -1,0 +1,158 @@
+// Internal state of a simulation run. Split across network.cpp (messages, partitions), process_env.cpp
+// (the Env processes see), fault_schedule.cpp (crash, pause, partition events), disk.cpp and simulator.cpp
+// (the event loop).
+#pragma once
+
+#include "disk.hpp"
+#include "seer/sim/simulator.hpp"
+
+#include <coroutine>
+#include <deque>
+#include <queue>
+#include <vector>
+
+namespace seer::sim {
+
+class ProcessEnv;
+
+enum class Wait : std::uint8_t { kNone, kReceive, kSleep, kSync };
+
+struct Delivered {
+  Message message;
+  std::uint64_t deliver_event;
+};
+
+struct ProcessSlot {
+  std::string name;
+  ProcessFactory factory;
+  ProcessOptions options;
+  bool up = true;
+  bool paused = false;
+  bool finished = false;  // its coroutine returned
+  std::uint32_t incarnation = 0;
+  Task<void> root;
+  std::deque<Delivered> mailbox;
+  Wait wait = Wait::kNone;
+  std::coroutine_handle<> waiter;
+  std::optional<Message>* receive_out = nullptr;
+  std::uint64_t wait_token = 0;
+  std::uint64_t wait_cause = kNoEvent;  // event that set the timer
+  bool wake_while_paused = false;
+  Disk disk;
+  Duration clock_offset = 0;
+  std::int32_t clock_drift_ppm = 0;
+  std::uint64_t last_event = kNoEvent;
+  std::unique_ptr<ProcessEnv> env;
+};
+
+enum class Scheduled : std::uint8_t { kDeliver, kWake, kCrash, kRestart, kPause, kResume, kPartition, kHeal };
+
+struct QueuedEvent {
+  Time time;
+  std::uint64_t order;  // insertion order: the deterministic tie-break
+  Scheduled kind;
+  ProcessId process = kNoProcess;
+  std::uint32_t incarnation = 0;
+  std::uint64_t token = 0;  // wake token, partition id, or send event
+  Time sent_at = 0;
+  std::uint64_t link_index = 0;  // position of the message among those sent on its link
+  bool duplicate = false;
+  Message message;
+
+  bool operator>(const QueuedEvent& other) const {
+    return time != other.time ? time > other.time : order > other.order;
+  }
+};
+
+struct Partition {
+  std::uint64_t id;
+  std::vector<bool> side;  // side[p]: true = group A
+  bool one_way;            // only A -> B is blocked
+};
+
+// Per directed link: latency bound and recent deliveries, to report reordering.
+struct Link {
+  Duration latency_max = 0;
+  std::uint64_t sent = 0;  // messages sent on the link so far
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> recent;  // (send index, message id) delivered
+};
+
+struct Invariant {
+  std::string name;
+  InvariantCheck check;
+};
+
+class Simulator::Impl final : public HistoryRecorder {
+ public:
+  Impl(Simulator& sim, const RunConfig& config);
+  ~Impl() override;
+
+  Simulator& sim;
+  const RunConfig& config;
+  Prng net_prng;
+  Prng fault_prng;
+  Prng process_prng;
+  FaultProfile profile;
+
+  std::vector<ProcessSlot> processes;
+  std::vector<Invariant> invariants;
+  std::vector<Annotator> annotators;
+  std::priority_queue<QueuedEvent, std::vector<QueuedEvent>, std::greater<>> queue;
+  std::uint64_t next_order = 0;
+  std::uint64_t next_seq = 1;
+  std::uint64_t next_message_id = 1;
+  std::uint64_t next_token = 1;
+  std::uint64_t next_partition_id = 1;
+  std::vector<Partition> partitions;
+  std::vector<Link> links;  // from * n + to
+  ProcessId current = kNoProcess;
+  int clients_running = 0;
+  std::uint64_t delivered = 0;
+  std::optional<Violation> violation;
+  TraceHash hash;
+  std::vector<std::string> trace_lines;
+  std::vector<HistoryEntry> history_entries;
+  std::vector<std::uint64_t> open_invokes;  // per history process: invoke event seq
+
+  // --- events ---
+  TraceEvent make_event(ProcessId process, EventKind kind);
+  // Records the event: hash, program order, annotations, trace line. Returns its sequence number.
+  std::uint64_t emit(TraceEvent& event);
+  void push(QueuedEvent event);
+  Time now_plus(Duration d) const { return sim.now_ + d; }
+
+  // --- processes (simulator.cpp / process_env.cpp) ---
+  void start_process(ProcessId id, EventKind why);
+  void resume(ProcessId id);
+  void after_resume(ProcessId id);
+  Time local_time(const ProcessSlot& slot) const;
+  Duration true_duration(const ProcessSlot& slot, Duration local) const;
+  std::uint64_t schedule_wake(ProcessId id, Duration true_delay);
+  void on_wake(const QueuedEvent& event);
+  void fire_wake(ProcessId id);
+
+  // --- network (network.cpp) ---
+  void send(ProcessId from, ProcessId to, PayloadPtr body);
+  void on_deliver(QueuedEvent& event);
+  bool blocked(ProcessId from, ProcessId to) const;
+  Link& link(ProcessId from, ProcessId to);
+  Duration draw_latency(Link& l);
+
+  // --- faults (fault_schedule.cpp) ---
+  void schedule_initial_faults();
+  void on_crash(const QueuedEvent& event);
+  void on_restart(const QueuedEvent& event);
+  void on_pause(const QueuedEvent& event);
+  void on_resume(const QueuedEvent& event);
+  void on_partition(const QueuedEvent& event);
+  void on_heal(const QueuedEvent& event);
+
+  void check_invariants();
+
+  // HistoryRecorder
+  void invoke(int process, const std::string& f, nlohmann::json value) override;
+  void complete(int process, OpType type, const std::string& f, nlohmann::json value,
+                std::string error) override;
+};
+
+}  // namespace seer::sim

@@ -1,0 +1,80 @@
+#include "seer/sim/trace.hpp"
+
+#include <cstdio>
+
+namespace seer::sim {
+
+const char* event_kind_name(EventKind kind) {
+  switch (kind) {
+    case EventKind::kStart: return "start";
+    case EventKind::kSend: return "send";
+    case EventKind::kDeliver: return "deliver";
+    case EventKind::kDrop: return "drop";
+    case EventKind::kDuplicate: return "duplicate";
+    case EventKind::kCrash: return "crash";
+    case EventKind::kRestart: return "restart";
+    case EventKind::kPause: return "pause";
+    case EventKind::kResume: return "resume";
+    case EventKind::kTimer: return "timer";
+    case EventKind::kStorageRead: return "storage_read";
+    case EventKind::kStorageWrite: return "storage_write";
+    case EventKind::kStorageSync: return "storage_sync";
+    case EventKind::kInvoke: return "invoke";
+    case EventKind::kComplete: return "complete";
+    case EventKind::kPartition: return "partition";
+    case EventKind::kHeal: return "heal";
+    case EventKind::kViolation: return "violation";
+    case EventKind::kAnnotation: return "annotation";
+  }
+  return "?";
+}
+
+void TraceHash::mix(std::uint64_t v) {
+  // FNV-1a over the 8 bytes of v: simple, documented, identical on every platform.
+  for (int i = 0; i < 8; ++i) {
+    hash_ ^= (v >> (8 * i)) & 0xffU;
+    hash_ *= 0x100000001b3ULL;
+  }
+}
+
+void TraceHash::add(const TraceEvent& e, std::string_view payload_type) {
+  mix(e.seq);
+  mix(static_cast<std::uint64_t>(e.time));
+  mix(static_cast<std::uint64_t>(static_cast<std::int64_t>(e.process)));
+  mix(static_cast<std::uint64_t>(e.kind));
+  mix(static_cast<std::uint64_t>(static_cast<std::int64_t>(e.peer)));
+  mix(e.message);
+  mix(e.cause);
+  for (char c : payload_type) mix(static_cast<unsigned char>(c));
+}
+
+std::string hash_hex(std::uint64_t hash) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash));
+  return buf;
+}
+
+nlohmann::json event_to_json(const TraceEvent& e, const std::vector<std::string>& names) {
+  nlohmann::json j;
+  j["seq"] = e.seq;
+  j["time"] = e.time;
+  j["process"] = e.process == kNoProcess ? std::string("sim") : names.at(e.process);
+  j["kind"] = event_kind_name(e.kind);
+  nlohmann::json parents = nlohmann::json::array();
+  if (e.previous != kNoEvent) parents.push_back(e.previous);
+  if (e.cause != kNoEvent && e.cause != e.previous) parents.push_back(e.cause);
+  j["parents"] = parents;
+  if (e.peer != kNoProcess) j["peer"] = names.at(e.peer);
+  if (e.message != 0) j["message"] = e.message;
+  if (e.payload && e.payload->body) {
+    j["type"] = e.payload->body->type();
+    j["payload"] = e.payload->body->to_json();
+  }
+  if (!e.detail.is_null()) {
+    for (auto& [k, v] : e.detail.items()) j[k] = v;
+  }
+  if (!e.oracle.is_null() && !e.oracle.empty()) j["oracle"] = e.oracle;
+  return j;
+}
+
+}  // namespace seer::sim

@@ -1,0 +1,112 @@
+// The quorum register as a seer system: three replicas, three clients, the oracle and the invariants.
+#include "client.hpp"
+#include "record.hpp"
+#include "replica.hpp"
+#include "register_system.hpp"
+
+#include <memory>
+
+namespace seer::systems::reg {
+
+namespace {
+
+constexpr int kReplicas = 3;
+constexpr int kClients = 3;
+
+// What only the simulator knows: the newest write acknowledged to any client.
+struct Oracle {
+  Tag max_acked;
+  std::int64_t max_acked_value = 0;
+  bool any_acked = false;
+};
+
+// The newest valid record a replica would recover right now (its disk after any crash took its toll).
+std::optional<Record> recoverable(const sim::Simulator& sim, sim::ProcessId replica) {
+  const auto disk = sim.disk(replica);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : *disk.durable) keys.push_back(k);
+  for (const auto& [k, v] : *disk.pending) keys.push_back(k);
+  return newest_record(keys, [&](const std::string& k) { return disk.current(k); });
+}
+
+class RegisterSystem final : public sim::System {
+ public:
+  sim::SystemInfo info() const override {
+    return {"register",
+            "ABD quorum register: 3 replicas, clients coordinate reads (with write-back) and writes",
+            {"naive", "correct"},
+            {{"acked-write-durable",
+              "every acknowledged write is recoverable from a majority of replicas' disks"},
+             {"linearizable", "the client history is linearizable as a register (initial value 0)"}}};
+  }
+
+  void setup(sim::Simulator& sim, const std::string& variant) const override {
+    const auto durability =
+        variant == "naive" ? Durability::kLazyFlush : Durability::kSyncBeforeAck;
+    auto oracle = std::make_shared<Oracle>();
+    std::vector<sim::ProcessId> replicas;
+    for (int i = 0; i < kReplicas; ++i) {
+      replicas.push_back(sim.add_process(
+          "replica" + std::to_string(i + 1),
+          [durability](sim::Env& env) { return run_replica(env, durability); }));
+    }
+    // The workload: ops spread over the clients, half reads, writes with unique values.
+    std::vector<std::vector<ClientOp>> plans(kClients);
+    auto& rnd = sim.workload_random();
+    for (int i = 0; i < sim.config().ops; ++i) {
+      plans[static_cast<std::size_t>(i % kClients)].push_back(
+          ClientOp{rnd.chance(500'000), static_cast<std::int64_t>(i + 1)});
+    }
+    auto& history = sim.history();
+    for (int c = 0; c < kClients; ++c) {
+      ClientConfig config{c, kClients, replicas, plans[static_cast<std::size_t>(c)],
+                          [oracle](Tag tag, std::int64_t value) {
+                            if (!oracle->any_acked || tag > oracle->max_acked) {
+                              oracle->max_acked = tag;
+                              oracle->max_acked_value = value;
+                            }
+                            oracle->any_acked = true;
+                          }};
+      sim.add_process(
+          "client" + std::to_string(c + 1),
+          [&history, config](sim::Env& env) { return run_client(env, history, config); },
+          {.crashable = false, .client = true});
+    }
+
+    sim.add_invariant("acked-write-durable", [&sim, oracle, replicas]() -> std::optional<std::string> {
+      if (!oracle->any_acked) return std::nullopt;
+      int holding = 0;
+      for (auto r : replicas) {
+        auto rec = recoverable(sim, r);
+        if (rec && rec->tag >= oracle->max_acked) ++holding;
+      }
+      if (holding * 2 > kReplicas) return std::nullopt;
+      return "write of " + std::to_string(oracle->max_acked_value) + " (tag " +
+             oracle->max_acked.to_json().dump() + ") was acknowledged but only " +
+             std::to_string(holding) + " of " + std::to_string(kReplicas) +
+             " replicas can recover it";
+    });
+
+    // Forbidden facts on every query reply a client receives: was it fresh?
+    sim.add_annotator([oracle](sim::TraceEvent& e) {
+      if (e.kind != sim::EventKind::kDeliver || !e.payload) return;
+      const auto* reply = e.payload->as<QueryReply>();
+      if (!reply) return;
+      e.oracle["latest_acked_tag"] = oracle->max_acked.to_json();
+      e.oracle["latest_acked_value"] = oracle->max_acked_value;
+      e.oracle["stale"] = oracle->any_acked && reply->tag < oracle->max_acked;
+      if (oracle->any_acked) e.oracle["versions_behind"] = oracle->max_acked.seq - reply->tag.seq;
+    });
+  }
+
+  std::optional<std::pair<std::string, std::string>> check_history(
+      const std::vector<sim::HistoryEntry>& history) const override {
+    return check_register_history(history);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<sim::System> make_register_system() { return std::make_unique<RegisterSystem>(); }
+
+}  // namespace seer::systems::reg

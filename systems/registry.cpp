@@ -1,0 +1,16 @@
+// The one place built-in systems are registered. Adding a system: add its factory here.
+#include "register/design/register_system.hpp"
+#include "seer/sim/system.hpp"
+
+namespace seer::sim {
+
+void register_builtin_systems() {
+  static const bool once = [] {
+    auto& registry = SystemRegistry::instance();
+    registry.add(systems::reg::make_register_system());
+    return true;
+  }();
+  (void)once;
+}
+
+}  // namespace seer::sim
