@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The CLI's contract: exit codes, one-line errors for bad input, JSON output, replay from a trace file.
+set -u
+seer="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# expect_error CODE ARGS...: exit CODE and exactly one line on stderr, starting "seer: error:".
+expect_error() {
+  local code=$1; shift
+  "$seer" "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  [ "$got" -eq "$code" ] || fail "seer $*: exit $got, expected $code"
+  [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "seer $*: expected one error line, got: $(cat "$tmp/err")"
+  grep -q '^seer: error: ' "$tmp/err" || fail "seer $*: error line lacks prefix: $(cat "$tmp/err")"
+}
+
+expect_error 2 run nosuch --seed 1
+expect_error 2 run register --variant nosuch --seed 1
+expect_error 2 run register --seed abc
+expect_error 2 run register --seed 1 --faults drop,nosuch
+expect_error 2 run register --seed 1 --trace /nonexistent-dir/t.jsonl
+expect_error 2 sweep register --seeds 10..1
+expect_error 2 sweep register --seeds 1-10
+expect_error 2 run register --seed 1 --no-such-flag
+expect_error 2 replay --trace /nonexistent/trace.jsonl
+printf '{"seer_trace":1,"system":"register"}\n{"seq":1,\n' >"$tmp/corrupt.jsonl"
+expect_error 2 replay --trace "$tmp/corrupt.jsonl"
+"$seer" run register --variant naive --seed 7 --trace "$tmp/t.jsonl" >/dev/null
+head -n 20 "$tmp/t.jsonl" >"$tmp/truncated.jsonl"
+expect_error 2 replay --trace "$tmp/truncated.jsonl"
+
+# run: exit 1 on a violation, 0 when it holds; JSON is one object.
+"$seer" run register --variant naive --seed 7 >/dev/null; [ $? -eq 1 ] || fail "naive seed 7 should exit 1"
+"$seer" run register --variant correct --seed 7 >/dev/null; [ $? -eq 0 ] || fail "correct seed 7 should exit 0"
+"$seer" run register --variant naive --seed 7 --json | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["ok"] is False and j["violation"]["invariant"] == "acked-write-durable", j
+' || fail "run --json content"
+
+# sweep --json: failing seeds in order with their invariant.
+"$seer" sweep register --variant naive --seeds 1..200 --jobs 2 --json >"$tmp/sweep.json"; code=$?
+[ $code -eq 1 ] || fail "naive sweep should exit 1 (got $code)"
+python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+seeds = [f["seed"] for f in j["failing"]]
+assert seeds and seeds == sorted(seeds), seeds
+assert all(f["invariant"] for f in j["failing"])
+assert j["runs"] == 200
+' "$tmp/sweep.json" || fail "sweep --json content"
+# The job count must not change the results.
+"$seer" sweep register --variant naive --seeds 1..200 --jobs 1 --json >"$tmp/sweep1.json"
+python3 -c '
+import json, sys
+a, b = (json.load(open(p))["failing"] for p in sys.argv[1:])
+assert a == b
+' "$tmp/sweep.json" "$tmp/sweep1.json" || fail "sweep results depend on --jobs"
+
+# replay: from a seed and from the trace file, identical.
+"$seer" replay register --variant correct --seed 3 >/dev/null || fail "replay by seed"
+"$seer" replay --trace "$tmp/t.jsonl" --json >"$tmp/replay.json"; code=$?
+[ $code -eq 1 ] || fail "replay of a violating trace should exit 1 (got $code)"
+python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["identical"] is True, j
+' "$tmp/replay.json" || fail "replay --json identical"
+# A tampered trace (one event changed) is detected as divergent: exit 4.
+python3 - "$tmp/t.jsonl" "$tmp/tampered.jsonl" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+lines[5] = lines[5].replace('"time":', '"time":1', 1)
+open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+PY
+"$seer" replay --trace "$tmp/tampered.jsonl" >/dev/null; [ $? -eq 4 ] || fail "tampered trace should exit 4"
+
+# list --json names the system, its variants and the fault kinds.
+"$seer" list --json | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+reg = [s for s in j["systems"] if s["name"] == "register"][0]
+assert reg["variants"] == ["naive", "correct"]
+assert {f["name"] for f in j["faults"]} >= {"drop", "crash", "partition", "torn", "clock"}
+' || fail "list --json"
+
+echo "cli_contract: $failures failure(s)"
+[ "$failures" -eq 0 ]
