@@ -36,7 +36,7 @@ class RegisterSystem final : public sim::System {
             "ABD quorum register: 3 replicas, clients coordinate reads (with write-back) and writes",
             {"naive", "correct"},
             {{"acked-write-durable",
-              "every acknowledged write is recoverable from a majority of replicas' disks"}}}};
+              "every acknowledged write is recoverable from a majority of replicas' disks"}}};
   }
 
   void setup(sim::Simulator& sim, const std::string& variant) const override {
