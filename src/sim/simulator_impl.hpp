@@ -18,7 +18,7 @@ class ProcessEnv;
 enum class Wait : std::uint8_t { kNone, kReceive, kSleep, kSync };
 
 struct Delivered {
-  Message message;
+  Message message{};
   std::uint64_t deliver_event;
 };
 
@@ -57,7 +57,7 @@ struct QueuedEvent {
   Time sent_at = 0;
   std::uint64_t link_index = 0;  // position of the message among those sent on its link
   bool duplicate = false;
-  Message message;
+  Message message{};
 
   bool operator>(const QueuedEvent& other) const {
     return time != other.time ? time > other.time : order > other.order;
