@@ -12,9 +12,10 @@ echo; echo "== 1. sweep the naive register (acks writes before fsync) over 1,000
 set +e; $seer sweep register --variant naive --seeds 1..1000; status=$?; set -e
 [ "$status" -eq 1 ] || { echo "expected the naive variant to fail"; exit 1; }
 
-seed=$($seer sweep register --variant naive --seeds 1..1000 --json | python3 -c \
-  'import json,sys; print(json.load(sys.stdin)["failing"][0]["seed"])' 2>/dev/null || echo 7)
 mkdir -p out
+$seer sweep register --variant naive --seeds 1..1000 --json >out/naive-sweep.json || true
+seed=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["failing"][0]["seed"])' \
+  out/naive-sweep.json)
 echo; echo "== 2. record the first failing seed ($seed) with its forbidden facts =="
 $seer run register --variant naive --seed "$seed" --trace out/naive.trace.jsonl \
   --history out/naive.history.jsonl || true

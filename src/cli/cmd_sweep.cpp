@@ -119,7 +119,7 @@ Command add_sweep_command(CLI::App& root) {
               std::cout << fmt::format("{}/{}: {} seeds in {:.2f}s ({} jobs): {} failing\n",
                                        system.info().name, variant, total, elapsed, jobs,
                                        failures.size());
-              const std::size_t shown = std::min<std::size_t>(failures.size(), 20);
+              const std::size_t shown = std::min<std::size_t>(failures.size(), 10);
               for (std::size_t i = 0; i < shown; ++i) {
                 std::cout << fmt::format("  seed {}: {}: {}\n", failures[i].seed,
                                          failures[i].invariant, failures[i].message);

@@ -49,7 +49,7 @@ std::uint64_t Simulator::Impl::emit(TraceEvent& e) {
     std::vector<std::string> names;
     names.reserve(processes.size());
     for (const auto& p : processes) names.push_back(p.name);
-    trace_lines.push_back(event_to_json(e, names).dump());
+    trace_lines.push_back(event_to_line(e, names));
   }
   return e.seq;
 }

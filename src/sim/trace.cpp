@@ -54,8 +54,9 @@ std::string hash_hex(std::uint64_t hash) {
   return buf;
 }
 
-nlohmann::json event_to_json(const TraceEvent& e, const std::vector<std::string>& names) {
-  nlohmann::json j;
+std::string event_to_line(const TraceEvent& e, const std::vector<std::string>& names) {
+  // Ordered so a person reading the JSONL sees seq, time, process and kind first.
+  nlohmann::ordered_json j;
   j["seq"] = e.seq;
   j["time"] = e.time;
   j["process"] = e.process == kNoProcess ? std::string("sim") : names.at(e.process);
@@ -74,7 +75,7 @@ nlohmann::json event_to_json(const TraceEvent& e, const std::vector<std::string>
     for (auto& [k, v] : e.detail.items()) j[k] = v;
   }
   if (!e.oracle.is_null() && !e.oracle.empty()) j["oracle"] = e.oracle;
-  return j;
+  return j.dump();
 }
 
 }  // namespace seer::sim

@@ -70,7 +70,7 @@ class TraceHash {
 
 std::string hash_hex(std::uint64_t hash);
 
-// Renders one event as its JSONL object.
-nlohmann::json event_to_json(const TraceEvent& e, const std::vector<std::string>& process_names);
+// Renders one event as its JSONL line (no newline).
+std::string event_to_line(const TraceEvent& e, const std::vector<std::string>& process_names);
 
 }  // namespace seer::sim
