@@ -78,10 +78,12 @@ void Simulator::Impl::on_pause(const QueuedEvent& q) {
   auto& slot = processes[q.process];
   if (slot.up && !slot.paused) {
     slot.paused = true;
+    slot.paused_at = sim.true_now();
+    const Duration length = fault_prng.between(milliseconds(1), profile.pause_length_max);
     auto e = make_event(q.process, EventKind::kPause);
+    if (sim.tracing()) e.oracle = {{"pause_ns", length}};
     emit(e);
-    QueuedEvent r{now_plus(fault_prng.between(milliseconds(1), profile.pause_length_max)), 0,
-                  Scheduled::kResume};
+    QueuedEvent r{now_plus(length), 0, Scheduled::kResume};
     r.process = q.process;
     r.incarnation = slot.incarnation;
     push(std::move(r));
@@ -97,6 +99,10 @@ void Simulator::Impl::on_resume(const QueuedEvent& q) {
   if (!slot.up || !slot.paused || slot.incarnation != q.incarnation) return;
   slot.paused = false;
   auto e = make_event(q.process, EventKind::kResume);
+  if (sim.tracing()) {
+    e.oracle = {{"paused_ns", sim.true_now() - slot.paused_at},
+                {"mailbox_waiting", slot.mailbox.size()}};
+  }
   emit(e);
   if (slot.wake_while_paused) {
     slot.wake_while_paused = false;

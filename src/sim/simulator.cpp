@@ -124,7 +124,11 @@ void Simulator::Impl::start_process(ProcessId id, EventKind why) {
   slot.finished = false;
   slot.wait = Wait::kNone;
   auto e = make_event(id, why);
-  if (sim.tracing()) e.detail = {{"incarnation", slot.incarnation}};
+  if (sim.tracing()) {
+    e.detail = {{"incarnation", slot.incarnation}};
+    // Forbidden facts: how wrong this process's clock is.
+    e.oracle = {{"clock_offset_ns", slot.clock_offset}, {"clock_drift_ppm", slot.clock_drift_ppm}};
+  }
   emit(e);
   slot.root = slot.factory(*slot.env);
   slot.waiter = slot.root.handle();

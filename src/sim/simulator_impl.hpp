@@ -28,6 +28,7 @@ struct ProcessSlot {
   ProcessOptions options;
   bool up = true;
   bool paused = false;
+  Time paused_at = 0;
   bool finished = false;  // its coroutine returned
   std::uint32_t incarnation = 0;
   Task<void> root;

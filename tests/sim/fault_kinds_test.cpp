@@ -94,9 +94,24 @@ TEST(FaultKinds, CrashReportsWhatWasLostAndRestarts) {
       "naive"));
 }
 
-TEST(FaultKinds, PauseAndResume) {
-  EXPECT_TRUE(seen(FaultKind::kPause, [](const nlohmann::json& e) { return e["kind"] == "pause"; }));
-  EXPECT_TRUE(seen(FaultKind::kPause, [](const nlohmann::json& e) { return e["kind"] == "resume"; }));
+TEST(FaultKinds, PauseAndResumeReportHowLong) {
+  EXPECT_TRUE(seen(FaultKind::kPause, [](const nlohmann::json& e) {
+    return e["kind"] == "pause" && e["oracle"]["pause_ns"].get<std::int64_t>() > 0;
+  }));
+  EXPECT_TRUE(seen(FaultKind::kPause, [](const nlohmann::json& e) {
+    return e["kind"] == "resume" && e["oracle"]["paused_ns"].get<std::int64_t>() > 0;
+  }));
+}
+
+TEST(FaultKinds, ClockSkewIsAnnotatedOnEachProcessStart) {
+  std::set<std::int64_t> offsets;
+  for (const auto& e : trace_with(FaultKind::kClock, 1)) {
+    if (e["kind"] == "start") offsets.insert(e["oracle"]["clock_offset_ns"].get<std::int64_t>());
+  }
+  EXPECT_GT(offsets.size(), 1u) << "processes should get different clock offsets";
+  for (const auto& e : trace_with(FaultKind::kDelay, 1)) {
+    if (e["kind"] == "start") EXPECT_EQ(e["oracle"]["clock_offset_ns"], 0);
+  }
 }
 
 TEST(FaultKinds, TornWritesPersistAPrefix) {
