@@ -1,4 +1,5 @@
-// Simulator throughput: delivered messages per second of wall time, and simulated-to-wall time ratio.
+// Simulator throughput: delivered messages per second of wall time, and simulated-to-wall time
+// ratio.
 #include "seer/sim/system.hpp"
 
 #include <benchmark/benchmark.h>
@@ -33,15 +34,14 @@ void BM_PingPong(benchmark::State& state) {
         env.send(m.from, m.body);
       }
     });
-    sim.add_process(
-        "pinger",
-        [&, echo](Env& env) -> Task<void> {
-          for (std::int64_t i = 0; i < rounds; ++i) {
-            env.send(echo, payload);
-            co_await env.receive();
-          }
-        },
-        {.crashable = false, .client = true});
+    sim.add_process("pinger",
+                    [&, echo](Env& env) -> Task<void> {
+                      for (std::int64_t i = 0; i < rounds; ++i) {
+                        env.send(echo, payload);
+                        co_await env.receive();
+                      }
+                    },
+                    {.crashable = false, .client = true});
     delivered += sim.run().delivered;
   }
   state.counters["delivered_per_s"] =
@@ -65,15 +65,14 @@ void BM_FanOut5(benchmark::State& state) {
         }
       }));
     }
-    sim.add_process(
-        "coordinator",
-        [&](Env& env) -> Task<void> {
-          for (std::int64_t i = 0; i < rounds; ++i) {
-            for (auto w : workers) env.send(w, payload);
-            for (std::size_t k = 0; k < workers.size(); ++k) co_await env.receive();
-          }
-        },
-        {.crashable = false, .client = true});
+    sim.add_process("coordinator",
+                    [&](Env& env) -> Task<void> {
+                      for (std::int64_t i = 0; i < rounds; ++i) {
+                        for (auto w : workers) env.send(w, payload);
+                        for (std::size_t k = 0; k < workers.size(); ++k) co_await env.receive();
+                      }
+                    },
+                    {.crashable = false, .client = true});
     delivered += sim.run().delivered;
   }
   state.counters["delivered_per_s"] =

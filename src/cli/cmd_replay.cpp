@@ -1,5 +1,5 @@
-// `seer replay`: re-run a seed (or the run a trace file describes) and prove it identical by trace hash.
-// Exit 0 reproduced and holds, 1 reproduced a violation, 2 bad input, 4 the replay diverged.
+// `seer replay`: re-run a seed (or the run a trace file describes) and prove it identical by trace
+// hash. Exit 0 reproduced and holds, 1 reproduced a violation, 2 bad input, 4 the replay diverged.
 #include "run_options.hpp"
 
 #include <fmt/format.h>
@@ -37,14 +37,16 @@ RecordedTrace read_trace(const std::string& path) {
     } catch (const nlohmann::json::exception&) {
       throw UsageError(fmt::format("{}:{}: corrupt trace: not a JSON object", path, number));
     }
-    if (!j.is_object()) throw UsageError(fmt::format("{}:{}: corrupt trace: not a JSON object", path, number));
+    if (!j.is_object())
+      throw UsageError(fmt::format("{}:{}: corrupt trace: not a JSON object", path, number));
     if (number == 1) {
       if (!j.contains("seer_trace")) throw UsageError(path + ":1: not a seer trace (no header)");
       t.header = std::move(j);
     } else if (j.contains("end")) {
       t.footer = std::move(j);
     } else {
-      if (!t.footer.is_null()) throw UsageError(fmt::format("{}:{}: corrupt trace: event after footer", path, number));
+      if (!t.footer.is_null())
+        throw UsageError(fmt::format("{}:{}: corrupt trace: event after footer", path, number));
       t.events.push_back(line);
     }
   }
@@ -81,7 +83,8 @@ Command add_replay_command(CLI::App& root) {
                   o.faults = h.at("faults").get<std::string>();
                 } else {
                   std::string list;
-                  for (const auto& f : h.at("faults")) list += (list.empty() ? "" : ",") + f.get<std::string>();
+                  for (const auto& f : h.at("faults"))
+                    list += (list.empty() ? "" : ",") + f.get<std::string>();
                   o.faults = list.empty() ? "none" : list;
                 }
               } catch (const nlohmann::json::exception& e) {
@@ -102,7 +105,8 @@ Command add_replay_command(CLI::App& root) {
             std::string detail;
             std::uint64_t expected_hash = 0;
             if (!cmd->trace_path.empty()) {
-              expected_hash = std::stoull(recorded.footer.value("trace_hash", std::string("0")), nullptr, 16);
+              expected_hash =
+                  std::stoull(recorded.footer.value("trace_hash", std::string("0")), nullptr, 16);
               if (first.trace_lines != recorded.events) {
                 identical = false;
                 std::size_t i = 0;
@@ -127,14 +131,15 @@ Command add_replay_command(CLI::App& root) {
               if (!identical) j["divergence"] = detail;
               std::cout << j.dump() << '\n';
             } else if (identical) {
-              std::cout << fmt::format("{}/{} seed {}: reproduced identically (trace hash {}, {} events){}\n",
-                                       system.info().name, variant, seed, sim::hash_hex(first.trace_hash),
-                                       first.events,
-                                       first.violation ? "; violation of " + first.violation->invariant : "");
+              std::cout << fmt::format(
+                  "{}/{} seed {}: reproduced identically (trace hash {}, {} events){}\n",
+                  system.info().name, variant, seed, sim::hash_hex(first.trace_hash), first.events,
+                  first.violation ? "; violation of " + first.violation->invariant : "");
             } else {
               std::cout << fmt::format("{}/{} seed {}: NOT identical: {} (expected {}, got {})\n",
                                        system.info().name, variant, seed, detail,
-                                       sim::hash_hex(expected_hash), sim::hash_hex(first.trace_hash));
+                                       sim::hash_hex(expected_hash),
+                                       sim::hash_hex(first.trace_hash));
             }
             if (!identical) return 4;
             return first.violation ? 1 : 0;

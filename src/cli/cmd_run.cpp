@@ -38,7 +38,8 @@ Command add_run_command(CLI::App& root) {
                                result);
             }
             if (!cmd->history_path.empty()) {
-              std::ofstream(cmd->history_path, std::ios::trunc) << sim::history_to_jsonl(result.history);
+              std::ofstream(cmd->history_path, std::ios::trunc)
+                  << sim::history_to_jsonl(result.history);
             }
             if (cmd->options.json) {
               std::cout << run_result_json(system, variant, result).dump() << '\n';
@@ -50,12 +51,12 @@ Command add_run_command(CLI::App& root) {
                                        result.violation->event, result.violation->time,
                                        result.events, sim::hash_hex(result.trace_hash));
             } else {
-              std::cout << fmt::format("{}/{} seed {}: ok ({} events, {} messages delivered, "
-                                       "{} history entries, trace hash {}){}\n",
-                                       system.info().name, variant, result.seed, result.events,
-                                       result.delivered, result.history.size(),
-                                       sim::hash_hex(result.trace_hash),
-                                       result.stalled ? " [stalled before clients finished]" : "");
+              std::cout << fmt::format(
+                  "{}/{} seed {}: ok ({} events, {} messages delivered, "
+                  "{} history entries, trace hash {}){}\n",
+                  system.info().name, variant, result.seed, result.events, result.delivered,
+                  result.history.size(), sim::hash_hex(result.trace_hash),
+                  result.stalled ? " [stalled before clients finished]" : "");
             }
             return result.violation ? 1 : 0;
           }};

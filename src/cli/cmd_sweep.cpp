@@ -1,6 +1,6 @@
 // `seer sweep SYSTEM --seeds A..B`: many seeds on all cores, a progress bar, and the failing seeds.
-// Each worker thread owns whole runs; a run never shares state with another, so results do not depend on
-// the number of jobs or on thread timing.
+// Each worker thread owns whole runs; a run never shares state with another, so results do not
+// depend on the number of jobs or on thread timing.
 #include "run_options.hpp"
 
 #include <fmt/format.h>
@@ -44,97 +44,100 @@ Command add_sweep_command(CLI::App& root) {
   add_run_options(*app, cmd->options);
   app->add_option("--seeds", cmd->seeds, "Seed range A..B (inclusive), default 1..1000");
   app->add_option("--jobs", cmd->jobs, "Worker threads (default: all cores)");
-  return {app, [cmd] {
-            std::string variant;
-            const auto& system = resolve_system(cmd->options, variant);
-            const auto range = parse_seed_range(cmd->seeds);
-            make_config(cmd->options, range.first);  // validates --faults before starting
-            const std::uint64_t total = range.last - range.first + 1;
-            unsigned jobs = cmd->jobs ? cmd->jobs : std::max(1u, std::thread::hardware_concurrency());
-            if (jobs > total) jobs = static_cast<unsigned>(total);
-            const bool progress = !cmd->options.json && isatty(STDERR_FILENO);
+  return {
+      app, [cmd] {
+        std::string variant;
+        const auto& system = resolve_system(cmd->options, variant);
+        const auto range = parse_seed_range(cmd->seeds);
+        make_config(cmd->options, range.first);  // validates --faults before starting
+        const std::uint64_t total = range.last - range.first + 1;
+        unsigned jobs = cmd->jobs ? cmd->jobs : std::max(1u, std::thread::hardware_concurrency());
+        if (jobs > total) jobs = static_cast<unsigned>(total);
+        const bool progress = !cmd->options.json && isatty(STDERR_FILENO);
 
-            std::atomic<std::uint64_t> next{0};
-            std::atomic<std::uint64_t> done{0};
-            std::atomic<std::uint64_t> events{0};
-            std::mutex mutex;
-            std::vector<Failure> failures;
-            const auto started = std::chrono::steady_clock::now();
-            auto worker = [&] {
-              for (;;) {
-                const auto i = next.fetch_add(1);
-                if (i >= total) return;
-                const auto seed = range.first + i;
-                const auto result = sim::run_system(system, variant, make_config(cmd->options, seed));
-                events += result.events;
-                if (result.violation) {
-                  std::lock_guard lock(mutex);
-                  failures.push_back({seed, result.violation->invariant, result.violation->message});
-                }
-                done.fetch_add(1);
-              }
-            };
-            std::vector<std::thread> threads;
-            for (unsigned j = 1; j < jobs; ++j) threads.emplace_back(worker);
-            if (progress) {
-              std::thread painter([&] {
-                while (done.load() < total) {
-                  {
-                    std::lock_guard lock(mutex);
-                    draw_progress(done.load(), total, failures.size());
-                  }
-                  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-                }
-              });
-              worker();
-              for (auto& t : threads) t.join();
-              painter.join();
-              draw_progress(total, total, failures.size());
-              std::cerr << '\n';
-            } else {
-              worker();
-              for (auto& t : threads) t.join();
+        std::atomic<std::uint64_t> next{0};
+        std::atomic<std::uint64_t> done{0};
+        std::atomic<std::uint64_t> events{0};
+        std::mutex mutex;
+        std::vector<Failure> failures;
+        const auto started = std::chrono::steady_clock::now();
+        auto worker = [&] {
+          for (;;) {
+            const auto i = next.fetch_add(1);
+            if (i >= total) return;
+            const auto seed = range.first + i;
+            const auto result = sim::run_system(system, variant, make_config(cmd->options, seed));
+            events += result.events;
+            if (result.violation) {
+              std::lock_guard lock(mutex);
+              failures.push_back({seed, result.violation->invariant, result.violation->message});
             }
-            const double elapsed =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            std::sort(failures.begin(), failures.end(),
-                      [](const Failure& a, const Failure& b) { return a.seed < b.seed; });
+            done.fetch_add(1);
+          }
+        };
+        std::vector<std::thread> threads;
+        for (unsigned j = 1; j < jobs; ++j) threads.emplace_back(worker);
+        if (progress) {
+          std::thread painter([&] {
+            while (done.load() < total) {
+              {
+                std::lock_guard lock(mutex);
+                draw_progress(done.load(), total, failures.size());
+              }
+              std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            }
+          });
+          worker();
+          for (auto& t : threads) t.join();
+          painter.join();
+          draw_progress(total, total, failures.size());
+          std::cerr << '\n';
+        } else {
+          worker();
+          for (auto& t : threads) t.join();
+        }
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::sort(failures.begin(), failures.end(),
+                  [](const Failure& a, const Failure& b) { return a.seed < b.seed; });
 
-            if (cmd->options.json) {
-              nlohmann::json failing = nlohmann::json::array();
-              for (const auto& f : failures) {
-                failing.push_back({{"seed", f.seed}, {"invariant", f.invariant}, {"message", f.message}});
-              }
-              std::cout << nlohmann::json{{"system", system.info().name},
-                                          {"variant", variant},
-                                          {"seeds", {{"first", range.first}, {"last", range.last}}},
-                                          {"runs", total},
-                                          {"failing", failing},
-                                          {"events", events.load()},
-                                          {"elapsed_s", elapsed},
-                                          {"jobs", jobs}}
-                               .dump()
-                        << '\n';
-            } else {
-              std::cout << fmt::format("{}/{}: {} seeds in {:.2f}s ({} jobs): {} failing\n",
-                                       system.info().name, variant, total, elapsed, jobs,
-                                       failures.size());
-              const std::size_t shown = std::min<std::size_t>(failures.size(), 10);
-              for (std::size_t i = 0; i < shown; ++i) {
-                std::cout << fmt::format("  seed {}: {}: {}\n", failures[i].seed,
-                                         failures[i].invariant, failures[i].message);
-              }
-              if (failures.size() > shown) {
-                std::cout << fmt::format("  ... and {} more (use --json for all)\n",
-                                         failures.size() - shown);
-              }
-              if (!failures.empty()) {
-                std::cout << fmt::format("reproduce: seer run {} --variant {} --seed {} --trace t.jsonl\n",
-                                         system.info().name, variant, failures.front().seed);
-              }
-            }
-            return failures.empty() ? 0 : 1;
-          }};
+        if (cmd->options.json) {
+          nlohmann::json failing = nlohmann::json::array();
+          for (const auto& f : failures) {
+            failing.push_back(
+                {{"seed", f.seed}, {"invariant", f.invariant}, {"message", f.message}});
+          }
+          std::cout << nlohmann::json{{"system", system.info().name},
+                                      {"variant", variant},
+                                      {"seeds", {{"first", range.first}, {"last", range.last}}},
+                                      {"runs", total},
+                                      {"failing", failing},
+                                      {"events", events.load()},
+                                      {"elapsed_s", elapsed},
+                                      {"jobs", jobs}}
+                           .dump()
+                    << '\n';
+        } else {
+          std::cout << fmt::format("{}/{}: {} seeds in {:.2f}s ({} jobs): {} failing\n",
+                                   system.info().name, variant, total, elapsed, jobs,
+                                   failures.size());
+          const std::size_t shown = std::min<std::size_t>(failures.size(), 10);
+          for (std::size_t i = 0; i < shown; ++i) {
+            std::cout << fmt::format("  seed {}: {}: {}\n", failures[i].seed, failures[i].invariant,
+                                     failures[i].message);
+          }
+          if (failures.size() > shown) {
+            std::cout << fmt::format("  ... and {} more (use --json for all)\n",
+                                     failures.size() - shown);
+          }
+          if (!failures.empty()) {
+            std::cout << fmt::format(
+                "reproduce: seer run {} --variant {} --seed {} --trace t.jsonl\n",
+                system.info().name, variant, failures.front().seed);
+          }
+        }
+        return failures.empty() ? 0 : 1;
+      }};
 }
 
 }  // namespace seer::cli

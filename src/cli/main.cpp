@@ -5,7 +5,8 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-  CLI::App root{"seer: specify, simulate deterministically, explain, and check distributed systems"};
+  CLI::App root{
+      "seer: specify, simulate deterministically, explain, and check distributed systems"};
   root.require_subcommand(1);
   root.set_help_all_flag("--help-all", "Show help for all subcommands");
 

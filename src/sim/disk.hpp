@@ -1,4 +1,5 @@
-// A simulated local disk: durable contents plus writes buffered until sync. Crash semantics live here.
+// A simulated local disk: durable contents plus writes buffered until sync. Crash semantics live
+// here.
 #pragma once
 
 #include "seer/sim/prng.hpp"
@@ -21,8 +22,8 @@ class Disk {
   std::vector<std::string> keys(const std::string& prefix) const;
   // Makes every buffered write durable; returns how many there were.
   std::size_t sync();
-  // A crash: buffered writes are lost, or with `torn`, a random prefix of them persists and the last one
-  // that persists may be truncated. Returns what was lost, for the oracle.
+  // A crash: buffered writes are lost, or with `torn`, a random prefix of them persists and the
+  // last one that persists may be truncated. Returns what was lost, for the oracle.
   nlohmann::json crash(Prng& prng, bool torn);
 
   const std::map<std::string, std::string>& durable() const { return durable_; }

@@ -1,4 +1,5 @@
-// Process and network faults over time: crashes and restarts, pauses, partitions and heals, clock skew.
+// Process and network faults over time: crashes and restarts, pauses, partitions and heals, clock
+// skew.
 #include "process_env.hpp"
 
 namespace seer::sim {
@@ -37,7 +38,8 @@ void Simulator::Impl::on_crash(const QueuedEvent& q) {
   if (!slot.up) return;
   auto e = make_event(q.process, EventKind::kCrash);
   const bool torn = fault_prng.chance(profile.torn_ppm);
-  // Forbidden facts: what the crash took away. Computed even when not tracing so the draws stay identical.
+  // Forbidden facts: what the crash took away. Computed even when not tracing so the draws stay
+  // identical.
   auto lost = slot.disk.crash(fault_prng, torn);
   if (sim.tracing()) {
     lost["volatile_state"] = "discarded";

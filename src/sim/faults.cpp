@@ -8,30 +8,48 @@ namespace seer::sim {
 
 const char* fault_name(FaultKind kind) {
   switch (kind) {
-    case FaultKind::kDelay: return "delay";
-    case FaultKind::kReorder: return "reorder";
-    case FaultKind::kDrop: return "drop";
-    case FaultKind::kDuplicate: return "duplicate";
-    case FaultKind::kPartition: return "partition";
-    case FaultKind::kCrash: return "crash";
-    case FaultKind::kPause: return "pause";
-    case FaultKind::kClock: return "clock";
-    case FaultKind::kTorn: return "torn";
+    case FaultKind::kDelay:
+      return "delay";
+    case FaultKind::kReorder:
+      return "reorder";
+    case FaultKind::kDrop:
+      return "drop";
+    case FaultKind::kDuplicate:
+      return "duplicate";
+    case FaultKind::kPartition:
+      return "partition";
+    case FaultKind::kCrash:
+      return "crash";
+    case FaultKind::kPause:
+      return "pause";
+    case FaultKind::kClock:
+      return "clock";
+    case FaultKind::kTorn:
+      return "torn";
   }
   return "?";
 }
 
 const char* fault_description(FaultKind kind) {
   switch (kind) {
-    case FaultKind::kDelay: return "per-link message latency drawn from a per-link range";
-    case FaultKind::kReorder: return "latency spikes that let later messages overtake earlier ones";
-    case FaultKind::kDrop: return "messages lost in the network";
-    case FaultKind::kDuplicate: return "messages delivered twice";
-    case FaultKind::kPartition: return "symmetric and one-way network partitions that heal";
-    case FaultKind::kCrash: return "process crash (volatile state and unsynced writes lost) and restart";
-    case FaultKind::kPause: return "process paused (not scheduled) for a while, then resumed";
-    case FaultKind::kClock: return "per-process clock skew and drift";
-    case FaultKind::kTorn: return "a crash persists a prefix of unsynced writes, the last maybe torn";
+    case FaultKind::kDelay:
+      return "per-link message latency drawn from a per-link range";
+    case FaultKind::kReorder:
+      return "latency spikes that let later messages overtake earlier ones";
+    case FaultKind::kDrop:
+      return "messages lost in the network";
+    case FaultKind::kDuplicate:
+      return "messages delivered twice";
+    case FaultKind::kPartition:
+      return "symmetric and one-way network partitions that heal";
+    case FaultKind::kCrash:
+      return "process crash (volatile state and unsynced writes lost) and restart";
+    case FaultKind::kPause:
+      return "process paused (not scheduled) for a while, then resumed";
+    case FaultKind::kClock:
+      return "per-process clock skew and drift";
+    case FaultKind::kTorn:
+      return "a crash persists a prefix of unsynced writes, the last maybe torn";
   }
   return "?";
 }
@@ -52,7 +70,8 @@ bool FaultProfile::has(FaultKind kind) const {
 
 namespace {
 
-// Sets the fields of one fault kind. `level` in [1, 4] scales intensity (swarm draws it; pinned uses 2).
+// Sets the fields of one fault kind. `level` in [1, 4] scales intensity (swarm draws it; pinned
+// uses 2).
 void enable(FaultProfile& p, FaultKind kind, int level) {
   switch (kind) {
     case FaultKind::kDelay:
@@ -63,8 +82,12 @@ void enable(FaultProfile& p, FaultKind kind, int level) {
       p.reorder_ppm = 20'000u * static_cast<std::uint32_t>(level);
       p.reorder_spike_max = milliseconds(20 * level);
       break;
-    case FaultKind::kDrop: p.drop_ppm = 10'000u * static_cast<std::uint32_t>(level); break;
-    case FaultKind::kDuplicate: p.duplicate_ppm = 10'000u * static_cast<std::uint32_t>(level); break;
+    case FaultKind::kDrop:
+      p.drop_ppm = 10'000u * static_cast<std::uint32_t>(level);
+      break;
+    case FaultKind::kDuplicate:
+      p.duplicate_ppm = 10'000u * static_cast<std::uint32_t>(level);
+      break;
     case FaultKind::kPartition:
       p.partition_every = milliseconds(400 / level);
       p.partition_length_max = milliseconds(150 * level);
@@ -82,7 +105,9 @@ void enable(FaultProfile& p, FaultKind kind, int level) {
       p.clock_skew_max = milliseconds(50 * level);
       p.clock_drift_max_ppm = 2'000 * level;
       break;
-    case FaultKind::kTorn: p.torn_ppm = 250'000u * static_cast<std::uint32_t>(level); break;
+    case FaultKind::kTorn:
+      p.torn_ppm = 250'000u * static_cast<std::uint32_t>(level);
+      break;
   }
   if (!p.has(kind)) p.enabled.push_back(kind);
 }

@@ -4,17 +4,22 @@ namespace seer::sim {
 
 const char* op_type_name(OpType type) {
   switch (type) {
-    case OpType::kInvoke: return "invoke";
-    case OpType::kOk: return "ok";
-    case OpType::kFail: return "fail";
-    case OpType::kInfo: return "info";
+    case OpType::kInvoke:
+      return "invoke";
+    case OpType::kOk:
+      return "ok";
+    case OpType::kFail:
+      return "fail";
+    case OpType::kInfo:
+      return "info";
   }
   return "?";
 }
 
 nlohmann::json history_entry_to_json(const HistoryEntry& e) {
-  nlohmann::json j = {{"index", e.index}, {"time", e.time},  {"process", e.process},
-                      {"type", op_type_name(e.type)}, {"f", e.f}, {"value", e.value}};
+  nlohmann::json j = {
+      {"index", e.index}, {"time", e.time},  {"process", e.process}, {"type", op_type_name(e.type)},
+      {"f", e.f},         {"value", e.value}};
   if (!e.error.empty()) j["error"] = e.error;
   return j;
 }

@@ -1,4 +1,5 @@
-// The simulated network: latency, loss, duplication, reordering and partitions, decided by the seed.
+// The simulated network: latency, loss, duplication, reordering and partitions, decided by the
+// seed.
 #include "process_env.hpp"
 
 namespace seer::sim {
@@ -19,7 +20,8 @@ Duration Simulator::Impl::draw_latency(Link& l) {
     if (l.latency_max <= 0) l.latency_max = 1;
   }
   Duration latency = net_prng.between(std::min(profile.latency_min, l.latency_max), l.latency_max);
-  if (net_prng.chance(profile.reorder_ppm)) latency += net_prng.between(0, profile.reorder_spike_max);
+  if (net_prng.chance(profile.reorder_ppm))
+    latency += net_prng.between(0, profile.reorder_spike_max);
   return latency;
 }
 

@@ -2,7 +2,9 @@
 
 namespace seer::sim {
 
-void ProcessEnv::send(ProcessId to, PayloadPtr body) { sim_.send(id_, to, std::move(body)); }
+void ProcessEnv::send(ProcessId to, PayloadPtr body) {
+  sim_.send(id_, to, std::move(body));
+}
 
 std::optional<std::string> ProcessEnv::get(const std::string& key) {
   bool from_buffer = false;
@@ -10,7 +12,8 @@ std::optional<std::string> ProcessEnv::get(const std::string& key) {
   auto e = sim_.make_event(id_, EventKind::kStorageRead);
   if (sim_.sim.tracing()) {
     e.detail = {{"key", key}, {"found", value.has_value()}};
-    // Forbidden fact: a read served from unsynced data returns something a crash may still take back.
+    // Forbidden fact: a read served from unsynced data returns something a crash may still take
+    // back.
     e.oracle = {{"unsynced", from_buffer}};
   }
   sim_.emit(e);

@@ -1,4 +1,5 @@
-// The Env a simulated process sees. Every call is recorded as a trace event and routed to the simulator.
+// The Env a simulated process sees. Every call is recorded as a trace event and routed to the
+// simulator.
 #pragma once
 
 #include "simulator_impl.hpp"

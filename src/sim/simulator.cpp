@@ -1,4 +1,5 @@
-// The event loop: pop the earliest event (ties broken by insertion order), execute it, check invariants.
+// The event loop: pop the earliest event (ties broken by insertion order), execute it, check
+// invariants.
 #include "process_env.hpp"
 
 #include <algorithm>
@@ -66,8 +67,9 @@ Time Simulator::Impl::local_time(const ProcessSlot& slot) const {
 
 Duration Simulator::Impl::true_duration(const ProcessSlot& slot, Duration local) const {
   if (local <= 0) return 0;
-  // A fast clock (positive drift) makes local durations pass sooner in true time. Round up and wait at
-  // least 1ns: a wait that rounds to zero would let a retry loop spin without time ever advancing.
+  // A fast clock (positive drift) makes local durations pass sooner in true time. Round up and wait
+  // at least 1ns: a wait that rounds to zero would let a retry loop spin without time ever
+  // advancing.
   const std::int64_t rate = 1'000'000 + slot.clock_drift_ppm;
   return std::max<Duration>(1, (local * 1'000'000 + rate - 1) / rate);
 }
@@ -110,7 +112,8 @@ void Simulator::Impl::fire_wake(ProcessId id) {
       if (sim.tracing()) e.detail = {{"writes_made_durable", n}};
       break;
     }
-    case Wait::kNone: return;
+    case Wait::kNone:
+      return;
   }
   emit(e);
   slot.wait = Wait::kNone;
@@ -155,8 +158,8 @@ void Simulator::Impl::after_resume(ProcessId id) {
     slot.root.rethrow_if_failed();
   } catch (const std::exception& ex) {
     if (!violation) {
-      violation = Violation{"no-uncaught-exception",
-                            slot.name + " threw: " + ex.what(), next_seq - 1, sim.now_};
+      violation = Violation{"no-uncaught-exception", slot.name + " threw: " + ex.what(),
+                            next_seq - 1, sim.now_};
     }
   }
 }
@@ -172,8 +175,13 @@ void Simulator::Impl::check_invariants() {
 }
 
 void Simulator::Impl::invoke(int process, const std::string& f, nlohmann::json value) {
-  HistoryEntry h{static_cast<std::int64_t>(history_entries.size()), sim.now_, process,
-                 OpType::kInvoke, f, value, {}};
+  HistoryEntry h{static_cast<std::int64_t>(history_entries.size()),
+                 sim.now_,
+                 process,
+                 OpType::kInvoke,
+                 f,
+                 value,
+                 {}};
   auto e = make_event(current, EventKind::kInvoke);
   if (sim.tracing()) e.detail = {{"op_process", process}, {"f", f}, {"value", value}};
   const auto seq = emit(e);
@@ -182,8 +190,8 @@ void Simulator::Impl::invoke(int process, const std::string& f, nlohmann::json v
   history_entries.push_back(std::move(h));
 }
 
-void Simulator::Impl::complete(int process, OpType type, const std::string& f,
-                               nlohmann::json value, std::string error) {
+void Simulator::Impl::complete(int process, OpType type, const std::string& f, nlohmann::json value,
+                               std::string error) {
   auto e = make_event(current, EventKind::kComplete);
   if (static_cast<std::size_t>(process) < open_invokes.size()) e.cause = open_invokes[process];
   if (sim.tracing()) {
@@ -222,8 +230,12 @@ void Simulator::add_annotator(Annotator annotator) {
   impl_->annotators.push_back(std::move(annotator));
 }
 
-HistoryRecorder& Simulator::history() { return *impl_; }
-bool Simulator::is_up(ProcessId id) const { return impl_->processes.at(id).up; }
+HistoryRecorder& Simulator::history() {
+  return *impl_;
+}
+bool Simulator::is_up(ProcessId id) const {
+  return impl_->processes.at(id).up;
+}
 DiskView Simulator::disk(ProcessId id) const {
   const auto& d = impl_->processes.at(id).disk;
   return DiskView{&d.durable(), &d.pending()};
@@ -231,12 +243,17 @@ DiskView Simulator::disk(ProcessId id) const {
 const std::string& Simulator::process_name(ProcessId id) const {
   return impl_->processes.at(id).name;
 }
-int Simulator::process_count() const { return static_cast<int>(impl_->processes.size()); }
-std::uint64_t Simulator::current_event() const { return impl_->next_seq - 1; }
+int Simulator::process_count() const {
+  return static_cast<int>(impl_->processes.size());
+}
+std::uint64_t Simulator::current_event() const {
+  return impl_->next_seq - 1;
+}
 
 RunResult Simulator::run() {
   auto& im = *impl_;
-  im.profile = config_.faults ? FaultProfile::with(*config_.faults) : FaultProfile::swarm(im.fault_prng);
+  im.profile =
+      config_.faults ? FaultProfile::with(*config_.faults) : FaultProfile::swarm(im.fault_prng);
   const auto n = im.processes.size();
   im.links.resize(n * n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -265,20 +282,36 @@ RunResult Simulator::run() {
     }
     now_ = q.time;
     switch (q.kind) {
-      case Scheduled::kDeliver: im.on_deliver(q); break;
-      case Scheduled::kWake: im.on_wake(q); break;
-      case Scheduled::kCrash: im.on_crash(q); break;
-      case Scheduled::kRestart: im.on_restart(q); break;
-      case Scheduled::kPause: im.on_pause(q); break;
-      case Scheduled::kResume: im.on_resume(q); break;
-      case Scheduled::kPartition: im.on_partition(q); break;
-      case Scheduled::kHeal: im.on_heal(q); break;
+      case Scheduled::kDeliver:
+        im.on_deliver(q);
+        break;
+      case Scheduled::kWake:
+        im.on_wake(q);
+        break;
+      case Scheduled::kCrash:
+        im.on_crash(q);
+        break;
+      case Scheduled::kRestart:
+        im.on_restart(q);
+        break;
+      case Scheduled::kPause:
+        im.on_pause(q);
+        break;
+      case Scheduled::kResume:
+        im.on_resume(q);
+        break;
+      case Scheduled::kPartition:
+        im.on_partition(q);
+        break;
+      case Scheduled::kHeal:
+        im.on_heal(q);
+        break;
     }
     im.check_invariants();
   }
   if (result.stalled && !im.violation) {
-    // Clients time out every operation, so a run that cannot finish is itself a bug (a livelock, or an
-    // event storm that never lets virtual time pass).
+    // Clients time out every operation, so a run that cannot finish is itself a bug (a livelock, or
+    // an event storm that never lets virtual time pass).
     im.violation = Violation{"run-completes",
                              "clients did not finish within the time or event limit (t=" +
                                  std::to_string(now_) + "ns, " + std::to_string(steps) + " steps)",
@@ -287,7 +320,8 @@ RunResult Simulator::run() {
   if (im.violation) {
     auto e = im.make_event(kNoProcess, EventKind::kViolation);
     if (tracing()) {
-      e.detail = {{"invariant", im.violation->invariant}, {"message", im.violation->message},
+      e.detail = {{"invariant", im.violation->invariant},
+                  {"message", im.violation->message},
                   {"after_event", im.violation->event}};
     }
     im.emit(e);

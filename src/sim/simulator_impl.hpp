@@ -1,6 +1,6 @@
-// Internal state of a simulation run. Split across network.cpp (messages, partitions), process_env.cpp
-// (the Env processes see), fault_schedule.cpp (crash, pause, partition events), disk.cpp and simulator.cpp
-// (the event loop).
+// Internal state of a simulation run. Split across network.cpp (messages, partitions),
+// process_env.cpp (the Env processes see), fault_schedule.cpp (crash, pause, partition events),
+// disk.cpp and simulator.cpp (the event loop).
 #pragma once
 
 #include "disk.hpp"
@@ -46,7 +46,16 @@ struct ProcessSlot {
   std::unique_ptr<ProcessEnv> env;
 };
 
-enum class Scheduled : std::uint8_t { kDeliver, kWake, kCrash, kRestart, kPause, kResume, kPartition, kHeal };
+enum class Scheduled : std::uint8_t {
+  kDeliver,
+  kWake,
+  kCrash,
+  kRestart,
+  kPause,
+  kResume,
+  kPartition,
+  kHeal
+};
 
 struct QueuedEvent {
   Time time;
@@ -74,7 +83,7 @@ struct Partition {
 // Per directed link: latency bound and recent deliveries, to report reordering.
 struct Link {
   Duration latency_max = 0;
-  std::uint64_t sent = 0;  // messages sent on the link so far
+  std::uint64_t sent = 0;                                      // messages sent on the link so far
   std::deque<std::pair<std::uint64_t, std::uint64_t>> recent;  // (send index, message id) delivered
 };
 

@@ -48,8 +48,8 @@ TEST(Determinism, TracesAreByteIdentical) {
   EXPECT_EQ(run_system(system, "naive", c).trace_lines, run_system(system, "naive", c).trace_lines);
 }
 
-// Pins the trace hash of one run. If this fails, a change altered what a seed means: recorded seeds and
-// regression tests no longer reproduce. Update it only for a deliberate, documented change.
+// Pins the trace hash of one run. If this fails, a change altered what a seed means: recorded seeds
+// and regression tests no longer reproduce. Update it only for a deliberate, documented change.
 TEST(Determinism, PinnedHashForSeed1) {
   RunConfig c;
   c.seed = 1;
@@ -63,8 +63,9 @@ TEST(Determinism, PinnedHashForSeed1) {
 namespace seer::sim {
 namespace {
 
-// One hash over 200 seeds of both variants under swarm faults: every fault path, the PRNG, the event queue
-// and the workload feed into it. Debug, release, ASan, g++ and clang++ builds must all print this value.
+// One hash over 200 seeds of both variants under swarm faults: every fault path, the PRNG, the
+// event queue and the workload feed into it. Debug, release, ASan, g++ and clang++ builds must all
+// print this value.
 TEST(Determinism, PinnedCombinedHashAcrossBuilds) {
   const auto& system = register_system();
   TraceHash combined;

@@ -1,4 +1,5 @@
-// The Env contract as processes see it: messages, timeouts, sleeping, durable storage, crash semantics.
+// The Env contract as processes see it: messages, timeouts, sleeping, durable storage, crash
+// semantics.
 #include "seer/sim/simulator.hpp"
 
 #include <gtest/gtest.h>
@@ -31,17 +32,16 @@ TEST(EnvSemantics, PingPongDeliversInOrderWithLatency) {
       env.send(m.from, make_payload<Text>("pong:" + m.as<Text>()->text));
     }
   });
-  sim.add_process(
-      "pinger",
-      [&, ponger](Env& env) -> Task<void> {
-        for (int i = 0; i < 3; ++i) {
-          env.send(ponger, make_payload<Text>(std::to_string(i)));
-          auto m = co_await env.receive();
-          got.push_back(m.as<Text>()->text);
-          received_at = env.now();
-        }
-      },
-      {.crashable = false, .client = true});
+  sim.add_process("pinger",
+                  [&, ponger](Env& env) -> Task<void> {
+                    for (int i = 0; i < 3; ++i) {
+                      env.send(ponger, make_payload<Text>(std::to_string(i)));
+                      auto m = co_await env.receive();
+                      got.push_back(m.as<Text>()->text);
+                      received_at = env.now();
+                    }
+                  },
+                  {.crashable = false, .client = true});
   auto r = sim.run();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(got, (std::vector<std::string>{"pong:0", "pong:1", "pong:2"}));
@@ -53,17 +53,16 @@ TEST(EnvSemantics, ReceiveForTimesOutAndSleepAdvancesTime) {
   Simulator sim(quiet());
   Time before = 0, after_timeout = 0, after_sleep = 0;
   bool timed_out = false;
-  sim.add_process(
-      "loner",
-      [&](Env& env) -> Task<void> {
-        before = env.now();
-        auto m = co_await env.receive_for(milliseconds(10));
-        timed_out = !m.has_value();
-        after_timeout = env.now();
-        co_await env.sleep(milliseconds(5));
-        after_sleep = env.now();
-      },
-      {.crashable = false, .client = true});
+  sim.add_process("loner",
+                  [&](Env& env) -> Task<void> {
+                    before = env.now();
+                    auto m = co_await env.receive_for(milliseconds(10));
+                    timed_out = !m.has_value();
+                    after_timeout = env.now();
+                    co_await env.sleep(milliseconds(5));
+                    after_sleep = env.now();
+                  },
+                  {.crashable = false, .client = true});
   ASSERT_TRUE(sim.run().ok());
   EXPECT_TRUE(timed_out);
   EXPECT_EQ(after_timeout - before, milliseconds(10));
@@ -73,15 +72,14 @@ TEST(EnvSemantics, ReceiveForTimesOutAndSleepAdvancesTime) {
 TEST(EnvSemantics, StorageReadsOwnWritesAndSyncMakesDurable) {
   Simulator sim(quiet());
   std::optional<std::string> read_back;
-  ProcessId writer = sim.add_process(
-      "writer",
-      [&](Env& env) -> Task<void> {
-        env.storage().put("a", "1");
-        read_back = env.storage().get("a");
-        co_await env.sync();
-        env.storage().put("b", "2");
-      },
-      {.crashable = false, .client = true});
+  ProcessId writer = sim.add_process("writer",
+                                     [&](Env& env) -> Task<void> {
+                                       env.storage().put("a", "1");
+                                       read_back = env.storage().get("a");
+                                       co_await env.sync();
+                                       env.storage().put("b", "2");
+                                     },
+                                     {.crashable = false, .client = true});
   ASSERT_TRUE(sim.run().ok());
   EXPECT_EQ(read_back, "1");
   auto disk = sim.disk(writer);
@@ -92,9 +90,12 @@ TEST(EnvSemantics, StorageReadsOwnWritesAndSyncMakesDurable) {
 
 TEST(EnvSemantics, UncaughtExceptionIsAViolation) {
   Simulator sim(quiet());
-  sim.add_process(
-      "thrower", [](Env&) -> Task<void> { throw std::runtime_error("boom"); co_return; },
-      {.crashable = false, .client = true});
+  sim.add_process("thrower",
+                  [](Env&) -> Task<void> {
+                    throw std::runtime_error("boom");
+                    co_return;
+                  },
+                  {.crashable = false, .client = true});
   auto r = sim.run();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.violation->invariant, "no-uncaught-exception");
@@ -104,15 +105,14 @@ TEST(EnvSemantics, UncaughtExceptionIsAViolation) {
 TEST(EnvSemantics, InvariantIsCheckedAfterEachStep) {
   Simulator sim(quiet());
   int counter = 0;
-  sim.add_process(
-      "counter",
-      [&](Env& env) -> Task<void> {
-        for (int i = 0; i < 10; ++i) {
-          ++counter;
-          co_await env.sleep(milliseconds(1));
-        }
-      },
-      {.crashable = false, .client = true});
+  sim.add_process("counter",
+                  [&](Env& env) -> Task<void> {
+                    for (int i = 0; i < 10; ++i) {
+                      ++counter;
+                      co_await env.sleep(milliseconds(1));
+                    }
+                  },
+                  {.crashable = false, .client = true});
   sim.add_invariant("below-five", [&]() -> std::optional<std::string> {
     if (counter < 5) return std::nullopt;
     return "counter reached " + std::to_string(counter);
@@ -124,7 +124,8 @@ TEST(EnvSemantics, InvariantIsCheckedAfterEachStep) {
 }
 
 TEST(EnvSemantics, CrashLosesVolatileStateAndUnsyncedWritesButKeepsSynced) {
-  // Crash-only profile; the process counts restarts in durable storage and keeps an unsynced marker.
+  // Crash-only profile; the process counts restarts in durable storage and keeps an unsynced
+  // marker.
   RunConfig c = quiet(3);
   c.faults = std::vector<FaultKind>{FaultKind::kCrash};
   Simulator sim(c);
@@ -143,9 +144,8 @@ TEST(EnvSemantics, CrashLosesVolatileStateAndUnsyncedWritesButKeepsSynced) {
       co_await env.sleep(milliseconds(1));
     }
   });
-  sim.add_process(
-      "clock", [](Env& env) -> Task<void> { co_await env.sleep(seconds(5)); },
-      {.crashable = false, .client = true});
+  sim.add_process("clock", [](Env& env) -> Task<void> { co_await env.sleep(seconds(5)); },
+                  {.crashable = false, .client = true});
   auto r = sim.run();
   ASSERT_TRUE(r.ok());
   ASSERT_GT(starts, 1) << "the crash fault should have hit in 5s";
@@ -169,13 +169,12 @@ TEST(EnvSemantics, ClockSkewGivesProcessesDifferentLocalTimes) {
   Simulator sim(c);
   std::vector<Time> seen(4);
   for (int i = 0; i < 4; ++i) {
-    sim.add_process(
-        "p" + std::to_string(i),
-        [&seen, i](Env& env) -> Task<void> {
-          co_await env.sleep(milliseconds(100));
-          seen[i] = env.now();
-        },
-        {.crashable = false, .client = true});
+    sim.add_process("p" + std::to_string(i),
+                    [&seen, i](Env& env) -> Task<void> {
+                      co_await env.sleep(milliseconds(100));
+                      seen[i] = env.now();
+                    },
+                    {.crashable = false, .client = true});
   }
   ASSERT_TRUE(sim.run().ok());
   std::sort(seen.begin(), seen.end());

@@ -8,7 +8,8 @@
 namespace seer::sim {
 namespace {
 
-std::vector<nlohmann::json> trace_with(FaultKind kind, std::uint64_t seed, const char* variant = "correct") {
+std::vector<nlohmann::json> trace_with(FaultKind kind, std::uint64_t seed,
+                                       const char* variant = "correct") {
   register_builtin_systems();
   RunConfig c;
   c.seed = seed;
@@ -60,7 +61,8 @@ TEST(FaultKinds, DropIsTracedWithItsReason) {
 }
 
 TEST(FaultKinds, DuplicateIsTracedAndTheSecondDeliveryMarked) {
-  EXPECT_TRUE(seen(FaultKind::kDuplicate, [](const nlohmann::json& e) { return e["kind"] == "duplicate"; }));
+  EXPECT_TRUE(seen(FaultKind::kDuplicate,
+                   [](const nlohmann::json& e) { return e["kind"] == "duplicate"; }));
   EXPECT_TRUE(seen(FaultKind::kDuplicate, [](const nlohmann::json& e) {
     return e["kind"] == "deliver" && e["oracle"].value("duplicate", false);
   }));
@@ -70,7 +72,8 @@ TEST(FaultKinds, PartitionsStartHealAndDropMessages) {
   EXPECT_TRUE(seen(FaultKind::kPartition, [](const nlohmann::json& e) {
     return e["kind"] == "partition" && !e["group_a"].empty() && !e["group_b"].empty();
   }));
-  EXPECT_TRUE(seen(FaultKind::kPartition, [](const nlohmann::json& e) { return e["kind"] == "heal"; }));
+  EXPECT_TRUE(
+      seen(FaultKind::kPartition, [](const nlohmann::json& e) { return e["kind"] == "heal"; }));
   EXPECT_TRUE(seen(FaultKind::kPartition, [](const nlohmann::json& e) {
     return e["kind"] == "drop" && e.value("reason", "") == "partition";
   }));
@@ -84,7 +87,8 @@ TEST(FaultKinds, CrashReportsWhatWasLostAndRestarts) {
     return e["kind"] == "crash" && e["oracle"].value("volatile_state", "") == "discarded" &&
            e["oracle"].contains("lost_unsynced_writes");
   }));
-  EXPECT_TRUE(seen(FaultKind::kCrash, [](const nlohmann::json& e) { return e["kind"] == "restart"; }));
+  EXPECT_TRUE(
+      seen(FaultKind::kCrash, [](const nlohmann::json& e) { return e["kind"] == "restart"; }));
   // The naive register leaves writes unsynced, so some crash must report them lost.
   EXPECT_TRUE(seen(
       FaultKind::kCrash,
@@ -115,7 +119,8 @@ TEST(FaultKinds, ClockSkewIsAnnotatedOnEachProcessStart) {
 }
 
 TEST(FaultKinds, TornWritesPersistAPrefix) {
-  // Torn writes need crashes: pin both through the register's naive variant, which leaves data unsynced.
+  // Torn writes need crashes: pin both through the register's naive variant, which leaves data
+  // unsynced.
   register_builtin_systems();
   bool torn = false;
   for (std::uint64_t seed = 1; seed <= 40 && !torn; ++seed) {
@@ -127,7 +132,8 @@ TEST(FaultKinds, TornWritesPersistAPrefix) {
     for (const auto& line : r.trace_lines) {
       auto e = nlohmann::json::parse(line);
       if (e["kind"] != "crash" || !e["oracle"].contains("torn_persisted")) continue;
-      for (const auto& p : e["oracle"]["torn_persisted"]) torn = torn || p.contains("torn_to_bytes");
+      for (const auto& p : e["oracle"]["torn_persisted"])
+        torn = torn || p.contains("torn_to_bytes");
     }
   }
   EXPECT_TRUE(torn);

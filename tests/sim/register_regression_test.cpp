@@ -11,8 +11,8 @@ const System& register_system() {
   return *SystemRegistry::instance().find("register");
 }
 
-// Seed 7 was the first failing seed found by `seer sweep register --variant naive --seeds 1..1000`: a
-// replica acknowledged a write it had not synced, then crashed and lost it.
+// Seed 7 was the first failing seed found by `seer sweep register --variant naive --seeds 1..1000`:
+// a replica acknowledged a write it had not synced, then crashed and lost it.
 TEST(RegisterRegression, NaiveSeed7LosesAnAcknowledgedWrite) {
   RunConfig c;
   c.seed = 7;
@@ -24,7 +24,8 @@ TEST(RegisterRegression, NaiveSeed7LosesAnAcknowledgedWrite) {
   bool crash_lost_write = false;
   for (const auto& line : traced.trace_lines) {
     auto j = nlohmann::json::parse(line);
-    if (j["kind"] == "crash" && !j["oracle"]["lost_unsynced_writes"].empty()) crash_lost_write = true;
+    if (j["kind"] == "crash" && !j["oracle"]["lost_unsynced_writes"].empty())
+      crash_lost_write = true;
   }
   EXPECT_TRUE(crash_lost_write) << "the oracle should show the crash that lost the unsynced write";
 }

@@ -1,6 +1,6 @@
-// Env: everything an algorithm may use to touch the world. The simulator implements it with virtual time,
-// a faulty network and crash-prone disks; a real runtime implements it with sockets, clocks and files. An
-// algorithm written against Env cannot tell which one it runs on.
+// Env: everything an algorithm may use to touch the world. The simulator implements it with virtual
+// time, a faulty network and crash-prone disks; a real runtime implements it with sockets, clocks
+// and files. An algorithm written against Env cannot tell which one it runs on.
 #pragma once
 
 #include "seer/sim/message.hpp"
@@ -28,8 +28,8 @@ class Env {
   virtual void send(ProcessId to, PayloadPtr body) = 0;
   virtual Storage& storage() = 0;
 
-  // co_await env.receive(): the next message. co_await env.receive_for(d): the next message, or nullopt if
-  // none arrives within d of local time.
+  // co_await env.receive(): the next message. co_await env.receive_for(d): the next message, or
+  // nullopt if none arrives within d of local time.
   struct ReceiveAwaiter {
     Env* env;
     Duration timeout;  // < 0: wait forever
@@ -64,7 +64,8 @@ class Env {
   SyncAwaiter sync() { return {this}; }
 
  protected:
-  // Implementation hooks for the awaiters. try_receive fills `out` and returns true if a message is ready.
+  // Implementation hooks for the awaiters. try_receive fills `out` and returns true if a message is
+  // ready.
   virtual bool try_receive(std::optional<Message>& out) = 0;
   virtual void park_receive(std::coroutine_handle<> h, Duration timeout,
                             std::optional<Message>* out) = 0;

@@ -1,8 +1,9 @@
 // Fault profiles: which kinds of partial order and partial failure a run injects, and how hard.
 //
-// Probabilities are integer parts-per-million so no floating point enters a run. Swarm testing: unless a
-// profile is pinned with --faults, each seed draws its own subset of fault kinds and intensities, which finds
-// bugs that a single "everything at once" profile hides (Groce et al., "Swarm Testing", ISSTA 2012).
+// Probabilities are integer parts-per-million so no floating point enters a run. Swarm testing:
+// unless a profile is pinned with --faults, each seed draws its own subset of fault kinds and
+// intensities, which finds bugs that a single "everything at once" profile hides (Groce et al.,
+// "Swarm Testing", ISSTA 2012).
 #pragma once
 
 #include "seer/sim/prng.hpp"
@@ -28,9 +29,10 @@ enum class FaultKind : std::uint8_t {
   kTorn,       // on crash, a prefix of the unsynced writes persists, the last possibly truncated
 };
 
-constexpr FaultKind kAllFaultKinds[] = {FaultKind::kDelay,     FaultKind::kReorder, FaultKind::kDrop,
-                                        FaultKind::kDuplicate, FaultKind::kPartition, FaultKind::kCrash,
-                                        FaultKind::kPause,     FaultKind::kClock,   FaultKind::kTorn};
+constexpr FaultKind kAllFaultKinds[] = {
+    FaultKind::kDelay,     FaultKind::kReorder,   FaultKind::kDrop,
+    FaultKind::kDuplicate, FaultKind::kPartition, FaultKind::kCrash,
+    FaultKind::kPause,     FaultKind::kClock,     FaultKind::kTorn};
 
 const char* fault_name(FaultKind kind);
 const char* fault_description(FaultKind kind);
@@ -54,9 +56,9 @@ struct FaultProfile {
   Duration restart_after_max = 0;
   Duration pause_every = 0;
   Duration pause_length_max = 0;
-  Duration clock_skew_max = 0;       // |offset| of a process clock
+  Duration clock_skew_max = 0;           // |offset| of a process clock
   std::int32_t clock_drift_max_ppm = 0;  // |rate error| of a process clock
-  std::uint32_t torn_ppm = 0;        // chance a crash tears the unsynced writes instead of dropping them
+  std::uint32_t torn_ppm = 0;  // chance a crash tears the unsynced writes instead of dropping them
   Duration sync_latency = microseconds(200);
 
   std::vector<FaultKind> enabled;  // for reporting

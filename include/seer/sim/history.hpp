@@ -1,5 +1,6 @@
-// Client-observed history, in the format of docs/history-format.md. Clients record through HistoryRecorder
-// so the same client code records in simulation (virtual time) and against a live system (wall time).
+// Client-observed history, in the format of docs/history-format.md. Clients record through
+// HistoryRecorder so the same client code records in simulation (virtual time) and against a live
+// system (wall time).
 #pragma once
 
 #include "seer/sim/time.hpp"

@@ -1,5 +1,5 @@
-// Messages exchanged between processes. A payload is an immutable typed object shared by reference, so
-// sending, duplicating and tracing a message never copies its contents.
+// Messages exchanged between processes. A payload is an immutable typed object shared by reference,
+// so sending, duplicating and tracing a message never copies its contents.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -13,7 +13,8 @@ namespace seer::sim {
 using ProcessId = std::int32_t;
 constexpr ProcessId kNoProcess = -1;
 
-// Base of every message body. `type()` names it in traces; `to_json()` renders it for the trace and viewers.
+// Base of every message body. `type()` names it in traces; `to_json()` renders it for the trace and
+// viewers.
 struct Payload {
   virtual ~Payload() = default;
   virtual std::string_view type() const = 0;

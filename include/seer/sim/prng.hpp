@@ -1,8 +1,9 @@
 // Deterministic pseudo-random numbers for the simulator.
 //
-// xoshiro256** (Blackman & Vigna, 2018) seeded through splitmix64. All distributions are ours and use only
-// integer arithmetic, so a seed produces the same stream with any compiler, standard library or platform.
-// Never use std:: distributions in simulated code: their algorithms differ between implementations.
+// xoshiro256** (Blackman & Vigna, 2018) seeded through splitmix64. All distributions are ours and
+// use only integer arithmetic, so a seed produces the same stream with any compiler, standard
+// library or platform. Never use std:: distributions in simulated code: their algorithms differ
+// between implementations.
 #pragma once
 
 #include <cstdint>
@@ -48,11 +49,12 @@ class Prng {
     return lo + static_cast<std::int64_t>(below(static_cast<std::uint64_t>(hi - lo) + 1));
   }
 
-  // True with probability ppm / 1,000,000. Probabilities are integers so no floating point enters a run.
+  // True with probability ppm / 1,000,000. Probabilities are integers so no floating point enters a
+  // run.
   bool chance(std::uint32_t ppm) { return ppm > 0 && below(1'000'000) < ppm; }
 
-  // An independent generator for a sub-stream (network, faults, workload...), so that changing how one
-  // component draws does not shift the choices of the others.
+  // An independent generator for a sub-stream (network, faults, workload...), so that changing how
+  // one component draws does not shift the choices of the others.
   Prng fork(std::uint64_t stream) { return Prng(next() ^ (stream * 0x9E3779B97F4A7C15ULL)); }
 
   static std::uint64_t splitmix64(std::uint64_t& x) {

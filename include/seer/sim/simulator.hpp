@@ -1,8 +1,8 @@
 // The deterministic simulator: one thread, virtual time, every choice drawn from one seed.
 //
-// A system sets itself up by adding processes (each a coroutine factory, called again at every restart so
-// volatile state really dies), invariants over the global state, and annotators that add forbidden facts to
-// trace events. run() then executes the whole run as a function of the seed.
+// A system sets itself up by adding processes (each a coroutine factory, called again at every
+// restart so volatile state really dies), invariants over the global state, and annotators that add
+// forbidden facts to trace events. run() then executes the whole run as a function of the seed.
 #pragma once
 
 #include "seer/sim/env.hpp"
@@ -25,8 +25,8 @@ namespace seer::sim {
 
 struct RunConfig {
   std::uint64_t seed = 1;
-  int ops = 50;                                   // client operations in the whole run
-  std::optional<std::vector<FaultKind>> faults;   // nullopt: swarm (the seed draws the profile)
+  int ops = 50;                                  // client operations in the whole run
+  std::optional<std::vector<FaultKind>> faults;  // nullopt: swarm (the seed draws the profile)
   Time max_time = seconds(600);
   std::uint64_t max_events = 2'000'000;  // scheduled events popped
   bool record_trace = false;

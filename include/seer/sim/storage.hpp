@@ -1,8 +1,9 @@
 // Durable key-value storage as a process sees it: its local disk.
 //
-// Writes are buffered until sync() makes them durable. Reads see the process's own latest writes. A crash
-// drops every unsynced write (and, with the torn-write fault, may persist a prefix of the buffered writes,
-// the last of them possibly truncated). Keys are ordered, so listing is deterministic.
+// Writes are buffered until sync() makes them durable. Reads see the process's own latest writes. A
+// crash drops every unsynced write (and, with the torn-write fault, may persist a prefix of the
+// buffered writes, the last of them possibly truncated). Keys are ordered, so listing is
+// deterministic.
 #pragma once
 
 #include <optional>

@@ -1,5 +1,6 @@
-// A system: an algorithm with its variants, workload and invariants, as something seer can run by name.
-// Systems register at one point (systems/registry.cpp); adding a system never edits the simulator.
+// A system: an algorithm with its variants, workload and invariants, as something seer can run by
+// name. Systems register at one point (systems/registry.cpp); adding a system never edits the
+// simulator.
 #pragma once
 
 #include "seer/sim/simulator.hpp"
@@ -30,7 +31,8 @@ class System {
   virtual SystemInfo info() const = 0;
   // Adds processes, invariants and annotators for `variant` to a fresh simulator.
   virtual void setup(Simulator& sim, const std::string& variant) const = 0;
-  // Checks the finished run's client history (e.g. linearizability). Returns {invariant, message} on failure.
+  // Checks the finished run's client history (e.g. linearizability). Returns {invariant, message}
+  // on failure.
   virtual std::optional<std::pair<std::string, std::string>> check_history(
       const std::vector<HistoryEntry>& /*history*/) const {
     return std::nullopt;

@@ -1,8 +1,8 @@
 // Task<T>: the coroutine type processes are written in.
 //
-// Lazy (starts when awaited or when the simulator starts a root task), single owner (destroying a Task
-// destroys its frame and, transitively, the frames it awaits: that is how a crash discards volatile state),
-// and symmetric transfer on completion, so deep call chains do not grow the stack.
+// Lazy (starts when awaited or when the simulator starts a root task), single owner (destroying a
+// Task destroys its frame and, transitively, the frames it awaits: that is how a crash discards
+// volatile state), and symmetric transfer on completion, so deep call chains do not grow the stack.
 #pragma once
 
 #include <coroutine>

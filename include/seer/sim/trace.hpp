@@ -1,9 +1,10 @@
 // The trace: every event of a run, in order, with causal parents and the oracle's annotations.
 //
-// The trace hash is computed for every run (recorded or not) over each event's identity: sequence, time,
-// process, kind, peer, message id, causal parent and payload type. Two runs with the same hash made the
-// same choices in the same order. The JSONL rendering (docs/trace-format.md) is produced only when a trace
-// is recorded, because building annotations costs far more than running the event.
+// The trace hash is computed for every run (recorded or not) over each event's identity: sequence,
+// time, process, kind, peer, message id, causal parent and payload type. Two runs with the same
+// hash made the same choices in the same order. The JSONL rendering (docs/trace-format.md) is
+// produced only when a trace is recorded, because building annotations costs far more than running
+// the event.
 #pragma once
 
 #include "seer/sim/message.hpp"
@@ -49,8 +50,8 @@ struct TraceEvent {
   Time time = 0;
   ProcessId process = kNoProcess;  // kNoProcess: the simulator itself (partitions, heals)
   EventKind kind = EventKind::kStart;
-  ProcessId peer = kNoProcess;   // the other end of a message
-  std::uint64_t message = 0;     // message id, for send/deliver/drop/duplicate
+  ProcessId peer = kNoProcess;        // the other end of a message
+  std::uint64_t message = 0;          // message id, for send/deliver/drop/duplicate
   std::uint64_t previous = kNoEvent;  // previous event on the same process
   std::uint64_t cause = kNoEvent;     // the send behind a delivery, the set behind a timer, ...
   const Message* payload = nullptr;   // only valid while annotators run

@@ -18,8 +18,8 @@ struct Quorum {
 
   std::size_t majority() const { return replicas.size() / 2 + 1; }
 
-  // Sends `make()` to every replica that has not answered request `req`, until a majority answered or the
-  // deadline passes. Returns the replies, or nullopt on timeout.
+  // Sends `make()` to every replica that has not answered request `req`, until a majority answered
+  // or the deadline passes. Returns the replies, or nullopt on timeout.
   template <class Reply, class Make>
   sim::Task<std::optional<std::vector<Reply>>> gather(Make make, sim::Time deadline) {
     const std::uint64_t req = next_req++;

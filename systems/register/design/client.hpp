@@ -1,6 +1,6 @@
-// A client of the quorum register, acting as the ABD coordinator for its own operations: a write queries
-// a majority for the newest tag then stores a higher one on a majority; a read queries a majority then
-// writes the newest value back to a majority before returning it.
+// A client of the quorum register, acting as the ABD coordinator for its own operations: a write
+// queries a majority for the newest tag then stores a higher one on a majority; a read queries a
+// majority then writes the newest value back to a majority before returning it.
 #pragma once
 
 #include "messages.hpp"
@@ -18,11 +18,12 @@ struct ClientOp {
 };
 
 struct ClientConfig {
-  int id = 0;                          // also the tag's writer id
-  int clients = 1;                     // history process = id + clients * (ops that timed out so far)
+  int id = 0;       // also the tag's writer id
+  int clients = 1;  // history process = id + clients * (ops that timed out so far)
   std::vector<sim::ProcessId> replicas;
   std::vector<ClientOp> ops;
-  // Tells the oracle which tag an acknowledged write got (simulation bookkeeping; no effect on the run).
+  // Tells the oracle which tag an acknowledged write got (simulation bookkeeping; no effect on the
+  // run).
   std::function<void(Tag, std::int64_t)> on_write_acked;
 };
 

@@ -1,4 +1,5 @@
-// Wire messages of the quorum register (ABD). A tag orders writes: (sequence, writer) compared lexically.
+// Wire messages of the quorum register (ABD). A tag orders writes: (sequence, writer) compared
+// lexically.
 #pragma once
 
 #include "seer/sim/message.hpp"

@@ -1,5 +1,5 @@
-// On-disk record of a replica's register: one key per version, with a checksum so a torn write is detected
-// and skipped at recovery instead of being taken for data.
+// On-disk record of a replica's register: one key per version, with a checksum so a torn write is
+// detected and skipped at recovery instead of being taken for data.
 #pragma once
 
 #include "messages.hpp"

@@ -1,8 +1,9 @@
-// The quorum register as a seer system: three replicas, three clients, the oracle and the invariants.
+// The quorum register as a seer system: three replicas, three clients, the oracle and the
+// invariants.
+#include "register_system.hpp"
 #include "client.hpp"
 #include "record.hpp"
 #include "replica.hpp"
-#include "register_system.hpp"
 
 #include <memory>
 
@@ -20,7 +21,8 @@ struct Oracle {
   bool any_acked = false;
 };
 
-// The newest valid record a replica would recover right now (its disk after any crash took its toll).
+// The newest valid record a replica would recover right now (its disk after any crash took its
+// toll).
 std::optional<Record> recoverable(const sim::Simulator& sim, sim::ProcessId replica) {
   const auto disk = sim.disk(replica);
   std::vector<std::string> keys;
@@ -32,11 +34,12 @@ std::optional<Record> recoverable(const sim::Simulator& sim, sim::ProcessId repl
 class RegisterSystem final : public sim::System {
  public:
   sim::SystemInfo info() const override {
-    return {"register",
-            "ABD quorum register: 3 replicas, clients coordinate reads (with write-back) and writes",
-            {"naive", "correct"},
-            {{"acked-write-durable",
-              "every acknowledged write is recoverable from a majority of replicas' disks"}}};
+    return {
+        "register",
+        "ABD quorum register: 3 replicas, clients coordinate reads (with write-back) and writes",
+        {"naive", "correct"},
+        {{"acked-write-durable",
+          "every acknowledged write is recoverable from a majority of replicas' disks"}}};
   }
 
   void setup(sim::Simulator& sim, const std::string& variant) const override {
@@ -45,9 +48,9 @@ class RegisterSystem final : public sim::System {
     auto oracle = std::make_shared<Oracle>();
     std::vector<sim::ProcessId> replicas;
     for (int i = 0; i < kReplicas; ++i) {
-      replicas.push_back(sim.add_process(
-          "replica" + std::to_string(i + 1),
-          [durability](sim::Env& env) { return run_replica(env, durability); }));
+      replicas.push_back(
+          sim.add_process("replica" + std::to_string(i + 1),
+                          [durability](sim::Env& env) { return run_replica(env, durability); }));
     }
     // The workload: ops spread over the clients, half reads, writes with unique values.
     std::vector<std::vector<ClientOp>> plans(kClients);
@@ -72,19 +75,20 @@ class RegisterSystem final : public sim::System {
           {.crashable = false, .client = true});
     }
 
-    sim.add_invariant("acked-write-durable", [&sim, oracle, replicas]() -> std::optional<std::string> {
-      if (!oracle->any_acked) return std::nullopt;
-      int holding = 0;
-      for (auto r : replicas) {
-        auto rec = recoverable(sim, r);
-        if (rec && rec->tag >= oracle->max_acked) ++holding;
-      }
-      if (holding * 2 > kReplicas) return std::nullopt;
-      return "write of " + std::to_string(oracle->max_acked_value) + " (tag " +
-             oracle->max_acked.to_json().dump() + ") was acknowledged but only " +
-             std::to_string(holding) + " of " + std::to_string(kReplicas) +
-             " replicas can recover it";
-    });
+    sim.add_invariant("acked-write-durable",
+                      [&sim, oracle, replicas]() -> std::optional<std::string> {
+                        if (!oracle->any_acked) return std::nullopt;
+                        int holding = 0;
+                        for (auto r : replicas) {
+                          auto rec = recoverable(sim, r);
+                          if (rec && rec->tag >= oracle->max_acked) ++holding;
+                        }
+                        if (holding * 2 > kReplicas) return std::nullopt;
+                        return "write of " + std::to_string(oracle->max_acked_value) + " (tag " +
+                               oracle->max_acked.to_json().dump() + ") was acknowledged but only " +
+                               std::to_string(holding) + " of " + std::to_string(kReplicas) +
+                               " replicas can recover it";
+                      });
 
     // Forbidden facts on every query reply a client receives: was it fresh?
     sim.add_annotator([oracle](sim::TraceEvent& e) {
@@ -101,6 +105,8 @@ class RegisterSystem final : public sim::System {
 
 }  // namespace
 
-std::unique_ptr<sim::System> make_register_system() { return std::make_unique<RegisterSystem>(); }
+std::unique_ptr<sim::System> make_register_system() {
+  return std::make_unique<RegisterSystem>();
+}
 
 }  // namespace seer::systems::reg

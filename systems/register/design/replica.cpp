@@ -14,7 +14,8 @@ sim::Task<void> run_replica(sim::Env& env, Durability durability) {
   // Recovery: the newest record that survived on disk (torn records fail their checksum).
   Record current;
   std::string current_key;
-  if (auto r = newest_record(disk.keys("reg/"), [&](const std::string& k) { return disk.get(k); })) {
+  if (auto r =
+          newest_record(disk.keys("reg/"), [&](const std::string& k) { return disk.get(k); })) {
     current = *r;
     current_key = record_key(r->tag);
   }

@@ -1,5 +1,5 @@
-// A replica of the quorum register. It answers queries with its newest (tag, value) and adopts stored
-// values with a newer tag, persisting them before (correct) or after (naive) acknowledging.
+// A replica of the quorum register. It answers queries with its newest (tag, value) and adopts
+// stored values with a newer tag, persisting them before (correct) or after (naive) acknowledging.
 #pragma once
 
 #include "seer/sim/env.hpp"
