@@ -37,16 +37,18 @@ RecordedTrace read_trace(const std::string& path) {
     } catch (const nlohmann::json::exception&) {
       throw UsageError(fmt::format("{}:{}: corrupt trace: not a JSON object", path, number));
     }
-    if (!j.is_object())
+    if (!j.is_object()) {
       throw UsageError(fmt::format("{}:{}: corrupt trace: not a JSON object", path, number));
+    }
     if (number == 1) {
       if (!j.contains("seer_trace")) throw UsageError(path + ":1: not a seer trace (no header)");
       t.header = std::move(j);
     } else if (j.contains("end")) {
       t.footer = std::move(j);
     } else {
-      if (!t.footer.is_null())
+      if (!t.footer.is_null()) {
         throw UsageError(fmt::format("{}:{}: corrupt trace: event after footer", path, number));
+      }
       t.events.push_back(line);
     }
   }
@@ -83,8 +85,9 @@ Command add_replay_command(CLI::App& root) {
                   o.faults = h.at("faults").get<std::string>();
                 } else {
                   std::string list;
-                  for (const auto& f : h.at("faults"))
+                  for (const auto& f : h.at("faults")) {
                     list += (list.empty() ? "" : ",") + f.get<std::string>();
+                  }
                   o.faults = list.empty() ? "none" : list;
                 }
               } catch (const nlohmann::json::exception& e) {

@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "seer: error: " << e.what() << "\n";
     return 2;
+  } catch (...) {
+    std::cerr << "seer: error: unexpected failure\n";
+    return 2;
   }
   return 2;
 }

@@ -72,7 +72,7 @@ namespace {
 
 // Sets the fields of one fault kind. `level` in [1, 4] scales intensity (swarm draws it; pinned
 // uses 2).
-void enable(FaultProfile& p, FaultKind kind, int level) {
+void enable(FaultProfile& p, FaultKind kind, std::int64_t level) {
   switch (kind) {
     case FaultKind::kDelay:
       p.latency_min = microseconds(100);
@@ -103,7 +103,7 @@ void enable(FaultProfile& p, FaultKind kind, int level) {
       break;
     case FaultKind::kClock:
       p.clock_skew_max = milliseconds(50 * level);
-      p.clock_drift_max_ppm = 2'000 * level;
+      p.clock_drift_max_ppm = static_cast<std::int32_t>(2'000 * level);
       break;
     case FaultKind::kTorn:
       p.torn_ppm = 250'000u * static_cast<std::uint32_t>(level);
@@ -123,7 +123,7 @@ FaultProfile FaultProfile::with(const std::vector<FaultKind>& kinds) {
 FaultProfile FaultProfile::swarm(Prng& prng) {
   FaultProfile p;
   for (auto kind : kAllFaultKinds) {
-    if (prng.chance(500'000)) enable(p, kind, static_cast<int>(prng.between(1, 4)));
+    if (prng.chance(500'000)) enable(p, kind, prng.between(1, 4));
   }
   return p;
 }

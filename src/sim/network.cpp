@@ -20,8 +20,9 @@ Duration Simulator::Impl::draw_latency(Link& l) {
     if (l.latency_max <= 0) l.latency_max = 1;
   }
   Duration latency = net_prng.between(std::min(profile.latency_min, l.latency_max), l.latency_max);
-  if (net_prng.chance(profile.reorder_ppm))
+  if (net_prng.chance(profile.reorder_ppm)) {
     latency += net_prng.between(0, profile.reorder_spike_max);
+  }
   return latency;
 }
 

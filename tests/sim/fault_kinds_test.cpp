@@ -114,7 +114,9 @@ TEST(FaultKinds, ClockSkewIsAnnotatedOnEachProcessStart) {
   }
   EXPECT_GT(offsets.size(), 1u) << "processes should get different clock offsets";
   for (const auto& e : trace_with(FaultKind::kDelay, 1)) {
-    if (e["kind"] == "start") EXPECT_EQ(e["oracle"]["clock_offset_ns"], 0);
+    if (e["kind"] == "start") {
+      EXPECT_EQ(e["oracle"]["clock_offset_ns"], 0);
+    }
   }
 }
 
