@@ -28,5 +28,6 @@ Command add_run_command(CLI::App& root);
 Command add_sweep_command(CLI::App& root);
 Command add_replay_command(CLI::App& root);
 Command add_list_command(CLI::App& root);
+Command add_check_command(CLI::App& root);
 
 }  // namespace seer::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   commands.push_back(seer::cli::add_sweep_command(root));
   commands.push_back(seer::cli::add_replay_command(root));
   commands.push_back(seer::cli::add_list_command(root));
+  commands.push_back(seer::cli::add_check_command(root));
 
   try {
     root.parse(argc, argv);

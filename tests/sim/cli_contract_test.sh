@@ -87,5 +87,30 @@ assert reg["variants"] == ["naive", "correct"]
 assert {f["name"] for f in j["faults"]} >= {"drop", "crash", "partition", "torn", "clock"}
 ' || fail "list --json"
 
+# check: linearizable history exits 0, a stale read exits 1 with an explanation, bad input exits 2.
+"$seer" run register --variant correct --seed 3 --history "$tmp/h.jsonl" >/dev/null
+"$seer" check --model register --init 0 "$tmp/h.jsonl" >/dev/null || fail "check of a correct history"
+cat >"$tmp/stale.jsonl" <<'H'
+{"process":1,"type":"invoke","f":"write","value":4,"time":0}
+{"process":1,"type":"ok","f":"write","value":4,"time":10}
+{"process":1,"type":"invoke","f":"write","value":1,"time":20}
+{"process":1,"type":"ok","f":"write","value":1,"time":30}
+{"process":3,"type":"invoke","f":"read","value":null,"time":40}
+{"process":3,"type":"ok","f":"read","value":4,"time":50}
+H
+"$seer" check --model register --init 0 --json "$tmp/stale.jsonl" >"$tmp/check.json"; code=$?
+[ $code -eq 1 ] || fail "stale read history should exit 1 (got $code)"
+python3 -c '
+import json, sys
+j = json.loads(open(sys.argv[1]).read())
+assert j["verdict"] == "not-linearizable" and j["failing_op"]["process"] == 3, j
+assert "overwritten" in j["explanation"], j
+' "$tmp/check.json" || fail "check --json content"
+printf '{"process":1,"type":"invoke","f":"read"}\n{oops\n' >"$tmp/bad.jsonl"
+expect_error 2 check --model register "$tmp/bad.jsonl"
+grep -q "bad.jsonl:2:" "$tmp/err" || fail "check error should name line 2: $(cat "$tmp/err")"
+expect_error 2 check --model nosuch "$tmp/h.jsonl"
+expect_error 2 check --model register --init x "$tmp/h.jsonl"
+
 echo "cli_contract: $failures failure(s)"
 [ "$failures" -eq 0 ]

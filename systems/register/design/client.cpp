@@ -71,6 +71,10 @@ struct Quorum {
 sim::Task<void> run_client(sim::Env& env, sim::HistoryRecorder& history, ClientConfig config) {
   Quorum quorum{env, config.replicas};
   int process = config.id;
+  // The highest tag sequence this client has used. A write that timed out may still have stored its
+  // tag on some replicas; reusing that sequence for another value would give two values one tag
+  // (seed 2165).
+  std::int64_t last_seq = 0;
   for (const auto& op : config.ops) {
     co_await env.sleep(kThinkTime + static_cast<sim::Duration>(env.random() % 1'000'000));
     const sim::Time deadline = env.now() + kOpTimeout;
@@ -79,7 +83,8 @@ sim::Task<void> run_client(sim::Env& env, sim::HistoryRecorder& history, ClientC
       bool done = false;
       Tag tag;
       if (auto newest = co_await quorum.newest(deadline)) {
-        tag = Tag{newest->tag.seq + 1, config.id};
+        tag = Tag{std::max(newest->tag.seq, last_seq) + 1, config.id};
+        last_seq = tag.seq;
         done = co_await quorum.store(tag, op.value, deadline);
       }
       if (done) {

@@ -1,0 +1,48 @@
+// Histories as checkers see them: completed operations with an invocation and a completion
+// interval. Readers accept seer's history JSONL and Jepsen's JSON (an array, or one map per line);
+// see docs/history-format.md. They know nothing of the simulator, so they also read live systems'
+// histories.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace seer::check {
+
+constexpr std::int64_t kNever =
+    std::numeric_limits<std::int64_t>::max();  // an info op's completion
+
+struct Operation {
+  int id = 0;  // position among the operations
+  int process = 0;
+  std::string f;
+  nlohmann::json input;   // value on the invocation
+  nlohmann::json output;  // value on the ok completion (null for info)
+  std::int64_t invoke = 0;
+  std::int64_t complete = kNever;  // kNever: outcome unknown (info or never completed)
+  bool unknown() const { return complete == kNever; }
+};
+
+// Thrown for malformed input; what() is "FILE:LINE: reason".
+struct HistoryError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Pairs invocations with completions. `fail` ops are dropped (they did not happen); `info` ops and
+// invocations never completed are kept with complete = kNever. Non-integer processes (Jepsen's
+// nemesis) are skipped. `events` are the raw maps in history order, `lines` their line numbers for
+// errors.
+std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events,
+                                       const std::vector<std::size_t>& lines,
+                                       const std::string& source);
+
+// Reads seer JSONL or Jepsen JSON (array or one object per line) from a file.
+std::vector<Operation> read_history_file(const std::string& path);
+std::vector<Operation> read_history_text(const std::string& text, const std::string& source);
+
+}  // namespace seer::check

@@ -1,0 +1,33 @@
+// Linearizability checking: Wing & Gong's backtracking search with Lowe's memoization of
+// (set of linearized operations, model state), as in "Testing for linearizability" (Lowe, 2017).
+#pragma once
+
+#include "seer/check/history.hpp"
+#include "seer/check/model.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace seer::check {
+
+enum class Verdict { kLinearizable, kNotLinearizable, kUnknown };
+const char* verdict_name(Verdict v);
+
+struct CheckResult {
+  Verdict verdict = Verdict::kUnknown;
+  std::vector<int> witness;  // op ids in linearization order (linearizable), or longest prefix
+  int failing_op = -1;       // the op that could not be placed (violation)
+  std::string explanation;   // one or two sentences
+  std::uint64_t states_explored = 0;
+  nlohmann::json to_json(const std::vector<Operation>& ops) const;
+};
+
+struct CheckOptions {
+  std::chrono::milliseconds timeout{60'000};  // past it the verdict is unknown
+};
+
+CheckResult check_linearizable(const std::vector<Operation>& ops, const Model& model,
+                               const CheckOptions& options = {});
+
+}  // namespace seer::check

@@ -1,0 +1,63 @@
+// A sequential specification for the linearizability checker. Operations are compiled once into a
+// compact form so the search's inner loop never touches JSON. This first version keeps the state in
+// one int64, which covers registers and compare-and-set registers; richer states come with the
+// other models.
+#pragma once
+
+#include "seer/check/history.hpp"
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace seer::check {
+
+using State = std::int64_t;
+constexpr State kNil =
+    std::numeric_limits<std::int64_t>::min();  // a register never written (`nil`)
+
+struct CompiledOp {
+  int kind = 0;        // model-specific
+  std::int64_t a = 0;  // argument(s)
+  std::int64_t b = 0;
+  bool has_output = false;  // false for info ops: their result was never seen
+  std::int64_t output = 0;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual std::string name() const = 0;
+  virtual State initial() const { return initial_; }
+  void set_initial(State s) { initial_ = s; }
+  // Validates and compiles an operation; throws HistoryError naming the operation if it does not
+  // fit.
+  virtual CompiledOp compile(const Operation& op) const = 0;
+  // The state after `op`, or nullopt if the model cannot produce the op's observed result from
+  // `state`.
+  virtual std::optional<State> step(State state, const CompiledOp& op) const = 0;
+  // Marks operations the search may leave out without changing the verdict (e.g. an outcome-unknown
+  // write whose value nothing observes). `unknown[i]` says whether op i's outcome is unknown.
+  // Default: none.
+  virtual std::vector<bool> prunable(const std::vector<CompiledOp>& ops,
+                                     const std::vector<bool>& unknown) const {
+    (void)unknown;
+    return std::vector<bool>(ops.size(), false);
+  }
+  static std::string describe_value(State v) { return v == kNil ? "nil" : std::to_string(v); }
+
+ private:
+  State initial_ = kNil;
+};
+
+// "register" (read, write) and "cas-register" (read, write, cas [old new]). nullptr if unknown.
+std::unique_ptr<Model> make_model(const std::string& name);
+// Parses --init: an integer or "nil"/"null". Throws std::invalid_argument.
+State parse_state(const std::string& text);
+// Converts a history value (integer or null) to a State; throws HistoryError.
+State value_of(const nlohmann::json& v, const Operation& op);
+
+}  // namespace seer::check

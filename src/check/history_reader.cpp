@@ -1,0 +1,132 @@
+#include "seer/check/history.hpp"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace seer::check {
+
+namespace {
+
+std::string where(const std::string& source, std::size_t line) {
+  return source + ":" + std::to_string(line) + ": ";
+}
+
+// Jepsen keywords arrive in JSON as ":read" or "read".
+std::string bare(const nlohmann::json& j) {
+  std::string s = j.is_string() ? j.get<std::string>() : j.dump();
+  if (!s.empty() && s[0] == ':') s.erase(0, 1);
+  return s;
+}
+
+}  // namespace
+
+std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events,
+                                       const std::vector<std::size_t>& lines,
+                                       const std::string& source) {
+  std::vector<Operation> ops;
+  std::map<int, std::size_t> open;  // process -> index in ops of its outstanding invocation
+  std::vector<bool> failed;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    const auto at = where(source, lines[i]);
+    if (!e.is_object()) throw HistoryError(at + "expected a JSON object");
+    if (!e.contains("process") || !e.contains("type")) {
+      throw HistoryError(at + "missing \"process\" or \"type\"");
+    }
+    if (!e["process"].is_number_integer()) continue;  // nemesis or other non-client events
+    const int process = e["process"].get<int>();
+    const std::string type = bare(e["type"]);
+    const std::int64_t time = e.contains("time") && e["time"].is_number_integer()
+                                  ? e["time"].get<std::int64_t>()
+                                  : static_cast<std::int64_t>(i);
+    if (!e.contains("f")) throw HistoryError(at + "missing \"f\"");
+    const std::string f = bare(e["f"]);
+    const nlohmann::json value = e.contains("value") ? e["value"] : nlohmann::json();
+    if (type == "invoke") {
+      if (open.count(process)) {
+        throw HistoryError(at + "process " + std::to_string(process) +
+                           " invoked while its previous operation is still open");
+      }
+      Operation op;
+      op.id = static_cast<int>(ops.size());
+      op.process = process;
+      op.f = f;
+      op.input = value;
+      op.invoke = time;
+      open[process] = ops.size();
+      ops.push_back(std::move(op));
+      failed.push_back(false);
+    } else if (type == "ok" || type == "fail" || type == "info") {
+      auto it = open.find(process);
+      if (it == open.end()) {
+        if (type == "info") continue;  // an info with no invocation (e.g. a crash notice)
+        throw HistoryError(at + "completion for process " + std::to_string(process) +
+                           " with no open invocation");
+      }
+      Operation& op = ops[it->second];
+      open.erase(it);
+      // A read that fails with a timeout may still have happened: Jepsen treats it as unknown.
+      const bool timed_out =
+          e.contains("error") && bare(e["error"]).find("timed-out") != std::string::npos;
+      if (type == "ok") {
+        op.complete = time;
+        op.output = value;
+        if (op.complete < op.invoke) throw HistoryError(at + "completion before its invocation");
+      } else if (type == "fail" && !timed_out) {
+        failed[static_cast<std::size_t>(op.id)] = true;
+      }
+    } else {
+      throw HistoryError(at + "unknown type '" + type + "' (expected invoke, ok, fail or info)");
+    }
+  }
+  std::vector<Operation> kept;
+  for (auto& op : ops) {
+    if (failed[static_cast<std::size_t>(op.id)]) continue;
+    op.id = static_cast<int>(kept.size());
+    kept.push_back(std::move(op));
+  }
+  return kept;
+}
+
+std::vector<Operation> read_history_text(const std::string& text, const std::string& source) {
+  std::vector<nlohmann::json> events;
+  std::vector<std::size_t> lines;
+  std::size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '[') {
+    try {
+      auto all = nlohmann::json::parse(text);
+      for (auto& e : all) {
+        events.push_back(std::move(e));
+        lines.push_back(events.size());  // entry number stands in for the line
+      }
+    } catch (const nlohmann::json::parse_error& e) {
+      throw HistoryError(source + ": malformed JSON array: " + e.what());
+    }
+    return pair_operations(events, lines, source);
+  }
+  std::istringstream in(text);
+  std::string line;
+  std::size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      events.push_back(nlohmann::json::parse(line));
+    } catch (const nlohmann::json::parse_error&) {
+      throw HistoryError(where(source, number) + "not a JSON object");
+    }
+    lines.push_back(number);
+  }
+  return pair_operations(events, lines, source);
+}
+
+std::vector<Operation> read_history_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw HistoryError(path + ": cannot read");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return read_history_text(buffer.str(), path);
+}
+
+}  // namespace seer::check

@@ -1,0 +1,268 @@
+#include "seer/check/linearizability.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace seer::check {
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::kLinearizable:
+      return "linearizable";
+    case Verdict::kNotLinearizable:
+      return "not-linearizable";
+    case Verdict::kUnknown:
+      return "unknown";
+  }
+  return "?";
+}
+
+namespace {
+
+// One call or return in the doubly linked list the search walks (index 0 is the head sentinel).
+struct Entry {
+  int op = -1;
+  bool call = false;
+  std::int64_t time = 0;
+  int match = -1;  // the call's return entry, or the return's call entry
+  int prev = -1;
+  int next = -1;
+};
+
+struct CacheKey {
+  std::vector<std::uint64_t> bits;
+  State state;
+  bool operator==(const CacheKey&) const = default;
+};
+
+struct CacheKeyHash {
+  std::size_t operator()(const CacheKey& k) const {
+    std::uint64_t h = static_cast<std::uint64_t>(k.state) * 0x9E3779B97F4A7C15ULL;
+    for (auto w : k.bits) h = (h ^ w) * 0x100000001b3ULL + (h >> 29);
+    return static_cast<std::size_t>(h);
+  }
+};
+
+class Search {
+ public:
+  Search(const std::vector<Operation>& ops, const Model& model) : ops_(ops), model_(model) {
+    compiled_.reserve(ops.size());
+    for (const auto& op : ops) compiled_.push_back(model.compile(op));
+    entries_.resize(1 + 2 * ops.size());
+    std::vector<int> order;
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      const int call = static_cast<int>(1 + 2 * i);
+      entries_[call] = {static_cast<int>(i), true, ops[i].invoke, call + 1};
+      entries_[call + 1] = {static_cast<int>(i), false, ops[i].complete, call};
+      order.push_back(call);
+      order.push_back(call + 1);
+    }
+    // By time; at equal times calls first, so touching intervals count as concurrent.
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+      if (entries_[a].time != entries_[b].time) return entries_[a].time < entries_[b].time;
+      return entries_[a].call && !entries_[b].call;
+    });
+    int prev = 0;
+    for (int e : order) {
+      entries_[prev].next = e;
+      entries_[e].prev = prev;
+      prev = e;
+    }
+    entries_[prev].next = -1;
+    bits_.assign((ops.size() + 63) / 64, 0);
+  }
+
+  CheckResult run(const CheckOptions& options) {
+    CheckResult result;
+    const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+    State state = model_.initial();
+    struct Frame {
+      int call;
+      State state_before;
+    };
+    std::vector<Frame> stack;
+    std::size_t best = 0;
+    int entry = entries_[0].next;
+    std::uint64_t steps = 0;
+    while (entry != -1) {
+      if ((++steps & 0xfff) == 0 && std::chrono::steady_clock::now() > deadline) {
+        result.verdict = Verdict::kUnknown;
+        result.explanation = "gave up after the time limit";
+        result.states_explored = steps;
+        return result;
+      }
+      const Entry& e = entries_[entry];
+      if (e.call) {
+        const auto next_state = model_.step(state, compiled_[e.op]);
+        if (next_state) {
+          set_bit(e.op, true);
+          if (cache_.insert(CacheKey{bits_, *next_state}).second) {
+            stack.push_back({entry, state});
+            state = *next_state;
+            lift(entry);
+            entry = entries_[0].next;
+            continue;
+          }
+          set_bit(e.op, false);
+        }
+        entry = e.next;
+      } else {
+        if (ops_[e.op].unknown()) break;  // only outcome-unknown ops remain: they may never happen
+        if (stack.size() >= best) {
+          best = stack.size();
+          result.failing_op = e.op;
+          result.witness.clear();
+          for (const auto& f : stack) result.witness.push_back(entries_[f.call].op);
+        }
+        if (stack.empty()) {
+          result.verdict = Verdict::kNotLinearizable;
+          result.states_explored = steps;
+          return result;
+        }
+        const Frame top = stack.back();
+        stack.pop_back();
+        state = top.state_before;
+        set_bit(entries_[top.call].op, false);
+        unlift(top.call);
+        entry = entries_[top.call].next;
+      }
+    }
+    result.verdict = Verdict::kLinearizable;
+    result.failing_op = -1;
+    result.witness.clear();
+    for (const auto& f : stack) result.witness.push_back(entries_[f.call].op);
+    result.states_explored = steps;
+    return result;
+  }
+
+ private:
+  void set_bit(int op, bool on) {
+    auto& w = bits_[static_cast<std::size_t>(op) / 64];
+    const std::uint64_t mask = 1ULL << (op % 64);
+    w = on ? (w | mask) : (w & ~mask);
+  }
+  void unlink(int i) {
+    entries_[entries_[i].prev].next = entries_[i].next;
+    if (entries_[i].next != -1) entries_[entries_[i].next].prev = entries_[i].prev;
+  }
+  void relink(int i) {
+    entries_[entries_[i].prev].next = i;
+    if (entries_[i].next != -1) entries_[entries_[i].next].prev = i;
+  }
+  void lift(int call) {
+    unlink(call);
+    unlink(entries_[call].match);
+  }
+  void unlift(int call) {
+    relink(entries_[call].match);
+    relink(call);
+  }
+
+  const std::vector<Operation>& ops_;
+  const Model& model_;
+  std::vector<CompiledOp> compiled_;
+  std::vector<Entry> entries_;
+  std::vector<std::uint64_t> bits_;
+  std::unordered_set<CacheKey, CacheKeyHash> cache_;
+};
+
+std::string interval(const Operation& op) {
+  return "[" + std::to_string(op.invoke) + ", " +
+         (op.unknown() ? std::string("unknown") : std::to_string(op.complete)) + "]";
+}
+
+// One or two sentences on why `op` cannot be placed, for register-like histories.
+std::string explain(const std::vector<Operation>& ops, const Operation& op) {
+  std::string what = "process " + std::to_string(op.process) + " " + op.f;
+  if (op.f == "read") {
+    what += " returned " + (op.output.is_null() ? std::string("nil") : op.output.dump());
+  } else {
+    what += " " + op.input.dump();
+  }
+  what += " during " + interval(op);
+  if (op.f != "read")
+    return what + ", but no order of the operations around it allows that result.";
+  // Who wrote the value read, and what overwrote it before the read began?
+  const Operation* writer = nullptr;
+  for (const auto& w : ops) {
+    const bool writes =
+        (w.f == "write" && w.input == op.output) ||
+        (w.f == "cas" && w.input.is_array() && w.input.size() == 2 && w.input[1] == op.output);
+    if (writes && w.invoke <= op.complete) writer = &w;
+  }
+  if (!writer) {
+    if (op.output.is_null()) return what + ", but a write had completed before the read began.";
+    return what + ", but no operation that could precede it ever wrote " + op.output.dump() + ".";
+  }
+  for (const auto& w : ops) {
+    if ((w.f == "write" || w.f == "cas") && &w != writer && !w.unknown() &&
+        w.invoke > writer->complete && w.complete < op.invoke && w.input != op.output) {
+      return what + ", but the write of " + op.output.dump() + " by process " +
+             std::to_string(writer->process) + " " + interval(*writer) + " was overwritten by " +
+             w.f + " " + w.input.dump() + " (process " + std::to_string(w.process) + ", " +
+             interval(w) + "), which completed before the read began, and nothing wrote " +
+             op.output.dump() + " again.";
+    }
+  }
+  return what + ", but no order of the operations around it lets the register hold " +
+         op.output.dump() + " then.";
+}
+
+}  // namespace
+
+CheckResult check_linearizable(const std::vector<Operation>& ops, const Model& model,
+                               const CheckOptions& options) {
+  // Leave out what the model says cannot matter, then search over the rest with ids renumbered.
+  std::vector<CompiledOp> compiled;
+  std::vector<bool> unknown;
+  for (const auto& op : ops) {
+    compiled.push_back(model.compile(op));
+    unknown.push_back(op.unknown());
+  }
+  const auto prune = model.prunable(compiled, unknown);
+  std::vector<Operation> kept;
+  std::vector<int> original;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (prune[i]) continue;
+    kept.push_back(ops[i]);
+    kept.back().id = static_cast<int>(original.size());
+    original.push_back(static_cast<int>(i));
+  }
+  Search search(kept, model);
+  CheckResult result = search.run(options);
+  for (auto& id : result.witness) id = original[static_cast<std::size_t>(id)];
+  if (result.failing_op >= 0)
+    result.failing_op = original[static_cast<std::size_t>(result.failing_op)];
+  if (result.verdict == Verdict::kNotLinearizable && result.failing_op >= 0) {
+    result.explanation = explain(ops, ops[static_cast<std::size_t>(result.failing_op)]);
+  }
+  return result;
+}
+
+nlohmann::json CheckResult::to_json(const std::vector<Operation>& ops) const {
+  nlohmann::json j = {{"verdict", verdict_name(verdict)},
+                      {"states_explored", states_explored},
+                      {"operations", ops.size()}};
+  if (verdict == Verdict::kLinearizable) {
+    j["witness"] = witness;
+  } else if (verdict == Verdict::kNotLinearizable) {
+    j["longest_prefix"] = witness;
+    if (failing_op >= 0) {
+      const auto& op = ops[static_cast<std::size_t>(failing_op)];
+      j["failing_op"] = {
+          {"id", op.id},
+          {"process", op.process},
+          {"f", op.f},
+          {"input", op.input},
+          {"output", op.output},
+          {"invoke", op.invoke},
+          {"complete", op.unknown() ? nlohmann::json() : nlohmann::json(op.complete)}};
+    }
+    j["explanation"] = explanation;
+  } else {
+    j["explanation"] = explanation;
+  }
+  return j;
+}
+
+}  // namespace seer::check

@@ -1,0 +1,113 @@
+// Register and compare-and-set register models.
+#include "seer/check/model.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace seer::check {
+
+namespace {
+
+enum Kind { kRead = 0, kWrite = 1, kCas = 2 };
+
+std::string op_label(const Operation& op) {
+  return "operation " + std::to_string(op.id) + " (process " + std::to_string(op.process) + ", " +
+         op.f + ")";
+}
+
+class RegisterModel : public Model {
+ public:
+  explicit RegisterModel(bool cas) : cas_(cas) {}
+  std::string name() const override { return cas_ ? "cas-register" : "register"; }
+
+  CompiledOp compile(const Operation& op) const override {
+    CompiledOp c;
+    if (op.f == "read") {
+      c.kind = kRead;
+      c.has_output = !op.unknown();
+      // Jepsen puts the read value on the completion; some histories also echo it on the
+      // invocation.
+      if (c.has_output) c.output = value_of(op.output, op);
+    } else if (op.f == "write") {
+      c.kind = kWrite;
+      c.a = value_of(op.input, op);
+    } else if (cas_ && op.f == "cas") {
+      c.kind = kCas;
+      if (!op.input.is_array() || op.input.size() != 2) {
+        throw HistoryError(op_label(op) + ": cas expects [old new]");
+      }
+      c.a = value_of(op.input[0], op);
+      c.b = value_of(op.input[1], op);
+    } else {
+      throw HistoryError(op_label(op) + ": unknown function for model " + name());
+    }
+    return c;
+  }
+
+  // An unknown read changes nothing and shows nothing. An unknown write (or cas) of a value that no
+  // read returns and no cas expects can always be omitted: any linearization that includes it stays
+  // valid without it, because nothing between it and the next write can have observed its value.
+  std::vector<bool> prunable(const std::vector<CompiledOp>& ops,
+                             const std::vector<bool>& unknown) const override {
+    std::vector<State> observed;
+    for (const auto& op : ops) {
+      if (op.kind == kRead && op.has_output) observed.push_back(op.output);
+      if (op.kind == kCas) observed.push_back(op.a);
+    }
+    std::sort(observed.begin(), observed.end());
+    std::vector<bool> out(ops.size(), false);
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      if (!unknown[i]) continue;
+      if (ops[i].kind == kRead) {
+        out[i] = true;
+      } else {
+        const State written = ops[i].kind == kWrite ? ops[i].a : ops[i].b;
+        out[i] = !std::binary_search(observed.begin(), observed.end(), written);
+      }
+    }
+    return out;
+  }
+
+  std::optional<State> step(State s, const CompiledOp& op) const override {
+    switch (op.kind) {
+      case kRead:
+        if (op.has_output && op.output != s) return std::nullopt;
+        return s;
+      case kWrite:
+        return op.a;
+      case kCas:
+        if (s != op.a) return std::nullopt;
+        return op.b;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  bool cas_;
+};
+
+}  // namespace
+
+State value_of(const nlohmann::json& v, const Operation& op) {
+  if (v.is_null()) return kNil;
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  throw HistoryError(op_label(op) + ": value " + v.dump() + " is not an integer or null");
+}
+
+State parse_state(const std::string& text) {
+  if (text == "nil" || text == "null") return kNil;
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+    throw std::invalid_argument("bad initial value '" + text + "': expected an integer or nil");
+  }
+  return v;
+}
+
+std::unique_ptr<Model> make_model(const std::string& name) {
+  if (name == "register") return std::make_unique<RegisterModel>(false);
+  if (name == "cas-register") return std::make_unique<RegisterModel>(true);
+  return nullptr;
+}
+
+}  // namespace seer::check

@@ -1,0 +1,243 @@
+#include "seer/check/linearizability.hpp"
+#include "seer/sim/prng.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+
+namespace seer::check {
+namespace {
+
+Operation op(int process, const std::string& f, nlohmann::json in, nlohmann::json out,
+             std::int64_t invoke, std::int64_t complete) {
+  Operation o;
+  o.process = process;
+  o.f = f;
+  o.input = std::move(in);
+  o.output = std::move(out);
+  o.invoke = invoke;
+  o.complete = complete;
+  return o;
+}
+
+std::vector<Operation> numbered(std::vector<Operation> ops) {
+  for (std::size_t i = 0; i < ops.size(); ++i) ops[i].id = static_cast<int>(i);
+  return ops;
+}
+
+Verdict check(const std::vector<Operation>& ops, const char* model = "register", State init = 0) {
+  auto m = make_model(model);
+  m->set_initial(init);
+  return check_linearizable(ops, *m).verdict;
+}
+
+TEST(Linearizability, SequentialHistoryHasAWitness) {
+  auto ops = numbered({op(1, "write", 1, nullptr, 0, 10), op(2, "read", nullptr, 1, 20, 30)});
+  auto m = make_model("register");
+  m->set_initial(0);
+  auto r = check_linearizable(ops, *m);
+  EXPECT_EQ(r.verdict, Verdict::kLinearizable);
+  EXPECT_EQ(r.witness, (std::vector<int>{0, 1}));
+}
+
+TEST(Linearizability, StaleReadAfterCompletedWriteIsAViolation) {
+  // Herlihy & Wing: a read that begins after a write completed must not return the older value.
+  auto ops = numbered({op(1, "write", 4, nullptr, 0, 10), op(1, "write", 1, nullptr, 20, 30),
+                       op(3, "read", nullptr, 4, 40, 50)});
+  auto m = make_model("register");
+  m->set_initial(0);
+  auto r = check_linearizable(ops, *m);
+  ASSERT_EQ(r.verdict, Verdict::kNotLinearizable);
+  EXPECT_EQ(r.failing_op, 2);
+  EXPECT_NE(r.explanation.find("overwritten by write 1"), std::string::npos) << r.explanation;
+  EXPECT_EQ(r.witness, (std::vector<int>{0, 1}));  // longest linearizable prefix
+}
+
+TEST(Linearizability, ConcurrentReadMaySeeOldOrNew) {
+  for (int seen : {0, 7}) {
+    auto ops = numbered({op(1, "write", 7, nullptr, 0, 100), op(2, "read", nullptr, seen, 10, 20)});
+    EXPECT_EQ(check(ops), Verdict::kLinearizable) << seen;
+  }
+  auto bad = numbered({op(1, "write", 7, nullptr, 0, 100), op(2, "read", nullptr, 8, 10, 20)});
+  EXPECT_EQ(check(bad), Verdict::kNotLinearizable);
+}
+
+TEST(Linearizability, ReadsMustNotGoBackInTime) {
+  // Two sequential reads during one long write: new then old is impossible.
+  auto ops = numbered({op(1, "write", 1, nullptr, 0, 100), op(2, "read", nullptr, 1, 10, 20),
+                       op(2, "read", nullptr, 0, 30, 40)});
+  EXPECT_EQ(check(ops), Verdict::kNotLinearizable);
+}
+
+TEST(Linearizability, InfoWriteMustBeAssumedWhenObserved) {
+  auto ops = numbered({op(1, "write", 2, nullptr, 0, kNever), op(2, "read", nullptr, 2, 50, 60)});
+  EXPECT_EQ(check(ops), Verdict::kLinearizable);
+}
+
+TEST(Linearizability, InfoWriteNeedNotHappen) {
+  auto ops = numbered({op(1, "write", 2, nullptr, 0, kNever), op(2, "read", nullptr, 0, 50, 60),
+                       op(2, "read", nullptr, 0, 70, 80)});
+  EXPECT_EQ(check(ops), Verdict::kLinearizable);
+}
+
+TEST(Linearizability, InfoWriteCannotTakeEffectBeforeItsInvocation) {
+  auto ops = numbered({op(2, "read", nullptr, 2, 0, 10), op(1, "write", 2, nullptr, 20, kNever)});
+  EXPECT_EQ(check(ops), Verdict::kNotLinearizable);
+}
+
+TEST(Linearizability, CasRegister) {
+  auto ok = numbered({op(1, "cas", nlohmann::json::array({0, 5}), nullptr, 0, 10),
+                      op(2, "read", nullptr, 5, 20, 30)});
+  EXPECT_EQ(check(ok, "cas-register"), Verdict::kLinearizable);
+  auto bad = numbered({op(1, "cas", nlohmann::json::array({3, 5}), nullptr, 0, 10)});
+  EXPECT_EQ(check(bad, "cas-register"), Verdict::kNotLinearizable);
+  auto unknown_cas = numbered({op(1, "cas", nlohmann::json::array({3, 5}), nullptr, 0, kNever)});
+  EXPECT_EQ(check(unknown_cas, "cas-register"), Verdict::kLinearizable);
+}
+
+// ---- brute force and properties ----
+
+// Tries every order of every subset of the unknown ops (all known ops included) respecting real
+// time.
+bool brute_force(const std::vector<Operation>& ops, const Model& model) {
+  std::vector<int> unknown;
+  for (const auto& o : ops) {
+    if (o.unknown()) unknown.push_back(o.id);
+  }
+  for (std::uint32_t mask = 0; mask < (1u << unknown.size()); ++mask) {
+    std::vector<int> chosen;
+    for (const auto& o : ops) {
+      if (!o.unknown()) chosen.push_back(o.id);
+    }
+    for (std::size_t i = 0; i < unknown.size(); ++i) {
+      if (mask & (1u << i)) chosen.push_back(unknown[i]);
+    }
+    std::sort(chosen.begin(), chosen.end());
+    do {
+      bool valid = true;
+      for (std::size_t i = 0; i < chosen.size() && valid; ++i) {
+        for (std::size_t j = i + 1; j < chosen.size() && valid; ++j) {
+          // j after i is impossible if j completed before i was invoked.
+          if (ops[chosen[j]].complete < ops[chosen[i]].invoke) valid = false;
+        }
+      }
+      if (!valid) continue;
+      State s = model.initial();
+      for (int id : chosen) {
+        auto next = model.step(s, model.compile(ops[id]));
+        if (!next) {
+          valid = false;
+          break;
+        }
+        s = *next;
+      }
+      if (valid) return true;
+    } while (std::next_permutation(chosen.begin(), chosen.end()));
+  }
+  return false;
+}
+
+std::vector<Operation> random_history(sim::Prng& rnd, bool cas) {
+  const int n = static_cast<int>(rnd.between(1, 7));
+  std::vector<Operation> ops;
+  for (int i = 0; i < n; ++i) {
+    const std::int64_t start = rnd.between(0, 20);
+    std::int64_t end = start + rnd.between(0, 10);
+    if (rnd.chance(150'000)) end = kNever;
+    const auto kind = rnd.below(cas ? 3 : 2);
+    if (kind == 0) {
+      ops.push_back(op(i, "read", nullptr,
+                       end == kNever ? nlohmann::json() : nlohmann::json(rnd.between(0, 2)), start,
+                       end));
+    } else if (kind == 1) {
+      ops.push_back(op(i, "write", rnd.between(0, 2), nullptr, start, end));
+    } else {
+      ops.push_back(op(i, "cas", nlohmann::json::array({rnd.between(0, 2), rnd.between(0, 2)}),
+                       nullptr, start, end));
+    }
+  }
+  return numbered(ops);
+}
+
+TEST(Linearizability, AgreesWithBruteForceOnThousandsOfSmallHistories) {
+  sim::Prng rnd(2024);
+  int violations = 0;
+  for (int i = 0; i < 4000; ++i) {
+    const bool cas = i % 2 == 1;
+    auto ops = random_history(rnd, cas);
+    auto m = make_model(cas ? "cas-register" : "register");
+    m->set_initial(0);
+    const bool expected = brute_force(ops, *m);
+    const auto got = check_linearizable(ops, *m).verdict;
+    ASSERT_EQ(got == Verdict::kLinearizable, expected) << "history " << i;
+    violations += expected ? 0 : 1;
+  }
+  EXPECT_GT(violations, 500) << "the generator should produce broken histories too";
+}
+
+TEST(Linearizability, HistoriesFromARealSequentialRunAreLinearizable) {
+  sim::Prng rnd(7);
+  for (int h = 0; h < 300; ++h) {
+    // Run ops sequentially at instants t_i, then widen each into a random interval containing t_i.
+    std::vector<Operation> ops;
+    std::int64_t value = 0;
+    for (int i = 0; i < 60; ++i) {
+      const std::int64_t t = i * 10;
+      const std::int64_t start = t - rnd.between(0, 40);
+      std::int64_t end = t + rnd.between(0, 40);
+      if (rnd.chance(500'000)) {
+        value = rnd.between(0, 5);
+        if (rnd.chance(100'000)) end = kNever;
+        ops.push_back(op(i % 5, "write", value, nullptr, start, end));
+      } else {
+        ops.push_back(op(i % 5, "read", nullptr, value, start, end));
+      }
+    }
+    std::sort(ops.begin(), ops.end(), [](auto& a, auto& b) { return a.invoke < b.invoke; });
+    ASSERT_EQ(check(numbered(ops)), Verdict::kLinearizable) << "history " << h;
+  }
+}
+
+TEST(HistoryReader, PairsSeerJsonlAndDropsFailedOps) {
+  const std::string text =
+      R"({"process":1,"type":"invoke","f":"write","value":3,"time":1}
+{"process":2,"type":"invoke","f":"read","value":null,"time":2}
+{"process":1,"type":"fail","f":"write","value":3,"time":3}
+{"process":2,"type":"ok","f":"read","value":0,"time":4}
+{"process":"nemesis","type":"info","f":"start","value":null}
+{"process":3,"type":"invoke","f":"write","value":9,"time":5}
+{"process":3,"type":"info","f":"write","value":9,"time":6}
+)";
+  auto ops = read_history_text(text, "h.jsonl");
+  ASSERT_EQ(ops.size(), 2u);
+  EXPECT_EQ(ops[0].f, "read");
+  EXPECT_EQ(ops[0].output, 0);
+  EXPECT_TRUE(ops[1].unknown());
+}
+
+TEST(HistoryReader, ReadsJepsenJsonArrays) {
+  const std::string text =
+      R"([{"process":0,"type":"invoke","f":":write","value":1},
+          {"process":0,"type":"ok","f":":write","value":1}])";
+  auto ops = read_history_text(text, "h.json");
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_EQ(ops[0].f, "write");
+}
+
+TEST(HistoryReader, MalformedInputNamesTheLine) {
+  const std::string text = "{\"process\":1,\"type\":\"invoke\",\"f\":\"read\"}\n{not json\n";
+  try {
+    read_history_text(text, "h.jsonl");
+    FAIL() << "expected an error";
+  } catch (const HistoryError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("h.jsonl:2: ", 0), 0u) << e.what();
+  }
+  EXPECT_THROW(read_history_text("{\"process\":1,\"type\":\"bogus\",\"f\":\"read\"}\n", "x"),
+               HistoryError);
+  EXPECT_THROW(read_history_text("{\"process\":1,\"type\":\"ok\",\"f\":\"read\"}\n", "x"),
+               HistoryError);
+}
+
+}  // namespace
+}  // namespace seer::check
