@@ -1,5 +1,7 @@
 #include "seer/check/history.hpp"
 
+#include "edn_reader.hpp"
+
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -89,10 +91,27 @@ std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events
   return kept;
 }
 
+namespace {
+// EDN maps use keywords (`{:process 1 ...`); JSON maps use quoted keys.
+bool looks_like_edn(const std::string& text, std::size_t first) {
+  const auto brace = text.find('{', first);
+  if (brace == std::string::npos) return false;
+  const auto key = text.find_first_not_of(" \t\r\n,", brace + 1);
+  return key != std::string::npos && text[key] == ':';
+}
+}  // namespace
+
 std::vector<Operation> read_history_text(const std::string& text, const std::string& source) {
   std::vector<nlohmann::json> events;
   std::vector<std::size_t> lines;
   std::size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && looks_like_edn(text, first)) {
+    for (auto& [form, line] : read_edn_forms(text, source)) {
+      events.push_back(std::move(form));
+      lines.push_back(line);
+    }
+    return pair_operations(events, lines, source);
+  }
   if (first != std::string::npos && text[first] == '[') {
     try {
       auto all = nlohmann::json::parse(text);

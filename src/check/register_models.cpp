@@ -25,9 +25,11 @@ class RegisterModel : public Model {
     if (op.f == "read") {
       c.kind = kRead;
       c.has_output = !op.unknown();
-      // Jepsen puts the read value on the completion; some histories also echo it on the
-      // invocation.
       if (c.has_output) c.output = value_of(op.output, op);
+      // Following Knossos: when the register can never hold nil (its initial value is not nil and
+      // writes are integers), a read that returned nil carries no information, like a timed-out
+      // read.
+      if (c.has_output && c.output == kNil && initial() != kNil) c.has_output = false;
     } else if (op.f == "write") {
       c.kind = kWrite;
       c.a = value_of(op.input, op);
@@ -57,10 +59,9 @@ class RegisterModel : public Model {
     std::sort(observed.begin(), observed.end());
     std::vector<bool> out(ops.size(), false);
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      if (!unknown[i]) continue;
       if (ops[i].kind == kRead) {
-        out[i] = true;
-      } else {
+        out[i] = !ops[i].has_output;  // sees nothing, changes nothing
+      } else if (unknown[i]) {
         const State written = ops[i].kind == kWrite ? ops[i].a : ops[i].b;
         out[i] = !std::binary_search(observed.begin(), observed.end(), written);
       }
