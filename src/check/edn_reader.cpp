@@ -13,6 +13,12 @@ class EdnParser {
  public:
   EdnParser(const std::string& text, const std::string& source) : s_(text), source_(source) {}
 
+  nlohmann::json single() {
+    skip();
+    if (pos_ >= s_.size()) return nullptr;
+    return value(0);
+  }
+
   std::vector<std::pair<nlohmann::json, std::size_t>> top_level() {
     std::vector<std::pair<nlohmann::json, std::size_t>> forms;
     skip();
@@ -198,6 +204,10 @@ class EdnParser {
 std::vector<std::pair<nlohmann::json, std::size_t>> read_edn_forms(const std::string& text,
                                                                    const std::string& source) {
   return EdnParser(text, source).top_level();
+}
+
+nlohmann::json read_edn_value(const std::string& text, const std::string& source) {
+  return EdnParser(text, source).single();
 }
 
 }  // namespace seer::check

@@ -16,4 +16,7 @@ namespace seer::check {
 std::vector<std::pair<nlohmann::json, std::size_t>> read_edn_forms(const std::string& text,
                                                                    const std::string& source);
 
+// One form (e.g. the value field of a Jepsen log line); null for empty input.
+nlohmann::json read_edn_value(const std::string& text, const std::string& source);
+
 }  // namespace seer::check

@@ -1,6 +1,7 @@
 #include "seer/check/history.hpp"
 
 #include "edn_reader.hpp"
+#include "jepsen_log_reader.hpp"
 
 #include <fstream>
 #include <map>
@@ -105,6 +106,13 @@ std::vector<Operation> read_history_text(const std::string& text, const std::str
   std::vector<nlohmann::json> events;
   std::vector<std::size_t> lines;
   std::size_t first = text.find_first_not_of(" \t\r\n");
+  if (looks_like_jepsen_log(text)) {
+    for (auto& [form, line] : read_jepsen_log(text, source)) {
+      events.push_back(std::move(form));
+      lines.push_back(line);
+    }
+    return pair_operations(events, lines, source);
+  }
   if (first != std::string::npos && looks_like_edn(text, first)) {
     for (auto& [form, line] : read_edn_forms(text, source)) {
       events.push_back(std::move(form));

@@ -91,6 +91,27 @@ TEST(EdnReader, ParsesJepsenMapsWithLinesAndNemesis) {
   EXPECT_TRUE(ops[1].unknown()) << "a timed-out failure may have happened";
 }
 
+TEST(JepsenLogReader, ReadsTabAndSpaceSeparatedLines) {
+  const std::string text =
+      "2017-01-01 12:00:00,000{GMT}\tINFO  [jepsen worker 3] jepsen.util - 3\t:invoke\t:cas\t[3 "
+      "0]\n"
+      "some other log line\n"
+      "INFO  jepsen.util - :nemesis :info :start nil\n"
+      "INFO  jepsen.util - 3   :ok     :cas    [3 0]\n"
+      "INFO  jepsen.util - 4\t:invoke\t:read\tnil\n"
+      "INFO  jepsen.util - 4\t:fail\t:read\t:timed-out\n"
+      "INFO  jepsen.util - 5\t:invoke\t:write\t1\n"
+      "INFO  jepsen.util - 5\t:info\t:write\t:timed-out\n";
+  const auto ops = read_history_text(text, "jepsen.log");
+  ASSERT_EQ(ops.size(), 3u);
+  EXPECT_EQ(ops[0].f, "cas");
+  EXPECT_EQ(ops[0].input, nlohmann::json::array({3, 0}));
+  EXPECT_FALSE(ops[0].unknown());
+  EXPECT_TRUE(ops[1].unknown()) << "a timed-out read may have happened";
+  EXPECT_TRUE(ops[2].unknown());
+  EXPECT_THROW(read_history_text("INFO  jepsen.util - 3\n", "x"), HistoryError);
+}
+
 TEST(EdnReader, MalformedEdnNamesTheLine) {
   const std::string text = "[{:process 0, :type :invoke, :f :read}\n {:process 0 :type}\n]";
   try {
