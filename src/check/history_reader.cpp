@@ -102,58 +102,86 @@ bool looks_like_edn(const std::string& text, std::size_t first) {
 }
 }  // namespace
 
-std::vector<Operation> read_history_text(const std::string& text, const std::string& source) {
+std::vector<Operation> read_history_text(const std::string& text, const std::string& source,
+                                         HistoryFormat format) {
   std::vector<nlohmann::json> events;
   std::vector<std::size_t> lines;
-  std::size_t first = text.find_first_not_of(" \t\r\n");
-  if (looks_like_jepsen_log(text)) {
-    for (auto& [form, line] : read_jepsen_log(text, source)) {
+  const std::size_t first = text.find_first_not_of(" \t\r\n");
+  if (format == HistoryFormat::kAuto) {
+    if (looks_like_jepsen_log(text)) {
+      format = HistoryFormat::kJepsenLog;
+    } else if (first != std::string::npos && looks_like_edn(text, first)) {
+      format = HistoryFormat::kEdn;
+    } else if (first != std::string::npos && text[first] == '[') {
+      format = HistoryFormat::kJson;
+    } else {
+      format = HistoryFormat::kJsonl;
+    }
+  }
+  auto take = [&](std::vector<std::pair<nlohmann::json, std::size_t>> forms) {
+    for (auto& [form, line] : forms) {
       events.push_back(std::move(form));
       lines.push_back(line);
     }
-    return pair_operations(events, lines, source);
-  }
-  if (first != std::string::npos && looks_like_edn(text, first)) {
-    for (auto& [form, line] : read_edn_forms(text, source)) {
-      events.push_back(std::move(form));
-      lines.push_back(line);
-    }
-    return pair_operations(events, lines, source);
-  }
-  if (first != std::string::npos && text[first] == '[') {
-    try {
-      auto all = nlohmann::json::parse(text);
-      for (auto& e : all) {
-        events.push_back(std::move(e));
-        lines.push_back(events.size());  // entry number stands in for the line
+  };
+  switch (format) {
+    case HistoryFormat::kJepsenLog:
+      take(read_jepsen_log(text, source));
+      break;
+    case HistoryFormat::kEdn:
+      take(read_edn_forms(text, source));
+      break;
+    case HistoryFormat::kJson:
+      if (first != std::string::npos && text[first] == '[') {
+        try {
+          auto all = nlohmann::json::parse(text);
+          for (auto& e : all) {
+            events.push_back(std::move(e));
+            lines.push_back(events.size());  // the entry number stands in for the line
+          }
+        } catch (const nlohmann::json::parse_error& e) {
+          throw HistoryError(source + ": malformed JSON array: " + e.what());
+        }
+        break;
       }
-    } catch (const nlohmann::json::parse_error& e) {
-      throw HistoryError(source + ": malformed JSON array: " + e.what());
+      [[fallthrough]];  // JSON objects one per line
+    case HistoryFormat::kJsonl:
+    case HistoryFormat::kAuto: {
+      std::istringstream in(text);
+      std::string line;
+      std::size_t number = 0;
+      while (std::getline(in, line)) {
+        ++number;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        try {
+          events.push_back(nlohmann::json::parse(line));
+        } catch (const nlohmann::json::parse_error&) {
+          throw HistoryError(where(source, number) + "not a JSON object");
+        }
+        lines.push_back(number);
+      }
+      break;
     }
-    return pair_operations(events, lines, source);
-  }
-  std::istringstream in(text);
-  std::string line;
-  std::size_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    try {
-      events.push_back(nlohmann::json::parse(line));
-    } catch (const nlohmann::json::parse_error&) {
-      throw HistoryError(where(source, number) + "not a JSON object");
-    }
-    lines.push_back(number);
   }
   return pair_operations(events, lines, source);
 }
 
-std::vector<Operation> read_history_file(const std::string& path) {
+HistoryFormat parse_history_format(const std::string& name) {
+  if (name == "auto") return HistoryFormat::kAuto;
+  if (name == "jsonl") return HistoryFormat::kJsonl;
+  if (name == "json") return HistoryFormat::kJson;
+  if (name == "edn") return HistoryFormat::kEdn;
+  if (name == "jepsen-log") return HistoryFormat::kJepsenLog;
+  throw std::invalid_argument("unknown format '" + name +
+                              "' (known: auto, jsonl, json, edn, jepsen-log)");
+}
+
+std::vector<Operation> read_history_file(const std::string& path, HistoryFormat format) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw HistoryError(path + ": cannot read");
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return read_history_text(buffer.str(), path);
+  return read_history_text(buffer.str(), path, format);
 }
 
 }  // namespace seer::check

@@ -15,6 +15,7 @@ namespace {
 struct CheckCommand {
   std::string model = "register";
   std::string init = "nil";
+  std::string format = "auto";
   std::vector<std::string> files;
   double timeout_s = 60;
   bool json = false;
@@ -26,7 +27,9 @@ Command add_check_command(CLI::App& root) {
   auto* app = root.add_subcommand("check", "Check histories for linearizability against a model");
   app->add_option("--model", cmd->model, "Model: register, cas-register");
   app->add_option("--init", cmd->init, "Initial state of the model (an integer or nil)");
-  app->add_option("files", cmd->files, "History files (seer JSONL, Jepsen JSON)")->required();
+  app->add_option("files", cmd->files, "History files (seer JSONL, Jepsen JSON, EDN or log)")
+      ->required();
+  app->add_option("--format", cmd->format, "Input format: auto, jsonl, json, edn, jepsen-log");
   app->add_option("--timeout", cmd->timeout_s, "Seconds per history before the verdict is unknown")
       ->check(CLI::PositiveNumber);
   app->add_flag("--json", cmd->json, "One JSON object per file");
@@ -40,6 +43,12 @@ Command add_check_command(CLI::App& root) {
         } catch (const std::invalid_argument& e) {
           throw UsageError(e.what());
         }
+        check::HistoryFormat format;
+        try {
+          format = check::parse_history_format(cmd->format);
+        } catch (const std::invalid_argument& e) {
+          throw UsageError(e.what());
+        }
         check::CheckOptions options;
         options.timeout =
             std::chrono::milliseconds(static_cast<std::int64_t>(cmd->timeout_s * 1000));
@@ -49,7 +58,7 @@ Command add_check_command(CLI::App& root) {
           check::CheckResult result;
           const auto started = std::chrono::steady_clock::now();
           try {
-            ops = check::read_history_file(file);
+            ops = check::read_history_file(file, format);
             result = check::check_linearizable(ops, *model, options);
           } catch (const check::HistoryError& e) {
             throw UsageError(e.what());

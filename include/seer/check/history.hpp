@@ -41,8 +41,15 @@ std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events
                                        const std::vector<std::size_t>& lines,
                                        const std::string& source);
 
-// Reads seer JSONL or Jepsen JSON (array or one object per line) from a file.
-std::vector<Operation> read_history_file(const std::string& path);
-std::vector<Operation> read_history_text(const std::string& text, const std::string& source);
+enum class HistoryFormat { kAuto, kJsonl, kJson, kEdn, kJepsenLog };
+// "auto", "jsonl", "json", "edn", "jepsen-log"; throws std::invalid_argument otherwise.
+HistoryFormat parse_history_format(const std::string& name);
+
+// Reads a history: seer JSONL, Jepsen JSON (array or one object per line), Jepsen EDN or Jepsen log
+// lines. kAuto detects the format from the text.
+std::vector<Operation> read_history_file(const std::string& path,
+                                         HistoryFormat format = HistoryFormat::kAuto);
+std::vector<Operation> read_history_text(const std::string& text, const std::string& source,
+                                         HistoryFormat format = HistoryFormat::kAuto);
 
 }  // namespace seer::check
