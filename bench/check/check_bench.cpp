@@ -1,0 +1,112 @@
+// Linearizability checker speed on etcd-like CAS-register histories and on the Knossos corpus.
+#include "seer/check/linearizability.hpp"
+#include "seer/sim/prng.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace seer::check {
+namespace {
+
+// A linearizable CAS-register history like Jepsen's etcd test: `clients` processes, values 0..4,
+// reads, writes and cas, ~5% of operations timing out (outcome unknown). Each op takes effect at an
+// instant inside its interval, so the history is linearizable by construction.
+std::vector<Operation> etcd_like_history(std::uint64_t seed, int n_ops, int clients) {
+  sim::Prng rnd(seed);
+  struct Pending {
+    Operation op;
+    std::int64_t effect;
+  };
+  std::vector<Operation> ops;
+  std::int64_t value = 0;
+  std::vector<std::int64_t> free_at(static_cast<std::size_t>(clients), 0);
+  std::vector<int> process(static_cast<std::size_t>(clients));
+  for (int c = 0; c < clients; ++c) process[static_cast<std::size_t>(c)] = c;
+  for (int i = 0; static_cast<int>(ops.size()) < n_ops; ++i) {
+    const std::int64_t t = i * 10;  // the linearization instant of op i
+    const auto c = static_cast<std::size_t>(rnd.below(static_cast<std::uint64_t>(clients)));
+    Operation op;
+    op.process = process[c];
+    op.invoke = std::max(free_at[c], t - rnd.between(0, 60));
+    if (op.invoke > t) continue;  // this client is still busy at the instant: skip it
+    op.complete = t + rnd.between(0, 60);
+    free_at[c] = op.complete + 1;
+    const auto kind = rnd.below(3);
+    if (kind == 0) {
+      op.f = "read";
+      op.output = value;
+    } else if (kind == 1) {
+      value = rnd.between(0, 4);
+      op.f = "write";
+      op.input = value;
+    } else {
+      const std::int64_t expected = rnd.between(0, 4);
+      const std::int64_t next = rnd.between(0, 4);
+      op.f = "cas";
+      op.input = nlohmann::json::array({expected, next});
+      if (expected != value) continue;  // a failed cas is a :fail op: not in the checked history
+      value = next;
+    }
+    if (rnd.chance(50'000)) {
+      op.complete = kNever;
+      op.output = nullptr;
+      process[c] += clients;  // Jepsen: the process is done after an info
+    }
+    ops.push_back(std::move(op));
+  }
+  std::sort(ops.begin(), ops.end(),
+            [](const auto& a, const auto& b) { return a.invoke < b.invoke; });
+  for (std::size_t i = 0; i < ops.size(); ++i) ops[i].id = static_cast<int>(i);
+  return ops;
+}
+
+void BM_EtcdLikeCasRegister100x170(benchmark::State& state) {
+  std::vector<std::vector<Operation>> histories;
+  for (std::uint64_t h = 0; h < 100; ++h) histories.push_back(etcd_like_history(h + 1, 170, 10));
+  auto model = make_model("cas-register");
+  model->set_initial(0);
+  for (auto _ : state) {
+    int linearizable = 0;
+    for (const auto& ops : histories) {
+      linearizable += check_linearizable(ops, *model).verdict == Verdict::kLinearizable ? 1 : 0;
+    }
+    if (linearizable != 100) state.SkipWithError("a generated history was judged not linearizable");
+  }
+  std::size_t ops = 0, unknown = 0;
+  for (const auto& h : histories) {
+    ops += h.size();
+    for (const auto& op : h) unknown += op.unknown() ? 1 : 0;
+  }
+  state.counters["ops_per_history"] = static_cast<double>(ops) / 100.0;
+  state.counters["unknown_per_history"] = static_cast<double>(unknown) / 100.0;
+  state.counters["histories_per_s"] = benchmark::Counter(
+      100.0 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_EtcdLikeCasRegister100x170)->Unit(benchmark::kMillisecond);
+
+void BM_KnossosCorpusCasRegister(benchmark::State& state) {
+  const std::string dir = std::string(SEER_KNOSSOS_DIR) + "/cas-register";
+  if (!std::filesystem::exists(dir)) {
+    state.SkipWithError("no Knossos corpus beside the checkout");
+    return;
+  }
+  std::vector<std::vector<Operation>> histories;
+  for (const auto& sub : {"good", "bad"}) {
+    for (const auto& f : std::filesystem::directory_iterator(dir + "/" + sub)) {
+      histories.push_back(read_history_file(f.path().string()));
+    }
+  }
+  auto model = make_model("cas-register");
+  model->set_initial(0);
+  for (auto _ : state) {
+    for (const auto& ops : histories)
+      benchmark::DoNotOptimize(check_linearizable(ops, *model).verdict);
+  }
+  state.counters["histories"] = static_cast<double>(histories.size());
+}
+BENCHMARK(BM_KnossosCorpusCasRegister)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace seer::check
