@@ -57,6 +57,7 @@ std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events
       op.f = f;
       op.input = value;
       op.invoke = time;
+      if (e.contains("key")) op.key = e["key"];
       open[process] = ops.size();
       ops.push_back(std::move(op));
       failed.push_back(false);

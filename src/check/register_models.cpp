@@ -87,6 +87,31 @@ class RegisterModel : public Model {
   bool cas_;
 };
 
+// A map of independent registers: each key is a register, checked on its own (Herlihy & Wing's
+// locality). Keys come from the op's "key" field, or from Jepsen's independent tuples, where the
+// value is [key value].
+class KvModel : public RegisterModel {
+ public:
+  KvModel() : RegisterModel(true) {}
+  std::string name() const override { return "kv"; }
+  bool partitioned() const override { return true; }
+
+  std::optional<std::pair<nlohmann::json, Operation>> split(const Operation& op) const override {
+    Operation inner = op;
+    if (op.f == "get") inner.f = "read";
+    if (op.f == "put") inner.f = "write";
+    if (!op.key.is_null()) return std::make_pair(op.key, inner);
+    // Jepsen independent: [key value] on the invocation, [key result] on the completion.
+    const bool tuple_in = op.input.is_array() && op.input.size() == 2;
+    if (!tuple_in) {
+      throw HistoryError(op_label(op) + ": kv ops need a \"key\" field or a [key value] value");
+    }
+    inner.input = op.input[1];
+    if (op.output.is_array() && op.output.size() == 2) inner.output = op.output[1];
+    return std::make_pair(op.input[0], inner);
+  }
+};
+
 }  // namespace
 
 State value_of(const nlohmann::json& v, const Operation& op) {
@@ -108,6 +133,7 @@ State parse_state(const std::string& text) {
 std::unique_ptr<Model> make_model(const std::string& name) {
   if (name == "register") return std::make_unique<RegisterModel>(false);
   if (name == "cas-register") return std::make_unique<RegisterModel>(true);
+  if (name == "kv") return std::make_unique<KvModel>();
   return nullptr;
 }
 

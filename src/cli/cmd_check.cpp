@@ -8,6 +8,7 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 namespace seer::cli {
 
@@ -18,6 +19,7 @@ struct CheckCommand {
   std::string format = "auto";
   std::vector<std::string> files;
   double timeout_s = 60;
+  unsigned jobs = 0;
   bool json = false;
 };
 }  // namespace
@@ -25,62 +27,66 @@ struct CheckCommand {
 Command add_check_command(CLI::App& root) {
   auto cmd = std::make_shared<CheckCommand>();
   auto* app = root.add_subcommand("check", "Check histories for linearizability against a model");
-  app->add_option("--model", cmd->model, "Model: register, cas-register");
+  app->add_option("--model", cmd->model, "Model: register, cas-register, kv");
   app->add_option("--init", cmd->init, "Initial state of the model (an integer or nil)");
   app->add_option("files", cmd->files, "History files (seer JSONL, Jepsen JSON, EDN or log)")
       ->required();
   app->add_option("--format", cmd->format, "Input format: auto, jsonl, json, edn, jepsen-log");
   app->add_option("--timeout", cmd->timeout_s, "Seconds per history before the verdict is unknown")
       ->check(CLI::PositiveNumber);
+  app->add_option("--jobs", cmd->jobs,
+                  "Threads for checking keys in parallel (default: all cores)");
   app->add_flag("--json", cmd->json, "One JSON object per file");
-  return {
-      app, [cmd] {
-        auto model = check::make_model(cmd->model);
-        if (!model)
-          throw UsageError("unknown model '" + cmd->model + "' (known: register, cas-register)");
-        try {
-          model->set_initial(check::parse_state(cmd->init));
-        } catch (const std::invalid_argument& e) {
-          throw UsageError(e.what());
-        }
-        check::HistoryFormat format;
-        try {
-          format = check::parse_history_format(cmd->format);
-        } catch (const std::invalid_argument& e) {
-          throw UsageError(e.what());
-        }
-        check::CheckOptions options;
-        options.timeout =
-            std::chrono::milliseconds(static_cast<std::int64_t>(cmd->timeout_s * 1000));
-        int exit_code = 0;
-        for (const auto& file : cmd->files) {
-          std::vector<check::Operation> ops;
-          check::CheckResult result;
-          const auto started = std::chrono::steady_clock::now();
-          try {
-            ops = check::read_history_file(file, format);
-            result = check::check_linearizable(ops, *model, options);
-          } catch (const check::HistoryError& e) {
-            throw UsageError(e.what());
-          }
-          const double elapsed =
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-          if (result.verdict == check::Verdict::kNotLinearizable) exit_code = 1;
-          if (result.verdict == check::Verdict::kUnknown && exit_code == 0) exit_code = 3;
-          if (cmd->json) {
-            auto j = result.to_json(ops);
-            j["file"] = file;
-            j["model"] = cmd->model;
-            j["elapsed_s"] = elapsed;
-            std::cout << j.dump() << '\n';
-          } else {
-            std::cout << fmt::format("{}: {} ({} operations, {:.3f}s)\n", file,
-                                     check::verdict_name(result.verdict), ops.size(), elapsed);
-            if (!result.explanation.empty()) std::cout << "  " << result.explanation << '\n';
-          }
-        }
-        return exit_code;
-      }};
+  return {app, [cmd] {
+            auto model = check::make_model(cmd->model);
+            if (!model)
+              throw UsageError("unknown model '" + cmd->model +
+                               "' (known: register, cas-register, kv)");
+            try {
+              model->set_initial(check::parse_state(cmd->init));
+            } catch (const std::invalid_argument& e) {
+              throw UsageError(e.what());
+            }
+            check::HistoryFormat format;
+            try {
+              format = check::parse_history_format(cmd->format);
+            } catch (const std::invalid_argument& e) {
+              throw UsageError(e.what());
+            }
+            check::CheckOptions options;
+            options.jobs =
+                cmd->jobs ? cmd->jobs : std::max(1u, std::thread::hardware_concurrency());
+            options.timeout =
+                std::chrono::milliseconds(static_cast<std::int64_t>(cmd->timeout_s * 1000));
+            int exit_code = 0;
+            for (const auto& file : cmd->files) {
+              std::vector<check::Operation> ops;
+              check::CheckResult result;
+              const auto started = std::chrono::steady_clock::now();
+              try {
+                ops = check::read_history_file(file, format);
+                result = check::check_linearizable(ops, *model, options);
+              } catch (const check::HistoryError& e) {
+                throw UsageError(e.what());
+              }
+              const double elapsed =
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+              if (result.verdict == check::Verdict::kNotLinearizable) exit_code = 1;
+              if (result.verdict == check::Verdict::kUnknown && exit_code == 0) exit_code = 3;
+              if (cmd->json) {
+                auto j = result.to_json(ops);
+                j["file"] = file;
+                j["model"] = cmd->model;
+                j["elapsed_s"] = elapsed;
+                std::cout << j.dump() << '\n';
+              } else {
+                std::cout << fmt::format("{}: {} ({} operations, {:.3f}s)\n", file,
+                                         check::verdict_name(result.verdict), ops.size(), elapsed);
+                if (!result.explanation.empty()) std::cout << "  " << result.explanation << '\n';
+              }
+            }
+            return exit_code;
+          }};
 }
 
 }  // namespace seer::cli

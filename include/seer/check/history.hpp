@@ -23,6 +23,7 @@ struct Operation {
   std::string f;
   nlohmann::json input;   // value on the invocation
   nlohmann::json output;  // value on the ok completion (null for info)
+  nlohmann::json key;     // for keyed models: the "key" field of the invocation, if any
   std::int64_t invoke = 0;
   std::int64_t complete = kNever;  // kNever: outcome unknown (info or never completed)
   bool unknown() const { return complete == kNever; }

@@ -20,11 +20,14 @@ struct CheckResult {
   int failing_op = -1;       // the op that could not be placed (violation)
   std::string explanation;   // one or two sentences
   std::uint64_t states_explored = 0;
+  std::size_t partitions = 1;  // keyed models: how many keys were checked separately
+  nlohmann::json partition;    // keyed models: the key whose sub-history failed
   nlohmann::json to_json(const std::vector<Operation>& ops) const;
 };
 
 struct CheckOptions {
   std::chrono::milliseconds timeout{60'000};  // past it the verdict is unknown
+  unsigned jobs = 1;                          // threads for checking partitions in parallel
 };
 
 CheckResult check_linearizable(const std::vector<Operation>& ops, const Model& model,

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace seer::check {
@@ -47,13 +48,21 @@ class Model {
     (void)unknown;
     return std::vector<bool>(ops.size(), false);
   }
+  // Keyed models (P-compositionality): the key of an op and the op rewritten for the per-key model,
+  // or nullopt when the model is not partitioned. Each key's sub-history is checked on its own.
+  virtual std::optional<std::pair<nlohmann::json, Operation>> split(const Operation& op) const {
+    (void)op;
+    return std::nullopt;
+  }
+  virtual bool partitioned() const { return false; }
   static std::string describe_value(State v) { return v == kNil ? "nil" : std::to_string(v); }
 
  private:
   State initial_ = kNil;
 };
 
-// "register" (read, write) and "cas-register" (read, write, cas [old new]). nullptr if unknown.
+// "register" (read, write), "cas-register" (read, write, cas [old new]) and "kv" (get/read and
+// put/write per key, checked key by key). nullptr if unknown.
 std::unique_ptr<Model> make_model(const std::string& name);
 // Parses --init: an integer or "nil"/"null". Throws std::invalid_argument.
 State parse_state(const std::string& text);
