@@ -86,6 +86,54 @@ void BM_EtcdLikeCasRegister100x170(benchmark::State& state) {
 }
 BENCHMARK(BM_EtcdLikeCasRegister100x170)->Unit(benchmark::kMillisecond);
 
+// Like Porcupine's etcd KV benchmark input: 50 clients, 1,700 ops (3,400 history lines), keys 0..9,
+// each op taking effect inside its interval.
+std::vector<Operation> kv_history(std::uint64_t seed, int n_ops, int clients, int keys) {
+  sim::Prng rnd(seed);
+  std::vector<Operation> ops;
+  std::vector<std::int64_t> value(static_cast<std::size_t>(keys), 0);
+  std::vector<std::int64_t> free_at(static_cast<std::size_t>(clients), 0);
+  for (int i = 0; static_cast<int>(ops.size()) < n_ops; ++i) {
+    const std::int64_t t = i * 10;
+    const auto c = static_cast<std::size_t>(rnd.below(static_cast<std::uint64_t>(clients)));
+    Operation op;
+    op.process = static_cast<int>(c);
+    op.invoke = std::max(free_at[c], t - rnd.between(0, 400));
+    if (op.invoke > t) continue;
+    op.complete = t + rnd.between(0, 400);
+    free_at[c] = op.complete + 1;
+    const auto k = static_cast<std::size_t>(rnd.below(static_cast<std::uint64_t>(keys)));
+    op.key = static_cast<std::int64_t>(k);
+    if (rnd.chance(500'000)) {
+      op.f = "get";
+      op.output = value[k];
+    } else {
+      value[k] = rnd.between(0, 1000);
+      op.f = "put";
+      op.input = value[k];
+    }
+    ops.push_back(std::move(op));
+  }
+  std::sort(ops.begin(), ops.end(),
+            [](const auto& a, const auto& b) { return a.invoke < b.invoke; });
+  for (std::size_t i = 0; i < ops.size(); ++i) ops[i].id = static_cast<int>(i);
+  return ops;
+}
+
+void BM_Kv50Clients3400Lines(benchmark::State& state) {
+  const auto ops = kv_history(1, 1700, 50, 10);
+  auto model = make_model("kv");
+  model->set_initial(0);
+  CheckOptions options;
+  options.jobs = static_cast<unsigned>(state.range(0));
+  for (auto _ : state) {
+    if (check_linearizable(ops, *model, options).verdict != Verdict::kLinearizable) {
+      state.SkipWithError("generated history judged not linearizable");
+    }
+  }
+}
+BENCHMARK(BM_Kv50Clients3400Lines)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 void BM_KnossosCorpusCasRegister(benchmark::State& state) {
   const std::string dir = std::string(SEER_KNOSSOS_DIR) + "/cas-register";
   if (!std::filesystem::exists(dir)) {
