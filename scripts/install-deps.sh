@@ -3,7 +3,7 @@
 # packages are present.
 set -euo pipefail
 packages=(cmake ninja-build g++ clang clang-format libgtest-dev libgmock-dev libbenchmark-dev
-          nlohmann-json3-dev libcli11-dev libfmt-dev libsqlite3-dev)
+          nlohmann-json3-dev libcli11-dev libfmt-dev libsqlite3-dev libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

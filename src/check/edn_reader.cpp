@@ -105,7 +105,7 @@ class EdnParser {
       skip();
       if (pos_ >= s_.size() || s_[pos_] == '}') fail("map with an odd number of forms");
       nlohmann::json val = value(depth + 1);
-      std::string name = key.is_string() ? key.get<std::string>() : key.dump();
+      std::string name = key.is_string() ? key.get<std::string>() : to_text(key);
       if (!name.empty() && name[0] == ':') name.erase(0, 1);
       out[name] = std::move(val);
     }

@@ -17,7 +17,7 @@ std::string where(const std::string& source, std::size_t line) {
 
 // Jepsen keywords arrive in JSON as ":read" or "read".
 std::string bare(const nlohmann::json& j) {
-  std::string s = j.is_string() ? j.get<std::string>() : j.dump();
+  std::string s = j.is_string() ? j.get<std::string>() : to_text(j);
   if (!s.empty() && s[0] == ':') s.erase(0, 1);
   return s;
 }

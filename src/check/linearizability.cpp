@@ -178,9 +178,9 @@ std::string interval(const Operation& op) {
 std::string explain(const std::vector<Operation>& ops, const Operation& op) {
   std::string what = "process " + std::to_string(op.process) + " " + op.f;
   if (op.f == "read") {
-    what += " returned " + (op.output.is_null() ? std::string("nil") : op.output.dump());
+    what += " returned " + (op.output.is_null() ? std::string("nil") : to_text(op.output));
   } else {
-    what += " " + op.input.dump();
+    what += " " + to_text(op.input);
   }
   what += " during " + interval(op);
   if (op.f != "read")
@@ -195,20 +195,20 @@ std::string explain(const std::vector<Operation>& ops, const Operation& op) {
   }
   if (!writer) {
     if (op.output.is_null()) return what + ", but a write had completed before the read began.";
-    return what + ", but no operation that could precede it ever wrote " + op.output.dump() + ".";
+    return what + ", but no operation that could precede it ever wrote " + to_text(op.output) + ".";
   }
   for (const auto& w : ops) {
     if ((w.f == "write" || w.f == "cas") && &w != writer && !w.unknown() &&
         w.invoke > writer->complete && w.complete < op.invoke && w.input != op.output) {
-      return what + ", but the write of " + op.output.dump() + " by process " +
+      return what + ", but the write of " + to_text(op.output) + " by process " +
              std::to_string(writer->process) + " " + interval(*writer) + " was overwritten by " +
-             w.f + " " + w.input.dump() + " (process " + std::to_string(w.process) + ", " +
+             w.f + " " + to_text(w.input) + " (process " + std::to_string(w.process) + ", " +
              interval(w) + "), which completed before the read began, and nothing wrote " +
-             op.output.dump() + " again.";
+             to_text(op.output) + " again.";
     }
   }
   return what + ", but no order of the operations around it lets the register hold " +
-         op.output.dump() + " then.";
+         to_text(op.output) + " then.";
 }
 
 }  // namespace
@@ -260,7 +260,7 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const Model& mo
   std::vector<std::pair<std::string, std::size_t>> order;
   for (const auto& op : ops) {
     auto split = model.split(op);
-    const std::string name = split->first.dump();
+    const std::string name = to_text(split->first);
     auto [it, added] = index_of.emplace(name, parts.size());
     if (added) parts.push_back(Part{split->first, {}, {}, {}});
     auto& part = parts[it->second];
@@ -297,12 +297,12 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const Model& mo
       result.partition = part.key;
       result.witness = map_ids(part.result.witness);
       result.failing_op = part.original[static_cast<std::size_t>(part.result.failing_op)];
-      result.explanation = "key " + part.key.dump() + ": " + part.result.explanation;
+      result.explanation = "key " + to_text(part.key) + ": " + part.result.explanation;
     } else if (part.result.verdict == Verdict::kUnknown &&
                result.verdict == Verdict::kLinearizable) {
       result.verdict = Verdict::kUnknown;
       result.partition = part.key;
-      result.explanation = "key " + part.key.dump() + ": " + part.result.explanation;
+      result.explanation = "key " + to_text(part.key) + ": " + part.result.explanation;
     } else if (result.verdict == Verdict::kLinearizable) {
       const auto ids = map_ids(part.result.witness);
       result.witness.insert(result.witness.end(), ids.begin(), ids.end());

@@ -117,7 +117,7 @@ class KvModel : public RegisterModel {
 State value_of(const nlohmann::json& v, const Operation& op) {
   if (v.is_null()) return kNil;
   if (v.is_number_integer()) return v.get<std::int64_t>();
-  throw HistoryError(op_label(op) + ": value " + v.dump() + " is not an integer or null");
+  throw HistoryError(op_label(op) + ": value " + to_text(v) + " is not an integer or null");
 }
 
 State parse_state(const std::string& text) {

@@ -78,7 +78,7 @@ Command add_check_command(CLI::App& root) {
                 j["file"] = file;
                 j["model"] = cmd->model;
                 j["elapsed_s"] = elapsed;
-                std::cout << j.dump() << '\n';
+                std::cout << check::to_text(j) << '\n';
               } else {
                 std::cout << fmt::format("{}: {} ({} operations, {:.3f}s)\n", file,
                                          check::verdict_name(result.verdict), ops.size(), elapsed);

@@ -112,6 +112,17 @@ TEST(JepsenLogReader, ReadsTabAndSpaceSeparatedLines) {
   EXPECT_THROW(read_history_text("INFO  jepsen.util - 3\n", "x"), HistoryError);
 }
 
+// Found by the fuzzer: invalid UTF-8 inside a string made JSON rendering throw a type_error.
+TEST(EdnReader, InvalidUtf8IsAnInputErrorNotACrash) {
+  const std::string text = "[{:process 0, :type :invoke, :f :write, :value \"\xF6\xA4\"}\n"
+                           " {:process 0, :type :ok, :f :write, :value 1}]";
+  const auto ops = read_history_text(text, "h.edn");
+  auto model = make_model("register");
+  EXPECT_THROW(check_linearizable(ops, *model), HistoryError);
+  auto kv = make_model("kv");
+  EXPECT_THROW(check_linearizable(ops, *kv), HistoryError);
+}
+
 TEST(EdnReader, MalformedEdnNamesTheLine) {
   const std::string text = "[{:process 0, :type :invoke, :f :read}\n {:process 0 :type}\n]";
   try {

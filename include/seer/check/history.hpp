@@ -42,6 +42,11 @@ std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events
                                        const std::vector<std::size_t>& lines,
                                        const std::string& source);
 
+// JSON as text, replacing invalid UTF-8 (histories are untrusted input) instead of throwing.
+inline std::string to_text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 enum class HistoryFormat { kAuto, kJsonl, kJson, kEdn, kJepsenLog };
 // "auto", "jsonl", "json", "edn", "jepsen-log"; throws std::invalid_argument otherwise.
 HistoryFormat parse_history_format(const std::string& name);
