@@ -120,6 +120,14 @@ State value_of(const nlohmann::json& v, const Operation& op) {
   throw HistoryError(op_label(op) + ": value " + to_text(v) + " is not an integer or null");
 }
 
+const char* model_names() {
+  return "register, cas-register, kv, mutex, counter";
+}
+
+State Model::parse_initial(const std::string& text) const {
+  return parse_state(text);
+}
+
 State parse_state(const std::string& text) {
   if (text == "nil" || text == "null") return kNil;
   std::int64_t v = 0;
@@ -134,6 +142,8 @@ std::unique_ptr<Model> make_model(const std::string& name) {
   if (name == "register") return std::make_unique<RegisterModel>(false);
   if (name == "cas-register") return std::make_unique<RegisterModel>(true);
   if (name == "kv") return std::make_unique<KvModel>();
+  if (name == "mutex") return make_mutex_model();
+  if (name == "counter") return make_counter_model();
   return nullptr;
 }
 

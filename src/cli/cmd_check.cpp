@@ -15,7 +15,7 @@ namespace seer::cli {
 namespace {
 struct CheckCommand {
   std::string model = "register";
-  std::string init = "nil";
+  std::string init;  // empty: the model's default (nil for registers)
   std::string format = "auto";
   std::vector<std::string> files;
   double timeout_s = 60;
@@ -27,7 +27,7 @@ struct CheckCommand {
 Command add_check_command(CLI::App& root) {
   auto cmd = std::make_shared<CheckCommand>();
   auto* app = root.add_subcommand("check", "Check histories for linearizability against a model");
-  app->add_option("--model", cmd->model, "Model: register, cas-register, kv");
+  app->add_option("--model", cmd->model, "Model: register, cas-register, kv, mutex, counter");
   app->add_option("--init", cmd->init, "Initial state of the model (an integer or nil)");
   app->add_option("files", cmd->files, "History files (seer JSONL, Jepsen JSON, EDN or log)")
       ->required();
@@ -43,7 +43,7 @@ Command add_check_command(CLI::App& root) {
               throw UsageError("unknown model '" + cmd->model +
                                "' (known: register, cas-register, kv)");
             try {
-              model->set_initial(check::parse_state(cmd->init));
+              if (!cmd->init.empty()) model->set_initial(model->parse_initial(cmd->init));
             } catch (const std::invalid_argument& e) {
               throw UsageError(e.what());
             }

@@ -96,6 +96,31 @@ TEST(Linearizability, CasRegister) {
   EXPECT_EQ(check(unknown_cas, "cas-register"), Verdict::kLinearizable);
 }
 
+TEST(Linearizability, MutexAllowsOneHolderAtATime) {
+  auto m = make_model("mutex");
+  auto ok = numbered({op(1, "acquire", nullptr, nullptr, 0, 10),
+                      op(1, "release", nullptr, nullptr, 20, 30),
+                      op(2, "acquire", nullptr, nullptr, 25, 40)});
+  EXPECT_EQ(check_linearizable(ok, *m).verdict, Verdict::kLinearizable);
+  auto twice = numbered(
+      {op(1, "acquire", nullptr, nullptr, 0, 10), op(2, "acquire", nullptr, nullptr, 20, 30)});
+  EXPECT_EQ(check_linearizable(twice, *m).verdict, Verdict::kNotLinearizable);
+  EXPECT_EQ(m->parse_initial("free"), 0);
+  EXPECT_THROW(m->parse_initial("maybe"), std::invalid_argument);
+}
+
+TEST(Linearizability, CounterReadsMustMatchSomeOrderOfAdds) {
+  auto m = make_model("counter");
+  auto ok = numbered({op(1, "add", 2, nullptr, 0, 10), op(2, "add", 3, nullptr, 0, 10),
+                      op(3, "read", nullptr, 2, 5, 8), op(3, "read", nullptr, 5, 20, 30)});
+  EXPECT_EQ(check_linearizable(ok, *m).verdict, Verdict::kLinearizable);
+  auto lost = numbered({op(1, "add", 2, nullptr, 0, 10), op(3, "read", nullptr, 0, 20, 30)});
+  EXPECT_EQ(check_linearizable(lost, *m).verdict, Verdict::kNotLinearizable);
+  auto maybe = numbered({op(1, "add", 2, nullptr, 0, kNever), op(3, "read", nullptr, 2, 20, 30),
+                         op(3, "read", nullptr, 2, 40, 50)});
+  EXPECT_EQ(check_linearizable(maybe, *m).verdict, Verdict::kLinearizable);
+}
+
 // ---- brute force and properties ----
 
 // Tries every order of every subset of the unknown ops (all known ops included) respecting real

@@ -34,6 +34,9 @@ class Model {
   virtual std::string name() const = 0;
   virtual State initial() const { return initial_; }
   void set_initial(State s) { initial_ = s; }
+  // Parses a --init value for this model (default: an integer or nil). Throws
+  // std::invalid_argument.
+  virtual State parse_initial(const std::string& text) const;
   // Validates and compiles an operation; throws HistoryError naming the operation if it does not
   // fit.
   virtual CompiledOp compile(const Operation& op) const = 0;
@@ -64,6 +67,10 @@ class Model {
 // "register" (read, write), "cas-register" (read, write, cas [old new]) and "kv" (get/read and
 // put/write per key, checked key by key). nullptr if unknown.
 std::unique_ptr<Model> make_model(const std::string& name);
+std::unique_ptr<Model> make_mutex_model();
+std::unique_ptr<Model> make_counter_model();
+// The names make_model knows, comma-separated, for error messages.
+const char* model_names();
 // Parses --init: an integer or "nil"/"null". Throws std::invalid_argument.
 State parse_state(const std::string& text);
 // Converts a history value (integer or null) to a State; throws HistoryError.
