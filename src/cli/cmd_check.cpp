@@ -1,11 +1,14 @@
 // `seer check --model NAME FILE...`: linearizability of histories from seer, Jepsen or live
 // systems. Exit 0 all linearizable, 1 a violation, 3 unknown (time limit), 2 usage or input error.
 #include "command.hpp"
+#include "seer/check/html_report.hpp"
 #include "seer/check/linearizability.hpp"
 
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -20,6 +23,7 @@ struct CheckCommand {
   std::vector<std::string> files;
   double timeout_s = 60;
   unsigned jobs = 0;
+  std::string html_dir;
   bool json = false;
 };
 }  // namespace
@@ -36,6 +40,8 @@ Command add_check_command(CLI::App& root) {
       ->check(CLI::PositiveNumber);
   app->add_option("--jobs", cmd->jobs,
                   "Threads for checking keys in parallel (default: all cores)");
+  app->add_option("--html", cmd->html_dir,
+                  "Write a self-contained HTML report per history into DIR");
   app->add_flag("--json", cmd->json, "One JSON object per file");
   return {app, [cmd] {
             auto model = check::make_model(cmd->model);
@@ -68,6 +74,15 @@ Command add_check_command(CLI::App& root) {
                 result = check::check_linearizable(ops, *model, options);
               } catch (const check::HistoryError& e) {
                 throw UsageError(e.what());
+              }
+              if (!cmd->html_dir.empty()) {
+                std::error_code ec;
+                std::filesystem::create_directories(cmd->html_dir, ec);
+                const auto out = std::filesystem::path(cmd->html_dir) /
+                                 (std::filesystem::path(file).filename().string() + ".html");
+                std::ofstream html(out, std::ios::trunc);
+                if (!html) throw UsageError("cannot write '" + out.string() + "'");
+                html << check::render_html_report(file, ops, result, *model);
               }
               const double elapsed =
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -1,4 +1,5 @@
 #include "seer/check/linearizability.hpp"
+#include "seer/check/html_report.hpp"
 #include "seer/sim/prng.hpp"
 
 #include <gtest/gtest.h>
@@ -119,6 +120,30 @@ TEST(Linearizability, CounterReadsMustMatchSomeOrderOfAdds) {
   auto maybe = numbered({op(1, "add", 2, nullptr, 0, kNever), op(3, "read", nullptr, 2, 20, 30),
                          op(3, "read", nullptr, 2, 40, 50)});
   EXPECT_EQ(check_linearizable(maybe, *m).verdict, Verdict::kLinearizable);
+}
+
+TEST(HtmlReport, IsSelfContainedAndMarksTheFailingOperation) {
+  auto ops = numbered({op(1, "write", 4, nullptr, 0, 10), op(1, "write", 1, nullptr, 20, 30),
+                       op(3, "read", nullptr, 4, 40, 50)});
+  auto m = make_model("register");
+  m->set_initial(0);
+  const auto r = check_linearizable(ops, *m);
+  const auto html = render_html_report("h.jsonl </script>", ops, r, *m);
+  EXPECT_EQ(html.find("http://"),
+            html.find("http://www.w3.org/2000/svg"));  // only the SVG namespace
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find("<script src"), std::string::npos);
+  const auto start = html.find("<script type=\"application/json\" id=\"data\">");
+  ASSERT_NE(start, std::string::npos);
+  const auto body = start + std::string("<script type=\"application/json\" id=\"data\">").size();
+  const auto data = nlohmann::json::parse(html.substr(body, html.find("</script>", body) - body));
+  EXPECT_EQ(data["verdict"], "not-linearizable");
+  ASSERT_EQ(data["ops"].size(), 3u);
+  EXPECT_TRUE(data["ops"][2]["failing"].get<bool>());
+  EXPECT_EQ(data["ops"][1]["order"], 2);
+  EXPECT_EQ(data["ops"][1]["before"], "4");  // state before and after, from replaying the prefix
+  EXPECT_EQ(data["ops"][1]["after"], "1");
+  EXPECT_EQ(html.find("h.jsonl </script>"), std::string::npos) << "the title must be escaped";
 }
 
 // ---- brute force and properties ----

@@ -106,6 +106,8 @@ j = json.loads(open(sys.argv[1]).read())
 assert j["verdict"] == "not-linearizable" and j["failing_op"]["process"] == 3, j
 assert "overwritten" in j["explanation"], j
 ' "$tmp/check.json" || fail "check --json content"
+"$seer" check --model register --init 0 --html "$tmp/html" "$tmp/stale.jsonl" >/dev/null
+grep -q '"failing":true' "$tmp/html/stale.jsonl.html" || fail "check --html should write the report"
 printf '{"process":1,"type":"invoke","f":"read"}\n{oops\n' >"$tmp/bad.jsonl"
 expect_error 2 check --model register "$tmp/bad.jsonl"
 grep -q "bad.jsonl:2:" "$tmp/err" || fail "check error should name line 2: $(cat "$tmp/err")"
