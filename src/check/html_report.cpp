@@ -28,7 +28,7 @@ std::map<int, std::pair<std::string, std::string>> replay_states(const std::vect
     if (!after) break;  // cannot happen for a witness; stop rather than show nonsense
     per_key[key] = *after;
     const std::string prefix = key.empty() ? "" : key + ": ";
-    states[id] = {prefix + Model::describe_value(before), prefix + Model::describe_value(*after)};
+    states[id] = {prefix + model.describe_state(before), prefix + model.describe_state(*after)};
   }
   return states;
 }

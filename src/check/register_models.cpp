@@ -144,6 +144,8 @@ std::unique_ptr<Model> make_model(const std::string& name) {
   if (name == "kv") return std::make_unique<KvModel>();
   if (name == "mutex") return make_mutex_model();
   if (name == "counter") return make_counter_model();
+  if (name == "set") return make_set_model();
+  if (name == "queue") return make_queue_model();
   return nullptr;
 }
 

@@ -249,6 +249,71 @@ TEST(Linearizability, HistoriesFromARealSequentialRunAreLinearizable) {
   }
 }
 
+TEST(Linearizability, SetReadsMustShowEveryCompletedAdd) {
+  auto m = make_model("set");
+  auto ok = numbered({op(1, "add", 1, nullptr, 0, 10), op(2, "add", 2, nullptr, 5, 30),
+                      op(3, "read", nullptr, nlohmann::json::array({1}), 12, 20),
+                      op(3, "read", nullptr, nlohmann::json::array({2, 1}), 40, 50)});
+  EXPECT_EQ(check_linearizable(ok, *m).verdict, Verdict::kLinearizable);
+  auto lost = numbered(
+      {op(1, "add", 1, nullptr, 0, 10), op(3, "read", nullptr, nlohmann::json::array(), 20, 30)});
+  EXPECT_EQ(check_linearizable(lost, *m).verdict, Verdict::kNotLinearizable);
+  EXPECT_EQ(m->describe_state(m->step(0, m->compile(ok[0])).value()), "[1]");
+}
+
+TEST(Linearizability, QueueIsFirstInFirstOut) {
+  auto m = make_model("queue");
+  auto ok = numbered({op(1, "enqueue", 1, nullptr, 0, 10), op(1, "enqueue", 2, nullptr, 20, 30),
+                      op(2, "dequeue", nullptr, 1, 40, 50), op(2, "dequeue", nullptr, 2, 60, 70),
+                      op(2, "dequeue", nullptr, nullptr, 80, 90)});
+  EXPECT_EQ(check_linearizable(ok, *m).verdict, Verdict::kLinearizable);
+  auto lifo = numbered({op(1, "enqueue", 1, nullptr, 0, 10), op(1, "enqueue", 2, nullptr, 20, 30),
+                        op(2, "dequeue", nullptr, 2, 40, 50)});
+  EXPECT_EQ(check_linearizable(lifo, *m).verdict, Verdict::kNotLinearizable);
+}
+
+TEST(Linearizability, SetAndQueueAgreeWithBruteForce) {
+  sim::Prng rnd(77);
+  int broken = 0;
+  for (int h = 0; h < 3000; ++h) {
+    const bool queue = h % 2 == 1;
+    auto m = make_model(queue ? "queue" : "set");
+    std::vector<Operation> ops;
+    const int n = static_cast<int>(rnd.between(1, 6));
+    for (int i = 0; i < n; ++i) {
+      const std::int64_t start = rnd.between(0, 20);
+      std::int64_t end = start + rnd.between(0, 10);
+      if (rnd.chance(150'000)) end = kNever;
+      const bool update = rnd.chance(500'000);
+      const std::int64_t v = rnd.between(1, 3);
+      if (queue) {
+        if (update) {
+          ops.push_back(op(i, "enqueue", v, nullptr, start, end));
+        } else {
+          ops.push_back(
+              op(i, "dequeue", nullptr,
+                 end == kNever || rnd.chance(200'000) ? nlohmann::json() : nlohmann::json(v), start,
+                 end));
+        }
+      } else if (update) {
+        ops.push_back(op(i, "add", v, nullptr, start, end));
+      } else {
+        nlohmann::json seen = nlohmann::json::array();
+        for (std::int64_t x = 1; x <= 3; ++x) {
+          if (rnd.chance(400'000)) seen.push_back(x);
+        }
+        ops.push_back(op(i, "read", nullptr, end == kNever ? nlohmann::json() : seen, start, end));
+      }
+    }
+    ops = numbered(ops);
+    const bool expected = brute_force(ops, *m);
+    ASSERT_EQ(check_linearizable(ops, *m).verdict == Verdict::kLinearizable, expected)
+        << (queue ? "queue" : "set") << " history " << h;
+    broken += expected ? 0 : 1;
+  }
+  EXPECT_GT(broken, 300);
+}
+
 TEST(HistoryReader, PairsSeerJsonlAndDropsFailedOps) {
   const std::string text =
       R"({"process":1,"type":"invoke","f":"write","value":3,"time":1}

@@ -59,6 +59,8 @@ class Model {
   }
   virtual bool partitioned() const { return false; }
   static std::string describe_value(State v) { return v == kNil ? "nil" : std::to_string(v); }
+  // A state as people read it (for reports); models with interned states override it.
+  virtual std::string describe_state(State s) const { return describe_value(s); }
 
  private:
   State initial_ = kNil;
@@ -69,6 +71,8 @@ class Model {
 std::unique_ptr<Model> make_model(const std::string& name);
 std::unique_ptr<Model> make_mutex_model();
 std::unique_ptr<Model> make_counter_model();
+std::unique_ptr<Model> make_set_model();
+std::unique_ptr<Model> make_queue_model();
 // The names make_model knows, comma-separated, for error messages.
 const char* model_names();
 // Parses --init: an integer or "nil"/"null". Throws std::invalid_argument.
