@@ -181,6 +181,7 @@ std::string explain(const std::vector<Operation>& ops, const Operation& op) {
     what += " returned " + (op.output.is_null() ? std::string("nil") : to_text(op.output));
   } else {
     what += " " + to_text(op.input);
+    if (!op.output.is_null() && op.output != op.input) what += " returned " + to_text(op.output);
   }
   what += " during " + interval(op);
   if (op.f != "read")

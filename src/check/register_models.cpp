@@ -146,6 +146,7 @@ std::unique_ptr<Model> make_model(const std::string& name) {
   if (name == "counter") return make_counter_model();
   if (name == "set") return make_set_model();
   if (name == "queue") return make_queue_model();
+  if (name == "multi-register") return make_multi_register_model();
   return nullptr;
 }
 

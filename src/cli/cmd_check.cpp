@@ -31,7 +31,8 @@ struct CheckCommand {
 Command add_check_command(CLI::App& root) {
   auto cmd = std::make_shared<CheckCommand>();
   auto* app = root.add_subcommand("check", "Check histories for linearizability against a model");
-  app->add_option("--model", cmd->model, "Model: register, cas-register, kv, mutex, counter, set, queue");
+  app->add_option("--model", cmd->model,
+                  "Model: register, cas-register, kv, mutex, counter, set, queue, multi-register");
   app->add_option("--init", cmd->init, "Initial state of the model (an integer or nil)");
   app->add_option("files", cmd->files, "History files (seer JSONL, Jepsen JSON, EDN or log)")
       ->required();

@@ -73,6 +73,7 @@ std::unique_ptr<Model> make_mutex_model();
 std::unique_ptr<Model> make_counter_model();
 std::unique_ptr<Model> make_set_model();
 std::unique_ptr<Model> make_queue_model();
+std::unique_ptr<Model> make_multi_register_model();
 // The names make_model knows, comma-separated, for error messages.
 const char* model_names();
 // Parses --init: an integer or "nil"/"null". Throws std::invalid_argument.
