@@ -140,7 +140,7 @@ std::vector<Operation> read_history_text(const std::string& text, const std::str
             events.push_back(std::move(e));
             lines.push_back(events.size());  // the entry number stands in for the line
           }
-        } catch (const nlohmann::json::parse_error& e) {
+        } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
           throw HistoryError(source + ": malformed JSON array: " + e.what());
         }
         break;
@@ -156,7 +156,7 @@ std::vector<Operation> read_history_text(const std::string& text, const std::str
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         try {
           events.push_back(nlohmann::json::parse(line));
-        } catch (const nlohmann::json::parse_error&) {
+        } catch (const nlohmann::json::exception&) {  // parse_error, or out_of_range for 1e999
           throw HistoryError(where(source, number) + "not a JSON object");
         }
         lines.push_back(number);

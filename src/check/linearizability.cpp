@@ -1,5 +1,7 @@
 #include "seer/check/linearizability.hpp"
 
+#include "special_checkers.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -319,6 +321,9 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const Model& mo
 
 CheckResult check_linearizable(const std::vector<Operation>& ops, const Model& model,
                                const CheckOptions& options) {
+  if (options.special && model.name() == "set") {
+    if (auto fast = check_set_special(ops)) return *fast;
+  }
   return model.partitioned() ? check_partitioned(ops, model, options)
                              : check_one(ops, model, options);
 }

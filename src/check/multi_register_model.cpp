@@ -6,6 +6,7 @@
 
 #include <map>
 #include <mutex>
+#include <unordered_map>
 
 namespace seer::check {
 
@@ -74,7 +75,21 @@ class MultiRegisterModel : public Model {
     return c;
   }
 
+  // The search backtracks over the same (state, txn) pairs again and again: remember each
+  // transition so a repeat costs one hash lookup instead of copying and interning a map.
   std::optional<State> step(State s, const CompiledOp& op) const override {
+    const std::pair<State, std::int64_t> transition{s, op.a};
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = transitions_.find(transition); it != transitions_.end()) return it->second;
+    }
+    auto next = apply(s, op);
+    std::lock_guard lock(mutex_);
+    transitions_.emplace(transition, next);
+    return next;
+  }
+
+  std::optional<State> apply(State s, const CompiledOp& op) const {
     std::vector<std::int64_t> values;
     std::vector<MicroOp> txn;
     {
@@ -127,6 +142,13 @@ class MultiRegisterModel : public Model {
   mutable std::map<std::vector<std::int64_t>, State> ids_;
   mutable std::vector<std::vector<std::int64_t>> states_;
   mutable std::vector<std::vector<MicroOp>> txns_;
+  struct PairHash {
+    std::size_t operator()(const std::pair<State, std::int64_t>& p) const {
+      return std::hash<std::int64_t>()(p.first * 1'000'003 + p.second);
+    }
+  };
+  mutable std::unordered_map<std::pair<State, std::int64_t>, std::optional<State>, PairHash>
+      transitions_;
 };
 
 }  // namespace

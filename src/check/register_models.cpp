@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
+#include <mutex>
 
 namespace seer::check {
 
 namespace {
 
-enum Kind { kRead = 0, kWrite = 1, kCas = 2 };
+enum Kind { kRead = 0, kWrite = 1, kCas = 2, kAppend = 3, kReadList = 4 };
 
 std::string op_label(const Operation& op) {
   return "operation " + std::to_string(op.id) + " (process " + std::to_string(op.process) + ", " +
@@ -59,9 +61,9 @@ class RegisterModel : public Model {
     std::sort(observed.begin(), observed.end());
     std::vector<bool> out(ops.size(), false);
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      if (ops[i].kind == kRead) {
+      if (ops[i].kind == kRead || ops[i].kind == kReadList) {
         out[i] = !ops[i].has_output;  // sees nothing, changes nothing
-      } else if (unknown[i]) {
+      } else if (unknown[i] && ops[i].kind != kAppend) {
         const State written = ops[i].kind == kWrite ? ops[i].a : ops[i].b;
         out[i] = !std::binary_search(observed.begin(), observed.end(), written);
       }
@@ -79,12 +81,49 @@ class RegisterModel : public Model {
       case kCas:
         if (s != op.a) return std::nullopt;
         return op.b;
+      default:
+        return step_list(s, op);
     }
+  }
+
+ protected:
+  virtual std::optional<State> step_list(State s, const CompiledOp& op) const {
+    (void)s;
+    (void)op;
     return std::nullopt;
   }
 
  private:
   bool cas_;
+};
+
+// List values for kv `append` (Jepsen's list-append): a key's state is the list of appended values,
+// interned to an id so the search still compares integers. The empty list is nil, so a key that
+// was never written reads as [] or nil alike. Ids live just above kNil, a range no register value
+// in a real history reaches.
+class ListInterner {
+ public:
+  State id(const std::vector<std::int64_t>& values) const {
+    if (values.empty()) return kNil;
+    std::lock_guard lock(mutex_);
+    auto [it, added] = ids_.emplace(values, kNil + 1 + static_cast<State>(lists_.size()));
+    if (added) lists_.push_back(values);
+    return it->second;
+  }
+  std::vector<std::int64_t> values(State id) const {
+    if (id == kNil) return {};
+    std::lock_guard lock(mutex_);
+    return lists_.at(static_cast<std::size_t>(id - kNil - 1));
+  }
+  bool is_list(State id) const {
+    std::lock_guard lock(mutex_);
+    return id > kNil && id - kNil - 1 < static_cast<State>(lists_.size());
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::map<std::vector<std::int64_t>, State> ids_;
+  mutable std::vector<std::vector<std::int64_t>> lists_;
 };
 
 // A map of independent registers: each key is a register, checked on its own (Herlihy & Wing's
@@ -95,6 +134,45 @@ class KvModel : public RegisterModel {
   KvModel() : RegisterModel(true) {}
   std::string name() const override { return "kv"; }
   bool partitioned() const override { return true; }
+
+  CompiledOp compile(const Operation& op) const override {
+    const bool list_read = op.f == "read" && !op.unknown() && op.output.is_array();
+    const bool list_op = op.f == "append" || list_read;
+    const bool register_op = !list_op && (op.f != "read" || op.output.is_number_integer());
+    {
+      std::lock_guard lock(mutex_);
+      auto& use = key_use_[to_text(op.key)];
+      use |= (list_op ? 1 : 0) | (register_op ? 2 : 0);
+      if (use == 3) {
+        throw HistoryError(op_label(op) + ": key " + to_text(op.key) +
+                           " is used both as a register and as a list (append)");
+      }
+    }
+    if (!list_op) return RegisterModel::compile(op);
+    CompiledOp c;
+    if (op.f == "append") {
+      c.kind = kAppend;
+      c.a = value_of(op.input, op);
+      if (c.a == kNil) throw HistoryError(op_label(op) + ": append needs an integer");
+      return c;
+    }
+    c.kind = kReadList;
+    c.has_output = true;
+    std::vector<std::int64_t> values;
+    for (const auto& v : op.output) {
+      values.push_back(value_of(v, op));
+      if (values.back() == kNil) throw HistoryError(op_label(op) + ": a list holds integers");
+    }
+    c.output = lists_.id(values);
+    return c;
+  }
+
+  std::string describe_state(State s) const override {
+    if (!lists_.is_list(s)) return describe_value(s);
+    std::string out = "[";
+    for (auto v : lists_.values(s)) out += (out.size() > 1 ? " " : "") + std::to_string(v);
+    return out + "]";
+  }
 
   std::optional<std::pair<nlohmann::json, Operation>> split(const Operation& op) const override {
     Operation inner = op;
@@ -107,9 +185,29 @@ class KvModel : public RegisterModel {
       throw HistoryError(op_label(op) + ": kv ops need a \"key\" field or a [key value] value");
     }
     inner.input = op.input[1];
+    inner.key = op.input[0];
     if (op.output.is_array() && op.output.size() == 2) inner.output = op.output[1];
     return std::make_pair(op.input[0], inner);
   }
+
+ protected:
+  // --init sets the registers' initial value; a list key starts empty whatever it says.
+  std::optional<State> step_list(State s, const CompiledOp& op) const override {
+    if (s == initial() && !lists_.is_list(s)) s = kNil;
+    if (op.kind == kReadList) {
+      if (op.has_output && op.output != s) return std::nullopt;
+      return s;
+    }
+    if (s != kNil && !lists_.is_list(s)) return std::nullopt;
+    auto values = lists_.values(s);
+    values.push_back(op.a);
+    return lists_.id(values);
+  }
+
+ private:
+  ListInterner lists_;
+  mutable std::mutex mutex_;
+  mutable std::map<std::string, int> key_use_;  // bit 1: list ops, bit 2: register ops
 };
 
 }  // namespace
@@ -121,7 +219,7 @@ State value_of(const nlohmann::json& v, const Operation& op) {
 }
 
 const char* model_names() {
-  return "register, cas-register, kv, mutex, counter";
+  return "register, cas-register, kv, mutex, counter, set, queue, multi-register";
 }
 
 State Model::parse_initial(const std::string& text) const {

@@ -25,6 +25,7 @@ struct CheckCommand {
   unsigned jobs = 0;
   std::string html_dir;
   bool json = false;
+  bool no_special = false;
 };
 }  // namespace
 
@@ -44,16 +45,23 @@ Command add_check_command(CLI::App& root) {
   app->add_option("--html", cmd->html_dir,
                   "Write a self-contained HTML report per history into DIR");
   app->add_flag("--json", cmd->json, "One JSON object per file");
+  app->add_flag("--no-special", cmd->no_special,
+                "Always use the general search, never a model's linear-time checker");
   return {app, [cmd] {
-            auto model = check::make_model(cmd->model);
-            if (!model)
-              throw UsageError("unknown model '" + cmd->model +
-                               "' (known: register, cas-register, kv)");
-            try {
-              if (!cmd->init.empty()) model->set_initial(model->parse_initial(cmd->init));
-            } catch (const std::invalid_argument& e) {
-              throw UsageError(e.what());
-            }
+            // A fresh model per history: models intern states and learn key types per history.
+            auto fresh_model = [&cmd] {
+              auto model = check::make_model(cmd->model);
+              if (!model)
+                throw UsageError("unknown model '" + cmd->model +
+                                 "' (known: " + check::model_names() + ")");
+              try {
+                if (!cmd->init.empty()) model->set_initial(model->parse_initial(cmd->init));
+              } catch (const std::invalid_argument& e) {
+                throw UsageError(e.what());
+              }
+              return model;
+            };
+            fresh_model();  // usage errors before any file is read
             check::HistoryFormat format;
             try {
               format = check::parse_history_format(cmd->format);
@@ -61,12 +69,14 @@ Command add_check_command(CLI::App& root) {
               throw UsageError(e.what());
             }
             check::CheckOptions options;
+            options.special = !cmd->no_special;
             options.jobs =
                 cmd->jobs ? cmd->jobs : std::max(1u, std::thread::hardware_concurrency());
             options.timeout =
                 std::chrono::milliseconds(static_cast<std::int64_t>(cmd->timeout_s * 1000));
             int exit_code = 0;
             for (const auto& file : cmd->files) {
+              const auto model = fresh_model();
               std::vector<check::Operation> ops;
               check::CheckResult result;
               const auto started = std::chrono::steady_clock::now();

@@ -123,5 +123,104 @@ TEST(Kv, AgreesWithAWholeHistoryBruteForceAndWithItselfAcrossJobs) {
   EXPECT_GT(broken, 300);
 }
 
+TEST(Kv, AppendBuildsAListPerKey) {
+  using L = nlohmann::json;
+  // Two concurrent appends may land in either order, but every later read agrees on one.
+  auto ops =
+      numbered({kv(1, "append", "x", 1, nullptr, 0, 10), kv(2, "append", "x", 2, nullptr, 0, 10),
+                kv(3, "read", "x", nullptr, L::array({2, 1}), 20, 30),
+                kv(3, "read", "x", nullptr, L::array({2, 1}), 40, 50)});
+  EXPECT_EQ(check_kv(ops).verdict, Verdict::kLinearizable);
+  ops[3].output = L::array({1, 2});
+  auto r = check_kv(ops);
+  ASSERT_EQ(r.verdict, Verdict::kNotLinearizable);
+  EXPECT_EQ(r.failing_op, 3);
+  // Reads name list states in explanations and reports.
+  auto m = make_model("kv");
+  const auto appended = m->step(kNil, m->compile(kv(1, "append", "z", 7, nullptr, 0, 1)));
+  ASSERT_TRUE(appended.has_value());
+  EXPECT_EQ(m->describe_state(*appended), "[7]");
+}
+
+TEST(Kv, AppendReadsJepsenTuplesAndRejectsMixedKeys) {
+  const std::string text = R"([{:process 0, :type :invoke, :f :append, :value [:k 3]}
+ {:process 0, :type :ok, :f :append, :value [:k 3]}
+ {:process 1, :type :invoke, :f :read, :value [:k nil]}
+ {:process 1, :type :ok, :f :read, :value [:k [3]]}])";
+  EXPECT_EQ(check_kv(read_history_text(text, "h.edn")).verdict, Verdict::kLinearizable);
+  auto mixed =
+      numbered({kv(1, "put", "x", 1, nullptr, 0, 10), kv(2, "append", "x", 2, nullptr, 20, 30)});
+  EXPECT_THROW(check_kv(mixed), HistoryError);
+}
+
+// Every order of every subset of the unknown appends, lists as the state.
+bool brute_force_lists(const std::vector<Operation>& ops) {
+  std::vector<int> unknown;
+  for (const auto& o : ops) {
+    if (o.unknown()) unknown.push_back(o.id);
+  }
+  for (std::uint32_t mask = 0; mask < (1u << unknown.size()); ++mask) {
+    std::vector<int> order;
+    for (const auto& o : ops) {
+      if (!o.unknown()) order.push_back(o.id);
+    }
+    for (std::size_t i = 0; i < unknown.size(); ++i) {
+      if (mask & (1u << i)) order.push_back(unknown[i]);
+    }
+    std::sort(order.begin(), order.end());
+    do {
+      bool valid = true;
+      for (std::size_t i = 0; i < order.size() && valid; ++i) {
+        for (std::size_t j = i + 1; j < order.size() && valid; ++j) {
+          if (ops[order[j]].complete < ops[order[i]].invoke) valid = false;
+        }
+      }
+      std::map<std::string, nlohmann::json> lists;
+      for (std::size_t i = 0; i < order.size() && valid; ++i) {
+        const auto& op = ops[order[i]];
+        auto& list =
+            lists.try_emplace(op.key.get<std::string>(), nlohmann::json::array()).first->second;
+        if (op.f == "append") {
+          list.push_back(op.input);
+        } else {
+          valid = list == op.output;
+        }
+      }
+      if (valid) return true;
+    } while (std::next_permutation(order.begin(), order.end()));
+  }
+  return false;
+}
+
+TEST(Kv, AppendAgreesWithBruteForce) {
+  sim::Prng rnd(31);
+  int broken = 0;
+  for (int h = 0; h < 2000; ++h) {
+    std::vector<Operation> ops;
+    const int n = static_cast<int>(rnd.between(1, 6));
+    for (int i = 0; i < n; ++i) {
+      const std::int64_t start = rnd.between(0, 20);
+      const std::string key = rnd.chance(600'000) ? "a" : "b";
+      if (rnd.chance(500'000)) {
+        const std::int64_t end = rnd.chance(150'000) ? kNever : start + rnd.between(0, 10);
+        ops.push_back(kv(i, "append", key, rnd.between(1, 3), nullptr, start, end));
+      } else {
+        nlohmann::json seen = nlohmann::json::array();
+        const auto length = rnd.below(3);
+        for (std::uint64_t j = 0; j < length; ++j) seen.push_back(rnd.between(1, 3));
+        ops.push_back(kv(i, "read", key, nullptr, seen, start, start + rnd.between(0, 10)));
+      }
+    }
+    ops = numbered(ops);
+    const bool expected = brute_force_lists(ops);
+    auto m = make_model("kv");
+    ASSERT_EQ(check_linearizable(ops, *m).verdict == Verdict::kLinearizable, expected)
+        << "history " << h;
+    broken += expected ? 0 : 1;
+  }
+  EXPECT_GT(broken, 300);
+  EXPECT_LT(broken, 1900);
+}
+
 }  // namespace
 }  // namespace seer::check

@@ -352,6 +352,9 @@ TEST(HistoryReader, MalformedInputNamesTheLine) {
                HistoryError);
   EXPECT_THROW(read_history_text("{\"process\":1,\"type\":\"ok\",\"f\":\"read\"}\n", "x"),
                HistoryError);
+  // Found by the fuzzer: a number too large for a double is out_of_range, not a parse error.
+  EXPECT_THROW(read_history_text("{\"process\":1e999}\n", "x"), HistoryError);
+  EXPECT_THROW(read_history_text("[{\"process\":1e999}]", "x", HistoryFormat::kJson), HistoryError);
 }
 
 }  // namespace

@@ -28,6 +28,7 @@ struct CheckResult {
 struct CheckOptions {
   std::chrono::milliseconds timeout{60'000};  // past it the verdict is unknown
   unsigned jobs = 1;                          // threads for checking partitions in parallel
+  bool special = true;  // use a model's linear-time checker when the history fits it (set)
 };
 
 CheckResult check_linearizable(const std::vector<Operation>& ops, const Model& model,
