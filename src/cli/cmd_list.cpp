@@ -18,10 +18,13 @@ Command add_list_command(CLI::App& root) {
               for (const auto& inv : info.invariants) {
                 invariants.push_back({{"name", inv.name}, {"description", inv.description}});
               }
+              nlohmann::json services = nlohmann::json::object();
+              for (const auto& svc : info.services) services[svc.name] = svc.implementations;
               systems.push_back({{"name", info.name},
                                  {"description", info.description},
                                  {"variants", info.variants},
-                                 {"invariants", invariants}});
+                                 {"invariants", invariants},
+                                 {"services", services}});
             }
             nlohmann::json faults = nlohmann::json::array();
             for (auto kind : sim::kAllFaultKinds) {
@@ -37,6 +40,10 @@ Command add_list_command(CLI::App& root) {
               std::cout << "  " << s["name"].get<std::string>() << ": "
                         << s["description"].get<std::string>() << "\n    variants:";
               for (const auto& v : s["variants"]) std::cout << ' ' << v.get<std::string>();
+              for (const auto& [name, impls] : s["services"].items()) {
+                std::cout << "\n    service " << name << " (--service " << name << "=IMPL):";
+                for (const auto& i : impls) std::cout << ' ' << i.get<std::string>();
+              }
               std::cout << "\n    invariants:\n";
               for (const auto& inv : s["invariants"]) {
                 std::cout << "      " << inv["name"].get<std::string>() << ": "

@@ -90,6 +90,11 @@ Command add_replay_command(CLI::App& root) {
                   }
                   o.faults = list.empty() ? "none" : list;
                 }
+                if (h.contains("services")) {
+                  for (const auto& [name, impl] : h.at("services").items()) {
+                    o.services.push_back(name + "=" + impl.get<std::string>());
+                  }
+                }
               } catch (const nlohmann::json::exception& e) {
                 throw UsageError(cmd->trace_path + ":1: bad trace header: " + e.what());
               }

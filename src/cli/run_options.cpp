@@ -1,5 +1,6 @@
 #include "run_options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 
@@ -12,8 +13,24 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option("--faults", o.faults,
                  "Fault profile: swarm (default: each seed draws its own), none, all, or a comma "
                  "list of: delay,reorder,drop,duplicate,partition,crash,pause,clock,torn");
+  app.add_option("--service", o.services,
+                 "Swap a simulated service's implementation, NAME=IMPL (e.g. kv=stale); "
+                 "`seer list` shows each system's services")
+      ->take_all();
   app.add_flag("--json", o.json, "Machine-readable output");
 }
+
+namespace {
+
+std::pair<std::string, std::string> split_service(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
+    throw UsageError("bad --service '" + text + "': expected NAME=IMPL, e.g. kv=stale");
+  }
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+}  // namespace
 
 const sim::System& resolve_system(const RunOptions& o, std::string& variant) {
   sim::register_builtin_systems();
@@ -37,6 +54,24 @@ const sim::System& resolve_system(const RunOptions& o, std::string& variant) {
     throw UsageError("unknown variant '" + variant + "' of " + info.name + " (known: " + variants +
                      ")");
   }
+  for (const auto& text : o.services) {
+    const auto [name, impl] = split_service(text);
+    const auto it = std::find_if(info.services.begin(), info.services.end(),
+                                 [&](const sim::ServiceInfo& s) { return s.name == name; });
+    if (it == info.services.end()) {
+      std::string names;
+      for (const auto& s : info.services) names += (names.empty() ? "" : ", ") + s.name;
+      throw UsageError(info.name + " uses no service '" + name +
+                       "' (it uses: " + (names.empty() ? "none" : names) + ")");
+    }
+    if (std::find(it->implementations.begin(), it->implementations.end(), impl) ==
+        it->implementations.end()) {
+      std::string impls;
+      for (const auto& i : it->implementations) impls += (impls.empty() ? "" : ", ") + i;
+      throw UsageError("unknown implementation '" + impl + "' of service " + name +
+                       " (known: " + impls + ")");
+    }
+  }
   return *system;
 }
 
@@ -44,6 +79,8 @@ sim::RunConfig make_config(const RunOptions& o, std::uint64_t seed) {
   sim::RunConfig config;
   config.seed = seed;
   config.ops = o.ops;
+  for (const auto& text : o.services)
+    config.services[split_service(text).first] = split_service(text).second;
   if (o.faults != "swarm") {
     try {
       config.faults = sim::FaultProfile::parse_list(o.faults);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace seer::cli {
 
@@ -14,13 +15,15 @@ struct RunOptions {
   std::string variant;
   std::string faults = "swarm";
   int ops = 50;
+  std::vector<std::string> services;  // NAME=IMPL, e.g. kv=stale
   bool json = false;
 };
 
 // Registers SYSTEM, --variant, --ops, --faults and --json on `app`.
 void add_run_options(CLI::App& app, RunOptions& options);
 
-// Looks up the system and variant; throws UsageError naming the known ones.
+// Looks up the system and variant and checks --service choices against the services the system
+// uses; throws UsageError naming the known ones.
 const sim::System& resolve_system(const RunOptions& options, std::string& variant_out);
 sim::RunConfig make_config(const RunOptions& options, std::uint64_t seed);
 

@@ -26,6 +26,8 @@ const char* fault_name(FaultKind kind) {
       return "clock";
     case FaultKind::kTorn:
       return "torn";
+    case FaultKind::kLostResponse:
+      return "lost-response";
   }
   return "?";
 }
@@ -50,6 +52,8 @@ const char* fault_description(FaultKind kind) {
       return "per-process clock skew and drift";
     case FaultKind::kTorn:
       return "a crash persists a prefix of unsynced writes, the last maybe torn";
+    case FaultKind::kLostResponse:
+      return "a simulated service applies a request but drops its response";
   }
   return "?";
 }
@@ -108,6 +112,9 @@ void enable(FaultProfile& p, FaultKind kind, std::int64_t level) {
     case FaultKind::kTorn:
       p.torn_ppm = 250'000u * static_cast<std::uint32_t>(level);
       break;
+    case FaultKind::kLostResponse:
+      p.lost_response_ppm = 20'000u * static_cast<std::uint32_t>(level);
+      break;
   }
   if (!p.has(kind)) p.enabled.push_back(kind);
 }
@@ -120,10 +127,11 @@ FaultProfile FaultProfile::with(const std::vector<FaultKind>& kinds) {
   return p;
 }
 
-FaultProfile FaultProfile::swarm(Prng& prng) {
+FaultProfile FaultProfile::swarm(Prng& prng, Prng& service_prng) {
   FaultProfile p;
   for (auto kind : kAllFaultKinds) {
-    if (prng.chance(500'000)) enable(p, kind, prng.between(1, 4));
+    Prng& draw = kind == FaultKind::kLostResponse ? service_prng : prng;
+    if (draw.chance(500'000)) enable(p, kind, draw.between(1, 4));
   }
   return p;
 }
@@ -164,7 +172,8 @@ nlohmann::json FaultProfile::to_json() const {
           {"pause_length_max_ns", pause_length_max},
           {"clock_skew_max_ns", clock_skew_max},
           {"clock_drift_max_ppm", clock_drift_max_ppm},
-          {"torn_ppm", torn_ppm}};
+          {"torn_ppm", torn_ppm},
+          {"lost_response_ppm", lost_response_ppm}};
 }
 
 }  // namespace seer::sim

@@ -29,6 +29,7 @@ nlohmann::json trace_header(const System& system, const std::string& variant,
           {"seed", config.seed},
           {"ops", config.ops},
           {"faults", faults},
+          {"services", config.services},
           {"profile", result.profile.to_json()},
           {"processes", result.process_names}};
 }

@@ -8,7 +8,13 @@
 namespace seer::sim {
 
 namespace {
-enum Stream : std::uint64_t { kNetwork = 1, kFaults = 2, kProcesses = 3, kWorkload = 4 };
+enum Stream : std::uint64_t {
+  kNetwork = 1,
+  kFaults = 2,
+  kProcesses = 3,
+  kWorkload = 4,
+  kServiceFaults = 5
+};
 }
 
 std::optional<std::string> DiskView::current(const std::string& key) const {
@@ -233,6 +239,20 @@ void Simulator::add_annotator(Annotator annotator) {
 HistoryRecorder& Simulator::history() {
   return *impl_;
 }
+
+const FaultProfile& Simulator::faults() const {
+  return impl_->profile;
+}
+
+void Simulator::note(const std::string& what, nlohmann::json facts) {
+  auto& im = *impl_;
+  auto e = im.make_event(im.current, EventKind::kAnnotation);
+  if (tracing()) {
+    e.detail = {{"what", what}};
+    e.oracle = std::move(facts);
+  }
+  im.emit(e);
+}
 bool Simulator::is_up(ProcessId id) const {
   return impl_->processes.at(id).up;
 }
@@ -252,8 +272,9 @@ std::uint64_t Simulator::current_event() const {
 
 RunResult Simulator::run() {
   auto& im = *impl_;
-  im.profile =
-      config_.faults ? FaultProfile::with(*config_.faults) : FaultProfile::swarm(im.fault_prng);
+  Prng service_prng = Prng(config_.seed).fork(kServiceFaults);
+  im.profile = config_.faults ? FaultProfile::with(*config_.faults)
+                              : FaultProfile::swarm(im.fault_prng, service_prng);
   const auto n = im.processes.size();
   im.links.resize(n * n);
   for (std::size_t i = 0; i < n; ++i) {

@@ -18,21 +18,22 @@
 namespace seer::sim {
 
 enum class FaultKind : std::uint8_t {
-  kDelay,      // variable per-link message latency
-  kReorder,    // occasional latency spikes that let later messages overtake earlier ones
-  kDrop,       // message loss
-  kDuplicate,  // a message delivered twice
-  kPartition,  // symmetric and one-way partitions, healed later
-  kCrash,      // process crash (volatile state and unsynced writes lost) and restart
-  kPause,      // process stops being scheduled for a while (GC pause, VM stall)
-  kClock,      // clock skew and drift per process
-  kTorn,       // on crash, a prefix of the unsynced writes persists, the last possibly truncated
+  kDelay,         // variable per-link message latency
+  kReorder,       // occasional latency spikes that let later messages overtake earlier ones
+  kDrop,          // message loss
+  kDuplicate,     // a message delivered twice
+  kPartition,     // symmetric and one-way partitions, healed later
+  kCrash,         // process crash (volatile state and unsynced writes lost) and restart
+  kPause,         // process stops being scheduled for a while (GC pause, VM stall)
+  kClock,         // clock skew and drift per process
+  kTorn,          // on crash, a prefix of the unsynced writes persists, the last possibly truncated
+  kLostResponse,  // a simulated service applies a request but its response never leaves
 };
 
 constexpr FaultKind kAllFaultKinds[] = {
-    FaultKind::kDelay,     FaultKind::kReorder,   FaultKind::kDrop,
-    FaultKind::kDuplicate, FaultKind::kPartition, FaultKind::kCrash,
-    FaultKind::kPause,     FaultKind::kClock,     FaultKind::kTorn};
+    FaultKind::kDelay,     FaultKind::kReorder,     FaultKind::kDrop,  FaultKind::kDuplicate,
+    FaultKind::kPartition, FaultKind::kCrash,       FaultKind::kPause, FaultKind::kClock,
+    FaultKind::kTorn,      FaultKind::kLostResponse};
 
 const char* fault_name(FaultKind kind);
 const char* fault_description(FaultKind kind);
@@ -59,6 +60,7 @@ struct FaultProfile {
   Duration clock_skew_max = 0;           // |offset| of a process clock
   std::int32_t clock_drift_max_ppm = 0;  // |rate error| of a process clock
   std::uint32_t torn_ppm = 0;  // chance a crash tears the unsynced writes instead of dropping them
+  std::uint32_t lost_response_ppm = 0;  // chance a service drops the response to an applied request
   Duration sync_latency = microseconds(200);
 
   std::vector<FaultKind> enabled;  // for reporting
@@ -68,8 +70,10 @@ struct FaultProfile {
 
   // A profile with exactly these kinds at their default intensity.
   static FaultProfile with(const std::vector<FaultKind>& kinds);
-  // Swarm testing: a random subset of kinds at random intensities, drawn from the seed.
-  static FaultProfile swarm(Prng& prng);
+  // Swarm testing: a random subset of kinds at random intensities, drawn from the seed. Service
+  // faults (kLostResponse) are drawn from `service_prng`, a stream of their own, so that adding
+  // them did not change the network and process faults any existing seed draws.
+  static FaultProfile swarm(Prng& prng, Prng& service_prng);
   // Parses "none", "all", "swarm" or a comma list of fault names. Throws std::invalid_argument.
   static std::vector<FaultKind> parse_list(const std::string& spec);
 };

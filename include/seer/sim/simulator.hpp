@@ -30,6 +30,9 @@ struct RunConfig {
   Time max_time = seconds(600);
   std::uint64_t max_events = 2'000'000;  // scheduled events popped
   bool record_trace = false;
+  // Which implementation backs each simulated service a system uses, e.g. {"kv": "stale"}
+  // (--service kv=stale). Empty: each system's default. See docs/services.md.
+  std::map<std::string, std::string> services;
 };
 
 struct Violation {
@@ -88,6 +91,12 @@ class Simulator {
   // Draws for the workload (which ops clients issue), independent of network and fault choices.
   Prng& workload_random() { return workload_prng_; }
   HistoryRecorder& history();
+  // The run's fault profile (valid once run() started, i.e. inside processes and invariants).
+  const FaultProfile& faults() const;
+  // Records a fact only the simulator knows as an `annotation` trace event on the current process
+  // (e.g. a simulated service that applied a request and dropped its response). Simulated
+  // infrastructure calls it; algorithm code cannot, it only sees Env.
+  void note(const std::string& what, nlohmann::json facts);
 
   // --- the omniscient view, for invariants and annotators ---
   Time true_now() const { return now_; }

@@ -18,11 +18,19 @@ struct InvariantInfo {
   std::string description;
 };
 
+// A simulated service a system's design depends on, and the implementations it can be run on
+// (the first is the default). --service NAME=IMPL picks one; the choice is in RunConfig::services.
+struct ServiceInfo {
+  std::string name;
+  std::vector<std::string> implementations;
+};
+
 struct SystemInfo {
   std::string name;
   std::string description;
   std::vector<std::string> variants;  // the first is the default
   std::vector<InvariantInfo> invariants;
+  std::vector<ServiceInfo> services = {};
 };
 
 class System {
