@@ -26,11 +26,23 @@ expect_error 2 sweep register --seeds 10..1
 expect_error 2 sweep register --seeds 1-10
 expect_error 2 run register --seed 1 --no-such-flag
 expect_error 2 replay --trace /nonexistent/trace.jsonl
+expect_error 2 run counter --seed 1 --service kv
+expect_error 2 run counter --seed 1 --service nosuch=stale
+expect_error 2 run counter --seed 1 --service kv=nosuch
+expect_error 2 run register --seed 1 --service kv=stale
 printf '{"seer_trace":1,"system":"register"}\n{"seq":1,\n' >"$tmp/corrupt.jsonl"
 expect_error 2 replay --trace "$tmp/corrupt.jsonl"
 "$seer" run register --variant naive --seed 7 --trace "$tmp/t.jsonl" >/dev/null
 head -n 20 "$tmp/t.jsonl" >"$tmp/truncated.jsonl"
 expect_error 2 replay --trace "$tmp/truncated.jsonl"
+
+# --service: the choice changes the run, is recorded in the trace and replayed from it.
+"$seer" run counter --variant cas --seed 3 --service kv=stale --trace "$tmp/svc.jsonl" >/dev/null ||
+  fail "counter cas on a stale kv should hold"
+grep -q '"services":{"kv":"stale"}' "$tmp/svc.jsonl" || fail "the trace header should record --service"
+"$seer" replay --trace "$tmp/svc.jsonl" >/dev/null || fail "replaying a --service trace should reproduce it"
+"$seer" run counter --variant naive --seed 1 --service kv=linearizable >/dev/null
+[ $? -eq 1 ] || fail "counter naive seed 1 should exit 1"
 
 # run: exit 1 on a violation, 0 when it holds; JSON is one object.
 "$seer" run register --variant naive --seed 7 >/dev/null; [ $? -eq 1 ] || fail "naive seed 7 should exit 1"

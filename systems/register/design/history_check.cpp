@@ -1,30 +1,11 @@
-// Bridges the simulator's history to the linearizability checker, which knows nothing of the
-// simulator.
+#include "common/linearizable_check.hpp"
 #include "register_system.hpp"
-#include "seer/check/linearizability.hpp"
 
 namespace seer::systems::reg {
 
 std::optional<std::pair<std::string, std::string>> check_register_history(
     const std::vector<sim::HistoryEntry>& history) {
-  std::vector<nlohmann::json> events;
-  std::vector<std::size_t> lines;
-  for (const auto& e : history) {
-    events.push_back(sim::history_entry_to_json(e));
-    lines.push_back(static_cast<std::size_t>(e.index) + 1);
-  }
-  const auto ops = check::pair_operations(events, lines, "history");
-  auto model = check::make_model("register");
-  model->set_initial(0);
-  check::CheckOptions options;
-  options.timeout = std::chrono::milliseconds(10'000);  // a sweep must not stall on one history
-  const auto result = check::check_linearizable(ops, *model, options);
-  if (result.verdict == check::Verdict::kLinearizable) return std::nullopt;
-  if (result.verdict == check::Verdict::kUnknown) {
-    return std::make_pair(std::string("linearizable"),
-                          std::string("checker gave up: ") + result.explanation);
-  }
-  return std::make_pair(std::string("linearizable"), result.explanation);
+  return check_linearizable_history(history, "register", "0");
 }
 
 }  // namespace seer::systems::reg

@@ -1,0 +1,200 @@
+// The simulated KV store's server process and its oracle.
+#include "seer/services/kv.hpp"
+#include "seer/services/versioned_store.hpp"
+
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+namespace seer::services {
+
+namespace {
+
+// Facts about each response, filed by reply serial when tracing, attached to the reply's delivery
+// (or drop) event by the annotator.
+struct KvOracle {
+  std::map<std::uint64_t, nlohmann::json> facts;
+};
+
+bool draw(sim::Env& env, std::uint32_t ppm) {
+  return env.random() % 1'000'000 < ppm;
+}
+
+nlohmann::json version_json(const VersionedStore::Version& v) {
+  return v.exists ? v.value : nlohmann::json();
+}
+
+sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvConfig config,
+                      std::shared_ptr<VersionedStore> store, std::shared_ptr<KvOracle> oracle) {
+  std::uint64_t serial = 0;
+  // Real clients reach the store over TCP or gRPC, which never hand the server one request twice:
+  // the network's duplicates are dropped here. A client's retry is a new request and is applied.
+  std::set<std::pair<sim::ProcessId, std::uint64_t>> seen;
+  for (;;) {
+    const auto m = co_await env.receive();
+    const auto* rq = m.as<KvRequest>();
+    if (!rq || !seen.emplace(m.from, rq->req).second) continue;
+    const auto latest = store->latest(rq->key);
+    KvStatus status = KvStatus::kOk;
+    nlohmann::json value;
+    std::int64_t revision = 0;
+    nlohmann::json facts = {{"service", name}, {"op", kv_op_name(rq->op)}, {"key", rq->key}};
+    bool applied = false;
+    switch (rq->op) {
+      case KvOp::kGet: {
+        std::int64_t view = store->revision();
+        if (config.stale_reads && draw(env, config.follower_ppm)) {
+          const std::int64_t bound = config.max_lag > 0 ? config.max_lag : store->revision();
+          view -= static_cast<std::int64_t>(env.random() % static_cast<std::uint64_t>(bound + 1));
+          view = std::max<std::int64_t>(view, 0);
+        }
+        const auto seen = store->at(rq->key, view);
+        status = seen.exists ? KvStatus::kOk : KvStatus::kNotFound;
+        value = version_json(seen);
+        revision = seen.revision;
+        const auto behind = store->changes_after(rq->key, view);
+        facts["served_revision"] = view;
+        facts["store_revision"] = store->revision();
+        facts["latest_value"] = version_json(latest);
+        facts["latest_revision"] = latest.revision;
+        facts["stale"] = behind > 0;
+        facts["versions_behind"] = behind;
+        break;
+      }
+      case KvOp::kPut:
+        revision = store->write(rq->key, rq->value);
+        applied = true;
+        break;
+      case KvOp::kCreate:
+        if (latest.exists) {
+          status = KvStatus::kConflict;
+          revision = latest.revision;
+        } else {
+          revision = store->write(rq->key, rq->value);
+          applied = true;
+        }
+        break;
+      case KvOp::kUpdate:
+        if (!latest.exists) {
+          status = KvStatus::kNotFound;
+        } else if (latest.revision != rq->expected) {
+          status = KvStatus::kConflict;
+          revision = latest.revision;
+        } else {
+          revision = store->write(rq->key, rq->value);
+          applied = true;
+        }
+        break;
+      case KvOp::kDelete:
+        if (!latest.exists) {
+          status = KvStatus::kNotFound;
+        } else {
+          revision = store->erase(rq->key);
+          applied = true;
+        }
+        break;
+    }
+    if (rq->op != KvOp::kGet) {
+      facts["applied"] = applied;
+      facts["revision"] = revision;
+    }
+    const auto reply_serial = ++serial;
+    facts["reply_serial"] = reply_serial;
+    // The fault that matters most in practice: the write happened, the client never hears of it.
+    if (draw(env, sim.faults().lost_response_ppm)) {
+      if (sim.tracing()) facts["req"] = rq->req;
+      sim.note("lost_response", std::move(facts));
+      continue;
+    }
+    if (sim.tracing()) oracle->facts.emplace(reply_serial, std::move(facts));
+    env.send(m.from,
+             std::make_shared<KvReply>(rq->req, status, std::move(value), revision, reply_serial));
+  }
+}
+
+}  // namespace
+
+const char* kv_op_name(KvOp op) {
+  switch (op) {
+    case KvOp::kGet:
+      return "get";
+    case KvOp::kPut:
+      return "put";
+    case KvOp::kCreate:
+      return "create";
+    case KvOp::kUpdate:
+      return "update";
+    case KvOp::kDelete:
+      return "delete";
+  }
+  return "?";
+}
+
+const char* kv_status_name(KvStatus status) {
+  switch (status) {
+    case KvStatus::kOk:
+      return "ok";
+    case KvStatus::kNotFound:
+      return "not_found";
+    case KvStatus::kConflict:
+      return "conflict";
+  }
+  return "?";
+}
+
+nlohmann::json KvRequest::to_json() const {
+  nlohmann::json j = {{"req", req}, {"op", kv_op_name(op)}, {"key", key}};
+  if (op != KvOp::kGet && op != KvOp::kDelete) j["value"] = value;
+  if (op == KvOp::kUpdate) j["expected"] = expected;
+  return j;
+}
+
+nlohmann::json KvReply::to_json() const {
+  return {{"req", req},
+          {"status", kv_status_name(status)},
+          {"value", value},
+          {"revision", revision},
+          {"serial", serial}};
+}
+
+std::vector<std::string> kv_implementations() {
+  return {"linearizable", "stale-bounded", "stale"};
+}
+
+KvConfig kv_config(const std::string& implementation) {
+  KvConfig c;
+  if (implementation == "linearizable" || implementation.empty()) return c;
+  c.stale_reads = true;
+  if (implementation == "stale-bounded") {
+    c.max_lag = 3;
+    return c;
+  }
+  if (implementation == "stale") return c;
+  throw std::invalid_argument("unknown kv implementation '" + implementation + "'");
+}
+
+KvService add_kv_service(sim::Simulator& sim, const std::string& name, const KvConfig& config) {
+  auto store = std::make_shared<VersionedStore>();
+  auto oracle = std::make_shared<KvOracle>();
+  const auto id = sim.add_process(name,
+                                  [&sim, name, config, store, oracle](sim::Env& env) {
+                                    return serve(env, sim, name, config, store, oracle);
+                                  },
+                                  {.crashable = false});
+  sim.add_annotator([oracle](sim::TraceEvent& e) {
+    if (e.kind != sim::EventKind::kDeliver && e.kind != sim::EventKind::kDrop) return;
+    if (!e.payload) return;
+    const auto* reply = e.payload->as<KvReply>();
+    if (!reply) return;
+    const auto it = oracle->facts.find(reply->serial);
+    if (it == oracle->facts.end()) return;
+    for (const auto& [k, v] : it->second.items()) e.oracle[k] = v;
+    if (e.kind == sim::EventKind::kDrop && it->second.value("applied", false)) {
+      e.oracle["lost_applied_write"] = true;  // the client will time out on a write that happened
+    }
+  });
+  return {id, store};
+}
+
+}  // namespace seer::services
