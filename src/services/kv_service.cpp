@@ -39,7 +39,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     KvStatus status = KvStatus::kOk;
     nlohmann::json value;
     std::int64_t revision = 0;
-    nlohmann::json facts = {{"service", name}, {"op", kv_op_name(rq->op)}, {"key", rq->key}};
+    nlohmann::json facts = {{"name", name}, {"op", kv_op_name(rq->op)}, {"key", rq->key}};
     bool applied = false;
     switch (rq->op) {
       case KvOp::kGet: {
@@ -189,7 +189,8 @@ KvService add_kv_service(sim::Simulator& sim, const std::string& name, const KvC
     if (!reply) return;
     const auto it = oracle->facts.find(reply->serial);
     if (it == oracle->facts.end()) return;
-    for (const auto& [k, v] : it->second.items()) e.oracle[k] = v;
+    // Under "service", so the network's own facts (in_flight_ns, duplicate, ...) stay distinct.
+    e.oracle["service"] = it->second;
     if (e.kind == sim::EventKind::kDrop && it->second.value("applied", false)) {
       e.oracle["lost_applied_write"] = true;  // the client will time out on a write that happened
     }

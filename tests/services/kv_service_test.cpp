@@ -43,12 +43,15 @@ TEST(KvService, StaleModeIsCaughtAndEveryStaleReadIsMarked) {
     failing += r.ok() ? 0 : 1;
     int stale_reads = 0;
     for (const auto& e : events(r)) {
-      if (e["kind"] != "deliver" || e["type"] != "kv_reply" || e["oracle"]["op"] != "get") continue;
-      const bool stale = e["oracle"]["stale"].get<bool>();
+      if (e["kind"] != "deliver" || e["type"] != "kv_reply" ||
+          e["oracle"]["service"]["op"] != "get")
+        continue;
+      const bool stale = e["oracle"]["service"]["stale"].get<bool>();
       stale_reads += stale ? 1 : 0;
       // A read not marked stale returned exactly the latest value at the instant it was served.
-      if (!stale) ASSERT_EQ(e["payload"]["value"], e["oracle"]["latest_value"]) << "seed " << seed;
-      EXPECT_EQ(stale, e["oracle"]["versions_behind"].get<int>() > 0);
+      if (!stale)
+        ASSERT_EQ(e["payload"]["value"], e["oracle"]["service"]["latest_value"]) << "seed " << seed;
+      EXPECT_EQ(stale, e["oracle"]["service"]["versions_behind"].get<int>() > 0);
     }
     if (!r.ok()) EXPECT_GT(stale_reads, 0) << "seed " << seed << " failed without a stale read";
   }
@@ -58,9 +61,10 @@ TEST(KvService, StaleModeIsCaughtAndEveryStaleReadIsMarked) {
 TEST(KvService, LinearizableModeNeverServesAStaleRead) {
   for (std::uint64_t seed = 1; seed <= 100; ++seed) {
     for (const auto& e : events(run(seed, "linearizable", true))) {
-      if (e["kind"] == "deliver" && e["type"] == "kv_reply" && e["oracle"]["op"] == "get") {
-        ASSERT_FALSE(e["oracle"]["stale"].get<bool>()) << "seed " << seed;
-        ASSERT_EQ(e["payload"]["value"], e["oracle"]["latest_value"]);
+      if (e["kind"] == "deliver" && e["type"] == "kv_reply" &&
+          e["oracle"]["service"]["op"] == "get") {
+        ASSERT_FALSE(e["oracle"]["service"]["stale"].get<bool>()) << "seed " << seed;
+        ASSERT_EQ(e["payload"]["value"], e["oracle"]["service"]["latest_value"]);
       }
     }
   }
@@ -69,10 +73,11 @@ TEST(KvService, LinearizableModeNeverServesAStaleRead) {
 TEST(KvService, BoundedStalenessStaysWithinItsBound) {
   for (std::uint64_t seed = 1; seed <= 100; ++seed) {
     for (const auto& e : events(run(seed, "stale-bounded", true))) {
-      if (e["kind"] == "deliver" && e["type"] == "kv_reply" && e["oracle"]["op"] == "get") {
-        ASSERT_LE(
-            e["oracle"]["store_revision"].get<int>() - e["oracle"]["served_revision"].get<int>(),
-            3);
+      if (e["kind"] == "deliver" && e["type"] == "kv_reply" &&
+          e["oracle"]["service"]["op"] == "get") {
+        ASSERT_LE(e["oracle"]["service"]["store_revision"].get<int>() -
+                      e["oracle"]["service"]["served_revision"].get<int>(),
+                  3);
       }
     }
   }

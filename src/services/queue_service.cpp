@@ -1,0 +1,189 @@
+// The simulated queue's server process and its oracle.
+#include "seer/services/queue.hpp"
+
+#include <set>
+#include <vector>
+
+namespace seer::services {
+
+namespace {
+
+struct QueueOracle {
+  std::map<std::uint64_t, nlohmann::json> facts;  // by reply serial, while tracing
+};
+
+bool draw(sim::Env& env, std::uint32_t ppm) {
+  return env.random() % 1'000'000 < ppm;
+}
+
+sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, QueueConfig config,
+                      std::shared_ptr<QueueTruth> q, std::shared_ptr<QueueOracle> oracle) {
+  std::uint64_t serial = 0;
+  std::set<std::pair<sim::ProcessId, std::uint64_t>> seen;  // see kv_service.cpp
+  for (;;) {
+    const auto m = co_await env.receive();
+    const auto* rq = m.as<QueueRequest>();
+    if (!rq || !seen.emplace(m.from, rq->req).second) continue;
+    const sim::Time now = env.now();
+    nlohmann::json facts = {{"name", name}, {"op", queue_op_name(rq->op)}};
+    bool found = false;
+    std::int64_t id = 0;
+    nlohmann::json body;
+    switch (rq->op) {
+      case QueueOp::kEnqueue: {
+        id = q->next_id++;
+        const sim::Time ready = now + std::max<sim::Duration>(rq->delay, 0);
+        q->messages.emplace(id, QueueTruth::Entry{rq->body, ready, ready, 0, false});
+        facts["message_id"] = id;
+        facts["body"] = rq->body;
+        facts["applied"] = true;
+        break;
+      }
+      case QueueOp::kReceive: {
+        std::vector<std::int64_t> visible;
+        std::vector<std::int64_t> in_flight;
+        for (const auto& [mid, e] : q->messages) {
+          if (e.acked) continue;
+          (e.visible_at <= now ? visible : in_flight).push_back(mid);
+        }
+        const auto& profile = sim.faults();
+        std::int64_t pick = 0;
+        bool duplicate_now = false;
+        if (!in_flight.empty() && draw(env, profile.duplicate_ppm)) {
+          // At-least-once, inside the contract: hand out a message another consumer still holds.
+          pick = in_flight[env.random() % in_flight.size()];
+          duplicate_now = true;
+        } else if (!visible.empty()) {
+          pick = visible.front();
+          if (visible.size() > 1 && draw(env, profile.reorder_ppm)) {
+            pick = visible[env.random() % visible.size()];
+          }
+        }
+        if (pick == 0) {
+          facts["found"] = false;
+          facts["in_flight"] = in_flight.size();
+          break;
+        }
+        auto& e = q->messages.at(pick);
+        const sim::Time waited = duplicate_now ? 0 : now - e.visible_at;
+        ++e.deliveries;
+        e.visible_at = now + config.visibility_timeout;
+        found = true;
+        id = pick;
+        body = e.body;
+        facts["found"] = true;
+        facts["message_id"] = pick;
+        facts["delivery"] = e.deliveries;
+        facts["duplicate"] = e.deliveries > 1;
+        facts["while_in_flight_elsewhere"] = duplicate_now;
+        facts["out_of_order"] = !visible.empty() && pick != visible.front();
+        facts["visible_for_ns"] = waited;
+        facts["overdue"] = waited > config.overdue_after;
+        break;
+      }
+      case QueueOp::kAck: {
+        const auto it = q->messages.find(rq->message_id);
+        const bool applied = it != q->messages.end() && !it->second.acked;
+        if (applied) it->second.acked = true;
+        id = rq->message_id;
+        found = it != q->messages.end();
+        facts["message_id"] = rq->message_id;
+        facts["applied"] = applied;
+        if (found) facts["deliveries"] = it->second.deliveries;
+        break;
+      }
+    }
+    const auto reply_serial = ++serial;
+    if (draw(env, sim.faults().lost_response_ppm)) {
+      facts["req"] = rq->req;
+      sim.note("lost_response", std::move(facts));
+      continue;
+    }
+    if (sim.tracing()) oracle->facts.emplace(reply_serial, std::move(facts));
+    env.send(m.from,
+             std::make_shared<QueueReply>(rq->req, found, id, std::move(body), reply_serial));
+  }
+}
+
+}  // namespace
+
+const char* queue_op_name(QueueOp op) {
+  switch (op) {
+    case QueueOp::kEnqueue:
+      return "enqueue";
+    case QueueOp::kReceive:
+      return "receive";
+    case QueueOp::kAck:
+      return "ack";
+  }
+  return "?";
+}
+
+nlohmann::json QueueRequest::to_json() const {
+  nlohmann::json j = {{"req", req}, {"op", queue_op_name(op)}};
+  if (op == QueueOp::kEnqueue) {
+    j["body"] = body;
+    j["delay_ns"] = delay;
+  }
+  if (op == QueueOp::kAck) j["message_id"] = message_id;
+  return j;
+}
+
+nlohmann::json QueueReply::to_json() const {
+  return {{"req", req},
+          {"found", found},
+          {"message_id", message_id},
+          {"body", body},
+          {"serial", serial}};
+}
+
+QueueService add_queue_service(sim::Simulator& sim, const std::string& name,
+                               const QueueConfig& config) {
+  auto truth = std::make_shared<QueueTruth>();
+  auto oracle = std::make_shared<QueueOracle>();
+  const auto id = sim.add_process(name,
+                                  [&sim, name, config, truth, oracle](sim::Env& env) {
+                                    return serve(env, sim, name, config, truth, oracle);
+                                  },
+                                  {.crashable = false});
+  sim.add_annotator([oracle](sim::TraceEvent& e) {
+    if (e.kind != sim::EventKind::kDeliver && e.kind != sim::EventKind::kDrop) return;
+    if (!e.payload) return;
+    const auto* reply = e.payload->as<QueueReply>();
+    if (!reply) return;
+    const auto it = oracle->facts.find(reply->serial);
+    if (it == oracle->facts.end()) return;
+    // Under "service", so the network's own facts (in_flight_ns, duplicate, ...) stay distinct.
+    e.oracle["service"] = it->second;
+  });
+  return {id, truth};
+}
+
+sim::Task<QueueResult> QueueClient::call(QueueOp op, nlohmann::json body, sim::Duration delay,
+                                         std::int64_t id) {
+  const std::uint64_t req = next_req_++;
+  env_.send(server_, std::make_shared<QueueRequest>(req, op, std::move(body), delay, id));
+  const sim::Time deadline = env_.now() + timeout_;
+  for (;;) {
+    const sim::Duration left = deadline - env_.now();
+    if (left <= 0) break;
+    auto m = co_await env_.receive_for(left);
+    if (!m) break;
+    const auto* reply = m->as<QueueReply>();
+    if (!reply || m->from != server_ || reply->req != req) continue;
+    co_return QueueResult{false, reply->found, reply->message_id, reply->body};
+  }
+  co_return QueueResult{.timed_out = true};
+}
+
+sim::Task<QueueResult> QueueClient::enqueue(nlohmann::json body, sim::Duration delay) {
+  return call(QueueOp::kEnqueue, std::move(body), delay, 0);
+}
+sim::Task<QueueResult> QueueClient::receive() {
+  return call(QueueOp::kReceive, nullptr, 0, 0);
+}
+sim::Task<QueueResult> QueueClient::ack(std::int64_t message_id) {
+  return call(QueueOp::kAck, nullptr, 0, message_id);
+}
+
+}  // namespace seer::services

@@ -1,0 +1,133 @@
+// Jobs through an at-least-once queue: a producer enqueues jobs, two consumers run each job's
+// external side effect (think "charge the card") and ack. The oracle counts effects per job.
+#include "jobs_system.hpp"
+
+#include "seer/services/kv.hpp"
+#include "seer/services/queue.hpp"
+
+#include <map>
+#include <memory>
+
+namespace seer::systems::jobs {
+
+namespace {
+
+constexpr int kConsumers = 2;
+constexpr sim::Duration kTimeout = sim::milliseconds(50);
+
+enum class Strategy {
+  kNaive,        // receive, run the effect, ack
+  kLocalDedupe,  // each consumer remembers (on its disk) the jobs it ran and skips repeats
+  kClaim,        // claim the job in the KV store (create-if-absent) before running the effect
+};
+
+struct Oracle {
+  std::map<std::int64_t, int> effects;  // job -> times its side effect ran
+  std::int64_t twice = -1;              // the first job whose effect ran twice
+};
+
+sim::Task<void> produce(sim::Env& env, sim::HistoryRecorder& history, sim::ProcessId queue,
+                        int jobs) {
+  services::QueueClient q(env, queue, kTimeout);
+  for (int job = 1; job <= jobs; ++job) {
+    co_await env.sleep(sim::milliseconds(1) + static_cast<sim::Duration>(env.random() % 2'000'000));
+    history.invoke(0, "enqueue", job);
+    // At-least-once producing: retry until acknowledged (a lost response means a duplicate job).
+    for (;;) {
+      nlohmann::json body;
+      body["job"] = job;
+      const auto sent = co_await q.enqueue(std::move(body));
+      if (!sent.timed_out) break;
+    }
+    history.complete(0, sim::OpType::kOk, "enqueue", job);
+  }
+  co_await env.sleep(sim::seconds(2));  // let the consumers drain the queue before the run ends
+}
+
+sim::Task<void> consume(sim::Env& env, sim::ProcessId queue, sim::ProcessId kv_store,
+                        Strategy strategy, std::shared_ptr<Oracle> oracle) {
+  services::QueueClient q(env, queue, kTimeout);
+  services::KvClient kv(env, kv_store, kTimeout);
+  for (;;) {
+    const auto got = co_await q.receive();
+    if (got.timed_out) continue;
+    if (!got.found) {
+      co_await env.sleep(sim::milliseconds(5));
+      continue;
+    }
+    const std::int64_t job = got.body.at("job").get<std::int64_t>();
+    bool run = true;
+    if (strategy == Strategy::kLocalDedupe) {
+      const std::string key = "done/" + std::to_string(job);
+      run = !env.storage().get(key).has_value();
+      if (run) {
+        env.storage().put(key, "1");
+        co_await env.sync();
+      }
+    } else if (strategy == Strategy::kClaim) {
+      auto claim = co_await kv.create("job/" + std::to_string(job), env.self());
+      // A timed-out claim may have succeeded: ask again; a conflict then may be our own claim, so
+      // the effect is skipped (at most once, never twice).
+      while (claim.timed_out) claim = co_await kv.create("job/" + std::to_string(job), env.self());
+      run = claim.ok();
+    }
+    if (run) {
+      // The external side effect: simulation bookkeeping stands in for the outside world.
+      if (++oracle->effects[job] == 2 && oracle->twice < 0) oracle->twice = job;
+    }
+    co_await q.ack(got.message_id);  // a lost ack only means a redelivery
+  }
+}
+
+Strategy strategy_of(const std::string& variant) {
+  if (variant == "naive") return Strategy::kNaive;
+  if (variant == "local-dedupe") return Strategy::kLocalDedupe;
+  return Strategy::kClaim;
+}
+
+class JobsSystem final : public sim::System {
+ public:
+  sim::SystemInfo info() const override {
+    return {"jobs",
+            "a producer enqueues jobs on an at-least-once queue; two consumers run each job's side "
+            "effect",
+            {"naive", "local-dedupe", "claim"},
+            {{"effect-at-most-once", "no job's side effect runs twice"}},
+            {{"queue", {"at-least-once"}}, {"kv", services::kv_implementations()}}};
+  }
+
+  void setup(sim::Simulator& sim, const std::string& variant) const override {
+    const auto& services = sim.config().services;
+    const auto kv_choice = services.find("kv");
+    const auto queue = services::add_queue_service(sim, "queue");
+    const auto kv = services::add_kv_service(
+        sim, "kv", services::kv_config(kv_choice == services.end() ? "" : kv_choice->second));
+    auto oracle = std::make_shared<Oracle>();
+    const auto strategy = strategy_of(variant);
+    for (int c = 0; c < kConsumers; ++c) {
+      sim.add_process("consumer" + std::to_string(c + 1),
+                      [q = queue.process, k = kv.process, strategy, oracle](sim::Env& env) {
+                        return consume(env, q, k, strategy, oracle);
+                      });
+    }
+    auto& history = sim.history();
+    const int jobs = sim.config().ops;
+    sim.add_process("producer",
+                    [&history, q = queue.process, jobs](sim::Env& env) {
+                      return produce(env, history, q, jobs);
+                    },
+                    {.crashable = false, .client = true});
+    sim.add_invariant("effect-at-most-once", [oracle]() -> std::optional<std::string> {
+      if (oracle->twice < 0) return std::nullopt;
+      return "job " + std::to_string(oracle->twice) + "'s side effect ran twice";
+    });
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<sim::System> make_jobs_system() {
+  return std::make_unique<JobsSystem>();
+}
+
+}  // namespace seer::systems::jobs
