@@ -1,7 +1,8 @@
 // The one place built-in systems are registered. Adding a system: add its factory here.
 #include "counter/design/counter_system.hpp"
 #include "jobs/design/jobs_system.hpp"
-#include "kv_contract/kv_contract_system.hpp"
+#include "segments/design/segments_system.hpp"
+#include "store_contract/contract_systems.hpp"
 #include "register/design/register_system.hpp"
 #include "seer/sim/system.hpp"
 
@@ -11,9 +12,11 @@ void register_builtin_systems() {
   static const bool once = [] {
     auto& registry = SystemRegistry::instance();
     registry.add(systems::reg::make_register_system());
-    registry.add(systems::kvc::make_kv_contract_system());
+    registry.add(systems::contract::make_kv_contract_system());
+    registry.add(systems::contract::make_object_contract_system());
     registry.add(systems::counter::make_counter_system());
     registry.add(systems::jobs::make_jobs_system());
+    registry.add(systems::segments::make_segments_system());
     return true;
   }();
   (void)once;

@@ -25,6 +25,11 @@ std::int64_t VersionedStore::erase(const std::string& key) {
   return revision_;
 }
 
+std::vector<VersionedStore::Version> VersionedStore::versions(const std::string& key) const {
+  const auto it = keys_.find(key);
+  return it == keys_.end() ? std::vector<Version>{} : it->second;
+}
+
 std::int64_t VersionedStore::changes_after(const std::string& key, std::int64_t at) const {
   const auto it = keys_.find(key);
   if (it == keys_.end()) return 0;

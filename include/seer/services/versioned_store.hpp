@@ -29,6 +29,8 @@ class VersionedStore {
   // Writes or deletes; returns the new store revision.
   std::int64_t write(const std::string& key, nlohmann::json value);
   std::int64_t erase(const std::string& key);
+  // Every version of the key, oldest first.
+  std::vector<Version> versions(const std::string& key) const;
   // How many times the key changed after revision `at`.
   std::int64_t changes_after(const std::string& key, std::int64_t at) const;
   // The keys that exist as of revision `at` and start with `prefix`, in key order.

@@ -1,0 +1,222 @@
+// The simulated object store's server process, its oracle and its client stub.
+#include "seer/services/object_store.hpp"
+
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace seer::services {
+
+namespace {
+
+struct ObjectOracle {
+  std::map<std::uint64_t, nlohmann::json> facts;
+};
+
+bool draw(sim::Env& env, std::uint32_t ppm) {
+  return env.random() % 1'000'000 < ppm;
+}
+
+// The revision a lagging index or replica answers from.
+std::int64_t lagging_view(sim::Env& env, const ObjectStoreConfig& config, std::int64_t latest) {
+  if (!draw(env, config.lagging_ppm)) return latest;
+  const auto lag =
+      static_cast<std::int64_t>(env.random() % static_cast<std::uint64_t>(config.max_lag + 1));
+  return std::max<std::int64_t>(latest - lag, 0);
+}
+
+sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name,
+                      ObjectStoreConfig config, std::shared_ptr<VersionedStore> store,
+                      std::shared_ptr<ObjectOracle> oracle) {
+  std::uint64_t serial = 0;
+  std::set<std::pair<sim::ProcessId, std::uint64_t>> seen;  // see kv_service.cpp
+  for (;;) {
+    const auto m = co_await env.receive();
+    const auto* rq = m.as<ObjectRequest>();
+    if (!rq || !seen.emplace(m.from, rq->req).second) continue;
+    const auto latest = store->latest(rq->key);
+    nlohmann::json facts = {{"name", name}, {"op", object_op_name(rq->op)}, {"key", rq->key}};
+    ObjectStatus status = ObjectStatus::kOk;
+    nlohmann::json body;
+    std::int64_t etag = 0;
+    std::vector<std::string> keys;
+    switch (rq->op) {
+      case ObjectOp::kGet: {
+        const auto view =
+            config.stale_reads ? lagging_view(env, config, store->revision()) : store->revision();
+        const auto seen_version = store->at(rq->key, view);
+        status = seen_version.exists ? ObjectStatus::kOk : ObjectStatus::kNotFound;
+        body = seen_version.exists ? seen_version.value : nlohmann::json();
+        etag = seen_version.revision;
+        const auto behind = store->changes_after(rq->key, view);
+        facts["stale"] = behind > 0;
+        facts["versions_behind"] = behind;
+        facts["latest_etag"] = latest.revision;
+        facts["latest_exists"] = latest.exists;
+        break;
+      }
+      case ObjectOp::kPut: {
+        const bool pass = rq->precondition == Precondition::kNone ||
+                          (rq->precondition == Precondition::kIfMatch && latest.exists &&
+                           latest.revision == rq->etag) ||
+                          (rq->precondition == Precondition::kIfNoneMatch && !latest.exists);
+        if (pass) {
+          etag = store->write(rq->key, rq->body);
+        } else {
+          status = ObjectStatus::kPreconditionFailed;
+          etag = latest.revision;
+        }
+        facts["applied"] = pass;
+        facts["etag"] = etag;
+        break;
+      }
+      case ObjectOp::kDelete:
+        if (latest.exists) {
+          store->erase(rq->key);
+        } else {
+          status = ObjectStatus::kNotFound;
+        }
+        facts["applied"] = latest.exists;
+        break;
+      case ObjectOp::kList: {
+        const auto view =
+            config.stale_lists ? lagging_view(env, config, store->revision()) : store->revision();
+        keys = store->keys_at(view, rq->key);
+        const auto truth = store->keys_at(store->revision(), rq->key);
+        facts["stale"] = keys != truth;
+        std::vector<std::string> missing;
+        for (const auto& k : truth) {
+          if (!std::binary_search(keys.begin(), keys.end(), k)) missing.push_back(k);
+        }
+        facts["missing"] = missing;  // objects that exist but the listing left out
+        break;
+      }
+    }
+    const auto reply_serial = ++serial;
+    if (draw(env, sim.faults().lost_response_ppm)) {
+      facts["req"] = rq->req;
+      sim.note("lost_response", std::move(facts));
+      continue;
+    }
+    if (sim.tracing()) oracle->facts.emplace(reply_serial, std::move(facts));
+    env.send(m.from, std::make_shared<ObjectReply>(rq->req, status, std::move(body), etag,
+                                                   std::move(keys), reply_serial));
+  }
+}
+
+}  // namespace
+
+const char* object_op_name(ObjectOp op) {
+  switch (op) {
+    case ObjectOp::kGet:
+      return "get";
+    case ObjectOp::kPut:
+      return "put";
+    case ObjectOp::kDelete:
+      return "delete";
+    case ObjectOp::kList:
+      return "list";
+  }
+  return "?";
+}
+
+const char* object_status_name(ObjectStatus s) {
+  switch (s) {
+    case ObjectStatus::kOk:
+      return "ok";
+    case ObjectStatus::kNotFound:
+      return "not_found";
+    case ObjectStatus::kPreconditionFailed:
+      return "precondition_failed";
+  }
+  return "?";
+}
+
+nlohmann::json ObjectRequest::to_json() const {
+  nlohmann::json j = {{"req", req}, {"op", object_op_name(op)}, {"key", key}};
+  if (op == ObjectOp::kPut) {
+    j["body"] = body;
+    if (precondition == Precondition::kIfMatch) j["if_match"] = etag;
+    if (precondition == Precondition::kIfNoneMatch) j["if_none_match"] = "*";
+  }
+  return j;
+}
+
+nlohmann::json ObjectReply::to_json() const {
+  return {{"req", req},   {"status", object_status_name(status)},
+          {"body", body}, {"etag", etag},
+          {"keys", keys}, {"serial", serial}};
+}
+
+std::vector<std::string> object_store_implementations() {
+  return {"strong", "stale-list", "eventual"};
+}
+
+ObjectStoreConfig object_store_config(const std::string& implementation) {
+  ObjectStoreConfig c;
+  if (implementation == "strong" || implementation.empty()) return c;
+  if (implementation == "stale-list") {
+    c.stale_lists = true;
+    return c;
+  }
+  if (implementation == "eventual") {
+    c.stale_lists = true;
+    c.stale_reads = true;
+    return c;
+  }
+  throw std::invalid_argument("unknown object store implementation '" + implementation + "'");
+}
+
+ObjectStoreService add_object_store_service(sim::Simulator& sim, const std::string& name,
+                                            const ObjectStoreConfig& config) {
+  auto store = std::make_shared<VersionedStore>();
+  auto oracle = std::make_shared<ObjectOracle>();
+  const auto id = sim.add_process(name,
+                                  [&sim, name, config, store, oracle](sim::Env& env) {
+                                    return serve(env, sim, name, config, store, oracle);
+                                  },
+                                  {.crashable = false});
+  sim.add_annotator([oracle](sim::TraceEvent& e) {
+    if (e.kind != sim::EventKind::kDeliver && e.kind != sim::EventKind::kDrop) return;
+    if (!e.payload) return;
+    const auto* reply = e.payload->as<ObjectReply>();
+    if (!reply) return;
+    const auto it = oracle->facts.find(reply->serial);
+    if (it != oracle->facts.end()) e.oracle["service"] = it->second;
+  });
+  return {id, store};
+}
+
+sim::Task<ObjectResult> ObjectClient::call(ObjectOp op, std::string key, nlohmann::json body,
+                                           Precondition p, std::int64_t etag) {
+  const std::uint64_t req = next_req_++;
+  env_.send(server_,
+            std::make_shared<ObjectRequest>(req, op, std::move(key), std::move(body), p, etag));
+  const sim::Time deadline = env_.now() + timeout_;
+  for (;;) {
+    const sim::Duration left = deadline - env_.now();
+    if (left <= 0) break;
+    auto m = co_await env_.receive_for(left);
+    if (!m) break;
+    const auto* reply = m->as<ObjectReply>();
+    if (!reply || m->from != server_ || reply->req != req) continue;
+    co_return ObjectResult{false, reply->status, reply->body, reply->etag, reply->keys};
+  }
+  co_return ObjectResult{.timed_out = true};
+}
+
+sim::Task<ObjectResult> ObjectClient::get(std::string key) {
+  return call(ObjectOp::kGet, std::move(key), nullptr, Precondition::kNone, 0);
+}
+sim::Task<ObjectResult> ObjectClient::put(std::string key, nlohmann::json body, Precondition p,
+                                          std::int64_t etag) {
+  return call(ObjectOp::kPut, std::move(key), std::move(body), p, etag);
+}
+sim::Task<ObjectResult> ObjectClient::remove(std::string key) {
+  return call(ObjectOp::kDelete, std::move(key), nullptr, Precondition::kNone, 0);
+}
+sim::Task<ObjectResult> ObjectClient::list(std::string prefix) {
+  return call(ObjectOp::kList, std::move(prefix), nullptr, Precondition::kNone, 0);
+}
+
+}  // namespace seer::services
