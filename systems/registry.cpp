@@ -1,4 +1,5 @@
 // The one place built-in systems are registered. Adding a system: add its factory here.
+#include "bank/design/bank_system.hpp"
 #include "counter/design/counter_system.hpp"
 #include "jobs/design/jobs_system.hpp"
 #include "segments/design/segments_system.hpp"
@@ -17,6 +18,7 @@ void register_builtin_systems() {
     registry.add(systems::counter::make_counter_system());
     registry.add(systems::jobs::make_jobs_system());
     registry.add(systems::segments::make_segments_system());
+    registry.add(systems::bank::make_bank_system());
     return true;
   }();
   (void)once;

@@ -17,7 +17,9 @@ sim::Task<KvResult> KvClient::call(KvOp op, std::string key, nlohmann::json valu
     if (!reply || m->from != server_ || reply->req != req) continue;  // stale or duplicate reply
     co_return KvResult{false, reply->status, reply->value, reply->revision};
   }
-  co_return KvResult{.timed_out = true};
+  KvResult timed_out;
+  timed_out.timed_out = true;
+  co_return timed_out;
 }
 
 sim::Task<KvResult> KvClient::get(std::string key) {

@@ -202,7 +202,9 @@ sim::Task<ObjectResult> ObjectClient::call(ObjectOp op, std::string key, nlohman
     if (!reply || m->from != server_ || reply->req != req) continue;
     co_return ObjectResult{false, reply->status, reply->body, reply->etag, reply->keys};
   }
-  co_return ObjectResult{.timed_out = true};
+  ObjectResult timed_out;
+  timed_out.timed_out = true;
+  co_return timed_out;
 }
 
 sim::Task<ObjectResult> ObjectClient::get(std::string key) {

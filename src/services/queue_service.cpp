@@ -173,7 +173,9 @@ sim::Task<QueueResult> QueueClient::call(QueueOp op, nlohmann::json body, sim::D
     if (!reply || m->from != server_ || reply->req != req) continue;
     co_return QueueResult{false, reply->found, reply->message_id, reply->body};
   }
-  co_return QueueResult{.timed_out = true};
+  QueueResult timed_out;
+  timed_out.timed_out = true;
+  co_return timed_out;
 }
 
 sim::Task<QueueResult> QueueClient::enqueue(nlohmann::json body, sim::Duration delay) {

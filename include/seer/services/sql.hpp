@@ -1,0 +1,113 @@
+// A simulated SQL database: one SQLite database in memory per simulated server. A request is one
+// transaction: its statements run between BEGIN and COMMIT, and it commits or rolls back as a
+// whole. Committing takes time (the fsync); a crash in that window drops the transaction, and with
+// the `lost-response` fault a transaction may commit while its response never leaves. Contract:
+// docs/services.md.
+#pragma once
+
+#include "seer/sim/env.hpp"
+#include "seer/sim/simulator.hpp"
+#include "seer/sim/task.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace seer::services {
+
+struct SqlStatement {
+  std::string sql;
+  nlohmann::json params = nlohmann::json::array();  // bound to ?1, ?2, ... (int, real, text, null)
+  // If set, the transaction rolls back unless the statement changed exactly this many rows: how a
+  // single-round-trip transaction says "only if the balance covered it".
+  std::optional<std::int64_t> expect_changes;
+};
+
+struct SqlRequest : sim::Payload {
+  SqlRequest(std::uint64_t r, std::vector<SqlStatement> s, std::string l)
+      : req(r), statements(std::move(s)), label(std::move(l)) {}
+  std::uint64_t req;
+  std::vector<SqlStatement> statements;
+  std::string label;  // names the transaction in traces and to the oracle; no effect on execution
+  std::string_view type() const override { return "sql_request"; }
+  nlohmann::json to_json() const override;
+};
+
+struct SqlReply : sim::Payload {
+  SqlReply(std::uint64_t r, bool c, std::string e, nlohmann::json rows, std::uint64_t n)
+      : req(r), committed(c), error(std::move(e)), results(std::move(rows)), serial(n) {}
+  std::uint64_t req;
+  bool committed;
+  std::string error;       // why it rolled back: an SQLite error, or a failed expect_changes
+  nlohmann::json results;  // per statement: an array of rows, each an array of column values
+  std::uint64_t serial;
+  std::string_view type() const override { return "sql_reply"; }
+  nlohmann::json to_json() const override;
+};
+
+struct SqlConfig {
+  std::vector<std::string> schema;  // run once when the database is created
+  sim::Duration commit_latency = sim::milliseconds(2);
+};
+
+// The simulated server's database. The server runs each transaction at its commit instant, after
+// the commit latency has passed, so a crash before that instant drops it and the committed state
+// is all there ever is on "disk".
+class SqlDatabase {
+ public:
+  explicit SqlDatabase(const std::vector<std::string>& schema);
+  ~SqlDatabase();
+  SqlDatabase(const SqlDatabase&) = delete;
+  SqlDatabase& operator=(const SqlDatabase&) = delete;
+
+  struct Outcome {
+    bool committed = false;
+    std::string error;
+    nlohmann::json results = nlohmann::json::array();
+  };
+  // BEGIN, the statements, then COMMIT, or ROLLBACK on the first error or failed expect_changes.
+  Outcome execute(const std::vector<SqlStatement>& statements, const std::string& label);
+  // A query on the committed state, for invariants and oracles. Throws std::runtime_error.
+  nlohmann::json query(const std::string& sql) const;
+  // Labels of committed transactions, in commit order.
+  const std::vector<std::string>& committed() const { return committed_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::vector<std::string> committed_;
+};
+
+struct SqlService {
+  sim::ProcessId process;
+  std::shared_ptr<const SqlDatabase> truth;
+};
+
+// Adds the database server as process `name`. It may crash (the `crash` fault): a transaction whose
+// commit had not happened is dropped (the oracle notes it on restart); committed ones survive.
+SqlService add_sql_service(sim::Simulator& sim, const std::string& name, const SqlConfig& config);
+
+struct SqlResult {
+  bool timed_out = false;
+  bool committed = false;
+  std::string error;
+  nlohmann::json results;
+};
+
+class SqlClient {
+ public:
+  SqlClient(sim::Env& env, sim::ProcessId server, sim::Duration timeout)
+      : env_(env), server_(server), timeout_(timeout) {}
+  sim::Task<SqlResult> transact(std::vector<SqlStatement> statements, std::string label = {});
+
+ private:
+  sim::Env& env_;
+  sim::ProcessId server_;
+  sim::Duration timeout_;
+  std::uint64_t next_req_ = 1;
+};
+
+}  // namespace seer::services

@@ -1,0 +1,105 @@
+// The simulated SQL server process, its oracle and its client stub.
+#include "seer/services/sql.hpp"
+
+#include <map>
+#include <set>
+
+namespace seer::services {
+
+namespace {
+
+struct SqlOracle {
+  std::map<std::uint64_t, nlohmann::json> facts;
+  // The transaction waiting for its commit instant, if any: a crash then drops it.
+  std::optional<nlohmann::json> pending;
+  // Requests already taken, kept across restarts (see kv_service.cpp on duplicates).
+  std::set<std::pair<sim::ProcessId, std::uint64_t>> seen;
+};
+
+sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlConfig config,
+                      std::shared_ptr<SqlDatabase> db, std::shared_ptr<SqlOracle> oracle,
+                      std::shared_ptr<std::uint64_t> serial) {
+  if (oracle->pending) {  // restarted after a crash: the pending transaction never committed
+    sim.note("crash_dropped_transaction", std::move(*oracle->pending));
+    oracle->pending.reset();
+  }
+  for (;;) {
+    const auto m = co_await env.receive();
+    const auto* rq = m.as<SqlRequest>();
+    if (!rq || !oracle->seen.emplace(m.from, rq->req).second) continue;
+    oracle->pending = nlohmann::json{{"name", name}, {"label", rq->label}, {"req", rq->req}};
+    co_await env.sleep(config.commit_latency);  // a crash here drops the transaction
+    oracle->pending.reset();
+    auto outcome = db->execute(rq->statements, rq->label);
+    nlohmann::json facts = {{"name", name},
+                            {"label", rq->label},
+                            {"committed", outcome.committed},
+                            {"commit_index", db->committed().size()}};
+    const auto reply_serial = ++*serial;
+    if (env.random() % 1'000'000 < sim.faults().lost_response_ppm) {
+      facts["req"] = rq->req;
+      sim.note("lost_response", std::move(facts));
+      continue;
+    }
+    if (sim.tracing()) oracle->facts.emplace(reply_serial, std::move(facts));
+    env.send(m.from, std::make_shared<SqlReply>(rq->req, outcome.committed, outcome.error,
+                                                std::move(outcome.results), reply_serial));
+  }
+}
+
+}  // namespace
+
+nlohmann::json SqlRequest::to_json() const {
+  nlohmann::json statements = nlohmann::json::array();
+  for (const auto& s : this->statements) {
+    nlohmann::json j = {{"sql", s.sql}, {"params", s.params}};
+    if (s.expect_changes) j["expect_changes"] = *s.expect_changes;
+    statements.push_back(std::move(j));
+  }
+  return {{"req", req}, {"label", label}, {"statements", statements}};
+}
+
+nlohmann::json SqlReply::to_json() const {
+  nlohmann::json j = {
+      {"req", req}, {"committed", committed}, {"results", results}, {"serial", serial}};
+  if (!error.empty()) j["error"] = error;
+  return j;
+}
+
+SqlService add_sql_service(sim::Simulator& sim, const std::string& name, const SqlConfig& config) {
+  auto db = std::make_shared<SqlDatabase>(config.schema);
+  auto oracle = std::make_shared<SqlOracle>();
+  auto serial = std::make_shared<std::uint64_t>(0);  // survives restarts, like the reply log
+  const auto id = sim.add_process(name, [&sim, name, config, db, oracle, serial](sim::Env& env) {
+    return serve(env, sim, name, config, db, oracle, serial);
+  });
+  sim.add_annotator([oracle](sim::TraceEvent& e) {
+    if (e.kind != sim::EventKind::kDeliver && e.kind != sim::EventKind::kDrop) return;
+    if (!e.payload) return;
+    const auto* reply = e.payload->as<SqlReply>();
+    if (!reply) return;
+    const auto it = oracle->facts.find(reply->serial);
+    if (it != oracle->facts.end()) e.oracle["service"] = it->second;
+  });
+  return {id, db};
+}
+
+sim::Task<SqlResult> SqlClient::transact(std::vector<SqlStatement> statements, std::string label) {
+  const std::uint64_t req = next_req_++;
+  env_.send(server_, std::make_shared<SqlRequest>(req, std::move(statements), std::move(label)));
+  const sim::Time deadline = env_.now() + timeout_;
+  for (;;) {
+    const sim::Duration left = deadline - env_.now();
+    if (left <= 0) break;
+    auto m = co_await env_.receive_for(left);
+    if (!m) break;
+    const auto* reply = m->as<SqlReply>();
+    if (!reply || m->from != server_ || reply->req != req) continue;
+    co_return SqlResult{false, reply->committed, reply->error, reply->results};
+  }
+  SqlResult timed_out;
+  timed_out.timed_out = true;
+  co_return timed_out;
+}
+
+}  // namespace seer::services
