@@ -2,10 +2,10 @@
 #include "bank/design/bank_system.hpp"
 #include "counter/design/counter_system.hpp"
 #include "jobs/design/jobs_system.hpp"
-#include "segments/design/segments_system.hpp"
-#include "store_contract/contract_systems.hpp"
 #include "register/design/register_system.hpp"
 #include "seer/sim/system.hpp"
+#include "segments/design/segments_system.hpp"
+#include "store_contract/contract_systems.hpp"
 
 namespace seer::sim {
 
@@ -15,6 +15,7 @@ void register_builtin_systems() {
     registry.add(systems::reg::make_register_system());
     registry.add(systems::contract::make_kv_contract_system());
     registry.add(systems::contract::make_object_contract_system());
+    registry.add(systems::contract::make_sql_contract_system());
     registry.add(systems::counter::make_counter_system());
     registry.add(systems::jobs::make_jobs_system());
     registry.add(systems::segments::make_segments_system());

@@ -4,6 +4,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include <map>
+#include <string>
+
 namespace seer::sim {
 namespace {
 
@@ -79,6 +82,64 @@ void BM_FanOut5(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(delivered), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_FanOut5)->Arg(25'000)->Unit(benchmark::kMillisecond);
+
+// One full run of a system with swarm faults (50 ops, seeds 1, 2, ...): runs per second, events per
+// second and virtual seconds per wall second. Includes the system's history check, if any.
+void run_system_bench(benchmark::State& state, const char* name, const char* variant,
+                      std::map<std::string, std::string> services = {}) {
+  register_builtin_systems();
+  const auto& system = *SystemRegistry::instance().find(name);
+  std::uint64_t seed = 1;
+  double virtual_ns = 0;
+  std::uint64_t events = 0;
+  for (auto _ : state) {
+    RunConfig c;
+    c.seed = seed++;
+    c.services = services;
+    auto r = run_system(system, variant, c);
+    virtual_ns += static_cast<double>(r.end_time);
+    events += r.events;
+  }
+  state.counters["runs_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["sim_to_wall"] = benchmark::Counter(virtual_ns / 1e9, benchmark::Counter::kIsRate);
+  state.counters["events_per_s"] =
+      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+}
+
+// The simulated services, each through the system that exercises it.
+void BM_KvContractRun(benchmark::State& s) {
+  run_system_bench(s, "kv-contract", "default");
+}
+void BM_KvContractStaleRun(benchmark::State& s) {
+  run_system_bench(s, "kv-contract", "default", {{"kv", "stale"}});
+}
+void BM_ObjectContractRun(benchmark::State& s) {
+  run_system_bench(s, "object-contract", "default");
+}
+void BM_CounterCasRun(benchmark::State& s) {
+  run_system_bench(s, "counter", "cas");
+}
+void BM_JobsClaimRun(benchmark::State& s) {
+  run_system_bench(s, "jobs", "claim");
+}
+void BM_SegmentsRun(benchmark::State& s) {
+  run_system_bench(s, "segments", "if-none-match");
+}
+void BM_BankIdempotentRun(benchmark::State& s) {
+  run_system_bench(s, "bank", "idempotent");
+}
+void BM_SqlContractRun(benchmark::State& s) {
+  run_system_bench(s, "sql-contract", "default");
+}
+BENCHMARK(BM_KvContractRun)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_KvContractStaleRun)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ObjectContractRun)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_CounterCasRun)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_JobsClaimRun)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SegmentsRun)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_BankIdempotentRun)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SqlContractRun)->Unit(benchmark::kMicrosecond);
 
 // One full register run with swarm faults: runs per second and virtual seconds per wall second.
 void BM_RegisterRun(benchmark::State& state) {

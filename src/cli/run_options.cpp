@@ -10,9 +10,10 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option("system", o.system, "System to simulate (see `seer list`)")->required();
   app.add_option("--variant", o.variant, "Variant of the system (default: its first)");
   app.add_option("--ops", o.ops, "Client operations per run")->check(CLI::Range(1, 1'000'000));
-  app.add_option("--faults", o.faults,
-                 "Fault profile: swarm (default: each seed draws its own), none, all, or a comma "
-                 "list of: delay,reorder,drop,duplicate,partition,crash,pause,clock,torn");
+  app.add_option(
+      "--faults", o.faults,
+      "Fault profile: swarm (default: each seed draws its own), none, all, or a comma "
+      "list of: delay,reorder,drop,duplicate,partition,crash,pause,clock,torn,lost-response");
   app.add_option("--service", o.services,
                  "Swap a simulated service's implementation, NAME=IMPL (e.g. kv=stale); "
                  "`seer list` shows each system's services")
