@@ -29,5 +29,7 @@ Command add_sweep_command(CLI::App& root);
 Command add_replay_command(CLI::App& root);
 Command add_list_command(CLI::App& root);
 Command add_check_command(CLI::App& root);
+Command add_explain_command(CLI::App& root);
+Command add_query_command(CLI::App& root);
 
 }  // namespace seer::cli

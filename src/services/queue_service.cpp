@@ -147,7 +147,11 @@ QueueService add_queue_service(sim::Simulator& sim, const std::string& name,
                                   },
                                   {.crashable = false});
   sim.add_annotator([oracle](sim::TraceEvent& e) {
-    if (e.kind != sim::EventKind::kDeliver && e.kind != sim::EventKind::kDrop) return;
+    // On the reply's send too: a reply still in flight when the run ends keeps its facts.
+    if (e.kind != sim::EventKind::kSend && e.kind != sim::EventKind::kDeliver &&
+        e.kind != sim::EventKind::kDrop) {
+      return;
+    }
     if (!e.payload) return;
     const auto* reply = e.payload->as<QueueReply>();
     if (!reply) return;

@@ -89,6 +89,7 @@ SqlDatabase::Outcome SqlDatabase::execute(const std::vector<SqlStatement>& state
                                           const std::string& label) {
   Outcome out;
   exec_or_throw(db_, "BEGIN");
+  const auto changes_before = sqlite3_total_changes64(db_);
   for (const auto& s : statements) {
     nlohmann::json rows;
     if (auto error = run(db_, s, rows)) {
@@ -101,6 +102,7 @@ SqlDatabase::Outcome SqlDatabase::execute(const std::vector<SqlStatement>& state
   }
   exec_or_throw(db_, "COMMIT");
   out.committed = true;
+  out.rows_changed = sqlite3_total_changes64(db_) - changes_before;
   committed_.push_back(label);
   return out;
 }

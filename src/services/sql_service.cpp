@@ -34,7 +34,8 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlC
     nlohmann::json facts = {{"name", name},
                             {"label", rq->label},
                             {"committed", outcome.committed},
-                            {"commit_index", db->committed().size()}};
+                            {"commit_index", db->committed().size()},
+                            {"rows_changed", outcome.rows_changed}};
     const auto reply_serial = ++*serial;
     if (env.random() % 1'000'000 < sim.faults().lost_response_ppm) {
       facts["req"] = rq->req;
@@ -74,7 +75,11 @@ SqlService add_sql_service(sim::Simulator& sim, const std::string& name, const S
     return serve(env, sim, name, config, db, oracle, serial);
   });
   sim.add_annotator([oracle](sim::TraceEvent& e) {
-    if (e.kind != sim::EventKind::kDeliver && e.kind != sim::EventKind::kDrop) return;
+    // On the reply's send too: a reply still in flight when the run ends keeps its facts.
+    if (e.kind != sim::EventKind::kSend && e.kind != sim::EventKind::kDeliver &&
+        e.kind != sim::EventKind::kDrop) {
+      return;
+    }
     if (!e.payload) return;
     const auto* reply = e.payload->as<SqlReply>();
     if (!reply) return;

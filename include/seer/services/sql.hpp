@@ -68,6 +68,8 @@ class SqlDatabase {
     bool committed = false;
     std::string error;
     nlohmann::json results = nlohmann::json::array();
+    std::int64_t rows_changed =
+        0;  // by a committed transaction (the oracle tells reads from writes)
   };
   // BEGIN, the statements, then COMMIT, or ROLLBACK on the first error or failed expect_changes.
   Outcome execute(const std::vector<SqlStatement>& statements, const std::string& label);

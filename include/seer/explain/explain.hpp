@@ -1,0 +1,58 @@
+// Explains a failing run from its trace alone: starts at the violation, finds the decisions taken
+// on a stale or incomplete view and the faults behind them (using the oracle's forbidden facts),
+// ranks them, and keeps the short chain of events that connects them to the violation.
+#pragma once
+
+#include "seer/explain/causal_graph.hpp"
+#include "seer/explain/trace_file.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace seer::explain {
+
+// Cause kinds (docs/explain.md):
+//   stale_read          a process acted on a reply that did not reflect the latest write
+//   outdated_read       a read was fresh when served, but another write landed before the decision
+//                       based on it took effect (lost update / write skew)
+//   lost_response       a request took effect but its requester never learned it (the service lost
+//                       the reply, the network dropped it, or it arrived after the requester gave
+//                       up)
+//   duplicate_delivery  the same message or queue item was handled more than once
+//   crash_lost_data     a crash took back writes that were not yet durable, or an open transaction
+//   message_dropped / message_delayed / message_reordered / process_crashed / partition
+//                       the faults behind a stale view (listed under a cause's `behind`)
+struct Cause {
+  std::string kind;
+  std::string process;                // who acted on the view (or whose data was lost)
+  std::vector<std::uint64_t> events;  // the evidence; the first is the cause's own event
+  std::string summary;                // one sentence with times, processes and event ids
+  nlohmann::json facts;               // the forbidden facts behind it
+  std::vector<Cause> behind;          // why it happened (e.g. why the replica was behind)
+  int score = 0;                      // ranking: higher first
+  bool causally_before = false;       // in the causal past of the violation
+};
+
+struct Explanation {
+  std::string system;
+  std::string variant;
+  std::uint64_t seed = 0;
+  nlohmann::json violation;            // invariant, message, event, time (null: the run held)
+  std::vector<std::uint64_t> anchors;  // the events the violation is about
+  std::vector<Cause> causes;           // ranked, most relevant first
+  std::vector<std::uint64_t> slice;    // the minimal event sequence, in order
+  std::size_t causal_past = 0;         // events causally before the violation
+  std::size_t events = 0;
+};
+
+Explanation explain_trace(const Trace& trace, const CausalGraph& graph);
+
+nlohmann::json explanation_json(const Explanation& x, const Trace& trace);
+std::string explanation_text(const Explanation& x, const Trace& trace);
+// One line describing an event (`#23 t=7.183ms client2 deliver kv_reply from kv ...`).
+std::string describe_event(const Trace& trace, std::uint64_t seq);
+
+}  // namespace seer::explain

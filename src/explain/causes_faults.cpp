@@ -1,0 +1,196 @@
+// Lost knowledge: requests that took effect without their requester learning it, deliveries handled
+// twice, and crashes that took back data that had been acknowledged or was about to be.
+#include "causes.hpp"
+
+#include <fmt/format.h>
+
+namespace seer::explain {
+
+std::string format_time(std::int64_t ns) {
+  return fmt::format("t={:.3f}ms", static_cast<double>(ns) / 1e6);
+}
+
+namespace {
+
+std::string what(const Trace& t, const Access& a) {
+  if (a.scope == "*") return fmt::format("{} on {}", a.op, t.lane_name(a.server));
+  return fmt::format("{}({})", a.op, a.scope);
+}
+
+// The requester's next request to the same server after `after`: its retry, if it made one.
+std::uint64_t next_request(const Trace& t, int client, int server, std::uint64_t after,
+                           std::uint64_t horizon) {
+  for (auto s = after + 1; s <= horizon && t.has(s); ++s) {
+    const auto& e = t.at(s);
+    if (e.lane == client && e.kind == "send" && e.peer == server) return s;
+  }
+  return 0;
+}
+
+// The requester's timeout that fired while the reply was on its way, if any.
+std::uint64_t timeout_before(const Trace& t, int client, std::uint64_t sent,
+                             std::uint64_t delivered) {
+  for (auto s = sent + 1; s < delivered && t.has(s); ++s) {
+    const auto& e = t.at(s);
+    if (e.lane == client && e.kind == "timer" &&
+        e.line.value("timer", std::string()) == "receive_timeout") {
+      return s;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<Cause> detect_lost_responses(const DetectContext& c) {
+  std::vector<Cause> out;
+  const auto& t = c.trace;
+  for (const auto& a : c.index.accesses) {
+    if (!a.write || a.served > c.horizon) continue;
+    std::string how;
+    std::uint64_t timeout = 0;
+    if (!a.delivered && a.lost_how == "service") {
+      how = "the service lost the reply";
+    } else if (!a.delivered && a.lost_how == "never_delivered") {
+      timeout = timeout_before(t, a.client, a.served, c.horizon + 1);
+      if (timeout == 0) continue;  // still waiting for it: nothing lost yet
+      how = fmt::format("the reply was still in flight when {} gave up waiting at #{} ({})",
+                        t.lane_name(a.client), timeout, format_time(t.at(timeout).time));
+    } else if (!a.delivered) {
+      how = fmt::format("the network dropped the reply at #{}", a.event);
+    } else {
+      timeout = timeout_before(t, a.client, a.served, a.event);
+      if (timeout == 0) continue;
+      how = fmt::format("the reply arrived at #{} ({}), after {} had given up at #{} ({})", a.event,
+                        format_time(t.at(a.event).time), t.lane_name(a.client), timeout,
+                        format_time(t.at(timeout).time));
+    }
+    Cause cause;
+    cause.kind = "lost_response";
+    cause.process = t.lane_name(a.client);
+    cause.events = {a.served};
+    if (a.event != a.served) cause.events.push_back(a.event);
+    if (timeout) cause.events.push_back(timeout);
+    cause.facts = a.facts ? *a.facts : nlohmann::json();
+    cause.facts["how"] = a.lost_how.empty() ? "late" : a.lost_how;
+    cause.summary =
+        fmt::format("{} applied {}'s {} at #{} ({}), but {}: {} could not know it had taken effect",
+                    t.lane_name(a.server), cause.process, what(t, a), a.served,
+                    format_time(t.at(a.served).time), how, cause.process);
+    const auto after = timeout ? timeout : a.served;
+    if (const auto retry = next_request(t, a.client, a.server, after, c.horizon)) {
+      cause.events.push_back(retry);
+      cause.summary += fmt::format("; it sent another request at #{} (a retry?)", retry);
+      cause.facts["retry_event"] = retry;
+    }
+    out.push_back(std::move(cause));
+  }
+  return out;
+}
+
+std::vector<Cause> detect_duplicates(const DetectContext& c) {
+  std::vector<Cause> out;
+  const auto& t = c.trace;
+  for (const auto& e : t.events) {
+    if (e.seq > c.horizon) break;
+    if (e.kind != "deliver") continue;
+    const auto& oracle = e.oracle();
+    if (!oracle.is_object()) continue;
+    const auto service = oracle.find("service");
+    const bool redelivery =
+        service != oracle.end() && service->is_object() &&
+        (service->value("duplicate", false) || service->value("while_in_flight_elsewhere", false));
+    const bool network_copy = oracle.value("duplicate", false);
+    if (!redelivery && !network_copy) continue;
+    Cause cause;
+    cause.kind = "duplicate_delivery";
+    cause.process = t.lane_name(e.lane);
+    cause.events = {e.seq};
+    cause.facts = oracle;
+    if (redelivery) {
+      const auto& s = *service;
+      cause.summary = fmt::format(
+          "{} delivered message {} to {} again at #{} ({}, delivery {}{}{})",
+          s.value("name", std::string("the queue")), s.value("message_id", std::int64_t{0}),
+          cause.process, e.seq, format_time(e.time), s.value("delivery", std::int64_t{0}),
+          s.value("while_in_flight_elsewhere", false)
+              ? ", while another consumer still held it: its visibility timeout had expired"
+              : "",
+          s.value("overdue", false) ? ", overdue" : "");
+      cause.score = 10;  // a redelivered work item is more telling than a network copy
+    } else {
+      cause.score = -15;  // servers usually drop transport duplicates
+      cause.summary = fmt::format(
+          "the network delivered a second copy of message {} ({}, {} -> {}) "
+          "at #{} ({})",
+          e.message, e.type, t.lane_name(e.peer), cause.process, e.seq, format_time(e.time));
+    }
+    out.push_back(std::move(cause));
+  }
+  return out;
+}
+
+std::vector<Cause> detect_crash_losses(const DetectContext& c) {
+  std::vector<Cause> out;
+  const auto& t = c.trace;
+  for (const auto& e : t.events) {
+    if (e.seq > c.horizon) break;
+    const auto& oracle = e.oracle();
+    if (e.kind == "annotation" &&
+        e.line.value("what", std::string()) == "crash_dropped_transaction") {
+      Cause cause;
+      cause.kind = "crash_lost_data";
+      cause.process = t.lane_name(e.lane);
+      cause.events = {e.seq};
+      cause.facts = oracle;
+      cause.summary = fmt::format(
+          "{} crashed at #{} ({}) before committing {}: the transaction "
+          "was rolled back and its requester got no answer",
+          cause.process, e.seq, format_time(e.time),
+          oracle.value("label", std::string("a transaction")));
+      out.push_back(std::move(cause));
+      continue;
+    }
+    if (e.kind != "crash" || !oracle.is_object()) continue;
+    const auto lost = oracle.value("lost_unsynced_writes", nlohmann::json::array());
+    const bool torn = oracle.contains("torn_persisted");
+    if (lost.empty() && !torn) continue;
+    Cause cause;
+    cause.kind = "crash_lost_data";
+    cause.process = t.lane_name(e.lane);
+    cause.events = {e.seq};
+    cause.facts = oracle;
+    // What the process promised while the writes were unsynced: its sends since its last sync.
+    std::uint64_t last_sync = 0;
+    std::vector<std::uint64_t> promises;
+    for (auto s = e.seq; s-- > 1;) {
+      const auto& p = t.at(s);
+      if (p.lane != e.lane) continue;
+      if (p.kind == "storage_sync" || p.kind == "restart" || p.kind == "start") {
+        last_sync = s;
+        break;
+      }
+      if (p.kind == "send") promises.push_back(s);
+    }
+    std::size_t kept = 0;
+    for (const auto s : promises) {
+      if (kept++ == 3) break;
+      cause.events.push_back(s);
+    }
+    cause.summary =
+        fmt::format("{} crashed at #{} ({}) and lost {} unsynced write(s){}", cause.process, e.seq,
+                    format_time(e.time), lost.size(), torn ? " (one torn)" : "");
+    if (!promises.empty()) {
+      const auto& ack = t.at(promises.front());
+      cause.summary += fmt::format(
+          " after sending {} message(s) since its last sync{}, the latest {} to {} at #{} "
+          "with {}: acknowledged before durable",
+          promises.size(), last_sync ? fmt::format(" (#{})", last_sync) : "", ack.type,
+          t.lane_name(ack.peer), ack.seq, ack.line.value("payload", nlohmann::json()).dump());
+    }
+    out.push_back(std::move(cause));
+  }
+  return out;
+}
+
+}  // namespace seer::explain

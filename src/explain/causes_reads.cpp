@@ -1,0 +1,240 @@
+// Decisions taken on a bad view: reads that missed a write when served (stale_read), and reads
+// that were fresh but overtaken before the write based on them took effect (outdated_read).
+#include "causes.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace seer::explain {
+
+namespace {
+
+bool scopes_overlap(const std::string& a, const std::string& b) {
+  if (a == "*" || b == "*" || a == b) return true;
+  // A listing's prefix covers the keys under it.
+  return (a.size() < b.size() && b.compare(0, a.size(), a) == 0) ||
+         (b.size() < a.size() && a.compare(0, b.size(), b) == 0);
+}
+
+std::string what(const Trace& t, const Access& a) {
+  if (a.scope == "*") return fmt::format("{} ({})", a.op, t.lane_name(a.server));
+  return fmt::format("{}({})", a.op, a.scope);
+}
+
+// The next write the reader itself made on the same scope after the read: the decision.
+const Access* decision_after(const std::vector<Access>& all, const Access& read) {
+  for (const auto& w : all) {
+    if (w.client != read.client || !w.write || w.served <= read.served || &w == &read) continue;
+    if (!scopes_overlap(w.scope, read.scope) || w.service != read.service) continue;
+    return &w;
+  }
+  return nullptr;
+}
+
+// Writes the read missed: newer than what it saw, applied before it was served.
+std::vector<const Access*> missed_writes(const std::vector<Access>& all, const Access& read) {
+  std::vector<const Access*> out;
+  const auto missing = read.facts ? read.facts->find("missing") : nlohmann::json::const_iterator();
+  const bool has_missing = read.facts && missing != read.facts->end() && missing->is_array();
+  for (const auto& w : all) {
+    if (!w.write || w.served >= read.served || w.service != read.service) continue;
+    if (has_missing) {
+      if (std::find(missing->begin(), missing->end(), w.scope) != missing->end()) {
+        out.push_back(&w);
+      }
+    } else if (scopes_overlap(w.scope, read.scope) && read.seen >= 0 && w.written > read.seen) {
+      out.push_back(&w);
+    }
+  }
+  return out;
+}
+
+// Why a replica served an old value: messages to it that were dropped or still in flight when it
+// answered, and crashes that took back what it had.
+std::vector<Cause> why_behind(const DetectContext& c, const Access& read) {
+  std::vector<Cause> out;
+  const auto& t = c.trace;
+  if (read.facts && read.facts->contains("name")) {
+    // The service's configured implementation (--service NAME=IMPL), by its name or as the only
+    // one.
+    const auto services = t.header.value("services", nlohmann::json::object());
+    std::string chosen;
+    if (services.contains(read.service) && services[read.service].is_string()) {
+      chosen = read.service + "=" + services[read.service].get<std::string>();
+    } else if (services.size() == 1 && services.begin().value().is_string()) {
+      chosen = services.begin().key() + "=" + services.begin().value().get<std::string>();
+    }
+    Cause lag;
+    lag.kind = "lagging_replica";
+    lag.process = read.service;
+    lag.events = {read.served};
+    lag.facts = {{"service", read.service}, {"implementation", chosen}};
+    lag.summary = fmt::format(
+        "{} answered from a replica or cache that had not applied the latest writes{}; its "
+        "contract allows that, so the design must not act on this read alone",
+        read.service, chosen.empty() ? "" : fmt::format(" (run with --service {})", chosen));
+    out.push_back(std::move(lag));
+  }
+  if (read.facts && read.facts->contains("name")) return out;  // a service: no messages to inspect
+  const auto serve_seq = read.served;
+  for (const auto& e : t.events) {
+    if (e.seq >= serve_seq) break;
+    if (e.kind == "send" && e.peer == read.server) {
+      const auto deliver = c.index.deliver_of.find(e.message);
+      const auto drop = c.index.drop_of.find(e.message);
+      Cause m;
+      m.process = t.lane_name(e.lane);
+      if (drop != c.index.drop_of.end() && drop->second < serve_seq &&
+          (deliver == c.index.deliver_of.end() || deliver->second > serve_seq)) {
+        m.kind = "message_dropped";
+        m.events = {drop->second, e.seq};
+        m.summary =
+            fmt::format("message {} ({}, {} -> {}) was dropped by the network at #{}", e.message,
+                        e.type, m.process, t.lane_name(read.server), drop->second);
+      } else if (deliver == c.index.deliver_of.end() || deliver->second > serve_seq) {
+        m.kind = "message_delayed";
+        m.events = {e.seq};
+        m.summary = deliver == c.index.deliver_of.end()
+                        ? fmt::format("message {} ({}, {} -> {}, sent #{}) was never delivered",
+                                      e.message, e.type, m.process, t.lane_name(read.server), e.seq)
+                        : fmt::format(
+                              "message {} ({}, {} -> {}, sent #{} at {}) was still in flight; it "
+                              "arrived at #{}",
+                              e.message, e.type, m.process, t.lane_name(read.server), e.seq,
+                              format_time(e.time), deliver->second);
+        if (deliver != c.index.deliver_of.end()) m.events.push_back(deliver->second);
+      } else {
+        continue;
+      }
+      m.facts = e.line.value("payload", nlohmann::json());
+      out.push_back(std::move(m));
+    } else if (e.kind == "crash" && e.lane == read.server) {
+      Cause crash;
+      crash.kind = "process_crashed";
+      crash.process = t.lane_name(e.lane);
+      crash.events = {e.seq};
+      crash.facts = e.oracle();
+      crash.summary = fmt::format("{} crashed at #{} ({}) and lost its volatile state",
+                                  crash.process, e.seq, format_time(e.time));
+      out.push_back(std::move(crash));
+    }
+  }
+  // The freshest few matter; an old dropped message is rarely the story.
+  if (out.size() > 4) out.erase(out.begin(), out.end() - 4);
+  return out;
+}
+
+}  // namespace
+
+std::vector<Cause> detect_stale_reads(const DetectContext& c) {
+  std::vector<Cause> out;
+  const auto& all = c.index.accesses;
+  for (const auto& a : all) {
+    if (!a.read || !a.stale || !a.delivered || a.event > c.horizon) continue;
+    const auto& t = c.trace;
+    Cause cause;
+    cause.kind = "stale_read";
+    cause.process = t.lane_name(a.client);
+    cause.events = {a.event, a.served};
+    cause.facts = a.facts ? *a.facts : nlohmann::json();
+    const auto missed = missed_writes(all, a);
+    std::string missed_text;
+    for (const auto* w : missed) {
+      cause.events.push_back(w->served);
+      if (missed_text.empty()) {
+        missed_text = fmt::format("; it missed {}'s {} (#{}, {}", t.lane_name(w->client),
+                                  what(t, *w), w->served, format_time(t.at(w->served).time));
+        if (w->written >= 0) missed_text += fmt::format(", version {}", w->written);
+        missed_text += ")";
+      }
+    }
+    if (missed.size() > 1) missed_text += fmt::format(" and {} more", missed.size() - 1);
+    std::string saw;
+    if (a.facts) {
+      const auto& f = *a.facts;
+      if (f.contains("latest_revision")) {
+        saw = fmt::format(" it saw revision {}, but the latest was {} (value {})", a.seen,
+                          f.value("latest_revision", std::int64_t{0}),
+                          f.contains("latest_value") ? f["latest_value"].dump() : "?");
+      } else if (f.contains("latest_acked_value")) {
+        saw = fmt::format(
+            " it saw {}, but {} (tag {}) was the latest acknowledged write, {} "
+            "version(s) ahead",
+            t.at(a.event).line.value("payload", nlohmann::json()).dump(),
+            f["latest_acked_value"].dump(),
+            f.contains("latest_acked_tag") ? f["latest_acked_tag"].dump() : "?",
+            f.value("versions_behind", std::int64_t{0}));
+      } else if (f.contains("missing")) {
+        saw = fmt::format(" the listing omitted {}", f["missing"].dump());
+      }
+    }
+    cause.summary = fmt::format("{} acted on a stale {} answered by {} at #{} ({}):{}{}",
+                                cause.process, what(t, a), t.lane_name(a.server), a.served,
+                                format_time(t.at(a.served).time), saw, missed_text);
+    if (const auto* decision = decision_after(all, a)) {
+      cause.events.push_back(decision->served);
+      cause.summary +=
+          fmt::format("; it then wrote {} (#{})", what(t, *decision), decision->served);
+      cause.facts["decision_event"] = decision->served;
+    }
+    cause.behind = why_behind(c, a);
+    out.push_back(std::move(cause));
+  }
+  return out;
+}
+
+std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
+  std::vector<Cause> out;
+  const auto& all = c.index.accesses;
+  const auto& t = c.trace;
+  for (const auto& w : all) {
+    if (!w.write || w.served > c.horizon) continue;
+    // The writer's latest read of the same scope before this write was requested.
+    const Access* read = nullptr;
+    for (const auto& r : all) {
+      if (r.event >= w.served) break;
+      if (&r == &w || r.client != w.client || !r.read || !r.delivered) continue;
+      if (r.service != w.service || !scopes_overlap(r.scope, w.scope)) continue;
+      if (r.served >= w.served) continue;
+      read = &r;
+    }
+    if (!read || read->stale) continue;  // stale reads are reported as such
+    std::vector<const Access*> between;
+    for (const auto& x : all) {
+      if (!x.write || x.client == w.client || x.service != w.service) continue;
+      if (!scopes_overlap(x.scope, w.scope)) continue;
+      if (x.served <= read->served || x.served >= w.served) continue;
+      if (c.graph.happens_before(x.served, read->event)) continue;  // the reader knew of it
+      between.push_back(&x);
+    }
+    if (between.empty()) continue;
+    Cause cause;
+    cause.kind = "outdated_read";
+    cause.process = t.lane_name(w.client);
+    cause.events = {read->event, read->served};
+    for (const auto* x : between) cause.events.push_back(x->served);
+    cause.events.push_back(w.served);
+    cause.facts = {{"read_event", read->event},
+                   {"read_version", read->seen},
+                   {"decision_event", w.served},
+                   {"written_version", w.written}};
+    const auto* x = between.front();
+    auto version = [](std::int64_t v) { return v >= 0 ? fmt::format(", version {}", v) : ""; };
+    cause.summary = fmt::format(
+        "{}'s {} was answered at #{} ({}{}, fresh then), but {}'s {} took effect at #{} ({}{}) "
+        "before {}'s {} did at #{} ({}{}): {} decided on a view that was already outdated, "
+        "without seeing that write",
+        cause.process, what(t, *read), read->served, format_time(t.at(read->served).time),
+        version(read->seen), t.lane_name(x->client), what(t, *x), x->served,
+        format_time(t.at(x->served).time), version(x->written), cause.process, what(t, w), w.served,
+        format_time(t.at(w.served).time), version(w.written), cause.process);
+    if (between.size() > 1) {
+      cause.summary += fmt::format(" ({} other writes landed in between)", between.size() - 1);
+    }
+    out.push_back(std::move(cause));
+  }
+  return out;
+}
+
+}  // namespace seer::explain

@@ -1,0 +1,133 @@
+#include "seer/explain/trace_file.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <map>
+
+namespace seer::explain {
+
+namespace {
+
+const nlohmann::json kNull;
+
+[[noreturn]] void fail(const std::string& name, std::size_t line, const std::string& what) {
+  throw TraceError(fmt::format("{}:{}: corrupt trace: {}", name, line, what));
+}
+
+int lane_of(const std::map<std::string, int>& lanes, const nlohmann::json& j, const char* field,
+            const std::string& name, std::size_t line) {
+  const auto it = j.find(field);
+  if (it == j.end()) return kSimLane;
+  if (!it->is_string()) fail(name, line, fmt::format("'{}' is not a string", field));
+  const auto& value = it->get_ref<const std::string&>();
+  if (value == "sim") return kSimLane;
+  const auto found = lanes.find(value);
+  if (found == lanes.end()) fail(name, line, fmt::format("unknown process '{}'", value));
+  return found->second;
+}
+
+TraceEvent parse_event(nlohmann::json j, const std::map<std::string, int>& lanes,
+                       std::uint64_t expected_seq, const std::string& name, std::size_t line) {
+  TraceEvent e;
+  try {
+    e.seq = j.at("seq").get<std::uint64_t>();
+    e.time = j.at("time").get<std::int64_t>();
+    e.kind = j.at("kind").get<std::string>();
+    e.parents = j.at("parents").get<std::vector<std::uint64_t>>();
+    if (j.contains("message") && j.at("message").is_number_unsigned()) {
+      e.message = j.at("message").get<std::uint64_t>();
+    }
+    if (j.contains("type") && j.at("type").is_string()) e.type = j.at("type").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    fail(name, line, "event lacks seq, time, kind or parents, or has a field of the wrong type");
+  }
+  if (e.seq != expected_seq) {
+    fail(name, line, fmt::format("event {} where {} was expected", e.seq, expected_seq));
+  }
+  for (const auto parent : e.parents) {
+    if (parent == 0 || parent >= e.seq) {
+      fail(name, line, fmt::format("parent {} of event {} does not precede it", parent, e.seq));
+    }
+  }
+  if (!j.contains("process")) fail(name, line, "event lacks 'process'");
+  e.lane = lane_of(lanes, j, "process", name, line);
+  e.peer = lane_of(lanes, j, "peer", name, line);
+  e.line = std::move(j);
+  return e;
+}
+
+}  // namespace
+
+const nlohmann::json& TraceEvent::oracle() const {
+  const auto it = line.find("oracle");
+  return it == line.end() ? kNull : *it;
+}
+
+std::string Trace::lane_name(int lane) const {
+  if (lane < 0 || static_cast<std::size_t>(lane) >= processes.size()) return "sim";
+  return processes[static_cast<std::size_t>(lane)];
+}
+
+const nlohmann::json& Trace::violation() const {
+  const auto it = footer.find("violation");
+  return it == footer.end() ? kNull : *it;
+}
+
+Trace parse_trace(std::istream& in, const std::string& name) {
+  Trace t;
+  t.path = name;
+  std::map<std::string, int> lanes;
+  std::string text;
+  std::size_t line = 0;
+  while (std::getline(in, text)) {
+    ++line;
+    if (!t.footer.is_null()) fail(name, line, "content after the footer line");
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception&) {
+      fail(name, line, "not a JSON object");
+    }
+    if (!j.is_object()) fail(name, line, "not a JSON object");
+    if (line == 1) {
+      if (!j.contains("seer_trace")) {
+        throw TraceError(name + ":1: not a seer trace (the first line has no \"seer_trace\")");
+      }
+      try {
+        t.processes = j.at("processes").get<std::vector<std::string>>();
+      } catch (const nlohmann::json::exception&) {
+        fail(name, 1, "header lacks the list of processes");
+      }
+      for (std::size_t i = 0; i < t.processes.size(); ++i) {
+        lanes.emplace(t.processes[i], static_cast<int>(i));
+      }
+      t.header = std::move(j);
+      continue;
+    }
+    if (j.contains("end")) {
+      if (j.value("events", std::uint64_t{0}) != t.events.size()) {
+        fail(name, line,
+             fmt::format("footer counts {} events but the trace has {}",
+                         j.value("events", std::uint64_t{0}), t.events.size()));
+      }
+      t.footer = std::move(j);
+      continue;
+    }
+    t.events.push_back(parse_event(std::move(j), lanes, t.events.size() + 1, name, line));
+    t.event_lines.push_back(text);
+  }
+  if (line == 0) throw TraceError(name + ": empty trace");
+  if (t.footer.is_null()) {
+    throw TraceError(fmt::format("{}:{}: truncated trace (no footer line)", name, line));
+  }
+  return t;
+}
+
+Trace read_trace(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw TraceError("cannot read trace '" + path + "'");
+  return parse_trace(in, path);
+}
+
+}  // namespace seer::explain

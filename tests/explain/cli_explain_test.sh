@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# seer explain / seer query from the command line: exit codes, one-line errors, JSON shape.
+set -u
+seer="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+expect_error() {
+  local code=$1; shift
+  "$seer" "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  [ "$got" -eq "$code" ] || fail "seer $*: exit $got, expected $code"
+  [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "seer $*: expected one error line, got: $(cat "$tmp/err")"
+  grep -q '^seer: error: ' "$tmp/err" || fail "seer $*: error line lacks prefix: $(cat "$tmp/err")"
+}
+
+"$seer" run counter --variant naive --seed 1 --trace "$tmp/t.jsonl" >/dev/null
+head -n 20 "$tmp/t.jsonl" >"$tmp/truncated.jsonl"
+printf '{"seer_trace":1,"processes":["a"]}\n{"seq":1,\n' >"$tmp/corrupt.jsonl"
+printf 'not json at all\n' >"$tmp/garbage.jsonl"
+for cmd in explain query; do
+  expect_error 2 $cmd "$tmp/truncated.jsonl"
+  expect_error 2 $cmd "$tmp/corrupt.jsonl"
+  expect_error 2 $cmd "$tmp/garbage.jsonl"
+  expect_error 2 $cmd /nonexistent/trace.jsonl
+  expect_error 2 $cmd "$tmp/t.jsonl" --no-such-flag
+done
+expect_error 2 query "$tmp/t.jsonl" --process nobody
+expect_error 2 query "$tmp/t.jsonl" --before 99999
+expect_error 2 query "$tmp/t.jsonl" --from 5parsecs
+expect_error 2 query "$tmp/t.jsonl" --knows client1
+
+# A violation is explained (exit 1) with ranked causes and event ids.
+"$seer" explain "$tmp/t.jsonl" --json >"$tmp/x.json"
+code=$?
+[ "$code" -eq 1 ] || fail "explain on a failing trace: exit $code, expected 1"
+python3 - "$tmp/x.json" <<'PY' || fail "explain --json shape"
+import json, sys
+x = json.load(open(sys.argv[1]))
+top = x["causes"][0]
+assert top["rank"] == 1 and top["kind"] == "outdated_read" and top["process"] == "client2", top
+assert all(isinstance(e, int) for e in top["events"])
+assert x["slice"][-1]["kind"] == "violation"
+PY
+"$seer" explain "$tmp/t.jsonl" | grep -q '^Most likely cause (outdated_read)' || fail "explain text"
+
+# A run that held: exit 0.
+"$seer" run counter --variant cas --seed 1 --trace "$tmp/ok.jsonl" >/dev/null
+"$seer" explain "$tmp/ok.jsonl" >/dev/null || fail "explain on a held run should exit 0"
+
+# Query: matches exit 0, none exit 1; JSON carries the events.
+"$seer" query "$tmp/t.jsonl" --process client2 --kind deliver --json >"$tmp/q.json" ||
+  fail "query with matches should exit 0"
+python3 -c "
+import json,sys
+q=json.load(open('$tmp/q.json'))
+assert q['count']==len(q['events'])>0
+assert all(e['process']=='client2' and e['kind']=='deliver' for e in q['events'])
+" || fail "query --json shape"
+"$seer" query "$tmp/t.jsonl" --key no-such-key >/dev/null
+[ $? -eq 1 ] || fail "query without matches should exit 1"
+
+[ "$failures" -eq 0 ] && echo "all explain CLI checks passed"
+exit "$failures"

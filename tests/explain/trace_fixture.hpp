@@ -1,0 +1,37 @@
+// Runs a built-in system with the trace recorded and reads it back as explain sees a trace file.
+#pragma once
+
+#include "seer/explain/trace_file.hpp"
+#include "seer/sim/system.hpp"
+
+#include <map>
+#include <sstream>
+#include <string>
+
+namespace seer::explain::testing {
+
+inline std::string record(const std::string& system_name, const std::string& variant,
+                          std::uint64_t seed, std::map<std::string, std::string> services = {}) {
+  sim::register_builtin_systems();
+  const auto* system = sim::SystemRegistry::instance().find(system_name);
+  sim::RunConfig config;
+  config.seed = seed;
+  config.record_trace = true;
+  config.services = std::move(services);
+  const auto result = sim::run_system(*system, variant, config);
+  std::string text = sim::trace_header(*system, variant, config, result).dump() + "\n";
+  for (const auto& line : result.trace_lines) text += line + "\n";
+  return text + sim::trace_footer(result).dump() + "\n";
+}
+
+inline Trace parse(const std::string& text) {
+  std::istringstream in(text);
+  return parse_trace(in, "test.jsonl");
+}
+
+inline Trace recorded(const std::string& system_name, const std::string& variant,
+                      std::uint64_t seed, std::map<std::string, std::string> services = {}) {
+  return parse(record(system_name, variant, seed, std::move(services)));
+}
+
+}  // namespace seer::explain::testing
