@@ -131,9 +131,10 @@ Command add_sweep_command(CLI::App& root) {
                                      failures.size() - shown);
           }
           if (!failures.empty()) {
-            std::cout << fmt::format(
-                "reproduce: seer run {} --variant {} --seed {} --trace t.jsonl\n",
-                system.info().name, variant, failures.front().seed);
+            std::cout << "reproduce: "
+                      << reproduce_command(cmd->options, system.info().name, variant,
+                                           failures.front().seed)
+                      << " --trace t.jsonl\n";
           }
         }
         return failures.empty() ? 0 : 1;

@@ -114,6 +114,16 @@ SeedRange parse_seed_range(const std::string& text) {
   return range;
 }
 
+std::string reproduce_command(const RunOptions& o, const std::string& system,
+                              const std::string& variant, std::uint64_t seed) {
+  std::string line =
+      "seer run " + system + " --variant " + variant + " --seed " + std::to_string(seed);
+  if (o.ops != RunOptions{}.ops) line += " --ops " + std::to_string(o.ops);
+  if (o.faults != RunOptions{}.faults) line += " --faults " + o.faults;
+  for (const auto& s : o.services) line += " --service " + s;
+  return line;
+}
+
 nlohmann::json run_result_json(const sim::System& system, const std::string& variant,
                                const sim::RunResult& r) {
   return {{"system", system.info().name},

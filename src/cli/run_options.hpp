@@ -32,6 +32,10 @@ struct SeedRange {
   std::uint64_t last = 1;
 };
 SeedRange parse_seed_range(const std::string& text);
+
+// The `seer run` command line that reproduces `seed` with these options (ops, faults, services).
+std::string reproduce_command(const RunOptions& options, const std::string& system,
+                              const std::string& variant, std::uint64_t seed);
 std::uint64_t parse_seed(const std::string& text);
 
 nlohmann::json run_result_json(const sim::System& system, const std::string& variant,

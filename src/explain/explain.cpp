@@ -3,9 +3,11 @@
 
 #include "accesses.hpp"
 #include "causes.hpp"
+#include "failing_op.hpp"
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
 
 namespace seer::explain {
@@ -129,7 +131,17 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   if (!x.violation.is_object()) return x;
   const auto anchor = x.violation.value("event", std::uint64_t{0});
   const std::uint64_t horizon = trace.has(anchor) ? anchor : trace.events.size();
-  if (trace.has(anchor)) x.anchors.push_back(anchor);
+  std::optional<FailingOp> failing;
+  if (x.violation.value("invariant", std::string()) == "linearizable") {
+    failing = find_failing_op(trace);
+  }
+  if (failing) {
+    // Start from the operation that could not be placed, not from the end of the run.
+    x.failing_op = failing_op_json(*failing);
+    x.anchors.push_back(failing->complete_event ? failing->complete_event : failing->invoke_event);
+  } else if (trace.has(anchor)) {
+    x.anchors.push_back(anchor);
+  }
   const auto past = graph.past(x.anchors);
   x.causal_past = past.size();
   const std::set<std::uint64_t> in_past(past.begin(), past.end());
@@ -149,7 +161,19 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
                                     [&](std::uint64_t s) { return in_past.count(s) > 0; });
     c.score += base_score(c);
     if (c.causally_before) c.score += 30;
-    if (cause_mentions(trace, c, tokens)) c.score += 25;
+    if (failing) {
+      // Evidence inside the failing operation's own interval, on its process: its own read.
+      const auto& op = *failing;
+      const auto end = op.complete_event ? op.complete_event : horizon;
+      const int lane = trace.at(op.invoke_event).lane;
+      if (std::any_of(c.events.begin(), c.events.end(), [&](std::uint64_t s) {
+            return s >= op.invoke_event && s <= end && trace.at(s).lane == lane;
+          })) {
+        c.score += 25;
+      }
+    } else if (cause_mentions(trace, c, tokens)) {
+      c.score += 25;
+    }
     if (c.facts.contains("decision_event") || c.facts.contains("retry_event")) c.score += 10;
     // Closer to the violation is likelier to be the story (at most 10 points).
     c.score += static_cast<int>(10 * c.events.front() / std::max<std::uint64_t>(horizon, 1));

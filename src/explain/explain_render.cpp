@@ -75,9 +75,16 @@ nlohmann::json explanation_json(const Explanation& x, const Trace& trace) {
                      {"kind", e.kind},
                      {"text", describe_event(trace, s)}});
   }
-  return {{"system", x.system},       {"variant", x.variant},         {"seed", x.seed},
-          {"violation", x.violation}, {"anchors", x.anchors},         {"causes", causes},
-          {"slice", slice},           {"causal_past", x.causal_past}, {"events", x.events}};
+  return {{"system", x.system},
+          {"variant", x.variant},
+          {"seed", x.seed},
+          {"violation", x.violation},
+          {"failing_op", x.failing_op},
+          {"anchors", x.anchors},
+          {"causes", causes},
+          {"slice", slice},
+          {"causal_past", x.causal_past},
+          {"events", x.events}};
 }
 
 std::string explanation_text(const Explanation& x, const Trace& trace) {
@@ -88,6 +95,13 @@ std::string explanation_text(const Explanation& x, const Trace& trace) {
                      x.violation.value("invariant", std::string()), at,
                      format_time(x.violation.value("time", std::int64_t{0})),
                      x.violation.value("message", std::string()));
+  if (x.failing_op.is_object()) {
+    const auto& op = x.failing_op;
+    out += fmt::format("  the checker could not place {}'s {}({}) -> {} (#{} to #{})\n",
+                       op.value("process", std::string()), op.value("f", std::string()),
+                       op["input"].dump(), op["output"].dump(), op.value("invoke_event", 0),
+                       op.value("complete_event", 0));
+  }
   if (x.causes.empty()) {
     out += "\nNo stale view, lost response, duplicate or crash loss found in the oracle's facts.\n";
   }

@@ -23,15 +23,20 @@ nlohmann::json trace_header(const System& system, const std::string& variant,
   } else {
     faults = "swarm";
   }
-  return {{"seer_trace", 1},
-          {"system", system.info().name},
-          {"variant", variant},
-          {"seed", config.seed},
-          {"ops", config.ops},
-          {"faults", faults},
-          {"services", config.services},
-          {"profile", result.profile.to_json()},
-          {"processes", result.process_names}};
+  const auto info = system.info();
+  nlohmann::json header = {{"seer_trace", 1},
+                           {"system", info.name},
+                           {"variant", variant},
+                           {"seed", config.seed},
+                           {"ops", config.ops},
+                           {"faults", faults},
+                           {"services", config.services},
+                           {"profile", result.profile.to_json()},
+                           {"processes", result.process_names}};
+  if (!info.history_model.empty()) {
+    header["history"] = {{"model", info.history_model}, {"init", info.history_init}};
+  }
+  return header;
 }
 
 nlohmann::json violation_json(const RunResult& result) {

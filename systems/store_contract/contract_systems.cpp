@@ -137,14 +137,17 @@ class StoreContractSystem final : public sim::System {
 
   sim::SystemInfo info() const override {
     const std::string service = object_ ? "object-store" : "kv";
-    return {object_ ? "object-contract" : "kv-contract",
-            "the simulated " + std::string(object_ ? "object store" : "KV store") +
-                "'s contract: random reads, writes, creates, conditional updates and deletes at "
-                "its boundary, checked for linearizability",
-            {"default"},
-            {{"linearizable", "the store's boundary history is linearizable (kv model)"}},
-            {{service, object_ ? services::object_store_implementations()
-                               : services::kv_implementations()}}};
+    sim::SystemInfo info{
+        object_ ? "object-contract" : "kv-contract",
+        "the simulated " + std::string(object_ ? "object store" : "KV store") +
+            "'s contract: random reads, writes, creates, conditional updates and deletes at "
+            "its boundary, checked for linearizability",
+        {"default"},
+        {{"linearizable", "the store's boundary history is linearizable (kv model)"}},
+        {{service,
+          object_ ? services::object_store_implementations() : services::kv_implementations()}}};
+    info.history_model = "kv";
+    return info;
   }
 
   void setup(sim::Simulator& sim, const std::string& /*variant*/) const override {
@@ -238,12 +241,15 @@ sim::Task<void> run_sql_client(sim::Env& env, sim::HistoryRecorder& history, sim
 class SqlContractSystem final : public sim::System {
  public:
   sim::SystemInfo info() const override {
-    return {"sql-contract",
-            "the simulated SQL database's contract: inserts and whole-table reads, each a "
-            "transaction, checked as a linearizable set",
-            {"default"},
-            {{"linearizable", "the database's boundary history is linearizable (set model)"}},
-            {{"sql", {"sqlite"}}}};
+    sim::SystemInfo info{
+        "sql-contract",
+        "the simulated SQL database's contract: inserts and whole-table reads, each a "
+        "transaction, checked as a linearizable set",
+        {"default"},
+        {{"linearizable", "the database's boundary history is linearizable (set model)"}},
+        {{"sql", {"sqlite"}}}};
+    info.history_model = "set";
+    return info;
   }
 
   void setup(sim::Simulator& sim, const std::string& /*variant*/) const override {

@@ -116,6 +116,36 @@ TEST(Explain, BankCheckThenActIsAnOutdatedBalanceCheck) {
   expect_short_slice(r);
 }
 
+// A linearizability violation starts from the operation the checker could not place: on a stale
+// KV store it is a read, and the top cause is that read's own stale answer.
+TEST(Explain, LinearizabilityViolationStartsAtTheFailingRead) {
+  int explained = 0;
+  for (std::uint64_t seed = 1; seed <= 20 && explained < 5; ++seed) {
+    const auto r = explain_run("kv-contract", "default", seed, {{"kv", "stale"}});
+    if (!r.x.violation.is_object()) continue;
+    ASSERT_EQ(r.x.violation["invariant"], "linearizable");
+    ++explained;
+    const auto& op = r.x.failing_op;
+    ASSERT_TRUE(op.is_object()) << "seed " << seed;
+    const auto invoke = op["invoke_event"].get<std::uint64_t>();
+    const auto complete = op["complete_event"].get<std::uint64_t>();
+    EXPECT_EQ(r.trace.at(invoke).kind, "invoke");
+    EXPECT_EQ(r.trace.lane_name(r.trace.at(invoke).lane), op["process"]);
+    ASSERT_EQ(r.x.anchors.size(), 1u);
+    EXPECT_EQ(r.x.anchors.front(), complete ? complete : invoke);
+    ASSERT_FALSE(r.x.causes.empty());
+    const auto& top = r.x.causes.front();
+    EXPECT_EQ(top.kind, "stale_read") << "seed " << seed << ": " << top.summary;
+    EXPECT_EQ(top.process, op["process"]);
+    const auto read = top.events.front();
+    EXPECT_GT(read, invoke);
+    if (complete) {
+      EXPECT_LT(read, complete);
+    }
+  }
+  EXPECT_GE(explained, 3);
+}
+
 TEST(Explain, AHeldRunHasNothingToExplain) {
   const auto r = explain_run("counter", "cas", 1);
   EXPECT_TRUE(r.x.violation.is_null());

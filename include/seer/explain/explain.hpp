@@ -42,9 +42,12 @@ struct Explanation {
   std::uint64_t seed = 0;
   nlohmann::json violation;            // invariant, message, event, time (null: the run held)
   std::vector<std::uint64_t> anchors;  // the events the violation is about
-  std::vector<Cause> causes;           // ranked, most relevant first
-  std::vector<std::uint64_t> slice;    // the minimal event sequence, in order
-  std::size_t causal_past = 0;         // events causally before the violation
+  // For a linearizability violation: the operation the checker could not place (process, f, input,
+  // output, invoke_event, complete_event, checker_explanation); null otherwise.
+  nlohmann::json failing_op;
+  std::vector<Cause> causes;         // ranked, most relevant first
+  std::vector<std::uint64_t> slice;  // the minimal event sequence, in order
+  std::size_t causal_past = 0;       // events causally before the violation
   std::size_t events = 0;
 };
 

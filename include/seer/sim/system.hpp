@@ -31,6 +31,10 @@ struct SystemInfo {
   std::vector<std::string> variants;  // the first is the default
   std::vector<InvariantInfo> invariants;
   std::vector<ServiceInfo> services = {};
+  // The checker model (and --init) its client history is checked with, if any; recorded in the
+  // trace header so `seer explain` can find the operation a linearizability violation is about.
+  std::string history_model = {};
+  std::string history_init = {};
 };
 
 class System {

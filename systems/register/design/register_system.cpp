@@ -34,12 +34,15 @@ std::optional<Record> recoverable(const sim::Simulator& sim, sim::ProcessId repl
 class RegisterSystem final : public sim::System {
  public:
   sim::SystemInfo info() const override {
-    return {
+    sim::SystemInfo info{
         "register",
         "ABD quorum register: 3 replicas, clients coordinate reads (with write-back) and writes",
         {"naive", "correct"},
         {{"acked-write-durable",
           "every acknowledged write is recoverable from a majority of replicas' disks"}}};
+    info.history_model = "register";
+    info.history_init = "0";
+    return info;
   }
 
   void setup(sim::Simulator& sim, const std::string& variant) const override {
