@@ -1,5 +1,7 @@
-// `seer replay`: re-run a seed (or the run a trace file describes) and prove it identical by trace
-// hash. Exit 0 reproduced and holds, 1 reproduced a violation, 2 bad input, 4 the replay diverged.
+// `seer replay`: re-run a seed (or the run a trace or run file describes) and prove it identical by
+// trace hash. Exit 0 reproduced and holds, 1 reproduced a violation, 2 bad input, 4 the replay
+// diverged.
+#include "run_file_io.hpp"
 #include "run_options.hpp"
 
 #include <fmt/format.h>
@@ -15,6 +17,7 @@ struct ReplayCommand {
   RunOptions options;
   std::string seed;
   std::string trace_path;
+  std::string run_path;
 };
 
 struct RecordedTrace {
@@ -57,58 +60,65 @@ RecordedTrace read_trace(const std::string& path) {
   return t;
 }
 
+// A schedule naming processes the system does not have is bad input, found when the run starts.
+sim::RunResult run_or_usage_error(const sim::System& system, const std::string& variant,
+                                  const sim::RunConfig& config) {
+  try {
+    return sim::run_system(system, variant, config);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
 }  // namespace
 
 Command add_replay_command(CLI::App& root) {
   auto cmd = std::make_shared<ReplayCommand>();
-  auto* app = root.add_subcommand("replay", "Re-run a seed or a trace file and prove it identical");
+  auto* app =
+      root.add_subcommand("replay", "Re-run a seed, a trace or a run file and prove it identical");
   app->add_option("system", cmd->options.system, "System (not needed with --trace)");
   app->add_option("--variant", cmd->options.variant, "Variant");
   app->add_option("--seed", cmd->seed, "Seed to replay");
   app->add_option("--ops", cmd->options.ops, "Client operations")->check(CLI::Range(1, 1'000'000));
   app->add_option("--faults", cmd->options.faults, "Fault profile");
+  app->add_option("--service", cmd->options.services, "NAME=IMPL (as for run)")->take_all();
   app->add_option("--trace", cmd->trace_path, "Trace file to reproduce");
+  app->add_option("--run", cmd->run_path,
+                  "Run file to reproduce (from `seer shrink` or `seer run --save-run`)");
   app->add_flag("--json", cmd->options.json, "Machine-readable output");
   return {app, [cmd] {
             auto& o = cmd->options;
             RecordedTrace recorded;
-            std::uint64_t seed = 0;
+            sim::RunDescription described;
+            const sim::System* system = nullptr;
+            std::string variant;
+            sim::RunConfig config;
+            if (!cmd->trace_path.empty() && !cmd->run_path.empty()) {
+              throw UsageError("give --trace or --run, not both");
+            }
             if (!cmd->trace_path.empty()) {
               recorded = read_trace(cmd->trace_path);
               try {
-                const auto& h = recorded.header;
-                o.system = h.at("system").get<std::string>();
-                o.variant = h.at("variant").get<std::string>();
-                seed = h.at("seed").get<std::uint64_t>();
-                o.ops = h.at("ops").get<int>();
-                if (h.at("faults").is_string()) {
-                  o.faults = h.at("faults").get<std::string>();
-                } else {
-                  std::string list;
-                  for (const auto& f : h.at("faults")) {
-                    list += (list.empty() ? "" : ",") + f.get<std::string>();
-                  }
-                  o.faults = list.empty() ? "none" : list;
-                }
-                if (h.contains("services")) {
-                  for (const auto& [name, impl] : h.at("services").items()) {
-                    o.services.push_back(name + "=" + impl.get<std::string>());
-                  }
-                }
-              } catch (const nlohmann::json::exception& e) {
+                described = sim::parse_run_fields(recorded.header);
+              } catch (const std::invalid_argument& e) {
                 throw UsageError(cmd->trace_path + ":1: bad trace header: " + e.what());
               }
+            } else if (!cmd->run_path.empty()) {
+              described = read_run_description(cmd->run_path);
+            }
+            if (!cmd->trace_path.empty() || !cmd->run_path.empty()) {
+              system = &resolve_description(described, variant);
+              config = described.config;
             } else {
               if (o.system.empty() || cmd->seed.empty()) {
-                throw UsageError("replay needs SYSTEM --seed N, or --trace FILE");
+                throw UsageError("replay needs SYSTEM --seed N, --trace FILE or --run FILE");
               }
-              seed = parse_seed(cmd->seed);
+              system = &resolve_system(o, variant);
+              config = make_config(o, parse_seed(cmd->seed));
             }
-            std::string variant;
-            const auto& system = resolve_system(o, variant);
-            auto config = make_config(o, seed);
+            const auto seed = config.seed;
             config.record_trace = !cmd->trace_path.empty();
-            const auto first = sim::run_system(system, variant, config);
+            const auto first = run_or_usage_error(*system, variant, config);
             bool identical = true;
             std::string detail;
             std::uint64_t expected_hash = 0;
@@ -125,15 +135,19 @@ Command add_replay_command(CLI::App& root) {
                 detail = fmt::format("traces diverge at event line {}", i + 1);
               }
             } else {
-              // No file: run the seed twice and compare.
-              expected_hash = sim::run_system(system, variant, config).trace_hash;
+              if (!cmd->run_path.empty() && !described.expected_trace_hash.empty()) {
+                expected_hash = std::stoull(described.expected_trace_hash, nullptr, 16);
+              } else {
+                // Nothing recorded: run it twice and compare.
+                expected_hash = sim::run_system(*system, variant, config).trace_hash;
+              }
             }
             if (first.trace_hash != expected_hash) {
               identical = false;
               if (detail.empty()) detail = "trace hashes differ";
             }
             if (o.json) {
-              auto j = run_result_json(system, variant, first);
+              auto j = run_result_json(*system, variant, first);
               j["identical"] = identical;
               j["expected_trace_hash"] = sim::hash_hex(expected_hash);
               if (!identical) j["divergence"] = detail;
@@ -141,11 +155,11 @@ Command add_replay_command(CLI::App& root) {
             } else if (identical) {
               std::cout << fmt::format(
                   "{}/{} seed {}: reproduced identically (trace hash {}, {} events){}\n",
-                  system.info().name, variant, seed, sim::hash_hex(first.trace_hash), first.events,
+                  system->info().name, variant, seed, sim::hash_hex(first.trace_hash), first.events,
                   first.violation ? "; violation of " + first.violation->invariant : "");
             } else {
               std::cout << fmt::format("{}/{} seed {}: NOT identical: {} (expected {}, got {})\n",
-                                       system.info().name, variant, seed, detail,
+                                       system->info().name, variant, seed, detail,
                                        sim::hash_hex(expected_hash),
                                        sim::hash_hex(first.trace_hash));
             }

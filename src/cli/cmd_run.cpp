@@ -1,4 +1,5 @@
 // `seer run SYSTEM --seed N`: one deterministic run, optionally recording its trace and history.
+#include "run_file_io.hpp"
 #include "run_options.hpp"
 
 #include <fmt/format.h>
@@ -15,6 +16,7 @@ struct RunCommand {
   std::string seed;
   std::string trace_path;
   std::string history_path;
+  std::string save_run_path;
 };
 }  // namespace
 
@@ -25,6 +27,9 @@ Command add_run_command(CLI::App& root) {
   app->add_option("--seed", cmd->seed, "Seed of the run")->required();
   app->add_option("--trace", cmd->trace_path, "Write the trace (JSONL) to this file");
   app->add_option("--history", cmd->history_path, "Write the client history (JSONL) to this file");
+  app->add_option("--save-run", cmd->save_run_path,
+                  "Write the run file: the run with its recorded fault schedule, for `seer replay "
+                  "--run` (edit it to try the run without a fault)");
   return {app, [cmd] {
             std::string variant;
             const auto& system = resolve_system(cmd->options, variant);
@@ -32,7 +37,15 @@ Command add_run_command(CLI::App& root) {
             config.record_trace = !cmd->trace_path.empty();
             if (!cmd->trace_path.empty()) check_writable(cmd->trace_path);
             if (!cmd->history_path.empty()) check_writable(cmd->history_path);
+            if (!cmd->save_run_path.empty()) check_writable(cmd->save_run_path);
+            config.record_schedule = !cmd->save_run_path.empty();
             const auto result = sim::run_system(system, variant, config);
+            if (!cmd->save_run_path.empty()) {
+              auto replayed = config;
+              replayed.schedule = result.schedule;
+              write_json_file(cmd->save_run_path,
+                              sim::run_file_json(system.info().name, variant, replayed, result));
+            }
             if (!cmd->trace_path.empty()) {
               write_trace_file(cmd->trace_path, sim::trace_header(system, variant, config, result),
                                result);

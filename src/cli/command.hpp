@@ -31,5 +31,6 @@ Command add_list_command(CLI::App& root);
 Command add_check_command(CLI::App& root);
 Command add_explain_command(CLI::App& root);
 Command add_query_command(CLI::App& root);
+Command add_shrink_command(CLI::App& root);
 
 }  // namespace seer::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   commands.push_back(seer::cli::add_check_command(root));
   commands.push_back(seer::cli::add_explain_command(root));
   commands.push_back(seer::cli::add_query_command(root));
+  commands.push_back(seer::cli::add_shrink_command(root));
 
   try {
     root.parse(argc, argv);

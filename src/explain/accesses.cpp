@@ -21,6 +21,12 @@ void read_service_facts(const nlohmann::json& f, Access& a) {
   a.op = f.value("op", std::string());
   const auto key = f.find("key");
   a.scope = key != f.end() && key->is_string() ? key->get<std::string>() : "*";
+  // A queue's operations touch one message each: a receive and the ack of another message do not
+  // conflict, so they are scoped by message id.
+  const auto message = f.find("message_id");
+  if (key == f.end() && message != f.end() && message->is_number_integer()) {
+    a.scope = "message " + std::to_string(message->get<std::int64_t>());
+  }
   a.stale = bool_or(f, "stale", false);
   if (f.contains("label")) {  // a SQL transaction: it saw and wrote the database at its commit
     a.op = f.value("label", std::string("txn"));

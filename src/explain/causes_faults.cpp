@@ -48,22 +48,37 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
   for (const auto& a : c.index.accesses) {
     if (!a.write || a.served > c.horizon) continue;
     std::string how;
+    std::string kind = a.lost_how.empty() ? "late" : a.lost_how;
     std::uint64_t timeout = 0;
+    // The requester may have given up before its request even arrived.
+    std::uint64_t request_sent = a.served;
+    if (const auto request = request_of(t, a.served)) {
+      const auto send = c.index.send_of.find(t.at(request).message);
+      if (send != c.index.send_of.end()) request_sent = send->second;
+    }
     if (!a.delivered && a.lost_how == "service") {
       how = "the service lost the reply";
     } else if (!a.delivered && a.lost_how == "never_delivered") {
-      timeout = timeout_before(t, a.client, a.served, c.horizon + 1);
+      timeout = timeout_before(t, a.client, request_sent, c.horizon + 1);
       if (timeout == 0) continue;  // still waiting for it: nothing lost yet
       how = fmt::format("the reply was still in flight when {} gave up waiting at #{} ({})",
                         t.lane_name(a.client), timeout, format_time(t.at(timeout).time));
     } else if (!a.delivered) {
       how = fmt::format("the network dropped the reply at #{}", a.event);
     } else {
-      timeout = timeout_before(t, a.client, a.served, a.event);
+      timeout = timeout_before(t, a.client, request_sent, a.event);
       if (timeout == 0) continue;
-      how = fmt::format("the reply arrived at #{} ({}), after {} had given up at #{} ({})", a.event,
-                        format_time(t.at(a.event).time), t.lane_name(a.client), timeout,
-                        format_time(t.at(timeout).time));
+      if (timeout < a.served) {
+        kind = "late_request";
+        how = fmt::format(
+            "{} had given up waiting at #{} ({}) while the request (#{}) was still in flight, "
+            "so the reply (#{}) came to nobody",
+            t.lane_name(a.client), timeout, format_time(t.at(timeout).time), request_sent, a.event);
+      } else {
+        how = fmt::format("the reply arrived at #{} ({}), after {} had given up at #{} ({})",
+                          a.event, format_time(t.at(a.event).time), t.lane_name(a.client), timeout,
+                          format_time(t.at(timeout).time));
+      }
     }
     Cause cause;
     cause.kind = "lost_response";
@@ -72,7 +87,7 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
     if (a.event != a.served) cause.events.push_back(a.event);
     if (timeout) cause.events.push_back(timeout);
     cause.facts = a.facts ? *a.facts : nlohmann::json();
-    cause.facts["how"] = a.lost_how.empty() ? "late" : a.lost_how;
+    cause.facts["how"] = kind;
     cause.summary =
         fmt::format("{} applied {}'s {} at #{} ({}), but {}: {} could not know it had taken effect",
                     t.lane_name(a.server), cause.process, what(t, a), a.served,

@@ -44,7 +44,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     switch (rq->op) {
       case KvOp::kGet: {
         std::int64_t view = store->revision();
-        if (config.stale_reads && draw(env, config.follower_ppm)) {
+        if (config.stale_reads && sim.service_fault("stale_read", draw(env, config.follower_ppm))) {
           const std::int64_t bound = config.max_lag > 0 ? config.max_lag : store->revision();
           view -= static_cast<std::int64_t>(env.random() % static_cast<std::uint64_t>(bound + 1));
           view = std::max<std::int64_t>(view, 0);
@@ -102,7 +102,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     const auto reply_serial = ++serial;
     facts["reply_serial"] = reply_serial;
     // The fault that matters most in practice: the write happened, the client never hears of it.
-    if (draw(env, sim.faults().lost_response_ppm)) {
+    if (sim.service_fault("lost_response", draw(env, sim.faults().lost_response_ppm))) {
       if (sim.tracing()) facts["req"] = rq->req;
       sim.note("lost_response", std::move(facts));
       continue;

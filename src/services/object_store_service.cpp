@@ -18,8 +18,9 @@ bool draw(sim::Env& env, std::uint32_t ppm) {
 }
 
 // The revision a lagging index or replica answers from.
-std::int64_t lagging_view(sim::Env& env, const ObjectStoreConfig& config, std::int64_t latest) {
-  if (!draw(env, config.lagging_ppm)) return latest;
+std::int64_t lagging_view(sim::Env& env, sim::Simulator& sim, const ObjectStoreConfig& config,
+                          const char* kind, std::int64_t latest) {
+  if (!sim.service_fault(kind, draw(env, config.lagging_ppm))) return latest;
   const auto lag =
       static_cast<std::int64_t>(env.random() % static_cast<std::uint64_t>(config.max_lag + 1));
   return std::max<std::int64_t>(latest - lag, 0);
@@ -42,8 +43,9 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name,
     std::vector<std::string> keys;
     switch (rq->op) {
       case ObjectOp::kGet: {
-        const auto view =
-            config.stale_reads ? lagging_view(env, config, store->revision()) : store->revision();
+        const auto view = config.stale_reads
+                              ? lagging_view(env, sim, config, "stale_read", store->revision())
+                              : store->revision();
         const auto seen_version = store->at(rq->key, view);
         status = seen_version.exists ? ObjectStatus::kOk : ObjectStatus::kNotFound;
         body = seen_version.exists ? seen_version.value : nlohmann::json();
@@ -79,8 +81,9 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name,
         facts["applied"] = latest.exists;
         break;
       case ObjectOp::kList: {
-        const auto view =
-            config.stale_lists ? lagging_view(env, config, store->revision()) : store->revision();
+        const auto view = config.stale_lists
+                              ? lagging_view(env, sim, config, "stale_list", store->revision())
+                              : store->revision();
         keys = store->keys_at(view, rq->key);
         const auto truth = store->keys_at(store->revision(), rq->key);
         facts["stale"] = keys != truth;
@@ -93,7 +96,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name,
       }
     }
     const auto reply_serial = ++serial;
-    if (draw(env, sim.faults().lost_response_ppm)) {
+    if (sim.service_fault("lost_response", draw(env, sim.faults().lost_response_ppm))) {
       facts["req"] = rq->req;
       sim.note("lost_response", std::move(facts));
       continue;

@@ -49,13 +49,14 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, Queu
         const auto& profile = sim.faults();
         std::int64_t pick = 0;
         bool duplicate_now = false;
-        if (!in_flight.empty() && draw(env, profile.duplicate_ppm)) {
+        if (!in_flight.empty() &&
+            sim.service_fault("redelivery", draw(env, profile.duplicate_ppm))) {
           // At-least-once, inside the contract: hand out a message another consumer still holds.
           pick = in_flight[env.random() % in_flight.size()];
           duplicate_now = true;
         } else if (!visible.empty()) {
           pick = visible.front();
-          if (visible.size() > 1 && draw(env, profile.reorder_ppm)) {
+          if (visible.size() > 1 && sim.service_fault("reorder", draw(env, profile.reorder_ppm))) {
             pick = visible[env.random() % visible.size()];
           }
         }
@@ -94,7 +95,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, Queu
       }
     }
     const auto reply_serial = ++serial;
-    if (draw(env, sim.faults().lost_response_ppm)) {
+    if (sim.service_fault("lost_response", draw(env, sim.faults().lost_response_ppm))) {
       facts["req"] = rq->req;
       sim.note("lost_response", std::move(facts));
       continue;

@@ -37,7 +37,8 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlC
                             {"commit_index", db->committed().size()},
                             {"rows_changed", outcome.rows_changed}};
     const auto reply_serial = ++*serial;
-    if (env.random() % 1'000'000 < sim.faults().lost_response_ppm) {
+    if (sim.service_fault("lost_response",
+                          env.random() % 1'000'000 < sim.faults().lost_response_ppm)) {
       facts["req"] = rq->req;
       sim.note("lost_response", std::move(facts));
       continue;

@@ -1,5 +1,6 @@
 #include "disk.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace seer::sim {
@@ -51,17 +52,23 @@ std::size_t Disk::sync() {
   return n;
 }
 
-nlohmann::json Disk::crash(Prng& prng, bool torn) {
+nlohmann::json Disk::crash(Prng& prng, bool torn, TornChoice& choice, bool replay) {
   nlohmann::json lost = nlohmann::json::array();
   nlohmann::json persisted = nlohmann::json::array();
   std::size_t keep = 0;
-  if (torn && !pending_.empty()) keep = prng.below(pending_.size() + 1);
+  if (torn && !pending_.empty()) {
+    keep = replay ? std::min<std::size_t>(choice.keep, pending_.size())
+                  : prng.below(pending_.size() + 1);
+    choice.keep = keep;
+  }
   for (std::size_t i = 0; i < pending_.size(); ++i) {
     auto& [key, value] = pending_[i];
     if (i < keep) {
       if (value && i + 1 == keep && !value->empty()) {
         // The last write that reached the platter may be cut short.
-        const auto cut = prng.below(value->size() + 1);
+        const auto cut = replay ? std::min<std::size_t>(choice.cut, value->size())
+                                : prng.below(value->size() + 1);
+        choice.cut = cut;
         if (cut < value->size()) {
           value->resize(cut);
           persisted.push_back({{"key", key}, {"torn_to_bytes", cut}});

@@ -15,6 +15,12 @@
 
 namespace seer::sim {
 
+// Which buffered writes a torn crash keeps: the first `keep`, the last of them cut to `cut` bytes.
+struct TornChoice {
+  std::uint64_t keep = 0;
+  std::uint64_t cut = 0;
+};
+
 class Disk {
  public:
   std::optional<std::string> read(const std::string& key, bool* from_buffer) const;
@@ -23,8 +29,10 @@ class Disk {
   // Makes every buffered write durable; returns how many there were.
   std::size_t sync();
   // A crash: buffered writes are lost, or with `torn`, a random prefix of them persists and the
-  // last one that persists may be truncated. Returns what was lost, for the oracle.
-  nlohmann::json crash(Prng& prng, bool torn);
+  // last one that persists may be truncated. Returns what was lost, for the oracle. With `replay`
+  // the torn prefix is `choice` (clamped to what is buffered); otherwise it is drawn from `prng`
+  // and written to `choice`.
+  nlohmann::json crash(Prng& prng, bool torn, TornChoice& choice, bool replay);
 
   const std::map<std::string, std::string>& durable() const { return durable_; }
   const std::vector<std::pair<std::string, std::optional<std::string>>>& pending() const {

@@ -4,14 +4,21 @@
 
 namespace seer::sim {
 
+// In a replay every time and length comes from the schedule (Decisions); the seeded branches draw
+// exactly as they always did, so a seed keeps its meaning.
 void Simulator::Impl::schedule_initial_faults() {
   const auto n = static_cast<ProcessId>(processes.size());
+  if (decisions.replaying()) {
+    schedule_replayed_faults();
+    return;
+  }
   for (ProcessId id = 0; id < n; ++id) {
     auto& slot = processes[id];
     if (profile.has(FaultKind::kClock)) {
       slot.clock_offset = fault_prng.between(-profile.clock_skew_max, profile.clock_skew_max);
       slot.clock_drift_ppm = static_cast<std::int32_t>(
           fault_prng.between(-profile.clock_drift_max_ppm, profile.clock_drift_max_ppm));
+      decisions.record_clock(id, slot.clock_offset, slot.clock_drift_ppm);
     }
     if (!slot.options.crashable) continue;
     if (profile.crash_every > 0) {
@@ -33,14 +40,53 @@ void Simulator::Impl::schedule_initial_faults() {
   }
 }
 
+void Simulator::Impl::schedule_replayed_faults() {
+  const auto n = static_cast<ProcessId>(processes.size());
+  for (ProcessId id = 0; id < n; ++id) {
+    auto& slot = processes[id];
+    const auto clock = decisions.clock(id);
+    slot.clock_offset = clock.offset;
+    slot.clock_drift_ppm = clock.drift_ppm;
+    decisions.record_clock(id, clock.offset, clock.drift_ppm);
+    if (!slot.options.crashable) continue;
+    push_replayed(Scheduled::kCrash, id, decisions.next_crash(id, 0));
+    push_replayed(Scheduled::kPause, id, decisions.next_pause(id, 0));
+  }
+  if (n >= 2) push_replayed(Scheduled::kPartition, kNoProcess, decisions.next_partition(0));
+}
+
+void Simulator::Impl::push_replayed(Scheduled kind, ProcessId process,
+                                    std::optional<std::size_t> index) {
+  if (!index) return;
+  Time at = 0;
+  if (kind == Scheduled::kCrash) at = decisions.crash(*index).at;
+  if (kind == Scheduled::kPause) at = decisions.pause(*index).at;
+  if (kind == Scheduled::kPartition) at = decisions.partition(*index).at;
+  QueuedEvent q{at, 0, kind};
+  q.process = process;
+  q.fault = *index + 1;
+  push(std::move(q));
+}
+
 void Simulator::Impl::on_crash(const QueuedEvent& q) {
   auto& slot = processes[q.process];
   if (!slot.up) return;
   auto e = make_event(q.process, EventKind::kCrash);
-  const bool torn = fault_prng.chance(profile.torn_ppm);
+  const bool replayed = q.fault > 0;
+  CrashFault fault{slot.name, sim.true_now()};
+  TornChoice choice;
+  if (replayed) {
+    const auto& c = decisions.crash(q.fault - 1);
+    fault.torn = c.torn;
+    choice = {c.torn_keep, c.torn_cut};
+  } else {
+    fault.torn = fault_prng.chance(profile.torn_ppm);
+  }
   // Forbidden facts: what the crash took away. Computed even when not tracing so the draws stay
   // identical.
-  auto lost = slot.disk.crash(fault_prng, torn);
+  auto lost = slot.disk.crash(fault_prng, fault.torn, choice, replayed);
+  fault.torn_keep = choice.keep;
+  fault.torn_cut = choice.cut;
   if (sim.tracing()) {
     lost["volatile_state"] = "discarded";
     lost["lost_mailbox_messages"] = slot.mailbox.size();
@@ -62,14 +108,20 @@ void Simulator::Impl::on_crash(const QueuedEvent& q) {
     slot.finished = false;
   }
   emit(e);
-  QueuedEvent r{now_plus(fault_prng.between(milliseconds(1), profile.restart_after_max)), 0,
-                Scheduled::kRestart};
+  fault.down = replayed ? decisions.crash(q.fault - 1).down
+                        : fault_prng.between(milliseconds(1), profile.restart_after_max);
+  decisions.record_crash(fault);
+  QueuedEvent r{now_plus(fault.down), 0, Scheduled::kRestart};
   r.process = q.process;
   push(std::move(r));
 }
 
 void Simulator::Impl::on_restart(const QueuedEvent& q) {
   start_process(q.process, EventKind::kRestart);
+  if (decisions.replaying()) {
+    push_replayed(Scheduled::kCrash, q.process, decisions.next_crash(q.process, sim.true_now()));
+    return;
+  }
   QueuedEvent c{now_plus(fault_prng.between(milliseconds(1), 2 * profile.crash_every)), 0,
                 Scheduled::kCrash};
   c.process = q.process;
@@ -78,10 +130,14 @@ void Simulator::Impl::on_restart(const QueuedEvent& q) {
 
 void Simulator::Impl::on_pause(const QueuedEvent& q) {
   auto& slot = processes[q.process];
+  const bool replayed = q.fault > 0;
   if (slot.up && !slot.paused) {
     slot.paused = true;
     slot.paused_at = sim.true_now();
-    const Duration length = fault_prng.between(milliseconds(1), profile.pause_length_max);
+    const Duration length = replayed
+                                ? decisions.pause(q.fault - 1).length
+                                : fault_prng.between(milliseconds(1), profile.pause_length_max);
+    decisions.record_pause({slot.name, sim.true_now(), length});
     auto e = make_event(q.process, EventKind::kPause);
     if (sim.tracing()) e.oracle = {{"pause_ns", length}};
     emit(e);
@@ -89,6 +145,10 @@ void Simulator::Impl::on_pause(const QueuedEvent& q) {
     r.process = q.process;
     r.incarnation = slot.incarnation;
     push(std::move(r));
+  }
+  if (replayed) {
+    push_replayed(Scheduled::kPause, q.process, decisions.next_pause(q.process, sim.true_now()));
+    return;
   }
   QueuedEvent next{now_plus(fault_prng.between(milliseconds(1), 2 * profile.pause_every)), 0,
                    Scheduled::kPause};
@@ -117,17 +177,24 @@ void Simulator::Impl::on_resume(const QueuedEvent& q) {
   }
 }
 
-void Simulator::Impl::on_partition(const QueuedEvent&) {
+void Simulator::Impl::on_partition(const QueuedEvent& q) {
   const auto n = processes.size();
-  Partition p{next_partition_id++, std::vector<bool>(n), fault_prng.chance(profile.one_way_ppm)};
-  // A random split with both sides non-empty.
-  const auto pivot = fault_prng.below(n);
-  std::size_t in_a = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    p.side[i] = (i == pivot) || fault_prng.chance(350'000);
-    in_a += p.side[i] ? 1 : 0;
+  const bool replayed = q.fault > 0;
+  Partition p{next_partition_id++, std::vector<bool>(n), false};
+  if (replayed) {
+    p.side = decisions.partition_side(q.fault - 1);
+    p.one_way = decisions.partition(q.fault - 1).one_way;
+  } else {
+    p.one_way = fault_prng.chance(profile.one_way_ppm);
+    // A random split with both sides non-empty.
+    const auto pivot = fault_prng.below(n);
+    std::size_t in_a = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      p.side[i] = (i == pivot) || fault_prng.chance(350'000);
+      in_a += p.side[i] ? 1 : 0;
+    }
+    if (in_a == n) p.side[(pivot + 1) % n] = false;
   }
-  if (in_a == n) p.side[(pivot + 1) % n] = false;
   auto e = make_event(kNoProcess, EventKind::kPartition);
   if (sim.tracing()) {
     nlohmann::json a = nlohmann::json::array();
@@ -137,11 +204,21 @@ void Simulator::Impl::on_partition(const QueuedEvent&) {
     if (p.one_way) e.detail["blocked"] = "a->b";
   }
   emit(e);
-  QueuedEvent heal{now_plus(fault_prng.between(milliseconds(1), profile.partition_length_max)), 0,
-                   Scheduled::kHeal};
+  PartitionFault fault{sim.true_now(), 0, {}, p.one_way};
+  for (std::size_t i = 0; i < n; ++i) {
+    if (p.side[i]) fault.group_a.push_back(processes[i].name);
+  }
+  fault.length = replayed ? decisions.partition(q.fault - 1).length
+                          : fault_prng.between(milliseconds(1), profile.partition_length_max);
+  decisions.record_partition(fault);
+  QueuedEvent heal{now_plus(fault.length), 0, Scheduled::kHeal};
   heal.token = p.id;
   push(std::move(heal));
   partitions.push_back(std::move(p));
+  if (replayed) {
+    push_replayed(Scheduled::kPartition, kNoProcess, decisions.next_partition(sim.true_now()));
+    return;
+  }
   push(QueuedEvent{now_plus(fault_prng.between(milliseconds(1), 2 * profile.partition_every)), 0,
                    Scheduled::kPartition});
 }

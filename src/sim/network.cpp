@@ -47,7 +47,20 @@ void Simulator::Impl::send(ProcessId from, ProcessId to, PayloadPtr body) {
 
   Link& l = link(from, to);
   const std::uint64_t index = l.sent++;
-  if (net_prng.chance(profile.drop_ppm)) {
+  MessageFate fate;
+  if (decisions.replaying()) {
+    fate = decisions.message(from, to, index);
+  } else {
+    // The draws' order is part of every seed's meaning: drop, duplicate, latency, copy's latency.
+    fate.drop = net_prng.chance(profile.drop_ppm);
+    if (!fate.drop) {
+      const bool duplicate = net_prng.chance(profile.duplicate_ppm);
+      fate.latency = draw_latency(l);
+      if (duplicate) fate.duplicate_latency = draw_latency(l);
+    }
+  }
+  decisions.record_message(from, to, index, fate);
+  if (fate.drop) {
     auto d = make_event(kNoProcess, EventKind::kDrop);
     d.peer = to;
     d.message = message.id;
@@ -57,21 +70,20 @@ void Simulator::Impl::send(ProcessId from, ProcessId to, PayloadPtr body) {
     emit(d);
     return;
   }
-  const bool duplicate = net_prng.chance(profile.duplicate_ppm);
-  QueuedEvent q{now_plus(draw_latency(l)), 0, Scheduled::kDeliver};
+  QueuedEvent q{now_plus(fate.latency), 0, Scheduled::kDeliver};
   q.token = send_seq;
   q.sent_at = sim.true_now();
   q.link_index = index;
   q.message = message;
   push(std::move(q));
-  if (duplicate) {
+  if (fate.duplicate_latency) {
     auto d = make_event(kNoProcess, EventKind::kDuplicate);
     d.peer = to;
     d.message = message.id;
     d.cause = send_seq;
     d.payload = &message;
     emit(d);
-    QueuedEvent copy{now_plus(draw_latency(l)), 0, Scheduled::kDeliver};
+    QueuedEvent copy{now_plus(*fate.duplicate_latency), 0, Scheduled::kDeliver};
     copy.token = send_seq;
     copy.sent_at = sim.true_now();
     copy.link_index = index;

@@ -1,3 +1,4 @@
+#include "seer/sim/run_file.hpp"
 #include "seer/sim/system.hpp"
 
 namespace seer::sim {
@@ -16,23 +17,11 @@ RunResult run_system(const System& system, const std::string& variant, const Run
 
 nlohmann::json trace_header(const System& system, const std::string& variant,
                             const RunConfig& config, const RunResult& result) {
-  nlohmann::json faults;
-  if (config.faults) {
-    faults = nlohmann::json::array();
-    for (auto kind : *config.faults) faults.push_back(fault_name(kind));
-  } else {
-    faults = "swarm";
-  }
   const auto info = system.info();
-  nlohmann::json header = {{"seer_trace", 1},
-                           {"system", info.name},
-                           {"variant", variant},
-                           {"seed", config.seed},
-                           {"ops", config.ops},
-                           {"faults", faults},
-                           {"services", config.services},
-                           {"profile", result.profile.to_json()},
-                           {"processes", result.process_names}};
+  nlohmann::json header = {{"seer_trace", 1}};
+  header.update(run_fields_json(info.name, variant, config));
+  header["profile"] = result.profile.to_json();
+  header["processes"] = result.process_names;
   if (!info.history_model.empty()) {
     header["history"] = {{"model", info.history_model}, {"init", info.history_init}};
   }

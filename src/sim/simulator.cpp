@@ -31,7 +31,8 @@ Simulator::Impl::Impl(Simulator& s, const RunConfig& c)
       config(c),
       net_prng(Prng(c.seed).fork(kNetwork)),
       fault_prng(Prng(c.seed).fork(kFaults)),
-      process_prng(Prng(c.seed).fork(kProcesses)) {}
+      process_prng(Prng(c.seed).fork(kProcesses)),
+      decisions(c.schedule, c.record_schedule) {}
 
 Simulator::Impl::~Impl() {
   // Destroy coroutine frames before the Envs they reference.
@@ -253,6 +254,10 @@ void Simulator::note(const std::string& what, nlohmann::json facts) {
   }
   im.emit(e);
 }
+bool Simulator::service_fault(const std::string& kind, bool drawn) {
+  auto& im = *impl_;
+  return im.current == kNoProcess ? drawn : im.decisions.service_fault(im.current, kind, drawn);
+}
 bool Simulator::is_up(ProcessId id) const {
   return impl_->processes.at(id).up;
 }
@@ -276,6 +281,9 @@ RunResult Simulator::run() {
   im.profile = config_.faults ? FaultProfile::with(*config_.faults)
                               : FaultProfile::swarm(im.fault_prng, service_prng);
   const auto n = im.processes.size();
+  std::vector<std::string> names;
+  for (const auto& p : im.processes) names.push_back(p.name);
+  im.decisions.bind(names);
   im.links.resize(n * n);
   for (std::size_t i = 0; i < n; ++i) {
     im.processes[i].env = std::make_unique<ProcessEnv>(im, static_cast<ProcessId>(i));
@@ -358,6 +366,7 @@ RunResult Simulator::run() {
   result.history = std::move(im.history_entries);
   result.trace_lines = std::move(im.trace_lines);
   for (const auto& p : im.processes) result.process_names.push_back(p.name);
+  result.schedule = im.decisions.take_recorded();
   return result;
 }
 

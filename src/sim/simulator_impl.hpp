@@ -3,6 +3,7 @@
 // disk.cpp and simulator.cpp (the event loop).
 #pragma once
 
+#include "decisions.hpp"
 #include "disk.hpp"
 #include "seer/sim/simulator.hpp"
 
@@ -66,6 +67,7 @@ struct QueuedEvent {
   std::uint64_t token = 0;  // wake token, partition id, or send event
   Time sent_at = 0;
   std::uint64_t link_index = 0;  // position of the message among those sent on its link
+  std::uint64_t fault = 0;       // replay: 1 + the crash, pause or partition's schedule index
   bool duplicate = false;
   Message message{};
 
@@ -103,6 +105,7 @@ class Simulator::Impl final : public HistoryRecorder {
   Prng fault_prng;
   Prng process_prng;
   FaultProfile profile;
+  Decisions decisions;
 
   std::vector<ProcessSlot> processes;
   std::vector<Invariant> invariants;
@@ -150,6 +153,8 @@ class Simulator::Impl final : public HistoryRecorder {
 
   // --- faults (fault_schedule.cpp) ---
   void schedule_initial_faults();
+  void schedule_replayed_faults();
+  void push_replayed(Scheduled kind, ProcessId process, std::optional<std::size_t> index);
   void on_crash(const QueuedEvent& event);
   void on_restart(const QueuedEvent& event);
   void on_pause(const QueuedEvent& event);

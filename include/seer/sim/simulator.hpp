@@ -9,6 +9,7 @@
 #include "seer/sim/faults.hpp"
 #include "seer/sim/history.hpp"
 #include "seer/sim/prng.hpp"
+#include "seer/sim/schedule.hpp"
 #include "seer/sim/trace.hpp"
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,11 @@ struct RunConfig {
   // Which implementation backs each simulated service a system uses, e.g. {"kv": "stale"}
   // (--service kv=stale). Empty: each system's default. See docs/services.md.
   std::map<std::string, std::string> services;
+  // Replay: every network and fault decision comes from this schedule instead of the seed (the
+  // fault profile, the workload and the processes' own randomness still come from the seed).
+  std::shared_ptr<const FaultSchedule> schedule;
+  // Keep the decisions taken in RunResult::schedule (a seeded run's, or a replay's normalised).
+  bool record_schedule = false;
 };
 
 struct Violation {
@@ -54,6 +60,7 @@ struct RunResult {
   std::vector<HistoryEntry> history;
   std::vector<std::string> trace_lines;  // JSONL, when recorded (header and footer excluded)
   std::vector<std::string> process_names;
+  std::shared_ptr<FaultSchedule> schedule;  // with RunConfig::record_schedule
   bool ok() const { return !violation; }
 };
 
@@ -97,6 +104,11 @@ class Simulator {
   // (e.g. a simulated service that applied a request and dropped its response). Simulated
   // infrastructure calls it; algorithm code cannot, it only sees Env.
   void note(const std::string& what, nlohmann::json facts);
+  // A fault a simulated service injects inside its contract (kind: "lost_response", "stale_read",
+  // ...), decided on the current process: `drawn` (the service's own draw) in a seeded run, the
+  // schedule's choice in a replay. Always draw first, so the processes' random stream stays the
+  // same either way.
+  bool service_fault(const std::string& kind, bool drawn);
 
   // --- the omniscient view, for invariants and annotators ---
   Time true_now() const { return now_; }

@@ -1,0 +1,168 @@
+// `seer shrink SYSTEM --seed N` (or `--from FILE`): a smaller run failing the same invariant, saved
+// as a run file that `seer replay --run FILE` reproduces. Exit 1 shrunk a violation, 0 the run held
+// (nothing to shrink), 2 bad input.
+#include "run_file_io.hpp"
+#include "run_options.hpp"
+#include "seer/shrink/shrink.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
+
+namespace seer::cli {
+
+namespace {
+
+struct ShrinkCommand {
+  RunOptions options;
+  std::string seed;
+  std::string from;
+  std::string output;
+  std::string trace_path;
+  shrink::ShrinkOptions limits;
+};
+
+nlohmann::json side_json(const sim::RunConfig& config, std::size_t faults, std::size_t latencies,
+                         const sim::RunResult& result) {
+  return {{"ops", config.ops},
+          {"faults", faults},
+          {"latencies", latencies},
+          {"events", result.events},
+          {"history_ops", result.history.size()},
+          {"trace_hash", sim::hash_hex(result.trace_hash)}};
+}
+
+}  // namespace
+
+Command add_shrink_command(CLI::App& root) {
+  auto cmd = std::make_shared<ShrinkCommand>();
+  auto* app = root.add_subcommand(
+      "shrink", "Find a smaller run that fails the same invariant and save it as a run file");
+  app->add_option("system", cmd->options.system, "System (not needed with --from)");
+  app->add_option("--variant", cmd->options.variant, "Variant of the system (default: its first)");
+  app->add_option("--seed", cmd->seed, "Seed of the failing run");
+  app->add_option("--ops", cmd->options.ops, "Client operations")->check(CLI::Range(1, 1'000'000));
+  app->add_option("--faults", cmd->options.faults, "Fault profile (as for run)");
+  app->add_option("--service", cmd->options.services, "NAME=IMPL (as for run)")->take_all();
+  app->add_option("--from", cmd->from, "Shrink the run a trace or run file describes");
+  app->add_option("-o,--output", cmd->output,
+                  "Run file to write (default: shrunk-SYSTEM-SEED.json)");
+  app->add_option("--trace", cmd->trace_path, "Also write the shrunk run's trace");
+  app->add_option("--max-runs", cmd->limits.max_runs, "Most candidate replays (default 4000)")
+      ->check(CLI::Range(1, 100'000'000));
+  app->add_option("--time-limit", cmd->limits.time_limit_s,
+                  "Stop after this many seconds with the smallest run so far (default 60)")
+      ->check(CLI::Range(0.001, 86400.0));
+  app->add_flag("--json", cmd->options.json, "Machine-readable output");
+  return {
+      app, [cmd] {
+        std::string variant;
+        const sim::System* system = nullptr;
+        sim::RunConfig config;
+        if (!cmd->from.empty()) {
+          const auto d = read_run_description(cmd->from);
+          system = &resolve_description(d, variant);
+          config = d.config;
+        } else {
+          if (cmd->options.system.empty() || cmd->seed.empty()) {
+            throw UsageError("shrink needs SYSTEM --seed N, or --from FILE");
+          }
+          system = &resolve_system(cmd->options, variant);
+          config = make_config(cmd->options, parse_seed(cmd->seed));
+        }
+        const auto name = system->info().name;
+        const auto output =
+            cmd->output.empty() ? fmt::format("shrunk-{}-{}.json", name, config.seed) : cmd->output;
+        check_writable(output);
+        if (!cmd->trace_path.empty()) check_writable(cmd->trace_path);
+        config.record_trace = !cmd->trace_path.empty();
+
+        const bool progress = !cmd->options.json && isatty(STDERR_FILENO);
+        std::function<void(const shrink::ShrinkProgress&)> report;
+        if (progress) {
+          report = [](const shrink::ShrinkProgress& p) {
+            std::cerr << fmt::format("\r{} runs: {} ops, {} faults, {} latencies   ", p.runs, p.ops,
+                                     p.faults, p.latencies)
+                      << std::flush;
+          };
+        }
+        shrink::ShrinkResult r;
+        try {
+          r = shrink::shrink_run(*system, variant, config, cmd->limits, report);
+        } catch (const std::invalid_argument& e) {
+          throw UsageError((cmd->from.empty() ? std::string("shrink") : cmd->from) + ": " +
+                           e.what());
+        }
+        if (progress) std::cerr << '\n';
+        if (!r.failing) {
+          if (cmd->options.json) {
+            std::cout << nlohmann::json{{"system", name},
+                                        {"variant", variant},
+                                        {"seed", config.seed},
+                                        {"failing", false}}
+                             .dump()
+                      << '\n';
+          } else {
+            std::cout << fmt::format("{}/{} seed {}: the run holds; nothing to shrink\n", name,
+                                     variant, config.seed);
+          }
+          return 0;
+        }
+        const auto& shrunk_schedule = *r.shrunk.schedule;
+        write_json_file(output, sim::run_file_json(name, variant, r.shrunk, r.shrunk_result));
+        if (!cmd->trace_path.empty()) {
+          write_trace_file(cmd->trace_path,
+                           sim::trace_header(*system, variant, r.shrunk, r.shrunk_result),
+                           r.shrunk_result);
+        }
+        if (cmd->options.json) {
+          nlohmann::json steps = nlohmann::json::array();
+          for (const auto& s : r.steps) {
+            steps.push_back({{"what", s.what}, {"before", s.before}, {"after", s.after}});
+          }
+          std::cout << nlohmann::json{{"system", name},
+                                      {"variant", variant},
+                                      {"seed", config.seed},
+                                      {"failing", true},
+                                      {"invariant", r.invariant},
+                                      {"violation", sim::violation_json(r.shrunk_result)},
+                                      {"original",
+                                       side_json(r.original, r.original_faults,
+                                                 r.original_latencies, r.original_result)},
+                                      {"shrunk", side_json(r.shrunk, shrunk_schedule.fault_count(),
+                                                           shrunk_schedule.latencies.size(),
+                                                           r.shrunk_result)},
+                                      {"schedule", shrunk_schedule.to_json()},
+                                      {"steps", steps},
+                                      {"runs", r.runs},
+                                      {"elapsed_s", r.elapsed_s},
+                                      {"budget_exhausted", r.budget_exhausted},
+                                      {"run_file", output},
+                                      {"trace", cmd->trace_path.empty()
+                                                    ? nlohmann::json()
+                                                    : nlohmann::json(cmd->trace_path)}}
+                           .dump()
+                    << '\n';
+        } else {
+          std::cout << fmt::format("{}/{} seed {}: {} violated; shrunk in {} runs ({:.1f}s){}\n",
+                                   name, variant, config.seed, r.invariant, r.runs, r.elapsed_s,
+                                   r.budget_exhausted ? ", stopped by the budget" : "");
+          std::cout << fmt::format(
+              "  ops {} -> {}, faults {} -> {}, non-default latencies {} -> {}, events {} -> "
+              "{}\n  left: {}\n",
+              r.original.ops, r.shrunk.ops, r.original_faults, shrunk_schedule.fault_count(),
+              r.original_latencies, shrunk_schedule.latencies.size(), r.original_result.events,
+              r.shrunk_result.events, shrunk_schedule.summary());
+          std::cout << fmt::format("  {}: {}\n", r.invariant, r.shrunk_result.violation->message);
+          std::cout << fmt::format("saved: {} (seer replay --run {})\n", output, output);
+          if (!cmd->trace_path.empty()) {
+            std::cout << fmt::format("trace: {} (seer explain {})\n", cmd->trace_path,
+                                     cmd->trace_path);
+          }
+        }
+        return 1;
+      }};
+}
+
+}  // namespace seer::cli

@@ -1,0 +1,50 @@
+#include "run_file_io.hpp"
+
+#include "run_options.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace seer::cli {
+
+sim::RunDescription read_run_description(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("cannot read '" + path + "'");
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto content = text.str();
+  // A run file is one JSON document; a trace is JSON lines whose first line is the header.
+  nlohmann::json j = nlohmann::json::parse(content, nullptr, false);
+  if (j.is_discarded()) {
+    j = nlohmann::json::parse(content.substr(0, content.find('\n')), nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("seer_trace")) {
+      throw UsageError(path + ": neither a seer run file nor a seer trace (not JSON)");
+    }
+  }
+  if (!j.is_object() || (!j.contains("seer_run") && !j.contains("seer_trace"))) {
+    throw UsageError(path +
+                     ": neither a seer run file nor a seer trace (no seer_run or seer_trace)");
+  }
+  try {
+    return sim::parse_run_fields(j);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(path + ": " + e.what());
+  }
+}
+
+const sim::System& resolve_description(const sim::RunDescription& d, std::string& variant) {
+  RunOptions o;
+  o.system = d.system;
+  o.variant = d.variant;
+  for (const auto& [name, impl] : d.config.services) o.services.push_back(name + "=" + impl);
+  return resolve_system(o, variant);
+}
+
+void write_json_file(const std::string& path, const nlohmann::json& j) {
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) throw UsageError("cannot write '" + path + "'");
+  out << j.dump() << '\n';
+  if (!out) throw UsageError("failed writing '" + path + "'");
+}
+
+}  // namespace seer::cli

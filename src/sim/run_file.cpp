@@ -1,0 +1,91 @@
+#include "seer/sim/run_file.hpp"
+
+#include "seer/sim/trace.hpp"
+
+#include <stdexcept>
+
+namespace seer::sim {
+
+nlohmann::json run_fields_json(const std::string& system, const std::string& variant,
+                               const RunConfig& config) {
+  nlohmann::json faults;
+  if (config.faults) {
+    faults = nlohmann::json::array();
+    for (auto kind : *config.faults) faults.push_back(fault_name(kind));
+  } else {
+    faults = "swarm";
+  }
+  nlohmann::json j = {{"system", system},  {"variant", variant}, {"seed", config.seed},
+                      {"ops", config.ops}, {"faults", faults},   {"services", config.services}};
+  if (config.schedule) j["schedule"] = config.schedule->to_json();
+  return j;
+}
+
+nlohmann::json run_file_json(const std::string& system, const std::string& variant,
+                             const RunConfig& config, const RunResult& result) {
+  nlohmann::json j = {{"seer_run", 1}};
+  j.update(run_fields_json(system, variant, config));
+  j["expect"] = {{"violation", result.violation ? result.violation->invariant : ""},
+                 {"trace_hash", hash_hex(result.trace_hash)},
+                 {"events", result.events}};
+  return j;
+}
+
+namespace {
+
+template <typename T>
+T get(const nlohmann::json& j, const char* name) {
+  if (!j.contains(name)) throw std::invalid_argument(std::string("missing field '") + name + "'");
+  try {
+    return j.at(name).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw std::invalid_argument(std::string("field '") + name + "' has the wrong type");
+  }
+}
+
+}  // namespace
+
+RunDescription parse_run_fields(const nlohmann::json& j) {
+  if (!j.is_object()) throw std::invalid_argument("expected a JSON object");
+  RunDescription d;
+  d.system = get<std::string>(j, "system");
+  d.variant = get<std::string>(j, "variant");
+  d.config.seed = get<std::uint64_t>(j, "seed");
+  d.config.ops = get<int>(j, "ops");
+  if (d.config.ops < 1) throw std::invalid_argument("field 'ops' must be at least 1");
+  if (!j.contains("faults")) throw std::invalid_argument("missing field 'faults'");
+  const auto& faults = j.at("faults");
+  if (faults.is_string()) {
+    if (faults.get<std::string>() != "swarm") {
+      d.config.faults = FaultProfile::parse_list(faults.get<std::string>());
+    }
+  } else if (faults.is_array()) {
+    std::vector<FaultKind> kinds;
+    for (const auto& f : faults) {
+      FaultKind kind{};
+      if (!f.is_string() || !parse_fault_kind(f.get<std::string>(), kind)) {
+        throw std::invalid_argument("field 'faults' lists an unknown fault kind");
+      }
+      kinds.push_back(kind);
+    }
+    d.config.faults = std::move(kinds);
+  } else {
+    throw std::invalid_argument("field 'faults' must be \"swarm\" or a list of fault kinds");
+  }
+  if (j.contains("services")) {
+    d.config.services = get<std::map<std::string, std::string>>(j, "services");
+  }
+  if (j.contains("schedule")) {
+    d.config.schedule = std::make_shared<FaultSchedule>(FaultSchedule::from_json(j.at("schedule")));
+  }
+  if (j.contains("expect")) {
+    const auto& e = j.at("expect");
+    if (!e.is_object()) throw std::invalid_argument("field 'expect' must be an object");
+    d.expected_violation = get<std::string>(e, "violation");
+    d.expected_trace_hash = get<std::string>(e, "trace_hash");
+    d.expected_events = get<std::uint64_t>(e, "events");
+  }
+  return d;
+}
+
+}  // namespace seer::sim
