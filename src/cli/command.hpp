@@ -32,5 +32,8 @@ Command add_check_command(CLI::App& root);
 Command add_explain_command(CLI::App& root);
 Command add_query_command(CLI::App& root);
 Command add_shrink_command(CLI::App& root);
+Command add_view_command(CLI::App& root);
+Command add_export_command(CLI::App& root);
+Command add_mcp_command(CLI::App& root);
 
 }  // namespace seer::cli

@@ -1,0 +1,55 @@
+#include "app.hpp"
+
+#include "command.hpp"
+
+namespace seer::cli {
+
+int run_command_line(const std::vector<std::string>& args, std::ostream& err) {
+  CLI::App root{
+      "seer: specify, simulate deterministically, explain, and check distributed systems"};
+  root.require_subcommand(1);
+  root.set_help_all_flag("--help-all", "Show help for all subcommands");
+
+  std::vector<Command> commands;
+  commands.push_back(add_run_command(root));
+  commands.push_back(add_sweep_command(root));
+  commands.push_back(add_replay_command(root));
+  commands.push_back(add_shrink_command(root));
+  commands.push_back(add_list_command(root));
+  commands.push_back(add_check_command(root));
+  commands.push_back(add_explain_command(root));
+  commands.push_back(add_query_command(root));
+  commands.push_back(add_view_command(root));
+  commands.push_back(add_export_command(root));
+  commands.push_back(add_mcp_command(root));
+
+  std::vector<const char*> argv{"seer"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  try {
+    root.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp& e) {
+    return root.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return root.exit(e);
+  } catch (const CLI::ParseError& e) {
+    err << "seer: error: " << e.what() << " (see seer --help)\n";
+    return 2;
+  }
+  try {
+    for (auto& command : commands) {
+      if (command.app->parsed()) return command.run();
+    }
+  } catch (const UsageError& e) {
+    err << "seer: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    err << "seer: error: " << e.what() << "\n";
+    return 2;
+  } catch (...) {
+    err << "seer: error: unexpected failure\n";
+    return 2;
+  }
+  return 2;
+}
+
+}  // namespace seer::cli

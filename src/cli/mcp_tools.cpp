@@ -1,0 +1,235 @@
+#include "mcp_tools.hpp"
+
+#include <stdexcept>
+
+namespace seer::cli {
+
+namespace {
+
+enum class Kind { kPositional, kString, kInteger, kNumber, kFlag, kStrings, kPositionals };
+
+struct Arg {
+  const char* name;  // JSON argument
+  const char* flag;  // command-line flag ("" for positionals)
+  Kind kind;
+  bool required;
+  const char* description;
+};
+
+struct Tool {
+  const char* name;
+  const char* command;
+  const char* description;
+  std::vector<Arg> args;
+  bool json = true;  // the command takes --json
+};
+
+// The run options shared by run, sweep and shrink.
+std::vector<Arg> run_args(bool seed_required) {
+  return {{"system", "", Kind::kPositional, true, "System name (see the list tool)"},
+          {"variant", "--variant", Kind::kString, false, "Variant (default: the system's first)"},
+          {"seed", "--seed", Kind::kInteger, seed_required, "Seed of the run"},
+          {"ops", "--ops", Kind::kInteger, false, "Client operations per run (default 50)"},
+          {"faults", "--faults", Kind::kString, false,
+           "swarm (default), none, all, or a comma list: delay,reorder,drop,duplicate,partition,"
+           "crash,pause,clock,torn,lost-response"},
+          {"services", "--service", Kind::kStrings, false,
+           "Service implementations NAME=IMPL, e.g. [\"kv=stale\"]"}};
+}
+
+const std::vector<Tool>& tools() {
+  static const std::vector<Tool> all = [] {
+    std::vector<Tool> t;
+    t.push_back({"list", "list", "Systems, variants, invariants, services and fault kinds", {}});
+    auto run = run_args(true);
+    run.push_back({"trace", "--trace", Kind::kString, false,
+                   "Write the trace (JSONL) to this path, for explain/query/view"});
+    run.push_back({"history", "--history", Kind::kString, false, "Write the client history"});
+    run.push_back({"save_run", "--save-run", Kind::kString, false,
+                   "Write the run file (run + recorded fault schedule), for replay"});
+    t.push_back({"run", "run",
+                 "Simulate one seed of a system. Exit code 1 and a violation object if an "
+                 "invariant broke.",
+                 run});
+    auto sweep = run_args(false);
+    sweep.erase(sweep.begin() + 2);  // no single seed
+    sweep.push_back(
+        {"seeds", "--seeds", Kind::kString, false, "Seed range A..B (default 1..1000)"});
+    t.push_back({"sweep", "sweep",
+                 "Simulate a range of seeds; lists the failing seeds with their violations",
+                 sweep});
+    t.push_back({"replay",
+                 "replay",
+                 "Re-run a seed, a trace or a run file and prove it identical (exit 4 if not)",
+                 {{"system", "", Kind::kPositional, false, "System (not with trace/run_file)"},
+                  {"variant", "--variant", Kind::kString, false, "Variant"},
+                  {"seed", "--seed", Kind::kInteger, false, "Seed"},
+                  {"services", "--service", Kind::kStrings, false, "NAME=IMPL"},
+                  {"trace", "--trace", Kind::kString, false, "Trace file to reproduce"},
+                  {"run_file", "--run", Kind::kString, false, "Run file to reproduce"}}});
+    auto shrink = run_args(false);
+    shrink[0].required = false;
+    shrink.push_back({"from", "--from", Kind::kString, false,
+                      "Shrink the run a trace or run file describes (instead of system+seed)"});
+    shrink.push_back({"output", "--output", Kind::kString, false, "Run file to write"});
+    shrink.push_back({"trace", "--trace", Kind::kString, false, "Write the shrunk run's trace"});
+    shrink.push_back(
+        {"max_runs", "--max-runs", Kind::kInteger, false, "Most candidate replays (default 4000)"});
+    shrink.push_back({"time_limit", "--time-limit", Kind::kNumber, false,
+                      "Seconds before stopping with the smallest run so far (default 60)"});
+    t.push_back({"shrink", "shrink",
+                 "Find a smaller run failing the same invariant; saves a run file that replay "
+                 "reproduces and (with trace) its trace",
+                 shrink});
+    t.push_back({"explain",
+                 "explain",
+                 "Why a recorded run failed: ranked causes with event ids and forbidden facts, and "
+                 "the minimal event sequence",
+                 {{"trace", "", Kind::kPositional, true, "Trace file"}}});
+    t.push_back(
+        {"query",
+         "query",
+         "Select trace events (filters combine with AND)",
+         {{"trace", "", Kind::kPositional, true, "Trace file"},
+          {"process", "--process", Kind::kStrings, false, "Only these processes (sim = network)"},
+          {"kind", "--kind", Kind::kStrings, false, "Only these kinds: send, deliver, drop, ..."},
+          {"key", "--key", Kind::kString, false, "Events touching this key or label"},
+          {"from", "--from", Kind::kString, false, "From virtual time, e.g. 5ms"},
+          {"to", "--to", Kind::kString, false, "Up to virtual time"},
+          {"stale", "--stale", Kind::kFlag, false, "Only replies the oracle marks stale"},
+          {"facts", "--facts", Kind::kFlag, false, "Only events with forbidden facts"},
+          {"in_flight_at", "--in-flight-at", Kind::kString, false,
+           "Sends of messages in flight at this time"},
+          {"before", "--before", Kind::kInteger, false, "Events causally before this event id"},
+          {"after", "--after", Kind::kInteger, false, "Events causally after this event id"},
+          {"knows", "--knows", Kind::kString, false, "With at: what this process knew"},
+          {"at", "--at", Kind::kInteger, false, "Event id for knows"},
+          {"limit", "--limit", Kind::kInteger, false, "At most this many events"}}});
+    t.push_back(
+        {"check",
+         "check",
+         "Check histories for linearizability against a model (exit 1 violation, 3 "
+         "unknown)",
+         {{"model", "--model", Kind::kString, true,
+           "register, cas-register, kv, set, queue, counter, mutex"},
+          {"files", "", Kind::kPositionals, true, "History files"},
+          {"init", "--init", Kind::kString, false, "Initial state (e.g. 0, nil)"},
+          {"format", "--format", Kind::kString, false, "auto, jsonl, json, edn, jepsen-log"},
+          {"timeout", "--timeout", Kind::kNumber, false, "Seconds per history"}}});
+    t.push_back({"view",
+                 "view",
+                 "Write a self-contained HTML timeline of a trace",
+                 {{"trace", "", Kind::kPositional, true, "Trace file"},
+                  {"output", "--output", Kind::kString, true, "HTML file to write"}}});
+    return t;
+  }();
+  return all;
+}
+
+const char* json_type(Kind k) {
+  switch (k) {
+    case Kind::kInteger:
+      return "integer";
+    case Kind::kNumber:
+      return "number";
+    case Kind::kFlag:
+      return "boolean";
+    case Kind::kStrings:
+    case Kind::kPositionals:
+      return "array";
+    default:
+      return "string";
+  }
+}
+
+}  // namespace
+
+nlohmann::json mcp_tool_list() {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& t : tools()) {
+    nlohmann::json properties = nlohmann::json::object();
+    nlohmann::json required = nlohmann::json::array();
+    for (const auto& a : t.args) {
+      nlohmann::json p = {{"type", json_type(a.kind)}, {"description", a.description}};
+      if (a.kind == Kind::kStrings || a.kind == Kind::kPositionals) {
+        p["items"] = {{"type", "string"}};
+      }
+      if (a.kind == Kind::kInteger) p["minimum"] = 0;
+      properties[a.name] = std::move(p);
+      if (a.required) required.push_back(a.name);
+    }
+    list.push_back({{"name", t.name},
+                    {"description", t.description},
+                    {"inputSchema",
+                     {{"type", "object"},
+                      {"properties", std::move(properties)},
+                      {"required", std::move(required)},
+                      {"additionalProperties", false}}}});
+  }
+  return list;
+}
+
+std::vector<std::string> mcp_command_line(const std::string& name,
+                                          const nlohmann::json& arguments) {
+  const Tool* tool = nullptr;
+  for (const auto& t : tools()) {
+    if (name == t.name) tool = &t;
+  }
+  if (!tool) throw std::invalid_argument("unknown tool '" + name + "'");
+  const auto& args = arguments.is_null() ? nlohmann::json::object() : arguments;
+  if (!args.is_object()) throw std::invalid_argument("arguments must be an object");
+  for (const auto& [key, value] : args.items()) {
+    bool known = false;
+    for (const auto& a : tool->args) known = known || key == a.name;
+    if (!known) throw std::invalid_argument("tool " + name + " has no argument '" + key + "'");
+  }
+  std::vector<std::string> line{tool->command};
+  for (const auto& a : tool->args) {
+    const auto it = args.find(a.name);
+    if (it == args.end() || it->is_null()) {
+      if (a.required) throw std::invalid_argument(std::string("missing argument '") + a.name + "'");
+      continue;
+    }
+    const auto& v = *it;
+    const auto bad = [&] {
+      return std::invalid_argument(
+          std::string("argument '") + a.name + "' must be a " + json_type(a.kind) +
+          (a.kind == Kind::kStrings || a.kind == Kind::kPositionals ? " of strings" : ""));
+    };
+    switch (a.kind) {
+      case Kind::kPositional:
+      case Kind::kString:
+        if (!v.is_string()) throw bad();
+        if (a.kind == Kind::kString) line.emplace_back(a.flag);
+        line.push_back(v.get<std::string>());
+        break;
+      case Kind::kInteger:
+        if (!v.is_number_integer() || v.get<std::int64_t>() < 0) throw bad();
+        line.emplace_back(a.flag);
+        line.push_back(std::to_string(v.get<std::int64_t>()));
+        break;
+      case Kind::kNumber:
+        if (!v.is_number()) throw bad();
+        line.emplace_back(a.flag);
+        line.push_back(v.dump());
+        break;
+      case Kind::kFlag:
+        if (!v.is_boolean()) throw bad();
+        if (v.get<bool>()) line.emplace_back(a.flag);
+        break;
+      case Kind::kStrings:
+      case Kind::kPositionals:
+        if (!v.is_array()) throw bad();
+        for (const auto& item : v) {
+          if (!item.is_string()) throw bad();
+          if (a.kind == Kind::kStrings) line.emplace_back(a.flag);
+          line.push_back(item.get<std::string>());
+        }
+        break;
+    }
+  }
+  if (tool->json) line.emplace_back("--json");
+  return line;
+}
+
+}  // namespace seer::cli

@@ -1,0 +1,43 @@
+#include "seer/view/viewer.hpp"
+
+#include <stdexcept>
+
+namespace seer::view {
+
+extern const char* const kViewerTemplate;  // viewer.html, embedded at build time
+
+namespace {
+constexpr std::string_view kPlaceholder = "/*SEER_DATA*/";
+}
+
+nlohmann::json viewer_data(const explain::Trace& trace, const nlohmann::json& explanation) {
+  nlohmann::json events = nlohmann::json::array();
+  for (const auto& e : trace.events) events.push_back(e.line);
+  return {{"header", trace.header},
+          {"events", std::move(events)},
+          {"footer", trace.footer},
+          {"explanation", explanation}};
+}
+
+std::string viewer_html(const explain::Trace& trace, const nlohmann::json& explanation) {
+  std::string page = kViewerTemplate;
+  const auto at = page.find(kPlaceholder);
+  if (at == std::string::npos) throw std::logic_error("viewer template lacks its data placeholder");
+  // Inside <script type="application/json"> the HTML parser reacts to "</script" and to "<!--";
+  // writing every '<' as \u003c (the same string to JSON.parse) leaves it nothing to react to.
+  const auto json = viewer_data(trace, explanation)
+                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string escaped;
+  escaped.reserve(json.size() + json.size() / 32);
+  for (const char c : json) {
+    if (c == '<') {
+      escaped += "\\u003c";
+    } else {
+      escaped += c;
+    }
+  }
+  page.replace(at, kPlaceholder.size(), escaped);
+  return page;
+}
+
+}  // namespace seer::view
