@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Installs seer's build and test dependencies from Debian 12 packages. Idempotent: does nothing when all
-# packages are present.
+# Installs seer's build dependencies from Debian 12 packages, and with --test also what the tests need
+# (Chromium and Node.js for the viewer's browser test). Idempotent: does nothing when all packages are
+# present.
 set -euo pipefail
 packages=(cmake ninja-build g++ clang clang-format libgtest-dev libgmock-dev libbenchmark-dev
           nlohmann-json3-dev libcli11-dev libfmt-dev libsqlite3-dev libclang-rt-14-dev)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(python3 chromium)
+  # The viewer's browser test drives Chromium with the npm package playwright-core (tests/view).
+  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

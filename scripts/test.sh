@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds, and runs the test suites except those labelled `slow` (run those with:
+# Installs what is needed (Debian packages, and playwright-core from npm for the viewer's browser
+# test), builds, and runs the test suites except those labelled `slow` (run those with:
 # ctest --preset release -L slow):
 #  1. clang++ release build of the simulator tests: determinism across compilers (pinned hashes);
 #  2. libFuzzer on the history readers and the checker, 60 seconds;
@@ -7,7 +8,10 @@
 #  4. g++ release build, all suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --test
+# playwright-core for the viewer's test in headless Chromium, pinned by tests/view/package-lock.json.
+[ -d tests/view/node_modules/playwright-core ] ||
+  npm ci --prefix tests/view --no-audit --no-fund --loglevel=error
 jobs=$(nproc)
 
 echo "== determinism with clang++ =="

@@ -89,7 +89,10 @@ Command add_export_command(CLI::App& root) {
   return {app, [o] {
             const auto trace = load(o->trace);
             if (o->format == "chrome") {
-              write_text(o->output, exporter::chrome_trace(trace).dump() + "\n");
+              std::ofstream out(o->output, std::ios::trunc | std::ios::binary);
+              if (!out) throw UsageError("cannot write '" + o->output + "'");
+              exporter::chrome_trace(trace, out);
+              if (!out) throw UsageError("failed writing '" + o->output + "'");
             } else {
               write_text(o->output, exporter::shiviz_log(trace));
             }

@@ -1,6 +1,7 @@
 #include "seer/export/export.hpp"
 
 #include <map>
+#include <ostream>
 
 namespace seer::exporter {
 
@@ -34,9 +35,21 @@ std::string name_of(const explain::TraceEvent& e) {
 
 }  // namespace
 
-nlohmann::json chrome_trace(const explain::Trace& t) {
+void chrome_trace(const explain::Trace& t, std::ostream& out) {
   constexpr int kPid = 1;
-  nlohmann::json events = nlohmann::json::array();
+  // Streamed one event at a time: a large trace never exists twice in memory.
+  struct Writer {
+    std::ostream& out;
+    bool first = true;
+    void push_back(const nlohmann::json& e) {
+      out << (first ? "\n" : ",\n") << e.dump();
+      first = false;
+    }
+  } events{out};
+  out << R"({"displayTimeUnit":"ms","otherData":)"
+      << nlohmann::json{{"seer_trace", t.path}, {"trace_hash", t.footer.value("trace_hash", "")}}
+             .dump()
+      << R"(,"traceEvents":[)";
   const auto& h = t.header;
   events.push_back(
       {{"ph", "M"},
@@ -142,10 +155,7 @@ nlohmann::json chrome_trace(const explain::Trace& t) {
       }
     }
   }
-  return {
-      {"traceEvents", std::move(events)},
-      {"displayTimeUnit", "ms"},
-      {"otherData", {{"seer_trace", t.path}, {"trace_hash", t.footer.value("trace_hash", "")}}}};
+  out << "\n]}\n";
 }
 
 }  // namespace seer::exporter

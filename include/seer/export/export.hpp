@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ostream>
 #include <string>
 
 namespace seer::exporter {
@@ -14,7 +15,7 @@ namespace seer::exporter {
 // slice with its payload and oracle facts as args, client operations as slices from invoke to
 // complete, a flow arrow from each send to each of its deliveries, and crashes, pauses and
 // partitions as async spans.
-nlohmann::json chrome_trace(const explain::Trace& trace);
+void chrome_trace(const explain::Trace& trace, std::ostream& out);
 
 // ShiViz's input: per event a line "HOST {vector clock}" and a line describing it. Parse it in
 // ShiViz with kShivizRegex.
