@@ -28,6 +28,11 @@ const Case kCases[] = {
     {"kv-contract", "default", 9, {{"kv", "stale"}}, "stale_read"},
 };
 
+// Readable test logs instead of gtest's byte dump.
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.system << "/" << c.variant << " seed " << c.seed;
+}
+
 const sim::System& system_named(const std::string& name) {
   sim::register_builtin_systems();
   return *sim::SystemRegistry::instance().find(name);
