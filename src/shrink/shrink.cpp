@@ -27,7 +27,8 @@ class Shrinker {
         invariant_(std::move(invariant)),
         options_(options),
         progress_(progress),
-        started_(std::chrono::steady_clock::now()) {}
+        started_(std::chrono::steady_clock::now()),
+        clients_(base_.clients) {}
 
   bool exhausted() {
     if (exhausted_) return true;
@@ -44,6 +45,8 @@ class Shrinker {
     ++runs_;
     auto config = base_;
     config.ops = ops;
+    config.clients = clients_;
+    config.lenient_schedule = true;
     config.schedule = std::move(schedule);
     config.record_schedule = true;
     config.record_trace = false;
@@ -54,12 +57,31 @@ class Shrinker {
     events_ = r.events;
     last_input_ = config.schedule;
     last_ops_ = ops;
+    last_clients_ = clients_;
     return std::move(r.schedule);
   }
 
   void report(int ops, const sim::FaultSchedule& s) {
     if (progress_) progress_({runs_, ops, s.fault_count(), s.latencies.size()});
   }
+
+  // Fewer clients, trying the fewest first. `upper` bounds the system's default.
+  bool shrink_clients(int upper, int ops, Schedule& current, std::vector<ShrinkStep>& steps) {
+    const int before = clients_ > 0 ? clients_ : upper;
+    for (int k = 1; k < before; ++k) {
+      const int saved = clients_;
+      clients_ = k;
+      if (auto smaller = fails(ops, current)) {
+        current = std::move(smaller);
+        report(ops, *current);
+        steps.push_back({"clients", static_cast<std::size_t>(before), static_cast<std::size_t>(k)});
+        return true;
+      }
+      clients_ = saved;
+    }
+    return false;
+  }
+  int clients() const { return clients_; }
 
   // Fewer client operations: remove chunks of halving size from the end of the workload.
   bool shrink_ops(int& ops, Schedule& current, std::vector<ShrinkStep>& steps) {
@@ -106,6 +128,7 @@ class Shrinker {
   // The last schedule given to a replay that failed, and its ops.
   const Schedule& last_input() const { return last_input_; }
   int last_ops() const { return last_ops_; }
+  int last_clients() const { return last_clients_; }
   bool stopped() const { return exhausted_; }
 
  private:
@@ -116,10 +139,12 @@ class Shrinker {
   ShrinkOptions options_;
   const std::function<void(const ShrinkProgress&)>& progress_;
   std::chrono::steady_clock::time_point started_;
+  int clients_ = 0;  // 0: the system's default
   std::size_t runs_ = 0;
   bool exhausted_ = false;
   Schedule last_input_;
   int last_ops_ = 0;
+  int last_clients_ = 0;
   std::uint64_t events_ = UINT64_MAX;  // of the smallest failing run so far
 };
 
@@ -149,8 +174,17 @@ ShrinkResult shrink_run(const sim::System& system, const std::string& variant,
     throw std::logic_error("the recorded fault schedule did not reproduce the violation");
   }
   // Rounds until nothing shrinks: removing a fault can make fewer ops suffice, and the other way.
+  // An upper bound on the clients: the processes named client*, consumer*, writer* (a system
+  // ignores counts at or above its own default, so a loose bound only costs a few runs).
+  int upper = 0;
+  for (const auto& name : first.process_names) {
+    for (const char* prefix : {"client", "consumer", "writer"}) {
+      if (name.rfind(prefix, 0) == 0) ++upper;
+    }
+  }
   for (int round = 0; round < 4 && !shrinker.stopped(); ++round) {
-    bool changed = shrinker.shrink_ops(ops, current, out.steps);
+    bool changed = shrinker.shrink_clients(upper, ops, current, out.steps);
+    changed |= shrinker.shrink_ops(ops, current, out.steps);
     changed |= shrinker.shrink_deviations("faults", ops, current, current->fault_count(),
                                           &with_faults, SIZE_MAX, out.steps);
     changed |= shrinker.shrink_deviations("latencies", ops, current, current->latencies.size(),
@@ -160,6 +194,7 @@ ShrinkResult shrink_run(const sim::System& system, const std::string& variant,
 
   out.shrunk = config;
   out.shrunk.ops = ops;
+  out.shrunk.clients = shrinker.clients();
   out.shrunk.schedule = current;
   out.shrunk.record_schedule = false;
   out.shrunk_result = sim::run_system(system, variant, out.shrunk);
@@ -169,7 +204,9 @@ ShrinkResult shrink_run(const sim::System& system, const std::string& variant,
     // The normalised schedule replayed differently (two events tied in time and were queued in
     // another order); fall back to the schedule that was replayed and failed.
     out.shrunk.ops = shrinker.last_ops();
+    out.shrunk.clients = shrinker.last_clients();
     out.shrunk.schedule = shrinker.last_input();
+    out.shrunk.lenient_schedule = true;  // it may name clients this run no longer has
     out.shrunk_result = sim::run_system(system, variant, out.shrunk);
     ++final_runs;
   }

@@ -5,8 +5,8 @@
 
 namespace seer::sim {
 
-Decisions::Decisions(std::shared_ptr<const FaultSchedule> replay, bool record)
-    : replay_(std::move(replay)) {
+Decisions::Decisions(std::shared_ptr<const FaultSchedule> replay, bool record, bool lenient)
+    : replay_(std::move(replay)), lenient_(lenient) {
   if (record) {
     recorded_ = std::make_shared<FaultSchedule>();
     if (replay_) recorded_->default_latency = replay_->default_latency;
@@ -31,13 +31,24 @@ void Decisions::bind(const std::vector<std::string>& names) {
   for (std::size_t i = 0; i < names.size(); ++i) ids_[names[i]] = static_cast<ProcessId>(i);
   if (!replay_) return;
   const auto& s = *replay_;
+  // In a lenient replay an entry about a process this run lacks is skipped (kNoProcess).
+  const auto id = [&](const std::string& name, const char* where) {
+    return lenient_ && !ids_.count(name) ? kNoProcess : id_of(name, where);
+  };
+  const auto link = [&](const auto& m, const char* where) {
+    const LinkKey key{id(m.from, where), id(m.to, where), m.index};
+    return std::get<0>(key) == kNoProcess || std::get<1>(key) == kNoProcess
+               ? std::optional<LinkKey>()
+               : std::optional<LinkKey>(key);
+  };
   for (const auto& m : s.latencies) {
-    latency_[{id_of(m.from, "latencies"), id_of(m.to, "latencies"), m.index}] = m.latency;
+    if (const auto key = link(m, "latencies")) latency_[*key] = m.latency;
   }
-  for (const auto& m : s.drops)
-    drop_.insert({id_of(m.from, "drops"), id_of(m.to, "drops"), m.index});
+  for (const auto& m : s.drops) {
+    if (const auto key = link(m, "drops")) drop_.insert(*key);
+  }
   for (const auto& m : s.duplicates) {
-    duplicate_[{id_of(m.from, "duplicates"), id_of(m.to, "duplicates"), m.index}] = m.latency;
+    if (const auto key = link(m, "duplicates")) duplicate_[*key] = m.latency;
   }
   const auto n = names.size();
   crashes_by_process_.assign(n, {});
@@ -45,11 +56,12 @@ void Decisions::bind(const std::vector<std::string>& names) {
   crash_cursor_.assign(n, 0);
   pause_cursor_.assign(n, 0);
   for (std::size_t i = 0; i < s.crashes.size(); ++i) {
-    crashes_by_process_[static_cast<std::size_t>(id_of(s.crashes[i].process, "crashes"))].push_back(
-        i);
+    const auto p = id(s.crashes[i].process, "crashes");
+    if (p != kNoProcess) crashes_by_process_[static_cast<std::size_t>(p)].push_back(i);
   }
   for (std::size_t i = 0; i < s.pauses.size(); ++i) {
-    pauses_by_process_[static_cast<std::size_t>(id_of(s.pauses[i].process, "pauses"))].push_back(i);
+    const auto p = id(s.pauses[i].process, "pauses");
+    if (p != kNoProcess) pauses_by_process_[static_cast<std::size_t>(p)].push_back(i);
   }
   auto by_time = [](const auto& faults) {
     return [&faults](std::size_t a, std::size_t b) {
@@ -59,13 +71,14 @@ void Decisions::bind(const std::vector<std::string>& names) {
   for (auto& v : crashes_by_process_) std::sort(v.begin(), v.end(), by_time(s.crashes));
   for (auto& v : pauses_by_process_) std::sort(v.begin(), v.end(), by_time(s.pauses));
   for (std::size_t i = 0; i < s.partitions.size(); ++i) {
-    for (const auto& name : s.partitions[i].group_a) id_of(name, "partitions");
+    for (const auto& name : s.partitions[i].group_a) id(name, "partitions");
     partitions_by_time_.push_back(i);
   }
   std::sort(partitions_by_time_.begin(), partitions_by_time_.end(), by_time(s.partitions));
-  for (const auto& c : s.clocks) id_of(c.process, "clocks");
+  for (const auto& c : s.clocks) id(c.process, "clocks");
   for (const auto& f : s.service_faults) {
-    service_faults_.insert({id_of(f.process, "service_faults"), f.kind, f.occurrence});
+    const auto p = id(f.process, "service_faults");
+    if (p != kNoProcess) service_faults_.insert({p, f.kind, f.occurrence});
   }
 }
 
@@ -111,7 +124,8 @@ std::optional<std::size_t> Decisions::next_partition(Time now) {
 std::vector<bool> Decisions::partition_side(std::size_t i) const {
   std::vector<bool> side(names_.size(), false);
   for (const auto& name : replay_->partitions[i].group_a) {
-    side[static_cast<std::size_t>(ids_.at(name))] = true;
+    const auto it = ids_.find(name);
+    if (it != ids_.end()) side[static_cast<std::size_t>(it->second)] = true;
   }
   return side;
 }

@@ -26,7 +26,7 @@ class Decisions {
  public:
   // `replay` may be null (decisions drawn from the seed); `record` says whether to keep what was
   // decided.
-  Decisions(std::shared_ptr<const FaultSchedule> replay, bool record);
+  Decisions(std::shared_ptr<const FaultSchedule> replay, bool record, bool lenient = false);
 
   // Resolves the schedule's process names; throws std::invalid_argument on an unknown one.
   void bind(const std::vector<std::string>& process_names);
@@ -63,6 +63,7 @@ class Decisions {
                                      bool crashes);
 
   std::shared_ptr<const FaultSchedule> replay_;
+  bool lenient_ = false;
   std::shared_ptr<FaultSchedule> recorded_;
   std::vector<std::string> names_;
   std::map<std::string, ProcessId> ids_;

@@ -17,6 +17,8 @@ nlohmann::json run_fields_json(const std::string& system, const std::string& var
   }
   nlohmann::json j = {{"system", system},  {"variant", variant}, {"seed", config.seed},
                       {"ops", config.ops}, {"faults", faults},   {"services", config.services}};
+  if (config.clients > 0) j["clients"] = config.clients;
+  if (config.lenient_schedule) j["schedule_lenient"] = true;
   if (config.schedule) j["schedule"] = config.schedule->to_json();
   return j;
 }
@@ -53,6 +55,10 @@ RunDescription parse_run_fields(const nlohmann::json& j) {
   d.config.seed = get<std::uint64_t>(j, "seed");
   d.config.ops = get<int>(j, "ops");
   if (d.config.ops < 1) throw std::invalid_argument("field 'ops' must be at least 1");
+  if (j.contains("clients")) {
+    d.config.clients = get<int>(j, "clients");
+    if (d.config.clients < 0) throw std::invalid_argument("field 'clients' must not be negative");
+  }
   if (!j.contains("faults")) throw std::invalid_argument("missing field 'faults'");
   const auto& faults = j.at("faults");
   if (faults.is_string()) {
@@ -75,6 +81,7 @@ RunDescription parse_run_fields(const nlohmann::json& j) {
   if (j.contains("services")) {
     d.config.services = get<std::map<std::string, std::string>>(j, "services");
   }
+  if (j.contains("schedule_lenient")) d.config.lenient_schedule = get<bool>(j, "schedule_lenient");
   if (j.contains("schedule")) {
     d.config.schedule = std::make_shared<FaultSchedule>(FaultSchedule::from_json(j.at("schedule")));
   }

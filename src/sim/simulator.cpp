@@ -32,7 +32,7 @@ Simulator::Impl::Impl(Simulator& s, const RunConfig& c)
       net_prng(Prng(c.seed).fork(kNetwork)),
       fault_prng(Prng(c.seed).fork(kFaults)),
       process_prng(Prng(c.seed).fork(kProcesses)),
-      decisions(c.schedule, c.record_schedule) {}
+      decisions(c.schedule, c.record_schedule, c.lenient_schedule) {}
 
 Simulator::Impl::~Impl() {
   // Destroy coroutine frames before the Envs they reference.

@@ -159,8 +159,9 @@ class StoreContractSystem final : public sim::System {
             : services::add_kv_service(sim, "kv", services::kv_config(choice(sim, "kv"))).process;
     auto& history = sim.history();
     const int ops = sim.config().ops;
-    for (int c = 0; c < kClients; ++c) {
-      const int share = ops / kClients + (c < ops % kClients ? 1 : 0);
+    const int clients = sim.config().clients_or(kClients);
+    for (int c = 0; c < clients; ++c) {
+      const int share = ops / clients + (c < ops % clients ? 1 : 0);
       const bool object = object_;
       sim.add_process(
           "client" + std::to_string(c + 1),
@@ -258,8 +259,9 @@ class SqlContractSystem final : public sim::System {
     const auto db = services::add_sql_service(sim, "db", config).process;
     auto& history = sim.history();
     const int ops = sim.config().ops;
-    for (int c = 0; c < kClients; ++c) {
-      const int share = ops / kClients + (c < ops % kClients ? 1 : 0);
+    const int clients = sim.config().clients_or(kClients);
+    for (int c = 0; c < clients; ++c) {
+      const int share = ops / clients + (c < ops % clients ? 1 : 0);
       sim.add_process("client" + std::to_string(c + 1),
                       [&history, db, c, share](sim::Env& env) {
                         return run_sql_client(env, history, db, c, share);

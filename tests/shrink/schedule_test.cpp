@@ -108,6 +108,20 @@ TEST(Schedule, UnknownProcessNamesAreRejectedWhenTheRunStarts) {
   config.schedule = std::make_shared<sim::FaultSchedule>(sim::FaultSchedule::from_json(
       nlohmann::json::parse(R"({"crashes":[{"process":"nobody","at":5,"down":5}]})")));
   EXPECT_THROW(run("counter", "naive", config), std::invalid_argument);
+  // A shrink candidate with fewer clients skips what it says about the clients that are gone.
+  config.lenient_schedule = true;
+  EXPECT_NO_THROW(run("counter", "naive", config));
+}
+
+TEST(Schedule, FewerClientsRunFewerClientProcesses) {
+  sim::RunConfig config;
+  config.clients = 1;
+  const auto one = run("kv-contract", "default", config);
+  config.clients = 0;
+  const auto all = run("kv-contract", "default", config);
+  EXPECT_EQ(all.process_names.size(), one.process_names.size() + 2);
+  config.clients = 99;  // at or above the default: the default
+  EXPECT_EQ(run("kv-contract", "default", config).trace_hash, all.trace_hash);
 }
 
 TEST(Schedule, WithoutItsCrashesARunHasNoCrashEvents) {
@@ -139,6 +153,7 @@ TEST(Schedule, RunFileRoundTripsTheRunFields) {
   sim::RunConfig config;
   config.seed = 3;
   config.ops = 17;
+  config.clients = 2;
   config.services = {{"kv", "stale"}};
   config.faults = sim::FaultProfile::parse_list("drop,crash");
   config.record_schedule = true;
@@ -150,6 +165,7 @@ TEST(Schedule, RunFileRoundTripsTheRunFields) {
   EXPECT_EQ(d.system, "kv-contract");
   EXPECT_EQ(d.config.seed, 3u);
   EXPECT_EQ(d.config.ops, 17);
+  EXPECT_EQ(d.config.clients, 2);
   EXPECT_EQ(d.config.services, config.services);
   ASSERT_TRUE(d.config.faults.has_value());
   EXPECT_EQ(d.config.faults->size(), 2u);

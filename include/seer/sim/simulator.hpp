@@ -26,7 +26,10 @@ namespace seer::sim {
 
 struct RunConfig {
   std::uint64_t seed = 1;
-  int ops = 50;                                  // client operations in the whole run
+  int ops = 50;  // client operations in the whole run
+  // Fewer concurrent clients (consumers, writers) than the system's default, for shrinking; 0 or a
+  // number not below the default: the default.
+  int clients = 0;
   std::optional<std::vector<FaultKind>> faults;  // nullopt: swarm (the seed draws the profile)
   Time max_time = seconds(600);
   std::uint64_t max_events = 2'000'000;  // scheduled events popped
@@ -39,6 +42,13 @@ struct RunConfig {
   std::shared_ptr<const FaultSchedule> schedule;
   // Keep the decisions taken in RunResult::schedule (a seeded run's, or a replay's normalised).
   bool record_schedule = false;
+  // Skip schedule entries about processes this run does not have (shrink candidates with fewer
+  // clients); otherwise such an entry is an error.
+  bool lenient_schedule = false;
+  // The number of clients a system with `system_default` of them runs.
+  int clients_or(int system_default) const {
+    return clients > 0 && clients < system_default ? clients : system_default;
+  }
 };
 
 struct Violation {

@@ -123,8 +123,9 @@ class BankSystem final : public sim::System {
     const auto db = services::add_sql_service(sim, "db", config);
     auto& history = sim.history();
     const auto strategy = strategy_of(variant);
-    for (int c = 0; c < kClients; ++c) {
-      const int share = sim.config().ops / kClients + (c < sim.config().ops % kClients ? 1 : 0);
+    const int clients = sim.config().clients_or(kClients);
+    for (int c = 0; c < clients; ++c) {
+      const int share = sim.config().ops / clients + (c < sim.config().ops % clients ? 1 : 0);
       sim.add_process("client" + std::to_string(c + 1),
                       [&history, p = db.process, strategy, c, share](sim::Env& env) {
                         return run_client(env, history, p, strategy, c, share);

@@ -43,11 +43,12 @@ class CounterSystem final : public sim::System {
         services::kv_config(choice == sim.config().services.end() ? "" : choice->second));
     auto oracle = std::make_shared<Oracle>();
     auto& history = sim.history();
-    for (int c = 0; c < kClients; ++c) {
+    const int clients = sim.config().clients_or(kClients);
+    for (int c = 0; c < clients; ++c) {
       CounterClientConfig config;
       config.id = c;
-      config.clients = kClients;
-      config.increments = sim.config().ops / kClients + (c < sim.config().ops % kClients ? 1 : 0);
+      config.clients = kClients;  // the stride of history process ids
+      config.increments = sim.config().ops / clients + (c < sim.config().ops % clients ? 1 : 0);
       config.strategy = strategy_of(variant);
       config.store = kv.process;
       config.on_start = [oracle](int) { ++oracle->in_progress; };

@@ -104,7 +104,7 @@ class JobsSystem final : public sim::System {
         sim, "kv", services::kv_config(kv_choice == services.end() ? "" : kv_choice->second));
     auto oracle = std::make_shared<Oracle>();
     const auto strategy = strategy_of(variant);
-    for (int c = 0; c < kConsumers; ++c) {
+    for (int c = 0; c < sim.config().clients_or(kConsumers); ++c) {
       sim.add_process("consumer" + std::to_string(c + 1),
                       [q = queue.process, k = kv.process, strategy, oracle](sim::Env& env) {
                         return consume(env, q, k, strategy, oracle);

@@ -56,14 +56,15 @@ class RegisterSystem final : public sim::System {
                           [durability](sim::Env& env) { return run_replica(env, durability); }));
     }
     // The workload: ops spread over the clients, half reads, writes with unique values.
-    std::vector<std::vector<ClientOp>> plans(kClients);
+    const int clients = sim.config().clients_or(kClients);
+    std::vector<std::vector<ClientOp>> plans(static_cast<std::size_t>(clients));
     auto& rnd = sim.workload_random();
     for (int i = 0; i < sim.config().ops; ++i) {
-      plans[static_cast<std::size_t>(i % kClients)].push_back(
+      plans[static_cast<std::size_t>(i % clients)].push_back(
           ClientOp{rnd.chance(500'000), static_cast<std::int64_t>(i + 1)});
     }
     auto& history = sim.history();
-    for (int c = 0; c < kClients; ++c) {
+    for (int c = 0; c < clients; ++c) {
       ClientConfig config{c, kClients, replicas, plans[static_cast<std::size_t>(c)],
                           [oracle](Tag tag, std::int64_t value) {
                             if (!oracle->any_acked || tag > oracle->max_acked) {

@@ -74,8 +74,9 @@ class SegmentsSystem final : public sim::System {
         services::object_store_config(it == sim.config().services.end() ? "" : it->second));
     auto& history = sim.history();
     const bool conditional = variant == "if-none-match";
-    for (int w = 0; w < kWriters; ++w) {
-      const int count = sim.config().ops / kWriters + (w < sim.config().ops % kWriters ? 1 : 0);
+    const int writers = sim.config().clients_or(kWriters);
+    for (int w = 0; w < writers; ++w) {
+      const int count = sim.config().ops / writers + (w < sim.config().ops % writers ? 1 : 0);
       sim.add_process("writer" + std::to_string(w + 1),
                       [&history, s = store.process, w, count, conditional](sim::Env& env) {
                         return write_segments(env, history, s, w, count, conditional);
