@@ -92,6 +92,39 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
         fmt::format("{} applied {}'s {} at #{} ({}), but {}: {} could not know it had taken effect",
                     t.lane_name(a.server), cause.process, what(t, a), a.served,
                     format_time(t.at(a.served).time), how, cause.process);
+    // Why the requester gave up: the message that was still in flight at its timeout.
+    if (timeout) {
+      const bool request_late = kind == "late_request";
+      const std::uint64_t send = request_late ? request_sent : a.served;
+      std::uint64_t arrived = 0;
+      if (request_late) {
+        arrived = request_of(t, a.served);
+      } else if (a.delivered) {
+        arrived = a.event;
+      }
+      if (t.has(send) && t.at(send).kind == "send") {
+        const auto& m = t.at(send);
+        Cause delayed;
+        delayed.kind = "message_delayed";
+        delayed.process = t.lane_name(m.lane);
+        delayed.events = {send};
+        if (arrived) delayed.events.push_back(arrived);
+        delayed.summary =
+            arrived
+                ? fmt::format(
+                      "{} {} ({} -> {}) sent at #{} ({}) arrived at #{} ({}), after the "
+                      "timeout at #{}",
+                      request_late ? "the request" : "the reply", m.message, t.lane_name(m.lane),
+                      t.lane_name(m.peer), send, format_time(m.time), arrived,
+                      format_time(t.at(arrived).time), timeout)
+                : fmt::format(
+                      "{} {} ({} -> {}) sent at #{} ({}) was still in flight at the "
+                      "timeout at #{}",
+                      request_late ? "the request" : "the reply", m.message, t.lane_name(m.lane),
+                      t.lane_name(m.peer), send, format_time(m.time), timeout);
+        cause.behind.push_back(std::move(delayed));
+      }
+    }
     const auto after = timeout ? timeout : a.served;
     if (const auto retry = next_request(t, a.client, a.server, after, c.horizon)) {
       cause.events.push_back(retry);

@@ -84,6 +84,13 @@ TEST(Explain, JobsNaiveIsALostEnqueueResponseThenARetry) {
   const auto retry = top.facts["retry_event"].get<std::uint64_t>();
   EXPECT_EQ(r.trace.at(retry).line["payload"]["op"], "enqueue");
   EXPECT_EQ(r.trace.at(retry).line["payload"]["body"]["job"], 5);  // the job that ran twice
+  // Behind it: the reply that was still on its way to the producer when it gave up.
+  ASSERT_FALSE(top.behind.empty());
+  const auto& delayed = top.behind.front();
+  EXPECT_EQ(delayed.kind, "message_delayed");
+  const auto& reply = r.trace.at(delayed.events.front());
+  EXPECT_EQ(reply.kind, "send");
+  EXPECT_EQ(r.trace.lane_name(reply.peer), "producer");
   expect_short_slice(r);
 }
 
