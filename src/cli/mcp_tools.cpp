@@ -181,7 +181,11 @@ std::vector<std::string> mcp_command_line(const std::string& name,
   for (const auto& [key, value] : args.items()) {
     bool known = false;
     for (const auto& a : tool->args) known = known || key == a.name;
-    if (!known) throw std::invalid_argument("tool " + name + " has no argument '" + key + "'");
+    if (!known) {
+      std::string message = "tool " + name;
+      message += " has no argument '" + key + "'";
+      throw std::invalid_argument(message);
+    }
   }
   std::vector<std::string> line{tool->command};
   for (const auto& a : tool->args) {

@@ -36,7 +36,11 @@ const sim::System& resolve_description(const sim::RunDescription& d, std::string
   RunOptions o;
   o.system = d.system;
   o.variant = d.variant;
-  for (const auto& [name, impl] : d.config.services) o.services.push_back(name + "=" + impl);
+  for (const auto& [name, impl] : d.config.services) {
+    std::string choice = name;
+    choice += "=" + impl;
+    o.services.push_back(std::move(choice));
+  }
   return resolve_system(o, variant);
 }
 

@@ -160,8 +160,9 @@ void Decisions::record_message(ProcessId from, ProcessId to, std::uint64_t index
   if (fate.latency != recorded_->default_latency) {
     recorded_->latencies.push_back({f, t, index, fate.latency});
   }
-  if (fate.duplicate_latency)
+  if (fate.duplicate_latency) {
     recorded_->duplicates.push_back({f, t, index, *fate.duplicate_latency});
+  }
 }
 
 void Decisions::record_crash(CrashFault crash) {

@@ -74,8 +74,9 @@ const nlohmann::json& list(const nlohmann::json& j, const char* name) {
   static const nlohmann::json empty = nlohmann::json::array();
   if (!j.contains(name)) return empty;
   const auto& v = j.at(name);
-  if (!v.is_array())
+  if (!v.is_array()) {
     throw std::invalid_argument(std::string("schedule: ") + name + " is not a list");
+  }
   return v;
 }
 
