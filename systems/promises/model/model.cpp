@@ -1,0 +1,138 @@
+// spec §6 processing order: parse → well-formedness → validation → converge → handler.
+#include "promises/model/model.hpp"
+
+#include <string>
+
+#include "promises/model/ops.hpp"
+#include "promises/model/parse.hpp"
+#include "promises/model/records.hpp"
+#include "promises/model/validate.hpp"
+
+namespace seer::promises {
+
+namespace {
+using json = nlohmann::json;
+
+// spec §3.2: the promise ids a request converges, in order.
+std::vector<std::string> converge_ids(const Request& r) {
+  switch (r.kind) {
+    case Kind::promise_get:
+    case Kind::task_get:
+    case Kind::task_halt:
+    case Kind::task_continue:
+      return {std::get<IdReq>(r.data).id};
+    case Kind::promise_create:
+      return {std::get<PromiseCreateReq>(r.data).id};
+    case Kind::promise_settle:
+      return {std::get<PromiseSettleReq>(r.data).id};
+    case Kind::promise_register_callback: {
+      const auto& d = std::get<RegisterCallbackReq>(r.data);
+      return {d.awaited, d.awaiter};
+    }
+    case Kind::promise_register_listener:
+      return {std::get<RegisterListenerReq>(r.data).awaited};
+    case Kind::task_create:
+      return {std::get<TaskCreateReq>(r.data).action.id};
+    case Kind::task_acquire:
+      return {std::get<TaskAcquireReq>(r.data).id};
+    case Kind::task_release:
+      return {std::get<TaskReleaseReq>(r.data).id};
+    case Kind::task_fulfill:
+      return {std::get<TaskFulfillReq>(r.data).id};
+    case Kind::task_suspend: {
+      const auto& d = std::get<TaskSuspendReq>(r.data);
+      std::vector<std::string> ids{d.id};
+      for (const RegisterCallbackReq& a : d.actions) ids.push_back(a.awaited);
+      return ids;
+    }
+    case Kind::task_fence: {
+      const auto& d = std::get<TaskFenceReq>(r.data);
+      const std::string& action_id = std::visit([](const auto& a) { return a.id; }, d.action);
+      return {d.id, action_id};
+    }
+    default:
+      return {};  // heartbeat, search, schedules, debug
+  }
+}
+
+ops::Outcome dispatch(ops::Ctx& ctx, const Request& r) {
+  switch (r.kind) {
+    case Kind::promise_get:
+      return ops::promise_get(ctx, std::get<IdReq>(r.data));
+    case Kind::promise_create:
+      return ops::promise_create(ctx, std::get<PromiseCreateReq>(r.data));
+    case Kind::promise_settle:
+      return ops::promise_settle(ctx, std::get<PromiseSettleReq>(r.data));
+    case Kind::promise_register_callback:
+      return ops::register_callback(ctx, std::get<RegisterCallbackReq>(r.data));
+    case Kind::promise_register_listener:
+      return ops::register_listener(ctx, std::get<RegisterListenerReq>(r.data));
+    case Kind::task_get:
+      return ops::task_get(ctx, std::get<IdReq>(r.data));
+    case Kind::task_create:
+      return ops::task_create(ctx, std::get<TaskCreateReq>(r.data));
+    case Kind::task_acquire:
+      return ops::task_acquire(ctx, std::get<TaskAcquireReq>(r.data));
+    case Kind::task_release:
+      return ops::task_release(ctx, std::get<TaskReleaseReq>(r.data));
+    case Kind::task_suspend:
+      return ops::task_suspend(ctx, std::get<TaskSuspendReq>(r.data));
+    case Kind::task_fulfill:
+      return ops::task_fulfill(ctx, std::get<TaskFulfillReq>(r.data));
+    case Kind::task_fence:
+      return ops::task_fence(ctx, std::get<TaskFenceReq>(r.data));
+    case Kind::task_heartbeat:
+      return ops::task_heartbeat(ctx, std::get<TaskHeartbeatReq>(r.data));
+    case Kind::task_halt:
+      return ops::task_halt(ctx, std::get<IdReq>(r.data));
+    case Kind::task_continue:
+      return ops::task_continue(ctx, std::get<IdReq>(r.data));
+    case Kind::debug_tick:
+      return ops::debug_tick(ctx);
+    case Kind::debug_snap:
+      return ops::debug_snap(ctx);
+    case Kind::debug_reset:
+      return ops::debug_reset(ctx);
+    case Kind::debug_start:
+    case Kind::debug_stop:
+      return {200, json::object()};
+    case Kind::promise_search:
+    case Kind::task_search:
+    case Kind::schedule_search:
+    case Kind::schedule_get:  // module S is not implemented (spec §5.4)
+    case Kind::schedule_create:
+    case Kind::schedule_delete:
+      return ops::error(501, "Not implemented");
+  }
+  return ops::error(501, "Not implemented");
+}
+}  // namespace
+
+Step apply(State& state, const Request& request, std::int64_t now) {
+  Step step;
+  const std::string_view kind = kind_name(request.kind);
+  if (const std::optional<std::string> invalid = validate(request)) {
+    step.response = envelope(kind, request.head, 400, json(*invalid));
+    return step;
+  }
+  // debug.tick runs at its own data.time (spec §5.5, A12).
+  const std::int64_t at =
+      request.kind == Kind::debug_tick ? std::get<DebugTickReq>(request.data).time : now;
+  ops::Ctx ctx{state, at, step.messages};
+  for (const std::string& id : converge_ids(request)) ops::converge(ctx, id);
+  ops::Outcome outcome = dispatch(ctx, request);
+  step.response = envelope(kind, request.head, outcome.status, std::move(outcome.data));
+  return step;
+}
+
+Step apply(State& state, const json& request, std::int64_t now) {
+  std::variant<Request, Rejection> parsed = parse_request(request);
+  if (const auto* rejection = std::get_if<Rejection>(&parsed)) {
+    Step step;
+    step.response = envelope(rejection->kind, rejection->head, 400, json(rejection->reason));
+    return step;
+  }
+  return apply(state, std::get<Request>(parsed), now);
+}
+
+}  // namespace seer::promises

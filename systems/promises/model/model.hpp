@@ -1,0 +1,36 @@
+// The executable sequential model of Resonate's durable promises and tasks
+// (systems/promises/spec.md): one pure, total, deterministic step function
+//
+//   step : (σ, request, now) → (σ', response, messages)            (spec §10)
+//
+// No threads, clocks or randomness: `now` is the only time. Module S (schedules) is not
+// implemented: every schedule.* kind answers 501 after well-formedness checking (spec §5.4).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "promises/model/request.hpp"
+#include "promises/model/state.hpp"
+
+namespace seer::promises {
+
+struct Step {
+  // {kind, head: {corrId, status, version}, data}, as the SDK's server answers (spec §1.1).
+  nlohmann::json response;
+  // {"address": target, "message": {kind, head, data}} in emission order (spec §7).
+  std::vector<nlohmann::json> messages;
+};
+
+// Applies one request envelope {kind, head, data}. Malformed or invalid requests get a 400 response
+// and leave `state` untouched (spec §6, T10); nothing throws for any JSON value.
+// Precondition: `now` is non-decreasing across calls on one state (spec §3.1, A8).
+Step apply(State& state, const nlohmann::json& request, std::int64_t now);
+
+// The same for a request already parsed by parse_request (parse.hpp); semantic validation still
+// applies. Precondition: `request.data` holds the alternative that parse_request gives its kind.
+Step apply(State& state, const Request& request, std::int64_t now);
+
+}  // namespace seer::promises

@@ -1,0 +1,732 @@
+// Unit and property tests of the promises model against systems/promises/spec.md.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "promises/model/invariants.hpp"
+#include "promises/model/model.hpp"
+
+namespace {
+
+using json = nlohmann::json;
+using seer::promises::PromiseState;
+using seer::promises::State;
+using seer::promises::Step;
+using seer::promises::TaskState;
+using seer::promises::TimeoutKind;
+
+// ---- request builders (the SDK's envelope shapes, spec §1.1 and §5) ----
+
+json head(const std::string& corr = "c") {
+  json h = json::object();
+  h["corrId"] = corr;
+  h["version"] = "v";
+  return h;
+}
+
+json request(const std::string& kind, json data) {
+  json r = json::object();
+  r["kind"] = kind;
+  r["head"] = head();
+  r["data"] = std::move(data);
+  return r;
+}
+
+json tags_of(std::initializer_list<std::pair<const char*, const char*>> kvs) {
+  json t = json::object();
+  for (const auto& [k, v] : kvs) t[k] = v;
+  return t;
+}
+
+json create(const std::string& id, std::int64_t timeout_at, json tags = json::object(),
+            json param = json::object()) {
+  json d = json::object();
+  d["id"] = id;
+  d["timeoutAt"] = timeout_at;
+  d["param"] = std::move(param);
+  d["tags"] = std::move(tags);
+  return request("promise.create", std::move(d));
+}
+
+json settle(const std::string& id, const std::string& state, const std::string& value = "v") {
+  json d = json::object();
+  d["id"] = id;
+  d["state"] = state;
+  d["value"] = json::object();
+  d["value"]["data"] = value;
+  return request("promise.settle", std::move(d));
+}
+
+json by_id(const std::string& kind, const std::string& id) {
+  json d = json::object();
+  d["id"] = id;
+  return request(kind, std::move(d));
+}
+
+json callback(const std::string& awaited, const std::string& awaiter) {
+  json d = json::object();
+  d["awaited"] = awaited;
+  d["awaiter"] = awaiter;
+  return request("promise.register_callback", std::move(d));
+}
+
+json listener(const std::string& awaited, const std::string& address) {
+  json d = json::object();
+  d["awaited"] = awaited;
+  d["address"] = address;
+  return request("promise.register_listener", std::move(d));
+}
+
+json task_create(const std::string& id, std::int64_t timeout_at, std::int64_t ttl,
+                 const std::string& pid = "p1", json tags = tags_of({{"resonate:target", "T"}})) {
+  json d = json::object();
+  d["pid"] = pid;
+  d["ttl"] = ttl;
+  d["action"] = create(id, timeout_at, std::move(tags));
+  return request("task.create", std::move(d));
+}
+
+json acquire(const std::string& id, std::int64_t version, std::int64_t ttl = 1000,
+             const std::string& pid = "p1") {
+  json d = json::object();
+  d["id"] = id;
+  d["version"] = version;
+  d["pid"] = pid;
+  d["ttl"] = ttl;
+  return request("task.acquire", std::move(d));
+}
+
+json release(const std::string& id, std::int64_t version) {
+  json d = json::object();
+  d["id"] = id;
+  d["version"] = version;
+  return request("task.release", std::move(d));
+}
+
+json fulfill(const std::string& id, std::int64_t version, const std::string& state = "resolved") {
+  json d = json::object();
+  d["id"] = id;
+  d["version"] = version;
+  d["action"] = settle(id, state);
+  return request("task.fulfill", std::move(d));
+}
+
+json suspend(const std::string& id, std::int64_t version, const std::vector<std::string>& awaited) {
+  json d = json::object();
+  d["id"] = id;
+  d["version"] = version;
+  d["actions"] = json::array();
+  for (const std::string& a : awaited) d["actions"].push_back(callback(a, id));
+  return request("task.suspend", std::move(d));
+}
+
+json fence(const std::string& id, std::int64_t version, json action) {
+  json d = json::object();
+  d["id"] = id;
+  d["version"] = version;
+  d["action"] = std::move(action);
+  return request("task.fence", std::move(d));
+}
+
+json heartbeat(const std::string& pid, const std::string& id, std::int64_t version) {
+  json entry = json::object();
+  entry["id"] = id;
+  entry["version"] = version;
+  json d = json::object();
+  d["pid"] = pid;
+  d["tasks"] = json::array({entry});
+  return request("task.heartbeat", std::move(d));
+}
+
+json tick(std::int64_t time) {
+  json d = json::object();
+  d["time"] = time;
+  return request("debug.tick", std::move(d));
+}
+
+json execute(const std::string& address, const std::string& id, std::int64_t version) {
+  return json::parse(R"({"address":")" + address +
+                     R"(","message":{"kind":"execute","head":{},"data":{"task":{"id":")" + id +
+                     R"(","version":)" + std::to_string(version) + "}}}}");
+}
+
+// ---- a fixture that checks the state invariants (spec §9.1) after every step ----
+
+class PromisesModel : public ::testing::Test {
+ protected:
+  Step step(const json& r, std::int64_t now) {
+    Step s = seer::promises::apply(state, r, now);
+    const std::vector<std::string> broken = seer::promises::check_invariants(state);
+    EXPECT_TRUE(broken.empty()) << broken.front() << " after " << r.dump();
+    return s;
+  }
+  static int status(const Step& s) { return s.response["head"]["status"].get<int>(); }
+  static const json& promise(const Step& s) { return s.response["data"]["promise"]; }
+
+  State state;
+};
+
+// ---- promises (spec §5.1) ----
+
+TEST_F(PromisesModel, ResponseEchoesKindCorrIdAndVersion) {
+  json r = by_id("promise.get", "x");
+  r["head"]["corrId"] = "abc";
+  r["head"]["version"] = "2026-04-01";
+  const Step s = step(r, 0);
+  EXPECT_EQ(s.response, json::parse(R"({"kind":"promise.get","head":{"corrId":"abc","status":404,
+      "version":"2026-04-01"},"data":"Promise not found"})"));
+}
+
+TEST_F(PromisesModel, CreateIsIdempotentById) {
+  const Step first =
+      step(create("a", 100, tags_of({{"k", "1"}}), json::parse(R"({"data":"x"})")), 10);
+  ASSERT_EQ(status(first), 200);
+  EXPECT_EQ(promise(first), json::parse(R"({"id":"a","state":"pending","param":{"data":"x"},
+      "value":{},"tags":{"k":"1"},"timeoutAt":100,"createdAt":10})"));
+  const State before = state;
+  const Step again =
+      step(create("a", 500, tags_of({{"k", "2"}}), json::parse(R"({"data":"y"})")), 20);
+  EXPECT_EQ(status(again), 200);
+  EXPECT_EQ(promise(again), promise(first)) << "PC1: the repeated request's fields are ignored";
+  EXPECT_EQ(state, before);
+  EXPECT_TRUE(again.messages.empty());
+}
+
+TEST_F(PromisesModel, BornExpiredPromiseIsCreatedTimedOut) {
+  const Step plain = step(create("a", 100), 100);
+  EXPECT_EQ(promise(plain)["state"], "rejected_timedout");
+  EXPECT_EQ(promise(plain)["createdAt"], 100);
+  EXPECT_EQ(promise(plain)["settledAt"], 100);
+  const Step timer = step(create("t", 50, tags_of({{"resonate:timer", "true"}})), 100);
+  EXPECT_EQ(promise(timer)["state"], "resolved") << "timer promises resolve on timeout";
+  const Step targeted = step(create("g", 50, tags_of({{"resonate:target", "T"}})), 100);
+  EXPECT_TRUE(targeted.messages.empty());
+  EXPECT_EQ(state.tasks.at("g").state, TaskState::fulfilled);
+  EXPECT_EQ(state.tasks.at("g").version, 0);
+}
+
+TEST_F(PromisesModel, TargetedCreateDispatchesOrDefers) {
+  const Step now = step(create("a", 1000, tags_of({{"resonate:target", "T"}})), 10);
+  ASSERT_EQ(now.messages.size(), 1u);
+  EXPECT_EQ(now.messages[0], execute("T", "a", 0));
+  EXPECT_EQ(state.tasks.at("a").state, TaskState::pending);
+  EXPECT_EQ(state.task_timeouts.find("a")->at, 10 + seer::promises::kRetry);
+
+  const Step later =
+      step(create("d", 1000, tags_of({{"resonate:target", "T"}, {"resonate:delay", "500"}})), 10);
+  EXPECT_TRUE(later.messages.empty()) << "PC4: deferred first dispatch";
+  EXPECT_EQ(state.task_timeouts.find("d")->at, 500);
+  EXPECT_TRUE(step(tick(499), 499).messages.empty());
+  EXPECT_EQ(step(tick(500), 500).messages, std::vector<json>{execute("T", "d", 0)});
+}
+
+TEST_F(PromisesModel, SettleOnceFirstSettleWins) {
+  step(create("a", 1000), 0);
+  const Step first = step(settle("a", "resolved", "one"), 10);
+  EXPECT_EQ(promise(first)["state"], "resolved");
+  EXPECT_EQ(promise(first)["value"], json::parse(R"({"data":"one"})"));
+  EXPECT_EQ(promise(first)["settledAt"], 10);
+  const State before = state;
+  const Step second = step(settle("a", "rejected", "two"), 20);
+  EXPECT_EQ(status(second), 200);
+  EXPECT_EQ(promise(second), promise(first)) << "PS2: the existing state, not the requested one";
+  EXPECT_EQ(state, before);
+  EXPECT_EQ(status(step(settle("missing", "resolved"), 30)), 404);
+}
+
+TEST_F(PromisesModel, LazyTimeoutAtTheDeadline) {
+  step(create("a", 100), 0);
+  step(create("t", 100, tags_of({{"resonate:timer", "true"}})), 0);
+  EXPECT_EQ(promise(step(by_id("promise.get", "a"), 99))["state"], "pending");
+  EXPECT_EQ(state.promises.at("a").state, PromiseState::pending);
+  const Step at = step(by_id("promise.get", "a"), 100);
+  EXPECT_EQ(promise(at)["state"], "rejected_timedout") << "view: timed out at now >= timeoutAt";
+  EXPECT_EQ(promise(at)["settledAt"], 100);
+  EXPECT_EQ(state.promises.at("a").state, PromiseState::rejected_timedout) << "converged";
+  EXPECT_EQ(promise(step(settle("t", "rejected"), 150))["state"], "resolved")
+      << "a settle after the deadline sees the timer's timeout, not its own state";
+  EXPECT_EQ(state.promises.at("t").settled_at, 100);
+}
+
+TEST_F(PromisesModel, SweepSettlesOnlyTargetedPromises) {
+  step(create("plain", 100), 0);
+  step(create("job", 100, tags_of({{"resonate:target", "T"}})), 0);
+  step(tick(100), 100);
+  EXPECT_EQ(state.promises.at("plain").state, PromiseState::pending) << "D6: lazy only";
+  EXPECT_EQ(state.promises.at("job").state, PromiseState::rejected_timedout);
+  EXPECT_EQ(state.tasks.at("job").state, TaskState::fulfilled);
+}
+
+TEST_F(PromisesModel, ListenersFireOnceOnSettle) {
+  step(create("a", 1000, tags_of({{"resonate:scope", "global"}})), 0);
+  step(create("local", 1000), 0);
+  EXPECT_EQ(status(step(listener("local", "L1"), 1)), 422);
+  step(listener("a", "L1"), 1);
+  step(listener("a", "L2"), 1);
+  step(listener("a", "L1"), 1);  // set semantics
+  const Step s = step(settle("a", "resolved"), 5);
+  ASSERT_EQ(s.messages.size(), 2u);
+  EXPECT_EQ(s.messages[0]["address"], "L1");
+  EXPECT_EQ(s.messages[1]["address"], "L2");
+  EXPECT_EQ(s.messages[0]["message"]["kind"], "unblock");
+  EXPECT_EQ(s.messages[0]["message"]["data"]["promise"], promise(s));
+  EXPECT_TRUE(step(listener("a", "L3"), 6).messages.empty()) << "RL4: settled, no unblock";
+  EXPECT_TRUE(state.promises.at("a").listeners.empty());
+}
+
+TEST_F(PromisesModel, TimeoutNotifiesListenersOnConverge) {
+  step(create("a", 100, tags_of({{"resonate:external", "true"}})), 0);
+  step(listener("a", "L"), 1);
+  // task.halt on a non-task still converges its id (spec §3.2): 404, but the timeout fires.
+  const Step s = step(by_id("task.halt", "a"), 100);
+  EXPECT_EQ(status(s), 404);
+  ASSERT_EQ(s.messages.size(), 1u);
+  EXPECT_EQ(s.messages[0]["message"]["data"]["promise"]["state"], "rejected_timedout");
+}
+
+TEST_F(PromisesModel, RegisterCallbackCases) {
+  step(create("awaited", 1000), 0);
+  step(create("plain", 1000), 0);
+  step(create("w", 1000, tags_of({{"resonate:target", "T"}})), 0);
+  EXPECT_EQ(status(step(callback("x", "w"), 1)), 404);
+  EXPECT_EQ(status(step(callback("awaited", "x"), 1)), 422);
+  EXPECT_EQ(step(callback("awaited", "plain"), 1).response["data"], "Awaiter has no address");
+  EXPECT_EQ(status(step(callback("w", "w"), 1)), 400);
+  EXPECT_EQ(status(step(callback("awaited", "w"), 1)), 200);
+  EXPECT_TRUE(state.promises.at("awaited").callbacks.contains("w"));
+  // Settling the awaited promise of a pending (not suspended) task only buffers the resume.
+  EXPECT_TRUE(step(settle("awaited", "resolved"), 2).messages.empty());
+  EXPECT_TRUE(state.tasks.at("w").resumes.contains("awaited"));
+}
+
+// ---- tasks (spec §5.2, §5.3) ----
+
+TEST_F(PromisesModel, TaskLifecycleWithGrowingVersions) {
+  const Step created = step(task_create("t", 100000, 1000), 0);
+  ASSERT_EQ(status(created), 200);
+  EXPECT_EQ(created.response["data"]["task"], json::parse(R"({"id":"t","state":"acquired",
+      "version":1,"resumes":[],"pid":"p1","ttl":1000})"));
+  EXPECT_TRUE(created.messages.empty());
+  EXPECT_EQ(status(step(task_create("t", 100000, 1000), 1)), 409) << "TC3";
+
+  step(heartbeat("p1", "t", 1), 500);
+  EXPECT_EQ(state.task_timeouts.find("t")->at, 1500);
+  step(heartbeat("p2", "t", 1), 600);  // wrong pid: skipped, still 200
+  EXPECT_EQ(state.task_timeouts.find("t")->at, 1500);
+
+  EXPECT_EQ(step(release("t", 0), 700).response["data"], "Version mismatch");
+  const Step released = step(release("t", 1), 700);
+  EXPECT_EQ(status(released), 200);
+  EXPECT_EQ(released.messages, std::vector<json>{execute("T", "t", 1)});
+  EXPECT_EQ(state.tasks.at("t").state, TaskState::pending);
+  EXPECT_EQ(state.tasks.at("t").version, 1) << "release keeps the version";
+  EXPECT_EQ(step(release("t", 1), 701).response["data"], "Task not acquired");
+
+  EXPECT_EQ(status(step(acquire("t", 0), 800)), 409);
+  const Step acquired = step(acquire("t", 1, 5000, "p2"), 800);
+  EXPECT_EQ(acquired.response["data"]["task"]["version"], 2);
+  EXPECT_EQ(state.task_timeouts.find("t")->kind, TimeoutKind::lease);
+
+  EXPECT_EQ(status(step(fulfill("t", 1), 900)), 409) << "fenced by version";
+  const Step fulfilled = step(fulfill("t", 2, "rejected"), 900);
+  EXPECT_EQ(status(fulfilled), 200);
+  EXPECT_EQ(promise(fulfilled)["state"], "rejected");
+  EXPECT_EQ(state.tasks.at("t").state, TaskState::fulfilled);
+  EXPECT_EQ(state.tasks.at("t").version, 2);
+  EXPECT_EQ(step(fulfill("t", 2), 901).response["data"], "Task not acquired") << "not idempotent";
+  EXPECT_EQ(status(step(task_create("t", 100000, 1000), 902)), 200) << "TC2 returns it";
+  EXPECT_EQ(status(step(by_id("task.get", "nope"), 903)), 404);
+}
+
+TEST_F(PromisesModel, SuspendAndResume) {
+  step(task_create("w", 100000, 1000), 0);
+  step(create("p", 100000), 0);
+  step(create("q", 100000), 0);
+  const Step suspended = step(suspend("w", 1, {"p", "q"}), 10);
+  EXPECT_EQ(status(suspended), 200);
+  EXPECT_EQ(state.tasks.at("w").state, TaskState::suspended);
+  EXPECT_EQ(state.task_timeouts.find("w"), nullptr);
+
+  const Step woken = step(settle("q", "resolved"), 20);
+  EXPECT_EQ(woken.messages, std::vector<json>{execute("T", "w", 1)}) << "same version";
+  EXPECT_EQ(state.tasks.at("w").state, TaskState::pending);
+  EXPECT_EQ(state.tasks.at("w").resumes.items(), std::vector<std::string>{"q"});
+  EXPECT_EQ(state.task_timeouts.find("w")->at, 20 + seer::promises::kRetry);
+
+  step(acquire("w", 1), 30);
+  EXPECT_TRUE(step(settle("p", "resolved"), 40).messages.empty()) << "acquired: buffered";
+  EXPECT_TRUE(state.tasks.at("w").resumes.contains("p"));
+  const Step redirect = step(suspend("w", 2, {"p"}), 50);
+  EXPECT_EQ(status(redirect), 300) << "TS2: an awaited promise is already settled";
+  EXPECT_EQ(redirect.response["data"], json::parse(R"({"preload":[]})"));
+  EXPECT_TRUE(state.tasks.at("w").resumes.empty());
+  EXPECT_EQ(state.tasks.at("w").state, TaskState::acquired);
+
+  const Step missing = step(suspend("w", 2, {"zzz"}), 60);
+  EXPECT_EQ(status(missing), 422);
+  EXPECT_EQ(missing.response["data"], "Awaited promise not found") << "A10";
+  EXPECT_EQ(status(step(suspend("w", 2, {"w"}), 60)), 400);
+  EXPECT_EQ(status(step(suspend("w", 2, {}), 60)), 400);
+}
+
+TEST_F(PromisesModel, FenceRunsTheActionUnderTheVersion) {
+  step(task_create("t", 100000, 1000), 0);
+  json child = create("child", 100000, tags_of({{"resonate:target", "U"}}));
+  child["head"]["corrId"] = "inner";
+  EXPECT_EQ(step(fence("t", 7, child), 1).response["data"], "Fence check failed");
+  EXPECT_EQ(state.promises.count("child"), 0u);
+  const Step s = step(fence("t", 1, child), 1);
+  EXPECT_EQ(status(s), 200);
+  const json& action = s.response["data"]["action"];
+  EXPECT_EQ(action["kind"], "promise.create");
+  EXPECT_EQ(action["head"], json::parse(R"({"corrId":"inner","status":200,"version":"v"})"));
+  EXPECT_EQ(action["data"]["promise"]["id"], "child");
+  EXPECT_EQ(s.response["data"]["preload"], json::array());
+  EXPECT_EQ(s.messages, std::vector<json>{execute("U", "child", 0)});
+  const Step inner404 = step(fence("t", 1, settle("nope", "resolved")), 2);
+  EXPECT_EQ(status(inner404), 200) << "the outer status is 200 whenever the fence holds";
+  EXPECT_EQ(inner404.response["data"]["action"]["head"]["status"], 404);
+}
+
+TEST_F(PromisesModel, HaltAndContinue) {
+  step(create("t", 100000, tags_of({{"resonate:target", "T"}})), 0);
+  EXPECT_EQ(status(step(by_id("task.continue", "t"), 1)), 409);
+  EXPECT_EQ(status(step(by_id("task.halt", "t"), 1)), 200);
+  EXPECT_EQ(status(step(by_id("task.halt", "t"), 2)), 200) << "halting a halted task";
+  EXPECT_EQ(state.task_timeouts.find("t"), nullptr);
+  const Step resumed = step(by_id("task.continue", "t"), 3);
+  EXPECT_EQ(resumed.messages, std::vector<json>{execute("T", "t", 0)});
+  step(settle("t", "resolved"), 4);
+  EXPECT_EQ(step(by_id("task.halt", "t"), 5).response["data"], "Task is fulfilled");
+}
+
+// ---- the sweep (spec §5.5) ----
+
+TEST_F(PromisesModel, SweepReleasesExpiredLeasesAndRetries) {
+  step(task_create("t", 1000000, 1000), 0);
+  step(tick(999), 999);
+  EXPECT_EQ(state.tasks.at("t").state, TaskState::acquired);
+  // Leases expire only in the sweep (A13): past the expiry, without a sweep, the lease still holds.
+  step(heartbeat("p1", "t", 1), 1500);
+  EXPECT_EQ(state.task_timeouts.find("t")->at, 2500);
+  EXPECT_TRUE(step(tick(2499), 2499).messages.empty());
+  const Step expired = step(tick(2500), 2500);
+  EXPECT_EQ(expired.messages, std::vector<json>{execute("T", "t", 1)});
+  EXPECT_EQ(state.tasks.at("t").state, TaskState::pending);
+  EXPECT_EQ(state.tasks.at("t").version, 1);
+  const std::int64_t retry_at = 2500 + seer::promises::kRetry;
+  EXPECT_TRUE(step(tick(retry_at - 1), retry_at - 1).messages.empty());
+  EXPECT_EQ(step(tick(retry_at), retry_at).messages, std::vector<json>{execute("T", "t", 1)});
+  EXPECT_EQ(state.task_timeouts.find("t")->at, retry_at + seer::promises::kRetry);
+  EXPECT_EQ(step(tick(retry_at), retry_at).response["data"], json::array());
+}
+
+TEST_F(PromisesModel, SweepFulfilsATaskBeforeResumingIt) {
+  // w awaits p; both time out in one sweep: w is fulfilled (its own promise), never resumed.
+  step(task_create("w", 500, 100000), 0);
+  step(create("p", 500, tags_of({{"resonate:target", "T"}})), 0);
+  step(acquire("p", 0), 0);
+  step(suspend("w", 1, {"p"}), 1);
+  const Step s = step(tick(500), 500);
+  EXPECT_TRUE(s.messages.empty());
+  EXPECT_EQ(state.tasks.at("w").state, TaskState::fulfilled);
+  EXPECT_EQ(state.tasks.at("p").state, TaskState::fulfilled);
+}
+
+TEST_F(PromisesModel, PreloadShowsTheBranchViewedAtNow) {
+  step(create("root", 100000, tags_of({{"resonate:target", "T"}, {"resonate:branch", "root"}})), 0);
+  step(create("kid", 50, tags_of({{"resonate:branch", "root"}})), 0);
+  const Step s = step(acquire("root", 0), 60);
+  ASSERT_EQ(s.response["data"]["preload"].size(), 1u);
+  EXPECT_EQ(s.response["data"]["preload"][0]["state"], "rejected_timedout") << "A2: the view";
+  EXPECT_EQ(state.promises.at("kid").state, PromiseState::pending) << "preload does not converge";
+}
+
+TEST_F(PromisesModel, ResetAndDebugKinds) {
+  step(create("a", 1000), 0);
+  EXPECT_EQ(step(request("debug.snap", json::object()), 1).response["data"]["promises"].size(), 1u);
+  EXPECT_EQ(status(step(request("debug.start", json::object()), 1)), 200);
+  EXPECT_EQ(status(step(request("debug.reset", json::object()), 1)), 200);
+  EXPECT_EQ(state, State{});
+  for (const char* kind : {"promise.search", "task.search", "schedule.search"})
+    EXPECT_EQ(status(step(request(kind, json::object()), 2)), 501) << kind;
+  // Module S is not implemented: well-formed schedule requests answer 501.
+  EXPECT_EQ(status(step(by_id("schedule.get", "s"), 2)), 501);
+}
+
+// ---- malformed requests (spec §6): 400, echo, no state change, no messages ----
+
+TEST_F(PromisesModel, MalformedRequestsAre400AndChangeNothing) {
+  step(create("a", 1000, tags_of({{"resonate:target", "T"}, {"resonate:scope", "global"}})), 0);
+  step(listener("a", "L"), 0);
+  const State before = state;
+  std::vector<json> bad;
+  bad.push_back(json(5));
+  bad.push_back(json::array());
+  bad.push_back(request("promise.nope", json::object()));  // unknown kind
+  json missing = by_id("promise.get", "a");
+  missing["data"].erase("id");
+  bad.push_back(missing);
+  json wrong_type = settle("a", "resolved");
+  wrong_type["data"]["id"] = 7;
+  bad.push_back(wrong_type);
+  bad.push_back(settle("a", "rejected_timedout"));  // not a client state
+  json fractional = create("b", 1000);
+  fractional["data"]["timeoutAt"] = 10.5;  // A4
+  bad.push_back(fractional);
+  json huge = create("b", 1000);
+  huge["data"]["timeoutAt"] = 9007199254740992LL;  // 2^53: A4
+  bad.push_back(huge);
+  json tag_number = create("b", 1000);
+  tag_number["data"]["tags"]["k"] = 1;  // A5
+  bad.push_back(tag_number);
+  json array_data = request("debug.start", json::array());  // A5: arrays are not objects
+  bad.push_back(array_data);
+  json no_head = settle("a", "resolved");
+  no_head.erase("head");
+  bad.push_back(no_head);
+  json bad_action = fulfill("a", 0);
+  bad_action["data"]["action"]["kind"] = "promise.create";
+  bad.push_back(bad_action);
+  for (const json& r : bad) {
+    const Step s = step(r, 10);
+    EXPECT_EQ(status(s), 400) << r.dump();
+    EXPECT_TRUE(s.response["data"].is_string()) << r.dump();
+    EXPECT_TRUE(s.messages.empty()) << r.dump();
+    EXPECT_EQ(state, before) << r.dump();
+  }
+  const Step echoed = step(no_head, 10);
+  EXPECT_EQ(echoed.response["kind"], "promise.settle");
+  EXPECT_EQ(echoed.response["head"]["corrId"], "");
+  EXPECT_EQ(step(json(5), 10).response["kind"], "");
+}
+
+TEST_F(PromisesModel, ArbitraryJsonNeverCrashes) {
+  std::mt19937_64 rng(7);
+  const std::vector<json> atoms{nullptr, 0, -1, 1.5, "x", true, json::array(), json::object()};
+  const json base = task_create("t", 1000, 10);
+  for (int i = 0; i < 2000; ++i) {
+    json r = base;
+    // Replace a few nodes by random atoms, at random depths.
+    for (int k = 0; k < 3; ++k) {
+      json* node = &r;
+      while (node->is_object() && !node->empty() && rng() % 3 != 0) {
+        auto it = node->begin();
+        std::advance(it, static_cast<long>(rng() % node->size()));
+        node = &*it;
+      }
+      *node = atoms[rng() % atoms.size()];
+    }
+    const Step s = step(r, 5);
+    EXPECT_TRUE(s.response.is_object());
+  }
+}
+
+// ---- property test: invariants after every step of random sequences ----
+
+// Random requests over few ids, after /tmp/promises-research/fuzz/fuzz2.mjs.
+class Generator {
+ public:
+  explicit Generator(std::uint64_t seed) : rng_(seed) {}
+
+  json next(std::int64_t now, const State& s) {
+    const std::string id = pick(kIds);
+    switch (below(17)) {
+      case 0:
+        return by_id("promise.get", id);
+      case 1:
+      case 2:
+        return create(id, timeout(now), tags(now));
+      case 3:
+        return settle(id, pick(kStates));
+      case 4:
+        return callback(pick(kIds), id);
+      case 5:
+        return listener(id, pick({"L1", "L2"}));
+      case 6:
+        return task_create(id, timeout(now), below(20000), pick({"p1", "p2"}));
+      case 7:
+        return acquire(id, version(s, id), below(20000), pick({"p1", "p2"}));
+      case 8:
+        return release(id, version(s, id));
+      case 9:
+        return suspend(id, version(s, id), {pick(kIds), pick(kIds)});
+      case 10:
+        return fulfill(id, version(s, id), pick(kStates));
+      case 11: {
+        json action = below(2) ? create(pick(kIds), timeout(now), tags(now))
+                               : settle(pick(kIds), pick(kStates));
+        return fence(id, version(s, id), action);
+      }
+      case 12:
+        return heartbeat(pick({"p1", "p2"}), id, version(s, id));
+      case 13:
+        return by_id(below(2) ? "task.halt" : "task.continue", id);
+      case 14:
+        return by_id("task.get", id);
+      case 15:
+        return malformed(id);
+      default:
+        return tick(now);
+    }
+  }
+
+  std::int64_t advance() { return below(10) == 0 ? 30000 + below(20000) : below(2500); }
+
+ private:
+  static constexpr const char* kIds[] = {"a", "b", "c", "d", "e", "f", "g"};
+  static constexpr const char* kStates[] = {"resolved", "rejected", "rejected_canceled"};
+
+  std::int64_t below(std::int64_t n) { return static_cast<std::int64_t>(rng_() % n); }
+  template <std::size_t N>
+  const char* pick(const char* const (&a)[N]) {
+    return a[below(N)];
+  }
+  const char* pick(std::initializer_list<const char*> a) { return a.begin()[below(a.size())]; }
+
+  std::int64_t timeout(std::int64_t now) { return now + below(below(2) ? 300000 : 30000) - 2000; }
+
+  json tags(std::int64_t now) {
+    json t = json::object();
+    if (below(10) < 6) t["resonate:target"] = pick({"T1", "T2"});
+    if (below(10) < 3) t["resonate:timer"] = "true";
+    if (below(10) < 4) t["resonate:scope"] = "global";
+    if (below(10) < 4) t["resonate:branch"] = pick({"a", "b"});
+    if (below(10) < 1) t["resonate:delay"] = std::to_string(now + below(100000));
+    return t;
+  }
+
+  std::int64_t version(const State& s, const std::string& id) {
+    const auto it = s.tasks.find(id);
+    return it != s.tasks.end() && below(10) < 9 ? it->second.version : below(4);
+  }
+
+  json malformed(const std::string& id) {
+    json r = settle(id, "resolved");
+    switch (below(4)) {
+      case 0:
+        r["data"].erase("value");
+        break;
+      case 1:
+        r["data"]["id"] = 3;
+        break;
+      case 2:
+        r["kind"] = "promise.bogus";
+        break;
+      default:
+        r["data"]["value"]["headers"] = json::array();
+        break;
+    }
+    return r;
+  }
+
+  std::mt19937_64 rng_;
+};
+
+// spec §9.2 step invariants over consecutive states.
+void check_step(const State& before, const State& after, const json& r, const Step& s) {
+  const int status = s.response["head"]["status"].get<int>();
+  if (status == 400) {  // T10
+    EXPECT_EQ(before, after) << r.dump();
+    EXPECT_TRUE(s.messages.empty()) << r.dump();
+  }
+  if (r.value("kind", "") == "debug.reset") return;
+  for (const auto& [id, p] : before.promises) {
+    const auto it = after.promises.find(id);
+    ASSERT_NE(it, after.promises.end()) << "T1: promise disappeared " << id;
+    const auto& q = it->second;
+    EXPECT_TRUE(p.seq == q.seq && p.param == q.param && p.tags == q.tags &&
+                p.timeout_at == q.timeout_at && p.created_at == q.created_at)
+        << "T2: immutable fields changed " << id;
+    if (p.state != PromiseState::pending) {
+      EXPECT_TRUE(p.state == q.state && p.value == q.value && p.settled_at == q.settled_at)
+          << "T3: a settled promise changed " << id;
+    }
+  }
+  for (const auto& [id, t] : before.tasks) {
+    const auto it = after.tasks.find(id);
+    ASSERT_NE(it, after.tasks.end()) << "T1: task disappeared " << id;
+    const auto& u = it->second;
+    if (t.state == TaskState::fulfilled) {
+      EXPECT_EQ(t, u) << "T6: a fulfilled task changed " << id;
+    }
+    const bool entered_acquired = u.state == TaskState::acquired &&
+                                  (t.state != TaskState::acquired || u.version != t.version);
+    EXPECT_EQ(u.version, entered_acquired ? t.version + 1 : t.version)
+        << "T5: version changes only by +1 on entering acquired " << id << " " << r.dump();
+  }
+}
+
+TEST(PromisesModelProperty, InvariantsHoldAlongRandomSequences) {
+  std::mt19937_64 seeds(20240601);
+  int steps = 0;
+  for (int sequence = 0; sequence < 60; ++sequence) {
+    Generator gen(seeds());
+    State state;
+    std::int64_t now = 1'700'000'000'000;
+    std::map<std::string, std::int64_t> seen_versions;  // H7 over responses and messages
+    for (int i = 0; i < 400; ++i, ++steps) {
+      now += gen.advance();
+      const json r = gen.next(now, state);
+      const State before = state;
+      const Step s = seer::promises::apply(state, r, now);
+      const std::vector<std::string> broken = seer::promises::check_invariants(state);
+      ASSERT_TRUE(broken.empty()) << broken.front() << " after " << r.dump();
+      check_step(before, state, r, s);
+      if (HasFatalFailure()) return;
+      auto observe = [&](const json& task) {
+        const std::string id = task["id"].get<std::string>();
+        const std::int64_t v = task["version"].get<std::int64_t>();
+        EXPECT_GE(v, seen_versions[id]) << "H7: version decreased for " << id;
+        seen_versions[id] = std::max(seen_versions[id], v);
+      };
+      const json& data = s.response["data"];
+      if (data.is_object() && data.contains("task")) observe(data["task"]);
+      for (const json& m : s.messages)
+        if (m["message"]["kind"] == "execute") observe(m["message"]["data"]["task"]);
+    }
+  }
+  EXPECT_EQ(steps, 60 * 400);
+}
+
+TEST(PromisesModelProperty, InvariantCheckerCatchesCorruptStates) {
+  State good;
+  seer::promises::apply(good, task_create("w", 100000, 1000), 0);
+  seer::promises::apply(good, create("p", 100000), 0);
+  seer::promises::apply(good, suspend("w", 1, {"p"}), 1);
+  ASSERT_TRUE(seer::promises::check_invariants(good).empty());
+  auto broken = [&](auto corrupt) {
+    State s = good;
+    corrupt(s);
+    return !seer::promises::check_invariants(s).empty();
+  };
+  EXPECT_TRUE(broken([](State& s) { s.promises.at("p").settled_at = 5; }));             // I1
+  EXPECT_TRUE(broken([](State& s) { s.tasks.erase("w"); }));                            // I5
+  EXPECT_TRUE(broken([](State& s) { s.tasks.at("w").state = TaskState::fulfilled; }));  // I6
+  EXPECT_TRUE(broken([](State& s) { s.tasks.at("w").pid = "x"; }));                     // I7
+  EXPECT_TRUE(broken([](State& s) { s.task_timeouts.upsert("w", {}); }));               // I8
+  EXPECT_TRUE(broken([](State& s) { s.promises.at("p").callbacks.add("p"); }));         // I9
+  EXPECT_TRUE(broken([](State& s) { s.promises.at("p").callbacks.clear(); }));          // I11
+  EXPECT_TRUE(broken([](State& s) { s.promises.at("w").created_at = 200000; }));        // I2
+}
+
+TEST(PromisesModelProperty, StateIsAValue) {
+  State a;
+  seer::promises::apply(a, create("x", 1000, tags_of({{"resonate:target", "T"}})), 0);
+  State b = a;
+  EXPECT_EQ(a, b);
+  seer::promises::apply(b, settle("x", "resolved"), 1);
+  EXPECT_NE(a, b);
+  // Same requests, same results: the model is deterministic.
+  State c;
+  seer::promises::apply(c, create("x", 1000, tags_of({{"resonate:target", "T"}})), 0);
+  EXPECT_EQ(a, c);
+}
+
+}  // namespace
