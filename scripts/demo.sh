@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The flagship demo on a fresh Debian 12 machine: install, build, then watch seer find the naive quorum
-# register's bug, record and replay the failing run, and see the correct variant hold.
+# register's bug, record and replay the failing run, shrink and explain it (with an HTML timeline in
+# out/shrunk.html), and see the correct variant hold.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -25,5 +26,14 @@ grep '"kind":"crash"' out/naive.trace.jsonl | head -3 | cut -c1-240
 echo; echo "== 3. replay it from the trace file, proving it identical =="
 $seer replay --trace out/naive.trace.jsonl || [ $? -eq 1 ]
 
-echo; echo "== 4. the correct register (fsync before ack) over 10,000 seeds =="
+echo; echo "== 4. shrink it to a smaller run that fails the same way, and replay that =="
+$seer shrink register --variant naive --seed "$seed" -o out/shrunk.json --trace out/shrunk.trace.jsonl ||
+  [ $? -eq 1 ]
+$seer replay --run out/shrunk.json || [ $? -eq 1 ]
+
+echo; echo "== 5. explain why it failed, from the trace and its forbidden facts =="
+$seer explain out/shrunk.trace.jsonl | head -n 12 || true
+$seer view out/shrunk.trace.jsonl -o out/shrunk.html
+
+echo; echo "== 6. the correct register (fsync before ack) over 10,000 seeds =="
 $seer sweep register --variant correct --seeds 1..10000
