@@ -218,8 +218,27 @@ State value_of(const nlohmann::json& v, const Operation& op) {
   throw HistoryError(op_label(op) + ": value " + to_text(v) + " is not an integer or null");
 }
 
-const char* model_names() {
-  return "register, cas-register, kv, mutex, counter, set, queue, multi-register";
+namespace {
+
+// Models registered from outside the library, by name (std::map: a stable order for messages).
+std::map<std::string, std::function<std::unique_ptr<Model>()>>& registered_models() {
+  static std::map<std::string, std::function<std::unique_ptr<Model>()>> models;
+  return models;
+}
+std::mutex registered_models_mutex;
+
+}  // namespace
+
+void register_model(const std::string& name, std::function<std::unique_ptr<Model>()> factory) {
+  std::lock_guard lock(registered_models_mutex);
+  registered_models().emplace(name, std::move(factory));
+}
+
+std::string model_names() {
+  std::string names = "register, cas-register, kv, mutex, counter, set, queue, multi-register";
+  std::lock_guard lock(registered_models_mutex);
+  for (const auto& [name, factory] : registered_models()) names += ", " + name;
+  return names;
 }
 
 State Model::parse_initial(const std::string& text) const {
@@ -245,7 +264,9 @@ std::unique_ptr<Model> make_model(const std::string& name) {
   if (name == "set") return make_set_model();
   if (name == "queue") return make_queue_model();
   if (name == "multi-register") return make_multi_register_model();
-  return nullptr;
+  std::lock_guard lock(registered_models_mutex);
+  const auto it = registered_models().find(name);
+  return it == registered_models().end() ? nullptr : it->second();
 }
 
 }  // namespace seer::check

@@ -3,6 +3,7 @@
 #include "command.hpp"
 #include "seer/check/html_report.hpp"
 #include "seer/check/linearizability.hpp"
+#include "seer/sim/system.hpp"
 
 #include <fmt/format.h>
 
@@ -48,6 +49,7 @@ Command add_check_command(CLI::App& root) {
   app->add_flag("--no-special", cmd->no_special,
                 "Always use the general search, never a model's linear-time checker");
   return {app, [cmd] {
+            sim::register_builtin_systems();  // systems contribute models (e.g. promises)
             // A fresh model per history: models intern states and learn key types per history.
             auto fresh_model = [&cmd] {
               auto model = check::make_model(cmd->model);

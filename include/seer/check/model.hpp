@@ -7,6 +7,7 @@
 #include "seer/check/history.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -75,7 +76,10 @@ std::unique_ptr<Model> make_set_model();
 std::unique_ptr<Model> make_queue_model();
 std::unique_ptr<Model> make_multi_register_model();
 // The names make_model knows, comma-separated, for error messages.
-const char* model_names();
+std::string model_names();
+// Adds a model defined outside the checker library (e.g. a system's own sequential model, such as
+// "promises"); make_model then knows it by `name`. Built-in names cannot be replaced.
+void register_model(const std::string& name, std::function<std::unique_ptr<Model>()> factory);
 // Parses --init: an integer or "nil"/"null". Throws std::invalid_argument.
 State parse_state(const std::string& text);
 // Converts a history value (integer or null) to a State; throws HistoryError.
