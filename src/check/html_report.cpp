@@ -14,7 +14,9 @@ std::map<int, std::pair<std::string, std::string>> replay_states(const std::vect
                                                                  const Model& model) {
   std::map<int, std::pair<std::string, std::string>> states;
   std::map<std::string, State> per_key;
-  for (int id : result.witness) {
+  const bool chosen = result.witness_states.size() == result.witness.size();
+  for (std::size_t i = 0; i < result.witness.size(); ++i) {
+    const int id = result.witness[i];
     Operation op = ops[static_cast<std::size_t>(id)];
     std::string key;
     if (model.partitioned()) {
@@ -24,7 +26,9 @@ std::map<int, std::pair<std::string, std::string>> replay_states(const std::vect
     }
     auto it = per_key.find(key);
     const State before = it == per_key.end() ? model.initial() : it->second;
-    const auto after = model.step(before, model.compile(op));
+    // The states the search chose (a model may allow an op several effects), else a replay.
+    const auto after = chosen ? std::optional<State>(result.witness_states[i])
+                              : model.step(before, model.compile(op));
     if (!after) break;  // cannot happen for a witness; stop rather than show nonsense
     per_key[key] = *after;
     const std::string prefix = key.empty() ? "" : key + ": ";

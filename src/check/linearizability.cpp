@@ -50,9 +50,8 @@ struct CacheKeyHash {
 
 class Search {
  public:
-  Search(const std::vector<Operation>& ops, const Model& model) : ops_(ops), model_(model) {
-    compiled_.reserve(ops.size());
-    for (const auto& op : ops) compiled_.push_back(model.compile(op));
+  Search(const std::vector<Operation>& ops, std::vector<CompiledOp> compiled, const Model& model)
+      : ops_(ops), model_(model), compiled_(std::move(compiled)) {
     entries_.resize(1 + 2 * ops.size());
     std::vector<int> order;
     for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -81,14 +80,35 @@ class Search {
     CheckResult result;
     const auto deadline = std::chrono::steady_clock::now() + options.timeout;
     State state = model_.initial();
+    // A linearized call, the state before it, and the states it may lead to (one for a
+    // deterministic model; `chosen` indexes the one taken, the rest are tried on backtracking).
     struct Frame {
       int call;
       State state_before;
+      std::vector<State> next;
+      std::size_t chosen;
     };
     std::vector<Frame> stack;
     std::size_t best = 0;
     int entry = entries_[0].next;
     std::uint64_t steps = 0;
+    // Linearizes `call` from `state` with its first not yet explored successor at or after
+    // `from`; false if there is none.
+    auto try_linearize = [&](int call, std::vector<State> next, std::size_t from) {
+      const int op = entries_[call].op;
+      set_bit(op, true);
+      for (std::size_t i = from; i < next.size(); ++i) {
+        if (!cache_.insert(CacheKey{bits_, next[i]}).second) continue;
+        const State chosen = next[i];
+        stack.push_back({call, state, std::move(next), i});
+        state = chosen;
+        lift(call);
+        return true;
+      }
+      set_bit(op, false);
+      return false;
+    };
+    std::vector<State> successors;
     while (entry != -1) {
       if ((++steps & 0xfff) == 0 && std::chrono::steady_clock::now() > deadline) {
         result.verdict = Verdict::kUnknown;
@@ -98,17 +118,11 @@ class Search {
       }
       const Entry& e = entries_[entry];
       if (e.call) {
-        const auto next_state = model_.step(state, compiled_[e.op]);
-        if (next_state) {
-          set_bit(e.op, true);
-          if (cache_.insert(CacheKey{bits_, *next_state}).second) {
-            stack.push_back({entry, state});
-            state = *next_state;
-            lift(entry);
-            entry = entries_[0].next;
-            continue;
-          }
-          set_bit(e.op, false);
+        successors.clear();
+        model_.successors(state, compiled_[e.op], successors);
+        if (!successors.empty() && try_linearize(entry, successors, 0)) {
+          entry = entries_[0].next;
+          continue;
         }
         entry = e.next;
       } else {
@@ -124,18 +138,27 @@ class Search {
           result.states_explored = steps;
           return result;
         }
-        const Frame top = stack.back();
+        Frame top = std::move(stack.back());
         stack.pop_back();
         state = top.state_before;
         set_bit(entries_[top.call].op, false);
         unlift(top.call);
+        // The same call with another of its possible effects, before moving past it.
+        if (top.chosen + 1 < top.next.size() &&
+            try_linearize(top.call, std::move(top.next), top.chosen + 1)) {
+          entry = entries_[0].next;
+          continue;
+        }
         entry = entries_[top.call].next;
       }
     }
     result.verdict = Verdict::kLinearizable;
     result.failing_op = -1;
     result.witness.clear();
-    for (const auto& f : stack) result.witness.push_back(entries_[f.call].op);
+    for (const auto& f : stack) {
+      result.witness.push_back(entries_[f.call].op);
+      result.witness_states.push_back(f.next[f.chosen]);
+    }
     result.states_explored = steps;
     return result;
   }
@@ -221,22 +244,21 @@ namespace {
 CheckResult check_one(const std::vector<Operation>& ops, const Model& model,
                       const CheckOptions& options) {
   // Leave out what the model says cannot matter, then search over the rest with ids renumbered.
-  std::vector<CompiledOp> compiled;
+  const std::vector<CompiledOp> compiled = model.compile_all(ops);
   std::vector<bool> unknown;
-  for (const auto& op : ops) {
-    compiled.push_back(model.compile(op));
-    unknown.push_back(op.unknown());
-  }
+  for (const auto& op : ops) unknown.push_back(op.unknown());
   const auto prune = model.prunable(compiled, unknown);
   std::vector<Operation> kept;
+  std::vector<CompiledOp> kept_compiled;
   std::vector<int> original;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     if (prune[i]) continue;
     kept.push_back(ops[i]);
     kept.back().id = static_cast<int>(original.size());
+    kept_compiled.push_back(compiled[i]);
     original.push_back(static_cast<int>(i));
   }
-  Search search(kept, model);
+  Search search(kept, std::move(kept_compiled), model);
   CheckResult result = search.run(options);
   for (auto& id : result.witness) id = original[static_cast<std::size_t>(id)];
   if (result.failing_op >= 0)
@@ -309,8 +331,11 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const Model& mo
     } else if (result.verdict == Verdict::kLinearizable) {
       const auto ids = map_ids(part.result.witness);
       result.witness.insert(result.witness.end(), ids.begin(), ids.end());
+      result.witness_states.insert(result.witness_states.end(), part.result.witness_states.begin(),
+                                   part.result.witness_states.end());
     }
   }
+  if (result.verdict != Verdict::kLinearizable) result.witness_states.clear();
   if (result.verdict != Verdict::kLinearizable && result.verdict != Verdict::kNotLinearizable) {
     result.witness.clear();
   }

@@ -245,6 +245,13 @@ State Model::parse_initial(const std::string& text) const {
   return parse_state(text);
 }
 
+std::vector<CompiledOp> Model::compile_all(const std::vector<Operation>& ops) const {
+  std::vector<CompiledOp> out;
+  out.reserve(ops.size());
+  for (const auto& op : ops) out.push_back(compile(op));
+  return out;
+}
+
 State parse_state(const std::string& text) {
   if (text == "nil" || text == "null") return kNil;
   std::int64_t v = 0;

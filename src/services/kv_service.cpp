@@ -2,6 +2,7 @@
 #include "seer/services/kv.hpp"
 #include "seer/services/versioned_store.hpp"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -25,6 +26,20 @@ nlohmann::json version_json(const VersionedStore::Version& v) {
   return v.exists ? v.value : nlohmann::json();
 }
 
+// The store revision a read is served at: the latest, or for a read any replica may answer on a
+// stale-reading store, sometimes a follower's older one.
+std::int64_t served_view(sim::Env& env, sim::Simulator& sim, const KvConfig& config,
+                         const VersionedStore& store, const KvRequest& rq, const char* fault) {
+  std::int64_t view = store.revision();
+  if (config.stale_reads && rq.read == KvRead::kAny &&
+      sim.service_fault(fault, draw(env, config.follower_ppm))) {
+    const std::int64_t bound = config.max_lag > 0 ? config.max_lag : store.revision();
+    view -= static_cast<std::int64_t>(env.random() % static_cast<std::uint64_t>(bound + 1));
+    view = std::max<std::int64_t>(view, 0);
+  }
+  return view;
+}
+
 sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvConfig config,
                       std::shared_ptr<VersionedStore> store, std::shared_ptr<KvOracle> oracle) {
   std::uint64_t serial = 0;
@@ -43,12 +58,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     bool applied = false;
     switch (rq->op) {
       case KvOp::kGet: {
-        std::int64_t view = store->revision();
-        if (config.stale_reads && sim.service_fault("stale_read", draw(env, config.follower_ppm))) {
-          const std::int64_t bound = config.max_lag > 0 ? config.max_lag : store->revision();
-          view -= static_cast<std::int64_t>(env.random() % static_cast<std::uint64_t>(bound + 1));
-          view = std::max<std::int64_t>(view, 0);
-        }
+        const std::int64_t view = served_view(env, sim, config, *store, *rq, "stale_read");
         const auto seen = store->at(rq->key, view);
         status = seen.exists ? KvStatus::kOk : KvStatus::kNotFound;
         value = version_json(seen);
@@ -60,6 +70,24 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
         facts["latest_revision"] = latest.revision;
         facts["stale"] = behind > 0;
         facts["versions_behind"] = behind;
+        if (rq->read == KvRead::kLinearizable) facts["linearizable"] = true;
+        break;
+      }
+      case KvOp::kList: {
+        const std::int64_t view = served_view(env, sim, config, *store, *rq, "stale_list");
+        const auto keys = store->keys_at(view, rq->key);
+        const auto now = store->keys_at(store->revision(), rq->key);
+        nlohmann::json missing = nlohmann::json::array();
+        for (const auto& k : now) {
+          if (!std::binary_search(keys.begin(), keys.end(), k)) missing.push_back(k);
+        }
+        value = keys;
+        revision = view;
+        facts["served_revision"] = view;
+        facts["store_revision"] = store->revision();
+        facts["stale"] = keys != now;
+        facts["missing"] = std::move(missing);
+        if (rq->read == KvRead::kLinearizable) facts["linearizable"] = true;
         break;
       }
       case KvOp::kPut:
@@ -95,7 +123,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
         }
         break;
     }
-    if (rq->op != KvOp::kGet) {
+    if (rq->op != KvOp::kGet && rq->op != KvOp::kList) {
       facts["applied"] = applied;
       facts["revision"] = revision;
     }
@@ -127,6 +155,8 @@ const char* kv_op_name(KvOp op) {
       return "update";
     case KvOp::kDelete:
       return "delete";
+    case KvOp::kList:
+      return "list";
   }
   return "?";
 }
@@ -145,7 +175,8 @@ const char* kv_status_name(KvStatus status) {
 
 nlohmann::json KvRequest::to_json() const {
   nlohmann::json j = {{"req", req}, {"op", kv_op_name(op)}, {"key", key}};
-  if (op != KvOp::kGet && op != KvOp::kDelete) j["value"] = value;
+  if (op != KvOp::kGet && op != KvOp::kDelete && op != KvOp::kList) j["value"] = value;
+  if (read == KvRead::kLinearizable) j["read"] = "linearizable";
   if (op == KvOp::kUpdate) j["expected"] = expected;
   return j;
 }

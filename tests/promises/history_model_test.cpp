@@ -111,10 +111,105 @@ TEST(PromisesHistoryModel, ASecondValueForASettledPromiseIsAViolation) {
   EXPECT_EQ(r.verdict, seer::check::Verdict::kNotLinearizable);
 }
 
-TEST(PromisesHistoryModel, KindsThatTouchSeveralPromisesAreRejected) {
-  Operation o = op(0, 0, get_request("p"), 1, 1, 2, 200, json::object());
-  o.f = "task.create";
+json request(const std::string& kind, json data) {
+  return {{"kind", kind}, {"head", {{"corrId", "c"}, {"version", "v"}}}, {"data", std::move(data)}};
+}
+
+TEST(PromisesHistoryModel, AnOperationNamingTwoOriginsIsRejected) {
+  Operation o =
+      op(0, 0, request("promise.register_callback", {{"awaited", "a:1"}, {"awaiter", "b"}}), 1, 1,
+         2, 200, json::object());
   EXPECT_THROW(seer::check::check_linearizable({o}, *model()), seer::check::HistoryError);
+}
+
+TEST(PromisesHistoryModel, ASweepMustNameTheOriginItSwept) {
+  Operation o = op(0, 0, request("debug.tick", {{"time", 5}}), 5, 1, 2, 200, json::array());
+  EXPECT_THROW(seer::check::check_linearizable({o}, *model()), seer::check::HistoryError);
+}
+
+// A task's life across kinds, in one origin: the whole state is checked, not one promise.
+TEST(PromisesHistoryModel, TasksAndSweepsOfOneOriginAreCheckedTogether) {
+  const json tags = {{"resonate:target", "w"}};
+  auto create =
+      request("promise.create",
+              {{"id", "r"}, {"timeoutAt", 10000}, {"param", json::object()}, {"tags", tags}});
+  auto pending = promise_record("r", "pending", 10, 10000, json::object(), std::nullopt);
+  pending["tags"] = tags;
+  auto acquire = request("task.acquire", {{"id", "r"}, {"version", 0}, {"pid", "p"}, {"ttl", 100}});
+  auto task = [](const std::string& state, int version) {
+    json t = {{"id", "r"}, {"state", state}, {"version", version}, {"resumes", json::array()}};
+    if (state == "acquired") {
+      t["pid"] = "p";
+      t["ttl"] = 100;
+    }
+    return t;
+  };
+  json tick = request("debug.tick", {{"time", 200}});
+  auto get = request("task.get", {{"id", "r"}});
+  std::vector<Operation> ops = {
+      op(0, 0, create, 10, 5, 15, 200, {{"promise", pending}}),
+      op(1, 1, acquire, 20, 16, 25, 200,
+         {{"task", task("acquired", 1)}, {"promise", pending}, {"preload", json::array()}}),
+      op(2, 9, tick, 200, 190, 210, 200, json::array()),  // the lease (20 + 100) has expired
+      op(3, 2, get, 220, 215, 230, 200, {{"task", task("pending", 1)}}),
+  };
+  ops[2].input["origin"] = "r";
+  auto r = seer::check::check_linearizable(ops, *model());
+  EXPECT_EQ(r.verdict, seer::check::Verdict::kLinearizable) << r.explanation;
+  // Without the sweep the lease would still be held: the same read is then a violation.
+  ops.erase(ops.begin() + 2);
+  for (int i = 0; i < 3; ++i) ops[static_cast<std::size_t>(i)].id = i;
+  r = seer::check::check_linearizable(ops, *model());
+  EXPECT_EQ(r.verdict, seer::check::Verdict::kNotLinearizable);
+  EXPECT_EQ(r.failing_op, 2);
+}
+
+// spec §3.1: the server's `now` never goes back. Two creates whose records show it going back in
+// the only order real time allows are a violation.
+TEST(PromisesHistoryModel, NowGoingBackwardsIsAViolation) {
+  std::vector<Operation> ops = {
+      op(0, 0, create_request("p", 1000), 50, 5, 15, 200,
+         {{"promise", promise_record("p", "pending", 50, 1000, json::object(), std::nullopt)}}),
+      op(1, 1, create_request("p:2", 1000), 40, 20, 30, 200,
+         {{"promise", promise_record("p:2", "pending", 40, 1000, json::object(), std::nullopt)}}),
+  };
+  EXPECT_EQ(seer::check::check_linearizable(ops, *model()).verdict,
+            seer::check::Verdict::kNotLinearizable);
+  std::swap(ops[0].input["now"], ops[1].input["now"]);  // same nows, in real-time order
+  ops[0].output["data"]["promise"]["createdAt"] = 40;
+  ops[1].output["data"]["promise"]["createdAt"] = 50;
+  EXPECT_EQ(seer::check::check_linearizable(ops, *model()).verdict,
+            seer::check::Verdict::kLinearizable);
+}
+
+// A create whose response was lost: the client never learnt the server's `now`, but a later read
+// shows it; the checker finds that time among the candidates.
+TEST(PromisesHistoryModel, AnOutcomeUnknownCreateTakesTheTimeALaterReadShows) {
+  Operation lost = op(0, 0, create_request("p", 1000), 0, 5, 0, 0, json());
+  lost.input.erase("now");
+  lost.output = nullptr;
+  lost.complete = seer::check::kNever;
+  const auto pending = promise_record("p", "pending", 17, 1000, json::object(), std::nullopt);
+  std::vector<Operation> ops = {
+      lost, op(1, 1, get_request("p"), 30, 25, 35, 200, {{"promise", pending}})};
+  auto r = seer::check::check_linearizable(ops, *model());
+  EXPECT_EQ(r.verdict, seer::check::Verdict::kLinearizable) << r.explanation;
+  // A read showing the promise created after the read's own `now` cannot be explained.
+  ops[1].output["data"]["promise"]["createdAt"] = 31;
+  ops[1].input["now"] = 30;
+  r = seer::check::check_linearizable(ops, *model());
+  EXPECT_EQ(r.verdict, seer::check::Verdict::kNotLinearizable);
+}
+
+// The completion may carry `now` instead of the invocation (the client learns it from the reply).
+TEST(PromisesHistoryModel, NowMayComeWithTheCompletion) {
+  Operation o =
+      op(0, 0, create_request("p", 1000), 12, 5, 15, 200,
+         {{"promise", promise_record("p", "pending", 12, 1000, json::object(), std::nullopt)}});
+  o.input.erase("now");
+  o.output["now"] = 12;
+  EXPECT_EQ(seer::check::check_linearizable({o}, *model()).verdict,
+            seer::check::Verdict::kLinearizable);
 }
 
 }  // namespace

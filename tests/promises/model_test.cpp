@@ -11,6 +11,7 @@
 
 #include "promises/model/invariants.hpp"
 #include "promises/model/model.hpp"
+#include "promises/model/state_codec.hpp"
 
 namespace {
 
@@ -680,6 +681,8 @@ TEST(PromisesModelProperty, InvariantsHoldAlongRandomSequences) {
       ASSERT_TRUE(broken.empty()) << broken.front() << " after " << r.dump();
       check_step(before, state, r, s);
       if (HasFatalFailure()) return;
+      // The codec designs store σ with: lossless, order included.
+      ASSERT_EQ(seer::promises::state_from_json(seer::promises::state_to_json(state)), state);
       auto observe = [&](const json& task) {
         const std::string id = task["id"].get<std::string>();
         const std::int64_t v = task["version"].get<std::int64_t>();
@@ -714,6 +717,24 @@ TEST(PromisesModelProperty, InvariantCheckerCatchesCorruptStates) {
   EXPECT_TRUE(broken([](State& s) { s.promises.at("p").callbacks.add("p"); }));         // I9
   EXPECT_TRUE(broken([](State& s) { s.promises.at("p").callbacks.clear(); }));          // I11
   EXPECT_TRUE(broken([](State& s) { s.promises.at("w").created_at = 200000; }));        // I2
+}
+
+TEST(PromisesModelProperty, StateCodecRejectsMalformedDocuments) {
+  State s;
+  seer::promises::apply(s, task_create("w", 100000, 1000), 0);
+  const json good = seer::promises::state_to_json(s);
+  for (const auto& bad : {json(), json::object(), json{{"promises", 1}},
+                          json{{"promises", json::array()},
+                               {"tasks", json::array({{{"id", 1}}})},
+                               {"taskTimeouts", json::array()}}}) {
+    EXPECT_THROW(seer::promises::state_from_json(bad), std::invalid_argument) << bad.dump();
+  }
+  json wrong_order = good;
+  wrong_order["promises"][0]["seq"] = 2;
+  EXPECT_THROW(seer::promises::state_from_json(wrong_order), std::invalid_argument);
+  json bad_state = good;
+  bad_state["tasks"][0]["state"] = "sleeping";
+  EXPECT_THROW(seer::promises::state_from_json(bad_state), std::invalid_argument);
 }
 
 TEST(PromisesModelProperty, StateIsAValue) {

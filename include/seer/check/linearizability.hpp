@@ -17,8 +17,11 @@ const char* verdict_name(Verdict v);
 struct CheckResult {
   Verdict verdict = Verdict::kUnknown;
   std::vector<int> witness;  // op ids in linearization order (linearizable), or longest prefix
-  int failing_op = -1;       // the op that could not be placed (violation)
-  std::string explanation;   // one or two sentences
+  // Linearizable: the model state after each witness op (per key for keyed models), the effect the
+  // search chose where the model allows several.
+  std::vector<State> witness_states;
+  int failing_op = -1;      // the op that could not be placed (violation)
+  std::string explanation;  // one or two sentences
   std::uint64_t states_explored = 0;
   std::size_t partitions = 1;  // keyed models: how many keys were checked separately
   nlohmann::json partition;    // keyed models: the key whose sub-history failed

@@ -41,9 +41,18 @@ class Model {
   // Validates and compiles an operation; throws HistoryError naming the operation if it does not
   // fit.
   virtual CompiledOp compile(const Operation& op) const = 0;
+  // Compiles the operations of one history (or one partition of it) together, so a model can use
+  // what the whole history observed (e.g. the values an operation of unknown outcome could have
+  // chosen). Default: compile each.
+  virtual std::vector<CompiledOp> compile_all(const std::vector<Operation>& ops) const;
   // The state after `op`, or nullopt if the model cannot produce the op's observed result from
   // `state`.
   virtual std::optional<State> step(State state, const CompiledOp& op) const = 0;
+  // Every state `op` may lead to from `state`, for models where an operation's effect is not
+  // determined by its recorded input (appended to `out`, best candidates first). Default: step.
+  virtual void successors(State state, const CompiledOp& op, std::vector<State>& out) const {
+    if (auto next = step(state, op)) out.push_back(*next);
+  }
   // Marks operations the search may leave out without changing the verdict (e.g. an outcome-unknown
   // write whose value nothing observes). `unknown[i]` says whether op i's outcome is unknown.
   // Default: none.

@@ -9,6 +9,7 @@
 #include "seer/sim/task.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -20,20 +21,28 @@ enum class KvOp : std::uint8_t {
   kCreate,  // write only if the key does not exist
   kUpdate,  // write only if the key's mod revision equals `expected`
   kDelete,  // unconditional delete
+  kList,    // the keys under a prefix, in key order (like etcd's range over a prefix)
 };
 const char* kv_op_name(KvOp op);
 
 enum class KvStatus : std::uint8_t { kOk, kNotFound, kConflict };
 const char* kv_status_name(KvStatus status);
 
+// How a read is served. A stale-reading store serves `kAny` reads from whichever replica answers
+// (etcd's serializable reads); `kLinearizable` reads always see the latest write (etcd's default
+// reads, which go through the leader's quorum). Writes are always linearizable.
+enum class KvRead : std::uint8_t { kAny, kLinearizable };
+
 struct KvRequest : sim::Payload {
-  KvRequest(std::uint64_t r, KvOp o, std::string k, nlohmann::json v, std::int64_t e)
-      : req(r), op(o), key(std::move(k)), value(std::move(v)), expected(e) {}
+  KvRequest(std::uint64_t r, KvOp o, std::string k, nlohmann::json v, std::int64_t e,
+            KvRead c = KvRead::kAny)
+      : req(r), op(o), key(std::move(k)), value(std::move(v)), expected(e), read(c) {}
   std::uint64_t req;
   KvOp op;
-  std::string key;
+  std::string key;        // list: the prefix
   nlohmann::json value;   // put, create, update
   std::int64_t expected;  // update: the mod revision the key must have
+  KvRead read;            // get, list
   std::string_view type() const override { return "kv_request"; }
   nlohmann::json to_json() const override;
 };
@@ -43,9 +52,9 @@ struct KvReply : sim::Payload {
       : req(r), status(s), value(std::move(v)), revision(rev), serial(n) {}
   std::uint64_t req;
   KvStatus status;
-  nlohmann::json value;  // get: the value (null if not found)
-  // get: the key's mod revision (0 if absent); a write: the new revision; conflict: the key's
-  // current mod revision.
+  nlohmann::json value;  // get: the value (null if not found); list: the keys, an array
+  // get: the key's mod revision (0 if absent); list: the store revision it was served at; a
+  // write: the new revision; conflict: the key's current mod revision.
   std::int64_t revision;
   std::uint64_t serial;  // the server's response number; oracle facts are filed under it
   std::string_view type() const override { return "kv_reply"; }
@@ -83,23 +92,29 @@ struct KvResult {
 };
 
 // The client side, for design code: one request at a time, no retries (retrying is the design's
-// decision). It consumes the process's messages while waiting and drops those that are not its
-// reply, so a process that also receives other messages should not wait on the store meanwhile.
+// decision). It consumes the process's messages while waiting. Messages that are not its reply
+// are dropped, or kept in `stash` (oldest first) when one is given, so a process that also serves
+// other messages (a server in front of the store) can handle them after the call.
 class KvClient {
  public:
-  KvClient(sim::Env& env, sim::ProcessId server, sim::Duration timeout)
-      : env_(env), server_(server), timeout_(timeout) {}
-  sim::Task<KvResult> get(std::string key);
+  KvClient(sim::Env& env, sim::ProcessId server, sim::Duration timeout,
+           std::deque<sim::Message>* stash = nullptr)
+      : env_(env), server_(server), timeout_(timeout), stash_(stash) {}
+  sim::Task<KvResult> get(std::string key, KvRead read = KvRead::kAny);
+  // The keys under `prefix` as an array of strings, in key order.
+  sim::Task<KvResult> list(std::string prefix, KvRead read = KvRead::kAny);
   sim::Task<KvResult> put(std::string key, nlohmann::json value);
   sim::Task<KvResult> create(std::string key, nlohmann::json value);
   sim::Task<KvResult> update(std::string key, nlohmann::json value, std::int64_t expected);
   sim::Task<KvResult> remove(std::string key);
 
  private:
-  sim::Task<KvResult> call(KvOp op, std::string key, nlohmann::json value, std::int64_t expected);
+  sim::Task<KvResult> call(KvOp op, std::string key, nlohmann::json value, std::int64_t expected,
+                           KvRead read = KvRead::kAny);
   sim::Env& env_;
   sim::ProcessId server_;
   sim::Duration timeout_;
+  std::deque<sim::Message>* stash_;
   std::uint64_t next_req_ = 1;
 };
 

@@ -1,8 +1,14 @@
 #include "promises/checker/history_model.hpp"
 
+#include "promises/checker/candidate_times.hpp"
+#include "promises/model/footprint.hpp"
 #include "promises/model/model.hpp"
+#include "promises/model/parse.hpp"
+#include "promises/model/state_codec.hpp"
 #include "seer/check/model.hpp"
 
+#include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -17,52 +23,49 @@ using check::HistoryError;
 using check::Operation;
 using json = nlohmann::json;
 
-const std::set<std::string> kSinglePromiseKinds = {"promise.get", "promise.create",
-                                                   "promise.settle", "promise.register_listener"};
+constexpr std::int64_t kNoTime = std::numeric_limits<std::int64_t>::min();
 
 std::string where(const Operation& op) {
   return "operation " + std::to_string(op.id) + " (process " + std::to_string(op.process) + "): ";
 }
 
-json value_json(const Value& v) {
-  json j = json::object();
-  if (v.headers) j["headers"] = *v.headers;
-  if (v.data) j["data"] = *v.data;
-  return j;
+json request_of(const Operation& op) {
+  if (op.input.is_object() && op.input.contains("request") && op.input["request"].is_object()) {
+    json request = op.input["request"];
+    if (!request.contains("kind")) request["kind"] = op.f;
+    if (!request.contains("head")) request["head"] = {{"corrId", ""}, {"version", ""}};
+    return request;
+  }
+  throw HistoryError(where(op) + "invocation value needs {\"request\": {kind, head, data}}");
 }
 
-// One canonical text per state, for interning (the model's State has == but no hash).
-std::string state_key(const State& s) {
-  json promises = json::array();
-  for (const auto& [id, p] : s.promises) {
-    promises.push_back({id, p.seq, static_cast<int>(p.state), value_json(p.param),
-                        value_json(p.value), p.tags, p.timeout_at, p.created_at,
-                        p.settled_at ? json(*p.settled_at) : json(), p.callbacks.items(),
-                        p.listeners.items()});
-  }
-  json tasks = json::array();
-  for (const auto& [id, t] : s.tasks) {
-    tasks.push_back({id, static_cast<int>(t.state), t.version, t.pid ? json(*t.pid) : json(),
-                     t.ttl ? json(*t.ttl) : json(), t.resumes.items()});
-  }
-  json timeouts = json::array();
-  for (const auto& [id, t] : s.task_timeouts.entries()) {
-    timeouts.push_back({id, static_cast<int>(t.kind), t.at});
-  }
-  return json{promises, s.creation_order, tasks, timeouts}.dump();
+std::optional<std::int64_t> integer_field(const json& j, const char* name) {
+  if (!j.is_object() || !j.contains(name)) return std::nullopt;
+  if (!j[name].is_number_integer()) return std::nullopt;
+  return j[name].get<std::int64_t>();
 }
 
+// What the search steps with: the parsed request, when the server applied it (if known), and the
+// response it must give (if observed).
 struct CompiledRequest {
   json request;
-  std::int64_t now = 0;
-  bool observed = false;  // an ok completion: its response must match
+  std::optional<Request> parsed;  // nullopt: malformed, the model answers 400
+  std::optional<std::int64_t> now;
+  std::shared_ptr<const std::vector<std::int64_t>> candidates;  // for an unrecorded `now`
+  bool observed = false;
   int status = 0;
   json data;
 };
 
+// A checker state: the spec's σ and the latest `now` applied so far (spec §3.1: non-decreasing).
+struct CheckedState {
+  State state;
+  std::int64_t last_now = kNoTime;
+};
+
 class PromisesHistoryModel : public check::Model {
  public:
-  PromisesHistoryModel() { set_initial(intern(State{})); }
+  PromisesHistoryModel() { set_initial(intern(CheckedState{})); }
   std::string name() const override { return "promises"; }
   bool partitioned() const override { return true; }
 
@@ -71,71 +74,87 @@ class PromisesHistoryModel : public check::Model {
     throw std::invalid_argument("the promises model starts empty (--init nil)");
   }
 
+  // spec §10: partition by origin, valid when every operation stays inside one.
   std::optional<std::pair<json, Operation>> split(const Operation& op) const override {
-    const auto& data = request_of(op).value("data", json::object());
-    const char* field = op.f == "promise.register_listener" ? "awaited" : "id";
-    if (!data.is_object() || !data.contains(field) || !data[field].is_string()) {
-      throw HistoryError(where(op) + "request data has no promise id (" + field + ")");
-    }
-    return std::make_pair(data[field], op);
-  }
-
-  CompiledOp compile(const Operation& op) const override {
-    if (!kSinglePromiseKinds.count(op.f)) {
-      throw HistoryError(where(op) + "kind '" + op.f +
-                         "' touches more than one promise; the promises model checks promise.get, "
-                         "promise.create, promise.settle and promise.register_listener");
-    }
-    CompiledRequest c;
-    c.request = request_of(op);
-    if (!c.request.contains("kind")) c.request["kind"] = op.f;
-    if (!c.request.contains("head")) c.request["head"] = {{"corrId", ""}, {"version", ""}};
-    if (!op.input.is_object() || !op.input.contains("now") ||
-        !op.input["now"].is_number_integer()) {
-      throw HistoryError(where(op) + "invocation value needs an integer \"now\"");
-    }
-    c.now = op.input["now"].get<std::int64_t>();
-    if (!op.unknown()) {
-      if (!op.output.is_object() || !op.output.contains("status") ||
-          !op.output["status"].is_number_integer()) {
-        throw HistoryError(where(op) + "completion value needs the response's status and data");
+    const json request = request_of(op);
+    auto parsed = parse_request(request);
+    std::string origin;
+    if (const auto* r = std::get_if<Request>(&parsed)) {
+      const auto ids = named_ids(*r);
+      if (!ids.empty()) origin = std::string(origin_of(ids.front()));
+      for (const auto& id : ids) {
+        if (origin_of(id) != origin) {
+          throw HistoryError(where(op) + "names promises of two origins ('" + origin + "' and '" +
+                             std::string(origin_of(id)) +
+                             "'); the promises checker partitions the history by origin");
+        }
       }
-      c.observed = true;
-      c.status = op.output["status"].get<int>();
-      c.data = op.output.value("data", json());
+      if (ids.empty()) {
+        const auto o = op.input.find("origin");
+        if (o != op.input.end() && o->is_string()) {
+          origin = o->get<std::string>();
+        } else if (r->kind == Kind::debug_tick) {
+          throw HistoryError(where(op) +
+                             "debug.tick needs \"origin\" in its invocation value (the origin it "
+                             "swept)");
+        }
+      }
     }
-    std::lock_guard lock(mutex_);
-    requests_.push_back(std::move(c));
-    CompiledOp compiled;
-    compiled.a = static_cast<std::int64_t>(requests_.size() - 1);
-    compiled.has_output = requests_.back().observed;
-    return compiled;
+    return std::make_pair(json(origin), op);
   }
 
-  // Backtracking repeats (state, op) pairs: each transition is computed once.
-  std::optional<check::State> step(check::State s, const CompiledOp& op) const override {
-    const std::pair<check::State, std::int64_t> transition{s, op.a};
-    {
-      std::lock_guard lock(mutex_);
-      if (auto it = transitions_.find(transition); it != transitions_.end()) return it->second;
+  CompiledOp compile(const Operation& op) const override { return compile_all({op}).front(); }
+
+  std::vector<CompiledOp> compile_all(const std::vector<Operation>& ops) const override {
+    std::vector<CompiledRequest> compiled;
+    CandidateTimes times;
+    for (const auto& op : ops) {
+      CompiledRequest c;
+      c.request = request_of(op);
+      auto parsed = parse_request(c.request);
+      if (auto* r = std::get_if<Request>(&parsed)) c.parsed = std::move(*r);
+      if (!op.unknown()) {
+        if (!op.output.is_object() || !op.output.contains("status") ||
+            !op.output["status"].is_number_integer()) {
+          throw HistoryError(where(op) + "completion value needs the response's status and data");
+        }
+        c.observed = true;
+        c.status = op.output["status"].get<int>();
+        c.data = op.output.value("data", json());
+      }
+      c.now = integer_field(op.input, "now");
+      if (!c.now && c.observed) c.now = integer_field(op.output, "now");
+      if (c.parsed && c.parsed->kind == Kind::debug_tick) {
+        c.now = std::get<DebugTickReq>(c.parsed->data).time;  // a sweep runs at its own time
+      }
+      if (c.parsed) times.add_request(*c.parsed);
+      if (c.observed) times.add_response(c.data);
+      compiled.push_back(std::move(c));
     }
-    State state;
-    CompiledRequest c;
-    {
-      std::lock_guard lock(mutex_);
-      state = states_[static_cast<std::size_t>(s)];
-      c = requests_[static_cast<std::size_t>(op.a)];
-    }
-    const auto result = apply(state, c.request, c.now);
-    std::optional<check::State> next;
-    const auto& response = result.response;
-    if (!c.observed ||
-        (response["head"]["status"] == c.status && response.value("data", json()) == c.data)) {
-      next = intern(state);
-    }
+    auto candidates = std::make_shared<const std::vector<std::int64_t>>(times.candidates());
+    std::vector<CompiledOp> out;
     std::lock_guard lock(mutex_);
-    transitions_.emplace(transition, next);
-    return next;
+    for (auto& c : compiled) {
+      if (!c.now) c.candidates = candidates;
+      CompiledOp op;
+      op.a = static_cast<std::int64_t>(requests_.size());
+      op.has_output = c.observed;
+      requests_.push_back(std::move(c));
+      out.push_back(op);
+    }
+    return out;
+  }
+
+  std::optional<check::State> step(check::State s, const CompiledOp& op) const override {
+    const auto& next = successors_of(s, op);
+    if (next.empty()) return std::nullopt;
+    return next.front();
+  }
+
+  void successors(check::State s, const CompiledOp& op,
+                  std::vector<check::State>& out) const override {
+    const auto& next = successors_of(s, op);
+    out.insert(out.end(), next.begin(), next.end());
   }
 
   std::string describe_state(check::State s) const override {
@@ -144,15 +163,57 @@ class PromisesHistoryModel : public check::Model {
   }
 
  private:
-  static json request_of(const Operation& op) {
-    if (op.input.is_object() && op.input.contains("request") && op.input["request"].is_object()) {
-      return op.input["request"];
+  // Backtracking repeats (state, op) pairs: each transition is computed once.
+  const std::vector<check::State>& successors_of(check::State s, const CompiledOp& op) const {
+    const std::pair<check::State, std::int64_t> transition{s, op.a};
+    CheckedState from;
+    const CompiledRequest* c = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = transitions_.find(transition); it != transitions_.end()) return it->second;
+      from = states_[static_cast<std::size_t>(s)];
+      c = &requests_[static_cast<std::size_t>(op.a)];  // a deque: stable while others are added
     }
-    throw HistoryError(where(op) + "invocation value needs {\"request\": {...}, \"now\": N}");
+    std::vector<check::State> next;
+    if (c->now) {
+      if (auto to = apply_at(from, *c, *c->now)) next.push_back(intern(*to));
+    } else {
+      // Every distinguishable time at or after the last one; of those giving the same σ, the
+      // earliest, which constrains the operations after it least.
+      std::set<std::string> seen;
+      std::vector<std::int64_t> times;
+      if (from.last_now != kNoTime) times.push_back(from.last_now);
+      for (auto t : *c->candidates)
+        if (t > from.last_now) times.push_back(t);
+      for (auto t : times) {
+        auto to = apply_at(from, *c, t);
+        if (!to || !seen.insert(state_to_json(to->state).dump()).second) continue;
+        next.push_back(intern(*to));
+      }
+    }
+    std::lock_guard lock(mutex_);
+    return transitions_.emplace(transition, std::move(next)).first->second;
   }
 
-  check::State intern(const State& state) const {
-    auto key = state_key(state);
+  static std::optional<CheckedState> apply_at(const CheckedState& from, const CompiledRequest& c,
+                                              std::int64_t now) {
+    if (from.last_now != kNoTime && now < from.last_now) return std::nullopt;  // spec §3.1
+    CheckedState to = from;
+    to.last_now = now;
+    const auto result =
+        c.parsed ? apply(to.state, *c.parsed, now) : apply(to.state, c.request, now);
+    if (c.observed) {
+      const auto& response = result.response;
+      if (response["head"]["status"] != c.status || response.value("data", json()) != c.data) {
+        return std::nullopt;
+      }
+    }
+    return to;
+  }
+
+  check::State intern(const CheckedState& state) const {
+    auto key = state_to_json(state.state).dump() +
+               (state.last_now == kNoTime ? "" : " @" + std::to_string(state.last_now));
     std::lock_guard lock(mutex_);
     auto [it, added] = ids_.emplace(key, static_cast<check::State>(states_.size()));
     if (added) {
@@ -164,15 +225,15 @@ class PromisesHistoryModel : public check::Model {
 
   mutable std::mutex mutex_;
   mutable std::map<std::string, check::State> ids_;
-  mutable std::vector<State> states_;
-  mutable std::vector<std::string> keys_;
-  mutable std::vector<CompiledRequest> requests_;
+  mutable std::deque<CheckedState> states_;
+  mutable std::deque<std::string> keys_;
+  mutable std::deque<CompiledRequest> requests_;
   struct PairHash {
     std::size_t operator()(const std::pair<check::State, std::int64_t>& p) const {
       return std::hash<std::int64_t>()(p.first * 1'000'003 + p.second);
     }
   };
-  mutable std::unordered_map<std::pair<check::State, std::int64_t>, std::optional<check::State>,
+  mutable std::unordered_map<std::pair<check::State, std::int64_t>, std::vector<check::State>,
                              PairHash>
       transitions_;
 };

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "promises/model/footprint.hpp"
 #include "promises/model/ops.hpp"
 #include "promises/model/parse.hpp"
 #include "promises/model/records.hpp"
@@ -12,48 +13,6 @@ namespace seer::promises {
 
 namespace {
 using json = nlohmann::json;
-
-// spec §3.2: the promise ids a request converges, in order.
-std::vector<std::string> converge_ids(const Request& r) {
-  switch (r.kind) {
-    case Kind::promise_get:
-    case Kind::task_get:
-    case Kind::task_halt:
-    case Kind::task_continue:
-      return {std::get<IdReq>(r.data).id};
-    case Kind::promise_create:
-      return {std::get<PromiseCreateReq>(r.data).id};
-    case Kind::promise_settle:
-      return {std::get<PromiseSettleReq>(r.data).id};
-    case Kind::promise_register_callback: {
-      const auto& d = std::get<RegisterCallbackReq>(r.data);
-      return {d.awaited, d.awaiter};
-    }
-    case Kind::promise_register_listener:
-      return {std::get<RegisterListenerReq>(r.data).awaited};
-    case Kind::task_create:
-      return {std::get<TaskCreateReq>(r.data).action.id};
-    case Kind::task_acquire:
-      return {std::get<TaskAcquireReq>(r.data).id};
-    case Kind::task_release:
-      return {std::get<TaskReleaseReq>(r.data).id};
-    case Kind::task_fulfill:
-      return {std::get<TaskFulfillReq>(r.data).id};
-    case Kind::task_suspend: {
-      const auto& d = std::get<TaskSuspendReq>(r.data);
-      std::vector<std::string> ids{d.id};
-      for (const RegisterCallbackReq& a : d.actions) ids.push_back(a.awaited);
-      return ids;
-    }
-    case Kind::task_fence: {
-      const auto& d = std::get<TaskFenceReq>(r.data);
-      const std::string& action_id = std::visit([](const auto& a) { return a.id; }, d.action);
-      return {d.id, action_id};
-    }
-    default:
-      return {};  // heartbeat, search, schedules, debug
-  }
-}
 
 ops::Outcome dispatch(ops::Ctx& ctx, const Request& r) {
   switch (r.kind) {

@@ -1,0 +1,141 @@
+#include "promises/model/state_codec.hpp"
+
+#include <stdexcept>
+
+#include "promises/model/records.hpp"
+
+namespace seer::promises {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr TaskState kTaskStates[] = {TaskState::pending, TaskState::acquired, TaskState::suspended,
+                                     TaskState::halted, TaskState::fulfilled};
+
+[[noreturn]] void bad(const std::string& what) {
+  throw std::invalid_argument("promises state: " + what);
+}
+
+const json& field(const json& j, const char* name) {
+  if (!j.is_object() || !j.contains(name)) bad(std::string("missing field '") + name + "'");
+  return j[name];
+}
+
+template <class T>
+T get(const json& j, const char* name) {
+  try {
+    return field(j, name).get<T>();
+  } catch (const json::exception&) {
+    bad(std::string("field '") + name + "' has the wrong type");
+  }
+}
+
+template <class T>
+std::optional<T> get_optional(const json& j, const char* name) {
+  if (!j.contains(name) || j[name].is_null()) return std::nullopt;
+  return get<T>(j, name);
+}
+
+json optional_json(const auto& v) {
+  return v ? json(*v) : json();
+}
+
+Value value_from(const json& j) {
+  Value v;
+  v.headers = get_optional<std::map<std::string, std::string>>(j, "headers");
+  v.data = get_optional<std::string>(j, "data");
+  return v;
+}
+
+OrderedSet<std::string> set_from(const json& j, const char* name) {
+  OrderedSet<std::string> out;
+  for (const auto& item : get<std::vector<std::string>>(j, name)) out.add(item);
+  return out;
+}
+
+TaskState task_state_from(const std::string& name) {
+  for (auto s : kTaskStates)
+    if (state_name(s) == name) return s;
+  bad("unknown task state '" + name + "'");
+}
+
+}  // namespace
+
+json state_to_json(const State& state) {
+  json promises = json::array();
+  for (const auto& id : state.creation_order) {
+    const auto& p = state.promises.at(id);
+    promises.push_back({{"id", p.id},
+                        {"seq", p.seq},
+                        {"state", state_name(p.state)},
+                        {"param", value_json(p.param)},
+                        {"value", value_json(p.value)},
+                        {"tags", p.tags},
+                        {"timeoutAt", p.timeout_at},
+                        {"createdAt", p.created_at},
+                        {"settledAt", optional_json(p.settled_at)},
+                        {"callbacks", p.callbacks.items()},
+                        {"listeners", p.listeners.items()}});
+  }
+  json tasks = json::array();
+  for (const auto& [id, t] : state.tasks) {
+    tasks.push_back({{"id", t.id},
+                     {"state", state_name(t.state)},
+                     {"version", t.version},
+                     {"pid", optional_json(t.pid)},
+                     {"ttl", optional_json(t.ttl)},
+                     {"resumes", t.resumes.items()}});
+  }
+  json timeouts = json::array();
+  for (const auto& [id, t] : state.task_timeouts.entries()) {
+    timeouts.push_back({{"id", id}, {"type", static_cast<int>(t.kind)}, {"at", t.at}});
+  }
+  return {{"promises", std::move(promises)},
+          {"tasks", std::move(tasks)},
+          {"taskTimeouts", std::move(timeouts)}};
+}
+
+State state_from_json(const json& j) {
+  State state;
+  for (const auto& p : field(j, "promises")) {
+    Promise promise;
+    promise.id = get<std::string>(p, "id");
+    promise.seq = get<std::int64_t>(p, "seq");
+    const auto s = promise_state_from_name(get<std::string>(p, "state"));
+    if (!s) bad("unknown promise state in '" + promise.id + "'");
+    promise.state = *s;
+    promise.param = value_from(field(p, "param"));
+    promise.value = value_from(field(p, "value"));
+    promise.tags = get<Tags>(p, "tags");
+    promise.timeout_at = get<std::int64_t>(p, "timeoutAt");
+    promise.created_at = get<std::int64_t>(p, "createdAt");
+    promise.settled_at = get_optional<std::int64_t>(p, "settledAt");
+    promise.callbacks = set_from(p, "callbacks");
+    promise.listeners = set_from(p, "listeners");
+    if (promise.seq != static_cast<std::int64_t>(state.creation_order.size()) + 1) {
+      bad("promise '" + promise.id + "' is out of creation order");
+    }
+    state.creation_order.push_back(promise.id);
+    if (!state.promises.emplace(promise.id, std::move(promise)).second) bad("duplicate promise");
+  }
+  for (const auto& t : field(j, "tasks")) {
+    Task task;
+    task.id = get<std::string>(t, "id");
+    task.state = task_state_from(get<std::string>(t, "state"));
+    task.version = get<std::int64_t>(t, "version");
+    task.pid = get_optional<std::string>(t, "pid");
+    task.ttl = get_optional<std::int64_t>(t, "ttl");
+    task.resumes = set_from(t, "resumes");
+    if (!state.tasks.emplace(task.id, std::move(task)).second) bad("duplicate task");
+  }
+  for (const auto& t : field(j, "taskTimeouts")) {
+    const auto type = get<int>(t, "type");
+    if (type != 0 && type != 1) bad("unknown task timeout type");
+    state.task_timeouts.upsert(get<std::string>(t, "id"),
+                               {static_cast<TimeoutKind>(type), get<std::int64_t>(t, "at")});
+  }
+  return state;
+}
+
+}  // namespace seer::promises
