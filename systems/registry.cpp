@@ -3,6 +3,7 @@
 #include "counter/design/counter_system.hpp"
 #include "jobs/design/jobs_system.hpp"
 #include "promises/checker/history_model.hpp"
+#include "promises/design/promises_system.hpp"
 #include "register/design/register_system.hpp"
 #include "seer/sim/system.hpp"
 #include "segments/design/segments_system.hpp"
@@ -21,6 +22,7 @@ void register_builtin_systems() {
     registry.add(systems::jobs::make_jobs_system());
     registry.add(systems::segments::make_segments_system());
     registry.add(systems::bank::make_bank_system());
+    registry.add(promises::design::make_promises_system());
     // History models that systems contribute to the checker (seer check --model NAME).
     promises::register_history_model();
     return true;

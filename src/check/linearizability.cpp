@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <map>
 #include <thread>
 #include <unordered_set>
@@ -87,10 +88,15 @@ class Search {
       State state_before;
       std::vector<State> next;
       std::size_t chosen;
+      bool unknown_pass;
     };
     std::vector<Frame> stack;
     std::size_t best = 0;
     int entry = entries_[0].next;
+    // Each node tries the calls of known outcome first and those of unknown outcome after (most
+    // never took effect, so a witness usually leaves them out); both passes together try every
+    // call, so the search stays complete.
+    bool unknown_pass = false;
     std::uint64_t steps = 0;
     // Linearizes `call` from `state` with its first not yet explored successor at or after
     // `from`; false if there is none.
@@ -100,7 +106,7 @@ class Search {
       for (std::size_t i = from; i < next.size(); ++i) {
         if (!cache_.insert(CacheKey{bits_, next[i]}).second) continue;
         const State chosen = next[i];
-        stack.push_back({call, state, std::move(next), i});
+        stack.push_back({call, state, std::move(next), i, unknown_pass});
         state = chosen;
         lift(call);
         return true;
@@ -118,15 +124,28 @@ class Search {
       }
       const Entry& e = entries_[entry];
       if (e.call) {
+        if (ops_[e.op].unknown() != unknown_pass) {
+          entry = e.next;
+          continue;
+        }
         successors.clear();
         model_.successors(state, compiled_[e.op], successors);
+        // An outcome-unknown op that would change nothing here is dominated by leaving it out:
+        // from the same state with it still pending, every continuation remains open.
+        if (ops_[e.op].unknown()) std::erase(successors, state);
         if (!successors.empty() && try_linearize(entry, successors, 0)) {
           entry = entries_[0].next;
+          unknown_pass = false;
           continue;
         }
         entry = e.next;
       } else {
         if (ops_[e.op].unknown()) break;  // only outcome-unknown ops remain: they may never happen
+        if (!unknown_pass) {              // no call of known outcome fits here: try the others
+          unknown_pass = true;
+          entry = entries_[0].next;
+          continue;
+        }
         if (stack.size() >= best) {
           best = stack.size();
           result.failing_op = e.op;
@@ -144,9 +163,11 @@ class Search {
         set_bit(entries_[top.call].op, false);
         unlift(top.call);
         // The same call with another of its possible effects, before moving past it.
+        unknown_pass = top.unknown_pass;
         if (top.chosen + 1 < top.next.size() &&
             try_linearize(top.call, std::move(top.next), top.chosen + 1)) {
           entry = entries_[0].next;
+          unknown_pass = false;
           continue;
         }
         entry = entries_[top.call].next;
@@ -247,7 +268,15 @@ CheckResult check_one(const std::vector<Operation>& ops, const Model& model,
   const std::vector<CompiledOp> compiled = model.compile_all(ops);
   std::vector<bool> unknown;
   for (const auto& op : ops) unknown.push_back(op.unknown());
-  const auto prune = model.prunable(compiled, unknown);
+  auto prune = model.prunable(compiled, unknown);
+  // An outcome-unknown op invoked after every known outcome was returned cannot have shaped any
+  // of them: it may as well never have happened.
+  std::int64_t last_return = std::numeric_limits<std::int64_t>::min();
+  for (const auto& op : ops)
+    if (!op.unknown()) last_return = std::max(last_return, op.complete);
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].unknown() && ops[i].invoke > last_return) prune[i] = true;
+  }
   std::vector<Operation> kept;
   std::vector<CompiledOp> kept_compiled;
   std::vector<int> original;

@@ -44,12 +44,13 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
                       std::shared_ptr<VersionedStore> store, std::shared_ptr<KvOracle> oracle) {
   std::uint64_t serial = 0;
   // Real clients reach the store over TCP or gRPC, which never hand the server one request twice:
-  // the network's duplicates are dropped here. A client's retry is a new request and is applied.
-  std::set<std::pair<sim::ProcessId, std::uint64_t>> seen;
+  // the network's duplicates (copies of one message) are dropped here. A client's retry is a new
+  // request and is applied, as is a restarted client's, whatever request number it reuses.
+  std::set<std::uint64_t> seen;
   for (;;) {
     const auto m = co_await env.receive();
     const auto* rq = m.as<KvRequest>();
-    if (!rq || !seen.emplace(m.from, rq->req).second) continue;
+    if (!rq || !seen.insert(m.id).second) continue;
     const auto latest = store->latest(rq->key);
     KvStatus status = KvStatus::kOk;
     nlohmann::json value;

@@ -30,11 +30,11 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name,
                       ObjectStoreConfig config, std::shared_ptr<VersionedStore> store,
                       std::shared_ptr<ObjectOracle> oracle) {
   std::uint64_t serial = 0;
-  std::set<std::pair<sim::ProcessId, std::uint64_t>> seen;  // see kv_service.cpp
+  std::set<std::uint64_t> seen;  // see kv_service.cpp
   for (;;) {
     const auto m = co_await env.receive();
     const auto* rq = m.as<ObjectRequest>();
-    if (!rq || !seen.emplace(m.from, rq->req).second) continue;
+    if (!rq || !seen.insert(m.id).second) continue;
     const auto latest = store->latest(rq->key);
     nlohmann::json facts = {{"name", name}, {"op", object_op_name(rq->op)}, {"key", rq->key}};
     ObjectStatus status = ObjectStatus::kOk;

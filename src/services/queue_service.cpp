@@ -19,11 +19,11 @@ bool draw(sim::Env& env, std::uint32_t ppm) {
 sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, QueueConfig config,
                       std::shared_ptr<QueueTruth> q, std::shared_ptr<QueueOracle> oracle) {
   std::uint64_t serial = 0;
-  std::set<std::pair<sim::ProcessId, std::uint64_t>> seen;  // see kv_service.cpp
+  std::set<std::uint64_t> seen;  // see kv_service.cpp
   for (;;) {
     const auto m = co_await env.receive();
     const auto* rq = m.as<QueueRequest>();
-    if (!rq || !seen.emplace(m.from, rq->req).second) continue;
+    if (!rq || !seen.insert(m.id).second) continue;
     const sim::Time now = env.now();
     nlohmann::json facts = {{"name", name}, {"op", queue_op_name(rq->op)}};
     bool found = false;

@@ -13,7 +13,7 @@ struct SqlOracle {
   // The transaction waiting for its commit instant, if any: a crash then drops it.
   std::optional<nlohmann::json> pending;
   // Requests already taken, kept across restarts (see kv_service.cpp on duplicates).
-  std::set<std::pair<sim::ProcessId, std::uint64_t>> seen;
+  std::set<std::uint64_t> seen;
 };
 
 sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlConfig config,
@@ -26,7 +26,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlC
   for (;;) {
     const auto m = co_await env.receive();
     const auto* rq = m.as<SqlRequest>();
-    if (!rq || !oracle->seen.emplace(m.from, rq->req).second) continue;
+    if (!rq || !oracle->seen.insert(m.id).second) continue;
     oracle->pending = nlohmann::json{{"name", name}, {"label", rq->label}, {"req", rq->req}};
     co_await env.sleep(config.commit_latency);  // a crash here drops the transaction
     oracle->pending.reset();

@@ -182,6 +182,25 @@ TEST(PromisesHistoryModel, NowGoingBackwardsIsAViolation) {
             seer::check::Verdict::kLinearizable);
 }
 
+// A read applied at an earlier `now` than the change before it answers as it would have at that
+// change's time, so it is fine; one that would have seen a timeout by then is not.
+TEST(PromisesHistoryModel, AReadWithAnEarlierNowIsFineIfItAnswersTheSameLater) {
+  const auto pending = promise_record("p", "pending", 10, 1000, json::object(), std::nullopt);
+  std::vector<Operation> ops = {
+      op(0, 0, create_request("p", 1000), 10, 5, 15, 200, {{"promise", pending}}),
+      op(1, 1, create_request("p:2", 5000), 900, 20, 30, 200,
+         {{"promise", promise_record("p:2", "pending", 900, 5000, json::object(), std::nullopt)}}),
+      op(2, 2, get_request("p"), 880, 40, 50, 200, {{"promise", pending}}),
+  };
+  EXPECT_EQ(seer::check::check_linearizable(ops, *model()).verdict,
+            seer::check::Verdict::kLinearizable);
+  // The second create at 1000 has timed p out: a later read at 880 showing it pending is stale.
+  ops[1].input["now"] = 1000;
+  ops[1].output["data"]["promise"]["createdAt"] = 1000;
+  EXPECT_EQ(seer::check::check_linearizable(ops, *model()).verdict,
+            seer::check::Verdict::kNotLinearizable);
+}
+
 // A create whose response was lost: the client never learnt the server's `now`, but a later read
 // shows it; the checker finds that time among the candidates.
 TEST(PromisesHistoryModel, AnOutcomeUnknownCreateTakesTheTimeALaterReadShows) {
@@ -194,9 +213,10 @@ TEST(PromisesHistoryModel, AnOutcomeUnknownCreateTakesTheTimeALaterReadShows) {
       lost, op(1, 1, get_request("p"), 30, 25, 35, 200, {{"promise", pending}})};
   auto r = seer::check::check_linearizable(ops, *model());
   EXPECT_EQ(r.verdict, seer::check::Verdict::kLinearizable) << r.explanation;
-  // A read showing the promise created after the read's own `now` cannot be explained.
-  ops[1].output["data"]["promise"]["createdAt"] = 31;
-  ops[1].input["now"] = 30;
+  // A settle at 30 of a promise whose record shows it created at 31 cannot be explained: the
+  // create must have run at 31, and a change never runs at an earlier time than the one before.
+  ops[1] = op(1, 1, settle_request("p", "v"), 30, 25, 35, 200,
+              {{"promise", promise_record("p", "resolved", 31, 1000, {{"data", "v"}}, 30)}});
   r = seer::check::check_linearizable(ops, *model());
   EXPECT_EQ(r.verdict, seer::check::Verdict::kNotLinearizable);
 }

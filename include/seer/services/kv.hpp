@@ -95,11 +95,15 @@ struct KvResult {
 // decision). It consumes the process's messages while waiting. Messages that are not its reply
 // are dropped, or kept in `stash` (oldest first) when one is given, so a process that also serves
 // other messages (a server in front of the store) can handle them after the call.
+//
+// Replies are matched by request number, counted from `first_request`. A process that can crash
+// must start each life at a number its earlier lives never used (e.g. env.random()), or a late
+// reply to an earlier life's request is taken for the answer to a new one.
 class KvClient {
  public:
   KvClient(sim::Env& env, sim::ProcessId server, sim::Duration timeout,
-           std::deque<sim::Message>* stash = nullptr)
-      : env_(env), server_(server), timeout_(timeout), stash_(stash) {}
+           std::deque<sim::Message>* stash = nullptr, std::uint64_t first_request = 1)
+      : env_(env), server_(server), timeout_(timeout), stash_(stash), next_req_(first_request) {}
   sim::Task<KvResult> get(std::string key, KvRead read = KvRead::kAny);
   // The keys under `prefix` as an array of strings, in key order.
   sim::Task<KvResult> list(std::string prefix, KvRead read = KvRead::kAny);
@@ -115,7 +119,7 @@ class KvClient {
   sim::ProcessId server_;
   sim::Duration timeout_;
   std::deque<sim::Message>* stash_;
-  std::uint64_t next_req_ = 1;
+  std::uint64_t next_req_;
 };
 
 }  // namespace seer::services

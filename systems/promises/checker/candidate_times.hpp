@@ -1,15 +1,17 @@
 // The times an operation whose `now` the history does not record could have been applied at, as
-// far as the rest of the history can tell: the model's behaviour as a function of `now` is
-// piecewise constant between deadlines, except for the fields that copy `now` (createdAt,
-// settledAt), which later responses reveal. So one time on each side of every threshold, plus
-// every time a response shows, covers every distinguishable choice.
+// far as the rest of the history can tell. The model's behaviour as a function of `now` is
+// piecewise constant between the deadlines the operation's ids and the partition's sweeps define,
+// except for the fields that copy `now` (createdAt, settledAt), which the responses reveal. So one
+// time in every interval between thresholds (its earliest: `now` never goes back, so an earlier
+// time constrains the operations after it less), plus every time a response shows for the ids the
+// operation names, covers every distinguishable choice.
 #pragma once
 
+#include "promises/checker/observations.hpp"
 #include "promises/model/request.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -17,19 +19,17 @@ namespace seer::promises {
 
 class CandidateTimes {
  public:
-  // Deadlines a request names: a create's timeoutAt and resonate:delay, lease lengths, sweep times.
+  // Partition-wide facts from a request: sweep times, lease lengths, requested deadlines.
   void add_request(const Request& request);
-  // Times a response shows: every record's timeoutAt (a threshold), createdAt and settledAt.
-  void add_response(const nlohmann::json& data);
-  // Sorted, distinct.
-  std::vector<std::int64_t> candidates() const;
+  // The thresholds and the times responses show, sorted and distinct; the interval below them all
+  // is the caller's to add (it starts at the last time applied).
+  std::vector<std::int64_t> for_request(const Request& request, const Observations& observed) const;
 
  private:
   void add_create(const PromiseCreateReq& create);
-  std::set<std::int64_t> thresholds_;  // behaviour changes at t: candidates t - 1 and t
-  std::set<std::int64_t> exact_;       // times that may have been copied from `now`
-  std::set<std::int64_t> ttls_;
   std::set<std::int64_t> sweeps_;
+  std::set<std::int64_t> ttls_;
+  std::map<std::string, std::set<std::int64_t>> deadlines_;  // id -> requested timeoutAt, delay
 };
 
 }  // namespace seer::promises

@@ -1,12 +1,16 @@
 #include "promises/checker/history_model.hpp"
 
 #include "promises/checker/candidate_times.hpp"
+#include "promises/checker/observations.hpp"
 #include "promises/model/footprint.hpp"
 #include "promises/model/model.hpp"
 #include "promises/model/parse.hpp"
+#include "promises/model/predicates.hpp"
 #include "promises/model/state_codec.hpp"
+#include "promises/model/state_hash.hpp"
 #include "seer/check/model.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <limits>
 #include <map>
@@ -50,11 +54,45 @@ std::optional<std::int64_t> integer_field(const json& j, const char* name) {
 struct CompiledRequest {
   json request;
   std::optional<Request> parsed;  // nullopt: malformed, the model answers 400
+  std::vector<std::string> ids;   // the promises it names
   std::optional<std::int64_t> now;
-  std::shared_ptr<const std::vector<std::int64_t>> candidates;  // for an unrecorded `now`
+  std::vector<std::int64_t> candidates;  // for an unrecorded `now`
+  std::int64_t earliest = 0;             // before every time its partition shows
   bool observed = false;
   int status = 0;
   json data;
+  std::int64_t invoke = 0;
+  std::int64_t complete = 0;
+  std::shared_ptr<const Observations> observations;  // its partition's
+};
+
+// Whether a known response depends on σ (a sweep's and a heartbeat's never do).
+bool observes_state(const CompiledRequest& c) {
+  return !c.parsed ||
+         (c.parsed->kind != Kind::debug_tick && c.parsed->kind != Kind::task_heartbeat);
+}
+
+// Union-find over promise ids: ids an operation names together are one component.
+class IdComponents {
+ public:
+  void link(const std::vector<std::string>& ids) {
+    for (std::size_t i = 1; i < ids.size(); ++i) parent_[find(ids[i])] = find(ids[0]);
+    if (!ids.empty()) find(ids[0]);
+  }
+  std::string find(const std::string& id) {
+    auto it = parent_.find(id);
+    if (it == parent_.end()) {
+      parent_.emplace(id, id);
+      return id;
+    }
+    if (it->second == id) return id;
+    const std::string root = find(it->second);
+    parent_[id] = root;
+    return root;
+  }
+
+ private:
+  std::map<std::string, std::string> parent_;
 };
 
 // A checker state: the spec's σ and the latest `now` applied so far (spec §3.1: non-decreasing).
@@ -108,6 +146,7 @@ class PromisesHistoryModel : public check::Model {
   std::vector<CompiledOp> compile_all(const std::vector<Operation>& ops) const override {
     std::vector<CompiledRequest> compiled;
     CandidateTimes times;
+    auto observed = std::make_shared<Observations>();
     for (const auto& op : ops) {
       CompiledRequest c;
       c.request = request_of(op);
@@ -127,20 +166,64 @@ class PromisesHistoryModel : public check::Model {
       if (c.parsed && c.parsed->kind == Kind::debug_tick) {
         c.now = std::get<DebugTickReq>(c.parsed->data).time;  // a sweep runs at its own time
       }
-      if (c.parsed) times.add_request(*c.parsed);
-      if (c.observed) times.add_response(c.data);
+      c.invoke = op.invoke;
+      c.complete = op.complete;
+      if (c.parsed) {
+        times.add_request(*c.parsed);
+        c.ids = named_ids(*c.parsed);
+      }
+      if (c.observed) observed->add_response(c.data);
+      c.observations = observed;
       compiled.push_back(std::move(c));
     }
-    auto candidates = std::make_shared<const std::vector<std::int64_t>>(times.candidates());
+    // Before every time the partition records or shows, and every deadline it names.
+    std::int64_t earliest = std::numeric_limits<std::int64_t>::max();
+    for (auto& c : compiled) {
+      if (!c.now && c.parsed) c.candidates = times.for_request(*c.parsed, *observed);
+      if (c.now) earliest = std::min(earliest, *c.now);
+      if (!c.candidates.empty()) earliest = std::min(earliest, c.candidates.front());
+    }
+    earliest = earliest == std::numeric_limits<std::int64_t>::max() ? 0 : add_time(earliest, -1);
+    for (auto& c : compiled) c.earliest = earliest;
     std::vector<CompiledOp> out;
     std::lock_guard lock(mutex_);
     for (auto& c : compiled) {
-      if (!c.now) c.candidates = candidates;
       CompiledOp op;
       op.a = static_cast<std::int64_t>(requests_.size());
       op.has_output = c.observed;
       requests_.push_back(std::move(c));
       out.push_back(op);
+    }
+    return out;
+  }
+
+  // An outcome-unknown operation can matter only through a response that shows one of the
+  // promises it could have touched: the ids it names and those linked to them by any operation
+  // (callbacks, a fence's action, ...). If no response of a later-ending known operation shows
+  // any of them, leaving it out changes no verdict.
+  std::vector<bool> prunable(const std::vector<CompiledOp>& ops,
+                             const std::vector<bool>& unknown) const override {
+    std::vector<const CompiledRequest*> requests;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& op : ops) requests.push_back(&requests_[static_cast<std::size_t>(op.a)]);
+    }
+    IdComponents components;
+    for (const auto* c : requests) components.link(c->ids);
+    // For each component, the latest completion of a known operation that observes it.
+    std::map<std::string, std::int64_t> observed_until;
+    for (const auto* c : requests) {
+      if (!c->observed || !observes_state(*c)) continue;
+      for (const auto& id : c->ids) {
+        auto& until = observed_until[components.find(id)];
+        until = std::max(until, c->complete);
+      }
+    }
+    std::vector<bool> out(ops.size(), false);
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      if (!unknown[i] || requests[i]->ids.empty()) continue;
+      const auto it = observed_until.find(components.find(requests[i]->ids.front()));
+      out[i] = it == observed_until.end() || it->second < requests[i]->invoke;
     }
     return out;
   }
@@ -158,8 +241,13 @@ class PromisesHistoryModel : public check::Model {
   }
 
   std::string describe_state(check::State s) const override {
-    std::lock_guard lock(mutex_);
-    return keys_[static_cast<std::size_t>(s)];
+    CheckedState state;
+    {
+      std::lock_guard lock(mutex_);
+      state = states_[static_cast<std::size_t>(s)];
+    }
+    return state_to_json(state.state).dump() +
+           (state.last_now == kNoTime ? "" : " @" + std::to_string(state.last_now));
   }
 
  private:
@@ -180,14 +268,17 @@ class PromisesHistoryModel : public check::Model {
     } else {
       // Every distinguishable time at or after the last one; of those giving the same σ, the
       // earliest, which constrains the operations after it least.
-      std::set<std::string> seen;
-      std::vector<std::int64_t> times;
-      if (from.last_now != kNoTime) times.push_back(from.last_now);
-      for (auto t : *c->candidates)
-        if (t > from.last_now) times.push_back(t);
+      // The earliest time allowed (the last one applied, or before anything the partition shows),
+      // then the start of every later interval the history distinguishes.
+      const std::int64_t bottom = from.last_now != kNoTime ? from.last_now : c->earliest;
+      std::vector<std::int64_t> times{bottom};
+      for (auto t : c->candidates)
+        if (t > bottom) times.push_back(t);
+      std::vector<State> seen;
       for (auto t : times) {
         auto to = apply_at(from, *c, t);
-        if (!to || !seen.insert(state_to_json(to->state).dump()).second) continue;
+        if (!to || std::find(seen.begin(), seen.end(), to->state) != seen.end()) continue;
+        seen.push_back(to->state);
         next.push_back(intern(*to));
       }
     }
@@ -195,38 +286,48 @@ class PromisesHistoryModel : public check::Model {
     return transitions_.emplace(transition, std::move(next)).first->second;
   }
 
+  // Applies the request at `now`. `now` never goes back (spec §3.1), but an operation that leaves
+  // σ unchanged does not move it either: such an operation answers the same at every time between
+  // the last change and its own (converging is monotone in `now`), so it is re-timed to the last
+  // change's time, which constrains the operations after it least. One applied before the last
+  // change's time is accepted only if it answers the same, and changes nothing, at that time.
   static std::optional<CheckedState> apply_at(const CheckedState& from, const CompiledRequest& c,
                                               std::int64_t now) {
-    if (from.last_now != kNoTime && now < from.last_now) return std::nullopt;  // spec §3.1
+    const bool retimed = from.last_now != kNoTime && now < from.last_now;
+    const std::int64_t at = retimed ? from.last_now : now;
     CheckedState to = from;
-    to.last_now = now;
-    const auto result =
-        c.parsed ? apply(to.state, *c.parsed, now) : apply(to.state, c.request, now);
+    const auto result = c.parsed ? apply(to.state, *c.parsed, at) : apply(to.state, c.request, at);
     if (c.observed) {
       const auto& response = result.response;
       if (response["head"]["status"] != c.status || response.value("data", json()) != c.data) {
         return std::nullopt;
       }
     }
+    if (!c.observations->consistent(to.state)) return std::nullopt;  // no response can follow
+    if (to.state == from.state) return to;                           // last_now unchanged
+    if (retimed) return std::nullopt;  // a change at a time before the last change's
+    to.last_now = at;
     return to;
   }
 
   check::State intern(const CheckedState& state) const {
-    auto key = state_to_json(state.state).dump() +
-               (state.last_now == kNoTime ? "" : " @" + std::to_string(state.last_now));
+    const std::size_t hash =
+        hash_state(state.state) * 31 + std::hash<std::int64_t>()(state.last_now);
     std::lock_guard lock(mutex_);
-    auto [it, added] = ids_.emplace(key, static_cast<check::State>(states_.size()));
-    if (added) {
-      states_.push_back(state);
-      keys_.push_back(std::move(key));
+    auto& bucket = ids_[hash];
+    for (const auto id : bucket) {
+      const auto& known = states_[static_cast<std::size_t>(id)];
+      if (known.last_now == state.last_now && known.state == state.state) return id;
     }
-    return it->second;
+    const auto id = static_cast<check::State>(states_.size());
+    states_.push_back(state);
+    bucket.push_back(id);
+    return id;
   }
 
   mutable std::mutex mutex_;
-  mutable std::map<std::string, check::State> ids_;
+  mutable std::unordered_map<std::size_t, std::vector<check::State>> ids_;  // by hash_state
   mutable std::deque<CheckedState> states_;
-  mutable std::deque<std::string> keys_;
   mutable std::deque<CompiledRequest> requests_;
   struct PairHash {
     std::size_t operator()(const std::pair<check::State, std::int64_t>& p) const {

@@ -1,0 +1,40 @@
+// What a history's responses showed about each promise, as facts every linearization must agree
+// with: a promise's creation fields never change once it exists (spec T2) and its settlement never
+// changes once settled (T3), so a state in which a promise has other such fields than a response
+// showed can never lead to that response, in any order. The checker drops such states at once
+// instead of discovering the contradiction operations later.
+#pragma once
+
+#include "promises/model/state.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace seer::promises {
+
+class Observations {
+ public:
+  // Every promise record in an ok response's data (promise, preload, a fence's inner response).
+  void add_response(const nlohmann::json& data);
+  // False if `state` contradicts a fact.
+  bool consistent(const State& state) const;
+
+  // Times the facts show for a promise (createdAt, settledAt), and its timeoutAt.
+  std::set<std::int64_t> exact_times(const std::string& id) const;
+  std::optional<std::int64_t> timeout_at(const std::string& id) const;
+  std::set<std::int64_t> all_timeouts() const;
+
+ private:
+  struct Facts {
+    std::optional<nlohmann::json> creation;    // {param, tags, timeoutAt, createdAt}
+    std::optional<nlohmann::json> settlement;  // {state, value, settledAt}
+  };
+  void add_record(const nlohmann::json& record);
+  std::map<std::string, Facts> facts_;
+};
+
+}  // namespace seer::promises

@@ -1,0 +1,54 @@
+#include "caller.hpp"
+
+#include "messages.hpp"
+
+namespace seer::promises::design {
+
+Caller::Caller(sim::Env& env, std::shared_ptr<const Deployment> deployment,
+               sim::HistoryRecorder& history, std::shared_ptr<HistoryIds> ids,
+               ResponseObserver observer, std::deque<sim::Message>& inbox)
+    : env_(env),
+      deployment_(std::move(deployment)),
+      history_(history),
+      ids_(std::move(ids)),
+      observer_(std::move(observer)),
+      inbox_(inbox),
+      process_(ids_->fresh()),
+      next_call_(env.random()) {}
+
+sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
+  const std::uint64_t call = next_call_++;
+  const std::string kind = request.value("kind", std::string());
+  request["head"]["corrId"] = env_.name_of(env_.self()) + "-" + std::to_string(call);
+  const auto& servers = deployment_->servers;
+  const auto server = servers[env_.random() % servers.size()];
+  history_.invoke(process_, kind, {{"request", request}});
+  env_.send(server, std::make_shared<ProtocolRequest>(call, request));
+  const sim::Time deadline = env_.now() + kRequestTimeout;
+  for (;;) {
+    const sim::Duration left = deadline - env_.now();
+    if (left <= 0) break;
+    auto m = co_await env_.receive_for(left);
+    if (!m) break;
+    const auto* reply = m->as<ProtocolResponse>();
+    if (!reply) {
+      inbox_.push_back(std::move(*m));
+      continue;
+    }
+    // The late answer to an earlier call; like the SDK, also check the echoed corrId.
+    if (reply->call != call ||
+        reply->response["head"].value("corrId", "") != request["head"]["corrId"]) {
+      continue;
+    }
+    Answer answer{reply->response, reply->now};
+    history_.complete(process_, sim::OpType::kOk, kind,
+                      {{"status", answer.status()}, {"data", answer.data()}, {"now", answer.now}});
+    if (observer_) observer_(request, answer.response);
+    co_return answer;
+  }
+  history_.complete(process_, sim::OpType::kInfo, kind, nullptr, "timeout");
+  process_ = ids_->fresh();
+  co_return std::nullopt;
+}
+
+}  // namespace seer::promises::design

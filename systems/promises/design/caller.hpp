@@ -1,0 +1,46 @@
+// How clients and workers talk to the servers: one request at a time to a server chosen at random,
+// waiting up to kRequestTimeout, and recorded in the history as one operation. A timeout leaves
+// the operation's outcome unknown (info), as an HTTP timeout does; retrying is the caller's
+// decision, and a retry is a new operation.
+#pragma once
+
+#include "design.hpp"
+
+#include "seer/sim/env.hpp"
+#include "seer/sim/task.hpp"
+
+#include <deque>
+#include <optional>
+
+namespace seer::promises::design {
+
+struct Answer {
+  nlohmann::json response;  // {kind, head: {corrId, status, version}, data}
+  std::int64_t now = 0;
+  int status() const { return response["head"]["status"].get<int>(); }
+  const nlohmann::json& data() const { return response["data"]; }
+};
+
+class Caller {
+ public:
+  // Messages that are not the awaited response (execute, unblock) are kept in `inbox`.
+  Caller(sim::Env& env, std::shared_ptr<const Deployment> deployment, sim::HistoryRecorder& history,
+         std::shared_ptr<HistoryIds> ids, ResponseObserver observer,
+         std::deque<sim::Message>& inbox);
+  // Sends `request` (corrId filled in) and records it; nullopt on timeout.
+  sim::Task<std::optional<Answer>> call(nlohmann::json request);
+
+ private:
+  sim::Env& env_;
+  std::shared_ptr<const Deployment> deployment_;
+  sim::HistoryRecorder& history_;
+  std::shared_ptr<HistoryIds> ids_;
+  ResponseObserver observer_;
+  std::deque<sim::Message>& inbox_;
+  int process_;
+  // Random like the SDK's randomUUID corrIds: a restarted process must never take a late answer
+  // to a call of its previous life for one of its own.
+  std::uint64_t next_call_;
+};
+
+}  // namespace seer::promises::design

@@ -1,0 +1,27 @@
+#include "design.hpp"
+
+#include <stdexcept>
+
+namespace seer::promises::design {
+
+const std::vector<Variant>& variants() {
+  static const std::vector<Variant> all = {
+      {"naive", false, false, false},
+      {"cas", true, false, false},
+      {"validated", true, true, false},
+      {"final", true, true, true},
+  };
+  return all;
+}
+
+const Variant& variant_named(const std::string& name) {
+  for (const auto& v : variants())
+    if (v.name == name) return v;
+  throw std::invalid_argument("unknown promises variant '" + name + "'");
+}
+
+std::string unicast_address(const std::string& group, const std::string& name) {
+  return "poll://uni@" + group + "/" + name;
+}
+
+}  // namespace seer::promises::design

@@ -1,0 +1,68 @@
+// The promises design's shared vocabulary: its variants, the deployment every process is told
+// about (which processes serve, where an address leads), and its timing constants.
+#pragma once
+
+#include "seer/sim/history.hpp"
+#include "seer/sim/message.hpp"
+#include "seer/sim/time.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace seer::promises::design {
+
+// The journey from naive to final (NOTES.md): each variant repairs what seer found in the one
+// before it.
+struct Variant {
+  std::string name;
+  bool compare_and_set = false;  // writes are conditional on the revision read; else blind puts
+  bool validate_reads = false;   // a request that changed nothing is answered only once a
+                                 // linearizable read confirms the revision it was computed on
+  bool partition_clock = false;  // now := max(local clock, the latest now the partition applied)
+};
+const std::vector<Variant>& variants();
+const Variant& variant_named(const std::string& name);  // throws std::invalid_argument
+
+// Model time is milliseconds since the Unix epoch; a process's clock starts at kEpochMs.
+inline constexpr std::int64_t kEpochMs = 1'700'000'000'000;
+inline std::int64_t model_time(sim::Time local) {
+  return kEpochMs + local / sim::milliseconds(1);
+}
+
+inline constexpr sim::Duration kStoreTimeout = sim::milliseconds(30);
+inline constexpr sim::Duration kRequestTimeout = sim::milliseconds(200);  // the SDK's is 10 s
+inline constexpr sim::Duration kServeBudget = sim::milliseconds(100);  // then the server gives up
+inline constexpr sim::Duration kSweepEvery = sim::milliseconds(200);   // the SDK's local one: 1 s
+
+// Addresses (spec §8) and where they lead: "poll://any@workers" to one worker, chosen at random;
+// "poll://uni@<group>/<name>" to that process.
+inline constexpr const char* kWorkers = "poll://any@workers";
+std::string unicast_address(const std::string& group, const std::string& name);
+
+struct Deployment {
+  sim::ProcessId kv = sim::kNoProcess;
+  std::vector<sim::ProcessId> servers;
+  std::map<std::string, std::vector<sim::ProcessId>> addresses;
+};
+
+// Numbers the history's processes. A process that leaves an operation open (a timeout, a crash)
+// continues under a fresh number, since one history process has one operation at a time. Test
+// bookkeeping shared by the run's processes, not algorithm state.
+class HistoryIds {
+ public:
+  int fresh() { return next_++; }
+
+ private:
+  int next_ = 0;
+};
+
+// What the oracle is told when a process gets a response (simulation bookkeeping: the design's
+// code never reads it).
+using ResponseObserver =
+    std::function<void(const nlohmann::json& request, const nlohmann::json& response)>;
+
+}  // namespace seer::promises::design

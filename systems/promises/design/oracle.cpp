@@ -1,0 +1,168 @@
+#include "oracle.hpp"
+
+#include "partition.hpp"
+#include "promises/model/footprint.hpp"
+#include "promises/model/invariants.hpp"
+#include "promises/model/records.hpp"
+
+namespace seer::promises::design {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string describe(const Promise& p) {
+  std::string s(state_name(p.state));
+  if (p.value.data) s += " with \"" + *p.value.data + "\"";
+  if (p.settled_at) s += " at " + std::to_string(*p.settled_at);
+  return s;
+}
+
+// The object at `path` under `j`, or nullptr.
+const json* at_path(const json& j, std::initializer_list<const char*> path) {
+  const json* node = &j;
+  for (const char* field : path) {
+    if (!node->is_object()) return nullptr;
+    const auto it = node->find(field);
+    if (it == node->end()) return nullptr;
+    node = &*it;
+  }
+  return node->is_object() ? node : nullptr;
+}
+
+// The promise record a response is about: the one whose id the request converged first.
+const json* primary_record(const json& request, const json& response) {
+  const std::string kind = request.value("kind", "");
+  if (kind == "task.fence") return at_path(response, {"data", "action", "data", "promise"});
+  if (kind == "task.suspend") return nullptr;
+  return at_path(response, {"data", "promise"});
+}
+
+}  // namespace
+
+Oracle::Oracle(std::shared_ptr<const services::VersionedStore> truth) : truth_(std::move(truth)) {}
+
+const Promise* Oracle::stored(const std::string& id) const {
+  const auto part = latest_.find(std::string(origin_of(id)));
+  if (part == latest_.end()) return nullptr;
+  const auto it = part->second.promises.find(id);
+  return it == part->second.promises.end() ? nullptr : &it->second;
+}
+
+void Oracle::advance() {
+  const auto now = truth_->revision();
+  if (now == seen_revision_) return;
+  for (const auto& key : truth_->keys_at(now, std::string(kPartitionPrefix))) {
+    const auto origin = origin_of_key(key);
+    if (!origin) continue;
+    for (const auto& version : truth_->versions(key)) {
+      if (version.revision <= seen_revision_) continue;
+      const State after = version.exists ? decode_state(version.value) : State{};
+      compare(*origin, latest_[*origin], after, version.revision);
+      latest_[*origin] = after;
+      changed_.insert(*origin);
+    }
+  }
+  seen_revision_ = now;
+}
+
+void Oracle::compare(const std::string& origin, const State& before, const State& after,
+                     std::int64_t revision) {
+  if (transition_) return;
+  const std::string at =
+      " (store revision " + std::to_string(revision) + ", origin " + origin + ")";
+  for (const auto& [id, p] : before.promises) {
+    const auto it = after.promises.find(id);
+    if (it == after.promises.end()) {
+      transition_ = "T1: promise " + id + " (" + describe(p) + ") disappeared from the store" + at;
+      return;
+    }
+    const auto& q = it->second;
+    if (p.param != q.param || p.tags != q.tags || p.timeout_at != q.timeout_at ||
+        p.created_at != q.created_at) {
+      transition_ = "T2: promise " + id + " was created again with other fields" + at;
+      return;
+    }
+    if (p.state != PromiseState::pending &&
+        (p.state != q.state || p.value != q.value || p.settled_at != q.settled_at)) {
+      transition_ = "T3: promise " + id + " was settled " + describe(p) +
+                    ", but the store now holds it " + describe(q) + at;
+      return;
+    }
+  }
+  for (const auto& [id, t] : before.tasks) {
+    const auto it = after.tasks.find(id);
+    if (it == after.tasks.end()) {
+      transition_ = "T1: task " + id + " disappeared from the store" + at;
+      return;
+    }
+    if (it->second.version < t.version) {
+      transition_ = "T5: task " + id + " went from version " + std::to_string(t.version) +
+                    " back to " + std::to_string(it->second.version) + at;
+      return;
+    }
+    if (t.state == TaskState::fulfilled && !(it->second == t)) {
+      transition_ = "T6: fulfilled task " + id + " changed (now " +
+                    std::string(state_name(it->second.state)) + ")" + at;
+      return;
+    }
+  }
+}
+
+std::optional<std::string> Oracle::state_invariants() {
+  advance();
+  if (!invariant_) {
+    for (const auto& origin : changed_) {
+      const auto broken = check_invariants(latest_[origin]);
+      if (!broken.empty()) {
+        invariant_ = broken.front() + " (origin " + origin + ")";
+        break;
+      }
+    }
+  }
+  changed_.clear();
+  return invariant_;
+}
+
+std::optional<std::string> Oracle::transitions() {
+  advance();
+  return transition_;
+}
+
+void Oracle::observe(const json& request, const json& response) {
+  advance();
+  const int status = response["head"].value("status", 0);
+  const std::string kind = request.value("kind", "");
+  if (status != 200) return;
+  if (!acknowledged_) {
+    if (const json* record = primary_record(request, response)) {
+      const std::string id = record->value("id", "");
+      const Promise* p = stored(id);
+      const std::string state = record->value("state", "");
+      if (!p) {
+        acknowledged_ = "H5: a " + kind + " response showed promise " + id + " (" + state +
+                        "), but the store does not hold it";
+      } else if (state != "pending" && (state_name(p->state) != state ||
+                                        value_json(p->value) != record->value("value", json()))) {
+        acknowledged_ = "H5: a " + kind + " response showed promise " + id + " " + state +
+                        " with " + record->value("value", json()).dump() +
+                        ", but the store holds it " + describe(*p);
+      }
+    }
+  }
+  const auto& data = response["data"];
+  if (!fencing_ && (kind == "task.acquire" || kind == "task.create") && data.is_object() &&
+      data.contains("task") && data["task"].value("state", "") == "acquired") {
+    const auto& task = data["task"];
+    const std::pair<std::string, std::int64_t> grant{task.value("id", ""),
+                                                     task.value("version", std::int64_t{0})};
+    const std::string pid = task.value("pid", "");
+    const auto [it, first] = grants_.emplace(grant, pid);
+    if (!first) {
+      fencing_ = "H6: version " + std::to_string(grant.second) + " of task " + grant.first +
+                 " was granted twice, to " + it->second + " and to " + pid;
+    }
+  }
+}
+
+}  // namespace seer::promises::design

@@ -1,0 +1,54 @@
+// What only the simulator can know about the promises design: the store's ground truth (every
+// revision of every partition) against the spec's invariants, and every response a process was
+// given against that truth. The design's code never sees any of it.
+#pragma once
+
+#include "promises/model/state.hpp"
+#include "seer/services/versioned_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace seer::promises::design {
+
+class Oracle {
+ public:
+  explicit Oracle(std::shared_ptr<const services::VersionedStore> truth);
+
+  // spec §9.1 I1-I14 on every partition the store holds.
+  std::optional<std::string> state_invariants();
+  // spec §9.2 T1-T3, T5, T6 across the store's successive revisions: no promise or task
+  // disappears, a promise's immutable fields never change, a settled promise never changes, task
+  // versions never decrease, a fulfilled task never changes.
+  std::optional<std::string> transitions();
+  // What responses claimed and the store must hold: an acknowledged create exists, an
+  // acknowledged settled state is the stored one (spec H5). And spec H6: no task version is
+  // granted twice.
+  std::optional<std::string> acknowledged() const { return acknowledged_; }
+  std::optional<std::string> fencing() const { return fencing_; }
+
+  void observe(const nlohmann::json& request, const nlohmann::json& response);
+
+ private:
+  void advance();  // reads the revisions written since the last call
+  void compare(const std::string& origin, const State& before, const State& after,
+               std::int64_t revision);
+  const Promise* stored(const std::string& id) const;
+
+  std::shared_ptr<const services::VersionedStore> truth_;
+  std::int64_t seen_revision_ = 0;
+  std::map<std::string, State> latest_;  // origin -> its partition at the latest revision
+  std::set<std::string> changed_;        // origins written since state_invariants last ran
+  std::optional<std::string> invariant_;
+  std::optional<std::string> transition_;
+  std::optional<std::string> acknowledged_;
+  std::optional<std::string> fencing_;
+  std::map<std::pair<std::string, std::int64_t>, std::string> grants_;  // (task, version) -> pid
+};
+
+}  // namespace seer::promises::design

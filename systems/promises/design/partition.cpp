@@ -1,0 +1,42 @@
+#include "partition.hpp"
+
+#include "promises/model/state_codec.hpp"
+
+#include <stdexcept>
+
+namespace seer::promises::design {
+
+std::string partition_key(std::string_view origin) {
+  return std::string(kPartitionPrefix) + std::string(origin);
+}
+
+std::optional<std::string> origin_of_key(std::string_view key) {
+  if (key.substr(0, kPartitionPrefix.size()) != kPartitionPrefix) return std::nullopt;
+  return std::string(key.substr(kPartitionPrefix.size()));
+}
+
+nlohmann::json encode_partition(const State& state, std::int64_t clock) {
+  nlohmann::json j = {{"state", state_to_json(state)}};
+  if (clock != kNoClock) j["clock"] = clock;
+  return j;
+}
+
+State decode_state(const nlohmann::json& value) {
+  if (!value.is_object() || !value.contains("state")) {
+    throw std::invalid_argument("partition value has no state");
+  }
+  return state_from_json(value["state"]);
+}
+
+Partition decode_partition(const services::KvResult& read) {
+  Partition p;
+  if (read.status == services::KvStatus::kNotFound) return p;
+  p.revision = read.revision;
+  p.state = decode_state(read.value);
+  if (read.value.contains("clock") && read.value["clock"].is_number_integer()) {
+    p.clock = read.value["clock"].get<std::int64_t>();
+  }
+  return p;
+}
+
+}  // namespace seer::promises::design

@@ -1,0 +1,37 @@
+// How the design keeps σ in the KV store: one key per origin ("p/<origin>"), whose value is that
+// origin's part of the state (state_codec) and, in the final design, the latest `now` applied to
+// it. Partitioning by origin is how Resonate partitions (spec §10): every request the SDK sends
+// names ids of one origin, so each request reads and writes exactly one key.
+#pragma once
+
+#include "promises/model/state.hpp"
+#include "seer/services/kv.hpp"
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace seer::promises::design {
+
+inline constexpr std::string_view kPartitionPrefix = "p/";
+inline constexpr std::int64_t kNoClock = std::numeric_limits<std::int64_t>::min();
+
+struct Partition {
+  State state;
+  std::int64_t clock = kNoClock;  // the latest `now` applied to it, if the design keeps one
+  std::int64_t revision = 0;      // the KV mod revision it was read at (0: the key is absent)
+};
+
+std::string partition_key(std::string_view origin);
+// The origin a partition key stands for, or nullopt for another key.
+std::optional<std::string> origin_of_key(std::string_view key);
+
+nlohmann::json encode_partition(const State& state, std::int64_t clock);
+// From a KV get's result (ok or not_found). Throws std::invalid_argument if the value is corrupt.
+Partition decode_partition(const services::KvResult& read);
+// The state in a stored value (for the oracle, which reads the store's ground truth).
+State decode_state(const nlohmann::json& value);
+
+}  // namespace seer::promises::design

@@ -1,0 +1,115 @@
+// The promises design as a seer system: three stateless servers in front of the KV store (stale
+// reads by default), two workers that run tasks, and three clients, all crashable. The oracle
+// holds the store's ground truth to the spec's invariants and every response to the truth; the
+// history is checked for linearizability against the spec's model.
+#include "promises_system.hpp"
+
+#include "client.hpp"
+#include "common/linearizable_check.hpp"
+#include "oracle.hpp"
+#include "seer/services/kv.hpp"
+#include "server.hpp"
+#include "worker.hpp"
+
+namespace seer::promises::design {
+
+namespace {
+
+constexpr int kServerCount = 3;
+constexpr int kWorkerCount = 2;
+constexpr int kClientCount = 3;
+
+std::vector<std::string> variant_names() {
+  std::vector<std::string> out;
+  for (const auto& v : variants()) out.push_back(v.name);
+  return out;
+}
+
+class PromisesSystem final : public sim::System {
+ public:
+  sim::SystemInfo info() const override {
+    sim::SystemInfo info{
+        "promises",
+        "Resonate's durable promises and tasks: stateless servers keep each origin's state in a "
+        "KV store with compare-and-set; clients and workers drive every kind of request",
+        variant_names(),
+        {{"state-invariants", "the spec's state invariants I1-I14 hold in every stored partition"},
+         {"settled-once",
+          "no promise or task disappears, a settled promise never changes, task versions never "
+          "decrease (spec T1-T3, T5, T6)"},
+         {"acknowledged-durable",
+          "what a response showed is what the store holds: created promises exist, settled ones "
+          "keep the state and value shown (spec H5)"},
+         {"one-grant-per-version", "no task version is granted twice (spec H6)"},
+         {"linearizable",
+          "the clients', workers' and sweeps' history is linearizable against the spec's model"}},
+        // The stale-reading store is the default: the design must not rely on fresh reads.
+        {{"kv", {"stale", "stale-bounded", "linearizable"}}}};
+    info.history_model = "promises";
+    return info;
+  }
+
+  void setup(sim::Simulator& sim, const std::string& variant_name) const override {
+    const auto& variant = variant_named(variant_name);
+    const auto choice = sim.config().services.find("kv");
+    const auto kv = services::add_kv_service(
+        sim, "kv",
+        services::kv_config(choice == sim.config().services.end() ? "stale" : choice->second));
+    auto deployment = std::make_shared<Deployment>();
+    deployment->kv = kv.process;
+    auto ids = std::make_shared<HistoryIds>();
+    auto oracle = std::make_shared<Oracle>(kv.truth);
+    auto* history = &sim.history();
+    const ResponseObserver observer = [oracle](const nlohmann::json& request,
+                                               const nlohmann::json& response) {
+      oracle->observe(request, response);
+    };
+    for (int s = 0; s < kServerCount; ++s) {
+      ServerConfig config{variant, deployment, history, ids};
+      deployment->servers.push_back(
+          sim.add_process("server" + std::to_string(s + 1),
+                          [config](sim::Env& env) { return run_server(env, config); }));
+    }
+    for (int w = 0; w < kWorkerCount; ++w) {
+      const std::string name = "worker" + std::to_string(w + 1);
+      WorkerConfig config{deployment, history, ids, observer};
+      const auto id =
+          sim.add_process(name, [config](sim::Env& env) { return run_worker(env, config); });
+      deployment->addresses[kWorkers].push_back(id);
+      deployment->addresses[unicast_address("workers", name)].push_back(id);
+    }
+    const int clients = sim.config().clients_or(kClientCount);
+    for (int c = 0; c < clients; ++c) {
+      const std::string name = "client" + std::to_string(c + 1);
+      ClientConfig config;
+      config.ops = sim.config().ops / clients + (c < sim.config().ops % clients ? 1 : 0);
+      config.deployment = deployment;
+      config.history = history;
+      config.ids = ids;
+      config.observer = observer;
+      // The workload's drivers, like Jepsen's clients, do not crash: the processes under test do
+      // (servers, and workers, which are the SDK's processes).
+      const auto id =
+          sim.add_process(name, [config](sim::Env& env) { return run_client(env, config); },
+                          {.crashable = false, .client = true});
+      deployment->addresses[unicast_address("clients", name)].push_back(id);
+    }
+    sim.add_invariant("state-invariants", [oracle] { return oracle->state_invariants(); });
+    sim.add_invariant("settled-once", [oracle] { return oracle->transitions(); });
+    sim.add_invariant("acknowledged-durable", [oracle] { return oracle->acknowledged(); });
+    sim.add_invariant("one-grant-per-version", [oracle] { return oracle->fencing(); });
+  }
+
+  std::optional<std::pair<std::string, std::string>> check_history(
+      const std::vector<sim::HistoryEntry>& history) const override {
+    return systems::check_linearizable_history(history, "promises", "");
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<sim::System> make_promises_system() {
+  return std::make_unique<PromisesSystem>();
+}
+
+}  // namespace seer::promises::design

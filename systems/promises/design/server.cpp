@@ -1,0 +1,254 @@
+#include "server.hpp"
+
+#include "messages.hpp"
+#include "partition.hpp"
+#include "promises/model/footprint.hpp"
+#include "promises/model/model.hpp"
+#include "promises/model/parse.hpp"
+#include "promises/model/records.hpp"
+#include "promises/model/validate.hpp"
+
+#include <deque>
+#include <map>
+#include <set>
+
+namespace seer::promises::design {
+
+namespace {
+
+using json = nlohmann::json;
+using services::KvRead;
+
+// What applying a request to a partition produced, once it is safe to answer.
+struct Outcome {
+  json response;
+  std::int64_t now = 0;
+};
+
+bool is_debug(Kind kind) {
+  return kind == Kind::debug_start || kind == Kind::debug_reset || kind == Kind::debug_tick ||
+         kind == Kind::debug_snap || kind == Kind::debug_stop;
+}
+
+class Server {
+ public:
+  Server(sim::Env& env, ServerConfig config)
+      : env_(env),
+        config_(std::move(config)),
+        // A restarted server must not take a late reply to its previous life's request.
+        kv_(env, config_.deployment->kv, kStoreTimeout, &stash_, env.random()) {}
+
+  sim::Task<void> run() {
+    sweeper_ = config_.ids->fresh();
+    // Servers start their sweeps at different times, as real ones would.
+    sim::Time next_sweep = env_.now() + static_cast<sim::Duration>(env_.random() % kSweepEvery);
+    for (;;) {
+      std::optional<sim::Message> m;
+      if (!stash_.empty()) {
+        m = std::move(stash_.front());
+        stash_.pop_front();
+      } else if (const auto wait = next_sweep - env_.now(); wait > 0) {
+        m = co_await env_.receive_for(wait);
+      }
+      if (m) {
+        const auto* rq = m->as<ProtocolRequest>();
+        // Over HTTP a server never sees one request twice; the network's copies are dropped.
+        if (rq && seen_.insert(m->id).second) co_await serve(m->from, *rq);
+      }
+      if (env_.now() >= next_sweep) {
+        co_await sweep();
+        next_sweep = env_.now() + kSweepEvery;
+      }
+    }
+  }
+
+ private:
+  void reply(sim::ProcessId to, std::uint64_t call, json response, std::int64_t now) {
+    env_.send(to, std::make_shared<ProtocolResponse>(call, std::move(response), now));
+  }
+
+  std::int64_t local_now() const { return model_time(env_.now()); }
+
+  sim::Task<void> serve(sim::ProcessId from, const ProtocolRequest& rq) {
+    const std::int64_t now = local_now();
+    auto parsed = parse_request(rq.request);
+    if (std::holds_alternative<Rejection>(parsed)) {  // malformed: 400, nothing read or written
+      State none;
+      reply(from, rq.call, apply(none, rq.request, now).response, now);
+      co_return;
+    }
+    const Request& request = std::get<Request>(parsed);
+    const auto kind = kind_name(request.kind);
+    if (validate(request) || named_ids(request).empty()) {
+      // Invalid (400), or a kind that reads no state (search, schedules, an empty heartbeat):
+      // the answer does not depend on σ.
+      if (is_debug(request.kind)) {
+        reply(from, rq.call,
+              envelope(kind, request.head, 400, "debug requests are not served over the network"),
+              now);
+        co_return;
+      }
+      State none;
+      reply(from, rq.call, apply(none, request, now).response, now);
+      co_return;
+    }
+    if (request.kind == Kind::task_heartbeat) {
+      co_await serve_heartbeat(from, rq.call, request);
+      co_return;
+    }
+    const auto ids = named_ids(request);
+    const std::string origin(origin_of(ids.front()));
+    for (const auto& id : ids) {
+      if (origin_of(id) != origin) {
+        // The design partitions σ by origin; the SDK never sends such a request (spec §10).
+        reply(
+            from, rq.call,
+            envelope(kind, request.head, 400, "the request names promises of more than one origin"),
+            now);
+        co_return;
+      }
+    }
+    if (auto outcome = co_await execute(origin, request)) {
+      reply(from, rq.call, std::move(outcome->response), outcome->now);
+    }
+  }
+
+  // A heartbeat's entries are independent (spec §10): each origin's part is applied to its
+  // partition. The answer is always 200 {}, given only once every part is durable.
+  sim::Task<void> serve_heartbeat(sim::ProcessId from, std::uint64_t call, const Request& request) {
+    const auto& data = std::get<TaskHeartbeatReq>(request.data);
+    std::map<std::string, TaskHeartbeatReq> parts;
+    for (const auto& entry : data.tasks) {
+      auto& part = parts[std::string(origin_of(entry.id))];
+      part.pid = data.pid;
+      part.tasks.push_back(entry);
+    }
+    std::optional<Outcome> last;
+    for (auto& [origin, part] : parts) {
+      Request sub{Kind::task_heartbeat, request.head, part};
+      last = co_await execute(origin, sub);
+      if (!last) co_return;  // the client times out: some leases may not have been extended
+    }
+    reply(from, call, std::move(last->response), last->now);
+  }
+
+  // Applies `request` to its origin's partition and makes the result durable; nullopt if that
+  // could not be done (or confirmed) within the budget, in which case nothing is answered.
+  sim::Task<std::optional<Outcome>> execute(const std::string& origin, const Request& request) {
+    const std::string key = partition_key(origin);
+    const sim::Time deadline = env_.now() + kServeBudget;
+    std::optional<services::KvResult> read;
+    while (env_.now() < deadline) {
+      if (!read) {
+        auto r = co_await kv_.get(key);
+        if (r.timed_out) continue;
+        read = std::move(r);
+      }
+      const Partition before = decode_partition(*read);
+      std::int64_t now = local_now();
+      if (config_.variant.partition_clock && before.clock != kNoClock) {
+        now = std::max(now, before.clock);
+      }
+      State state = before.state;
+      Step step = apply(state, request, now);
+      if (state == before.state) {
+        if (!config_.variant.validate_reads) co_return Outcome{std::move(step.response), now};
+        // The answer is only as fresh as the read: confirm the revision on the leader.
+        auto fresh = co_await kv_.get(key, KvRead::kLinearizable);
+        if (fresh.timed_out) continue;
+        if (fresh.status == read->status && fresh.revision == read->revision) {
+          co_return Outcome{std::move(step.response), now};
+        }
+        read = std::move(fresh);  // recompute on the latest partition
+        continue;
+      }
+      const json value = encode_partition(state, config_.variant.partition_clock ? now : kNoClock);
+      services::KvResult written;
+      if (!config_.variant.compare_and_set) {
+        written = co_await kv_.put(key, value);
+      } else if (before.revision == 0) {
+        written = co_await kv_.create(key, value);
+      } else {
+        written = co_await kv_.update(key, value, before.revision);
+      }
+      if (written.timed_out) co_return std::nullopt;  // it may have applied: the client retries
+      if (written.ok()) {
+        deliver(step.messages);
+        co_return Outcome{std::move(step.response), now};
+      }
+      read.reset();  // someone else wrote the partition first: start again from the latest
+    }
+    co_return std::nullopt;
+  }
+
+  // The step's messages, after the write that emitted them is durable.
+  void deliver(const std::vector<json>& messages) {
+    for (const auto& m : messages) {
+      const auto it = config_.deployment->addresses.find(m["address"].get<std::string>());
+      if (it == config_.deployment->addresses.end() || it->second.empty()) continue;
+      const auto& group = it->second;
+      const auto to = group[env_.random() % group.size()];
+      env_.send(to, std::make_shared<ProtocolMessage>(m["message"]));
+    }
+  }
+
+  // debug.tick on every partition the store lists, as an operation of the history.
+  sim::Task<void> sweep() {
+    const auto listed = co_await kv_.list(std::string(kPartitionPrefix));
+    if (listed.timed_out) co_return;
+    for (const auto& key : listed.value) {
+      const auto origin = origin_of_key(key.get<std::string>());
+      if (origin) co_await sweep_partition(*origin);
+    }
+  }
+
+  sim::Task<void> sweep_partition(const std::string& origin) {
+    const auto key = partition_key(origin);
+    const auto read = co_await kv_.get(key);
+    if (read.timed_out || read.status != services::KvStatus::kOk) co_return;
+    const Partition before = decode_partition(read);
+    std::int64_t now = local_now();
+    if (config_.variant.partition_clock && before.clock != kNoClock) {
+      now = std::max(now, before.clock);
+    }
+    const json tick = {{"kind", "debug.tick"},
+                       {"head", {{"corrId", "sweep"}, {"version", "seer"}}},
+                       {"data", {{"time", now}}}};
+    State state = before.state;
+    Step step = apply(state, tick, now);
+    if (state == before.state) co_return;  // nothing was due: no effect, no operation
+    config_.history->invoke(sweeper_, "debug.tick", {{"request", tick}, {"origin", origin}});
+    const json value = encode_partition(state, config_.variant.partition_clock ? now : kNoClock);
+    const auto written = config_.variant.compare_and_set
+                             ? co_await kv_.update(key, value, before.revision)
+                             : co_await kv_.put(key, value);
+    if (written.timed_out) {
+      config_.history->complete(sweeper_, sim::OpType::kInfo, "debug.tick", nullptr, "timeout");
+      sweeper_ = config_.ids->fresh();
+      co_return;
+    }
+    if (!written.ok()) {  // a conflict: the sweep did not happen; the next one will
+      config_.history->complete(sweeper_, sim::OpType::kFail, "debug.tick", nullptr, "conflict");
+      co_return;
+    }
+    config_.history->complete(sweeper_, sim::OpType::kOk, "debug.tick",
+                              {{"status", 200}, {"data", step.response["data"]}, {"now", now}});
+    deliver(step.messages);
+  }
+
+  sim::Env& env_;
+  ServerConfig config_;
+  std::deque<sim::Message> stash_;  // requests that arrived while the store was being asked
+  services::KvClient kv_;
+  std::set<std::uint64_t> seen_;  // message ids: the network's copies share one
+  int sweeper_ = 0;               // the history process of this server's sweeps
+};
+
+}  // namespace
+
+sim::Task<void> run_server(sim::Env& env, ServerConfig config) {
+  Server server(env, std::move(config));
+  co_await server.run();
+}
+
+}  // namespace seer::promises::design
