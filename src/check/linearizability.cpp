@@ -116,7 +116,13 @@ class Search {
     };
     std::vector<State> successors;
     while (entry != -1) {
-      if ((++steps & 0xfff) == 0 && std::chrono::steady_clock::now() > deadline) {
+      if (++steps == options.max_steps) {
+        result.verdict = Verdict::kUnknown;
+        result.explanation = "gave up after " + std::to_string(steps) + " search steps";
+        result.states_explored = steps;
+        return result;
+      }
+      if ((steps & 0xfff) == 0 && std::chrono::steady_clock::now() > deadline) {
         result.verdict = Verdict::kUnknown;
         result.explanation = "gave up after the time limit";
         result.states_explored = steps;

@@ -1,10 +1,14 @@
 #include "app.hpp"
 
 #include "command.hpp"
+#include "seer/sim/system.hpp"
 
 namespace seer::cli {
 
 int run_command_line(const std::vector<std::string>& args, std::ostream& err) {
+  // The CLI is where the parts meet: systems (and the checker models they contribute, e.g.
+  // promises) are known to every command, explain included.
+  sim::register_builtin_systems();
   CLI::App root{
       "seer: specify, simulate deterministically, explain, and check distributed systems"};
   root.require_subcommand(1);

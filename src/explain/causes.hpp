@@ -22,6 +22,7 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c);
 std::vector<Cause> detect_lost_responses(const DetectContext& c);
 std::vector<Cause> detect_duplicates(const DetectContext& c);
 std::vector<Cause> detect_crash_losses(const DetectContext& c);
+std::vector<Cause> detect_clock_skew(const DetectContext& c);
 
 // "t=7.183ms"
 std::string format_time(std::int64_t ns);

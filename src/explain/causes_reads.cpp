@@ -17,17 +17,29 @@ bool scopes_overlap(const std::string& a, const std::string& b) {
          (b.size() < a.size() && a.compare(0, b.size(), b) == 0);
 }
 
+// A value as text, cut short: a summary names it, the facts in --json hold it whole.
+std::string abbreviated(const nlohmann::json& value) {
+  constexpr std::size_t kMax = 160;
+  auto text = value.dump();
+  if (text.size() <= kMax) return text;
+  std::size_t cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+  return text.substr(0, cut) + "...";
+}
+
 std::string what(const Trace& t, const Access& a) {
   if (a.scope == "*") return fmt::format("{} ({})", a.op, t.lane_name(a.server));
   return fmt::format("{}({})", a.op, a.scope);
 }
 
-// The next write the reader itself made on the same scope after the read: the decision.
+// The next write the reader itself made on the same scope after the read: the decision. A later
+// read of the same scope in between means the write was decided on that one instead.
 const Access* decision_after(const std::vector<Access>& all, const Access& read) {
   for (const auto& w : all) {
-    if (w.client != read.client || !w.write || w.served <= read.served || &w == &read) continue;
+    if (w.client != read.client || w.served <= read.served || &w == &read) continue;
     if (!scopes_overlap(w.scope, read.scope) || w.service != read.service) continue;
-    return &w;
+    if (w.write) return &w;
+    if (w.read) return nullptr;
   }
   return nullptr;
 }
@@ -125,6 +137,18 @@ std::vector<Cause> why_behind(const DetectContext& c, const Access& read) {
   return out;
 }
 
+// Whether the design checked the stale answer before acting on it: the reader's next read of the
+// same scope is a linearizable one (it validated what it read on the leader).
+bool checked_before_acting(const std::vector<Access>& all, const Access& read) {
+  for (const auto& next : all) {
+    if (next.client != read.client || next.served <= read.served || &next == &read) continue;
+    if (next.service != read.service || !scopes_overlap(next.scope, read.scope)) continue;
+    if (next.write) return false;
+    if (next.read) return next.facts && next.facts->value("linearizable", false);
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<Cause> detect_stale_reads(const DetectContext& c) {
@@ -132,6 +156,7 @@ std::vector<Cause> detect_stale_reads(const DetectContext& c) {
   const auto& all = c.index.accesses;
   for (const auto& a : all) {
     if (!a.read || !a.stale || !a.delivered || a.event > c.horizon) continue;
+    if (checked_before_acting(all, a)) continue;
     const auto& t = c.trace;
     Cause cause;
     cause.kind = "stale_read";
@@ -156,7 +181,7 @@ std::vector<Cause> detect_stale_reads(const DetectContext& c) {
       if (f.contains("latest_revision")) {
         saw = fmt::format(" it saw revision {}, but the latest was {} (value {})", a.seen,
                           f.value("latest_revision", std::int64_t{0}),
-                          f.contains("latest_value") ? f["latest_value"].dump() : "?");
+                          f.contains("latest_value") ? abbreviated(f["latest_value"]) : "?");
       } else if (f.contains("latest_acked_value")) {
         saw = fmt::format(
             " it saw {}, but {} (tag {}) was the latest acknowledged write, {} "

@@ -115,6 +115,7 @@ bool cause_mentions(const Trace& t, const Cause& c, const std::vector<std::strin
 int base_score(const Cause& c) {
   if (c.kind == "stale_read" || c.kind == "outdated_read") return 60;
   if (c.kind == "lost_response" || c.kind == "crash_lost_data") return 55;
+  if (c.kind == "clock_behind") return 50;
   if (c.kind == "duplicate_delivery") return 35;
   return 20;
 }
@@ -147,10 +148,13 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   const std::set<std::uint64_t> in_past(past.begin(), past.end());
 
   const auto index = index_trace(trace);
-  const DetectContext context{trace, graph, index, horizon};
+  // What happened after the operation that could not be placed cannot explain its result.
+  const std::uint64_t detect_until =
+      failing && failing->complete_event ? failing->complete_event : horizon;
+  const DetectContext context{trace, graph, index, detect_until};
   std::vector<Cause> all;
   for (auto* detect : {detect_stale_reads, detect_outdated_reads, detect_lost_responses,
-                       detect_duplicates, detect_crash_losses}) {
+                       detect_duplicates, detect_crash_losses, detect_clock_skew}) {
     auto found = detect(context);
     all.insert(all.end(), std::make_move_iterator(found.begin()),
                std::make_move_iterator(found.end()));
@@ -162,12 +166,17 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
     c.score += base_score(c);
     if (c.causally_before) c.score += 30;
     if (failing) {
-      // Evidence inside the failing operation's own interval, on its process: its own read.
+      // Evidence inside the failing operation's own causal interval: after its invoke and before
+      // its completion, on its process or on one that served it (its own read, or the read of
+      // the server that answered it).
       const auto& op = *failing;
       const auto end = op.complete_event ? op.complete_event : horizon;
       const int lane = trace.at(op.invoke_event).lane;
       if (std::any_of(c.events.begin(), c.events.end(), [&](std::uint64_t s) {
-            return s >= op.invoke_event && s <= end && trace.at(s).lane == lane;
+            if (s < op.invoke_event || s > end) return false;
+            if (trace.at(s).lane == lane) return true;
+            return graph.happens_before(op.invoke_event, s) &&
+                   (!op.complete_event || graph.happens_before(s, op.complete_event));
           })) {
         c.score += 25;
       }

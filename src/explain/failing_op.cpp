@@ -29,9 +29,11 @@ std::optional<FailingOp> find_failing_op(const Trace& trace) {
   try {
     const auto ops = check::pair_operations(events, lines, trace.path);
     auto model = check::make_model(model_name);
+    if (!model) return std::nullopt;  // a model this build does not know: explain without it
     if (!init.empty()) model->set_initial(model->parse_initial(init));
     check::CheckOptions options;
-    options.timeout = std::chrono::milliseconds(10'000);
+    options.max_steps = check::kSimulatedRunSteps;
+    options.timeout = std::chrono::milliseconds(60'000);  // a safety net only
     const auto result = check::check_linearizable(ops, *model, options);
     if (result.verdict != check::Verdict::kNotLinearizable || result.failing_op < 0) {
       return std::nullopt;

@@ -17,7 +17,8 @@ std::optional<std::pair<std::string, std::string>> check_linearizable_history(
   auto model = check::make_model(model_name);
   if (!init.empty()) model->set_initial(model->parse_initial(init));
   check::CheckOptions options;
-  options.timeout = std::chrono::milliseconds(10'000);
+  options.max_steps = check::kSimulatedRunSteps;
+  options.timeout = std::chrono::milliseconds(60'000);  // a safety net only
   const auto result = check::check_linearizable(ops, *model, options);
   if (result.verdict == check::Verdict::kLinearizable) return std::nullopt;
   if (result.verdict == check::Verdict::kUnknown) {

@@ -11,7 +11,8 @@
 namespace seer::systems {
 
 // {"linearizable", why} if the history is not linearizable for `model` (or the checker gave up
-// within 10 s, so a sweep never stalls on one history); nullopt if it is. `init` is --init's text.
+// after check::kSimulatedRunSteps, so a sweep never stalls on one history and the verdict is the
+// same on every machine); nullopt if it is. `init` is --init's text.
 std::optional<std::pair<std::string, std::string>> check_linearizable_history(
     const std::vector<sim::HistoryEntry>& history, const std::string& model,
     const std::string& init);

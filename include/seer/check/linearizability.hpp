@@ -30,9 +30,16 @@ struct CheckResult {
 
 struct CheckOptions {
   std::chrono::milliseconds timeout{60'000};  // past it the verdict is unknown
-  unsigned jobs = 1;                          // threads for checking partitions in parallel
+  // Search steps after which the verdict is unknown (0: no limit). Unlike the timeout it depends
+  // on the history alone, so a simulated run's verdict is the same on every machine.
+  std::uint64_t max_steps = 0;
+  unsigned jobs = 1;    // threads for checking partitions in parallel
   bool special = true;  // use a model's linear-time checker when the history fits it (set)
 };
+
+// The step budget for a simulated run's history (and for explaining one): a verdict of unknown
+// past it is part of the run's outcome, the same on every machine.
+inline constexpr std::uint64_t kSimulatedRunSteps = 2'000'000;
 
 CheckResult check_linearizable(const std::vector<Operation>& ops, const Model& model,
                                const CheckOptions& options = {});
