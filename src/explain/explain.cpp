@@ -184,6 +184,12 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
       c.score += 25;
     }
     if (c.facts.contains("decision_event") || c.facts.contains("retry_event")) c.score += 10;
+    // The event the invariant broke right after is part of this cause's evidence (the write that
+    // broke it).
+    if (!failing && trace.has(anchor) &&
+        std::find(c.events.begin(), c.events.end(), anchor) != c.events.end()) {
+      c.score += 20;
+    }
     // Closer to the violation is likelier to be the story (at most 10 points).
     c.score += static_cast<int>(10 * c.events.front() / std::max<std::uint64_t>(horizon, 1));
   }

@@ -2,19 +2,7 @@
 # seer explain / seer query from the command line: exit codes, one-line errors, JSON shape.
 set -u
 seer="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-expect_error() {
-  local code=$1; shift
-  "$seer" "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  [ "$got" -eq "$code" ] || fail "seer $*: exit $got, expected $code"
-  [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "seer $*: expected one error line, got: $(cat "$tmp/err")"
-  grep -q '^seer: error: ' "$tmp/err" || fail "seer $*: error line lacks prefix: $(cat "$tmp/err")"
-}
+source "$(dirname "$0")/../cli/lib.sh"
 
 "$seer" run counter --variant naive --seed 1 --trace "$tmp/t.jsonl" >/dev/null
 head -n 20 "$tmp/t.jsonl" >"$tmp/truncated.jsonl"

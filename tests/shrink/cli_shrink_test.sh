@@ -3,19 +3,7 @@
 # saved run file replays identically, one-line errors on bad input.
 set -u
 seer="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-expect_error() {
-  local code=$1; shift
-  "$seer" "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  [ "$got" -eq "$code" ] || fail "seer $*: exit $got, expected $code"
-  [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "seer $*: expected one error line, got: $(cat "$tmp/err")"
-  grep -q '^seer: error: ' "$tmp/err" || fail "seer $*: error line lacks prefix: $(cat "$tmp/err")"
-}
+source "$(dirname "$0")/../cli/lib.sh"
 
 # Shrink a failing seed: exit 1, a run file and a trace.
 "$seer" shrink counter --variant naive --seed 1 -o "$tmp/run.json" --trace "$tmp/t.jsonl" --json \

@@ -2,20 +2,7 @@
 # The CLI's contract: exit codes, one-line errors for bad input, JSON output, replay from a trace file.
 set -u
 seer="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect_error CODE ARGS...: exit CODE and exactly one line on stderr, starting "seer: error:".
-expect_error() {
-  local code=$1; shift
-  "$seer" "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  [ "$got" -eq "$code" ] || fail "seer $*: exit $got, expected $code"
-  [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "seer $*: expected one error line, got: $(cat "$tmp/err")"
-  grep -q '^seer: error: ' "$tmp/err" || fail "seer $*: error line lacks prefix: $(cat "$tmp/err")"
-}
+source "$(dirname "$0")/../cli/lib.sh"
 
 expect_error 2 run nosuch --seed 1
 expect_error 2 run register --variant nosuch --seed 1
