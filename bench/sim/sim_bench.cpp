@@ -129,6 +129,9 @@ void BM_SegmentsRun(benchmark::State& s) {
 void BM_BankIdempotentRun(benchmark::State& s) {
   run_system_bench(s, "bank", "idempotent");
 }
+void BM_PromisesFinalRun(benchmark::State& s) {
+  run_system_bench(s, "promises", "final", {});
+}
 void BM_SqlContractRun(benchmark::State& s) {
   run_system_bench(s, "sql-contract", "default");
 }
@@ -140,6 +143,7 @@ BENCHMARK(BM_JobsClaimRun)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SegmentsRun)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_BankIdempotentRun)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SqlContractRun)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PromisesFinalRun)->Unit(benchmark::kMicrosecond);
 
 // One full register run with swarm faults: runs per second and virtual seconds per wall second.
 void BM_RegisterRun(benchmark::State& state) {

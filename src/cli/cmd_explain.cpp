@@ -2,6 +2,7 @@
 // Exit 1 when the trace records a violation (explained), 0 when the run held, 2 on bad input.
 #include "command.hpp"
 #include "seer/explain/explain.hpp"
+#include "trace_input.hpp"
 
 #include <iostream>
 
@@ -18,12 +19,7 @@ Command add_explain_command(CLI::App& root) {
   app->add_option("trace", o->trace, "Trace file (seer run ... --trace FILE)")->required();
   app->add_flag("--json", o->json, "Machine-readable output (causes with event ids)");
   return {app, [o] {
-            explain::Trace trace;
-            try {
-              trace = explain::read_trace(o->trace);
-            } catch (const explain::TraceError& e) {
-              throw UsageError(e.what());
-            }
+            const explain::Trace trace = load_trace(o->trace);
             const explain::CausalGraph graph(trace);
             const auto x = explain::explain_trace(trace, graph);
             if (o->json) {

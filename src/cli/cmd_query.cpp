@@ -3,6 +3,7 @@
 #include "command.hpp"
 #include "seer/explain/explain.hpp"
 #include "seer/explain/query.hpp"
+#include "trace_input.hpp"
 
 #include <iostream>
 
@@ -51,13 +52,12 @@ Command add_query_command(CLI::App& root) {
         if (o->after) q.after = o->after;
         if (o->at) q.at = o->at;
         std::vector<std::uint64_t> found;
-        explain::Trace trace;
+        const explain::Trace trace = load_trace(o->trace);
         try {
-          trace = explain::read_trace(o->trace);
           const explain::CausalGraph graph(trace);
           found = explain::run_query(trace, graph, q);
         } catch (const explain::TraceError& e) {
-          throw UsageError(e.what());
+          throw UsageError(e.what());  // a query naming what the trace lacks
         }
         if (o->json) {
           nlohmann::json events = nlohmann::json::array();

@@ -89,33 +89,27 @@ Command add_replay_command(CLI::App& root) {
   return {app, [cmd] {
             auto& o = cmd->options;
             RecordedTrace recorded;
-            sim::RunDescription described;
-            const sim::System* system = nullptr;
-            std::string variant;
-            sim::RunConfig config;
             if (!cmd->trace_path.empty() && !cmd->run_path.empty()) {
               throw UsageError("give --trace or --run, not both");
             }
+            ChosenRun chosen;
+            std::string expected_run_hash;  // a run file's recorded trace hash, if any
             if (!cmd->trace_path.empty()) {
               recorded = read_trace(cmd->trace_path);
               try {
-                described = sim::parse_run_fields(recorded.header);
+                chosen = chosen_from(sim::parse_run_fields(recorded.header));
               } catch (const std::invalid_argument& e) {
                 throw UsageError(cmd->trace_path + ":1: bad trace header: " + e.what());
               }
             } else if (!cmd->run_path.empty()) {
-              described = read_run_description(cmd->run_path);
-            }
-            if (!cmd->trace_path.empty() || !cmd->run_path.empty()) {
-              system = &resolve_description(described, variant);
-              config = described.config;
+              const auto described = read_run_description(cmd->run_path);
+              expected_run_hash = described.expected_trace_hash;
+              chosen = chosen_from(described);
             } else {
-              if (o.system.empty() || cmd->seed.empty()) {
-                throw UsageError("replay needs SYSTEM --seed N, --trace FILE or --run FILE");
-              }
-              system = &resolve_system(o, variant);
-              config = make_config(o, parse_seed(cmd->seed));
+              chosen = chosen_from_seed(o, cmd->seed,
+                                        "replay needs SYSTEM --seed N, --trace FILE or --run FILE");
             }
+            auto& [system, variant, config] = chosen;
             const auto seed = config.seed;
             config.record_trace = !cmd->trace_path.empty();
             const auto first = run_or_usage_error(*system, variant, config);
@@ -135,8 +129,8 @@ Command add_replay_command(CLI::App& root) {
                 detail = fmt::format("traces diverge at event line {}", i + 1);
               }
             } else {
-              if (!cmd->run_path.empty() && !described.expected_trace_hash.empty()) {
-                expected_hash = std::stoull(described.expected_trace_hash, nullptr, 16);
+              if (!expected_run_hash.empty()) {
+                expected_hash = std::stoull(expected_run_hash, nullptr, 16);
               } else {
                 // Nothing recorded: run it twice and compare.
                 expected_hash = sim::run_system(*system, variant, config).trace_hash;

@@ -57,20 +57,10 @@ Command add_shrink_command(CLI::App& root) {
   app->add_flag("--json", cmd->options.json, "Machine-readable output");
   return {
       app, [cmd] {
-        std::string variant;
-        const sim::System* system = nullptr;
-        sim::RunConfig config;
-        if (!cmd->from.empty()) {
-          const auto d = read_run_description(cmd->from);
-          system = &resolve_description(d, variant);
-          config = d.config;
-        } else {
-          if (cmd->options.system.empty() || cmd->seed.empty()) {
-            throw UsageError("shrink needs SYSTEM --seed N, or --from FILE");
-          }
-          system = &resolve_system(cmd->options, variant);
-          config = make_config(cmd->options, parse_seed(cmd->seed));
-        }
+        auto [system, variant, config] =
+            cmd->from.empty() ? chosen_from_seed(cmd->options, cmd->seed,
+                                                 "shrink needs SYSTEM --seed N, or --from FILE")
+                              : chosen_from(read_run_description(cmd->from));
         const auto name = system->info().name;
         const auto output =
             cmd->output.empty() ? fmt::format("shrunk-{}-{}.json", name, config.seed) : cmd->output;

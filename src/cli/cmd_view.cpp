@@ -5,6 +5,7 @@
 #include "seer/explain/explain.hpp"
 #include "seer/export/export.hpp"
 #include "seer/view/viewer.hpp"
+#include "trace_input.hpp"
 
 #include <fmt/format.h>
 
@@ -14,14 +15,6 @@
 namespace seer::cli {
 
 namespace {
-
-explain::Trace load(const std::string& path) {
-  try {
-    return explain::read_trace(path);
-  } catch (const explain::TraceError& e) {
-    throw UsageError(e.what());
-  }
-}
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc | std::ios::binary);
@@ -47,7 +40,7 @@ Command add_view_command(CLI::App& root) {
   app->add_flag("--no-explain", o->no_explain, "Leave the explanation out");
   app->add_flag("--json", o->json, "Machine-readable output");
   return {app, [o] {
-            const auto trace = load(o->trace);
+            const auto trace = load_trace(o->trace);
             nlohmann::json explanation;
             if (!o->no_explain) {
               const explain::CausalGraph graph(trace);
@@ -87,7 +80,7 @@ Command add_export_command(CLI::App& root) {
   app->add_option("-o,--output", o->output, "File to write")->required();
   app->add_flag("--json", o->json, "Machine-readable output");
   return {app, [o] {
-            const auto trace = load(o->trace);
+            const auto trace = load_trace(o->trace);
             if (o->format == "chrome") {
               std::ofstream out(o->output, std::ios::trunc | std::ios::binary);
               if (!out) throw UsageError("cannot write '" + o->output + "'");

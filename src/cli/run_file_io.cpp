@@ -51,4 +51,20 @@ void write_json_file(const std::string& path, const nlohmann::json& j) {
   if (!out) throw UsageError("failed writing '" + path + "'");
 }
 
+ChosenRun chosen_from(const sim::RunDescription& d) {
+  ChosenRun chosen;
+  chosen.system = &resolve_description(d, chosen.variant);
+  chosen.config = d.config;
+  return chosen;
+}
+
+ChosenRun chosen_from_seed(const RunOptions& options, const std::string& seed,
+                           const std::string& usage) {
+  if (options.system.empty() || seed.empty()) throw UsageError(usage);
+  ChosenRun chosen;
+  chosen.system = &resolve_system(options, chosen.variant);
+  chosen.config = make_config(options, parse_seed(seed));
+  return chosen;
+}
+
 }  // namespace seer::cli

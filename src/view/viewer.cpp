@@ -10,15 +10,6 @@ namespace {
 constexpr std::string_view kPlaceholder = "/*SEER_DATA*/";
 }
 
-nlohmann::json viewer_data(const explain::Trace& trace, const nlohmann::json& explanation) {
-  nlohmann::json events = nlohmann::json::array();
-  for (const auto& e : trace.events) events.push_back(e.line);
-  return {{"header", trace.header},
-          {"events", std::move(events)},
-          {"footer", trace.footer},
-          {"explanation", explanation}};
-}
-
 std::string viewer_html(const explain::Trace& trace, const nlohmann::json& explanation) {
   std::string page = kViewerTemplate;
   const auto at = page.find(kPlaceholder);

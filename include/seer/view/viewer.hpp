@@ -13,7 +13,4 @@ namespace seer::view {
 // The viewer page for `trace`; `explanation` is `explanation_json(...)` or null.
 std::string viewer_html(const explain::Trace& trace, const nlohmann::json& explanation);
 
-// The data object the page embeds: {"header","events","footer","explanation"}.
-nlohmann::json viewer_data(const explain::Trace& trace, const nlohmann::json& explanation);
-
 }  // namespace seer::view
