@@ -39,7 +39,7 @@ struct CheckOptions {
 
 // The step budget for a simulated run's history (and for explaining one): a verdict of unknown
 // past it is part of the run's outcome, the same on every machine.
-inline constexpr std::uint64_t kSimulatedRunSteps = 2'000'000;
+inline constexpr std::uint64_t kSimulatedRunSteps = 20'000'000;
 
 CheckResult check_linearizable(const std::vector<Operation>& ops, const Model& model,
                                const CheckOptions& options = {});

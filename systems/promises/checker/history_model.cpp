@@ -66,12 +66,6 @@ struct CompiledRequest {
   std::shared_ptr<const Observations> observations;  // its partition's
 };
 
-// Whether a known response depends on σ (a sweep's and a heartbeat's never do).
-bool observes_state(const CompiledRequest& c) {
-  return !c.parsed ||
-         (c.parsed->kind != Kind::debug_tick && c.parsed->kind != Kind::task_heartbeat);
-}
-
 // Union-find over promise ids: ids an operation names together are one component.
 class IdComponents {
  public:
@@ -197,10 +191,11 @@ class PromisesHistoryModel : public check::Model {
     return out;
   }
 
-  // An outcome-unknown operation can matter only through a response that shows one of the
-  // promises it could have touched: the ids it names and those linked to them by any operation
-  // (callbacks, a fence's action, ...). If no response of a later-ending known operation shows
-  // any of them, leaving it out changes no verdict.
+  // An outcome-unknown operation can matter only through a known operation on one of the promises
+  // it could have touched: the ids it names and those linked to them by any operation (callbacks,
+  // a fence's action, ...). If no known operation naming any of them ends after it began, leaving
+  // it out changes no verdict (sweeps name no ids: one that changed σ did so either way, and a
+  // change only moves `now` to the sweep's own time).
   std::vector<bool> prunable(const std::vector<CompiledOp>& ops,
                              const std::vector<bool>& unknown) const override {
     std::vector<const CompiledRequest*> requests;
@@ -212,8 +207,10 @@ class PromisesHistoryModel : public check::Model {
     for (const auto* c : requests) components.link(c->ids);
     // For each component, the latest completion of a known operation that observes it.
     std::map<std::string, std::int64_t> observed_until;
+    // Every known operation counts, even one whose response is fixed (a heartbeat's): whether it
+    // changed σ decides which times may follow it (`now` never goes back).
     for (const auto* c : requests) {
-      if (!c->observed || !observes_state(*c)) continue;
+      if (!c->observed) continue;
       for (const auto& id : c->ids) {
         auto& until = observed_until[components.find(id)];
         until = std::max(until, c->complete);
