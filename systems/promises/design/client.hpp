@@ -1,6 +1,7 @@
 // A client of the promises service: the SDK's application side and an operator, issuing a random
 // mix of every kind over a small pool of ids (so requests race), across a few origins. It holds the
-// tasks it creates itself (task.create) and heartbeats, fulfils or releases them.
+// tasks it creates itself (task.create) and heartbeats, fulfils or releases them. A request the
+// protocol makes idempotent by id is sent again once after a timeout.
 #pragma once
 
 #include "design.hpp"
