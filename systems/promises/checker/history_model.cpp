@@ -80,7 +80,7 @@ class IdComponents {
       return id;
     }
     if (it->second == id) return id;
-    const std::string root = find(it->second);
+    std::string root = find(it->second);
     parent_[id] = root;
     return root;
   }
@@ -269,8 +269,9 @@ class PromisesHistoryModel : public check::Model {
       // then the start of every later interval the history distinguishes.
       const std::int64_t bottom = from.last_now != kNoTime ? from.last_now : c->earliest;
       std::vector<std::int64_t> times{bottom};
-      for (auto t : c->candidates)
+      for (auto t : c->candidates) {
         if (t > bottom) times.push_back(t);
+      }
       std::vector<State> seen;
       for (auto t : times) {
         auto to = apply_at(from, *c, t);

@@ -5,6 +5,8 @@
 #include "promises/model/invariants.hpp"
 #include "promises/model/records.hpp"
 
+#include <fmt/format.h>
+
 namespace seer::promises::design {
 
 namespace {
@@ -69,41 +71,41 @@ void Oracle::advance() {
 void Oracle::compare(const std::string& origin, const State& before, const State& after,
                      std::int64_t revision) {
   if (transition_) return;
-  const std::string at =
-      " (store revision " + std::to_string(revision) + ", origin " + origin + ")";
+  const std::string at = fmt::format(" (store revision {}, origin {})", revision, origin);
   for (const auto& [id, p] : before.promises) {
     const auto it = after.promises.find(id);
     if (it == after.promises.end()) {
-      transition_ = "T1: promise " + id + " (" + describe(p) + ") disappeared from the store" + at;
+      transition_ =
+          fmt::format("T1: promise {} ({}) disappeared from the store{}", id, describe(p), at);
       return;
     }
     const auto& q = it->second;
     if (p.param != q.param || p.tags != q.tags || p.timeout_at != q.timeout_at ||
         p.created_at != q.created_at) {
-      transition_ = "T2: promise " + id + " was created again with other fields" + at;
+      transition_ = fmt::format("T2: promise {} was created again with other fields{}", id, at);
       return;
     }
     if (p.state != PromiseState::pending &&
         (p.state != q.state || p.value != q.value || p.settled_at != q.settled_at)) {
-      transition_ = "T3: promise " + id + " was settled " + describe(p) +
-                    ", but the store now holds it " + describe(q) + at;
+      transition_ = fmt::format("T3: promise {} was settled {}, but the store now holds it {}{}",
+                                id, describe(p), describe(q), at);
       return;
     }
   }
   for (const auto& [id, t] : before.tasks) {
     const auto it = after.tasks.find(id);
     if (it == after.tasks.end()) {
-      transition_ = "T1: task " + id + " disappeared from the store" + at;
+      transition_ = fmt::format("T1: task {} disappeared from the store{}", id, at);
       return;
     }
     if (it->second.version < t.version) {
-      transition_ = "T5: task " + id + " went from version " + std::to_string(t.version) +
-                    " back to " + std::to_string(it->second.version) + at;
+      transition_ = fmt::format("T5: task {} went from version {} back to {}{}", id, t.version,
+                                it->second.version, at);
       return;
     }
     if (t.state == TaskState::fulfilled && !(it->second == t)) {
-      transition_ = "T6: fulfilled task " + id + " changed (now " +
-                    std::string(state_name(it->second.state)) + ")" + at;
+      transition_ = fmt::format("T6: fulfilled task {} changed (now {}){}", id,
+                                state_name(it->second.state), at);
       return;
     }
   }
