@@ -117,8 +117,7 @@ class Client {
     const std::int64_t version = held_[i].second;
     const auto r = below(env_, 3);
     if (r == 0) {
-      // (built outside co_await: GCC 12 miscompiles initializer lists inside one)
-      const auto request = task_heartbeat(name_, held_tasks(id, version));
+      const auto request = task_heartbeat(name_, id, version);
       co_await caller_.call(request);
       co_return;
     }
@@ -128,11 +127,6 @@ class Client {
     } else {
       co_await caller_.call(task_release(id, version));
     }
-  }
-
-  static std::vector<std::pair<std::string, std::int64_t>> held_tasks(const std::string& id,
-                                                                      std::int64_t version) {
-    return {{id, version}};
   }
 
   sim::Env& env_;

@@ -77,6 +77,10 @@ json task_heartbeat(const std::string& pid,
   return request_envelope("task.heartbeat", {{"pid", pid}, {"tasks", list}});
 }
 
+json task_heartbeat(const std::string& pid, const std::string& id, std::int64_t version) {
+  return task_heartbeat(pid, {{id, version}});
+}
+
 json task_by_id(const std::string& kind, const std::string& id) {
   return request_envelope(kind, {{"id", id}});
 }

@@ -29,6 +29,8 @@ nlohmann::json task_fence_create(const std::string& id, std::int64_t version,
                                  nlohmann::json create);
 nlohmann::json task_heartbeat(const std::string& pid,
                               const std::vector<std::pair<std::string, std::int64_t>>& tasks);
+// A heartbeat of one task (built outside co_await: GCC 12 miscompiles an initializer list inside).
+nlohmann::json task_heartbeat(const std::string& pid, const std::string& id, std::int64_t version);
 nlohmann::json task_by_id(const std::string& kind, const std::string& id);  // get, halt, continue
 
 }  // namespace seer::promises::design

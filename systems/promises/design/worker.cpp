@@ -57,7 +57,7 @@ class Worker {
     } else if (r < 85) {
       for (int beat = 0; beat < 2; ++beat) {
         co_await env_.sleep(ms(static_cast<std::uint64_t>(ttl / 2)));
-        const auto beat_request = task_heartbeat(name_, one_task(id, version));
+        const auto beat_request = task_heartbeat(name_, id, version);
         if (!co_await caller_.call(beat_request)) co_return;
       }
       co_await caller_.call(task_fulfill(id, version, "resolved", value));
@@ -84,12 +84,6 @@ class Worker {
     if (suspended && suspended->status() == 300) {
       co_await caller_.call(task_fulfill(id, version, "resolved", value));
     }
-  }
-
-  // (outside co_await: GCC 12 miscompiles initializer lists inside one)
-  static std::vector<std::pair<std::string, std::int64_t>> one_task(const std::string& id,
-                                                                    std::int64_t version) {
-    return {{id, version}};
   }
 
   sim::Env& env_;
