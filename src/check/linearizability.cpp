@@ -53,6 +53,7 @@ class Search {
  public:
   Search(const std::vector<Operation>& ops, std::vector<CompiledOp> compiled, const Model& model)
       : ops_(ops), model_(model), compiled_(std::move(compiled)) {
+    before_ = model.required_before(compiled_, ops);
     entries_.resize(1 + 2 * ops.size());
     std::vector<int> order;
     for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -130,7 +131,7 @@ class Search {
       }
       const Entry& e = entries_[entry];
       if (e.call) {
-        if (ops_[e.op].unknown() != unknown_pass) {
+        if (ops_[e.op].unknown() != unknown_pass || !ready(e.op)) {
           entry = e.next;
           continue;
         }
@@ -196,6 +197,14 @@ class Search {
     const std::uint64_t mask = 1ULL << (op % 64);
     w = on ? (w | mask) : (w & ~mask);
   }
+  bool bit(int op) const {
+    return (bits_[static_cast<std::size_t>(op) / 64] >> (op % 64) & 1ULL) != 0;
+  }
+  // Every operation the model requires before `op` is linearized.
+  bool ready(int op) const {
+    const auto& required = before_[static_cast<std::size_t>(op)];
+    return std::all_of(required.begin(), required.end(), [&](int r) { return bit(r); });
+  }
   void unlink(int i) {
     entries_[entries_[i].prev].next = entries_[i].next;
     if (entries_[i].next != -1) entries_[entries_[i].next].prev = entries_[i].prev;
@@ -218,6 +227,7 @@ class Search {
   std::vector<CompiledOp> compiled_;
   std::vector<Entry> entries_;
   std::vector<std::uint64_t> bits_;
+  std::vector<std::vector<int>> before_;
   std::unordered_set<CacheKey, CacheKeyHash> cache_;
 };
 

@@ -252,6 +252,35 @@ std::vector<CompiledOp> Model::compile_all(const std::vector<Operation>& ops) co
   return out;
 }
 
+std::vector<std::vector<int>> twin_orderings(const std::vector<Operation>& ops,
+                                             const std::vector<std::string>& keys) {
+  std::vector<std::size_t> order(ops.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return ops[a].invoke < ops[b].invoke; });
+  std::vector<std::vector<int>> before(ops.size());
+  std::map<std::string, std::size_t> latest;  // key -> latest-invoked twin so far
+  for (const auto i : order) {
+    if (!ops[i].unknown() || keys[i].empty()) continue;
+    auto [it, first] = latest.try_emplace(keys[i], i);
+    if (!first) {
+      before[i].push_back(static_cast<int>(it->second));  // a chain: each waits for the previous
+      it->second = i;
+    }
+  }
+  return before;
+}
+
+std::vector<std::vector<int>> Model::required_before(const std::vector<CompiledOp>& compiled,
+                                                     const std::vector<Operation>& ops) const {
+  std::vector<std::string> keys;
+  keys.reserve(compiled.size());
+  for (const auto& c : compiled) {
+    keys.push_back(std::to_string(c.kind) + "/" + std::to_string(c.a) + "/" + std::to_string(c.b));
+  }
+  return twin_orderings(ops, keys);
+}
+
 State parse_state(const std::string& text) {
   if (text == "nil" || text == "null") return kNil;
   std::int64_t v = 0;

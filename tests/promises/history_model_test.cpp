@@ -1,6 +1,7 @@
 // The promises model as a linearizability checker model: histories of single-promise requests are
 // checked per promise id, against the spec's responses (status and data), with `now` as recorded.
 #include "promises/checker/history_model.hpp"
+#include "seer/check/history.hpp"
 #include "seer/check/linearizability.hpp"
 
 #include <gtest/gtest.h>
@@ -230,6 +231,47 @@ TEST(PromisesHistoryModel, NowMayComeWithTheCompletion) {
   o.output["now"] = 12;
   EXPECT_EQ(seer::check::check_linearizable({o}, *model()).verdict,
             seer::check::Verdict::kLinearizable);
+}
+
+Operation lost_create(int id, const std::string& promise, std::int64_t invoke) {
+  Operation lost = op(id, 0, create_request(promise, 1000), 0, invoke, 0, 0, json());
+  lost.input.erase("now");
+  lost.output = nullptr;
+  lost.complete = seer::check::kNever;
+  return lost;
+}
+
+// A create whose outcome is unknown is placed only after every read that found its promise
+// missing; placed before one, that read could not have answered 404.
+TEST(PromisesHistoryModel, ALostCreateTakesEffectAfterTheReadsThatFoundNothing) {
+  const auto pending = promise_record("p", "pending", 25, 1000, json::object(), std::nullopt);
+  std::vector<Operation> ops = {
+      lost_create(0, "p", 5),
+      op(1, 1, get_request("p"), 15, 10, 20, 404, "Promise not found"),
+      op(2, 2, get_request("p"), 35, 30, 40, 200, {{"promise", pending}}),
+  };
+  auto r = seer::check::check_linearizable(ops, *model());
+  EXPECT_EQ(r.verdict, seer::check::Verdict::kLinearizable) << r.explanation;
+  // Found, then missing again: no place for the create explains both (promises are never deleted).
+  ops[1] =
+      op(1, 1, get_request("p"), 15, 10, 20, 200,
+         {{"promise", promise_record("p", "pending", 12, 1000, json::object(), std::nullopt)}});
+  ops[2] = op(2, 2, get_request("p"), 35, 30, 40, 404, "Promise not found");
+  r = seer::check::check_linearizable(ops, *model());
+  EXPECT_EQ(r.verdict, seer::check::Verdict::kNotLinearizable);
+}
+
+// Regression: histories of one origin with 20-35 operations of unknown outcome, on which the
+// checker gave up within a simulated run's step budget before it ordered twins and lost creates.
+TEST(PromisesHistoryModel, UnknownHeavyHistoriesAreDecidedWithinTheRunBudget) {
+  for (const char* seed : {"6019", "8591", "15229", "62803", "74062"}) {
+    const auto ops = seer::check::read_history_file(std::string(SEER_PROMISES_HISTORIES) +
+                                                    "/unknown_heavy_" + seed + ".jsonl");
+    seer::check::CheckOptions options;
+    options.max_steps = seer::check::kSimulatedRunSteps;
+    const auto r = seer::check::check_linearizable(ops, *model(), options);
+    EXPECT_EQ(r.verdict, seer::check::Verdict::kLinearizable) << seed << ": " << r.explanation;
+  }
 }
 
 }  // namespace

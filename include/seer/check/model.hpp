@@ -61,6 +61,10 @@ class Model {
     (void)unknown;
     return std::vector<bool>(ops.size(), false);
   }
+  // Orderings the search may impose without changing the verdict: `before[i]` lists operations
+  // that must be linearized before op i. Default: twins (see `twin_orderings`) by compiled form.
+  virtual std::vector<std::vector<int>> required_before(const std::vector<CompiledOp>& compiled,
+                                                        const std::vector<Operation>& ops) const;
   // Keyed models (P-compositionality): the key of an op and the op rewritten for the per-key model,
   // or nullopt when the model is not partitioned. Each key's sub-history is checked on its own.
   virtual std::optional<std::pair<nlohmann::json, Operation>> split(const Operation& op) const {
@@ -75,6 +79,13 @@ class Model {
  private:
   State initial_ = kNil;
 };
+
+// Two outcome-unknown operations that would act alike from every state (same `key`) are
+// interchangeable, and either may be placed anywhere after its invocation. So a witness never needs
+// the later-invoked one without the earlier, nor before it: the later waits for the earlier. An
+// empty key marks an operation with no twin.
+std::vector<std::vector<int>> twin_orderings(const std::vector<Operation>& ops,
+                                             const std::vector<std::string>& keys);
 
 // "register" (read, write), "cas-register" (read, write, cas [old new]) and "kv" (get/read and
 // put/write per key, checked key by key). nullptr if unknown.

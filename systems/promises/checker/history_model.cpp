@@ -64,7 +64,37 @@ struct CompiledRequest {
   std::int64_t invoke = 0;
   std::int64_t complete = 0;
   std::shared_ptr<const Observations> observations;  // its partition's
+  std::string absent;                                // a promise its response shows missing (404)
+  std::string creates;  // the promise it creates if it takes effect at all (a create)
 };
+
+// The promise a response shows missing (spec PG1, PS1, RC1, RC2, RL1), if any.
+std::string absent_promise(const json& request, int status, const json& response) {
+  const std::string kind = request.value("kind", "");
+  const json& data = request["data"];
+  const char* field = nullptr;
+  if (status == 404 && (kind == "promise.get" || kind == "promise.settle")) field = "id";
+  if (status == 404 &&
+      (kind == "promise.register_callback" || kind == "promise.register_listener")) {
+    field = "awaited";
+  }
+  if (status == 422 && kind == "promise.register_callback" &&
+      response == "Awaiter promise not found") {
+    field = "awaiter";
+  }
+  if (field == nullptr || !data.is_object() || !data.contains(field) || !data[field].is_string()) {
+    return {};
+  }
+  return data[field].get<std::string>();
+}
+
+// The promise a create makes: from a state without it, the create's only effect is making it (its
+// converge finds nothing); from a state with it, it is a no-op or a converge of that promise.
+std::string created_promise(const Request& request) {
+  if (request.kind == Kind::promise_create) return std::get<PromiseCreateReq>(request.data).id;
+  if (request.kind == Kind::task_create) return std::get<TaskCreateReq>(request.data).action.id;
+  return {};
+}
 
 // Union-find over promise ids: ids an operation names together are one component.
 class IdComponents {
@@ -166,7 +196,12 @@ class PromisesHistoryModel : public check::Model {
         times.add_request(*c.parsed);
         c.ids = named_ids(*c.parsed);
       }
-      if (c.observed) observed->add_response(c.data);
+      if (c.observed) {
+        observed->add_response(c.data);
+        c.absent = absent_promise(c.request, c.status, c.data);
+      } else if (c.parsed) {
+        c.creates = created_promise(*c.parsed);
+      }
       c.observations = observed;
       compiled.push_back(std::move(c));
     }
@@ -223,6 +258,39 @@ class PromisesHistoryModel : public check::Model {
       out[i] = it == observed_until.end() || it->second < requests[i]->invoke;
     }
     return out;
+  }
+
+  // Twins (identical requests of unknown outcome, whatever their corrId), and: a create of unknown
+  // outcome comes after every operation that saw its promise missing. Placed before one, it either
+  // made the promise (and that 404 is impossible) or found it existing (equally impossible).
+  std::vector<std::vector<int>> required_before(const std::vector<CompiledOp>& compiled,
+                                                const std::vector<Operation>& ops) const override {
+    std::vector<const CompiledRequest*> requests;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& op : compiled)
+        requests.push_back(&requests_[static_cast<std::size_t>(op.a)]);
+    }
+    std::vector<std::string> keys;
+    for (const auto* c : requests) {
+      keys.push_back(c->observed ? std::string()
+                                 : c->request.value("kind", "") + " " +
+                                       c->request.value("data", json()).dump() + " " +
+                                       (c->now ? std::to_string(*c->now) : "?"));
+    }
+    auto before = check::twin_orderings(ops, keys);
+    std::map<std::string, std::vector<int>> missing_at;  // promise -> the ops that saw it missing
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      if (!requests[i]->absent.empty())
+        missing_at[requests[i]->absent].push_back(static_cast<int>(i));
+    }
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      if (requests[i]->creates.empty()) continue;
+      const auto it = missing_at.find(requests[i]->creates);
+      if (it != missing_at.end())
+        before[i].insert(before[i].end(), it->second.begin(), it->second.end());
+    }
+    return before;
   }
 
   std::optional<check::State> step(check::State s, const CompiledOp& op) const override {

@@ -48,7 +48,8 @@ class Client {
         caller_(env, config_.deployment, *config_.history, config_.ids, config_.observer, inbox_) {}
 
   sim::Task<void> run() {
-    for (int n = 0; n < config_.ops; ++n) {
+    while (*config_.next_op < config_.ops) {
+      const int n = (*config_.next_op)++;
       co_await env_.sleep(sim::milliseconds(1) +
                           static_cast<sim::Duration>(below(env_, 20'000'000)));
       co_await one_op(n);

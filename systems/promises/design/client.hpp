@@ -16,13 +16,17 @@ inline constexpr int kChildrenPerOrigin = 3;  // oK:1..oK:3
 
 struct ClientConfig {
   int ops = 0;
+  // The next operation's number, shared by the client's lives: the workload, like Jepsen's
+  // generator, lives outside the process, so a crash loses the operation in flight, not the plan.
+  std::shared_ptr<int> next_op = std::make_shared<int>(0);
   std::shared_ptr<const Deployment> deployment;
   sim::HistoryRecorder* history = nullptr;
   std::shared_ptr<HistoryIds> ids;
   ResponseObserver observer;
 };
 
-// The workload's driver: it does not crash (servers and workers do), like a Jepsen client.
+// The workload's driver. It crashes and restarts like every other process; what was in flight
+// stays open in the history (outcome unknown).
 sim::Task<void> run_client(sim::Env& env, ClientConfig config);
 
 }  // namespace seer::promises::design

@@ -87,11 +87,9 @@ class PromisesSystem final : public sim::System {
       config.history = history;
       config.ids = ids;
       config.observer = observer;
-      // The workload's drivers, like Jepsen's clients, do not crash: the processes under test do
-      // (servers, and workers, which are the SDK's processes).
       const auto id =
           sim.add_process(name, [config](sim::Env& env) { return run_client(env, config); },
-                          {.crashable = false, .client = true});
+                          {.crashable = true, .client = true});
       deployment->addresses[unicast_address("clients", name)].push_back(id);
     }
     sim.add_invariant("state-invariants", [oracle] { return oracle->state_invariants(); });
