@@ -108,10 +108,12 @@ SqlDatabase::Outcome SqlDatabase::execute(const std::vector<SqlStatement>& state
 }
 
 nlohmann::json SqlDatabase::query(const std::string& sql) const {
+  return query(SqlStatement{sql, nlohmann::json::array(), std::nullopt});
+}
+
+nlohmann::json SqlDatabase::query(const SqlStatement& statement) const {
   nlohmann::json rows;
-  if (auto error = run(db_, SqlStatement{sql, nlohmann::json::array(), std::nullopt}, rows)) {
-    throw std::runtime_error("sql: " + *error);
-  }
+  if (auto error = run(db_, statement, rows)) throw std::runtime_error("sql: " + *error);
   return rows;
 }
 

@@ -100,7 +100,11 @@ sim::Task<SqlResult> SqlClient::transact(std::vector<SqlStatement> statements, s
     auto m = co_await env_.receive_for(left);
     if (!m) break;
     const auto* reply = m->as<SqlReply>();
-    if (!reply || m->from != server_ || reply->req != req) continue;
+    if (!reply) {
+      if (stash_) stash_->push_back(std::move(*m));
+      continue;
+    }
+    if (m->from != server_ || reply->req != req) continue;  // stale or duplicate reply
     co_return SqlResult{false, reply->committed, reply->error, reply->results};
   }
   SqlResult timed_out;

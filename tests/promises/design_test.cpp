@@ -123,6 +123,17 @@ TEST(PromisesDesign, FinalHoldsOnEveryStoreImplementation) {
   }
 }
 
+// The concrete SQL (concrete/README.md) under the same sweep: the statements the production server
+// runs, on an in-memory SQLite per simulated database, with crashes dropping uncommitted work.
+TEST(PromisesDesign, FinalOnTheConcreteSqlHoldsUnderSwarmFaults) {
+  for (std::uint64_t seed = 1; seed <= SEER_PROMISES_FINAL_SEEDS / 4; ++seed) {
+    const auto r = run("final-sql", seed);
+    ASSERT_TRUE(r.ok()) << "seed " << seed << ": " << r.violation->invariant << ": "
+                        << r.violation->message;
+    ASSERT_FALSE(r.stalled) << "seed " << seed;
+  }
+}
+
 // The workload reaches what the design is about: tasks acquired, suspended and resumed, leases
 // released by sweeps, promises timed out, listeners registered.
 TEST(PromisesDesign, TheWorkloadExercisesTheProtocol) {

@@ -24,7 +24,6 @@ using seer::promises::Step;
 using seer::promises::TaskState;
 using seer::promises::TimeoutKind;
 
-
 // ---- a fixture that checks the state invariants (spec §9.1) after every step ----
 
 class PromisesModel : public ::testing::Test {

@@ -42,7 +42,7 @@ inline json tags_of(std::initializer_list<std::pair<const char*, const char*>> k
 }
 
 inline json create(const std::string& id, std::int64_t timeout_at, json tags = json::object(),
-            json param = json::object()) {
+                   json param = json::object()) {
   json d = json::object();
   d["id"] = id;
   d["timeoutAt"] = timeout_at;
@@ -51,7 +51,8 @@ inline json create(const std::string& id, std::int64_t timeout_at, json tags = j
   return request("promise.create", std::move(d));
 }
 
-inline json settle(const std::string& id, const std::string& state, const std::string& value = "v") {
+inline json settle(const std::string& id, const std::string& state,
+                   const std::string& value = "v") {
   json d = json::object();
   d["id"] = id;
   d["state"] = state;
@@ -81,7 +82,8 @@ inline json listener(const std::string& awaited, const std::string& address) {
 }
 
 inline json task_create(const std::string& id, std::int64_t timeout_at, std::int64_t ttl,
-                 const std::string& pid = "p1", json tags = tags_of({{"resonate:target", "T"}})) {
+                        const std::string& pid = "p1",
+                        json tags = tags_of({{"resonate:target", "T"}})) {
   json d = json::object();
   d["pid"] = pid;
   d["ttl"] = ttl;
@@ -90,7 +92,7 @@ inline json task_create(const std::string& id, std::int64_t timeout_at, std::int
 }
 
 inline json acquire(const std::string& id, std::int64_t version, std::int64_t ttl = 1000,
-             const std::string& pid = "p1") {
+                    const std::string& pid = "p1") {
   json d = json::object();
   d["id"] = id;
   d["version"] = version;
@@ -106,7 +108,8 @@ inline json release(const std::string& id, std::int64_t version) {
   return request("task.release", std::move(d));
 }
 
-inline json fulfill(const std::string& id, std::int64_t version, const std::string& state = "resolved") {
+inline json fulfill(const std::string& id, std::int64_t version,
+                    const std::string& state = "resolved") {
   json d = json::object();
   d["id"] = id;
   d["version"] = version;
@@ -114,7 +117,8 @@ inline json fulfill(const std::string& id, std::int64_t version, const std::stri
   return request("task.fulfill", std::move(d));
 }
 
-inline json suspend(const std::string& id, std::int64_t version, const std::vector<std::string>& awaited) {
+inline json suspend(const std::string& id, std::int64_t version,
+                    const std::vector<std::string>& awaited) {
   json d = json::object();
   d["id"] = id;
   d["version"] = version;

@@ -92,10 +92,11 @@ TEST(PromisesSql, TheSweepFindsTheOriginsWithSomethingDue) {
     const StoredOrigin before = load(db, origin);
     State after = before.state;
     seer::promises::apply(after, request, now);
-    ASSERT_TRUE(run(db, seer::promises::concrete::write_origin(origin, before, after, now)).committed);
+    ASSERT_TRUE(
+        run(db, seer::promises::concrete::write_origin(origin, before, after, now)).committed);
   };
   write("x", create("x", 1000, tags_of({{"resonate:target", "T"}})), 10);  // due at 1000
-  write("y", create("y", 500), 10);       // untargeted: never swept (spec §3.2)
+  write("y", create("y", 500), 10);  // untargeted: never swept (spec §3.2)
   write("z", create("z", 90000, tags_of({{"resonate:target", "T"}})), 10);  // retry at 30010
   auto due = [&](std::int64_t at) {
     const auto out = run(db, {seer::promises::concrete::due_origins(at)});
@@ -113,8 +114,10 @@ TEST(PromisesSql, TheSweepFindsTheOriginsWithSomethingDue) {
 }
 
 TEST(PromisesSql, CorruptRowsAreAnError) {
-  json results = json::array({json::array(), json::array({json::array({"a", 1, "pending", "{not json", "{}", "{}", 1, 1, nullptr})}),
-                              json::array(), json::array(), json::array(), json::array()});
+  json results = json::array(
+      {json::array(),
+       json::array({json::array({"a", 1, "pending", "{not json", "{}", "{}", 1, 1, nullptr})}),
+       json::array(), json::array(), json::array(), json::array()});
   EXPECT_THROW(seer::promises::concrete::parse_origin(results), std::invalid_argument);
   EXPECT_THROW(seer::promises::concrete::parse_origin(json::array()), std::invalid_argument);
 }

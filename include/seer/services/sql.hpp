@@ -10,6 +10,7 @@
 #include "seer/sim/task.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,7 @@ class SqlDatabase {
   Outcome execute(const std::vector<SqlStatement>& statements, const std::string& label);
   // A query on the committed state, for invariants and oracles. Throws std::runtime_error.
   nlohmann::json query(const std::string& sql) const;
+  nlohmann::json query(const SqlStatement& statement) const;  // with parameters
   // Labels of committed transactions, in commit order.
   const std::vector<std::string>& committed() const { return committed_; }
 
@@ -99,17 +101,22 @@ struct SqlResult {
   nlohmann::json results;
 };
 
+// As KvClient: messages that are not its reply go to `stash` (if given) for the caller to handle
+// later, and a restarted process passes a random `first_request` so that a late reply to its
+// previous life's transaction is never taken for the answer to a new one.
 class SqlClient {
  public:
-  SqlClient(sim::Env& env, sim::ProcessId server, sim::Duration timeout)
-      : env_(env), server_(server), timeout_(timeout) {}
+  SqlClient(sim::Env& env, sim::ProcessId server, sim::Duration timeout,
+            std::deque<sim::Message>* stash = nullptr, std::uint64_t first_request = 1)
+      : env_(env), server_(server), timeout_(timeout), stash_(stash), next_req_(first_request) {}
   sim::Task<SqlResult> transact(std::vector<SqlStatement> statements, std::string label = {});
 
  private:
   sim::Env& env_;
   sim::ProcessId server_;
   sim::Duration timeout_;
-  std::uint64_t next_req_ = 1;
+  std::deque<sim::Message>* stash_;
+  std::uint64_t next_req_;
 };
 
 }  // namespace seer::services

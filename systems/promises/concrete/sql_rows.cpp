@@ -46,7 +46,8 @@ void write_set(std::vector<SqlStep>& out, const char* table, const char* column,
   if (appended) {
     from = before.size();
   } else {
-    out.push_back({std::string("DELETE FROM ") + table + " WHERE awaited = ?1", json::array({awaited})});
+    out.push_back(
+        {std::string("DELETE FROM ") + table + " WHERE awaited = ?1", json::array({awaited})});
   }
   for (std::size_t i = from; i < after.size(); ++i) {
     out.push_back({std::string("INSERT INTO ") + table + " (awaited, " + column +
@@ -70,9 +71,10 @@ void write_task_timeouts(std::vector<SqlStep>& out, const std::string& origin,
   bool in_place = kept.size() <= now.size();
   for (std::size_t i = 0; in_place && i < kept.size(); ++i) in_place = now[i].first == kept[i];
   auto insert = [&](const std::string& id, const TaskTimeout& t, std::int64_t position) {
-    out.push_back({"INSERT INTO task_timeouts (id, origin, kind, at, position) VALUES (?1, ?2, ?3, "
-                   "?4, ?5)",
-                   json::array({id, origin, static_cast<int>(t.kind), t.at, position})});
+    out.push_back(
+        {"INSERT INTO task_timeouts (id, origin, kind, at, position) VALUES (?1, ?2, ?3, "
+         "?4, ?5)",
+         json::array({id, origin, static_cast<int>(t.kind), t.at, position})});
   };
   if (!in_place) {
     out.push_back({"DELETE FROM task_timeouts WHERE origin = ?1", json::array({origin})});
@@ -132,8 +134,8 @@ StoredOrigin parse_origin(const json& results) {
     for (const auto& row : rows_of(results, 3)) {
       sets[row.at(0).get<std::string>()]["listeners"].push_back(row.at(1));
     }
-    json doc = {{"promises", json::array()}, {"tasks", json::array()},
-                {"taskTimeouts", json::array()}};
+    json doc = {
+        {"promises", json::array()}, {"tasks", json::array()}, {"taskTimeouts", json::array()}};
     for (const auto& row : rows_of(results, 1)) {
       const auto id = row.at(0).get<std::string>();
       const auto found = sets.find(id);
@@ -176,13 +178,15 @@ std::vector<SqlStep> write_origin(const std::string& origin, const StoredOrigin&
                                   const State& after, std::int64_t clock) {
   std::vector<SqlStep> out;
   if (before.revision == 0) {
-    out.push_back({"INSERT INTO origins (origin, revision, clock) VALUES (?1, 1, ?2) ON CONFLICT "
-                   "DO NOTHING",
-                   json::array({origin, clock}), 1});
+    out.push_back(
+        {"INSERT INTO origins (origin, revision, clock) VALUES (?1, 1, ?2) ON CONFLICT "
+         "DO NOTHING",
+         json::array({origin, clock}), 1});
   } else {
-    out.push_back({"UPDATE origins SET revision = revision + 1, clock = ?2 WHERE origin = ?1 AND "
-                   "revision = ?3",
-                   json::array({origin, clock, before.revision}), 1});
+    out.push_back(
+        {"UPDATE origins SET revision = revision + 1, clock = ?2 WHERE origin = ?1 AND "
+         "revision = ?3",
+         json::array({origin, clock, before.revision}), 1});
   }
   const json was = state_to_json(before.state);
   const json now = state_to_json(after);
@@ -197,13 +201,13 @@ std::vector<SqlStep> write_origin(const std::string& origin, const StoredOrigin&
     const auto it = old_promises.find(id);
     const json* old = it == old_promises.end() ? nullptr : it->second;
     if (old == nullptr) {
-      out.push_back({"INSERT INTO promises (id, origin, seq, state, param, value, tags, "
-                     "timeout_at, created_at, settled_at, has_target) VALUES (?1, ?2, ?3, ?4, "
-                     "?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                     json::array({id, origin, p["seq"], p["state"], p["param"].dump(),
-                                  p["value"].dump(), p["tags"].dump(), p["timeoutAt"],
-                                  p["createdAt"], p["settledAt"],
-                                  has_target(after.promises.at(id).tags) ? 1 : 0})});
+      out.push_back(
+          {"INSERT INTO promises (id, origin, seq, state, param, value, tags, "
+           "timeout_at, created_at, settled_at, has_target) VALUES (?1, ?2, ?3, ?4, "
+           "?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+           json::array({id, origin, p["seq"], p["state"], p["param"].dump(), p["value"].dump(),
+                        p["tags"].dump(), p["timeoutAt"], p["createdAt"], p["settledAt"],
+                        has_target(after.promises.at(id).tags) ? 1 : 0})});
     } else {
       for (const char* immutable : {"seq", "param", "tags", "timeoutAt", "createdAt"}) {
         if ((*old)[immutable] != p[immutable]) {
@@ -225,12 +229,13 @@ std::vector<SqlStep> write_origin(const std::string& origin, const StoredOrigin&
     const auto old = before.state.tasks.find(id);
     if (old != before.state.tasks.end() && old->second == task) continue;
     const json t = state_to_json(State{{}, {}, {{id, task}}, {}})["tasks"][0];
-    out.push_back({"INSERT INTO tasks (id, origin, state, version, pid, ttl, resumes) VALUES (?1, "
-                   "?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
-                   "version = excluded.version, pid = excluded.pid, ttl = excluded.ttl, resumes = "
-                   "excluded.resumes",
-                   json::array({id, origin, t["state"], t["version"], t["pid"], t["ttl"],
-                                t["resumes"].dump()})});
+    out.push_back(
+        {"INSERT INTO tasks (id, origin, state, version, pid, ttl, resumes) VALUES (?1, "
+         "?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
+         "version = excluded.version, pid = excluded.pid, ttl = excluded.ttl, resumes = "
+         "excluded.resumes",
+         json::array(
+             {id, origin, t["state"], t["version"], t["pid"], t["ttl"], t["resumes"].dump()})});
   }
   if (after.tasks.size() < before.state.tasks.size()) {
     throw std::logic_error("a task was removed from origin " + origin);
@@ -240,9 +245,10 @@ std::vector<SqlStep> write_origin(const std::string& origin, const StoredOrigin&
 }
 
 SqlStep due_origins(std::int64_t now) {
-  return {"SELECT origin FROM promises WHERE state = 'pending' AND has_target = 1 AND timeout_at "
-          "<= ?1 UNION SELECT origin FROM task_timeouts WHERE at <= ?1",
-          json::array({now})};
+  return {
+      "SELECT origin FROM promises WHERE state = 'pending' AND has_target = 1 AND timeout_at "
+      "<= ?1 UNION SELECT origin FROM task_timeouts WHERE at <= ?1",
+      json::array({now})};
 }
 
 std::vector<std::string> parse_due_origins(const json& rows) {

@@ -10,6 +10,9 @@ const std::vector<Variant>& variants() {
       {"cas", true, false, false},
       {"validated", true, true, false},
       {"final", true, true, true},
+      // The final design on the concrete SQL: every read is of the latest commit, so no
+      // validation read; the guard is the compare-and-set.
+      {"final-sql", true, false, true, true},
   };
   return all;
 }

@@ -23,6 +23,7 @@ struct Variant {
   bool validate_reads = false;   // a request that changed nothing is answered only once a
                                  // linearizable read confirms the revision it was computed on
   bool partition_clock = false;  // now := max(local clock, the latest now the partition applied)
+  bool sql = false;  // the concrete SQL (concrete/README.md) on the simulated SQL service, not KV
 };
 const std::vector<Variant>& variants();
 const Variant& variant_named(const std::string& name);  // throws std::invalid_argument
@@ -45,6 +46,7 @@ std::string unicast_address(const std::string& group, const std::string& name);
 
 struct Deployment {
   sim::ProcessId kv = sim::kNoProcess;
+  sim::ProcessId sql = sim::kNoProcess;  // the SQL variant's database instead
   std::vector<sim::ProcessId> servers;
   std::map<std::string, std::vector<sim::ProcessId>> addresses;
 };

@@ -42,7 +42,7 @@ const json* primary_record(const json& request, const json& response) {
 
 }  // namespace
 
-Oracle::Oracle(std::shared_ptr<const services::VersionedStore> truth) : truth_(std::move(truth)) {}
+Oracle::Oracle(TruthReader truth) : truth_(std::move(truth)) {}
 
 const Promise* Oracle::stored(const std::string& id) const {
   const auto part = latest_.find(std::string(origin_of(id)));
@@ -52,20 +52,11 @@ const Promise* Oracle::stored(const std::string& id) const {
 }
 
 void Oracle::advance() {
-  const auto now = truth_->revision();
-  if (now == seen_revision_) return;
-  for (const auto& key : truth_->keys_at(now, std::string(kPartitionPrefix))) {
-    const auto origin = origin_of_key(key);
-    if (!origin) continue;
-    for (const auto& version : truth_->versions(key)) {
-      if (version.revision <= seen_revision_) continue;
-      const State after = version.exists ? decode_state(version.value) : State{};
-      compare(*origin, latest_[*origin], after, version.revision);
-      latest_[*origin] = after;
-      changed_.insert(*origin);
-    }
+  for (auto& stored : truth_()) {
+    compare(stored.origin, latest_[stored.origin], stored.state, stored.revision);
+    latest_[stored.origin] = std::move(stored.state);
+    changed_.insert(stored.origin);
   }
-  seen_revision_ = now;
 }
 
 void Oracle::compare(const std::string& origin, const State& before, const State& after,

@@ -4,10 +4,12 @@
 #pragma once
 
 #include "promises/model/state.hpp"
+#include "seer/services/sql.hpp"
 #include "seer/services/versioned_store.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,9 +18,24 @@
 
 namespace seer::promises::design {
 
+// One committed state of an origin's partition.
+struct StoredRevision {
+  std::string origin;
+  std::int64_t revision = 0;
+  State state;
+};
+// The store's ground truth: the revisions committed since the last call, in commit order.
+using TruthReader = std::function<std::vector<StoredRevision>()>;
+// Every revision of every `p/<origin>` key of the KV store.
+TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store);
+// The origins the SQL database committed a write to (transactions labelled "write <origin>"), as
+// they are after it. The oracle runs after every event and a database commits at most one
+// transaction per event, so no committed state is missed.
+TruthReader sql_truth(std::shared_ptr<const services::SqlDatabase> database);
+
 class Oracle {
  public:
-  explicit Oracle(std::shared_ptr<const services::VersionedStore> truth);
+  explicit Oracle(TruthReader truth);
 
   // spec §9.1 I1-I14 on every partition the store holds.
   std::optional<std::string> state_invariants();
@@ -40,8 +57,7 @@ class Oracle {
                std::int64_t revision);
   const Promise* stored(const std::string& id) const;
 
-  std::shared_ptr<const services::VersionedStore> truth_;
-  std::int64_t seen_revision_ = 0;
+  TruthReader truth_;
   std::map<std::string, State> latest_;  // origin -> its partition at the latest revision
   std::set<std::string> changed_;        // origins written since state_invariants last ran
   std::optional<std::string> invariant_;

@@ -20,8 +20,9 @@ inline constexpr std::int64_t kNoClock = std::numeric_limits<std::int64_t>::min(
 
 struct Partition {
   State state;
-  std::int64_t clock = kNoClock;  // the latest `now` applied to it, if the design keeps one
-  std::int64_t revision = 0;      // the KV mod revision it was read at (0: the key is absent)
+  std::int64_t clock = kNoClock;       // the latest `now` applied to it, if the design keeps one
+  std::int64_t revision = 0;           // the revision it was read at (0: not stored yet)
+  std::int64_t timeout_positions = 0;  // SQL store: one past the largest task_timeouts position
 };
 
 std::string partition_key(std::string_view origin);

@@ -7,7 +7,9 @@
 #include "client.hpp"
 #include "common/linearizable_check.hpp"
 #include "oracle.hpp"
+#include "promises/concrete/sql_rows.hpp"
 #include "seer/services/kv.hpp"
+#include "seer/services/sql.hpp"
 #include "server.hpp"
 #include "worker.hpp"
 
@@ -51,14 +53,22 @@ class PromisesSystem final : public sim::System {
 
   void setup(sim::Simulator& sim, const std::string& variant_name) const override {
     const auto& variant = variant_named(variant_name);
-    const auto choice = sim.config().services.find("kv");
-    const auto kv = services::add_kv_service(
-        sim, "kv",
-        services::kv_config(choice == sim.config().services.end() ? "stale" : choice->second));
     auto deployment = std::make_shared<Deployment>();
-    deployment->kv = kv.process;
+    std::shared_ptr<Oracle> oracle;
+    if (variant.sql) {
+      const auto sql =
+          services::add_sql_service(sim, "sql", services::SqlConfig{{concrete::sqlite_schema()}});
+      deployment->sql = sql.process;
+      oracle = std::make_shared<Oracle>(sql_truth(sql.truth));
+    } else {
+      const auto choice = sim.config().services.find("kv");
+      const auto kv = services::add_kv_service(
+          sim, "kv",
+          services::kv_config(choice == sim.config().services.end() ? "stale" : choice->second));
+      deployment->kv = kv.process;
+      oracle = std::make_shared<Oracle>(kv_truth(kv.truth));
+    }
     auto ids = std::make_shared<HistoryIds>();
-    auto oracle = std::make_shared<Oracle>(kv.truth);
     auto* history = &sim.history();
     const ResponseObserver observer = [oracle](const nlohmann::json& request,
                                                const nlohmann::json& response) {

@@ -2,6 +2,7 @@
 
 #include "messages.hpp"
 #include "partition.hpp"
+#include "partition_store.hpp"
 #include "promises/model/footprint.hpp"
 #include "promises/model/model.hpp"
 #include "promises/model/parse.hpp"
@@ -17,7 +18,6 @@ namespace seer::promises::design {
 namespace {
 
 using json = nlohmann::json;
-using services::KvRead;
 
 // What applying a request to a partition produced, once it is safe to answer.
 struct Outcome {
@@ -36,7 +36,8 @@ class Server {
       : env_(env),
         config_(std::move(config)),
         // A restarted server must not take a late reply to its previous life's request.
-        kv_(env, config_.deployment->kv, kStoreTimeout, &stash_, env.random()) {}
+        store_(make_partition_store(env, config_.variant, *config_.deployment, &stash_,
+                                    env.random())) {}
 
   sim::Task<void> run() {
     sweeper_ = config_.ids->fresh();
@@ -135,16 +136,14 @@ class Server {
   // Applies `request` to its origin's partition and makes the result durable; nullopt if that
   // could not be done (or confirmed) within the budget, in which case nothing is answered.
   sim::Task<std::optional<Outcome>> execute(const std::string& origin, const Request& request) {
-    const std::string key = partition_key(origin);
     const sim::Time deadline = env_.now() + kServeBudget;
-    std::optional<services::KvResult> read;
+    std::optional<Partition> read;
     while (env_.now() < deadline) {
       if (!read) {
-        auto r = co_await kv_.get(key);
-        if (r.timed_out) continue;
-        read = std::move(r);
+        read = co_await store_->read(origin, false);
+        if (!read) continue;
       }
-      const Partition before = decode_partition(*read);
+      const Partition before = *read;
       std::int64_t now = local_now();
       if (config_.variant.partition_clock && before.clock != kNoClock) {
         now = std::max(now, before.clock);
@@ -154,25 +153,17 @@ class Server {
       if (state == before.state) {
         if (!config_.variant.validate_reads) co_return Outcome{std::move(step.response), now};
         // The answer is only as fresh as the read: confirm the revision on the leader.
-        auto fresh = co_await kv_.get(key, KvRead::kLinearizable);
-        if (fresh.timed_out) continue;
-        if (fresh.status == read->status && fresh.revision == read->revision) {
-          co_return Outcome{std::move(step.response), now};
-        }
+        auto fresh = co_await store_->read(origin, true);
+        if (!fresh) continue;
+        if (fresh->revision == read->revision) co_return Outcome{std::move(step.response), now};
         read = std::move(fresh);  // recompute on the latest partition
         continue;
       }
-      const json value = encode_partition(state, config_.variant.partition_clock ? now : kNoClock);
-      services::KvResult written;
-      if (!config_.variant.compare_and_set) {
-        written = co_await kv_.put(key, value);
-      } else if (before.revision == 0) {
-        written = co_await kv_.create(key, value);
-      } else {
-        written = co_await kv_.update(key, value, before.revision);
-      }
-      if (written.timed_out) co_return std::nullopt;  // it may have applied: the client retries
-      if (written.ok()) {
+      const std::int64_t clock = config_.variant.partition_clock ? now : kNoClock;
+      const auto written = co_await store_->write(origin, before, state, clock);
+      // Unknown: it may have applied, and the client retries.
+      if (written == WriteOutcome::kUnknown) co_return std::nullopt;
+      if (written == WriteOutcome::kWritten) {
         deliver(step.messages);
         co_return Outcome{std::move(step.response), now};
       }
@@ -192,21 +183,17 @@ class Server {
     }
   }
 
-  // debug.tick on every partition the store lists, as an operation of the history.
+  // debug.tick on every partition the store offers, as an operation of the history.
   sim::Task<void> sweep() {
-    const auto listed = co_await kv_.list(std::string(kPartitionPrefix));
-    if (listed.timed_out) co_return;
-    for (const auto& key : listed.value) {
-      const auto origin = origin_of_key(key.get<std::string>());
-      if (origin) co_await sweep_partition(*origin);
-    }
+    const auto origins = co_await store_->sweep_candidates(local_now());
+    if (!origins) co_return;
+    for (const auto& origin : *origins) co_await sweep_partition(origin);
   }
 
   sim::Task<void> sweep_partition(const std::string& origin) {
-    const auto key = partition_key(origin);
-    const auto read = co_await kv_.get(key);
-    if (read.timed_out || read.status != services::KvStatus::kOk) co_return;
-    const Partition before = decode_partition(read);
+    const auto read = co_await store_->read(origin, false);
+    if (!read || read->revision == 0) co_return;
+    const Partition& before = *read;
     std::int64_t now = local_now();
     if (config_.variant.partition_clock && before.clock != kNoClock) {
       now = std::max(now, before.clock);
@@ -218,16 +205,14 @@ class Server {
     Step step = apply(state, tick, now);
     if (state == before.state) co_return;  // nothing was due: no effect, no operation
     config_.history->invoke(sweeper_, "debug.tick", {{"request", tick}, {"origin", origin}});
-    const json value = encode_partition(state, config_.variant.partition_clock ? now : kNoClock);
-    const auto written = config_.variant.compare_and_set
-                             ? co_await kv_.update(key, value, before.revision)
-                             : co_await kv_.put(key, value);
-    if (written.timed_out) {
+    const auto written = co_await store_->write(origin, before, state,
+                                                config_.variant.partition_clock ? now : kNoClock);
+    if (written == WriteOutcome::kUnknown) {
       config_.history->complete(sweeper_, sim::OpType::kInfo, "debug.tick", nullptr, "timeout");
       sweeper_ = config_.ids->fresh();
       co_return;
     }
-    if (!written.ok()) {  // a conflict: the sweep did not happen; the next one will
+    if (written == WriteOutcome::kConflict) {  // the sweep did not happen; the next one will
       config_.history->complete(sweeper_, sim::OpType::kFail, "debug.tick", nullptr, "conflict");
       co_return;
     }
@@ -239,7 +224,7 @@ class Server {
   sim::Env& env_;
   ServerConfig config_;
   std::deque<sim::Message> stash_;  // requests that arrived while the store was being asked
-  services::KvClient kv_;
+  std::unique_ptr<PartitionStore> store_;
   std::set<std::uint64_t> seen_;  // message ids: the network's copies share one
   int sweeper_ = 0;               // the history process of this server's sweeps
 };

@@ -1,0 +1,13 @@
+#include "partition_store.hpp"
+
+namespace seer::promises::design {
+
+std::unique_ptr<PartitionStore> make_partition_store(sim::Env& env, const Variant& variant,
+                                                     const Deployment& deployment,
+                                                     std::deque<sim::Message>* stash,
+                                                     std::uint64_t first_request) {
+  if (variant.sql) return make_sql_partition_store(env, deployment, stash, first_request);
+  return make_kv_partition_store(env, variant, deployment, stash, first_request);
+}
+
+}  // namespace seer::promises::design

@@ -1,0 +1,52 @@
+// Where the servers keep each origin's σ: the design's KV store (one key per origin, partition.hpp)
+// or the concrete SQL (rows per origin, ../concrete/README.md). The server's algorithm is the same
+// on both: read a partition, apply the request, write it back only if its revision still holds.
+#pragma once
+
+#include "design.hpp"
+#include "partition.hpp"
+
+#include "seer/sim/env.hpp"
+#include "seer/sim/task.hpp"
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace seer::promises::design {
+
+enum class WriteOutcome { kWritten, kConflict, kUnknown };
+
+class PartitionStore {
+ public:
+  virtual ~PartitionStore() = default;
+  // The origin's partition; nullopt if the store did not answer in time. `fresh` asks for the
+  // latest write's state (the validated variants' confirmation read).
+  virtual sim::Task<std::optional<Partition>> read(std::string origin, bool fresh) = 0;
+  // Stores `after` with `clock` (kNoClock: none kept), conditional on `before.revision` being the
+  // latest when the variant uses compare-and-set. kUnknown: no answer, it may have happened.
+  virtual sim::Task<WriteOutcome> write(std::string origin, Partition before, State after,
+                                        std::int64_t clock) = 0;
+  // The origins a sweep at `now` looks at: every stored one, or only those with something due.
+  virtual sim::Task<std::optional<std::vector<std::string>>> sweep_candidates(std::int64_t now) = 0;
+};
+
+// The variant's store. Replies that are not the store's go to `stash`; `first_request` numbers
+// this life's requests (random, so a late reply to a previous life is never taken for ours).
+std::unique_ptr<PartitionStore> make_partition_store(sim::Env& env, const Variant& variant,
+                                                     const Deployment& deployment,
+                                                     std::deque<sim::Message>* stash,
+                                                     std::uint64_t first_request);
+
+std::unique_ptr<PartitionStore> make_kv_partition_store(sim::Env& env, const Variant& variant,
+                                                        const Deployment& deployment,
+                                                        std::deque<sim::Message>* stash,
+                                                        std::uint64_t first_request);
+std::unique_ptr<PartitionStore> make_sql_partition_store(sim::Env& env,
+                                                         const Deployment& deployment,
+                                                         std::deque<sim::Message>* stash,
+                                                         std::uint64_t first_request);
+
+}  // namespace seer::promises::design

@@ -1,0 +1,50 @@
+// Readers of the stores' ground truth for the oracle (oracle.hpp).
+#include "oracle.hpp"
+#include "partition.hpp"
+
+#include "promises/concrete/sql_rows.hpp"
+
+namespace seer::promises::design {
+
+TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store) {
+  auto seen = std::make_shared<std::int64_t>(0);
+  return [store = std::move(store), seen] {
+    std::vector<StoredRevision> out;
+    const auto now = store->revision();
+    if (now == *seen) return out;
+    for (const auto& key : store->keys_at(now, std::string(kPartitionPrefix))) {
+      const auto origin = origin_of_key(key);
+      if (!origin) continue;
+      for (const auto& version : store->versions(key)) {
+        if (version.revision <= *seen) continue;
+        out.push_back(
+            {*origin, version.revision, version.exists ? decode_state(version.value) : State{}});
+      }
+    }
+    *seen = now;
+    return out;
+  };
+}
+
+TruthReader sql_truth(std::shared_ptr<const services::SqlDatabase> database) {
+  auto seen = std::make_shared<std::size_t>(0);
+  return [database = std::move(database), seen] {
+    std::vector<StoredRevision> out;
+    const auto& committed = database->committed();
+    static const std::string kWrite = "write ";
+    for (; *seen < committed.size(); ++*seen) {
+      const auto& label = committed[*seen];
+      if (label.rfind(kWrite, 0) != 0) continue;
+      const std::string origin = label.substr(kWrite.size());
+      nlohmann::json results = nlohmann::json::array();
+      for (const auto& step : concrete::read_origin(origin)) {
+        results.push_back(database->query({step.sql, step.params, std::nullopt}));
+      }
+      const auto stored = concrete::parse_origin(results);
+      out.push_back({origin, stored.revision, stored.state});
+    }
+    return out;
+  };
+}
+
+}  // namespace seer::promises::design
