@@ -161,15 +161,18 @@ TEST(PromisesDesign, TheWorkloadExercisesTheProtocol) {
 }
 
 TEST(PromisesDesign, SameSeedSameTrace) {
-  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    RunConfig c;
-    c.seed = seed;
-    const auto plain = seer::sim::run_system(promises(), "final", c);
-    c.record_trace = true;
-    const auto a = seer::sim::run_system(promises(), "final", c);
-    const auto b = seer::sim::run_system(promises(), "final", c);
-    EXPECT_EQ(a.trace_lines, b.trace_lines) << "seed " << seed;
-    EXPECT_EQ(plain.trace_hash, a.trace_hash) << "tracing changed the run, seed " << seed;
+  for (const char* variant : {"final", "final-sql"}) {
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+      RunConfig c;
+      c.seed = seed;
+      const auto plain = seer::sim::run_system(promises(), variant, c);
+      c.record_trace = true;
+      const auto a = seer::sim::run_system(promises(), variant, c);
+      const auto b = seer::sim::run_system(promises(), variant, c);
+      EXPECT_EQ(a.trace_lines, b.trace_lines) << variant << " seed " << seed;
+      EXPECT_EQ(plain.trace_hash, a.trace_hash)
+          << "tracing changed the run, " << variant << " seed " << seed;
+    }
   }
 }
 

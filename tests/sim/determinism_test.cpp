@@ -81,5 +81,23 @@ TEST(Determinism, PinnedCombinedHashAcrossBuilds) {
   EXPECT_EQ(hash_hex(combined.value()), SEER_PINNED_SWARM_HASH);
 }
 
+// The flagship too, on both stores: the KV design and the concrete SQL in SQLite, whose results
+// must not depend on the build either.
+TEST(Determinism, PinnedPromisesHashAcrossBuilds) {
+  register_builtin_systems();
+  const auto& system = *SystemRegistry::instance().find("promises");
+  TraceHash combined;
+  for (const char* variant : {"final", "final-sql"}) {
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+      RunConfig c;
+      c.seed = seed;
+      TraceEvent e;
+      e.seq = run_system(system, variant, c).trace_hash;
+      combined.add(e, variant);
+    }
+  }
+  EXPECT_EQ(hash_hex(combined.value()), SEER_PINNED_PROMISES_HASH);
+}
+
 }  // namespace
 }  // namespace seer::sim

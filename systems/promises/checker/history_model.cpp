@@ -65,7 +65,7 @@ struct CompiledRequest {
   std::int64_t complete = 0;
   std::shared_ptr<const Observations> observations;  // its partition's
   std::string absent;                                // a promise its response shows missing (404)
-  std::string creates;  // the promise it creates if it takes effect at all (a create)
+  std::string only;  // the one promise it names, if one (see only_promise)
 };
 
 // The promise a response shows missing (spec PG1, PS1, RC1, RC2, RL1), if any.
@@ -88,12 +88,12 @@ std::string absent_promise(const json& request, int status, const json& response
   return data[field].get<std::string>();
 }
 
-// The promise a create makes: from a state without it, the create's only effect is making it (its
-// converge finds nothing); from a state with it, it is a no-op or a converge of that promise.
-std::string created_promise(const Request& request) {
-  if (request.kind == Kind::promise_create) return std::get<PromiseCreateReq>(request.data).id;
-  if (request.kind == Kind::task_create) return std::get<TaskCreateReq>(request.data).action.id;
-  return {};
+// The one promise a request names, if it names exactly one. From a state without that promise such
+// a request either creates it (a create) or changes nothing (every other kind answers 404 and its
+// converge finds nothing); from a state with it, the promise stays (promises are never deleted).
+std::string only_promise(const Request& request) {
+  const auto ids = named_ids(request);
+  return ids.size() == 1 ? ids.front() : std::string();
 }
 
 // Union-find over promise ids: ids an operation names together are one component.
@@ -200,7 +200,7 @@ class PromisesHistoryModel : public check::Model {
         observed->add_response(c.data);
         c.absent = absent_promise(c.request, c.status, c.data);
       } else if (c.parsed) {
-        c.creates = created_promise(*c.parsed);
+        c.only = only_promise(*c.parsed);
       }
       c.observations = observed;
       compiled.push_back(std::move(c));
@@ -260,9 +260,10 @@ class PromisesHistoryModel : public check::Model {
     return out;
   }
 
-  // Twins (identical requests of unknown outcome, whatever their corrId), and: a create of unknown
-  // outcome comes after every operation that saw its promise missing. Placed before one, it either
-  // made the promise (and that 404 is impossible) or found it existing (equally impossible).
+  // Twins (identical requests of unknown outcome, whatever their corrId), and: an operation of
+  // unknown outcome that names one promise comes after every operation that saw it missing. Placed
+  // before one, it found the promise existing (then the 404 is impossible), created it (equally
+  // impossible), or changed nothing (then leaving it out is the same witness).
   std::vector<std::vector<int>> required_before(const std::vector<CompiledOp>& compiled,
                                                 const std::vector<Operation>& ops) const override {
     std::vector<const CompiledRequest*> requests;
@@ -285,8 +286,8 @@ class PromisesHistoryModel : public check::Model {
         missing_at[requests[i]->absent].push_back(static_cast<int>(i));
     }
     for (std::size_t i = 0; i < requests.size(); ++i) {
-      if (requests[i]->creates.empty()) continue;
-      const auto it = missing_at.find(requests[i]->creates);
+      if (requests[i]->only.empty()) continue;
+      const auto it = missing_at.find(requests[i]->only);
       if (it != missing_at.end())
         before[i].insert(before[i].end(), it->second.begin(), it->second.end());
     }
