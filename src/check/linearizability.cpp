@@ -54,6 +54,13 @@ class Search {
   Search(const std::vector<Operation>& ops, std::vector<CompiledOp> compiled, const Model& model)
       : ops_(ops), model_(model), compiled_(std::move(compiled)) {
     before_ = model.required_before(compiled_, ops);
+    component_ = model.components(compiled_);
+    for (std::size_t i = 0; i < component_.size(); ++i) {
+      if (component_[i] < 0) continue;
+      const auto c = static_cast<std::size_t>(component_[i]);
+      if (remaining_.size() <= c) remaining_.resize(c + 1, 0);
+      if (!ops[i].unknown()) ++remaining_[c];
+    }
     entries_.resize(1 + 2 * ops.size());
     std::vector<int> order;
     for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -131,7 +138,7 @@ class Search {
       }
       const Entry& e = entries_[entry];
       if (e.call) {
-        if (ops_[e.op].unknown() != unknown_pass || !ready(e.op)) {
+        if (ops_[e.op].unknown() != unknown_pass || !ready(e.op) || unobserved(e.op)) {
           entry = e.next;
           continue;
         }
@@ -196,6 +203,17 @@ class Search {
     auto& w = bits_[static_cast<std::size_t>(op) / 64];
     const std::uint64_t mask = 1ULL << (op % 64);
     w = on ? (w | mask) : (w & ~mask);
+    if (component_.empty() || ops_[op].unknown()) return;
+    if (const int c = component_[static_cast<std::size_t>(op)]; c >= 0) {
+      remaining_[static_cast<std::size_t>(c)] += on ? -1 : 1;
+    }
+  }
+  // An outcome-unknown op whose component has no known op left to place: nothing can observe it
+  // any more, so leaving it out is as good as placing it (Model::components).
+  bool unobserved(int op) const {
+    if (component_.empty() || !ops_[op].unknown()) return false;
+    const int c = component_[static_cast<std::size_t>(op)];
+    return c >= 0 && remaining_[static_cast<std::size_t>(c)] == 0;
   }
   bool bit(int op) const {
     return (bits_[static_cast<std::size_t>(op) / 64] >> (op % 64) & 1ULL) != 0;
@@ -228,6 +246,8 @@ class Search {
   std::vector<Entry> entries_;
   std::vector<std::uint64_t> bits_;
   std::vector<std::vector<int>> before_;
+  std::vector<int> component_;  // per op, or empty: the model names no components
+  std::vector<int> remaining_;  // per component: its known ops not yet linearized
   std::unordered_set<CacheKey, CacheKeyHash> cache_;
 };
 

@@ -262,9 +262,9 @@ TEST(PromisesHistoryModel, ALostCreateTakesEffectAfterTheReadsThatFoundNothing) 
 }
 
 // Regression: histories of one origin with 20-35 operations of unknown outcome, on which the
-// checker gave up within a simulated run's step budget before it ordered twins and lost creates.
+// checker gave up within a simulated run's step budget (tests/promises/histories/README.md).
 TEST(PromisesHistoryModel, UnknownHeavyHistoriesAreDecidedWithinTheRunBudget) {
-  for (const char* seed : {"6019", "8591", "15229", "62803", "74062"}) {
+  for (const char* seed : {"6019", "8591", "15229", "62803", "74062", "sql_17937"}) {
     const auto ops = seer::check::read_history_file(std::string(SEER_PROMISES_HISTORIES) +
                                                     "/unknown_heavy_" + seed + ".jsonl");
     seer::check::CheckOptions options;

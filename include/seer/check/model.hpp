@@ -65,6 +65,14 @@ class Model {
   // that must be linearized before op i. Default: twins (see `twin_orderings`) by compiled form.
   virtual std::vector<std::vector<int>> required_before(const std::vector<CompiledOp>& compiled,
                                                         const std::vector<Operation>& ops) const;
+  // Components of a history's operations: an outcome-unknown op can matter only to the known ops of
+  // its component (and, through time or ordering, never helps any other). Once every known op of
+  // its component is linearized, the search leaves it out. -1: in no component (never left out, and
+  // keeps nothing alive). Empty (the default): no such structure.
+  virtual std::vector<int> components(const std::vector<CompiledOp>& ops) const {
+    (void)ops;
+    return {};
+  }
   // Keyed models (P-compositionality): the key of an op and the op rewritten for the per-key model,
   // or nullopt when the model is not partitioned. Each key's sub-history is checked on its own.
   virtual std::optional<std::pair<nlohmann::json, Operation>> split(const Operation& op) const {

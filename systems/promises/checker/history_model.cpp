@@ -294,6 +294,61 @@ class PromisesHistoryModel : public check::Model {
     return before;
   }
 
+  // Ids an operation names are one component, and so are promises of one branch (PRELOAD shows
+  // them together). An operation bears on another only through σ of its component or through
+  // time: an unknown change can only raise the `now` later changes must reach (its promises' seq is
+  // never shown). A sweep or a search names no ids and shows nothing of σ (-1). Any other kind
+  // that names no ids (debug.snap, ...) may show all of σ: then there are no components.
+  std::vector<int> components(const std::vector<CompiledOp>& ops) const override {
+    std::vector<const CompiledRequest*> requests;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& op : ops) requests.push_back(&requests_[static_cast<std::size_t>(op.a)]);
+    }
+    IdComponents components;
+    auto link_branch = [&](const std::string& id, const json& tags) {
+      if (tags.is_object() && tags.contains("resonate:branch") &&
+          tags["resonate:branch"].is_string()) {
+        components.link({id, "\x01branch " + tags["resonate:branch"].get<std::string>()});
+      }
+    };
+    for (const auto* c : requests) {
+      if (c->ids.empty() && c->parsed) {
+        const Kind kind = c->parsed->kind;
+        const bool inert = kind == Kind::debug_tick || kind == Kind::promise_search ||
+                           kind == Kind::task_search || kind == Kind::task_heartbeat;
+        if (!inert) return {};
+      }
+      components.link(c->ids);
+      const json& data = c->request.value("data", json::object());
+      if (c->parsed && c->parsed->kind == Kind::promise_create) {
+        link_branch(data.value("id", ""), data.value("tags", json::object()));
+      }
+      if (data.is_object() && data.contains("action") && data["action"].is_object()) {
+        const json& action = data["action"].value("data", json::object());
+        if (action.is_object())
+          link_branch(action.value("id", ""), action.value("tags", json::object()));
+      }
+      if (c->observed && c->data.is_object() && c->data.contains("promise") &&
+          c->data["promise"].is_object()) {
+        const json& record = c->data["promise"];
+        link_branch(record.value("id", ""), record.value("tags", json::object()));
+      }
+    }
+    std::map<std::string, int> numbers;
+    std::vector<int> out;
+    for (const auto* c : requests) {
+      if (c->ids.empty()) {
+        out.push_back(-1);
+        continue;
+      }
+      out.push_back(
+          numbers.emplace(components.find(c->ids.front()), static_cast<int>(numbers.size()))
+              .first->second);
+    }
+    return out;
+  }
+
   std::optional<check::State> step(check::State s, const CompiledOp& op) const override {
     const auto& next = successors_of(s, op);
     if (next.empty()) return std::nullopt;
