@@ -65,8 +65,11 @@ class Client {
     const std::string value = name_ + "-" + std::to_string(n);
     const auto r = below(env_, 100);
     if (r < 22) {
-      co_await retrying(promise_create(id, now + 30 + static_cast<std::int64_t>(below(env_, 1500)),
-                                       pick_tags(env_), value));
+      // One draw per statement: the order of a call's arguments is unspecified, and a seed must
+      // mean the same run under every compiler.
+      const std::int64_t timeout_at = now + 30 + static_cast<std::int64_t>(below(env_, 1500));
+      const json tags = pick_tags(env_);
+      co_await retrying(promise_create(id, timeout_at, tags, value));
     } else if (r < 40) {
       co_await retrying(promise_settle(id, pick_settle_state(env_), value));
     } else if (r < 58) {
