@@ -193,8 +193,12 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
     // Closer to the violation is likelier to be the story (at most 10 points).
     c.score += static_cast<int>(10 * c.events.front() / std::max<std::uint64_t>(horizon, 1));
   }
-  std::stable_sort(all.begin(), all.end(),
-                   [](const Cause& a, const Cause& b) { return a.score > b.score; });
+  // At equal scores the later evidence first: the read an answer was computed from is the last
+  // one its server made before answering.
+  std::stable_sort(all.begin(), all.end(), [](const Cause& a, const Cause& b) {
+    if (a.score != b.score) return a.score > b.score;
+    return a.events.front() > b.events.front();
+  });
   if (all.size() > 8) all.resize(8);
   x.causes = std::move(all);
 
