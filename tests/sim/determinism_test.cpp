@@ -66,11 +66,12 @@ namespace {
 // One hash over 200 seeds of both variants under swarm faults: every fault path, the PRNG, the
 // event queue and the workload feed into it. Debug, release, ASan, g++ and clang++ builds must all
 // print this value.
-TEST(Determinism, PinnedCombinedHashAcrossBuilds) {
-  const auto& system = register_system();
+// One hash over seeds 1..`seeds` of each variant, swarm faults.
+std::string combined_hash(const System& system, std::initializer_list<const char*> variants,
+                          std::uint64_t seeds) {
   TraceHash combined;
-  for (const char* variant : {"naive", "correct"}) {
-    for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+  for (const char* variant : variants) {
+    for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
       RunConfig c;
       c.seed = seed;
       TraceEvent e;
@@ -78,7 +79,11 @@ TEST(Determinism, PinnedCombinedHashAcrossBuilds) {
       combined.add(e, variant);
     }
   }
-  EXPECT_EQ(hash_hex(combined.value()), SEER_PINNED_SWARM_HASH);
+  return hash_hex(combined.value());
+}
+
+TEST(Determinism, PinnedCombinedHashAcrossBuilds) {
+  EXPECT_EQ(combined_hash(register_system(), {"naive", "correct"}, 200), SEER_PINNED_SWARM_HASH);
 }
 
 // The flagship too, on both stores: the KV design and the concrete SQL in SQLite, whose results
@@ -86,17 +91,7 @@ TEST(Determinism, PinnedCombinedHashAcrossBuilds) {
 TEST(Determinism, PinnedPromisesHashAcrossBuilds) {
   register_builtin_systems();
   const auto& system = *SystemRegistry::instance().find("promises");
-  TraceHash combined;
-  for (const char* variant : {"final", "final-sql"}) {
-    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-      RunConfig c;
-      c.seed = seed;
-      TraceEvent e;
-      e.seq = run_system(system, variant, c).trace_hash;
-      combined.add(e, variant);
-    }
-  }
-  EXPECT_EQ(hash_hex(combined.value()), SEER_PINNED_PROMISES_HASH);
+  EXPECT_EQ(combined_hash(system, {"final", "final-sql"}, 20), SEER_PINNED_PROMISES_HASH);
 }
 
 }  // namespace

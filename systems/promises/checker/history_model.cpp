@@ -233,11 +233,7 @@ class PromisesHistoryModel : public check::Model {
   // change only moves `now` to the sweep's own time).
   std::vector<bool> prunable(const std::vector<CompiledOp>& ops,
                              const std::vector<bool>& unknown) const override {
-    std::vector<const CompiledRequest*> requests;
-    {
-      std::lock_guard lock(mutex_);
-      for (const auto& op : ops) requests.push_back(&requests_[static_cast<std::size_t>(op.a)]);
-    }
+    const auto requests = requests_of(ops);
     IdComponents components;
     for (const auto* c : requests) components.link(c->ids);
     // For each component, the latest completion of a known operation that observes it.
@@ -266,12 +262,7 @@ class PromisesHistoryModel : public check::Model {
   // impossible), or changed nothing (then leaving it out is the same witness).
   std::vector<std::vector<int>> required_before(const std::vector<CompiledOp>& compiled,
                                                 const std::vector<Operation>& ops) const override {
-    std::vector<const CompiledRequest*> requests;
-    {
-      std::lock_guard lock(mutex_);
-      for (const auto& op : compiled)
-        requests.push_back(&requests_[static_cast<std::size_t>(op.a)]);
-    }
+    const auto requests = requests_of(compiled);
     std::vector<std::string> keys;
     for (const auto* c : requests) {
       keys.push_back(c->observed ? std::string()
@@ -300,11 +291,7 @@ class PromisesHistoryModel : public check::Model {
   // never shown). A sweep or a search names no ids and shows nothing of σ (-1). Any other kind
   // that names no ids (debug.snap, ...) may show all of σ: then there are no components.
   std::vector<int> components(const std::vector<CompiledOp>& ops) const override {
-    std::vector<const CompiledRequest*> requests;
-    {
-      std::lock_guard lock(mutex_);
-      for (const auto& op : ops) requests.push_back(&requests_[static_cast<std::size_t>(op.a)]);
-    }
+    const auto requests = requests_of(ops);
     IdComponents components;
     auto link_branch = [&](const std::string& id, const json& tags) {
       if (tags.is_object() && tags.contains("resonate:branch") &&
@@ -372,6 +359,14 @@ class PromisesHistoryModel : public check::Model {
   }
 
  private:
+  // The compiled requests behind `ops` (a deque: the pointers stay valid while others are added).
+  std::vector<const CompiledRequest*> requests_of(const std::vector<CompiledOp>& ops) const {
+    std::vector<const CompiledRequest*> out;
+    std::lock_guard lock(mutex_);
+    for (const auto& op : ops) out.push_back(&requests_[static_cast<std::size_t>(op.a)]);
+    return out;
+  }
+
   // Backtracking repeats (state, op) pairs: each transition is computed once.
   const std::vector<check::State>& successors_of(check::State s, const CompiledOp& op) const {
     const std::pair<check::State, std::int64_t> transition{s, op.a};
