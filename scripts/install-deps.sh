@@ -4,7 +4,8 @@
 # present.
 set -euo pipefail
 packages=(cmake ninja-build g++ clang clang-format libgtest-dev libgmock-dev libbenchmark-dev
-          nlohmann-json3-dev libcli11-dev libfmt-dev libsqlite3-dev libclang-rt-14-dev)
+          nlohmann-json3-dev libcli11-dev libfmt-dev libsqlite3-dev libclang-rt-14-dev
+          libcpp-httplib-dev pkg-config)
 if [ "${1:-}" = "--test" ]; then
   packages+=(python3 chromium)
   # The viewer's browser test drives Chromium with the npm package playwright-core (tests/view).

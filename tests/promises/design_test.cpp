@@ -7,6 +7,7 @@
 #include "seer/explain/explain.hpp"
 #include "seer/services/kv.hpp"
 #include "seer/sim/system.hpp"
+#include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>
 
@@ -106,7 +107,7 @@ TEST(PromisesDesign, EveryVariantButFinalFailsWithinTheFirstSeeds) {
 }
 
 TEST(PromisesDesign, FinalHoldsUnderSwarmFaults) {
-  for (std::uint64_t seed = 1; seed <= SEER_PROMISES_FINAL_SEEDS; ++seed) {
+  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(2000); ++seed) {
     const auto r = run("final", seed);
     ASSERT_TRUE(r.ok()) << "seed " << seed << ": " << r.violation->invariant << ": "
                         << r.violation->message;
@@ -116,7 +117,7 @@ TEST(PromisesDesign, FinalHoldsUnderSwarmFaults) {
 
 TEST(PromisesDesign, FinalHoldsOnEveryStoreImplementation) {
   for (const char* impl : {"linearizable", "stale-bounded"}) {
-    for (std::uint64_t seed = 1; seed <= SEER_PROMISES_FINAL_SEEDS / 10; ++seed) {
+    for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(200); ++seed) {
       const auto r = run("final", seed, {{"kv", impl}});
       ASSERT_TRUE(r.ok()) << impl << " seed " << seed << ": " << r.violation->message;
     }
@@ -126,7 +127,7 @@ TEST(PromisesDesign, FinalHoldsOnEveryStoreImplementation) {
 // The concrete SQL (concrete/README.md) under the same sweep: the statements the production server
 // runs, on an in-memory SQLite per simulated database, with crashes dropping uncommitted work.
 TEST(PromisesDesign, FinalOnTheConcreteSqlHoldsUnderSwarmFaults) {
-  for (std::uint64_t seed = 1; seed <= SEER_PROMISES_FINAL_SEEDS / 4; ++seed) {
+  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(500); ++seed) {
     const auto r = run("final-sql", seed);
     ASSERT_TRUE(r.ok()) << "seed " << seed << ": " << r.violation->invariant << ": "
                         << r.violation->message;
@@ -162,7 +163,7 @@ TEST(PromisesDesign, TheWorkloadExercisesTheProtocol) {
 
 TEST(PromisesDesign, SameSeedSameTrace) {
   for (const char* variant : {"final", "final-sql"}) {
-    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(20); ++seed) {
       RunConfig c;
       c.seed = seed;
       const auto plain = seer::sim::run_system(promises(), variant, c);

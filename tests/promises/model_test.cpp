@@ -1,4 +1,6 @@
 // Unit and property tests of the promises model against systems/promises/spec.md.
+#include "sweep_scale.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -432,8 +434,8 @@ void check_step(const State& before, const State& after, const json& r, const St
 
 TEST(PromisesModelProperty, InvariantsHoldAlongRandomSequences) {
   std::mt19937_64 seeds(20240601);
-  int steps = 0;
-  for (int sequence = 0; sequence < 60; ++sequence) {
+  std::uint64_t steps = 0;
+  for (std::uint64_t sequence = 0; sequence < seer::testing::sweep_seeds(60); ++sequence) {
     Generator gen(seeds());
     State state;
     std::int64_t now = 1'700'000'000'000;
@@ -461,7 +463,7 @@ TEST(PromisesModelProperty, InvariantsHoldAlongRandomSequences) {
         if (m["message"]["kind"] == "execute") observe(m["message"]["data"]["task"]);
     }
   }
-  EXPECT_EQ(steps, 60 * 400);
+  EXPECT_EQ(steps, seer::testing::sweep_seeds(60) * 400);
 }
 
 TEST(PromisesModelProperty, InvariantCheckerCatchesCorruptStates) {

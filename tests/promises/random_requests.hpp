@@ -161,10 +161,12 @@ inline json execute(const std::string& address, const std::string& id, std::int6
 // Random requests over few ids, after /tmp/promises-research/fuzz/fuzz2.mjs.
 class Generator {
  public:
-  explicit Generator(std::uint64_t seed) : rng_(seed) {}
+  // Ids are `prefix` + one of a few letters: a prefix "o:" puts them all in origin "o".
+  explicit Generator(std::uint64_t seed, std::string prefix = "")
+      : rng_(seed), prefix_(std::move(prefix)) {}
 
   json next(std::int64_t now, const State& s) {
-    const std::string id = pick(kIds);
+    const std::string id = any_id();
     switch (below(17)) {
       case 0:
         return by_id("promise.get", id);
@@ -174,7 +176,7 @@ class Generator {
       case 3:
         return settle(id, pick(kStates));
       case 4:
-        return callback(pick(kIds), id);
+        return callback(any_id(), id);
       case 5:
         return listener(id, pick({"L1", "L2"}));
       case 6:
@@ -184,12 +186,12 @@ class Generator {
       case 8:
         return release(id, version(s, id));
       case 9:
-        return suspend(id, version(s, id), {pick(kIds), pick(kIds)});
+        return suspend(id, version(s, id), {any_id(), any_id()});
       case 10:
         return fulfill(id, version(s, id), pick(kStates));
       case 11: {
-        json action = below(2) ? create(pick(kIds), timeout(now), tags(now))
-                               : settle(pick(kIds), pick(kStates));
+        json action =
+            below(2) ? create(any_id(), timeout(now), tags(now)) : settle(any_id(), pick(kStates));
         return fence(id, version(s, id), action);
       }
       case 12:
@@ -211,6 +213,7 @@ class Generator {
   static constexpr const char* kIds[] = {"a", "b", "c", "d", "e", "f", "g"};
   static constexpr const char* kStates[] = {"resolved", "rejected", "rejected_canceled"};
 
+  std::string any_id() { return prefix_ + pick(kIds); }
   std::int64_t below(std::int64_t n) { return static_cast<std::int64_t>(rng_() % n); }
   template <std::size_t N>
   const char* pick(const char* const (&a)[N]) {
@@ -255,6 +258,7 @@ class Generator {
   }
 
   std::mt19937_64 rng_;
+  std::string prefix_;
 };
 
 }  // namespace seer::promises::testing

@@ -18,12 +18,9 @@ using seer::promises::State;
 using seer::promises::concrete::SqlStep;
 using seer::promises::concrete::StoredOrigin;
 using seer::services::SqlDatabase;
-using seer::services::SqlStatement;
 
 SqlDatabase::Outcome run(SqlDatabase& db, const std::vector<SqlStep>& steps) {
-  std::vector<SqlStatement> statements;
-  for (const auto& s : steps) statements.push_back({s.sql, s.params, s.expect_changes});
-  return db.execute(statements, "test");
+  return db.execute(steps, "test");
 }
 
 StoredOrigin load(SqlDatabase& db, const std::string& origin) {

@@ -2,6 +2,7 @@
 // timeout applies some twice, CAS that reports the timeout as unknown holds, on a linearizable and
 // on a stale-reading store alike.
 #include "seer/sim/system.hpp"
+#include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>
 
@@ -43,7 +44,7 @@ TEST(Counter, CasRetrySeed1AppliesAnIncrementTwice) {
 
 TEST(Counter, CasHoldsOnLinearizableAndStaleStores) {
   for (const char* kv : {"linearizable", "stale"}) {
-    for (std::uint64_t seed = 1; seed <= 1000 / SEER_SEED_DIVISOR; ++seed) {
+    for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(1000); ++seed) {
       const auto r = run("cas", seed, kv);
       ASSERT_TRUE(r.ok()) << kv << " seed " << seed << ": " << r.violation->message;
     }

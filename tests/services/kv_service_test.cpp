@@ -2,6 +2,7 @@
 // linearizable boundary histories; stale mode does not, and the oracle marks every stale read; a
 // lost response is marked and its op ends outcome-unknown.
 #include "seer/sim/system.hpp"
+#include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>
 
@@ -30,7 +31,7 @@ std::vector<nlohmann::json> events(const RunResult& r) {
 }
 
 TEST(KvService, LinearizableModeIsLinearizableUnderSwarmFaults) {
-  for (std::uint64_t seed = 1; seed <= 2000 / SEER_SEED_DIVISOR; ++seed) {
+  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(2000); ++seed) {
     const auto r = run(seed, "linearizable");
     ASSERT_TRUE(r.ok()) << "seed " << seed << ": " << r.violation->message;
   }

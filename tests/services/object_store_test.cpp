@@ -1,6 +1,7 @@
 // The simulated object store: strong mode keeps its contract (linearizable boundary history), the
 // stale modes are caught and marked, and the segments design shows which guarantee it relies on.
 #include "seer/sim/system.hpp"
+#include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +19,7 @@ RunResult run(const std::string& system, const std::string& variant, std::uint64
 }
 
 TEST(ObjectStore, StrongModeIsLinearizableAndStaleListingsStillAre) {
-  for (std::uint64_t seed = 1; seed <= 1000 / SEER_SEED_DIVISOR; ++seed) {
+  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(1000); ++seed) {
     for (const char* impl : {"strong", "stale-list"}) {  // the contract workload never lists
       const auto r = run("object-contract", "default", seed, impl);
       ASSERT_TRUE(r.ok()) << impl << " seed " << seed << ": " << r.violation->message;
@@ -66,7 +67,7 @@ TEST(ObjectStore, StaleListingsAreMarkedWithWhatTheyMissed) {
 // Numbering segments from a listing is safe on a strongly consistent store and loses data as soon
 // as listings lag (seed 1); If-None-Match is safe on both.
 TEST(Segments, ListThenPutReliesOnFreshListings) {
-  for (std::uint64_t seed = 1; seed <= 300 / SEER_SEED_DIVISOR; ++seed) {
+  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(300); ++seed) {
     ASSERT_TRUE(run("segments", "list-then-put", seed, "strong").ok()) << "seed " << seed;
     ASSERT_TRUE(run("segments", "if-none-match", seed, "stale-list").ok()) << "seed " << seed;
   }

@@ -1,6 +1,7 @@
 // The simulated at-least-once queue, through the jobs design: its deliveries keep their contract
 // and carry the oracle's marks, and the design's variants fail or hold as documented.
 #include "seer/sim/system.hpp"
+#include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>
 
@@ -47,7 +48,7 @@ TEST(Jobs, LocalDedupeSeed1StillRunsAJobTwice) {
 }
 
 TEST(Jobs, ClaimInTheKvStoreHolds) {
-  for (std::uint64_t seed = 1; seed <= 1000 / SEER_SEED_DIVISOR; ++seed) {
+  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(1000); ++seed) {
     const auto r = run("claim", seed);
     ASSERT_TRUE(r.ok()) << "seed " << seed << ": " << r.violation->message;
   }
@@ -73,7 +74,7 @@ TEST(QueueService, DeliversEachMessageOnceInOrderWithoutFaults) {
 TEST(QueueService, EveryRedeliveryIsMarkedAndCarriesTheEnqueuedBody) {
   int duplicates = 0;
   int overdue = 0;
-  for (std::uint64_t seed = 1; seed <= 100 / SEER_SEED_DIVISOR; ++seed) {
+  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(100); ++seed) {
     const auto r = run("claim", seed, true);
     std::map<std::int64_t, nlohmann::json> bodies;
     std::map<std::int64_t, int> deliveries;
@@ -105,7 +106,7 @@ TEST(QueueService, EveryRedeliveryIsMarkedAndCarriesTheEnqueuedBody) {
       overdue += f["overdue"].get<bool>() ? 1 : 0;
     }
   }
-  EXPECT_GT(duplicates, 20 / SEER_SEED_DIVISOR);
+  EXPECT_GT(duplicates, 20 / seer::testing::kSweepDivisor);
   EXPECT_GT(overdue, 0);
 }
 

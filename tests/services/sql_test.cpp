@@ -2,6 +2,7 @@
 // committed, lost responses are marked; the bank design's variants fail or hold as documented.
 #include "seer/services/sql.hpp"
 #include "seer/sim/system.hpp"
+#include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>
 
@@ -70,7 +71,7 @@ TEST(Bank, GuardedRetrySeed1CommitsATransferTwice) {
 }
 
 TEST(Bank, IdempotentTransfersHold) {
-  for (std::uint64_t seed = 1; seed <= 500 / SEER_SEED_DIVISOR; ++seed) {
+  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(500); ++seed) {
     const auto r = bank("idempotent", seed);
     ASSERT_TRUE(r.ok()) << "seed " << seed << ": " << r.violation->message;
   }
@@ -82,7 +83,7 @@ TEST(SqlService, BoundaryHistoryIsLinearizable) {
   register_builtin_systems();
   const auto& contract = *SystemRegistry::instance().find("sql-contract");
   int unknown = 0;
-  for (std::uint64_t seed = 1; seed <= 1000 / SEER_SEED_DIVISOR; ++seed) {
+  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(1000); ++seed) {
     RunConfig c;
     c.seed = seed;
     const auto r = run_system(contract, "default", c);

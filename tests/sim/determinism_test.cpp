@@ -1,5 +1,6 @@
 // Determinism is a contract: the same seed gives the same trace hash, run after run, traced or not.
 #include "seer/sim/system.hpp"
+#include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,10 +12,11 @@ const System& register_system() {
   return *SystemRegistry::instance().find("register");
 }
 
-TEST(Determinism, ThousandSeedsTwiceGiveIdenticalHashes) {
+TEST(Determinism, SeedsRunTwiceGiveIdenticalHashes) {
   const auto& system = register_system();
   std::set<std::uint64_t> distinct;
-  for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
+  const auto seeds = seer::testing::sweep_seeds(1000);
+  for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
     RunConfig c;
     c.seed = seed;
     c.ops = 20;
@@ -24,12 +26,12 @@ TEST(Determinism, ThousandSeedsTwiceGiveIdenticalHashes) {
     ASSERT_EQ(a.events, b.events) << "seed " << seed;
     distinct.insert(a.trace_hash);
   }
-  EXPECT_EQ(distinct.size(), 1000u) << "different seeds should explore different runs";
+  EXPECT_EQ(distinct.size(), seeds) << "different seeds should explore different runs";
 }
 
 TEST(Determinism, RecordingATraceDoesNotChangeTheRun) {
   const auto& system = register_system();
-  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(50); ++seed) {
     RunConfig c;
     c.seed = seed;
     const auto plain = run_system(system, "naive", c);

@@ -1,5 +1,6 @@
 // The register example: the simulator must catch the naive variant and pass the correct one.
 #include "seer/sim/system.hpp"
+#include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>
 
@@ -64,7 +65,7 @@ TEST(RegisterRegression, NaiveCaughtWithinFirstThousandSeeds) {
 }
 
 TEST(RegisterRegression, CorrectHoldsOnManySeeds) {
-  for (std::uint64_t seed = 1; seed <= SEER_CORRECT_SEEDS; ++seed) {
+  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(10000); ++seed) {
     RunConfig c;
     c.seed = seed;
     const auto r = run_system(register_system(), "correct", c);

@@ -8,6 +8,7 @@
 #include "seer/sim/env.hpp"
 #include "seer/sim/simulator.hpp"
 #include "seer/sim/task.hpp"
+#include "seer/sqlite/connection.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -16,17 +17,11 @@
 #include <string>
 #include <vector>
 
-struct sqlite3;
-
 namespace seer::services {
 
-struct SqlStatement {
-  std::string sql;
-  nlohmann::json params = nlohmann::json::array();  // bound to ?1, ?2, ... (int, real, text, null)
-  // If set, the transaction rolls back unless the statement changed exactly this many rows: how a
-  // single-round-trip transaction says "only if the balance covered it".
-  std::optional<std::int64_t> expect_changes;
-};
+// A statement with its parameters; `expect_changes` is how a single-round-trip transaction says
+// "only if the balance covered it".
+using SqlStatement = sqlite::Statement;
 
 struct SqlRequest : sim::Payload {
   SqlRequest(std::uint64_t r, std::vector<SqlStatement> s, std::string l)
@@ -65,13 +60,7 @@ class SqlDatabase {
   SqlDatabase(const SqlDatabase&) = delete;
   SqlDatabase& operator=(const SqlDatabase&) = delete;
 
-  struct Outcome {
-    bool committed = false;
-    std::string error;
-    nlohmann::json results = nlohmann::json::array();
-    std::int64_t rows_changed =
-        0;  // by a committed transaction (the oracle tells reads from writes)
-  };
+  using Outcome = sqlite::Outcome;
   // BEGIN, the statements, then COMMIT, or ROLLBACK on the first error or failed expect_changes.
   Outcome execute(const std::vector<SqlStatement>& statements, const std::string& label);
   // A query on the committed state, for invariants and oracles. Throws std::runtime_error.
@@ -81,7 +70,7 @@ class SqlDatabase {
   const std::vector<std::string>& committed() const { return committed_; }
 
  private:
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite::Connection> db_;  // a pointer: query() is const, the statement cache not
   std::vector<std::string> committed_;
 };
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "promises/model/state.hpp"
+#include "seer/sqlite/connection.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,12 +20,9 @@ namespace seer::promises::concrete {
 
 inline constexpr std::int64_t kNoClock = std::numeric_limits<std::int64_t>::min();
 
-struct SqlStep {
-  std::string sql;
-  nlohmann::json params = nlohmann::json::array();  // ?1, ?2, ...: integers, text or null
-  // The transaction rolls back unless this statement changed exactly so many rows (the guard).
-  std::optional<std::int64_t> expect_changes;
-};
+// A statement and its parameters; expect_changes is the guard (the transaction rolls back unless
+// the statement changed exactly so many rows).
+using SqlStep = sqlite::Statement;
 
 // One origin as stored: its σ, the revision it was read at (0: no row yet) and its clock.
 struct StoredOrigin {

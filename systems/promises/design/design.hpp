@@ -49,6 +49,9 @@ struct Deployment {
   sim::ProcessId sql = sim::kNoProcess;  // the SQL variant's database instead
   std::vector<sim::ProcessId> servers;
   std::map<std::string, std::vector<sim::ProcessId>> addresses;
+  // If set, messages go there as AddressedMessage instead of through `addresses` (production:
+  // who listens at an address changes as workers connect and leave).
+  sim::ProcessId mailroom = sim::kNoProcess;
 };
 
 // Numbers the history's processes. A process that leaves an operation open (a timeout, a crash)

@@ -6,6 +6,7 @@
 #include "seer/sim/message.hpp"
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace seer::promises::design {
@@ -40,6 +41,17 @@ struct ProtocolMessage : sim::Payload {
   nlohmann::json message;
   std::string_view type() const override { return "protocol_message"; }
   nlohmann::json to_json() const override { return message; }
+};
+
+// Server -> the deployment's mailroom (production: the HTTP front end's poll streams): a message
+// for `address`, which the mailroom resolves to the processes listening there.
+struct AddressedMessage : sim::Payload {
+  AddressedMessage(std::string a, nlohmann::json m)
+      : address(std::move(a)), message(std::move(m)) {}
+  std::string address;
+  nlohmann::json message;
+  std::string_view type() const override { return "addressed_message"; }
+  nlohmann::json to_json() const override { return {{"address", address}, {"message", message}}; }
 };
 
 }  // namespace seer::promises::design

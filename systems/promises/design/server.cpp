@@ -36,29 +36,34 @@ class Server {
       : env_(env),
         config_(std::move(config)),
         // A restarted server must not take a late reply to its previous life's request.
-        store_(make_partition_store(env, config_.variant, *config_.deployment, &stash_,
-                                    env.random())) {}
+        store_(config_.make_store ? config_.make_store()
+                                  : make_partition_store(env, config_.variant, *config_.deployment,
+                                                         &stash_, env.random())) {}
 
   sim::Task<void> run() {
-    sweeper_ = config_.ids->fresh();
+    if (config_.ids) sweeper_ = config_.ids->fresh();
+    const sim::Duration every = config_.sweep_every;
     // Servers start their sweeps at different times, as real ones would.
-    sim::Time next_sweep = env_.now() + static_cast<sim::Duration>(env_.random() % kSweepEvery);
+    sim::Time next_sweep =
+        every > 0 ? env_.now() + static_cast<sim::Duration>(env_.random() % every) : 0;
     for (;;) {
       std::optional<sim::Message> m;
       if (!stash_.empty()) {
         m = std::move(stash_.front());
         stash_.pop_front();
+      } else if (every <= 0) {
+        m = co_await env_.receive();
       } else if (const auto wait = next_sweep - env_.now(); wait > 0) {
         m = co_await env_.receive_for(wait);
       }
       if (m) {
         const auto* rq = m->as<ProtocolRequest>();
         // Over HTTP a server never sees one request twice; the network's copies are dropped.
-        if (rq && seen_.insert(m->id).second) co_await serve(m->from, *rq);
+        if (rq && first_sight(m->id)) co_await serve(m->from, *rq);
       }
-      if (env_.now() >= next_sweep) {
+      if (every > 0 && env_.now() >= next_sweep) {
         co_await sweep();
-        next_sweep = env_.now() + kSweepEvery;
+        next_sweep = env_.now() + every;
       }
     }
   }
@@ -68,7 +73,19 @@ class Server {
     env_.send(to, std::make_shared<ProtocolResponse>(call, std::move(response), now));
   }
 
-  std::int64_t local_now() const { return model_time(env_.now()); }
+  std::int64_t local_now() const { return config_.epoch_ms + env_.now() / sim::milliseconds(1); }
+
+  // Whether a message id is new. The window is bounded so a long-lived server's memory is too:
+  // the network's copies arrive within far fewer messages than kSeenWindow.
+  bool first_sight(std::uint64_t id) {
+    if (!seen_.insert(id).second) return false;
+    seen_order_.push_back(id);
+    if (seen_order_.size() > kSeenWindow) {
+      seen_.erase(seen_order_.front());
+      seen_order_.pop_front();
+    }
+    return true;
+  }
 
   sim::Task<void> serve(sim::ProcessId from, const ProtocolRequest& rq) {
     const std::int64_t now = local_now();
@@ -175,6 +192,11 @@ class Server {
   // The step's messages, after the write that emitted them is durable.
   void deliver(const std::vector<json>& messages) {
     for (const auto& m : messages) {
+      if (config_.deployment->mailroom != sim::kNoProcess) {
+        env_.send(config_.deployment->mailroom, std::make_shared<AddressedMessage>(
+                                                    m["address"].get<std::string>(), m["message"]));
+        continue;
+      }
       const auto it = config_.deployment->addresses.find(m["address"].get<std::string>());
       if (it == config_.deployment->addresses.end() || it->second.empty()) continue;
       const auto& group = it->second;
@@ -204,20 +226,26 @@ class Server {
     State state = before.state;
     Step step = apply(state, tick, now);
     if (state == before.state) co_return;  // nothing was due: no effect, no operation
-    config_.history->invoke(sweeper_, "debug.tick", {{"request", tick}, {"origin", origin}});
+    auto* history = config_.history;
+    if (history) history->invoke(sweeper_, "debug.tick", {{"request", tick}, {"origin", origin}});
     const auto written = co_await store_->write(origin, before, state,
                                                 config_.variant.partition_clock ? now : kNoClock);
     if (written == WriteOutcome::kUnknown) {
-      config_.history->complete(sweeper_, sim::OpType::kInfo, "debug.tick", nullptr, "timeout");
-      sweeper_ = config_.ids->fresh();
+      if (history) {
+        history->complete(sweeper_, sim::OpType::kInfo, "debug.tick", nullptr, "timeout");
+        sweeper_ = config_.ids->fresh();
+      }
       co_return;
     }
     if (written == WriteOutcome::kConflict) {  // the sweep did not happen; the next one will
-      config_.history->complete(sweeper_, sim::OpType::kFail, "debug.tick", nullptr, "conflict");
+      if (history)
+        history->complete(sweeper_, sim::OpType::kFail, "debug.tick", nullptr, "conflict");
       co_return;
     }
-    config_.history->complete(sweeper_, sim::OpType::kOk, "debug.tick",
-                              {{"status", 200}, {"data", step.response["data"]}, {"now", now}});
+    if (history) {
+      history->complete(sweeper_, sim::OpType::kOk, "debug.tick",
+                        {{"status", 200}, {"data", step.response["data"]}, {"now", now}});
+    }
     deliver(step.messages);
   }
 
@@ -225,8 +253,10 @@ class Server {
   ServerConfig config_;
   std::deque<sim::Message> stash_;  // requests that arrived while the store was being asked
   std::unique_ptr<PartitionStore> store_;
+  static constexpr std::size_t kSeenWindow = 100'000;
   std::set<std::uint64_t> seen_;  // message ids: the network's copies share one
-  int sweeper_ = 0;               // the history process of this server's sweeps
+  std::deque<std::uint64_t> seen_order_;
+  int sweeper_ = 0;  // the history process of this server's sweeps
 };
 
 }  // namespace

@@ -11,11 +11,21 @@
 
 namespace seer::promises::design {
 
+class PartitionStore;
+
 struct ServerConfig {
   Variant variant;
   std::shared_ptr<const Deployment> deployment;
-  sim::HistoryRecorder* history = nullptr;  // the sweeps are operations of the history too
-  std::shared_ptr<HistoryIds> ids;
+  sim::HistoryRecorder* history = nullptr;  // if set, the sweeps are operations of the history too
+  std::shared_ptr<HistoryIds> ids;          // numbers the sweeps' history processes
+  // Model time = epoch_ms + the Env's clock in ms. Simulation: kEpochMs; production: the wall
+  // clock when the server started (the Env's clock is monotonic from there).
+  std::int64_t epoch_ms = kEpochMs;
+  // How often the server sweeps (debug.tick on what is due); 0: never (a test that must know
+  // every state change).
+  sim::Duration sweep_every = kSweepEvery;
+  // The store, if not the variant's simulated one (production: a real database).
+  std::function<std::unique_ptr<PartitionStore>()> make_store;
 };
 
 sim::Task<void> run_server(sim::Env& env, ServerConfig config);

@@ -12,13 +12,6 @@ namespace seer::promises::design {
 
 namespace {
 
-std::vector<services::SqlStatement> statements(const std::vector<concrete::SqlStep>& steps) {
-  std::vector<services::SqlStatement> out;
-  out.reserve(steps.size());
-  for (const auto& s : steps) out.push_back({s.sql, s.params, s.expect_changes});
-  return out;
-}
-
 class SqlPartitionStore final : public PartitionStore {
  public:
   SqlPartitionStore(sim::Env& env, const Deployment& deployment, std::deque<sim::Message>* stash,
@@ -27,7 +20,7 @@ class SqlPartitionStore final : public PartitionStore {
 
   // Every read is of the latest commit (one database), so `fresh` asks for nothing more.
   sim::Task<std::optional<Partition>> read(std::string origin, bool) override {
-    auto steps = statements(concrete::read_origin(origin));
+    auto steps = concrete::read_origin(origin);
     const auto r = co_await sql_.transact(std::move(steps), "read " + origin);
     if (r.timed_out) co_return std::nullopt;
     if (!r.committed) throw std::runtime_error("promises sql: reading " + origin + ": " + r.error);
@@ -39,7 +32,7 @@ class SqlPartitionStore final : public PartitionStore {
                                 std::int64_t clock) override {
     const concrete::StoredOrigin stored{before.revision, before.clock, std::move(before.state),
                                         before.timeout_positions};
-    auto steps = statements(concrete::write_origin(origin, stored, after, clock));
+    auto steps = concrete::write_origin(origin, stored, after, clock);
     const auto r = co_await sql_.transact(std::move(steps), "write " + origin);
     if (r.timed_out) co_return WriteOutcome::kUnknown;
     if (r.committed) co_return WriteOutcome::kWritten;
@@ -52,7 +45,7 @@ class SqlPartitionStore final : public PartitionStore {
   }
 
   sim::Task<std::optional<std::vector<std::string>>> sweep_candidates(std::int64_t now) override {
-    std::vector<services::SqlStatement> query = statements({concrete::due_origins(now)});
+    std::vector<services::SqlStatement> query{concrete::due_origins(now)};
     const auto r = co_await sql_.transact(std::move(query), "sweep");
     if (r.timed_out || !r.committed) co_return std::nullopt;
     co_return concrete::parse_due_origins(r.results[0]);

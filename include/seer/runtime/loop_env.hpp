@@ -1,0 +1,76 @@
+// The real runtime's Env: one process, run on one thread by an event loop. Other threads hand it
+// messages with post() (an HTTP front end, say); what it sends goes to the host's outbox; time is
+// the machine's monotonic clock and randomness comes from the operating system. The algorithm
+// code it runs is the code the simulator runs: neither knows which Env it has.
+#pragma once
+
+#include "seer/sim/env.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <string>
+
+namespace seer::runtime {
+
+class LoopEnv final : public sim::Env {
+ public:
+  // Called on the loop's thread for every send().
+  using Outbox = std::function<void(sim::ProcessId to, sim::PayloadPtr body)>;
+
+  // `storage`, if given, is the process's local disk; without one, storage() throws (a process
+  // that keeps its state in a database has none).
+  LoopEnv(sim::ProcessId self, std::string name, Outbox outbox, sim::Storage* storage = nullptr);
+
+  sim::ProcessId self() const override { return self_; }
+  const std::string& name_of(sim::ProcessId id) const override;
+  // Nanoseconds of the monotonic clock since this Env was made.
+  sim::Time now() const override;
+  std::uint64_t random() override { return random_(); }
+  void send(sim::ProcessId to, sim::PayloadPtr body) override { outbox_(to, std::move(body)); }
+  sim::Storage& storage() override;
+
+  // Thread-safe: queues a message for the process from `from`.
+  void post(sim::ProcessId from, sim::PayloadPtr body);
+  // Runs `process` on the calling thread until it returns or stop() is called. A stop takes effect
+  // only where the process waits (for a message, a sleep): never in the middle of its work between
+  // two waits. Rethrows what the process threw.
+  void run(sim::Task<void> process);
+  // Thread-safe: makes run() return at the process's next wait.
+  void stop();
+
+ protected:
+  bool try_receive(std::optional<sim::Message>& out) override;
+  void park_receive(std::coroutine_handle<> h, sim::Duration timeout,
+                    std::optional<sim::Message>* out) override;
+  void park_sleep(std::coroutine_handle<> h, sim::Duration d) override;
+  void park_sync(std::coroutine_handle<> h) override;
+
+ private:
+  struct Parked {
+    std::coroutine_handle<> handle;
+    std::optional<sim::Message>* out = nullptr;  // a receive; null: a sleep or a sync
+    bool has_deadline = false;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  void park(std::coroutine_handle<> h, std::optional<sim::Message>* out, sim::Duration timeout);
+
+  sim::ProcessId self_;
+  std::string name_;
+  Outbox outbox_;
+  sim::Storage* storage_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::mt19937_64 random_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<sim::Message> inbox_;
+  std::uint64_t next_message_id_ = 1;
+  bool stopping_ = false;
+  std::optional<Parked> parked_;  // touched only on the loop's thread
+};
+
+}  // namespace seer::runtime

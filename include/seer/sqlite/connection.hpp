@@ -1,0 +1,63 @@
+// One SQLite connection: statements with parameters, transactions that commit or roll back whole,
+// and rows as JSON. The simulated SQL service (in memory) and the production servers (a file in
+// WAL mode) both run their SQL through it, so the two execute statements the same way.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace seer::sqlite {
+
+struct Statement {
+  std::string sql;
+  nlohmann::json params = nlohmann::json::array();  // bound to ?1, ?2, ... (int, real, text, null)
+  // If set, the transaction rolls back unless the statement changed exactly this many rows: how a
+  // single-round-trip transaction says "only if the revision still holds".
+  std::optional<std::int64_t> expect_changes = std::nullopt;
+};
+
+struct Outcome {
+  bool committed = false;
+  bool guard_failed = false;  // rolled back because an expect_changes did not hold
+  std::string error;          // why it rolled back (empty when committed)
+  nlohmann::json results = nlohmann::json::array();  // per statement: rows, each an array
+  std::int64_t rows_changed = 0;                     // by a committed transaction
+};
+
+// How a transaction starts. kImmediate takes the write lock at BEGIN, so writers queue there
+// instead of failing at their first write with SQLITE_BUSY.
+enum class Begin { kDeferred, kImmediate };
+
+class Connection {
+ public:
+  // ":memory:" or a file path (created if missing). Throws std::runtime_error.
+  explicit Connection(const std::string& path);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs SQL without parameters or results (schema, PRAGMAs). Throws std::runtime_error.
+  void exec(const std::string& sql);
+  // BEGIN, the statements, COMMIT; ROLLBACK on the first error, failed expect_changes or failed
+  // COMMIT (a full disk, an I/O error): then nothing of it is in the database.
+  Outcome transact(const std::vector<Statement>& statements, Begin begin = Begin::kDeferred);
+  // One statement outside a transaction. Throws std::runtime_error.
+  nlohmann::json query(const Statement& statement);
+
+ private:
+  std::optional<std::string> run(const Statement& s, nlohmann::json& rows);
+  sqlite3_stmt* prepared(const std::string& sql, std::string& error);
+
+  sqlite3* db_ = nullptr;
+  std::map<std::string, sqlite3_stmt*> cache_;  // prepared once, reset after each use
+};
+
+}  // namespace seer::sqlite

@@ -1,0 +1,159 @@
+// seer-resonate: the final design's server (../design/server.cpp, unchanged) on the real runtime,
+// with the concrete SQL on SQLite as its store and HTTP as the SDK speaks it. docs/resonate.md.
+#include "http_front.hpp"
+#include "mailroom.hpp"
+#include "sqlite_store.hpp"
+
+#include "promises/design/server.hpp"
+#include "seer/runtime/loop_env.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <pthread.h>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace {
+
+using namespace seer;
+using namespace seer::promises;
+
+constexpr sim::ProcessId kServer = 0;
+constexpr sim::ProcessId kHttp = 1;
+constexpr sim::ProcessId kMailroom = 2;
+
+std::mutex log_mutex;
+void log_line(const std::string& line) {
+  std::lock_guard lock(log_mutex);
+  std::cerr << "seer-resonate: " << line << std::endl;
+}
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int serve(const std::string& db_path, server::HttpOptions http_options, int sweep_every_ms,
+          bool json_output) {
+  // Signals are taken by sigwait on this thread; every thread started below inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up is a failed write, not our death
+
+  auto db = server::open_sqlite_database(db_path);
+  server::Mailroom mailroom;
+  std::unique_ptr<server::HttpFront> front;
+  runtime::LoopEnv env(kServer, "seer-resonate", [&](sim::ProcessId to, sim::PayloadPtr body) {
+    front->outbox(to, std::move(body));
+  });
+  front = std::make_unique<server::HttpFront>(env, kHttp, mailroom, http_options);
+  const int port = front->bind();
+
+  auto deployment = std::make_shared<design::Deployment>();
+  deployment->servers = {kServer};
+  deployment->mailroom = kMailroom;
+  design::ServerConfig config;
+  config.variant = design::variant_named("final-sql");
+  config.deployment = deployment;
+  config.epoch_ms = wall_clock_ms();
+  config.sweep_every = sim::milliseconds(sweep_every_ms);
+  config.make_store = [&] { return server::make_sqlite_partition_store(*db, log_line); };
+
+  std::string failure;
+  std::thread loop([&] {
+    try {
+      env.run(design::run_server(env, std::move(config)));
+    } catch (const std::exception& e) {
+      failure = e.what();
+      kill(getpid(), SIGTERM);  // wake the main thread, which shuts the rest down
+    }
+  });
+  std::thread http([&] { front->listen(); });
+  front->wait_until_listening();
+
+  const std::string url = "http://" + http_options.host + ":" + std::to_string(port);
+  if (json_output) {
+    std::cout << nlohmann::json{{"listening", url}, {"port", port}, {"db", db_path}}.dump()
+              << std::endl;
+  } else {
+    std::cout << "seer-resonate listening on " << url << " (sqlite " << db_path << ")" << std::endl;
+  }
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  // Stop taking requests at the loop: it finishes the one it is in (its commit and answer)
+  // first. Requests still queued get 503 and were never applied.
+  env.stop();
+  loop.join();
+  front->fail_waiting();
+  front->stop();
+  http.join();
+  db.reset();  // closing the last connection checkpoints the WAL
+  if (!failure.empty()) {
+    log_line("stopped: " + failure);
+    return 1;
+  }
+  log_line("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "seer-resonate: a Resonate server (the promises protocol of @resonatehq/sdk 0.11.5)"};
+  std::string db = "seer-resonate.db";
+  server::HttpOptions http;
+  int timeout_ms = static_cast<int>(http.request_timeout.count());
+  int sweep_every_ms = 1000;
+  bool json_output = false;
+  bool verbose = false;
+  app.add_option("--db", db, "SQLite database file (created if missing)");
+  app.add_option("--host", http.host, "address to listen on")->capture_default_str();
+  app.add_option("--port", http.port, "port to listen on (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--threads", http.threads, "HTTP worker threads (each open connection holds one)")
+      ->check(CLI::Range(2, 4096))
+      ->capture_default_str();
+  app.add_option("--request-timeout-ms", timeout_ms,
+                 "answer 503 to a request not completed within this")
+      ->check(CLI::Range(1, 600000))
+      ->capture_default_str();
+  app.add_option(
+         "--sweep-every-ms", sweep_every_ms,
+         "how often to time out what is due (0: never, for tests that must see every change)")
+      ->check(CLI::Range(0, 3600000))
+      ->capture_default_str();
+  app.add_flag("--verbose", verbose, "log every request, poll stream and message to stderr");
+  app.add_flag("--json", json_output, "print the listening address as one JSON line");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "seer-resonate: error: " << e.what() << " (see seer-resonate --help)\n";
+    return 2;
+  }
+  if (db.rfind("postgres://", 0) == 0 || db.rfind("postgresql://", 0) == 0) {
+    std::cerr << "seer-resonate: error: PostgreSQL is not supported yet (use a SQLite file)\n";
+    return 2;
+  }
+  http.request_timeout = std::chrono::milliseconds(timeout_ms);
+  if (verbose) http.log = log_line;
+  try {
+    return serve(db, http, sweep_every_ms, json_output);
+  } catch (const std::exception& e) {
+    std::cerr << "seer-resonate: error: " << e.what() << "\n";
+    return 2;
+  }
+}

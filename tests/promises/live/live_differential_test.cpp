@@ -1,0 +1,89 @@
+// Differential test of the production server: random request sequences go to a live seer-resonate
+// over HTTP and to the sequential model (spec.md), applied at the `now` the server reports
+// (X-Seer-Now); every response must be the model's, byte for byte as JSON. The server is stopped
+// every so often, cleanly or with SIGKILL, and restarted on the same database: what it answered
+// before must still hold after.
+#include "../random_requests.hpp"
+#include "promises/model/model.hpp"
+#include "server_process.hpp"
+#include "sweep_scale.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+
+namespace seer::promises::live {
+namespace {
+
+using json = nlohmann::json;
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::filesystem::path fresh_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("seer-live-" + name + "-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+struct Answer {
+  int status = 0;
+  json body;
+  std::int64_t now = 0;
+};
+
+Answer post(httplib::Client& client, const json& request) {
+  const auto res = client.Post("/", request.dump(), "application/json");
+  if (!res) throw std::runtime_error("no HTTP response to " + request.dump());
+  Answer a{res->status, json::parse(res->body, nullptr, false), 0};
+  if (res->has_header("X-Seer-Now")) a.now = std::stoll(res->get_header_value("X-Seer-Now"));
+  return a;
+}
+
+TEST(LiveDifferential, EveryResponseIsTheModelsAcrossRestartsAndKills) {
+  const auto dir = fresh_dir("differential");
+  const std::string db = (dir / "promises.db").string();
+  const std::vector<std::string> args{"--db", db, "--port", "0", "--sweep-every-ms", "0"};
+  std::mt19937_64 seeds(20261201);
+  int requests = 0, restarts = 0, kills = 0;
+  for (std::uint64_t sequence = 0; sequence < seer::testing::sweep_seeds(30); ++sequence) {
+    // Each sequence has its own origin: the database keeps every earlier one.
+    testing::Generator gen(seeds(), "s" + std::to_string(sequence) + ":");
+    State state;
+    auto server = std::make_unique<ServerProcess>(SEER_RESONATE_BINARY, args);
+    auto client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
+    for (int i = 0; i < 150; ++i) {
+      const json r = gen.next(wall_clock_ms(), state);
+      if (r["kind"].get<std::string>().rfind("debug.", 0) == 0) continue;  // not served over HTTP
+      const Answer got = post(*client, r);
+      ASSERT_GT(got.now, 0) << "no X-Seer-Now for " << r.dump();
+      const json expected = apply(state, r, got.now).response;
+      ASSERT_EQ(got.body, expected) << "request " << r.dump() << " at now " << got.now;
+      ASSERT_EQ(got.status, expected["head"]["status"].get<int>());
+      ++requests;
+      if (i % 50 == 49) {  // a restart: clean twice as often as a crash
+        const bool kill = (i / 50) % 3 == 2;
+        ASSERT_EQ(server->stop(kill ? SIGKILL : SIGTERM), kill ? 128 + SIGKILL : 0);
+        (kill ? kills : restarts)++;
+        server = std::make_unique<ServerProcess>(SEER_RESONATE_BINARY, args);
+        client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
+      }
+    }
+    EXPECT_EQ(server->stop(SIGTERM), 0) << "a clean stop exits 0";
+  }
+  EXPECT_GT(requests, 100);
+  EXPECT_GT(kills, 0);
+  EXPECT_GT(restarts, 0);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace seer::promises::live

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The real @resonatehq/sdk against seer-resonate (sdk/app.ts): a countdown that calls a function
+# on another worker through the server (rpc) and sleeps on durable timers runs to completion,
+# although the worker running it is killed (SIGKILL) partway and a second worker takes over.
+#
+#   run_sdk_test.sh <path-to-seer-resonate> [countdown=3]
+#
+# Installs the pinned SDK and TypeScript (package-lock.json) on first use. Exit 0: the run
+# completed with the right result; 1: it did not; 77: node is not installed.
+set -euo pipefail
+src=${BASH_SOURCE[0]}
+[[ $src == */* ]] || src=./$src
+here=$(cd "${src%/*}" && pwd)
+server_bin=${1:?usage: run_sdk_test.sh <seer-resonate> [countdown]}
+n=${2:-3}
+((n >= 2)) || { echo "the countdown needs at least 2 steps (one before the kill, one after)"; exit 2; }
+command -v node >/dev/null 2>&1 || { echo "node is not installed: skipping"; exit 77; }
+
+if [[ ! -f "$here/node_modules/typescript/package.json" ]]; then
+  exec 9>"${TMPDIR:-/tmp}/seer-promises-npm-ci.lock"
+  if command -v flock >/dev/null 2>&1; then flock 9; fi
+  [[ -f "$here/node_modules/typescript/package.json" ]] ||
+    (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+  exec 9>&-
+fi
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; for f in "$tmp"/*.log; do echo "--- $f"; tail -n 20 "$f"; done; exit 1; }
+
+"$here/node_modules/.bin/tsc" -p "$here/sdk/tsconfig.json" --outDir "$tmp/out"
+ln -s "$here/node_modules" "$tmp/out/node_modules"
+app="$tmp/out/app.js"
+mkdir -p "$tmp/run"
+
+"$server_bin" --db "$tmp/promises.db" --port 0 --json ${SEER_SDK_TEST_VERBOSE:+--verbose} >"$tmp/server.out" 2>"$tmp/server.log" &
+pids+=($!)
+for _ in $(seq 100); do [[ -s "$tmp/server.out" ]] && break; sleep 0.1; done
+port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$tmp/server.out") ||
+  fail "the server did not start"
+url="http://127.0.0.1:$port"
+
+wait_for() {  # wait_for <file> <seconds>
+  for _ in $(seq $(($2 * 10))); do [[ -e "$1" ]] && return 0; sleep 0.1; done
+  return 1
+}
+
+node "$app" worker "$url" w1 "$tmp/run" >"$tmp/w1.log" 2>&1 &
+w1=$!
+pids+=($w1)
+wait_for "$tmp/run/worker-w1.ready" 20 || fail "worker w1 did not start"
+node "$app" driver "$url" "countdown.$n" "$n" "$tmp/run" >"$tmp/driver.out" 2>"$tmp/driver.log" &
+driver=$!
+pids+=($driver)
+
+# Once the countdown has done a step and is asleep, kill its worker and start another.
+wait_for "$tmp/run/reached-$n" 30 || fail "the countdown never reached its first sleep"
+kill -9 "$w1"
+node "$app" worker "$url" w2 "$tmp/run" >"$tmp/w2.log" 2>&1 &
+pids+=($!)
+
+deadline=$((SECONDS + 60))
+while kill -0 "$driver" 2>/dev/null; do
+  ((SECONDS < deadline)) || fail "the countdown did not finish within 60 s of the kill"
+  sleep 0.2
+done
+wait "$driver" || fail "the driver failed"
+
+expected=$(python3 -c "import sys; n=int(sys.argv[1]); print(','.join(str(i*i) for i in range(n,0,-1)))" "$n")
+got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["result"])' "$tmp/driver.out")
+[[ "$got" == "$expected" ]] || fail "countdown.$n returned '$got', expected '$expected'"
+for i in $(seq "$n"); do [[ -e "$tmp/run/reached-$i" ]] || fail "step $i never ran"; done
+# Steps after the kill ran on w2 (w1 is dead): their rpc calls carry its name.
+grep -q " w2$" "$tmp/run/squares.log" || fail "w2 made no call after the kill"
+echo "ok: countdown.$n = $got; worker w1 killed after step $n, w2 finished it ($(wc -l <"$tmp/run/squares.log") squares computed)"
