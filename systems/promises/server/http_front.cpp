@@ -28,6 +28,10 @@ HttpFront::HttpFront(runtime::LoopEnv& server, sim::ProcessId self, Mailroom& ma
       http_(std::make_unique<httplib::Server>()) {
   const int threads = options_.threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Headers and body leave in separate writes: without NODELAY, Nagle holds the body until the
+  // client's delayed ACK (~40 ms a response).
+  http_->set_tcp_nodelay(true);
+  http_->set_keep_alive_max_count(10000);
   http_->Post("/", [this](const httplib::Request& rq, httplib::Response& res) {
     int status = 500;
     std::string body, now;

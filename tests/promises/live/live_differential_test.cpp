@@ -60,6 +60,7 @@ TEST(LiveDifferential, EveryResponseIsTheModelsAcrossRestartsAndKills) {
     State state;
     auto server = std::make_unique<ServerProcess>(SEER_RESONATE_BINARY, args);
     auto client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
+    client->set_tcp_nodelay(true);
     for (int i = 0; i < 150; ++i) {
       const json r = gen.next(wall_clock_ms(), state);
       if (r["kind"].get<std::string>().rfind("debug.", 0) == 0) continue;  // not served over HTTP
@@ -75,6 +76,7 @@ TEST(LiveDifferential, EveryResponseIsTheModelsAcrossRestartsAndKills) {
         (kill ? kills : restarts)++;
         server = std::make_unique<ServerProcess>(SEER_RESONATE_BINARY, args);
         client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
+        client->set_tcp_nodelay(true);
       }
     }
     EXPECT_EQ(server->stop(SIGTERM), 0) << "a clean stop exits 0";

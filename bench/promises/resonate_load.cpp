@@ -1,0 +1,258 @@
+// Load generator for seer-resonate: `clients` threads, each creating a promise and settling it,
+// over HTTP keep-alive connections; reports operations per second and latency percentiles per
+// kind. With --ceiling it also measures the store alone on the same machine: SQLite commits per
+// second at the server's durability setting (WAL, synchronous=FULL), one row per transaction, and
+// the server's own SQL for a create and a settle (concrete/sql_rows) without HTTP.
+//
+//   resonate_load --server build/release/systems/promises/seer-resonate [--clients 8]
+//                 [--seconds 10] [--ceiling] [--json]
+#include "promises/concrete/sql_rows.hpp"
+#include "promises/model/model.hpp"
+#include "seer/sqlite/connection.hpp"
+
+#include <httplib.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+extern char** environ;
+
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct Latencies {
+  std::vector<double> create_ms, settle_ms;
+};
+
+json percentiles(std::vector<double> v) {
+  if (v.empty()) return json::object();
+  std::sort(v.begin(), v.end());
+  auto at = [&](double q) {
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(q * v.size()))];
+  };
+  return {{"p50_ms", at(0.50)}, {"p90_ms", at(0.90)}, {"p99_ms", at(0.99)}, {"max_ms", v.back()}};
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+json create_request(const std::string& id) {
+  return {{"kind", "promise.create"},
+          {"head", {{"corrId", id}, {"version", "load"}}},
+          {"data",
+           {{"id", id},
+            {"timeoutAt", wall_ms() + 3'600'000},
+            {"param", {{"headers", json::object()}, {"data", "cGF5bG9hZA=="}}},
+            {"tags", json::object()}}}};
+}
+
+json settle_request(const std::string& id) {
+  return {{"kind", "promise.settle"},
+          {"head", {{"corrId", id}, {"version", "load"}}},
+          {"data",
+           {{"id", id},
+            {"state", "resolved"},
+            {"value", {{"headers", json::object()}, {"data", "ZG9uZQ=="}}}}}};
+}
+
+// Starts the server on a fresh database and returns its pid and port.
+std::pair<pid_t, int> start_server(const std::string& binary, const std::string& db) {
+  int out[2];
+  if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  std::vector<std::string> args{binary, "--db", db, "--port", "0", "--json"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
+    throw std::runtime_error("cannot start " + binary);
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  std::string line;
+  char c;
+  pollfd p{out[0], POLLIN, 0};
+  while (poll(&p, 1, 10000) > 0 && read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
+  close(out[0]);
+  const auto j = json::parse(line, nullptr, false);
+  if (j.is_discarded()) throw std::runtime_error("the server did not start: " + line);
+  return {pid, j["port"].get<int>()};
+}
+
+json run_load(int port, int clients, double seconds) {
+  std::vector<Latencies> per_client(static_cast<std::size_t>(clients));
+  std::atomic<bool> failed{false};
+  std::atomic<long> errors{0};
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      httplib::Client http("127.0.0.1", port);
+      http.set_keep_alive(true);
+      http.set_tcp_nodelay(true);
+      auto& mine = per_client[static_cast<std::size_t>(c)];
+      for (long i = 0; Clock::now() < until; ++i) {
+        // Each promise its own origin, as each workflow's root promise is.
+        const std::string id = "load" + std::to_string(c) + "-" + std::to_string(i);
+        for (int step = 0; step < 2; ++step) {
+          const json rq = step == 0 ? create_request(id) : settle_request(id);
+          const auto start = Clock::now();
+          const auto res = http.Post("/", rq.dump(), "application/json");
+          const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+          if (!res || res->status != 200) {
+            ++errors;
+            if (!res) failed = true;
+            continue;
+          }
+          (step == 0 ? mine.create_ms : mine.settle_ms).push_back(ms);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  Latencies all;
+  for (auto& l : per_client) {
+    all.create_ms.insert(all.create_ms.end(), l.create_ms.begin(), l.create_ms.end());
+    all.settle_ms.insert(all.settle_ms.end(), l.settle_ms.begin(), l.settle_ms.end());
+  }
+  const double ops = static_cast<double>(all.create_ms.size() + all.settle_ms.size());
+  return {{"clients", clients},
+          {"seconds", seconds},
+          {"ops", ops},
+          {"ops_per_sec", ops / seconds},
+          {"errors", errors.load()},
+          {"connection_failed", failed.load()},
+          {"create", percentiles(all.create_ms)},
+          {"settle", percentiles(all.settle_ms)}};
+}
+
+// The store alone: commits per second of a one-row transaction at the server's durability.
+json sqlite_commit_ceiling(const std::string& path, double seconds) {
+  seer::sqlite::Connection db(path);
+  db.query({"PRAGMA journal_mode=WAL"});
+  db.exec("PRAGMA synchronous=FULL");
+  db.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT)");
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
+  long n = 0;
+  while (Clock::now() < until) {
+    const auto r = db.transact({{"INSERT INTO t (v) VALUES (?1)", json::array({"x"})}},
+                               seer::sqlite::Begin::kImmediate);
+    if (!r.committed) throw std::runtime_error("sqlite ceiling: " + r.error);
+    ++n;
+  }
+  return {{"transactions_per_sec", static_cast<double>(n) / seconds}};
+}
+
+// The server's SQL for create + settle (read the origin, apply, write the rows), no HTTP.
+json sqlite_protocol_ceiling(const std::string& path, double seconds) {
+  seer::sqlite::Connection db(path);
+  db.query({"PRAGMA journal_mode=WAL"});
+  db.exec("PRAGMA synchronous=FULL");
+  db.exec(seer::promises::concrete::sqlite_schema());
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
+  long ops = 0;
+  for (long i = 0; Clock::now() < until; ++i) {
+    const std::string id = "ceiling-" + std::to_string(i);
+    for (int step = 0; step < 2; ++step) {
+      const json rq = step == 0 ? create_request(id) : settle_request(id);
+      const auto read = db.transact(seer::promises::concrete::read_origin(id));
+      const auto before = seer::promises::concrete::parse_origin(read.results);
+      seer::promises::State state = before.state;
+      const std::int64_t now = wall_ms();
+      seer::promises::apply(state, rq, now);
+      const auto w = db.transact(seer::promises::concrete::write_origin(id, before, state, now),
+                                 seer::sqlite::Begin::kImmediate);
+      if (!w.committed) throw std::runtime_error("protocol ceiling: " + w.error);
+      ++ops;
+    }
+  }
+  return {{"ops_per_sec", static_cast<double>(ops) / seconds}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "resonate_load: create + settle load against seer-resonate, beside SQLite's ceiling"};
+  std::string server;
+  std::vector<int> clients{1, 8, 32};
+  double seconds = 10;
+  bool ceiling = false, json_output = false;
+  std::string dir = std::filesystem::temp_directory_path() / "seer-resonate-load";
+  app.add_option("--server", server, "the seer-resonate binary")->required();
+  app.add_option("--clients", clients, "client counts to run, one load each")
+      ->capture_default_str();
+  app.add_option("--seconds", seconds, "seconds per measurement")->capture_default_str();
+  app.add_option("--dir", dir, "where the databases go")->capture_default_str();
+  app.add_flag("--ceiling", ceiling, "also measure SQLite alone at the same durability");
+  app.add_flag("--json", json_output, "one JSON object");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "resonate_load: error: " << e.what() << "\n";
+    return 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  json report = {{"loads", json::array()}};
+  try {
+    for (int n : clients) {
+      const auto db = dir + "/server-" + std::to_string(n) + ".db";
+      const auto [pid, port] = start_server(server, db);
+      auto load = run_load(port, n, seconds);
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+      if (!json_output) {
+        std::cout << "seer-resonate, " << n
+                  << " clients: " << static_cast<long>(load["ops_per_sec"].get<double>())
+                  << " ops/s; create p50 " << load["create"].value("p50_ms", 0.0) << " ms, p99 "
+                  << load["create"].value("p99_ms", 0.0) << " ms; settle p50 "
+                  << load["settle"].value("p50_ms", 0.0) << " ms, p99 "
+                  << load["settle"].value("p99_ms", 0.0) << " ms; errors " << load["errors"]
+                  << "\n";
+      }
+      report["loads"].push_back(std::move(load));
+    }
+    if (ceiling) {
+      report["sqlite_commit"] = sqlite_commit_ceiling(dir + "/commit.db", seconds);
+      report["sqlite_protocol"] = sqlite_protocol_ceiling(dir + "/protocol.db", seconds);
+      if (!json_output) {
+        std::cout << "sqlite alone, one-row transactions (WAL, synchronous=FULL): "
+                  << static_cast<long>(
+                         report["sqlite_commit"]["transactions_per_sec"].get<double>())
+                  << " tx/s\n"
+                  << "the server's SQL for create + settle, no HTTP: "
+                  << static_cast<long>(report["sqlite_protocol"]["ops_per_sec"].get<double>())
+                  << " ops/s\n";
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "resonate_load: error: " << e.what() << "\n";
+    return 2;
+  }
+  if (json_output) std::cout << report.dump(2) << "\n";
+  std::filesystem::remove_all(dir);
+  return 0;
+}
