@@ -121,7 +121,13 @@ json run_load(int port, int clients, double seconds) {
           const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
           if (!res || res->status != 200) {
             ++errors;
-            if (!res) failed = true;
+            if (!res) {
+              failed = true;
+              if (errors < 4)
+                std::cerr << "resonate_load: " << httplib::to_string(res.error()) << "\n";
+            } else if (errors < 4) {
+              std::cerr << "resonate_load: " << res->status << " " << res->body << "\n";
+            }
             continue;
           }
           (step == 0 ? mine.create_ms : mine.settle_ms).push_back(ms);

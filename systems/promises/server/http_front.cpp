@@ -3,6 +3,8 @@
 #include "promises/design/messages.hpp"
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <stdexcept>
 #include <thread>
@@ -12,6 +14,25 @@ namespace seer::promises::server {
 namespace {
 
 using json = nlohmann::json;
+
+// cpp-httplib 0.11 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, fixed when Debian built
+// the library): 32 clients connecting at once overflowed it, and connections stalled a second or
+// failed. Calling listen() again on the bound socket raises the backlog (Linux allows it); the
+// socket is found as the listening one on our port.
+void raise_listen_backlog(int port) {
+  for (int fd = 3; fd < 1024; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage address{};
+    socklen_t address_len = sizeof address;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &address_len) != 0) continue;
+    const int bound = address.ss_family == AF_INET6
+                          ? ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port)
+                          : ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
+}
 
 json error_envelope(int status, const std::string& why) {
   return {{"kind", "error"}, {"head", {{"status", status}}}, {"data", why}};
@@ -90,6 +111,7 @@ int HttpFront::bind() {
     throw std::runtime_error("cannot listen on " + options_.host + ":" +
                              std::to_string(options_.port));
   }
+  raise_listen_backlog(port);
   return port;
 }
 
