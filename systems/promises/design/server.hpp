@@ -25,7 +25,7 @@ struct ServerConfig {
   // every state change).
   sim::Duration sweep_every = kSweepEvery;
   // The store, if not the variant's simulated one (production: a real database).
-  std::function<std::unique_ptr<PartitionStore>()> make_store;
+  std::function<std::unique_ptr<PartitionStore>()> make_store = nullptr;
 };
 
 sim::Task<void> run_server(sim::Env& env, ServerConfig config);
