@@ -64,8 +64,9 @@ bool LoopEnv::try_receive(std::optional<sim::Message>& out) {
 void LoopEnv::park(std::coroutine_handle<> h, std::optional<sim::Message>* out,
                    sim::Duration timeout) {
   Parked p{h, out, timeout >= 0, {}};
-  if (p.has_deadline)
+  if (p.has_deadline) {
     p.deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout);
+  }
   parked_ = p;
 }
 

@@ -53,12 +53,19 @@ HttpFront::HttpFront(runtime::LoopEnv& server, sim::ProcessId self, Mailroom& ma
   // client's delayed ACK (~40 ms a response).
   http_->set_tcp_nodelay(true);
   http_->set_keep_alive_max_count(10000);
+  // httplib's default also sets SO_REUSEPORT, with which a second server on the same port starts
+  // silently beside the first. SO_REUSEADDR alone still lets a restart reuse the port at once.
+  http_->set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   http_->Post("/", [this](const httplib::Request& rq, httplib::Response& res) {
     int status = 500;
     std::string body, now;
     serve_post(rq.body, status, body, now);
-    if (options_.log)
+    if (options_.log) {
       options_.log("POST " + rq.body + " -> " + std::to_string(status) + " " + body);
+    }
     res.status = status;
     if (!now.empty()) res.set_header("X-Seer-Now", now);
     res.set_content(body, "application/json");
@@ -91,7 +98,7 @@ HttpFront::HttpFront(runtime::LoopEnv& server, sim::ProcessId self, Mailroom& ma
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr e) {
         std::string why = "internal error";
         try {
-          std::rethrow_exception(e);
+          std::rethrow_exception(std::move(e));
         } catch (const std::exception& ex) {
           why = ex.what();
         } catch (...) {
@@ -163,7 +170,7 @@ void HttpFront::serve_post(const std::string& body, int& status, std::string& ou
   now = std::to_string(got->now);
 }
 
-void HttpFront::outbox(sim::ProcessId, sim::PayloadPtr body) {
+void HttpFront::outbox(sim::ProcessId, const sim::PayloadPtr& body) {
   if (const auto* r = dynamic_cast<const design::ProtocolResponse*>(body.get())) {
     std::lock_guard lock(mutex_);
     const auto it = waiting_.find(r->call);

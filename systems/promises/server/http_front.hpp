@@ -50,7 +50,7 @@ class HttpFront {
   void wait_until_listening() const;
   void stop();
   // What the server process sends: responses to waiting requests, messages to poll streams.
-  void outbox(sim::ProcessId to, sim::PayloadPtr body);
+  void outbox(sim::ProcessId to, const sim::PayloadPtr& body);
   // Answers every request still waiting with 503 (the server is going away).
   void fail_waiting();
 

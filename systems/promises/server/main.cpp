@@ -39,7 +39,7 @@ std::int64_t wall_clock_ms() {
       .count();
 }
 
-int serve(const std::string& db_path, server::HttpOptions http_options, int sweep_every_ms,
+int serve(const std::string& db_path, const server::HttpOptions& http_options, int sweep_every_ms,
           bool json_output) {
   // Signals are taken by sigwait on this thread; every thread started below inherits the mask.
   sigset_t signals;
@@ -52,9 +52,8 @@ int serve(const std::string& db_path, server::HttpOptions http_options, int swee
   auto db = server::open_sqlite_database(db_path);
   server::Mailroom mailroom;
   std::unique_ptr<server::HttpFront> front;
-  runtime::LoopEnv env(kServer, "seer-resonate", [&](sim::ProcessId to, sim::PayloadPtr body) {
-    front->outbox(to, std::move(body));
-  });
+  runtime::LoopEnv env(kServer, "seer-resonate",
+                       [&](sim::ProcessId to, sim::PayloadPtr body) { front->outbox(to, body); });
   front = std::make_unique<server::HttpFront>(env, kHttp, mailroom, http_options);
   const int port = front->bind();
 
@@ -106,9 +105,7 @@ int serve(const std::string& db_path, server::HttpOptions http_options, int swee
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{
       "seer-resonate: a Resonate server (the promises protocol of @resonatehq/sdk 0.11.5)"};
   std::string db = "seer-resonate.db";
@@ -154,6 +151,17 @@ int main(int argc, char** argv) {
     return serve(db, http, sweep_every_ms, json_output);
   } catch (const std::exception& e) {
     std::cerr << "seer-resonate: error: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (...) {  // what serve() does not catch: setting up the options
+    std::cerr << "seer-resonate: error: unexpected failure\n";
     return 2;
   }
 }

@@ -41,6 +41,7 @@ ServerProcess::ServerProcess(const std::string& binary, const std::vector<std::s
   all.insert(all.end(), args.begin(), args.end());
   all.emplace_back("--json");
   std::vector<char*> argv;
+  argv.reserve(all.size() + 1);
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
   const int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
