@@ -222,6 +222,37 @@ TEST(PromisesHistoryModel, AnOutcomeUnknownCreateTakesTheTimeALaterReadShows) {
   EXPECT_EQ(r.verdict, seer::check::Verdict::kNotLinearizable);
 }
 
+// At-least-once delivery: a create executed at 10 whose reply was lost, then again at 40 (a
+// duplicated request, a retry), answers with the promise it created at 10 (final, seed 35552).
+TEST(PromisesHistoryModel, ACreateMayBeAnsweredByARepeatOfItself) {
+  const auto pending = promise_record("p", "pending", 10, 1000, json::object(), std::nullopt);
+  std::vector<Operation> ops = {
+      op(0, 0, create_request("p", 1000), 40, 5, 50, 200, {{"promise", pending}})};
+  auto r = seer::check::check_linearizable(ops, *model());
+  EXPECT_EQ(r.verdict, seer::check::Verdict::kLinearizable) << r.explanation;
+  // The first execution must still fit the order: a change at 20, complete before the create
+  // began, rules out an effect at 10 (`now` never goes back).
+  ops.insert(
+      ops.begin(),
+      op(1, 1, create_request("p:2", 1000), 20, 1, 3, 200,
+         {{"promise", promise_record("p:2", "pending", 20, 1000, json::object(), std::nullopt)}}));
+  r = seer::check::check_linearizable(ops, *model());
+  EXPECT_EQ(r.verdict, seer::check::Verdict::kNotLinearizable);
+}
+
+// Only a successful repeat: a second task.create answering 409 while the first acquired the task
+// is a real fault of the system (final, seed 28175), not an interpretation.
+TEST(PromisesHistoryModel, ARepeatThatFailsIsNotAnExplanation) {
+  const json tags = {{"resonate:target", "w"}};
+  const json action =
+      request("promise.create",
+              {{"id", "r"}, {"timeoutAt", 10000}, {"param", json::object()}, {"tags", tags}});
+  const json create = request("task.create", {{"pid", "p"}, {"ttl", 100}, {"action", action}});
+  std::vector<Operation> ops = {op(0, 0, create, 40, 5, 50, 409, "Task already exists")};
+  const auto r = seer::check::check_linearizable(ops, *model());
+  EXPECT_EQ(r.verdict, seer::check::Verdict::kNotLinearizable);
+}
+
 // The completion may carry `now` instead of the invocation (the client learns it from the reply).
 TEST(PromisesHistoryModel, NowMayComeWithTheCompletion) {
   Operation o =

@@ -57,6 +57,7 @@ struct CompiledRequest {
   std::vector<std::string> ids;   // the promises it names
   std::optional<std::int64_t> now;
   std::vector<std::int64_t> candidates;  // for an unrecorded `now`
+  std::vector<std::int64_t> replays;     // for an answer that may replay an earlier execution
   std::int64_t earliest = 0;             // before every time its partition shows
   bool observed = false;
   int status = 0;
@@ -209,8 +210,14 @@ class PromisesHistoryModel : public check::Model {
     std::int64_t earliest = std::numeric_limits<std::int64_t>::max();
     for (auto& c : compiled) {
       if (!c.now && c.parsed) c.candidates = times.for_request(*c.parsed, *observed);
+      if (c.now && c.observed && c.parsed && c.parsed->kind != Kind::debug_tick) {
+        for (const auto t : times.for_request(*c.parsed, *observed)) {
+          if (t < *c.now) c.replays.push_back(t);
+        }
+      }
       if (c.now) earliest = std::min(earliest, *c.now);
       if (!c.candidates.empty()) earliest = std::min(earliest, c.candidates.front());
+      if (!c.replays.empty()) earliest = std::min(earliest, c.replays.front());
     }
     earliest = earliest == std::numeric_limits<std::int64_t>::max() ? 0 : add_time(earliest, -1);
     for (auto& c : compiled) c.earliest = earliest;
@@ -381,6 +388,10 @@ class PromisesHistoryModel : public check::Model {
     std::vector<check::State> next;
     if (c->now) {
       if (auto to = apply_at(from, *c, *c->now)) next.push_back(intern(*to));
+      for (const auto& to : replayed(from, *c)) {
+        const auto id = intern(to);
+        if (std::find(next.begin(), next.end(), id) == next.end()) next.push_back(id);
+      }
     } else {
       // Every distinguishable time at or after the last one; of those giving the same σ, the
       // earliest, which constrains the operations after it least.
@@ -403,18 +414,46 @@ class PromisesHistoryModel : public check::Model {
     return transitions_.emplace(transition, std::move(next)).first->second;
   }
 
+  // At-least-once delivery (a duplicated request, a proxy's retry, a server that crashed after
+  // its write and before its reply): the answer may come from a second execution of the request,
+  // the first having taken effect, unanswered, at an earlier time. Accepted only where the second
+  // execution succeeds (2xx), as the requests idempotent by id do (spec §5.0). Seed 35552 of
+  // `final`: a create's answer showing createdAt 120 ms before the answer's `now`.
+  std::vector<CheckedState> replayed(const CheckedState& from, const CompiledRequest& c) const {
+    std::vector<CheckedState> out;
+    if (c.replays.empty() || c.status < 200 || c.status >= 300) return out;
+    const std::int64_t bottom = from.last_now != kNoTime ? from.last_now : c.earliest;
+    std::vector<std::int64_t> times{bottom};
+    for (auto t : c.replays) {
+      if (t > bottom) times.push_back(t);
+    }
+    for (auto t : times) {
+      if (t >= *c.now) continue;
+      auto first = apply_at(from, c, t, false);
+      if (!first || first->state == from.state) continue;  // no earlier effect to replay
+      auto second = apply_at(*first, c, *c.now);
+      if (!second) continue;
+      if (std::find_if(out.begin(), out.end(), [&](const CheckedState& s) {
+            return s.state == second->state;
+          }) == out.end()) {
+        out.push_back(std::move(*second));
+      }
+    }
+    return out;
+  }
+
   // Applies the request at `now`. `now` never goes back (spec §3.1), but an operation that leaves
   // σ unchanged does not move it either: such an operation answers the same at every time between
   // the last change and its own (converging is monotone in `now`), so it is re-timed to the last
   // change's time, which constrains the operations after it least. One applied before the last
   // change's time is accepted only if it answers the same, and changes nothing, at that time.
   static std::optional<CheckedState> apply_at(const CheckedState& from, const CompiledRequest& c,
-                                              std::int64_t now) {
+                                              std::int64_t now, bool answered = true) {
     const bool retimed = from.last_now != kNoTime && now < from.last_now;
     const std::int64_t at = retimed ? from.last_now : now;
     CheckedState to = from;
     const auto result = c.parsed ? apply(to.state, *c.parsed, at) : apply(to.state, c.request, at);
-    if (c.observed) {
+    if (c.observed && answered) {
       const auto& response = result.response;
       if (response["head"]["status"] != c.status || response.value("data", json()) != c.data) {
         return std::nullopt;
