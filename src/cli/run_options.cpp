@@ -56,7 +56,10 @@ const sim::System& resolve_system(const RunOptions& o, std::string& variant) {
                      ")");
   }
   for (const auto& text : o.services) {
-    const auto [name, impl] = split_service(text);
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const auto service = split_service(text);
+    const auto& name = service.first;
+    const auto& impl = service.second;
     const auto it = std::find_if(info.services.begin(), info.services.end(),
                                  [&](const sim::ServiceInfo& s) { return s.name == name; });
     if (it == info.services.end()) {

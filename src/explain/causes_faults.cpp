@@ -12,7 +12,7 @@ std::string format_time(std::int64_t ns) {
 
 namespace {
 
-std::string what(const Trace& t, const Access& a) {
+std::string access_on_lane(const Trace& t, const Access& a) {
   if (a.scope == "*") return fmt::format("{} on {}", a.op, t.lane_name(a.server));
   return fmt::format("{}({})", a.op, a.scope);
 }
@@ -90,7 +90,7 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
     cause.facts["how"] = kind;
     cause.summary =
         fmt::format("{} applied {}'s {} at #{} ({}), but {}: {} could not know it had taken effect",
-                    t.lane_name(a.server), cause.process, what(t, a), a.served,
+                    t.lane_name(a.server), cause.process, access_on_lane(t, a), a.served,
                     format_time(t.at(a.served).time), how, cause.process);
     // Why the requester gave up: the message that was still in flight at its timeout.
     if (timeout) {

@@ -27,7 +27,7 @@ std::string abbreviated(const nlohmann::json& value) {
   return text.substr(0, cut) + "...";
 }
 
-std::string what(const Trace& t, const Access& a) {
+std::string access_named(const Trace& t, const Access& a) {
   if (a.scope == "*") return fmt::format("{} ({})", a.op, t.lane_name(a.server));
   return fmt::format("{}({})", a.op, a.scope);
 }
@@ -168,8 +168,9 @@ std::vector<Cause> detect_stale_reads(const DetectContext& c) {
     for (const auto* w : missed) {
       cause.events.push_back(w->served);
       if (missed_text.empty()) {
-        missed_text = fmt::format("; it missed {}'s {} (#{}, {}", t.lane_name(w->client),
-                                  what(t, *w), w->served, format_time(t.at(w->served).time));
+        missed_text =
+            fmt::format("; it missed {}'s {} (#{}, {}", t.lane_name(w->client), access_named(t, *w),
+                        w->served, format_time(t.at(w->served).time));
         if (w->written >= 0) missed_text += fmt::format(", version {}", w->written);
         missed_text += ")";
       }
@@ -195,12 +196,12 @@ std::vector<Cause> detect_stale_reads(const DetectContext& c) {
       }
     }
     cause.summary = fmt::format("{} acted on a stale {} answered by {} at #{} ({}):{}{}",
-                                cause.process, what(t, a), t.lane_name(a.server), a.served,
+                                cause.process, access_named(t, a), t.lane_name(a.server), a.served,
                                 format_time(t.at(a.served).time), saw, missed_text);
     if (const auto* decision = decision_after(all, a)) {
       cause.events.push_back(decision->served);
       cause.summary +=
-          fmt::format("; it then wrote {} (#{})", what(t, *decision), decision->served);
+          fmt::format("; it then wrote {} (#{})", access_named(t, *decision), decision->served);
       cause.facts["decision_event"] = decision->served;
     }
     cause.behind = why_behind(c, a);
@@ -250,10 +251,10 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
         "{}'s {} was answered at #{} ({}{}, fresh then), but {}'s {} took effect at #{} ({}{}) "
         "before {}'s {} did at #{} ({}{}): {} decided on a view that was already outdated, "
         "without seeing that write",
-        cause.process, what(t, *read), read->served, format_time(t.at(read->served).time),
-        version(read->seen), t.lane_name(x->client), what(t, *x), x->served,
-        format_time(t.at(x->served).time), version(x->written), cause.process, what(t, w), w.served,
-        format_time(t.at(w.served).time), version(w.written), cause.process);
+        cause.process, access_named(t, *read), read->served, format_time(t.at(read->served).time),
+        version(read->seen), t.lane_name(x->client), access_named(t, *x), x->served,
+        format_time(t.at(x->served).time), version(x->written), cause.process, access_named(t, w),
+        w.served, format_time(t.at(w.served).time), version(w.written), cause.process);
     if (between.size() > 1) {
       cause.summary += fmt::format(" ({} other writes landed in between)", between.size() - 1);
     }

@@ -1,4 +1,5 @@
 // The simulated KV store's server process and its oracle.
+#include "fault_draw.hpp"
 #include "seer/services/kv.hpp"
 #include "seer/services/versioned_store.hpp"
 
@@ -18,10 +19,6 @@ struct KvOracle {
   std::map<std::uint64_t, nlohmann::json> facts;
 };
 
-bool draw(sim::Env& env, std::uint32_t ppm) {
-  return env.random() % 1'000'000 < ppm;
-}
-
 nlohmann::json version_json(const VersionedStore::Version& v) {
   return v.exists ? v.value : nlohmann::json();
 }
@@ -32,7 +29,7 @@ std::int64_t served_view(sim::Env& env, sim::Simulator& sim, const KvConfig& con
                          const VersionedStore& store, const KvRequest& rq, const char* fault) {
   std::int64_t view = store.revision();
   if (config.stale_reads && rq.read == KvRead::kAny &&
-      sim.service_fault(fault, draw(env, config.follower_ppm))) {
+      sim.service_fault(fault, fault_drawn(env, config.follower_ppm))) {
     const std::int64_t bound = config.max_lag > 0 ? config.max_lag : store.revision();
     view -= static_cast<std::int64_t>(env.random() % static_cast<std::uint64_t>(bound + 1));
     view = std::max<std::int64_t>(view, 0);
@@ -131,7 +128,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     const auto reply_serial = ++serial;
     facts["reply_serial"] = reply_serial;
     // The fault that matters most in practice: the write happened, the client never hears of it.
-    if (sim.service_fault("lost_response", draw(env, sim.faults().lost_response_ppm))) {
+    if (sim.service_fault("lost_response", fault_drawn(env, sim.faults().lost_response_ppm))) {
       if (sim.tracing()) facts["req"] = rq->req;
       sim.note("lost_response", std::move(facts));
       continue;

@@ -1,4 +1,5 @@
 // The simulated object store's server process, its oracle and its client stub.
+#include "fault_draw.hpp"
 #include "seer/services/object_store.hpp"
 
 #include <map>
@@ -13,14 +14,10 @@ struct ObjectOracle {
   std::map<std::uint64_t, nlohmann::json> facts;
 };
 
-bool draw(sim::Env& env, std::uint32_t ppm) {
-  return env.random() % 1'000'000 < ppm;
-}
-
 // The revision a lagging index or replica answers from.
 std::int64_t lagging_view(sim::Env& env, sim::Simulator& sim, const ObjectStoreConfig& config,
                           const char* kind, std::int64_t latest) {
-  if (!sim.service_fault(kind, draw(env, config.lagging_ppm))) return latest;
+  if (!sim.service_fault(kind, fault_drawn(env, config.lagging_ppm))) return latest;
   const auto lag =
       static_cast<std::int64_t>(env.random() % static_cast<std::uint64_t>(config.max_lag + 1));
   return std::max<std::int64_t>(latest - lag, 0);
@@ -96,7 +93,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name,
       }
     }
     const auto reply_serial = ++serial;
-    if (sim.service_fault("lost_response", draw(env, sim.faults().lost_response_ppm))) {
+    if (sim.service_fault("lost_response", fault_drawn(env, sim.faults().lost_response_ppm))) {
       facts["req"] = rq->req;
       sim.note("lost_response", std::move(facts));
       continue;

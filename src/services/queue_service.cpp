@@ -1,4 +1,5 @@
 // The simulated queue's server process and its oracle.
+#include "fault_draw.hpp"
 #include "seer/services/queue.hpp"
 
 #include <set>
@@ -11,10 +12,6 @@ namespace {
 struct QueueOracle {
   std::map<std::uint64_t, nlohmann::json> facts;  // by reply serial, while tracing
 };
-
-bool draw(sim::Env& env, std::uint32_t ppm) {
-  return env.random() % 1'000'000 < ppm;
-}
 
 sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, QueueConfig config,
                       std::shared_ptr<QueueTruth> q, std::shared_ptr<QueueOracle> oracle) {
@@ -50,13 +47,14 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, Queu
         std::int64_t pick = 0;
         bool duplicate_now = false;
         if (!in_flight.empty() &&
-            sim.service_fault("redelivery", draw(env, profile.duplicate_ppm))) {
+            sim.service_fault("redelivery", fault_drawn(env, profile.duplicate_ppm))) {
           // At-least-once, inside the contract: hand out a message another consumer still holds.
           pick = in_flight[env.random() % in_flight.size()];
           duplicate_now = true;
         } else if (!visible.empty()) {
           pick = visible.front();
-          if (visible.size() > 1 && sim.service_fault("reorder", draw(env, profile.reorder_ppm))) {
+          if (visible.size() > 1 &&
+              sim.service_fault("reorder", fault_drawn(env, profile.reorder_ppm))) {
             pick = visible[env.random() % visible.size()];
           }
         }
@@ -95,7 +93,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, Queu
       }
     }
     const auto reply_serial = ++serial;
-    if (sim.service_fault("lost_response", draw(env, sim.faults().lost_response_ppm))) {
+    if (sim.service_fault("lost_response", fault_drawn(env, sim.faults().lost_response_ppm))) {
       facts["req"] = rq->req;
       sim.note("lost_response", std::move(facts));
       continue;

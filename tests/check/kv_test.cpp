@@ -1,4 +1,5 @@
 // The kv model: per-key registers checked separately (P-compositionality), in parallel.
+#include "operation_builders.hpp"
 #include "seer/check/linearizability.hpp"
 #include "seer/sim/prng.hpp"
 
@@ -9,6 +10,8 @@
 
 namespace seer::check {
 namespace {
+
+using testing::numbered;
 
 Operation kv(int process, const std::string& f, nlohmann::json key, nlohmann::json in,
              nlohmann::json out, std::int64_t invoke, std::int64_t complete) {
@@ -21,11 +24,6 @@ Operation kv(int process, const std::string& f, nlohmann::json key, nlohmann::js
   o.invoke = invoke;
   o.complete = complete;
   return o;
-}
-
-std::vector<Operation> numbered(std::vector<Operation> ops) {
-  for (std::size_t i = 0; i < ops.size(); ++i) ops[i].id = static_cast<int>(i);
-  return ops;
 }
 
 CheckResult check_kv(const std::vector<Operation>& ops, unsigned jobs = 1) {
@@ -70,7 +68,7 @@ TEST(Kv, ReadsJepsenIndependentTuples) {
 }
 
 // Brute force over a whole multi-key history with a map as the state: no partitioning at all.
-bool brute_force(const std::vector<Operation>& ops) {
+bool brute_force_kv(const std::vector<Operation>& ops) {
   std::vector<int> order(ops.size());
   for (std::size_t i = 0; i < ops.size(); ++i) order[i] = static_cast<int>(i);
   do {
@@ -112,7 +110,7 @@ TEST(Kv, AgreesWithAWholeHistoryBruteForceAndWithItselfAcrossJobs) {
       }
     }
     ops = numbered(ops);
-    const bool expected = brute_force(ops);
+    const bool expected = brute_force_kv(ops);
     const auto one = check_kv(ops, 1);
     const auto two = check_kv(ops, 2);
     ASSERT_EQ(one.verdict == Verdict::kLinearizable, expected) << "history " << h;

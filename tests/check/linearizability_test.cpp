@@ -1,4 +1,5 @@
 #include "seer/check/linearizability.hpp"
+#include "operation_builders.hpp"
 #include "seer/check/html_report.hpp"
 #include "seer/sim/prng.hpp"
 
@@ -10,22 +11,8 @@
 namespace seer::check {
 namespace {
 
-Operation op(int process, const std::string& f, nlohmann::json in, nlohmann::json out,
-             std::int64_t invoke, std::int64_t complete) {
-  Operation o;
-  o.process = process;
-  o.f = f;
-  o.input = std::move(in);
-  o.output = std::move(out);
-  o.invoke = invoke;
-  o.complete = complete;
-  return o;
-}
-
-std::vector<Operation> numbered(std::vector<Operation> ops) {
-  for (std::size_t i = 0; i < ops.size(); ++i) ops[i].id = static_cast<int>(i);
-  return ops;
-}
+using testing::numbered;
+using testing::op;
 
 Verdict check(const std::vector<Operation>& ops, const char* model = "register", State init = 0) {
   auto m = make_model(model);

@@ -1,4 +1,5 @@
 // The linear-time set checker against the general search and a brute-force checker.
+#include "operation_builders.hpp"
 #include "seer/check/linearizability.hpp"
 #include "seer/sim/prng.hpp"
 
@@ -9,22 +10,8 @@
 namespace seer::check {
 namespace {
 
-Operation op(int process, const std::string& f, nlohmann::json in, nlohmann::json out,
-             std::int64_t invoke, std::int64_t complete) {
-  Operation o;
-  o.process = process;
-  o.f = f;
-  o.input = std::move(in);
-  o.output = std::move(out);
-  o.invoke = invoke;
-  o.complete = complete;
-  return o;
-}
-
-std::vector<Operation> numbered(std::vector<Operation> ops) {
-  for (std::size_t i = 0; i < ops.size(); ++i) ops[i].id = static_cast<int>(i);
-  return ops;
-}
+using testing::numbered;
+using testing::op;
 
 CheckResult run(const std::vector<Operation>& ops, bool special) {
   auto m = make_model("set");
@@ -34,7 +21,7 @@ CheckResult run(const std::vector<Operation>& ops, bool special) {
 }
 
 // Every order of every subset of unknown ops, respecting real time.
-bool brute_force(const std::vector<Operation>& ops) {
+bool brute_force_set(const std::vector<Operation>& ops) {
   auto m = make_model("set");
   std::vector<int> unknown;
   for (const auto& o : ops) {
@@ -153,7 +140,7 @@ TEST(SetChecker, AgreesWithSearchAndBruteForceOnThousandsOfSmallHistories) {
       }
     }
     ops = numbered(ops);
-    const bool expected = brute_force(ops);
+    const bool expected = brute_force_set(ops);
     const auto fast = run(ops, true);
     ASSERT_EQ(fast.verdict == Verdict::kLinearizable, expected) << "history " << h;
     ASSERT_EQ(run(ops, false).verdict == Verdict::kLinearizable, expected) << "history " << h;

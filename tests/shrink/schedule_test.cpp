@@ -1,5 +1,6 @@
 // The explicit fault schedule: a seeded run's recorded schedule replays it exactly (same trace
 // hash), the JSON form round-trips and rejects bad input, and removing a fault really removes it.
+#include "builtin_system.hpp"
 #include "schedule_subset.hpp"
 #include "seer/sim/run_file.hpp"
 #include "seer/sim/system.hpp"
@@ -11,34 +12,30 @@
 namespace seer::shrink {
 namespace {
 
-const sim::System& system_named(const std::string& name) {
-  sim::register_builtin_systems();
-  return *sim::SystemRegistry::instance().find(name);
-}
-
 sim::RunResult run(const std::string& system, const std::string& variant, sim::RunConfig config) {
-  return sim::run_system(system_named(system), variant, config);
+  return sim::run_system(seer::testing::builtin_system(system), variant, config);
 }
 
-struct Case {
+struct ScheduleCase {
   const char* system;
   const char* variant;
   std::map<std::string, std::string> services;
 };
 
 // Every fault kind appears across these systems and seeds (swarm profiles).
-const Case kCases[] = {{"counter", "naive", {}},
-                       {"register", "naive", {}},
-                       {"jobs", "naive", {}},
-                       {"bank", "check-then-act", {}},
-                       {"kv-contract", "default", {{"kv", "stale"}}},
-                       {"segments", "list-then-put", {{"object-store", "stale-list"}}},
-                       {"sql-contract", "default", {}}};
+const ScheduleCase kScheduleCases[] = {
+    {"counter", "naive", {}},
+    {"register", "naive", {}},
+    {"jobs", "naive", {}},
+    {"bank", "check-then-act", {}},
+    {"kv-contract", "default", {{"kv", "stale"}}},
+    {"segments", "list-then-put", {{"object-store", "stale-list"}}},
+    {"sql-contract", "default", {}}};
 
 TEST(Schedule, ReplayingTheRecordedScheduleReproducesTheSeededRun) {
   std::size_t with_faults = 0;
   std::map<std::string, std::size_t> kinds;
-  for (const auto& c : kCases) {
+  for (const auto& c : kScheduleCases) {
     for (std::uint64_t seed = 1; seed <= 12; ++seed) {
       sim::RunConfig config;
       config.seed = seed;

@@ -2,6 +2,7 @@
 // invariant, replays byte for byte, shrinks the same way twice, and explains to the same kind of
 // cause in a short slice.
 #include "seer/shrink/shrink.hpp"
+#include "builtin_system.hpp"
 #include "seer/explain/explain.hpp"
 #include "seer/sim/run_file.hpp"
 #include "trace_fixture.hpp"
@@ -33,11 +34,6 @@ void PrintTo(const Case& c, std::ostream* os) {
   *os << c.system << "/" << c.variant << " seed " << c.seed;
 }
 
-const sim::System& system_named(const std::string& name) {
-  sim::register_builtin_systems();
-  return *sim::SystemRegistry::instance().find(name);
-}
-
 ShrinkResult shrink_case(const Case& c) {
   sim::RunConfig config;
   config.seed = c.seed;
@@ -45,12 +41,14 @@ ShrinkResult shrink_case(const Case& c) {
   config.record_trace = true;
   ShrinkOptions options;
   options.time_limit_s = 1e9;  // the run budget alone bounds it, so the result is deterministic
-  return shrink_run(system_named(c.system), c.variant, config, options);
+  return shrink_run(seer::testing::builtin_system(c.system), c.variant, config, options);
 }
 
 std::string trace_text(const Case& c, const ShrinkResult& r) {
-  std::string text =
-      sim::trace_header(system_named(c.system), c.variant, r.shrunk, r.shrunk_result).dump() + "\n";
+  std::string text = sim::trace_header(seer::testing::builtin_system(c.system), c.variant, r.shrunk,
+                                       r.shrunk_result)
+                         .dump() +
+                     "\n";
   for (const auto& line : r.shrunk_result.trace_lines) text += line + "\n";
   return text + sim::trace_footer(r.shrunk_result).dump() + "\n";
 }
@@ -71,13 +69,14 @@ TEST_P(ShrinkCase, SmallerRunFailsTheSameInvariantAndExplainsTheSameWay) {
   EXPECT_LE(r.shrunk.schedule->latencies.size(), r.original_latencies);
 
   // Replays byte for byte, also through the run file's JSON form.
-  const auto again = sim::run_system(system_named(c.system), c.variant, r.shrunk);
+  const auto again = sim::run_system(seer::testing::builtin_system(c.system), c.variant, r.shrunk);
   EXPECT_EQ(again.trace_hash, r.shrunk_result.trace_hash);
   EXPECT_EQ(again.trace_lines, r.shrunk_result.trace_lines);
   const auto file = sim::run_file_json(c.system, c.variant, r.shrunk, r.shrunk_result);
   auto described = sim::parse_run_fields(nlohmann::json::parse(file.dump()));
   described.config.record_trace = true;
-  const auto from_file = sim::run_system(system_named(c.system), c.variant, described.config);
+  const auto from_file =
+      sim::run_system(seer::testing::builtin_system(c.system), c.variant, described.config);
   EXPECT_EQ(sim::hash_hex(from_file.trace_hash), described.expected_trace_hash);
 
   // The explanation of the shrunk run is short and names the same kind of cause.
@@ -111,7 +110,7 @@ TEST(Shrink, IsDeterministic) {
 TEST(Shrink, AHeldRunHasNothingToShrink) {
   sim::RunConfig config;
   config.seed = 1;
-  const auto r = shrink_run(system_named("counter"), "cas", config);
+  const auto r = shrink_run(seer::testing::builtin_system("counter"), "cas", config);
   EXPECT_FALSE(r.failing);
   EXPECT_FALSE(r.original_result.violation);
 }
@@ -121,7 +120,7 @@ TEST(Shrink, TheRunBudgetBoundsTheSearch) {
   config.seed = 7;
   ShrinkOptions options;
   options.max_runs = 5;
-  const auto r = shrink_run(system_named("register"), "naive", config, options);
+  const auto r = shrink_run(seer::testing::builtin_system("register"), "naive", config, options);
   ASSERT_TRUE(r.failing);
   EXPECT_TRUE(r.budget_exhausted);
   EXPECT_LE(r.runs, 7u);  // the budget, the recorded run and the final replay

@@ -1,4 +1,5 @@
 // Determinism is a contract: the same seed gives the same trace hash, run after run, traced or not.
+#include "builtin_system.hpp"
 #include "seer/sim/system.hpp"
 #include "sweep_scale.hpp"
 
@@ -7,13 +8,8 @@
 namespace seer::sim {
 namespace {
 
-const System& register_system() {
-  register_builtin_systems();
-  return *SystemRegistry::instance().find("register");
-}
-
 TEST(Determinism, SeedsRunTwiceGiveIdenticalHashes) {
-  const auto& system = register_system();
+  const auto& system = seer::testing::builtin_system("register");
   std::set<std::uint64_t> distinct;
   const auto seeds = seer::testing::sweep_seeds(1000);
   for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
@@ -30,7 +26,7 @@ TEST(Determinism, SeedsRunTwiceGiveIdenticalHashes) {
 }
 
 TEST(Determinism, RecordingATraceDoesNotChangeTheRun) {
-  const auto& system = register_system();
+  const auto& system = seer::testing::builtin_system("register");
   for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(50); ++seed) {
     RunConfig c;
     c.seed = seed;
@@ -43,7 +39,7 @@ TEST(Determinism, RecordingATraceDoesNotChangeTheRun) {
 }
 
 TEST(Determinism, TracesAreByteIdentical) {
-  const auto& system = register_system();
+  const auto& system = seer::testing::builtin_system("register");
   RunConfig c;
   c.seed = 7;
   c.record_trace = true;
@@ -56,7 +52,9 @@ TEST(Determinism, PinnedHashForSeed1) {
   RunConfig c;
   c.seed = 1;
   c.faults = std::vector<FaultKind>{};
-  EXPECT_EQ(hash_hex(run_system(register_system(), "correct", c).trace_hash), SEER_PINNED_HASH);
+  EXPECT_EQ(
+      hash_hex(run_system(seer::testing::builtin_system("register"), "correct", c).trace_hash),
+      SEER_PINNED_HASH);
 }
 
 }  // namespace
@@ -85,7 +83,8 @@ std::string combined_hash(const System& system, std::initializer_list<const char
 }
 
 TEST(Determinism, PinnedCombinedHashAcrossBuilds) {
-  EXPECT_EQ(combined_hash(register_system(), {"naive", "correct"}, 200), SEER_PINNED_SWARM_HASH);
+  EXPECT_EQ(combined_hash(seer::testing::builtin_system("register"), {"naive", "correct"}, 200),
+            SEER_PINNED_SWARM_HASH);
 }
 
 // The flagship too, on both stores: the KV design and the concrete SQL in SQLite, whose results

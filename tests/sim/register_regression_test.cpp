@@ -1,4 +1,5 @@
 // The register example: the simulator must catch the naive variant and pass the correct one.
+#include "builtin_system.hpp"
 #include "seer/sim/system.hpp"
 #include "sweep_scale.hpp"
 
@@ -7,21 +8,16 @@
 namespace seer::sim {
 namespace {
 
-const System& register_system() {
-  register_builtin_systems();
-  return *SystemRegistry::instance().find("register");
-}
-
 // Seed 7 was the first failing seed found by `seer sweep register --variant naive --seeds 1..1000`:
 // a replica acknowledged a write it had not synced, then crashed and lost it.
 TEST(RegisterRegression, NaiveSeed7LosesAnAcknowledgedWrite) {
   RunConfig c;
   c.seed = 7;
-  const auto r = run_system(register_system(), "naive", c);
+  const auto r = run_system(seer::testing::builtin_system("register"), "naive", c);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.violation->invariant, "acked-write-durable");
   c.record_trace = true;
-  const auto traced = run_system(register_system(), "naive", c);
+  const auto traced = run_system(seer::testing::builtin_system("register"), "naive", c);
   bool crash_lost_write = false;
   for (const auto& line : traced.trace_lines) {
     auto j = nlohmann::json::parse(line);
@@ -34,7 +30,7 @@ TEST(RegisterRegression, NaiveSeed7LosesAnAcknowledgedWrite) {
 TEST(RegisterRegression, CorrectSeed7Holds) {
   RunConfig c;
   c.seed = 7;
-  EXPECT_TRUE(run_system(register_system(), "correct", c).ok());
+  EXPECT_TRUE(run_system(seer::testing::builtin_system("register"), "correct", c).ok());
 }
 
 // Seed 2165 broke the first "correct" design, found by the linearizability check: a client whose
@@ -44,7 +40,7 @@ TEST(RegisterRegression, CorrectSeed7Holds) {
 TEST(RegisterRegression, Seed2165ClientsNeverReuseATag) {
   RunConfig c;
   c.seed = 2165;
-  const auto r = run_system(register_system(), "correct", c);
+  const auto r = run_system(seer::testing::builtin_system("register"), "correct", c);
   EXPECT_TRUE(r.ok()) << r.violation->invariant << ": " << r.violation->message;
   EXPECT_GT(r.history.size(), 0u);
 }
@@ -55,7 +51,7 @@ TEST(RegisterRegression, NaiveCaughtWithinFirstThousandSeeds) {
   for (std::uint64_t seed = 1; seed <= 1000 && failing < 5; ++seed) {
     RunConfig c;
     c.seed = seed;
-    if (!run_system(register_system(), "naive", c).ok()) {
+    if (!run_system(seer::testing::builtin_system("register"), "naive", c).ok()) {
       if (!first) first = seed;
       ++failing;
     }
@@ -68,7 +64,7 @@ TEST(RegisterRegression, CorrectHoldsOnManySeeds) {
   for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(10000); ++seed) {
     RunConfig c;
     c.seed = seed;
-    const auto r = run_system(register_system(), "correct", c);
+    const auto r = run_system(seer::testing::builtin_system("register"), "correct", c);
     ASSERT_TRUE(r.ok()) << "seed " << seed << ": " << r.violation->invariant << ": "
                         << r.violation->message;
   }

@@ -10,8 +10,9 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr TaskState kTaskStates[] = {TaskState::pending, TaskState::acquired, TaskState::suspended,
-                                     TaskState::halted, TaskState::fulfilled};
+constexpr TaskState kTaskStateOrder[] = {TaskState::pending, TaskState::acquired,
+                                         TaskState::suspended, TaskState::halted,
+                                         TaskState::fulfilled};
 
 [[noreturn]] void bad(const std::string& what) {
   throw std::invalid_argument("promises state: " + what);
@@ -55,7 +56,7 @@ OrderedSet<std::string> set_from(const json& j, const char* name) {
 }
 
 TaskState task_state_from(const std::string& name) {
-  for (auto s : kTaskStates)
+  for (auto s : kTaskStateOrder)
     if (state_name(s) == name) return s;
   bad("unknown task state '" + name + "'");
 }
