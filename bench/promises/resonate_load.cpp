@@ -1,13 +1,17 @@
 // Load generator for seer-resonate: `clients` threads, each creating a promise and settling it,
 // over HTTP keep-alive connections; reports operations per second and latency percentiles per
-// kind. With --ceiling it also measures the store alone on the same machine: SQLite commits per
-// second at the server's durability setting (WAL, synchronous=FULL), one row per transaction, and
-// the server's own SQL for a create and a settle (concrete/sql_rows) without HTTP.
+// kind. The server runs on a SQLite file, or with --postgres on a fresh database of that server.
+// With --ceiling it also measures the store alone on the same machine, at the server's durability
+// (SQLite: WAL, synchronous=FULL; PostgreSQL: synchronous_commit on): commits per second of a
+// one-row transaction, and the server's own SQL for a create and a settle (concrete/sql_rows)
+// without HTTP.
 //
 //   resonate_load --server build/release/systems/promises/seer-resonate [--clients 8]
-//                 [--seconds 10] [--ceiling] [--json]
+//                 [--seconds 10] [--postgres postgres://user@host:port/postgres] [--ceiling]
+//                 [--json]
 #include "promises/concrete/sql_rows.hpp"
 #include "promises/model/model.hpp"
+#include "seer/postgres/connection.hpp"
 #include "seer/sqlite/connection.hpp"
 
 #include <httplib.h>
@@ -195,11 +199,62 @@ json sqlite_protocol_ceiling(const std::string& path, double seconds) {
   return {{"ops_per_sec", static_cast<double>(ops) / seconds}};
 }
 
+// A new, empty database on the PostgreSQL server `cluster` names (its URL ends in /dbname).
+std::string fresh_postgres_database(const std::string& cluster, const std::string& name) {
+  seer::postgres::Connection admin(cluster);
+  admin.exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+  admin.exec("CREATE DATABASE " + name);
+  return cluster.substr(0, cluster.rfind('/') + 1) + name;
+}
+
+// PostgreSQL alone: commits per second of a one-row transaction (synchronous_commit on), one
+// connection, as the server has.
+json postgres_commit_ceiling(const std::string& url, double seconds) {
+  seer::postgres::Connection db(url);
+  db.exec("SET synchronous_commit = on");
+  db.exec("CREATE TABLE IF NOT EXISTS t (id BIGSERIAL PRIMARY KEY, v TEXT)");
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
+  long n = 0;
+  while (Clock::now() < until) {
+    const auto r = db.transact({{"INSERT INTO t (v) VALUES (?1)", json::array({"x"})}},
+                               seer::postgres::Access::kWrite);
+    if (!r.committed) throw std::runtime_error("postgres ceiling: " + r.error);
+    ++n;
+  }
+  return {{"transactions_per_sec", static_cast<double>(n) / seconds}};
+}
+
+// The server's SQL for create + settle on PostgreSQL, no HTTP.
+json postgres_protocol_ceiling(const std::string& url, double seconds) {
+  seer::postgres::Connection db(url);
+  db.exec("SET synchronous_commit = on");
+  db.exec(seer::promises::concrete::postgres_schema());
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
+  long ops = 0;
+  for (long i = 0; Clock::now() < until; ++i) {
+    const std::string id = "ceiling-" + std::to_string(i);
+    for (int step = 0; step < 2; ++step) {
+      const json rq = step == 0 ? create_request(id) : settle_request(id);
+      const auto read =
+          db.transact(seer::promises::concrete::read_origin(id), seer::postgres::Access::kRead);
+      const auto before = seer::promises::concrete::parse_origin(read.results);
+      seer::promises::State state = before.state;
+      const std::int64_t now = wall_ms();
+      seer::promises::apply(state, rq, now);
+      const auto w = db.transact(seer::promises::concrete::write_origin(id, before, state, now),
+                                 seer::postgres::Access::kWrite);
+      if (!w.committed) throw std::runtime_error("protocol ceiling: " + w.error);
+      ++ops;
+    }
+  }
+  return {{"ops_per_sec", static_cast<double>(ops) / seconds}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "resonate_load: create + settle load against seer-resonate, beside SQLite's ceiling"};
+      "resonate_load: create + settle load against seer-resonate, beside its store's ceiling"};
   std::string server;
   std::vector<int> clients{1, 8, 32};
   double seconds = 10;
@@ -210,7 +265,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--seconds", seconds, "seconds per measurement")->capture_default_str();
   app.add_option("--dir", dir, "where the databases go")->capture_default_str();
-  app.add_flag("--ceiling", ceiling, "also measure SQLite alone at the same durability");
+  std::string postgres;
+  app.add_option("--postgres", postgres,
+                 "a PostgreSQL server's URL (postgres://user@host:port/postgres): run the server "
+                 "on a fresh database there instead of a SQLite file");
+  app.add_flag("--ceiling", ceiling, "also measure the store alone at the same durability");
   app.add_flag("--json", json_output, "one JSON object");
   try {
     app.parse(argc, argv);
@@ -225,7 +284,9 @@ int main(int argc, char** argv) {
   json report = {{"loads", json::array()}};
   try {
     for (int n : clients) {
-      const auto db = dir + "/server-" + std::to_string(n) + ".db";
+      const auto db = postgres.empty()
+                          ? dir + "/server-" + std::to_string(n) + ".db"
+                          : fresh_postgres_database(postgres, "seer_load_" + std::to_string(n));
       const auto [pid, port] = start_server(server, db);
       auto load = run_load(port, n, seconds);
       kill(pid, SIGTERM);
@@ -241,18 +302,25 @@ int main(int argc, char** argv) {
       }
       report["loads"].push_back(std::move(load));
     }
-    if (ceiling) {
+    if (ceiling && postgres.empty()) {
       report["sqlite_commit"] = sqlite_commit_ceiling(dir + "/commit.db", seconds);
       report["sqlite_protocol"] = sqlite_protocol_ceiling(dir + "/protocol.db", seconds);
-      if (!json_output) {
-        std::cout << "sqlite alone, one-row transactions (WAL, synchronous=FULL): "
-                  << static_cast<long>(
-                         report["sqlite_commit"]["transactions_per_sec"].get<double>())
-                  << " tx/s\n"
-                  << "the server's SQL for create + settle, no HTTP: "
-                  << static_cast<long>(report["sqlite_protocol"]["ops_per_sec"].get<double>())
-                  << " ops/s\n";
-      }
+    } else if (ceiling) {
+      report["postgres_commit"] =
+          postgres_commit_ceiling(fresh_postgres_database(postgres, "seer_load_commit"), seconds);
+      report["postgres_protocol"] = postgres_protocol_ceiling(
+          fresh_postgres_database(postgres, "seer_load_protocol"), seconds);
+    }
+    if (ceiling && !json_output) {
+      const std::string store = postgres.empty() ? "sqlite" : "postgres";
+      std::cout << store << " alone, one-row transactions ("
+                << (postgres.empty() ? "WAL, synchronous=FULL" : "synchronous_commit=on") << "): "
+                << static_cast<long>(
+                       report[store + "_commit"]["transactions_per_sec"].get<double>())
+                << " tx/s\n"
+                << "the server's SQL for create + settle, no HTTP: "
+                << static_cast<long>(report[store + "_protocol"]["ops_per_sec"].get<double>())
+                << " ops/s\n";
     }
   } catch (const std::exception& e) {
     std::cerr << "resonate_load: error: " << e.what() << "\n";

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # seer-resonate's contract for bad input: one error line and exit 2 (bad flags, a database that
-# cannot be opened or is not one, a port in use, PostgreSQL not yet); a clean stop exits 0.
+# cannot be opened or is not one, a PostgreSQL server that cannot be reached, a port in use); a
+# clean stop exits 0.
 set -u
 seer="$1"
 source "$(dirname "$0")/../cli/lib.sh"
@@ -18,7 +19,8 @@ expect_resonate_error --port 70000
 expect_resonate_error --db /nonexistent-dir/promises.db
 echo "not a database, just text that is long enough to be read as a header" >"$tmp/text.db"
 expect_resonate_error --db "$tmp/text.db"
-expect_resonate_error --db postgres://localhost/promises
+# Port 1: nothing listens there, so the connection is refused at once.
+expect_resonate_error --db postgres://seer@127.0.0.1:1/promises
 
 # A port in use: start one server, then a second on its port.
 "$seer" --db "$tmp/a.db" --port 0 --json >"$tmp/first.json" 2>/dev/null &

@@ -3,6 +3,8 @@
 // WAL mode) both run their SQL through it, so the two execute statements the same way.
 #pragma once
 
+#include "seer/sql/statement.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -16,21 +18,8 @@ struct sqlite3_stmt;
 
 namespace seer::sqlite {
 
-struct Statement {
-  std::string sql;
-  nlohmann::json params = nlohmann::json::array();  // bound to ?1, ?2, ... (int, real, text, null)
-  // If set, the transaction rolls back unless the statement changed exactly this many rows: how a
-  // single-round-trip transaction says "only if the revision still holds".
-  std::optional<std::int64_t> expect_changes = std::nullopt;
-};
-
-struct Outcome {
-  bool committed = false;
-  bool guard_failed = false;  // rolled back because an expect_changes did not hold
-  std::string error;          // why it rolled back (empty when committed)
-  nlohmann::json results = nlohmann::json::array();  // per statement: rows, each an array
-  std::int64_t rows_changed = 0;                     // by a committed transaction
-};
+using Statement = sql::Statement;
+using Outcome = sql::Outcome;
 
 // How a transaction starts. kImmediate takes the write lock at BEGIN, so writers queue there
 // instead of failing at their first write with SQLITE_BUSY.

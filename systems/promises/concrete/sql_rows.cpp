@@ -1,6 +1,6 @@
 #include "promises/concrete/sql_rows.hpp"
 
-#include "promises/concrete/sqlite_schema.hpp"
+#include "promises/concrete/schemas.hpp"
 #include "promises/model/predicates.hpp"
 #include "promises/model/state_codec.hpp"
 
@@ -102,6 +102,11 @@ void write_task_timeouts(std::vector<SqlStep>& out, const std::string& origin,
 
 const std::string& sqlite_schema() {
   static const std::string schema(kSqliteSchema);
+  return schema;
+}
+
+const std::string& postgres_schema() {
+  static const std::string schema(kPostgresSchema);
   return schema;
 }
 

@@ -1,8 +1,8 @@
 // The concrete specification's SQL (README.md, "One request" and "The sweep") as statements with
 // parameters, and the mapping between an origin's rows and the model's σ. Both the simulated
 // adapter (design/sql_store.*) and the production server run exactly these statements, so the SQL
-// that passes the seed sweep is the SQL in production. The statements are SQLite's; `?N`
-// parameters are the same in PostgreSQL's dialect once renumbered `$N`.
+// that passes the seed sweep is the SQL in production. The statements are in the dialect SQLite and
+// PostgreSQL share; the PostgreSQL connection renumbers the `?N` parameters `$N`.
 #pragma once
 
 #include "promises/model/state.hpp"
@@ -32,8 +32,9 @@ struct StoredOrigin {
   std::int64_t next_timeout_position = 0;  // one past the largest task_timeouts.position
 };
 
-// The schema (schema.sqlite.sql), to run once on an empty database.
+// The schemas (schema.sqlite.sql, schema.postgres.sql), to run once on an empty database.
 const std::string& sqlite_schema();
+const std::string& postgres_schema();
 
 // Step 1: the six SELECTs that read an origin, to run in one read transaction (a snapshot).
 std::vector<SqlStep> read_origin(const std::string& origin);

@@ -2,6 +2,7 @@
 // with the concrete SQL on SQLite as its store and HTTP as the SDK speaks it. docs/resonate.md.
 #include "http_front.hpp"
 #include "mailroom.hpp"
+#include "postgres_store.hpp"
 #include "sqlite_store.hpp"
 
 #include "promises/design/server.hpp"
@@ -39,6 +40,36 @@ std::int64_t wall_clock_ms() {
       .count();
 }
 
+bool is_postgres_url(const std::string& db) {
+  return db.rfind("postgres://", 0) == 0 || db.rfind("postgresql://", 0) == 0;
+}
+
+// The database named by --db, open, and how the server makes its store on it.
+struct OpenStore {
+  std::unique_ptr<sqlite::Connection> sqlite;
+  std::unique_ptr<postgres::Connection> postgres;
+  std::string shown;  // for the listening line: the file, or the URL without its credentials
+
+  std::unique_ptr<design::PartitionStore> make() {
+    if (postgres) return server::make_postgres_partition_store(*postgres, log_line);
+    return server::make_sqlite_partition_store(*sqlite, log_line);
+  }
+};
+
+OpenStore open_store(const std::string& db) {
+  OpenStore store;
+  if (is_postgres_url(db)) {
+    store.postgres = server::open_postgres_database(db);
+    const auto scheme = db.find("://") + 3;
+    const auto at = db.find('@', scheme);
+    store.shown = at == std::string::npos ? db : db.substr(0, scheme) + db.substr(at + 1);
+  } else {
+    store.sqlite = server::open_sqlite_database(db);
+    store.shown = db;
+  }
+  return store;
+}
+
 int serve(const std::string& db_path, const server::HttpOptions& http_options, int sweep_every_ms,
           bool json_output) {
   // Signals are taken by sigwait on this thread; every thread started below inherits the mask.
@@ -49,7 +80,7 @@ int serve(const std::string& db_path, const server::HttpOptions& http_options, i
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up is a failed write, not our death
 
-  auto db = server::open_sqlite_database(db_path);
+  auto store = open_store(db_path);
   server::Mailroom mailroom;
   std::unique_ptr<server::HttpFront> front;
   runtime::LoopEnv env(kServer, "seer-resonate",
@@ -65,7 +96,7 @@ int serve(const std::string& db_path, const server::HttpOptions& http_options, i
   config.deployment = deployment;
   config.epoch_ms = wall_clock_ms();
   config.sweep_every = sim::milliseconds(sweep_every_ms);
-  config.make_store = [&] { return server::make_sqlite_partition_store(*db, log_line); };
+  config.make_store = [&] { return store.make(); };
 
   std::string failure;
   std::thread loop([&] {
@@ -81,10 +112,11 @@ int serve(const std::string& db_path, const server::HttpOptions& http_options, i
 
   const std::string url = "http://" + http_options.host + ":" + std::to_string(port);
   if (json_output) {
-    std::cout << nlohmann::json{{"listening", url}, {"port", port}, {"db", db_path}}.dump()
+    std::cout << nlohmann::json{{"listening", url}, {"port", port}, {"db", store.shown}}.dump()
               << std::endl;
   } else {
-    std::cout << "seer-resonate listening on " << url << " (sqlite " << db_path << ")" << std::endl;
+    std::cout << "seer-resonate listening on " << url << " ("
+              << (store.postgres ? "postgres " : "sqlite ") << store.shown << ")" << std::endl;
   }
 
   int signal = 0;
@@ -96,7 +128,7 @@ int serve(const std::string& db_path, const server::HttpOptions& http_options, i
   front->fail_waiting();
   front->stop();
   http.join();
-  db.reset();  // closing the last connection checkpoints the WAL
+  store = OpenStore{};  // closing the last SQLite connection checkpoints the WAL
   if (!failure.empty()) {
     log_line("stopped: " + failure);
     return 1;
@@ -114,7 +146,9 @@ int run(int argc, char** argv) {
   int sweep_every_ms = 1000;
   bool json_output = false;
   bool verbose = false;
-  app.add_option("--db", db, "SQLite database file (created if missing)");
+  app.add_option("--db", db,
+                 "SQLite database file (created if missing), or postgres://user@host:port/dbname "
+                 "(the schema is created if missing)");
   app.add_option("--host", http.host, "address to listen on")->capture_default_str();
   app.add_option("--port", http.port, "port to listen on (0: any free port)")
       ->check(CLI::Range(0, 65535))
@@ -139,10 +173,6 @@ int run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "seer-resonate: error: " << e.what() << " (see seer-resonate --help)\n";
-    return 2;
-  }
-  if (db.rfind("postgres://", 0) == 0 || db.rfind("postgresql://", 0) == 0) {
-    std::cerr << "seer-resonate: error: PostgreSQL is not supported yet (use a SQLite file)\n";
     return 2;
   }
   http.request_timeout = std::chrono::milliseconds(timeout_ms);

@@ -4,6 +4,7 @@
 // every so often, cleanly or with SIGKILL, and restarted on the same database: what it answered
 // before must still hold after.
 #include "../random_requests.hpp"
+#include "databases.hpp"
 #include "promises/model/model.hpp"
 #include "server_process.hpp"
 #include "sweep_scale.hpp"
@@ -48,9 +49,15 @@ Answer post(httplib::Client& client, const json& request) {
   return a;
 }
 
-TEST(LiveDifferential, EveryResponseIsTheModelsAcrossRestartsAndKills) {
-  const auto dir = fresh_dir("differential");
-  const std::string db = (dir / "promises.db").string();
+class LiveDifferential : public ::testing::TestWithParam<Engine> {};
+
+TEST_P(LiveDifferential, EveryResponseIsTheModelsAcrossRestartsAndKills) {
+  if (GetParam() == Engine::kPostgres && !postgres_cluster()) {
+    GTEST_SKIP() << "no PostgreSQL cluster (SEER_POSTGRES_URL); ctest starts one";
+  }
+  const auto dir = fresh_dir("differential-" + engine_name(GetParam()));
+  const std::string db =
+      fresh_database(GetParam(), dir, "seer_differential_" + std::to_string(getpid()));
   const std::vector<std::string> args{"--db", db, "--port", "0", "--sweep-every-ms", "0"};
   std::mt19937_64 seeds(20261201);
   int requests = 0, restarts = 0, kills = 0;
@@ -86,6 +93,10 @@ TEST(LiveDifferential, EveryResponseIsTheModelsAcrossRestartsAndKills) {
   EXPECT_GT(restarts, 0);
   std::filesystem::remove_all(dir);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, LiveDifferential,
+                         ::testing::Values(Engine::kSqlite, Engine::kPostgres),
+                         [](const auto& info) { return engine_name(info.param); });
 
 }  // namespace
 }  // namespace seer::promises::live

@@ -4,6 +4,7 @@
 // end, with the faults healed, each client reads back every promise it used. `seer check --model
 // promises` must find the history linearizable: no acknowledged create or settle lost.
 #include "../random_requests.hpp"
+#include "databases.hpp"
 #include "fault_proxy.hpp"
 #include "server_process.hpp"
 
@@ -91,15 +92,20 @@ void operate(httplib::Client& http, History& history, int& process, const json& 
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
 }
 
-TEST(LiveFaults, HistoryUnderKillsAndCutsIsLinearizable) {
+class LiveFaults : public ::testing::TestWithParam<Engine> {};
+
+TEST_P(LiveFaults, HistoryUnderKillsAndCutsIsLinearizable) {
+  if (GetParam() == Engine::kPostgres && !postgres_cluster()) {
+    GTEST_SKIP() << "no PostgreSQL cluster (SEER_POSTGRES_URL); ctest starts one";
+  }
   std::signal(SIGPIPE, SIG_IGN);  // a cut connection is a failed write, not the test's death
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("seer-live-faults-" + std::to_string(getpid()));
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("seer-live-faults-" + engine_name(GetParam()) + "-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  const std::string db = fresh_database(GetParam(), dir, "seer_faults_" + std::to_string(getpid()));
   const std::vector<std::string> args{
-      "--db", (dir / "promises.db").string(), "--port", "0", "--sweep-every-ms",
-      "0",    "--request-timeout-ms",         "1000"};
+      "--db", db, "--port", "0", "--sweep-every-ms", "0", "--request-timeout-ms", "1000"};
   FaultProxy proxy;
   auto server = std::make_unique<ServerProcess>(SEER_RESONATE_BINARY, args);
   proxy.forward_to(server->port());
@@ -193,6 +199,9 @@ TEST(LiveFaults, HistoryUnderKillsAndCutsIsLinearizable) {
   // Kept after a failure, or when SEER_LIVE_KEEP is set, for `seer check` and `seer explain`.
   if (!HasFailure() && !std::getenv("SEER_LIVE_KEEP")) std::filesystem::remove_all(dir);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, LiveFaults, ::testing::Values(Engine::kSqlite, Engine::kPostgres),
+                         [](const auto& info) { return engine_name(info.param); });
 
 }  // namespace
 }  // namespace seer::promises::live

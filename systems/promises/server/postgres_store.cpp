@@ -1,0 +1,35 @@
+#include "postgres_store.hpp"
+
+#include "promises/concrete/sql_rows.hpp"
+
+#include <stdexcept>
+
+namespace seer::promises::server {
+
+std::unique_ptr<postgres::Connection> open_postgres_database(const std::string& url) {
+  auto db = std::make_unique<postgres::Connection>(url);
+  if (db->query({"SHOW fsync"})[0][0] != "on") {
+    throw std::runtime_error(
+        "postgres: the server runs with fsync off; a commit would not be "
+        "durable");
+  }
+  db->exec("SET synchronous_commit = on");
+  // One transaction that waits for any other server doing the same (the advisory lock), so the
+  // schema is created once. The lock's key is any constant.
+  db->exec(
+      "DO $seer$ BEGIN PERFORM pg_advisory_xact_lock(7370616); "
+      "IF to_regclass('origins') IS NULL THEN EXECUTE $schema$" +
+      concrete::postgres_schema() + "$schema$; END IF; END $seer$");
+  return db;
+}
+
+std::unique_ptr<design::PartitionStore> make_postgres_partition_store(postgres::Connection& db,
+                                                                      ErrorLog log) {
+  auto transact = [&db](const std::vector<sql::Statement>& statements, TransactionKind kind) {
+    return db.transact(statements, kind == TransactionKind::kWrite ? postgres::Access::kWrite
+                                                                   : postgres::Access::kRead);
+  };
+  return make_sql_store(transact, std::move(log));
+}
+
+}  // namespace seer::promises::server

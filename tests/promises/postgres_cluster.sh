@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL 15 cluster for the live tests, on 127.0.0.1 only, trust authentication
+# for the user `seer`; fsync and synchronous_commit stay on (the defaults: seer-resonate refuses a
+# server without fsync). Run as root it runs as the `postgres` user (PostgreSQL refuses root).
+#   postgres_cluster.sh start STATE_DIR PORT   # STATE_DIR remembers where the cluster lives
+#   postgres_cluster.sh stop STATE_DIR
+set -euo pipefail
+action=${1:?start or stop}
+state=${2:?state directory}
+bin=/usr/lib/postgresql/15/bin
+if [ ! -x "$bin/initdb" ]; then
+  echo "postgres_cluster: PostgreSQL 15 is not installed ($bin; scripts/install-deps.sh --test)" >&2
+  exit 1
+fi
+as_owner() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+stop() {
+  [ -f "$state/data-dir" ] || return 0
+  local data
+  data=$(cat "$state/data-dir")
+  if [ -d "$data/db" ]; then as_owner "$bin/pg_ctl" -D "$data/db" -m fast -w stop >/dev/null 2>&1 || true; fi
+  rm -rf "$data" "$state/data-dir"
+}
+
+case "$action" in
+  start)
+    port=${3:?port}
+    stop  # a cluster left by an interrupted run
+    mkdir -p "$state"
+    data=$(mktemp -d /tmp/seer-postgres-XXXXXX)
+    echo "$data" >"$state/data-dir"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres "$data"; fi
+    if ! as_owner "$bin/initdb" -D "$data/db" -U seer -A trust --no-sync >"$data/initdb.log" 2>&1; then
+      cat "$data/initdb.log" >&2
+      exit 1
+    fi
+    if ! as_owner "$bin/pg_ctl" -D "$data/db" -l "$data/server.log" -w -t 60 \
+        -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null; then
+      cat "$data/server.log" >&2
+      exit 1
+    fi
+    echo "postgres_cluster: PostgreSQL 15 on 127.0.0.1:$port ($data)"
+    ;;
+  stop) stop ;;
+  *) echo "postgres_cluster: start or stop, not $action" >&2; exit 2 ;;
+esac
