@@ -116,47 +116,93 @@ void Connection::exec(const std::string& sql) {
   }
 }
 
-bool Connection::command(const char* sql, std::string& error) {
-  Result r(PQexec(conn_, sql));
-  if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) return true;
-  error = last_error();
-  return false;
+std::string Connection::prepared_name(const std::string& sql, bool& fresh) {
+  if (const auto it = prepared_.find(sql); it != prepared_.end()) {
+    fresh = false;
+    return it->second;
+  }
+  // Never reused: a name whose PREPARE was skipped by an aborted pipeline is simply abandoned.
+  fresh = true;
+  return prepared_.emplace(sql, "seer_" + std::to_string(++names_)).first->second;
 }
 
-bool Connection::run(const sql::Statement& s, nlohmann::json& rows, std::int64_t& changed,
-                     std::string& error) {
-  auto it = prepared_.find(s.sql);
-  if (it == prepared_.end()) {
-    const std::string name = "seer_" + std::to_string(prepared_.size() + 1);
-    Result p(PQprepare(conn_, name.c_str(), dollar_parameters(s.sql).c_str(), 0, nullptr));
-    if (PQresultStatus(p.get()) != PGRES_COMMAND_OK) {
-      error = last_error();
-      return false;
-    }
-    it = prepared_.emplace(s.sql, name).first;
-  }
-  std::vector<std::string> texts;
-  std::vector<const char*> values;
-  texts.reserve(s.params.size());
-  for (const auto& p : s.params) texts.push_back(param_text(p));
-  for (std::size_t i = 0; i < texts.size(); ++i) {
-    values.push_back(s.params[i].is_null() ? nullptr : texts[i].c_str());
-  }
-  Result r(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(),
-                          nullptr, nullptr, 0));
-  const auto status = PQresultStatus(r.get());
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+// Everything is sent before anything is read: one round trip however many statements.
+bool Connection::pipeline(const char* begin, const std::vector<sql::Statement>& statements,
+                          std::size_t first, std::size_t last, const char* end,
+                          std::vector<Ran>& ran, std::string& error) {
+  if (PQenterPipelineMode(conn_) != 1) {
     error = last_error();
     return false;
   }
-  rows = nlohmann::json::array();
-  for (int i = 0; i < PQntuples(r.get()); ++i) {
-    nlohmann::json row = nlohmann::json::array();
-    for (int c = 0; c < PQnfields(r.get()); ++c) row.push_back(cell(r.get(), i, c));
-    rows.push_back(std::move(row));
+  enum class Expect { kCommand, kPrepare, kStatement };
+  std::vector<Expect> expected;
+  std::vector<std::string> fresh_names;
+  bool sent = true;
+  if (begin) {
+    sent = sent && PQsendQueryParams(conn_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+    expected.push_back(Expect::kCommand);
   }
-  const char* tuples = PQcmdTuples(r.get());
-  changed = tuples && *tuples ? std::stoll(tuples) : 0;
+  for (std::size_t i = first; i < last && sent; ++i) {
+    const auto& s = statements[i];
+    bool fresh = false;
+    const std::string name = prepared_name(s.sql, fresh);
+    if (fresh) {
+      fresh_names.push_back(s.sql);
+      sent = PQsendPrepare(conn_, name.c_str(), dollar_parameters(s.sql).c_str(), 0, nullptr) == 1;
+      expected.push_back(Expect::kPrepare);
+    }
+    std::vector<std::string> texts;
+    std::vector<const char*> values;
+    texts.reserve(s.params.size());
+    for (const auto& param : s.params) texts.push_back(param_text(param));
+    for (std::size_t k = 0; k < texts.size(); ++k) {
+      values.push_back(s.params[k].is_null() ? nullptr : texts[k].c_str());
+    }
+    // libpq copies the parameters into its output buffer here.
+    sent = sent && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
+                                       values.data(), nullptr, nullptr, 0) == 1;
+    expected.push_back(Expect::kStatement);
+  }
+  if (end && sent) {
+    sent = PQsendQueryParams(conn_, end, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+    expected.push_back(Expect::kCommand);
+  }
+  if (!sent || PQpipelineSync(conn_) != 1) {
+    error = last_error();
+    for (const auto& sql : fresh_names) prepared_.erase(sql);
+    return false;  // the connection is broken: the next transaction starts a new session
+  }
+  for (const auto what : expected) {
+    Result r(PQgetResult(conn_));
+    if (!r) {
+      if (error.empty()) error = last_error();
+      break;
+    }
+    const auto status = PQresultStatus(r.get());
+    if (status == PGRES_FATAL_ERROR) {
+      if (error.empty()) error = trimmed(PQresultErrorMessage(r.get()));
+    } else if (status != PGRES_PIPELINE_ABORTED && what == Expect::kStatement) {
+      Ran one;
+      for (int row = 0; row < PQntuples(r.get()); ++row) {
+        nlohmann::json cells = nlohmann::json::array();
+        for (int c = 0; c < PQnfields(r.get()); ++c) cells.push_back(cell(r.get(), row, c));
+        one.rows.push_back(std::move(cells));
+      }
+      const char* tuples = PQcmdTuples(r.get());
+      one.changed = tuples && *tuples ? std::stoll(tuples) : 0;
+      ran.push_back(std::move(one));
+    }
+    Result after(PQgetResult(conn_));  // each query's results end with a null one
+  }
+  Result sync(PQgetResult(conn_));
+  if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
+    if (error.empty()) error = last_error();
+  }
+  PQexitPipelineMode(conn_);
+  if (!error.empty()) {
+    for (const auto& sql : fresh_names) prepared_.erase(sql);
+    return false;
+  }
   return true;
 }
 
@@ -166,32 +212,45 @@ sql::Outcome Connection::transact(const std::vector<sql::Statement>& statements,
     out.error = "connection lost: " + last_error();
     return out;
   }
-  const char* begin =
-      access == Access::kRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
-  if (!command(begin, out.error)) return out;
   auto roll_back = [&](std::string why) {
-    std::string ignored;
-    if (PQstatus(conn_) == CONNECTION_OK) command("ROLLBACK", ignored);
+    const auto in = PQtransactionStatus(conn_);
+    if (in == PQTRANS_INTRANS || in == PQTRANS_INERROR) {
+      Result r(PQexec(conn_, "ROLLBACK"));
+    }
     out.error = std::move(why);
     out.results = nlohmann::json::array();
     out.rows_changed = 0;
     return out;
   };
-  for (const auto& s : statements) {
-    nlohmann::json rows;
-    std::int64_t changed = 0;
+  const char* begin =
+      access == Access::kRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
+  // A guard decides whether the rest is sent at all: the pipeline stops after each one.
+  std::size_t first = 0;
+  for (;;) {
+    std::size_t last = first;
+    while (last < statements.size() && !statements[last].expect_changes) ++last;
+    const bool guarded = last < statements.size();
+    if (guarded) ++last;
+    std::vector<Ran> ran;
     std::string error;
-    if (!run(s, rows, changed, error)) return roll_back(error);
-    if (s.expect_changes && changed != *s.expect_changes) {
-      out.guard_failed = true;
-      return roll_back("expected " + std::to_string(*s.expect_changes) + " changed rows, got " +
-                       std::to_string(changed) + " in: " + s.sql);
+    if (!pipeline(first == 0 ? begin : nullptr, statements, first, last,
+                  guarded ? nullptr : "COMMIT", ran, error)) {
+      return roll_back(error);
     }
-    out.rows_changed += changed;
-    out.results.push_back(std::move(rows));
+    for (std::size_t i = first; i < last; ++i) {
+      auto& one = ran[i - first];
+      const auto& s = statements[i];
+      if (s.expect_changes && one.changed != *s.expect_changes) {
+        out.guard_failed = true;
+        return roll_back("expected " + std::to_string(*s.expect_changes) + " changed rows, got " +
+                         std::to_string(one.changed) + " in: " + s.sql);
+      }
+      out.rows_changed += one.changed;
+      out.results.push_back(std::move(one.rows));
+    }
+    if (!guarded) break;
+    first = last;
   }
-  std::string error;
-  if (!command("COMMIT", error)) return roll_back("COMMIT failed: " + error);
   out.committed = true;
   return out;
 }

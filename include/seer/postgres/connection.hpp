@@ -1,6 +1,8 @@
 // One PostgreSQL connection (libpq): the same statements and outcomes as the SQLite connection
 // (seer/sql/statement.hpp), with `?N` parameters renumbered `$N`, prepared once per connection,
 // and rows as JSON typed by their columns (integers as numbers, NULL as null, the rest as text).
+// A transaction's statements go in libpq's pipeline mode: one round trip for a read, two for a
+// guarded write (up to the guard, then the rest with COMMIT), whatever the number of statements.
 // A lost connection is re-established at the next transaction; the transaction it broke reports
 // the error, so a writer treats its outcome as unknown and answers nothing.
 #pragma once
@@ -41,16 +43,22 @@ class Connection {
   nlohmann::json query(const sql::Statement& statement);
 
  private:
+  struct Ran {
+    nlohmann::json rows = nlohmann::json::array();
+    std::int64_t changed = 0;
+  };
   bool connected();
   std::string last_error() const;
-  // Runs `s` (prepared on first use); its rows, or the error.
-  bool run(const sql::Statement& s, nlohmann::json& rows, std::int64_t& changed,
-           std::string& error);
-  bool command(const char* sql, std::string& error);
+  std::string prepared_name(const std::string& sql, bool& fresh);
+  // `begin`, statements [first, last) and `end` (each optional) in one round trip: their rows,
+  // or false with the first error.
+  bool pipeline(const char* begin, const std::vector<sql::Statement>& statements, std::size_t first,
+                std::size_t last, const char* end, std::vector<Ran>& ran, std::string& error);
 
   std::string conninfo_;
   pg_conn* conn_ = nullptr;
   std::map<std::string, std::string> prepared_;  // SQL text -> statement name
+  std::uint64_t names_ = 0;
 };
 
 }  // namespace seer::postgres
