@@ -83,8 +83,9 @@ int serve(const std::string& db_path, const server::HttpOptions& http_options, i
   auto store = open_store(db_path);
   server::Mailroom mailroom;
   std::unique_ptr<server::HttpFront> front;
-  runtime::LoopEnv env(kServer, "seer-resonate",
-                       [&](sim::ProcessId to, sim::PayloadPtr body) { front->outbox(to, body); });
+  runtime::LoopEnv env(
+      kServer, "seer-resonate",
+      [&](sim::ProcessId to, const sim::PayloadPtr& body) { front->outbox(to, body); });
   front = std::make_unique<server::HttpFront>(env, kHttp, mailroom, http_options);
   const int port = front->bind();
 
