@@ -59,6 +59,7 @@ struct Deployment {
 // bookkeeping shared by the run's processes, not algorithm state.
 class HistoryIds {
  public:
+  explicit HistoryIds(int first = 0) : next_(first) {}
   int fresh() { return next_++; }
 
  private:

@@ -1,5 +1,6 @@
 // seer-resonate: the final design's server (../design/server.cpp, unchanged) on the real runtime,
 // with the concrete SQL on SQLite as its store and HTTP as the SDK speaks it. docs/resonate.md.
+#include "history_file.hpp"
 #include "http_front.hpp"
 #include "mailroom.hpp"
 #include "postgres_store.hpp"
@@ -17,6 +18,7 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <random>
 #include <thread>
 
 namespace {
@@ -70,8 +72,17 @@ OpenStore open_store(const std::string& db) {
   return store;
 }
 
-int serve(const std::string& db_path, const server::HttpOptions& http_options, int sweep_every_ms,
-          bool json_output) {
+struct ServeOptions {
+  std::string db = "seer-resonate.db";
+  server::HttpOptions http;
+  int sweep_every_ms = 1000;
+  std::string history;  // where the sweeps are recorded, if anywhere
+  bool json_output = false;
+};
+
+int serve(const ServeOptions& options) {
+  const std::string& db_path = options.db;
+  const server::HttpOptions& http_options = options.http;
   // Signals are taken by sigwait on this thread; every thread started below inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
@@ -96,7 +107,15 @@ int serve(const std::string& db_path, const server::HttpOptions& http_options, i
   config.variant = design::variant_named("final-sql");
   config.deployment = deployment;
   config.epoch_ms = wall_clock_ms();
-  config.sweep_every = sim::milliseconds(sweep_every_ms);
+  config.sweep_every = sim::milliseconds(options.sweep_every_ms);
+  std::unique_ptr<server::HistoryFile> history;
+  if (!options.history.empty()) {
+    history = std::make_unique<server::HistoryFile>(options.history);
+    config.history = history.get();
+    // Process numbers of this life's sweeps, apart from the clients' and other lives'.
+    config.ids = std::make_shared<design::HistoryIds>(
+        1'000'000 + static_cast<int>(std::random_device()() % 1'000'000) * 1000);
+  }
   config.make_store = [&] { return store.make(); };
 
   std::string failure;
@@ -112,7 +131,7 @@ int serve(const std::string& db_path, const server::HttpOptions& http_options, i
   front->wait_until_listening();
 
   const std::string url = "http://" + http_options.host + ":" + std::to_string(port);
-  if (json_output) {
+  if (options.json_output) {
     std::cout << nlohmann::json{{"listening", url}, {"port", port}, {"db", store.shown}}.dump()
               << std::endl;
   } else {
@@ -141,13 +160,11 @@ int serve(const std::string& db_path, const server::HttpOptions& http_options, i
 int run(int argc, char** argv) {
   CLI::App app{
       "seer-resonate: a Resonate server (the promises protocol of @resonatehq/sdk 0.11.5)"};
-  std::string db = "seer-resonate.db";
-  server::HttpOptions http;
+  ServeOptions o;
+  server::HttpOptions& http = o.http;
   int timeout_ms = static_cast<int>(http.request_timeout.count());
-  int sweep_every_ms = 1000;
-  bool json_output = false;
   bool verbose = false;
-  app.add_option("--db", db,
+  app.add_option("--db", o.db,
                  "SQLite database file (created if missing), or postgres://user@host:port/dbname "
                  "(the schema is created if missing)");
   app.add_option("--host", http.host, "address to listen on")->capture_default_str();
@@ -162,12 +179,15 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(1, 600000))
       ->capture_default_str();
   app.add_option(
-         "--sweep-every-ms", sweep_every_ms,
+         "--sweep-every-ms", o.sweep_every_ms,
          "how often to time out what is due (0: never, for tests that must see every change)")
       ->check(CLI::Range(0, 3600000))
       ->capture_default_str();
+  app.add_option("--history", o.history,
+                 "append the sweeps to this file as operations of a history (seer's JSONL), to "
+                 "check a live run with its clients' operations");
   app.add_flag("--verbose", verbose, "log every request, poll stream and message to stderr");
-  app.add_flag("--json", json_output, "print the listening address as one JSON line");
+  app.add_flag("--json", o.json_output, "print the listening address as one JSON line");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -179,7 +199,7 @@ int run(int argc, char** argv) {
   http.request_timeout = std::chrono::milliseconds(timeout_ms);
   if (verbose) http.log = log_line;
   try {
-    return serve(db, http, sweep_every_ms, json_output);
+    return serve(o);
   } catch (const std::exception& e) {
     std::cerr << "seer-resonate: error: " << e.what() << "\n";
     return 2;

@@ -1,8 +1,10 @@
 // The live fault test, Jepsen style: clients load a real seer-resonate through a fault proxy while
 // a nemesis kills the server with SIGKILL (restarting it on the same database) and cuts every
-// connection through the proxy. Each client records what it saw in seer's history format; at the
-// end, with the faults healed, each client reads back every promise it used. `seer check --model
-// promises` must find the history linearizable: no acknowledged create or settle lost.
+// connection through the proxy. The server sweeps every 100 ms and records its sweeps (--history),
+// which join the clients' operations in the history checked. Each client records what it saw in
+// seer's history format; at the end, with the faults healed, each client reads back every promise
+// it used. `seer check --model promises` must find the history linearizable: no acknowledged create
+// or settle lost.
 #include "../random_requests.hpp"
 #include "databases.hpp"
 #include "fault_proxy.hpp"
@@ -11,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -31,9 +34,10 @@ class History {
   void add(int process, const char* type, const std::string& f, json value,
            const std::string& error = "") {
     std::lock_guard lock(mutex_);
-    json e = {{"index", lines_.size()},
-              {"time",
-               std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_).count()},
+    // The machine's monotonic clock, which the server's history file uses too.
+    json e = {{"time",
+               std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+                   .count()},
               {"process", process},
               {"type", type},
               {"f", f},
@@ -45,15 +49,32 @@ class History {
     std::lock_guard lock(mutex_);
     return next_process_++;
   }
-  void write(const std::string& path) const {
+  // The clients' operations and the server's (its sweeps, from `server_history`), in time order;
+  // how many sweeps completed.
+  int write(const std::string& path, const std::string& server_history) const {
+    std::vector<json> all;
+    for (const auto& l : lines_) all.push_back(json::parse(l));
+    std::ifstream in(server_history);
+    int sweeps = 0;
+    for (std::string l; std::getline(in, l);) {
+      if (l.empty()) continue;
+      all.push_back(json::parse(l));
+      sweeps += all.back()["type"] == "ok" ? 1 : 0;
+    }
+    std::stable_sort(all.begin(), all.end(), [](const json& a, const json& b) {
+      return a["time"].get<std::int64_t>() < b["time"].get<std::int64_t>();
+    });
     std::ofstream out(path);
-    for (const auto& l : lines_) out << l << "\n";
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      all[i]["index"] = i;
+      out << all[i].dump() << "\n";
+    }
+    return sweeps;
   }
   std::size_t size() const { return lines_.size(); }
 
  private:
   std::mutex mutex_;
-  Clock::time_point start_ = Clock::now();
   std::vector<std::string> lines_;
   int next_process_ = 0;
 };
@@ -104,8 +125,18 @@ TEST_P(LiveFaults, HistoryUnderKillsAndCutsIsLinearizable) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string db = fresh_database(GetParam(), dir, "seer_faults_" + std::to_string(getpid()));
-  const std::vector<std::string> args{
-      "--db", db, "--port", "0", "--sweep-every-ms", "0", "--request-timeout-ms", "1000"};
+  // Sweeps on, recorded: the history has every change the server made.
+  const std::string server_history = (dir / "server-history.jsonl").string();
+  const std::vector<std::string> args{"--db",
+                                      db,
+                                      "--port",
+                                      "0",
+                                      "--sweep-every-ms",
+                                      "100",
+                                      "--history",
+                                      server_history,
+                                      "--request-timeout-ms",
+                                      "1000"};
   FaultProxy proxy;
   auto server = std::make_unique<ServerProcess>(SEER_RESONATE_BINARY, args);
   proxy.forward_to(server->port());
@@ -136,6 +167,7 @@ TEST_P(LiveFaults, HistoryUnderKillsAndCutsIsLinearizable) {
           epoch = e;
           gen.emplace(1000 * static_cast<std::uint64_t>(e) + static_cast<std::uint64_t>(c),
                       origin_name(c % 2, e));
+          gen->shorter_times(20);  // deadlines within 15 s, leases within 1 s: sweeps find work
         }
         const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
@@ -182,18 +214,20 @@ TEST_P(LiveFaults, HistoryUnderKillsAndCutsIsLinearizable) {
   EXPECT_EQ(server->stop(SIGTERM), 0);
 
   const std::string path = (dir / "history.jsonl").string();
-  history.write(path);
+  const int sweeps = history.write(path, server_history);
   const std::string command = std::string(SEER_BINARY) + " check --model promises --json " + path +
                               " > " + (dir / "verdict.json").string();
   const int rc = std::system(command.c_str());
   std::ifstream verdict_file(dir / "verdict.json");
   const json verdict = json::parse(verdict_file, nullptr, false);
   std::cout << "live faults: " << counts.ok << " ok, " << counts.unknown << " unknown; " << kills
-            << " kills, " << cuts << " cuts (" << cut_connections << " connections); verdict "
+            << " kills, " << cuts << " cuts (" << cut_connections << " connections); " << sweeps
+            << " sweeps that changed something; verdict "
             << (verdict.is_discarded() ? std::string("unreadable") : verdict.dump().substr(0, 300))
             << "\n";
   EXPECT_EQ(WEXITSTATUS(rc), 0) << "seer check: history " << path << " is not linearizable";
   EXPECT_GT(kills, 5);
+  EXPECT_GT(sweeps, 3) << "the server's sweeps found nothing due: the history does not test them";
   EXPECT_GT(cuts, 5);
   EXPECT_GT(counts.ok.load(), 200);
   // Kept after a failure, or when SEER_LIVE_KEEP is set, for `seer check` and `seer explain`.
