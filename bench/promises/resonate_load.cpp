@@ -27,6 +27,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -156,47 +157,57 @@ json run_load(int port, int clients, double seconds) {
           {"settle", percentiles(all.settle_ms)}};
 }
 
+// How a ceiling runs a transaction on its store; `write` asks for the server's write transaction.
+using Transact = std::function<seer::sql::Outcome(const std::vector<seer::sql::Statement>&, bool)>;
+
 // The store alone: commits per second of a one-row transaction at the server's durability.
-json sqlite_commit_ceiling(const std::string& path, double seconds) {
-  seer::sqlite::Connection db(path);
-  db.query({"PRAGMA journal_mode=WAL"});
-  db.exec("PRAGMA synchronous=FULL");
-  db.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT)");
+json commit_ceiling(const Transact& transact, double seconds) {
   const auto until = Clock::now() + std::chrono::duration<double>(seconds);
   long n = 0;
   while (Clock::now() < until) {
-    const auto r = db.transact({{"INSERT INTO t (v) VALUES (?1)", json::array({"x"})}},
-                               seer::sqlite::Begin::kImmediate);
-    if (!r.committed) throw std::runtime_error("sqlite ceiling: " + r.error);
+    const auto r = transact({{"INSERT INTO t (v) VALUES (?1)", json::array({"x"})}}, true);
+    if (!r.committed) throw std::runtime_error("commit ceiling: " + r.error);
     ++n;
   }
   return {{"transactions_per_sec", static_cast<double>(n) / seconds}};
 }
 
 // The server's SQL for create + settle (read the origin, apply, write the rows), no HTTP.
-json sqlite_protocol_ceiling(const std::string& path, double seconds) {
-  seer::sqlite::Connection db(path);
-  db.query({"PRAGMA journal_mode=WAL"});
-  db.exec("PRAGMA synchronous=FULL");
-  db.exec(seer::promises::concrete::sqlite_schema());
+json protocol_ceiling(const Transact& transact, double seconds) {
   const auto until = Clock::now() + std::chrono::duration<double>(seconds);
   long ops = 0;
   for (long i = 0; Clock::now() < until; ++i) {
     const std::string id = "ceiling-" + std::to_string(i);
     for (int step = 0; step < 2; ++step) {
       const json rq = step == 0 ? create_request(id) : settle_request(id);
-      const auto read = db.transact(seer::promises::concrete::read_origin(id));
+      const auto read = transact(seer::promises::concrete::read_origin(id), false);
       const auto before = seer::promises::concrete::parse_origin(read.results);
       seer::promises::State state = before.state;
       const std::int64_t now = wall_ms();
       seer::promises::apply(state, rq, now);
-      const auto w = db.transact(seer::promises::concrete::write_origin(id, before, state, now),
-                                 seer::sqlite::Begin::kImmediate);
+      const auto w = transact(seer::promises::concrete::write_origin(id, before, state, now), true);
       if (!w.committed) throw std::runtime_error("protocol ceiling: " + w.error);
       ++ops;
     }
   }
   return {{"ops_per_sec", static_cast<double>(ops) / seconds}};
+}
+
+// SQLite at the server's durability (WAL, synchronous=FULL), with `schema`.
+std::unique_ptr<seer::sqlite::Connection> sqlite_at(const std::string& path,
+                                                    const std::string& schema) {
+  auto db = std::make_unique<seer::sqlite::Connection>(path);
+  db->query({"PRAGMA journal_mode=WAL"});
+  db->exec("PRAGMA synchronous=FULL");
+  db->exec(schema);
+  return db;
+}
+
+Transact sqlite_transact(seer::sqlite::Connection& db) {
+  return [&db](const std::vector<seer::sql::Statement>& statements, bool write) {
+    return db.transact(statements,
+                       write ? seer::sqlite::Begin::kImmediate : seer::sqlite::Begin::kDeferred);
+  };
 }
 
 // A new, empty database on the PostgreSQL server `cluster` names (its URL ends in /dbname).
@@ -207,47 +218,21 @@ std::string fresh_postgres_database(const std::string& cluster, const std::strin
   return cluster.substr(0, cluster.rfind('/') + 1) + name;
 }
 
-// PostgreSQL alone: commits per second of a one-row transaction (synchronous_commit on), one
-// connection, as the server has.
-json postgres_commit_ceiling(const std::string& url, double seconds) {
-  seer::postgres::Connection db(url);
-  db.exec("SET synchronous_commit = on");
-  db.exec("CREATE TABLE IF NOT EXISTS t (id BIGSERIAL PRIMARY KEY, v TEXT)");
-  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
-  long n = 0;
-  while (Clock::now() < until) {
-    const auto r = db.transact({{"INSERT INTO t (v) VALUES (?1)", json::array({"x"})}},
-                               seer::postgres::Access::kWrite);
-    if (!r.committed) throw std::runtime_error("postgres ceiling: " + r.error);
-    ++n;
-  }
-  return {{"transactions_per_sec", static_cast<double>(n) / seconds}};
+// Such a database connected at the server's durability (synchronous_commit on), with `schema`.
+std::unique_ptr<seer::postgres::Connection> postgres_at(const std::string& cluster,
+                                                        const std::string& name,
+                                                        const std::string& schema) {
+  auto db = std::make_unique<seer::postgres::Connection>(fresh_postgres_database(cluster, name));
+  db->exec("SET synchronous_commit = on");
+  db->exec(schema);
+  return db;
 }
 
-// The server's SQL for create + settle on PostgreSQL, no HTTP.
-json postgres_protocol_ceiling(const std::string& url, double seconds) {
-  seer::postgres::Connection db(url);
-  db.exec("SET synchronous_commit = on");
-  db.exec(seer::promises::concrete::postgres_schema());
-  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
-  long ops = 0;
-  for (long i = 0; Clock::now() < until; ++i) {
-    const std::string id = "ceiling-" + std::to_string(i);
-    for (int step = 0; step < 2; ++step) {
-      const json rq = step == 0 ? create_request(id) : settle_request(id);
-      const auto read =
-          db.transact(seer::promises::concrete::read_origin(id), seer::postgres::Access::kRead);
-      const auto before = seer::promises::concrete::parse_origin(read.results);
-      seer::promises::State state = before.state;
-      const std::int64_t now = wall_ms();
-      seer::promises::apply(state, rq, now);
-      const auto w = db.transact(seer::promises::concrete::write_origin(id, before, state, now),
-                                 seer::postgres::Access::kWrite);
-      if (!w.committed) throw std::runtime_error("protocol ceiling: " + w.error);
-      ++ops;
-    }
-  }
-  return {{"ops_per_sec", static_cast<double>(ops) / seconds}};
+Transact postgres_transact(seer::postgres::Connection& db) {
+  return [&db](const std::vector<seer::sql::Statement>& statements, bool write) {
+    return db.transact(statements,
+                       write ? seer::postgres::Access::kWrite : seer::postgres::Access::kRead);
+  };
 }
 
 }  // namespace
@@ -303,13 +288,19 @@ int main(int argc, char** argv) {
       report["loads"].push_back(std::move(load));
     }
     if (ceiling && postgres.empty()) {
-      report["sqlite_commit"] = sqlite_commit_ceiling(dir + "/commit.db", seconds);
-      report["sqlite_protocol"] = sqlite_protocol_ceiling(dir + "/protocol.db", seconds);
+      const auto one_row =
+          sqlite_at(dir + "/commit.db", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+      report["sqlite_commit"] = commit_ceiling(sqlite_transact(*one_row), seconds);
+      const auto server_sql =
+          sqlite_at(dir + "/protocol.db", seer::promises::concrete::sqlite_schema());
+      report["sqlite_protocol"] = protocol_ceiling(sqlite_transact(*server_sql), seconds);
     } else if (ceiling) {
-      report["postgres_commit"] =
-          postgres_commit_ceiling(fresh_postgres_database(postgres, "seer_load_commit"), seconds);
-      report["postgres_protocol"] = postgres_protocol_ceiling(
-          fresh_postgres_database(postgres, "seer_load_protocol"), seconds);
+      const auto one_row = postgres_at(postgres, "seer_load_commit",
+                                       "CREATE TABLE t (id BIGSERIAL PRIMARY KEY, v TEXT)");
+      report["postgres_commit"] = commit_ceiling(postgres_transact(*one_row), seconds);
+      const auto server_sql =
+          postgres_at(postgres, "seer_load_protocol", seer::promises::concrete::postgres_schema());
+      report["postgres_protocol"] = protocol_ceiling(postgres_transact(*server_sql), seconds);
     }
     if (ceiling && !json_output) {
       const std::string store = postgres.empty() ? "sqlite" : "postgres";
