@@ -170,6 +170,13 @@ class Generator {
     divisor_ = divisor;
     return *this;
   }
+  // The two task targets and two listener addresses requests name (by default plain names, which
+  // no poll stream serves).
+  Generator& addresses(std::vector<std::string> targets, std::vector<std::string> listeners) {
+    targets_ = std::move(targets);
+    listeners_ = std::move(listeners);
+    return *this;
+  }
 
   json next(std::int64_t now, const State& s) {
     const std::string id = any_id();
@@ -184,7 +191,7 @@ class Generator {
       case 4:
         return callback(any_id(), id);
       case 5:
-        return listener(id, pick({"L1", "L2"}));
+        return listener(id, listeners_[static_cast<std::size_t>(below(2))]);
       case 6:
         return task_create(id, timeout(now), below(20000 / divisor_), pick({"p1", "p2"}));
       case 7:
@@ -233,7 +240,7 @@ class Generator {
 
   json tags(std::int64_t now) {
     json t = json::object();
-    if (below(10) < 6) t["resonate:target"] = pick({"T1", "T2"});
+    if (below(10) < 6) t["resonate:target"] = targets_[static_cast<std::size_t>(below(2))];
     if (below(10) < 3) t["resonate:timer"] = "true";
     if (below(10) < 4) t["resonate:scope"] = "global";
     if (below(10) < 4) t["resonate:branch"] = pick({"a", "b"});
@@ -268,6 +275,8 @@ class Generator {
   std::mt19937_64 rng_;
   std::string prefix_;
   std::int64_t divisor_ = 1;
+  std::vector<std::string> targets_{"T1", "T2"};
+  std::vector<std::string> listeners_{"L1", "L2"};
 };
 
 }  // namespace seer::promises::testing
