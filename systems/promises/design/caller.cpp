@@ -23,16 +23,41 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
   const auto& servers = deployment_->servers;
   const auto server = servers[env_.random() % servers.size()];
   history_.invoke(process_, kind, {{"request", request}});
-  env_.send(server, std::make_shared<ProtocolRequest>(call, request));
   const sim::Time deadline = env_.now() + kRequestTimeout;
+  std::uint64_t life = 0;
+  if (deployment_->fenced_connections) {
+    if (!lives_.count(server)) {
+      env_.send(server, std::make_shared<ConnectRequest>(call));
+      while (!lives_.count(server)) {
+        const sim::Duration left = deadline - env_.now();
+        std::optional<sim::Message> m;
+        if (left > 0) m = co_await env_.receive_for(left);  // GCC 12: no co_await in a ?:
+        if (!m) {  // never sent: the request certainly had no effect
+          history_.complete(process_, sim::OpType::kFail, kind, nullptr, "no connection");
+          co_return std::nullopt;
+        }
+        if (const auto* c = m->as<ConnectReply>()) {
+          if (c->call == call && m->from == server) lives_[server] = c->life;
+        } else if (!m->as<ProtocolResponse>() && !m->as<ConnectionReset>()) {
+          inbox_.push_back(std::move(*m));  // late answers to earlier calls are dropped
+        }
+      }
+    }
+    life = lives_[server];
+  }
+  env_.send(server, std::make_shared<ProtocolRequest>(call, request, life));
   for (;;) {
     const sim::Duration left = deadline - env_.now();
     if (left <= 0) break;
     auto m = co_await env_.receive_for(left);
     if (!m) break;
+    if (const auto* reset = m->as<ConnectionReset>()) {
+      if (reset->call == call) co_return unknown(kind, "connection reset", server);
+      continue;
+    }
     const auto* reply = m->as<ProtocolResponse>();
     if (!reply) {
-      inbox_.push_back(std::move(*m));
+      if (!m->as<ConnectReply>()) inbox_.push_back(std::move(*m));
       continue;
     }
     // The late answer to an earlier call; like the SDK, also check the echoed corrId.
@@ -46,9 +71,15 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
     if (observer_) observer_(request, answer.response);
     co_return answer;
   }
-  history_.complete(process_, sim::OpType::kInfo, kind, nullptr, "timeout");
+  co_return unknown(kind, "timeout", server);
+}
+
+std::optional<Answer> Caller::unknown(const std::string& kind, const char* why,
+                                      sim::ProcessId server) {
+  history_.complete(process_, sim::OpType::kInfo, kind, nullptr, why);
   process_ = ids_->fresh();
-  co_return std::nullopt;
+  lives_.erase(server);  // connect again next time: the server may have restarted
+  return std::nullopt;
 }
 
 }  // namespace seer::promises::design

@@ -10,6 +10,7 @@
 #include "seer/sim/task.hpp"
 
 #include <deque>
+#include <map>
 #include <optional>
 
 namespace seer::promises::design {
@@ -27,10 +28,14 @@ class Caller {
   Caller(sim::Env& env, std::shared_ptr<const Deployment> deployment, sim::HistoryRecorder& history,
          std::shared_ptr<HistoryIds> ids, ResponseObserver observer,
          std::deque<sim::Message>& inbox);
-  // Sends `request` (corrId filled in) and records it; nullopt on timeout.
+  // Sends `request` (corrId filled in) and records it; nullopt on timeout (or, fenced, when the
+  // server refused it as another life's).
   sim::Task<std::optional<Answer>> call(nlohmann::json request);
 
  private:
+  // Records the call's outcome as unknown and forgets the server's life.
+  std::optional<Answer> unknown(const std::string& kind, const char* why, sim::ProcessId server);
+
   sim::Env& env_;
   std::shared_ptr<const Deployment> deployment_;
   sim::HistoryRecorder& history_;
@@ -41,6 +46,8 @@ class Caller {
   // Random like the SDK's randomUUID corrIds: a restarted process must never take a late answer
   // to a call of its previous life for one of its own.
   std::uint64_t next_call_;
+  // The life of each server this process has a connection to (fenced variants).
+  std::map<sim::ProcessId, std::uint64_t> lives_;
 };
 
 }  // namespace seer::promises::design

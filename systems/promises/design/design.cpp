@@ -9,10 +9,12 @@ const std::vector<Variant>& variants() {
       {"naive", false, false, false},
       {"cas", true, false, false},
       {"validated", true, true, false},
-      {"final", true, true, true},
+      // The partition clock without fenced connections: what final was until seed 28175.
+      {"clocked", true, true, true},
+      {"final", true, true, true, false, true},
       // The final design on the concrete SQL: every read is of the latest commit, so no
       // validation read; the guard is the compare-and-set.
-      {"final-sql", true, false, true, true},
+      {"final-sql", true, false, true, true, true},
   };
   return all;
 }

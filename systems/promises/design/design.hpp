@@ -24,6 +24,9 @@ struct Variant {
                                  // linearizable read confirms the revision it was computed on
   bool partition_clock = false;  // now := max(local clock, the latest now the partition applied)
   bool sql = false;  // the concrete SQL (concrete/README.md) on the simulated SQL service, not KV
+  // Requests carry the server life they were sent to (as an HTTP request belongs to one TCP
+  // connection to one server process): a copy that reaches a later life is refused, not executed.
+  bool fenced_connections = false;
 };
 const std::vector<Variant>& variants();
 const Variant& variant_named(const std::string& name);  // throws std::invalid_argument
@@ -52,6 +55,7 @@ struct Deployment {
   // If set, messages go there as AddressedMessage instead of through `addresses` (production:
   // who listens at an address changes as workers connect and leave).
   sim::ProcessId mailroom = sim::kNoProcess;
+  bool fenced_connections = false;  // Variant::fenced_connections
 };
 
 // Numbers the history's processes. A process that leaves an operation open (a timeout, a crash)

@@ -12,13 +12,44 @@
 namespace seer::promises::design {
 
 // Client -> server: a request envelope {kind, head, data}. `call` is the sender's own number for
-// it (a retry is a new call, like a new HTTP request).
+// it (a retry is a new call, like a new HTTP request). `life` is the server life it is for
+// (fenced variants; 0: any, as over HTTP, where the connection does the fencing).
 struct ProtocolRequest : sim::Payload {
-  ProtocolRequest(std::uint64_t c, nlohmann::json r) : call(c), request(std::move(r)) {}
+  ProtocolRequest(std::uint64_t c, nlohmann::json r, std::uint64_t l = 0)
+      : call(c), request(std::move(r)), life(l) {}
   std::uint64_t call;
   nlohmann::json request;
+  std::uint64_t life;
   std::string_view type() const override { return "protocol_request"; }
-  nlohmann::json to_json() const override { return {{"call", call}, {"request", request}}; }
+  nlohmann::json to_json() const override {
+    nlohmann::json j = {{"call", call}, {"request", request}};
+    if (life != 0) j["life"] = life;
+    return j;
+  }
+};
+
+// Client -> server, and back: opening a connection, which tells the client the server's life (a
+// random number drawn when the server process starts), like a TCP handshake.
+struct ConnectRequest : sim::Payload {
+  explicit ConnectRequest(std::uint64_t c) : call(c) {}
+  std::uint64_t call;
+  std::string_view type() const override { return "connect"; }
+  nlohmann::json to_json() const override { return {{"call", call}}; }
+};
+struct ConnectReply : sim::Payload {
+  ConnectReply(std::uint64_t c, std::uint64_t l) : call(c), life(l) {}
+  std::uint64_t call;
+  std::uint64_t life;
+  std::string_view type() const override { return "connected"; }
+  nlohmann::json to_json() const override { return {{"call", call}, {"life", life}}; }
+};
+// Server -> client: a request for another life of this server, refused unexecuted (a TCP reset).
+// The client cannot tell whether that earlier life executed it: the outcome is unknown.
+struct ConnectionReset : sim::Payload {
+  explicit ConnectionReset(std::uint64_t c) : call(c) {}
+  std::uint64_t call;
+  std::string_view type() const override { return "connection_reset"; }
+  nlohmann::json to_json() const override { return {{"call", call}}; }
 };
 
 // Server -> client: the response envelope, and the `now` the server applied the request at (the

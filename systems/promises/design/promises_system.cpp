@@ -54,6 +54,7 @@ class PromisesSystem final : public sim::System {
   void setup(sim::Simulator& sim, const std::string& variant_name) const override {
     const auto& variant = variant_named(variant_name);
     auto deployment = std::make_shared<Deployment>();
+    deployment->fenced_connections = variant.fenced_connections;
     std::shared_ptr<Oracle> oracle;
     if (variant.sql) {
       const auto sql =

@@ -38,7 +38,8 @@ class Server {
         // A restarted server must not take a late reply to its previous life's request.
         store_(config_.make_store ? config_.make_store()
                                   : make_partition_store(env, config_.variant, *config_.deployment,
-                                                         &stash_, env.random())) {}
+                                                         &stash_, env.random())),
+        life_(config_.deployment->fenced_connections ? env.random() | 1 : 0) {}
 
   sim::Task<void> run() {
     if (config_.ids) sweeper_ = config_.ids->fresh();
@@ -58,8 +59,16 @@ class Server {
       }
       if (m) {
         const auto* rq = m->as<ProtocolRequest>();
-        // Over HTTP a server never sees one request twice; the network's copies are dropped.
-        if (rq && first_sight(m->id)) co_await serve(m->from, *rq);
+        if (const auto* c = m->as<ConnectRequest>()) {
+          env_.send(m->from, std::make_shared<ConnectReply>(c->call, life_));
+        } else if (rq && rq->life != 0 && rq->life != life_) {
+          // Sent to an earlier life, which may have executed it: this life must not (seed 28175
+          // of final, a task.create executed twice across a restart).
+          env_.send(m->from, std::make_shared<ConnectionReset>(rq->call));
+        } else if (rq && first_sight(m->id)) {
+          // Over HTTP a server never sees one request twice; the network's copies are dropped.
+          co_await serve(m->from, *rq);
+        }
       }
       if (every > 0 && env_.now() >= next_sweep) {
         co_await sweep();
@@ -256,7 +265,8 @@ class Server {
   static constexpr std::size_t kSeenWindow = 100'000;
   std::set<std::uint64_t> seen_;  // message ids: the network's copies share one
   std::deque<std::uint64_t> seen_order_;
-  int sweeper_ = 0;  // the history process of this server's sweeps
+  int sweeper_ = 0;     // the history process of this server's sweeps
+  std::uint64_t life_;  // this process life's number (fenced variants), never 0
 };
 
 }  // namespace
