@@ -3,8 +3,10 @@
 # on another worker through the server (rpc) and sleeps on durable timers runs to completion,
 # although the worker running it is killed (SIGKILL) partway and a second worker takes over.
 #
-#   run_sdk_test.sh <path-to-seer-resonate> [countdown=3]
+#   run_sdk_test.sh <path-to-seer-resonate> [countdown=3] [postgres-cluster-url]
 #
+# With a PostgreSQL cluster's URL (postgres://user@host:port/postgres) the server runs on a fresh
+# database there instead of a SQLite file.
 # Installs the pinned SDK and TypeScript (package-lock.json) on first use. Exit 0: the run
 # completed with the right result; 1: it did not; 77: node is not installed.
 set -euo pipefail
@@ -39,7 +41,14 @@ ln -s "$here/node_modules" "$tmp/out/node_modules"
 app="$tmp/out/app.js"
 mkdir -p "$tmp/run"
 
-"$server_bin" --db "$tmp/promises.db" --port 0 --json ${SEER_SDK_TEST_VERBOSE:+--verbose} >"$tmp/server.out" 2>"$tmp/server.log" &
+db="$tmp/promises.db"
+if [[ -n ${3:-} ]]; then
+  name="seer_sdk_$$"
+  PGOPTIONS="-c client_min_messages=warning" psql -q "$3" \
+    -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
+  db="${3%/*}/$name"
+fi
+"$server_bin" --db "$db" --port 0 --json ${SEER_SDK_TEST_VERBOSE:+--verbose} >"$tmp/server.out" 2>"$tmp/server.log" &
 pids+=($!)
 for _ in $(seq 100); do [[ -s "$tmp/server.out" ]] && break; sleep 0.1; done
 port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$tmp/server.out") ||
