@@ -137,7 +137,7 @@ TEST_P(LiveDifferential, EveryResponseIsTheModelsAcrossRestartsAndKills) {
             << " requests, " << messages << " messages, " << restarts << " restarts, " << kills
             << " kills\n";
   EXPECT_GT(requests, 100);
-  EXPECT_GT(messages, 20);
+  EXPECT_GT(messages, requests / 100);  // about 3 in 100 requests emit one
   EXPECT_GT(kills, 0);
   EXPECT_GT(restarts, 0);
   std::filesystem::remove_all(dir);
