@@ -78,13 +78,15 @@ json settle_request(const std::string& id) {
 }
 
 // Starts the server on a fresh database and returns its pid and port.
-std::pair<pid_t, int> start_server(const std::string& binary, const std::string& db) {
+std::pair<pid_t, int> start_server(const std::string& binary, const std::string& db,
+                                   int connections) {
   int out[2];
   if (pipe(out) != 0) throw std::runtime_error("pipe failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  std::vector<std::string> args{binary, "--db", db, "--port", "0", "--json"};
+  std::vector<std::string> args{
+      binary, "--db", db, "--port", "0", "--connections", std::to_string(connections), "--json"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -160,16 +162,32 @@ json run_load(int port, int clients, double seconds) {
 // How a ceiling runs a transaction on its store; `write` asks for the server's write transaction.
 using Transact = std::function<seer::sql::Outcome(const std::vector<seer::sql::Statement>&, bool)>;
 
-// The store alone: commits per second of a one-row transaction at the server's durability.
-json commit_ceiling(const Transact& transact, double seconds) {
+// The store alone: commits per second of a one-row transaction at the server's durability, from
+// one connection each (each on its own thread, all at once: PostgreSQL flushes concurrent commits
+// together).
+json commit_ceiling(const std::vector<Transact>& connections, double seconds) {
   const auto until = Clock::now() + std::chrono::duration<double>(seconds);
-  long n = 0;
-  while (Clock::now() < until) {
-    const auto r = transact({{"INSERT INTO t (v) VALUES (?1)", json::array({"x"})}}, true);
-    if (!r.committed) throw std::runtime_error("commit ceiling: " + r.error);
-    ++n;
+  std::atomic<long> n{0};
+  std::mutex failure_mutex;
+  std::string failure;
+  std::vector<std::thread> threads;
+  for (const auto& transact : connections) {
+    threads.emplace_back([&] {
+      while (Clock::now() < until) {
+        const auto r = transact({{"INSERT INTO t (v) VALUES (?1)", json::array({"x"})}}, true);
+        if (!r.committed) {
+          std::lock_guard lock(failure_mutex);
+          failure = r.error;
+          return;
+        }
+        ++n;
+      }
+    });
   }
-  return {{"transactions_per_sec", static_cast<double>(n) / seconds}};
+  for (auto& t : threads) t.join();
+  if (!failure.empty()) throw std::runtime_error("commit ceiling: " + failure);
+  return {{"connections", connections.size()},
+          {"transactions_per_sec", static_cast<double>(n.load()) / seconds}};
 }
 
 // The server's SQL for create + settle (read the origin, apply, write the rows), no HTTP.
@@ -222,8 +240,8 @@ std::string fresh_postgres_database(const std::string& cluster, const std::strin
 std::unique_ptr<seer::postgres::Connection> postgres_at(const std::string& cluster,
                                                         const std::string& name,
                                                         const std::string& schema) {
-  auto db = std::make_unique<seer::postgres::Connection>(fresh_postgres_database(cluster, name));
-  db->exec("SET synchronous_commit = on");
+  auto db = std::make_unique<seer::postgres::Connection>(fresh_postgres_database(cluster, name),
+                                                         "SET synchronous_commit = on");
   db->exec(schema);
   return db;
 }
@@ -254,6 +272,10 @@ int main(int argc, char** argv) {
   app.add_option("--postgres", postgres,
                  "a PostgreSQL server's URL (postgres://user@host:port/postgres): run the server "
                  "on a fresh database there instead of a SQLite file");
+  int connections = 8;
+  app.add_option("--connections", connections, "the server's database connections")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   app.add_flag("--ceiling", ceiling, "also measure the store alone at the same durability");
   app.add_flag("--json", json_output, "one JSON object");
   try {
@@ -272,7 +294,7 @@ int main(int argc, char** argv) {
       const auto db = postgres.empty()
                           ? dir + "/server-" + std::to_string(n) + ".db"
                           : fresh_postgres_database(postgres, "seer_load_" + std::to_string(n));
-      const auto [pid, port] = start_server(server, db);
+      const auto [pid, port] = start_server(server, db, connections);
       auto load = run_load(port, n, seconds);
       kill(pid, SIGTERM);
       waitpid(pid, nullptr, 0);
@@ -290,14 +312,24 @@ int main(int argc, char** argv) {
     if (ceiling && postgres.empty()) {
       const auto one_row =
           sqlite_at(dir + "/commit.db", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
-      report["sqlite_commit"] = commit_ceiling(sqlite_transact(*one_row), seconds);
+      report["sqlite_commit"] = commit_ceiling({sqlite_transact(*one_row)}, seconds);
       const auto server_sql =
           sqlite_at(dir + "/protocol.db", seer::promises::concrete::sqlite_schema());
       report["sqlite_protocol"] = protocol_ceiling(sqlite_transact(*server_sql), seconds);
     } else if (ceiling) {
       const auto one_row = postgres_at(postgres, "seer_load_commit",
                                        "CREATE TABLE t (id BIGSERIAL PRIMARY KEY, v TEXT)");
-      report["postgres_commit"] = commit_ceiling(postgres_transact(*one_row), seconds);
+      report["postgres_commit"] = commit_ceiling({postgres_transact(*one_row)}, seconds);
+      // As many connections as the server has, committing at once.
+      std::vector<std::unique_ptr<seer::postgres::Connection>> more;
+      std::vector<Transact> parallel;
+      for (int i = 0; i < connections; ++i) {
+        const std::string url = postgres.substr(0, postgres.rfind('/') + 1) + "seer_load_commit";
+        more.push_back(
+            std::make_unique<seer::postgres::Connection>(url, "SET synchronous_commit = on"));
+        parallel.push_back(postgres_transact(*more.back()));
+      }
+      report["postgres_commit_parallel"] = commit_ceiling(parallel, seconds);
       const auto server_sql =
           postgres_at(postgres, "seer_load_protocol", seer::promises::concrete::postgres_schema());
       report["postgres_protocol"] = protocol_ceiling(postgres_transact(*server_sql), seconds);
@@ -308,8 +340,14 @@ int main(int argc, char** argv) {
                 << (postgres.empty() ? "WAL, synchronous=FULL" : "synchronous_commit=on") << "): "
                 << static_cast<long>(
                        report[store + "_commit"]["transactions_per_sec"].get<double>())
-                << " tx/s\n"
-                << "the server's SQL for create + settle, no HTTP: "
+                << " tx/s\n";
+      if (report.contains(store + "_commit_parallel")) {
+        std::cout << "the same from " << connections << " connections at once: "
+                  << static_cast<long>(
+                         report[store + "_commit_parallel"]["transactions_per_sec"].get<double>())
+                  << " tx/s\n";
+      }
+      std::cout << "the server's SQL for create + settle, no HTTP: "
                 << static_cast<long>(report[store + "_protocol"]["ops_per_sec"].get<double>())
                 << " ops/s\n";
     }

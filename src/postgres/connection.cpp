@@ -3,8 +3,11 @@
 #include <libpq-fe.h>
 
 #include <cctype>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
+#include <string_view>
 
 namespace seer::postgres {
 
@@ -76,7 +79,8 @@ std::string dollar_parameters(const std::string& sql) {
   return out;
 }
 
-Connection::Connection(const std::string& conninfo) : conninfo_(conninfo) {
+Connection::Connection(const std::string& conninfo, std::string session_setup)
+    : session_setup_("SET client_min_messages = warning; " + std::move(session_setup)) {
   // Defaults the URL may override: a bounded wait for an unreachable server (also at every
   // reconnection), and a name in pg_stat_activity.
   const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
@@ -88,7 +92,7 @@ Connection::Connection(const std::string& conninfo) : conninfo_(conninfo) {
     conn_ = nullptr;
     throw std::runtime_error("postgres: cannot connect: " + why);
   }
-  exec("SET client_min_messages = warning");
+  exec(session_setup_);
 }
 
 Connection::~Connection() {
@@ -100,12 +104,16 @@ std::string Connection::last_error() const {
 }
 
 bool Connection::connected() {
-  if (PQstatus(conn_) == CONNECTION_OK) return true;
+  if (PQstatus(conn_) == CONNECTION_OK && !reset_needed_) return true;
+  reset_needed_ = false;
   PQreset(conn_);
   prepared_.clear();  // a new session has none of the old one's prepared statements
   if (PQstatus(conn_) != CONNECTION_OK) return false;
-  Result r(PQexec(conn_, "SET client_min_messages = warning"));
-  return PQresultStatus(r.get()) == PGRES_COMMAND_OK;
+  // A new session has none of the old one's settings either (synchronous_commit, say).
+  Result r(PQexec(conn_, session_setup_.c_str()));
+  if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) return true;
+  reset_needed_ = true;
+  return false;
 }
 
 void Connection::exec(const std::string& sql) {
@@ -126,30 +134,43 @@ std::string Connection::prepared_name(const std::string& sql, bool& fresh) {
   return prepared_.emplace(sql, "seer_" + std::to_string(++names_)).first->second;
 }
 
+namespace {
+
+// A statement with expect_changes checks itself: wrapped so that it raises division_by_zero unless
+// it changed exactly that many rows, which aborts the rest of the pipeline (COMMIT included). So a
+// guarded write needs no round trip of its own to learn whether the rest may follow.
+std::string self_guarded(const sql::Statement& s) {
+  return "WITH seer_guard AS (" + s.sql +
+         " RETURNING 1) SELECT 1 / (count(*) = " + std::to_string(*s.expect_changes) +
+         ")::int FROM seer_guard";
+}
+
+}  // namespace
+
 // Everything is sent before anything is read: one round trip however many statements.
 bool Connection::pipeline(const char* begin, const std::vector<sql::Statement>& statements,
-                          std::size_t first, std::size_t last, const char* end,
-                          std::vector<Ran>& ran, std::string& error) {
+                          const char* end, std::vector<Ran>& ran, Failure& failure) {
   if (PQenterPipelineMode(conn_) != 1) {
-    error = last_error();
+    failure.error = last_error();
     return false;
   }
-  enum class Expect { kCommand, kPrepare, kStatement };
-  std::vector<Expect> expected;
+  constexpr std::size_t kCommand = SIZE_MAX, kPrepare = SIZE_MAX - 1;
+  std::vector<std::size_t> expected;  // per result: a statement's index, or what else it is
   std::vector<std::string> fresh_names;
   bool sent = true;
   if (begin) {
     sent = sent && PQsendQueryParams(conn_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
-    expected.push_back(Expect::kCommand);
+    expected.push_back(kCommand);
   }
-  for (std::size_t i = first; i < last && sent; ++i) {
+  for (std::size_t i = 0; i < statements.size() && sent; ++i) {
     const auto& s = statements[i];
+    const std::string sql = s.expect_changes ? self_guarded(s) : s.sql;
     bool fresh = false;
-    const std::string name = prepared_name(s.sql, fresh);
+    const std::string name = prepared_name(sql, fresh);
     if (fresh) {
-      fresh_names.push_back(s.sql);
-      sent = PQsendPrepare(conn_, name.c_str(), dollar_parameters(s.sql).c_str(), 0, nullptr) == 1;
-      expected.push_back(Expect::kPrepare);
+      fresh_names.push_back(sql);
+      sent = PQsendPrepare(conn_, name.c_str(), dollar_parameters(sql).c_str(), 0, nullptr) == 1;
+      expected.push_back(kPrepare);
     }
     std::vector<std::string> texts;
     std::vector<const char*> values;
@@ -161,45 +182,59 @@ bool Connection::pipeline(const char* begin, const std::vector<sql::Statement>& 
     // libpq copies the parameters into its output buffer here.
     sent = sent && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
                                        values.data(), nullptr, nullptr, 0) == 1;
-    expected.push_back(Expect::kStatement);
+    expected.push_back(i);
   }
   if (end && sent) {
     sent = PQsendQueryParams(conn_, end, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
-    expected.push_back(Expect::kCommand);
+    expected.push_back(kCommand);
   }
   if (!sent || PQpipelineSync(conn_) != 1) {
-    error = last_error();
-    for (const auto& sql : fresh_names) prepared_.erase(sql);
-    return false;  // the connection is broken: the next transaction starts a new session
+    failure.error = last_error();
+    // The session is in an unknown state (still in pipeline mode, half a transaction sent):
+    // the next transaction starts a new one.
+    reset_needed_ = true;
+    return false;
   }
   for (const auto what : expected) {
     Result r(PQgetResult(conn_));
     if (!r) {
-      if (error.empty()) error = last_error();
+      if (failure.error.empty()) failure.error = last_error();
       break;
     }
     const auto status = PQresultStatus(r.get());
     if (status == PGRES_FATAL_ERROR) {
-      if (error.empty()) error = trimmed(PQresultErrorMessage(r.get()));
-    } else if (status != PGRES_PIPELINE_ABORTED && what == Expect::kStatement) {
-      Ran one;
-      for (int row = 0; row < PQntuples(r.get()); ++row) {
-        nlohmann::json cells = nlohmann::json::array();
-        for (int c = 0; c < PQnfields(r.get()); ++c) cells.push_back(cell(r.get(), row, c));
-        one.rows.push_back(std::move(cells));
+      if (failure.error.empty()) {
+        failure.error = trimmed(PQresultErrorMessage(r.get()));
+        const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+        if (what < statements.size() && statements[what].expect_changes && state &&
+            std::string_view(state) == "22012") {
+          failure.guard = what;
+        }
       }
-      const char* tuples = PQcmdTuples(r.get());
-      one.changed = tuples && *tuples ? std::stoll(tuples) : 0;
+    } else if (status != PGRES_PIPELINE_ABORTED && what < statements.size()) {
+      Ran one;
+      if (statements[what].expect_changes) {
+        one.changed = *statements[what].expect_changes;  // it raised otherwise
+      } else {
+        for (int row = 0; row < PQntuples(r.get()); ++row) {
+          nlohmann::json cells = nlohmann::json::array();
+          for (int c = 0; c < PQnfields(r.get()); ++c) cells.push_back(cell(r.get(), row, c));
+          one.rows.push_back(std::move(cells));
+        }
+        const char* tuples = PQcmdTuples(r.get());
+        one.changed = tuples && *tuples ? std::stoll(tuples) : 0;
+      }
       ran.push_back(std::move(one));
     }
     Result after(PQgetResult(conn_));  // each query's results end with a null one
   }
   Result sync(PQgetResult(conn_));
   if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
-    if (error.empty()) error = last_error();
+    if (failure.error.empty()) failure.error = last_error();
   }
-  PQexitPipelineMode(conn_);
-  if (!error.empty()) {
+  if (PQexitPipelineMode(conn_) != 1) reset_needed_ = true;  // results left unread
+  if (!failure.error.empty()) {
+    // A PREPARE the aborted pipeline skipped never happened: prepare again next time.
     for (const auto& sql : fresh_names) prepared_.erase(sql);
     return false;
   }
@@ -212,44 +247,29 @@ sql::Outcome Connection::transact(const std::vector<sql::Statement>& statements,
     out.error = "connection lost: " + last_error();
     return out;
   }
-  auto roll_back = [&](std::string why) {
+  const char* begin =
+      access == Access::kRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
+  std::vector<Ran> ran;
+  Failure failure;
+  if (!pipeline(begin, statements, "COMMIT", ran, failure)) {
+    // An error inside the pipeline's BEGIN leaves the session in the aborted transaction.
     const auto in = PQtransactionStatus(conn_);
     if (in == PQTRANS_INTRANS || in == PQTRANS_INERROR) {
       Result r(PQexec(conn_, "ROLLBACK"));
     }
-    out.error = std::move(why);
-    out.results = nlohmann::json::array();
-    out.rows_changed = 0;
+    if (failure.guard) {
+      const auto& s = statements[*failure.guard];
+      out.guard_failed = true;
+      out.error = "expected " + std::to_string(*s.expect_changes) +
+                  " changed rows, got another number in: " + s.sql;
+    } else {
+      out.error = std::move(failure.error);
+    }
     return out;
-  };
-  const char* begin =
-      access == Access::kRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
-  // A guard decides whether the rest is sent at all: the pipeline stops after each one.
-  std::size_t first = 0;
-  for (;;) {
-    std::size_t last = first;
-    while (last < statements.size() && !statements[last].expect_changes) ++last;
-    const bool guarded = last < statements.size();
-    if (guarded) ++last;
-    std::vector<Ran> ran;
-    std::string error;
-    if (!pipeline(first == 0 ? begin : nullptr, statements, first, last,
-                  guarded ? nullptr : "COMMIT", ran, error)) {
-      return roll_back(error);
-    }
-    for (std::size_t i = first; i < last; ++i) {
-      auto& one = ran[i - first];
-      const auto& s = statements[i];
-      if (s.expect_changes && one.changed != *s.expect_changes) {
-        out.guard_failed = true;
-        return roll_back("expected " + std::to_string(*s.expect_changes) + " changed rows, got " +
-                         std::to_string(one.changed) + " in: " + s.sql);
-      }
-      out.rows_changed += one.changed;
-      out.results.push_back(std::move(one.rows));
-    }
-    if (!guarded) break;
-    first = last;
+  }
+  for (auto& one : ran) {
+    out.rows_changed += one.changed;
+    out.results.push_back(std::move(one.rows));
   }
   out.committed = true;
   return out;

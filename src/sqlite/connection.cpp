@@ -101,6 +101,21 @@ std::optional<std::string> Connection::run(const Statement& s, nlohmann::json& r
   return failure;
 }
 
+std::optional<std::string> Connection::run_all(const std::vector<Statement>& statements,
+                                               Outcome& out) {
+  for (const auto& s : statements) {
+    nlohmann::json rows;
+    if (auto error = run(s, rows)) return error;
+    if (s.expect_changes && sqlite3_changes64(db_) != *s.expect_changes) {
+      out.guard_failed = true;
+      return "expected " + std::to_string(*s.expect_changes) + " changed rows, got " +
+             std::to_string(sqlite3_changes64(db_)) + " in: " + s.sql;
+    }
+    out.results.push_back(std::move(rows));
+  }
+  return std::nullopt;
+}
+
 Outcome Connection::transact(const std::vector<Statement>& statements, Begin begin) {
   Outcome out;
   if (sqlite3_exec(db_, begin == Begin::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN", nullptr, nullptr,
@@ -116,22 +131,66 @@ Outcome Connection::transact(const std::vector<Statement>& statements, Begin beg
     out.results = nlohmann::json::array();
     return out;
   };
-  for (const auto& s : statements) {
-    nlohmann::json rows;
-    if (auto error = run(s, rows)) return roll_back(*error);
-    if (s.expect_changes && sqlite3_changes64(db_) != *s.expect_changes) {
-      out.guard_failed = true;
-      return roll_back("expected " + std::to_string(*s.expect_changes) + " changed rows, got " +
-                       std::to_string(sqlite3_changes64(db_)) + " in: " + s.sql);
-    }
-    out.results.push_back(std::move(rows));
-  }
+  if (auto error = run_all(statements, out)) return roll_back(*error);
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return roll_back(std::string("COMMIT failed: ") + sqlite3_errmsg(db_));
   }
   out.committed = true;
   out.rows_changed = sqlite3_total_changes64(db_) - changes_before;
   return out;
+}
+
+std::vector<Outcome> Connection::transact_together(
+    const std::vector<const std::vector<Statement>*>& transactions) {
+  std::vector<Outcome> outs(transactions.size());
+  auto fail = [&](std::size_t i, const std::string& why) {
+    outs[i] = Outcome{};
+    outs[i].error = why;
+  };
+  if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    const std::string why = sqlite3_errmsg(db_);
+    for (std::size_t i = 0; i < outs.size(); ++i) fail(i, why);
+    return outs;
+  }
+  std::vector<bool> kept(transactions.size(), false);
+  for (std::size_t i = 0; i < transactions.size(); ++i) {
+    const auto changes_before = sqlite3_total_changes64(db_);
+    std::optional<std::string> error;
+    if (sqlite3_exec(db_, "SAVEPOINT seer_one", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      error = sqlite3_errmsg(db_);
+    } else {
+      error = run_all(*transactions[i], outs[i]);
+    }
+    if (!error) {
+      kept[i] = true;
+      outs[i].rows_changed = sqlite3_total_changes64(db_) - changes_before;
+      sqlite3_exec(db_, "RELEASE seer_one", nullptr, nullptr, nullptr);
+      continue;
+    }
+    const bool guard_failed = outs[i].guard_failed;
+    fail(i, *error);
+    outs[i].guard_failed = guard_failed;
+    if (sqlite3_get_autocommit(db_)) {
+      // SQLite rolled the whole transaction back (a full disk, an I/O error): the ones before
+      // are gone with it, and the ones after are not run.
+      for (std::size_t j = 0; j < outs.size(); ++j) {
+        if (j != i) fail(j, "rolled back with another transaction of its group: " + *error);
+      }
+      return outs;
+    }
+    sqlite3_exec(db_, "ROLLBACK TO seer_one", nullptr, nullptr, nullptr);
+    sqlite3_exec(db_, "RELEASE seer_one", nullptr, nullptr, nullptr);
+  }
+  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    const std::string why = std::string("COMMIT failed: ") + sqlite3_errmsg(db_);
+    if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    for (std::size_t i = 0; i < outs.size(); ++i) {
+      if (kept[i]) fail(i, why);
+    }
+    return outs;
+  }
+  for (std::size_t i = 0; i < outs.size(); ++i) outs[i].committed = kept[i];
+  return outs;
 }
 
 nlohmann::json Connection::query(const Statement& statement) {

@@ -170,4 +170,20 @@ TEST_F(PostgresSql, ALostConnectionIsAnErrorThenANewSession) {
   EXPECT_EQ(again.results[0][0][0], 0);
 }
 
+// A session's settings are the connection's, not the first session's: a reconnection after a lost
+// session sets them again (the server's synchronous_commit = on must survive a database restart).
+TEST_F(PostgresSql, EveryNewSessionRunsTheSessionSetup) {
+  Connection db(url_, "SET synchronous_commit = local");
+  auto setting = [&db] {
+    const auto r = db.transact({{"SHOW synchronous_commit"}}, Access::kRead);
+    EXPECT_TRUE(r.committed) << r.error;
+    return r.committed ? r.results[0][0][0].get<std::string>() : std::string();
+  };
+  EXPECT_EQ(setting(), "local");
+  admin_->exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name_ +
+               "'");
+  EXPECT_FALSE(db.transact({{"SELECT 1"}}, Access::kWrite).committed);
+  EXPECT_EQ(setting(), "local");
+}
+
 }  // namespace

@@ -27,8 +27,11 @@ class LoopEnv final : public sim::Env {
 
   sim::ProcessId self() const override { return self_; }
   const std::string& name_of(sim::ProcessId id) const override;
-  // Nanoseconds of the monotonic clock since this Env was made.
+  // Nanoseconds of the monotonic clock since this Env was made (or since clock_start()).
   sim::Time now() const override;
+  // Where now() counts from. Several Envs of one process set one start, so they share one clock.
+  std::chrono::steady_clock::time_point clock_start() const { return start_; }
+  void set_clock_start(std::chrono::steady_clock::time_point start) { start_ = start; }
   std::uint64_t random() override { return random_(); }
   void send(sim::ProcessId to, sim::PayloadPtr body) override { outbox_(to, std::move(body)); }
   sim::Storage& storage() override;

@@ -38,11 +38,21 @@ class Connection {
   // BEGIN, the statements, COMMIT; ROLLBACK on the first error, failed expect_changes or failed
   // COMMIT (a full disk, an I/O error): then nothing of it is in the database.
   Outcome transact(const std::vector<Statement>& statements, Begin begin = Begin::kDeferred);
+  // Several transactions committed together (group commit: one BEGIN IMMEDIATE, one COMMIT, so
+  // one fsync). Each runs in its own savepoint: a failed expect_changes or an error rolls back that
+  // one alone, and its outcome is what transact() would have said. They run in order, each seeing
+  // the ones before it. If SQLite rolls the whole transaction back (a full disk) or the COMMIT
+  // fails, none is committed.
+  std::vector<Outcome> transact_together(
+      const std::vector<const std::vector<Statement>*>& transactions);
   // One statement outside a transaction. Throws std::runtime_error.
   nlohmann::json query(const Statement& statement);
 
  private:
   std::optional<std::string> run(const Statement& s, nlohmann::json& rows);
+  // The statements in the open transaction, their rows into out.results; the reason if one failed
+  // (out.guard_failed if it was an expect_changes).
+  std::optional<std::string> run_all(const std::vector<Statement>& statements, Outcome& out);
   sqlite3_stmt* prepared(const std::string& sql, std::string& error);
 
   sqlite3* db_ = nullptr;

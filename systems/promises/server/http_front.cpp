@@ -1,5 +1,7 @@
 #include "http_front.hpp"
 
+#include "loop_route.hpp"
+
 #include "promises/design/messages.hpp"
 
 #include <httplib.h>
@@ -40,9 +42,9 @@ json error_envelope(int status, const std::string& why) {
 
 }  // namespace
 
-HttpFront::HttpFront(runtime::LoopEnv& server, sim::ProcessId self, Mailroom& mailroom,
-                     HttpOptions options)
-    : server_(server),
+HttpFront::HttpFront(std::vector<runtime::LoopEnv*> servers, sim::ProcessId self,
+                     Mailroom& mailroom, HttpOptions options)
+    : servers_(std::move(servers)),
       self_(self),
       mailroom_(mailroom),
       options_(std::move(options)),
@@ -150,7 +152,8 @@ void HttpFront::serve_post(const std::string& body, int& status, std::string& ou
     std::lock_guard lock(mutex_);
     answer = waiting_[call].get_future();
   }
-  server_.post(self_, std::make_shared<design::ProtocolRequest>(call, std::move(request)));
+  auto* loop = servers_[loop_for(request, servers_.size())];
+  loop->post(self_, std::make_shared<design::ProtocolRequest>(call, std::move(request)));
   std::optional<Answer> got;
   if (answer.wait_for(options_.request_timeout) == std::future_status::ready) got = answer.get();
   {

@@ -3,9 +3,10 @@
 //                               envelope with HTTP status = head.status, always application/json,
 //                               and the `now` it was applied at in the X-Seer-Now header;
 //   GET /poll/{group}/{pid}     server-sent events: one `data:` line per message for that process.
-// Requests become ProtocolRequest messages for the server process on its LoopEnv; its
-// ProtocolResponses come back through outbox(). A request the server does not answer within the
-// request timeout (it could not make its effect durable) gets 503, which the SDK retries.
+// Requests become ProtocolRequest messages for a server process (the loop of the request's origin,
+// loop_route.hpp), each on its LoopEnv; their ProtocolResponses come back through outbox(). A
+// request the server does not answer within the request timeout (it could not make its effect
+// durable) gets 503, which the SDK retries.
 #pragma once
 
 #include "mailroom.hpp"
@@ -20,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace httplib {
 class Server;
@@ -39,7 +41,9 @@ struct HttpOptions {
 
 class HttpFront {
  public:
-  HttpFront(runtime::LoopEnv& server, sim::ProcessId self, Mailroom& mailroom, HttpOptions options);
+  // `servers`: the loops, at least one; they outlive the front.
+  HttpFront(std::vector<runtime::LoopEnv*> servers, sim::ProcessId self, Mailroom& mailroom,
+            HttpOptions options);
   ~HttpFront();
 
   // Binds the socket; the port bound. Throws std::runtime_error if it cannot.
@@ -49,7 +53,8 @@ class HttpFront {
   // Returns once listen() has started on another thread (only then can stop() end it).
   void wait_until_listening() const;
   void stop();
-  // What the server process sends: responses to waiting requests, messages to poll streams.
+  // Thread-safe (every loop calls it). What a server process sends: responses to waiting requests,
+  // messages to poll streams.
   void outbox(sim::ProcessId to, const sim::PayloadPtr& body);
   // Answers every request still waiting with 503 (the server is going away).
   void fail_waiting();
@@ -61,7 +66,7 @@ class HttpFront {
   };
   void serve_post(const std::string& body, int& status, std::string& out, std::string& now);
 
-  runtime::LoopEnv& server_;
+  std::vector<runtime::LoopEnv*> servers_;
   sim::ProcessId self_;
   Mailroom& mailroom_;
   HttpOptions options_;

@@ -26,9 +26,9 @@ namespace {
 using namespace seer;
 using namespace seer::promises;
 
-constexpr sim::ProcessId kServer = 0;
 constexpr sim::ProcessId kHttp = 1;
 constexpr sim::ProcessId kMailroom = 2;
+constexpr sim::ProcessId kFirstServer = 10;  // the loops are servers 10, 11, ...
 
 std::mutex log_mutex;
 void log_line(const std::string& line) {
@@ -46,35 +46,48 @@ bool is_postgres_url(const std::string& db) {
   return db.rfind("postgres://", 0) == 0 || db.rfind("postgresql://", 0) == 0;
 }
 
-// The database named by --db, open, and how the server makes its store on it.
+// The database named by --db, open on one connection, and how a loop makes its store on it.
 struct OpenStore {
-  std::unique_ptr<sqlite::Connection> sqlite;
+  std::unique_ptr<sqlite::Connection> sqlite;  // a loop's reads; the writes go through `writes`
+  server::GroupCommit* writes = nullptr;
   std::unique_ptr<postgres::Connection> postgres;
-  std::string shown;  // for the listening line: the file, or the URL without its credentials
 
   std::unique_ptr<design::PartitionStore> make() {
     if (postgres) return server::make_postgres_partition_store(*postgres, log_line);
-    return server::make_sqlite_partition_store(*sqlite, log_line);
+    return server::make_sqlite_partition_store(*sqlite, *writes, log_line);
   }
 };
 
-OpenStore open_store(const std::string& db) {
+OpenStore open_store(const std::string& db, server::GroupCommit* sqlite_writes) {
   OpenStore store;
   if (is_postgres_url(db)) {
     store.postgres = server::open_postgres_database(db);
-    const auto scheme = db.find("://") + 3;
-    const auto at = db.find('@', scheme);
-    store.shown = at == std::string::npos ? db : db.substr(0, scheme) + db.substr(at + 1);
   } else {
     store.sqlite = server::open_sqlite_database(db);
-    store.shown = db;
+    store.writes = sqlite_writes;
   }
   return store;
 }
 
+// For the listening line: the file, or the URL without its credentials.
+std::string shown_db(const std::string& db) {
+  if (!is_postgres_url(db)) return db;
+  const auto scheme = db.find("://") + 3;
+  const auto at = db.find('@', scheme);
+  return at == std::string::npos ? db : db.substr(0, scheme) + db.substr(at + 1);
+}
+
+// One of the server's loops: the design's server process on its own thread and connection.
+struct Loop {
+  std::unique_ptr<runtime::LoopEnv> env;
+  OpenStore store;
+  std::thread thread;
+};
+
 struct ServeOptions {
   std::string db = "seer-resonate.db";
   server::HttpOptions http;
+  int connections = 8;  // loops, each with its own database connection
   int sweep_every_ms = 1000;
   std::string history;  // where the sweeps are recorded, if anywhere
   bool json_output = false;
@@ -91,64 +104,97 @@ int serve(const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up is a failed write, not our death
 
-  auto store = open_store(db_path);
   server::Mailroom mailroom;
   std::unique_ptr<server::HttpFront> front;
-  runtime::LoopEnv env(
-      kServer, "seer-resonate",
-      [&](sim::ProcessId to, const sim::PayloadPtr& body) { front->outbox(to, body); });
-  front = std::make_unique<server::HttpFront>(env, kHttp, mailroom, http_options);
+  // SQLite: one connection writes for every loop, in groups; each loop reads on its own.
+  std::unique_ptr<server::GroupCommit> sqlite_writes;
+  if (!is_postgres_url(db_path)) {
+    sqlite_writes = std::make_unique<server::GroupCommit>(server::open_sqlite_database(db_path));
+  }
+  std::vector<Loop> loops(static_cast<std::size_t>(options.connections));
+  std::vector<runtime::LoopEnv*> envs;
+  for (std::size_t i = 0; i < loops.size(); ++i) {
+    loops[i].store = open_store(db_path, sqlite_writes.get());
+    loops[i].env = std::make_unique<runtime::LoopEnv>(
+        kFirstServer + static_cast<sim::ProcessId>(i), "seer-resonate",
+        [&](sim::ProcessId to, const sim::PayloadPtr& body) { front->outbox(to, body); });
+    // One clock for every loop (an answer's now must not go back when the next request of the
+    // same client goes to another loop).
+    loops[i].env->set_clock_start(loops[0].env->clock_start());
+    envs.push_back(loops[i].env.get());
+  }
+  front = std::make_unique<server::HttpFront>(envs, kHttp, mailroom, http_options);
   const int port = front->bind();
 
   auto deployment = std::make_shared<design::Deployment>();
-  deployment->servers = {kServer};
+  for (std::size_t i = 0; i < loops.size(); ++i) deployment->servers.push_back(envs[i]->self());
   deployment->mailroom = kMailroom;
-  design::ServerConfig config;
-  config.variant = design::variant_named("final-sql");
-  config.deployment = deployment;
-  config.epoch_ms = wall_clock_ms();
-  config.sweep_every = sim::milliseconds(options.sweep_every_ms);
+  const std::int64_t epoch_ms = wall_clock_ms();
   std::unique_ptr<server::HistoryFile> history;
-  if (!options.history.empty()) {
-    history = std::make_unique<server::HistoryFile>(options.history);
-    config.history = history.get();
-    // Process numbers of this life's sweeps, apart from the clients' and other lives'.
-    config.ids = std::make_shared<design::HistoryIds>(
-        1'000'000 + static_cast<int>(std::random_device()() % 1'000'000) * 1000);
-  }
-  config.make_store = [&] { return store.make(); };
+  if (!options.history.empty()) history = std::make_unique<server::HistoryFile>(options.history);
 
+  std::mutex failure_mutex;
   std::string failure;
-  std::thread loop([&] {
-    try {
-      env.run(design::run_server(env, std::move(config)));
-    } catch (const std::exception& e) {
-      failure = e.what();
-      kill(getpid(), SIGTERM);  // wake the main thread, which shuts the rest down
+  for (std::size_t i = 0; i < loops.size(); ++i) {
+    design::ServerConfig config;
+    config.variant = design::variant_named("final-sql");
+    config.deployment = deployment;
+    config.epoch_ms = epoch_ms;  // with the shared Env clock: one model clock for every loop
+    // One loop sweeps (every origin, whichever loop serves it): more would repeat its reads.
+    config.sweep_every = i == 0 ? sim::milliseconds(options.sweep_every_ms) : sim::Duration{0};
+    if (history && i == 0) {
+      config.history = history.get();
+      // Process numbers of this life's sweeps, apart from the clients' and other lives'.
+      config.ids = std::make_shared<design::HistoryIds>(
+          1'000'000 + static_cast<int>(std::random_device()() % 1'000'000) * 1000);
     }
-  });
+    Loop& loop = loops[i];
+    config.make_store = [&loop] { return loop.store.make(); };
+    loop.thread =
+        std::thread([&loop, &failure, &failure_mutex, config = std::move(config)]() mutable {
+          try {
+            loop.env->run(design::run_server(*loop.env, std::move(config)));
+          } catch (const std::exception& e) {
+            {
+              std::lock_guard lock(failure_mutex);
+              if (failure.empty()) failure = e.what();
+            }
+            kill(getpid(), SIGTERM);  // wake the main thread, which shuts the rest down
+          }
+        });
+  }
   std::thread http([&] { front->listen(); });
   front->wait_until_listening();
 
   const std::string url = "http://" + http_options.host + ":" + std::to_string(port);
   if (options.json_output) {
-    std::cout << nlohmann::json{{"listening", url}, {"port", port}, {"db", store.shown}}.dump()
+    std::cout << nlohmann::json{{"listening", url},
+                                {"port", port},
+                                {"db", shown_db(db_path)},
+                                {"connections", loops.size()}}
+                     .dump()
               << std::endl;
   } else {
     std::cout << "seer-resonate listening on " << url << " ("
-              << (store.postgres ? "postgres " : "sqlite ") << store.shown << ")" << std::endl;
+              << (is_postgres_url(db_path) ? "postgres " : "sqlite ") << shown_db(db_path) << ", "
+              << loops.size() << " connections)" << std::endl;
   }
 
   int signal = 0;
   sigwait(&signals, &signal);
-  // Stop taking requests at the loop: it finishes the one it is in (its commit and answer)
+  // Stop taking requests at the loops: each finishes the one it is in (its commit and answer)
   // first. Requests still queued get 503 and were never applied.
-  env.stop();
-  loop.join();
+  for (auto& loop : loops) loop.env->stop();
+  for (auto& loop : loops) loop.thread.join();
   front->fail_waiting();
   front->stop();
   http.join();
-  store = OpenStore{};  // closing the last SQLite connection checkpoints the WAL
+  loops.clear();
+  if (sqlite_writes) {
+    log_line(std::to_string(sqlite_writes->writes()) + " writes in " +
+             std::to_string(sqlite_writes->groups()) + " commits");
+  }
+  sqlite_writes.reset();  // closing the last SQLite connection checkpoints the WAL
   if (!failure.empty()) {
     log_line("stopped: " + failure);
     return 1;
@@ -170,6 +216,11 @@ int run(int argc, char** argv) {
   app.add_option("--host", http.host, "address to listen on")->capture_default_str();
   app.add_option("--port", http.port, "port to listen on (0: any free port)")
       ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--connections", o.connections,
+                 "database connections, each serving requests on its own thread (the requests of "
+                 "one origin always on the same one)")
+      ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_option("--threads", http.threads, "HTTP worker threads (each open connection holds one)")
       ->check(CLI::Range(2, 4096))

@@ -7,13 +7,14 @@
 namespace seer::promises::server {
 
 std::unique_ptr<postgres::Connection> open_postgres_database(const std::string& url) {
-  auto db = std::make_unique<postgres::Connection>(url);
+  // Every session, also after a reconnection: a cluster configured otherwise must not make us
+  // acknowledge a commit before it is flushed.
+  auto db = std::make_unique<postgres::Connection>(url, "SET synchronous_commit = on");
   if (db->query({"SHOW fsync"})[0][0] != "on") {
     throw std::runtime_error(
         "postgres: the server runs with fsync off; a commit would not be "
         "durable");
   }
-  db->exec("SET synchronous_commit = on");
   // One transaction that waits for any other server doing the same (the advisory lock), so the
   // schema is created once. The lock's key is any constant.
   db->exec(

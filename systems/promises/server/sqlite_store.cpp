@@ -29,11 +29,14 @@ std::unique_ptr<sqlite::Connection> open_sqlite_database(const std::string& path
   return db;
 }
 
-std::unique_ptr<design::PartitionStore> make_sqlite_partition_store(sqlite::Connection& db,
+std::unique_ptr<design::PartitionStore> make_sqlite_partition_store(sqlite::Connection& reader,
+                                                                    GroupCommit& writes,
                                                                     ErrorLog log) {
-  auto transact = [&db](const std::vector<sql::Statement>& statements, TransactionKind kind) {
-    return db.transact(statements, kind == TransactionKind::kWrite ? sqlite::Begin::kImmediate
-                                                                   : sqlite::Begin::kDeferred);
+  auto transact = [&reader, &writes](const std::vector<sql::Statement>& statements,
+                                     TransactionKind kind) {
+    if (kind == TransactionKind::kRead)
+      return reader.transact(statements, sqlite::Begin::kDeferred);
+    return writes.write(statements);
   };
   return make_sql_store(transact, std::move(log));
 }

@@ -1,9 +1,10 @@
 // The store on a SQLite file (the default). Durability: WAL with synchronous=FULL, so COMMIT
 // returns only after the WAL is fsynced, and the server answers only after COMMIT returns. Writes
-// use BEGIN IMMEDIATE (serial commits), reads a deferred transaction (one snapshot for the six
-// SELECTs).
+// commit in groups (group_commit.hpp: one BEGIN IMMEDIATE and one fsync for the writes waiting
+// together), reads are a deferred transaction (one snapshot for the six SELECTs).
 #pragma once
 
+#include "group_commit.hpp"
 #include "sql_store.hpp"
 
 #include "seer/sqlite/connection.hpp"
@@ -17,7 +18,12 @@ namespace seer::promises::server {
 // reason if it cannot be opened, is not a database, or cannot be put in WAL mode.
 std::unique_ptr<sqlite::Connection> open_sqlite_database(const std::string& path);
 
-std::unique_ptr<design::PartitionStore> make_sqlite_partition_store(sqlite::Connection& db,
+// Reads on `reader` (the loop's own connection); writes through `writes`, shared by every loop on
+// the file, so they queue there (and commit in groups) rather than in SQLite's busy handler, which
+// sleeps a millisecond and more between tries. Another process on the file is still waited for
+// by busy_timeout.
+std::unique_ptr<design::PartitionStore> make_sqlite_partition_store(sqlite::Connection& reader,
+                                                                    GroupCommit& writes,
                                                                     ErrorLog log);
 
 }  // namespace seer::promises::server

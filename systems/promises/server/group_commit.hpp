@@ -1,0 +1,50 @@
+// Group commit for the server's writes on SQLite. The loops (main.cpp) each serve one request at a
+// time, so each has at most one write waiting; a write that arrives while another group is being
+// committed waits, and the next group takes every write waiting then: one BEGIN IMMEDIATE, one
+// savepoint each, one COMMIT and so one fsync for all of them (leader and followers, as in a
+// database's WAL writer). Nobody's write is answered before its group's COMMIT has returned. A
+// write's outcome is what it would have been alone: a failed guard rolls back only its own
+// savepoint, and a COMMIT that fails leaves every write of the group uncommitted (unknown to the
+// server, which answers none of them).
+#pragma once
+
+#include "seer/sqlite/connection.hpp"
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace seer::promises::server {
+
+class GroupCommit {
+ public:
+  explicit GroupCommit(std::unique_ptr<sqlite::Connection> writer);
+
+  // Thread-safe: returns once the write's group has committed or failed.
+  sql::Outcome write(const std::vector<sql::Statement>& statements);
+
+  // Groups committed and writes in them so far (for the server's stopping line and tests).
+  std::uint64_t groups() const;
+  std::uint64_t writes() const;
+  // Whether a group is being committed now, and how many writes wait for the next one.
+  bool committing() const;
+  std::size_t writes_waiting() const;
+
+ private:
+  struct Waiting {
+    const std::vector<sql::Statement>* statements;
+    sql::Outcome outcome;
+    bool done = false;
+  };
+
+  std::unique_ptr<sqlite::Connection> writer_;
+  mutable std::mutex mutex_;
+  std::condition_variable finished_;
+  std::vector<Waiting*> queued_;
+  bool leading_ = false;  // a group is being committed
+  std::uint64_t groups_ = 0, writes_ = 0;
+};
+
+}  // namespace seer::promises::server
