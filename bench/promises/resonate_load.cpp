@@ -9,6 +9,8 @@
 //   resonate_load --server build/release/systems/promises/seer-resonate [--clients 8]
 //                 [--seconds 10] [--postgres postgres://user@host:port/postgres] [--ceiling]
 //                 [--json]
+#include "pgbench_ceiling.hpp"
+
 #include "promises/concrete/sql_rows.hpp"
 #include "promises/model/model.hpp"
 #include "seer/postgres/connection.hpp"
@@ -276,6 +278,10 @@ int main(int argc, char** argv) {
   app.add_option("--connections", connections, "the server's database connections")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  std::string pgbench;
+  app.add_option("--pgbench", pgbench,
+                 "with --postgres: also run this pgbench (TPC-B-like, prepared) at each client "
+                 "count, on a fresh database of the same server");
   app.add_flag("--ceiling", ceiling, "also measure the store alone at the same durability");
   app.add_flag("--json", json_output, "one JSON object");
   try {
@@ -298,14 +304,23 @@ int main(int argc, char** argv) {
       auto load = run_load(port, n, seconds);
       kill(pid, SIGTERM);
       waitpid(pid, nullptr, 0);
+      if (!pgbench.empty() && !postgres.empty()) {
+        load["pgbench_tps"] = seer::bench::pgbench_tps(
+            pgbench, fresh_postgres_database(postgres, "seer_load_pgbench"), n, seconds);
+      }
       if (!json_output) {
         std::cout << "seer-resonate, " << n
                   << " clients: " << static_cast<long>(load["ops_per_sec"].get<double>())
                   << " ops/s; create p50 " << load["create"].value("p50_ms", 0.0) << " ms, p99 "
                   << load["create"].value("p99_ms", 0.0) << " ms; settle p50 "
                   << load["settle"].value("p50_ms", 0.0) << " ms, p99 "
-                  << load["settle"].value("p99_ms", 0.0) << " ms; errors " << load["errors"]
-                  << "\n";
+                  << load["settle"].value("p99_ms", 0.0) << " ms; errors " << load["errors"];
+        if (load.contains("pgbench_tps")) {
+          std::cout << "; pgbench TPC-B-like at " << n
+                    << " clients: " << static_cast<long>(load["pgbench_tps"].get<double>())
+                    << " tps";
+        }
+        std::cout << "\n";
       }
       report["loads"].push_back(std::move(load));
     }

@@ -114,8 +114,8 @@ TEST_F(GroupCommitTest, WritesWaitingForACommitGoInOneGroup) {
   blocker->exec("BEGIN IMMEDIATE");  // the first group's BEGIN IMMEDIATE waits for this
   std::vector<std::thread> writers;
   std::vector<sql::Outcome> outs(6);
-  std::vector<Statements> writes;
-  for (int i = 0; i < 6; ++i) writes.push_back({insert("w" + std::to_string(i))});
+  std::vector<Statements> writes(6);
+  for (int i = 0; i < 6; ++i) writes[i] = {insert("w" + std::to_string(i))};
   writers.emplace_back([&] { outs[0] = group.write(writes[0]); });
   while (!group.committing()) std::this_thread::yield();  // the first one leads, alone
   for (int i = 1; i < 6; ++i) writers.emplace_back([&, i] { outs[i] = group.write(writes[i]); });
@@ -134,6 +134,7 @@ TEST_F(GroupCommitTest, ConcurrentCompareAndSetsLoseNoUpdate) {
   GroupCommit group(open());
   std::atomic<int> succeeded{0};
   std::vector<std::thread> writers;
+  writers.reserve(6);
   for (int w = 0; w < 6; ++w) {
     writers.emplace_back([&, w] {
       auto reader = open();
@@ -141,10 +142,11 @@ TEST_F(GroupCommitTest, ConcurrentCompareAndSetsLoseNoUpdate) {
         const auto revision = reader->query({"SELECT revision FROM r"})[0][0].get<std::int64_t>();
         const auto out =
             group.write({cas(revision), insert(std::to_string(w) + "-" + std::to_string(i))});
-        if (out.committed)
+        if (out.committed) {
           ++succeeded;
-        else
+        } else {
           EXPECT_TRUE(out.guard_failed) << out.error;
+        }
       }
     });
   }

@@ -28,8 +28,9 @@ TEST(LoopRoute, TheRequestsOfOneOriginGoToOneLoop) {
 
 TEST(LoopRoute, OriginsSpreadOverTheLoops) {
   std::set<std::size_t> used;
-  for (int origin = 0; origin < 100; ++origin)
+  for (int origin = 0; origin < 100; ++origin) {
     used.insert(loop_for(get("o" + std::to_string(origin)), 4));
+  }
   EXPECT_EQ(used.size(), 4u);
 }
 
