@@ -31,10 +31,11 @@ struct Variant {
 const std::vector<Variant>& variants();
 const Variant& variant_named(const std::string& name);  // throws std::invalid_argument
 
-// Model time is milliseconds since the Unix epoch; a process's clock starts at kEpochMs.
+// Model time is milliseconds since the Unix epoch; a process's clock starts at kEpochMs in
+// simulation (production passes the wall clock at start).
 inline constexpr std::int64_t kEpochMs = 1'700'000'000'000;
-inline std::int64_t model_time(sim::Time local) {
-  return kEpochMs + local / sim::milliseconds(1);
+inline std::int64_t model_time(sim::Time local, std::int64_t epoch_ms = kEpochMs) {
+  return epoch_ms + local / sim::milliseconds(1);
 }
 
 inline constexpr sim::Duration kStoreTimeout = sim::milliseconds(30);

@@ -82,7 +82,7 @@ class Server {
     env_.send(to, std::make_shared<ProtocolResponse>(call, std::move(response), now));
   }
 
-  std::int64_t local_now() const { return config_.epoch_ms + env_.now() / sim::milliseconds(1); }
+  std::int64_t local_now() const { return model_time(env_.now(), config_.epoch_ms); }
 
   // Whether a message id is new. The window is bounded so a long-lived server's memory is too:
   // the network's copies arrive within far fewer messages than kSeenWindow.
