@@ -143,52 +143,51 @@ Outcome Connection::transact(const std::vector<Statement>& statements, Begin beg
 std::vector<Outcome> Connection::transact_together(
     const std::vector<const std::vector<Statement>*>& transactions) {
   std::vector<Outcome> outs(transactions.size());
-  auto fail = [&](std::size_t i, const std::string& why) {
-    outs[i] = Outcome{};
-    outs[i].error = why;
+  auto ok = [this](const char* sql) {
+    return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
   };
-  if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    const std::string why = sqlite3_errmsg(db_);
-    for (std::size_t i = 0; i < outs.size(); ++i) fail(i, why);
+  // Anything unexpected undoes the whole group and fails every transaction in it: a group is
+  // never trusted in part.
+  auto abandon = [&](const std::string& why) {
+    if (!sqlite3_get_autocommit(db_)) ok("ROLLBACK");
+    for (auto& out : outs) {
+      out = Outcome{};
+      out.error = why;
+    }
     return outs;
-  }
+  };
+  if (!ok("BEGIN IMMEDIATE")) return abandon(sqlite3_errmsg(db_));
   std::vector<bool> kept(transactions.size(), false);
-  for (std::size_t i = 0; i < transactions.size(); ++i) {
-    const auto changes_before = sqlite3_total_changes64(db_);
-    std::optional<std::string> error;
-    if (sqlite3_exec(db_, "SAVEPOINT seer_one", nullptr, nullptr, nullptr) != SQLITE_OK) {
-      error = sqlite3_errmsg(db_);
-    } else {
-      error = run_all(*transactions[i], outs[i]);
-    }
-    if (!error) {
-      kept[i] = true;
-      outs[i].rows_changed = sqlite3_total_changes64(db_) - changes_before;
-      sqlite3_exec(db_, "RELEASE seer_one", nullptr, nullptr, nullptr);
-      continue;
-    }
-    const bool guard_failed = outs[i].guard_failed;
-    fail(i, *error);
-    outs[i].guard_failed = guard_failed;
-    if (sqlite3_get_autocommit(db_)) {
-      // SQLite rolled the whole transaction back (a full disk, an I/O error): the ones before
-      // are gone with it, and the ones after are not run.
-      for (std::size_t j = 0; j < outs.size(); ++j) {
-        if (j != i) fail(j, "rolled back with another transaction of its group: " + *error);
+  try {
+    for (std::size_t i = 0; i < transactions.size(); ++i) {
+      const auto changes_before = sqlite3_total_changes64(db_);
+      if (!ok("SAVEPOINT seer_one")) return abandon(sqlite3_errmsg(db_));
+      const auto error = run_all(*transactions[i], outs[i]);
+      if (!error) {
+        outs[i].rows_changed = sqlite3_total_changes64(db_) - changes_before;
+        if (!ok("RELEASE seer_one")) return abandon(sqlite3_errmsg(db_));
+        kept[i] = true;
+        continue;
       }
-      return outs;
+      if (sqlite3_get_autocommit(db_)) {
+        // SQLite rolled the whole transaction back (a full disk, an I/O error): the ones before
+        // are gone with it, and the ones after are not run.
+        return abandon("the group's transaction was rolled back: " + *error);
+      }
+      if (!ok("ROLLBACK TO seer_one") || !ok("RELEASE seer_one")) {
+        return abandon(std::string("undoing one transaction of a group failed: ") +
+                       sqlite3_errmsg(db_));
+      }
+      const bool guard_failed = outs[i].guard_failed;
+      outs[i] = Outcome{};
+      outs[i].error = *error;
+      outs[i].guard_failed = guard_failed;
     }
-    sqlite3_exec(db_, "ROLLBACK TO seer_one", nullptr, nullptr, nullptr);
-    sqlite3_exec(db_, "RELEASE seer_one", nullptr, nullptr, nullptr);
+  } catch (...) {  // out of memory, say: leave no transaction open behind us
+    abandon("failed");
+    throw;
   }
-  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    const std::string why = std::string("COMMIT failed: ") + sqlite3_errmsg(db_);
-    if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    for (std::size_t i = 0; i < outs.size(); ++i) {
-      if (kept[i]) fail(i, why);
-    }
-    return outs;
-  }
+  if (!ok("COMMIT")) return abandon(std::string("COMMIT failed: ") + sqlite3_errmsg(db_));
   for (std::size_t i = 0; i < outs.size(); ++i) outs[i].committed = kept[i];
   return outs;
 }

@@ -1,7 +1,5 @@
 #include "group_commit.hpp"
 
-#include <exception>
-
 namespace seer::promises::server {
 
 GroupCommit::GroupCommit(std::unique_ptr<sqlite::Connection> writer) : writer_(std::move(writer)) {}
@@ -27,9 +25,9 @@ sql::Outcome GroupCommit::write(const std::vector<sql::Statement>& statements) {
     std::vector<sql::Outcome> outcomes;
     try {
       outcomes = writer_->transact_together(transactions);
-    } catch (const std::exception& e) {  // out of memory, say: nobody may wait for us forever
+    } catch (...) {  // out of memory, say: nobody may wait for us forever
       outcomes.assign(group.size(), sql::Outcome{});
-      for (auto& o : outcomes) o.error = e.what();
+      for (auto& o : outcomes) o.error = "the group's transaction failed unexpectedly";
     }
     lock.lock();
     for (std::size_t i = 0; i < group.size(); ++i) {

@@ -146,13 +146,13 @@ void HttpFront::serve_post(const std::string& body, int& status, std::string& ou
     out = error_envelope(400, "the body is not JSON").dump();
     return;
   }
+  auto* loop = servers_[loop_for(request, servers_.size())];
   const std::uint64_t call = next_call_++;
   std::future<std::optional<Answer>> answer;
   {
     std::lock_guard lock(mutex_);
     answer = waiting_[call].get_future();
   }
-  auto* loop = servers_[loop_for(request, servers_.size())];
   loop->post(self_, std::make_shared<design::ProtocolRequest>(call, std::move(request)));
   std::optional<Answer> got;
   if (answer.wait_for(options_.request_timeout) == std::future_status::ready) got = answer.get();

@@ -118,9 +118,6 @@ int serve(const ServeOptions& options) {
     loops[i].env = std::make_unique<runtime::LoopEnv>(
         kFirstServer + static_cast<sim::ProcessId>(i), "seer-resonate",
         [&](sim::ProcessId to, const sim::PayloadPtr& body) { front->outbox(to, body); });
-    // One clock for every loop (an answer's now must not go back when the next request of the
-    // same client goes to another loop).
-    loops[i].env->set_clock_start(loops[0].env->clock_start());
     envs.push_back(loops[i].env.get());
   }
   front = std::make_unique<server::HttpFront>(envs, kHttp, mailroom, http_options);
@@ -129,7 +126,12 @@ int serve(const ServeOptions& options) {
   auto deployment = std::make_shared<design::Deployment>();
   for (std::size_t i = 0; i < loops.size(); ++i) deployment->servers.push_back(envs[i]->self());
   deployment->mailroom = kMailroom;
+  // One clock for every loop (an answer's now must not go back when the next request of the same
+  // client goes to another loop), started with the wall clock it is counted from: opening the
+  // connections above may take a while, and must not put model time ahead of the wall clock.
+  const auto clock_start = std::chrono::steady_clock::now();
   const std::int64_t epoch_ms = wall_clock_ms();
+  for (auto* env : envs) env->set_clock_start(clock_start);
   std::unique_ptr<server::HistoryFile> history;
   if (!options.history.empty()) history = std::make_unique<server::HistoryFile>(options.history);
 

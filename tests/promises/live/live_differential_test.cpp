@@ -143,6 +143,40 @@ TEST_P(LiveDifferential, EveryResponseIsTheModelsAcrossRestartsAndKills) {
   std::filesystem::remove_all(dir);
 }
 
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A request's `now` is the wall clock when it was applied, however long the server took to open
+// its connections (it once counted model time from before opening them, so every `now` ran ahead
+// by that long and timeouts came early).
+TEST_P(LiveDifferential, ANowIsTheWallClockOfItsRequest) {
+  if (GetParam() == Engine::kPostgres && !postgres_cluster()) {
+    GTEST_SKIP() << "no PostgreSQL cluster (SEER_POSTGRES_URL); ctest starts one";
+  }
+  const auto dir = fresh_dir("clock-" + engine_name(GetParam()));
+  const std::string db = fresh_database(GetParam(), dir, "seer_clock_" + std::to_string(getpid()));
+  ServerProcess server(SEER_RESONATE_BINARY,
+                       {"--db", db, "--port", "0", "--sweep-every-ms", "0", "--connections", "32"});
+  httplib::Client client("127.0.0.1", server.port());
+  for (int i = 0; i < 5; ++i) {
+    const json get = {{"kind", "promise.get"},
+                      {"head", {{"corrId", "c"}, {"version", "v"}}},
+                      {"data", {{"id", "clock" + std::to_string(i)}}}};
+    const auto before = wall_ms();
+    const auto answer = post(client, get);
+    const auto after = wall_ms();
+    EXPECT_EQ(answer.status, 404);
+    // A millisecond either way for the two clocks' rounding.
+    EXPECT_GE(answer.now, before - 1);
+    EXPECT_LE(answer.now, after + 1);
+  }
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+  std::filesystem::remove_all(dir);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, LiveDifferential,
                          ::testing::Values(Engine::kSqlite, Engine::kPostgres),
                          [](const auto& info) { return engine_name(info.param); });
