@@ -271,6 +271,7 @@ class PromisesHistoryModel : public check::Model {
                                                 const std::vector<Operation>& ops) const override {
     const auto requests = requests_of(compiled);
     std::vector<std::string> keys;
+    keys.reserve(requests.size());
     for (const auto* c : requests) {
       keys.push_back(c->observed ? std::string()
                                  : c->request.value("kind", "") + " " +
@@ -280,14 +281,16 @@ class PromisesHistoryModel : public check::Model {
     auto before = check::twin_orderings(ops, keys);
     std::map<std::string, std::vector<int>> missing_at;  // promise -> the ops that saw it missing
     for (std::size_t i = 0; i < requests.size(); ++i) {
-      if (!requests[i]->absent.empty())
+      if (!requests[i]->absent.empty()) {
         missing_at[requests[i]->absent].push_back(static_cast<int>(i));
+      }
     }
     for (std::size_t i = 0; i < requests.size(); ++i) {
       if (requests[i]->only.empty()) continue;
       const auto it = missing_at.find(requests[i]->only);
-      if (it != missing_at.end())
+      if (it != missing_at.end()) {
         before[i].insert(before[i].end(), it->second.begin(), it->second.end());
+      }
     }
     return before;
   }
@@ -320,8 +323,9 @@ class PromisesHistoryModel : public check::Model {
       }
       if (data.is_object() && data.contains("action") && data["action"].is_object()) {
         const json& action = data["action"].value("data", json::object());
-        if (action.is_object())
+        if (action.is_object()) {
           link_branch(action.value("id", ""), action.value("tags", json::object()));
+        }
       }
       if (c->observed && c->data.is_object() && c->data.contains("promise") &&
           c->data["promise"].is_object()) {
@@ -369,6 +373,7 @@ class PromisesHistoryModel : public check::Model {
   // The compiled requests behind `ops` (a deque: the pointers stay valid while others are added).
   std::vector<const CompiledRequest*> requests_of(const std::vector<CompiledOp>& ops) const {
     std::vector<const CompiledRequest*> out;
+    out.reserve(ops.size());
     std::lock_guard lock(mutex_);
     for (const auto& op : ops) out.push_back(&requests_[static_cast<std::size_t>(op.a)]);
     return out;
