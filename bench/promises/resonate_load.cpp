@@ -14,16 +14,13 @@
 #include "promises/concrete/sql_rows.hpp"
 #include "promises/model/model.hpp"
 #include "seer/postgres/connection.hpp"
+#include "seer/runtime/child_process.hpp"
 #include "seer/sqlite/connection.hpp"
 
 #include <httplib.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -33,8 +30,6 @@
 #include <iostream>
 #include <mutex>
 #include <thread>
-
-extern char** environ;
 
 namespace {
 
@@ -79,33 +74,24 @@ json settle_request(const std::string& id) {
             {"value", {{"headers", json::object()}, {"data", "ZG9uZQ=="}}}}}};
 }
 
-// Starts the server on a fresh database and returns its pid and port.
-std::pair<pid_t, int> start_server(const std::string& binary, const std::string& db,
-                                   int connections) {
-  int out[2];
-  if (pipe(out) != 0) throw std::runtime_error("pipe failed");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  std::vector<std::string> args{
-      binary, "--db", db, "--port", "0", "--connections", std::to_string(connections), "--json"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
-    throw std::runtime_error("cannot start " + binary);
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  close(out[1]);
-  std::string line;
-  char c;
-  pollfd p{out[0], POLLIN, 0};
-  while (poll(&p, 1, 10000) > 0 && read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
-  close(out[0]);
+// The server, started on a fresh database, and its port.
+struct Server {
+  std::unique_ptr<seer::runtime::ChildProcess> process;
+  int port = 0;
+};
+
+Server start_server(const std::string& binary, const std::string& db, int connections) {
+  Server server;
+  server.process = std::make_unique<seer::runtime::ChildProcess>(std::vector<std::string>{
+      binary, "--db", db, "--port", "0", "--connections", std::to_string(connections), "--json"});
+  const auto line = server.process->read_line(std::chrono::seconds(10)).value_or("");
+  server.process->close_output();
   const auto j = json::parse(line, nullptr, false);
-  if (j.is_discarded()) throw std::runtime_error("the server did not start: " + line);
-  return {pid, j["port"].get<int>()};
+  if (j.is_discarded() || !j.contains("port")) {
+    throw std::runtime_error("the server did not start: " + line);
+  }
+  server.port = j["port"].get<int>();
+  return server;
 }
 
 json run_load(int port, int clients, double seconds) {
@@ -300,10 +286,9 @@ int main(int argc, char** argv) {
       const auto db = postgres.empty()
                           ? dir + "/server-" + std::to_string(n) + ".db"
                           : fresh_postgres_database(postgres, "seer_load_" + std::to_string(n));
-      const auto [pid, port] = start_server(server, db, connections);
-      auto load = run_load(port, n, seconds);
-      kill(pid, SIGTERM);
-      waitpid(pid, nullptr, 0);
+      auto running = start_server(server, db, connections);
+      auto load = run_load(running.port, n, seconds);
+      running.process->stop(SIGTERM);
       if (!pgbench.empty() && !postgres.empty()) {
         load["pgbench_tps"] = seer::bench::pgbench_tps(
             pgbench, fresh_postgres_database(postgres, "seer_load_pgbench"), n, seconds);

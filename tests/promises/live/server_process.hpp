@@ -2,7 +2,9 @@
 // (SIGTERM for a clean stop, SIGKILL for a crash), restarted on the same file and port.
 #pragma once
 
-#include <sys/types.h>
+#include "seer/runtime/child_process.hpp"
+
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,7 +15,7 @@ class ServerProcess {
   // Starts `binary` with `args` plus --json, and waits (up to 10 s) for its listening line.
   // Throws std::runtime_error if it exits or prints nothing.
   ServerProcess(const std::string& binary, const std::vector<std::string>& args);
-  ~ServerProcess();  // SIGKILL if still running
+  // SIGKILL if still running (ChildProcess's destructor).
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
@@ -24,7 +26,7 @@ class ServerProcess {
   int stop(int signal);
 
  private:
-  pid_t pid_ = -1;
+  std::unique_ptr<runtime::ChildProcess> process_;
   int port_ = 0;
 };
 
