@@ -15,7 +15,7 @@ namespace {
 // What `args` wrote to stdout and stderr; throws unless it exits 0.
 std::string output_of(const std::vector<std::string>& args) {
   runtime::ChildProcess child(args, true);
-  const std::string text = child.read_all();
+  std::string text = child.read_all();
   if (child.stop(0, std::chrono::seconds(60)) != 0) {
     throw std::runtime_error(args[0] + " failed: " + text.substr(0, 300));
   }
