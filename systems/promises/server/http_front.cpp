@@ -151,6 +151,11 @@ void HttpFront::serve_post(const std::string& body, int& status, std::string& ou
   std::future<std::optional<Answer>> answer;
   {
     std::lock_guard lock(mutex_);
+    if (closing_) {  // nobody would answer it: say so now rather than after the request timeout
+      status = 503;
+      out = error_envelope(503, "the server is shutting down").dump();
+      return;
+    }
     answer = waiting_[call].get_future();
   }
   loop->post(self_, std::make_shared<design::ProtocolRequest>(call, std::move(request)));
@@ -194,6 +199,7 @@ void HttpFront::outbox(sim::ProcessId, const sim::PayloadPtr& body) {
 
 void HttpFront::fail_waiting() {
   std::lock_guard lock(mutex_);
+  closing_ = true;
   for (auto& [call, promise] : waiting_) promise.set_value(std::nullopt);
   waiting_.clear();
 }

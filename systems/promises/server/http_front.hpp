@@ -56,7 +56,8 @@ class HttpFront {
   // Thread-safe (every loop calls it). What a server process sends: responses to waiting requests,
   // messages to poll streams.
   void outbox(sim::ProcessId to, const sim::PayloadPtr& body);
-  // Answers every request still waiting with 503 (the server is going away).
+  // Answers every request still waiting with 503 (the server is going away), and every later one
+  // at once.
   void fail_waiting();
 
  private:
@@ -74,6 +75,7 @@ class HttpFront {
   std::atomic<std::uint64_t> next_call_{1};
   std::mutex mutex_;
   std::map<std::uint64_t, std::promise<std::optional<Answer>>> waiting_;
+  bool closing_ = false;  // fail_waiting() was called
 };
 
 }  // namespace seer::promises::server
