@@ -61,18 +61,6 @@ bool separator(char ch) {
   return ch == '/' || ch == ':' || ch == '.' || ch == '#' || ch == '@' || ch == '|';
 }
 
-// "obj-3" in "files/obj-3", "wf" in "wf:1", "inv-12" in "inv-12"; not "obj-3" in "obj-30".
-bool string_names(const std::string& s, const std::string& entity) {
-  if (entity.empty() || s.size() < entity.size()) return false;
-  for (auto at = s.find(entity); at != std::string::npos; at = s.find(entity, at + 1)) {
-    const auto end = at + entity.size();
-    const bool left = at == 0 || separator(s[at - 1]);
-    const bool right = end == s.size() || separator(s[end]);
-    if (left && right) return true;
-  }
-  return false;
-}
-
 bool names_value(const nlohmann::json& j, const std::string& entity, bool numeric_entity) {
   if (j.is_number()) return numeric_entity && j.dump() == entity;
   if (j.is_string()) return string_names(j.get_ref<const std::string&>(), entity);
@@ -102,6 +90,18 @@ void collect_strings(const nlohmann::json& j, std::set<std::string>& out, int de
 }
 
 }  // namespace
+
+// "obj-3" in "files/obj-3", "wf" in "wf:1", "inv-12" in "inv-12"; not "obj-3" in "obj-30".
+bool string_names(const std::string& s, const std::string& entity) {
+  if (entity.empty() || s.size() < entity.size()) return false;
+  for (auto at = s.find(entity); at != std::string::npos; at = s.find(entity, at + 1)) {
+    const auto end = at + entity.size();
+    const bool left = at == 0 || separator(s[at - 1]);
+    const bool right = end == s.size() || separator(s[end]);
+    if (left && right) return true;
+  }
+  return false;
+}
 
 std::vector<std::string> entities_named(const std::string& message, const Trace& trace) {
   std::vector<std::string> out;

@@ -23,6 +23,9 @@ std::vector<std::string> entities_named(const std::string& message, const Trace&
 // numeric entities, and never in bookkeeping fields (request numbers, serials, revisions, times).
 bool data_names(const nlohmann::json& data, const std::string& entity);
 
+// Whether the string `s` names `entity` whole or as a path component.
+bool string_names(const std::string& s, const std::string& entity);
+
 // Whether the event itself names `entity`: its key, payload, value, or the oracle's facts about it.
 bool event_names(const TraceEvent& e, const std::string& entity);
 
