@@ -35,6 +35,7 @@ struct Access {
   std::vector<std::string> rows_written;
   std::vector<std::uint64_t> overtook;
   bool removes = false;  // it deleted something (a key, an object, a row)
+  std::string sql;       // SQL: what its statements did ("SELECT refs; INSERT refs/1")
 };
 
 // Whether `w` (a write by another process) changed what `r` read: for SQL, the oracle re-ran the

@@ -260,7 +260,9 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
             format_time(real_sent), format_time(real_effect));
         behind.kind = "message_delayed";
         behind.events = {act_sent, act.served};
-        behind.summary = fmt::format("the request was in flight {} ", ms(real_effect - real_sent));
+        behind.summary = fmt::format(
+            "the request was in flight and queued {} (sent {}, took effect {})",
+            ms(real_effect - real_sent), format_time(real_sent), format_time(real_effect));
       } else {
         // It did not look at its clock again before acting: what kept it from seeing the expiry
         // between its last look at the lease and the act (a pause, a slow reply).
