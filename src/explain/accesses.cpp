@@ -146,8 +146,11 @@ bool scopes_overlap(const std::string& a, const std::string& b) {
 
 bool changed_what_was_read(const Access& w, const Access& r) {
   if (!w.write || w.service != r.service) return false;
-  if (r.serial != 0 && !r.tables_read.empty()) {  // SQL with row-level tracking
-    return std::find(w.overtook.begin(), w.overtook.end(), r.serial) != w.overtook.end();
+  if (!r.tables_read.empty()) {
+    if (r.serial != 0) {  // SQL with the oracle's row-level tracking: its rows changed
+      return std::find(w.overtook.begin(), w.overtook.end(), r.serial) != w.overtook.end();
+    }
+    return touches_what_was_read(w, r);  // from logs alone: a table it read was written
   }
   return scopes_overlap(w.scope, r.scope);
 }
@@ -284,6 +287,7 @@ TraceIndex index_trace(const Trace& trace) {
       x.accesses.push_back(a);
     }
   }
+  add_logged_accesses(trace, x);
   return x;
 }
 
