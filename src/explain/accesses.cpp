@@ -30,7 +30,7 @@ void read_service_facts(const nlohmann::json& f, Access& a) {
   if (key == f.end() && message != f.end() && message->is_number_integer()) {
     a.scope = "message " + std::to_string(message->get<std::int64_t>());
   }
-  a.stale = bool_or(f, "stale", false);
+  a.stale = bool_or(f, trace::fact::kStale, false);
   if (f.contains("label")) {  // a SQL transaction: it saw and wrote the database at its commit
     a.op = f.value("label", std::string("txn"));
     const bool committed = bool_or(f, "committed", false);
@@ -128,11 +128,11 @@ std::uint64_t request_sent(const Trace& trace, const TraceIndex& index, const Ac
 std::map<int, ProcessClock> clocks_of(const Trace& trace) {
   std::map<int, ProcessClock> out;
   for (const auto& e : trace.events) {
-    if (e.kind != "start" && e.kind != "restart") continue;
+    if (e.kind != EventKind::kStart && e.kind != EventKind::kRestart) continue;
     const auto& f = e.oracle();
     if (!f.is_object()) continue;
-    out[e.lane] = {f.value("clock_offset_ns", std::int64_t{0}),
-                   f.value("clock_drift_ppm", std::int64_t{0})};
+    out[e.lane] = {f.value(trace::fact::kClockOffset, std::int64_t{0}),
+                   f.value(trace::fact::kClockDrift, std::int64_t{0})};
   }
   return out;
 }
@@ -212,12 +212,12 @@ bool flows_into(const nlohmann::json& from, const nlohmann::json& into) {
 
 std::uint64_t request_of(const Trace& trace, std::uint64_t reply_or_note) {
   const auto& e = trace.at(reply_or_note);
-  const bool note = e.kind == "annotation";
+  const bool note = e.kind == EventKind::kAnnotation;
   const auto& id = note ? e.oracle() : e.line.value("payload", nlohmann::json());
   if (!id.is_object() || !id.contains("req")) return 0;
   for (auto s = reply_or_note; s-- > 1;) {
     const auto& prior = trace.at(s);
-    if (prior.lane != e.lane || prior.kind != "deliver") continue;
+    if (prior.lane != e.lane || prior.kind != EventKind::kDeliver) continue;
     if (!note && prior.peer != e.peer) continue;
     const auto payload = prior.line.find("payload");
     if (payload == prior.line.end() || !payload->is_object()) continue;
@@ -232,9 +232,9 @@ std::uint64_t request_of(const Trace& trace, std::uint64_t reply_or_note) {
 TraceIndex index_trace(const Trace& trace) {
   TraceIndex x;
   for (const auto& e : trace.events) {
-    if (e.kind == "send") x.send_of.emplace(e.message, e.seq);
-    if (e.kind == "deliver") x.deliver_of.emplace(e.message, e.seq);
-    if (e.kind == "drop") x.drop_of.emplace(e.message, e.seq);
+    if (e.kind == EventKind::kSend) x.send_of.emplace(e.message, e.seq);
+    if (e.kind == EventKind::kDeliver) x.deliver_of.emplace(e.message, e.seq);
+    if (e.kind == EventKind::kDrop) x.drop_of.emplace(e.message, e.seq);
   }
   for (const auto& e : trace.events) {
     const auto& oracle = e.oracle();
@@ -242,7 +242,7 @@ TraceIndex index_trace(const Trace& trace) {
     Access a;
     a.event = e.seq;
     const auto service = oracle.find("service");
-    if (e.kind == "send" && service != oracle.end() && service->is_object() &&
+    if (e.kind == EventKind::kSend && service != oracle.end() && service->is_object() &&
         x.deliver_of.count(e.message) == 0 && x.drop_of.count(e.message) == 0) {
       // A reply still in flight when the run ended: its requester never got it.
       read_service_facts(*service, a);
@@ -252,32 +252,34 @@ TraceIndex index_trace(const Trace& trace) {
       a.delivered = false;
       a.lost_how = "never_delivered";
       x.accesses.push_back(a);
-    } else if ((e.kind == "deliver" || e.kind == "drop") && e.message != 0) {
+    } else if ((e.kind == EventKind::kDeliver || e.kind == EventKind::kDrop) && e.message != 0) {
       const auto send = x.send_of.find(e.message);
       if (send == x.send_of.end()) continue;
       a.served = send->second;
       a.server = trace.at(send->second).lane;
-      a.client = e.kind == "deliver" ? e.lane : e.peer;
+      a.client = e.kind == EventKind::kDeliver ? e.lane : e.peer;
       if (service != oracle.end() && service->is_object()) {
         read_service_facts(*service, a);
-      } else if (oracle.contains("stale")) {  // a system's own replica reply (e.g. the register)
+      } else if (oracle.contains(
+                     trace::fact::kStale)) {  // a system's own replica reply (the register)
         a.facts = &oracle;
         a.service = trace.lane_name(a.server);
         a.op = e.type;
         a.scope.assign(1, '*');  // not = "*": GCC 12 -Wrestrict false positive (PR 105329)
         a.read = true;
-        a.stale = bool_or(oracle, "stale", false);
+        a.stale = trace::marked_stale(oracle);
       } else {
         continue;
       }
-      if (e.kind == "drop") {
+      if (e.kind == EventKind::kDrop) {
         a.delivered = false;
         a.lost_how = "network_drop";
       } else if (bool_or(oracle, "duplicate", false)) {
         continue;  // the second copy of a reply adds nothing the first did not
       }
       x.accesses.push_back(a);
-    } else if (e.kind == "annotation" && e.line.value("what", std::string()) == "lost_response") {
+    } else if (e.kind == EventKind::kAnnotation &&
+               e.line.value("what", std::string()) == "lost_response") {
       read_service_facts(oracle, a);
       a.served = e.seq;
       a.server = e.lane;

@@ -269,7 +269,7 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
         std::uint64_t pause = 0;
         for (auto s = act_sent; s-- > l.served && s >= 1;) {
           const auto& e = t.at(s);
-          if (e.lane == l.client && (e.kind == "pause" || e.kind == "resume")) {
+          if (e.lane == l.client && (e.kind == EventKind::kPause || e.kind == EventKind::kResume)) {
             pause = s;
             break;
           }

@@ -35,7 +35,7 @@ std::uint64_t next_request(const Trace& t, int client, int server, std::uint64_t
                            std::uint64_t horizon) {
   for (auto s = after + 1; s <= horizon && t.has(s); ++s) {
     const auto& e = t.at(s);
-    if (e.lane == client && e.kind == "send" && e.peer == server) return s;
+    if (e.lane == client && e.kind == EventKind::kSend && e.peer == server) return s;
   }
   return 0;
 }
@@ -45,7 +45,7 @@ std::uint64_t timeout_before(const Trace& t, int client, std::uint64_t sent,
                              std::uint64_t delivered) {
   for (auto s = sent + 1; s < delivered && t.has(s); ++s) {
     const auto& e = t.at(s);
-    if (e.lane == client && e.kind == "timer" &&
+    if (e.lane == client && e.kind == EventKind::kTimer &&
         e.line.value("timer", std::string()) == "receive_timeout") {
       return s;
     }
@@ -115,7 +115,7 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
       } else if (a.delivered) {
         arrived = a.event;
       }
-      if (t.has(send) && t.at(send).kind == "send") {
+      if (t.has(send) && t.at(send).kind == EventKind::kSend) {
         const auto& m = t.at(send);
         Cause delayed;
         delayed.kind = "message_delayed";
@@ -154,7 +154,7 @@ std::vector<Cause> detect_duplicates(const DetectContext& c) {
   const auto& t = c.trace;
   for (const auto& e : t.events) {
     if (e.seq > c.horizon) break;
-    if (e.kind != "deliver") continue;
+    if (e.kind != EventKind::kDeliver) continue;
     const auto& oracle = e.oracle();
     if (!oracle.is_object()) continue;
     const auto service = oracle.find("service");
@@ -197,7 +197,7 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
   for (const auto& e : t.events) {
     if (e.seq > c.horizon) break;
     const auto& oracle = e.oracle();
-    if (e.kind == "annotation" &&
+    if (e.kind == EventKind::kAnnotation &&
         e.line.value("what", std::string()) == "crash_dropped_transaction") {
       Cause cause;
       cause.kind = "crash_lost_data";
@@ -212,7 +212,7 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
       out.push_back(std::move(cause));
       continue;
     }
-    if (e.kind != "crash" || !oracle.is_object()) continue;
+    if (e.kind != EventKind::kCrash || !oracle.is_object()) continue;
     const auto lost = oracle.value("lost_unsynced_writes", nlohmann::json::array());
     const bool torn = oracle.contains("torn_persisted");
     if (lost.empty() && !torn) continue;
@@ -227,11 +227,12 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
     for (auto s = e.seq; s-- > 1;) {
       const auto& p = t.at(s);
       if (p.lane != e.lane) continue;
-      if (p.kind == "storage_sync" || p.kind == "restart" || p.kind == "start") {
+      if (p.kind == EventKind::kStorageSync || p.kind == EventKind::kRestart ||
+          p.kind == EventKind::kStart) {
         last_sync = s;
         break;
       }
-      if (p.kind == "send") promises.push_back(s);
+      if (p.kind == EventKind::kSend) promises.push_back(s);
     }
     std::size_t kept = 0;
     for (const auto s : promises) {

@@ -79,7 +79,7 @@ std::vector<Cause> why_behind(const DetectContext& c, const Access& read) {
   const auto serve_seq = read.served;
   for (const auto& e : t.events) {
     if (e.seq >= serve_seq) break;
-    if (e.kind == "send" && e.peer == read.server) {
+    if (e.kind == EventKind::kSend && e.peer == read.server) {
       const auto deliver = c.index.deliver_of.find(e.message);
       const auto drop = c.index.drop_of.find(e.message);
       Cause m;
@@ -108,7 +108,7 @@ std::vector<Cause> why_behind(const DetectContext& c, const Access& read) {
       }
       m.facts = e.line.value("payload", nlohmann::json());
       out.push_back(std::move(m));
-    } else if (e.kind == "crash" && e.lane == read.server) {
+    } else if (e.kind == EventKind::kCrash && e.lane == read.server) {
       Cause crash;
       crash.kind = "process_crashed";
       crash.process = t.lane_name(e.lane);

@@ -180,7 +180,7 @@ std::vector<std::string> entities_named(const std::string& message, const Trace&
   // A plain word is an entity only if the run's data uses it as a whole key, label or value.
   std::set<std::string> vocabulary;
   for (const auto& e : trace.events) {
-    if (e.kind == "violation") continue;
+    if (e.kind == EventKind::kViolation) continue;
     for (const char* field : {"key", "payload", "value"}) {
       const auto it = e.line.find(field);
       if (it != e.line.end()) collect_strings(*it, vocabulary);
@@ -198,7 +198,7 @@ bool data_names(const nlohmann::json& data, const std::string& entity) {
 }
 
 bool event_names(const TraceEvent& e, const std::string& entity) {
-  if (e.kind == "violation") return false;
+  if (e.kind == EventKind::kViolation) return false;
   for (const char* field : {"key", "payload", "value", "keys"}) {
     const auto it = e.line.find(field);
     if (it != e.line.end() && data_names(*it, entity)) return true;
@@ -216,7 +216,7 @@ std::set<std::uint64_t> events_touching(const Trace& trace, const std::string& e
   std::set<std::uint64_t> messages;  // ids of messages whose send names the entity
   std::map<std::uint64_t, std::uint64_t> send_of;
   for (const auto& e : trace.events) {
-    if (e.kind == "send") send_of.emplace(e.message, e.seq);
+    if (e.kind == EventKind::kSend) send_of.emplace(e.message, e.seq);
   }
   // A SQL read's reply by (service, serial): a commit touching the entity that changed what the
   // read returned makes that read part of the entity's story (it missed the entity).
@@ -246,13 +246,14 @@ std::set<std::uint64_t> events_touching(const Trace& trace, const std::string& e
         }
       }
     }
-    if (e.kind == "send" && named) messages.insert(e.message);
-    if ((e.kind == "deliver" || e.kind == "drop" || e.kind == "duplicate") && e.message != 0 &&
-        messages.count(e.message)) {
+    if (e.kind == EventKind::kSend && named) messages.insert(e.message);
+    if ((e.kind == EventKind::kDeliver || e.kind == EventKind::kDrop ||
+         e.kind == EventKind::kDuplicate) &&
+        e.message != 0 && messages.count(e.message)) {
       out.insert(e.seq);
     }
     // A reply (a send carrying a request number) to a request that names the entity.
-    if (e.kind == "send" && !named && e.lane != kSimLane) {
+    if (e.kind == EventKind::kSend && !named && e.lane != kSimLane) {
       const auto request = request_of(trace, e.seq);
       if (request != 0 && out.count(request)) {
         out.insert(e.seq);

@@ -189,10 +189,10 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   }
   for (const auto s : std::set<std::uint64_t>(slice)) {
     const auto& e = trace.at(s);
-    if (e.kind == "deliver" && e.parents.size() > 1) slice.insert(e.parents.back());
+    if (e.kind == EventKind::kDeliver && e.parents.size() > 1) slice.insert(e.parents.back());
     // A reply's send: the request it answers (the server's delivery, its previous event) and the
     // requester's send of it.
-    if ((e.kind == "send" || e.kind == "annotation") && e.lane >= 0) {
+    if ((e.kind == EventKind::kSend || e.kind == EventKind::kAnnotation) && e.lane >= 0) {
       if (const auto request = request_of(trace, s)) {
         slice.insert(request);
         const auto& r = trace.at(request);
@@ -200,19 +200,19 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
       }
     }
     // The client operation in progress at that event: its invoke.
-    if (e.lane < 0 || e.kind == "complete") continue;
+    if (e.lane < 0 || e.kind == EventKind::kComplete) continue;
     for (auto p = s; p >= 1; --p) {
       const auto& prior = trace.at(p);
       if (prior.lane != e.lane) continue;
-      if (prior.kind == "invoke") {
+      if (prior.kind == EventKind::kInvoke) {
         slice.insert(p);
         break;
       }
-      if (prior.kind == "complete" || prior.kind == "crash") break;
+      if (prior.kind == EventKind::kComplete || prior.kind == EventKind::kCrash) break;
     }
   }
   for (const auto& e : trace.events) {
-    if (e.kind == "violation") slice.insert(e.seq);
+    if (e.kind == EventKind::kViolation) slice.insert(e.seq);
   }
   // The violated entities' events on the causal path to the violation: the latest few of each,
   // the most specific entity first, a few in all (the causes' evidence is already in).
@@ -228,7 +228,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
          ++it) {
       if (in_past.count(*it) == 0) continue;
       // A message's send says no more than its delivery; keep the side that acted.
-      if (trace.at(*it).kind == "send" && kept > 0) continue;
+      if (trace.at(*it).kind == EventKind::kSend && kept > 0) continue;
       if (slice.insert(*it).second) ++added;
       ++kept;
     }

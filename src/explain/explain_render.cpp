@@ -32,9 +32,8 @@ std::string oracle_note(const TraceEvent& e) {
   const auto& oracle = e.oracle();
   if (!oracle.is_object()) return "";
   std::vector<std::string> notes;
-  const auto service = oracle.find("service");
-  const auto& f = service != oracle.end() && service->is_object() ? *service : oracle;
-  if (f.value("stale", false)) {
+  const auto& f = trace::service_facts(oracle);
+  if (trace::marked_stale(oracle)) {
     std::string note = "STALE";
     if (f.contains("latest_revision")) {
       note += fmt::format(": latest revision {}", f.value("latest_revision", std::int64_t{0}));
@@ -45,12 +44,12 @@ std::string oracle_note(const TraceEvent& e) {
     }
     notes.push_back(note);
   }
-  if (oracle.value("duplicate", false) || f.value("duplicate", false)) {
+  if (oracle.value(trace::fact::kDuplicate, false) || f.value(trace::fact::kDuplicate, false)) {
     notes.emplace_back("duplicate copy");
   }
-  if (f.contains("overtook") && f["overtook"].is_array()) {
+  if (f.contains(trace::fact::kOvertook) && f[trace::fact::kOvertook].is_array()) {
     std::vector<std::string> labels;
-    for (const auto& o : f["overtook"]) {
+    for (const auto& o : f[trace::fact::kOvertook]) {
       const auto label = o.value("label", std::string());
       labels.push_back(fmt::format("{}'s read{} (reply {})", o.value("by", std::string("?")),
                                    label.empty() ? "" : " " + label,
@@ -58,10 +57,10 @@ std::string oracle_note(const TraceEvent& e) {
     }
     notes.push_back(fmt::format("changed what {} returned", fmt::join(labels, ", ")));
   }
-  if (oracle.contains("lost_unsynced_writes")) {
-    notes.push_back("lost unsynced " + short_json(oracle["lost_unsynced_writes"], 60));
+  if (oracle.contains(trace::fact::kLostUnsyncedWrites)) {
+    notes.push_back("lost unsynced " + short_json(oracle[trace::fact::kLostUnsyncedWrites], 60));
   }
-  if (e.kind == "annotation") notes.push_back(e.line.value("what", std::string()));
+  if (e.kind == EventKind::kAnnotation) notes.push_back(e.line.value("what", std::string()));
   if (notes.empty()) return "";
   return "  [oracle: " + fmt::format("{}", fmt::join(notes, "; ")) + "]";
 }
@@ -92,33 +91,30 @@ std::string describe_story_event(const Trace& trace, std::uint64_t seq) {
 std::string describe_event(const Trace& trace, std::uint64_t seq) {
   const auto& e = trace.at(seq);
   const auto& j = e.line;
-  std::string text =
-      fmt::format("#{} {} {} {}", e.seq, format_time(e.time), trace.lane_name(e.lane), e.kind);
-  if (e.kind == "send" || e.kind == "deliver" || e.kind == "drop" || e.kind == "duplicate") {
-    const char* dir = e.kind == "deliver" ? "from" : "to";
+  std::string text = fmt::format("#{} {} {} {}", e.seq, format_time(e.time),
+                                 trace.lane_name(e.lane), e.kind_name());
+  if (e.kind == EventKind::kSend || e.kind == EventKind::kDeliver || e.kind == EventKind::kDrop ||
+      e.kind == EventKind::kDuplicate) {
+    const char* dir = e.kind == EventKind::kDeliver ? "from" : "to";
     text += fmt::format(" {} {} {} {}", e.type, dir, trace.lane_name(e.peer),
                         short_json(j.value("payload", nlohmann::json())));
-  } else if (e.kind == "invoke" || e.kind == "complete") {
+  } else if (e.kind == EventKind::kInvoke || e.kind == EventKind::kComplete) {
     text += fmt::format(" {}{} {}", j.value("f", std::string()),
-                        e.kind == "complete" ? " " + j.value("type", std::string()) : "",
+                        e.kind == EventKind::kComplete ? " " + j.value("type", std::string()) : "",
                         short_json(j.value("value", nlohmann::json())));
-  } else if (e.kind == "storage_read" || e.kind == "storage_write") {
+  } else if (e.kind == EventKind::kStorageRead || e.kind == EventKind::kStorageWrite) {
     text += " " + j.value("key", std::string());
-  } else if (e.kind == "timer") {
+  } else if (e.kind == EventKind::kTimer) {
     text += " " + j.value("timer", std::string());
-  } else if (e.kind == "annotation") {
+  } else if (e.kind == EventKind::kAnnotation) {
     text += " " + j.value("what", std::string());
-  } else if (e.kind == "violation") {
+  } else if (e.kind == EventKind::kViolation) {
     text += " " + j.value("invariant", std::string());
   }
   const auto& oracle = e.oracle();
   if (oracle.is_object()) {
-    if (oracle.value("stale", false) ||
-        (oracle.contains("service") && oracle["service"].is_object() &&
-         oracle["service"].value("stale", false))) {
-      text += "  [oracle: STALE]";
-    }
-    if (oracle.value("duplicate", false)) text += "  [oracle: duplicate copy]";
+    if (trace::marked_stale(oracle)) text += "  [oracle: STALE]";
+    if (oracle.value(trace::fact::kDuplicate, false)) text += "  [oracle: duplicate copy]";
   }
   return text;
 }
@@ -136,7 +132,7 @@ nlohmann::json explanation_json(const Explanation& x, const Trace& trace) {
     slice.push_back({{"seq", s},
                      {"time", e.time},
                      {"process", trace.lane_name(e.lane)},
-                     {"kind", e.kind},
+                     {"kind", e.kind_name()},
                      {"text", describe_event(trace, s)}});
   }
   const auto clocks = clocks_of(trace);
@@ -148,7 +144,7 @@ nlohmann::json explanation_json(const Explanation& x, const Trace& trace) {
       nlohmann::json j = {{"seq", s},
                           {"time", e.time},
                           {"process", trace.lane_name(e.lane)},
-                          {"kind", e.kind},
+                          {"kind", e.kind_name()},
                           {"text", story_line(trace, s, clocks)}};
       const auto clock = clocks.find(e.lane);
       if (clock != clocks.end() && clock->second.skewed())

@@ -15,11 +15,12 @@ std::optional<FailingOp> find_failing_op(const Trace& trace) {
   std::vector<nlohmann::json> events;
   std::vector<std::size_t> lines;
   for (const auto& e : trace.events) {
-    if (e.kind != "invoke" && e.kind != "complete") continue;
+    if (e.kind != EventKind::kInvoke && e.kind != EventKind::kComplete) continue;
     const auto& j = e.line;
     nlohmann::json h = {
         {"process", j.value("op_process", 0)},
-        {"type", e.kind == "invoke" ? std::string("invoke") : j.value("type", std::string("info"))},
+        {"type", e.kind == EventKind::kInvoke ? std::string("invoke")
+                                              : j.value("type", std::string("info"))},
         {"f", j.value("f", std::string())},
         {"value", j.value("value", nlohmann::json())},
         {"time", e.time}};
@@ -46,14 +47,14 @@ std::optional<FailingOp> find_failing_op(const Trace& trace) {
     out.checker_explanation = result.explanation;
     // The invoke is the op's process's invoke at the op's invoke time; its completion follows.
     for (const auto& e : trace.events) {
-      if (e.kind != "invoke" && e.kind != "complete") continue;
+      if (e.kind != EventKind::kInvoke && e.kind != EventKind::kComplete) continue;
       if (e.line.value("op_process", -1) != op.process) continue;
       if (out.invoke_event == 0) {
-        if (e.kind == "invoke" && e.time == op.invoke) {
+        if (e.kind == EventKind::kInvoke && e.time == op.invoke) {
           out.invoke_event = e.seq;
           out.process = trace.lane_name(e.lane);
         }
-      } else if (e.kind == "complete") {
+      } else if (e.kind == EventKind::kComplete) {
         out.complete_event = e.seq;
         break;
       }

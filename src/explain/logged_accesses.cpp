@@ -98,7 +98,7 @@ void fill_from_messages(const nlohmann::json& request, const nlohmann::json& rep
 
 void add_logged_accesses(const Trace& trace, TraceIndex& index) {
   for (const auto& e : trace.events) {
-    if (e.kind != "send" || !service_reply(e.type) || e.lane == kSimLane) continue;
+    if (e.kind != EventKind::kSend || !service_reply(e.type) || e.lane == kSimLane) continue;
     if (e.oracle().is_object() && e.oracle().contains("service"))
       continue;  // the oracle's is better
     const auto request = request_of(trace, e.seq);
@@ -132,7 +132,7 @@ void add_logged_accesses(const Trace& trace, TraceIndex& index) {
     if (const auto request = request_of(trace, a.served)) answered.insert(request);
   }
   for (const auto& e : trace.events) {
-    if (e.kind != "deliver" || e.lane == kSimLane || answered.count(e.seq)) continue;
+    if (e.kind != EventKind::kDeliver || e.lane == kSimLane || answered.count(e.seq)) continue;
     std::string type = e.type;
     const auto suffix = type.rfind("_request");
     if (suffix == std::string::npos || !service_reply(type.substr(0, suffix) + "_reply")) continue;

@@ -13,14 +13,6 @@ namespace seer::explain {
 
 namespace {
 
-bool is_stale(const TraceEvent& e) {
-  const auto& oracle = e.oracle();
-  if (!oracle.is_object()) return false;
-  if (oracle.value("stale", false)) return true;
-  const auto service = oracle.find("service");
-  return service != oracle.end() && service->is_object() && service->value("stale", false);
-}
-
 void check_event(const Trace& t, std::uint64_t seq) {
   if (!t.has(seq)) {
     throw TraceError(
@@ -107,8 +99,8 @@ std::vector<std::uint64_t> run_query(const Trace& t, const CausalGraph& graph,
     std::map<std::uint64_t, std::uint64_t> open;  // message id -> send, until delivered or dropped
     for (const auto& e : t.events) {
       if (e.time > *q.in_flight_at) break;
-      if (e.kind == "send") open.emplace(e.message, e.seq);
-      if (e.kind == "deliver" || e.kind == "drop") open.erase(e.message);
+      if (e.kind == EventKind::kSend) open.emplace(e.message, e.seq);
+      if (e.kind == EventKind::kDeliver || e.kind == EventKind::kDrop) open.erase(e.message);
     }
     for (const auto& [id, send] : open) in_flight.insert(send);
   }
@@ -119,13 +111,14 @@ std::vector<std::uint64_t> run_query(const Trace& t, const CausalGraph& graph,
   std::vector<std::uint64_t> out;
   for (const auto& e : t.events) {
     if (!lanes.empty() && lanes.count(e.lane) == 0) continue;
-    if (!q.kinds.empty() && std::find(q.kinds.begin(), q.kinds.end(), e.kind) == q.kinds.end()) {
+    if (!q.kinds.empty() &&
+        std::find(q.kinds.begin(), q.kinds.end(), e.kind_name()) == q.kinds.end()) {
       continue;
     }
     if (!q.key.empty() && touching.count(e.seq) == 0) continue;
     if (q.from && e.time < *q.from) continue;
     if (q.to && e.time > *q.to) continue;
-    if (q.stale && !is_stale(e)) continue;
+    if (q.stale && !trace::marked_stale(e.oracle())) continue;
     if (q.facts && !e.oracle().is_object()) continue;
     if (q.in_flight_at && in_flight.count(e.seq) == 0) continue;
     if (causal_filter && causal.count(e.seq) == 0) continue;

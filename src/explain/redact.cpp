@@ -12,10 +12,11 @@ namespace {
 // Events that no process observes: the network's and the nemesis's, a pause (the process cannot
 // tell it was stopped), and the oracle's notes. The violation stays: a checker reports it.
 bool unobservable(const TraceEvent& e) {
-  if (e.kind == "violation") return false;
+  if (e.kind == EventKind::kViolation) return false;
   if (e.lane == kSimLane) return true;
-  return e.kind == "pause" || e.kind == "resume" || e.kind == "annotation" ||
-         e.kind == "duplicate" || e.kind == "drop";
+  return e.kind == EventKind::kPause || e.kind == EventKind::kResume ||
+         e.kind == EventKind::kAnnotation || e.kind == EventKind::kDuplicate ||
+         e.kind == EventKind::kDrop;
 }
 
 struct LocalClock {
@@ -30,9 +31,9 @@ struct LocalClock {
 Trace redact(const Trace& trace) {
   std::map<int, LocalClock> clocks;
   for (const auto& e : trace.events) {
-    if ((e.kind == "start" || e.kind == "restart") && e.oracle().is_object()) {
-      clocks[e.lane] = {e.oracle().value("clock_offset_ns", std::int64_t{0}),
-                        e.oracle().value("clock_drift_ppm", std::int64_t{0})};
+    if ((e.kind == EventKind::kStart || e.kind == EventKind::kRestart) && e.oracle().is_object()) {
+      clocks[e.lane] = {e.oracle().value(trace::fact::kClockOffset, std::int64_t{0}),
+                        e.oracle().value(trace::fact::kClockDrift, std::int64_t{0})};
     }
   }
   Trace out;
@@ -87,7 +88,7 @@ Trace redact(const Trace& trace) {
     return it == at_or_before.end() ? 0 : it->second;
   };
   for (auto& e : out.events) {
-    if (e.kind == "violation" && e.line.contains("after_event")) {
+    if (e.kind == EventKind::kViolation && e.line.contains("after_event")) {
       e.line["after_event"] = remap(e.line.value("after_event", std::uint64_t{0}));
     }
     out.event_lines.push_back(e.line.dump());

@@ -33,7 +33,11 @@ TraceEvent parse_event(nlohmann::json j, const std::map<std::string, int>& lanes
   try {
     e.seq = j.at("seq").get<std::uint64_t>();
     e.time = j.at("time").get<std::int64_t>();
-    e.kind = j.at("kind").get<std::string>();
+    const auto kind = trace::parse_event_kind(j.at("kind").get<std::string>());
+    if (!kind) {
+      fail(name, line, "unknown event kind '" + j.at("kind").get<std::string>() + "'");
+    }
+    e.kind = *kind;
     e.parents = j.at("parents").get<std::vector<std::uint64_t>>();
     if (j.contains("message") && j.at("message").is_number_unsigned()) {
       e.message = j.at("message").get<std::uint64_t>();

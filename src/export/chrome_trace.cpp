@@ -5,6 +5,8 @@
 
 namespace seer::exporter {
 
+using explain::EventKind;
+
 namespace {
 
 // Trace-event timestamps are microseconds; virtual time is nanoseconds.
@@ -26,11 +28,12 @@ nlohmann::json args_of(const nlohmann::json& line) {
 }
 
 std::string name_of(const explain::TraceEvent& e) {
-  if (!e.type.empty()) return e.kind + " " + e.type;
-  if (e.kind == "invoke" || e.kind == "complete") return e.kind + " " + e.line.value("f", "");
-  if (e.kind == "timer") return "timer " + e.line.value("timer", "");
-  if (e.kind == "violation") return "violation " + e.line.value("invariant", "");
-  return e.kind;
+  if (!e.type.empty()) return std::string(e.kind_name()) + " " + e.type;
+  if (e.kind == EventKind::kInvoke || e.kind == EventKind::kComplete)
+    return std::string(e.kind_name()) + " " + e.line.value("f", "");
+  if (e.kind == EventKind::kTimer) return "timer " + e.line.value("timer", "");
+  if (e.kind == EventKind::kViolation) return "violation " + e.line.value("invariant", "");
+  return e.kind_name();
 }
 
 }  // namespace
@@ -81,13 +84,13 @@ void chrome_trace(const explain::Trace& t, std::ostream& out) {
     const auto ts = us(e.time);
     events.push_back({{"ph", "X"},
                       {"name", name_of(e)},
-                      {"cat", e.kind},
+                      {"cat", e.kind_name()},
                       {"pid", kPid},
                       {"tid", tid},
                       {"ts", ts},
                       {"dur", 0},
                       {"args", args_of(e.line)}});
-    if (e.kind == "deliver" && e.parents.size() >= 2) {
+    if (e.kind == EventKind::kDeliver && e.parents.size() >= 2) {
       // A flow from the send (the delivery's cause) to this delivery; ids are delivery seqs so a
       // duplicated message gets one arrow per copy.
       const auto& send = t.at(e.parents.back());
@@ -107,8 +110,8 @@ void chrome_trace(const explain::Trace& t, std::ostream& out) {
                         {"tid", tid},
                         {"ts", ts}});
     }
-    if (e.kind == "invoke") open_invoke[e.lane] = e.seq;
-    if (e.kind == "complete" && open_invoke.count(e.lane)) {
+    if (e.kind == EventKind::kInvoke) open_invoke[e.lane] = e.seq;
+    if (e.kind == EventKind::kComplete && open_invoke.count(e.lane)) {
       const auto& inv = t.at(open_invoke[e.lane]);
       open_invoke.erase(e.lane);
       events.push_back({{"ph", "X"},
@@ -132,23 +135,23 @@ void chrome_trace(const explain::Trace& t, std::ostream& out) {
                         {"tid", lane_tid},
                         {"ts", ts}});
     };
-    if (e.kind == "crash") {
+    if (e.kind == EventKind::kCrash) {
       down_since[e.lane] = e.seq;
       span("down", "b", e.seq, tid);
-    } else if (e.kind == "restart" && down_since.count(e.lane)) {
+    } else if (e.kind == EventKind::kRestart && down_since.count(e.lane)) {
       span("down", "e", down_since[e.lane], tid);
       down_since.erase(e.lane);
-    } else if (e.kind == "pause") {
+    } else if (e.kind == EventKind::kPause) {
       paused_since[e.lane] = e.seq;
       span("paused", "b", e.seq, tid);
-    } else if (e.kind == "resume" && paused_since.count(e.lane)) {
+    } else if (e.kind == EventKind::kResume && paused_since.count(e.lane)) {
       span("paused", "e", paused_since[e.lane], tid);
       paused_since.erase(e.lane);
-    } else if (e.kind == "partition") {
+    } else if (e.kind == EventKind::kPartition) {
       const auto id = e.line.value("partition", std::int64_t{0});
       partition_start[id] = e.time;
       span("partition", "b", static_cast<std::uint64_t>(1'000'000'000 + id), tid);
-    } else if (e.kind == "heal") {
+    } else if (e.kind == EventKind::kHeal) {
       const auto id = e.line.value("partition", std::int64_t{0});
       if (partition_start.count(id)) {
         span("partition", "e", static_cast<std::uint64_t>(1'000'000'000 + id), tid);

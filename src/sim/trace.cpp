@@ -4,50 +4,6 @@
 
 namespace seer::sim {
 
-const char* event_kind_name(EventKind kind) {
-  switch (kind) {
-    case EventKind::kStart:
-      return "start";
-    case EventKind::kSend:
-      return "send";
-    case EventKind::kDeliver:
-      return "deliver";
-    case EventKind::kDrop:
-      return "drop";
-    case EventKind::kDuplicate:
-      return "duplicate";
-    case EventKind::kCrash:
-      return "crash";
-    case EventKind::kRestart:
-      return "restart";
-    case EventKind::kPause:
-      return "pause";
-    case EventKind::kResume:
-      return "resume";
-    case EventKind::kTimer:
-      return "timer";
-    case EventKind::kStorageRead:
-      return "storage_read";
-    case EventKind::kStorageWrite:
-      return "storage_write";
-    case EventKind::kStorageSync:
-      return "storage_sync";
-    case EventKind::kInvoke:
-      return "invoke";
-    case EventKind::kComplete:
-      return "complete";
-    case EventKind::kPartition:
-      return "partition";
-    case EventKind::kHeal:
-      return "heal";
-    case EventKind::kViolation:
-      return "violation";
-    case EventKind::kAnnotation:
-      return "annotation";
-  }
-  return "?";
-}
-
 void TraceHash::mix(std::uint64_t v) {
   // FNV-1a over the 8 bytes of v: simple, documented, identical on every platform.
   for (int i = 0; i < 8; ++i) {

@@ -17,8 +17,8 @@ TEST(CausalGraph, OrdersProgramOrderAndMessagesAndNothingElse) {
   std::map<int, std::uint64_t> last_on_lane;
   int concurrent_pairs = 0;
   for (const auto& e : t.events) {
-    if (e.kind == "send") send_of[e.message] = e.seq;
-    if (e.kind == "deliver") {
+    if (e.kind == EventKind::kSend) send_of[e.message] = e.seq;
+    if (e.kind == EventKind::kDeliver) {
       ASSERT_TRUE(send_of.count(e.message));
       EXPECT_TRUE(g.happens_before(send_of[e.message], e.seq)) << e.seq;
       EXPECT_FALSE(g.happens_before(e.seq, send_of[e.message]));

@@ -355,7 +355,7 @@ TEST(CauseKinds, LastWriterWinsOnSkewedClocksIsTheSkewedClock) {
                          // The named process is the one whose clock was further off.
                          std::map<std::string, std::int64_t> skew;
                          for (const auto& e : t.events) {
-                           if (e.kind == "start" && e.oracle().is_object()) {
+                           if (e.kind == EventKind::kStart && e.oracle().is_object()) {
                              skew[t.lane_name(e.lane)] =
                                  e.oracle().value("clock_offset_ns", std::int64_t{0});
                            }

@@ -34,7 +34,7 @@ void expect_short_slice(const Explained& r) {
   EXPECT_LE(r.x.slice.size(), 24u);
   EXPECT_TRUE(std::is_sorted(r.x.slice.begin(), r.x.slice.end()));
   ASSERT_FALSE(r.x.slice.empty());
-  EXPECT_EQ(r.trace.at(r.x.slice.back()).kind, "violation");
+  EXPECT_EQ(r.trace.at(r.x.slice.back()).kind, EventKind::kViolation);
   for (const auto s : r.x.causes.front().events) {
     EXPECT_TRUE(std::binary_search(r.x.slice.begin(), r.x.slice.end(), s)) << s;
   }
@@ -49,7 +49,7 @@ TEST(Explain, CounterNaiveIsADecisionOnAnOutdatedRead) {
   EXPECT_TRUE(top.causally_before);
   // Evidence: client2's read reply, the kv's answer, another client's put, then client2's put.
   const auto& read = r.trace.at(top.events[0]);
-  EXPECT_EQ(read.kind, "deliver");
+  EXPECT_EQ(read.kind, EventKind::kDeliver);
   EXPECT_EQ(r.trace.lane_name(read.lane), "client2");
   EXPECT_FALSE(service_fact(read, "stale"));  // fresh when served
   const auto& other = r.trace.at(top.events[2]);
@@ -66,7 +66,7 @@ TEST(Explain, RegisterNaiveIsACrashThatLostAnAcknowledgedWrite) {
   const auto& top = r.x.causes.front();
   EXPECT_EQ(top.kind, "crash_lost_data");
   const auto& crash = r.trace.at(top.events[0]);
-  EXPECT_EQ(crash.kind, "crash");
+  EXPECT_EQ(crash.kind, EventKind::kCrash);
   EXPECT_EQ(r.trace.lane_name(crash.lane), top.process);
   EXPECT_FALSE(crash.oracle()["lost_unsynced_writes"].empty());
   // The acknowledgement it sent before the data was durable, for the write the violation names.
@@ -90,7 +90,7 @@ TEST(Explain, JobsNaiveIsALostEnqueueResponseThenARetry) {
   const auto& delayed = top.behind.front();
   EXPECT_EQ(delayed.kind, "message_delayed");
   const auto& reply = r.trace.at(delayed.events.front());
-  EXPECT_EQ(reply.kind, "send");
+  EXPECT_EQ(reply.kind, EventKind::kSend);
   EXPECT_EQ(r.trace.lane_name(reply.peer), "producer");
   expect_short_slice(r);
 }
@@ -108,7 +108,7 @@ TEST(Explain, SegmentsListThenPutIsAStaleListing) {
   const auto decision = top.facts["decision_event"].get<std::uint64_t>();
   const auto& missing = top.facts["missing"];
   const auto request = r.trace.at(decision).line;
-  EXPECT_EQ(r.trace.at(decision).kind, "send");
+  EXPECT_EQ(r.trace.at(decision).kind, EventKind::kSend);
   ASSERT_FALSE(top.behind.empty());
   EXPECT_EQ(top.behind.front().kind, "lagging_replica");
   EXPECT_FALSE(missing.empty());
@@ -137,7 +137,7 @@ TEST(Explain, LinearizabilityViolationStartsAtTheFailingRead) {
     ASSERT_TRUE(op.is_object()) << "seed " << seed;
     const auto invoke = op["invoke_event"].get<std::uint64_t>();
     const auto complete = op["complete_event"].get<std::uint64_t>();
-    EXPECT_EQ(r.trace.at(invoke).kind, "invoke");
+    EXPECT_EQ(r.trace.at(invoke).kind, EventKind::kInvoke);
     EXPECT_EQ(r.trace.lane_name(r.trace.at(invoke).lane), op["process"]);
     ASSERT_EQ(r.x.anchors.size(), 1u);
     EXPECT_EQ(r.x.anchors.front(), complete ? complete : invoke);

@@ -17,7 +17,7 @@ TEST(Query, FiltersByProcessKindKeyAndTime) {
   ASSERT_FALSE(found.empty());
   for (const auto s : found) {
     EXPECT_EQ(t.lane_name(t.at(s).lane), "client2");
-    EXPECT_TRUE(t.at(s).kind == "send" || t.at(s).kind == "deliver");
+    EXPECT_TRUE(t.at(s).kind == EventKind::kSend || t.at(s).kind == EventKind::kDeliver);
   }
   TraceQuery by_key;
   by_key.key = "counter";
@@ -53,10 +53,10 @@ TEST(Query, StaleReadsAndMessagesInFlight) {
   flight.in_flight_at = at;
   for (const auto s : run_query(t, g, flight)) {
     const auto& send = t.at(s);
-    EXPECT_EQ(send.kind, "send");
+    EXPECT_EQ(send.kind, EventKind::kSend);
     EXPECT_LE(send.time, at);
     for (const auto& e : t.events) {
-      if ((e.kind == "deliver" || e.kind == "drop") && e.message == send.message) {
+      if ((e.kind == EventKind::kDeliver || e.kind == EventKind::kDrop) && e.message == send.message) {
         EXPECT_GT(e.time, at) << "message " << send.message << " had arrived";
         break;
       }

@@ -17,7 +17,7 @@ Trace skewed_run() {
   for (std::uint64_t seed = 1; seed < 60; ++seed) {
     auto t = testing::recorded("promises", "validated", seed);
     for (const auto& e : t.events) {
-      if (e.kind == "start" && e.oracle().value("clock_offset_ns", std::int64_t{0}) != 0) return t;
+      if (e.kind == EventKind::kStart && e.oracle().value("clock_offset_ns", std::int64_t{0}) != 0) return t;
     }
   }
   ADD_FAILURE() << "no seed with clock skew";
@@ -33,9 +33,9 @@ TEST(Redact, DropsEveryForbiddenFactAndUnobservableEvent) {
   EXPECT_FALSE(r.footer.contains("trace_hash"));
   for (const auto& e : r.events) {
     EXPECT_FALSE(e.line.contains("oracle")) << e.line.dump();
-    EXPECT_TRUE(e.lane != kSimLane || e.kind == "violation") << e.line.dump();
-    EXPECT_NE(e.kind, "annotation");
-    EXPECT_NE(e.kind, "pause");
+    EXPECT_TRUE(e.lane != kSimLane || e.kind == EventKind::kViolation) << e.line.dump();
+    EXPECT_NE(e.kind, EventKind::kAnnotation);
+    EXPECT_NE(e.kind, EventKind::kPause);
   }
 }
 
@@ -51,8 +51,8 @@ TEST(Redact, KeepsHappensBeforeBetweenKeptEvents) {
   const CausalGraph g(back);
   std::map<std::uint64_t, std::uint64_t> send_of;
   for (const auto& e : back.events) {
-    if (e.kind == "send") send_of.emplace(e.message, e.seq);
-    if (e.kind == "deliver" && send_of.count(e.message)) {
+    if (e.kind == EventKind::kSend) send_of.emplace(e.message, e.seq);
+    if (e.kind == EventKind::kDeliver && send_of.count(e.message)) {
       EXPECT_TRUE(g.happens_before(send_of[e.message], e.seq)) << e.line.dump();
     }
   }
@@ -74,8 +74,8 @@ TEST(Redact, StampsEachEventWithItsProcesssClock) {
   bool some_moved = false;
   std::map<int, std::size_t> next;
   for (const auto& e : full.events) {
-    if (e.kind == "start") offset[e.lane] = e.oracle().value("clock_offset_ns", std::int64_t{0});
-    if (e.lane == kSimLane || e.kind == "pause" || e.kind == "resume" || e.kind == "annotation") {
+    if (e.kind == EventKind::kStart) offset[e.lane] = e.oracle().value("clock_offset_ns", std::int64_t{0});
+    if (e.lane == kSimLane || e.kind == EventKind::kPause || e.kind == EventKind::kResume || e.kind == EventKind::kAnnotation) {
       continue;
     }
     auto& i = next[e.lane];

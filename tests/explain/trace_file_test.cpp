@@ -30,7 +30,7 @@ TEST(TraceFile, ReadsARecordedRun) {
   bool saw_client = false;
   for (const auto& e : t.events) {
     if (t.lane_name(e.lane) == "client2") saw_client = true;
-    if (e.kind == "violation") {
+    if (e.kind == EventKind::kViolation) {
       EXPECT_EQ(e.lane, kSimLane);
     }
   }

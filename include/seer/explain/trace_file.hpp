@@ -2,6 +2,8 @@
 // work on the file alone, so they also work on traces from another machine or an older build.
 #pragma once
 
+#include "seer/trace/vocabulary.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -16,13 +18,15 @@ struct TraceError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+using EventKind = trace::EventKind;
+
 constexpr int kSimLane = -1;  // events of the network and the nemesis ("process": "sim")
 
 struct TraceEvent {
   std::uint64_t seq = 0;
   std::int64_t time = 0;
-  int lane = kSimLane;  // index into Trace::processes
-  std::string kind;
+  int lane = kSimLane;                 // index into Trace::processes
+  EventKind kind = EventKind::kStart;  // parsed once; trace::event_kind_name gives its name
   std::vector<std::uint64_t> parents;  // previous event of the lane first, then the cause
   int peer = kSimLane;
   std::uint64_t message = 0;
@@ -30,6 +34,7 @@ struct TraceEvent {
   nlohmann::json line;  // the whole event object, with its kind-specific fields and oracle facts
 
   const nlohmann::json& oracle() const;  // null if the event has no facts
+  const char* kind_name() const { return trace::event_kind_name(kind); }
 };
 
 struct Trace {

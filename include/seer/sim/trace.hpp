@@ -9,6 +9,7 @@
 
 #include "seer/sim/message.hpp"
 #include "seer/sim/time.hpp"
+#include "seer/trace/vocabulary.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,29 +20,8 @@
 
 namespace seer::sim {
 
-enum class EventKind : std::uint8_t {
-  kStart,
-  kSend,
-  kDeliver,
-  kDrop,
-  kDuplicate,
-  kCrash,
-  kRestart,
-  kPause,
-  kResume,
-  kTimer,
-  kStorageRead,
-  kStorageWrite,
-  kStorageSync,
-  kInvoke,
-  kComplete,
-  kPartition,
-  kHeal,
-  kViolation,
-  kAnnotation,
-};
-
-const char* event_kind_name(EventKind kind);
+using EventKind = trace::EventKind;
+using trace::event_kind_name;
 
 constexpr std::uint64_t kNoEvent = 0;  // sequence numbers start at 1
 
