@@ -290,6 +290,7 @@ TraceIndex index_trace(const Trace& trace) {
     }
   }
   add_logged_accesses(trace, x);
+  add_application_requests(trace, x);
   return x;
 }
 

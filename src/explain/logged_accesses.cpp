@@ -165,4 +165,54 @@ void add_logged_accesses(const Trace& trace, TraceIndex& index) {
                    [](const Access& x, const Access& y) { return x.event < y.event; });
 }
 
+void add_application_requests(const Trace& trace, TraceIndex& index) {
+  // The simulated services' lanes: their replies are accesses already.
+  std::set<int> services;
+  for (const auto& a : index.accesses) services.insert(a.server);
+  std::vector<Access> found;
+  for (const auto& e : trace.events) {
+    if (e.kind != EventKind::kSend || e.lane == kSimLane || services.count(e.lane)) continue;
+    if (service_reply(e.type)) continue;
+    const auto& payload = e.line.value("payload", nlohmann::json());
+    if (!payload.is_object() || !payload.contains("req")) continue;
+    const auto request = request_of(trace, e.seq);
+    if (request == 0) continue;
+    Access a;
+    a.application = true;
+    a.served = e.seq;
+    a.server = e.lane;
+    a.client = e.peer;
+    a.service = trace.lane_name(e.lane);
+    const auto& asked = trace.at(request).line.value("payload", nlohmann::json::object());
+    a.op = asked.value("op", trace.at(request).type);
+    const auto key = asked.find("key");
+    a.scope = key != asked.end() && key->is_string() ? key->get<std::string>() : "*";
+    // Took effect: the server wrote to a service while handling it.
+    for (const auto& w : index.accesses) {
+      if (w.client == e.lane && w.write && w.served > request && w.served < e.seq) {
+        a.write = true;
+        break;
+      }
+    }
+    const auto deliver = index.deliver_of.find(e.message);
+    const auto drop = index.drop_of.find(e.message);
+    if (deliver != index.deliver_of.end()) {
+      a.event = deliver->second;
+    } else if (drop != index.drop_of.end()) {
+      a.event = drop->second;
+      a.delivered = false;
+      a.lost_how = "network_drop";
+    } else {
+      a.event = e.seq;
+      a.delivered = false;
+      a.lost_how = "never_delivered";
+    }
+    found.push_back(std::move(a));
+  }
+  index.accesses.insert(index.accesses.end(), std::make_move_iterator(found.begin()),
+                        std::make_move_iterator(found.end()));
+  std::stable_sort(index.accesses.begin(), index.accesses.end(),
+                   [](const Access& x, const Access& y) { return x.event < y.event; });
+}
+
 }  // namespace seer::explain
