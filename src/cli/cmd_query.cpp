@@ -24,7 +24,9 @@ Command add_query_command(CLI::App& root) {
   app->add_option("--process", o->q.processes,
                   "Only these processes (repeatable; 'sim' = network)");
   app->add_option("--kind", o->q.kinds, "Only these event kinds (repeatable: send, deliver, ...)");
-  app->add_option("--key", o->q.key, "Only events touching this key, prefix or transaction label");
+  app->add_option("--key", o->q.key,
+                  "Only events touching this entity: a key, prefix, label, name or value in their "
+                  "data, and the replies to requests that name it");
   app->add_option("--from", o->from, "From this virtual time (e.g. 120ms; ns without a unit)");
   app->add_option("--to", o->to, "Up to this virtual time");
   app->add_flag("--stale", o->q.stale, "Only replies the oracle marks stale");

@@ -1,6 +1,7 @@
 // `seer run SYSTEM --seed N`: one deterministic run, optionally recording its trace and history.
 #include "run_file_io.hpp"
 #include "run_options.hpp"
+#include "trace_input.hpp"
 
 #include <fmt/format.h>
 
@@ -17,6 +18,7 @@ struct RunCommand {
   std::string trace_path;
   std::string history_path;
   std::string save_run_path;
+  bool redact = false;
 };
 }  // namespace
 
@@ -27,6 +29,9 @@ Command add_run_command(CLI::App& root) {
   app->add_option("--seed", cmd->seed, "Seed of the run")->required();
   app->add_option("--trace", cmd->trace_path, "Write the trace (JSONL) to this file");
   app->add_option("--history", cmd->history_path, "Write the client history (JSONL) to this file");
+  app->add_flag("--redact", cmd->redact,
+                "Write the trace without forbidden facts: only what production logs could hold "
+                "(each process's events, on its own clock)");
   app->add_option("--save-run", cmd->save_run_path,
                   "Write the run file: the run with its recorded fault schedule, for `seer replay "
                   "--run` (edit it to try the run without a fault)");
@@ -49,6 +54,9 @@ Command add_run_command(CLI::App& root) {
             if (!cmd->trace_path.empty()) {
               write_trace_file(cmd->trace_path, sim::trace_header(system, variant, config, result),
                                result);
+              if (cmd->redact) redact_trace_file(cmd->trace_path);
+            } else if (cmd->redact) {
+              throw UsageError("--redact needs --trace FILE");
             }
             if (!cmd->history_path.empty()) {
               std::ofstream(cmd->history_path, std::ios::trunc)

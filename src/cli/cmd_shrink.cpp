@@ -4,6 +4,7 @@
 #include "run_file_io.hpp"
 #include "run_options.hpp"
 #include "seer/shrink/shrink.hpp"
+#include "trace_input.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@ struct ShrinkCommand {
   std::string from;
   std::string output;
   std::string trace_path;
+  bool redact = false;
   shrink::ShrinkOptions limits;
 };
 
@@ -54,6 +56,8 @@ Command add_shrink_command(CLI::App& root) {
   app->add_option("--time-limit", cmd->limits.time_limit_s,
                   "Stop after this many seconds with the smallest run so far (default 60)")
       ->check(CLI::Range(0.001, 86400.0));
+  app->add_flag("--redact", cmd->redact,
+                "Write the trace without forbidden facts (what production logs could hold)");
   app->add_flag("--json", cmd->options.json, "Machine-readable output");
   return {
       app, [cmd] {
@@ -61,6 +65,9 @@ Command add_shrink_command(CLI::App& root) {
             cmd->from.empty() ? chosen_from_seed(cmd->options, cmd->seed,
                                                  "shrink needs SYSTEM --seed N, or --from FILE")
                               : chosen_from(read_run_description(cmd->from));
+        if (cmd->redact && cmd->trace_path.empty()) {
+          throw UsageError("--redact needs --trace FILE");
+        }
         const auto name = system->info().name;
         const auto output =
             cmd->output.empty() ? fmt::format("shrunk-{}-{}.json", name, config.seed) : cmd->output;
@@ -105,6 +112,7 @@ Command add_shrink_command(CLI::App& root) {
           write_trace_file(cmd->trace_path,
                            sim::trace_header(*system, variant, r.shrunk, r.shrunk_result),
                            r.shrunk_result);
+          if (cmd->redact) redact_trace_file(cmd->trace_path);
         }
         if (cmd->options.json) {
           nlohmann::json steps = nlohmann::json::array();

@@ -10,4 +10,7 @@ namespace seer::cli {
 // Throws UsageError with the reader's "FILE:LINE: reason".
 explain::Trace load_trace(const std::string& path);
 
+// Rewrites the trace at `path` without its forbidden facts (`--redact`, explain/redact.hpp).
+void redact_trace_file(const std::string& path);
+
 }  // namespace seer::cli

@@ -1,5 +1,7 @@
 #include "accesses.hpp"
 
+#include <algorithm>
+
 namespace seer::explain {
 
 namespace {
@@ -34,6 +36,34 @@ void read_service_facts(const nlohmann::json& f, Access& a) {
     a.read = committed;
     a.write = committed && int_or(f, "rows_changed", 1) > 0;
     a.seen = a.written = int_or(f, "commit_index", -1);
+    a.serial = static_cast<std::uint64_t>(int_or(f, "serial", 0));
+    const auto statements = f.find("statements");
+    if (statements != f.end() && statements->is_array()) {
+      // Row-level tracking: what each statement read and wrote, not the whole database.
+      bool reads = false;
+      for (const auto& st : *statements) {
+        const auto& writes = st.value("writes", nlohmann::json::array());
+        for (const auto& table : st.value("reads", nlohmann::json::array())) {
+          if (!table.is_string()) continue;
+          const auto& name = table.get_ref<const std::string&>();
+          if (std::find(a.tables_read.begin(), a.tables_read.end(), name) == a.tables_read.end()) {
+            a.tables_read.push_back(name);
+          }
+          if (writes.empty()) reads = true;
+        }
+        for (const auto& w : writes) {
+          if (!w.is_object()) continue;
+          a.rows_written.push_back(w.value("table", std::string()) + "/" +
+                                   std::to_string(w.value("rowid", std::int64_t{0})));
+          if (w.value("op", std::string()) == "delete") a.removes = true;
+        }
+      }
+      a.read = committed && reads;
+      if (a.rows_written.size() == 1) a.scope = a.rows_written.front();
+    }
+    for (const auto& o : f.value("overtook", nlohmann::json::array())) {
+      if (o.is_object()) a.overtook.push_back(o.value("serial", std::uint64_t{0}));
+    }
     return;
   }
   if (f.contains("served_revision")) {
@@ -44,10 +74,119 @@ void read_service_facts(const nlohmann::json& f, Access& a) {
   if (bool_or(f, "applied", false)) {
     a.write = true;
     a.written = int_or(f, "revision", int_or(f, "etag", -1));
+    a.removes = a.op == "delete" || a.op == "remove";
+  }
+}
+
+bool is_trivial(const nlohmann::json& v) {
+  if (v.is_number_integer()) {
+    const auto n = v.get<std::int64_t>();
+    return n >= -1 && n <= 1;
+  }
+  if (v.is_string()) return v.get_ref<const std::string&>().size() < 2;
+  return !v.is_number();
+}
+
+void atoms(const nlohmann::json& j, std::vector<const nlohmann::json*>& out, int depth = 0) {
+  if (depth > 16) return;
+  if (j.is_array() || j.is_object()) {
+    for (const auto& v : j) atoms(v, out, depth + 1);
+  } else if (!is_trivial(j)) {
+    out.push_back(&j);
   }
 }
 
 }  // namespace
+
+std::uint64_t request_sent(const Trace& trace, const TraceIndex& index, const Access& a) {
+  if (const auto request = request_of(trace, a.served)) {
+    const auto send = index.send_of.find(trace.at(request).message);
+    if (send != index.send_of.end()) return send->second;
+  }
+  return a.served;
+}
+
+std::map<int, ProcessClock> clocks_of(const Trace& trace) {
+  std::map<int, ProcessClock> out;
+  for (const auto& e : trace.events) {
+    if (e.kind != "start" && e.kind != "restart") continue;
+    const auto& f = e.oracle();
+    if (!f.is_object()) continue;
+    out[e.lane] = {f.value("clock_offset_ns", std::int64_t{0}),
+                   f.value("clock_drift_ppm", std::int64_t{0})};
+  }
+  return out;
+}
+
+bool scopes_overlap(const std::string& a, const std::string& b) {
+  if (a == "*" || b == "*" || a == b) return true;
+  // A listing's prefix covers the keys under it.
+  return (a.size() < b.size() && b.compare(0, a.size(), a) == 0) ||
+         (b.size() < a.size() && a.compare(0, b.size(), b) == 0);
+}
+
+bool changed_what_was_read(const Access& w, const Access& r) {
+  if (!w.write || w.service != r.service) return false;
+  if (r.serial != 0 && !r.tables_read.empty()) {  // SQL with row-level tracking
+    return std::find(w.overtook.begin(), w.overtook.end(), r.serial) != w.overtook.end();
+  }
+  return scopes_overlap(w.scope, r.scope);
+}
+
+bool touches_what_was_read(const Access& w, const Access& r) {
+  if (!w.write || w.service != r.service) return false;
+  if (!r.tables_read.empty() && !w.rows_written.empty()) {
+    for (const auto& row : w.rows_written) {
+      const auto table = row.substr(0, row.find('/'));
+      if (std::find(r.tables_read.begin(), r.tables_read.end(), table) != r.tables_read.end()) {
+        return true;
+      }
+    }
+    return false;
+  }
+  return scopes_overlap(w.scope, r.scope);
+}
+
+nlohmann::json read_value(const Trace& trace, const Access& a) {
+  if (!trace.has(a.event)) return nullptr;
+  const auto& payload = trace.at(a.event).line.value("payload", nlohmann::json());
+  if (!payload.is_object()) return payload;
+  nlohmann::json out = nlohmann::json::object();
+  for (const char* field : {"value", "results", "body", "keys", "data", "rows", "items"}) {
+    if (payload.contains(field)) out[field] = payload[field];
+  }
+  return out;
+}
+
+nlohmann::json written_value(const Trace& trace, const Access& a) {
+  const auto request = request_of(trace, a.served);
+  if (request == 0) return nullptr;
+  auto payload = trace.at(request).line.value("payload", nlohmann::json());
+  if (payload.is_object()) {
+    for (const char* bookkeeping : {"req", "op", "expected", "read", "life"}) {
+      payload.erase(bookkeeping);
+    }
+  }
+  return payload;
+}
+
+bool flows_into(const nlohmann::json& from, const nlohmann::json& into) {
+  std::vector<const nlohmann::json*> read, written;
+  atoms(from, read);
+  atoms(into, written);
+  for (const auto* r : read) {
+    for (const auto* w : written) {
+      if (*r == *w) return true;
+      // A value written as part of a larger string ("price=45", "v3:hello").
+      if (r->is_string() && w->is_string() &&
+          w->get_ref<const std::string&>().find(r->get_ref<const std::string&>()) !=
+              std::string::npos) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
 
 std::uint64_t request_of(const Trace& trace, std::uint64_t reply_or_note) {
   const auto& e = trace.at(reply_or_note);

@@ -28,7 +28,22 @@ struct Access {
   std::int64_t written = -1;  // the version a write created
   std::string lost_how;       // when !delivered: "service", "network_drop", "late"
   const nlohmann::json* facts = nullptr;
+  // SQL, from the oracle's row-level tracking: the reply's serial, the tables its statements read,
+  // the rows it wrote ("table/rowid"), and the serials of earlier reads whose results it changed.
+  std::uint64_t serial = 0;
+  std::vector<std::string> tables_read;
+  std::vector<std::string> rows_written;
+  std::vector<std::uint64_t> overtook;
+  bool removes = false;  // it deleted something (a key, an object, a row)
 };
+
+// Whether `w` (a write by another process) changed what `r` read: for SQL, the oracle re-ran the
+// read after w committed and its rows differed; otherwise w wrote the scope r read, on the same
+// service.
+bool changed_what_was_read(const Access& w, const Access& r);
+// Whether a write `w` touches what `r` read (the same scope, or a table the SQL read read).
+bool touches_what_was_read(const Access& w, const Access& r);
+bool scopes_overlap(const std::string& a, const std::string& b);
 
 struct TraceIndex {
   std::map<std::uint64_t, std::uint64_t> send_of;     // message id -> its send event
@@ -38,6 +53,28 @@ struct TraceIndex {
 };
 
 TraceIndex index_trace(const Trace& trace);
+
+// When the requester sent the request behind `a` (the server's event if that is unknown).
+std::uint64_t request_sent(const Trace& trace, const TraceIndex& index, const Access& a);
+
+// A process's clock as the oracle knows it (its start event's facts): what it read at true time t.
+struct ProcessClock {
+  std::int64_t offset_ns = 0;
+  std::int64_t drift_ppm = 0;
+  // The simulator's clock model (Simulator's local time): offset plus drift.
+  std::int64_t local(std::int64_t t) const { return t + offset_ns + t * drift_ppm / 1'000'000; }
+  bool skewed() const { return offset_ns != 0 || drift_ppm != 0; }
+};
+// Each process's clock by lane, from its latest start or restart before `until` (all if 0).
+std::map<int, ProcessClock> clocks_of(const Trace& trace);
+
+// What a read returned (its reply's value, rows or listing) and what a write carried (the
+// request's value or parameters), for following data from a read into a later write.
+nlohmann::json read_value(const Trace& trace, const Access& a);
+nlohmann::json written_value(const Trace& trace, const Access& a);
+// Whether a non-trivial piece of `from` (a string, or a number other than -1, 0, 1) appears in
+// `into`: the write carries something the read returned.
+bool flows_into(const nlohmann::json& from, const nlohmann::json& into);
 
 // The server's delivery of the request that `reply_or_note` (a reply's send, or a service's note
 // about a request) answers: the latest earlier delivery on the same lane with the same request

@@ -23,8 +23,15 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c);
 std::vector<Cause> detect_duplicates(const DetectContext& c);
 std::vector<Cause> detect_crash_losses(const DetectContext& c);
 std::vector<Cause> detect_clock_skew(const DetectContext& c);
+std::vector<Cause> detect_expired_leases(const DetectContext& c);
+std::vector<Cause> detect_stale_derived_writes(const DetectContext& c);
+std::vector<Cause> detect_racing_deletes(const DetectContext& c);
 
 // "t=7.183ms"
 std::string format_time(std::int64_t ns);
+// "get(counter)", or "c1-t0 (db)" for an access without one key (a SQL transaction).
+std::string access_named(const Trace& t, const Access& a);
+// A value as text, cut short: a summary names it, the facts in --json hold it whole.
+std::string abbreviated(const nlohmann::json& value, std::size_t max = 160);
 
 }  // namespace seer::explain

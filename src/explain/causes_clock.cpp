@@ -1,6 +1,10 @@
-// Decisions taken on a clock: a process whose clock was behind another's wrote after it, so
-// whatever it took from its clock (a timestamp, a deadline, a lease's expiry) is older than what
-// the other had already stored. Only the oracle knows the clocks' offsets and drifts.
+// Decisions taken on a clock. Only the oracle knows how wrong each process's clock was (its start
+// event's offset and drift), so only it can tell that a timestamp, deadline or lease expiry a
+// process wrote disagrees with real time:
+//   clock_behind / clock_ahead  two processes stamped the same data from their clocks, and the
+//                               stamps order them against the real order of their writes;
+//   expired_lease               a process acted after the lease (or deadline) it had written for
+//                               itself had expired in real time, while another had taken it over.
 #include "causes.hpp"
 
 #include <fmt/format.h>
@@ -11,22 +15,67 @@ namespace seer::explain {
 
 namespace {
 
-struct Clock {
-  std::int64_t offset_ns = 0;
-  std::int64_t drift_ppm = 0;
-  std::int64_t local(std::int64_t t) const { return t + offset_ns + t * drift_ppm / 1'000'000; }
+// Numbers a process took from its clock: within a second before its clock reading at the request
+// and ten minutes after it (a timestamp, or a deadline such as a lease's expiry), in ns.
+constexpr std::int64_t kBefore = 1'000'000'000;
+constexpr std::int64_t kAfter = 600'000'000'000;
+constexpr std::int64_t kDeadlineMargin = 1'000'000;  // beyond this after the clock: a deadline
+
+void clock_numbers(const nlohmann::json& j, std::int64_t local, std::vector<std::int64_t>& out,
+                   int depth = 0) {
+  if (depth > 16) return;
+  if (j.is_number_integer()) {
+    const auto n = j.get<std::int64_t>();
+    if (n >= 1'000'000 && n >= local - kBefore && n <= local + kAfter) out.push_back(n);
+  } else if (j.is_array() || j.is_object()) {
+    for (const auto& v : j) clock_numbers(v, local, out, depth + 1);
+  }
+}
+
+struct Stamped {
+  const Access* access;
+  std::uint64_t sent;    // the request's send
+  std::int64_t local;    // the writer's clock then
+  std::int64_t true_ns;  // real time then
+  std::int64_t stamp;    // the largest clock-derived number it carried
 };
 
-std::map<int, Clock> clocks_of(const Trace& t) {
-  std::map<int, Clock> out;
-  for (const auto& e : t.events) {
-    if (e.kind != "start") continue;
-    const auto& f = e.oracle();
-    if (!f.is_object()) continue;
-    out[e.lane] = {f.value("clock_offset_ns", std::int64_t{0}),
-                   f.value("clock_drift_ppm", std::int64_t{0})};
+// Where two writes meet: the key or prefix, or for SQL the first table the transaction touched.
+std::string place_of(const Access& a) {
+  if (!a.rows_written.empty())
+    return a.service + ":" + a.rows_written.front().substr(0, a.rows_written.front().find('/'));
+  if (!a.tables_read.empty()) return a.service + ":" + a.tables_read.front();
+  return a.service + ":" + a.scope;
+}
+
+// Requests that carried something taken from the requester's clock. A write with no such number
+// in its data still counts, stamped with the clock's reading when it was sent: designs often
+// encode their clock in ways no pattern finds (an epoch, other units), and whatever the writer
+// took from its clock is then older or newer than the reading says.
+std::vector<Stamped> stamped_requests(const DetectContext& c,
+                                      const std::map<int, ProcessClock>& clocks, bool data_only) {
+  std::vector<Stamped> out;
+  const auto& t = c.trace;
+  for (const auto& a : c.index.accesses) {
+    if (a.served > c.horizon) continue;
+    const auto clock = clocks.find(a.client);
+    if (clock == clocks.end()) continue;
+    const auto sent = request_sent(t, c.index, a);
+    const auto true_ns = t.at(sent).time;
+    const auto local = clock->second.local(true_ns);
+    std::vector<std::int64_t> numbers;
+    clock_numbers(written_value(t, a), local, numbers);
+    if (!numbers.empty()) {
+      out.push_back({&a, sent, local, true_ns, *std::max_element(numbers.begin(), numbers.end())});
+    } else if (!data_only && a.write) {
+      out.push_back({&a, sent, local, true_ns, local});
+    }
   }
   return out;
+}
+
+std::string ms(std::int64_t ns) {
+  return fmt::format("{:.3f}ms", static_cast<double>(ns) / 1e6);
 }
 
 }  // namespace
@@ -35,48 +84,155 @@ std::vector<Cause> detect_clock_skew(const DetectContext& c) {
   std::vector<Cause> out;
   const auto& t = c.trace;
   const auto clocks = clocks_of(t);
-  if (clocks.empty()) return out;
-  // The latest write on each (service, scope): who made it and what its clock read.
-  struct Last {
-    const Access* access;
-    std::int64_t local;
-  };
-  std::map<std::pair<std::string, std::string>, Last> last;
-  for (const auto& a : c.index.accesses) {
-    if (!a.write || a.served > c.horizon) continue;
-    // The writer's clock when it asked: the request's send, or the service's event.
-    std::uint64_t asked = a.served;
-    if (const auto request = request_of(t, a.served)) {
-      const auto send = c.index.send_of.find(t.at(request).message);
-      if (send != c.index.send_of.end()) asked = send->second;
+  if (std::none_of(clocks.begin(), clocks.end(),
+                   [](const auto& kv) { return kv.second.skewed(); })) {
+    return out;
+  }
+  std::map<std::string, Stamped> last;  // the latest stamped request on each place
+  for (const auto& s : stamped_requests(c, clocks, false)) {
+    const auto place = place_of(*s.access);
+    const auto prev = last.find(place);
+    if (prev != last.end() && prev->second.access->client != s.access->client &&
+        s.stamp < prev->second.stamp && s.true_ns >= prev->second.true_ns) {
+      const auto& p = prev->second;
+      const auto skew_now = s.local - s.true_ns;
+      const auto skew_prev = p.local - p.true_ns;
+      // The clocks, not the design's arithmetic, explain the inversion.
+      if (skew_prev - skew_now > 0) {
+        const bool ahead = skew_prev > 0 && skew_prev >= -skew_now;
+        const auto& wrong = ahead ? p : s;
+        const auto& other = ahead ? s : p;
+        Cause cause;
+        cause.kind = ahead ? "clock_ahead" : "clock_behind";
+        cause.process = t.lane_name(wrong.access->client);
+        cause.events = {wrong.access->served, other.access->served, wrong.sent};
+        const auto& clock = clocks.at(wrong.access->client);
+        cause.facts = {{"writer", cause.process},
+                       {"clock_offset_ns", clock.offset_ns},
+                       {"clock_drift_ppm", clock.drift_ppm},
+                       {"skew_ns", wrong.local - wrong.true_ns},
+                       {"stamp", wrong.stamp},
+                       {"other_writer", t.lane_name(other.access->client)},
+                       {"other_stamp", other.stamp},
+                       {"behind_ns", p.stamp - s.stamp}};
+        cause.summary = fmt::format(
+            "{}'s clock was {} by {} when it stamped {} (#{}, real {}, its clock {}): {} "
+            "stamped {} at real {} and {} at real {}, yet {}'s stamp {} is {} {}'s {}: the "
+            "clocks order the two writes against real time",
+            cause.process, ahead ? "ahead" : "behind", ms(std::abs(wrong.local - wrong.true_ns)),
+            access_named(t, *wrong.access), wrong.access->served, format_time(wrong.true_ns),
+            ms(wrong.local), t.lane_name(p.access->client), access_named(t, *p.access),
+            format_time(p.true_ns), t.lane_name(s.access->client), format_time(s.true_ns),
+            t.lane_name(s.access->client), ms(s.stamp), "earlier than",
+            t.lane_name(p.access->client), ms(p.stamp));
+        out.push_back(std::move(cause));
+      }
     }
-    const auto clock = clocks.find(a.client);
-    if (clock == clocks.end()) continue;
-    const std::int64_t local = clock->second.local(t.at(asked).time);
-    const auto key = std::make_pair(a.service, a.scope);
-    const auto prev = last.find(key);
-    if (prev != last.end() && prev->second.access->client != a.client &&
-        local < prev->second.local) {
-      const auto& p = *prev->second.access;
+    if (s.access->write || prev == last.end()) last[place] = s;
+  }
+  return out;
+}
+
+std::vector<Cause> detect_expired_leases(const DetectContext& c) {
+  std::vector<Cause> out;
+  const auto& t = c.trace;
+  const auto clocks = clocks_of(t);
+  const auto stamped = stamped_requests(c, clocks, true);
+  // Leases: a write that took effect carrying a deadline ahead of its writer's clock.
+  std::vector<const Stamped*> leases;
+  for (const auto& s : stamped) {
+    if (s.access->write && s.stamp > s.local + kDeadlineMargin) leases.push_back(&s);
+  }
+  for (const auto* lease : leases) {
+    const auto& l = *lease->access;
+    const auto place = place_of(l);
+    const std::int64_t expiry = lease->stamp;  // in the clock's units: real time when it reads so
+    // Renewed by the same holder, or taken over by another: the next lease on the same place.
+    const Stamped* next_own = nullptr;
+    const Stamped* takeover = nullptr;
+    for (const auto* other : leases) {
+      if (other->access->served <= l.served || place_of(*other->access) != place) continue;
+      if (other->access->client == l.client) {
+        if (!next_own) next_own = other;
+      } else if (!takeover) {
+        takeover = other;
+      }
+    }
+    if (!takeover || (next_own && next_own->access->served < takeover->access->served)) continue;
+    // The holder's first act elsewhere that took effect after the takeover, still on this lease.
+    for (const auto& act : c.index.accesses) {
+      if (act.client != l.client || !act.write || act.served > c.horizon) continue;
+      if (act.served <= takeover->access->served || place_of(act) == place) continue;
+      if (next_own && act.served > next_own->access->served) break;
+      const auto act_sent = request_sent(t, c.index, act);
+      const auto real_sent = t.at(act_sent).time;
+      const auto real_effect = t.at(act.served).time;
+      const auto clock = clocks.count(l.client) ? clocks.at(l.client) : ProcessClock{};
+      const auto local_sent = clock.local(real_sent);
       Cause cause;
-      cause.kind = "clock_behind";
-      cause.process = t.lane_name(a.client);
-      cause.events = {a.served, p.served};
-      const auto behind_ms = static_cast<double>(prev->second.local - local) / 1e6;
-      cause.facts = {{"writer", t.lane_name(a.client)},
-                     {"writer_clock_offset_ns", clock->second.offset_ns},
-                     {"writer_clock_drift_ppm", clock->second.drift_ppm},
-                     {"previous_writer", t.lane_name(p.client)},
-                     {"behind_ns", prev->second.local - local}};
+      cause.kind = "expired_lease";
+      cause.process = t.lane_name(l.client);
+      cause.events = {act_sent, act.served, l.served, takeover->access->served};
+      std::string because;
+      Cause behind;
+      if (local_sent < expiry && real_sent >= expiry) {
+        because = fmt::format("its clock read {} when it sent the request at real {}, {} behind",
+                              ms(local_sent), format_time(real_sent), ms(real_sent - local_sent));
+        behind.kind = "clock_behind";
+        behind.events = {act_sent};
+        behind.summary = fmt::format("{}'s clock ran {} behind real time", cause.process,
+                                     ms(real_sent - local_sent));
+      } else if (real_sent < expiry && real_effect >= expiry) {
+        because = fmt::format(
+            "it sent the request in time (real {}), but it took effect only at real {}, after the "
+            "lease had expired",
+            format_time(real_sent), format_time(real_effect));
+        behind.kind = "message_delayed";
+        behind.events = {act_sent, act.served};
+        behind.summary = fmt::format("the request was in flight {} ", ms(real_effect - real_sent));
+      } else {
+        // It did not look at its clock again before acting: what kept it from seeing the expiry
+        // between its last look at the lease and the act (a pause, a slow reply).
+        std::uint64_t pause = 0;
+        for (auto s = act_sent; s-- > l.served && s >= 1;) {
+          const auto& e = t.at(s);
+          if (e.lane == l.client && (e.kind == "pause" || e.kind == "resume")) {
+            pause = s;
+            break;
+          }
+        }
+        because =
+            pause ? fmt::format("it was paused (#{}) between checking its lease and acting", pause)
+                  : "it acted without checking its clock against the lease again";
+        if (pause) {
+          behind.kind = "process_paused";
+          behind.events = {pause};
+          behind.summary = fmt::format("{} was paused at #{}", cause.process, pause);
+          cause.events.push_back(pause);
+        }
+      }
+      cause.facts = {{"lease_event", l.served},
+                     {"lease_place", place},
+                     {"expiry", expiry},
+                     {"act_event", act.served},
+                     {"act_sent_real_ns", real_sent},
+                     {"act_sent_local_ns", local_sent},
+                     {"act_effect_real_ns", real_effect},
+                     {"takeover_event", takeover->access->served},
+                     {"decision_event", act.served}};
       cause.summary = fmt::format(
-          "{} wrote {}({}) at #{} with its clock {:.3f}ms behind the time {} had read when it "
-          "wrote it at #{}: anything {} took from its clock (a timestamp, a deadline, a lease) "
-          "is older than what was already stored",
-          cause.process, a.op, a.scope, a.served, behind_ms, t.lane_name(p.client), p.served,
-          cause.process);
+          "{} acted ({} at #{}, real {}) after the lease it wrote at #{} ({}) had expired at {}: "
+          "{} took the lease over at #{} ({}); {}",
+          cause.process, access_named(t, act), act.served, format_time(real_effect), l.served,
+          access_named(t, l), ms(expiry), t.lane_name(takeover->access->client),
+          takeover->access->served, format_time(t.at(takeover->access->served).time), because);
+      if (!behind.kind.empty()) {
+        behind.process = cause.process;
+        cause.behind.push_back(std::move(behind));
+      }
       out.push_back(std::move(cause));
+      break;
     }
-    last[key] = {&a, local};
   }
   return out;
 }

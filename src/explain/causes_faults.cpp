@@ -10,12 +10,20 @@ std::string format_time(std::int64_t ns) {
   return fmt::format("t={:.3f}ms", static_cast<double>(ns) / 1e6);
 }
 
-namespace {
-
-std::string access_on_lane(const Trace& t, const Access& a) {
-  if (a.scope == "*") return fmt::format("{} on {}", a.op, t.lane_name(a.server));
+std::string access_named(const Trace& t, const Access& a) {
+  if (a.scope == "*" || a.scope.empty()) return fmt::format("{} ({})", a.op, t.lane_name(a.server));
   return fmt::format("{}({})", a.op, a.scope);
 }
+
+std::string abbreviated(const nlohmann::json& value, std::size_t max) {
+  auto text = value.dump();
+  if (text.size() <= max) return text;
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+  return text.substr(0, cut) + "...";
+}
+
+namespace {
 
 // The requester's next request to the same server after `after`: its retry, if it made one.
 std::uint64_t next_request(const Trace& t, int client, int server, std::uint64_t after,
@@ -90,7 +98,7 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
     cause.facts["how"] = kind;
     cause.summary =
         fmt::format("{} applied {}'s {} at #{} ({}), but {}: {} could not know it had taken effect",
-                    t.lane_name(a.server), cause.process, access_on_lane(t, a), a.served,
+                    t.lane_name(a.server), cause.process, access_named(t, a), a.served,
                     format_time(t.at(a.served).time), how, cause.process);
     // Why the requester gave up: the message that was still in flight at its timeout.
     if (timeout) {

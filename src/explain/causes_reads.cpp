@@ -10,26 +10,13 @@ namespace seer::explain {
 
 namespace {
 
-bool scopes_overlap(const std::string& a, const std::string& b) {
-  if (a == "*" || b == "*" || a == b) return true;
-  // A listing's prefix covers the keys under it.
-  return (a.size() < b.size() && b.compare(0, a.size(), a) == 0) ||
-         (b.size() < a.size() && a.compare(0, b.size(), b) == 0);
-}
-
-// A value as text, cut short: a summary names it, the facts in --json hold it whole.
-std::string abbreviated(const nlohmann::json& value) {
-  constexpr std::size_t kMax = 160;
-  auto text = value.dump();
-  if (text.size() <= kMax) return text;
-  std::size_t cut = kMax;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
-  return text.substr(0, cut) + "...";
-}
-
-std::string access_named(const Trace& t, const Access& a) {
-  if (a.scope == "*") return fmt::format("{} ({})", a.op, t.lane_name(a.server));
-  return fmt::format("{}({})", a.op, a.scope);
+bool reads_the_same(const Access& a, const Access& b) {
+  if (!a.tables_read.empty() && !b.tables_read.empty()) {
+    return std::any_of(a.tables_read.begin(), a.tables_read.end(), [&](const std::string& t) {
+      return std::find(b.tables_read.begin(), b.tables_read.end(), t) != b.tables_read.end();
+    });
+  }
+  return scopes_overlap(a.scope, b.scope);
 }
 
 // The next write the reader itself made on the same scope after the read: the decision. A later
@@ -37,9 +24,9 @@ std::string access_named(const Trace& t, const Access& a) {
 const Access* decision_after(const std::vector<Access>& all, const Access& read) {
   for (const auto& w : all) {
     if (w.client != read.client || w.served <= read.served || &w == &read) continue;
-    if (!scopes_overlap(w.scope, read.scope) || w.service != read.service) continue;
-    if (w.write) return &w;
-    if (w.read) return nullptr;
+    if (w.service != read.service) continue;
+    if (w.write && touches_what_was_read(w, read)) return &w;
+    if (w.read && !w.write && reads_the_same(w, read)) return nullptr;
   }
   return nullptr;
 }
@@ -221,15 +208,14 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
     for (const auto& r : all) {
       if (r.event >= w.served) break;
       if (&r == &w || r.client != w.client || !r.read || !r.delivered) continue;
-      if (r.service != w.service || !scopes_overlap(r.scope, w.scope)) continue;
+      if (!touches_what_was_read(w, r)) continue;
       if (r.served >= w.served) continue;
       read = &r;
     }
     if (!read || read->stale) continue;  // stale reads are reported as such
     std::vector<const Access*> between;
     for (const auto& x : all) {
-      if (!x.write || x.client == w.client || x.service != w.service) continue;
-      if (!scopes_overlap(x.scope, w.scope)) continue;
+      if (!x.write || x.client == w.client || !changed_what_was_read(x, *read)) continue;
       if (x.served <= read->served || x.served >= w.served) continue;
       if (c.graph.happens_before(x.served, read->event)) continue;  // the reader knew of it
       between.push_back(&x);

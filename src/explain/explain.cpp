@@ -3,6 +3,7 @@
 
 #include "accesses.hpp"
 #include "causes.hpp"
+#include "entities.hpp"
 #include "failing_op.hpp"
 
 #include <algorithm>
@@ -14,108 +15,45 @@ namespace seer::explain {
 
 namespace {
 
-// The identifiers a violation message names (keys, tags, numbers): "job 5's side effect" -> "5",
-// "tag [22,1]" -> "[22,1]", "segment w0/seg-000001" -> "w0/seg-000001".
-std::vector<std::string> mentioned(const std::string& message) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < message.size()) {
-    if (message[i] == '[') {
-      const auto end = message.find(']', i);
-      if (end == std::string::npos) break;
-      std::string tag;
-      for (auto k = i; k <= end; ++k) {
-        if (message[k] != ' ') tag += message[k];
+constexpr std::size_t kStoryEvents = 40;      // per entity, the latest before the violation
+constexpr std::size_t kSliceStoryEvents = 4;  // per entity, of those on the causal path
+
+// Whether the cause's evidence touches one of the violated entities.
+bool touches_entities(const Cause& c, const std::set<std::uint64_t>& touching,
+                      const std::vector<std::string>& entities) {
+  if (std::any_of(c.events.begin(), c.events.end(),
+                  [&](std::uint64_t s) { return touching.count(s) > 0; })) {
+    return true;
+  }
+  return std::any_of(entities.begin(), entities.end(),
+                     [&](const std::string& n) { return data_names(c.facts, n); });
+}
+
+// The entities a failing operation is about: the strings in its input (a key, an id).
+void add_operation_entities(const nlohmann::json& op, std::vector<std::string>& out) {
+  const auto input = op.find("input");
+  if (input == op.end()) return;
+  std::vector<nlohmann::json> stack{*input};
+  while (!stack.empty() && out.size() < 6) {
+    const auto j = std::move(stack.back());
+    stack.pop_back();
+    if (j.is_string() && j.get_ref<const std::string&>().size() >= 2) {
+      if (std::find(out.begin(), out.end(), j.get<std::string>()) == out.end()) {
+        out.push_back(j.get<std::string>());
       }
-      out.push_back(tag);
-      i = end + 1;
-      continue;
-    }
-    auto word_char = [](char ch) {
-      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '/' || ch == '-' || ch == '_' ||
-             ch == '.';
-    };
-    if (!word_char(message[i])) {
-      ++i;
-      continue;
-    }
-    auto j = i;
-    while (j < message.size() && word_char(message[j])) ++j;
-    std::string word = message.substr(i, j - i);
-    while (!word.empty() && (word.back() == '.' || word.back() == '-')) word.pop_back();
-    if (std::any_of(word.begin(), word.end(), [](char ch) { return std::isdigit(ch); })) {
-      out.push_back(word);
-    }
-    i = j;
-  }
-  return out;
-}
-
-bool json_mentions(const nlohmann::json& j, const std::string& token);
-
-// Only fields that carry application data can mention what a violation names: request numbers,
-// serials and counters would match small numbers everywhere.
-bool data_mentions(const nlohmann::json& j, const std::string& token) {
-  static const std::set<std::string> kData = {"key",
-                                              "value",
-                                              "body",
-                                              "label",
-                                              "tag",
-                                              "missing",
-                                              "keys",
-                                              "results",
-                                              "latest_value",
-                                              "latest_acked_value",
-                                              "latest_acked_tag",
-                                              "lost_unsynced_writes"};
-  if (!j.is_object()) return json_mentions(j, token);
-  for (const auto& [k, v] : j.items()) {
-    if (kData.count(k) && json_mentions(v, token)) return true;
-  }
-  return false;
-}
-
-bool json_mentions(const nlohmann::json& j, const std::string& token) {
-  if (j.is_number()) return j.dump() == token;
-  if (j.is_string()) {
-    const auto& s = j.get_ref<const std::string&>();
-    const bool numeric = std::all_of(token.begin(), token.end(),
-                                     [](char ch) { return std::isdigit(ch) || ch == '-'; });
-    return numeric ? s == token : s.find(token) != std::string::npos;
-  }
-  if (j.is_array()) {
-    if (j.dump() == token) return true;
-    // A number inside a tuple (a tag's writer, a row's column) is not the thing a message names.
-    for (const auto& v : j) {
-      if (!v.is_number() && json_mentions(v, token)) return true;
+    } else if (j.is_array() || j.is_object()) {
+      for (const auto& v : j) stack.push_back(v);
     }
   }
-  if (j.is_object()) {
-    for (const auto& [k, v] : j.items()) {
-      if (json_mentions(v, token)) return true;
-    }
-  }
-  return false;
-}
-
-bool cause_mentions(const Trace& t, const Cause& c, const std::vector<std::string>& tokens) {
-  for (const auto& token : tokens) {
-    if (data_mentions(c.facts, token)) return true;
-    for (const auto s : c.events) {
-      const auto& line = t.at(s).line;
-      const auto payload = line.find("payload");
-      if (payload != line.end() && data_mentions(*payload, token)) return true;
-      const auto value = line.find("value");
-      if (value != line.end() && json_mentions(*value, token)) return true;
-    }
-  }
-  return false;
 }
 
 int base_score(const Cause& c) {
   if (c.kind == "stale_read" || c.kind == "outdated_read") return 60;
   if (c.kind == "lost_response" || c.kind == "crash_lost_data") return 55;
-  if (c.kind == "clock_behind") return 50;
+  if (c.kind == "expired_lease" || c.kind == "racing_delete" || c.kind == "stale_derived_write") {
+    return 62;  // each names a decision, its basis and the write that made the basis wrong
+  }
+  if (c.kind == "clock_behind" || c.kind == "clock_ahead") return 50;
   if (c.kind == "duplicate_delivery") return 35;
   return 20;
 }
@@ -154,12 +92,44 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   const DetectContext context{trace, graph, index, detect_until};
   std::vector<Cause> all;
   for (auto* detect : {detect_stale_reads, detect_outdated_reads, detect_lost_responses,
-                       detect_duplicates, detect_crash_losses, detect_clock_skew}) {
+                       detect_duplicates, detect_crash_losses, detect_clock_skew,
+                       detect_expired_leases, detect_stale_derived_writes, detect_racing_deletes}) {
     auto found = detect(context);
     all.insert(all.end(), std::make_move_iterator(found.begin()),
                std::make_move_iterator(found.end()));
   }
-  const auto tokens = mentioned(x.violation.value("message", std::string()));
+  // The entities the violation names anchor the story and the ranking.
+  auto entities = entities_named(x.violation.value("message", std::string()), trace);
+  if (x.failing_op.is_object()) add_operation_entities(x.failing_op, entities);
+  if (entities.size() > 6) entities.resize(6);
+  std::set<std::uint64_t> touching;
+  std::vector<EntityStory> candidates;
+  for (const auto& entity : entities) {
+    EntityStory story;
+    story.entity = entity;
+    for (const auto s : events_touching(trace, entity)) {
+      if (s > horizon) break;
+      story.events.push_back(s);
+    }
+    story.touched = story.events.size();
+    if (!story.events.empty()) candidates.push_back(std::move(story));
+  }
+  // An entity that much of the run touches ("1" in "only 1 of 3 replicas") tells nothing: keep
+  // those within a few times the most specific one's count.
+  std::size_t fewest = ~std::size_t{0};
+  for (const auto& story : candidates) fewest = std::min(fewest, story.touched);
+  const std::size_t common = std::max<std::size_t>(30, 3 * fewest);
+  entities.clear();
+  for (auto& story : candidates) {
+    if (story.touched > common) continue;
+    entities.push_back(story.entity);
+    touching.insert(story.events.begin(), story.events.end());
+    if (story.events.size() > kStoryEvents) {
+      story.events.erase(story.events.begin(), story.events.end() - kStoryEvents);
+    }
+    x.stories.push_back(std::move(story));
+  }
+
   for (auto& c : all) {
     c.causally_before = std::any_of(c.events.begin(), c.events.end(),
                                     [&](std::uint64_t s) { return in_past.count(s) > 0; });
@@ -180,8 +150,10 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
           })) {
         c.score += 25;
       }
-    } else if (cause_mentions(trace, c, tokens)) {
+    } else if (touches_entities(c, touching, entities)) {
       c.score += 25;
+    } else if (!touching.empty() && !c.causally_before) {
+      c.score -= 10;  // about other data and not behind the violation: likely noise
     }
     if (c.facts.contains("decision_event") || c.facts.contains("retry_event")) c.score += 10;
     // The event the invariant broke right after is part of this cause's evidence (the write that
@@ -239,6 +211,19 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   }
   for (const auto& e : trace.events) {
     if (e.kind == "violation") slice.insert(e.seq);
+  }
+  // The violated entities' events on the causal path to the violation (the latest few of each).
+  for (const auto& story : x.stories) {
+    std::size_t kept = 0;
+    for (auto it = story.events.rbegin(); it != story.events.rend() && kept < kSliceStoryEvents;
+         ++it) {
+      if (in_past.count(*it) == 0) continue;
+      const auto& e = trace.at(*it);
+      // A message's send says no more than its delivery; keep the side that acted.
+      if (e.kind == "send" && trace.at(*it).lane != kSimLane && kept > 0) continue;
+      slice.insert(*it);
+      ++kept;
+    }
   }
   x.slice.assign(slice.begin(), slice.end());
   return x;

@@ -1,5 +1,8 @@
 // The explanation as concise text for people and as JSON (with event ids) for agents.
 #include "causes.hpp"
+
+#include <fmt/ranges.h>
+#include <map>
 #include "seer/explain/explain.hpp"
 
 #include <fmt/format.h>
@@ -23,7 +26,63 @@ std::string short_json(const nlohmann::json& j, std::size_t max = 80) {
   return text;
 }
 
+// What the oracle knew of an event, in a few words: a stale answer and what was latest, a copy,
+// what a crash lost, what a commit overtook.
+std::string oracle_note(const TraceEvent& e) {
+  const auto& oracle = e.oracle();
+  if (!oracle.is_object()) return "";
+  std::vector<std::string> notes;
+  const auto service = oracle.find("service");
+  const auto& f = service != oracle.end() && service->is_object() ? *service : oracle;
+  if (f.value("stale", false)) {
+    std::string note = "STALE";
+    if (f.contains("latest_revision")) {
+      note += fmt::format(": latest revision {}", f.value("latest_revision", std::int64_t{0}));
+    } else if (f.contains("missing")) {
+      note += ": missed " + short_json(f["missing"], 60);
+    } else if (f.contains("latest_acked_value")) {
+      note += ": latest acked " + short_json(f["latest_acked_value"], 40);
+    }
+    notes.push_back(note);
+  }
+  if (oracle.value("duplicate", false) || f.value("duplicate", false)) {
+    notes.emplace_back("duplicate copy");
+  }
+  if (f.contains("overtook") && f["overtook"].is_array()) {
+    std::vector<std::string> labels;
+    for (const auto& o : f["overtook"]) labels.push_back(o.value("label", std::string("?")));
+    notes.push_back(fmt::format("changed what {} had read", fmt::join(labels, ", ")));
+  }
+  if (oracle.contains("lost_unsynced_writes")) {
+    notes.push_back("lost unsynced " + short_json(oracle["lost_unsynced_writes"], 60));
+  }
+  if (e.kind == "annotation") notes.push_back(e.line.value("what", std::string()));
+  if (notes.empty()) return "";
+  return "  [oracle: " + fmt::format("{}", fmt::join(notes, "; ")) + "]";
+}
+
+std::string story_line(const Trace& trace, std::uint64_t seq,
+                       const std::map<int, ProcessClock>& clocks) {
+  const auto& e = trace.at(seq);
+  auto text = describe_event(trace, seq);
+  // describe_event already marks stale and duplicate; the story says more.
+  for (const char* mark : {"  [oracle: STALE]", "  [oracle: duplicate copy]"}) {
+    const auto at = text.find(mark);
+    if (at != std::string::npos) text.erase(at, std::string(mark).size());
+  }
+  const auto clock = clocks.find(e.lane);
+  if (clock != clocks.end() && clock->second.skewed()) {
+    text += fmt::format("  ({}'s clock {:.3f}ms)", trace.lane_name(e.lane),
+                        static_cast<double>(clock->second.local(e.time)) / 1e6);
+  }
+  return text + oracle_note(e);
+}
+
 }  // namespace
+
+std::string describe_story_event(const Trace& trace, std::uint64_t seq) {
+  return story_line(trace, seq, clocks_of(trace));
+}
 
 std::string describe_event(const Trace& trace, std::uint64_t seq) {
   const auto& e = trace.at(seq);
@@ -75,16 +134,30 @@ nlohmann::json explanation_json(const Explanation& x, const Trace& trace) {
                      {"kind", e.kind},
                      {"text", describe_event(trace, s)}});
   }
-  return {{"system", x.system},
-          {"variant", x.variant},
-          {"seed", x.seed},
-          {"violation", x.violation},
-          {"failing_op", x.failing_op},
-          {"anchors", x.anchors},
-          {"causes", causes},
-          {"slice", slice},
-          {"causal_past", x.causal_past},
-          {"events", x.events}};
+  const auto clocks = clocks_of(trace);
+  nlohmann::json stories = nlohmann::json::array();
+  for (const auto& story : x.stories) {
+    nlohmann::json events = nlohmann::json::array();
+    for (const auto s : story.events) {
+      const auto& e = trace.at(s);
+      nlohmann::json j = {{"seq", s},
+                          {"time", e.time},
+                          {"process", trace.lane_name(e.lane)},
+                          {"kind", e.kind},
+                          {"text", story_line(trace, s, clocks)}};
+      const auto clock = clocks.find(e.lane);
+      if (clock != clocks.end() && clock->second.skewed())
+        j["local_time"] = clock->second.local(e.time);
+      if (e.oracle().is_object()) j["oracle"] = e.oracle();
+      events.push_back(std::move(j));
+    }
+    stories.push_back(
+        {{"entity", story.entity}, {"touched", story.touched}, {"events", std::move(events)}});
+  }
+  return {{"system", x.system},           {"variant", x.variant},       {"seed", x.seed},
+          {"violation", x.violation},     {"failing_op", x.failing_op}, {"anchors", x.anchors},
+          {"stories", stories},           {"causes", causes},           {"slice", slice},
+          {"causal_past", x.causal_past}, {"events", x.events}};
 }
 
 std::string explanation_text(const Explanation& x, const Trace& trace) {
@@ -101,6 +174,15 @@ std::string explanation_text(const Explanation& x, const Trace& trace) {
                        op.value("process", std::string()), op.value("f", std::string()),
                        op["input"].dump(), op["output"].dump(), op.value("invoke_event", 0),
                        op.value("complete_event", 0));
+  }
+  const auto clocks = clocks_of(trace);
+  for (const auto& story : x.stories) {
+    out += fmt::format("\nStory of {} ({} event(s) touched it before the violation{}):\n",
+                       story.entity, story.touched,
+                       story.touched > story.events.size()
+                           ? fmt::format("; the latest {}", story.events.size())
+                           : "");
+    for (const auto s : story.events) out += "  " + story_line(trace, s, clocks) + "\n";
   }
   if (x.causes.empty()) {
     out += "\nNo stale view, lost response, duplicate or crash loss found in the oracle's facts.\n";

@@ -1,5 +1,7 @@
 #include "seer/explain/query.hpp"
 
+#include "entities.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,30 +12,6 @@
 namespace seer::explain {
 
 namespace {
-
-bool touches_key(const TraceEvent& e, const std::string& key) {
-  auto has = [&](const nlohmann::json& j, const char* field) {
-    const auto it = j.find(field);
-    return it != j.end() && it->is_string() && it->get_ref<const std::string&>() == key;
-  };
-  const auto& line = e.line;
-  if (has(line, "key")) return true;
-  const auto payload = line.find("payload");
-  if (payload != line.end() && payload->is_object() &&
-      (has(*payload, "key") || has(*payload, "label"))) {
-    return true;
-  }
-  const auto& oracle = e.oracle();
-  if (oracle.is_object()) {
-    const auto service = oracle.find("service");
-    if (service != oracle.end() && service->is_object() &&
-        (has(*service, "key") || has(*service, "label"))) {
-      return true;
-    }
-    if (has(oracle, "key") || has(oracle, "label")) return true;
-  }
-  return false;
-}
 
 bool is_stale(const TraceEvent& e) {
   const auto& oracle = e.oracle();
@@ -135,13 +113,16 @@ std::vector<std::uint64_t> run_query(const Trace& t, const CausalGraph& graph,
     for (const auto& [id, send] : open) in_flight.insert(send);
   }
 
+  std::set<std::uint64_t> touching;
+  if (!q.key.empty()) touching = events_touching(t, q.key);
+
   std::vector<std::uint64_t> out;
   for (const auto& e : t.events) {
     if (!lanes.empty() && lanes.count(e.lane) == 0) continue;
     if (!q.kinds.empty() && std::find(q.kinds.begin(), q.kinds.end(), e.kind) == q.kinds.end()) {
       continue;
     }
-    if (!q.key.empty() && !touches_key(e, q.key)) continue;
+    if (!q.key.empty() && touching.count(e.seq) == 0) continue;
     if (q.from && e.time < *q.from) continue;
     if (q.to && e.time > *q.to) continue;
     if (q.stale && !is_stale(e)) continue;

@@ -2,6 +2,10 @@
 // stays a function of its seed as long as designs avoid random() and the current time in SQL.
 #include "seer/services/sql.hpp"
 
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
 namespace seer::services {
 
 SqlDatabase::SqlDatabase(const std::vector<std::string>& schema)
@@ -11,11 +15,68 @@ SqlDatabase::SqlDatabase(const std::vector<std::string>& schema)
 
 SqlDatabase::~SqlDatabase() = default;
 
+namespace {
+// How many recent read statements the oracle re-runs after each commit that writes their tables:
+// enough to cover every read a process could still be deciding on in the example systems' runs.
+constexpr std::size_t kRecentReads = 64;
+}  // namespace
+
 SqlDatabase::Outcome SqlDatabase::execute(const std::vector<SqlStatement>& statements,
-                                          const std::string& label) {
+                                          const std::string& label, std::uint64_t serial) {
   auto out = db_->transact(statements);
-  if (out.committed) committed_.push_back(label);
+  overtaken_ = nlohmann::json::array();
+  if (!out.committed) return out;
+  committed_.push_back(label);
+  if (tracking_ && out.accesses.is_array()) {
+    note_overtaken(out);
+    remember_reads(statements, out, label, serial);
+  }
   return out;
+}
+
+void SqlDatabase::track(bool on) {
+  tracking_ = on;
+  db_->track_accesses(on);
+}
+
+void SqlDatabase::note_overtaken(const Outcome& outcome) {
+  std::set<std::string> written;
+  for (const auto& statement : outcome.accesses) {
+    for (const auto& w : statement["writes"]) written.insert(w.value("table", std::string()));
+  }
+  if (written.empty()) return;
+  for (auto& r : recent_reads_) {
+    if (std::none_of(r.tables.begin(), r.tables.end(),
+                     [&](const std::string& t) { return written.count(t) > 0; })) {
+      continue;
+    }
+    nlohmann::json now;
+    try {
+      now = db_->query(r.sql);
+    } catch (const std::runtime_error&) {
+      continue;  // a table dropped since: nothing to compare
+    }
+    if (now == r.result) continue;
+    overtaken_.push_back({{"serial", r.serial},
+                          {"statement", r.statement},
+                          {"label", r.label},
+                          {"before", r.result},
+                          {"after", now}});
+    r.result = std::move(now);
+  }
+}
+
+void SqlDatabase::remember_reads(const std::vector<SqlStatement>& statements,
+                                 const Outcome& outcome, const std::string& label,
+                                 std::uint64_t serial) {
+  for (std::size_t i = 0; i < statements.size() && i < outcome.results.size(); ++i) {
+    const auto& access = outcome.accesses[i];
+    if (!access["writes"].empty() || access["reads"].empty()) continue;
+    if (!db_->read_only(statements[i].sql)) continue;
+    recent_reads_.push_back({serial, i, label, statements[i],
+                             access["reads"].get<std::vector<std::string>>(), outcome.results[i]});
+    if (recent_reads_.size() > kRecentReads) recent_reads_.pop_front();
+  }
 }
 
 nlohmann::json SqlDatabase::query(const std::string& sql) const {

@@ -30,13 +30,17 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlC
     oracle->pending = nlohmann::json{{"name", name}, {"label", rq->label}, {"req", rq->req}};
     co_await env.sleep(config.commit_latency);  // a crash here drops the transaction
     oracle->pending.reset();
-    auto outcome = db->execute(rq->statements, rq->label);
+    const auto reply_serial = ++*serial;
+    db->track(sim.tracing());
+    auto outcome = db->execute(rq->statements, rq->label, reply_serial);
     nlohmann::json facts = {{"name", name},
                             {"label", rq->label},
+                            {"serial", reply_serial},
                             {"committed", outcome.committed},
                             {"commit_index", db->committed().size()},
                             {"rows_changed", outcome.rows_changed}};
-    const auto reply_serial = ++*serial;
+    if (outcome.accesses.is_array()) facts["statements"] = outcome.accesses;
+    if (!db->overtaken().empty()) facts["overtook"] = db->overtaken();
     if (sim.service_fault("lost_response",
                           env.random() % 1'000'000 < sim.faults().lost_response_ppm)) {
       facts["req"] = rq->req;
@@ -44,8 +48,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlC
       continue;
     }
     if (sim.tracing()) oracle->facts.emplace(reply_serial, std::move(facts));
-    env.send(m.from, std::make_shared<SqlReply>(rq->req, outcome.committed, outcome.error,
-                                                std::move(outcome.results), reply_serial));
+    env.send(m.from, std::make_shared<SqlReply>(rq->req, outcome, reply_serial));
   }
 }
 
@@ -62,9 +65,13 @@ nlohmann::json SqlRequest::to_json() const {
 }
 
 nlohmann::json SqlReply::to_json() const {
-  nlohmann::json j = {
-      {"req", req}, {"committed", committed}, {"results", results}, {"serial", serial}};
+  nlohmann::json j = {{"req", req},
+                      {"committed", committed},
+                      {"results", results},
+                      {"changes", changes},
+                      {"serial", serial}};
   if (!error.empty()) j["error"] = error;
+  if (failed_statement) j["failed_statement"] = *failed_statement;
   return j;
 }
 
@@ -105,7 +112,8 @@ sim::Task<SqlResult> SqlClient::transact(std::vector<SqlStatement> statements, s
       continue;
     }
     if (m->from != server_ || reply->req != req) continue;  // stale or duplicate reply
-    co_return SqlResult{false, reply->committed, reply->error, reply->results};
+    co_return SqlResult{false,          reply->committed, reply->error,
+                        reply->results, reply->changes,   reply->failed_statement};
   }
   SqlResult timed_out;
   timed_out.timed_out = true;

@@ -1,12 +1,32 @@
 #include "seer/sqlite/connection.hpp"
 
+// The pre-update hook's declarations; Debian's libsqlite3 is built with it (ENABLE_PREUPDATE_HOOK).
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <string_view>
 
 namespace seer::sqlite {
 
 namespace {
+
+nlohmann::json value_json(sqlite3_value* v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+      return static_cast<std::int64_t>(sqlite3_value_int64(v));
+    case SQLITE_FLOAT:
+      return sqlite3_value_double(v);
+    case SQLITE_TEXT:
+      return std::string(reinterpret_cast<const char*>(sqlite3_value_text(v)),
+                         static_cast<std::size_t>(sqlite3_value_bytes(v)));
+    case SQLITE_BLOB:
+      return "<blob " + std::to_string(sqlite3_value_bytes(v)) + " bytes>";
+    default:
+      return nullptr;
+  }
+}
 
 nlohmann::json column(sqlite3_stmt* st, int i) {
   switch (sqlite3_column_type(st, i)) {
@@ -46,6 +66,38 @@ void bind(sqlite3_stmt* st, const nlohmann::json& params) {
 
 }  // namespace
 
+// The C callbacks of access tracking; a friend, so they reach the connection's recording slots.
+struct AccessHooks {
+  static int authorize(void* self, int action, const char* table, const char*, const char*,
+                       const char*) {
+    auto* c = static_cast<Connection*>(self);
+    if (action == SQLITE_READ && table && c->preparing_ &&
+        std::string_view(table).substr(0, 7) != "sqlite_") {
+      auto& tables = *c->preparing_;
+      if (std::find(tables.begin(), tables.end(), table) == tables.end())
+        tables.emplace_back(table);
+    }
+    return SQLITE_OK;
+  }
+  static void preupdate(void* self, sqlite3* db, int op, const char*, const char* table,
+                        sqlite3_int64 old_rowid, sqlite3_int64 new_rowid) {
+    auto* c = static_cast<Connection*>(self);
+    if (!c->row_writes_) return;
+    const char* what = op == SQLITE_INSERT ? "insert" : op == SQLITE_DELETE ? "delete" : "update";
+    nlohmann::json row = nlohmann::json::array();
+    for (int i = 0; i < sqlite3_preupdate_count(db); ++i) {
+      sqlite3_value* v = nullptr;
+      const int rc =
+          op == SQLITE_DELETE ? sqlite3_preupdate_old(db, i, &v) : sqlite3_preupdate_new(db, i, &v);
+      row.push_back(rc == SQLITE_OK && v ? value_json(v) : nlohmann::json());
+    }
+    c->row_writes_->push_back({{"table", table},
+                               {"op", what},
+                               {"rowid", op == SQLITE_DELETE ? old_rowid : new_rowid},
+                               {"row", std::move(row)}});
+  }
+};
+
 Connection::Connection(const std::string& path) {
   if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -54,10 +106,12 @@ Connection::Connection(const std::string& path) {
     throw std::runtime_error("sqlite: cannot open " + path + ": " + message);
   }
   sqlite3_extended_result_codes(db_, 1);
+  // Records the tables a statement reads while it is prepared (access tracking); allows all.
+  sqlite3_set_authorizer(db_, &AccessHooks::authorize, this);
 }
 
 Connection::~Connection() {
-  for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+  for (auto& [sql, p] : cache_) sqlite3_finalize(p.statement);
   sqlite3_close(db_);
 }
 
@@ -70,22 +124,38 @@ void Connection::exec(const std::string& sql) {
   }
 }
 
-sqlite3_stmt* Connection::prepared(const std::string& sql, std::string& error) {
-  if (const auto it = cache_.find(sql); it != cache_.end()) return it->second;
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) !=
-      SQLITE_OK) {
+Connection::Prepared* Connection::prepared(const std::string& sql, std::string& error) {
+  if (const auto it = cache_.find(sql); it != cache_.end()) return &it->second;
+  Prepared p;
+  preparing_ = &p.tables_read;
+  const int rc =
+      sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &p.statement, nullptr);
+  preparing_ = nullptr;
+  if (rc != SQLITE_OK) {
     error = sqlite3_errmsg(db_);
     return nullptr;
   }
-  cache_.emplace(sql, st);
-  return st;
+  return &cache_.emplace(sql, std::move(p)).first->second;
+}
+
+void Connection::track_accesses(bool on) {
+  if (on == tracking_) return;
+  tracking_ = on;
+  sqlite3_preupdate_hook(db_, on ? &AccessHooks::preupdate : nullptr, on ? this : nullptr);
+}
+
+bool Connection::read_only(const std::string& sql) {
+  std::string error;
+  const auto* p = prepared(sql, error);
+  if (!p) throw std::runtime_error("sqlite: " + error);
+  return sqlite3_stmt_readonly(p->statement) != 0;
 }
 
 std::optional<std::string> Connection::run(const Statement& s, nlohmann::json& rows) {
   std::string error;
-  sqlite3_stmt* st = prepared(s.sql, error);
-  if (!st) return error;
+  const auto* p = prepared(s.sql, error);
+  if (!p) return error;
+  sqlite3_stmt* st = p->statement;
   bind(st, s.params);
   rows = nlohmann::json::array();
   int rc;
@@ -103,13 +173,32 @@ std::optional<std::string> Connection::run(const Statement& s, nlohmann::json& r
 
 std::optional<std::string> Connection::run_all(const std::vector<Statement>& statements,
                                                Outcome& out) {
-  for (const auto& s : statements) {
+  if (tracking_) out.accesses = nlohmann::json::array();
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    const auto& s = statements[i];
     nlohmann::json rows;
-    if (auto error = run(s, rows)) return error;
-    if (s.expect_changes && sqlite3_changes64(db_) != *s.expect_changes) {
+    nlohmann::json writes = nlohmann::json::array();
+    row_writes_ = tracking_ ? &writes : nullptr;
+    auto error = run(s, rows);
+    row_writes_ = nullptr;
+    if (tracking_) {
+      std::string ignored;
+      const auto* p = prepared(s.sql, ignored);
+      out.accesses.push_back({{"reads", p ? p->tables_read : std::vector<std::string>{}},
+                              {"writes", std::move(writes)}});
+    }
+    if (error) {
+      out.failed_statement = i;
+      return error;
+    }
+    const auto changed =
+        sqlite3_stmt_readonly(cache_.at(s.sql).statement) ? 0 : sqlite3_changes64(db_);
+    out.changes.push_back(changed);
+    if (s.expect_changes && changed != *s.expect_changes) {
       out.guard_failed = true;
+      out.failed_statement = i;
       return "expected " + std::to_string(*s.expect_changes) + " changed rows, got " +
-             std::to_string(sqlite3_changes64(db_)) + " in: " + s.sql;
+             std::to_string(changed) + " in: " + s.sql;
     }
     out.results.push_back(std::move(rows));
   }

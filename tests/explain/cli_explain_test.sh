@@ -50,5 +50,29 @@ assert all(e['process']=='client2' and e['kind']=='deliver' for e in q['events']
 "$seer" query "$tmp/t.jsonl" --key no-such-key >/dev/null
 [ $? -eq 1 ] || fail "query without matches should exit 1"
 
+# A redacted trace: no forbidden facts left; explain and query still read it; replay refuses it.
+"$seer" run counter --variant naive --seed 1 --trace "$tmp/r.jsonl" --redact >/dev/null
+! grep -q '"oracle"' "$tmp/r.jsonl" || fail "--redact left oracle facts"
+grep -q '"redacted":true' "$tmp/r.jsonl" || fail "--redact header"
+"$seer" explain "$tmp/r.jsonl" >/dev/null
+[ $? -eq 1 ] || fail "explain on a redacted failing trace should exit 1"
+"$seer" query "$tmp/r.jsonl" --key counter >/dev/null || fail "query --key on a redacted trace"
+expect_error 2 replay --trace "$tmp/r.jsonl"
+expect_error 2 run counter --variant naive --seed 1 --redact
+
+# Re-testing a fix: --recheck answers the verdict on the current code, never 4.
+"$seer" run counter --variant naive --seed 1 --save-run "$tmp/run.json" >/dev/null
+"$seer" replay --run "$tmp/run.json" --recheck >/dev/null
+[ $? -eq 1 ] || fail "replay --recheck of a violating run should exit 1"
+python3 - "$tmp/run.json" "$tmp/fixed.json" <<'PY'
+import json, sys
+run = json.load(open(sys.argv[1]))
+run["variant"] = "cas"  # the fix, as a changed design would be
+run.pop("expect", None)
+json.dump(run, open(sys.argv[2], "w"))
+PY
+"$seer" replay --run "$tmp/fixed.json" --recheck >/dev/null
+[ $? -eq 0 ] || fail "replay --recheck of the fixed design should exit 0"
+
 [ "$failures" -eq 0 ] && echo "all explain CLI checks passed"
 exit "$failures"

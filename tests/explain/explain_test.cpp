@@ -30,7 +30,8 @@ bool service_fact(const TraceEvent& e, const char* field) {
 }
 
 void expect_short_slice(const Explained& r) {
-  EXPECT_LE(r.x.slice.size(), 20u);
+  // The causes' evidence plus the violated entities' latest events on the causal path.
+  EXPECT_LE(r.x.slice.size(), 24u);
   EXPECT_TRUE(std::is_sorted(r.x.slice.begin(), r.x.slice.end()));
   ASSERT_FALSE(r.x.slice.empty());
   EXPECT_EQ(r.trace.at(r.x.slice.back()).kind, "violation");

@@ -101,3 +101,42 @@ TEST(Query, ParsesDurations) {
 
 }  // namespace
 }  // namespace seer::explain
+
+namespace seer::explain {
+namespace {
+
+Trace tiny(const std::string& events) {
+  return testing::parse(R"J({"seer_trace":1,"processes":["janitor","store","writer"]})J"
+                        "\n" +
+                        events + R"J({"end":true,"events":4})J" + "\n");
+}
+
+// An entity is found wherever the data names it: as a path component of a key, in a request's
+// parameters, and in the reply to a request that named it, which carries only a request number.
+TEST(Query, KeyFindsTheEntityInPathsParametersAndReplies) {
+  const auto t = tiny(
+      R"J({"seq":1,"time":10,"process":"janitor","kind":"send","parents":[],"peer":"store","message":1,"type":"req","payload":{"req":7,"op":"delete","name":"files/obj-3"}})J"
+      "\n"
+      R"J({"seq":2,"time":20,"process":"store","kind":"deliver","parents":[1],"peer":"janitor","message":1,"type":"req","payload":{"req":7,"op":"delete","name":"files/obj-3"}})J"
+      "\n"
+      R"J({"seq":3,"time":30,"process":"store","kind":"send","parents":[2],"peer":"janitor","message":2,"type":"reply","payload":{"req":7,"ok":true}})J"
+      "\n"
+      R"J({"seq":4,"time":40,"process":"writer","kind":"send","parents":[],"peer":"store","message":3,"type":"sql","payload":{"req":1,"statements":[{"sql":"INSERT INTO refs VALUES (?1)","params":["obj-30"]}]}})J"
+      "\n");
+  const CausalGraph g(t);
+  TraceQuery q;
+  q.key = "obj-3";
+  EXPECT_EQ(run_query(t, g, q), (std::vector<std::uint64_t>{1, 2, 3}));
+  q.from = 25;  // the reply after the time bound is still found
+  EXPECT_EQ(run_query(t, g, q), (std::vector<std::uint64_t>{3}));
+  q.from.reset();
+  q.key = "obj-30";  // in SQL parameters; "obj-3" did not match it
+  EXPECT_EQ(run_query(t, g, q), (std::vector<std::uint64_t>{4}));
+  q.key = "files";  // a prefix of a path
+  EXPECT_EQ(run_query(t, g, q), (std::vector<std::uint64_t>{1, 2, 3}));
+  q.key = "7";  // a request number is not data
+  EXPECT_TRUE(run_query(t, g, q).empty());
+}
+
+}  // namespace
+}  // namespace seer::explain

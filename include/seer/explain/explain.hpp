@@ -23,7 +23,16 @@ namespace seer::explain {
 //                       up)
 //   duplicate_delivery  the same message or queue item was handled more than once
 //   crash_lost_data     a crash took back writes that were not yet durable, or an open transaction
-//   message_dropped / message_delayed / message_reordered / process_crashed / partition
+//   clock_behind / clock_ahead
+//                       two processes' clock-derived stamps order their writes against real time
+//   expired_lease       a process acted after the lease (deadline) it held had expired in real
+//                       time, while another process had taken it over
+//   stale_derived_write a write carried a value read from elsewhere after another write had
+//                       changed it (a cache fill landing after the invalidation)
+//   racing_delete       a delete decided on a read that a concurrent write referencing the deleted
+//                       object made stale
+//   message_dropped / message_delayed / message_reordered / process_crashed / process_paused /
+//   lagging_replica / partition
 //                       the faults behind a stale view (listed under a cause's `behind`)
 struct Cause {
   std::string kind;
@@ -36,6 +45,14 @@ struct Cause {
   bool causally_before = false;       // in the causal past of the violation
 };
 
+// Every event that touched one entity the violation names (a key, a file, an invoice, a task), up
+// to the violation, across processes in true time: the story explain tells first.
+struct EntityStory {
+  std::string entity;
+  std::vector<std::uint64_t> events;  // in order; at most the latest kStoryEvents
+  std::size_t touched = 0;            // how many events touched it in all
+};
+
 struct Explanation {
   std::string system;
   std::string variant;
@@ -45,6 +62,7 @@ struct Explanation {
   // For a linearizability violation: the operation the checker could not place (process, f, input,
   // output, invoke_event, complete_event, checker_explanation); null otherwise.
   nlohmann::json failing_op;
+  std::vector<EntityStory> stories;  // the violated entities' events, before the causes
   std::vector<Cause> causes;         // ranked, most relevant first
   std::vector<std::uint64_t> slice;  // the minimal event sequence, in order
   std::size_t causal_past = 0;       // events causally before the violation
@@ -57,5 +75,8 @@ nlohmann::json explanation_json(const Explanation& x, const Trace& trace);
 std::string explanation_text(const Explanation& x, const Trace& trace);
 // One line describing an event (`#23 t=7.183ms client2 deliver kv_reply from kv ...`).
 std::string describe_event(const Trace& trace, std::uint64_t seq);
+// The same, with the process's own clock beside the true time when it was skewed (`client2's
+// clock 9.120ms`) and what the oracle knew of it (`STALE: latest revision 7`).
+std::string describe_story_event(const Trace& trace, std::uint64_t seq);
 
 }  // namespace seer::explain

@@ -34,12 +34,20 @@ struct SqlRequest : sim::Payload {
 };
 
 struct SqlReply : sim::Payload {
-  SqlReply(std::uint64_t r, bool c, std::string e, nlohmann::json rows, std::uint64_t n)
-      : req(r), committed(c), error(std::move(e)), results(std::move(rows)), serial(n) {}
+  SqlReply(std::uint64_t r, const sqlite::Outcome& outcome, std::uint64_t n)
+      : req(r),
+        committed(outcome.committed),
+        error(outcome.error),
+        results(outcome.results),
+        changes(outcome.changes),
+        failed_statement(outcome.failed_statement),
+        serial(n) {}
   std::uint64_t req;
   bool committed;
   std::string error;       // why it rolled back: an SQLite error, or a failed expect_changes
   nlohmann::json results;  // per statement: an array of rows, each an array of column values
+  std::vector<std::int64_t> changes;            // per statement run: the rows it changed
+  std::optional<std::size_t> failed_statement;  // on a rollback: the statement that failed
   std::uint64_t serial;
   std::string_view type() const override { return "sql_reply"; }
   nlohmann::json to_json() const override;
@@ -62,7 +70,15 @@ class SqlDatabase {
 
   using Outcome = sqlite::Outcome;
   // BEGIN, the statements, then COMMIT, or ROLLBACK on the first error or failed expect_changes.
-  Outcome execute(const std::vector<SqlStatement>& statements, const std::string& label);
+  // `serial` names the transaction's reply, for the oracle's record of what overtook its reads.
+  Outcome execute(const std::vector<SqlStatement>& statements, const std::string& label,
+                  std::uint64_t serial = 0);
+  // The oracle's row-level tracking (on while a trace is recorded): each outcome then carries the
+  // tables every statement read and the rows it wrote, and overtaken() names the recent reads
+  // (of other transactions) whose results the last commit changed, with their results before and
+  // after (each such read is run again on the new state: the rows it returned changed).
+  void track(bool on);
+  const nlohmann::json& overtaken() const { return overtaken_; }
   // A query on the committed state, for invariants and oracles. Throws std::runtime_error.
   nlohmann::json query(const std::string& sql) const;
   nlohmann::json query(const SqlStatement& statement) const;  // with parameters
@@ -70,8 +86,23 @@ class SqlDatabase {
   const std::vector<std::string>& committed() const { return committed_; }
 
  private:
+  struct RecentRead {
+    std::uint64_t serial;
+    std::size_t statement;
+    std::string label;
+    SqlStatement sql;
+    std::vector<std::string> tables;
+    nlohmann::json result;
+  };
+  void note_overtaken(const Outcome& outcome);
+  void remember_reads(const std::vector<SqlStatement>& statements, const Outcome& outcome,
+                      const std::string& label, std::uint64_t serial);
+
   std::unique_ptr<sqlite::Connection> db_;  // a pointer: query() is const, the statement cache not
   std::vector<std::string> committed_;
+  bool tracking_ = false;
+  std::deque<RecentRead> recent_reads_;  // the last kRecentReads read statements, oldest first
+  nlohmann::json overtaken_ = nlohmann::json::array();
 };
 
 struct SqlService {
@@ -88,6 +119,8 @@ struct SqlResult {
   bool committed = false;
   std::string error;
   nlohmann::json results;
+  std::vector<std::int64_t> changes;            // per statement run: the rows it changed
+  std::optional<std::size_t> failed_statement;  // on a rollback: the statement that failed
 };
 
 // As KvClient: messages that are not its reply go to `stash` (if given) for the caller to handle

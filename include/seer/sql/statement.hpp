@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace seer::sql {
 
@@ -25,6 +26,13 @@ struct Outcome {
   std::string error;          // why it rolled back (empty when committed)
   nlohmann::json results = nlohmann::json::array();  // per statement: rows, each an array
   std::int64_t rows_changed = 0;                     // by a committed transaction
+  // Per statement run: the rows it changed (on a rollback, the statements that ran before it).
+  std::vector<std::int64_t> changes = {};
+  // On a rollback caused by a statement: its index (an error or a failed expect_changes).
+  std::optional<std::size_t> failed_statement = std::nullopt;
+  // With access tracking on (SQLite only; the simulated SQL service's oracle): per statement, the
+  // tables it read and the rows it wrote (docs/services.md). Null otherwise.
+  nlohmann::json accesses = nullptr;
 };
 
 }  // namespace seer::sql

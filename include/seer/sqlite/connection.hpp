@@ -47,16 +47,32 @@ class Connection {
       const std::vector<const std::vector<Statement>*>& transactions);
   // One statement outside a transaction. Throws std::runtime_error.
   nlohmann::json query(const Statement& statement);
+  // Records what each statement of transact() touches, in Outcome::accesses: the tables it read
+  // (SQLite's authorizer, at prepare) and each row it inserted, updated or deleted (the pre-update
+  // hook: table, rowid and the row's values). For oracles; it costs a copy of every changed row.
+  void track_accesses(bool on);
+  // Whether a statement only reads (sqlite3_stmt_readonly). Throws std::runtime_error.
+  bool read_only(const std::string& sql);
 
  private:
   std::optional<std::string> run(const Statement& s, nlohmann::json& rows);
   // The statements in the open transaction, their rows into out.results; the reason if one failed
   // (out.guard_failed if it was an expect_changes).
   std::optional<std::string> run_all(const std::vector<Statement>& statements, Outcome& out);
-  sqlite3_stmt* prepared(const std::string& sql, std::string& error);
+  struct Prepared;
+  Prepared* prepared(const std::string& sql, std::string& error);
+
+  struct Prepared {
+    sqlite3_stmt* statement = nullptr;
+    std::vector<std::string> tables_read;  // gathered by the authorizer while preparing
+  };
+  friend struct AccessHooks;
 
   sqlite3* db_ = nullptr;
-  std::map<std::string, sqlite3_stmt*> cache_;  // prepared once, reset after each use
+  std::map<std::string, Prepared> cache_;  // prepared once, reset after each use
+  bool tracking_ = false;
+  nlohmann::json* row_writes_ = nullptr;           // where the pre-update hook appends, if tracking
+  std::vector<std::string>* preparing_ = nullptr;  // where the authorizer appends table names
 };
 
 }  // namespace seer::sqlite

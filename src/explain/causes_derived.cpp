@@ -1,0 +1,179 @@
+// Decisions that carried a read into another place: a copy (a cache fill, a derived row, a
+// summary) written from a read that another write had already overtaken (stale_derived_write), and
+// a delete decided on a read that missed a concurrent write referencing the deleted object
+// (racing_delete). Both follow data across scopes and services, which same-scope detectors cannot.
+#include "causes.hpp"
+#include "entities.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace seer::explain {
+
+namespace {
+
+// The requester's reads delivered before `sent`, the most recent first (at most `limit`).
+std::vector<const Access*> reads_before(const std::vector<Access>& all, int client,
+                                        std::uint64_t sent, std::size_t limit) {
+  std::vector<const Access*> out;
+  for (auto it = all.rbegin(); it != all.rend() && out.size() < limit; ++it) {
+    if (it->client != client || !it->read || !it->delivered || it->event >= sent) continue;
+    out.push_back(&*it);
+  }
+  return out;
+}
+
+// The first write by another process that changed what `r` read after it was served and before
+// `until`, unknown to the reader when it read.
+const Access* overtaking_write(const DetectContext& c, const Access& r, std::uint64_t until) {
+  for (const auto& x : c.index.accesses) {
+    if (x.served <= r.served || x.served >= until) continue;
+    if (x.client == r.client || !changed_what_was_read(x, r)) continue;
+    if (c.graph.happens_before(x.served, r.event)) continue;
+    return &x;
+  }
+  return nullptr;
+}
+
+// The values a delete removed: its key, or the deleted rows' values.
+std::vector<std::string> removed_names(const Access& d) {
+  std::vector<std::string> out;
+  if (d.scope != "*" && !d.scope.empty() && d.rows_written.empty()) out.push_back(d.scope);
+  if (!d.facts) return out;
+  for (const auto& st : d.facts->value("statements", nlohmann::json::array())) {
+    for (const auto& w : st.value("writes", nlohmann::json::array())) {
+      if (w.value("op", std::string()) != "delete") continue;
+      for (const auto& v : w.value("row", nlohmann::json::array())) {
+        if (v.is_string() && v.get_ref<const std::string&>().size() >= 2) {
+          out.push_back(v.get<std::string>());
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
+  std::vector<Cause> out;
+  const auto& t = c.trace;
+  const auto& all = c.index.accesses;
+  for (const auto& w : all) {
+    if (!w.write || w.served > c.horizon) continue;
+    const auto sent = request_sent(t, c.index, w);
+    const auto written = written_value(t, w);
+    for (const auto* r : reads_before(all, w.client, sent, 4)) {
+      // A read of the very scope written is a lost update: outdated_read tells that story.
+      if (r->service == w.service && scopes_overlap(r->scope, w.scope)) continue;
+      if (r->stale) continue;  // stale_read tells that one
+      const auto value = read_value(t, *r);
+      if (!flows_into(value, written)) continue;
+      const auto* x = overtaking_write(c, *r, w.served);
+      if (!x) continue;
+      // Someone else wrote (or invalidated) the copy's own place meanwhile: the write that the
+      // derived one then overwrote.
+      const Access* invalidation = nullptr;
+      for (const auto& i : all) {
+        if (i.served <= x->served || i.served >= w.served || i.client == w.client) continue;
+        if (i.service == w.service && i.write && scopes_overlap(i.scope, w.scope)) {
+          invalidation = &i;
+          break;
+        }
+      }
+      Cause cause;
+      cause.kind = "stale_derived_write";
+      cause.process = t.lane_name(w.client);
+      cause.events = {r->event, r->served, x->served};
+      if (invalidation) cause.events.push_back(invalidation->served);
+      cause.events.push_back(w.served);
+      cause.facts = {{"read_event", r->event},
+                     {"value_read", value},
+                     {"overtaking_write_event", x->served},
+                     {"decision_event", w.served}};
+      if (invalidation) cause.facts["invalidation_event"] = invalidation->served;
+      if (x->facts && x->facts->contains("overtook")) {
+        for (const auto& o : (*x->facts)["overtook"]) {
+          if (o.value("serial", std::uint64_t{0}) == r->serial) cause.facts["read_became"] = o;
+        }
+      }
+      cause.summary = fmt::format(
+          "{} read {} at #{} ({}: {}), but {}'s {} changed it at #{} ({}){}; {} then wrote {} at "
+          "#{} ({}) carrying the value it had read: a copy derived from a read that was already "
+          "overtaken",
+          cause.process, access_named(t, *r), r->served, format_time(t.at(r->served).time),
+          abbreviated(value, 80), t.lane_name(x->client), access_named(t, *x), x->served,
+          format_time(t.at(x->served).time),
+          invalidation
+              ? fmt::format(", and {}'s {} at #{} ({}) had already written its place",
+                            t.lane_name(invalidation->client), access_named(t, *invalidation),
+                            invalidation->served, format_time(t.at(invalidation->served).time))
+              : "",
+          cause.process, access_named(t, w), w.served, format_time(t.at(w.served).time));
+      out.push_back(std::move(cause));
+      break;
+    }
+  }
+  return out;
+}
+
+std::vector<Cause> detect_racing_deletes(const DetectContext& c) {
+  std::vector<Cause> out;
+  const auto& t = c.trace;
+  const auto& all = c.index.accesses;
+  for (const auto& d : all) {
+    if (!d.write || !d.removes || d.served > c.horizon) continue;
+    const auto names = removed_names(d);
+    if (names.empty()) continue;
+    const auto sent = request_sent(t, c.index, d);
+    const auto reads = reads_before(all, d.client, sent, 3);
+    if (reads.empty()) continue;
+    const Access* basis = reads.back();  // the oldest of the reads the delete was decided on
+    // A write by another process naming a removed object, which the deleter's reads could not
+    // have seen: it took effect after the oldest of them was served, while the delete was being
+    // decided or just after it (its request was sent before the delete took effect).
+    for (const auto& x : all) {
+      if (x.client == d.client || !x.write || x.removes || x.served > c.horizon) continue;
+      if (x.served <= basis->served) continue;
+      if (request_sent(c.trace, c.index, x) >= d.served && x.served > d.served) continue;
+      if (c.graph.happens_before(x.served, basis->event)) continue;
+      const auto carried = written_value(t, x);
+      std::string object;
+      for (const auto& n : names) {
+        if (data_names(carried, n) || string_names(x.scope, n)) {
+          object = n;
+          break;
+        }
+      }
+      if (object.empty()) continue;
+      Cause cause;
+      cause.kind = "racing_delete";
+      cause.process = t.lane_name(d.client);
+      cause.events = {basis->event, d.served, x.served};
+      for (const auto* r : reads) {
+        if (r != basis) cause.events.push_back(r->event);
+      }
+      cause.facts = {{"object", object},
+                     {"read_event", basis->event},
+                     {"delete_event", d.served},
+                     {"concurrent_write_event", x.served},
+                     {"decision_event", d.served}};
+      const bool after = x.served > d.served;
+      cause.summary = fmt::format(
+          "{} deleted {} ({} at #{}, {}) on what it had read at #{} ({}), but {}'s {} "
+          "referencing {} took effect at #{} ({}){}: the delete was decided on a view that a "
+          "concurrent write made stale",
+          cause.process, object, access_named(t, d), d.served, format_time(t.at(d.served).time),
+          basis->event, access_named(t, *basis), t.lane_name(x.client), access_named(t, x), object,
+          x.served, format_time(t.at(x.served).time),
+          after ? ", just after the delete: it was in flight while the delete was decided"
+                : ", after that read and before the delete");
+      out.push_back(std::move(cause));
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace seer::explain

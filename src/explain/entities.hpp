@@ -1,0 +1,36 @@
+// Entities: the application objects a run is about (a key, a file, an invoice number, a row). The
+// violation message names some; an event touches one when its data (keys, labels, parameters,
+// values, rows, and the oracle's record of them) names it. Used by `explain` to anchor its story
+// and by `query --key`.
+#pragma once
+
+#include "seer/explain/trace_file.hpp"
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace seer::explain {
+
+// The identifiers a violation message names: bracketed tags ("[22,1]"), words with a digit
+// ("obj-3", "wf:1/t2", "5"), quoted strings, and any other word that is a whole key, label or
+// string value somewhere in the trace's data ("counter").
+std::vector<std::string> entities_named(const std::string& message, const Trace& trace);
+
+// Whether `data` (a payload, facts or a field's value) names `entity`. Strings match whole or as a
+// path component ("files/obj-3" names "obj-3"; "wf:1" is named by "wf"); numbers match only
+// numeric entities, and never in bookkeeping fields (request numbers, serials, revisions, times).
+bool data_names(const nlohmann::json& data, const std::string& entity);
+
+// Whether the string `s` names `entity` whole or as a path component.
+bool string_names(const std::string& s, const std::string& entity);
+
+// Whether the event itself names `entity`: its key, payload, value, or the oracle's facts about it.
+bool event_names(const TraceEvent& e, const std::string& entity);
+
+// Every event that touches `entity`: the events naming it, the deliveries and drops of messages
+// whose send names it, and the replies (and their deliveries) to requests that name it.
+std::set<std::uint64_t> events_touching(const Trace& trace, const std::string& entity);
+
+}  // namespace seer::explain
