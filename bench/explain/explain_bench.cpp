@@ -49,7 +49,8 @@ struct Options {
 struct SeedResult {
   std::uint64_t seed = 0;
   std::vector<std::uint64_t> key_events;
-  std::vector<std::string> top_kinds;  // the first three causes' kinds
+  std::vector<std::uint64_t> scored_keys;  // --redacted: the key events that survive, renumbered
+  std::vector<std::string> top_kinds;      // the first three causes' kinds
   bool top1 = false;
   bool top3 = false;
   double recall = 0;
@@ -100,7 +101,8 @@ std::map<std::uint64_t, std::uint64_t> redaction_map(const seer::explain::Trace&
   return out;
 }
 
-SeedResult score(const Design& d, const seer::explain::Trace& trace, bool redacted) {
+SeedResult score(const Design& d, const seer::explain::Trace& trace, bool redacted,
+                 const std::string& redacted_path) {
   SeedResult s;
   s.violation = trace.violation().value("message", "");
   s.key_events = d.label.key_events(trace);
@@ -118,9 +120,15 @@ SeedResult score(const Design& d, const seer::explain::Trace& trace, bool redact
       if (it != map.end() && it->second != 0) keys.push_back(it->second);
     }
     explained = &r;
+    s.scored_keys = keys;
+    if (!redacted_path.empty()) {
+      std::ofstream out(redacted_path);
+      seer::explain::write_trace(r, out);
+    }
   }
 #else
   (void)redacted;
+  (void)redacted_path;
 #endif
   const seer::explain::CausalGraph graph(*explained);
   const auto x = seer::explain::explain_trace(*explained, graph);
@@ -178,14 +186,19 @@ DesignResult run_design(const Design& d, const Options& o) {
     }
     std::istringstream in(text);
     const auto trace = seer::explain::parse_trace(in, d.name + " seed " + std::to_string(seed));
-    auto s = score(d, trace, o.redacted);
+    auto s = score(d, trace, o.redacted,
+                   o.redacted && !o.trace_dir.empty()
+                       ? fmt::format("{}/{}-seed{}.redacted.jsonl", o.trace_dir, d.name, seed)
+                       : std::string());
     s.seed = seed;
     if (!s.labeled) ++out.unlabeled;
     out.top_kind_tally[s.top_kinds.empty() ? "(none)" : s.top_kinds.front()]++;
     if (o.verbose) {
-      std::cerr << fmt::format("{} seed {}: keys [{}] top [{}] top1={} recall={:.2f}  {}\n", d.name,
-                               seed, fmt::join(s.key_events, ","), fmt::join(s.top_kinds, ","),
-                               s.top1, s.recall, s.violation);
+      const std::string redacted_keys =
+          o.redacted ? fmt::format(" (redacted [{}])", fmt::join(s.scored_keys, ",")) : "";
+      std::cerr << fmt::format("{} seed {}: keys [{}]{} top [{}] top1={} recall={:.2f}  {}\n",
+                               d.name, seed, fmt::join(s.key_events, ","), redacted_keys,
+                               fmt::join(s.top_kinds, ","), s.top1, s.recall, s.violation);
     }
     out.seeds.push_back(std::move(s));
   }
