@@ -51,6 +51,9 @@ struct SeedResult {
   std::vector<std::uint64_t> key_events;
   std::vector<std::uint64_t> scored_keys;  // --redacted: the key events that survive, renumbered
   std::vector<std::string> top_kinds;      // the first three causes' kinds
+  std::vector<std::uint64_t> top_events;   // the first cause's evidence
+  std::size_t slice_size = 0;
+  std::vector<std::uint64_t> missing_from_slice;  // key events (as scored) not in the slice
   bool top1 = false;
   bool top3 = false;
   double recall = 0;
@@ -82,6 +85,7 @@ std::string trace_text(const Design& d, const sim::RunConfig& config, const sim:
   return out.str();
 }
 
+#ifdef SEER_BENCH_HAS_REDACT
 // Maps each event of `original` to its number in `redacted` (0: removed). Redaction keeps the
 // observable events in order and drops the others, so a greedy match on identity fields is exact.
 std::map<std::uint64_t, std::uint64_t> redaction_map(const seer::explain::Trace& original,
@@ -100,6 +104,7 @@ std::map<std::uint64_t, std::uint64_t> redaction_map(const seer::explain::Trace&
   }
   return out;
 }
+#endif
 
 SeedResult score(const Design& d, const seer::explain::Trace& trace, bool redacted,
                  const std::string& redacted_path) {
@@ -140,6 +145,8 @@ SeedResult score(const Design& d, const seer::explain::Trace& trace, bool redact
     return std::any_of(c.events.begin(), c.events.end(),
                        [&](std::uint64_t e) { return key_set.count(e) > 0; });
   };
+  if (!x.causes.empty()) s.top_events = x.causes.front().events;
+  s.slice_size = x.slice.size();
   for (std::size_t i = 0; i < x.causes.size() && i < 3; ++i) {
     s.top_kinds.push_back(x.causes[i].kind);
     if (hit(x.causes[i])) {
@@ -150,7 +157,13 @@ SeedResult score(const Design& d, const seer::explain::Trace& trace, bool redact
   if (!key_set.empty()) {
     const std::set<std::uint64_t> slice(x.slice.begin(), x.slice.end());
     std::size_t in = 0;
-    for (const auto k : key_set) in += slice.count(k);
+    for (const auto k : key_set) {
+      if (slice.count(k)) {
+        ++in;
+      } else {
+        s.missing_from_slice.push_back(k);
+      }
+    }
     s.recall = static_cast<double>(in) / static_cast<double>(key_set.size());
     s.all_keys = in == key_set.size();
   }
@@ -239,6 +252,9 @@ nlohmann::json to_json(const DesignResult& r) {
                      {"violation", s.violation},
                      {"key_events", s.key_events},
                      {"top_kinds", s.top_kinds},
+                     {"top_events", s.top_events},
+                     {"slice_size", s.slice_size},
+                     {"missing_from_slice", s.missing_from_slice},
                      {"top1", s.top1},
                      {"top3", s.top3},
                      {"recall", s.recall},
