@@ -56,6 +56,7 @@ Design make_unsynced_log();
 Design make_dup_handler();
 Design make_replica_rmw();
 Design make_wallclock_order();
+Design make_oncall();
 
 std::vector<Design> all_designs();
 

@@ -12,6 +12,7 @@ std::vector<Design> all_designs() {
   designs.push_back(make_dup_handler());
   designs.push_back(make_replica_rmw());
   designs.push_back(make_wallclock_order());
+  designs.push_back(make_oncall());
   return designs;
 }
 
