@@ -1,6 +1,7 @@
 #include "accesses.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace seer::explain {
 
@@ -41,7 +42,24 @@ void read_service_facts(const nlohmann::json& f, Access& a) {
     if (statements != f.end() && statements->is_array()) {
       // Row-level tracking: what each statement read and wrote, not the whole database.
       bool reads = false;
+      std::vector<std::string> did;
       for (const auto& st : *statements) {
+        const auto& touched = st.value("writes", nlohmann::json::array());
+        if (touched.empty()) {
+          std::string tables;
+          for (const auto& table : st.value("reads", nlohmann::json::array())) {
+            if (table.is_string()) tables += (tables.empty() ? "" : ",") + table.get<std::string>();
+          }
+          if (!tables.empty()) did.push_back("SELECT " + tables);
+        }
+        for (const auto& w : touched) {
+          if (!w.is_object() || did.size() >= 4) continue;
+          auto verb = w.value("op", std::string("write"));
+          std::transform(verb.begin(), verb.end(), verb.begin(),
+                         [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+          did.push_back(verb + " " + w.value("table", std::string()) + "/" +
+                        std::to_string(w.value("rowid", std::int64_t{0})));
+        }
         const auto& writes = st.value("writes", nlohmann::json::array());
         for (const auto& table : st.value("reads", nlohmann::json::array())) {
           if (!table.is_string()) continue;
@@ -60,6 +78,7 @@ void read_service_facts(const nlohmann::json& f, Access& a) {
       }
       a.read = committed && reads;
       if (a.rows_written.size() == 1) a.scope = a.rows_written.front();
+      for (const auto& d : did) a.sql += (a.sql.empty() ? "" : "; ") + d;
     }
     for (const auto& o : f.value("overtook", nlohmann::json::array())) {
       if (o.is_object()) a.overtook.push_back(o.value("serial", std::uint64_t{0}));
@@ -127,8 +146,11 @@ bool scopes_overlap(const std::string& a, const std::string& b) {
 
 bool changed_what_was_read(const Access& w, const Access& r) {
   if (!w.write || w.service != r.service) return false;
-  if (r.serial != 0 && !r.tables_read.empty()) {  // SQL with row-level tracking
-    return std::find(w.overtook.begin(), w.overtook.end(), r.serial) != w.overtook.end();
+  if (!r.tables_read.empty()) {
+    if (r.serial != 0) {  // SQL with the oracle's row-level tracking: its rows changed
+      return std::find(w.overtook.begin(), w.overtook.end(), r.serial) != w.overtook.end();
+    }
+    return touches_what_was_read(w, r);  // from logs alone: a table it read was written
   }
   return scopes_overlap(w.scope, r.scope);
 }
@@ -265,6 +287,7 @@ TraceIndex index_trace(const Trace& trace) {
       x.accesses.push_back(a);
     }
   }
+  add_logged_accesses(trace, x);
   return x;
 }
 

@@ -35,6 +35,7 @@ struct Access {
   std::vector<std::string> rows_written;
   std::vector<std::uint64_t> overtook;
   bool removes = false;  // it deleted something (a key, an object, a row)
+  std::string sql;       // SQL: what its statements did ("SELECT refs; INSERT refs/1")
 };
 
 // Whether `w` (a write by another process) changed what `r` read: for SQL, the oracle re-ran the
@@ -53,6 +54,9 @@ struct TraceIndex {
 };
 
 TraceIndex index_trace(const Trace& trace);
+// Adds the accesses a log could tell: service replies without oracle facts, from their request and
+// reply messages alone (logged_accesses.cpp). index_trace calls it.
+void add_logged_accesses(const Trace& trace, TraceIndex& index);
 
 // When the requester sent the request behind `a` (the server's event if that is unknown).
 std::uint64_t request_sent(const Trace& trace, const TraceIndex& index, const Access& a);

@@ -26,7 +26,8 @@ void clock_numbers(const nlohmann::json& j, std::int64_t local, std::vector<std:
   if (depth > 16) return;
   if (j.is_number_integer()) {
     const auto n = j.get<std::int64_t>();
-    if (n >= 1'000'000 && n >= local - kBefore && n <= local + kAfter) out.push_back(n);
+    // Not a small number (a count, an amount): clocks read millions of ns within a millisecond.
+    if ((n > 1000 || n < -1000) && n >= local - kBefore && n <= local + kAfter) out.push_back(n);
   } else if (j.is_array() || j.is_object()) {
     for (const auto& v : j) clock_numbers(v, local, out, depth + 1);
   }
@@ -77,6 +78,9 @@ std::vector<Stamped> stamped_requests(const DetectContext& c,
 std::string ms(std::int64_t ns) {
   return fmt::format("{:.3f}ms", static_cast<double>(ns) / 1e6);
 }
+
+void reads_from_the_future(const DetectContext& c, const std::map<int, ProcessClock>& clocks,
+                           const std::vector<Stamped>& writes, std::vector<Cause>& out);
 
 }  // namespace
 
@@ -130,8 +134,72 @@ std::vector<Cause> detect_clock_skew(const DetectContext& c) {
     }
     if (s.access->write || prev == last.end()) last[place] = s;
   }
+  std::vector<Stamped> writes;
+  for (const auto& s : stamped_requests(c, clocks, true)) {
+    if (s.access->write) writes.push_back(s);
+  }
+  reads_from_the_future(c, clocks, writes, out);
   return out;
 }
+
+namespace {
+
+// A read that returned a stamp from its reader's future: the write that carried it came earlier in
+// real time, yet the reader's clock had not reached it. Whoever compares such stamps with its own
+// clock (last-writer-wins, "is this lease still valid?") orders the two against real time.
+void reads_from_the_future(const DetectContext& c, const std::map<int, ProcessClock>& clocks,
+                           const std::vector<Stamped>& writes, std::vector<Cause>& out) {
+  const auto& t = c.trace;
+  for (const auto& r : c.index.accesses) {
+    if (!r.read || !r.delivered || r.event > c.horizon) continue;
+    const auto clock = clocks.find(r.client);
+    if (clock == clocks.end()) continue;
+    const auto local = clock->second.local(t.at(r.event).time);
+    std::vector<std::int64_t> stamps;
+    clock_numbers(read_value(t, r), local, stamps);
+    for (const auto stamp : stamps) {
+      if (stamp <= local) continue;
+      // The write that stored this stamp, by another process, before the read was served.
+      const Stamped* w = nullptr;
+      for (const auto& s : writes) {
+        if (s.stamp == stamp && s.access->served < r.served && s.access->client != r.client) {
+          w = &s;
+        }
+      }
+      if (!w || w->stamp > w->local + kDeadlineMargin) continue;  // a deadline is meant to be ahead
+      const auto skew_reader = local - t.at(r.event).time;
+      const auto skew_writer = w->local - w->true_ns;
+      if (skew_writer - skew_reader <= 0) continue;
+      const bool ahead = skew_writer > 0 && skew_writer >= -skew_reader;
+      Cause cause;
+      cause.kind = ahead ? "clock_ahead" : "clock_behind";
+      const int wrong_lane = ahead ? w->access->client : r.client;
+      cause.process = t.lane_name(wrong_lane);
+      cause.events = {ahead ? w->access->served : r.event, ahead ? r.event : w->access->served};
+      const auto& wrong = clocks.at(wrong_lane);
+      cause.facts = {{"process", cause.process},
+                     {"clock_offset_ns", wrong.offset_ns},
+                     {"clock_drift_ppm", wrong.drift_ppm},
+                     {"stamp", stamp},
+                     {"reader", t.lane_name(r.client)},
+                     {"reader_clock_ns", local},
+                     {"writer", t.lane_name(w->access->client)},
+                     {"decision_event", r.event}};
+      cause.summary = fmt::format(
+          "{}'s clock was {} by {}: {} wrote {} stamped {} at real {} (#{}), and when {} read it "
+          "at real {} (#{}) its own clock read only {}: a stamp from the reader's future, so "
+          "comparing it with its clock ordered the writes against real time",
+          cause.process, ahead ? "ahead" : "behind",
+          ms(std::abs(ahead ? skew_writer : skew_reader)), t.lane_name(w->access->client),
+          access_named(t, *w->access), ms(stamp), format_time(w->true_ns), w->access->served,
+          t.lane_name(r.client), format_time(t.at(r.event).time), r.event, ms(local));
+      out.push_back(std::move(cause));
+      break;
+    }
+  }
+}
+
+}  // namespace
 
 std::vector<Cause> detect_expired_leases(const DetectContext& c) {
   std::vector<Cause> out;
@@ -158,12 +226,14 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
         takeover = other;
       }
     }
-    if (!takeover || (next_own && next_own->access->served < takeover->access->served)) continue;
-    // The holder's first act elsewhere that took effect after the takeover, still on this lease.
+    // The holder's first act elsewhere, still on this lease, that took effect after the lease
+    // had expired in real time or after another process had taken it over.
     for (const auto& act : c.index.accesses) {
       if (act.client != l.client || !act.write || act.served > c.horizon) continue;
-      if (act.served <= takeover->access->served || place_of(act) == place) continue;
+      if (act.served <= l.served || place_of(act) == place) continue;
       if (next_own && act.served > next_own->access->served) break;
+      const bool taken_over = takeover && act.served > takeover->access->served;
+      if (!taken_over && t.at(act.served).time <= expiry) continue;
       const auto act_sent = request_sent(t, c.index, act);
       const auto real_sent = t.at(act_sent).time;
       const auto real_effect = t.at(act.served).time;
@@ -172,7 +242,8 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
       Cause cause;
       cause.kind = "expired_lease";
       cause.process = t.lane_name(l.client);
-      cause.events = {act_sent, act.served, l.served, takeover->access->served};
+      cause.events = {act_sent, act.served, l.served};
+      if (takeover) cause.events.push_back(takeover->access->served);
       std::string because;
       Cause behind;
       if (local_sent < expiry && real_sent >= expiry) {
@@ -189,7 +260,9 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
             format_time(real_sent), format_time(real_effect));
         behind.kind = "message_delayed";
         behind.events = {act_sent, act.served};
-        behind.summary = fmt::format("the request was in flight {} ", ms(real_effect - real_sent));
+        behind.summary = fmt::format(
+            "the request was in flight and queued {} (sent {}, took effect {})",
+            ms(real_effect - real_sent), format_time(real_sent), format_time(real_effect));
       } else {
         // It did not look at its clock again before acting: what kept it from seeing the expiry
         // between its last look at the lease and the act (a pause, a slow reply).
@@ -218,14 +291,19 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
                      {"act_sent_real_ns", real_sent},
                      {"act_sent_local_ns", local_sent},
                      {"act_effect_real_ns", real_effect},
-                     {"takeover_event", takeover->access->served},
                      {"decision_event", act.served}};
+      if (takeover) cause.facts["takeover_event"] = takeover->access->served;
+      const auto taken =
+          takeover ? fmt::format("{} took the lease over at #{} ({}{})",
+                                 t.lane_name(takeover->access->client), takeover->access->served,
+                                 format_time(t.at(takeover->access->served).time),
+                                 takeover->access->served < act.served ? ", before the act" : "")
+                   : std::string("no one had taken it over yet");
       cause.summary = fmt::format(
-          "{} acted ({} at #{}, real {}) after the lease it wrote at #{} ({}) had expired at {}: "
-          "{} took the lease over at #{} ({}); {}",
+          "{} acted ({} at #{}, real {}) after the lease it wrote at #{} ({}) had expired at {} "
+          "in real time: {}; {}",
           cause.process, access_named(t, act), act.served, format_time(real_effect), l.served,
-          access_named(t, l), ms(expiry), t.lane_name(takeover->access->client),
-          takeover->access->served, format_time(t.at(takeover->access->served).time), because);
+          access_named(t, l), ms(expiry), taken, because);
       if (!behind.kind.empty()) {
         behind.process = cause.process;
         cause.behind.push_back(std::move(behind));

@@ -39,7 +39,14 @@ const Access* overtaking_write(const DetectContext& c, const Access& r, std::uin
 // The values a delete removed: its key, or the deleted rows' values.
 std::vector<std::string> removed_names(const Access& d) {
   std::vector<std::string> out;
-  if (d.scope != "*" && !d.scope.empty() && d.rows_written.empty()) out.push_back(d.scope);
+  if (d.scope != "*" && !d.scope.empty() && d.rows_written.empty()) {
+    out.push_back(d.scope);
+    // "objs/obj-3" is what a reference elsewhere calls "obj-3".
+    const auto slash = d.scope.find_last_of('/');
+    if (slash != std::string::npos && d.scope.size() - slash > 2) {
+      out.push_back(d.scope.substr(slash + 1));
+    }
+  }
   if (!d.facts) return out;
   for (const auto& st : d.facts->value("statements", nlohmann::json::array())) {
     for (const auto& w : st.value("writes", nlohmann::json::array())) {
@@ -127,26 +134,47 @@ std::vector<Cause> detect_racing_deletes(const DetectContext& c) {
     const auto names = removed_names(d);
     if (names.empty()) continue;
     const auto sent = request_sent(t, c.index, d);
-    const auto reads = reads_before(all, d.client, sent, 3);
+    const auto reads = reads_before(all, d.client, sent, 4);
     if (reads.empty()) continue;
-    const Access* basis = reads.back();  // the oldest of the reads the delete was decided on
-    // A write by another process naming a removed object, which the deleter's reads could not
-    // have seen: it took effect after the oldest of them was served, while the delete was being
-    // decided or just after it (its request was sent before the delete took effect).
-    for (const auto& x : all) {
-      if (x.client == d.client || !x.write || x.removes || x.served > c.horizon) continue;
-      if (x.served <= basis->served) continue;
-      if (request_sent(c.trace, c.index, x) >= d.served && x.served > d.served) continue;
-      if (c.graph.happens_before(x.served, basis->event)) continue;
-      const auto carried = written_value(t, x);
-      std::string object;
-      for (const auto& n : names) {
-        if (data_names(carried, n) || string_names(x.scope, n)) {
-          object = n;
+    // A write by another process naming a removed object that the deleter's reads could not have
+    // seen: it took effect after the read was served, while the delete was being decided or just
+    // after it (its request was sent before the delete took effect). A reference from elsewhere
+    // first, then a write of the object itself (a re-upload).
+    const Access* basis = nullptr;
+    const Access* xp = nullptr;
+    std::string object;
+    for (const bool elsewhere : {true, false}) {
+      for (const auto& x : all) {
+        if (x.client == d.client || !x.write || x.removes || x.served > c.horizon) continue;
+        if (request_sent(t, c.index, x) >= d.served && x.served > d.served) continue;
+        const bool same_place = x.service == d.service && scopes_overlap(x.scope, d.scope);
+        if (same_place == elsewhere) continue;
+        const auto carried = written_value(t, x);
+        for (const auto& n : names) {
+          if (data_names(carried, n) || string_names(x.scope, n)) {
+            object = n;
+            break;
+          }
+        }
+        if (object.empty()) continue;
+        // The deleter's latest read that missed it.
+        for (const auto* r : reads) {
+          if (r->served < x.served && !c.graph.happens_before(x.served, r->event)) {
+            basis = r;
+            break;
+          }
+        }
+        if (basis) {
+          xp = &x;
           break;
         }
+        object.clear();
       }
-      if (object.empty()) continue;
+      if (xp) break;
+    }
+    if (!xp) continue;
+    const auto& x = *xp;
+    {
       Cause cause;
       cause.kind = "racing_delete";
       cause.process = t.lane_name(d.client);
@@ -170,7 +198,6 @@ std::vector<Cause> detect_racing_deletes(const DetectContext& c) {
           after ? ", just after the delete: it was in flight while the delete was decided"
                 : ", after that read and before the delete");
       out.push_back(std::move(cause));
-      break;
     }
   }
   return out;

@@ -11,6 +11,11 @@ std::string format_time(std::int64_t ns) {
 }
 
 std::string access_named(const Trace& t, const Access& a) {
+  if (!a.sql.empty()) {
+    const bool unlabelled = a.op.empty() || a.op == "txn";
+    return unlabelled ? fmt::format("[{}] on {}", a.sql, t.lane_name(a.server))
+                      : fmt::format("{} [{}] on {}", a.op, a.sql, t.lane_name(a.server));
+  }
   if (a.scope == "*" || a.scope.empty()) return fmt::format("{} ({})", a.op, t.lane_name(a.server));
   return fmt::format("{}({})", a.op, a.scope);
 }

@@ -79,6 +79,25 @@ bool names_value(const nlohmann::json& j, const std::string& entity, bool numeri
   return false;
 }
 
+// A number in the oracle's record of data: a row written, a latest value, a result before and
+// after.
+bool oracle_data_names(const nlohmann::json& j, const std::string& entity, int depth) {
+  if (depth > 8 || !j.is_structured()) return false;
+  static const std::set<std::string> kData = {"row",    "rows",  "latest_value", "value",
+                                              "before", "after", "results"};
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      if (kData.count(k) ? names_value(v, entity, true) : oracle_data_names(v, entity, depth + 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  return std::any_of(j.begin(), j.end(), [&](const nlohmann::json& v) {
+    return oracle_data_names(v, entity, depth + 1);
+  });
+}
+
 void collect_strings(const nlohmann::json& j, std::set<std::string>& out, int depth = 0) {
   if (depth > 8) return;
   if (j.is_string()) {
@@ -187,8 +206,9 @@ bool event_names(const TraceEvent& e, const std::string& entity) {
   const auto& oracle = e.oracle();
   if (!oracle.is_object()) return false;
   // What the oracle recorded about the data (a service's key or rows, the latest value), not its
-  // own bookkeeping.
-  return data_names(oracle, entity);
+  // own bookkeeping: its counters are numbers, so a number is looked for only in data fields.
+  if (!numeric(entity)) return data_names(oracle, entity);
+  return oracle_data_names(oracle, entity, 0);
 }
 
 std::set<std::uint64_t> events_touching(const Trace& trace, const std::string& entity) {
@@ -198,9 +218,34 @@ std::set<std::uint64_t> events_touching(const Trace& trace, const std::string& e
   for (const auto& e : trace.events) {
     if (e.kind == "send") send_of.emplace(e.message, e.seq);
   }
+  // A SQL read's reply by (service, serial): a commit touching the entity that changed what the
+  // read returned makes that read part of the entity's story (it missed the entity).
+  std::map<std::pair<std::string, std::uint64_t>, std::vector<std::uint64_t>> replies;
   for (const auto& e : trace.events) {
-    const bool named = event_names(e, entity);
+    const auto& o = e.oracle();
+    if (!o.is_object() || !o.contains("service") || !o["service"].is_object()) continue;
+    const auto& f = o["service"];
+    if (f.contains("serial") && f.contains("statements")) {
+      replies[{f.value("name", std::string()), f.value("serial", std::uint64_t{0})}].push_back(
+          e.seq);
+    }
+  }
+  std::set<std::uint64_t> missed;
+  for (const auto& e : trace.events) {
+    const bool named = event_names(e, entity) || missed.count(e.seq) > 0;
     if (named) out.insert(e.seq);
+    const auto& o = e.oracle();
+    if (named && o.is_object() && o.contains("service") && o["service"].is_object()) {
+      const auto& f = o["service"];
+      for (const auto& r : f.value("overtook", nlohmann::json::array())) {
+        const auto it =
+            replies.find({f.value("name", std::string()), r.value("serial", std::uint64_t{0})});
+        if (it == replies.end()) continue;
+        for (const auto s : it->second) {
+          (s < e.seq ? out : missed).insert(s);
+        }
+      }
+    }
     if (e.kind == "send" && named) messages.insert(e.message);
     if ((e.kind == "deliver" || e.kind == "drop" || e.kind == "duplicate") && e.message != 0 &&
         messages.count(e.message)) {

@@ -17,6 +17,8 @@ namespace {
 
 constexpr std::size_t kStoryEvents = 40;      // per entity, the latest before the violation
 constexpr std::size_t kSliceStoryEvents = 4;  // per entity, of those on the causal path
+constexpr std::size_t kSliceStoryTotal = 6;   // of all entities
+constexpr std::size_t kSliceMax = 24;         // no story events beyond this slice size
 
 // Whether the cause's evidence touches one of the violated entities.
 bool touches_entities(const Cause& c, const std::set<std::uint64_t>& touching,
@@ -212,16 +214,22 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   for (const auto& e : trace.events) {
     if (e.kind == "violation") slice.insert(e.seq);
   }
-  // The violated entities' events on the causal path to the violation (the latest few of each).
-  for (const auto& story : x.stories) {
+  // The violated entities' events on the causal path to the violation: the latest few of each,
+  // the most specific entity first, a few in all (the causes' evidence is already in).
+  std::vector<const EntityStory*> by_specificity;
+  for (const auto& story : x.stories) by_specificity.push_back(&story);
+  std::stable_sort(by_specificity.begin(), by_specificity.end(),
+                   [](const auto* a, const auto* b) { return a->touched < b->touched; });
+  std::size_t added = 0;
+  for (const auto* story : by_specificity) {
     std::size_t kept = 0;
-    for (auto it = story.events.rbegin(); it != story.events.rend() && kept < kSliceStoryEvents;
+    for (auto it = story->events.rbegin(); it != story->events.rend() && kept < kSliceStoryEvents &&
+                                           added < kSliceStoryTotal && slice.size() < kSliceMax;
          ++it) {
       if (in_past.count(*it) == 0) continue;
-      const auto& e = trace.at(*it);
       // A message's send says no more than its delivery; keep the side that acted.
-      if (e.kind == "send" && trace.at(*it).lane != kSimLane && kept > 0) continue;
-      slice.insert(*it);
+      if (trace.at(*it).kind == "send" && kept > 0) continue;
+      if (slice.insert(*it).second) ++added;
       ++kept;
     }
   }

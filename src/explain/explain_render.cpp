@@ -50,8 +50,13 @@ std::string oracle_note(const TraceEvent& e) {
   }
   if (f.contains("overtook") && f["overtook"].is_array()) {
     std::vector<std::string> labels;
-    for (const auto& o : f["overtook"]) labels.push_back(o.value("label", std::string("?")));
-    notes.push_back(fmt::format("changed what {} had read", fmt::join(labels, ", ")));
+    for (const auto& o : f["overtook"]) {
+      const auto label = o.value("label", std::string());
+      labels.push_back(fmt::format("{}'s read{} (reply {})", o.value("by", std::string("?")),
+                                   label.empty() ? "" : " " + label,
+                                   o.value("serial", std::uint64_t{0})));
+    }
+    notes.push_back(fmt::format("changed what {} returned", fmt::join(labels, ", ")));
   }
   if (oracle.contains("lost_unsynced_writes")) {
     notes.push_back("lost unsynced " + short_json(oracle["lost_unsynced_writes"], 60));

@@ -22,14 +22,15 @@ constexpr std::size_t kRecentReads = 64;
 }  // namespace
 
 SqlDatabase::Outcome SqlDatabase::execute(const std::vector<SqlStatement>& statements,
-                                          const std::string& label, std::uint64_t serial) {
+                                          const std::string& label, std::uint64_t serial,
+                                          const std::string& requester) {
   auto out = db_->transact(statements);
   overtaken_ = nlohmann::json::array();
   if (!out.committed) return out;
   committed_.push_back(label);
   if (tracking_ && out.accesses.is_array()) {
     note_overtaken(out);
-    remember_reads(statements, out, label, serial);
+    remember_reads(statements, out, label, serial, requester);
   }
   return out;
 }
@@ -58,6 +59,7 @@ void SqlDatabase::note_overtaken(const Outcome& outcome) {
     }
     if (now == r.result) continue;
     overtaken_.push_back({{"serial", r.serial},
+                          {"by", r.requester},
                           {"statement", r.statement},
                           {"label", r.label},
                           {"before", r.result},
@@ -68,12 +70,12 @@ void SqlDatabase::note_overtaken(const Outcome& outcome) {
 
 void SqlDatabase::remember_reads(const std::vector<SqlStatement>& statements,
                                  const Outcome& outcome, const std::string& label,
-                                 std::uint64_t serial) {
+                                 std::uint64_t serial, const std::string& requester) {
   for (std::size_t i = 0; i < statements.size() && i < outcome.results.size(); ++i) {
     const auto& access = outcome.accesses[i];
     if (!access["writes"].empty() || access["reads"].empty()) continue;
     if (!db_->read_only(statements[i].sql)) continue;
-    recent_reads_.push_back({serial, i, label, statements[i],
+    recent_reads_.push_back({serial, requester, i, label, statements[i],
                              access["reads"].get<std::vector<std::string>>(), outcome.results[i]});
     if (recent_reads_.size() > kRecentReads) recent_reads_.pop_front();
   }

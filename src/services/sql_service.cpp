@@ -32,7 +32,8 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlC
     oracle->pending.reset();
     const auto reply_serial = ++*serial;
     db->track(sim.tracing());
-    auto outcome = db->execute(rq->statements, rq->label, reply_serial);
+    auto outcome = db->execute(rq->statements, rq->label, reply_serial,
+                               sim.tracing() ? env.name_of(m.from) : std::string());
     nlohmann::json facts = {{"name", name},
                             {"label", rq->label},
                             {"serial", reply_serial},

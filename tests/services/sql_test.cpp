@@ -39,6 +39,65 @@ TEST(SqlDatabase, TransactionsCommitOrRollBackWhole) {
   EXPECT_THROW(db.query("SELEC nonsense"), std::runtime_error);
 }
 
+// Per statement: the rows it changed; on a rollback, which statement failed.
+TEST(SqlDatabase, OutcomesSayWhatEachStatementChangedAndWhichFailed) {
+  auto db = accounts();
+  auto ok = db.execute({{"UPDATE a SET n = n + 1 WHERE id = 1", {}, std::nullopt},
+                        {"UPDATE a SET n = n + 1 WHERE id = 99", {}, std::nullopt},
+                        {"SELECT n FROM a", {}, std::nullopt}},
+                       "changes");
+  ASSERT_TRUE(ok.committed);
+  EXPECT_EQ(ok.changes, (std::vector<std::int64_t>{1, 0, 0}));
+  EXPECT_FALSE(ok.failed_statement.has_value());
+  auto failed = db.execute({{"INSERT INTO t VALUES ('a')", {}, std::nullopt},
+                            {"UPDATE a SET n = 0 WHERE id = 99", {}, 1}},
+                           "guarded");
+  ASSERT_FALSE(failed.committed);
+  EXPECT_EQ(failed.failed_statement, std::optional<std::size_t>(1));
+}
+
+// The oracle's row-level tracking: the tables each statement read, the rows it wrote (with their
+// values), and the earlier reads whose rows a commit changed; a write to other rows of the same
+// table does not overtake a read.
+TEST(SqlDatabase, TracksRowsAndTheReadsACommitOvertook) {
+  SqlDatabase db({"CREATE TABLE orders (id TEXT PRIMARY KEY, amount INTEGER)",
+                  "INSERT INTO orders VALUES ('o1', 5)", "INSERT INTO orders VALUES ('o2', 7)",
+                  "CREATE TABLE refs (obj TEXT PRIMARY KEY)"});
+  db.track(true);
+  const auto read =
+      db.execute({{"SELECT amount FROM orders WHERE id = ?1", {"o1"}, std::nullopt}}, "read-o1", 1);
+  ASSERT_TRUE(read.committed);
+  ASSERT_TRUE(read.accesses.is_array());
+  EXPECT_EQ(read.accesses[0]["reads"], nlohmann::json::array({"orders"}));
+  EXPECT_TRUE(read.accesses[0]["writes"].empty());
+  // Other rows of the same table: the read's rows did not change.
+  const auto other = db.execute({{"UPDATE orders SET amount = 8 WHERE id = 'o2'", {}, std::nullopt},
+                                 {"INSERT INTO refs VALUES ('obj-3')", {}, std::nullopt}},
+                                "other", 2);
+  ASSERT_TRUE(other.committed);
+  EXPECT_TRUE(db.overtaken().empty());
+  const auto& w = other.accesses[0]["writes"][0];
+  EXPECT_EQ(w["table"], "orders");
+  EXPECT_EQ(w["op"], "update");
+  EXPECT_EQ(w["row"], nlohmann::json::array({"o2", 8}));
+  EXPECT_EQ(other.accesses[1]["writes"][0]["row"], nlohmann::json::array({"obj-3"}));
+  // The read's own row: it is overtaken, with what it returned before and after.
+  const auto same =
+      db.execute({{"UPDATE orders SET amount = 6 WHERE id = 'o1'", {}, std::nullopt}}, "same", 3);
+  ASSERT_EQ(db.overtaken().size(), 1u);
+  EXPECT_EQ(db.overtaken()[0]["serial"], 1);
+  EXPECT_EQ(db.overtaken()[0]["label"], "read-o1");
+  EXPECT_EQ(db.overtaken()[0]["before"], nlohmann::json::parse("[[5]]"));
+  EXPECT_EQ(db.overtaken()[0]["after"], nlohmann::json::parse("[[6]]"));
+  const auto deleted =
+      db.execute({{"DELETE FROM refs WHERE obj = 'obj-3'", {}, std::nullopt}}, "delete", 4);
+  EXPECT_EQ(deleted.accesses[0]["writes"][0]["op"], "delete");
+  EXPECT_EQ(deleted.accesses[0]["writes"][0]["row"], nlohmann::json::array({"obj-3"}));
+  // Off by default: nothing recorded.
+  db.track(false);
+  EXPECT_TRUE(db.execute({{"SELECT 1", {}, std::nullopt}}, "untracked").accesses.is_null());
+}
+
 }  // namespace
 }  // namespace seer::services
 

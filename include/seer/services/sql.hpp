@@ -72,7 +72,7 @@ class SqlDatabase {
   // BEGIN, the statements, then COMMIT, or ROLLBACK on the first error or failed expect_changes.
   // `serial` names the transaction's reply, for the oracle's record of what overtook its reads.
   Outcome execute(const std::vector<SqlStatement>& statements, const std::string& label,
-                  std::uint64_t serial = 0);
+                  std::uint64_t serial = 0, const std::string& requester = {});
   // The oracle's row-level tracking (on while a trace is recorded): each outcome then carries the
   // tables every statement read and the rows it wrote, and overtaken() names the recent reads
   // (of other transactions) whose results the last commit changed, with their results before and
@@ -88,6 +88,7 @@ class SqlDatabase {
  private:
   struct RecentRead {
     std::uint64_t serial;
+    std::string requester;
     std::size_t statement;
     std::string label;
     SqlStatement sql;
@@ -96,7 +97,7 @@ class SqlDatabase {
   };
   void note_overtaken(const Outcome& outcome);
   void remember_reads(const std::vector<SqlStatement>& statements, const Outcome& outcome,
-                      const std::string& label, std::uint64_t serial);
+                      const std::string& label, std::uint64_t serial, const std::string& requester);
 
   std::unique_ptr<sqlite::Connection> db_;  // a pointer: query() is const, the statement cache not
   std::vector<std::string> committed_;

@@ -1,0 +1,168 @@
+// Accesses from what logs hold: when a service's reply carries no oracle facts (a redacted trace,
+// or a trace of a real deployment), its request and reply still say who asked what and what came
+// back. Staleness, lost replies and what a crash took are then unknown; everything that follows
+// from the messages themselves (versions, values, rows changed) is kept.
+#include "accesses.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace seer::explain {
+
+namespace {
+
+bool service_reply(const std::string& type) {
+  return type == "kv_reply" || type == "object_reply" || type == "sql_reply" ||
+         type == "queue_reply";
+}
+
+// The tables a SQL statement names after FROM, INTO, UPDATE or JOIN: what a log line shows.
+std::vector<std::string> tables_named(const std::string& sql) {
+  std::vector<std::string> words;
+  std::string word;
+  for (const char ch : sql + " ") {
+    if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_') {
+      word += ch;
+    } else if (!word.empty()) {
+      words.push_back(word);
+      word.clear();
+    }
+  }
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+    auto w = words[i];
+    std::transform(w.begin(), w.end(), w.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    if (w == "FROM" || w == "INTO" || w == "UPDATE" || w == "JOIN") {
+      if (std::find(out.begin(), out.end(), words[i + 1]) == out.end()) out.push_back(words[i + 1]);
+    }
+  }
+  return out;
+}
+
+void fill_from_messages(const nlohmann::json& request, const nlohmann::json& reply,
+                        const std::string& type, Access& a) {
+  a.op = request.value("op", std::string());
+  const auto key = request.find("key");
+  a.scope = key != request.end() && key->is_string() ? key->get<std::string>() : "*";
+  if (type == "kv_reply") {
+    const bool ok = reply.value("status", std::string()) == "ok";
+    a.read = a.op == "get" || a.op == "list";
+    a.write = ok && !a.read;
+    a.removes = a.write && a.op == "delete";
+    (a.read ? a.seen : a.written) = reply.value("revision", std::int64_t{-1});
+  } else if (type == "object_reply") {
+    const bool ok = reply.value("status", std::string()) == "ok";
+    a.read = a.op == "get" || a.op == "list";
+    a.write = ok && !a.read;
+    a.removes = a.write && a.op == "delete";
+    if (a.write) a.written = reply.value("etag", std::int64_t{-1});
+  } else if (type == "queue_reply") {
+    a.read = a.op == "receive";
+    a.write = a.op != "receive";
+    if (reply.contains("message_id") && reply["message_id"].is_number_integer()) {
+      a.scope = "message " + std::to_string(reply["message_id"].get<std::int64_t>());
+    }
+  } else {  // sql_reply: its label, the tables its statements name, the rows each changed
+    a.op = request.value("label", std::string("txn"));
+    const bool committed = reply.value("committed", false);
+    const auto changes = reply.value("changes", nlohmann::json::array());
+    const auto statements = request.value("statements", nlohmann::json::array());
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+      const auto sql = statements[i].value("sql", std::string());
+      const auto tables = tables_named(sql);
+      const bool changed = i < changes.size() && changes[i].is_number_integer() &&
+                           changes[i].get<std::int64_t>() > 0;
+      auto verb = sql.substr(0, sql.find(' '));
+      std::transform(verb.begin(), verb.end(), verb.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+      for (const auto& table : tables) {
+        if (changed && verb != "SELECT") {
+          a.rows_written.push_back(table + "/?");
+          if (verb == "DELETE") a.removes = true;
+        } else if (std::find(a.tables_read.begin(), a.tables_read.end(), table) ==
+                   a.tables_read.end()) {
+          a.tables_read.push_back(table);
+        }
+      }
+      a.sql += (a.sql.empty() ? "" : "; ") + verb + " " +
+               (tables.empty() ? std::string("?") : tables.front());
+    }
+    a.read = committed && !a.tables_read.empty();
+    a.write = committed && !a.rows_written.empty();
+  }
+}
+
+}  // namespace
+
+void add_logged_accesses(const Trace& trace, TraceIndex& index) {
+  for (const auto& e : trace.events) {
+    if (e.kind != "send" || !service_reply(e.type) || e.lane == kSimLane) continue;
+    if (e.oracle().is_object() && e.oracle().contains("service"))
+      continue;  // the oracle's is better
+    const auto request = request_of(trace, e.seq);
+    if (request == 0) continue;
+    const auto deliver = index.deliver_of.find(e.message);
+    if (deliver != index.deliver_of.end() && trace.at(deliver->second).oracle().is_object() &&
+        trace.at(deliver->second).oracle().contains("service")) {
+      continue;
+    }
+    Access a;
+    a.served = e.seq;
+    a.server = e.lane;
+    a.client = e.peer;
+    a.service = trace.lane_name(e.lane);
+    a.delivered = deliver != index.deliver_of.end();
+    a.event = a.delivered ? deliver->second : e.seq;
+    if (!a.delivered) a.lost_how = "never_delivered";
+    fill_from_messages(trace.at(request).line.value("payload", nlohmann::json::object()),
+                       e.line.value("payload", nlohmann::json::object()), e.type, a);
+    index.accesses.push_back(std::move(a));
+  }
+  // A request the service received and never answered (its reply lost, or the run ended) may
+  // still have taken effect: a write of unknown outcome, where the service received it.
+  if (!trace.header.value("redacted", false)) {
+    std::stable_sort(index.accesses.begin(), index.accesses.end(),
+                     [](const Access& x, const Access& y) { return x.event < y.event; });
+    return;
+  }
+  std::set<std::uint64_t> answered;
+  for (const auto& a : index.accesses) {
+    if (const auto request = request_of(trace, a.served)) answered.insert(request);
+  }
+  for (const auto& e : trace.events) {
+    if (e.kind != "deliver" || e.lane == kSimLane || answered.count(e.seq)) continue;
+    std::string type = e.type;
+    const auto suffix = type.rfind("_request");
+    if (suffix == std::string::npos || !service_reply(type.substr(0, suffix) + "_reply")) continue;
+    Access a;
+    a.served = a.event = e.seq;
+    a.server = e.lane;
+    a.client = e.peer;
+    a.service = trace.lane_name(e.lane);
+    a.delivered = false;
+    a.lost_how = "unanswered";
+    nlohmann::json assumed = {{"status", "ok"}, {"committed", true}};
+    fill_from_messages(e.line.value("payload", nlohmann::json::object()), assumed,
+                       type.substr(0, suffix) + "_reply", a);
+    {
+      // Unknown outcome: it may have written (SQL: every statement that is not a SELECT).
+      if (type == "sql_request") {
+        a.tables_read.clear();
+        const auto statements = e.line["payload"].value("statements", nlohmann::json::array());
+        for (const auto& st : statements) {
+          const auto sql = st.value("sql", std::string());
+          if (sql.rfind("SELECT", 0) == 0 || sql.rfind("select", 0) == 0) continue;
+          for (const auto& table : tables_named(sql)) a.rows_written.push_back(table + "/?");
+        }
+        a.write = !a.rows_written.empty();
+      }
+    }
+    if (a.write) index.accesses.push_back(std::move(a));
+  }
+  std::stable_sort(index.accesses.begin(), index.accesses.end(),
+                   [](const Access& x, const Access& y) { return x.event < y.event; });
+}
+
+}  // namespace seer::explain
