@@ -1,0 +1,63 @@
+// The explain benchmark's designs: small systems written the way a new user of seer writes them
+// (from the docs, the public headers and the example systems), each with one realistic bug and a
+// fixed variant, and each with its label: the root-cause kind(s) a correct explanation names and
+// the events in a failing trace that are that cause (docs/explain-benchmark.md).
+//
+// The designs are registered only in the benchmark's own program, never in `seer list`.
+#pragma once
+
+#include "seer/explain/trace_file.hpp"
+#include "seer/sim/faults.hpp"
+#include "seer/sim/system.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace seer::bench::explain {
+
+// What a correct explanation of a failing seed names.
+struct Label {
+  std::vector<std::string> kinds;  // accepted root-cause kinds (usually one)
+  std::string why_several;         // when more than one kind is accepted: why
+  // The events (trace `seq`) that ARE the root cause in a failing trace, found from the trace
+  // alone. Empty: the labeler could not find them (reported, never silently scored).
+  std::function<std::vector<std::uint64_t>(const seer::explain::Trace&)> key_events;
+};
+
+struct Design {
+  std::string name;
+  std::string bug;                      // one line: the bug
+  std::unique_ptr<sim::System> system;  // variants "buggy" (default) and "fixed"
+  std::string invariant;                // the invariant the bug breaks
+  std::vector<sim::FaultKind> faults;   // the design's fault profile (pinned kinds)
+  std::map<std::string, std::string> services;
+  int ops = 50;
+  Label label;
+
+  sim::RunConfig config(std::uint64_t seed) const {
+    sim::RunConfig c;
+    c.seed = seed;
+    c.ops = ops;
+    c.faults = faults;
+    c.services = services;
+    return c;
+  }
+};
+
+Design make_lease_writer();
+Design make_cache_aside();
+Design make_janitor();
+Design make_retry_transfer();
+Design make_unsynced_log();
+Design make_dup_handler();
+Design make_replica_rmw();
+Design make_wallclock_order();
+Design make_oncall();
+
+std::vector<Design> all_designs();
+
+}  // namespace seer::bench::explain
