@@ -26,6 +26,8 @@
 
 namespace seer::bench::explain {
 
+using seer::explain::EventKind;
+
 namespace cache_aside {
 
 constexpr int kItems = 3;
@@ -190,7 +192,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const auto s = std::stoll(stale);
   const auto until = violation_event(trace);
   auto is_reply_to = [&](const TraceEvent& ev, const std::string& op) -> const TraceEvent* {
-    if (ev.kind != "send" || ev.type != "kv_reply" || process_of(trace, ev) != "cache") {
+    if (ev.kind != EventKind::kSend || ev.type != "kv_reply" || process_of(trace, ev) != "cache") {
       return nullptr;
     }
     const auto* req = request_send_for(trace, ev);
@@ -215,8 +217,8 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const auto* commit = find_last(
       trace,
       [&](const TraceEvent& ev) {
-        if (ev.kind != "send" || ev.type != "sql_reply" || process_of(trace, ev) != "db" ||
-            !payload(ev).value("committed", false)) {
+        if (ev.kind != EventKind::kSend || ev.type != "sql_reply" ||
+            process_of(trace, ev) != "db" || !payload(ev).value("committed", false)) {
           return false;
         }
         const auto* req = request_send_for(trace, ev);
@@ -226,7 +228,8 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const auto* read = find_last(
       trace,
       [&](const TraceEvent& ev) {
-        return ev.lane == fill_req->lane && ev.kind == "deliver" && ev.type == "sql_reply";
+        return ev.lane == fill_req->lane && ev.kind == EventKind::kDeliver &&
+               ev.type == "sql_reply";
       },
       fill_req->seq);
   if (!commit || !read) return {};

@@ -23,6 +23,8 @@
 
 namespace seer::bench::explain {
 
+using seer::explain::EventKind;
+
 namespace dup_handler {
 
 constexpr int kPackers = 2;
@@ -134,12 +136,13 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string order = between(violation_message(trace), "order ", " was shipped");
   if (order.empty()) return {};
   const auto deliveries = find_all(trace, [&](const TraceEvent& e) {
-    if (e.kind != "deliver" || e.type != "queue_reply") return false;
+    if (e.kind != EventKind::kDeliver || e.type != "queue_reply") return false;
     const auto& body = payload(e).value("body", nlohmann::json());
     return body.is_object() && body.value("order", "") == order;
   });
   const auto commits = find_all(trace, [&](const TraceEvent& e) {
-    if (e.kind != "send" || e.type != "sql_reply" || !payload(e).value("committed", false)) {
+    if (e.kind != EventKind::kSend || e.type != "sql_reply" ||
+        !payload(e).value("committed", false)) {
       return false;
     }
     const auto* req = request_send_for(trace, e);

@@ -30,6 +30,8 @@
 
 namespace seer::bench::explain {
 
+using seer::explain::EventKind;
+
 namespace janitor {
 
 constexpr int kWriters = 2;
@@ -178,15 +180,17 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   if (object.empty()) return {};
   const auto* del_req = find_first(trace, [&](const TraceEvent& e) {
     const auto& p = payload(e);
-    return process_of(trace, e) == "janitor" && e.kind == "send" && e.type == "object_request" &&
-           p.value("op", "") == "delete" && p.value("key", "") == object;
+    return process_of(trace, e) == "janitor" && e.kind == EventKind::kSend &&
+           e.type == "object_request" && p.value("op", "") == "delete" &&
+           p.value("key", "") == object;
   });
   if (!del_req) return {};
   const auto* del_effect = reply_send_for(trace, *del_req);
   const auto* read = find_last(
       trace,
       [&](const TraceEvent& e) {
-        if (process_of(trace, e) != "janitor" || e.kind != "deliver" || e.type != "sql_reply") {
+        if (process_of(trace, e) != "janitor" || e.kind != EventKind::kDeliver ||
+            e.type != "sql_reply") {
           return false;
         }
         const auto& results = payload(e).value("results", nlohmann::json::array());
@@ -198,7 +202,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
       },
       del_req->seq);
   const auto* commit_req = find_first(trace, [&](const TraceEvent& e) {
-    return e.kind == "send" && e.type == "sql_request" &&
+    return e.kind == EventKind::kSend && e.type == "sql_request" &&
            payload(e).value("label", "") == "ref " + object;
   });
   const TraceEvent* commit = nullptr;
@@ -212,7 +216,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
     r = find_first(
         trace,
         [&](const TraceEvent& e) {
-          return e.kind == "send" && e.type == "sql_request" &&
+          return e.kind == EventKind::kSend && e.type == "sql_request" &&
                  payload(e).value("label", "") == "ref " + object;
         },
         r->seq);

@@ -26,6 +26,8 @@
 
 namespace seer::bench::explain {
 
+using seer::explain::EventKind;
+
 namespace lease_writer {
 
 constexpr int kWriters = 2;
@@ -195,7 +197,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const auto f = std::stoll(epoch_f);
   auto lease_write = [&](const std::string& who, std::int64_t epoch) {
     return [&trace, who, epoch](const TraceEvent& ev) {
-      if (ev.kind != "send" || ev.type != "kv_reply" || process_of(trace, ev) != "kv" ||
+      if (ev.kind != EventKind::kSend || ev.type != "kv_reply" || process_of(trace, ev) != "kv" ||
           trace.processes.at(static_cast<std::size_t>(ev.peer)) != who ||
           payload(ev).value("status", "") != "ok") {
         return false;
@@ -215,7 +217,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   if (entry.empty()) return {};
   const auto n = static_cast<std::size_t>(std::stoll(entry));
   const auto commits = find_all(trace, [&](const TraceEvent& ev) {
-    return process_of(trace, ev) == "db" && ev.kind == "send" && ev.type == "sql_reply" &&
+    return process_of(trace, ev) == "db" && ev.kind == EventKind::kSend && ev.type == "sql_reply" &&
            payload(ev).value("committed", false);
   });
   if (n == 0 || n > commits.size()) return {};

@@ -19,6 +19,8 @@
 
 namespace seer::bench::explain {
 
+using seer::explain::EventKind;
+
 namespace oncall {
 
 constexpr int kShifts = 3;
@@ -149,7 +151,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
     return find_last(
         trace,
         [&](const TraceEvent& e) {
-          if (e.kind != "send" || e.type != "sql_reply" || process_of(trace, e) != "db" ||
+          if (e.kind != EventKind::kSend || e.type != "sql_reply" || process_of(trace, e) != "db" ||
               !payload(e).value("committed", false)) {
             return false;
           }
@@ -166,7 +168,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const auto* read = find_last(
       trace,
       [&](const TraceEvent& e) {
-        return e.lane == d_req->lane && e.kind == "deliver" && e.type == "sql_reply";
+        return e.lane == d_req->lane && e.kind == EventKind::kDeliver && e.type == "sql_reply";
       },
       d_req->seq);
   if (!c_commit || !read) return {};

@@ -24,6 +24,8 @@
 
 namespace seer::bench::explain {
 
+using seer::explain::EventKind;
+
 namespace replica_rmw {
 
 constexpr sim::Duration kTimeout = sim::milliseconds(50);
@@ -157,7 +159,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   if (key.empty() || r.empty() || p.empty()) return {};
   auto write_at = [&](const std::string& revision) {
     return find_first(trace, [&](const TraceEvent& e) {
-      if (e.kind != "send" || e.type != "kv_reply" || process_of(trace, e) != "kv" ||
+      if (e.kind != EventKind::kSend || e.type != "kv_reply" || process_of(trace, e) != "kv" ||
           payload(e).value("status", "") != "ok" ||
           std::to_string(payload(e).value("revision", std::int64_t{-1})) != revision) {
         return false;
@@ -173,7 +175,8 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const auto* read = find_last(
       trace,
       [&](const TraceEvent& e) {
-        if (e.lane != losing_req->lane || e.kind != "deliver" || e.type != "kv_reply") return false;
+        if (e.lane != losing_req->lane || e.kind != EventKind::kDeliver || e.type != "kv_reply")
+          return false;
         const auto* req = request_send_for(trace, *send_of(trace, e));
         return req && payload(*req).value("op", "") == "get" &&
                payload(*req).value("key", "") == key;

@@ -24,6 +24,8 @@
 
 namespace seer::bench::explain {
 
+using seer::explain::EventKind;
+
 namespace retry_transfer {
 
 constexpr int kClients = 3;
@@ -176,12 +178,13 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   for (const auto& e : trace.events) {
     if (e.lane != db) continue;
     const auto& facts = e.oracle();
-    if (e.kind == "annotation" && e.line.value("what", "") == "lost_response" &&
+    if (e.kind == EventKind::kAnnotation && e.line.value("what", "") == "lost_response" &&
         facts.is_object() && facts.value("committed", false) &&
         facts.value("label", "").rfind(prefix, 0) == 0) {
       commits.push_back(&e);
-    } else if (e.kind == "send" && e.type == "sql_reply" && payload(e).value("committed", false) &&
-               facts.is_object() && facts.contains("service") &&
+    } else if (e.kind == EventKind::kSend && e.type == "sql_reply" &&
+               payload(e).value("committed", false) && facts.is_object() &&
+               facts.contains("service") &&
                facts["service"].value("label", "").rfind(prefix, 0) == 0) {
       commits.push_back(&e);
     }
@@ -191,25 +194,26 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const auto* second = commits[1];
   auto label_of = [](const TraceEvent& e) {
     const auto& f = e.oracle();
-    return e.kind == "annotation" ? f.value("label", "") : f["service"].value("label", "");
+    return e.kind == EventKind::kAnnotation ? f.value("label", "")
+                                            : f["service"].value("label", "");
   };
   const std::string first_try = between(label_of(*first), " try ", "");
   const std::string second_try = between(label_of(*second), " try ", "");
   // The client's retry: its charge_request for O with the second commit's attempt number.
   const auto* retry = find_first(trace, [&](const TraceEvent& e) {
-    return e.kind == "send" && e.type == "charge_request" &&
+    return e.kind == EventKind::kSend && e.type == "charge_request" &&
            payload(e).value("order", "") == order &&
            std::to_string(payload(e).value("attempt", 0)) == second_try;
   });
   if (!retry) return {};
   // Where the first attempt's answer was lost.
   const TraceEvent* loss = nullptr;
-  if (first->kind == "annotation") {
+  if (first->kind == EventKind::kAnnotation) {
     loss = first;
   } else if (const auto* drop = find_first(
                  trace,
                  [&](const TraceEvent& e) {
-                   return e.kind == "drop" && e.message == first->message;
+                   return e.kind == EventKind::kDrop && e.message == first->message;
                  },
                  first->seq)) {
     loss = drop;
@@ -217,7 +221,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   if (!loss) {
     // The API's reply to the first attempt's request, dropped.
     const auto* req1 = find_first(trace, [&](const TraceEvent& e) {
-      return e.kind == "send" && e.type == "charge_request" &&
+      return e.kind == EventKind::kSend && e.type == "charge_request" &&
              payload(e).value("order", "") == order &&
              std::to_string(payload(e).value("attempt", 0)) == first_try;
     });
@@ -225,7 +229,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
       const auto* answer = find_first(
           trace,
           [&](const TraceEvent& e) {
-            return e.kind == "send" && e.type == "charge_reply" && e.peer == req1->lane &&
+            return e.kind == EventKind::kSend && e.type == "charge_reply" && e.peer == req1->lane &&
                    payload(e).value("req", std::uint64_t{0}) ==
                        payload(*req1).value("req", std::uint64_t{0});
           },
@@ -233,7 +237,9 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
       if (answer) {
         loss = find_first(
             trace,
-            [&](const TraceEvent& e) { return e.kind == "drop" && e.message == answer->message; },
+            [&](const TraceEvent& e) {
+              return e.kind == EventKind::kDrop && e.message == answer->message;
+            },
             answer->seq);
       }
       if (!loss) {
@@ -241,7 +247,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
         loss = find_last(
             trace,
             [&](const TraceEvent& e) {
-              return e.lane == retry->lane && e.kind == "timer" &&
+              return e.lane == retry->lane && e.kind == EventKind::kTimer &&
                      e.line.value("timer", "") == "receive_timeout";
             },
             retry->seq);

@@ -2,6 +2,8 @@
 
 namespace seer::bench::explain {
 
+using seer::explain::EventKind;
+
 int lane_of(const Trace& trace, const std::string& process) {
   if (process == "sim") return seer::explain::kSimLane;
   for (std::size_t i = 0; i < trace.processes.size(); ++i) {
@@ -63,7 +65,7 @@ EventPred message(const Trace& trace, const std::string& process, const std::str
                   const std::string& type) {
   const int lane = lane_of(trace, process);
   return [lane, kind, type](const TraceEvent& e) {
-    return e.lane == lane && e.kind == kind && e.type == type;
+    return e.lane == lane && e.kind_name() == kind && e.type == type;
   };
 }
 
@@ -85,26 +87,33 @@ const TraceEvent* reply_send_for(const Trace& trace, const TraceEvent& request_s
   return find_first(
       trace,
       [&](const TraceEvent& e) {
-        return e.lane == request_send.peer && e.kind == "send" && e.peer == request_send.lane &&
-               same_req(e, request_send);
+        return e.lane == request_send.peer && e.kind == EventKind::kSend &&
+               e.peer == request_send.lane && same_req(e, request_send);
       },
       request_send.seq);
 }
 
 const TraceEvent* delivery_of(const Trace& trace, const TraceEvent& send) {
   return find_first(
-      trace, [&](const TraceEvent& e) { return e.kind == "deliver" && e.message == send.message; },
+      trace,
+      [&](const TraceEvent& e) {
+        return e.kind == EventKind::kDeliver && e.message == send.message;
+      },
       send.seq);
 }
 
 const TraceEvent* send_of(const Trace& trace, const TraceEvent& deliver) {
   for (const auto p : deliver.parents) {
-    if (trace.has(p) && trace.at(p).kind == "send" && trace.at(p).message == deliver.message) {
+    if (trace.has(p) && trace.at(p).kind == EventKind::kSend &&
+        trace.at(p).message == deliver.message) {
       return &trace.at(p);
     }
   }
   return find_last(
-      trace, [&](const TraceEvent& e) { return e.kind == "send" && e.message == deliver.message; },
+      trace,
+      [&](const TraceEvent& e) {
+        return e.kind == EventKind::kSend && e.message == deliver.message;
+      },
       deliver.seq);
 }
 
@@ -112,8 +121,8 @@ const TraceEvent* request_send_for(const Trace& trace, const TraceEvent& reply_s
   return find_last(
       trace,
       [&](const TraceEvent& e) {
-        return e.lane == reply_send.peer && e.kind == "send" && e.peer == reply_send.lane &&
-               same_req(e, reply_send);
+        return e.lane == reply_send.peer && e.kind == EventKind::kSend &&
+               e.peer == reply_send.lane && same_req(e, reply_send);
       },
       reply_send.seq);
 }

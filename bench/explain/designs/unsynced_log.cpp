@@ -19,6 +19,8 @@
 
 namespace seer::bench::explain {
 
+using seer::explain::EventKind;
+
 namespace unsynced_log {
 
 constexpr int kClients = 3;
@@ -137,15 +139,17 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const auto id = std::stoll(x);
   const int alloc = lane_of(trace, "allocator");
   const auto* first = find_first(trace, [&](const TraceEvent& e) {
-    return e.lane == alloc && e.kind == "send" && e.type == "alloc_reply" &&
+    return e.lane == alloc && e.kind == EventKind::kSend && e.type == "alloc_reply" &&
            payload(e).value("id", std::int64_t{-1}) == id;
   });
   if (!first) return {};
   const auto* write = find_last(
-      trace, [&](const TraceEvent& e) { return e.lane == alloc && e.kind == "storage_write"; },
+      trace,
+      [&](const TraceEvent& e) { return e.lane == alloc && e.kind == EventKind::kStorageWrite; },
       first->seq);
   const auto* crash = find_first(
-      trace, [&](const TraceEvent& e) { return e.lane == alloc && e.kind == "crash"; }, first->seq);
+      trace, [&](const TraceEvent& e) { return e.lane == alloc && e.kind == EventKind::kCrash; },
+      first->seq);
   if (!write || !crash) return {};
   return {write->seq, first->seq, crash->seq};
 }

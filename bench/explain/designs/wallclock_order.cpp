@@ -26,6 +26,8 @@
 
 namespace seer::bench::explain {
 
+using seer::explain::EventKind;
+
 namespace wallclock_order {
 
 constexpr sim::Duration kTimeout = sim::milliseconds(50);
@@ -155,7 +157,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string winner = between(between(msg, " lost to ", ""), "'s ", ", acknowledged");
   if (key.empty() || device.empty() || value.empty() || winner.empty()) return {};
   const auto* write = find_first(trace, [&](const TraceEvent& e) {
-    if (e.kind != "send" || e.type != "kv_reply" || process_of(trace, e) != "kv" ||
+    if (e.kind != EventKind::kSend || e.type != "kv_reply" || process_of(trace, e) != "kv" ||
         payload(e).value("status", "") != "ok") {
       return false;
     }
@@ -167,14 +169,15 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
            p["value"].value("value", "") == winner;
   });
   const auto* done = find_first(trace, [&](const TraceEvent& e) {
-    return process_of(trace, e) == device && e.kind == "complete" &&
+    return process_of(trace, e) == device && e.kind == EventKind::kComplete &&
            e.line.value("value", nlohmann::json()) == nlohmann::json::array({key, value});
   });
   if (!write || !done) return {};
   const auto* read = find_last(
       trace,
       [&](const TraceEvent& e) {
-        if (process_of(trace, e) != device || e.kind != "deliver" || e.type != "kv_reply") {
+        if (process_of(trace, e) != device || e.kind != EventKind::kDeliver ||
+            e.type != "kv_reply") {
           return false;
         }
         const auto& v = payload(e).value("value", nlohmann::json());
