@@ -30,14 +30,58 @@ std::string abbreviated(const nlohmann::json& value, std::size_t max) {
 
 namespace {
 
-// The requester's next request to the same server after `after`: its retry, if it made one.
-std::uint64_t next_request(const Trace& t, int client, int server, std::uint64_t after,
-                           std::uint64_t horizon) {
+// What a request asked, without its bookkeeping: two requests that ask the same are a retry.
+nlohmann::json asked(const Trace& t, std::uint64_t send) {
+  auto payload = t.at(send).line.value("payload", nlohmann::json());
+  if (payload.is_object()) {
+    for (const char* field : {"req", "attempt", "life", "serial", "expected", "try", "retry"}) {
+      payload.erase(field);
+    }
+  }
+  return payload;
+}
+
+// Whether two requests share a name (a key, an id, a label: a string of 3 or more characters);
+// numbers alone (an amount, a count) do not make a retry.
+bool shares_a_name(const nlohmann::json& a, const nlohmann::json& b) {
+  std::vector<std::string> names;
+  std::vector<const nlohmann::json*> stack{&a};
+  while (!stack.empty()) {
+    const auto* j = stack.back();
+    stack.pop_back();
+    if (j->is_string() && j->get_ref<const std::string&>().size() >= 3) {
+      names.push_back(j->get<std::string>());
+    } else if (j->is_object()) {
+      // The statement's text and the operation are what is asked, not what it is about.
+      for (const auto& [k, v] : j->items()) {
+        if (k != "sql" && k != "op" && k != "type" && k != "status") stack.push_back(&v);
+      }
+    } else if (j->is_array()) {
+      for (const auto& v : *j) stack.push_back(&v);
+    }
+  }
+  const auto text = b.dump();
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+    return text.find('"' + n + '"') != std::string::npos;
+  });
+}
+
+// The requester's retry after `after`: its next request to the same server that asks the same
+// (or carries the same data), if it made one.
+std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t original,
+                       std::uint64_t after, std::uint64_t horizon) {
+  const auto first = t.has(original) && t.at(original).kind == EventKind::kSend ? asked(t, original)
+                                                                                : nlohmann::json();
+  std::uint64_t similar = 0;
   for (auto s = after + 1; s <= horizon && t.has(s); ++s) {
     const auto& e = t.at(s);
-    if (e.lane == client && e.kind == EventKind::kSend && e.peer == server) return s;
+    if (e.lane != client || e.kind != EventKind::kSend || e.peer != server) continue;
+    if (first.is_null()) return s;  // the original is unknown: its next request
+    const auto again = asked(t, s);
+    if (again == first) return s;
+    if (similar == 0 && shares_a_name(first, again)) similar = s;
   }
-  return 0;
+  return similar;
 }
 
 // The requester's timeout that fired while the reply was on its way, if any.
@@ -81,7 +125,15 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
     } else {
       timeout = timeout_before(t, a.client, request_sent, a.event);
       if (timeout == 0) continue;
-      if (timeout < a.served) {
+      const auto arrived = request_of(t, a.served);
+      if (timeout < a.served && arrived != 0 && arrived < timeout) {
+        kind = "slow_server";
+        how = fmt::format(
+            "{} had given up waiting at #{} ({}): the request arrived at #{} ({}) but {} took "
+            "effect only at #{}, so the reply (#{}) came to nobody",
+            t.lane_name(a.client), timeout, format_time(t.at(timeout).time), arrived,
+            format_time(t.at(arrived).time), t.lane_name(a.server), a.served, a.event);
+      } else if (timeout < a.served) {
         kind = "late_request";
         how = fmt::format(
             "{} had given up waiting at #{} ({}) while the request (#{}) was still in flight, "
@@ -106,7 +158,7 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
                     t.lane_name(a.server), cause.process, access_named(t, a), a.served,
                     format_time(t.at(a.served).time), how, cause.process);
     // Why the requester gave up: the message that was still in flight at its timeout.
-    if (timeout) {
+    if (timeout && kind != "slow_server") {
       const bool request_late = kind == "late_request";
       const std::uint64_t send = request_late ? request_sent : a.served;
       std::uint64_t arrived = 0;
@@ -139,9 +191,11 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
       }
     }
     const auto after = timeout ? timeout : a.served;
-    if (const auto retry = next_request(t, a.client, a.server, after, c.horizon)) {
+    if (const auto retry = retry_of(t, a.client, a.server, request_sent, after, c.horizon)) {
       cause.events.push_back(retry);
-      cause.summary += fmt::format("; it sent another request at #{} (a retry?)", retry);
+      cause.summary += asked(t, retry) == asked(t, request_sent)
+                           ? fmt::format("; it sent the same request again at #{}", retry)
+                           : fmt::format("; it sent a request with the same data at #{}", retry);
       cause.facts["retry_event"] = retry;
     }
     out.push_back(std::move(cause));
