@@ -68,13 +68,16 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
   const auto& t = c.trace;
   const auto& all = c.index.accesses;
   for (const auto& w : all) {
-    if (!w.write || w.served > c.horizon) continue;
+    // A delete carries no copy: a delete decided on a read is racing_delete's to tell.
+    if (!w.write || w.removes || w.served > c.horizon) continue;
     const auto sent = request_sent(t, c.index, w);
     const auto written = written_value(t, w);
     for (const auto* r : reads_before(all, w.client, sent, 4)) {
       // A read of the very scope written is a lost update: outdated_read tells that story.
       if (r->service == w.service && scopes_overlap(r->scope, w.scope)) continue;
       if (r->stale) continue;  // stale_read tells that one
+      // A work item taken from a queue is not a view of state that a later write overtakes.
+      if (r->op == "receive") continue;
       const auto value = read_value(t, *r);
       if (!flows_into(value, written)) continue;
       const auto* x = overtaking_write(c, *r, w.served);
