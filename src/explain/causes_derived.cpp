@@ -87,7 +87,10 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
       const Access* invalidation = nullptr;
       for (const auto& i : all) {
         if (i.served <= x->served || i.served >= w.served || i.client == w.client) continue;
-        if (i.service == w.service && i.write && scopes_overlap(i.scope, w.scope)) {
+        // A write or delete of the copy's place, applied or not (an invalidation of a key that
+        // was not there yet still says the copy was stale).
+        const bool writes = i.write || i.op == "delete" || i.op == "put" || i.op == "remove";
+        if (i.service == w.service && writes && scopes_overlap(i.scope, w.scope)) {
           invalidation = &i;
           break;
         }

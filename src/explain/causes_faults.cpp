@@ -104,6 +104,8 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
   const auto& t = c.trace;
   for (const auto& a : c.index.accesses) {
     if (!a.write || a.served > c.horizon) continue;
+    // A reply lost after the violation cannot explain it.
+    if (!a.delivered && a.lost_how != "never_delivered" && a.event > c.horizon) continue;
     std::string how;
     std::string kind = a.lost_how.empty() ? "late" : a.lost_how;
     std::uint64_t timeout = 0;
@@ -222,6 +224,21 @@ std::vector<Cause> detect_duplicates(const DetectContext& c) {
     cause.process = t.lane_name(e.lane);
     cause.events = {e.seq};
     cause.facts = oracle;
+    // The first delivery of the same item (the queue's message id) or message (the network's).
+    const auto item = redelivery ? service->value("message_id", std::int64_t{-1}) : -1;
+    for (auto s = e.seq; s-- > 1;) {
+      const auto& p = t.at(s);
+      if (p.kind != EventKind::kDeliver) continue;
+      const bool same =
+          redelivery
+              ? trace::service_facts(p.oracle()).value("message_id", std::int64_t{-2}) == item
+              : p.message == e.message;
+      if (same) {
+        cause.events.push_back(s);
+        cause.facts["first_delivery_event"] = s;
+        break;
+      }
+    }
     if (redelivery) {
       const auto& s = *service;
       cause.summary = fmt::format(
@@ -278,6 +295,7 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
     // What the process promised while the writes were unsynced: its sends since its last sync.
     std::uint64_t last_sync = 0;
     std::vector<std::uint64_t> promises;
+    std::vector<std::uint64_t> lost_writes;  // the writes the crash took back, latest first
     for (auto s = e.seq; s-- > 1;) {
       const auto& p = t.at(s);
       if (p.lane != e.lane) continue;
@@ -287,7 +305,13 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
         break;
       }
       if (p.kind == EventKind::kSend) promises.push_back(s);
+      if (p.kind == EventKind::kStorageWrite && lost_writes.size() < 3 &&
+          std::find(lost.begin(), lost.end(), p.line.value("key", nlohmann::json())) !=
+              lost.end()) {
+        lost_writes.push_back(s);
+      }
     }
+    cause.events.insert(cause.events.end(), lost_writes.begin(), lost_writes.end());
     std::size_t kept = 0;
     for (const auto s : promises) {
       if (kept++ == 3) break;
