@@ -102,10 +102,14 @@ std::uint64_t timeout_before(const Trace& t, int client, std::uint64_t sent,
 std::vector<Cause> detect_lost_responses(const DetectContext& c) {
   std::vector<Cause> out;
   const auto& t = c.trace;
+  std::uint64_t breaking = 0;  // the last write that took effect before the violation
+  for (const auto& a : c.index.accesses) {
+    if (a.write && !a.application && a.served <= c.horizon) breaking = std::max(breaking, a.served);
+  }
   for (const auto& a : c.index.accesses) {
     if (!a.write || a.served > c.horizon) continue;
-    // A reply lost after the violation cannot explain it.
-    if (!a.delivered && a.lost_how != "never_delivered" && a.event > c.horizon) continue;
+    // The write that broke the invariant: what became of its reply came after the fact.
+    if (a.served == breaking) continue;
     std::string how;
     std::string kind = a.lost_how.empty() ? "late" : a.lost_how;
     std::uint64_t timeout = 0;
@@ -305,18 +309,22 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
         break;
       }
       if (p.kind == EventKind::kSend) promises.push_back(s);
-      if (p.kind == EventKind::kStorageWrite && lost_writes.size() < 3 &&
-          std::find(lost.begin(), lost.end(), p.line.value("key", nlohmann::json())) !=
-              lost.end()) {
-        lost_writes.push_back(s);
+      if (p.kind == EventKind::kStorageWrite && lost_writes.size() < 3) {
+        const auto key = p.line.value("key", nlohmann::json());
+        // Each lost write is a key, or an object naming its key.
+        if (std::any_of(lost.begin(), lost.end(), [&](const nlohmann::json& w) {
+              return w == key || (w.is_object() && w.value("key", nlohmann::json()) == key);
+            })) {
+          lost_writes.push_back(s);
+        }
       }
     }
-    cause.events.insert(cause.events.end(), lost_writes.begin(), lost_writes.end());
     std::size_t kept = 0;
     for (const auto s : promises) {
       if (kept++ == 3) break;
       cause.events.push_back(s);
     }
+    cause.events.insert(cause.events.end(), lost_writes.begin(), lost_writes.end());
     cause.summary =
         fmt::format("{} crashed at #{} ({}) and lost {} unsynced write(s){}", cause.process, e.seq,
                     format_time(e.time), lost.size(), torn ? " (one torn)" : "");
