@@ -281,6 +281,11 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
       ++kept;
     }
   }
+  // What the process whose request broke the invariant acted on about the violated entities (a
+  // retried request, a redelivered job): the start of the decision.
+  for (const auto s : chain) {
+    if (touching.count(s)) slice.insert(s);
+  }
   x.slice.assign(slice.begin(), slice.end());
   return x;
 }
