@@ -63,12 +63,18 @@ int base_score(const Cause& c) {
 // The decision that broke the invariant and what it was taken on: the request whose effect the
 // anchor is (or follows), the requester's events since its previous request to that server, and
 // the sends of what it received meanwhile (a redelivered job, a retried request).
-std::set<std::uint64_t> decision_chain(const Trace& trace, const TraceIndex& index,
-                                       std::uint64_t anchor) {
-  std::set<std::uint64_t> chain;
-  if (!trace.has(anchor)) return chain;
+struct DecisionChain {
+  std::set<std::uint64_t> events;
+  int requester = kSimLane;
+  std::uint64_t asked = 0;  // the request whose effect broke the invariant (or the anchor)
+};
+
+DecisionChain decision_chain(const Trace& trace, const TraceIndex& index, std::uint64_t anchor) {
+  DecisionChain out;
+  auto& chain = out.events;
+  if (!trace.has(anchor)) return out;
   const int lane = trace.at(anchor).lane;
-  if (lane == kSimLane) return chain;
+  if (lane == kSimLane) return out;
   int requester = lane;
   std::uint64_t asked = anchor;
   int server = kSimLane;
@@ -99,7 +105,9 @@ std::set<std::uint64_t> decision_chain(const Trace& trace, const TraceIndex& ind
     if (e.kind == EventKind::kDeliver && e.parents.size() > 1) chain.insert(e.parents.back());
     if (chain.size() > 64) break;
   }
-  return chain;
+  out.requester = requester;
+  out.asked = asked;
+  return out;
 }
 
 }  // namespace
@@ -142,7 +150,8 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
     all.insert(all.end(), std::make_move_iterator(found.begin()),
                std::make_move_iterator(found.end()));
   }
-  const auto chain = decision_chain(trace, index, horizon);
+  const auto decision = decision_chain(trace, index, horizon);
+  const auto& chain = decision.events;
   // The entities the violation names anchor the story and the ranking.
   auto entities = entities_named(x.violation.value("message", std::string()), trace);
   if (x.failing_op.is_object()) add_operation_entities(x.failing_op, entities);
@@ -285,6 +294,17 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   // retried request, a redelivered job): the start of the decision.
   for (const auto s : chain) {
     if (touching.count(s)) slice.insert(s);
+  }
+  // The latest message about them the requester received before it asked (a server handling
+  // several clients received it earlier than its previous request).
+  for (auto s = decision.asked; s >= 1 && decision.asked - s < 400; --s) {
+    const auto& e = trace.at(s);
+    if (e.lane != decision.requester || e.kind != EventKind::kDeliver || !touching.count(s)) {
+      continue;
+    }
+    slice.insert(s);
+    if (e.parents.size() > 1) slice.insert(e.parents.back());
+    break;
   }
   x.slice.assign(slice.begin(), slice.end());
   return x;
