@@ -96,11 +96,17 @@ DecisionChain decision_chain(const Trace& trace, const TraceIndex& index, std::u
       }
     }
   }
+  // The acknowledgements of the requester's own writes carry nothing it could act on.
+  std::set<std::uint64_t> acks;
+  for (const auto& a : index.accesses) {
+    if (a.client == requester && a.write && !a.read) acks.insert(a.event);
+  }
   for (auto s = asked; s >= 1; --s) {
     const auto& e = trace.at(s);
     if (e.lane != requester) continue;
     if (s != asked && e.kind == EventKind::kSend && e.peer == server) break;
     if (e.kind == EventKind::kStart || e.kind == EventKind::kRestart) break;
+    if (acks.count(s)) continue;
     chain.insert(s);
     if (e.kind == EventKind::kDeliver && e.parents.size() > 1) chain.insert(e.parents.back());
     if (chain.size() > 64) break;
