@@ -78,8 +78,16 @@ std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t ori
     if (e.lane != client || e.kind != EventKind::kSend || e.peer != server) continue;
     if (first.is_null()) return s;  // the original is unknown: its next request
     const auto again = asked(t, s);
+    if (again != first && (similar != 0 || !shares_a_name(first, again))) continue;
+    // Sent in answer to a message that asked for it again (a redelivered job, a client's retry
+    // to this server): a reaction to that message, not a retry of its own.
+    const auto& before = t.at(e.parents.empty() ? s : e.parents.front());
+    if (before.kind == EventKind::kDeliver && before.lane == client &&
+        shares_a_name(first, before.line.value("payload", nlohmann::json()))) {
+      return 0;
+    }
     if (again == first) return s;
-    if (similar == 0 && shares_a_name(first, again)) similar = s;
+    similar = s;
   }
   return similar;
 }
