@@ -165,12 +165,15 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
     cause.events = {a.served};
     if (a.event != a.served) cause.events.push_back(a.event);
     if (timeout) cause.events.push_back(timeout);
+    if (a.effect) cause.events.push_back(a.effect);  // what handling it wrote
     cause.facts = a.facts ? *a.facts : nlohmann::json();
     cause.facts["how"] = kind;
-    cause.summary =
-        fmt::format("{} applied {}'s {} at #{} ({}), but {}: {} could not know it had taken effect",
-                    t.lane_name(a.server), cause.process, access_named(t, a), a.served,
-                    format_time(t.at(a.served).time), how, cause.process);
+    cause.summary = fmt::format(
+        "{} applied {}'s {} at #{} ({}){}, but {}: {} could not know it had taken effect",
+        t.lane_name(a.server), cause.process, access_named(t, a), a.served,
+        format_time(t.at(a.served).time),
+        a.effect ? fmt::format(" (its write at #{})", a.effect) : std::string(), how,
+        cause.process);
     // Why the requester gave up: the message that was still in flight at its timeout.
     if (timeout && kind != "slow_server") {
       const bool request_late = kind == "late_request";
