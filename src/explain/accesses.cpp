@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unordered_map>
 
 namespace seer::explain {
 
@@ -211,20 +212,53 @@ bool flows_into(const nlohmann::json& from, const nlohmann::json& into) {
   return false;
 }
 
+// Deliveries that carry a request number, by process and number, in trace order: request_of
+// looks a reply's request up here instead of scanning the trace backwards.
+struct RequestIndex {
+  std::unordered_map<std::string, std::vector<std::uint64_t>> deliveries;
+  static std::string key(int lane, const nlohmann::json& req) {
+    return std::to_string(lane) + "|" + req.dump();
+  }
+};
+
+namespace {
+
+const RequestIndex& requests_of(const Trace& trace) {
+  if (!trace.request_index) {
+    auto index = std::make_shared<RequestIndex>();
+    for (const auto& e : trace.events) {
+      if (e.kind != EventKind::kDeliver) continue;
+      const auto payload = e.line.find("payload");
+      if (payload == e.line.end() || !payload->is_object()) continue;
+      const auto req = payload->find("req");
+      if (req == payload->end()) continue;
+      index->deliveries[RequestIndex::key(e.lane, *req)].push_back(e.seq);
+    }
+    trace.request_index = std::move(index);
+  }
+  return *trace.request_index;
+}
+
+}  // namespace
+
 std::uint64_t request_of(const Trace& trace, std::uint64_t reply_or_note) {
   const auto& e = trace.at(reply_or_note);
   const bool note = e.kind == EventKind::kAnnotation;
   const auto& id = note ? e.oracle() : e.line.value("payload", nlohmann::json());
   if (!id.is_object() || !id.contains("req")) return 0;
-  for (auto s = reply_or_note; s-- > 1;) {
+  const auto& index = requests_of(trace);
+  const auto found = index.deliveries.find(RequestIndex::key(e.lane, id["req"]));
+  if (found == index.deliveries.end()) return 0;
+  const auto& candidates = found->second;
+  // The latest earlier delivery from the same peer with the same label and key.
+  for (auto it = std::lower_bound(candidates.begin(), candidates.end(), reply_or_note);
+       it != candidates.begin();) {
+    const auto s = *--it;
     const auto& prior = trace.at(s);
-    if (prior.lane != e.lane || prior.kind != EventKind::kDeliver) continue;
     if (!note && prior.peer != e.peer) continue;
-    const auto payload = prior.line.find("payload");
-    if (payload == prior.line.end() || !payload->is_object()) continue;
-    if (payload->value("req", nlohmann::json()) != id["req"]) continue;
-    if (id.contains("label") && payload->value("label", nlohmann::json()) != id["label"]) continue;
-    if (id.contains("key") && payload->value("key", nlohmann::json()) != id["key"]) continue;
+    const auto& payload = prior.line["payload"];
+    if (id.contains("label") && payload.value("label", nlohmann::json()) != id["label"]) continue;
+    if (id.contains("key") && payload.value("key", nlohmann::json()) != id["key"]) continue;
     return s;
   }
   return 0;

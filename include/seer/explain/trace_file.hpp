@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -37,6 +38,8 @@ struct TraceEvent {
   const char* kind_name() const { return trace::event_kind_name(kind); }
 };
 
+struct RequestIndex;  // explain's index of deliveries by process and request number
+
 struct Trace {
   std::string path;
   nlohmann::json header;
@@ -44,6 +47,9 @@ struct Trace {
   std::vector<std::string> processes;
   std::vector<TraceEvent> events;        // events[i].seq == i + 1
   std::vector<std::string> event_lines;  // the raw JSONL lines, for byte-for-byte replay checks
+
+  // Built by explain on first use (a trace is not changed once read).
+  mutable std::shared_ptr<const RequestIndex> request_index;
 
   const TraceEvent& at(std::uint64_t seq) const { return events.at(seq - 1); }
   bool has(std::uint64_t seq) const { return seq >= 1 && seq <= events.size(); }
