@@ -1,5 +1,7 @@
 #include "accesses.hpp"
 
+#include "entities.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -199,10 +201,9 @@ bool flows_into(const nlohmann::json& from, const nlohmann::json& into) {
   for (const auto* r : read) {
     for (const auto* w : written) {
       if (*r == *w) return true;
-      // A value written as part of a larger string ("price=45", "v3:hello").
+      // A value written as a part of a larger string ("price:45", "files/obj-3"), whole.
       if (r->is_string() && w->is_string() &&
-          w->get_ref<const std::string&>().find(r->get_ref<const std::string&>()) !=
-              std::string::npos) {
+          string_names(w->get_ref<const std::string&>(), r->get_ref<const std::string&>())) {
         return true;
       }
     }

@@ -39,6 +39,7 @@ struct Access {
   // A request to one of the design's own servers (not a simulated service), answered by a message
   // that carries its request number: a write when the server wrote to a service while handling it.
   bool application = false;
+  std::uint64_t effect = 0;  // an application request's write to a service while handling it
 };
 
 // Whether `w` (a write by another process) changed what `r` read: for SQL, the oracle re-ran the

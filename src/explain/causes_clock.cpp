@@ -228,12 +228,21 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
     }
     // The holder's first act elsewhere, still on this lease, that took effect after the lease
     // had expired in real time or after another process had taken it over.
+    // The first such act, and the last before the violation (a retry of it, say).
+    std::vector<const Access*> acts;
     for (const auto& act : c.index.accesses) {
-      if (act.client != l.client || !act.write || act.served > c.horizon) continue;
+      if (act.client != l.client || !act.write || act.application || act.served > c.horizon) {
+        continue;
+      }
       if (act.served <= l.served || place_of(act) == place) continue;
       if (next_own && act.served > next_own->access->served) break;
       const bool taken_over = takeover && act.served > takeover->access->served;
       if (!taken_over && t.at(act.served).time <= expiry) continue;
+      acts.push_back(&act);
+    }
+    if (acts.size() > 2) acts.erase(acts.begin() + 1, acts.end() - 1);
+    for (const auto* picked : acts) {
+      const auto& act = *picked;
       const auto act_sent = request_sent(t, c.index, act);
       const auto real_sent = t.at(act_sent).time;
       const auto real_effect = t.at(act.served).time;
@@ -309,7 +318,6 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
         cause.behind.push_back(std::move(behind));
       }
       out.push_back(std::move(cause));
-      break;
     }
   }
   return out;

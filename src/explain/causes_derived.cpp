@@ -68,13 +68,16 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
   const auto& t = c.trace;
   const auto& all = c.index.accesses;
   for (const auto& w : all) {
-    if (!w.write || w.served > c.horizon) continue;
+    // A delete carries no copy: a delete decided on a read is racing_delete's to tell.
+    if (!w.write || w.removes || w.served > c.horizon) continue;
     const auto sent = request_sent(t, c.index, w);
     const auto written = written_value(t, w);
     for (const auto* r : reads_before(all, w.client, sent, 4)) {
       // A read of the very scope written is a lost update: outdated_read tells that story.
       if (r->service == w.service && scopes_overlap(r->scope, w.scope)) continue;
       if (r->stale) continue;  // stale_read tells that one
+      // A work item taken from a queue is not a view of state that a later write overtakes.
+      if (r->op == "receive") continue;
       const auto value = read_value(t, *r);
       if (!flows_into(value, written)) continue;
       const auto* x = overtaking_write(c, *r, w.served);
@@ -84,7 +87,10 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
       const Access* invalidation = nullptr;
       for (const auto& i : all) {
         if (i.served <= x->served || i.served >= w.served || i.client == w.client) continue;
-        if (i.service == w.service && i.write && scopes_overlap(i.scope, w.scope)) {
+        // A write or delete of the copy's place, applied or not (an invalidation of a key that
+        // was not there yet still says the copy was stale).
+        const bool writes = i.write || i.op == "delete" || i.op == "put" || i.op == "remove";
+        if (i.service == w.service && writes && scopes_overlap(i.scope, w.scope)) {
           invalidation = &i;
           break;
         }
@@ -140,13 +146,28 @@ std::vector<Cause> detect_racing_deletes(const DetectContext& c) {
     // seen: it took effect after the read was served, while the delete was being decided or just
     // after it (its request was sent before the delete took effect). A reference from elsewhere
     // first, then a write of the object itself (a re-upload).
+    // Last, a reference sent after the delete by a process in the middle of using the object: it
+    // had written the object itself before the delete and never learned of the delete.
     const Access* basis = nullptr;
     const Access* xp = nullptr;
     std::string object;
-    for (const bool elsewhere : {true, false}) {
+    enum class Pass { kConcurrentReference, kRewrite, kReferenceInProgress };
+    for (const auto pass :
+         {Pass::kConcurrentReference, Pass::kRewrite, Pass::kReferenceInProgress}) {
+      const bool elsewhere = pass != Pass::kRewrite;
       for (const auto& x : all) {
         if (x.client == d.client || !x.write || x.removes || x.served > c.horizon) continue;
-        if (request_sent(t, c.index, x) >= d.served && x.served > d.served) continue;
+        const auto x_sent = request_sent(t, c.index, x);
+        if (pass == Pass::kReferenceInProgress) {
+          if (x.served < d.served || c.graph.happens_before(d.served, x_sent)) continue;
+          const bool used_it = std::any_of(all.begin(), all.end(), [&](const Access& u) {
+            return u.client == x.client && u.write && u.served < d.served &&
+                   u.service == d.service && scopes_overlap(u.scope, d.scope);
+          });
+          if (!used_it) continue;
+        } else if (x_sent >= d.served && x.served > d.served) {
+          continue;
+        }
         const bool same_place = x.service == d.service && scopes_overlap(x.scope, d.scope);
         if (same_place == elsewhere) continue;
         const auto carried = written_value(t, x);
@@ -157,7 +178,7 @@ std::vector<Cause> detect_racing_deletes(const DetectContext& c) {
           }
         }
         if (object.empty()) continue;
-        // The deleter's latest read that missed it.
+        // The deleter's latest read that missed it (any read, for a reference still to come).
         for (const auto* r : reads) {
           if (r->served < x.served && !c.graph.happens_before(x.served, r->event)) {
             basis = r;
@@ -188,6 +209,8 @@ std::vector<Cause> detect_racing_deletes(const DetectContext& c) {
                      {"concurrent_write_event", x.served},
                      {"decision_event", d.served}};
       const bool after = x.served > d.served;
+      const bool in_progress = request_sent(t, c.index, x) >= d.served;
+      cause.facts["in_progress"] = in_progress;
       cause.summary = fmt::format(
           "{} deleted {} ({} at #{}, {}) on what it had read at #{} ({}), but {}'s {} "
           "referencing {} took effect at #{} ({}){}: the delete was decided on a view that a "
@@ -195,8 +218,11 @@ std::vector<Cause> detect_racing_deletes(const DetectContext& c) {
           cause.process, object, access_named(t, d), d.served, format_time(t.at(d.served).time),
           basis->event, access_named(t, *basis), t.lane_name(x.client), access_named(t, x), object,
           x.served, format_time(t.at(x.served).time),
-          after ? ", just after the delete: it was in flight while the delete was decided"
-                : ", after that read and before the delete");
+          in_progress ? fmt::format(": {} had written {} before the delete and was still using it, "
+                                    "never told it was gone",
+                                    t.lane_name(x.client), object)
+          : after     ? ", just after the delete: it was in flight while the delete was decided"
+                      : ", after that read and before the delete");
       out.push_back(std::move(cause));
     }
   }

@@ -30,14 +30,66 @@ std::string abbreviated(const nlohmann::json& value, std::size_t max) {
 
 namespace {
 
-// The requester's next request to the same server after `after`: its retry, if it made one.
-std::uint64_t next_request(const Trace& t, int client, int server, std::uint64_t after,
-                           std::uint64_t horizon) {
+// What a request asked, without its bookkeeping: two requests that ask the same are a retry.
+nlohmann::json asked(const Trace& t, std::uint64_t send) {
+  auto payload = t.at(send).line.value("payload", nlohmann::json());
+  if (payload.is_object()) {
+    for (const char* field : {"req", "attempt", "life", "serial", "expected", "try", "retry"}) {
+      payload.erase(field);
+    }
+  }
+  return payload;
+}
+
+// Whether two requests share a name (a key, an id, a label: a string of 3 or more characters);
+// numbers alone (an amount, a count) do not make a retry.
+bool shares_a_name(const nlohmann::json& a, const nlohmann::json& b) {
+  std::vector<std::string> names;
+  std::vector<const nlohmann::json*> stack{&a};
+  while (!stack.empty()) {
+    const auto* j = stack.back();
+    stack.pop_back();
+    if (j->is_string() && j->get_ref<const std::string&>().size() >= 3) {
+      names.push_back(j->get<std::string>());
+    } else if (j->is_object()) {
+      // The statement's text and the operation are what is asked, not what it is about.
+      for (const auto& [k, v] : j->items()) {
+        if (k != "sql" && k != "op" && k != "type" && k != "status") stack.push_back(&v);
+      }
+    } else if (j->is_array()) {
+      for (const auto& v : *j) stack.push_back(&v);
+    }
+  }
+  const auto text = b.dump();
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+    return text.find('"' + n + '"') != std::string::npos;
+  });
+}
+
+// The requester's retry after `after`: its next request to the same server that asks the same
+// (or carries the same data), if it made one.
+std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t original,
+                       std::uint64_t after, std::uint64_t horizon) {
+  const auto first = t.has(original) && t.at(original).kind == EventKind::kSend ? asked(t, original)
+                                                                                : nlohmann::json();
+  std::uint64_t similar = 0;
   for (auto s = after + 1; s <= horizon && t.has(s); ++s) {
     const auto& e = t.at(s);
-    if (e.lane == client && e.kind == EventKind::kSend && e.peer == server) return s;
+    if (e.lane != client || e.kind != EventKind::kSend || e.peer != server) continue;
+    if (first.is_null()) return s;  // the original is unknown: its next request
+    const auto again = asked(t, s);
+    if (again != first && (similar != 0 || !shares_a_name(first, again))) continue;
+    // Sent in answer to a message that asked for it again (a redelivered job, a client's retry
+    // to this server): a reaction to that message, not a retry of its own.
+    const auto& before = t.at(e.parents.empty() ? s : e.parents.front());
+    if (before.kind == EventKind::kDeliver && before.lane == client &&
+        shares_a_name(first, before.line.value("payload", nlohmann::json()))) {
+      return 0;
+    }
+    if (again == first) return s;
+    similar = s;
   }
-  return 0;
+  return similar;
 }
 
 // The requester's timeout that fired while the reply was on its way, if any.
@@ -58,8 +110,14 @@ std::uint64_t timeout_before(const Trace& t, int client, std::uint64_t sent,
 std::vector<Cause> detect_lost_responses(const DetectContext& c) {
   std::vector<Cause> out;
   const auto& t = c.trace;
+  std::uint64_t breaking = 0;  // the last write that took effect before the violation
+  for (const auto& a : c.index.accesses) {
+    if (a.write && !a.application && a.served <= c.horizon) breaking = std::max(breaking, a.served);
+  }
   for (const auto& a : c.index.accesses) {
     if (!a.write || a.served > c.horizon) continue;
+    // The write that broke the invariant: what became of its reply came after the fact.
+    if (a.served == breaking) continue;
     std::string how;
     std::string kind = a.lost_how.empty() ? "late" : a.lost_how;
     std::uint64_t timeout = 0;
@@ -81,7 +139,15 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
     } else {
       timeout = timeout_before(t, a.client, request_sent, a.event);
       if (timeout == 0) continue;
-      if (timeout < a.served) {
+      const auto arrived = request_of(t, a.served);
+      if (timeout < a.served && arrived != 0 && arrived < timeout) {
+        kind = "slow_server";
+        how = fmt::format(
+            "{} had given up waiting at #{} ({}): the request arrived at #{} ({}) but {} took "
+            "effect only at #{}, so the reply (#{}) came to nobody",
+            t.lane_name(a.client), timeout, format_time(t.at(timeout).time), arrived,
+            format_time(t.at(arrived).time), t.lane_name(a.server), a.served, a.event);
+      } else if (timeout < a.served) {
         kind = "late_request";
         how = fmt::format(
             "{} had given up waiting at #{} ({}) while the request (#{}) was still in flight, "
@@ -99,14 +165,17 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
     cause.events = {a.served};
     if (a.event != a.served) cause.events.push_back(a.event);
     if (timeout) cause.events.push_back(timeout);
+    if (a.effect) cause.events.push_back(a.effect);  // what handling it wrote
     cause.facts = a.facts ? *a.facts : nlohmann::json();
     cause.facts["how"] = kind;
-    cause.summary =
-        fmt::format("{} applied {}'s {} at #{} ({}), but {}: {} could not know it had taken effect",
-                    t.lane_name(a.server), cause.process, access_named(t, a), a.served,
-                    format_time(t.at(a.served).time), how, cause.process);
+    cause.summary = fmt::format(
+        "{} applied {}'s {} at #{} ({}){}, but {}: {} could not know it had taken effect",
+        t.lane_name(a.server), cause.process, access_named(t, a), a.served,
+        format_time(t.at(a.served).time),
+        a.effect ? fmt::format(" (its write at #{})", a.effect) : std::string(), how,
+        cause.process);
     // Why the requester gave up: the message that was still in flight at its timeout.
-    if (timeout) {
+    if (timeout && kind != "slow_server") {
       const bool request_late = kind == "late_request";
       const std::uint64_t send = request_late ? request_sent : a.served;
       std::uint64_t arrived = 0;
@@ -139,9 +208,11 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
       }
     }
     const auto after = timeout ? timeout : a.served;
-    if (const auto retry = next_request(t, a.client, a.server, after, c.horizon)) {
+    if (const auto retry = retry_of(t, a.client, a.server, request_sent, after, c.horizon)) {
       cause.events.push_back(retry);
-      cause.summary += fmt::format("; it sent another request at #{} (a retry?)", retry);
+      cause.summary += asked(t, retry) == asked(t, request_sent)
+                           ? fmt::format("; it sent the same request again at #{}", retry)
+                           : fmt::format("; it sent a request with the same data at #{}", retry);
       cause.facts["retry_event"] = retry;
     }
     out.push_back(std::move(cause));
@@ -168,6 +239,21 @@ std::vector<Cause> detect_duplicates(const DetectContext& c) {
     cause.process = t.lane_name(e.lane);
     cause.events = {e.seq};
     cause.facts = oracle;
+    // The first delivery of the same item (the queue's message id) or message (the network's).
+    const auto item = redelivery ? service->value("message_id", std::int64_t{-1}) : -1;
+    for (auto s = e.seq; s-- > 1;) {
+      const auto& p = t.at(s);
+      if (p.kind != EventKind::kDeliver) continue;
+      const bool same =
+          redelivery
+              ? trace::service_facts(p.oracle()).value("message_id", std::int64_t{-2}) == item
+              : p.message == e.message;
+      if (same) {
+        cause.events.push_back(s);
+        cause.facts["first_delivery_event"] = s;
+        break;
+      }
+    }
     if (redelivery) {
       const auto& s = *service;
       cause.summary = fmt::format(
@@ -224,6 +310,7 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
     // What the process promised while the writes were unsynced: its sends since its last sync.
     std::uint64_t last_sync = 0;
     std::vector<std::uint64_t> promises;
+    std::vector<std::uint64_t> lost_writes;  // the writes the crash took back, latest first
     for (auto s = e.seq; s-- > 1;) {
       const auto& p = t.at(s);
       if (p.lane != e.lane) continue;
@@ -233,12 +320,22 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
         break;
       }
       if (p.kind == EventKind::kSend) promises.push_back(s);
+      if (p.kind == EventKind::kStorageWrite && lost_writes.size() < 3) {
+        const auto key = p.line.value("key", nlohmann::json());
+        // Each lost write is a key, or an object naming its key.
+        if (std::any_of(lost.begin(), lost.end(), [&](const nlohmann::json& w) {
+              return w == key || (w.is_object() && w.value("key", nlohmann::json()) == key);
+            })) {
+          lost_writes.push_back(s);
+        }
+      }
     }
     std::size_t kept = 0;
     for (const auto s : promises) {
       if (kept++ == 3) break;
       cause.events.push_back(s);
     }
+    cause.events.insert(cause.events.end(), lost_writes.begin(), lost_writes.end());
     cause.summary =
         fmt::format("{} crashed at #{} ({}) and lost {} unsynced write(s){}", cause.process, e.seq,
                     format_time(e.time), lost.size(), torn ? " (one torn)" : "");

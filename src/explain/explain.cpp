@@ -60,6 +60,62 @@ int base_score(const Cause& c) {
   return 20;
 }
 
+// The decision that broke the invariant and what it was taken on: the request whose effect the
+// anchor is (or follows), the requester's events since its previous request to that server, and
+// the sends of what it received meanwhile (a redelivered job, a retried request).
+struct DecisionChain {
+  std::set<std::uint64_t> events;
+  int requester = kSimLane;
+  std::uint64_t asked = 0;  // the request whose effect broke the invariant (or the anchor)
+};
+
+DecisionChain decision_chain(const Trace& trace, const TraceIndex& index, std::uint64_t anchor) {
+  DecisionChain out;
+  auto& chain = out.events;
+  if (!trace.has(anchor)) return out;
+  const int lane = trace.at(anchor).lane;
+  if (lane == kSimLane) return out;
+  int requester = lane;
+  std::uint64_t asked = anchor;
+  int server = kSimLane;
+  // The access the anchor's process served at or right after the anchor (a commit is followed by
+  // its reply).
+  const Access* served = nullptr;
+  for (const auto& a : index.accesses) {
+    if (a.server == lane && a.served >= anchor && (!served || a.served < served->served)) {
+      served = &a;
+    }
+  }
+  if (served && served->client != kSimLane) {
+    if (const auto request = request_of(trace, served->served)) {
+      const auto& r = trace.at(request);
+      if (r.parents.size() > 1) {
+        requester = served->client;
+        asked = r.parents.back();  // the requester's send
+        server = lane;
+      }
+    }
+  }
+  // The acknowledgements of the requester's own writes carry nothing it could act on.
+  std::set<std::uint64_t> acks;
+  for (const auto& a : index.accesses) {
+    if (a.client == requester && a.write && !a.read) acks.insert(a.event);
+  }
+  for (auto s = asked; s >= 1; --s) {
+    const auto& e = trace.at(s);
+    if (e.lane != requester) continue;
+    if (s != asked && e.kind == EventKind::kSend && e.peer == server) break;
+    if (e.kind == EventKind::kStart || e.kind == EventKind::kRestart) break;
+    if (acks.count(s)) continue;
+    chain.insert(s);
+    if (e.kind == EventKind::kDeliver && e.parents.size() > 1) chain.insert(e.parents.back());
+    if (chain.size() > 64) break;
+  }
+  out.requester = requester;
+  out.asked = asked;
+  return out;
+}
+
 }  // namespace
 
 Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
@@ -100,6 +156,8 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
     all.insert(all.end(), std::make_move_iterator(found.begin()),
                std::make_move_iterator(found.end()));
   }
+  const auto decision = decision_chain(trace, index, horizon);
+  const auto& chain = decision.events;
   // The entities the violation names anchor the story and the ranking.
   auto entities = entities_named(x.violation.value("message", std::string()), trace);
   if (x.failing_op.is_object()) add_operation_entities(x.failing_op, entities);
@@ -158,6 +216,11 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
       c.score -= 10;  // about other data and not behind the violation: likely noise
     }
     if (c.facts.contains("decision_event") || c.facts.contains("retry_event")) c.score += 10;
+    // Its evidence is what the process whose request broke the invariant acted on just before.
+    if (!failing && std::any_of(c.events.begin(), c.events.end(),
+                                [&](std::uint64_t s) { return chain.count(s) > 0; })) {
+      c.score += 15;
+    }
     // The event the invariant broke right after is part of this cause's evidence (the write that
     // broke it).
     if (!failing && trace.has(anchor) &&
@@ -232,6 +295,22 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
       if (slice.insert(*it).second) ++added;
       ++kept;
     }
+  }
+  // What the process whose request broke the invariant acted on about the violated entities (a
+  // retried request, a redelivered job): the start of the decision.
+  for (const auto s : chain) {
+    if (touching.count(s)) slice.insert(s);
+  }
+  // The latest message about them the requester received before it asked (a server handling
+  // several clients received it earlier than its previous request).
+  for (auto s = decision.asked; s >= 1 && decision.asked - s < 400; --s) {
+    const auto& e = trace.at(s);
+    if (e.lane != decision.requester || e.kind != EventKind::kDeliver || !touching.count(s)) {
+      continue;
+    }
+    slice.insert(s);
+    if (e.parents.size() > 1) slice.insert(e.parents.back());
+    break;
   }
   x.slice.assign(slice.begin(), slice.end());
   return x;

@@ -191,6 +191,7 @@ void add_application_requests(const Trace& trace, TraceIndex& index) {
     for (const auto& w : index.accesses) {
       if (w.client == e.lane && w.write && w.served > request && w.served < e.seq) {
         a.write = true;
+        a.effect = w.served;
         break;
       }
     }
