@@ -64,6 +64,7 @@ struct SeedResult {
 
 struct DesignResult {
   std::string name;
+  bool held_out = false;
   std::vector<std::string> accepted;
   std::uint64_t swept = 0;
   int other_failures = 0;  // failing a different invariant than the design's (a design bug)
@@ -174,6 +175,7 @@ DesignResult run_design(const Design& d, const Options& o) {
   const auto started = std::chrono::steady_clock::now();
   DesignResult out;
   out.name = d.name;
+  out.held_out = d.held_out;
   out.accepted = d.label.kinds;
   for (std::uint64_t seed = 1; seed <= static_cast<std::uint64_t>(o.max_seeds) &&
                                static_cast<int>(out.seeds.size()) < o.failing;
@@ -243,6 +245,14 @@ struct Totals {
   double mean_recall() const { return n ? recall / n : 0; }
 };
 
+nlohmann::json totals_json(const Totals& t) {
+  return {{"seeds", t.n},
+          {"top1", t.share(t.top1)},
+          {"top3", t.share(t.top3)},
+          {"recall", t.mean_recall()},
+          {"all_keys_in_slice", t.share(t.all_keys)}};
+}
+
 nlohmann::json to_json(const DesignResult& r) {
   Totals t;
   for (const auto& s : r.seeds) t.add(s);
@@ -261,6 +271,7 @@ nlohmann::json to_json(const DesignResult& r) {
                      {"all_keys_in_slice", s.all_keys}});
   }
   return {{"design", r.name},
+          {"held_out", r.held_out},
           {"accepted_kinds", r.accepted},
           {"seeds_swept", r.swept},
           {"failing", r.seeds.size()},
@@ -329,10 +340,13 @@ int main(int argc, char** argv) {
   }
 
   bool complete = true;
-  Totals all;
+  Totals all, tuned, held_out;
   nlohmann::json json_designs = nlohmann::json::array();
   for (const auto& r : results) {
-    for (const auto& s : r.seeds) all.add(s);
+    for (const auto& s : r.seeds) {
+      all.add(s);
+      (r.held_out ? held_out : tuned).add(s);
+    }
     complete = complete && static_cast<int>(r.seeds.size()) >= o.failing &&
                r.fixed_failing.empty() && r.unlabeled == 0 && r.other_failures == 0;
     json_designs.push_back(to_json(r));
@@ -341,12 +355,9 @@ int main(int argc, char** argv) {
     std::cout << nlohmann::json{{"redacted", o.redacted},
                                 {"failing_per_design", o.failing},
                                 {"designs", json_designs},
-                                {"overall",
-                                 {{"seeds", all.n},
-                                  {"top1", all.share(all.top1)},
-                                  {"top3", all.share(all.top3)},
-                                  {"recall", all.mean_recall()},
-                                  {"all_keys_in_slice", all.share(all.all_keys)}}},
+                                {"overall", totals_json(all)},
+                                {"overall_tuned", totals_json(tuned)},
+                                {"overall_held_out", totals_json(held_out)},
                                 {"complete", complete}}
                      .dump()
               << '\n';
@@ -357,13 +368,13 @@ int main(int argc, char** argv) {
     for (const auto& r : results) {
       Totals t;
       for (const auto& s : r.seeds) t.add(s);
-      std::cout << fmt::format("{:<16} {:>13} {:>9} {:>6.2f} {:>6.2f} {:>7.2f} {:>6.2f}  {}\n",
-                               r.name, fmt::format("{}/{}", r.seeds.size(), r.swept),
-                               r.fixed_failing.empty()
-                                   ? fmt::format("held {}", r.fixed_seeds)
-                                   : fmt::format("FAIL {}", r.fixed_failing.size()),
-                               t.share(t.top1), t.share(t.top3), t.mean_recall(),
-                               t.share(t.all_keys), tally_text(r.top_kind_tally));
+      std::cout << fmt::format(
+          "{:<16} {:>13} {:>9} {:>6.2f} {:>6.2f} {:>7.2f} {:>6.2f}  {}\n",
+          r.held_out ? r.name + " *" : r.name, fmt::format("{}/{}", r.seeds.size(), r.swept),
+          r.fixed_failing.empty() ? fmt::format("held {}", r.fixed_seeds)
+                                  : fmt::format("FAIL {}", r.fixed_failing.size()),
+          t.share(t.top1), t.share(t.top3), t.mean_recall(), t.share(t.all_keys),
+          tally_text(r.top_kind_tally));
       if (r.unlabeled)
         std::cout << fmt::format("  {} seeds the label could not find\n", r.unlabeled);
       for (const auto& m : r.other_messages) std::cout << "  other failure: " << m << '\n';
@@ -372,9 +383,16 @@ int main(int argc, char** argv) {
                                  r.fixed_first_message);
       }
     }
-    std::cout << fmt::format("{:<16} {:>13} {:>9} {:>6.2f} {:>6.2f} {:>7.2f} {:>6.2f}\n", "overall",
-                             all.n, "", all.share(all.top1), all.share(all.top3), all.mean_recall(),
-                             all.share(all.all_keys));
+    auto total_row = [](const std::string& name, const Totals& t) {
+      std::cout << fmt::format("{:<16} {:>13} {:>9} {:>6.2f} {:>6.2f} {:>7.2f} {:>6.2f}\n", name,
+                               t.n, "", t.share(t.top1), t.share(t.top3), t.mean_recall(),
+                               t.share(t.all_keys));
+    };
+    if (tuned.n > 0 && held_out.n > 0) {
+      total_row("tuned set", tuned);
+      total_row("held out (*)", held_out);
+    }
+    total_row("overall", all);
     std::cout << "accepted kinds:";
     for (const auto& r : results)
       std::cout << fmt::format(" {}={}", r.name, fmt::join(r.accepted, "|"));

@@ -36,6 +36,8 @@ struct Design {
   std::vector<sim::FaultKind> faults;   // the design's fault profile (pinned kinds)
   std::map<std::string, std::string> services;
   int ops = 50;
+  // Written after explain was tuned on the others, to measure whether its rules generalize.
+  bool held_out = false;
   Label label;
 
   sim::RunConfig config(std::uint64_t seed) const {
@@ -57,6 +59,10 @@ Design make_dup_handler();
 Design make_replica_rmw();
 Design make_wallclock_order();
 Design make_oncall();
+Design make_reserve_dup();
+Design make_price_switch();
+Design make_session_logout();
+Design make_lock_rmw();
 
 std::vector<Design> all_designs();
 

@@ -13,6 +13,7 @@
 
 namespace seer::bench::explain {
 
+using seer::explain::EventKind;
 using seer::explain::Trace;
 using seer::explain::TraceEvent;
 using EventPred = std::function<bool(const TraceEvent&)>;
