@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -59,7 +60,13 @@ TEST(QueueService, DeliversEachMessageOnceInOrderWithoutFaults) {
     const auto r = run("naive", seed, true, std::vector<FaultKind>{});
     ASSERT_TRUE(r.ok()) << "seed " << seed;
     std::int64_t last = 0;
-    for (const auto& e : replies(r)) {
+    // In the queue's order (by reply serial): the network may deliver a later reply first.
+    auto delivered = replies(r);
+    std::stable_sort(delivered.begin(), delivered.end(), [](const auto& a, const auto& b) {
+      return a["payload"]["serial"].template get<std::uint64_t>() <
+             b["payload"]["serial"].template get<std::uint64_t>();
+    });
+    for (const auto& e : delivered) {
       const auto& f = e["oracle"]["service"];
       if (f["op"] != "receive" || !f["found"].get<bool>()) continue;
       EXPECT_EQ(f["delivery"], 1);
@@ -89,7 +96,13 @@ TEST(QueueService, EveryRedeliveryIsMarkedAndCarriesTheEnqueuedBody) {
         bodies[f.at("message_id").get<std::int64_t>()] = f.at("body");
       }
     }
-    for (const auto& e : replies(r)) {
+    // In the queue's order (by reply serial): the network may deliver a later reply first.
+    auto delivered = replies(r);
+    std::stable_sort(delivered.begin(), delivered.end(), [](const auto& a, const auto& b) {
+      return a["payload"]["serial"].template get<std::uint64_t>() <
+             b["payload"]["serial"].template get<std::uint64_t>();
+    });
+    for (const auto& e : delivered) {
       const auto& f = e["oracle"]["service"];
       if (f["op"] != "receive" || !f["found"].get<bool>()) continue;
       if (!serials.insert(e["payload"]["serial"].get<std::uint64_t>()).second) continue;
