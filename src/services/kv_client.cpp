@@ -51,7 +51,7 @@ nlohmann::json KvReply::to_json() const {
 
 sim::Task<KvResult> KvClient::call(KvOp op, std::string key, nlohmann::json value,
                                    std::int64_t expected, KvRead read) {
-  const auto reply = co_await rpc_.call(op, std::move(key), std::move(value), expected, read);
+  const auto reply = co_await request(op, std::move(key), std::move(value), expected, read);
   if (!reply) {
     KvResult timed_out;
     timed_out.timed_out = true;

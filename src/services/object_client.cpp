@@ -47,7 +47,7 @@ nlohmann::json ObjectReply::to_json() const {
 
 sim::Task<ObjectResult> ObjectClient::call(ObjectOp op, std::string key, nlohmann::json body,
                                            Precondition p, std::int64_t etag) {
-  const auto reply = co_await rpc_.call(op, std::move(key), std::move(body), p, etag);
+  const auto reply = co_await request(op, std::move(key), std::move(body), p, etag);
   if (!reply) {
     ObjectResult timed_out;
     timed_out.timed_out = true;

@@ -35,7 +35,7 @@ nlohmann::json QueueReply::to_json() const {
 
 sim::Task<QueueResult> QueueClient::call(QueueOp op, nlohmann::json body, sim::Duration delay,
                                          std::int64_t id) {
-  const auto reply = co_await rpc_.call(op, std::move(body), delay, id);
+  const auto reply = co_await request(op, std::move(body), delay, id);
   if (!reply) {
     QueueResult timed_out;
     timed_out.timed_out = true;

@@ -21,7 +21,7 @@ nlohmann::json SqlReply::to_json() const {
 }
 
 sim::Task<SqlResult> SqlClient::transact(std::vector<SqlStatement> statements, std::string label) {
-  const auto reply = co_await rpc_.call(std::move(statements), std::move(label));
+  const auto reply = co_await request(std::move(statements), std::move(label));
   if (!reply) {
     SqlResult timed_out;
     timed_out.timed_out = true;

@@ -71,11 +71,10 @@ struct KvResult {
 // The client side, for design code; the rules are RequestClient's (request_client.hpp): one
 // request at a time, no retries, replies matched by request number counted from `first_request`
 // (a crashable process passes env.random()), other messages kept in `stash` if given.
-class KvClient {
+class KvClient : private RequestClient<KvRequest, KvReply> {
  public:
-  KvClient(sim::Env& env, sim::ProcessId server, sim::Duration timeout,
-           std::deque<sim::Message>* stash = nullptr, std::uint64_t first_request = 1)
-      : rpc_(env, server, timeout, stash, first_request) {}
+  // (env, server, timeout, stash = nullptr, first_request = 1)
+  using RequestClient::RequestClient;
   sim::Task<KvResult> get(std::string key, KvRead read = KvRead::kAny);
   // The keys under `prefix` as an array of strings, in key order.
   sim::Task<KvResult> list(std::string prefix, KvRead read = KvRead::kAny);
@@ -87,7 +86,6 @@ class KvClient {
  private:
   sim::Task<KvResult> call(KvOp op, std::string key, nlohmann::json value, std::int64_t expected,
                            KvRead read = KvRead::kAny);
-  RequestClient<KvRequest, KvReply> rpc_;
 };
 
 }  // namespace seer::services

@@ -68,11 +68,10 @@ struct ObjectResult {
 
 // The client side for design code; the rules are RequestClient's (request_client.hpp), as for
 // KvClient: a crashable process passes `first_request = env.random()`.
-class ObjectClient {
+class ObjectClient : private RequestClient<ObjectRequest, ObjectReply> {
  public:
-  ObjectClient(sim::Env& env, sim::ProcessId server, sim::Duration timeout,
-               std::deque<sim::Message>* stash = nullptr, std::uint64_t first_request = 1)
-      : rpc_(env, server, timeout, stash, first_request) {}
+  // (env, server, timeout, stash = nullptr, first_request = 1)
+  using RequestClient::RequestClient;
   sim::Task<ObjectResult> get(std::string key);
   sim::Task<ObjectResult> put(std::string key, nlohmann::json body,
                               Precondition precondition = Precondition::kNone,
@@ -83,7 +82,6 @@ class ObjectClient {
  private:
   sim::Task<ObjectResult> call(ObjectOp op, std::string key, nlohmann::json body, Precondition p,
                                std::int64_t etag);
-  RequestClient<ObjectRequest, ObjectReply> rpc_;
 };
 
 }  // namespace seer::services

@@ -53,11 +53,10 @@ struct QueueResult {
 // The client side for design code; the rules are RequestClient's (request_client.hpp), as for
 // KvClient: a crashable consumer passes `first_request = env.random()`, and a process that also
 // serves requests passes a `stash` to keep them.
-class QueueClient {
+class QueueClient : private RequestClient<QueueRequest, QueueReply> {
  public:
-  QueueClient(sim::Env& env, sim::ProcessId server, sim::Duration timeout,
-              std::deque<sim::Message>* stash = nullptr, std::uint64_t first_request = 1)
-      : rpc_(env, server, timeout, stash, first_request) {}
+  // (env, server, timeout, stash = nullptr, first_request = 1)
+  using RequestClient::RequestClient;
   sim::Task<QueueResult> enqueue(nlohmann::json body, sim::Duration delay = 0);
   sim::Task<QueueResult> receive();
   sim::Task<QueueResult> ack(std::int64_t message_id);
@@ -65,7 +64,6 @@ class QueueClient {
  private:
   sim::Task<QueueResult> call(QueueOp op, nlohmann::json body, sim::Duration delay,
                               std::int64_t id);
-  RequestClient<QueueRequest, QueueReply> rpc_;
 };
 
 }  // namespace seer::services

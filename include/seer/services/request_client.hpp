@@ -3,7 +3,8 @@
 // simulator.
 //
 // Rules (docs/services.md):
-// - One request at a time, no retries: retrying is the design's decision. `call` sends one request
+// - One request at a time, no retries: retrying is the design's decision. `request` sends one
+// request
 //   and waits up to the timeout for the server's reply to it; nullptr means it timed out (the
 //   request may or may not have been applied).
 // - Replies are matched by request number, counted from `first_request`. A process that can crash
@@ -27,7 +28,10 @@
 namespace seer::services {
 
 // `Request` is constructed as Request(request_number, args...); `Reply` carries the number in
-// `req`.
+// `req`. A service's client derives from it privately and inherits its constructor:
+//   class QueueClient : private RequestClient<QueueRequest, QueueReply> {
+//    public:
+//     using RequestClient::RequestClient;  // (env, server, timeout, stash, first_request)
 template <class Request, class Reply>
 class RequestClient {
  public:
@@ -37,7 +41,7 @@ class RequestClient {
 
   // Sends Request(number, args...) now and returns the wait for its reply (nullptr: timed out).
   template <class... Args>
-  sim::Task<std::shared_ptr<const Reply>> call(Args&&... args) {
+  sim::Task<std::shared_ptr<const Reply>> request(Args&&... args) {
     const std::uint64_t req = next_req_++;
     env_.send(server_, std::make_shared<const Request>(req, std::forward<Args>(args)...));
     return await_reply(req);

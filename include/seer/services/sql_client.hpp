@@ -54,15 +54,11 @@ struct SqlResult {
 // KvClient: messages that are not its reply go to `stash` (if given) for the caller to handle
 // later, and a restarted process passes a random `first_request` so that a late reply to its
 // previous life's transaction is never taken for the answer to a new one.
-class SqlClient {
+class SqlClient : private RequestClient<SqlRequest, SqlReply> {
  public:
-  SqlClient(sim::Env& env, sim::ProcessId server, sim::Duration timeout,
-            std::deque<sim::Message>* stash = nullptr, std::uint64_t first_request = 1)
-      : rpc_(env, server, timeout, stash, first_request) {}
+  // (env, server, timeout, stash = nullptr, first_request = 1)
+  using RequestClient::RequestClient;
   sim::Task<SqlResult> transact(std::vector<SqlStatement> statements, std::string label = {});
-
- private:
-  RequestClient<SqlRequest, SqlReply> rpc_;
 };
 
 }  // namespace seer::services
