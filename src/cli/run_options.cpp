@@ -1,4 +1,5 @@
 #include "run_options.hpp"
+#include "builtin_systems.hpp"
 
 #include <algorithm>
 #include <charconv>

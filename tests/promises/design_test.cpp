@@ -1,7 +1,9 @@
 // The promises design (systems/promises/design): each variant fails the way NOTES.md tells, seer
 // explains why, and the final design holds under swarm faults on every store implementation.
 #include "../explain/trace_fixture.hpp"
+#include "builtin_systems.hpp"
 #include "promises/design/messages.hpp"
+#include "promises/design/partition_store.hpp"
 #include "promises/design/server.hpp"
 #include "seer/explain/causal_graph.hpp"
 #include "seer/explain/explain.hpp"
@@ -249,6 +251,8 @@ TEST(PromisesDesign, MalformedRequestsGet400AndTouchNothing) {
   seer::promises::design::ServerConfig server_config{
       seer::promises::design::variant_named("final"), deployment, &sim.history(),
       std::make_shared<seer::promises::design::HistoryIds>()};
+  server_config.make_store =
+      seer::promises::design::simulated_store(server_config.variant, deployment);
   const auto server = sim.add_process("server1", [server_config](seer::sim::Env& env) {
     return seer::promises::design::run_server(env, server_config);
   });

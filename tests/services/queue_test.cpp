@@ -1,5 +1,6 @@
 // The simulated at-least-once queue, through the jobs design: its deliveries keep their contract
 // and carry the oracle's marks, and the design's variants fail or hold as documented.
+#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
 #include "sweep_scale.hpp"
 

@@ -62,9 +62,6 @@ class SystemRegistry {
   std::vector<std::unique_ptr<System>> systems_;
 };
 
-// Defined by the systems library: registers every built-in system once.
-void register_builtin_systems();
-
 // Runs one seed of `system`: sets it up, runs it, then checks its history.
 RunResult run_system(const System& system, const std::string& variant, const RunConfig& config);
 

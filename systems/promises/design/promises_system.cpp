@@ -7,6 +7,7 @@
 #include "client.hpp"
 #include "common/linearizable_check.hpp"
 #include "oracle.hpp"
+#include "partition_store.hpp"
 #include "promises/concrete/sql_rows.hpp"
 #include "seer/services/kv.hpp"
 #include "seer/services/sql.hpp"
@@ -77,6 +78,7 @@ class PromisesSystem final : public sim::System {
     };
     for (int s = 0; s < kServerCount; ++s) {
       ServerConfig config{variant, deployment, history, ids};
+      config.make_store = simulated_store(variant, deployment);
       deployment->servers.push_back(
           sim.add_process("server" + std::to_string(s + 1),
                           [config](sim::Env& env) { return run_server(env, config); }));
