@@ -1,6 +1,7 @@
 // Process and network faults over time: crashes and restarts, pauses, partitions and heals, clock
 // skew.
 #include "process_env.hpp"
+#include "seer/assert.hpp"
 
 namespace seer::sim {
 
@@ -117,6 +118,7 @@ void Simulator::Impl::on_crash(const QueuedEvent& q) {
 }
 
 void Simulator::Impl::on_restart(const QueuedEvent& q) {
+  SEER_ASSERT(!processes[q.process].up, "a restart follows a crash");
   start_process(q.process, EventKind::kRestart);
   if (decisions.replaying()) {
     push_replayed(Scheduled::kCrash, q.process, decisions.next_crash(q.process, sim.true_now()));
@@ -159,6 +161,8 @@ void Simulator::Impl::on_pause(const QueuedEvent& q) {
 void Simulator::Impl::on_resume(const QueuedEvent& q) {
   auto& slot = processes[q.process];
   if (!slot.up || !slot.paused || slot.incarnation != q.incarnation) return;
+  SEER_ASSERT(slot.wait != Wait::kReceive || slot.receive_out,
+              "a paused receiver has a place for the message");
   slot.paused = false;
   auto e = make_event(q.process, EventKind::kResume);
   if (sim.tracing()) {

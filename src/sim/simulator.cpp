@@ -1,6 +1,7 @@
 // The event loop: pop the earliest event (ties broken by insertion order), execute it, check
 // invariants.
 #include "process_env.hpp"
+#include "seer/assert.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -40,6 +41,9 @@ Simulator::Impl::~Impl() {
 }
 
 TraceEvent Simulator::Impl::make_event(ProcessId process, EventKind kind) {
+  SEER_ASSERT(process == kNoProcess ||
+                  (process >= 0 && static_cast<std::size_t>(process) < processes.size()),
+              "an event's process index is in range");
   TraceEvent e;
   e.time = sim.now_;
   e.process = process;
@@ -92,6 +96,8 @@ std::uint64_t Simulator::Impl::schedule_wake(ProcessId id, Duration true_delay) 
 }
 
 void Simulator::Impl::on_wake(const QueuedEvent& q) {
+  SEER_ASSERT(q.process >= 0 && static_cast<std::size_t>(q.process) < processes.size(),
+              "a timer's process index is in range");
   auto& slot = processes[q.process];
   if (!slot.up || slot.incarnation != q.incarnation || slot.wait_token != q.token) return;
   if (slot.wait == Wait::kNone) return;
@@ -104,6 +110,8 @@ void Simulator::Impl::on_wake(const QueuedEvent& q) {
 
 void Simulator::Impl::fire_wake(ProcessId id) {
   auto& slot = processes[id];
+  SEER_ASSERT(slot.up && !slot.paused, "a timer fires on a running process");
+  SEER_ASSERT(slot.wait == Wait::kNone || slot.waiter, "a waiting process has a waiter");
   auto e = make_event(id, EventKind::kTimer);
   e.cause = slot.wait_cause;
   switch (slot.wait) {
@@ -146,7 +154,12 @@ void Simulator::Impl::start_process(ProcessId id, EventKind why) {
 }
 
 void Simulator::Impl::resume(ProcessId id) {
+  SEER_ASSERT(id >= 0 && static_cast<std::size_t>(id) < processes.size(),
+              "a resumed process's index is in range");
   auto& slot = processes[id];
+  SEER_ASSERT(slot.up, "only a process that is up resumes");
+  SEER_ASSERT(slot.waiter, "a resumed process has a waiter");
+  SEER_ASSERT(slot.wait == Wait::kNone, "a process resumes only once its wait is over");
   const auto previous = current;
   current = id;
   auto h = slot.waiter;
@@ -309,6 +322,7 @@ RunResult Simulator::run() {
       result.stalled = true;
       break;
     }
+    SEER_ASSERT(q.time >= now_, "virtual time never goes backwards");
     now_ = q.time;
     switch (q.kind) {
       case Scheduled::kDeliver:
