@@ -194,6 +194,14 @@ void Simulator::Impl::check_invariants() {
   }
 }
 
+void Simulator::Impl::check_final() {
+  for (auto& check : final_checks) {
+    if (violation) return;
+    auto failure = check.check();
+    if (failure) violation = Violation{check.name, *failure, next_seq - 1, sim.now_};
+  }
+}
+
 void Simulator::Impl::invoke(int process, const std::string& f, nlohmann::json value) {
   HistoryEntry h{static_cast<std::int64_t>(history_entries.size()),
                  sim.now_,
@@ -244,6 +252,10 @@ ProcessId Simulator::add_process(std::string name, ProcessFactory factory, Proce
 
 void Simulator::add_invariant(std::string name, InvariantCheck check) {
   impl_->invariants.push_back({std::move(name), std::move(check)});
+}
+
+void Simulator::add_final_check(std::string name, InvariantCheck check) {
+  impl_->final_checks.push_back({std::move(name), std::move(check)});
 }
 
 void Simulator::add_annotator(Annotator annotator) {
@@ -352,6 +364,7 @@ RunResult Simulator::run() {
     }
     im.check_invariants();
   }
+  if (!result.stalled && !im.violation) im.check_final();
   if (result.stalled && !im.violation) {
     // Clients time out every operation, so a run that cannot finish is itself a bug (a livelock, or
     // an event storm that never lets virtual time pass).

@@ -99,11 +99,9 @@ class JobsSystem final : public sim::System {
   }
 
   void setup(sim::Simulator& sim, const std::string& variant) const override {
-    const auto& services = sim.config().services;
-    const auto kv_choice = services.find("kv");
     const auto queue = services::add_queue_service(sim, "queue");
-    const auto kv = services::add_kv_service(
-        sim, "kv", services::kv_config(kv_choice == services.end() ? "" : kv_choice->second));
+    const auto kv =
+        services::add_kv_service(sim, "kv", services::kv_config(sim.config().service_or("kv")));
     auto oracle = std::make_shared<Oracle>();
     const auto strategy = strategy_of(variant);
     for (int c = 0; c < sim.config().clients_or(kConsumers); ++c) {
