@@ -17,7 +17,8 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option(
       "--faults", o.faults,
       "Fault profile: swarm (default: each seed draws its own), none, all, or a comma "
-      "list of: delay,reorder,drop,duplicate,partition,crash,pause,clock,torn,lost-response");
+      "list of: delay,reorder,drop,duplicate,partition,crash,pause,clock,torn,lost-response; "
+      "KIND:LEVEL pins a kind's intensity, 1 to 4 (default 2), e.g. clock:3");
   app.add_option("--service", o.services,
                  "Swap a simulated service's implementation, NAME=IMPL (e.g. kv=stale); "
                  "`seer list` shows each system's services")
@@ -92,7 +93,7 @@ sim::RunConfig make_config(const RunOptions& o, std::uint64_t seed) {
     config.services[split_service(text).first] = split_service(text).second;
   if (o.faults != "swarm") {
     try {
-      config.faults = sim::FaultProfile::parse_list(o.faults);
+      config.faults = sim::FaultProfile::parse_list(o.faults, &config.fault_levels);
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }

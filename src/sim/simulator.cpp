@@ -14,7 +14,8 @@ enum Stream : std::uint64_t {
   kFaults = 2,
   kProcesses = 3,
   kWorkload = 4,
-  kServiceFaults = 5
+  kServiceFaults = 5,
+  kPauseRaces = 6
 };
 }
 
@@ -33,6 +34,7 @@ Simulator::Impl::Impl(Simulator& s, const RunConfig& c)
       net_prng(Prng(c.seed).fork(kNetwork)),
       fault_prng(Prng(c.seed).fork(kFaults)),
       process_prng(Prng(c.seed).fork(kProcesses)),
+      pause_race_prng(Prng(c.seed).fork(kPauseRaces)),
       decisions(c.schedule, c.record_schedule, c.lenient_schedule) {}
 
 Simulator::Impl::~Impl() {
@@ -303,7 +305,7 @@ std::uint64_t Simulator::current_event() const {
 RunResult Simulator::run() {
   auto& im = *impl_;
   Prng service_prng = Prng(config_.seed).fork(kServiceFaults);
-  im.profile = config_.faults ? FaultProfile::with(*config_.faults)
+  im.profile = config_.faults ? FaultProfile::with(*config_.faults, config_.fault_levels)
                               : FaultProfile::swarm(im.fault_prng, service_prng);
   const auto n = im.processes.size();
   std::vector<std::string> names;

@@ -104,6 +104,7 @@ class Simulator::Impl final : public HistoryRecorder {
   Prng net_prng;
   Prng fault_prng;
   Prng process_prng;
+  Prng pause_race_prng;  // who wins when a receive's timeout and a message both came in a pause
   FaultProfile profile;
   Decisions decisions;
 

@@ -31,6 +31,9 @@ struct RunConfig {
   // number not below the default: the default.
   int clients = 0;
   std::optional<std::vector<FaultKind>> faults;  // nullopt: swarm (the seed draws the profile)
+  // Pinned intensity levels of some of `faults` (--faults clock:3); the others run at
+  // FaultProfile::kDefaultLevel. Ignored under swarm.
+  std::map<FaultKind, int> fault_levels;
   Time max_time = seconds(600);
   std::uint64_t max_events = 2'000'000;  // scheduled events popped
   bool record_trace = false;
@@ -84,6 +87,11 @@ using ProcessFactory = std::function<Task<void>(Env&)>;
 struct ProcessOptions {
   bool crashable = true;  // the crash fault may hit it
   bool client = false;    // the run ends when every client's coroutine has returned
+  // The pause fault may hit it (a GC pause, a VM stall); unset: as `crashable`. A process that
+  // must not crash (a client, a managed service) may still stall: {.crashable = false,
+  // .pausable = true}.
+  std::optional<bool> pausable = std::nullopt;
+  bool can_pause() const { return pausable.value_or(crashable); }
 };
 
 // A process's disk as only the simulator sees it: what is durable and what is still buffered.
