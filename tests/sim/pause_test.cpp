@@ -63,9 +63,27 @@ TEST(Pause, OrTheTimeoutThatPassedDuringItWins) {
   EXPECT_EQ(got.at, milliseconds(11));
 }
 
-// Seeded runs under the pause fault: a non-crashable waiter (pausable by its options) keeps
-// waiting 1 ms for a sender's steady stream. Pauses longer than that race the timeout against a
-// message; across seeds each side wins some, and the winner is what the waiter sees on resume.
+// A non-crashable waiter (pausable by its options) that keeps waiting 1 ms, 300 times, for a
+// sender's steady stream (one message every 0.3 ms).
+void add_waiter_and_sender(Simulator& sim) {
+  const auto waiter = sim.add_process("waiter",
+                                      [](Env& env) -> Task<void> {
+                                        for (int i = 0; i < 300; ++i)
+                                          co_await env.receive_for(milliseconds(1));
+                                      },
+                                      {.crashable = false, .client = true, .pausable = true});
+  sim.add_process("sender",
+                  [waiter](Env& env) -> Task<void> {
+                    for (;;) {
+                      env.send(waiter, std::make_shared<Ping>());
+                      co_await env.sleep(microseconds(300));
+                    }
+                  },
+                  {.crashable = false});
+}
+
+// Seeded runs under the pause fault: pauses longer than the waiter's 1 ms race its timeout against
+// a message; across seeds each side wins some, and the winner is what the waiter sees on resume.
 TEST(Pause, TheSeedDecidesWhoWinsAndNonCrashableProcessesCanBePaused) {
   int message_first = 0;
   int timeout_first = 0;
@@ -76,20 +94,7 @@ TEST(Pause, TheSeedDecidesWhoWinsAndNonCrashableProcessesCanBePaused) {
     config.faults = std::vector<FaultKind>{FaultKind::kPause, FaultKind::kCrash};
     config.record_trace = true;
     Simulator sim(config);
-    const auto waiter = sim.add_process("waiter",
-                                        [](Env& env) -> Task<void> {
-                                          for (int i = 0; i < 300; ++i)
-                                            co_await env.receive_for(milliseconds(1));
-                                        },
-                                        {.crashable = false, .client = true, .pausable = true});
-    sim.add_process("sender",
-                    [waiter](Env& env) -> Task<void> {
-                      for (;;) {
-                        env.send(waiter, std::make_shared<Ping>());
-                        co_await env.sleep(microseconds(300));
-                      }
-                    },
-                    {.crashable = false});
+    add_waiter_and_sender(sim);
     const auto r = sim.run();
     ASSERT_TRUE(r.ok()) << r.violation->message;
     std::vector<nlohmann::json> events;
@@ -130,20 +135,7 @@ TEST(Pause, RaceOutcomesAreRecordedAndReplayed) {
     config.record_schedule = true;
     const auto make = [](RunConfig c) {
       auto sim = std::make_unique<Simulator>(std::move(c));
-      const auto waiter = sim->add_process("waiter",
-                                           [](Env& env) -> Task<void> {
-                                             for (int i = 0; i < 300; ++i)
-                                               co_await env.receive_for(milliseconds(1));
-                                           },
-                                           {.crashable = false, .client = true, .pausable = true});
-      sim->add_process("sender",
-                       [waiter](Env& env) -> Task<void> {
-                         for (;;) {
-                           env.send(waiter, std::make_shared<Ping>());
-                           co_await env.sleep(microseconds(300));
-                         }
-                       },
-                       {.crashable = false});
+      add_waiter_and_sender(*sim);
       return sim;
     };
     const auto seeded = make(config)->run();
