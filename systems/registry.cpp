@@ -1,5 +1,6 @@
 // The one place built-in systems are registered. Adding a system: add its factory here.
 #include "bank/design/bank_system.hpp"
+#include "builtin_systems.hpp"
 #include "counter/design/counter_system.hpp"
 #include "jobs/design/jobs_system.hpp"
 #include "promises/checker/history_model.hpp"

@@ -3,6 +3,7 @@
 // the story look at the whole trace), read from its JSONL text and explained.
 #include "seer/explain/causal_graph.hpp"
 #include "seer/explain/explain.hpp"
+#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
 
 #include <benchmark/benchmark.h>

@@ -1,5 +1,6 @@
 // Simulator throughput: delivered messages per second of wall time, and simulated-to-wall time
 // ratio.
+#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
 
 #include <benchmark/benchmark.h>

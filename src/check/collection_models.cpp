@@ -1,6 +1,7 @@
 // Set (add v, read -> all values) and FIFO queue (enqueue v, dequeue -> v) models. Their states are
 // value sequences, interned to integer ids so the search keeps hashing and comparing plain
 // integers.
+#include "seer/assert.hpp"
 #include "seer/check/model.hpp"
 
 #include <algorithm>
@@ -28,7 +29,9 @@ class Interner {
   }
   std::vector<std::int64_t> values(State id) const {
     std::lock_guard lock(mutex_);
-    return values_.at(static_cast<std::size_t>(id));
+    SEER_ASSERT(id >= 0 && static_cast<std::size_t>(id) < values_.size(),
+                "a state id known to its table");
+    return values_[static_cast<std::size_t>(id)];
   }
 
  private:

@@ -1,5 +1,6 @@
 #include "seer/check/linearizability.hpp"
 
+#include "seer/assert.hpp"
 #include "special_checkers.hpp"
 
 #include <algorithm>
@@ -55,6 +56,10 @@ class Search {
       : ops_(ops), model_(model), compiled_(std::move(compiled)) {
     before_ = model.required_before(compiled_, ops);
     component_ = model.components(compiled_);
+    SEER_ASSERT(compiled_.size() == ops.size(), "one compiled op per operation");
+    SEER_ASSERT(before_.size() == ops.size(), "required_before lists one set per operation");
+    SEER_ASSERT(component_.empty() || component_.size() == ops.size(),
+                "components names one component per operation, or none");
     for (std::size_t i = 0; i < component_.size(); ++i) {
       if (component_[i] < 0) continue;
       const auto c = static_cast<std::size_t>(component_[i]);
@@ -83,6 +88,7 @@ class Search {
     }
     entries_[prev].next = -1;
     bits_.assign((ops.size() + 63) / 64, 0);
+    SEER_ASSERT(bits_.size() * 64 >= ops.size(), "the linearized bitset covers every operation");
   }
 
   CheckResult run(const CheckOptions& options) {
@@ -200,12 +206,16 @@ class Search {
 
  private:
   void set_bit(int op, bool on) {
+    SEER_ASSERT(op >= 0 && static_cast<std::size_t>(op) < ops_.size(), "op index in range");
+    SEER_ASSERT(bit(op) != on, "an operation is linearized, and taken back, once at a time");
     auto& w = bits_[static_cast<std::size_t>(op) / 64];
     const std::uint64_t mask = 1ULL << (op % 64);
     w = on ? (w | mask) : (w & ~mask);
     if (component_.empty() || ops_[op].unknown()) return;
     if (const int c = component_[static_cast<std::size_t>(op)]; c >= 0) {
       remaining_[static_cast<std::size_t>(c)] += on ? -1 : 1;
+      SEER_ASSERT(remaining_[static_cast<std::size_t>(c)] >= 0,
+                  "a component never has fewer than zero operations left");
     }
   }
   // An outcome-unknown op whose component has no known op left to place: nothing can observe it

@@ -2,6 +2,7 @@
 // micro-operations over several registers, applied atomically. States (one value per key) and
 // transactions are interned to integers so the search stays a search over integers.
 #include "edn_reader.hpp"
+#include "seer/assert.hpp"
 #include "seer/check/model.hpp"
 
 #include <map>
@@ -94,6 +95,8 @@ class MultiRegisterModel : public Model {
     std::vector<MicroOp> txn;
     {
       std::lock_guard lock(mutex_);
+      SEER_ASSERT(s >= 0 && static_cast<std::size_t>(s) < states_.size(),
+                  "a state id known to its table");
       values = states_[static_cast<std::size_t>(s)];
       txn = txns_[static_cast<std::size_t>(op.a)];
     }

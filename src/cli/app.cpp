@@ -1,4 +1,5 @@
 #include "app.hpp"
+#include "builtin_systems.hpp"
 
 #include "command.hpp"
 #include "seer/sim/system.hpp"

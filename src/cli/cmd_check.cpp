@@ -1,5 +1,6 @@
 // `seer check --model NAME FILE...`: linearizability of histories from seer, Jepsen or live
 // systems. Exit 0 all linearizable, 1 a violation, 3 unknown (time limit), 2 usage or input error.
+#include "builtin_systems.hpp"
 #include "command.hpp"
 #include "seer/check/html_report.hpp"
 #include "seer/check/linearizability.hpp"

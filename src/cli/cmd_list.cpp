@@ -1,4 +1,5 @@
 // `seer list`: the systems, their variants and invariants, and the fault kinds.
+#include "builtin_systems.hpp"
 #include "run_options.hpp"
 
 #include <iostream>

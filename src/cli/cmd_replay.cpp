@@ -100,6 +100,8 @@ Command add_replay_command(CLI::App& root) {
   app->add_option("--variant", cmd->options.variant, "Variant");
   app->add_option("--seed", cmd->seed, "Seed to replay");
   app->add_option("--ops", cmd->options.ops, "Client operations")->check(CLI::Range(1, 1'000'000));
+  app->add_option("--clients", cmd->options.clients, "Concurrent clients (as for run)")
+      ->check(CLI::Range(1, 1'000'000));
   app->add_option("--faults", cmd->options.faults, "Fault profile");
   app->add_option("--service", cmd->options.services, "NAME=IMPL (as for run)")->take_all();
   app->add_option("--trace", cmd->trace_path, "Trace file to reproduce");

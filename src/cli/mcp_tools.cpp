@@ -32,7 +32,8 @@ std::vector<Arg> run_args(bool seed_required) {
           {"ops", "--ops", Kind::kInteger, false, "Client operations per run (default 50)"},
           {"faults", "--faults", Kind::kString, false,
            "swarm (default), none, all, or a comma list: delay,reorder,drop,duplicate,partition,"
-           "crash,pause,clock,torn,lost-response"},
+           "crash,pause,clock,torn,lost-response; KIND:LEVEL pins a kind's intensity, 1 to 4 "
+           "(default 2), e.g. clock:3"},
           {"services", "--service", Kind::kStrings, false,
            "Service implementations NAME=IMPL, e.g. [\"kv=stale\"]"}};
 }
@@ -41,7 +42,10 @@ const std::vector<Tool>& tools() {
   static const std::vector<Tool> all = [] {
     std::vector<Tool> t;
     t.push_back({"list", "list", "Systems, variants, invariants, services and fault kinds", {}});
+    const Arg clients{"clients", "--clients", Kind::kInteger, false,
+                      "Concurrent clients, if fewer than the system's default"};
     auto run = run_args(true);
+    run.push_back(clients);
     run.push_back({"trace", "--trace", Kind::kString, false,
                    "Write the trace (JSONL) to this path, for explain/query/view"});
     run.push_back({"history", "--history", Kind::kString, false, "Write the client history"});
@@ -55,6 +59,7 @@ const std::vector<Tool>& tools() {
     sweep.erase(sweep.begin() + 2);  // no single seed
     sweep.push_back(
         {"seeds", "--seeds", Kind::kString, false, "Seed range A..B (default 1..1000)"});
+    sweep.push_back(clients);
     t.push_back({"sweep", "sweep",
                  "Simulate a range of seeds; lists the failing seeds with their violations",
                  sweep});

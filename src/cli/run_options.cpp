@@ -1,4 +1,5 @@
 #include "run_options.hpp"
+#include "builtin_systems.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -10,10 +11,14 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option("system", o.system, "System to simulate (see `seer list`)")->required();
   app.add_option("--variant", o.variant, "Variant of the system (default: its first)");
   app.add_option("--ops", o.ops, "Client operations per run")->check(CLI::Range(1, 1'000'000));
+  app.add_option("--clients", o.clients,
+                 "Concurrent clients (consumers, writers), if fewer than the system's default")
+      ->check(CLI::Range(1, 1'000'000));
   app.add_option(
       "--faults", o.faults,
       "Fault profile: swarm (default: each seed draws its own), none, all, or a comma "
-      "list of: delay,reorder,drop,duplicate,partition,crash,pause,clock,torn,lost-response");
+      "list of: delay,reorder,drop,duplicate,partition,crash,pause,clock,torn,lost-response; "
+      "KIND:LEVEL pins a kind's intensity, 1 to 4 (default 2), e.g. clock:3");
   app.add_option("--service", o.services,
                  "Swap a simulated service's implementation, NAME=IMPL (e.g. kv=stale); "
                  "`seer list` shows each system's services")
@@ -83,11 +88,12 @@ sim::RunConfig make_config(const RunOptions& o, std::uint64_t seed) {
   sim::RunConfig config;
   config.seed = seed;
   config.ops = o.ops;
+  config.clients = o.clients;
   for (const auto& text : o.services)
     config.services[split_service(text).first] = split_service(text).second;
   if (o.faults != "swarm") {
     try {
-      config.faults = sim::FaultProfile::parse_list(o.faults);
+      config.faults = sim::FaultProfile::parse_list(o.faults, &config.fault_levels);
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
@@ -122,6 +128,7 @@ std::string reproduce_command(const RunOptions& o, const std::string& system,
   std::string line =
       "seer run " + system + " --variant " + variant + " --seed " + std::to_string(seed);
   if (o.ops != RunOptions{}.ops) line += " --ops " + std::to_string(o.ops);
+  if (o.clients != 0) line += " --clients " + std::to_string(o.clients);
   if (o.faults != RunOptions{}.faults) line += " --faults " + o.faults;
   for (const auto& s : o.services) line += " --service " + s;
   return line;

@@ -15,11 +15,12 @@ struct RunOptions {
   std::string variant;
   std::string faults = "swarm";
   int ops = 50;
+  int clients = 0;  // --clients: fewer concurrent clients than the system's default (0: default)
   std::vector<std::string> services;  // NAME=IMPL, e.g. kv=stale
   bool json = false;
 };
 
-// Registers SYSTEM, --variant, --ops, --faults and --json on `app`.
+// Registers SYSTEM, --variant, --ops, --clients, --faults, --service and --json on `app`.
 void add_run_options(CLI::App& app, RunOptions& options);
 
 // Looks up the system and variant and checks --service choices against the services the system

@@ -1,29 +1,63 @@
-#include "seer/services/kv.hpp"
+// The KV store's wire messages and client (kv_client.hpp).
+#include "seer/services/kv_client.hpp"
 
 namespace seer::services {
 
+const char* kv_op_name(KvOp op) {
+  switch (op) {
+    case KvOp::kGet:
+      return "get";
+    case KvOp::kPut:
+      return "put";
+    case KvOp::kCreate:
+      return "create";
+    case KvOp::kUpdate:
+      return "update";
+    case KvOp::kDelete:
+      return "delete";
+    case KvOp::kList:
+      return "list";
+  }
+  return "?";
+}
+
+const char* kv_status_name(KvStatus status) {
+  switch (status) {
+    case KvStatus::kOk:
+      return "ok";
+    case KvStatus::kNotFound:
+      return "not_found";
+    case KvStatus::kConflict:
+      return "conflict";
+  }
+  return "?";
+}
+
+nlohmann::json KvRequest::to_json() const {
+  nlohmann::json j = {{"req", req}, {"op", kv_op_name(op)}, {"key", key}};
+  if (op != KvOp::kGet && op != KvOp::kDelete && op != KvOp::kList) j["value"] = value;
+  if (read == KvRead::kLinearizable) j["read"] = "linearizable";
+  if (op == KvOp::kUpdate) j["expected"] = expected;
+  return j;
+}
+
+nlohmann::json KvReply::to_json() const {
+  return {{"req", req},
+          {"status", kv_status_name(status)},
+          {"value", value},
+          {"revision", revision},
+          {"serial", serial}};
+}
+
 sim::Task<KvResult> KvClient::call(KvOp op, std::string key, nlohmann::json value,
                                    std::int64_t expected, KvRead read) {
-  const std::uint64_t req = next_req_++;
-  env_.send(server_,
-            std::make_shared<KvRequest>(req, op, std::move(key), std::move(value), expected, read));
-  const sim::Time deadline = env_.now() + timeout_;
-  for (;;) {
-    const sim::Duration left = deadline - env_.now();
-    if (left <= 0) break;
-    auto m = co_await env_.receive_for(left);
-    if (!m) break;
-    const auto* reply = m->as<KvReply>();
-    if (!reply) {
-      if (stash_) stash_->push_back(std::move(*m));
-      continue;
-    }
-    if (m->from != server_ || reply->req != req) continue;  // stale or duplicate reply
-    co_return KvResult{false, reply->status, reply->value, reply->revision};
+  const auto reply = co_await request(op, std::move(key), std::move(value), expected, read);
+  if (!reply) {
+    KvResult timed_out;
+    timed_out.timed_out = true;
+    co_return timed_out;
   }
-  KvResult timed_out;
-  timed_out.timed_out = true;
-  co_return timed_out;
+  co_return KvResult{false, reply->status, reply->value, reply->revision};
 }
 
 sim::Task<KvResult> KvClient::get(std::string key, KvRead read) {

@@ -141,52 +141,6 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
 
 }  // namespace
 
-const char* kv_op_name(KvOp op) {
-  switch (op) {
-    case KvOp::kGet:
-      return "get";
-    case KvOp::kPut:
-      return "put";
-    case KvOp::kCreate:
-      return "create";
-    case KvOp::kUpdate:
-      return "update";
-    case KvOp::kDelete:
-      return "delete";
-    case KvOp::kList:
-      return "list";
-  }
-  return "?";
-}
-
-const char* kv_status_name(KvStatus status) {
-  switch (status) {
-    case KvStatus::kOk:
-      return "ok";
-    case KvStatus::kNotFound:
-      return "not_found";
-    case KvStatus::kConflict:
-      return "conflict";
-  }
-  return "?";
-}
-
-nlohmann::json KvRequest::to_json() const {
-  nlohmann::json j = {{"req", req}, {"op", kv_op_name(op)}, {"key", key}};
-  if (op != KvOp::kGet && op != KvOp::kDelete && op != KvOp::kList) j["value"] = value;
-  if (read == KvRead::kLinearizable) j["read"] = "linearizable";
-  if (op == KvOp::kUpdate) j["expected"] = expected;
-  return j;
-}
-
-nlohmann::json KvReply::to_json() const {
-  return {{"req", req},
-          {"status", kv_status_name(status)},
-          {"value", value},
-          {"revision", revision},
-          {"serial", serial}};
-}
-
 std::vector<std::string> kv_implementations() {
   return {"linearizable", "stale-bounded", "stale"};
 }

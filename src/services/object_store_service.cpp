@@ -1,4 +1,4 @@
-// The simulated object store's server process, its oracle and its client stub.
+// The simulated object store's server process and its oracle.
 #include "fault_draw.hpp"
 #include "seer/services/object_store.hpp"
 
@@ -106,48 +106,6 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name,
 
 }  // namespace
 
-const char* object_op_name(ObjectOp op) {
-  switch (op) {
-    case ObjectOp::kGet:
-      return "get";
-    case ObjectOp::kPut:
-      return "put";
-    case ObjectOp::kDelete:
-      return "delete";
-    case ObjectOp::kList:
-      return "list";
-  }
-  return "?";
-}
-
-const char* object_status_name(ObjectStatus s) {
-  switch (s) {
-    case ObjectStatus::kOk:
-      return "ok";
-    case ObjectStatus::kNotFound:
-      return "not_found";
-    case ObjectStatus::kPreconditionFailed:
-      return "precondition_failed";
-  }
-  return "?";
-}
-
-nlohmann::json ObjectRequest::to_json() const {
-  nlohmann::json j = {{"req", req}, {"op", object_op_name(op)}, {"key", key}};
-  if (op == ObjectOp::kPut) {
-    j["body"] = body;
-    if (precondition == Precondition::kIfMatch) j["if_match"] = etag;
-    if (precondition == Precondition::kIfNoneMatch) j["if_none_match"] = "*";
-  }
-  return j;
-}
-
-nlohmann::json ObjectReply::to_json() const {
-  return {{"req", req},   {"status", object_status_name(status)},
-          {"body", body}, {"etag", etag},
-          {"keys", keys}, {"serial", serial}};
-}
-
 std::vector<std::string> object_store_implementations() {
   return {"strong", "stale-list", "eventual"};
 }
@@ -189,40 +147,6 @@ ObjectStoreService add_object_store_service(sim::Simulator& sim, const std::stri
     if (it != oracle->facts.end()) e.oracle["service"] = it->second;
   });
   return {id, store};
-}
-
-sim::Task<ObjectResult> ObjectClient::call(ObjectOp op, std::string key, nlohmann::json body,
-                                           Precondition p, std::int64_t etag) {
-  const std::uint64_t req = next_req_++;
-  env_.send(server_,
-            std::make_shared<ObjectRequest>(req, op, std::move(key), std::move(body), p, etag));
-  const sim::Time deadline = env_.now() + timeout_;
-  for (;;) {
-    const sim::Duration left = deadline - env_.now();
-    if (left <= 0) break;
-    auto m = co_await env_.receive_for(left);
-    if (!m) break;
-    const auto* reply = m->as<ObjectReply>();
-    if (!reply || m->from != server_ || reply->req != req) continue;
-    co_return ObjectResult{false, reply->status, reply->body, reply->etag, reply->keys};
-  }
-  ObjectResult timed_out;
-  timed_out.timed_out = true;
-  co_return timed_out;
-}
-
-sim::Task<ObjectResult> ObjectClient::get(std::string key) {
-  return call(ObjectOp::kGet, std::move(key), nullptr, Precondition::kNone, 0);
-}
-sim::Task<ObjectResult> ObjectClient::put(std::string key, nlohmann::json body, Precondition p,
-                                          std::int64_t etag) {
-  return call(ObjectOp::kPut, std::move(key), std::move(body), p, etag);
-}
-sim::Task<ObjectResult> ObjectClient::remove(std::string key) {
-  return call(ObjectOp::kDelete, std::move(key), nullptr, Precondition::kNone, 0);
-}
-sim::Task<ObjectResult> ObjectClient::list(std::string prefix) {
-  return call(ObjectOp::kList, std::move(prefix), nullptr, Precondition::kNone, 0);
 }
 
 }  // namespace seer::services

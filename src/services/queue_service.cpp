@@ -106,36 +106,6 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, Queu
 
 }  // namespace
 
-const char* queue_op_name(QueueOp op) {
-  switch (op) {
-    case QueueOp::kEnqueue:
-      return "enqueue";
-    case QueueOp::kReceive:
-      return "receive";
-    case QueueOp::kAck:
-      return "ack";
-  }
-  return "?";
-}
-
-nlohmann::json QueueRequest::to_json() const {
-  nlohmann::json j = {{"req", req}, {"op", queue_op_name(op)}};
-  if (op == QueueOp::kEnqueue) {
-    j["body"] = body;
-    j["delay_ns"] = delay;
-  }
-  if (op == QueueOp::kAck) j["message_id"] = message_id;
-  return j;
-}
-
-nlohmann::json QueueReply::to_json() const {
-  return {{"req", req},
-          {"found", found},
-          {"message_id", message_id},
-          {"body", body},
-          {"serial", serial}};
-}
-
 QueueService add_queue_service(sim::Simulator& sim, const std::string& name,
                                const QueueConfig& config) {
   auto truth = std::make_shared<QueueTruth>();
@@ -160,35 +130,6 @@ QueueService add_queue_service(sim::Simulator& sim, const std::string& name,
     e.oracle["service"] = it->second;
   });
   return {id, truth};
-}
-
-sim::Task<QueueResult> QueueClient::call(QueueOp op, nlohmann::json body, sim::Duration delay,
-                                         std::int64_t id) {
-  const std::uint64_t req = next_req_++;
-  env_.send(server_, std::make_shared<QueueRequest>(req, op, std::move(body), delay, id));
-  const sim::Time deadline = env_.now() + timeout_;
-  for (;;) {
-    const sim::Duration left = deadline - env_.now();
-    if (left <= 0) break;
-    auto m = co_await env_.receive_for(left);
-    if (!m) break;
-    const auto* reply = m->as<QueueReply>();
-    if (!reply || m->from != server_ || reply->req != req) continue;
-    co_return QueueResult{false, reply->found, reply->message_id, reply->body};
-  }
-  QueueResult timed_out;
-  timed_out.timed_out = true;
-  co_return timed_out;
-}
-
-sim::Task<QueueResult> QueueClient::enqueue(nlohmann::json body, sim::Duration delay) {
-  return call(QueueOp::kEnqueue, std::move(body), delay, 0);
-}
-sim::Task<QueueResult> QueueClient::receive() {
-  return call(QueueOp::kReceive, nullptr, 0, 0);
-}
-sim::Task<QueueResult> QueueClient::ack(std::int64_t message_id) {
-  return call(QueueOp::kAck, nullptr, 0, message_id);
 }
 
 }  // namespace seer::services

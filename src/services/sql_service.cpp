@@ -1,4 +1,4 @@
-// The simulated SQL server process, its oracle and its client stub.
+// The simulated SQL server process and its oracle.
 #include "seer/services/sql.hpp"
 
 #include <map>
@@ -55,27 +55,6 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlC
 
 }  // namespace
 
-nlohmann::json SqlRequest::to_json() const {
-  nlohmann::json statements = nlohmann::json::array();
-  for (const auto& s : this->statements) {
-    nlohmann::json j = {{"sql", s.sql}, {"params", s.params}};
-    if (s.expect_changes) j["expect_changes"] = *s.expect_changes;
-    statements.push_back(std::move(j));
-  }
-  return {{"req", req}, {"label", label}, {"statements", statements}};
-}
-
-nlohmann::json SqlReply::to_json() const {
-  nlohmann::json j = {{"req", req},
-                      {"committed", committed},
-                      {"results", results},
-                      {"changes", changes},
-                      {"serial", serial}};
-  if (!error.empty()) j["error"] = error;
-  if (failed_statement) j["failed_statement"] = *failed_statement;
-  return j;
-}
-
 SqlService add_sql_service(sim::Simulator& sim, const std::string& name, const SqlConfig& config) {
   auto db = std::make_shared<SqlDatabase>(config.schema);
   auto oracle = std::make_shared<SqlOracle>();
@@ -96,29 +75,6 @@ SqlService add_sql_service(sim::Simulator& sim, const std::string& name, const S
     if (it != oracle->facts.end()) e.oracle["service"] = it->second;
   });
   return {id, db};
-}
-
-sim::Task<SqlResult> SqlClient::transact(std::vector<SqlStatement> statements, std::string label) {
-  const std::uint64_t req = next_req_++;
-  env_.send(server_, std::make_shared<SqlRequest>(req, std::move(statements), std::move(label)));
-  const sim::Time deadline = env_.now() + timeout_;
-  for (;;) {
-    const sim::Duration left = deadline - env_.now();
-    if (left <= 0) break;
-    auto m = co_await env_.receive_for(left);
-    if (!m) break;
-    const auto* reply = m->as<SqlReply>();
-    if (!reply) {
-      if (stash_) stash_->push_back(std::move(*m));
-      continue;
-    }
-    if (m->from != server_ || reply->req != req) continue;  // stale or duplicate reply
-    co_return SqlResult{false,          reply->committed, reply->error,
-                        reply->results, reply->changes,   reply->failed_statement};
-  }
-  SqlResult timed_out;
-  timed_out.timed_out = true;
-  co_return timed_out;
 }
 
 }  // namespace seer::services

@@ -173,6 +173,15 @@ void Decisions::record_pause(PauseFault pause) {
   if (recorded_) recorded_->pauses.push_back(std::move(pause));
 }
 
+void Decisions::record_receive_first(const std::string& process) {
+  if (!recorded_) return;
+  for (auto it = recorded_->pauses.rbegin(); it != recorded_->pauses.rend(); ++it) {
+    if (it->process != process) continue;
+    it->receive_first = true;
+    return;
+  }
+}
+
 void Decisions::record_partition(PartitionFault partition) {
   if (recorded_) recorded_->partitions.push_back(std::move(partition));
 }

@@ -51,6 +51,8 @@ class Decisions {
   void record_message(ProcessId from, ProcessId to, std::uint64_t index, const MessageFate& fate);
   void record_crash(CrashFault crash);
   void record_pause(PauseFault pause);
+  // The process's latest pause ended in a race its message won (PauseFault::receive_first).
+  void record_receive_first(const std::string& process);
   void record_partition(PartitionFault partition);
   void record_clock(ProcessId process, Duration offset, std::int32_t drift_ppm);
   // What was decided (sorted into a canonical order); null unless recording.

@@ -1,6 +1,7 @@
 // Process and network faults over time: crashes and restarts, pauses, partitions and heals, clock
 // skew.
 #include "process_env.hpp"
+#include "seer/assert.hpp"
 
 namespace seer::sim {
 
@@ -20,14 +21,14 @@ void Simulator::Impl::schedule_initial_faults() {
           fault_prng.between(-profile.clock_drift_max_ppm, profile.clock_drift_max_ppm));
       decisions.record_clock(id, slot.clock_offset, slot.clock_drift_ppm);
     }
-    if (!slot.options.crashable) continue;
-    if (profile.crash_every > 0) {
+    // Crash draws before pause draws, per process: the order every seed's meaning depends on.
+    if (slot.options.crashable && profile.crash_every > 0) {
       QueuedEvent q{fault_prng.between(milliseconds(1), 2 * profile.crash_every), 0,
                     Scheduled::kCrash};
       q.process = id;
       push(std::move(q));
     }
-    if (profile.pause_every > 0) {
+    if (slot.options.can_pause() && profile.pause_every > 0) {
       QueuedEvent q{fault_prng.between(milliseconds(1), 2 * profile.pause_every), 0,
                     Scheduled::kPause};
       q.process = id;
@@ -48,9 +49,8 @@ void Simulator::Impl::schedule_replayed_faults() {
     slot.clock_offset = clock.offset;
     slot.clock_drift_ppm = clock.drift_ppm;
     decisions.record_clock(id, clock.offset, clock.drift_ppm);
-    if (!slot.options.crashable) continue;
-    push_replayed(Scheduled::kCrash, id, decisions.next_crash(id, 0));
-    push_replayed(Scheduled::kPause, id, decisions.next_pause(id, 0));
+    if (slot.options.crashable) push_replayed(Scheduled::kCrash, id, decisions.next_crash(id, 0));
+    if (slot.options.can_pause()) push_replayed(Scheduled::kPause, id, decisions.next_pause(id, 0));
   }
   if (n >= 2) push_replayed(Scheduled::kPartition, kNoProcess, decisions.next_partition(0));
 }
@@ -117,6 +117,7 @@ void Simulator::Impl::on_crash(const QueuedEvent& q) {
 }
 
 void Simulator::Impl::on_restart(const QueuedEvent& q) {
+  SEER_ASSERT(!processes[q.process].up, "a restart follows a crash");
   start_process(q.process, EventKind::kRestart);
   if (decisions.replaying()) {
     push_replayed(Scheduled::kCrash, q.process, decisions.next_crash(q.process, sim.true_now()));
@@ -137,13 +138,14 @@ void Simulator::Impl::on_pause(const QueuedEvent& q) {
     const Duration length = replayed
                                 ? decisions.pause(q.fault - 1).length
                                 : fault_prng.between(milliseconds(1), profile.pause_length_max);
-    decisions.record_pause({slot.name, sim.true_now(), length});
+    decisions.record_pause({slot.name, sim.true_now(), length, false});
     auto e = make_event(q.process, EventKind::kPause);
     if (sim.tracing()) e.oracle = {{"pause_ns", length}};
     emit(e);
     QueuedEvent r{now_plus(length), 0, Scheduled::kResume};
     r.process = q.process;
     r.incarnation = slot.incarnation;
+    r.fault = q.fault;  // replay: the pause, whose entry says how a race on resume went
     push(std::move(r));
   }
   if (replayed) {
@@ -159,17 +161,31 @@ void Simulator::Impl::on_pause(const QueuedEvent& q) {
 void Simulator::Impl::on_resume(const QueuedEvent& q) {
   auto& slot = processes[q.process];
   if (!slot.up || !slot.paused || slot.incarnation != q.incarnation) return;
+  SEER_ASSERT(slot.wait != Wait::kReceive || slot.receive_out,
+              "a paused receiver has a place for the message");
   slot.paused = false;
+  // A receive whose timeout passed during the pause while a message arrived: on a real machine
+  // the process finds its timer expired and the message waiting, and either may win. In a seeded
+  // run the pause-race stream decides; a replay takes the pause's recorded outcome.
+  const bool race = slot.wake_while_paused && slot.wait == Wait::kReceive && !slot.mailbox.empty();
+  bool message_first = false;
+  if (race) {
+    message_first =
+        q.fault > 0 ? decisions.pause(q.fault - 1).receive_first : pause_race_prng.chance(500'000);
+    if (message_first) decisions.record_receive_first(slot.name);
+  }
   auto e = make_event(q.process, EventKind::kResume);
   if (sim.tracing()) {
     e.oracle = {{"paused_ns", sim.true_now() - slot.paused_at},
                 {"mailbox_waiting", slot.mailbox.size()}};
+    if (race) e.oracle["receive_race"] = message_first ? "message_first" : "timeout_first";
   }
   emit(e);
-  if (slot.wake_while_paused) {
+  if (slot.wake_while_paused && !message_first) {
     slot.wake_while_paused = false;
     fire_wake(q.process);
   } else if (slot.wait == Wait::kReceive && !slot.mailbox.empty()) {
+    slot.wake_while_paused = false;
     *slot.receive_out = std::move(slot.mailbox.front().message);
     slot.mailbox.pop_front();
     slot.wait = Wait::kNone;

@@ -1,6 +1,8 @@
 #include "seer/sim/faults.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -75,7 +77,7 @@ bool FaultProfile::has(FaultKind kind) const {
 namespace {
 
 // Sets the fields of one fault kind. `level` in [1, 4] scales intensity (swarm draws it; pinned
-// uses 2).
+// uses kDefaultLevel unless --faults KIND:LEVEL pins it).
 void enable(FaultProfile& p, FaultKind kind, std::int64_t level) {
   switch (kind) {
     case FaultKind::kDelay:
@@ -117,14 +119,26 @@ void enable(FaultProfile& p, FaultKind kind, std::int64_t level) {
       break;
   }
   if (!p.has(kind)) p.enabled.push_back(kind);
+  p.levels[kind] = static_cast<int>(level);
 }
 
 }  // namespace
 
-FaultProfile FaultProfile::with(const std::vector<FaultKind>& kinds) {
+FaultProfile FaultProfile::with(const std::vector<FaultKind>& kinds,
+                                const std::map<FaultKind, int>& levels) {
   FaultProfile p;
-  for (auto kind : kinds) enable(p, kind, 2);
+  for (auto kind : kinds) {
+    const auto it = levels.find(kind);
+    enable(p, kind, it == levels.end() ? kDefaultLevel : it->second);
+  }
   return p;
+}
+
+std::string FaultProfile::spec_of(FaultKind kind, const std::map<FaultKind, int>& levels) {
+  const auto it = levels.find(kind);
+  std::string spec = fault_name(kind);
+  if (it != levels.end()) spec += ":" + std::to_string(it->second);
+  return spec;
 }
 
 FaultProfile FaultProfile::swarm(Prng& prng, Prng& service_prng) {
@@ -136,13 +150,28 @@ FaultProfile FaultProfile::swarm(Prng& prng, Prng& service_prng) {
   return p;
 }
 
-std::vector<FaultKind> FaultProfile::parse_list(const std::string& spec) {
+std::vector<FaultKind> FaultProfile::parse_list(const std::string& spec,
+                                                std::map<FaultKind, int>* levels) {
   std::vector<FaultKind> kinds;
   if (spec == "none") return kinds;
   if (spec == "all") return {std::begin(kAllFaultKinds), std::end(kAllFaultKinds)};
   std::stringstream in(spec);
   std::string name;
   while (std::getline(in, name, ',')) {
+    std::optional<int> level;
+    if (const auto colon = name.find(':'); colon != std::string::npos) {
+      const std::string text = name.substr(colon + 1);
+      name.resize(colon);
+      int value = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+          value < kMinLevel || value > kMaxLevel) {
+        throw std::invalid_argument("bad level '" + text + "' of fault '" + name + "': expected " +
+                                    std::to_string(kMinLevel) + " to " + std::to_string(kMaxLevel));
+      }
+      if (!levels) throw std::invalid_argument("fault levels are not accepted here");
+      level = value;
+    }
     FaultKind kind;
     if (!parse_fault_kind(name, kind)) {
       std::string known;
@@ -150,6 +179,7 @@ std::vector<FaultKind> FaultProfile::parse_list(const std::string& spec) {
       throw std::invalid_argument("unknown fault '" + name + "' (known: none, all, " + known + ")");
     }
     if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.push_back(kind);
+    if (level) (*levels)[kind] = *level;
   }
   if (kinds.empty()) throw std::invalid_argument("empty fault list");
   return kinds;
@@ -158,7 +188,10 @@ std::vector<FaultKind> FaultProfile::parse_list(const std::string& spec) {
 nlohmann::json FaultProfile::to_json() const {
   nlohmann::json kinds = nlohmann::json::array();
   for (auto kind : enabled) kinds.push_back(fault_name(kind));
+  nlohmann::json level_of = nlohmann::json::object();
+  for (const auto& [kind, level] : levels) level_of[fault_name(kind)] = level;
   return {{"enabled", kinds},
+          {"levels", level_of},
           {"latency_ns", {latency_min, latency_max}},
           {"reorder_ppm", reorder_ppm},
           {"reorder_spike_max_ns", reorder_spike_max},

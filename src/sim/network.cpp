@@ -1,6 +1,7 @@
 // The simulated network: latency, loss, duplication, reordering and partitions, decided by the
 // seed.
 #include "process_env.hpp"
+#include "seer/assert.hpp"
 
 namespace seer::sim {
 
@@ -96,6 +97,9 @@ void Simulator::Impl::send(ProcessId from, ProcessId to, PayloadPtr body) {
 void Simulator::Impl::on_deliver(QueuedEvent& q) {
   const ProcessId to = q.message.to;
   const ProcessId from = q.message.from;
+  SEER_ASSERT(to >= 0 && static_cast<std::size_t>(to) < processes.size() && from >= 0 &&
+                  static_cast<std::size_t>(from) < processes.size(),
+              "a delivered message's processes are in range");
   auto& target = processes[to];
   const char* drop_reason = nullptr;
   if (blocked(from, to)) {
@@ -135,6 +139,7 @@ void Simulator::Impl::on_deliver(QueuedEvent& q) {
   const auto seq = emit(e);
   target.mailbox.push_back({std::move(q.message), seq});
   if (target.wait == Wait::kReceive && !target.paused) {
+    SEER_ASSERT(target.receive_out, "a process waiting to receive has a place for the message");
     *target.receive_out = std::move(target.mailbox.front().message);
     target.mailbox.pop_front();
     target.wait = Wait::kNone;

@@ -1,5 +1,7 @@
 #include "process_env.hpp"
 
+#include "seer/assert.hpp"
+
 namespace seer::sim {
 
 void ProcessEnv::send(ProcessId to, PayloadPtr body) {
@@ -53,6 +55,8 @@ bool ProcessEnv::try_receive(std::optional<Message>& out) {
 void ProcessEnv::park_receive(std::coroutine_handle<> h, Duration timeout,
                               std::optional<Message>* out) {
   auto& s = slot();
+  SEER_ASSERT(sim_.current == id_, "only the running process waits");
+  SEER_ASSERT(s.wait == Wait::kNone && !s.waiter, "a process waits for one thing at a time");
   s.wait = Wait::kReceive;
   s.waiter = h;
   s.receive_out = out;
@@ -62,6 +66,8 @@ void ProcessEnv::park_receive(std::coroutine_handle<> h, Duration timeout,
 
 void ProcessEnv::park_sleep(std::coroutine_handle<> h, Duration d) {
   auto& s = slot();
+  SEER_ASSERT(sim_.current == id_, "only the running process waits");
+  SEER_ASSERT(s.wait == Wait::kNone && !s.waiter, "a process waits for one thing at a time");
   s.wait = Wait::kSleep;
   s.waiter = h;
   s.wait_token = sim_.schedule_wake(id_, sim_.true_duration(s, d));
@@ -70,6 +76,8 @@ void ProcessEnv::park_sleep(std::coroutine_handle<> h, Duration d) {
 
 void ProcessEnv::park_sync(std::coroutine_handle<> h) {
   auto& s = slot();
+  SEER_ASSERT(sim_.current == id_, "only the running process waits");
+  SEER_ASSERT(s.wait == Wait::kNone && !s.waiter, "a process waits for one thing at a time");
   s.wait = Wait::kSync;
   s.waiter = h;
   s.wait_token = sim_.schedule_wake(id_, sim_.profile.sync_latency);

@@ -11,7 +11,9 @@ nlohmann::json run_fields_json(const std::string& system, const std::string& var
   nlohmann::json faults;
   if (config.faults) {
     faults = nlohmann::json::array();
-    for (auto kind : *config.faults) faults.push_back(fault_name(kind));
+    for (auto kind : *config.faults) {
+      faults.push_back(FaultProfile::spec_of(kind, config.fault_levels));
+    }
   } else {
     faults = "swarm";
   }
@@ -63,16 +65,24 @@ RunDescription parse_run_fields(const nlohmann::json& j) {
   const auto& faults = j.at("faults");
   if (faults.is_string()) {
     if (faults.get<std::string>() != "swarm") {
-      d.config.faults = FaultProfile::parse_list(faults.get<std::string>());
+      d.config.faults = FaultProfile::parse_list(faults.get<std::string>(), &d.config.fault_levels);
     }
   } else if (faults.is_array()) {
     std::vector<FaultKind> kinds;
     for (const auto& f : faults) {
-      FaultKind kind{};
-      if (!f.is_string() || !parse_fault_kind(f.get<std::string>(), kind)) {
+      // A kind, or a kind with its pinned level ("clock:3").
+      std::vector<FaultKind> one;
+      try {
+        if (f.is_string() && f.get<std::string>().find(',') == std::string::npos &&
+            f.get<std::string>() != "none" && f.get<std::string>() != "all") {
+          one = FaultProfile::parse_list(f.get<std::string>(), &d.config.fault_levels);
+        }
+      } catch (const std::invalid_argument&) {
+      }
+      if (one.size() != 1) {
         throw std::invalid_argument("field 'faults' lists an unknown fault kind");
       }
-      kinds.push_back(kind);
+      kinds.push_back(one.front());
     }
     d.config.faults = std::move(kinds);
   } else {

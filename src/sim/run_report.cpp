@@ -9,7 +9,9 @@ RunResult run_system(const System& system, const std::string& variant, const Run
   RunResult result = sim.run();
   if (!result.violation && !result.stalled) {
     if (auto failure = system.check_history(result.history)) {
-      result.violation = Violation{failure->first, failure->second, result.events, result.end_time};
+      failure->event = result.events;
+      failure->time = result.end_time;
+      result.violation = std::move(failure);
     }
   }
   return result;

@@ -49,7 +49,9 @@ nlohmann::json FaultSchedule::to_json() const {
   }
   j["pauses"] = array();
   for (const auto& p : pauses) {
-    j["pauses"].push_back({{"process", p.process}, {"at", p.at}, {"length", p.length}});
+    nlohmann::json o = {{"process", p.process}, {"at", p.at}, {"length", p.length}};
+    if (p.receive_first) o["receive_first"] = true;
+    j["pauses"].push_back(std::move(o));
   }
   j["partitions"] = array();
   for (const auto& p : partitions) {
@@ -173,9 +175,10 @@ FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
   const auto& pauses = list(j, "pauses");
   for (std::size_t i = 0; i < pauses.size(); ++i) {
     const auto& o = pauses[i];
-    s.pauses.push_back({field<std::string>(o, "pauses", i, "process"),
-                        field<Time>(o, "pauses", i, "at"),
-                        field<Duration>(o, "pauses", i, "length")});
+    s.pauses.push_back(
+        {field<std::string>(o, "pauses", i, "process"), field<Time>(o, "pauses", i, "at"),
+         field<Duration>(o, "pauses", i, "length"),
+         o.contains("receive_first") && field<bool>(o, "pauses", i, "receive_first")});
     require_non_negative(s.pauses.back().at, "pauses", i);
     require_non_negative(s.pauses.back().length, "pauses", i);
   }

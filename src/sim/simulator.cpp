@@ -1,6 +1,7 @@
 // The event loop: pop the earliest event (ties broken by insertion order), execute it, check
 // invariants.
 #include "process_env.hpp"
+#include "seer/assert.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -13,7 +14,8 @@ enum Stream : std::uint64_t {
   kFaults = 2,
   kProcesses = 3,
   kWorkload = 4,
-  kServiceFaults = 5
+  kServiceFaults = 5,
+  kPauseRaces = 6
 };
 }
 
@@ -32,6 +34,7 @@ Simulator::Impl::Impl(Simulator& s, const RunConfig& c)
       net_prng(Prng(c.seed).fork(kNetwork)),
       fault_prng(Prng(c.seed).fork(kFaults)),
       process_prng(Prng(c.seed).fork(kProcesses)),
+      pause_race_prng(Prng(c.seed).fork(kPauseRaces)),
       decisions(c.schedule, c.record_schedule, c.lenient_schedule) {}
 
 Simulator::Impl::~Impl() {
@@ -40,6 +43,9 @@ Simulator::Impl::~Impl() {
 }
 
 TraceEvent Simulator::Impl::make_event(ProcessId process, EventKind kind) {
+  SEER_ASSERT(process == kNoProcess ||
+                  (process >= 0 && static_cast<std::size_t>(process) < processes.size()),
+              "an event's process index is in range");
   TraceEvent e;
   e.time = sim.now_;
   e.process = process;
@@ -92,6 +98,8 @@ std::uint64_t Simulator::Impl::schedule_wake(ProcessId id, Duration true_delay) 
 }
 
 void Simulator::Impl::on_wake(const QueuedEvent& q) {
+  SEER_ASSERT(q.process >= 0 && static_cast<std::size_t>(q.process) < processes.size(),
+              "a timer's process index is in range");
   auto& slot = processes[q.process];
   if (!slot.up || slot.incarnation != q.incarnation || slot.wait_token != q.token) return;
   if (slot.wait == Wait::kNone) return;
@@ -104,6 +112,8 @@ void Simulator::Impl::on_wake(const QueuedEvent& q) {
 
 void Simulator::Impl::fire_wake(ProcessId id) {
   auto& slot = processes[id];
+  SEER_ASSERT(slot.up && !slot.paused, "a timer fires on a running process");
+  SEER_ASSERT(slot.wait == Wait::kNone || slot.waiter, "a waiting process has a waiter");
   auto e = make_event(id, EventKind::kTimer);
   e.cause = slot.wait_cause;
   switch (slot.wait) {
@@ -146,7 +156,12 @@ void Simulator::Impl::start_process(ProcessId id, EventKind why) {
 }
 
 void Simulator::Impl::resume(ProcessId id) {
+  SEER_ASSERT(id >= 0 && static_cast<std::size_t>(id) < processes.size(),
+              "a resumed process's index is in range");
   auto& slot = processes[id];
+  SEER_ASSERT(slot.up, "only a process that is up resumes");
+  SEER_ASSERT(slot.waiter, "a resumed process has a waiter");
+  SEER_ASSERT(slot.wait == Wait::kNone, "a process resumes only once its wait is over");
   const auto previous = current;
   current = id;
   auto h = slot.waiter;
@@ -178,6 +193,14 @@ void Simulator::Impl::check_invariants() {
     if (!failure) continue;
     violation = Violation{inv.name, *failure, next_seq - 1, sim.now_};
     return;
+  }
+}
+
+void Simulator::Impl::check_final() {
+  for (auto& check : final_checks) {
+    if (violation) return;
+    auto failure = check.check();
+    if (failure) violation = Violation{check.name, *failure, next_seq - 1, sim.now_};
   }
 }
 
@@ -233,6 +256,10 @@ void Simulator::add_invariant(std::string name, InvariantCheck check) {
   impl_->invariants.push_back({std::move(name), std::move(check)});
 }
 
+void Simulator::add_final_check(std::string name, InvariantCheck check) {
+  impl_->final_checks.push_back({std::move(name), std::move(check)});
+}
+
 void Simulator::add_annotator(Annotator annotator) {
   impl_->annotators.push_back(std::move(annotator));
 }
@@ -278,7 +305,7 @@ std::uint64_t Simulator::current_event() const {
 RunResult Simulator::run() {
   auto& im = *impl_;
   Prng service_prng = Prng(config_.seed).fork(kServiceFaults);
-  im.profile = config_.faults ? FaultProfile::with(*config_.faults)
+  im.profile = config_.faults ? FaultProfile::with(*config_.faults, config_.fault_levels)
                               : FaultProfile::swarm(im.fault_prng, service_prng);
   const auto n = im.processes.size();
   std::vector<std::string> names;
@@ -309,6 +336,7 @@ RunResult Simulator::run() {
       result.stalled = true;
       break;
     }
+    SEER_ASSERT(q.time >= now_, "virtual time never goes backwards");
     now_ = q.time;
     switch (q.kind) {
       case Scheduled::kDeliver:
@@ -338,6 +366,7 @@ RunResult Simulator::run() {
     }
     im.check_invariants();
   }
+  if (!result.stalled && !im.violation) im.check_final();
   if (result.stalled && !im.violation) {
     // Clients time out every operation, so a run that cannot finish is itself a bug (a livelock, or
     // an event storm that never lets virtual time pass).

@@ -104,11 +104,13 @@ class Simulator::Impl final : public HistoryRecorder {
   Prng net_prng;
   Prng fault_prng;
   Prng process_prng;
+  Prng pause_race_prng;  // who wins when a receive's timeout and a message both came in a pause
   FaultProfile profile;
   Decisions decisions;
 
   std::vector<ProcessSlot> processes;
   std::vector<Invariant> invariants;
+  std::vector<Invariant> final_checks;
   std::vector<Annotator> annotators;
   std::priority_queue<QueuedEvent, std::vector<QueuedEvent>, std::greater<>> queue;
   std::uint64_t next_order = 0;
@@ -163,6 +165,7 @@ class Simulator::Impl final : public HistoryRecorder {
   void on_heal(const QueuedEvent& event);
 
   void check_invariants();
+  void check_final();
 
   // HistoryRecorder
   void invoke(int process, const std::string& f, nlohmann::json value) override;

@@ -4,7 +4,6 @@
 // marks every read a lagging replica served.
 #include "contract_systems.hpp"
 
-#include "common/linearizable_check.hpp"
 #include "seer/services/kv.hpp"
 #include "seer/services/object_store.hpp"
 #include "seer/services/sql.hpp"
@@ -126,11 +125,6 @@ sim::Task<void> run_client(sim::Env& env, sim::HistoryRecorder& history, Store s
   }
 }
 
-std::string choice(const sim::Simulator& sim, const std::string& service) {
-  const auto it = sim.config().services.find(service);
-  return it == sim.config().services.end() ? "" : it->second;
-}
-
 class StoreContractSystem final : public sim::System {
  public:
   explicit StoreContractSystem(bool object_store) : object_(object_store) {}
@@ -152,11 +146,13 @@ class StoreContractSystem final : public sim::System {
 
   void setup(sim::Simulator& sim, const std::string& /*variant*/) const override {
     const auto server =
-        object_
-            ? services::add_object_store_service(
-                  sim, "objects", services::object_store_config(choice(sim, "object-store")))
-                  .process
-            : services::add_kv_service(sim, "kv", services::kv_config(choice(sim, "kv"))).process;
+        object_ ? services::add_object_store_service(
+                      sim, "objects",
+                      services::object_store_config(sim.config().service_or("object-store")))
+                      .process
+                : services::add_kv_service(sim, "kv",
+                                           services::kv_config(sim.config().service_or("kv")))
+                      .process;
     auto& history = sim.history();
     const int ops = sim.config().ops;
     const int clients = sim.config().clients_or(kClients);
@@ -176,11 +172,6 @@ class StoreContractSystem final : public sim::System {
           },
           {.crashable = false, .client = true});
     }
-  }
-
-  std::optional<std::pair<std::string, std::string>> check_history(
-      const std::vector<sim::HistoryEntry>& history) const override {
-    return check_linearizable_history(history, "kv", "");
   }
 
  private:
@@ -268,11 +259,6 @@ class SqlContractSystem final : public sim::System {
                       },
                       {.crashable = false, .client = true});
     }
-  }
-
-  std::optional<std::pair<std::string, std::string>> check_history(
-      const std::vector<sim::HistoryEntry>& history) const override {
-    return check_linearizable_history(history, "set", "");
   }
 };
 

@@ -77,14 +77,14 @@ TEST(Explain, RegisterNaiveIsACrashThatLostAnAcknowledgedWrite) {
 }
 
 TEST(Explain, JobsNaiveIsALostEnqueueResponseThenARetry) {
-  const auto r = explain_run("jobs", "naive", 1);
+  const auto r = explain_run("jobs", "naive", 55);
   ASSERT_FALSE(r.x.causes.empty());
   const auto& top = r.x.causes.front();
   EXPECT_EQ(top.kind, "lost_response");
   EXPECT_EQ(top.process, "producer");
   const auto retry = top.facts["retry_event"].get<std::uint64_t>();
   EXPECT_EQ(r.trace.at(retry).line["payload"]["op"], "enqueue");
-  EXPECT_EQ(r.trace.at(retry).line["payload"]["body"]["job"], 5);  // the job that ran twice
+  EXPECT_EQ(r.trace.at(retry).line["payload"]["body"]["job"], 19);  // the job that ran twice
   // Behind it: the reply that was still on its way to the producer when it gave up.
   ASSERT_FALSE(top.behind.empty());
   const auto& delayed = top.behind.front();

@@ -1,5 +1,6 @@
 // The simulated object store: strong mode keeps its contract (linearizable boundary history), the
 // stale modes are caught and marked, and the segments design shows which guarantee it relies on.
+#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
 #include "sweep_scale.hpp"
 

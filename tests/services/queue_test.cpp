@@ -1,10 +1,12 @@
 // The simulated at-least-once queue, through the jobs design: its deliveries keep their contract
 // and carry the oracle's marks, and the design's variants fail or hold as documented.
+#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
 #include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -59,7 +61,13 @@ TEST(QueueService, DeliversEachMessageOnceInOrderWithoutFaults) {
     const auto r = run("naive", seed, true, std::vector<FaultKind>{});
     ASSERT_TRUE(r.ok()) << "seed " << seed;
     std::int64_t last = 0;
-    for (const auto& e : replies(r)) {
+    // In the queue's order (by reply serial): the network may deliver a later reply first.
+    auto delivered = replies(r);
+    std::stable_sort(delivered.begin(), delivered.end(), [](const auto& a, const auto& b) {
+      return a["payload"]["serial"].template get<std::uint64_t>() <
+             b["payload"]["serial"].template get<std::uint64_t>();
+    });
+    for (const auto& e : delivered) {
       const auto& f = e["oracle"]["service"];
       if (f["op"] != "receive" || !f["found"].get<bool>()) continue;
       EXPECT_EQ(f["delivery"], 1);
@@ -89,7 +97,13 @@ TEST(QueueService, EveryRedeliveryIsMarkedAndCarriesTheEnqueuedBody) {
         bodies[f.at("message_id").get<std::int64_t>()] = f.at("body");
       }
     }
-    for (const auto& e : replies(r)) {
+    // In the queue's order (by reply serial): the network may deliver a later reply first.
+    auto delivered = replies(r);
+    std::stable_sort(delivered.begin(), delivered.end(), [](const auto& a, const auto& b) {
+      return a["payload"]["serial"].template get<std::uint64_t>() <
+             b["payload"]["serial"].template get<std::uint64_t>();
+    });
+    for (const auto& e : delivered) {
       const auto& f = e["oracle"]["service"];
       if (f["op"] != "receive" || !f["found"].get<bool>()) continue;
       if (!serials.insert(e["payload"]["serial"].get<std::uint64_t>()).second) continue;

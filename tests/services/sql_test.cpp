@@ -1,6 +1,7 @@
 // The simulated SQL database: transactions commit or roll back whole, crashes drop what had not
 // committed, lost responses are marked; the bank design's variants fail or hold as documented.
 #include "seer/services/sql.hpp"
+#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
 #include "sweep_scale.hpp"
 

@@ -23,7 +23,7 @@ struct Case {
 const Case kCases[] = {
     {"counter", "naive", 1, {}, "outdated_read"},
     {"register", "naive", 7, {}, "crash_lost_data"},
-    {"jobs", "naive", 1, {}, "lost_response"},
+    {"jobs", "naive", 3, {}, "lost_response"},
     {"bank", "check-then-act", 3, {}, "outdated_read"},
     {"segments", "list-then-put", 1, {{"object-store", "stale-list"}}, "stale_read"},
     {"kv-contract", "default", 9, {{"kv", "stale"}}, "stale_read"},

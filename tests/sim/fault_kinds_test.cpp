@@ -1,4 +1,5 @@
 // Each fault kind shows up in the trace, with the oracle's forbidden facts on it.
+#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
 
 #include <gtest/gtest.h>

@@ -3,10 +3,9 @@
 // revision that wrote it). Listings may come from a lagging index. Contract: docs/services.md.
 #pragma once
 
+#include "seer/services/object_client.hpp"
 #include "seer/services/versioned_store.hpp"
-#include "seer/sim/env.hpp"
 #include "seer/sim/simulator.hpp"
-#include "seer/sim/task.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -14,47 +13,6 @@
 #include <vector>
 
 namespace seer::services {
-
-enum class ObjectOp : std::uint8_t { kGet, kPut, kDelete, kList };
-const char* object_op_name(ObjectOp op);
-
-// A put's precondition.
-enum class Precondition : std::uint8_t {
-  kNone,
-  kIfMatch,      // only if the object exists with this ETag
-  kIfNoneMatch,  // only if the object does not exist (If-None-Match: *)
-};
-
-enum class ObjectStatus : std::uint8_t { kOk, kNotFound, kPreconditionFailed };
-const char* object_status_name(ObjectStatus s);
-
-struct ObjectRequest : sim::Payload {
-  ObjectRequest(std::uint64_t r, ObjectOp o, std::string k, nlohmann::json b, Precondition p,
-                std::int64_t e)
-      : req(r), op(o), key(std::move(k)), body(std::move(b)), precondition(p), etag(e) {}
-  std::uint64_t req;
-  ObjectOp op;
-  std::string key;  // list: the prefix
-  nlohmann::json body;
-  Precondition precondition;
-  std::int64_t etag;
-  std::string_view type() const override { return "object_request"; }
-  nlohmann::json to_json() const override;
-};
-
-struct ObjectReply : sim::Payload {
-  ObjectReply(std::uint64_t r, ObjectStatus s, nlohmann::json b, std::int64_t e,
-              std::vector<std::string> k, std::uint64_t n)
-      : req(r), status(s), body(std::move(b)), etag(e), keys(std::move(k)), serial(n) {}
-  std::uint64_t req;
-  ObjectStatus status;
-  nlohmann::json body;            // get
-  std::int64_t etag;              // get: the object's ETag; put: the new one
-  std::vector<std::string> keys;  // list
-  std::uint64_t serial;
-  std::string_view type() const override { return "object_reply"; }
-  nlohmann::json to_json() const override;
-};
 
 struct ObjectStoreConfig {
   bool stale_lists = false;  // listings from an index up to `max_lag` writes behind
@@ -72,35 +30,5 @@ struct ObjectStoreService {
 };
 ObjectStoreService add_object_store_service(sim::Simulator& sim, const std::string& name,
                                             const ObjectStoreConfig& config);
-
-struct ObjectResult {
-  bool timed_out = false;
-  ObjectStatus status = ObjectStatus::kOk;
-  nlohmann::json body;
-  std::int64_t etag = 0;
-  std::vector<std::string> keys;
-  bool ok() const { return !timed_out && status == ObjectStatus::kOk; }
-};
-
-// The client side for design code; same rules as KvClient.
-class ObjectClient {
- public:
-  ObjectClient(sim::Env& env, sim::ProcessId server, sim::Duration timeout)
-      : env_(env), server_(server), timeout_(timeout) {}
-  sim::Task<ObjectResult> get(std::string key);
-  sim::Task<ObjectResult> put(std::string key, nlohmann::json body,
-                              Precondition precondition = Precondition::kNone,
-                              std::int64_t etag = 0);
-  sim::Task<ObjectResult> remove(std::string key);
-  sim::Task<ObjectResult> list(std::string prefix);
-
- private:
-  sim::Task<ObjectResult> call(ObjectOp op, std::string key, nlohmann::json body, Precondition p,
-                               std::int64_t etag);
-  sim::Env& env_;
-  sim::ProcessId server_;
-  sim::Duration timeout_;
-  std::uint64_t next_req_ = 1;
-};
 
 }  // namespace seer::services

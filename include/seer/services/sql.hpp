@@ -5,9 +5,8 @@
 // docs/services.md.
 #pragma once
 
-#include "seer/sim/env.hpp"
+#include "seer/services/sql_client.hpp"
 #include "seer/sim/simulator.hpp"
-#include "seer/sim/task.hpp"
 #include "seer/sqlite/connection.hpp"
 
 #include <cstdint>
@@ -18,40 +17,6 @@
 #include <vector>
 
 namespace seer::services {
-
-// A statement with its parameters; `expect_changes` is how a single-round-trip transaction says
-// "only if the balance covered it".
-using SqlStatement = sqlite::Statement;
-
-struct SqlRequest : sim::Payload {
-  SqlRequest(std::uint64_t r, std::vector<SqlStatement> s, std::string l)
-      : req(r), statements(std::move(s)), label(std::move(l)) {}
-  std::uint64_t req;
-  std::vector<SqlStatement> statements;
-  std::string label;  // names the transaction in traces and to the oracle; no effect on execution
-  std::string_view type() const override { return "sql_request"; }
-  nlohmann::json to_json() const override;
-};
-
-struct SqlReply : sim::Payload {
-  SqlReply(std::uint64_t r, const sqlite::Outcome& outcome, std::uint64_t n)
-      : req(r),
-        committed(outcome.committed),
-        error(outcome.error),
-        results(outcome.results),
-        changes(outcome.changes),
-        failed_statement(outcome.failed_statement),
-        serial(n) {}
-  std::uint64_t req;
-  bool committed;
-  std::string error;       // why it rolled back: an SQLite error, or a failed expect_changes
-  nlohmann::json results;  // per statement: an array of rows, each an array of column values
-  std::vector<std::int64_t> changes;            // per statement run: the rows it changed
-  std::optional<std::size_t> failed_statement;  // on a rollback: the statement that failed
-  std::uint64_t serial;
-  std::string_view type() const override { return "sql_reply"; }
-  nlohmann::json to_json() const override;
-};
 
 struct SqlConfig {
   std::vector<std::string> schema;  // run once when the database is created
@@ -114,32 +79,5 @@ struct SqlService {
 // Adds the database server as process `name`. It may crash (the `crash` fault): a transaction whose
 // commit had not happened is dropped (the oracle notes it on restart); committed ones survive.
 SqlService add_sql_service(sim::Simulator& sim, const std::string& name, const SqlConfig& config);
-
-struct SqlResult {
-  bool timed_out = false;
-  bool committed = false;
-  std::string error;
-  nlohmann::json results;
-  std::vector<std::int64_t> changes;            // per statement run: the rows it changed
-  std::optional<std::size_t> failed_statement;  // on a rollback: the statement that failed
-};
-
-// As KvClient: messages that are not its reply go to `stash` (if given) for the caller to handle
-// later, and a restarted process passes a random `first_request` so that a late reply to its
-// previous life's transaction is never taken for the answer to a new one.
-class SqlClient {
- public:
-  SqlClient(sim::Env& env, sim::ProcessId server, sim::Duration timeout,
-            std::deque<sim::Message>* stash = nullptr, std::uint64_t first_request = 1)
-      : env_(env), server_(server), timeout_(timeout), stash_(stash), next_req_(first_request) {}
-  sim::Task<SqlResult> transact(std::vector<SqlStatement> statements, std::string label = {});
-
- private:
-  sim::Env& env_;
-  sim::ProcessId server_;
-  sim::Duration timeout_;
-  std::deque<sim::Message>* stash_;
-  std::uint64_t next_req_;
-};
 
 }  // namespace seer::services

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -63,19 +64,31 @@ struct FaultProfile {
   std::uint32_t lost_response_ppm = 0;  // chance a service drops the response to an applied request
   Duration sync_latency = microseconds(200);
 
-  std::vector<FaultKind> enabled;  // for reporting
+  std::vector<FaultKind> enabled;   // for reporting
+  std::map<FaultKind, int> levels;  // each enabled kind's intensity level, for reporting
 
   bool has(FaultKind kind) const;
   nlohmann::json to_json() const;
 
-  // A profile with exactly these kinds at their default intensity.
-  static FaultProfile with(const std::vector<FaultKind>& kinds);
+  // Intensity levels: 1 (mild) to 4 (hard). Swarm draws one per kind; a pinned kind gets
+  // kDefaultLevel unless its level is pinned too (--faults clock:3).
+  static constexpr int kMinLevel = 1;
+  static constexpr int kMaxLevel = 4;
+  static constexpr int kDefaultLevel = 2;
+  // A profile with exactly these kinds, at `levels` where given, else at kDefaultLevel.
+  static FaultProfile with(const std::vector<FaultKind>& kinds,
+                           const std::map<FaultKind, int>& levels = {});
   // Swarm testing: a random subset of kinds at random intensities, drawn from the seed. Service
   // faults (kLostResponse) are drawn from `service_prng`, a stream of their own, so that adding
   // them did not change the network and process faults any existing seed draws.
   static FaultProfile swarm(Prng& prng, Prng& service_prng);
-  // Parses "none", "all", "swarm" or a comma list of fault names. Throws std::invalid_argument.
-  static std::vector<FaultKind> parse_list(const std::string& spec);
+  // Parses "none", "all" or a comma list of fault names, each optionally with its level
+  // ("clock:3,drop"); the levels go to `levels` if given (else a level is an error). Throws
+  // std::invalid_argument.
+  static std::vector<FaultKind> parse_list(const std::string& spec,
+                                           std::map<FaultKind, int>* levels = nullptr);
+  // A kind as --faults writes it: "clock", or "clock:3" if its level is in `levels`.
+  static std::string spec_of(FaultKind kind, const std::map<FaultKind, int>& levels);
 };
 
 }  // namespace seer::sim

@@ -52,6 +52,9 @@ struct PauseFault {
   std::string process;
   Time at = 0;
   Duration length = 0;
+  // The process was waiting in a receive whose timeout passed during the pause while a message
+  // arrived, and on resume the message won (else the timeout did).
+  bool receive_first = false;
 };
 
 struct PartitionFault {

@@ -31,6 +31,9 @@ struct RunConfig {
   // number not below the default: the default.
   int clients = 0;
   std::optional<std::vector<FaultKind>> faults;  // nullopt: swarm (the seed draws the profile)
+  // Pinned intensity levels of some of `faults` (--faults clock:3); the others run at
+  // FaultProfile::kDefaultLevel. Ignored under swarm.
+  std::map<FaultKind, int> fault_levels;
   Time max_time = seconds(600);
   std::uint64_t max_events = 2'000'000;  // scheduled events popped
   bool record_trace = false;
@@ -45,6 +48,11 @@ struct RunConfig {
   // Skip schedule entries about processes this run does not have (shrink candidates with fewer
   // clients); otherwise such an entry is an error.
   bool lenient_schedule = false;
+  // The implementation chosen for simulated service `name` (--service NAME=IMPL), or `fallback`.
+  std::string service_or(const std::string& name, const std::string& fallback = {}) const {
+    const auto it = services.find(name);
+    return it == services.end() ? fallback : it->second;
+  }
   // The number of clients a system with `system_default` of them runs.
   int clients_or(int system_default) const {
     return clients > 0 && clients < system_default ? clients : system_default;
@@ -79,6 +87,11 @@ using ProcessFactory = std::function<Task<void>(Env&)>;
 struct ProcessOptions {
   bool crashable = true;  // the crash fault may hit it
   bool client = false;    // the run ends when every client's coroutine has returned
+  // The pause fault may hit it (a GC pause, a VM stall); unset: as `crashable`. A process that
+  // must not crash (a client, a managed service) may still stall: {.crashable = false,
+  // .pausable = true}.
+  std::optional<bool> pausable = std::nullopt;
+  bool can_pause() const { return pausable.value_or(crashable); }
 };
 
 // A process's disk as only the simulator sees it: what is durable and what is still buffered.
@@ -90,6 +103,35 @@ struct DiskView {
 };
 
 using InvariantCheck = std::function<std::optional<std::string>()>;
+
+// Tells an invariant whether what it depends on changed since it last looked, so an expensive
+// check (a query over a database, a walk over a store) runs only after the events that matter.
+// `version` measures the state: a commit count, a store revision, anything that changes with it.
+class ChangeWatch {
+ public:
+  explicit ChangeWatch(std::function<std::uint64_t()> version) : version_(std::move(version)) {}
+  // True the first time, then whenever the version differs from the one seen last.
+  bool changed() const {
+    const auto now = version_();
+    if (seen_ && now == last_) return false;
+    seen_ = true;
+    last_ = now;
+    return true;
+  }
+
+ private:
+  std::function<std::uint64_t()> version_;
+  mutable bool seen_ = false;
+  mutable std::uint64_t last_ = 0;
+};
+
+// `check`, run only after events that changed `version` (ChangeWatch); it holds otherwise, since
+// it held the last time it ran.
+inline InvariantCheck when_changed(std::function<std::uint64_t()> version, InvariantCheck check) {
+  return [watch = ChangeWatch(std::move(version)), check = std::move(check)] {
+    return watch.changed() ? check() : std::nullopt;
+  };
+}
 // Adds forbidden facts to `event.oracle`. `event.payload` is set for message events.
 using Annotator = std::function<void(TraceEvent& event)>;
 
@@ -103,6 +145,10 @@ class Simulator {
   // --- set-up, called by a system before run() ---
   ProcessId add_process(std::string name, ProcessFactory factory, ProcessOptions options = {});
   void add_invariant(std::string name, InvariantCheck check);
+  // A check at quiescence: run once when the run ends with every client returned (not after a
+  // violation or a stall), e.g. "every shipment refers to a committed order". A failure is reported
+  // as an invariant's violation is, after the run's last event.
+  void add_final_check(std::string name, InvariantCheck check);
   void add_annotator(Annotator annotator);
   const RunConfig& config() const { return config_; }
   // Draws for the workload (which ops clients issue), independent of network and fault choices.

@@ -31,8 +31,9 @@ struct SystemInfo {
   std::vector<std::string> variants;  // the first is the default
   std::vector<InvariantInfo> invariants;
   std::vector<ServiceInfo> services = {};
-  // The checker model (and --init) its client history is checked with, if any; recorded in the
-  // trace header so `seer explain` can find the operation a linearizability violation is about.
+  // The checker model (and --init) its client history is checked with, if any: the default
+  // check_history checks the history's linearizability with it, and the trace header records it
+  // so `seer explain` can find the operation a linearizability violation is about.
   std::string history_model = {};
   std::string history_init = {};
 };
@@ -43,13 +44,18 @@ class System {
   virtual SystemInfo info() const = 0;
   // Adds processes, invariants and annotators for `variant` to a fresh simulator.
   virtual void setup(Simulator& sim, const std::string& variant) const = 0;
-  // Checks the finished run's client history (e.g. linearizability). Returns {invariant, message}
-  // on failure.
-  virtual std::optional<std::pair<std::string, std::string>> check_history(
-      const std::vector<HistoryEntry>& /*history*/) const {
-    return std::nullopt;
-  }
+  // Checks the finished run's client history; the violation (invariant and message) on failure.
+  // By default: linearizability for info().history_model with info().history_init, if a model is
+  // named (override it for another kind of check).
+  virtual std::optional<Violation> check_history(const std::vector<HistoryEntry>& history) const;
 };
+
+// The history's linearizability for checker model `model` (`init`: --init's text), or the
+// violation "linearizable" (also when the checker gives up after check::kSimulatedRunSteps, so a
+// sweep never stalls on one history and the verdict is the same on every machine).
+std::optional<Violation> check_linearizable_history(const std::vector<HistoryEntry>& history,
+                                                    const std::string& model,
+                                                    const std::string& init);
 
 class SystemRegistry {
  public:
@@ -61,9 +67,6 @@ class SystemRegistry {
  private:
   std::vector<std::unique_ptr<System>> systems_;
 };
-
-// Defined by the systems library: registers every built-in system once.
-void register_builtin_systems();
 
 // Runs one seed of `system`: sets it up, runs it, then checks its history.
 RunResult run_system(const System& system, const std::string& variant, const RunConfig& config);

@@ -134,29 +134,20 @@ class BankSystem final : public sim::System {
     }
     const auto truth = db.truth;
     // Invariants run after every event; the database only changes on a commit.
-    // Each invariant gets its own tracker.
-    auto tracker = [truth] {
-      return [truth, last = std::make_shared<std::size_t>(~std::size_t{0})] {
-        if (*last == truth->committed().size()) return true;
-        *last = truth->committed().size();
-        return false;
-      };
-    };
+    const auto commits = [truth] { return std::uint64_t{truth->committed().size()}; };
     sim.add_invariant(
-        "no-overdraft", [truth, unchanged = tracker()]() -> std::optional<std::string> {
-          if (unchanged()) return std::nullopt;
+        "no-overdraft", sim::when_changed(commits, [truth]() -> std::optional<std::string> {
           const auto rows = truth->query("SELECT id, balance FROM accounts WHERE balance < 0");
           if (rows.empty()) return std::nullopt;
           return "account " + rows[0][0].dump() + " has balance " + rows[0][1].dump();
-        });
+        }));
     sim.add_invariant("money-conserved",
-                      [truth, unchanged = tracker()]() -> std::optional<std::string> {
-                        if (unchanged()) return std::nullopt;
+                      sim::when_changed(commits, [truth]() -> std::optional<std::string> {
                         const auto total = truth->query("SELECT sum(balance) FROM accounts")[0][0];
                         if (total == kOpening * kAccounts) return std::nullopt;
                         return "the balances sum to " + total.dump() + ", not " +
                                std::to_string(kOpening * kAccounts);
-                      });
+                      }));
     auto seen = std::make_shared<std::set<std::string>>();
     auto checked = std::make_shared<std::size_t>(0);
     sim.add_invariant("transfer-once", [truth, seen, checked]() -> std::optional<std::string> {

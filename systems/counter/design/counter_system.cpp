@@ -37,10 +37,8 @@ class CounterSystem final : public sim::System {
   }
 
   void setup(sim::Simulator& sim, const std::string& variant) const override {
-    const auto choice = sim.config().services.find("kv");
-    const auto kv = services::add_kv_service(
-        sim, "kv",
-        services::kv_config(choice == sim.config().services.end() ? "" : choice->second));
+    const auto kv =
+        services::add_kv_service(sim, "kv", services::kv_config(sim.config().service_or("kv")));
     auto oracle = std::make_shared<Oracle>();
     auto& history = sim.history();
     const int clients = sim.config().clients_or(kClients);

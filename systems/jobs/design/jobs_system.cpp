@@ -46,8 +46,10 @@ sim::Task<void> produce(sim::Env& env, sim::HistoryRecorder& history, sim::Proce
 
 sim::Task<void> consume(sim::Env& env, sim::ProcessId queue, sim::ProcessId kv_store,
                         Strategy strategy, std::shared_ptr<Oracle> oracle) {
-  services::QueueClient q(env, queue, kTimeout);
-  services::KvClient kv(env, kv_store, kTimeout);
+  // A consumer may crash: each life numbers its requests from a random start, so a late reply to
+  // the previous life's request (an ack's, say) is never taken for the answer to this life's.
+  services::QueueClient q(env, queue, kTimeout, nullptr, env.random());
+  services::KvClient kv(env, kv_store, kTimeout, nullptr, env.random());
   for (;;) {
     const auto got = co_await q.receive();
     if (got.timed_out) continue;
@@ -97,11 +99,9 @@ class JobsSystem final : public sim::System {
   }
 
   void setup(sim::Simulator& sim, const std::string& variant) const override {
-    const auto& services = sim.config().services;
-    const auto kv_choice = services.find("kv");
     const auto queue = services::add_queue_service(sim, "queue");
-    const auto kv = services::add_kv_service(
-        sim, "kv", services::kv_config(kv_choice == services.end() ? "" : kv_choice->second));
+    const auto kv =
+        services::add_kv_service(sim, "kv", services::kv_config(sim.config().service_or("kv")));
     auto oracle = std::make_shared<Oracle>();
     const auto strategy = strategy_of(variant);
     for (int c = 0; c < sim.config().clients_or(kConsumers); ++c) {

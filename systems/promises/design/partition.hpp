@@ -5,7 +5,7 @@
 #pragma once
 
 #include "promises/model/state.hpp"
-#include "seer/services/kv.hpp"
+#include "seer/services/kv_client.hpp"
 
 #include <cstdint>
 #include <limits>

@@ -10,6 +10,7 @@
 #include "seer/sim/task.hpp"
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,12 @@ class PartitionStore {
   // The origins a sweep at `now` looks at: every stored one, or only those with something due.
   virtual sim::Task<std::optional<std::vector<std::string>>> sweep_candidates(std::int64_t now) = 0;
 };
+
+// ServerConfig::make_store for simulation: the variant's store on the deployment's simulated KV
+// or SQL service, numbering each server life's requests from env.random() (so a restarted server
+// never takes a late reply to its previous life's request for its own).
+std::function<std::unique_ptr<PartitionStore>(sim::Env&, std::deque<sim::Message>*)>
+simulated_store(const Variant& variant, std::shared_ptr<const Deployment> deployment);
 
 // The variant's store. Replies that are not the store's go to `stash`; `first_request` numbers
 // this life's requests (random, so a late reply to a previous life is never taken for ours).

@@ -5,8 +5,8 @@
 #include "promises_system.hpp"
 
 #include "client.hpp"
-#include "common/linearizable_check.hpp"
 #include "oracle.hpp"
+#include "partition_store.hpp"
 #include "promises/concrete/sql_rows.hpp"
 #include "seer/services/kv.hpp"
 #include "seer/services/sql.hpp"
@@ -62,10 +62,8 @@ class PromisesSystem final : public sim::System {
       deployment->sql = sql.process;
       oracle = std::make_shared<Oracle>(sql_truth(sql.truth));
     } else {
-      const auto choice = sim.config().services.find("kv");
       const auto kv = services::add_kv_service(
-          sim, "kv",
-          services::kv_config(choice == sim.config().services.end() ? "stale" : choice->second));
+          sim, "kv", services::kv_config(sim.config().service_or("kv", "stale")));
       deployment->kv = kv.process;
       oracle = std::make_shared<Oracle>(kv_truth(kv.truth));
     }
@@ -77,6 +75,7 @@ class PromisesSystem final : public sim::System {
     };
     for (int s = 0; s < kServerCount; ++s) {
       ServerConfig config{variant, deployment, history, ids};
+      config.make_store = simulated_store(variant, deployment);
       deployment->servers.push_back(
           sim.add_process("server" + std::to_string(s + 1),
                           [config](sim::Env& env) { return run_server(env, config); }));
@@ -107,11 +106,6 @@ class PromisesSystem final : public sim::System {
     sim.add_invariant("settled-once", [oracle] { return oracle->transitions(); });
     sim.add_invariant("acknowledged-durable", [oracle] { return oracle->acknowledged(); });
     sim.add_invariant("one-grant-per-version", [oracle] { return oracle->fencing(); });
-  }
-
-  std::optional<std::pair<std::string, std::string>> check_history(
-      const std::vector<sim::HistoryEntry>& history) const override {
-    return systems::check_linearizable_history(history, "promises", "");
   }
 };
 

@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 namespace seer::promises::design {
 
@@ -30,15 +31,18 @@ bool is_debug(Kind kind) {
          kind == Kind::debug_snap || kind == Kind::debug_stop;
 }
 
+std::unique_ptr<PartitionStore> make_store(sim::Env& env, const ServerConfig& config,
+                                           std::deque<sim::Message>* stash) {
+  if (!config.make_store) throw std::invalid_argument("ServerConfig::make_store is required");
+  return config.make_store(env, stash);
+}
+
 class Server {
  public:
   Server(sim::Env& env, ServerConfig config)
       : env_(env),
         config_(std::move(config)),
-        // A restarted server must not take a late reply to its previous life's request.
-        store_(config_.make_store ? config_.make_store()
-                                  : make_partition_store(env, config_.variant, *config_.deployment,
-                                                         &stash_, env.random())),
+        store_(make_store(env, config_, &stash_)),
         life_(config_.deployment->fenced_connections ? env.random() | 1 : 0) {}
 
   sim::Task<void> run() {

@@ -9,6 +9,10 @@
 #include "seer/sim/env.hpp"
 #include "seer/sim/task.hpp"
 
+#include <deque>
+#include <functional>
+#include <memory>
+
 namespace seer::promises::design {
 
 class PartitionStore;
@@ -24,8 +28,11 @@ struct ServerConfig {
   // How often the server sweeps (debug.tick on what is due); 0: never (a test that must know
   // every state change).
   sim::Duration sweep_every = kSweepEvery;
-  // The store, if not the variant's simulated one (production: a real database).
-  std::function<std::unique_ptr<PartitionStore>()> make_store = nullptr;
+  // Makes the store a server life keeps σ in. Required: production passes its database;
+  // simulation passes simulated_store() (partition_store.hpp), the variant's simulated KV or SQL
+  // service, whose client keeps replies that are not its own in `stash`.
+  std::function<std::unique_ptr<PartitionStore>(sim::Env& env, std::deque<sim::Message>* stash)>
+      make_store = nullptr;
 };
 
 sim::Task<void> run_server(sim::Env& env, ServerConfig config);

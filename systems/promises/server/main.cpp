@@ -151,7 +151,7 @@ int serve(const ServeOptions& options) {
           1'000'000 + static_cast<int>(std::random_device()() % 1'000'000) * 1000);
     }
     Loop& loop = loops[i];
-    config.make_store = [&loop] { return loop.store.make(); };
+    config.make_store = [&loop](sim::Env&, std::deque<sim::Message>*) { return loop.store.make(); };
     loop.thread =
         std::thread([&loop, &failure, &failure_mutex, config = std::move(config)]() mutable {
           try {

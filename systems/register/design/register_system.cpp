@@ -105,11 +105,6 @@ class RegisterSystem final : public sim::System {
       if (oracle->any_acked) e.oracle["versions_behind"] = oracle->max_acked.seq - reply->tag.seq;
     });
   }
-
-  std::optional<std::pair<std::string, std::string>> check_history(
-      const std::vector<sim::HistoryEntry>& history) const override {
-    return check_register_history(history);
-  }
 };
 
 }  // namespace

@@ -68,10 +68,8 @@ class SegmentsSystem final : public sim::System {
   }
 
   void setup(sim::Simulator& sim, const std::string& variant) const override {
-    const auto it = sim.config().services.find("object-store");
     const auto store = services::add_object_store_service(
-        sim, "objects",
-        services::object_store_config(it == sim.config().services.end() ? "" : it->second));
+        sim, "objects", services::object_store_config(sim.config().service_or("object-store")));
     auto& history = sim.history();
     const bool conditional = variant == "if-none-match";
     const int writers = sim.config().clients_or(kWriters);

@@ -1,0 +1,91 @@
+// The KV store's wire messages and its client, for design code. Needs only Env; the service itself
+// (which needs the Simulator) is in kv.hpp. Contract: docs/services.md.
+#pragma once
+
+#include "seer/services/request_client.hpp"
+#include "seer/sim/env.hpp"
+#include "seer/sim/task.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <string>
+
+namespace seer::services {
+
+enum class KvOp : std::uint8_t {
+  kGet,     // value and mod revision of a key
+  kPut,     // unconditional write
+  kCreate,  // write only if the key does not exist
+  kUpdate,  // write only if the key's mod revision equals `expected`
+  kDelete,  // unconditional delete
+  kList,    // the keys under a prefix, in key order (like etcd's range over a prefix)
+};
+const char* kv_op_name(KvOp op);
+
+enum class KvStatus : std::uint8_t { kOk, kNotFound, kConflict };
+const char* kv_status_name(KvStatus status);
+
+// How a read is served. A stale-reading store serves `kAny` reads from whichever replica answers
+// (etcd's serializable reads); `kLinearizable` reads always see the latest write (etcd's default
+// reads, which go through the leader's quorum). Writes are always linearizable.
+enum class KvRead : std::uint8_t { kAny, kLinearizable };
+
+struct KvRequest : sim::Payload {
+  KvRequest(std::uint64_t r, KvOp o, std::string k, nlohmann::json v, std::int64_t e,
+            KvRead c = KvRead::kAny)
+      : req(r), op(o), key(std::move(k)), value(std::move(v)), expected(e), read(c) {}
+  std::uint64_t req;
+  KvOp op;
+  std::string key;        // list: the prefix
+  nlohmann::json value;   // put, create, update
+  std::int64_t expected;  // update: the mod revision the key must have
+  KvRead read;            // get, list
+  std::string_view type() const override { return "kv_request"; }
+  nlohmann::json to_json() const override;
+};
+
+struct KvReply : sim::Payload {
+  KvReply(std::uint64_t r, KvStatus s, nlohmann::json v, std::int64_t rev, std::uint64_t n)
+      : req(r), status(s), value(std::move(v)), revision(rev), serial(n) {}
+  std::uint64_t req;
+  KvStatus status;
+  nlohmann::json value;  // get: the value (null if not found); list: the keys, an array
+  // get: the key's mod revision (0 if absent); list: the store revision it was served at; a
+  // write: the new revision; conflict: the key's current mod revision.
+  std::int64_t revision;
+  std::uint64_t serial;  // the server's response number; oracle facts are filed under it
+  std::string_view type() const override { return "kv_reply"; }
+  nlohmann::json to_json() const override;
+};
+
+struct KvResult {
+  bool timed_out = false;  // no reply within the timeout: the request may or may not have applied
+  KvStatus status = KvStatus::kOk;
+  nlohmann::json value;
+  std::int64_t revision = 0;
+  bool ok() const { return !timed_out && status == KvStatus::kOk; }
+};
+
+// The client side, for design code; the rules are RequestClient's (request_client.hpp): one
+// request at a time, no retries, replies matched by request number counted from `first_request`
+// (a crashable process passes env.random()), other messages kept in `stash` if given.
+class KvClient : private RequestClient<KvRequest, KvReply> {
+ public:
+  // (env, server, timeout, stash = nullptr, first_request = 1)
+  using RequestClient::RequestClient;
+  sim::Task<KvResult> get(std::string key, KvRead read = KvRead::kAny);
+  // The keys under `prefix` as an array of strings, in key order.
+  sim::Task<KvResult> list(std::string prefix, KvRead read = KvRead::kAny);
+  sim::Task<KvResult> put(std::string key, nlohmann::json value);
+  sim::Task<KvResult> create(std::string key, nlohmann::json value);
+  sim::Task<KvResult> update(std::string key, nlohmann::json value, std::int64_t expected);
+  sim::Task<KvResult> remove(std::string key);
+
+ private:
+  sim::Task<KvResult> call(KvOp op, std::string key, nlohmann::json value, std::int64_t expected,
+                           KvRead read = KvRead::kAny);
+};
+
+}  // namespace seer::services

@@ -1,0 +1,79 @@
+// The one request/await/stash loop behind every service client (KvClient, ObjectClient,
+// QueueClient, SqlClient). It needs only Env: design code that includes a client cannot reach the
+// simulator.
+//
+// Rules (docs/services.md):
+// - One request at a time, no retries: retrying is the design's decision. `request` sends one
+// request
+//   and waits up to the timeout for the server's reply to it; nullptr means it timed out (the
+//   request may or may not have been applied).
+// - Replies are matched by request number, counted from `first_request`. A process that can crash
+//   must start each life at a number no earlier life used (pass env.random()), or it takes a late
+//   reply to its previous life's request for the answer to a new one.
+// - While waiting the client consumes the process's messages. A reply of its kind that is not the
+//   answer (late, or a network duplicate) is dropped; any other message goes to `stash` (oldest
+//   first) when one is given, for the caller to handle after the call, and is dropped otherwise.
+#pragma once
+
+#include "seer/sim/env.hpp"
+#include "seer/sim/message.hpp"
+#include "seer/sim/task.hpp"
+#include "seer/sim/time.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <utility>
+
+namespace seer::services {
+
+// `Request` is constructed as Request(request_number, args...); `Reply` carries the number in
+// `req`. A service's client derives from it privately and inherits its constructor:
+//   class QueueClient : private RequestClient<QueueRequest, QueueReply> {
+//    public:
+//     using RequestClient::RequestClient;  // (env, server, timeout, stash, first_request)
+template <class Request, class Reply>
+class RequestClient {
+ public:
+  RequestClient(sim::Env& env, sim::ProcessId server, sim::Duration timeout,
+                std::deque<sim::Message>* stash = nullptr, std::uint64_t first_request = 1)
+      : env_(env), server_(server), timeout_(timeout), stash_(stash), next_req_(first_request) {}
+
+  // Sends Request(number, args...) now and returns the wait for its reply (nullptr: timed out).
+  template <class... Args>
+  sim::Task<std::shared_ptr<const Reply>> request(Args&&... args) {
+    const std::uint64_t req = next_req_++;
+    env_.send(server_, std::make_shared<const Request>(req, std::forward<Args>(args)...));
+    return await_reply(req);
+  }
+
+  sim::Env& env() const { return env_; }
+  sim::ProcessId server() const { return server_; }
+
+ private:
+  sim::Task<std::shared_ptr<const Reply>> await_reply(std::uint64_t req) {
+    const sim::Time deadline = env_.now() + timeout_;
+    for (;;) {
+      const sim::Duration left = deadline - env_.now();
+      if (left <= 0) break;
+      auto m = co_await env_.receive_for(left);
+      if (!m) break;
+      const auto* reply = m->template as<Reply>();
+      if (!reply) {
+        if (stash_) stash_->push_back(std::move(*m));
+        continue;
+      }
+      if (m->from != server_ || reply->req != req) continue;  // late or duplicate reply
+      co_return std::shared_ptr<const Reply>(m->body, reply);
+    }
+    co_return nullptr;
+  }
+
+  sim::Env& env_;
+  sim::ProcessId server_;
+  sim::Duration timeout_;
+  std::deque<sim::Message>* stash_;
+  std::uint64_t next_req_;
+};
+
+}  // namespace seer::services

@@ -1,0 +1,157 @@
+// What a system gets without ceremony: checks at quiescence (add_final_check), invariants that run
+// only when what they read changed (ChangeWatch, when_changed), RunConfig::service_or, and the
+// history check derived from SystemInfo::history_model.
+#include "seer/sim/system.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+namespace seer::sim::system_helpers_test {
+namespace {
+
+struct Orders {
+  int placed = 0;
+  int shipped = 0;
+};
+
+struct Placed : Payload {
+  std::string_view type() const override { return "placed"; }
+  nlohmann::json to_json() const override { return nlohmann::json::object(); }
+};
+
+Task<void> ship(Env& env, std::shared_ptr<Orders> orders, bool lazy) {
+  for (;;) {
+    co_await env.receive();
+    if (!lazy) ++orders->shipped;
+  }
+}
+
+Task<void> place(Env& env, ProcessId shipper, std::shared_ptr<Orders> orders, int n) {
+  for (int i = 0; i < n; ++i) {
+    ++orders->placed;
+    env.send(shipper, std::make_shared<Placed>());
+    co_await env.sleep(milliseconds(1));
+  }
+  co_await env.sleep(milliseconds(5));  // every order delivered before the run ends
+}
+
+// A client places three orders; a shipper ships each one it hears of, unless `lazy`.
+RunResult run_orders(bool lazy, int* final_calls = nullptr) {
+  RunConfig config;
+  config.faults = std::vector<FaultKind>{};
+  config.record_trace = true;
+  Simulator sim(config);
+  auto orders = std::make_shared<Orders>();
+  const auto shipper =
+      sim.add_process("shipper", [orders, lazy](Env& env) { return ship(env, orders, lazy); },
+                      {.crashable = false});
+  sim.add_process("client", [shipper, orders](Env& env) { return place(env, shipper, orders, 3); },
+                  {.crashable = false, .client = true});
+  // Mid-run an order may still be on its way: only at the end must every order have shipped.
+  sim.add_final_check("every-order-shipped", [orders, final_calls]() -> std::optional<std::string> {
+    if (final_calls) ++*final_calls;
+    if (orders->shipped == orders->placed) return std::nullopt;
+    return std::to_string(orders->placed - orders->shipped) + " orders never shipped";
+  });
+  return sim.run();
+}
+
+TEST(FinalCheck, RunsOnceAtTheEndAndHolds) {
+  int calls = 0;
+  const auto r = run_orders(false, &calls);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(FinalCheck, AFailureIsReportedLikeAnInvariantViolation) {
+  const auto r = run_orders(true);
+  ASSERT_TRUE(r.violation);
+  EXPECT_EQ(r.violation->invariant, "every-order-shipped");
+  EXPECT_EQ(r.violation->message, "3 orders never shipped");
+  EXPECT_EQ(r.violation->event + 1, r.events);  // after the run's last event, then the violation
+  const auto last = nlohmann::json::parse(r.trace_lines.back());
+  EXPECT_EQ(last["kind"], "violation");
+  EXPECT_EQ(last["invariant"], "every-order-shipped");
+}
+
+TEST(FinalCheck, DoesNotRunAfterAnInvariantFailed) {
+  RunConfig config;
+  config.faults = std::vector<FaultKind>{};
+  Simulator sim(config);
+  sim.add_process("client", [](Env& env) -> Task<void> { co_await env.sleep(milliseconds(1)); },
+                  {.crashable = false, .client = true});
+  sim.add_invariant("always-fails", [] { return std::optional<std::string>("no"); });
+  int calls = 0;
+  sim.add_final_check("counted", [&calls] {
+    ++calls;
+    return std::optional<std::string>();
+  });
+  const auto r = sim.run();
+  ASSERT_TRUE(r.violation);
+  EXPECT_EQ(r.violation->invariant, "always-fails");
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(ChangeWatch, SaysChangedFirstThenOnlyWhenTheVersionMoves) {
+  std::uint64_t version = 7;
+  ChangeWatch watch([&version] { return version; });
+  EXPECT_TRUE(watch.changed());
+  EXPECT_FALSE(watch.changed());
+  version = 8;
+  EXPECT_TRUE(watch.changed());
+  EXPECT_FALSE(watch.changed());
+}
+
+TEST(ChangeWatch, WhenChangedRunsTheCheckOnlyAfterAChange) {
+  std::uint64_t version = 0;
+  int runs = 0;
+  const auto check = when_changed([&version] { return version; },
+                                  [&runs]() -> std::optional<std::string> {
+                                    ++runs;
+                                    return std::nullopt;
+                                  });
+  check();
+  check();
+  version = 1;
+  check();
+  check();
+  EXPECT_EQ(runs, 2);
+}
+
+TEST(RunConfig, ServiceOrGivesTheChoiceOrTheFallback) {
+  RunConfig config;
+  config.services["kv"] = "stale";
+  EXPECT_EQ(config.service_or("kv", "linearizable"), "stale");
+  EXPECT_EQ(config.service_or("queue", "at-least-once"), "at-least-once");
+  EXPECT_EQ(config.service_or("queue"), "");
+}
+
+// A system that names a history model gets its history checked without writing check_history.
+class NamedModelSystem final : public System {
+ public:
+  SystemInfo info() const override {
+    SystemInfo i{"named-model", "", {"default"}, {}};
+    i.history_model = "register";
+    i.history_init = "0";
+    return i;
+  }
+  void setup(Simulator&, const std::string&) const override {}
+};
+
+TEST(HistoryCheck, DerivesFromTheSystemsHistoryModel) {
+  NamedModelSystem system;
+  // A read of 1 where nothing ever wrote 1: not linearizable as a register starting at 0.
+  std::vector<HistoryEntry> history = {
+      {0, 1, 0, OpType::kInvoke, "read", nullptr, {}},
+      {1, 2, 0, OpType::kOk, "read", 1, {}},
+  };
+  const auto v = system.check_history(history);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->invariant, "linearizable");
+  history[1].value = 0;
+  EXPECT_FALSE(system.check_history(history));
+}
+
+}  // namespace
+}  // namespace seer::sim::system_helpers_test
