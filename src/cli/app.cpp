@@ -1,15 +1,15 @@
 #include "app.hpp"
-#include "builtin_systems.hpp"
 
 #include "command.hpp"
+
+#include <iostream>
 #include "seer/sim/system.hpp"
 
 namespace seer::cli {
 
 int run_command_line(const std::vector<std::string>& args, std::ostream& err) {
-  // The CLI is where the parts meet: systems (and the checker models they contribute, e.g.
-  // promises) are known to every command, explain included.
-  sim::register_builtin_systems();
+  // The systems (and the checker models they contribute) are the program's: registered before
+  // this by SEER_REGISTER_SYSTEM or by the program's main (seer's registers the built-in ones).
   CLI::App root{
       "seer: specify, simulate deterministically, explain, and check distributed systems"};
   root.require_subcommand(1);
@@ -55,6 +55,10 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& err) {
     return 2;
   }
   return 2;
+}
+
+int main(int argc, char** argv) {
+  return run_command_line(std::vector<std::string>(argv + 1, argv + argc), std::cerr);
 }
 
 }  // namespace seer::cli

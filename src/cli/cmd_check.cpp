@@ -1,6 +1,5 @@
 // `seer check --model NAME FILE...`: linearizability of histories from seer, Jepsen or live
 // systems. Exit 0 all linearizable, 1 a violation, 3 unknown (time limit), 2 usage or input error.
-#include "builtin_systems.hpp"
 #include "command.hpp"
 #include "seer/check/html_report.hpp"
 #include "seer/check/linearizability.hpp"
@@ -50,7 +49,6 @@ Command add_check_command(CLI::App& root) {
   app->add_flag("--no-special", cmd->no_special,
                 "Always use the general search, never a model's linear-time checker");
   return {app, [cmd] {
-            sim::register_builtin_systems();  // systems contribute models (e.g. promises)
             // A fresh model per history: models intern states and learn key types per history.
             auto fresh_model = [&cmd] {
               auto model = check::make_model(cmd->model);

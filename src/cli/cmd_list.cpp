@@ -1,5 +1,4 @@
 // `seer list`: the systems, their variants and invariants, and the fault kinds.
-#include "builtin_systems.hpp"
 #include "run_options.hpp"
 
 #include <iostream>
@@ -11,7 +10,6 @@ Command add_list_command(CLI::App& root) {
   auto* app = root.add_subcommand("list", "List systems, variants, invariants and fault kinds");
   app->add_flag("--json", *json, "Machine-readable output");
   return {app, [json] {
-            sim::register_builtin_systems();
             nlohmann::json systems = nlohmann::json::array();
             for (const auto* s : sim::SystemRegistry::instance().all()) {
               const auto info = s->info();

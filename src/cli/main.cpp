@@ -1,8 +1,9 @@
-// Entry point of the `seer` CLI (app.cpp holds the command table and the exit-code mapping).
-#include "app.hpp"
-
-#include <iostream>
+// Entry point of the `seer` CLI: seer's own command line over the built-in example systems. A user's
+// program gets the same commands over its own systems (include/seer/cli/main.hpp).
+#include "builtin_systems.hpp"
+#include "seer/cli/main.hpp"
 
 int main(int argc, char** argv) {
-  return seer::cli::run_command_line(std::vector<std::string>(argv + 1, argv + argc), std::cerr);
+  seer::sim::register_builtin_systems();
+  return seer::cli::main(argc, argv);
 }

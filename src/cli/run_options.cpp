@@ -1,5 +1,4 @@
 #include "run_options.hpp"
-#include "builtin_systems.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -39,7 +38,6 @@ std::pair<std::string, std::string> split_service(const std::string& text) {
 }  // namespace
 
 const sim::System& resolve_system(const RunOptions& o, std::string& variant) {
-  sim::register_builtin_systems();
   const auto* system = sim::SystemRegistry::instance().find(o.system);
   if (!system) {
     std::string known;

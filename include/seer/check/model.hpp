@@ -108,6 +108,21 @@ std::string model_names();
 // Adds a model defined outside the checker library (e.g. a system's own sequential model, such as
 // "promises"); make_model then knows it by `name`. Built-in names cannot be replaced.
 void register_model(const std::string& name, std::function<std::unique_ptr<Model>()> factory);
+
+// Registers a checker model when the program starts, from the translation unit that defines it:
+//   SEER_REGISTER_MODEL("queue", [] { return std::make_unique<QueueModel>(); });
+struct ModelRegistrar {
+  ModelRegistrar(const std::string& name, std::function<std::unique_ptr<Model>()> factory) {
+    register_model(name, std::move(factory));
+  }
+};
+#define SEER_CHECK_CONCAT_(a, b) a##b
+#define SEER_CHECK_CONCAT(a, b) SEER_CHECK_CONCAT_(a, b)
+#define SEER_REGISTER_MODEL(name, ...)                                                   \
+  static const ::seer::check::ModelRegistrar SEER_CHECK_CONCAT(seer_model_registrar_, \
+                                                               __COUNTER__) {         \
+    name, __VA_ARGS__                                                                   \
+  }
 // Parses --init: an integer or "nil"/"null". Throws std::invalid_argument.
 State parse_state(const std::string& text);
 // Converts a history value (integer or null) to a State; throws HistoryError.

@@ -60,6 +60,7 @@ std::optional<Violation> check_linearizable_history(const std::vector<HistoryEnt
 class SystemRegistry {
  public:
   static SystemRegistry& instance();
+  // Adds a system; a second system of the same name is ignored (registering twice is harmless).
   void add(std::unique_ptr<System> system);
   const System* find(std::string_view name) const;
   std::vector<const System*> all() const;
@@ -67,6 +68,25 @@ class SystemRegistry {
  private:
   std::vector<std::unique_ptr<System>> systems_;
 };
+
+// Registers a system when the program starts, from the translation unit that defines it, the way
+// GoogleTest registers tests:
+//   SEER_REGISTER_SYSTEM(std::make_unique<MySystem>());
+// The translation unit must be part of the program itself (a static library's unreferenced object
+// files are left out by the linker): seer_add_simulation's SOURCES are.
+struct SystemRegistrar {
+  explicit SystemRegistrar(std::unique_ptr<System> system) {
+    SystemRegistry::instance().add(std::move(system));
+  }
+};
+
+#define SEER_SIM_CONCAT_(a, b) a##b
+#define SEER_SIM_CONCAT(a, b) SEER_SIM_CONCAT_(a, b)
+#define SEER_REGISTER_SYSTEM(...)                                                  \
+  static const ::seer::sim::SystemRegistrar SEER_SIM_CONCAT(seer_system_registrar_, \
+                                                            __COUNTER__) {         \
+    __VA_ARGS__                                                                    \
+  }
 
 // Runs one seed of `system`: sets it up, runs it, then checks its history.
 RunResult run_system(const System& system, const std::string& variant, const RunConfig& config);
