@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <limits>
 #include <map>
 #include <thread>
@@ -257,7 +258,10 @@ std::string interval(const Operation& op) {
 }
 
 // One or two sentences on why `op` cannot be placed, for register-like histories.
-std::string explain(const std::vector<Operation>& ops, const Operation& op) {
+// `initial`: the model's initial value as JSON text ("" when nil), so a stale read of it is named
+// as such.
+std::string explain(const std::vector<Operation>& ops, const Operation& op,
+                    const std::string& initial) {
   std::string what = "process " + std::to_string(op.process) + " " + op.f;
   if (op.f == "read") {
     what += " returned " + (op.output.is_null() ? std::string("nil") : to_text(op.output));
@@ -268,6 +272,13 @@ std::string explain(const std::vector<Operation>& ops, const Operation& op) {
   what += " during " + interval(op);
   if (op.f != "read")
     return what + ", but no order of the operations around it allows that result.";
+  // A key that is appended to holds what no single operation wrote.
+  if (std::any_of(ops.begin(), ops.end(), [](const Operation& o) { return o.f == "append"; })) {
+    return what +
+           ", but no order of the operations around it (appends included) lets the key "
+           "hold " +
+           to_text(op.output) + " then.";
+  }
   // Who wrote the value read, and what overwrote it before the read began?
   const Operation* writer = nullptr;
   for (const auto& w : ops) {
@@ -278,6 +289,24 @@ std::string explain(const std::vector<Operation>& ops, const Operation& op) {
   }
   if (!writer) {
     if (op.output.is_null()) return what + ", but a write had completed before the read began.";
+    if (!initial.empty() && to_text(op.output) == initial) {
+      // A stale read of the initial value: name the write that had replaced it.
+      for (const auto& w : ops) {
+        const nlohmann::json* written = w.f == "write" ? &w.input
+                                        : w.f == "cas" && w.input.is_array() && w.input.size() == 2
+                                            ? &w.input[1]
+                                            : nullptr;
+        if (written && !w.unknown() && w.complete < op.invoke && *written != op.output) {
+          return what + ", but that is the initial value, and " + w.f + " " + to_text(w.input) +
+                 " (process " + std::to_string(w.process) + ", " + interval(w) +
+                 ") had replaced it before the read began; nothing wrote " + initial + " again.";
+        }
+      }
+      return what +
+             ", but no order of the operations around it lets the register still hold "
+             "the initial value " +
+             initial + " then.";
+    }
     return what + ", but no operation that could precede it ever wrote " + to_text(op.output) + ".";
   }
   for (const auto& w : ops) {
@@ -329,7 +358,9 @@ CheckResult check_one(const std::vector<Operation>& ops, const Model& model,
   if (result.failing_op >= 0)
     result.failing_op = original[static_cast<std::size_t>(result.failing_op)];
   if (result.verdict == Verdict::kNotLinearizable && result.failing_op >= 0) {
-    result.explanation = explain(ops, ops[static_cast<std::size_t>(result.failing_op)]);
+    const std::string initial =
+        model.initial() == kNil ? std::string() : model.describe_state(model.initial());
+    result.explanation = explain(ops, ops[static_cast<std::size_t>(result.failing_op)], initial);
   }
   return result;
 }
@@ -358,10 +389,20 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const Model& mo
     part.ops.push_back(std::move(split->second));
     part.original.push_back(op.id);
   }
+  // An exception (a HistoryError from compiling a key's operations) must not escape a thread: each
+  // part keeps its own, no part is started after one, and the joining thread rethrows the first in
+  // part order. Parts are claimed in order, so that is the one a single job would have thrown.
   std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::vector<std::exception_ptr> errors(parts.size());
   auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < parts.size();) {
-      parts[i].result = check_one(parts[i].ops, model, options);
+    for (std::size_t i; !failed.load() && (i = next.fetch_add(1)) < parts.size();) {
+      try {
+        parts[i].result = check_one(parts[i].ops, model, options);
+      } catch (...) {
+        errors[i] = std::current_exception();
+        failed.store(true);
+      }
     }
   };
   std::vector<std::thread> threads;
@@ -370,6 +411,9 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const Model& mo
   for (unsigned j = 1; j < jobs; ++j) threads.emplace_back(worker);
   worker();
   for (auto& t : threads) t.join();
+  for (const auto& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
 
   CheckResult result;
   result.verdict = Verdict::kLinearizable;

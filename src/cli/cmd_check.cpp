@@ -35,7 +35,9 @@ Command add_check_command(CLI::App& root) {
   auto* app = root.add_subcommand("check", "Check histories for linearizability against a model");
   app->add_option("--model", cmd->model,
                   "Model: register, cas-register, kv, mutex, counter, set, queue, multi-register");
-  app->add_option("--init", cmd->init, "Initial state of the model (an integer or nil)");
+  app->add_option(
+      "--init", cmd->init,
+      "Initial state of the model: an integer, nil, or a string in double quotes (e.g. '\"\"')");
   app->add_option("files", cmd->files, "History files (seer JSONL, Jepsen JSON, EDN or log)")
       ->required();
   app->add_option("--format", cmd->format, "Input format: auto, jsonl, json, edn, jepsen-log");
@@ -84,9 +86,13 @@ Command add_check_command(CLI::App& root) {
               const auto started = std::chrono::steady_clock::now();
               try {
                 ops = check::read_history_file(file, format);
-                result = check::check_linearizable(ops, *model, options);
               } catch (const check::HistoryError& e) {
                 throw UsageError(e.what());
+              }
+              try {
+                result = check::check_linearizable(ops, *model, options);
+              } catch (const check::HistoryError& e) {  // a model rejecting an operation
+                throw UsageError(file + ": " + e.what());
               }
               if (!cmd->html_dir.empty()) {
                 std::error_code ec;

@@ -1,5 +1,7 @@
 #include "seer/explain/trace_file.hpp"
 
+#include "seer/json_input.hpp"
+
 #include <fmt/format.h>
 
 #include <fstream>
@@ -85,7 +87,9 @@ Trace parse_trace(std::istream& in, const std::string& name) {
     if (!t.footer.is_null()) fail(name, line, "content after the footer line");
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(text);
+      j = parse_json_bounded(text);
+    } catch (const JsonTooDeep& e) {
+      fail(name, line, e.what());
     } catch (const nlohmann::json::exception&) {
       fail(name, line, "not a JSON object");
     }
