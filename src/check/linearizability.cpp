@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <thread>
+#include <tuple>
 #include <unordered_set>
 
 namespace seer::check {
@@ -451,6 +452,130 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const Model& mo
   return result;
 }
 
+// A keyed model checked without partitioning (--no-partition): one state for the whole map, the
+// tuple of every key's state, interned. Slower than checking keys apart (the search interleaves
+// every key's operations), and the same verdict by locality; it is what Porcupine's
+// non-partitioned kv model does, for comparison.
+class Unpartitioned : public Model {
+ public:
+  Unpartitioned(const Model& inner, const std::vector<Operation>& ops) : inner_(inner) {
+    std::map<std::string, std::size_t> index_of;
+    int ids = 0;
+    for (const auto& op : ops) ids = std::max(ids, op.id + 1);
+    key_of_.resize(static_cast<std::size_t>(ids));
+    inner_ops_.resize(static_cast<std::size_t>(ids));
+    for (const auto& op : ops) {
+      auto split = inner.split(op);
+      const auto [it, added] = index_of.emplace(to_text(split->first), keys_.size());
+      if (added) keys_.push_back(split->first);
+      key_of_[static_cast<std::size_t>(op.id)] = it->second;
+      inner_ops_[static_cast<std::size_t>(op.id)] = std::move(split->second);
+    }
+    set_initial(map_id(std::vector<State>(keys_.size(), inner.initial())));
+  }
+  std::string name() const override { return inner_.name(); }
+  bool partitioned() const override { return false; }
+
+  CompiledOp compile(const Operation& op) const override {
+    return compile_all({op}).front();  // (not used by the search, which compiles all at once)
+  }
+  // Each key's operations are compiled together by the keyed model, as when partitioned.
+  std::vector<CompiledOp> compile_all(const std::vector<Operation>& ops) const override {
+    std::vector<std::vector<std::size_t>> by_key(keys_.size());
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      by_key[key_of_[static_cast<std::size_t>(ops[i].id)]].push_back(i);
+    }
+    std::vector<CompiledOp> out(ops.size());
+    for (std::size_t k = 0; k < by_key.size(); ++k) {
+      std::vector<Operation> part;
+      for (const auto i : by_key[k]) {
+        part.push_back(inner_ops_[static_cast<std::size_t>(ops[i].id)]);
+        part.back().id = static_cast<int>(part.size() - 1);
+      }
+      const auto compiled = inner_.compile_all(part);
+      for (std::size_t j = 0; j < compiled.size(); ++j) {
+        const auto& c = compiled[j];
+        const std::tuple key{k, c.kind, c.a, c.b, c.has_output, c.output};
+        const auto [it, added] = op_ids_.emplace(key, entries_.size());
+        if (added) entries_.push_back({k, c});
+        CompiledOp whole;
+        whole.a = static_cast<std::int64_t>(it->second);  // one id per distinct (key, op)
+        whole.has_output = c.has_output;
+        out[by_key[k][j]] = whole;
+      }
+    }
+    return out;
+  }
+  std::optional<State> step(State s, const CompiledOp& op) const override {
+    const auto& [k, inner_op] = entries_[static_cast<std::size_t>(op.a)];
+    auto values = maps_[static_cast<std::size_t>(s)];
+    const auto next = inner_.step(values[k], inner_op);
+    if (!next) return std::nullopt;
+    values[k] = *next;
+    return map_id(values);
+  }
+  void successors(State s, const CompiledOp& op, std::vector<State>& out) const override {
+    const auto& [k, inner_op] = entries_[static_cast<std::size_t>(op.a)];
+    auto values = maps_[static_cast<std::size_t>(s)];
+    std::vector<State> next;
+    inner_.successors(values[k], inner_op, next);
+    for (const auto v : next) {
+      values[k] = v;
+      out.push_back(map_id(values));
+    }
+  }
+  // What the keyed model may leave out of a key's history it may leave out of the whole.
+  std::vector<bool> prunable(const std::vector<CompiledOp>& ops,
+                             const std::vector<bool>& unknown) const override {
+    std::vector<std::vector<std::size_t>> by_key(keys_.size());
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      by_key[entries_[static_cast<std::size_t>(ops[i].a)].first].push_back(i);
+    }
+    std::vector<bool> out(ops.size(), false);
+    for (const auto& members : by_key) {
+      std::vector<CompiledOp> part;
+      std::vector<bool> part_unknown;
+      for (const auto i : members) {
+        part.push_back(entries_[static_cast<std::size_t>(ops[i].a)].second);
+        part_unknown.push_back(unknown[i]);
+      }
+      const auto keep = inner_.prunable(part, part_unknown);
+      for (std::size_t j = 0; j < members.size(); ++j) out[members[j]] = keep[j];
+    }
+    return out;
+  }
+  std::string describe_state(State s) const override {
+    std::string out = "{";
+    const auto& values = maps_[static_cast<std::size_t>(s)];
+    for (std::size_t k = 0; k < keys_.size(); ++k) {
+      out += (k ? ", " : "") + to_text(keys_[k]) + ": " + inner_.describe_state(values[k]);
+    }
+    return out + "}";
+  }
+  // The state of op `id`'s key within the map state `s` (for witness states per key).
+  State key_state(State s, int id) const {
+    return maps_[static_cast<std::size_t>(s)][key_of_[static_cast<std::size_t>(id)]];
+  }
+
+ private:
+  State map_id(const std::vector<State>& values) const {
+    const auto [it, added] = map_ids_.emplace(values, static_cast<State>(maps_.size()));
+    if (added) maps_.push_back(values);
+    return it->second;
+  }
+
+  const Model& inner_;
+  std::vector<nlohmann::json> keys_;
+  std::vector<std::size_t> key_of_;   // per op id
+  std::vector<Operation> inner_ops_;  // per op id, as split for the keyed model
+  mutable std::map<std::tuple<std::size_t, int, std::int64_t, std::int64_t, bool, std::int64_t>,
+                   std::size_t>
+      op_ids_;
+  mutable std::vector<std::pair<std::size_t, CompiledOp>> entries_;
+  mutable std::map<std::vector<State>, State> map_ids_;
+  mutable std::vector<std::vector<State>> maps_;
+};
+
 }  // namespace
 
 CheckResult check_linearizable(const std::vector<Operation>& ops, const Model& model,
@@ -458,8 +583,15 @@ CheckResult check_linearizable(const std::vector<Operation>& ops, const Model& m
   if (options.special && model.name() == "set") {
     if (auto fast = check_set_special(ops)) return *fast;
   }
-  return model.partitioned() ? check_partitioned(ops, model, options)
-                             : check_one(ops, model, options);
+  if (!model.partitioned()) return check_one(ops, model, options);
+  if (options.partition) return check_partitioned(ops, model, options);
+  const Unpartitioned whole(model, ops);
+  CheckResult result = check_one(ops, whole, options);
+  // Witness states per key, as a partitioned check gives them.
+  for (std::size_t i = 0; i < result.witness_states.size(); ++i) {
+    result.witness_states[i] = whole.key_state(result.witness_states[i], result.witness[i]);
+  }
+  return result;
 }
 
 nlohmann::json CheckResult::to_json(const std::vector<Operation>& ops) const {

@@ -157,11 +157,16 @@ class RegisterModel : public Model {
       if (op.kind == kCas) observed.push_back(op.a);
     }
     std::sort(observed.begin(), observed.end());
+    // A string append builds on whatever was written before it, so a write whose value no read
+    // returns may still be observed as the prefix of one: with appends, no write is left out.
+    const bool appends = std::any_of(ops.begin(), ops.end(), [](const CompiledOp& op) {
+      return op.kind == kAppend || op.kind == kAppendString;
+    });
     std::vector<bool> out(ops.size(), false);
     for (std::size_t i = 0; i < ops.size(); ++i) {
       if (ops[i].kind == kRead || ops[i].kind == kReadList) {
         out[i] = !ops[i].has_output;  // sees nothing, changes nothing
-      } else if (unknown[i] && ops[i].kind != kAppend && ops[i].kind != kAppendString) {
+      } else if (unknown[i] && !appends) {
         const State written = ops[i].kind == kWrite ? ops[i].a : ops[i].b;
         out[i] = !std::binary_search(observed.begin(), observed.end(), written);
       }

@@ -27,6 +27,7 @@ struct CheckCommand {
   std::string html_dir;
   bool json = false;
   bool no_special = false;
+  bool no_partition = false;
 };
 }  // namespace
 
@@ -50,6 +51,9 @@ Command add_check_command(CLI::App& root) {
   app->add_flag("--json", cmd->json, "One JSON object per file");
   app->add_flag("--no-special", cmd->no_special,
                 "Always use the general search, never a model's linear-time checker");
+  app->add_flag("--no-partition", cmd->no_partition,
+                "Keyed models: one search over all keys instead of one per key (slower, for "
+                "comparison)");
   return {app, [cmd] {
             sim::register_builtin_systems();  // systems contribute models (e.g. promises)
             // A fresh model per history: models intern states and learn key types per history.
@@ -74,6 +78,7 @@ Command add_check_command(CLI::App& root) {
             }
             check::CheckOptions options;
             options.special = !cmd->no_special;
+            options.partition = !cmd->no_partition;
             options.jobs =
                 cmd->jobs ? cmd->jobs : std::max(1u, std::thread::hardware_concurrency());
             options.timeout =

@@ -69,8 +69,14 @@ done
 # --- No false "linearizable (0 operations)": a non-empty file with no operation is an input error.
 printf 'hello\nworld\n' >"$tmp/junk.log"
 expect_error_matching 2 "$tmp/junk.log: no history events found \(read as jepsen-log\)" check --format jepsen-log "$tmp/junk.log"
+printf '; only a comment\n' >"$tmp/comment.edn"
+expect_error_matching 2 "$tmp/comment.edn: no history events found \(read as edn\)" check --format edn "$tmp/comment.edn"
+# Events that are not client operations (Knossos' corpus has a nemesis-only history, valid) are a
+# history, and so are invocations that all failed.
 printf '{"process":"nemesis","type":"info","f":"start"}\n' >"$tmp/nemesis.jsonl"
-expect_error_matching 2 "$tmp/nemesis.jsonl: no client operations among 1 events" check "$tmp/nemesis.jsonl"
+"$seer" check "$tmp/nemesis.jsonl" >/dev/null || fail "a nemesis-only history is a (linearizable) history"
+printf '{"process":1,"type":"invoke","f":"read"}\n{"process":1,"type":"fail","f":"read"}\n' >"$tmp/all-failed.jsonl"
+"$seer" check "$tmp/all-failed.jsonl" >/dev/null || fail "invocations that all failed are a (linearizable) history"
 : >"$tmp/empty.jsonl"
 "$seer" check "$tmp/empty.jsonl" >/dev/null || fail "an empty file is an empty history"
 
