@@ -43,7 +43,7 @@ Command add_check_command(CLI::App& root) {
       ->required();
   app->add_option("--format", cmd->format, "Input format: auto, jsonl, json, edn, jepsen-log");
   app->add_option("--timeout", cmd->timeout_s, "Seconds per history before the verdict is unknown")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(0.001, 31'536'000.0));  // 1 ms to a year: 1e300 s overflowed
   app->add_option("--jobs", cmd->jobs,
                   "Threads for checking keys in parallel (default: all cores)");
   app->add_option("--html", cmd->html_dir,

@@ -80,6 +80,10 @@ printf '{"process":1,"type":"invoke","f":"read"}\n{"process":1,"type":"fail","f"
 : >"$tmp/empty.jsonl"
 "$seer" check "$tmp/empty.jsonl" >/dev/null || fail "an empty file is an empty history"
 
+# --- A time limit too large for the clock (1e300 s became a negative duration).
+printf '{"process":1,"type":"invoke","f":"read"}\n' >"$tmp/one.jsonl"
+expect_error_matching 2 "--timeout: Value 1e300 not in range" check --timeout 1e300 "$tmp/one.jsonl"
+
 # --- Seed ranges: the count overflowed (0..2^64-1 ran 0 seeds) or ran for ever (1..2^64-1).
 expect_error_matching 2 "bad seed range '0..18446744073709551615': at most 1000000000 seeds" sweep register --seeds 0..18446744073709551615
 expect_error_matching 2 "bad seed range '1..18446744073709551615': at most 1000000000 seeds" sweep register --seeds 1..18446744073709551615
