@@ -21,8 +21,8 @@ std::string op_label(const Operation& op) {
 // Values that are not integers: strings (registers of strings, Porcupine's kv) and lists (kv
 // `append`, Jepsen's list-append), interned to ids so the search still compares integers. Ids
 // live just above kNil, in [kNil + 1, kInternedLimit]; register integers in that band are an
-// input error (value_in_band). The empty list is nil, so a list key never written reads as [] or
-// nil alike. Thread-safe: keys are checked in parallel.
+// input error (RegisterModel::value). The empty list is nil, so a list key never written reads as
+// [] or nil alike. Thread-safe: keys are checked in parallel.
 constexpr State kInternedLimit = kNil + (State{1} << 62);  // -2^62
 
 class ValueInterner {
@@ -90,7 +90,8 @@ class RegisterModel : public Model {
   explicit RegisterModel(bool cas) : cas_(cas) {}
   std::string name() const override { return cas_ ? "cas-register" : "register"; }
 
-  // --init: an integer, nil, or a string in double quotes (JSON), e.g. --init '""'.
+  // --init: an integer, nil, or a string in double quotes (JSON), e.g. --init '""'. A string is
+  // interned in this model, so the state is for this model's set_initial only.
   State parse_initial(const std::string& text) const override {
     if (!text.empty() && text.front() == '"') {
       const auto j = nlohmann::json::parse(text, nullptr, false);
