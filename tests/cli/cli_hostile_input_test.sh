@@ -130,6 +130,14 @@ expect_error_matching 2 "bad --to '1e3ms'" query "$tmp/t.jsonl" --to 1e3ms
 expect_error_matching 2 "bad --in-flight-at 'nan'" query "$tmp/t.jsonl" --in-flight-at nan
 "$seer" query "$tmp/t.jsonl" --from 0.5ms --to 2ms >/dev/null 2>&1
 [ $? -le 1 ] || fail "query --from 0.5ms --to 2ms"
+# Found by fuzz_trace_reader: a float where an event id belongs (1.7e90 converted to an integer is
+# undefined behaviour) and a footer whose count is not a number.
+head -n 1 "$tmp/t.jsonl" >"$tmp/float-seq.jsonl"
+printf '{"seq":1.77778e+90,"time":0,"kind":"timer","parents":[],"process":"sim"}\n{"end":true,"events":1}\n' >>"$tmp/float-seq.jsonl"
+expect_error_matching 2 "$tmp/float-seq.jsonl:2: corrupt trace: a number that is not an integer" query "$tmp/float-seq.jsonl"
+head -n 1 "$tmp/t.jsonl" >"$tmp/bad-footer.jsonl"
+printf '{"end":true,"events":"many"}\n' >>"$tmp/bad-footer.jsonl"
+expect_error_matching 2 "$tmp/bad-footer.jsonl:2: corrupt trace: 'events' is missing or not an integer" explain "$tmp/bad-footer.jsonl"
 head -n 5 "$tmp/t.jsonl" >"$tmp/truncated.jsonl"
 expect_error_matching 2 "$tmp/truncated.jsonl:5: truncated trace \(no footer line\)" shrink --from "$tmp/truncated.jsonl" -o "$tmp/o.json"
 head -n 5 "$tmp/t.jsonl" >"$tmp/cut.jsonl"
