@@ -1,5 +1,5 @@
-// libFuzzer target: every history reader, then the checker, on arbitrary bytes. Malformed input must end in
-// HistoryError (exit 2 in the CLI), never in a crash, a hang or another exception.
+// libFuzzer target: every history reader, then the checker, on arbitrary bytes. Malformed input
+// must end in HistoryError (exit 2 in the CLI), never in a crash, a hang or another exception.
 #include "seer/check/linearizability.hpp"
 
 #include <cstddef>
@@ -9,29 +9,26 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace seer::check;
   const std::string text(reinterpret_cast<const char*>(data), size);
-  static const auto model = [] {
-    auto m = make_model("kv");
-    m->set_initial(0);
-    return m;
-  }();
-  static const auto cas = [] {
-    auto m = make_model("cas-register");
-    m->set_initial(0);
-    return m;
-  }();
   for (auto format : {HistoryFormat::kAuto, HistoryFormat::kJsonl, HistoryFormat::kJson,
                       HistoryFormat::kEdn, HistoryFormat::kJepsenLog}) {
     try {
       const auto ops = read_history_text(text, "fuzz", format);
+      // Fresh models per input, as `seer check` makes per file: models intern values and learn
+      // how each key is used.
+      auto cas = make_model("cas-register");
+      cas->set_initial(0);
+      auto kv = make_model("kv");
+      kv->set_initial(0);
+      auto strings = make_model("kv");  // Porcupine's kv: string values, append concatenates
+      strings->set_initial(strings->parse_initial("\"\""));
       CheckOptions options;
       options.timeout = std::chrono::milliseconds(200);
-      try {
-        check_linearizable(ops, *cas, options);
-      } catch (const HistoryError&) {
-      }
-      try {
-        check_linearizable(ops, *model, options);
-      } catch (const HistoryError&) {
+      options.jobs = 2;  // an exception in a worker thread must reach this thread
+      for (const auto* model : {cas.get(), kv.get(), strings.get()}) {
+        try {
+          check_linearizable(ops, *model, options);
+        } catch (const HistoryError&) {
+        }
       }
     } catch (const HistoryError&) {
     }

@@ -14,7 +14,7 @@ namespace {
 
 std::string label(const Operation& op) {
   return "operation " + std::to_string(op.id) + " (process " + std::to_string(op.process) + ", " +
-         op.f + ")";
+         op.f + (op.line ? ", line " + std::to_string(op.line) : std::string()) + ")";
 }
 
 // Maps value sequences to dense ids and back. Thread-safe: partitions may be checked in parallel.

@@ -1,6 +1,7 @@
 #include "edn_reader.hpp"
 
 #include "seer/check/history.hpp"
+#include "seer/json_input.hpp"
 
 #include <cctype>
 #include <cstdlib>
@@ -51,20 +52,36 @@ class EdnParser {
     throw HistoryError(source_ + ":" + std::to_string(line_) + ": " + why);
   }
 
-  // Whitespace, commas and ; comments.
-  void skip() {
-    while (pos_ < s_.size()) {
-      const char c = s_[pos_];
-      if (c == '\n') {
-        ++line_;
-        ++pos_;
-      } else if (c == ' ' || c == '\t' || c == '\r' || c == ',') {
-        ++pos_;
-      } else if (c == ';') {
-        while (pos_ < s_.size() && s_[pos_] != '\n') ++pos_;
-      } else {
-        break;
+  // Whitespace, commas, ; comments and discarded forms (`#_ form`, which may stack: `#_ #_ a b`
+  // discards both). Iterative, so a million discards in a row cannot exhaust the stack; the
+  // discarded forms are parsed at `depth`, within the nesting bound.
+  void skip(int depth = 0) {
+    std::size_t pending = 0;  // #_ seen whose form is still to come
+    for (;;) {
+      while (pos_ < s_.size()) {
+        const char c = s_[pos_];
+        if (c == '\n') {
+          ++line_;
+          ++pos_;
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == ',') {
+          ++pos_;
+        } else if (c == ';') {
+          while (pos_ < s_.size() && s_[pos_] != '\n') ++pos_;
+        } else {
+          break;
+        }
       }
+      if (pos_ + 1 < s_.size() && s_[pos_] == '#' && s_[pos_ + 1] == '_') {
+        pos_ += 2;
+        ++pending;
+        continue;
+      }
+      if (pending == 0) return;
+      if (pos_ >= s_.size() || s_[pos_] == ']' || s_[pos_] == ')' || s_[pos_] == '}') {
+        fail("'#_' with no form to discard");
+      }
+      value(depth);
+      --pending;
     }
   }
 
@@ -82,7 +99,7 @@ class EdnParser {
   nlohmann::json sequence(char close, int depth) {
     nlohmann::json out = nlohmann::json::array();
     for (;;) {
-      skip();
+      skip(depth + 1);
       if (pos_ >= s_.size()) fail(std::string("missing '") + close + "'");
       if (s_[pos_] == close) {
         ++pos_;
@@ -95,14 +112,14 @@ class EdnParser {
   nlohmann::json map(int depth) {
     nlohmann::json out = nlohmann::json::object();
     for (;;) {
-      skip();
+      skip(depth + 1);
       if (pos_ >= s_.size()) fail("missing '}'");
       if (s_[pos_] == '}') {
         ++pos_;
         return out;
       }
       nlohmann::json key = value(depth + 1);
-      skip();
+      skip(depth + 1);
       if (pos_ >= s_.size() || s_[pos_] == '}') fail("map with an odd number of forms");
       nlohmann::json val = value(depth + 1);
       std::string name = key.is_string() ? key.get<std::string>() : to_text(key);
@@ -151,8 +168,10 @@ class EdnParser {
   }
 
   nlohmann::json value(int depth) {
-    if (depth > 256) fail("nesting too deep");
-    skip();
+    if (depth > kMaxInputDepth) {
+      fail("nested deeper than " + std::to_string(kMaxInputDepth) + " levels");
+    }
+    skip(depth);
     if (pos_ >= s_.size()) fail("unexpected end of input");
     const char c = s_[pos_];
     switch (c) {
@@ -177,13 +196,6 @@ class EdnParser {
         if (s_[pos_] == '{') {  // set
           ++pos_;
           return sequence('}', depth);
-        }
-        if (s_[pos_] == '_') {  // discard the next form
-          ++pos_;
-          value(depth + 1);
-          skip();
-          if (pos_ >= s_.size()) return nullptr;
-          return value(depth);
         }
         token();  // a tag such as #inst or #uuid: keep the tagged value
         return value(depth + 1);

@@ -2,6 +2,7 @@
 
 #include "edn_reader.hpp"
 #include "jepsen_log_reader.hpp"
+#include "seer/json_input.hpp"
 
 #include <fstream>
 #include <map>
@@ -20,6 +21,22 @@ std::string bare(const nlohmann::json& j) {
   std::string s = j.is_string() ? j.get<std::string>() : to_text(j);
   if (!s.empty() && s[0] == ':') s.erase(0, 1);
   return s;
+}
+
+const char* format_name(HistoryFormat format) {
+  switch (format) {
+    case HistoryFormat::kJsonl:
+      return "jsonl";
+    case HistoryFormat::kJson:
+      return "json";
+    case HistoryFormat::kEdn:
+      return "edn";
+    case HistoryFormat::kJepsenLog:
+      return "jepsen-log";
+    case HistoryFormat::kAuto:
+      break;
+  }
+  return "auto";
 }
 
 }  // namespace
@@ -57,6 +74,7 @@ std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events
       op.f = f;
       op.input = value;
       op.invoke = time;
+      op.line = lines[i];
       if (e.contains("key")) op.key = e["key"];
       open[process] = ops.size();
       ops.push_back(std::move(op));
@@ -135,7 +153,7 @@ std::vector<Operation> read_history_text(const std::string& text, const std::str
     case HistoryFormat::kJson:
       if (first != std::string::npos && text[first] == '[') {
         try {
-          auto all = nlohmann::json::parse(text);
+          auto all = parse_json_bounded(text);
           for (auto& e : all) {
             events.push_back(std::move(e));
             lines.push_back(events.size());  // the entry number stands in for the line
@@ -155,7 +173,9 @@ std::vector<Operation> read_history_text(const std::string& text, const std::str
         ++number;
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         try {
-          events.push_back(nlohmann::json::parse(line));
+          events.push_back(parse_json_bounded(line));
+        } catch (const JsonTooDeep& e) {
+          throw HistoryError(where(source, number) + e.what());
         } catch (const nlohmann::json::exception&) {  // parse_error, or out_of_range for 1e999
           throw HistoryError(where(source, number) + "not a JSON object");
         }
@@ -164,7 +184,15 @@ std::vector<Operation> read_history_text(const std::string& text, const std::str
       break;
     }
   }
-  return pair_operations(events, lines, source);
+  auto ops = pair_operations(events, lines, source);
+  // A file with content but no history event is not an empty history: it is the wrong file or
+  // the wrong format, and a verdict on it would be a false "linearizable". (A history of events
+  // none of which is a completed client operation is one: Knossos' corpus holds one of nemesis
+  // events only, and one whose operations all failed, both valid.)
+  if (events.empty() && first != std::string::npos) {
+    throw HistoryError(source + ": no history events found (read as " + format_name(format) + ")");
+  }
+  return ops;
 }
 
 HistoryFormat parse_history_format(const std::string& name) {

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <limits>
 #include <map>
 #include <thread>
+#include <tuple>
 #include <unordered_set>
 
 namespace seer::check {
@@ -267,7 +269,10 @@ std::string interval(const Operation& op) {
 }
 
 // One or two sentences on why `op` cannot be placed, for register-like histories.
-std::string explain(const std::vector<Operation>& ops, const Operation& op) {
+// `initial`: the model's initial value as JSON text ("" when nil), so a stale read of it is named
+// as such.
+std::string explain(const std::vector<Operation>& ops, const Operation& op,
+                    const std::string& initial) {
   std::string what = "process " + std::to_string(op.process) + " " + op.f;
   if (op.f == "read") {
     what += " returned " + (op.output.is_null() ? std::string("nil") : to_text(op.output));
@@ -278,6 +283,13 @@ std::string explain(const std::vector<Operation>& ops, const Operation& op) {
   what += " during " + interval(op);
   if (op.f != "read")
     return what + ", but no order of the operations around it allows that result.";
+  // A key that is appended to holds what no single operation wrote.
+  if (std::any_of(ops.begin(), ops.end(), [](const Operation& o) { return o.f == "append"; })) {
+    return what +
+           ", but no order of the operations around it (appends included) lets the key "
+           "hold " +
+           to_text(op.output) + " then.";
+  }
   // Who wrote the value read, and what overwrote it before the read began?
   const Operation* writer = nullptr;
   for (const auto& w : ops) {
@@ -288,6 +300,24 @@ std::string explain(const std::vector<Operation>& ops, const Operation& op) {
   }
   if (!writer) {
     if (op.output.is_null()) return what + ", but a write had completed before the read began.";
+    if (!initial.empty() && to_text(op.output) == initial) {
+      // A stale read of the initial value: name the write that had replaced it.
+      for (const auto& w : ops) {
+        const nlohmann::json* written = w.f == "write" ? &w.input
+                                        : w.f == "cas" && w.input.is_array() && w.input.size() == 2
+                                            ? &w.input[1]
+                                            : nullptr;
+        if (written && !w.unknown() && w.complete < op.invoke && *written != op.output) {
+          return what + ", but that is the initial value, and " + w.f + " " + to_text(w.input) +
+                 " (process " + std::to_string(w.process) + ", " + interval(w) +
+                 ") had replaced it before the read began; nothing wrote " + initial + " again.";
+        }
+      }
+      return what +
+             ", but no order of the operations around it lets the register still hold "
+             "the initial value " +
+             initial + " then.";
+    }
     return what + ", but no operation that could precede it ever wrote " + to_text(op.output) + ".";
   }
   for (const auto& w : ops) {
@@ -339,7 +369,9 @@ CheckResult check_one(const std::vector<Operation>& ops, const Model& model,
   if (result.failing_op >= 0)
     result.failing_op = original[static_cast<std::size_t>(result.failing_op)];
   if (result.verdict == Verdict::kNotLinearizable && result.failing_op >= 0) {
-    result.explanation = explain(ops, ops[static_cast<std::size_t>(result.failing_op)]);
+    const std::string initial =
+        model.initial() == kNil ? std::string() : model.describe_state(model.initial());
+    result.explanation = explain(ops, ops[static_cast<std::size_t>(result.failing_op)], initial);
   }
   return result;
 }
@@ -368,10 +400,20 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const Model& mo
     part.ops.push_back(std::move(split->second));
     part.original.push_back(op.id);
   }
+  // An exception (a HistoryError from compiling a key's operations) must not escape a thread: each
+  // part keeps its own, no part is started after one, and the joining thread rethrows the first in
+  // part order. Parts are claimed in order, so that is the one a single job would have thrown.
   std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::vector<std::exception_ptr> errors(parts.size());
   auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < parts.size();) {
-      parts[i].result = check_one(parts[i].ops, model, options);
+    for (std::size_t i; !failed.load() && (i = next.fetch_add(1)) < parts.size();) {
+      try {
+        parts[i].result = check_one(parts[i].ops, model, options);
+      } catch (...) {
+        errors[i] = std::current_exception();
+        failed.store(true);
+      }
     }
   };
   std::vector<std::thread> threads;
@@ -380,6 +422,9 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const Model& mo
   for (unsigned j = 1; j < jobs; ++j) threads.emplace_back(worker);
   worker();
   for (auto& t : threads) t.join();
+  for (const auto& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
 
   CheckResult result;
   result.verdict = Verdict::kLinearizable;
@@ -417,6 +462,130 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const Model& mo
   return result;
 }
 
+// A keyed model checked without partitioning (--no-partition): one state for the whole map, the
+// tuple of every key's state, interned. Slower than checking keys apart (the search interleaves
+// every key's operations), and the same verdict by locality; it is what Porcupine's
+// non-partitioned kv model does, for comparison.
+class Unpartitioned : public Model {
+ public:
+  Unpartitioned(const Model& inner, const std::vector<Operation>& ops) : inner_(inner) {
+    std::map<std::string, std::size_t> index_of;
+    int ids = 0;
+    for (const auto& op : ops) ids = std::max(ids, op.id + 1);
+    key_of_.resize(static_cast<std::size_t>(ids));
+    inner_ops_.resize(static_cast<std::size_t>(ids));
+    for (const auto& op : ops) {
+      auto split = inner.split(op);
+      const auto [it, added] = index_of.emplace(to_text(split->first), keys_.size());
+      if (added) keys_.push_back(split->first);
+      key_of_[static_cast<std::size_t>(op.id)] = it->second;
+      inner_ops_[static_cast<std::size_t>(op.id)] = std::move(split->second);
+    }
+    set_initial(map_id(std::vector<State>(keys_.size(), inner.initial())));
+  }
+  std::string name() const override { return inner_.name(); }
+  bool partitioned() const override { return false; }
+
+  CompiledOp compile(const Operation& op) const override {
+    return compile_all({op}).front();  // (not used by the search, which compiles all at once)
+  }
+  // Each key's operations are compiled together by the keyed model, as when partitioned.
+  std::vector<CompiledOp> compile_all(const std::vector<Operation>& ops) const override {
+    std::vector<std::vector<std::size_t>> by_key(keys_.size());
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      by_key[key_of_[static_cast<std::size_t>(ops[i].id)]].push_back(i);
+    }
+    std::vector<CompiledOp> out(ops.size());
+    for (std::size_t k = 0; k < by_key.size(); ++k) {
+      std::vector<Operation> part;
+      for (const auto i : by_key[k]) {
+        part.push_back(inner_ops_[static_cast<std::size_t>(ops[i].id)]);
+        part.back().id = static_cast<int>(part.size() - 1);
+      }
+      const auto compiled = inner_.compile_all(part);
+      for (std::size_t j = 0; j < compiled.size(); ++j) {
+        const auto& c = compiled[j];
+        const std::tuple key{k, c.kind, c.a, c.b, c.has_output, c.output};
+        const auto [it, added] = op_ids_.emplace(key, entries_.size());
+        if (added) entries_.push_back({k, c});
+        CompiledOp whole;
+        whole.a = static_cast<std::int64_t>(it->second);  // one id per distinct (key, op)
+        whole.has_output = c.has_output;
+        out[by_key[k][j]] = whole;
+      }
+    }
+    return out;
+  }
+  std::optional<State> step(State s, const CompiledOp& op) const override {
+    const auto& [k, inner_op] = entries_[static_cast<std::size_t>(op.a)];
+    auto values = maps_[static_cast<std::size_t>(s)];
+    const auto next = inner_.step(values[k], inner_op);
+    if (!next) return std::nullopt;
+    values[k] = *next;
+    return map_id(values);
+  }
+  void successors(State s, const CompiledOp& op, std::vector<State>& out) const override {
+    const auto& [k, inner_op] = entries_[static_cast<std::size_t>(op.a)];
+    auto values = maps_[static_cast<std::size_t>(s)];
+    std::vector<State> next;
+    inner_.successors(values[k], inner_op, next);
+    for (const auto v : next) {
+      values[k] = v;
+      out.push_back(map_id(values));
+    }
+  }
+  // What the keyed model may leave out of a key's history it may leave out of the whole.
+  std::vector<bool> prunable(const std::vector<CompiledOp>& ops,
+                             const std::vector<bool>& unknown) const override {
+    std::vector<std::vector<std::size_t>> by_key(keys_.size());
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      by_key[entries_[static_cast<std::size_t>(ops[i].a)].first].push_back(i);
+    }
+    std::vector<bool> out(ops.size(), false);
+    for (const auto& members : by_key) {
+      std::vector<CompiledOp> part;
+      std::vector<bool> part_unknown;
+      for (const auto i : members) {
+        part.push_back(entries_[static_cast<std::size_t>(ops[i].a)].second);
+        part_unknown.push_back(unknown[i]);
+      }
+      const auto keep = inner_.prunable(part, part_unknown);
+      for (std::size_t j = 0; j < members.size(); ++j) out[members[j]] = keep[j];
+    }
+    return out;
+  }
+  std::string describe_state(State s) const override {
+    std::string out = "{";
+    const auto& values = maps_[static_cast<std::size_t>(s)];
+    for (std::size_t k = 0; k < keys_.size(); ++k) {
+      out += (k ? ", " : "") + to_text(keys_[k]) + ": " + inner_.describe_state(values[k]);
+    }
+    return out + "}";
+  }
+  // The state of op `id`'s key within the map state `s` (for witness states per key).
+  State key_state(State s, int id) const {
+    return maps_[static_cast<std::size_t>(s)][key_of_[static_cast<std::size_t>(id)]];
+  }
+
+ private:
+  State map_id(const std::vector<State>& values) const {
+    const auto [it, added] = map_ids_.emplace(values, static_cast<State>(maps_.size()));
+    if (added) maps_.push_back(values);
+    return it->second;
+  }
+
+  const Model& inner_;
+  std::vector<nlohmann::json> keys_;
+  std::vector<std::size_t> key_of_;   // per op id
+  std::vector<Operation> inner_ops_;  // per op id, as split for the keyed model
+  mutable std::map<std::tuple<std::size_t, int, std::int64_t, std::int64_t, bool, std::int64_t>,
+                   std::size_t>
+      op_ids_;
+  mutable std::vector<std::pair<std::size_t, CompiledOp>> entries_;
+  mutable std::map<std::vector<State>, State> map_ids_;
+  mutable std::vector<std::vector<State>> maps_;
+};
+
 }  // namespace
 
 CheckResult check_linearizable(const std::vector<Operation>& ops, const Model& model,
@@ -424,8 +593,15 @@ CheckResult check_linearizable(const std::vector<Operation>& ops, const Model& m
   if (options.special && model.name() == "set") {
     if (auto fast = check_set_special(ops)) return *fast;
   }
-  return model.partitioned() ? check_partitioned(ops, model, options)
-                             : check_one(ops, model, options);
+  if (!model.partitioned()) return check_one(ops, model, options);
+  if (options.partition) return check_partitioned(ops, model, options);
+  const Unpartitioned whole(model, ops);
+  CheckResult result = check_one(ops, whole, options);
+  // Witness states per key, as a partitioned check gives them.
+  for (std::size_t i = 0; i < result.witness_states.size(); ++i) {
+    result.witness_states[i] = whole.key_state(result.witness_states[i], result.witness[i]);
+  }
+  return result;
 }
 
 nlohmann::json CheckResult::to_json(const std::vector<Operation>& ops) const {

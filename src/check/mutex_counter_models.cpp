@@ -7,7 +7,7 @@ namespace {
 
 std::string label(const Operation& op) {
   return "operation " + std::to_string(op.id) + " (process " + std::to_string(op.process) + ", " +
-         op.f + ")";
+         op.f + (op.line ? ", line " + std::to_string(op.line) : std::string()) + ")";
 }
 
 class MutexModel : public Model {

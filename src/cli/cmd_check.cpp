@@ -27,6 +27,7 @@ struct CheckCommand {
   std::string html_dir;
   bool json = false;
   bool no_special = false;
+  bool no_partition = false;
 };
 }  // namespace
 
@@ -35,12 +36,14 @@ Command add_check_command(CLI::App& root) {
   auto* app = root.add_subcommand("check", "Check histories for linearizability against a model");
   app->add_option("--model", cmd->model,
                   "Model: register, cas-register, kv, mutex, counter, set, queue, multi-register");
-  app->add_option("--init", cmd->init, "Initial state of the model (an integer or nil)");
+  app->add_option(
+      "--init", cmd->init,
+      "Initial state of the model: an integer, nil, or a string in double quotes (e.g. '\"\"')");
   app->add_option("files", cmd->files, "History files (seer JSONL, Jepsen JSON, EDN or log)")
       ->required();
   app->add_option("--format", cmd->format, "Input format: auto, jsonl, json, edn, jepsen-log");
   app->add_option("--timeout", cmd->timeout_s, "Seconds per history before the verdict is unknown")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(0.001, 31'536'000.0));  // 1 ms to a year: 1e300 s overflowed
   app->add_option("--jobs", cmd->jobs,
                   "Threads for checking keys in parallel (default: all cores)");
   app->add_option("--html", cmd->html_dir,
@@ -48,6 +51,9 @@ Command add_check_command(CLI::App& root) {
   app->add_flag("--json", cmd->json, "One JSON object per file");
   app->add_flag("--no-special", cmd->no_special,
                 "Always use the general search, never a model's linear-time checker");
+  app->add_flag("--no-partition", cmd->no_partition,
+                "Keyed models: one search over all keys instead of one per key (slower, for "
+                "comparison)");
   return {app, [cmd] {
             // A fresh model per history: models intern states and learn key types per history.
             auto fresh_model = [&cmd] {
@@ -71,6 +77,7 @@ Command add_check_command(CLI::App& root) {
             }
             check::CheckOptions options;
             options.special = !cmd->no_special;
+            options.partition = !cmd->no_partition;
             options.jobs =
                 cmd->jobs ? cmd->jobs : std::max(1u, std::thread::hardware_concurrency());
             options.timeout =
@@ -83,9 +90,13 @@ Command add_check_command(CLI::App& root) {
               const auto started = std::chrono::steady_clock::now();
               try {
                 ops = check::read_history_file(file, format);
-                result = check::check_linearizable(ops, *model, options);
               } catch (const check::HistoryError& e) {
                 throw UsageError(e.what());
+              }
+              try {
+                result = check::check_linearizable(ops, *model, options);
+              } catch (const check::HistoryError& e) {  // a model rejecting an operation
+                throw UsageError(file + ": " + e.what());
               }
               if (!cmd->html_dir.empty()) {
                 std::error_code ec;

@@ -5,6 +5,7 @@
 #include "app.hpp"
 #include "command.hpp"
 #include "mcp_tools.hpp"
+#include "seer/json_input.hpp"
 
 #include <iostream>
 #include <sstream>
@@ -12,8 +13,6 @@
 namespace seer::cli {
 
 namespace {
-
-constexpr const char* kDefaultProtocol = "2025-06-18";
 
 const char* exit_meaning(int code) {
   switch (code) {
@@ -59,7 +58,7 @@ nlohmann::json call_tool(const std::string& name, const nlohmann::json& argument
   nlohmann::json docs = nlohmann::json::array();
   while (std::getline(lines, l)) {
     if (l.empty()) continue;
-    auto parsed = nlohmann::json::parse(l, nullptr, false);
+    auto parsed = parse_json_bounded_or_discarded(l);
     docs.push_back(parsed.is_discarded() ? nlohmann::json(l) : parsed);
   }
   output = docs.size() == 1 ? docs[0] : docs;
@@ -70,40 +69,12 @@ nlohmann::json call_tool(const std::string& name, const nlohmann::json& argument
     if (error.back() == '\n') error.pop_back();
     result["error"] = error;
   }
-  return {{"content", {{{"type", "text"}, {"text", result.dump()}}}},
+  // Replacing invalid UTF-8: an error line may quote bytes of a malformed input file.
+  return {{"content",
+           {{{"type", "text"},
+             {"text", result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}}}},
           {"structuredContent", result},
           {"isError", code == 2}};
-}
-
-nlohmann::json handle(const nlohmann::json& request) {
-  const auto method = request.value("method", std::string());
-  const auto params = request.value("params", nlohmann::json::object());
-  if (method == "initialize") {
-    const auto version = params.value("protocolVersion", std::string(kDefaultProtocol));
-    return {{"protocolVersion", version},
-            {"capabilities", {{"tools", {{"listChanged", false}}}}},
-            {"serverInfo", {{"name", "seer"}, {"version", "0.1"}}},
-            {"instructions",
-             "seer simulates distributed-system designs deterministically. Typical loop: sweep a "
-             "system to find failing seeds; shrink one (with trace) to a small run; explain the "
-             "trace to get the cause and event ids; query around those ids; fix the design; "
-             "replay the run file and sweep again. Every tool returns exit_code (0 ok, 1 "
-             "violation, 2 bad input, 3 unknown, 4 replay diverged) and the command's JSON."}};
-  }
-  if (method == "ping") return nlohmann::json::object();
-  if (method == "tools/list") return {{"tools", mcp_tool_list()}};
-  if (method == "tools/call") {
-    if (!params.contains("name") || !params["name"].is_string()) {
-      throw std::invalid_argument("tools/call needs a tool name");
-    }
-    return call_tool(params["name"].get<std::string>(),
-                     params.value("arguments", nlohmann::json::object()));
-  }
-  throw std::out_of_range(method);
-}
-
-nlohmann::json error_reply(const nlohmann::json& id, int code, const std::string& message) {
-  return {{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
 }
 
 }  // namespace
@@ -114,24 +85,11 @@ Command add_mcp_command(CLI::App& root) {
   return {app, [] {
             std::string line;
             while (std::getline(std::cin, line)) {
-              if (line.empty() || line == "\r") continue;
-              auto request = nlohmann::json::parse(line, nullptr, false);
-              nlohmann::json reply;
-              if (request.is_discarded() || !request.is_object()) {
-                reply = error_reply(nullptr, -32700, "parse error: not a JSON object");
-              } else if (!request.contains("id")) {
-                continue;  // a notification (e.g. notifications/initialized): no reply
-              } else {
-                const auto id = request["id"];
-                try {
-                  reply = {{"jsonrpc", "2.0"}, {"id", id}, {"result", handle(request)}};
-                } catch (const std::out_of_range& e) {
-                  reply = error_reply(id, -32601, std::string("method not found: ") + e.what());
-                } catch (const std::exception& e) {
-                  reply = error_reply(id, -32602, e.what());
-                }
+              if (auto reply = mcp_reply(line, call_tool)) {
+                std::cout << reply->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                          << '\n'
+                          << std::flush;
               }
-              std::cout << reply.dump() << '\n' << std::flush;
             }
             return 0;
           }};

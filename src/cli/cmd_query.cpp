@@ -43,13 +43,16 @@ Command add_query_command(CLI::App& root) {
   return {
       app, [o] {
         auto& q = o->q;
-        try {
-          if (!o->from.empty()) q.from = explain::parse_duration(o->from);
-          if (!o->to.empty()) q.to = explain::parse_duration(o->to);
-          if (!o->in_flight_at.empty()) q.in_flight_at = explain::parse_duration(o->in_flight_at);
-        } catch (const std::exception& e) {
-          throw UsageError(std::string("bad time: ") + e.what());
-        }
+        const auto time = [](const char* option, const std::string& text) {
+          try {
+            return explain::parse_duration(text);
+          } catch (const std::invalid_argument& e) {
+            throw UsageError(std::string("bad ") + option + " " + e.what());
+          }
+        };
+        if (!o->from.empty()) q.from = time("--from", o->from);
+        if (!o->to.empty()) q.to = time("--to", o->to);
+        if (!o->in_flight_at.empty()) q.in_flight_at = time("--in-flight-at", o->in_flight_at);
         if (o->before) q.before = o->before;
         if (o->after) q.after = o->after;
         if (o->at) q.at = o->at;

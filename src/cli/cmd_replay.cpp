@@ -3,6 +3,7 @@
 // diverged.
 #include "run_file_io.hpp"
 #include "run_options.hpp"
+#include "seer/json_input.hpp"
 
 #include <fmt/format.h>
 
@@ -37,7 +38,9 @@ RecordedTrace read_trace(const std::string& path) {
     ++number;
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(line);
+      j = parse_json_bounded(line);
+    } catch (const JsonTooDeep& e) {
+      throw UsageError(fmt::format("{}:{}: corrupt trace: {}", path, number, e.what()));
     } catch (const nlohmann::json::exception&) {
       throw UsageError(fmt::format("{}:{}: corrupt trace: not a JSON object", path, number));
     }

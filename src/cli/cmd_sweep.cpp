@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -61,16 +62,29 @@ Command add_sweep_command(CLI::App& root) {
         std::mutex mutex;
         std::vector<Failure> failures;
         const auto started = std::chrono::steady_clock::now();
+        // An exception in a run must not escape its thread: the first (by seed) is kept, the
+        // remaining seeds are skipped, and it is rethrown once the threads are joined.
+        std::exception_ptr error;
+        std::uint64_t error_seed = 0;
         auto worker = [&] {
           for (;;) {
             const auto i = next.fetch_add(1);
             if (i >= total) return;
             const auto seed = range.first + i;
-            const auto result = sim::run_system(system, variant, make_config(cmd->options, seed));
-            events += result.events;
-            if (result.violation) {
+            try {
+              const auto result = sim::run_system(system, variant, make_config(cmd->options, seed));
+              events += result.events;
+              if (result.violation) {
+                std::lock_guard lock(mutex);
+                failures.push_back({seed, result.violation->invariant, result.violation->message});
+              }
+            } catch (...) {
               std::lock_guard lock(mutex);
-              failures.push_back({seed, result.violation->invariant, result.violation->message});
+              if (!error || seed < error_seed) {
+                error = std::current_exception();
+                error_seed = seed;
+              }
+              next.store(total);
             }
             done.fetch_add(1);
           }
@@ -78,8 +92,9 @@ Command add_sweep_command(CLI::App& root) {
         std::vector<std::thread> threads;
         for (unsigned j = 1; j < jobs; ++j) threads.emplace_back(worker);
         if (progress) {
+          std::atomic<bool> finished{false};
           std::thread painter([&] {
-            while (done.load() < total) {
+            while (!finished.load()) {
               {
                 std::lock_guard lock(mutex);
                 draw_progress(done.load(), total, failures.size());
@@ -89,6 +104,7 @@ Command add_sweep_command(CLI::App& root) {
           });
           worker();
           for (auto& t : threads) t.join();
+          finished.store(true);
           painter.join();
           draw_progress(total, total, failures.size());
           std::cerr << '\n';
@@ -96,6 +112,7 @@ Command add_sweep_command(CLI::App& root) {
           worker();
           for (auto& t : threads) t.join();
         }
+        if (error) std::rethrow_exception(error);
         const double elapsed =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         std::sort(failures.begin(), failures.end(),

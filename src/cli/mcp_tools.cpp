@@ -1,5 +1,7 @@
 #include "mcp_tools.hpp"
 
+#include "seer/json_input.hpp"
+
 #include <stdexcept>
 
 namespace seer::cli {
@@ -213,9 +215,9 @@ std::vector<std::string> mcp_command_line(const std::string& name,
         line.push_back(v.get<std::string>());
         break;
       case Kind::kInteger:
-        if (!v.is_number_integer() || v.get<std::int64_t>() < 0) throw bad();
+        if (!v.is_number_unsigned()) throw bad();  // a non-negative integer, up to 2^64-1
         line.emplace_back(a.flag);
-        line.push_back(std::to_string(v.get<std::int64_t>()));
+        line.push_back(std::to_string(v.get<std::uint64_t>()));
         break;
       case Kind::kNumber:
         if (!v.is_number()) throw bad();
@@ -239,6 +241,60 @@ std::vector<std::string> mcp_command_line(const std::string& name,
   }
   if (tool->json) line.emplace_back("--json");
   return line;
+}
+
+namespace {
+
+constexpr const char* kDefaultProtocol = "2025-06-18";
+
+nlohmann::json handle(const nlohmann::json& request, const McpToolCall& call_tool) {
+  const auto method = request.value("method", std::string());
+  const auto params = request.value("params", nlohmann::json::object());
+  if (method == "initialize") {
+    const auto version = params.value("protocolVersion", std::string(kDefaultProtocol));
+    return {{"protocolVersion", version},
+            {"capabilities", {{"tools", {{"listChanged", false}}}}},
+            {"serverInfo", {{"name", "seer"}, {"version", "0.1"}}},
+            {"instructions",
+             "seer simulates distributed-system designs deterministically. Typical loop: sweep a "
+             "system to find failing seeds; shrink one (with trace) to a small run; explain the "
+             "trace to get the cause and event ids; query around those ids; fix the design; "
+             "replay the run file and sweep again. Every tool returns exit_code (0 ok, 1 "
+             "violation, 2 bad input, 3 unknown, 4 replay diverged) and the command's JSON."}};
+  }
+  if (method == "ping") return nlohmann::json::object();
+  if (method == "tools/list") return {{"tools", mcp_tool_list()}};
+  if (method == "tools/call") {
+    if (!params.contains("name") || !params["name"].is_string()) {
+      throw std::invalid_argument("tools/call needs a tool name");
+    }
+    return call_tool(params["name"].get<std::string>(),
+                     params.value("arguments", nlohmann::json::object()));
+  }
+  throw std::out_of_range(method);
+}
+
+nlohmann::json error_reply(const nlohmann::json& id, int code, const std::string& message) {
+  return {{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> mcp_reply(const std::string& line, const McpToolCall& call_tool) {
+  if (line.empty() || line == "\r") return std::nullopt;
+  auto request = parse_json_bounded_or_discarded(line);
+  if (request.is_discarded() || !request.is_object()) {
+    return error_reply(nullptr, -32700, "parse error: not a JSON object");
+  }
+  if (!request.contains("id")) return std::nullopt;  // a notification: no reply
+  const auto id = request["id"];
+  try {
+    return nlohmann::json{{"jsonrpc", "2.0"}, {"id", id}, {"result", handle(request, call_tool)}};
+  } catch (const std::out_of_range& e) {
+    return error_reply(id, -32601, std::string("method not found: ") + e.what());
+  } catch (const std::exception& e) {
+    return error_reply(id, -32602, e.what());
+  }
 }
 
 }  // namespace seer::cli

@@ -1,6 +1,8 @@
 #include "run_file_io.hpp"
 
 #include "run_options.hpp"
+#include "seer/explain/trace_file.hpp"
+#include "seer/json_input.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -14,11 +16,19 @@ sim::RunDescription read_run_description(const std::string& path) {
   text << in.rdbuf();
   const auto content = text.str();
   // A run file is one JSON document; a trace is JSON lines whose first line is the header.
-  nlohmann::json j = nlohmann::json::parse(content, nullptr, false);
+  nlohmann::json j = parse_json_bounded_or_discarded(content);
   if (j.is_discarded()) {
-    j = nlohmann::json::parse(content.substr(0, content.find('\n')), nullptr, false);
+    j = parse_json_bounded_or_discarded(content.substr(0, content.find('\n')));
     if (j.is_discarded() || !j.is_object() || !j.contains("seer_trace")) {
       throw UsageError(path + ": neither a seer run file nor a seer trace (not JSON)");
+    }
+    // The header describes the run, but only an intact trace is taken as its record: a truncated
+    // or corrupt one is an input error (the one line naming where it breaks), not half a run.
+    std::istringstream lines(content);
+    try {
+      j = explain::parse_trace(lines, path).header;
+    } catch (const explain::TraceError& e) {
+      throw UsageError(e.what());
     }
   }
   if (!j.is_object() || (!j.contains("seer_run") && !j.contains("seer_trace"))) {

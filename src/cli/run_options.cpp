@@ -118,6 +118,11 @@ SeedRange parse_seed_range(const std::string& text) {
   if (range.first > range.last) {
     throw UsageError("bad seed range '" + text + "': the first seed is after the last");
   }
+  // Bounded so the count (last - first + 1) cannot overflow and a sweep cannot run for ever.
+  if (range.last - range.first >= kMaxSweepSeeds) {
+    throw UsageError("bad seed range '" + text + "': at most " + std::to_string(kMaxSweepSeeds) +
+                     " seeds per sweep");
+  }
   return range;
 }
 

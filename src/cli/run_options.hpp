@@ -32,6 +32,9 @@ struct SeedRange {
   std::uint64_t first = 1;
   std::uint64_t last = 1;
 };
+// The most seeds one sweep runs (a billion runs is days of work; more is a typo).
+inline constexpr std::uint64_t kMaxSweepSeeds = 1'000'000'000;
+// A..B, inclusive, with at most kMaxSweepSeeds seeds; throws UsageError.
 SeedRange parse_seed_range(const std::string& text);
 
 // The `seer run` command line that reproduces `seed` with these options (ops, faults, services).

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -23,21 +25,34 @@ void check_event(const Trace& t, std::uint64_t seq) {
 }  // namespace
 
 std::int64_t parse_duration(const std::string& text) {
+  // DIGITS[.DIGITS][UNIT]: no sign, exponent, hex, inf or nan (std::stod took them all, and cast
+  // values past int64 to anything).
+  const auto bad = [&](const std::string& why) {
+    return std::invalid_argument("'" + text + "': " + why);
+  };
   std::size_t used = 0;
-  const double value = std::stod(text, &used);
-  const auto unit = text.substr(used);
-  double scale = 1;
-  if (unit == "s") {
-    scale = 1e9;
-  } else if (unit == "ms") {
-    scale = 1e6;
-  } else if (unit == "us") {
-    scale = 1e3;
-  } else if (!unit.empty() && unit != "ns") {
-    throw std::invalid_argument("unknown time unit '" + unit + "' (use ns, us, ms or s)");
+  while (used < text.size() && std::isdigit(static_cast<unsigned char>(text[used]))) ++used;
+  if (used == 0) throw bad("expected a number of ns, us, ms or s, e.g. 120ms");
+  if (used < text.size() && text[used] == '.') {
+    const auto fraction = ++used;
+    while (used < text.size() && std::isdigit(static_cast<unsigned char>(text[used]))) ++used;
+    if (used == fraction) throw bad("expected digits after the decimal point");
   }
-  if (value < 0) throw std::invalid_argument("negative time");
-  return static_cast<std::int64_t>(value * scale);
+  const auto unit = text.substr(used);
+  long double scale = 1;
+  if (unit == "s") {
+    scale = 1e9L;
+  } else if (unit == "ms") {
+    scale = 1e6L;
+  } else if (unit == "us") {
+    scale = 1e3L;
+  } else if (!unit.empty() && unit != "ns") {
+    throw bad("unknown time unit '" + unit + "' (use ns, us, ms or s)");
+  }
+  const long double ns = std::strtold(text.substr(0, used).c_str(), nullptr) * scale;
+  // 2^63 ns, about 292 years: more than any trace's times.
+  if (!(ns < 9223372036854775807.0L)) throw bad("too large (at most 2^63-1 ns)");
+  return static_cast<std::int64_t>(ns);
 }
 
 std::vector<std::uint64_t> run_query(const Trace& t, const CausalGraph& graph,

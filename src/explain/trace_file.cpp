@@ -1,9 +1,12 @@
 #include "seer/explain/trace_file.hpp"
 
+#include "seer/json_input.hpp"
+
 #include <fmt/format.h>
 
 #include <fstream>
 #include <map>
+#include <optional>
 
 namespace seer::explain {
 
@@ -27,25 +30,50 @@ int lane_of(const std::map<std::string, int>& lanes, const nlohmann::json& j, co
   return found->second;
 }
 
+// The integer `field` of `j` as T; a missing field, a float or a value T cannot hold is corrupt.
+template <typename T>
+T integer(const nlohmann::json& j, const char* field, const std::string& name, std::size_t line) {
+  const auto it = j.find(field);
+  const auto v = it == j.end() ? std::nullopt : json_integer<T>(*it);
+  if (!v) fail(name, line, fmt::format("'{}' is missing or not an integer in range", field));
+  return *v;
+}
+
+// seer writes integers only; a float anywhere in a trace is corruption, and rejecting it here keeps
+// the analyses that read numbers out of events from converting 1e90 to an integer (undefined).
+bool has_float(const nlohmann::json& j) {
+  if (j.is_number_float()) return true;
+  if (j.is_structured()) {
+    for (const auto& item : j) {
+      if (has_float(item)) return true;
+    }
+  }
+  return false;
+}
+
 TraceEvent parse_event(nlohmann::json j, const std::map<std::string, int>& lanes,
                        std::uint64_t expected_seq, const std::string& name, std::size_t line) {
   TraceEvent e;
-  try {
-    e.seq = j.at("seq").get<std::uint64_t>();
-    e.time = j.at("time").get<std::int64_t>();
-    const auto kind = trace::parse_event_kind(j.at("kind").get<std::string>());
-    if (!kind) {
-      fail(name, line, "unknown event kind '" + j.at("kind").get<std::string>() + "'");
-    }
-    e.kind = *kind;
-    e.parents = j.at("parents").get<std::vector<std::uint64_t>>();
-    if (j.contains("message") && j.at("message").is_number_unsigned()) {
-      e.message = j.at("message").get<std::uint64_t>();
-    }
-    if (j.contains("type") && j.at("type").is_string()) e.type = j.at("type").get<std::string>();
-  } catch (const nlohmann::json::exception&) {
-    fail(name, line, "event lacks seq, time, kind or parents, or has a field of the wrong type");
+  e.seq = integer<std::uint64_t>(j, "seq", name, line);
+  e.time = integer<std::int64_t>(j, "time", name, line);
+  const auto kind = j.find("kind");
+  if (kind == j.end() || !kind->is_string()) fail(name, line, "'kind' is missing or not a string");
+  const auto parsed = trace::parse_event_kind(kind->get<std::string>());
+  if (!parsed) fail(name, line, "unknown event kind '" + kind->get<std::string>() + "'");
+  e.kind = *parsed;
+  const auto parents = j.find("parents");
+  if (parents == j.end() || !parents->is_array()) {
+    fail(name, line, "'parents' is missing or not a list");
   }
+  for (const auto& p : *parents) {
+    const auto parent = json_integer<std::uint64_t>(p);
+    if (!parent) fail(name, line, "'parents' holds something other than event ids");
+    e.parents.push_back(*parent);
+  }
+  if (j.contains("message") && j.at("message").is_number_unsigned()) {
+    e.message = j.at("message").get<std::uint64_t>();
+  }
+  if (j.contains("type") && j.at("type").is_string()) e.type = j.at("type").get<std::string>();
   if (e.seq != expected_seq) {
     fail(name, line, fmt::format("event {} where {} was expected", e.seq, expected_seq));
   }
@@ -89,11 +117,14 @@ Trace parse_trace(std::istream& in, const std::string& name) {
     if (!t.footer.is_null()) fail(name, line, "content after the footer line");
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(text);
+      j = parse_json_bounded(text);
+    } catch (const JsonTooDeep& e) {
+      fail(name, line, e.what());
     } catch (const nlohmann::json::exception&) {
       fail(name, line, "not a JSON object");
     }
     if (!j.is_object()) fail(name, line, "not a JSON object");
+    if (has_float(j)) fail(name, line, "a number that is not an integer");
     if (line == 1) {
       if (!j.contains("seer_trace")) {
         throw TraceError(name + ":1: not a seer trace (the first line has no \"seer_trace\")");
@@ -110,10 +141,11 @@ Trace parse_trace(std::istream& in, const std::string& name) {
       continue;
     }
     if (j.contains("end")) {
-      if (j.value("events", std::uint64_t{0}) != t.events.size()) {
+      const auto events =
+          j.contains("events") ? integer<std::uint64_t>(j, "events", name, line) : 0;
+      if (events != t.events.size()) {
         fail(name, line,
-             fmt::format("footer counts {} events but the trace has {}",
-                         j.value("events", std::uint64_t{0}), t.events.size()));
+             fmt::format("footer counts {} events but the trace has {}", events, t.events.size()));
       }
       t.footer = std::move(j);
       continue;

@@ -1,8 +1,11 @@
 #include "seer/sim/run_file.hpp"
 
+#include "seer/json_input.hpp"
 #include "seer/sim/trace.hpp"
 
+#include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 namespace seer::sim {
 
@@ -40,6 +43,16 @@ namespace {
 template <typename T>
 T get(const nlohmann::json& j, const char* name) {
   if (!j.contains(name)) throw std::invalid_argument(std::string("missing field '") + name + "'");
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // Strictly: nlohmann's get<T>() would make -1 a seed of 2^64-1 and 1e300 a seed of 0.
+    const auto v = json_integer<T>(j.at(name));
+    if (!v) {
+      throw std::invalid_argument(std::string("field '") + name + "' must be an integer from " +
+                                  std::to_string(std::numeric_limits<T>::min()) + " to " +
+                                  std::to_string(std::numeric_limits<T>::max()));
+    }
+    return *v;
+  }
   try {
     return j.at(name).get<T>();
   } catch (const nlohmann::json::exception&) {
@@ -55,8 +68,11 @@ RunDescription parse_run_fields(const nlohmann::json& j) {
   d.system = get<std::string>(j, "system");
   d.variant = get<std::string>(j, "variant");
   d.config.seed = get<std::uint64_t>(j, "seed");
-  d.config.ops = get<int>(j, "ops");
-  if (d.config.ops < 1) throw std::invalid_argument("field 'ops' must be at least 1");
+  const auto ops = get<std::int64_t>(j, "ops");
+  if (ops < 1 || ops > kMaxRunOps) {
+    throw std::invalid_argument("field 'ops' must be from 1 to " + std::to_string(kMaxRunOps));
+  }
+  d.config.ops = static_cast<int>(ops);
   if (j.contains("clients")) {
     d.config.clients = get<int>(j, "clients");
     if (d.config.clients < 0) throw std::invalid_argument("field 'clients' must not be negative");

@@ -2,7 +2,10 @@
 // recorded run has thousands of them; the rarer faults are objects.
 #include "seer/sim/schedule.hpp"
 
+#include "seer/json_input.hpp"
+
 #include <stdexcept>
+#include <type_traits>
 
 namespace seer::sim {
 
@@ -82,11 +85,24 @@ const nlohmann::json& list(const nlohmann::json& j, const char* name) {
   return v;
 }
 
+// As j.get<T>(), but an integer must be one T can hold (no truncated floats, no wrapped
+// negatives).
+template <typename T>
+T strict(const nlohmann::json& j) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    const auto v = json_integer<T>(j);
+    if (!v) throw std::invalid_argument("not an integer in range");
+    return *v;
+  } else {
+    return j.get<T>();
+  }
+}
+
 template <typename T>
 T field(const nlohmann::json& j, const char* list_name, std::size_t i, const char* name) {
   try {
     if (!j.contains(name)) throw std::invalid_argument("missing");
-    return j.at(name).get<T>();
+    return strict<T>(j.at(name));
   } catch (const std::exception&) {
     throw std::invalid_argument(std::string("schedule: ") + list_name + "[" + std::to_string(i) +
                                 "]." + name + " is missing or has the wrong type");
@@ -98,7 +114,7 @@ T element(const nlohmann::json& tuple, const char* list_name, std::size_t i, std
           std::size_t arity) {
   try {
     if (!tuple.is_array() || tuple.size() != arity) throw std::invalid_argument("arity");
-    return tuple.at(k).get<T>();
+    return strict<T>(tuple.at(k));
   } catch (const std::exception&) {
     throw std::invalid_argument(std::string("schedule: ") + list_name + "[" + std::to_string(i) +
                                 "] must be a list of " + std::to_string(arity) +
@@ -111,6 +127,19 @@ void require_non_negative(std::int64_t v, const char* what, std::size_t i) {
     throw std::invalid_argument(std::string("schedule: ") + what + "[" + std::to_string(i) +
                                 "] has a negative time");
   }
+  if (v > kMaxScheduleTime) {
+    throw std::invalid_argument(std::string("schedule: ") + what + "[" + std::to_string(i) +
+                                "] has a time past one day (" + std::to_string(kMaxScheduleTime) +
+                                " ns)");
+  }
+}
+
+// A latency: positive, at most a day.
+void require_latency(Duration v, const std::string& what) {
+  if (v <= 0 || v > kMaxScheduleTime) {
+    throw std::invalid_argument("schedule: " + what + " must be from 1 to " +
+                                std::to_string(kMaxScheduleTime) + " ns (one day)");
+  }
 }
 
 }  // namespace
@@ -120,10 +149,9 @@ FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
   FaultSchedule s;
   if (j.contains("default_latency_ns")) {
     const auto& v = j.at("default_latency_ns");
-    if (!v.is_number_integer() || v.get<std::int64_t>() <= 0) {
-      throw std::invalid_argument("schedule: default_latency_ns must be a positive integer");
-    }
-    s.default_latency = v.get<Duration>();
+    const auto latency = json_integer<Duration>(v);
+    require_latency(latency.value_or(0), "default_latency_ns");
+    s.default_latency = *latency;
   }
   const auto& lat = list(j, "latencies");
   for (std::size_t i = 0; i < lat.size(); ++i) {
@@ -132,10 +160,7 @@ FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
                            element<std::string>(t, "latencies", i, 1, 4),
                            element<std::uint64_t>(t, "latencies", i, 2, 4),
                            element<Duration>(t, "latencies", i, 3, 4)});
-    if (s.latencies.back().latency <= 0) {
-      throw std::invalid_argument("schedule: latencies[" + std::to_string(i) +
-                                  "] must have a positive latency");
-    }
+    require_latency(s.latencies.back().latency, "latencies[" + std::to_string(i) + "]'s latency");
   }
   const auto& drops = list(j, "drops");
   for (std::size_t i = 0; i < drops.size(); ++i) {
@@ -151,10 +176,7 @@ FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
                             element<std::string>(t, "duplicates", i, 1, 4),
                             element<std::uint64_t>(t, "duplicates", i, 2, 4),
                             element<Duration>(t, "duplicates", i, 3, 4)});
-    if (s.duplicates.back().latency <= 0) {
-      throw std::invalid_argument("schedule: duplicates[" + std::to_string(i) +
-                                  "] must have a positive latency");
-    }
+    require_latency(s.duplicates.back().latency, "duplicates[" + std::to_string(i) + "]'s latency");
   }
   const auto& crashes = list(j, "crashes");
   for (std::size_t i = 0; i < crashes.size(); ++i) {
@@ -198,6 +220,11 @@ FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
     s.clocks.push_back({field<std::string>(o, "clocks", i, "process"),
                         field<Duration>(o, "clocks", i, "offset"),
                         field<std::int32_t>(o, "clocks", i, "drift_ppm")});
+    if (s.clocks.back().offset < -kMaxScheduleTime || s.clocks.back().offset > kMaxScheduleTime) {
+      throw std::invalid_argument("schedule: clocks[" + std::to_string(i) +
+                                  "].offset must be within one day (" +
+                                  std::to_string(kMaxScheduleTime) + " ns) either way");
+    }
   }
   const auto& service = list(j, "service_faults");
   for (std::size_t i = 0; i < service.size(); ++i) {
@@ -205,7 +232,7 @@ FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
     try {
       if (!t.is_array() || t.size() != 3) throw std::invalid_argument("arity");
       s.service_faults.push_back(
-          {t.at(0).get<std::string>(), t.at(1).get<std::string>(), t.at(2).get<std::uint64_t>()});
+          {t.at(0).get<std::string>(), t.at(1).get<std::string>(), strict<std::uint64_t>(t.at(2))});
     } catch (const std::exception&) {
       throw std::invalid_argument("schedule: service_faults[" + std::to_string(i) +
                                   "] must be a list [process, kind, occurrence]");

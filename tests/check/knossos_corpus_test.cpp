@@ -140,10 +140,23 @@ TEST(EdnReader, InvalidUtf8IsAnInputErrorNotACrash) {
       "[{:process 0, :type :invoke, :f :write, :value \"\xF6\xA4\"}\n"
       " {:process 0, :type :ok, :f :write, :value 1}]";
   const auto ops = read_history_text(text, "h.edn");
+  // Registers hold strings (issue 21), invalid UTF-8 or not: the verdict renders as JSON text.
   auto model = make_model("register");
-  EXPECT_THROW(check_linearizable(ops, *model), HistoryError);
+  const auto result = check_linearizable(ops, *model);
+  EXPECT_EQ(result.verdict, Verdict::kLinearizable);
+  EXPECT_NO_THROW(to_text(result.to_json(ops)));
+  auto broken = ops;
+  broken.push_back(ops[0]);
+  broken.back().id = 1;
+  broken.back().f = "read";
+  broken.back().output = "\xF6\xA5";
+  broken.back().invoke = 10;
+  broken.back().complete = 11;
+  const auto violation = check_linearizable(broken, *model);
+  EXPECT_EQ(violation.verdict, Verdict::kNotLinearizable);
+  EXPECT_NO_THROW(to_text(violation.to_json(broken)));
   auto kv = make_model("kv");
-  EXPECT_THROW(check_linearizable(ops, *kv), HistoryError);
+  EXPECT_THROW(check_linearizable(ops, *kv), HistoryError);  // no key
 }
 
 TEST(EdnReader, MalformedEdnNamesTheLine) {

@@ -26,6 +26,7 @@ struct Operation {
   nlohmann::json key;     // for keyed models: the "key" field of the invocation, if any
   std::int64_t invoke = 0;
   std::int64_t complete = kNever;  // kNever: outcome unknown (info or never completed)
+  std::size_t line = 0;            // the invocation's line in the file (0: unknown)
   bool unknown() const { return complete == kNever; }
 };
 

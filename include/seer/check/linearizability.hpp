@@ -35,6 +35,10 @@ struct CheckOptions {
   std::uint64_t max_steps = 0;
   unsigned jobs = 1;    // threads for checking partitions in parallel
   bool special = true;  // use a model's linear-time checker when the history fits it (set)
+  // Keyed models: check each key's sub-history on its own (P-compositionality). false: one search
+  // over the whole history with the tuple of every key's state (as Porcupine's non-partitioned
+  // models do; the same verdict, slower).
+  bool partition = true;
 };
 
 // The step budget for a simulated run's history (and for explaining one): a verdict of unknown

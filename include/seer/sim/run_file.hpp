@@ -13,6 +13,9 @@
 
 namespace seer::sim {
 
+// The most client operations a run may have (as `--ops` allows).
+inline constexpr int kMaxRunOps = 1'000'000;
+
 struct RunDescription {
   std::string system;
   std::string variant;

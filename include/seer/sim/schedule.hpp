@@ -78,6 +78,10 @@ struct ServiceFault {
   std::uint64_t occurrence = 0;
 };
 
+// The largest time or duration a schedule may hold: one day of virtual time, far past any run
+// (RunConfig::max_time is 600 s) and far from overflowing the simulator's clock arithmetic.
+inline constexpr Duration kMaxScheduleTime = seconds(86'400);
+
 struct FaultSchedule {
   Duration default_latency = microseconds(500);  // of every message the schedule does not list
   std::vector<MessageLatency> latencies;
