@@ -26,6 +26,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& err) {
   commands.push_back(add_query_command(root));
   commands.push_back(add_view_command(root));
   commands.push_back(add_export_command(root));
+  commands.push_back(add_new_command(root));
   commands.push_back(add_mcp_command(root));
 
   std::vector<const char*> argv{"seer"};

@@ -34,6 +34,7 @@ Command add_query_command(CLI::App& root);
 Command add_shrink_command(CLI::App& root);
 Command add_view_command(CLI::App& root);
 Command add_export_command(CLI::App& root);
+Command add_new_command(CLI::App& root);
 Command add_mcp_command(CLI::App& root);
 
 }  // namespace seer::cli

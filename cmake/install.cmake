@@ -1,0 +1,50 @@
+# Installing seer (cmake --install): the public headers, the libraries a user's program links, the
+# `seer` and `seer-resonate` programs, and the CMake package (docs/dependency.md). A Debian
+# package from CPack (cpack -G DEB in the build tree).
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(SEER_TRACE_FORMAT 1)
+set(SEER_RUN_FORMAT 1)
+
+# The libraries a program built on seer links, each seer::<name without the seer_ prefix>.
+set(SEER_EXPORTED_LIBRARIES
+  seer_check seer_history seer_sim seer_service_clients seer_services seer_sqlite seer_runtime
+  seer_explain seer_shrink seer_view seer_export seer_cli seer_cli_main)
+foreach(library ${SEER_EXPORTED_LIBRARIES})
+  string(REGEX REPLACE "^seer_" "" export_name ${library})
+  set_target_properties(${library} PROPERTIES EXPORT_NAME ${export_name})
+endforeach()
+install(TARGETS ${SEER_EXPORTED_LIBRARIES} EXPORT seerTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS seer RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+if(TARGET seer-resonate)
+  install(TARGETS seer-resonate RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/seer DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+set(SEER_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/seer)
+install(EXPORT seerTargets NAMESPACE seer:: DESTINATION ${SEER_CMAKE_DIR})
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/seerConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/seerConfig.cmake INSTALL_DESTINATION ${SEER_CMAKE_DIR})
+# 0.x: a minor version may break the API, so only the same minor version is compatible.
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/seerConfigVersion.cmake
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/seerConfig.cmake ${PROJECT_BINARY_DIR}/seerConfigVersion.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/seerHelpers.cmake DESTINATION ${SEER_CMAKE_DIR})
+
+# cpack -G DEB: a Debian 12 package of the above.
+set(CPACK_PACKAGE_NAME seer)
+set(CPACK_PACKAGE_VENDOR "seer maintainers")
+set(CPACK_PACKAGE_CONTACT "seer maintainers <maintainers@seer.invalid>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+  "Design distributed systems: deterministic simulation, checkers, causal explanations")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_GENERATOR DEB)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION devel)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+  "libsqlite3-dev, libpq5, nlohmann-json3-dev, libfmt-dev, libcli11-dev, g++ (>= 4:12) | clang (>= 1:14), cmake (>= 3.25)")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+include(CPack)
