@@ -5,6 +5,7 @@
 // hung replay) or another exception.
 #include "seer/json_input.hpp"
 #include "seer/sim/run_file.hpp"
+#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
 
 #include <algorithm>

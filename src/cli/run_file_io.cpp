@@ -35,6 +35,13 @@ sim::RunDescription read_run_description(const std::string& path) {
     throw UsageError(path +
                      ": neither a seer run file nor a seer trace (no seer_run or seer_trace)");
   }
+  const bool run_file = j.contains("seer_run");
+  if (const auto why =
+          trace::unreadable_version(j, run_file ? "seer_run" : "seer_trace",
+                                    run_file ? trace::kRunFormat : trace::kTraceFormat);
+      !why.empty()) {
+    throw UsageError(path + ": cannot read this " + (run_file ? "run file" : "trace") + ": " + why);
+  }
   try {
     return sim::parse_run_fields(j);
   } catch (const std::invalid_argument& e) {

@@ -129,6 +129,10 @@ Trace parse_trace(std::istream& in, const std::string& name) {
       if (!j.contains("seer_trace")) {
         throw TraceError(name + ":1: not a seer trace (the first line has no \"seer_trace\")");
       }
+      if (const auto why = trace::unreadable_version(j, "seer_trace", trace::kTraceFormat);
+          !why.empty()) {
+        throw TraceError(name + ":1: cannot read this trace: " + why);
+      }
       try {
         t.processes = j.at("processes").get<std::vector<std::string>>();
       } catch (const nlohmann::json::exception&) {

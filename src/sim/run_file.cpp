@@ -30,7 +30,7 @@ nlohmann::json run_fields_json(const std::string& system, const std::string& var
 
 nlohmann::json run_file_json(const std::string& system, const std::string& variant,
                              const RunConfig& config, const RunResult& result) {
-  nlohmann::json j = {{"seer_run", 1}};
+  nlohmann::json j = {{"seer_run", trace::kRunFormat}};
   j.update(run_fields_json(system, variant, config));
   j["expect"] = {{"violation", result.violation ? result.violation->invariant : ""},
                  {"trace_hash", hash_hex(result.trace_hash)},

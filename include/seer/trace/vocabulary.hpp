@@ -8,9 +8,30 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace seer::trace {
+
+// The file formats' versions: a trace's header says {"seer_trace": kTraceFormat}, a run file
+// {"seer_run": kRunFormat}. A reader refuses a version newer than its own, naming both.
+inline constexpr int kTraceFormat = 1;
+inline constexpr int kRunFormat = 1;
+
+// Empty if `header[field]` is a version this seer reads; otherwise why not, in one phrase.
+inline std::string unreadable_version(const nlohmann::json& header, const char* field,
+                                      int supported) {
+  const auto it = header.find(field);
+  if (it == header.end()) return std::string("no \"") + field + "\" version";
+  if (!it->is_number_integer() || it->get<std::int64_t>() < 1) {
+    return std::string("\"") + field + "\" is not a format version";
+  }
+  if (it->get<std::int64_t>() > supported) {
+    return "format version " + std::to_string(it->get<std::int64_t>()) + " (this seer reads " +
+           std::to_string(supported) + "; a newer seer wrote it)";
+  }
+  return {};
+}
 
 enum class EventKind : std::uint8_t {
   kStart,
