@@ -44,7 +44,10 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
+# The programs' shared libraries (libsqlite3, libpq, cpp-httplib, ...) from dpkg-shlibdeps; what a
+# project building on the package needs besides.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "libsqlite3-dev, libpq5, nlohmann-json3-dev, libfmt-dev, libcli11-dev, g++ (>= 4:12) | clang (>= 1:14), cmake (>= 3.25)")
+  "libsqlite3-dev, nlohmann-json3-dev, libfmt-dev, libcli11-dev, g++ (>= 4:12) | clang (>= 1:14), cmake (>= 3.25)")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 include(CPack)

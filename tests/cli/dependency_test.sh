@@ -42,4 +42,20 @@ assert x["causes"], "no cause"
 assert x["causes"][0]["kind"] in ("duplicate_delivery", "lost_response"), x["causes"][0]["kind"]' ||
   fail "explain names the retried or duplicated increment"
 ctest --test-dir "$tmp/demo/build" >"$tmp/ctest.log" 2>&1 || { cat "$tmp/ctest.log"; fail "the scaffold's tests"; }
+
+# The Debian package: built by CPack, extracted into a temporary root (no dpkg -i here), and a
+# project built against it alone.
+(cd "$tmp" && cpack --config "$build_dir/CPackConfig.cmake" >"$tmp/cpack.log" 2>&1) ||
+  { cat "$tmp/cpack.log"; fail "cpack"; finish; }
+deb=$(ls "$tmp"/seer_*.deb 2>/dev/null | head -n 1)
+[ -n "$deb" ] || { fail "no .deb built"; finish; }
+dpkg-deb -f "$deb" Depends | grep -q libsqlite3 || fail "the .deb does not depend on SQLite"
+dpkg-deb -x "$deb" "$tmp/root" || fail "dpkg-deb -x"
+"$tmp/root/usr/bin/seer" new from-deb "$tmp/from-deb" >/dev/null || fail "seer new from the .deb"
+cmake -S "$tmp/from-deb" -B "$tmp/from-deb/build" -G Ninja -DCMAKE_PREFIX_PATH="$tmp/root/usr" \
+  -DCMAKE_CXX_COMPILER="$cxx" >"$tmp/configure2.log" 2>&1 &&
+  cmake --build "$tmp/from-deb/build" >"$tmp/build2.log" 2>&1 ||
+  { cat "$tmp/configure2.log" "$tmp/build2.log"; fail "build against the .deb's files"; }
+"$tmp/from-deb/build/from-deb" sweep from-deb --variant dedupe --seeds 1..50 >/dev/null ||
+  fail "the project built from the .deb runs"
 finish
