@@ -36,6 +36,7 @@ namespace seer::bench::explain {
 namespace {
 
 struct Options {
+  std::string set = "main";
   std::string design;
   int failing = 20;
   int max_seeds = 2000;
@@ -302,6 +303,8 @@ std::string tally_text(const std::map<std::string, int>& tally) {
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{"explain_bench: the accuracy of `seer explain` on independently written designs"};
+  app.add_option("--set", o.set, "Design set: main (default), heldout or all")
+      ->check(CLI::IsMember(design_sets()));
   app.add_option("--design", o.design, "Only this design");
   app.add_option("--failing", o.failing, "Failing seeds to explain per design (default 20)");
   app.add_option("--max-seeds", o.max_seeds, "Give up on a design after this many seeds (2000)");
@@ -320,7 +323,7 @@ int main(int argc, char** argv) {
   }
 #endif
 
-  auto designs = all_designs();
+  auto designs = designs_in_set(o.set);
   std::vector<DesignResult> results;
   bool found = false;
   for (const auto& d : designs) {
@@ -335,7 +338,7 @@ int main(int argc, char** argv) {
     }
   }
   if (!found) {
-    std::cerr << "explain_bench: unknown design '" << o.design << "'\n";
+    std::cerr << "explain_bench: unknown design '" << o.design << "' in set " << o.set << "\n";
     return 2;
   }
 
@@ -352,7 +355,8 @@ int main(int argc, char** argv) {
     json_designs.push_back(to_json(r));
   }
   if (o.json) {
-    std::cout << nlohmann::json{{"redacted", o.redacted},
+    std::cout << nlohmann::json{{"set", o.set},
+                                {"redacted", o.redacted},
                                 {"failing_per_design", o.failing},
                                 {"designs", json_designs},
                                 {"overall", totals_json(all)},

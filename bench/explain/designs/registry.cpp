@@ -21,4 +21,30 @@ std::vector<Design> all_designs() {
   return designs;
 }
 
+std::vector<Design> heldout_designs() {
+  std::vector<Design> designs;
+  designs.push_back(make_lease_reader());
+  designs.push_back(make_usage_meter());
+  designs.push_back(make_reservations());
+  designs.push_back(make_search_indexer());
+  designs.push_back(make_session_ttl());
+  designs.push_back(make_compaction());
+  return designs;
+}
+
+std::vector<std::string> design_sets() {
+  return {"main", "heldout", "all"};
+}
+
+std::vector<Design> designs_in_set(const std::string& set) {
+  if (set == "main") return all_designs();
+  if (set == "heldout") return heldout_designs();
+  if (set == "all") {
+    auto designs = all_designs();
+    for (auto& d : heldout_designs()) designs.push_back(std::move(d));
+    return designs;
+  }
+  return {};
+}
+
 }  // namespace seer::bench::explain
