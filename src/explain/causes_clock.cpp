@@ -230,10 +230,12 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
     // had expired in real time or after another process had taken it over.
     // The first such act, and the last before the violation (a retry of it, say).
     std::vector<const Access*> acts;
+    // An act is a write the holder made, or an answer it gave (to a request it served itself:
+    // a read served from what the lease let it believe).
     for (const auto& act : c.index.accesses) {
-      if (act.client != l.client || !act.write || act.application || act.served > c.horizon) {
-        continue;
-      }
+      const bool writes = act.client == l.client && act.write && !act.application;
+      const bool answers = act.application && act.server == l.client;
+      if ((!writes && !answers) || act.served > c.horizon) continue;
       if (act.served <= l.served || place_of(act) == place) continue;
       if (next_own && act.served > next_own->access->served) break;
       const bool taken_over = takeover && act.served > takeover->access->served;
@@ -243,7 +245,8 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
     if (acts.size() > 2) acts.erase(acts.begin() + 1, acts.end() - 1);
     for (const auto* picked : acts) {
       const auto& act = *picked;
-      const auto act_sent = request_sent(t, c.index, act);
+      // An answer is the holder's own send; a write, the request the holder sent.
+      const auto act_sent = act.application ? act.served : request_sent(t, c.index, act);
       const auto real_sent = t.at(act_sent).time;
       const auto real_effect = t.at(act.served).time;
       const auto clock = clocks.count(l.client) ? clocks.at(l.client) : ProcessClock{};
