@@ -73,19 +73,21 @@ std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t ori
   const auto first = t.has(original) && t.at(original).kind == EventKind::kSend ? asked(t, original)
                                                                                 : nlohmann::json();
   std::uint64_t similar = 0;
+  bool prompted = false;  // a message from elsewhere asked for the same again meanwhile
   for (auto s = after + 1; s <= horizon && t.has(s); ++s) {
     const auto& e = t.at(s);
-    if (e.lane != client || e.kind != EventKind::kSend || e.peer != server) continue;
+    if (e.lane != client) continue;
+    // A redelivered job, or a client's retry to this process: what follows is a reaction to
+    // that message, not a retry of the requester's own.
+    if (e.kind == EventKind::kDeliver && e.peer != server && !first.is_null() &&
+        shares_a_name(first, e.line.value("payload", nlohmann::json()))) {
+      prompted = true;
+    }
+    if (e.kind != EventKind::kSend || e.peer != server) continue;
     if (first.is_null()) return s;  // the original is unknown: its next request
     const auto again = asked(t, s);
     if (again != first && (similar != 0 || !shares_a_name(first, again))) continue;
-    // Sent in answer to a message that asked for it again (a redelivered job, a client's retry
-    // to this server): a reaction to that message, not a retry of its own.
-    const auto& before = t.at(e.parents.empty() ? s : e.parents.front());
-    if (before.kind == EventKind::kDeliver && before.lane == client &&
-        shares_a_name(first, before.line.value("payload", nlohmann::json()))) {
-      return 0;
-    }
+    if (prompted) return 0;
     if (again == first) return s;
     similar = s;
   }

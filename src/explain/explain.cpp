@@ -96,15 +96,22 @@ DecisionChain decision_chain(const Trace& trace, const TraceIndex& index, std::u
       }
     }
   }
-  // The acknowledgements of the requester's own writes carry nothing it could act on.
+  // The acknowledgements of the requester's own writes carry nothing it could act on; its
+  // previous write to the same server ends the decision (reads in between are part of it).
   std::set<std::uint64_t> acks;
+  std::set<std::uint64_t> earlier_writes;
   for (const auto& a : index.accesses) {
-    if (a.client == requester && a.write && !a.read) acks.insert(a.event);
+    if (a.client != requester || !a.write) continue;
+    if (!a.read) acks.insert(a.event);
+    if (a.server == server) earlier_writes.insert(request_sent(trace, index, a));
   }
   for (auto s = asked; s >= 1; --s) {
     const auto& e = trace.at(s);
     if (e.lane != requester) continue;
-    if (s != asked && e.kind == EventKind::kSend && e.peer == server) break;
+    if (s != asked && e.kind == EventKind::kSend && e.peer == server &&
+        (earlier_writes.count(s) || server == kSimLane)) {
+      break;
+    }
     if (e.kind == EventKind::kStart || e.kind == EventKind::kRestart) break;
     if (acks.count(s)) continue;
     chain.insert(s);
