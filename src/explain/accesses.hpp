@@ -74,6 +74,11 @@ struct ProcessClock {
   // The simulator's clock model (Simulator's local time): offset plus drift.
   std::int64_t local(std::int64_t t) const { return t + offset_ns + t * drift_ppm / 1'000'000; }
   bool skewed() const { return offset_ns != 0 || drift_ppm != 0; }
+  // The real time at which this clock reads `reading` (the inverse of local()).
+  std::int64_t real_when(std::int64_t reading) const {
+    const long double rate = 1.0L + static_cast<long double>(drift_ppm) / 1e6L;
+    return static_cast<std::int64_t>(static_cast<long double>(reading - offset_ns) / rate);
+  }
 };
 // Each process's clock by lane, from its latest start or restart before `until` (all if 0).
 std::map<int, ProcessClock> clocks_of(const Trace& trace);

@@ -81,6 +81,10 @@ std::string ms(std::int64_t ns) {
 
 void reads_from_the_future(const DetectContext& c, const std::map<int, ProcessClock>& clocks,
                            const std::vector<Stamped>& writes, std::vector<Cause>& out);
+void deadlines_judged_by_a_skewed_clock(const DetectContext& c,
+                                        const std::map<int, ProcessClock>& clocks,
+                                        const std::vector<Stamped>& writes,
+                                        std::vector<Cause>& out);
 
 }  // namespace
 
@@ -139,6 +143,7 @@ std::vector<Cause> detect_clock_skew(const DetectContext& c) {
     if (s.access->write) writes.push_back(s);
   }
   reads_from_the_future(c, clocks, writes, out);
+  deadlines_judged_by_a_skewed_clock(c, clocks, writes, out);
   return out;
 }
 
@@ -199,6 +204,72 @@ void reads_from_the_future(const DetectContext& c, const std::map<int, ProcessCl
   }
 }
 
+// A deadline another process wrote (a session's or a token's expiry), read and then acted on by a
+// process whose clock put the deadline on the wrong side of real time: it acted as if the deadline
+// had not passed when it had (its clock behind), or as if it had when it had not (ahead).
+void deadlines_judged_by_a_skewed_clock(const DetectContext& c,
+                                        const std::map<int, ProcessClock>& clocks,
+                                        const std::vector<Stamped>& writes,
+                                        std::vector<Cause>& out) {
+  const auto& t = c.trace;
+  for (const auto& r : c.index.accesses) {
+    if (!r.read || !r.delivered || r.event > c.horizon) continue;
+    const auto clock = clocks.find(r.client);
+    if (clock == clocks.end() || !clock->second.skewed()) continue;
+    std::vector<std::int64_t> stamps;
+    clock_numbers(read_value(t, r), clock->second.local(t.at(r.event).time), stamps);
+    for (const auto deadline : stamps) {
+      // Written by another process as a deadline (ahead of its own clock when it wrote it).
+      const Stamped* w = nullptr;
+      for (const auto& s : writes) {
+        if (s.stamp == deadline && s.access->client != r.client && s.access->served < r.served &&
+            s.stamp > s.local + kDeadlineMargin) {
+          w = &s;
+        }
+      }
+      if (!w) continue;
+      // The reader's next act: a write it made or an answer it gave.
+      const Access* act = nullptr;
+      for (const auto& a : c.index.accesses) {
+        if (a.served <= r.event || a.served > c.horizon) continue;
+        if ((a.client == r.client && a.write && !a.application) ||
+            (a.application && a.server == r.client)) {
+          act = &a;
+          break;
+        }
+      }
+      if (!act) continue;
+      const auto real = t.at(act->served).time;
+      const auto local = clock->second.local(real);
+      // It passes when the clock that wrote it reads it.
+      const auto writer_clock =
+          clocks.count(w->access->client) ? clocks.at(w->access->client) : ProcessClock{};
+      const bool passed = real > writer_clock.real_when(deadline);
+      if (passed == (local > deadline)) continue;  // its clock told the truth about it
+      Cause cause;
+      cause.kind = passed ? "clock_behind" : "clock_ahead";
+      cause.process = t.lane_name(r.client);
+      cause.events = {act->served, r.event, w->access->served};
+      cause.facts = {{"process", cause.process},
+                     {"clock_offset_ns", clock->second.offset_ns},
+                     {"clock_drift_ppm", clock->second.drift_ppm},
+                     {"deadline", deadline},
+                     {"deadline_writer", t.lane_name(w->access->client)},
+                     {"act_real_ns", real},
+                     {"act_local_ns", local},
+                     {"decision_event", act->served}};
+      cause.summary = fmt::format(
+          "{} acted ({} at #{}) on the deadline {} wrote at #{} ({}), which it had read at #{}: "
+          "at real {} the deadline had {}passed, but {}'s clock read {}, {} by {}",
+          cause.process, access_named(t, *act), act->served, t.lane_name(w->access->client),
+          w->access->served, ms(deadline), r.event, format_time(real), passed ? "" : "not ",
+          cause.process, ms(local), passed ? "behind" : "ahead", ms(std::abs(local - real)));
+      out.push_back(std::move(cause));
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<Cause> detect_expired_leases(const DetectContext& c) {
@@ -214,7 +285,10 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
   for (const auto* lease : leases) {
     const auto& l = *lease->access;
     const auto place = place_of(l);
-    const std::int64_t expiry = lease->stamp;  // in the clock's units: real time when it reads so
+    // A deadline is the writer's: it expires when the writer's clock reads it (a lease of 10 ms
+    // written by a clock 50 ms behind lasts until 60 ms of real time after its stamp's value).
+    const auto holder_clock = clocks.count(l.client) ? clocks.at(l.client) : ProcessClock{};
+    const std::int64_t expiry = holder_clock.real_when(lease->stamp);
     // Renewed by the same holder, or taken over by another: the next lease on the same place.
     const Stamped* next_own = nullptr;
     const Stamped* takeover = nullptr;
@@ -240,6 +314,14 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
       if (next_own && act.served > next_own->access->served) break;
       const bool taken_over = takeover && act.served > takeover->access->served;
       if (!taken_over && t.at(act.served).time <= expiry) continue;
+      // With nobody taking the lease over, only an act done under it counts: one carrying what
+      // the lease holds (its holder, its token). Otherwise any later write of a process that
+      // merely wrote some expiry (a session's, for a user) would be an "act".
+      if (!takeover) {
+        const auto done = act.application ? t.at(act.served).line.value("payload", nlohmann::json())
+                                          : written_value(t, act);
+        if (!flows_into(written_value(t, l), done)) continue;
+      }
       acts.push_back(&act);
     }
     if (acts.size() > 2) acts.erase(acts.begin() + 1, acts.end() - 1);
@@ -258,7 +340,7 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
       if (takeover) cause.events.push_back(takeover->access->served);
       std::string because;
       Cause behind;
-      if (local_sent < expiry && real_sent >= expiry) {
+      if (local_sent < lease->stamp && real_sent >= expiry) {
         because = fmt::format("its clock read {} when it sent the request at real {}, {} behind",
                               ms(local_sent), format_time(real_sent), ms(real_sent - local_sent));
         behind.kind = "clock_behind";
@@ -298,7 +380,8 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
       }
       cause.facts = {{"lease_event", l.served},
                      {"lease_place", place},
-                     {"expiry", expiry},
+                     {"expiry", expiry},       // real time
+                     {"stamp", lease->stamp},  // as the holder's clock wrote it
                      {"act_event", act.served},
                      {"act_sent_real_ns", real_sent},
                      {"act_sent_local_ns", local_sent},
