@@ -1,6 +1,7 @@
 // One subcommand of the `seer` CLI. Each command lives in its own cmd_*.cpp, registers its options
 // on the root app and returns the function that runs it when chosen. The function returns the
-// process exit code: 0 ok, 1 violation found, 2 usage or input error, 3 unknown (checker gave up).
+// process exit code: 0 ok, 1 violation found, 2 usage or input error, 3 unknown (checker gave up),
+// 4 a replay diverged.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -1,7 +1,7 @@
 // A sequential specification for the linearizability checker. Operations are compiled once into a
-// compact form so the search's inner loop never touches JSON. This first version keeps the state in
-// one int64, which covers registers and compare-and-set registers; richer states come with the
-// other models.
+// compact form so the search's inner loop never touches JSON. A state is one int64: registers use
+// it directly; models with richer states (sets, queues, multi-registers, kv lists, promises) map
+// theirs to ids themselves.
 #pragma once
 
 #include "seer/check/history.hpp"
