@@ -150,7 +150,9 @@ TEST(Pause, RaceOutcomesAreRecordedAndReplayed) {
     bool any = false;
     for (auto& p : without->pauses) any = std::exchange(p.receive_first, false) || any;
     replay.schedule = without;
-    if (any) EXPECT_NE(make(replay)->run().trace_hash, seeded.trace_hash) << "seed " << seed;
+    if (any) {
+      EXPECT_NE(make(replay)->run().trace_hash, seeded.trace_hash) << "seed " << seed;
+    }
   }
   EXPECT_GT(recorded, 0);  // some race went to the message
 }
