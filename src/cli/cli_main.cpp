@@ -2,4 +2,6 @@
 // program registered with SEER_REGISTER_SYSTEM.
 #include "seer/cli/main.hpp"
 
-int main(int argc, char** argv) { return seer::cli::main(argc, argv); }
+int main(int argc, char** argv) {
+  return seer::cli::main(argc, argv);
+}

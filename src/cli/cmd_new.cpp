@@ -58,7 +58,7 @@ Command add_new_command(CLI::App& root) {
         }
         nlohmann::json written = nlohmann::json::array();
         for (const auto& file : scaffold_files()) {
-          auto path = replaced(file.path, "design/design.cpp", "design/" + o->name + ".cpp");
+          auto path = replaced(file.path, "design/design.cpp.in", "design/" + o->name + ".cpp");
           const auto target = dir / path;
           fs::create_directories(target.parent_path(), ec);
           if (ec) throw UsageError("cannot create " + target.parent_path().string());

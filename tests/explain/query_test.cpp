@@ -56,7 +56,8 @@ TEST(Query, StaleReadsAndMessagesInFlight) {
     EXPECT_EQ(send.kind, EventKind::kSend);
     EXPECT_LE(send.time, at);
     for (const auto& e : t.events) {
-      if ((e.kind == EventKind::kDeliver || e.kind == EventKind::kDrop) && e.message == send.message) {
+      if ((e.kind == EventKind::kDeliver || e.kind == EventKind::kDrop) &&
+          e.message == send.message) {
         EXPECT_GT(e.time, at) << "message " << send.message << " had arrived";
         break;
       }

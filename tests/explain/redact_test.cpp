@@ -17,7 +17,8 @@ Trace skewed_run() {
   for (std::uint64_t seed = 1; seed < 60; ++seed) {
     auto t = testing::recorded("promises", "validated", seed);
     for (const auto& e : t.events) {
-      if (e.kind == EventKind::kStart && e.oracle().value("clock_offset_ns", std::int64_t{0}) != 0) return t;
+      if (e.kind == EventKind::kStart && e.oracle().value("clock_offset_ns", std::int64_t{0}) != 0)
+        return t;
     }
   }
   ADD_FAILURE() << "no seed with clock skew";
@@ -74,8 +75,10 @@ TEST(Redact, StampsEachEventWithItsProcesssClock) {
   bool some_moved = false;
   std::map<int, std::size_t> next;
   for (const auto& e : full.events) {
-    if (e.kind == EventKind::kStart) offset[e.lane] = e.oracle().value("clock_offset_ns", std::int64_t{0});
-    if (e.lane == kSimLane || e.kind == EventKind::kPause || e.kind == EventKind::kResume || e.kind == EventKind::kAnnotation) {
+    if (e.kind == EventKind::kStart)
+      offset[e.lane] = e.oracle().value("clock_offset_ns", std::int64_t{0});
+    if (e.lane == kSimLane || e.kind == EventKind::kPause || e.kind == EventKind::kResume ||
+        e.kind == EventKind::kAnnotation) {
       continue;
     }
     auto& i = next[e.lane];

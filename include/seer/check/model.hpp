@@ -118,10 +118,10 @@ struct ModelRegistrar {
 };
 #define SEER_CHECK_CONCAT_(a, b) a##b
 #define SEER_CHECK_CONCAT(a, b) SEER_CHECK_CONCAT_(a, b)
-#define SEER_REGISTER_MODEL(name, ...)                                                   \
+#define SEER_REGISTER_MODEL(name, ...)                                                \
   static const ::seer::check::ModelRegistrar SEER_CHECK_CONCAT(seer_model_registrar_, \
                                                                __COUNTER__) {         \
-    name, __VA_ARGS__                                                                   \
+    name, __VA_ARGS__                                                                 \
   }
 // Parses --init: an integer or "nil"/"null". Throws std::invalid_argument.
 State parse_state(const std::string& text);

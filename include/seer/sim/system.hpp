@@ -82,10 +82,9 @@ struct SystemRegistrar {
 
 #define SEER_SIM_CONCAT_(a, b) a##b
 #define SEER_SIM_CONCAT(a, b) SEER_SIM_CONCAT_(a, b)
-#define SEER_REGISTER_SYSTEM(...)                                                  \
-  static const ::seer::sim::SystemRegistrar SEER_SIM_CONCAT(seer_system_registrar_, \
-                                                            __COUNTER__) {         \
-    __VA_ARGS__                                                                    \
+#define SEER_REGISTER_SYSTEM(...)                                                                  \
+  static const ::seer::sim::SystemRegistrar SEER_SIM_CONCAT(seer_system_registrar_, __COUNTER__) { \
+    __VA_ARGS__                                                                                    \
   }
 
 // Runs one seed of `system`: sets it up, runs it, then checks its history.
