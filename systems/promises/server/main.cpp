@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -103,6 +104,11 @@ int serve(const ServeOptions& options) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up is a failed write, not our death
+  // Every connection is a descriptor: take all the system lets us (10,000 poll streams and more).
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   server::Mailroom mailroom;
   std::unique_ptr<server::HttpFront> front;
@@ -120,7 +126,9 @@ int serve(const ServeOptions& options) {
         [&](sim::ProcessId to, const sim::PayloadPtr& body) { front->outbox(to, body); });
     envs.push_back(loops[i].env.get());
   }
-  front = std::make_unique<server::HttpFront>(envs, kHttp, mailroom, http_options);
+  server::HttpOptions front_options = http_options;
+  front_options.warn = log_line;
+  front = std::make_unique<server::HttpFront>(envs, kHttp, mailroom, front_options);
   const int port = front->bind();
 
   auto deployment = std::make_shared<design::Deployment>();
@@ -211,6 +219,8 @@ int run(int argc, char** argv) {
   ServeOptions o;
   server::HttpOptions& http = o.http;
   int timeout_ms = static_cast<int>(http.request_timeout.count());
+  int read_timeout_ms = static_cast<int>(http.read_timeout.count());
+  int idle_timeout_ms = static_cast<int>(http.idle_timeout.count());
   bool verbose = false;
   app.add_option("--db", o.db,
                  "SQLite database file (created if missing), or postgres://user@host:port/dbname "
@@ -224,8 +234,22 @@ int run(int argc, char** argv) {
                  "one origin always on the same one)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  app.add_option("--threads", http.threads, "HTTP worker threads (each open connection holds one)")
-      ->check(CLI::Range(2, 4096))
+  app.add_option("--io-threads", http.io_threads,
+                 "threads serving the HTTP connections (every connection, not one each)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--read-timeout-ms", read_timeout_ms,
+                 "a request must arrive whole within this from its first byte, and a client must "
+                 "take an answer within it, or its connection is closed")
+      ->check(CLI::Range(1, 600000))
+      ->capture_default_str();
+  app.add_option("--idle-timeout-ms", idle_timeout_ms,
+                 "close a keep-alive connection with no request for this long")
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
+  app.add_option("--max-connections", http.max_connections,
+                 "open connections (poll streams too) beyond which new ones are closed at once")
+      ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
   app.add_option("--request-timeout-ms", timeout_ms,
                  "answer 503 to a request not completed within this")
@@ -250,6 +274,8 @@ int run(int argc, char** argv) {
     return 2;
   }
   http.request_timeout = std::chrono::milliseconds(timeout_ms);
+  http.read_timeout = std::chrono::milliseconds(read_timeout_ms);
+  http.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
   if (verbose) http.log = log_line;
   try {
     return serve(o);
