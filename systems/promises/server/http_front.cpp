@@ -33,7 +33,6 @@ using json = nlohmann::json;
 namespace {
 
 constexpr std::size_t kHeaderLimit = 16 * 1024;
-constexpr std::size_t kMaxBody = 8 * 1024 * 1024;
 // Bytes of events written to a poll stream's client and not yet taken by it, beyond which the
 // stream is closed (the client stopped reading; it reconnects, and the sweep resends its tasks).
 constexpr std::size_t kMaxUnsent = 1024 * 1024;
@@ -55,6 +54,47 @@ std::string percent_decoded(std::string_view s) {
     }
   }
   return out;
+}
+
+// Why `request` is too large to serve (an id or a tag beyond the limits), or nothing. Ids are the
+// values of "id" and "...Id" fields anywhere in it; tags the members of any "tags" object.
+std::optional<std::string> oversized(const json& j, const HttpOptions& o, bool in_tags = false) {
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      if (in_tags) {
+        if (key.size() > o.max_tag_bytes) {
+          return "a tag key is longer than " + std::to_string(o.max_tag_bytes) + " bytes";
+        }
+        if (value.is_string() && value.get_ref<const std::string&>().size() > o.max_tag_bytes) {
+          return "the value of tag '" + key.substr(0, 64) + "' is longer than " +
+                 std::to_string(o.max_tag_bytes) + " bytes";
+        }
+        continue;
+      }
+      const bool id = key == "id" || (key.size() > 2 && key.ends_with("Id"));
+      if (id && value.is_string() && value.get_ref<const std::string&>().size() > o.max_id_bytes) {
+        return "'" + key + "' is longer than " + std::to_string(o.max_id_bytes) + " bytes";
+      }
+      if (value.is_structured()) {
+        if (auto why = oversized(value, o, key == "tags")) return why;
+      }
+    }
+  } else if (j.is_array()) {
+    for (const auto& value : j) {
+      if (auto why = oversized(value, o)) return why;
+    }
+  }
+  return std::nullopt;
+}
+
+// A 400 the SDK reads as the answer to its request: its kind and head, with status 400.
+json bad_request(const json& request, const std::string& why) {
+  json head =
+      request.contains("head") && request["head"].is_object() ? request["head"] : json::object();
+  head["status"] = 400;
+  return {{"kind", request.contains("kind") ? request["kind"] : json("error")},
+          {"head", std::move(head)},
+          {"data", why}};
 }
 
 std::string chunk(std::string_view data) {
@@ -107,6 +147,16 @@ struct HttpFront::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<std::uint64_t> next_call{1};
   std::atomic<std::uint64_t> withdrawn{0};
+  std::atomic<std::size_t> body_bytes{0};
+
+  bool reserve_body(std::size_t n) {
+    auto used = body_bytes.load();
+    do {
+      if (used + n > options.body_budget) return false;
+    } while (!body_bytes.compare_exchange_weak(used, used + n));
+    return true;
+  }
+  void release_body(std::size_t n) { body_bytes -= n; }
 
   std::mutex mutex;
   std::unordered_map<std::uint64_t, std::shared_ptr<Pending>> waiting;
@@ -184,6 +234,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
  public:
   Session(HttpFront::Impl& front, Stream stream) : front_(front), stream_(std::move(stream)) {}
   ~Session() override {
+    front_.release_body(reserved_);
     if (poll_) front_.mailroom.close(poll_);
     front_.remove_session(id_);
   }
@@ -242,7 +293,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (closed_) return;
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(kMaxBody);
+    parser_->body_limit(front_.options.max_body);
     // The whole request, from its first byte, within the read timeout.
     lowest().expires_after(front_.options.read_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
@@ -255,7 +306,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (ec == http::error::header_limit) {
       return respond(431, error_envelope(431, "request header too large").dump(), {}, true);
     }
-    if (ec) return close();  // timed out, reset, or not HTTP
+    if (ec == http::error::body_limit) return too_large();  // its Content-Length says so
+    if (ec) return close();                                 // timed out, reset, or not HTTP
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
     std::string_view target(req.target().data(), req.target().size());
@@ -273,9 +325,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       // As before (cpp-httplib): an unknown route is a 404 without a JSON body.
       return respond(404, "", {}, !parser_->is_done());
     }
-    if (const auto length = parser_->content_length(); length && *length > kMaxBody) {
-      return respond(413, error_envelope(413, "request body too large").dump(), {}, true);
+    const auto length = parser_->content_length();
+    const std::size_t body = length               ? static_cast<std::size_t>(*length)
+                             : parser_->is_done() ? 0
+                                                  : front_.options.max_body;  // chunked
+    if (body > 0 && !front_.reserve_body(body)) {
+      return respond(503, error_envelope(503, "too many large requests at once; try again").dump(),
+                     {}, true);
     }
+    reserved_ = body;
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       continue_ = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
       return net::async_write(stream_, net::buffer(*continue_),
@@ -290,13 +348,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void read_body() {
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                       if (ec == http::error::body_limit) {
-                         return self->respond(
-                             413, error_envelope(413, "request body too large").dump(), {}, true);
-                       }
+                       if (ec == http::error::body_limit) return self->too_large();
                        if (ec) return self->close();
                        self->serve_post();
                      });
+  }
+
+  void too_large() {
+    respond(413,
+            error_envelope(413, "request body larger than " +
+                                    std::to_string(front_.options.max_body) + " bytes")
+                .dump(),
+            {}, true);
   }
 
   void serve_post() {
@@ -309,6 +372,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     if (front_.options.log) log_body_ = body;
     body = {};
+    if (auto why = oversized(request, front_.options)) {
+      return respond(400, bad_request(request, *why).dump(), {});
+    }
     auto* loop = front_.servers[loop_for(request, front_.servers.size())];
     call_ = front_.next_call++;
     auto pending = std::make_shared<Pending>();
@@ -379,6 +445,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     log_body_.clear();
     parser_.reset();
+    front_.release_body(std::exchange(reserved_, 0));
     const bool keep = keep_alive_ && !close_after && !closing_;
     response_.emplace(static_cast<http::status>(status), 11);
     response_->set(http::field::server, "seer-resonate");
@@ -410,7 +477,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     socket().shutdown(tcp::socket::shutdown_send, ignored);
     buffer_.clear();
     lowest().expires_after(front_.options.read_timeout);
-    stream_.async_read_some(net::buffer(hangup_buffer_),
+    if (!discard_) discard_ = std::make_unique<std::array<char, 65536>>();
+    stream_.async_read_some(net::buffer(*discard_),
                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                               if (ec) return self->close();
                               self->linger_close();
@@ -509,7 +577,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::optional<http::response<http::string_body>> response_;
   std::shared_ptr<std::string> continue_;
   net::steady_timer timer_{stream_.get_executor()};
-  std::uint64_t call_ = 0;  // the request waiting for its answer, 0 if none
+  std::uint64_t call_ = 0;    // the request waiting for its answer, 0 if none
+  std::size_t reserved_ = 0;  // of the front's body budget
   bool given_up_once_ = false;
   bool keep_alive_ = true;
   bool idle_ = false;
@@ -523,6 +592,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool writing_ = false;
   bool ending_ = false;
   std::array<char, 256> hangup_buffer_{};
+  std::unique_ptr<std::array<char, 65536>> discard_;  // only while lingering
 };
 
 }  // namespace
@@ -663,7 +733,8 @@ void HttpFront::fail_waiting() {
 }
 
 HttpStats HttpFront::stats() const {
-  return {impl_->session_count(), impl_->mailroom.open_streams(), impl_->withdrawn.load()};
+  return {impl_->session_count(), impl_->mailroom.open_streams(), impl_->withdrawn.load(),
+          impl_->body_bytes.load()};
 }
 
 }  // namespace seer::promises::server

@@ -37,7 +37,14 @@ struct HttpOptions {
   // From a request's first byte to its last (and a TLS handshake, and a write to a client): a
   // slow sender is cut off after this and holds nothing but its socket meanwhile.
   std::chrono::milliseconds read_timeout{10000};
-  std::size_t max_connections = 100000;  // beyond: accepted and closed at once
+  std::size_t max_connections = 100000;    // beyond: accepted and closed at once
+  std::size_t max_body = 8 * 1024 * 1024;  // a larger request body gets 413, unread
+  std::size_t max_id_bytes = 4096;         // a longer promise or task id gets 400
+  std::size_t max_tag_bytes = 4096;        // a longer tag key or value gets 400
+  // Request bodies being read or served at once, in bytes (a body counts its Content-Length from
+  // its header on, or max_body if chunked): a request beyond gets 503 at once, unread, so many
+  // concurrent large requests cannot take the memory.
+  std::size_t body_budget = 64 * 1024 * 1024;
   // If set, called with one line per request, poll stream and delivered message (--verbose).
   std::function<void(const std::string&)> log;
   // Always called: one line for what an operator must know (accept failing, say).
@@ -49,6 +56,7 @@ struct HttpStats {
   std::size_t connections = 0;  // open now
   std::size_t poll_streams = 0;
   std::uint64_t withdrawn = 0;  // requests answered 503 before the server started on them
+  std::size_t body_bytes = 0;   // of body_budget, in use now
 };
 
 class HttpFront {

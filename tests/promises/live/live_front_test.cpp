@@ -237,5 +237,133 @@ TEST_F(LiveFront, ARequestAnswered503IsNeverAppliedLater) {
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
+TEST_F(LiveFront, LargeBodiesGet413AndLargeIdsOrTags400) {
+  const std::string db = fresh_database(Engine::kSqlite, dir_, "limits");
+  ServerProcess server(SEER_RESONATE_BINARY, {"--db", db, "--port", "0", "--max-body", "100000",
+                                              "--max-id-bytes", "64", "--max-tag-bytes", "32"});
+  const int port = server.port();
+  // A body over --max-body: 413 from its Content-Length, before it is read.
+  json big = promise_create("big");
+  big["data"]["param"]["data"] = std::string(200'000, 'x');
+  auto r = ask(port, big, 10s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  // The same sent chunked (no Content-Length): 413 once it passes the limit.
+  {
+    const int fd = open_fd(port);
+    const std::string body = big.dump();
+    std::string request = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (std::size_t at = 0; at < body.size(); at += 10'000) {
+      const auto part = body.substr(at, 10'000);
+      char size[16];
+      std::snprintf(size, sizeof size, "%zx\r\n", part.size());
+      request += size + part + "\r\n";
+    }
+    request += "0\r\n\r\n";
+    try {
+      send_all(fd, request);
+    } catch (const std::exception&) {  // the server may stop reading once it has answered
+    }
+    std::string buffer;
+    const auto chunked = read_response(fd, buffer, 10s);
+    ASSERT_TRUE(chunked);
+    EXPECT_EQ(chunked->status, 413);
+  }
+  const auto expect_400 = [&](const json& request, const std::string& why) {
+    const auto got = ask(port, request, 10s);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->status, 400) << why;
+    const json body = json::parse(got->body);
+    EXPECT_EQ(body["kind"], request["kind"]) << "the SDK matches an answer to its request by kind";
+    EXPECT_EQ(body["head"]["corrId"], request["head"]["corrId"]);
+    EXPECT_NE(body["data"].get<std::string>().find(why), std::string::npos) << body.dump();
+  };
+  expect_400(promise_create(std::string(65, 'i')), "'id' is longer than 64 bytes");
+  json tag_value = promise_create("tagged1");
+  tag_value["data"]["tags"]["resonate:invoke"] = std::string(33, 'v');
+  expect_400(tag_value, "is longer than 32 bytes");
+  json tag_key = promise_create("tagged2");
+  tag_key["data"]["tags"][std::string(33, 'k')] = "v";
+  expect_400(tag_key, "a tag key is longer than 32 bytes");
+  // At the limits: served.
+  json fits = promise_create(std::string(64, 'i'));
+  fits["data"]["tags"][std::string(32, 'k')] = std::string(32, 'v');
+  r = ask(port, fits, 10s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  for (const auto& id : {"big", "tagged1", "tagged2"}) {
+    r = ask(port, promise_get(id), 10s);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404) << id << " was refused, and must not have been created";
+  }
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
+// Eight clients at once, each sending `bytes` of create: the statuses, and the server's peak RSS
+// (sampled meanwhile) in kB.
+std::pair<std::vector<int>, long> concurrent_creates(int port, int pid, std::size_t bytes,
+                                                     const std::string& name) {
+  std::atomic<bool> done{false};
+  long peak = 0;
+  std::thread sampler([&] {
+    while (!done) {
+      peak = std::max(peak, rss_kb(pid));
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  std::vector<int> statuses(8, 0);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      json request = promise_create(name + std::to_string(c));
+      request["data"]["param"]["data"] = std::string(bytes, 'x');
+      const int fd = connect_loopback(port);
+      try {
+        send_all(fd, post_request(request.dump()));
+      } catch (const std::exception&) {  // refused before the body was read
+      }
+      std::string buffer;
+      const auto r = read_response(fd, buffer, 30s);
+      statuses[c] = r ? r->status : 0;
+      close(fd);
+    });
+  }
+  for (auto& t : clients) t.join();
+  done = true;
+  sampler.join();
+  return {statuses, peak};
+}
+
+TEST_F(LiveFront, ConcurrentLargeRequestsStayWithinTheBodyBudget) {
+  const std::string db = fresh_database(Engine::kSqlite, dir_, "budget");
+  ServerProcess server(SEER_RESONATE_BINARY, {"--db", db, "--port", "0", "--max-body", "4000000",
+                                              "--body-budget", "16000000"});
+  const int port = server.port();
+  // Over --max-body (the eight 50 MB creates): all 413, none read.
+  auto [over, over_peak] = concurrent_creates(port, server.pid(), 50'000'000, "huge");
+  for (const int s : over) EXPECT_EQ(s, 413);
+  // Under it but more than the budget at once: some served, the rest 503 at once.
+  int served = 0;
+  long peak = 0;
+  for (int round = 0; round < 2; ++round) {
+    auto [statuses, round_peak] =
+        concurrent_creates(port, server.pid(), 3'900'000, "large" + std::to_string(round) + "-");
+    for (const int s : statuses) {
+      EXPECT_TRUE(s == 200 || s == 503) << s;
+      served += s == 200 ? 1 : 0;
+    }
+    peak = std::max(peak, round_peak);
+  }
+  EXPECT_GT(served, 0);
+  const long after = rss_kb(server.pid());
+  std::cout << "eight 50 MB creates: peak RSS " << over_peak / 1024
+            << " MiB; two rounds of eight 3.9 MB creates (16 MB budget): peak " << peak / 1024
+            << " MiB, " << after / 1024 << " MiB after" << std::endl;
+  EXPECT_LT(over_peak, 128 * 1024);
+  EXPECT_LT(peak, 512 * 1024);
+  EXPECT_LT(after, 128 * 1024) << "large requests' memory is given back";
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
 }  // namespace
 }  // namespace seer::promises::live
