@@ -8,16 +8,20 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <atomic>
 #include <deque>
+#include <fstream>
 #include <mutex>
 #include <optional>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -27,8 +31,14 @@ namespace seer::promises::server {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using json = nlohmann::json;
+
+// The tokens of --auth-token-file: each with the id prefixes it is limited to (none: any id).
+struct Tokens {
+  std::unordered_map<std::string, std::vector<std::string>> prefixes;
+};
 
 namespace {
 
@@ -56,8 +66,14 @@ std::string percent_decoded(std::string_view s) {
   return out;
 }
 
+// The fields of a request's data that name a promise or task (spec §1: id, promiseId, and a
+// registration's awaited and awaiter).
+bool is_id_field(std::string_view key) {
+  return key == "id" || key == "promiseId" || key == "awaited" || key == "awaiter";
+}
+
 // Why `request` is too large to serve (an id or a tag beyond the limits), or nothing. Ids are the
-// values of "id" and "...Id" fields anywhere in it; tags the members of any "tags" object.
+// values of the id fields anywhere in its data; tags the members of any "tags" object.
 std::optional<std::string> oversized(const json& j, const HttpOptions& o, bool in_tags = false) {
   if (j.is_object()) {
     for (const auto& [key, value] : j.items()) {
@@ -71,7 +87,7 @@ std::optional<std::string> oversized(const json& j, const HttpOptions& o, bool i
         }
         continue;
       }
-      const bool id = key == "id" || (key.size() > 2 && key.ends_with("Id"));
+      const bool id = is_id_field(key);
       if (id && value.is_string() && value.get_ref<const std::string&>().size() > o.max_id_bytes) {
         return "'" + key + "' is longer than " + std::to_string(o.max_id_bytes) + " bytes";
       }
@@ -87,11 +103,42 @@ std::optional<std::string> oversized(const json& j, const HttpOptions& o, bool i
   return std::nullopt;
 }
 
-// A 400 the SDK reads as the answer to its request: its kind and head, with status 400.
-json bad_request(const json& request, const std::string& why) {
+// Every id a request's data names (is_id_field) and every poll group it addresses (a callback's
+// address, a tag: "poll://uni@group/pid", "poll://any@group").
+void named(const json& j, std::vector<std::string>& ids, std::vector<std::string>& groups) {
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      if (value.is_string()) {
+        const auto& v = value.get_ref<const std::string&>();
+        if (is_id_field(key)) ids.push_back(v);
+        if (v.starts_with("poll://")) {
+          const auto at = v.find('@');
+          if (at != std::string::npos)
+            groups.push_back(v.substr(at + 1, v.find('/', at + 1) - at - 1));
+        }
+      } else if (value.is_structured()) {
+        named(value, ids, groups);
+      }
+    }
+  } else if (j.is_array()) {
+    for (const auto& value : j) named(value, ids, groups);
+  }
+}
+
+// A request's JSON for the log: its token (head.auth) replaced.
+std::string redacted(json request) {
+  if (request.contains("head") && request["head"].is_object() && request["head"].contains("auth")) {
+    request["head"]["auth"] = "<redacted>";
+  }
+  return request.dump();
+}
+
+// A 400 (or 403) the SDK reads as the answer to its request: its kind and head, that status.
+json bad_request(const json& request, const std::string& why, int status = 400) {
   json head =
       request.contains("head") && request["head"].is_object() ? request["head"] : json::object();
-  head["status"] = 400;
+  head.erase("auth");
+  head["status"] = status;
   return {{"kind", request.contains("kind") ? request["kind"] : json("error")},
           {"head", std::move(head)},
           {"data", why}};
@@ -104,6 +151,47 @@ std::string chunk(std::string_view data) {
   out.append(data);
   out.append("\r\n");
   return out;
+}
+
+std::shared_ptr<const Tokens> read_tokens(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read the token file " + path);
+  auto tokens = std::make_shared<Tokens>();
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::istringstream words(line);
+    std::string token;
+    if (!(words >> token)) continue;
+    for (const char c : token) {
+      if (c < 0x21 || c > 0x7e) {  // never echo the token itself
+        throw std::runtime_error(path + ":" + std::to_string(number) +
+                                 ": a token must be printable ASCII");
+      }
+    }
+    std::vector<std::string> prefixes;
+    for (std::string prefix; words >> prefix;) prefixes.push_back(prefix);
+    tokens->prefixes[token] = std::move(prefixes);
+  }
+  if (tokens->prefixes.empty()) throw std::runtime_error("no tokens in " + path);
+  return tokens;
+}
+
+std::string summary(const Tokens& tokens) {
+  std::size_t limited = 0;
+  for (const auto& [token, prefixes] : tokens.prefixes) limited += prefixes.empty() ? 0 : 1;
+  return std::to_string(tokens.prefixes.size()) + " tokens, " + std::to_string(limited) +
+         " limited to id prefixes";
+}
+
+bool within(const std::string& name, const std::vector<std::string>& prefixes) {
+  if (prefixes.empty()) return true;
+  for (const auto& p : prefixes) {
+    if (name.starts_with(p)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -148,6 +236,14 @@ struct HttpFront::Impl {
   std::atomic<std::uint64_t> next_call{1};
   std::atomic<std::uint64_t> withdrawn{0};
   std::atomic<std::size_t> body_bytes{0};
+  std::optional<ssl::context> tls;
+  mutable std::mutex tokens_mutex;
+  std::shared_ptr<const Tokens> tokens;  // null: no authentication
+
+  std::shared_ptr<const Tokens> current_tokens() const {
+    std::lock_guard lock(tokens_mutex);
+    return tokens;
+  }
 
   bool reserve_body(std::size_t n) {
     auto used = body_bytes.load();
@@ -239,10 +335,22 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     front_.remove_session(id_);
   }
 
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
   void start() {
     id_ = front_.add_session(this->weak_from_this());
-    net::dispatch(stream_.get_executor(),
-                  [self = this->shared_from_this()] { self->wait_request(); });
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        // The handshake within the read timeout, like a request.
+        self->lowest().expires_after(self->front_.options.read_timeout);
+        self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->close();
+          self->wait_request();
+        });
+      } else {
+        self->wait_request();
+      }
+    });
   }
 
   void shutdown() override {
@@ -310,6 +418,29 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (ec) return close();                                 // timed out, reset, or not HTTP
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
+    if (front_.options.log) {  // the method and path: the query and headers may hold secrets
+      const auto target = req.target();
+      request_line_ =
+          std::string(req.method_string()) + " " + std::string(target.substr(0, target.find('?')));
+    }
+    prefixes_.reset();
+    if (auto tokens = front_.current_tokens()) {
+      const auto authorization = req[http::field::authorization];
+      const std::string_view given(authorization.data(), authorization.size());
+      const auto it = given.starts_with("Bearer ")
+                          ? tokens->prefixes.find(std::string(given.substr(7)))
+                          : tokens->prefixes.end();
+      if (it == tokens->prefixes.end()) {
+        return respond(
+            401,
+            error_envelope(401, given.empty() ? "authentication required: send Authorization: "
+                                                "Bearer <token> (RESONATE_TOKEN)"
+                                              : "the bearer token is not valid")
+                .dump(),
+            {}, !parser_->is_done());
+      }
+      if (!it->second.empty()) prefixes_ = std::make_shared<std::vector<std::string>>(it->second);
+    }
     std::string_view target(req.target().data(), req.target().size());
     if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
     if (req.method() == http::verb::get && target.starts_with("/poll/")) {
@@ -317,8 +448,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       const auto slash = rest.find('/');
       if (slash != std::string_view::npos && slash > 0 && slash + 1 < rest.size() &&
           rest.find('/', slash + 1) == std::string_view::npos) {
-        return open_poll(percent_decoded(rest.substr(0, slash)),
-                         percent_decoded(rest.substr(slash + 1)));
+        auto group = percent_decoded(rest.substr(0, slash));
+        if (prefixes_ && !within(group, *prefixes_)) {
+          return respond(
+              403, error_envelope(403, "this token may not listen to group '" + group + "'").dump(),
+              {});
+        }
+        return open_poll(std::move(group), percent_decoded(rest.substr(slash + 1)));
       }
     }
     if (req.method() != http::verb::post || target != "/") {
@@ -370,10 +506,30 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (request.is_discarded()) {
       return respond(400, error_envelope(400, "the body is not JSON").dump(), {});
     }
-    if (front_.options.log) log_body_ = body;
+    if (front_.options.log) log_body_ = redacted(request);
     body = {};
-    if (auto why = oversized(request, front_.options)) {
+    static const json kNoData = json::object();
+    const json& data = request.contains("data") ? request["data"] : kNoData;
+    if (auto why = oversized(data, front_.options)) {
       return respond(400, bad_request(request, *why).dump(), {});
+    }
+    if (prefixes_) {  // the token's tenant: every id and addressed group within its prefixes
+      std::vector<std::string> ids, groups;
+      named(data, ids, groups);
+      for (const auto& id : ids) {
+        if (!within(id, *prefixes_)) {
+          return respond(
+              403, bad_request(request, "this token may not use id '" + id + "'", 403).dump(), {});
+        }
+      }
+      for (const auto& group : groups) {
+        if (!within(group, *prefixes_)) {
+          return respond(
+              403,
+              bad_request(request, "this token may not address group '" + group + "'", 403).dump(),
+              {});
+        }
+      }
     }
     auto* loop = front_.servers[loop_for(request, front_.servers.size())];
     call_ = front_.next_call++;
@@ -440,8 +596,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void respond(int status, std::string body, std::string now, bool close_after = false) {
     if (closed_) return;
-    if (front_.options.log && status != 404) {
-      front_.options.log("POST " + log_body_ + " -> " + std::to_string(status) + " " + body);
+    if (front_.options.log) {
+      front_.options.log(request_line_ + (log_body_.empty() ? "" : " " + log_body_) + " -> " +
+                         std::to_string(status) + " " + body);
     }
     log_body_.clear();
     parser_.reset();
@@ -452,6 +609,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (status != 404 || !body.empty())
       response_->set(http::field::content_type, "application/json");
     if (!now.empty()) response_->set("X-Seer-Now", now);
+    if (status == 401)
+      response_->set(http::field::www_authenticate, "Bearer realm=\"seer-resonate\"");
     if (keep) {
       response_->set("Keep-Alive",
                      "timeout=" + std::to_string(front_.options.idle_timeout.count() / 1000));
@@ -579,12 +738,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   net::steady_timer timer_{stream_.get_executor()};
   std::uint64_t call_ = 0;    // the request waiting for its answer, 0 if none
   std::size_t reserved_ = 0;  // of the front's body budget
+  std::shared_ptr<const std::vector<std::string>> prefixes_;  // the request's token's, if limited
   bool given_up_once_ = false;
   bool keep_alive_ = true;
   bool idle_ = false;
   bool closing_ = false;
   bool closed_ = false;
   std::string log_body_;
+  std::string request_line_;
   // A poll stream's state.
   std::shared_ptr<PollStream> poll_;
   std::deque<std::string> unsent_;
@@ -624,8 +785,13 @@ void HttpFront::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   } else {
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    std::make_shared<Session<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(socket)))
-        ->start();
+    if (tls) {
+      using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+      std::make_shared<Session<TlsStream>>(*this, TlsStream(std::move(socket), *tls))->start();
+    } else {
+      std::make_shared<Session<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(socket)))
+          ->start();
+    }
   }
   accept();
 }
@@ -636,6 +802,36 @@ HttpFront::HttpFront(std::vector<runtime::LoopEnv*> servers, sim::ProcessId self
   for (auto* loop : impl_->servers) {
     loop->set_admit([impl = impl_.get()](const sim::Message& m) { return impl->admit(m); });
   }
+  const auto& o = impl_->options;
+  if (!o.auth_token_file.empty()) impl_->tokens = read_tokens(o.auth_token_file);
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    throw std::runtime_error("--tls-cert and --tls-key go together");
+  }
+  if (!o.tls_cert.empty()) {
+    auto& tls = impl_->tls.emplace(ssl::context::tls_server);
+    tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                    ssl::context::single_dh_use);
+    try {
+      tls.use_certificate_chain_file(o.tls_cert);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot use the certificate " + o.tls_cert + ": " + e.what());
+    }
+    try {
+      tls.use_private_key_file(o.tls_key, ssl::context::pem);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot use the private key " + o.tls_key + ": " + e.what());
+    }
+  }
+}
+
+std::string HttpFront::reload_tokens() {
+  if (impl_->options.auth_token_file.empty()) return "no token file (--auth-token-file)";
+  auto tokens = read_tokens(impl_->options.auth_token_file);
+  auto text = summary(*tokens);
+  std::lock_guard lock(impl_->tokens_mutex);
+  impl_->tokens = std::move(tokens);
+  return text;
 }
 
 HttpFront::~HttpFront() = default;

@@ -45,7 +45,13 @@ struct HttpOptions {
   // its header on, or max_body if chunked): a request beyond gets 503 at once, unread, so many
   // concurrent large requests cannot take the memory.
   std::size_t body_budget = 64 * 1024 * 1024;
+  // Bearer tokens (--auth-token-file): empty, no authentication. Each line of the file is a token,
+  // optionally followed by the id prefixes it is limited to (its tenant): `TOKEN [PREFIX ...]`.
+  std::string auth_token_file;
+  // HTTPS (--tls-cert, --tls-key: PEM files); both empty: plain HTTP.
+  std::string tls_cert, tls_key;
   // If set, called with one line per request, poll stream and delivered message (--verbose).
+  // Tokens never appear in it (a request's head.auth is shown as "<redacted>").
   std::function<void(const std::string&)> log;
   // Always called: one line for what an operator must know (accept failing, say).
   std::function<void(const std::string&)> warn;
@@ -83,6 +89,10 @@ class HttpFront {
   // at once.
   void fail_waiting();
   HttpStats stats() const;
+  // Reads --auth-token-file again (SIGHUP). A summary without tokens ("3 tokens, 1 limited to id
+  // prefixes"); throws std::runtime_error (the old tokens stay) if the file is unreadable or
+  // has none.
+  std::string reload_tokens();
 
   struct Impl;
 

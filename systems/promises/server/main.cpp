@@ -103,6 +103,7 @@ int serve(const ServeOptions& options) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // reload the tokens
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up is a failed write, not our death
   // Every connection is a descriptor: take all the system lets us (10,000 poll streams and more).
@@ -130,6 +131,9 @@ int serve(const ServeOptions& options) {
   server::HttpOptions front_options = http_options;
   front_options.warn = log_line;
   front = std::make_unique<server::HttpFront>(envs, kHttp, mailroom, front_options);
+  if (!http_options.auth_token_file.empty()) {
+    log_line("authentication: " + front->reload_tokens());
+  }
   const int port = front->bind();
 
   auto deployment = std::make_shared<design::Deployment>();
@@ -177,7 +181,8 @@ int serve(const ServeOptions& options) {
   std::thread http([&] { front->listen(); });
   front->wait_until_listening();
 
-  const std::string url = "http://" + http_options.host + ":" + std::to_string(port);
+  const std::string url = (http_options.tls_cert.empty() ? "http://" : "https://") +
+                          http_options.host + ":" + std::to_string(port);
   if (options.json_output) {
     std::cout << nlohmann::json{{"listening", url},
                                 {"port", port},
@@ -191,8 +196,16 @@ int serve(const ServeOptions& options) {
               << loops.size() << " connections)" << std::endl;
   }
 
-  int signal = 0;
-  sigwait(&signals, &signal);
+  for (;;) {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    if (signal != SIGHUP) break;
+    try {
+      log_line("reloaded the tokens: " + front->reload_tokens());
+    } catch (const std::exception& e) {
+      log_line("reloading the tokens failed, the old ones stay: " + std::string(e.what()));
+    }
+  }
   // Stop taking requests at the loops: each finishes the one it is in (its commit and answer)
   // first. Requests still queued get 503 and were never applied.
   for (auto& loop : loops) loop.env->stop();
@@ -279,6 +292,11 @@ int run(int argc, char** argv) {
   app.add_option("--history", o.history,
                  "append the sweeps to this file as operations of a history (seer's JSONL), to "
                  "check a live run with its clients' operations");
+  app.add_option("--auth-token-file", http.auth_token_file,
+                 "require Authorization: Bearer <token>, a token from this file (one a line, "
+                 "optionally followed by the id prefixes it is limited to); reread on SIGHUP");
+  app.add_option("--tls-cert", http.tls_cert, "serve HTTPS with this certificate chain (PEM)");
+  app.add_option("--tls-key", http.tls_key, "the private key of --tls-cert (PEM)");
   app.add_flag("--verbose", verbose, "log every request, poll stream and message to stderr");
   app.add_flag("--json", o.json_output, "print the listening address as one JSON line");
   try {

@@ -16,8 +16,10 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -296,6 +298,64 @@ TEST_F(LiveFront, LargeBodiesGet413AndLargeIdsOrTags400) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 404) << id << " was refused, and must not have been created";
   }
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
+TEST_F(LiveFront, TokensAnswer401And403AndAreReloadedOnSighup) {
+  const std::string db = fresh_database(Engine::kSqlite, dir_, "auth");
+  const auto tokens = dir_ / "tokens";
+  std::ofstream(tokens) << "# operators\nroot-token\nacme-token acme/ shared/\n";
+  ServerProcess server(SEER_RESONATE_BINARY,
+                       {"--db", db, "--port", "0", "--auth-token-file", tokens.string()});
+  const int port = server.port();
+  const auto status = [&](const json& request, const std::string& token) {
+    const int fd = connect_loopback(port);
+    send_all(fd, post_request(request.dump(),
+                              token.empty() ? "" : "Authorization: Bearer " + token + "\r\n"));
+    std::string buffer;
+    const auto r = read_response(fd, buffer, 10s);
+    close(fd);
+    return r ? r->status : 0;
+  };
+  const auto poll_status = [&](const std::string& group, const std::string& token) {
+    const int fd = connect_loopback(port);
+    send_all(fd, "GET /poll/" + group + "/p HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                     "\r\n\r\n");
+    char header[64];
+    pollfd p{fd, POLLIN, 0};
+    const int ready = poll(&p, 1, 10'000);
+    const auto n = ready == 1 ? recv(fd, header, sizeof header, 0) : 0;
+    close(fd);
+    return n >= 12 ? std::stoi(std::string(header + 9, 3)) : 0;
+  };
+  EXPECT_EQ(status(promise_create("acme/1"), ""), 401);
+  EXPECT_EQ(status(promise_create("acme/1"), "wrong"), 401);
+  EXPECT_EQ(status(promise_create("acme/1"), "acme-token"), 200);
+  EXPECT_EQ(status(promise_create("shared/1"), "acme-token"), 200);
+  EXPECT_EQ(status(promise_create("other/1"), "acme-token"), 403);
+  EXPECT_EQ(status(promise_create("other/1"), "root-token"), 200);
+  // A callback addressed to another tenant's group is another tenant's business too.
+  json callback = promise_create("acme/2");
+  callback["data"]["tags"]["resonate:invoke"] = "poll://any@other";
+  EXPECT_EQ(status(callback, "acme-token"), 403);
+  EXPECT_EQ(poll_status("acme%2Fworkers", "acme-token"), 200);
+  EXPECT_EQ(poll_status("other", "acme-token"), 403);
+  EXPECT_EQ(poll_status("other", "wrong"), 401);
+
+  // Rewritten and SIGHUP: the new token works, the removed ones do not.
+  std::ofstream(tokens) << "new-token\n";
+  kill(server.pid(), SIGHUP);
+  int answered = 0;
+  for (int i = 0; i < 500 && (answered = status(promise_get("acme/1"), "new-token")) == 401; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(answered, 200);
+  EXPECT_EQ(status(promise_get("acme/1"), "root-token"), 401);
+  // A file gone: the tokens loaded stay.
+  std::filesystem::remove(tokens);
+  kill(server.pid(), SIGHUP);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(status(promise_get("acme/1"), "new-token"), 200);
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
