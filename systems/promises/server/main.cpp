@@ -5,6 +5,7 @@
 #include "mailroom.hpp"
 #include "postgres_store.hpp"
 #include "sqlite_store.hpp"
+#include "storage_guard.hpp"
 
 #include "promises/design/server.hpp"
 #include "seer/runtime/loop_env.hpp"
@@ -15,6 +16,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -54,9 +56,11 @@ struct OpenStore {
   server::GroupCommit* writes = nullptr;
   std::unique_ptr<postgres::Connection> postgres;
 
-  std::unique_ptr<design::PartitionStore> make() {
-    if (postgres) return server::make_postgres_partition_store(*postgres, log_line);
-    return server::make_sqlite_partition_store(*sqlite, *writes, log_line);
+  std::unique_ptr<design::PartitionStore> make(
+      const server::ErrorLog& log, const server::FileIdentity* identity,
+      const std::function<void(const std::string&)>& fatal) {
+    if (postgres) return server::make_postgres_partition_store(*postgres, log);
+    return server::make_sqlite_partition_store(*sqlite, *writes, log, identity, fatal);
   }
 };
 
@@ -112,12 +116,31 @@ int serve(const ServeOptions& options) {
     setrlimit(RLIMIT_NOFILE, &files);
   }
 
+  // A storage failure that must stop the server (its file deleted or replaced): the first one
+  // is the stopping line's reason; SIGTERM wakes the main thread, which shuts the rest down.
+  std::mutex failure_mutex;
+  std::string failure;
+  const auto fail = [&](const std::string& why) {
+    {
+      std::lock_guard lock(failure_mutex);
+      if (!failure.empty()) return;
+      failure = why;
+    }
+    kill(getpid(), SIGTERM);
+  };
+  // Store errors: once per cause, then a count at most every 10 s.
+  server::LogLimiter store_errors(log_line, std::chrono::seconds(10));
+  const server::ErrorLog store_log = [&](const std::string& line) { store_errors(line); };
+  std::unique_ptr<server::FileIdentity> identity;
+
   server::Mailroom mailroom;
   std::unique_ptr<server::HttpFront> front;
   // SQLite: one connection writes for every loop, in groups; each loop reads on its own.
   std::unique_ptr<server::GroupCommit> sqlite_writes;
   if (!is_postgres_url(db_path)) {
     sqlite_writes = std::make_unique<server::GroupCommit>(server::open_sqlite_database(db_path));
+    server::lock_database_file(db_path);  // one server per file
+    identity = std::make_unique<server::FileIdentity>(db_path);
   }
   std::vector<Loop> loops(static_cast<std::size_t>(options.connections));
   std::vector<runtime::LoopEnv*> envs;
@@ -148,8 +171,6 @@ int serve(const ServeOptions& options) {
   std::unique_ptr<server::HistoryFile> history;
   if (!options.history.empty()) history = std::make_unique<server::HistoryFile>(options.history);
 
-  std::mutex failure_mutex;
-  std::string failure;
   for (std::size_t i = 0; i < loops.size(); ++i) {
     design::ServerConfig config;
     config.variant = design::variant_named("final-sql");
@@ -164,7 +185,10 @@ int serve(const ServeOptions& options) {
           1'000'000 + static_cast<int>(std::random_device()() % 1'000'000) * 1000);
     }
     Loop& loop = loops[i];
-    config.make_store = [&loop](sim::Env&, std::deque<sim::Message>*) { return loop.store.make(); };
+    config.make_store = [&loop, &store_log, &identity, &fail](sim::Env&,
+                                                              std::deque<sim::Message>*) {
+      return loop.store.make(store_log, identity.get(), fail);
+    };
     loop.thread =
         std::thread([&loop, &failure, &failure_mutex, config = std::move(config)]() mutable {
           try {
@@ -197,8 +221,20 @@ int serve(const ServeOptions& options) {
   }
 
   for (;;) {
-    int signal = 0;
-    sigwait(&signals, &signal);
+    // Each second without a signal: is the database file still the one opened? (A server with
+    // no traffic notices within a second too; with traffic, every transaction checks.)
+    const timespec second{1, 0};
+    const int signal = sigtimedwait(&signals, nullptr, &second);
+    if (signal < 0) {
+      if (identity) {
+        if (auto why = identity->changed()) {
+          std::lock_guard lock(failure_mutex);
+          if (failure.empty()) failure = *why;
+          break;
+        }
+      }
+      continue;
+    }
     if (signal != SIGHUP) break;
     try {
       log_line("reloaded the tokens: " + front->reload_tokens());
@@ -326,7 +362,23 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
+// SQLite maps its -shm file; if a page of it cannot be read or written (a full disk, the file
+// made immutable or truncated under us) the kernel sends SIGBUS. Say so before dying, in one
+// line (write(2) only: async-signal-safe), with exit status 1.
+extern "C" void on_bus_error(int) {
+  static const char line[] =
+      "seer-resonate: fatal: SIGBUS: a memory-mapped file could not be accessed (SQLite's -shm "
+      "file: a full disk, or the file made immutable or truncated); stopping, nothing more is "
+      "answered\n";
+  [[maybe_unused]] const auto n = write(2, line, sizeof line - 1);
+  _exit(1);
+}
+
 int main(int argc, char** argv) {
+  struct sigaction bus {};
+  bus.sa_handler = on_bus_error;
+  sigemptyset(&bus.sa_mask);
+  sigaction(SIGBUS, &bus, nullptr);
   // Blocks of 1 MiB and more (large request bodies, their JSON, their rows) are mapped and given
   // back when freed. glibc's default threshold rises to 32 MiB after the first large free, and
   // the heap then kept what eight concurrent 7 MB creates had used (291 MiB, growing each round).
