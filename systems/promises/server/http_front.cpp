@@ -223,22 +223,35 @@ struct HttpFront::Impl {
         io(std::max(1, this->options.io_threads)),
         acceptor(net::make_strand(io)),
         accept_retry(acceptor.get_executor()) {}
+  ~Impl() {
+    if (stopper.joinable()) stopper.join();
+  }
 
+  // Declared first, destroyed last: what a connection touches as it is destroyed (the session
+  // registry, the waiting requests, the body budget, the TLS context) outlives `io`, whose
+  // destruction destroys the connections still held by its handlers.
+  mutable std::mutex sessions_mutex;
+  std::unordered_map<std::uint64_t, std::weak_ptr<SessionBase>> sessions;
+  std::uint64_t next_session = 1;
+  std::mutex mutex;
+  std::unordered_map<std::uint64_t, std::shared_ptr<Pending>> waiting;
+  bool closing = false;  // fail_waiting() was called
   std::vector<runtime::LoopEnv*> servers;
   sim::ProcessId self;
   Mailroom& mailroom;
   HttpOptions options;
-  net::io_context io;
-  tcp::acceptor acceptor;
-  net::steady_timer accept_retry;
-  std::atomic<bool> running{false};
-  std::atomic<bool> stopping{false};
-  std::atomic<std::uint64_t> next_call{1};
-  std::atomic<std::uint64_t> withdrawn{0};
   std::atomic<std::size_t> body_bytes{0};
   std::optional<ssl::context> tls;
   mutable std::mutex tokens_mutex;
   std::shared_ptr<const Tokens> tokens;  // null: no authentication
+  net::io_context io;
+  tcp::acceptor acceptor;
+  net::steady_timer accept_retry;
+  std::thread stopper;  // stop()'s watch for the last connection, joined on destruction
+  std::atomic<bool> running{false};
+  std::atomic<bool> stopping{false};
+  std::atomic<std::uint64_t> next_call{1};
+  std::atomic<std::uint64_t> withdrawn{0};
 
   std::shared_ptr<const Tokens> current_tokens() const {
     std::lock_guard lock(tokens_mutex);
@@ -254,13 +267,6 @@ struct HttpFront::Impl {
   }
   void release_body(std::size_t n) { body_bytes -= n; }
 
-  std::mutex mutex;
-  std::unordered_map<std::uint64_t, std::shared_ptr<Pending>> waiting;
-  bool closing = false;  // fail_waiting() was called
-
-  mutable std::mutex sessions_mutex;
-  std::unordered_map<std::uint64_t, std::weak_ptr<SessionBase>> sessions;
-  std::uint64_t next_session = 1;
   bool accept_failing = false;  // on the acceptor's strand
 
   void log(const std::string& line) const {
@@ -889,13 +895,14 @@ void HttpFront::stop() {
   open.clear();
   // listen() returns when the last connection has closed; one that does not finish its last
   // write within a second is cut.
-  std::thread([impl = impl_.get()] {
+  if (impl_->stopper.joinable()) return;  // stopped already
+  impl_->stopper = std::thread([impl = impl_.get()] {
     for (int i = 0; i < 100 && !impl->io.stopped(); ++i) {
       if (impl->session_count() == 0) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     impl->io.stop();
-  }).detach();
+  });
 }
 
 void HttpFront::outbox(sim::ProcessId, const sim::PayloadPtr& body) {

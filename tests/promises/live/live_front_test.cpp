@@ -29,6 +29,20 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
+// Under AddressSanitizer the server's memory is ASan's (shadow memory, a quarantine of freed
+// blocks), so its RSS bounds are printed, not asserted.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
 int env_or(const char* name, int fallback) {
   const char* v = std::getenv(name);
   return v ? std::atoi(v) : fallback;
@@ -138,7 +152,9 @@ TEST_F(LiveFront, IdleStreamsDoNotStallClients) {
   const long rss = rss_kb(server.pid());
   std::cout << streams << " idle streams and " << clients << " clients: server RSS " << rss / 1024
             << " MiB" << std::endl;
-  EXPECT_LT(rss, 1024 * 1024) << "more than 1 GiB for idle connections";
+  if (!kSanitized) {
+    EXPECT_LT(rss, 1024 * 1024) << "more than 1 GiB for idle connections";
+  }
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
@@ -419,9 +435,11 @@ TEST_F(LiveFront, ConcurrentLargeRequestsStayWithinTheBodyBudget) {
   std::cout << "eight 50 MB creates: peak RSS " << over_peak / 1024
             << " MiB; two rounds of eight 3.9 MB creates (16 MB budget): peak " << peak / 1024
             << " MiB, " << after / 1024 << " MiB after" << std::endl;
-  EXPECT_LT(over_peak, 128 * 1024);
-  EXPECT_LT(peak, 512 * 1024);
-  EXPECT_LT(after, 128 * 1024) << "large requests' memory is given back";
+  if (!kSanitized) {
+    EXPECT_LT(over_peak, 128 * 1024);
+    EXPECT_LT(peak, 512 * 1024);
+    EXPECT_LT(after, 128 * 1024) << "large requests' memory is given back";
+  }
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
