@@ -53,11 +53,20 @@ void LoopEnv::stop() {
   wake_.notify_one();
 }
 
+std::optional<sim::Message> LoopEnv::take_admitted() {
+  while (!inbox_.empty()) {
+    sim::Message m = std::move(inbox_.front());
+    inbox_.pop_front();
+    if (!admit_ || admit_(m)) return m;
+  }
+  return std::nullopt;
+}
+
 bool LoopEnv::try_receive(std::optional<sim::Message>& out) {
   std::lock_guard lock(mutex_);
-  if (inbox_.empty()) return false;
-  out = std::move(inbox_.front());
-  inbox_.pop_front();
+  auto m = take_admitted();
+  if (!m) return false;
+  out = std::move(m);
   return true;
 }
 
@@ -93,16 +102,21 @@ void LoopEnv::run(sim::Task<void> process) {
     {
       std::unique_lock lock(mutex_);
       const auto ready = [&] { return stopping_ || (p.out && !inbox_.empty()); };
-      if (p.has_deadline) {
-        wake_.wait_until(lock, p.deadline, ready);
-      } else {
-        wake_.wait(lock, ready);
+      for (;;) {
+        bool woke = true;
+        if (p.has_deadline) {
+          woke = wake_.wait_until(lock, p.deadline, ready);
+        } else {
+          wake_.wait(lock, ready);
+        }
+        if (stopping_ || !p.out || !woke) break;
+        if (auto m = take_admitted()) {
+          *p.out = std::move(m);
+          break;
+        }
+        // Every message waiting was refused: wait on, to the same deadline.
       }
       if (stopping_) break;
-      if (p.out && !inbox_.empty()) {
-        *p.out = std::move(inbox_.front());
-        inbox_.pop_front();
-      }
     }
     p.handle.resume();
   }

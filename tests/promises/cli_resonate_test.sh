@@ -16,6 +16,15 @@ expect_resonate_error() {
 
 expect_resonate_error --no-such-flag
 expect_resonate_error --port 70000
+expect_resonate_error --io-threads 0
+expect_resonate_error --max-body 0
+expect_resonate_error --max-body 1000 --body-budget 999
+expect_resonate_error --db "$tmp/auth.db" --auth-token-file "$tmp/no-such-tokens"
+printf '# only a comment\n' >"$tmp/empty-tokens"
+expect_resonate_error --db "$tmp/auth.db" --auth-token-file "$tmp/empty-tokens"
+printf 'not a certificate\n' >"$tmp/bad.pem"
+expect_resonate_error --db "$tmp/tls.db" --tls-cert "$tmp/bad.pem" --tls-key "$tmp/bad.pem"
+expect_resonate_error --db "$tmp/tls.db" --tls-cert "$tmp/bad.pem"
 expect_resonate_error --db /nonexistent-dir/promises.db
 echo "not a database, just text that is long enough to be read as a header" >"$tmp/text.db"
 expect_resonate_error --db "$tmp/text.db"

@@ -7,6 +7,10 @@
 #
 # With a PostgreSQL cluster's URL (postgres://user@host:port/postgres) the server runs on a fresh
 # database there instead of a SQLite file.
+# With SEER_SDK_SECURE=1 the server serves HTTPS (a self-signed certificate made here, trusted by
+# node through NODE_EXTRA_CA_CERTS) and requires a bearer token (--auth-token-file), which the SDK
+# sends from RESONATE_TOKEN; a client with a wrong token must see its 401, and the server's log
+# (--verbose) must never show the token.
 # Installs the pinned SDK and TypeScript (package-lock.json) on first use. Exit 0: the run
 # completed with the right result; 1: it did not; 77: node is not installed.
 set -euo pipefail
@@ -48,12 +52,32 @@ if [[ -n ${3:-} ]]; then
     -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
   db="${3%/*}/$name"
 fi
-"$server_bin" --db "$db" --port 0 --json ${SEER_SDK_TEST_VERBOSE:+--verbose} >"$tmp/server.out" 2>"$tmp/server.log" &
+secure=()
+scheme=http
+if [[ -n ${SEER_SDK_SECURE:-} ]]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 2>/dev/null || fail "openssl could not make a certificate"
+  token=$(openssl rand -hex 16)
+  printf '# the SDK run\n%s\n' "$token" >"$tmp/tokens"
+  secure=(--tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" --auth-token-file "$tmp/tokens" --verbose)
+  scheme=https
+  export NODE_EXTRA_CA_CERTS="$tmp/cert.pem" RESONATE_TOKEN="$token"
+fi
+"$server_bin" --db "$db" --port 0 --json ${SEER_SDK_TEST_VERBOSE:+--verbose} "${secure[@]}" >"$tmp/server.out" 2>"$tmp/server.log" &
 pids+=($!)
 for _ in $(seq 100); do [[ -s "$tmp/server.out" ]] && break; sleep 0.1; done
 port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$tmp/server.out") ||
   fail "the server did not start"
-url="http://127.0.0.1:$port"
+url="$scheme://127.0.0.1:$port"
+if [[ -n ${SEER_SDK_SECURE:-} ]]; then
+  # No token, or a wrong one: 401, and the SDK says so.
+  code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tmp/cert.pem" -X POST "$url/" -d '{}')
+  [[ $code == 401 ]] || fail "a request without a token got HTTP $code, expected 401"
+  RESONATE_TOKEN=wrong timeout 4 node "$app" driver "$url" unauthorized.1 1 "$tmp/run" \
+    >"$tmp/unauthorized.log" 2>&1 || true
+  grep -q "HTTP 401" "$tmp/unauthorized.log" || fail "the SDK with a wrong token did not report HTTP 401"
+fi
 
 wait_for() {  # wait_for <file> <seconds>
   for _ in $(seq $(($2 * 10))); do [[ -e "$1" ]] && return 0; sleep 0.1; done
@@ -87,4 +111,8 @@ got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["result"])
 for i in $(seq "$n"); do [[ -e "$tmp/run/reached-$i" ]] || fail "step $i never ran"; done
 # Steps after the kill ran on w2 (w1 is dead): their rpc calls carry its name.
 grep -q " w2$" "$tmp/run/squares.log" || fail "w2 made no call after the kill"
-echo "ok: countdown.$n = $got; worker w1 killed after step $n, w2 finished it ($(wc -l <"$tmp/run/squares.log") squares computed)"
+if [[ -n ${SEER_SDK_SECURE:-} ]]; then
+  grep -q "POST / " "$tmp/server.log" || fail "the verbose log shows no requests"
+  ! grep -qF "$token" "$tmp/server.log" || fail "the server's log shows the token"
+fi
+echo "ok${SEER_SDK_SECURE:+ (https, bearer token)}: countdown.$n = $got; worker w1 killed after step $n, w2 finished it ($(wc -l <"$tmp/run/squares.log") squares computed)"

@@ -3,6 +3,8 @@
 # line, keeps serving, and loses nothing it acknowledged.
 #   store_faults_test.sh SERVER full-disk          # SQLite on a 1 MB tmpfs (needs root; else 77)
 #   store_faults_test.sh SERVER lost-session URL   # PostgreSQL: its session killed mid-run
+#   store_faults_test.sh SERVER file-identity      # SQLite: the file deleted, replaced, shared
+#   store_faults_test.sh SERVER corrupt-page       # SQLite: a page overwritten with garbage
 set -u
 seer="$1"
 mode="$2"
@@ -16,8 +18,8 @@ post() {  # post KIND DATA -> prints the HTTP status, body in $tmp/body
 create() { post promise.create "{\"id\":\"$1\",\"timeoutAt\":99999999999999,\"param\":{\"data\":\"$2\"},\"tags\":{}}"; }
 get() { post promise.get "{\"id\":\"$1\"}"; }
 
-start_server() {  # start_server DB
-  "$seer" --db "$1" --port 0 --json --request-timeout-ms 1000 >"$tmp/listen.json" 2>>"$tmp/server.err" &
+start_server() {  # start_server DB [REQUEST-TIMEOUT-MS]
+  "$seer" --db "$1" --port 0 --json --request-timeout-ms "${2:-1000}" >"$tmp/listen.json" 2>>"$tmp/server.err" &
   server=$!
   for _ in $(seq 200); do [ -s "$tmp/listen.json" ] && break; sleep 0.05; done
   port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$tmp/listen.json")
@@ -102,6 +104,70 @@ case "$mode" in
     psql -q "$cluster" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
     echo "lost session: ${#acked[@]} acknowledged, every one read back; the log:"
     grep -m1 "terminat\|connection\|server closed" "$tmp/server.err"
+    ;;
+  file-identity)
+    # Deleted under a running server: it answers no more writes, logs why, and exits 1.
+    start_server "$tmp/a.db"
+    [ "$(create a1 v-a1)" = 200 ] || fail "a create before the deletion failed"
+    rm "$tmp/a.db"
+    code=$(create a2 v-a2)
+    [ "$code" != 200 ] || fail "a create after the database file was deleted was acknowledged"
+    wait "$server"
+    status=$?
+    [ "$status" -eq 1 ] || fail "the server exited $status after its file was deleted, expected 1"
+    grep -q "a.db was deleted" "$tmp/server.err" || fail "no log line says the file was deleted"
+    # Replaced (another file moved over it) while idle: noticed within a second or so, exit 1.
+    : >"$tmp/server.err"
+    start_server "$tmp/b.db"
+    cp "$tmp/b.db" "$tmp/b2.db"
+    mv "$tmp/b2.db" "$tmp/b.db"
+    for _ in $(seq 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.05; done
+    kill -0 "$server" 2>/dev/null && fail "the server went on with its file replaced"
+    wait "$server"
+    status=$?
+    [ "$status" -eq 1 ] || fail "the server exited $status after its file was replaced, expected 1"
+    grep -q "b.db was replaced" "$tmp/server.err" || fail "no log line says the file was replaced"
+    # A second server on the same file: refused at start, one error line, exit 2.
+    start_server "$tmp/c.db"
+    "$seer" --db "$tmp/c.db" --port 0 >/dev/null 2>"$tmp/second.err"
+    status=$?
+    [ "$status" -eq 2 ] || fail "a second server on the same file exited $status, expected 2"
+    [ "$(wc -l <"$tmp/second.err")" -eq 1 ] && grep -q "in use by another seer-resonate" "$tmp/second.err" ||
+      fail "the second server's error: $(cat "$tmp/second.err")"
+    [ "$(create c1 v-c1)" = 200 ] || fail "the first server stopped serving"
+    # SIGBUS (what a -shm file that cannot be mapped raises): one fatal line, exit 1.
+    kill -BUS "$server"
+    wait "$server"
+    status=$?
+    [ "$status" -eq 1 ] || fail "SIGBUS ended the server with $status, expected 1"
+    grep -q "fatal: SIGBUS" "$tmp/server.err" || fail "no log line for SIGBUS"
+    echo "file identity: deleted, replaced, second server and SIGBUS each stop with a line:"
+    grep -h "deleted\|replaced\|SIGBUS" "$tmp/server.err" "$tmp/second.err" | cut -c1-150
+    ;;
+  corrupt-page)
+    start_server "$tmp/p.db"
+    pad=$(head -c 2000 /dev/zero | tr '\0' x)
+    for i in $(seq 1 60); do [ "$(create "p$i" "v-p$i$pad")" = 200 ] || fail "create p$i failed"; done
+    stop_server
+    # Pages 4 to 40 of the file overwritten with garbage (the promises' rows and indices).
+    size=$(stat -c %s "$tmp/p.db")
+    [ "$size" -gt 200000 ] || fail "the database is smaller than expected ($size bytes)"
+    head -c $((37 * 4096)) /dev/urandom | dd of="$tmp/p.db" bs=4096 seek=3 conv=notrunc 2>/dev/null
+    : >"$tmp/server.err"
+    # A read that fails is not answered: each get waits out two request timeouts (short here).
+    start_server "$tmp/p.db" 200
+    # Many requests meet the corrupt pages at once: 16 clients, 100 gets.
+    seq 1 100 | xargs -P 16 -I{} curl -s -o /dev/null --max-time 10 -X POST "http://127.0.0.1:$port/" \
+      -d '{"kind":"promise.get","head":{"corrId":"t","version":"v"},"data":{"id":"p{}"}}' &&
+      true
+    kill -TERM "$server"
+    wait "$server"
+    lines=$(wc -l <"$tmp/server.err")
+    grep -q "malformed\|corrupt\|not a database" "$tmp/server.err" ||
+      fail "no log line says the database is corrupt: $(head -3 "$tmp/server.err")"
+    [ "$lines" -le 20 ] || fail "$lines log lines for one corrupt database (at most 20): $(sort "$tmp/server.err" | uniq -c | sort -rn | head -5)"
+    echo "corrupt page: 100 gets logged $lines lines:"
+    head -5 "$tmp/server.err" | cut -c1-200
     ;;
   *) fail "unknown mode $mode" ;;
 esac

@@ -47,6 +47,39 @@ TEST(LoopEnv, PostedMessagesAreAnsweredInOrderUntilStopped) {
   EXPECT_EQ(env.self(), 7);
 }
 
+TEST(LoopEnv, AMessageTheAdmitRefusesNeverReachesTheProcess) {
+  std::mutex mutex;
+  std::vector<int> sent;
+  LoopEnv env(7, "echo", [&](sim::ProcessId, const sim::PayloadPtr& body) {
+    std::lock_guard lock(mutex);
+    sent.push_back(dynamic_cast<const Note&>(*body).n);
+  });
+  std::vector<int> offered;  // on the loop's thread only
+  env.set_admit([&](const sim::Message& m) {
+    const int n = dynamic_cast<const Note&>(*m.body).n;
+    offered.push_back(n);
+    return n % 2 == 0;  // the odd ones were given up on
+  });
+  // Queued before the loop runs, so some are taken by try_receive and some after a wait.
+  for (int i = 0; i < 10; ++i) env.post(3, std::make_shared<Note>(i));
+  std::thread loop([&] { env.run(echo(env)); });
+  for (int i = 10; i < 20; ++i) env.post(3, std::make_shared<Note>(i));
+  env.post(3, std::make_shared<Note>(21));  // refused last: the process must wait on, not end
+  for (;;) {
+    {
+      std::lock_guard lock(mutex);
+      if (sent.size() == 10) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  env.stop();
+  loop.join();
+  std::vector<int> expected;
+  for (int i = 0; i < 20; i += 2) expected.push_back(i + 1);
+  EXPECT_EQ(sent, expected);
+  EXPECT_GE(offered.size(), 19u);  // 19 and 21 may come after the stop
+}
+
 TEST(LoopEnv, EnvsGivenOneClockStartShowOneClock) {
   const auto noop = [](sim::ProcessId, const sim::PayloadPtr&) {};
   LoopEnv first(1, "a", noop);

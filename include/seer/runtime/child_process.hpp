@@ -32,6 +32,7 @@ class ChildProcess {
   static constexpr int kHung = -2;
   int stop(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

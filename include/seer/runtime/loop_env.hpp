@@ -44,6 +44,12 @@ class LoopEnv final : public sim::Env {
   void run(sim::Task<void> process);
   // Thread-safe: makes run() return at the process's next wait.
   void stop();
+  // Called on the loop's thread with each message as the process takes it from the inbox, before
+  // the process sees it; a message it refuses is dropped. A host uses it to withdraw a message it
+  // has given up on (a request already answered 503) that the process has not yet started on.
+  // Set before run().
+  using Admit = std::function<bool(const sim::Message&)>;
+  void set_admit(Admit admit) { admit_ = std::move(admit); }
 
  protected:
   bool try_receive(std::optional<sim::Message>& out) override;
@@ -60,10 +66,13 @@ class LoopEnv final : public sim::Env {
     std::chrono::steady_clock::time_point deadline;
   };
   void park(std::coroutine_handle<> h, std::optional<sim::Message>* out, sim::Duration timeout);
+  // The first message of the inbox admit_ takes (refused ones are dropped); mutex_ held.
+  std::optional<sim::Message> take_admitted();
 
   sim::ProcessId self_;
   std::string name_;
   Outbox outbox_;
+  Admit admit_;
   sim::Storage* storage_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::mt19937_64 random_;

@@ -5,21 +5,40 @@
 
 namespace seer::promises::server {
 
+void PollStream::set_listener(std::function<void()> listener) {
+  std::lock_guard lock(mutex_);
+  listener_ = std::move(listener);
+}
+
+void PollStream::notify() {
+  std::function<void()> listener;
+  {
+    std::lock_guard lock(mutex_);
+    listener = listener_;
+  }
+  if (listener) listener();
+}
+
 void PollStream::push(std::string event) {
   {
     std::lock_guard lock(mutex_);
     if (closed_) return;
+    if (events_.size() >= kMaxQueued) {
+      ++dropped_;
+      return;
+    }
     events_.push_back(std::move(event));
   }
-  ready_.notify_one();
+  notify();
 }
 
 void PollStream::close() {
   {
     std::lock_guard lock(mutex_);
+    if (closed_) return;
     closed_ = true;
   }
-  ready_.notify_all();
+  notify();
 }
 
 bool PollStream::closed() const {
@@ -27,37 +46,50 @@ bool PollStream::closed() const {
   return closed_;
 }
 
-std::optional<std::string> PollStream::next(std::chrono::milliseconds wait) {
-  std::unique_lock lock(mutex_);
-  ready_.wait_for(lock, wait, [&] { return closed_ || !events_.empty(); });
-  if (closed_ || events_.empty()) return std::nullopt;
-  auto event = std::move(events_.front());
-  events_.pop_front();
-  return event;
+std::size_t PollStream::dropped() const {
+  std::lock_guard lock(mutex_);
+  return dropped_;
+}
+
+std::deque<std::string> PollStream::take() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(events_, {});
 }
 
 std::shared_ptr<PollStream> Mailroom::open(const std::string& group, const std::string& pid) {
   auto stream = std::make_shared<PollStream>(group, pid);
   std::lock_guard lock(mutex_);
-  streams_.push_back(stream);
+  groups_[group].push_back(stream);
+  ++open_;
   return stream;
 }
 
 void Mailroom::close(const std::shared_ptr<PollStream>& stream) {
   stream->close();
   std::lock_guard lock(mutex_);
-  std::erase(streams_, stream);
+  const auto it = groups_.find(stream->group());
+  if (it == groups_.end()) return;
+  const auto before = it->second.size();
+  std::erase(it->second, stream);
+  open_ -= before - it->second.size();
+  if (it->second.empty()) groups_.erase(it);
 }
 
 void Mailroom::close_all() {
-  std::lock_guard lock(mutex_);
-  for (auto& s : streams_) s->close();
-  streams_.clear();
+  std::map<std::string, std::vector<std::shared_ptr<PollStream>>, std::less<>> closing;
+  {
+    std::lock_guard lock(mutex_);
+    closing.swap(groups_);
+    open_ = 0;
+  }
+  for (auto& [group, streams] : closing) {
+    for (auto& s : streams) s->close();
+  }
 }
 
 std::size_t Mailroom::open_streams() const {
   std::lock_guard lock(mutex_);
-  return streams_.size();
+  return open_;
 }
 
 std::size_t Mailroom::deliver(const std::string& address, const nlohmann::json& message) {
@@ -72,25 +104,30 @@ std::size_t Mailroom::deliver(const std::string& address, const nlohmann::json& 
     return 0;  // not a poll address: nobody here listens at it
   }
   const auto slash = rest.find('/');
-  const std::string group(rest.substr(0, slash));
-  const std::string pid(slash == std::string_view::npos ? "" : rest.substr(slash + 1));
-  const std::string event = message.dump();
+  const std::string_view group = rest.substr(0, slash);
+  const std::string_view pid =
+      slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
 
-  std::lock_guard lock(mutex_);
-  std::vector<std::shared_ptr<PollStream>> of_pid, of_group;
-  for (const auto& s : streams_) {
-    if (s->group() != group) continue;
-    of_group.push_back(s);
-    if (!pid.empty() && s->pid() == pid) of_pid.push_back(s);
+  std::vector<std::shared_ptr<PollStream>> to;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = groups_.find(group);
+    if (it == groups_.end()) return 0;
+    std::vector<std::shared_ptr<PollStream>> of_pid;
+    for (const auto& s : it->second) {
+      if (!pid.empty() && s->pid() == pid) of_pid.push_back(s);
+    }
+    if (unicast) {
+      to = std::move(of_pid);
+    } else {
+      const auto& candidates = of_pid.empty() ? it->second : of_pid;
+      if (!candidates.empty()) to.push_back(candidates[random_() % candidates.size()]);
+    }
   }
-  if (unicast) {
-    for (auto& s : of_pid) s->push(event);
-    return of_pid.size();
-  }
-  const auto& candidates = of_pid.empty() ? of_group : of_pid;
-  if (candidates.empty()) return 0;
-  candidates[random_() % candidates.size()]->push(event);
-  return 1;
+  // Pushed outside the mailroom's lock: a push tells the stream's connection.
+  const std::string event = message.dump();
+  for (auto& s : to) s->push(event);
+  return to.size();
 }
 
 }  // namespace seer::promises::server

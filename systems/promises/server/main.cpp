@@ -5,6 +5,7 @@
 #include "mailroom.hpp"
 #include "postgres_store.hpp"
 #include "sqlite_store.hpp"
+#include "storage_guard.hpp"
 
 #include "promises/design/server.hpp"
 #include "seer/runtime/loop_env.hpp"
@@ -12,7 +13,10 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <malloc.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -52,9 +56,11 @@ struct OpenStore {
   server::GroupCommit* writes = nullptr;
   std::unique_ptr<postgres::Connection> postgres;
 
-  std::unique_ptr<design::PartitionStore> make() {
-    if (postgres) return server::make_postgres_partition_store(*postgres, log_line);
-    return server::make_sqlite_partition_store(*sqlite, *writes, log_line);
+  std::unique_ptr<design::PartitionStore> make(
+      const server::ErrorLog& log, const server::FileIdentity* identity,
+      const std::function<void(const std::string&)>& fatal) {
+    if (postgres) return server::make_postgres_partition_store(*postgres, log);
+    return server::make_sqlite_partition_store(*sqlite, *writes, log, identity, fatal);
   }
 };
 
@@ -101,8 +107,31 @@ int serve(const ServeOptions& options) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // reload the tokens
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up is a failed write, not our death
+  // Every connection is a descriptor: take all the system lets us (10,000 poll streams and more).
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+
+  // A storage failure that must stop the server (its file deleted or replaced): the first one
+  // is the stopping line's reason; SIGTERM wakes the main thread, which shuts the rest down.
+  std::mutex failure_mutex;
+  std::string failure;
+  const auto fail = [&](const std::string& why) {
+    {
+      std::lock_guard lock(failure_mutex);
+      if (!failure.empty()) return;
+      failure = why;
+    }
+    kill(getpid(), SIGTERM);
+  };
+  // Store errors: once per cause, then a count at most every 10 s.
+  server::LogLimiter store_errors(log_line, std::chrono::seconds(10));
+  const server::ErrorLog store_log = [&](const std::string& line) { store_errors(line); };
+  std::unique_ptr<server::FileIdentity> identity;
 
   server::Mailroom mailroom;
   std::unique_ptr<server::HttpFront> front;
@@ -110,6 +139,8 @@ int serve(const ServeOptions& options) {
   std::unique_ptr<server::GroupCommit> sqlite_writes;
   if (!is_postgres_url(db_path)) {
     sqlite_writes = std::make_unique<server::GroupCommit>(server::open_sqlite_database(db_path));
+    server::lock_database_file(db_path);  // one server per file
+    identity = std::make_unique<server::FileIdentity>(db_path);
   }
   std::vector<Loop> loops(static_cast<std::size_t>(options.connections));
   std::vector<runtime::LoopEnv*> envs;
@@ -120,7 +151,12 @@ int serve(const ServeOptions& options) {
         [&](sim::ProcessId to, const sim::PayloadPtr& body) { front->outbox(to, body); });
     envs.push_back(loops[i].env.get());
   }
-  front = std::make_unique<server::HttpFront>(envs, kHttp, mailroom, http_options);
+  server::HttpOptions front_options = http_options;
+  front_options.warn = log_line;
+  front = std::make_unique<server::HttpFront>(envs, kHttp, mailroom, front_options);
+  if (!http_options.auth_token_file.empty()) {
+    log_line("authentication: " + front->reload_tokens());
+  }
   const int port = front->bind();
 
   auto deployment = std::make_shared<design::Deployment>();
@@ -135,8 +171,6 @@ int serve(const ServeOptions& options) {
   std::unique_ptr<server::HistoryFile> history;
   if (!options.history.empty()) history = std::make_unique<server::HistoryFile>(options.history);
 
-  std::mutex failure_mutex;
-  std::string failure;
   for (std::size_t i = 0; i < loops.size(); ++i) {
     design::ServerConfig config;
     config.variant = design::variant_named("final-sql");
@@ -151,7 +185,10 @@ int serve(const ServeOptions& options) {
           1'000'000 + static_cast<int>(std::random_device()() % 1'000'000) * 1000);
     }
     Loop& loop = loops[i];
-    config.make_store = [&loop](sim::Env&, std::deque<sim::Message>*) { return loop.store.make(); };
+    config.make_store = [&loop, &store_log, &identity, &fail](sim::Env&,
+                                                              std::deque<sim::Message>*) {
+      return loop.store.make(store_log, identity.get(), fail);
+    };
     loop.thread =
         std::thread([&loop, &failure, &failure_mutex, config = std::move(config)]() mutable {
           try {
@@ -168,7 +205,8 @@ int serve(const ServeOptions& options) {
   std::thread http([&] { front->listen(); });
   front->wait_until_listening();
 
-  const std::string url = "http://" + http_options.host + ":" + std::to_string(port);
+  const std::string url = (http_options.tls_cert.empty() ? "http://" : "https://") +
+                          http_options.host + ":" + std::to_string(port);
   if (options.json_output) {
     std::cout << nlohmann::json{{"listening", url},
                                 {"port", port},
@@ -182,8 +220,28 @@ int serve(const ServeOptions& options) {
               << loops.size() << " connections)" << std::endl;
   }
 
-  int signal = 0;
-  sigwait(&signals, &signal);
+  for (;;) {
+    // Each second without a signal: is the database file still the one opened? (A server with
+    // no traffic notices within a second too; with traffic, every transaction checks.)
+    const timespec second{1, 0};
+    const int signal = sigtimedwait(&signals, nullptr, &second);
+    if (signal < 0) {
+      if (identity) {
+        if (auto why = identity->changed()) {
+          std::lock_guard lock(failure_mutex);
+          if (failure.empty()) failure = *why;
+          break;
+        }
+      }
+      continue;
+    }
+    if (signal != SIGHUP) break;
+    try {
+      log_line("reloaded the tokens: " + front->reload_tokens());
+    } catch (const std::exception& e) {
+      log_line("reloading the tokens failed, the old ones stay: " + std::string(e.what()));
+    }
+  }
   // Stop taking requests at the loops: each finishes the one it is in (its commit and answer)
   // first. Requests still queued get 503 and were never applied.
   for (auto& loop : loops) loop.env->stop();
@@ -211,6 +269,8 @@ int run(int argc, char** argv) {
   ServeOptions o;
   server::HttpOptions& http = o.http;
   int timeout_ms = static_cast<int>(http.request_timeout.count());
+  int read_timeout_ms = static_cast<int>(http.read_timeout.count());
+  int idle_timeout_ms = static_cast<int>(http.idle_timeout.count());
   bool verbose = false;
   app.add_option("--db", o.db,
                  "SQLite database file (created if missing), or postgres://user@host:port/dbname "
@@ -224,8 +284,37 @@ int run(int argc, char** argv) {
                  "one origin always on the same one)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  app.add_option("--threads", http.threads, "HTTP worker threads (each open connection holds one)")
-      ->check(CLI::Range(2, 4096))
+  app.add_option("--io-threads", http.io_threads,
+                 "threads serving the HTTP connections (every connection, not one each)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--read-timeout-ms", read_timeout_ms,
+                 "a request must arrive whole within this from its first byte, and a client must "
+                 "take an answer within it, or its connection is closed")
+      ->check(CLI::Range(1, 600000))
+      ->capture_default_str();
+  app.add_option("--idle-timeout-ms", idle_timeout_ms,
+                 "close a keep-alive connection with no request for this long")
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
+  app.add_option("--max-body", http.max_body, "request bodies larger than this get 413")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--max-id-bytes", http.max_id_bytes,
+                 "a promise or task id longer than this gets 400")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
+  app.add_option("--max-tag-bytes", http.max_tag_bytes,
+                 "a tag key or value longer than this gets 400")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
+  app.add_option("--body-budget", http.body_budget,
+                 "bytes of request bodies read or served at once; a request beyond gets 503")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40))
+      ->capture_default_str();
+  app.add_option("--max-connections", http.max_connections,
+                 "open connections (poll streams too) beyond which new ones are closed at once")
+      ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
   app.add_option("--request-timeout-ms", timeout_ms,
                  "answer 503 to a request not completed within this")
@@ -239,6 +328,11 @@ int run(int argc, char** argv) {
   app.add_option("--history", o.history,
                  "append the sweeps to this file as operations of a history (seer's JSONL), to "
                  "check a live run with its clients' operations");
+  app.add_option("--auth-token-file", http.auth_token_file,
+                 "require Authorization: Bearer <token>, a token from this file (one a line, "
+                 "optionally followed by the id prefixes it is limited to); reread on SIGHUP");
+  app.add_option("--tls-cert", http.tls_cert, "serve HTTPS with this certificate chain (PEM)");
+  app.add_option("--tls-key", http.tls_key, "the private key of --tls-cert (PEM)");
   app.add_flag("--verbose", verbose, "log every request, poll stream and message to stderr");
   app.add_flag("--json", o.json_output, "print the listening address as one JSON line");
   try {
@@ -250,6 +344,13 @@ int run(int argc, char** argv) {
     return 2;
   }
   http.request_timeout = std::chrono::milliseconds(timeout_ms);
+  http.read_timeout = std::chrono::milliseconds(read_timeout_ms);
+  http.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
+  if (http.body_budget < http.max_body) {
+    std::cerr << "seer-resonate: error: --body-budget (" << http.body_budget
+              << ") is below --max-body (" << http.max_body << ")\n";
+    return 2;
+  }
   if (verbose) http.log = log_line;
   try {
     return serve(o);
@@ -261,7 +362,27 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
+// SQLite maps its -shm file; if a page of it cannot be read or written (a full disk, the file
+// made immutable or truncated under us) the kernel sends SIGBUS. Say so before dying, in one
+// line (write(2) only: async-signal-safe), with exit status 1.
+extern "C" void on_bus_error(int) {
+  static const char line[] =
+      "seer-resonate: fatal: SIGBUS: a memory-mapped file could not be accessed (SQLite's -shm "
+      "file: a full disk, or the file made immutable or truncated); stopping, nothing more is "
+      "answered\n";
+  [[maybe_unused]] const auto n = write(2, line, sizeof line - 1);
+  _exit(1);
+}
+
 int main(int argc, char** argv) {
+  struct sigaction bus {};
+  bus.sa_handler = on_bus_error;
+  sigemptyset(&bus.sa_mask);
+  sigaction(SIGBUS, &bus, nullptr);
+  // Blocks of 1 MiB and more (large request bodies, their JSON, their rows) are mapped and given
+  // back when freed. glibc's default threshold rises to 32 MiB after the first large free, and
+  // the heap then kept what eight concurrent 7 MB creates had used (291 MiB, growing each round).
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   try {
     return run(argc, argv);
   } catch (...) {  // what serve() does not catch: setting up the options

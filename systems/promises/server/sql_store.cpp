@@ -2,6 +2,10 @@
 
 #include "promises/concrete/sql_rows.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 namespace seer::promises::server {
 
 namespace {
@@ -19,8 +23,10 @@ class SqlPartitionStore final : public design::PartitionStore {
     const auto r = transact_(concrete::read_origin(origin), TransactionKind::kRead);
     if (!r.committed) {
       log_("reading origin " + origin + ": " + r.error);
+      back_off();
       co_return std::nullopt;
     }
+    failed_reads_ = 0;
     try {
       auto stored = concrete::parse_origin(r.results);
       co_return Partition{std::move(stored.state), stored.clock, stored.revision,
@@ -50,14 +56,26 @@ class SqlPartitionStore final : public design::PartitionStore {
     const auto r = transact_({concrete::due_origins(now)}, TransactionKind::kRead);
     if (!r.committed) {
       log_("sweep: " + r.error);
+      back_off();
       co_return std::nullopt;
     }
+    failed_reads_ = 0;
     co_return concrete::parse_due_origins(r.results[0]);
   }
 
  private:
+  // Reads failing one after another (a corrupt page, a lost disk) are retried by clients and the
+  // sweep at once; each failure makes this loop wait longer before it answers (10 ms doubling to
+  // 100 ms), so a broken store is not hammered. The store's calls block their loop anyway.
+  void back_off() {
+    ++failed_reads_;
+    const auto ms = std::min<std::int64_t>(100, 10LL << std::min(failed_reads_ - 1, 10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+
   Transact transact_;
   ErrorLog log_;
+  int failed_reads_ = 0;
 };
 
 }  // namespace

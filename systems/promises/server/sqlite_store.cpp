@@ -29,14 +29,24 @@ std::unique_ptr<sqlite::Connection> open_sqlite_database(const std::string& path
   return db;
 }
 
-std::unique_ptr<design::PartitionStore> make_sqlite_partition_store(sqlite::Connection& reader,
-                                                                    GroupCommit& writes,
-                                                                    ErrorLog log) {
-  auto transact = [&reader, &writes](const std::vector<sql::Statement>& statements,
-                                     TransactionKind kind) {
-    if (kind == TransactionKind::kRead)
-      return reader.transact(statements, sqlite::Begin::kDeferred);
-    return writes.write(statements);
+std::unique_ptr<design::PartitionStore> make_sqlite_partition_store(
+    sqlite::Connection& reader, GroupCommit& writes, ErrorLog log, const FileIdentity* identity,
+    std::function<void(const std::string&)> fatal) {
+  auto transact = [&reader, &writes, identity, fatal = std::move(fatal)](
+                      const std::vector<sql::Statement>& statements, TransactionKind kind) {
+    auto outcome = kind == TransactionKind::kRead
+                       ? reader.transact(statements, sqlite::Begin::kDeferred)
+                       : writes.write(statements);
+    if (identity) {
+      if (auto why = identity->changed()) {
+        // Committed to a file that is no longer the database: answer nothing from it.
+        if (fatal) fatal(*why);
+        sql::Outcome failed;
+        failed.error = *why;
+        return failed;
+      }
+    }
+    return outcome;
   };
   return make_sql_store(transact, std::move(log));
 }

@@ -6,6 +6,7 @@
 
 #include "group_commit.hpp"
 #include "sql_store.hpp"
+#include "storage_guard.hpp"
 
 #include "seer/sqlite/connection.hpp"
 
@@ -22,8 +23,10 @@ std::unique_ptr<sqlite::Connection> open_sqlite_database(const std::string& path
 // the file, so they queue there (and commit in groups) rather than in SQLite's busy handler, which
 // sleeps a millisecond and more between tries. Another process on the file is still waited for
 // by busy_timeout.
-std::unique_ptr<design::PartitionStore> make_sqlite_partition_store(sqlite::Connection& reader,
-                                                                    GroupCommit& writes,
-                                                                    ErrorLog log);
+// After every transaction the file must still be `identity`; if it is not, the transaction counts
+// as failed (nothing is answered from it) and `fatal` is told why (the server stops).
+std::unique_ptr<design::PartitionStore> make_sqlite_partition_store(
+    sqlite::Connection& reader, GroupCommit& writes, ErrorLog log,
+    const FileIdentity* identity = nullptr, std::function<void(const std::string&)> fatal = {});
 
 }  // namespace seer::promises::server

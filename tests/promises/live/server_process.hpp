@@ -20,6 +20,7 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   int port() const { return port_; }
+  int pid() const { return process_->pid(); }
   // Sends `signal` and waits for the exit; the exit status (128 + signal if killed by it), or
   // kHung if it had not exited 10 s later (it is then killed).
   static constexpr int kHung = -2;

@@ -31,19 +31,24 @@ function* countdown(ctx: Context, n: number, dir: string): Generator<any, string
   return parts.join(",");
 }
 
+// RESONATE_TOKEN, passed on explicitly: SDK 0.11.5's HttpNetwork reads it from the environment, but
+// its poll stream (PollMessageSource) gets only the constructor's `token`, so with the variable alone
+// the stream would go unauthenticated (and be refused 401).
+const token = process.env.RESONATE_TOKEN || undefined;
+
 async function main(): Promise<void> {
   const [mode, url, a, b, c] = process.argv.slice(2);
   if (mode === "worker") {
     process.env.SEER_PID = a;
     // Workers are in the group "default", where rpc sends by default. A short lease, so a killed worker's tasks come back within seconds, not the default minute.
-    const resonate = new Resonate({ url, pid: a, ttl: 2000 });
+    const resonate = new Resonate({ url, pid: a, ttl: 2000, token });
     resonate.register("countdown", countdown);
     resonate.register("square", square);
     writeFileSync(join(b, `worker-${a}.ready`), "");
     return new Promise<void>(() => {}); // serve until killed
   }
   if (mode === "driver") {
-    const resonate = new Resonate({ url, group: "drivers", pid: "driver" });
+    const resonate = new Resonate({ url, group: "drivers", pid: "driver", token });
     const handle = await resonate.beginRpc<string>(
       a,
       "countdown",

@@ -1,0 +1,147 @@
+// seer-resonate's latency against the size of one origin (issue 20): for each size N, a SQLite file
+// holding N promises under the origin "o" (written with the concrete SQL, as the server would have
+// written them), then seer-resonate on it, and R creates of new promises in "o" and R gets of
+// existing ones, one at a time over one keep-alive connection. Reports p50 and p90 per size. A
+// server whose requests read only the rows they touch is flat; one that reads the whole origin
+// grows with N.
+//
+//   origin_bench --server build/release/systems/promises/seer-resonate
+//                [--sizes 1 100 1000 10000 100000] [--requests 20] [--json]
+#include "promises/concrete/sql_rows.hpp"
+#include "promises/model/model.hpp"
+#include "seer/runtime/child_process.hpp"
+#include "seer/sqlite/connection.hpp"
+
+#include <httplib.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+json create_request(const std::string& id) {
+  return {{"kind", "promise.create"},
+          {"head", {{"corrId", id}, {"version", "bench"}}},
+          {"data",
+           {{"id", id},
+            {"timeoutAt", 4'000'000'000'000},
+            {"param", {{"headers", json::object()}, {"data", "eA=="}}},
+            {"tags", json::object()}}}};
+}
+
+json get_request(const std::string& id) {
+  return {{"kind", "promise.get"},
+          {"head", {{"corrId", id}, {"version", "bench"}}},
+          {"data", {{"id", id}}}};
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A database with `n` promises in origin "o" ("o", "o:2", ... "o:n"; the first is the root).
+void fill(const std::string& path, int n) {
+  seer::sqlite::Connection db(path);
+  db.query({"PRAGMA journal_mode=WAL"});
+  db.exec("PRAGMA synchronous=OFF");
+  db.exec(seer::promises::concrete::sqlite_schema());
+  seer::promises::State state;
+  const std::int64_t now = wall_ms();
+  for (int i = 1; i <= n; ++i) {
+    seer::promises::apply(state, create_request(i == 1 ? "o" : "o:" + std::to_string(i)), now);
+  }
+  const auto out = db.transact(seer::promises::concrete::write_origin(
+                                   "o", seer::promises::concrete::StoredOrigin{}, state, now),
+                               seer::sqlite::Begin::kImmediate);
+  if (!out.committed) throw std::runtime_error("filling the origin: " + out.error);
+}
+
+json percentiles(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  auto at = [&](double q) {
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(q * v.size()))];
+  };
+  return {{"p50_ms", at(0.5)}, {"p90_ms", at(0.9)}};
+}
+
+json measure(const std::string& server, const std::string& dir, int n, int requests) {
+  const std::string path = dir + "/origin-" + std::to_string(n) + ".db";
+  for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  const auto fill_start = Clock::now();
+  fill(path, n);
+  const double fill_s = std::chrono::duration<double>(Clock::now() - fill_start).count();
+  seer::runtime::ChildProcess process({server, "--db", path, "--port", "0", "--json",
+                                       "--sweep-every-ms", "0", "--request-timeout-ms", "600000",
+                                       "--connections", "1"});
+  const auto line = process.read_line(std::chrono::seconds(30)).value_or("");
+  const auto listening = json::parse(line, nullptr, false);
+  if (listening.is_discarded()) throw std::runtime_error("the server did not start: " + line);
+  httplib::Client http("127.0.0.1", listening["port"].get<int>());
+  http.set_read_timeout(std::chrono::seconds(600));
+  std::vector<double> create_ms, get_ms;
+  const auto timed = [&](const json& request, std::vector<double>& into) {
+    const auto start = Clock::now();
+    const auto res = http.Post("/", request.dump(), "application/json");
+    if (!res || res->status != 200) {
+      throw std::runtime_error("a request failed: " + (res ? res->body : std::string("no answer")));
+    }
+    into.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  };
+  for (int r = 0; r < requests; ++r) {
+    timed(create_request("o:new" + std::to_string(r)), create_ms);
+    const int k = 1 + (r * 7919) % n;  // an existing promise, spread over the origin
+    timed(get_request(k == 1 ? "o" : "o:" + std::to_string(k)), get_ms);
+  }
+  process.stop(SIGTERM);
+  std::filesystem::remove(path);
+  return {{"promises", n},
+          {"fill_s", fill_s},
+          {"create", percentiles(create_ms)},
+          {"get", percentiles(get_ms)}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"origin_bench: seer-resonate's create and get latency against one origin's size"};
+  std::string server, dir = "/tmp/seer-origin-bench";
+  std::vector<int> sizes{1, 100, 1000, 10000, 100000};
+  int requests = 20;
+  bool as_json = false;
+  app.add_option("--server", server, "the seer-resonate binary")->required();
+  app.add_option("--sizes", sizes, "promises in the origin, one measurement each")
+      ->capture_default_str();
+  app.add_option("--requests", requests, "creates and gets per size")->capture_default_str();
+  app.add_option("--dir", dir, "where the databases go")->capture_default_str();
+  app.add_flag("--json", as_json, "one JSON object");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    std::filesystem::create_directories(dir);
+    json rows = json::array();
+    for (const int n : sizes) {
+      const auto row = measure(server, dir, n, requests);
+      rows.push_back(row);
+      if (!as_json) {
+        std::cout << n << " promises in the origin: create p50 " << row["create"]["p50_ms"]
+                  << " ms, p90 " << row["create"]["p90_ms"] << " ms; get p50 "
+                  << row["get"]["p50_ms"] << " ms, p90 " << row["get"]["p90_ms"]
+                  << " ms (filled in " << row["fill_s"] << " s)" << std::endl;
+      }
+    }
+    if (as_json) std::cout << json{{"rows", rows}}.dump(2) << std::endl;
+  } catch (const std::exception& e) {
+    std::cerr << "origin_bench: error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}
