@@ -253,6 +253,24 @@ std::vector<Cause> detect_duplicates(const DetectContext& c) {
       if (same) {
         cause.events.push_back(s);
         cause.facts["first_delivery_event"] = s;
+        // Why the item came back: its first consumer crashed or was paused before acknowledging.
+        for (auto k = s + 1; redelivery && k < e.seq; ++k) {
+          const auto& stop = t.at(k);
+          if (stop.lane != p.lane ||
+              (stop.kind != EventKind::kCrash && stop.kind != EventKind::kPause)) {
+            continue;
+          }
+          cause.events.push_back(k);
+          Cause why;
+          why.kind = stop.kind == EventKind::kCrash ? "process_crashed" : "process_paused";
+          why.process = t.lane_name(stop.lane);
+          why.events = {k};
+          why.summary = fmt::format(
+              "{} {} at #{} ({}) after taking it and before acknowledging it", why.process,
+              stop.kind == EventKind::kCrash ? "crashed" : "was paused", k, format_time(stop.time));
+          cause.behind.push_back(std::move(why));
+          break;
+        }
         break;
       }
     }

@@ -164,6 +164,8 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
                std::make_move_iterator(found.end()));
   }
   const auto decision = decision_chain(trace, index, horizon);
+  // For each violated entity that is a key of its own, the last write to it before the violation.
+  std::set<std::uint64_t> last_entity_writes;
   const auto& chain = decision.events;
   // The entities the violation names anchor the story and the ranking.
   auto entities = entities_named(x.violation.value("message", std::string()), trace);
@@ -197,6 +199,18 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
     x.stories.push_back(std::move(story));
   }
 
+  for (const auto& entity : entities) {
+    std::uint64_t last = 0;
+    for (const auto& a : index.accesses) {
+      if (!a.write || a.application || a.served > horizon) continue;
+      const auto slash = a.scope.find_last_of('/');
+      const bool own =
+          a.scope == entity || (slash != std::string::npos &&
+                                a.scope.compare(slash + 1, std::string::npos, entity) == 0);
+      if (own) last = std::max(last, a.served);
+    }
+    if (last) last_entity_writes.insert(last);
+  }
   for (auto& c : all) {
     c.causally_before = std::any_of(c.events.begin(), c.events.end(),
                                     [&](std::uint64_t s) { return in_past.count(s) > 0; });
@@ -223,6 +237,12 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
       c.score -= 10;  // about other data and not behind the violation: likely noise
     }
     if (c.facts.contains("decision_event") || c.facts.contains("retry_event")) c.score += 10;
+    // Its evidence holds the last write to a violated entity's own key (a delete of the object
+    // found missing, the put that left the value found wrong): it made the state the invariant saw.
+    if (std::any_of(c.events.begin(), c.events.end(),
+                    [&](std::uint64_t s) { return last_entity_writes.count(s) > 0; })) {
+      c.score += 15;
+    }
     // Its evidence is what the process whose request broke the invariant acted on just before.
     if (!failing && std::any_of(c.events.begin(), c.events.end(),
                                 [&](std::uint64_t s) { return chain.count(s) > 0; })) {
