@@ -255,6 +255,37 @@ TEST_F(LiveFront, ARequestAnswered503IsNeverAppliedLater) {
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
+TEST_F(LiveFront, ConnectionsBeyondTheLimitAreClosedAndOthersServed) {
+  const std::string db = fresh_database(Engine::kSqlite, dir_, "max-connections");
+  ServerProcess server(SEER_RESONATE_BINARY, {"--db", db, "--port", "0", "--max-connections", "5"});
+  const int port = server.port();
+  std::vector<int> held;
+  for (int i = 0; i < 5; ++i) {
+    held.push_back(open_fd(port));
+    // Served: the connection is registered before the next one is opened.
+    send_all(held.back(), post_request(promise_get("limit" + std::to_string(i)).dump()));
+    std::string buffer;
+    const auto r = read_response(held.back(), buffer, 10s);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404);
+  }
+  const int sixth = open_fd(port);
+  EXPECT_TRUE(closed_by_peer(sixth, 5s)) << "a sixth connection was kept over --max-connections 5";
+  close(held.back());  // one closes: room for another
+  held.pop_back();
+  std::optional<RawResponse> r;
+  for (int i = 0; i < 100 && !r; ++i) {
+    try {
+      r = ask(port, promise_get("limit-again"), 1s);
+    } catch (const std::exception&) {
+    }
+    if (!r) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
 TEST_F(LiveFront, LargeBodiesGet413AndLargeIdsOrTags400) {
   const std::string db = fresh_database(Engine::kSqlite, dir_, "limits");
   ServerProcess server(SEER_RESONATE_BINARY, {"--db", db, "--port", "0", "--max-body", "100000",
