@@ -16,11 +16,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       // Fresh models per input, as `seer check` makes per file: models intern values and learn
       // how each key is used.
       auto cas = make_model("cas-register");
-      cas->set_initial(0);
+      cas->set_init("0");
       auto kv = make_model("kv");
-      kv->set_initial(0);
+      kv->set_init("0");
       auto strings = make_model("kv");  // Porcupine's kv: string values, append concatenates
-      strings->set_initial(strings->parse_initial("\"\""));
+      strings->set_init("\"\"");
       CheckOptions options;
       options.timeout = std::chrono::milliseconds(200);
       options.jobs = 2;  // an exception in a worker thread must reach this thread

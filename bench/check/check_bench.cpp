@@ -66,7 +66,7 @@ void BM_EtcdLikeCasRegister100x170(benchmark::State& state) {
   std::vector<std::vector<Operation>> histories;
   for (std::uint64_t h = 0; h < 100; ++h) histories.push_back(etcd_like_history(h + 1, 170, 10));
   auto model = make_model("cas-register");
-  model->set_initial(0);
+  model->set_init("0");
   for (auto _ : state) {
     int linearizable = 0;
     for (const auto& ops : histories) {
@@ -123,7 +123,7 @@ std::vector<Operation> kv_history(std::uint64_t seed, int n_ops, int clients, in
 void BM_Kv50Clients3400Lines(benchmark::State& state) {
   const auto ops = kv_history(1, 1700, 50, 10);
   auto model = make_model("kv");
-  model->set_initial(0);
+  model->set_init("0");
   CheckOptions options;
   options.jobs = static_cast<unsigned>(state.range(0));
   for (auto _ : state) {
@@ -153,10 +153,9 @@ void BM_Kv10Clients(benchmark::State& state) {
   for (auto _ : state) {
     auto model = make_model(whole ? "multi-register" : "kv");
     if (whole) {
-      model->set_initial(
-          model->parse_initial("{:k0 0 :k1 0 :k2 0 :k3 0 :k4 0 :k5 0 :k6 0 :k7 0 :k8 0 :k9 0}"));
+      model->set_init("{:k0 0 :k1 0 :k2 0 :k3 0 :k4 0 :k5 0 :k6 0 :k7 0 :k8 0 :k9 0}");
     } else {
-      model->set_initial(0);
+      model->set_init("0");
     }
     if (check_linearizable(whole ? txns : ops, *model).verdict != Verdict::kLinearizable) {
       state.SkipWithError("generated history judged not linearizable");
@@ -216,7 +215,7 @@ void BM_KnossosCorpusCasRegister(benchmark::State& state) {
     }
   }
   auto model = make_model("cas-register");
-  model->set_initial(0);
+  model->set_init("0");
   for (auto _ : state) {
     for (const auto& ops : histories)
       benchmark::DoNotOptimize(check_linearizable(ops, *model).verdict);

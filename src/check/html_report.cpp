@@ -7,32 +7,29 @@ namespace seer::check {
 
 namespace {
 
-// Replays the linearization through the model to give each linearized op its state before and
-// after. Keyed models keep one state per key.
+// Each linearized op's state before and after: the states the search chose (a model may allow an
+// op several effects), else a replay of the longest prefix. Keyed models keep one state per key.
 std::map<int, std::pair<std::string, std::string>> replay_states(const std::vector<Operation>& ops,
                                                                  const CheckResult& result,
-                                                                 const Model& model) {
+                                                                 const AnyModel& model) {
   std::map<int, std::pair<std::string, std::string>> states;
-  std::map<std::string, State> per_key;
-  const bool chosen = result.witness_states.size() == result.witness.size();
+  std::vector<std::string> after = result.witness_states;
+  if (after.size() != result.witness.size()) {
+    after = model.replay(ops, result.witness).value_or(std::vector<std::string>());
+  }
+  if (after.size() != result.witness.size()) return states;  // cannot happen; show nothing
+  const std::string initial = model.describe_initial();
+  std::map<std::string, std::string> per_key;
   for (std::size_t i = 0; i < result.witness.size(); ++i) {
     const int id = result.witness[i];
-    Operation op = ops[static_cast<std::size_t>(id)];
-    std::string key;
-    if (model.partitioned()) {
-      auto split = model.split(op);
-      key = to_text(split->first);
-      op = split->second;
-    }
-    auto it = per_key.find(key);
-    const State before = it == per_key.end() ? model.initial() : it->second;
-    // The states the search chose (a model may allow an op several effects), else a replay.
-    const auto after = chosen ? std::optional<State>(result.witness_states[i])
-                              : model.step(before, model.compile(op));
-    if (!after) break;  // cannot happen for a witness; stop rather than show nonsense
-    per_key[key] = *after;
+    const std::string key = model.partitioned()
+                                ? to_text(model.partition(ops[static_cast<std::size_t>(id)]).first)
+                                : std::string();
+    const auto it = per_key.find(key);
+    const std::string before = it == per_key.end() ? initial : it->second;
+    per_key[key] = after[i];
     const std::string prefix = key.empty() ? "" : key + ": ";
-    states[id] = {prefix + model.describe_state(before), prefix + model.describe_state(*after)};
+    states[id] = {prefix + before, prefix + after[i]};
   }
   return states;
 }
@@ -148,7 +145,7 @@ std::string html_escape(const std::string& s) {
 }  // namespace
 
 std::string render_html_report(const std::string& title, const std::vector<Operation>& ops,
-                               const CheckResult& result, const Model& model) {
+                               const CheckResult& result, const AnyModel& model) {
   const auto states = replay_states(ops, result, model);
   std::map<int, int> order;
   for (std::size_t i = 0; i < result.witness.size(); ++i)

@@ -1,7 +1,8 @@
 #include "seer/check/linearizability.hpp"
 
+#include "keyed_history.hpp"
 #include "seer/assert.hpp"
-#include "special_checkers.hpp"
+#include "visited_set.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -10,7 +11,6 @@
 #include <map>
 #include <thread>
 #include <tuple>
-#include <unordered_set>
 
 namespace seer::check {
 
@@ -38,27 +38,13 @@ struct Entry {
   int next = -1;
 };
 
-struct CacheKey {
-  std::vector<std::uint64_t> bits;
-  State state;
-  bool operator==(const CacheKey&) const = default;
-};
-
-struct CacheKeyHash {
-  std::size_t operator()(const CacheKey& k) const {
-    std::uint64_t h = static_cast<std::uint64_t>(k.state) * 0x9E3779B97F4A7C15ULL;
-    for (auto w : k.bits) h = (h ^ w) * 0x100000001b3ULL + (h >> 29);
-    return static_cast<std::size_t>(h);
-  }
-};
-
 class Search {
  public:
-  Search(const std::vector<Operation>& ops, std::vector<CompiledOp> compiled, const Model& model)
-      : ops_(ops), model_(model), compiled_(std::move(compiled)) {
-    before_ = model.required_before(compiled_, ops);
-    component_ = model.components(compiled_);
-    SEER_ASSERT(compiled_.size() == ops.size(), "one compiled op per operation");
+  Search(const std::vector<Operation>& ops, CompiledHistory& history)
+      : ops_(ops), history_(history) {
+    before_ = history.required_before();
+    component_ = history.components();
+    SEER_ASSERT(history.size() == ops.size(), "one compiled op per operation");
     SEER_ASSERT(before_.size() == ops.size(), "required_before lists one set per operation");
     SEER_ASSERT(component_.empty() || component_.size() == ops.size(),
                 "components names one component per operation, or none");
@@ -90,19 +76,20 @@ class Search {
     }
     entries_[prev].next = -1;
     bits_.assign((ops.size() + 63) / 64, 0);
+    visited_ = VisitedSet(bits_.size());
     SEER_ASSERT(bits_.size() * 64 >= ops.size(), "the linearized bitset covers every operation");
   }
 
   CheckResult run(const CheckOptions& options) {
     CheckResult result;
     const auto deadline = std::chrono::steady_clock::now() + options.timeout;
-    State state = model_.initial();
+    StateId state = history_.initial();
     // A linearized call, the state before it, and the states it may lead to (one for a
     // deterministic model; `chosen` indexes the one taken, the rest are tried on backtracking).
     struct Frame {
       int call;
-      State state_before;
-      std::vector<State> next;
+      StateId state_before;
+      std::vector<StateId> next;
       std::size_t chosen;
       bool unknown_pass;
     };
@@ -116,12 +103,12 @@ class Search {
     std::uint64_t steps = 0;
     // Linearizes `call` from `state` with its first not yet explored successor at or after
     // `from`; false if there is none.
-    auto try_linearize = [&](int call, std::vector<State> next, std::size_t from) {
+    auto try_linearize = [&](int call, std::vector<StateId> next, std::size_t from) {
       const int op = entries_[call].op;
       set_bit(op, true);
       for (std::size_t i = from; i < next.size(); ++i) {
-        if (!cache_.insert(CacheKey{bits_, next[i]}).second) continue;
-        const State chosen = next[i];
+        if (!visited_.insert(bits_, next[i])) continue;
+        const StateId chosen = next[i];
         stack.push_back({call, state, std::move(next), i, unknown_pass});
         state = chosen;
         lift(call);
@@ -130,7 +117,7 @@ class Search {
       set_bit(op, false);
       return false;
     };
-    std::vector<State> successors;
+    std::vector<StateId> successors;
     while (entry != -1) {
       if (++steps == options.max_steps) {
         result.verdict = Verdict::kUnknown;
@@ -151,7 +138,7 @@ class Search {
           continue;
         }
         successors.clear();
-        model_.successors(state, compiled_[e.op], successors);
+        history_.successors(state, static_cast<std::size_t>(e.op), successors);
         // An outcome-unknown op that would change nothing here is dominated by leaving it out:
         // from the same state with it still pending, every continuation remains open.
         if (ops_[e.op].unknown()) std::erase(successors, state);
@@ -200,7 +187,10 @@ class Search {
     result.witness.clear();
     for (const auto& f : stack) {
       result.witness.push_back(entries_[f.call].op);
-      result.witness_states.push_back(f.next[f.chosen]);
+      if (options.witness_states) {
+        result.witness_states.push_back(history_.describe_state_of(
+            f.next[f.chosen], static_cast<std::size_t>(entries_[f.call].op)));
+      }
     }
     result.states_explored = steps;
     return result;
@@ -253,14 +243,13 @@ class Search {
   }
 
   const std::vector<Operation>& ops_;
-  const Model& model_;
-  std::vector<CompiledOp> compiled_;
+  CompiledHistory& history_;
   std::vector<Entry> entries_;
   std::vector<std::uint64_t> bits_;
   std::vector<std::vector<int>> before_;
   std::vector<int> component_;  // per op, or empty: the model names no components
   std::vector<int> remaining_;  // per component: its known ops not yet linearized
-  std::unordered_set<CacheKey, CacheKeyHash> cache_;
+  VisitedSet visited_{0};
 };
 
 std::string interval(const Operation& op) {
@@ -268,83 +257,12 @@ std::string interval(const Operation& op) {
          (op.unknown() ? std::string("unknown") : std::to_string(op.complete)) + "]";
 }
 
-// One or two sentences on why `op` cannot be placed, for register-like histories.
-// `initial`: the model's initial value as JSON text ("" when nil), so a stale read of it is named
-// as such.
-std::string explain(const std::vector<Operation>& ops, const Operation& op,
-                    const std::string& initial) {
-  std::string what = "process " + std::to_string(op.process) + " " + op.f;
-  if (op.f == "read") {
-    what += " returned " + (op.output.is_null() ? std::string("nil") : to_text(op.output));
-  } else {
-    what += " " + to_text(op.input);
-    if (!op.output.is_null() && op.output != op.input) what += " returned " + to_text(op.output);
-  }
-  what += " during " + interval(op);
-  if (op.f != "read")
-    return what + ", but no order of the operations around it allows that result.";
-  // A key that is appended to holds what no single operation wrote.
-  if (std::any_of(ops.begin(), ops.end(), [](const Operation& o) { return o.f == "append"; })) {
-    return what +
-           ", but no order of the operations around it (appends included) lets the key "
-           "hold " +
-           to_text(op.output) + " then.";
-  }
-  // Who wrote the value read, and what overwrote it before the read began?
-  const Operation* writer = nullptr;
-  for (const auto& w : ops) {
-    const bool writes =
-        (w.f == "write" && w.input == op.output) ||
-        (w.f == "cas" && w.input.is_array() && w.input.size() == 2 && w.input[1] == op.output);
-    if (writes && w.invoke <= op.complete) writer = &w;
-  }
-  if (!writer) {
-    if (op.output.is_null()) return what + ", but a write had completed before the read began.";
-    if (!initial.empty() && to_text(op.output) == initial) {
-      // A stale read of the initial value: name the write that had replaced it.
-      for (const auto& w : ops) {
-        const nlohmann::json* written = w.f == "write" ? &w.input
-                                        : w.f == "cas" && w.input.is_array() && w.input.size() == 2
-                                            ? &w.input[1]
-                                            : nullptr;
-        if (written && !w.unknown() && w.complete < op.invoke && *written != op.output) {
-          return what + ", but that is the initial value, and " + w.f + " " + to_text(w.input) +
-                 " (process " + std::to_string(w.process) + ", " + interval(w) +
-                 ") had replaced it before the read began; nothing wrote " + initial + " again.";
-        }
-      }
-      return what +
-             ", but no order of the operations around it lets the register still hold "
-             "the initial value " +
-             initial + " then.";
-    }
-    return what + ", but no operation that could precede it ever wrote " + to_text(op.output) + ".";
-  }
-  for (const auto& w : ops) {
-    if ((w.f == "write" || w.f == "cas") && &w != writer && !w.unknown() &&
-        w.invoke > writer->complete && w.complete < op.invoke && w.input != op.output) {
-      return what + ", but the write of " + to_text(op.output) + " by process " +
-             std::to_string(writer->process) + " " + interval(*writer) + " was overwritten by " +
-             w.f + " " + to_text(w.input) + " (process " + std::to_string(w.process) + ", " +
-             interval(w) + "), which completed before the read began, and nothing wrote " +
-             to_text(op.output) + " again.";
-    }
-  }
-  return what + ", but no order of the operations around it lets the register hold " +
-         to_text(op.output) + " then.";
-}
-
-}  // namespace
-
-namespace {
-
-CheckResult check_one(const std::vector<Operation>& ops, const Model& model,
-                      const CheckOptions& options) {
-  // Leave out what the model says cannot matter, then search over the rest with ids renumbered.
-  const std::vector<CompiledOp> compiled = model.compile_all(ops);
-  std::vector<bool> unknown;
-  for (const auto& op : ops) unknown.push_back(op.unknown());
-  auto prune = model.prunable(compiled, unknown);
+// Searches one partition's compiled history. Leaves out what the model says cannot matter, then
+// searches over the rest with ids renumbered.
+CheckResult search_history(const std::vector<Operation>& ops, CompiledHistory& history,
+                           const AnyModel& model, const CheckOptions& options) {
+  auto prune = history.prunable();
+  SEER_ASSERT(prune.size() == ops.size(), "prunable names every operation");
   // An outcome-unknown op invoked after every known outcome was returned cannot have shaped any
   // of them: it may as well never have happened.
   std::int64_t last_return = std::numeric_limits<std::int64_t>::min();
@@ -354,32 +272,43 @@ CheckResult check_one(const std::vector<Operation>& ops, const Model& model,
     if (ops[i].unknown() && ops[i].invoke > last_return) prune[i] = true;
   }
   std::vector<Operation> kept;
-  std::vector<CompiledOp> kept_compiled;
   std::vector<int> original;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     if (prune[i]) continue;
     kept.push_back(ops[i]);
     kept.back().id = static_cast<int>(original.size());
-    kept_compiled.push_back(compiled[i]);
     original.push_back(static_cast<int>(i));
   }
-  Search search(kept, std::move(kept_compiled), model);
+  history.keep(original, kept);
+  Search search(kept, history);
   CheckResult result = search.run(options);
+  if (result.verdict == Verdict::kNotLinearizable && result.failing_op >= 0) {
+    const auto& failing =
+        ops[static_cast<std::size_t>(original[static_cast<std::size_t>(result.failing_op)])];
+    auto why = model.explain_failure(ops, failing);
+    result.explanation =
+        why ? *why
+            : "process " + std::to_string(failing.process) + " " +
+                  history.describe_operation(static_cast<std::size_t>(result.failing_op)) +
+                  " during " + interval(failing) +
+                  ", but no order of the operations around it allows that result.";
+  }
   for (auto& id : result.witness) id = original[static_cast<std::size_t>(id)];
   if (result.failing_op >= 0)
     result.failing_op = original[static_cast<std::size_t>(result.failing_op)];
-  if (result.verdict == Verdict::kNotLinearizable && result.failing_op >= 0) {
-    const std::string initial =
-        model.initial() == kNil ? std::string() : model.describe_state(model.initial());
-    result.explanation = explain(ops, ops[static_cast<std::size_t>(result.failing_op)], initial);
-  }
   return result;
+}
+
+CheckResult check_one(const std::vector<Operation>& ops, const AnyModel& model,
+                      const CheckOptions& options) {
+  auto history = model.compile(ops);
+  return search_history(ops, *history, model, options);
 }
 
 // P-compositionality: a history of independent keys is linearizable iff each key's sub-history is.
 // Keys are checked in parallel; the reported failure is the first failing key in key order,
 // whatever the timing.
-CheckResult check_partitioned(const std::vector<Operation>& ops, const Model& model,
+CheckResult check_partitioned(const std::vector<Operation>& ops, const AnyModel& model,
                               const CheckOptions& options) {
   std::map<std::string, std::size_t> index_of;  // key (as JSON text) -> partition, in key order
   struct Part {
@@ -391,13 +320,13 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const Model& mo
   std::vector<Part> parts;
   std::vector<std::pair<std::string, std::size_t>> order;
   for (const auto& op : ops) {
-    auto split = model.split(op);
-    const std::string name = to_text(split->first);
+    auto [key, inner] = model.partition(op);
+    const std::string name = to_text(key);
     auto [it, added] = index_of.emplace(name, parts.size());
-    if (added) parts.push_back(Part{split->first, {}, {}, {}});
+    if (added) parts.push_back(Part{key, {}, {}, {}});
     auto& part = parts[it->second];
-    split->second.id = static_cast<int>(part.ops.size());
-    part.ops.push_back(std::move(split->second));
+    inner.id = static_cast<int>(part.ops.size());
+    part.ops.push_back(std::move(inner));
     part.original.push_back(op.id);
   }
   // An exception (a HistoryError from compiling a key's operations) must not escape a thread: each
@@ -462,144 +391,34 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const Model& mo
   return result;
 }
 
-// A keyed model checked without partitioning (--no-partition): one state for the whole map, the
-// tuple of every key's state, interned. Slower than checking keys apart (the search interleaves
-// every key's operations), and the same verdict by locality; it is what Porcupine's
-// non-partitioned kv model does, for comparison.
-class Unpartitioned : public Model {
- public:
-  Unpartitioned(const Model& inner, const std::vector<Operation>& ops) : inner_(inner) {
-    std::map<std::string, std::size_t> index_of;
-    int ids = 0;
-    for (const auto& op : ops) ids = std::max(ids, op.id + 1);
-    key_of_.resize(static_cast<std::size_t>(ids));
-    inner_ops_.resize(static_cast<std::size_t>(ids));
-    for (const auto& op : ops) {
-      auto split = inner.split(op);
-      const auto [it, added] = index_of.emplace(to_text(split->first), keys_.size());
-      if (added) keys_.push_back(split->first);
-      key_of_[static_cast<std::size_t>(op.id)] = it->second;
-      inner_ops_[static_cast<std::size_t>(op.id)] = std::move(split->second);
-    }
-    set_initial(map_id(std::vector<State>(keys_.size(), inner.initial())));
-  }
-  std::string name() const override { return inner_.name(); }
-  bool partitioned() const override { return false; }
-
-  CompiledOp compile(const Operation& op) const override {
-    return compile_all({op}).front();  // (not used by the search, which compiles all at once)
-  }
-  // Each key's operations are compiled together by the keyed model, as when partitioned.
-  std::vector<CompiledOp> compile_all(const std::vector<Operation>& ops) const override {
-    std::vector<std::vector<std::size_t>> by_key(keys_.size());
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-      by_key[key_of_[static_cast<std::size_t>(ops[i].id)]].push_back(i);
-    }
-    std::vector<CompiledOp> out(ops.size());
-    for (std::size_t k = 0; k < by_key.size(); ++k) {
-      std::vector<Operation> part;
-      for (const auto i : by_key[k]) {
-        part.push_back(inner_ops_[static_cast<std::size_t>(ops[i].id)]);
-        part.back().id = static_cast<int>(part.size() - 1);
-      }
-      const auto compiled = inner_.compile_all(part);
-      for (std::size_t j = 0; j < compiled.size(); ++j) {
-        const auto& c = compiled[j];
-        const std::tuple key{k, c.kind, c.a, c.b, c.has_output, c.output};
-        const auto [it, added] = op_ids_.emplace(key, entries_.size());
-        if (added) entries_.push_back({k, c});
-        CompiledOp whole;
-        whole.a = static_cast<std::int64_t>(it->second);  // one id per distinct (key, op)
-        whole.has_output = c.has_output;
-        out[by_key[k][j]] = whole;
-      }
-    }
-    return out;
-  }
-  std::optional<State> step(State s, const CompiledOp& op) const override {
-    const auto& [k, inner_op] = entries_[static_cast<std::size_t>(op.a)];
-    auto values = maps_[static_cast<std::size_t>(s)];
-    const auto next = inner_.step(values[k], inner_op);
-    if (!next) return std::nullopt;
-    values[k] = *next;
-    return map_id(values);
-  }
-  void successors(State s, const CompiledOp& op, std::vector<State>& out) const override {
-    const auto& [k, inner_op] = entries_[static_cast<std::size_t>(op.a)];
-    auto values = maps_[static_cast<std::size_t>(s)];
-    std::vector<State> next;
-    inner_.successors(values[k], inner_op, next);
-    for (const auto v : next) {
-      values[k] = v;
-      out.push_back(map_id(values));
-    }
-  }
-  // What the keyed model may leave out of a key's history it may leave out of the whole.
-  std::vector<bool> prunable(const std::vector<CompiledOp>& ops,
-                             const std::vector<bool>& unknown) const override {
-    std::vector<std::vector<std::size_t>> by_key(keys_.size());
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-      by_key[entries_[static_cast<std::size_t>(ops[i].a)].first].push_back(i);
-    }
-    std::vector<bool> out(ops.size(), false);
-    for (const auto& members : by_key) {
-      std::vector<CompiledOp> part;
-      std::vector<bool> part_unknown;
-      for (const auto i : members) {
-        part.push_back(entries_[static_cast<std::size_t>(ops[i].a)].second);
-        part_unknown.push_back(unknown[i]);
-      }
-      const auto keep = inner_.prunable(part, part_unknown);
-      for (std::size_t j = 0; j < members.size(); ++j) out[members[j]] = keep[j];
-    }
-    return out;
-  }
-  std::string describe_state(State s) const override {
-    std::string out = "{";
-    const auto& values = maps_[static_cast<std::size_t>(s)];
-    for (std::size_t k = 0; k < keys_.size(); ++k) {
-      out += (k ? ", " : "") + to_text(keys_[k]) + ": " + inner_.describe_state(values[k]);
-    }
-    return out + "}";
-  }
-  // The state of op `id`'s key within the map state `s` (for witness states per key).
-  State key_state(State s, int id) const {
-    return maps_[static_cast<std::size_t>(s)][key_of_[static_cast<std::size_t>(id)]];
-  }
-
- private:
-  State map_id(const std::vector<State>& values) const {
-    const auto [it, added] = map_ids_.emplace(values, static_cast<State>(maps_.size()));
-    if (added) maps_.push_back(values);
-    return it->second;
-  }
-
-  const Model& inner_;
-  std::vector<nlohmann::json> keys_;
-  std::vector<std::size_t> key_of_;   // per op id
-  std::vector<Operation> inner_ops_;  // per op id, as split for the keyed model
-  mutable std::map<std::tuple<std::size_t, int, std::int64_t, std::int64_t, bool, std::int64_t>,
-                   std::size_t>
-      op_ids_;
-  mutable std::vector<std::pair<std::size_t, CompiledOp>> entries_;
-  mutable std::map<std::vector<State>, State> map_ids_;
-  mutable std::vector<std::vector<State>> maps_;
-};
-
 }  // namespace
 
-CheckResult check_linearizable(const std::vector<Operation>& ops, const Model& model,
+CheckResult check_linearizable(const std::vector<Operation>& ops, const AnyModel& model,
                                const CheckOptions& options) {
-  if (options.special && model.name() == "set") {
-    if (auto fast = check_set_special(ops)) return *fast;
+  if (options.special) {
+    if (auto fast = model.check_special(ops)) return *fast;
   }
   if (!model.partitioned()) return check_one(ops, model, options);
   if (options.partition) return check_partitioned(ops, model, options);
-  const Unpartitioned whole(model, ops);
-  CheckResult result = check_one(ops, whole, options);
-  // Witness states per key, as a partitioned check gives them.
-  for (std::size_t i = 0; i < result.witness_states.size(); ++i) {
-    result.witness_states[i] = whole.key_state(result.witness_states[i], result.witness[i]);
+  // One search over every key's operations with the tuple of every key's state.
+  auto whole = compile_keyed_history(ops, model);
+  CheckResult result = search_history(ops, *whole, model, options);
+  if (result.verdict == Verdict::kNotLinearizable && result.failing_op >= 0) {
+    // Explained within its key, as when keys are checked apart.
+    const auto [key, failing] = model.partition(ops[static_cast<std::size_t>(result.failing_op)]);
+    std::vector<Operation> same_key;
+    Operation inner_failing;
+    for (const auto& op : ops) {
+      auto [k, inner] = model.partition(op);
+      if (k != key) continue;
+      inner.id = static_cast<int>(same_key.size());
+      if (op.id == result.failing_op) inner_failing = inner;
+      same_key.push_back(std::move(inner));
+    }
+    result.partition = key;
+    if (auto why = model.explain_failure(same_key, inner_failing)) {
+      result.explanation = "key " + to_text(key) + ": " + *why;
+    }
   }
   return result;
 }

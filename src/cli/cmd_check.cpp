@@ -34,8 +34,12 @@ struct CheckCommand {
 Command add_check_command(CLI::App& root) {
   auto cmd = std::make_shared<CheckCommand>();
   auto* app = root.add_subcommand("check", "Check histories for linearizability against a model");
-  app->add_option("--model", cmd->model,
-                  "Model: register, cas-register, kv, mutex, counter, set, queue, multi-register");
+  app->add_option("--model", cmd->model, "Model: " + check::model_names());
+  std::string models = "Models:\n";
+  for (const auto& m : check::registered_models()) {
+    models += "  " + m.name + ": " + m.summary + "\n";
+  }
+  app->footer(models);
   app->add_option(
       "--init", cmd->init,
       "Initial state of the model: an integer, nil, or a string in double quotes (e.g. '\"\"')");
@@ -55,14 +59,14 @@ Command add_check_command(CLI::App& root) {
                 "Keyed models: one search over all keys instead of one per key (slower, for "
                 "comparison)");
   return {app, [cmd] {
-            // A fresh model per history: models intern states and learn key types per history.
+            // A fresh model per history, as --init left it.
             auto fresh_model = [&cmd] {
               auto model = check::make_model(cmd->model);
               if (!model)
                 throw UsageError("unknown model '" + cmd->model +
                                  "' (known: " + check::model_names() + ")");
               try {
-                if (!cmd->init.empty()) model->set_initial(model->parse_initial(cmd->init));
+                if (!cmd->init.empty()) model->set_init(cmd->init);
               } catch (const std::invalid_argument& e) {
                 throw UsageError(e.what());
               }
@@ -78,6 +82,7 @@ Command add_check_command(CLI::App& root) {
             check::CheckOptions options;
             options.special = !cmd->no_special;
             options.partition = !cmd->no_partition;
+            options.witness_states = !cmd->html_dir.empty();
             options.jobs =
                 cmd->jobs ? cmd->jobs : std::max(1u, std::thread::hardware_concurrency());
             options.timeout =

@@ -8,7 +8,8 @@
 namespace seer::cli {
 
 struct ScaffoldFile {
-  std::string path;  // relative to the project's directory; design/design.cpp.in becomes design/NAME.cpp
+  std::string
+      path;  // relative to the project's directory; design/design.cpp.in becomes design/NAME.cpp
   std::string content;
 };
 

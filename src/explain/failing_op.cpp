@@ -31,7 +31,7 @@ std::optional<FailingOp> find_failing_op(const Trace& trace) {
     const auto ops = check::pair_operations(events, lines, trace.path);
     auto model = check::make_model(model_name);
     if (!model) return std::nullopt;  // a model this build does not know: explain without it
-    if (!init.empty()) model->set_initial(model->parse_initial(init));
+    if (!init.empty()) model->set_init(init);
     check::CheckOptions options;
     options.max_steps = check::kSimulatedRunSteps;
     options.timeout = std::chrono::milliseconds(60'000);  // a safety net only

@@ -16,7 +16,7 @@ std::optional<Violation> check_linearizable_history(const std::vector<HistoryEnt
   }
   const auto ops = check::pair_operations(events, lines, "history");
   auto model = check::make_model(model_name);
-  if (!init.empty()) model->set_initial(model->parse_initial(init));
+  if (!init.empty()) model->set_init(init);
   check::CheckOptions options;
   options.max_steps = check::kSimulatedRunSteps;
   options.timeout = std::chrono::milliseconds(60'000);  // a safety net only

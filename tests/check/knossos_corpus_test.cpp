@@ -40,7 +40,7 @@ TEST(KnossosCorpus, EveryRegisterHistoryGetsItsKnownVerdict) {
   for (const auto& c : cases) {
     auto model = make_model(c.model);
     ASSERT_NE(model, nullptr) << c.model;
-    model->set_initial(model->parse_initial(c.initial));
+    model->set_init(c.initial);
     const auto ops = read_history_file(std::string(SEER_KNOSSOS_DIR) + "/" + c.file);
     CheckOptions options;
     options.timeout = std::chrono::milliseconds(60'000);
@@ -64,7 +64,7 @@ TEST(KnossosCorpus, ViolationsNameTheOperationKnossosNames) {
                          Pin{"cas-register/bad/immediate-failure.edn", 1, 3},
                          Pin{"cas-register/bad/rethink-fail-smaller.edn", 12, 3}}) {
     auto model = make_model("cas-register");
-    model->set_initial(0);
+    model->set_init("0");
     const auto ops = read_history_file(std::string(SEER_KNOSSOS_DIR) + "/" + pin.file);
     const auto r = check_linearizable(ops, *model);
     ASSERT_EQ(r.verdict, Verdict::kNotLinearizable) << pin.file;
@@ -77,7 +77,7 @@ TEST(KnossosCorpus, ViolationsNameTheOperationKnossosNames) {
 
 TEST(MultiRegister, TransactionsAreAtomicAcrossKeys) {
   auto model = make_model("multi-register");
-  model->set_initial(model->parse_initial("{:x 0 :y 0}"));
+  model->set_init("{:x 0 :y 0}");
   // A reader that sees the new x and the old y around a transaction that wrote both: not atomic.
   const std::string torn =
       R"([{:process 0, :type :invoke, :f :txn, :value [[:write :x 1] [:write :y 1]]}
@@ -94,7 +94,7 @@ TEST(MultiRegister, TransactionsAreAtomicAcrossKeys) {
  {:process 0, :type :ok, :f :txn, :value [[:write :x 1] [:write :y 1]]}])";
   EXPECT_EQ(check_linearizable(read_history_text(fine, "f.edn"), *model).verdict,
             Verdict::kLinearizable);
-  EXPECT_THROW(model->parse_initial("[1 2]"), std::invalid_argument);
+  EXPECT_THROW(model->set_init("[1 2]"), std::invalid_argument);
 }
 
 TEST(EdnReader, ParsesJepsenMapsWithLinesAndNemesis) {

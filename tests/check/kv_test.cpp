@@ -28,7 +28,7 @@ Operation kv(int process, const std::string& f, nlohmann::json key, nlohmann::js
 
 CheckResult check_kv(const std::vector<Operation>& ops, unsigned jobs = 1) {
   auto m = make_model("kv");
-  m->set_initial(0);
+  m->set_init("0");
   CheckOptions o;
   o.jobs = jobs;
   return check_linearizable(ops, *m, o);
@@ -135,9 +135,9 @@ TEST(Kv, AppendBuildsAListPerKey) {
   EXPECT_EQ(r.failing_op, 3);
   // Reads name list states in explanations and reports.
   auto m = make_model("kv");
-  const auto appended = m->step(kNil, m->compile(kv(1, "append", "z", 7, nullptr, 0, 1)));
+  const auto appended = m->replay(numbered({kv(1, "append", "z", 7, nullptr, 0, 1)}), {0});
   ASSERT_TRUE(appended.has_value());
-  EXPECT_EQ(m->describe_state(*appended), "[7]");
+  EXPECT_EQ(appended->front(), "[7]");
 }
 
 TEST(Kv, AppendReadsJepsenTuplesAndRejectsMixedKeys) {

@@ -43,13 +43,7 @@ bool brute_force_set(const std::vector<Operation>& ops) {
           if (ops[chosen[j]].complete < ops[chosen[i]].invoke) valid = false;
         }
       }
-      State s = m->initial();
-      for (std::size_t i = 0; i < chosen.size() && valid; ++i) {
-        auto next = m->step(s, m->compile(ops[chosen[i]]));
-        valid = next.has_value();
-        if (valid) s = *next;
-      }
-      if (valid) return true;
+      if (valid && m->replay(ops, chosen)) return true;
     } while (std::next_permutation(chosen.begin(), chosen.end()));
   }
   return false;
@@ -58,13 +52,7 @@ bool brute_force_set(const std::vector<Operation>& ops) {
 // The witness must be a legal sequential run that respects real time and holds every known op.
 void expect_valid_witness(const std::vector<Operation>& ops, const CheckResult& r) {
   auto m = make_model("set");
-  State s = m->initial();
-  for (std::size_t i = 0; i < r.witness.size(); ++i) {
-    const auto& o = ops[static_cast<std::size_t>(r.witness[i])];
-    auto next = m->step(s, m->compile(o));
-    ASSERT_TRUE(next.has_value()) << "witness step " << i << " is illegal";
-    s = *next;
-  }
+  ASSERT_TRUE(m->replay(ops, r.witness).has_value()) << "the witness is not a legal run";
   // Real time: no op may come after one that completed before it was invoked. Scanning from the
   // end with the earliest completion seen so far keeps this linear.
   std::int64_t earliest_later_completion = kNever;

@@ -60,7 +60,7 @@ Operation op(int id, int process, const json& request, std::int64_t now, std::in
   return o;
 }
 
-std::unique_ptr<seer::check::Model> model() {
+std::unique_ptr<seer::check::AnyModel> model() {
   seer::promises::register_history_model();
   auto m = seer::check::make_model("promises");
   EXPECT_TRUE(m);

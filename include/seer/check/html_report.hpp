@@ -11,6 +11,6 @@
 namespace seer::check {
 
 std::string render_html_report(const std::string& title, const std::vector<Operation>& ops,
-                               const CheckResult& result, const Model& model);
+                               const CheckResult& result, const AnyModel& model);
 
 }  // namespace seer::check

@@ -1,14 +1,47 @@
-// A sequential specification for the linearizability checker. Operations are compiled once into a
-// compact form so the search's inner loop never touches JSON. A state is one int64: registers use
-// it directly; models with richer states (sets, queues, multi-registers, kv lists, promises) map
-// theirs to ids themselves.
+// A sequential specification for the linearizability checker, written as a type (as Porcupine's
+// models are): its State, the Input and Output of one operation, an initial state, and a step
+// function. The checker owns everything else: it compiles each partition's operations once,
+// numbers the states it meets (per partition, so a model needs no interner, mutex or side table),
+// and searches. A complete model:
+//
+//   struct Counter {
+//     using State = std::int64_t;
+//     using Input = std::int64_t;   // how much an add adds (0 for a read)
+//     using Output = std::int64_t;  // what a read returned
+//     State init() const { return 0; }
+//     Call<Input, Output> compile(const Operation& op) const {
+//       if (op.f == "add") return {op.input.get<std::int64_t>(), std::nullopt};
+//       if (op.f == "read") return {0, op.unknown() ? std::nullopt :
+//       std::optional(op.output.get<std::int64_t>())}; throw HistoryError("unknown function " +
+//       op.f);
+//     }
+//     std::optional<State> step(State s, Input add, const std::optional<Output>& read) const {
+//       if (read && *read != s) return std::nullopt;  // the read saw something else
+//       return s + add;
+//     }
+//     std::string describe_state(State s) const { return std::to_string(s); }
+//   };
+//   SEER_REGISTER_MODEL("my-counter", "add n / read", Counter);   // seer/check/model_registry.hpp
+//
+// Optional members, found by name (see CheckerModel below and docs/checkers.md):
+//   set_init(text)            --init; without it a model takes no --init
+//   hash(state)               when std::hash<State> does not exist
+//   step(s, in, out, next&)   instead of the optional-returning step, when an operation may have
+//                             several effects (append every possible next state)
+//   compile_all(ops)          instead of compile, to compile a partition's operations together
+//   partition(op)             keyed models: the op's key and the op as the per-key model sees it
+//   prunable, required_before, components: facts that let the search skip work (below)
+//   describe_operation(call)  how an operation reads in explanations
+//   explain_failure(ops, op)  a model-specific sentence on why op cannot be placed
+//   check_special(ops)        a fast checker for histories that fit a special case
+//   kMemoizeSteps             true: the search remembers every (state, op) transition
 #pragma once
 
 #include "seer/check/history.hpp"
+#include "seer/check/result.hpp"
 
+#include <concepts>
 #include <cstdint>
-#include <functional>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,115 +50,122 @@
 
 namespace seer::check {
 
-using State = std::int64_t;
-constexpr State kNil =
-    std::numeric_limits<std::int64_t>::min();  // a register never written (`nil`)
-
-struct CompiledOp {
-  int kind = 0;        // model-specific
-  std::int64_t a = 0;  // argument(s)
-  std::int64_t b = 0;
-  bool has_output = false;  // false for info ops: their result was never seen
-  std::int64_t output = 0;
+// One operation as a model reads it: its input, and its output if it tells anything (nullopt: the
+// outcome is unknown, or the model ignores what it returned).
+template <class Input, class Output>
+struct Call {
+  Input input{};
+  std::optional<Output> output;
+  bool operator==(const Call&) const = default;
 };
 
-class Model {
- public:
-  virtual ~Model() = default;
-  virtual std::string name() const = 0;
-  virtual State initial() const { return initial_; }
-  void set_initial(State s) { initial_ = s; }
-  // Parses a --init value for this model (default: an integer or nil). Throws
-  // std::invalid_argument.
-  virtual State parse_initial(const std::string& text) const;
-  // Validates and compiles an operation; throws HistoryError naming the operation if it does not
-  // fit.
-  virtual CompiledOp compile(const Operation& op) const = 0;
-  // Compiles the operations of one history (or one partition of it) together, so a model can use
-  // what the whole history observed (e.g. the values an operation of unknown outcome could have
-  // chosen). Default: compile each.
-  virtual std::vector<CompiledOp> compile_all(const std::vector<Operation>& ops) const;
-  // The state after `op`, or nullopt if the model cannot produce the op's observed result from
-  // `state`.
-  virtual std::optional<State> step(State state, const CompiledOp& op) const = 0;
-  // Every state `op` may lead to from `state`, for models where an operation's effect is not
-  // determined by its recorded input (appended to `out`, best candidates first). Default: step.
-  virtual void successors(State state, const CompiledOp& op, std::vector<State>& out) const {
-    if (auto next = step(state, op)) out.push_back(*next);
-  }
-  // Marks operations the search may leave out without changing the verdict (e.g. an outcome-unknown
-  // write whose value nothing observes). `unknown[i]` says whether op i's outcome is unknown.
-  // Default: none.
-  virtual std::vector<bool> prunable(const std::vector<CompiledOp>& ops,
-                                     const std::vector<bool>& unknown) const {
-    (void)unknown;
-    return std::vector<bool>(ops.size(), false);
-  }
-  // Orderings the search may impose without changing the verdict: `before[i]` lists operations
-  // that must be linearized before op i. Default: twins (see `twin_orderings`) by compiled form.
-  virtual std::vector<std::vector<int>> required_before(const std::vector<CompiledOp>& compiled,
-                                                        const std::vector<Operation>& ops) const;
-  // Components of a history's operations: an outcome-unknown op can matter only to the known ops of
-  // its component (and, through time or ordering, never helps any other). Once every known op of
-  // its component is linearized, the search leaves it out. -1: in no component (never left out, and
-  // keeps nothing alive). Empty (the default): no such structure.
-  virtual std::vector<int> components(const std::vector<CompiledOp>& ops) const {
-    (void)ops;
-    return {};
-  }
-  // Keyed models (P-compositionality): the key of an op and the op rewritten for the per-key model,
-  // or nullopt when the model is not partitioned. Each key's sub-history is checked on its own.
-  virtual std::optional<std::pair<nlohmann::json, Operation>> split(const Operation& op) const {
-    (void)op;
-    return std::nullopt;
-  }
-  virtual bool partitioned() const { return false; }
-  static std::string describe_value(State v) { return v == kNil ? "nil" : std::to_string(v); }
-  // A state as people read it (for reports); models with interned states override it.
-  virtual std::string describe_state(State s) const { return describe_value(s); }
+template <class M>
+using CallOf = Call<typename M::Input, typename M::Output>;
 
- private:
-  State initial_ = kNil;
+// The two ways of compiling and of stepping; a model has one of each.
+template <class M>
+concept CompilesEachOperation = requires(const M& m, const Operation& op) {
+  { m.compile(op) } -> std::convertible_to<CallOf<M>>;
 };
+template <class M>
+concept CompilesAllOperations = requires(const M& m, const std::vector<Operation>& ops) {
+  { m.compile_all(ops) } -> std::convertible_to<std::vector<CallOf<M>>>;
+};
+template <class M>
+concept StepsToOneState = requires(const M& m, const typename M::State& s,
+                                   const typename M::Input& in,
+                                   const std::optional<typename M::Output>& out) {
+  { m.step(s, in, out) } -> std::convertible_to<std::optional<typename M::State>>;
+};
+template <class M>
+concept StepsToSeveralStates = requires(const M& m, const typename M::State& s,
+                                        const typename M::Input& in,
+                                        const std::optional<typename M::Output>& out,
+                                        std::vector<typename M::State>& next) {
+  m.step(s, in, out, next);
+};
+
+// What a model type must have; everything else is optional (see the top of this file).
+template <class M>
+concept CheckerModel = requires(const M& m, const typename M::State& s) {
+  typename M::Input;
+  typename M::Output;
+  { m.init() } -> std::convertible_to<typename M::State>;
+  { m.describe_state(s) } -> std::convertible_to<std::string>;
+}
+&&std::equality_comparable<typename M::State> &&
+    (CompilesEachOperation<M> || CompilesAllOperations<M>)&&(StepsToOneState<M> ||
+                                                             StepsToSeveralStates<M>);
 
 // Two outcome-unknown operations that would act alike from every state (same `key`) are
 // interchangeable, and either may be placed anywhere after its invocation. So a witness never needs
 // the later-invoked one without the earlier, nor before it: the later waits for the earlier. An
-// empty key marks an operation with no twin.
+// empty key marks an operation with no twin. (The default required_before: twins by equal Call.)
 std::vector<std::vector<int>> twin_orderings(const std::vector<Operation>& ops,
                                              const std::vector<std::string>& keys);
 
-// "register" (read, write), "cas-register" (read, write, cas [old new]) and "kv" (get/read and
-// put/write per key, checked key by key). nullptr if unknown.
-std::unique_ptr<Model> make_model(const std::string& name);
-std::unique_ptr<Model> make_mutex_model();
-std::unique_ptr<Model> make_counter_model();
-std::unique_ptr<Model> make_set_model();
-std::unique_ptr<Model> make_queue_model();
-std::unique_ptr<Model> make_multi_register_model();
-// The names make_model knows, comma-separated, for error messages.
-std::string model_names();
-// Adds a model defined outside the checker library (e.g. a system's own sequential model, such as
-// "promises"); make_model then knows it by `name`. Built-in names cannot be replaced.
-void register_model(const std::string& name, std::function<std::unique_ptr<Model>()> factory);
+// A state's number within one partition's search.
+using StateId = std::int64_t;
 
-// Registers a checker model when the program starts, from the translation unit that defines it:
-//   SEER_REGISTER_MODEL("queue", [] { return std::make_unique<QueueModel>(); });
-struct ModelRegistrar {
-  ModelRegistrar(const std::string& name, std::function<std::unique_ptr<Model>()> factory) {
-    register_model(name, std::move(factory));
+// One partition's operations compiled by a model, with its states numbered: what the search walks.
+// Built per partition and used by one thread.
+class CompiledHistory {
+ public:
+  virtual ~CompiledHistory() = default;
+  virtual std::size_t size() const = 0;
+  virtual StateId initial() = 0;
+  // Appends the ids of every state op `i` may lead to from `s` (none: it cannot happen there).
+  virtual void successors(StateId s, std::size_t i, std::vector<StateId>& out) = 0;
+  // Ops the search may leave out without changing the verdict.
+  virtual std::vector<bool> prunable() const = 0;
+  // Per op: the ops that must be linearized before it.
+  virtual std::vector<std::vector<int>> required_before() const = 0;
+  // Per op: its component (-1: none), or empty (see CheckerModel's components).
+  virtual std::vector<int> components() const = 0;
+  virtual std::string describe_state(StateId s) const = 0;
+  // Op `i` as people read it ("write 3", "read returned 4"), for explanations.
+  virtual std::string describe_operation(std::size_t i) const = 0;
+  // The part of `s` op `i` acts on, as people read it (the op's key when keys share one state).
+  virtual std::string describe_state_of(StateId s, std::size_t i) const {
+    (void)i;
+    return describe_state(s);
   }
+  // Keeps the ops at `kept` (ascending), renumbered 0, 1, ...; `kept_ops` are those ops, and
+  // must outlive this history.
+  virtual void keep(const std::vector<int>& kept, const std::vector<Operation>& kept_ops) = 0;
 };
-#define SEER_CHECK_CONCAT_(a, b) a##b
-#define SEER_CHECK_CONCAT(a, b) SEER_CHECK_CONCAT_(a, b)
-#define SEER_REGISTER_MODEL(name, ...)                                                \
-  static const ::seer::check::ModelRegistrar SEER_CHECK_CONCAT(seer_model_registrar_, \
-                                                               __COUNTER__) {         \
-    name, __VA_ARGS__                                                                 \
-  }
-// Parses --init: an integer or "nil"/"null". Throws std::invalid_argument.
-State parse_state(const std::string& text);
-// Converts a history value (integer or null) to a State; throws HistoryError.
-State value_of(const nlohmann::json& v, const Operation& op);
+
+// A model behind one interface: what the registry holds and the checker takes.
+class AnyModel {
+ public:
+  virtual ~AnyModel() = default;
+  virtual const std::string& name() const = 0;
+  // Parses --init; throws std::invalid_argument.
+  virtual void set_init(const std::string& text) = 0;
+  virtual bool partitioned() const = 0;
+  // Keyed models: the op's key and the op as the per-key model sees it.
+  virtual std::pair<nlohmann::json, Operation> partition(const Operation& op) const = 0;
+  // Compiles one partition's operations, which must outlive the result; throws HistoryError
+  // naming an operation that does not fit the model.
+  virtual std::unique_ptr<CompiledHistory> compile(const std::vector<Operation>& ops) const = 0;
+  virtual std::optional<std::string> explain_failure(const std::vector<Operation>& ops,
+                                                     const Operation& failing) const = 0;
+  virtual std::optional<CheckResult> check_special(const std::vector<Operation>& ops) const = 0;
+  // Runs ops[order[0]], ops[order[1]], ... one after another from the initial state: the state
+  // after each (per key for keyed models) as people read it, or nullopt if the model forbids one
+  // of them. For checking a witness by hand, and for reports.
+  std::optional<std::vector<std::string>> replay(const std::vector<Operation>& ops,
+                                                 const std::vector<int>& order) const;
+  // The initial state as people read it.
+  std::string describe_initial() const;
+};
+
+// Converts a history value (integer or null) to an integer (nullopt for null); throws
+// HistoryError naming the operation.
+std::optional<std::int64_t> integer_or_nil(const nlohmann::json& v, const Operation& op);
+// "operation 3 (process 1, read, line 7)", for HistoryError messages.
+std::string operation_label(const Operation& op);
 
 }  // namespace seer::check
+
+#include "seer/check/model_adapter.hpp"  // IWYU pragma: export

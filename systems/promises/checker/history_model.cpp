@@ -8,13 +8,12 @@
 #include "promises/model/predicates.hpp"
 #include "promises/model/state_codec.hpp"
 #include "promises/model/state_hash.hpp"
-#include "seer/check/model.hpp"
+#include "seer/check/model_registry.hpp"
 
 #include <algorithm>
 #include <deque>
 #include <limits>
 #include <map>
-#include <mutex>
 #include <set>
 #include <unordered_map>
 
@@ -22,7 +21,6 @@ namespace seer::promises {
 
 namespace {
 
-using check::CompiledOp;
 using check::HistoryError;
 using check::Operation;
 using json = nlohmann::json;
@@ -49,8 +47,14 @@ std::optional<std::int64_t> integer_field(const json& j, const char* name) {
   return j[name].get<std::int64_t>();
 }
 
-// What the search steps with: the parsed request, when the server applied it (if known), and the
-// response it must give (if observed).
+// The response a request was seen to give.
+struct Response {
+  int status = 0;
+  json data;
+  bool operator==(const Response&) const = default;
+};
+
+// What the search steps with: the parsed request and when the server applied it (if known).
 struct CompiledRequest {
   json request;
   std::optional<Request> parsed;  // nullopt: malformed, the model answers 400
@@ -59,9 +63,6 @@ struct CompiledRequest {
   std::vector<std::int64_t> candidates;  // for an unrecorded `now`
   std::vector<std::int64_t> replays;     // for an answer that may replay an earlier execution
   std::int64_t earliest = 0;             // before every time its partition shows
-  bool observed = false;
-  int status = 0;
-  json data;
   std::int64_t invoke = 0;
   std::int64_t complete = 0;
   std::shared_ptr<const Observations> observations;  // its partition's
@@ -124,21 +125,34 @@ class IdComponents {
 struct CheckedState {
   State state;
   std::int64_t last_now = kNoTime;
+  bool operator==(const CheckedState&) const = default;
 };
 
-class PromisesHistoryModel : public check::Model {
- public:
-  PromisesHistoryModel() { set_initial(intern(CheckedState{})); }
-  std::string name() const override { return "promises"; }
-  bool partitioned() const override { return true; }
+using Call = check::Call<CompiledRequest, Response>;
 
-  check::State parse_initial(const std::string& text) const override {
-    if (text.empty() || text == "nil" || text == "null" || text == "{}") return initial();
+class PromisesHistoryModel {
+ public:
+  using State = CheckedState;
+  using Input = CompiledRequest;
+  using Output = Response;
+  // Backtracking repeats (state, op) pairs: each transition is computed once.
+  static constexpr bool kMemoizeSteps = true;
+
+  State init() const { return {}; }
+  void set_init(const std::string& text) {
+    if (text.empty() || text == "nil" || text == "null" || text == "{}") return;
     throw std::invalid_argument("the promises model starts empty (--init nil)");
+  }
+  std::size_t hash(const State& s) const {
+    return hash_state(s.state) * 31 + std::hash<std::int64_t>()(s.last_now);
+  }
+  std::string describe_state(const State& s) const {
+    return state_to_json(s.state).dump() +
+           (s.last_now == kNoTime ? "" : " @" + std::to_string(s.last_now));
   }
 
   // spec §10: partition by origin, valid when every operation stays inside one.
-  std::optional<std::pair<json, Operation>> split(const Operation& op) const override {
+  std::pair<json, Operation> partition(const Operation& op) const {
     const json request = request_of(op);
     auto parsed = parse_request(request);
     std::string origin;
@@ -163,17 +177,16 @@ class PromisesHistoryModel : public check::Model {
         }
       }
     }
-    return std::make_pair(json(origin), op);
+    return {json(origin), op};
   }
 
-  CompiledOp compile(const Operation& op) const override { return compile_all({op}).front(); }
-
-  std::vector<CompiledOp> compile_all(const std::vector<Operation>& ops) const override {
-    std::vector<CompiledRequest> compiled;
+  std::vector<Call> compile_all(const std::vector<Operation>& ops) const {
+    std::vector<Call> calls;
     CandidateTimes times;
     auto observed = std::make_shared<Observations>();
     for (const auto& op : ops) {
-      CompiledRequest c;
+      Call call;
+      CompiledRequest& c = call.input;
       c.request = request_of(op);
       auto parsed = parse_request(c.request);
       if (auto* r = std::get_if<Request>(&parsed)) c.parsed = std::move(*r);
@@ -182,12 +195,10 @@ class PromisesHistoryModel : public check::Model {
             !op.output["status"].is_number_integer()) {
           throw HistoryError(where(op) + "completion value needs the response's status and data");
         }
-        c.observed = true;
-        c.status = op.output["status"].get<int>();
-        c.data = op.output.value("data", json());
+        call.output = Response{op.output["status"].get<int>(), op.output.value("data", json())};
       }
       c.now = integer_field(op.input, "now");
-      if (!c.now && c.observed) c.now = integer_field(op.output, "now");
+      if (!c.now && call.output) c.now = integer_field(op.output, "now");
       if (c.parsed && c.parsed->kind == Kind::debug_tick) {
         c.now = std::get<DebugTickReq>(c.parsed->data).time;  // a sweep runs at its own time
       }
@@ -197,20 +208,21 @@ class PromisesHistoryModel : public check::Model {
         times.add_request(*c.parsed);
         c.ids = named_ids(*c.parsed);
       }
-      if (c.observed) {
-        observed->add_response(c.data);
-        c.absent = absent_promise(c.request, c.status, c.data);
+      if (call.output) {
+        observed->add_response(call.output->data);
+        c.absent = absent_promise(c.request, call.output->status, call.output->data);
       } else if (c.parsed) {
         c.only = only_promise(*c.parsed);
       }
       c.observations = observed;
-      compiled.push_back(std::move(c));
+      calls.push_back(std::move(call));
     }
     // Before every time the partition records or shows, and every deadline it names.
     std::int64_t earliest = std::numeric_limits<std::int64_t>::max();
-    for (auto& c : compiled) {
+    for (auto& call : calls) {
+      CompiledRequest& c = call.input;
       if (!c.now && c.parsed) c.candidates = times.for_request(*c.parsed, *observed);
-      if (c.now && c.observed && c.parsed && c.parsed->kind != Kind::debug_tick) {
+      if (c.now && call.output && c.parsed && c.parsed->kind != Kind::debug_tick) {
         for (const auto t : times.for_request(*c.parsed, *observed)) {
           if (t < *c.now) c.replays.push_back(t);
         }
@@ -220,17 +232,8 @@ class PromisesHistoryModel : public check::Model {
       if (!c.replays.empty()) earliest = std::min(earliest, c.replays.front());
     }
     earliest = earliest == std::numeric_limits<std::int64_t>::max() ? 0 : add_time(earliest, -1);
-    for (auto& c : compiled) c.earliest = earliest;
-    std::vector<CompiledOp> out;
-    std::lock_guard lock(mutex_);
-    for (auto& c : compiled) {
-      CompiledOp op;
-      op.a = static_cast<std::int64_t>(requests_.size());
-      op.has_output = c.observed;
-      requests_.push_back(std::move(c));
-      out.push_back(op);
-    }
-    return out;
+    for (auto& call : calls) call.input.earliest = earliest;
+    return calls;
   }
 
   // An outcome-unknown operation can matter only through a known operation on one of the promises
@@ -238,27 +241,27 @@ class PromisesHistoryModel : public check::Model {
   // a fence's action, ...). If no known operation naming any of them ends after it began, leaving
   // it out changes no verdict (sweeps name no ids: one that changed σ did so either way, and a
   // change only moves `now` to the sweep's own time).
-  std::vector<bool> prunable(const std::vector<CompiledOp>& ops,
-                             const std::vector<bool>& unknown) const override {
-    const auto requests = requests_of(ops);
+  std::vector<bool> prunable(const std::vector<Call>& calls,
+                             const std::vector<Operation>& ops) const {
     IdComponents components;
-    for (const auto* c : requests) components.link(c->ids);
+    for (const auto& call : calls) components.link(call.input.ids);
     // For each component, the latest completion of a known operation that observes it.
     std::map<std::string, std::int64_t> observed_until;
     // Every known operation counts, even one whose response is fixed (a heartbeat's): whether it
     // changed σ decides which times may follow it (`now` never goes back).
-    for (const auto* c : requests) {
-      if (!c->observed) continue;
-      for (const auto& id : c->ids) {
+    for (const auto& call : calls) {
+      if (!call.output) continue;
+      for (const auto& id : call.input.ids) {
         auto& until = observed_until[components.find(id)];
-        until = std::max(until, c->complete);
+        until = std::max(until, call.input.complete);
       }
     }
-    std::vector<bool> out(ops.size(), false);
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-      if (!unknown[i] || requests[i]->ids.empty()) continue;
-      const auto it = observed_until.find(components.find(requests[i]->ids.front()));
-      out[i] = it == observed_until.end() || it->second < requests[i]->invoke;
+    std::vector<bool> out(calls.size(), false);
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      const auto& c = calls[i].input;
+      if (!ops[i].unknown() || c.ids.empty()) continue;
+      const auto it = observed_until.find(components.find(c.ids.front()));
+      out[i] = it == observed_until.end() || it->second < c.invoke;
     }
     return out;
   }
@@ -267,27 +270,27 @@ class PromisesHistoryModel : public check::Model {
   // unknown outcome that names one promise comes after every operation that saw it missing. Placed
   // before one, it found the promise existing (then the 404 is impossible), created it (equally
   // impossible), or changed nothing (then leaving it out is the same witness).
-  std::vector<std::vector<int>> required_before(const std::vector<CompiledOp>& compiled,
-                                                const std::vector<Operation>& ops) const override {
-    const auto requests = requests_of(compiled);
+  std::vector<std::vector<int>> required_before(const std::vector<Call>& calls,
+                                                const std::vector<Operation>& ops) const {
     std::vector<std::string> keys;
-    keys.reserve(requests.size());
-    for (const auto* c : requests) {
-      keys.push_back(c->observed ? std::string()
-                                 : c->request.value("kind", "") + " " +
-                                       c->request.value("data", json()).dump() + " " +
-                                       (c->now ? std::to_string(*c->now) : "?"));
+    keys.reserve(calls.size());
+    for (const auto& call : calls) {
+      const auto& c = call.input;
+      keys.push_back(call.output ? std::string()
+                                 : c.request.value("kind", "") + " " +
+                                       c.request.value("data", json()).dump() + " " +
+                                       (c.now ? std::to_string(*c.now) : "?"));
     }
     auto before = check::twin_orderings(ops, keys);
     std::map<std::string, std::vector<int>> missing_at;  // promise -> the ops that saw it missing
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-      if (!requests[i]->absent.empty()) {
-        missing_at[requests[i]->absent].push_back(static_cast<int>(i));
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      if (!calls[i].input.absent.empty()) {
+        missing_at[calls[i].input.absent].push_back(static_cast<int>(i));
       }
     }
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-      if (requests[i]->only.empty()) continue;
-      const auto it = missing_at.find(requests[i]->only);
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      if (calls[i].input.only.empty()) continue;
+      const auto it = missing_at.find(calls[i].input.only);
       if (it != missing_at.end()) {
         before[i].insert(before[i].end(), it->second.begin(), it->second.end());
       }
@@ -300,8 +303,9 @@ class PromisesHistoryModel : public check::Model {
   // time: an unknown change can only raise the `now` later changes must reach (its promises' seq is
   // never shown). A sweep or a search names no ids and shows nothing of σ (-1). Any other kind
   // that names no ids (debug.snap, ...) may show all of σ: then there are no components.
-  std::vector<int> components(const std::vector<CompiledOp>& ops) const override {
-    const auto requests = requests_of(ops);
+  std::vector<int> components(const std::vector<Call>& calls,
+                              const std::vector<Operation>& ops) const {
+    (void)ops;
     IdComponents components;
     auto link_branch = [&](const std::string& id, const json& tags) {
       if (tags.is_object() && tags.contains("resonate:branch") &&
@@ -309,16 +313,17 @@ class PromisesHistoryModel : public check::Model {
         components.link({id, "\x01branch " + tags["resonate:branch"].get<std::string>()});
       }
     };
-    for (const auto* c : requests) {
-      if (c->ids.empty() && c->parsed) {
-        const Kind kind = c->parsed->kind;
+    for (const auto& call : calls) {
+      const auto& c = call.input;
+      if (c.ids.empty() && c.parsed) {
+        const Kind kind = c.parsed->kind;
         const bool inert = kind == Kind::debug_tick || kind == Kind::promise_search ||
                            kind == Kind::task_search || kind == Kind::task_heartbeat;
         if (!inert) return {};
       }
-      components.link(c->ids);
-      const json& data = c->request.value("data", json::object());
-      if (c->parsed && c->parsed->kind == Kind::promise_create) {
+      components.link(c.ids);
+      const json& data = c.request.value("data", json::object());
+      if (c.parsed && c.parsed->kind == Kind::promise_create) {
         link_branch(data.value("id", ""), data.value("tags", json::object()));
       }
       if (data.is_object() && data.contains("action") && data["action"].is_object()) {
@@ -327,106 +332,66 @@ class PromisesHistoryModel : public check::Model {
           link_branch(action.value("id", ""), action.value("tags", json::object()));
         }
       }
-      if (c->observed && c->data.is_object() && c->data.contains("promise") &&
-          c->data["promise"].is_object()) {
-        const json& record = c->data["promise"];
+      if (call.output && call.output->data.is_object() && call.output->data.contains("promise") &&
+          call.output->data["promise"].is_object()) {
+        const json& record = call.output->data["promise"];
         link_branch(record.value("id", ""), record.value("tags", json::object()));
       }
     }
     std::map<std::string, int> numbers;
     std::vector<int> out;
-    for (const auto* c : requests) {
-      if (c->ids.empty()) {
+    for (const auto& call : calls) {
+      const auto& ids = call.input.ids;
+      if (ids.empty()) {
         out.push_back(-1);
         continue;
       }
-      out.push_back(
-          numbers.emplace(components.find(c->ids.front()), static_cast<int>(numbers.size()))
-              .first->second);
+      out.push_back(numbers.emplace(components.find(ids.front()), static_cast<int>(numbers.size()))
+                        .first->second);
     }
     return out;
   }
 
-  std::optional<check::State> step(check::State s, const CompiledOp& op) const override {
-    const auto& next = successors_of(s, op);
-    if (next.empty()) return std::nullopt;
-    return next.front();
-  }
-
-  void successors(check::State s, const CompiledOp& op,
-                  std::vector<check::State>& out) const override {
-    const auto& next = successors_of(s, op);
-    out.insert(out.end(), next.begin(), next.end());
-  }
-
-  std::string describe_state(check::State s) const override {
-    CheckedState state;
-    {
-      std::lock_guard lock(mutex_);
-      state = states_[static_cast<std::size_t>(s)];
+  void step(const State& from, const CompiledRequest& c, const std::optional<Response>& seen,
+            std::vector<State>& next) const {
+    if (c.now) {
+      if (auto to = apply_at(from, c, seen, *c.now)) next.push_back(std::move(*to));
+      for (auto& to : replayed(from, c, seen)) {
+        if (std::find(next.begin(), next.end(), to) == next.end()) next.push_back(std::move(to));
+      }
+      return;
     }
-    return state_to_json(state.state).dump() +
-           (state.last_now == kNoTime ? "" : " @" + std::to_string(state.last_now));
+    // Every distinguishable time at or after the last one; of those giving the same σ, the
+    // earliest, which constrains the operations after it least.
+    // The earliest time allowed (the last one applied, or before anything the partition shows),
+    // then the start of every later interval the history distinguishes.
+    const std::int64_t bottom = from.last_now != kNoTime ? from.last_now : c.earliest;
+    std::vector<std::int64_t> times{bottom};
+    for (auto t : c.candidates) {
+      if (t > bottom) times.push_back(t);
+    }
+    std::vector<promises::State> seen_states;
+    for (auto t : times) {
+      auto to = apply_at(from, c, seen, t);
+      if (!to ||
+          std::find(seen_states.begin(), seen_states.end(), to->state) != seen_states.end()) {
+        continue;
+      }
+      seen_states.push_back(to->state);
+      next.push_back(std::move(*to));
+    }
   }
 
  private:
-  // The compiled requests behind `ops` (a deque: the pointers stay valid while others are added).
-  std::vector<const CompiledRequest*> requests_of(const std::vector<CompiledOp>& ops) const {
-    std::vector<const CompiledRequest*> out;
-    out.reserve(ops.size());
-    std::lock_guard lock(mutex_);
-    for (const auto& op : ops) out.push_back(&requests_[static_cast<std::size_t>(op.a)]);
-    return out;
-  }
-
-  // Backtracking repeats (state, op) pairs: each transition is computed once.
-  const std::vector<check::State>& successors_of(check::State s, const CompiledOp& op) const {
-    const std::pair<check::State, std::int64_t> transition{s, op.a};
-    CheckedState from;
-    const CompiledRequest* c = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      if (auto it = transitions_.find(transition); it != transitions_.end()) return it->second;
-      from = states_[static_cast<std::size_t>(s)];
-      c = &requests_[static_cast<std::size_t>(op.a)];  // a deque: stable while others are added
-    }
-    std::vector<check::State> next;
-    if (c->now) {
-      if (auto to = apply_at(from, *c, *c->now)) next.push_back(intern(*to));
-      for (const auto& to : replayed(from, *c)) {
-        const auto id = intern(to);
-        if (std::find(next.begin(), next.end(), id) == next.end()) next.push_back(id);
-      }
-    } else {
-      // Every distinguishable time at or after the last one; of those giving the same σ, the
-      // earliest, which constrains the operations after it least.
-      // The earliest time allowed (the last one applied, or before anything the partition shows),
-      // then the start of every later interval the history distinguishes.
-      const std::int64_t bottom = from.last_now != kNoTime ? from.last_now : c->earliest;
-      std::vector<std::int64_t> times{bottom};
-      for (auto t : c->candidates) {
-        if (t > bottom) times.push_back(t);
-      }
-      std::vector<State> seen;
-      for (auto t : times) {
-        auto to = apply_at(from, *c, t);
-        if (!to || std::find(seen.begin(), seen.end(), to->state) != seen.end()) continue;
-        seen.push_back(to->state);
-        next.push_back(intern(*to));
-      }
-    }
-    std::lock_guard lock(mutex_);
-    return transitions_.emplace(transition, std::move(next)).first->second;
-  }
-
   // At-least-once delivery (a duplicated request, a proxy's retry, a server that crashed after
   // its write and before its reply): the answer may come from a second execution of the request,
   // the first having taken effect, unanswered, at an earlier time. Accepted only where the second
   // execution succeeds (2xx), as the requests idempotent by id do (spec §5.0). Seed 35552 of
   // `final`: a create's answer showing createdAt 120 ms before the answer's `now`.
-  std::vector<CheckedState> replayed(const CheckedState& from, const CompiledRequest& c) const {
-    std::vector<CheckedState> out;
-    if (c.replays.empty() || c.status < 200 || c.status >= 300) return out;
+  static std::vector<State> replayed(const State& from, const CompiledRequest& c,
+                                     const std::optional<Response>& seen) {
+    std::vector<State> out;
+    if (c.replays.empty() || !seen || seen->status < 200 || seen->status >= 300) return out;
     const std::int64_t bottom = from.last_now != kNoTime ? from.last_now : c.earliest;
     std::vector<std::int64_t> times{bottom};
     for (auto t : c.replays) {
@@ -434,33 +399,34 @@ class PromisesHistoryModel : public check::Model {
     }
     for (auto t : times) {
       if (t >= *c.now) continue;
-      auto first = apply_at(from, c, t, false);
+      auto first = apply_at(from, c, std::nullopt, t);
       if (!first || first->state == from.state) continue;  // no earlier effect to replay
-      auto second = apply_at(*first, c, *c.now);
+      auto second = apply_at(*first, c, seen, *c.now);
       if (!second) continue;
-      if (std::find_if(out.begin(), out.end(), [&](const CheckedState& s) {
-            return s.state == second->state;
-          }) == out.end()) {
+      if (std::find_if(out.begin(), out.end(),
+                       [&](const State& s) { return s.state == second->state; }) == out.end()) {
         out.push_back(std::move(*second));
       }
     }
     return out;
   }
 
-  // Applies the request at `now`. `now` never goes back (spec §3.1), but an operation that leaves
-  // σ unchanged does not move it either: such an operation answers the same at every time between
-  // the last change and its own (converging is monotone in `now`), so it is re-timed to the last
-  // change's time, which constrains the operations after it least. One applied before the last
-  // change's time is accepted only if it answers the same, and changes nothing, at that time.
-  static std::optional<CheckedState> apply_at(const CheckedState& from, const CompiledRequest& c,
-                                              std::int64_t now, bool answered = true) {
+  // Applies the request at `now`, checking the response `seen` if there is one. `now` never goes
+  // back (spec §3.1), but an operation that leaves σ unchanged does not move it either: such an
+  // operation answers the same at every time between the last change and its own (converging is
+  // monotone in `now`), so it is re-timed to the last change's time, which constrains the
+  // operations after it least. One applied before the last change's time is accepted only if it
+  // answers the same, and changes nothing, at that time.
+  static std::optional<State> apply_at(const State& from, const CompiledRequest& c,
+                                       const std::optional<Response>& seen, std::int64_t now) {
     const bool retimed = from.last_now != kNoTime && now < from.last_now;
     const std::int64_t at = retimed ? from.last_now : now;
-    CheckedState to = from;
+    State to = from;
     const auto result = c.parsed ? apply(to.state, *c.parsed, at) : apply(to.state, c.request, at);
-    if (c.observed && answered) {
+    if (seen) {
       const auto& response = result.response;
-      if (response["head"]["status"] != c.status || response.value("data", json()) != c.data) {
+      if (response["head"]["status"] != seen->status ||
+          response.value("data", json()) != seen->data) {
         return std::nullopt;
       }
     }
@@ -470,40 +436,19 @@ class PromisesHistoryModel : public check::Model {
     to.last_now = at;
     return to;
   }
-
-  check::State intern(const CheckedState& state) const {
-    const std::size_t hash =
-        hash_state(state.state) * 31 + std::hash<std::int64_t>()(state.last_now);
-    std::lock_guard lock(mutex_);
-    auto& bucket = ids_[hash];
-    for (const auto id : bucket) {
-      const auto& known = states_[static_cast<std::size_t>(id)];
-      if (known.last_now == state.last_now && known.state == state.state) return id;
-    }
-    const auto id = static_cast<check::State>(states_.size());
-    states_.push_back(state);
-    bucket.push_back(id);
-    return id;
-  }
-
-  mutable std::mutex mutex_;
-  mutable std::unordered_map<std::size_t, std::vector<check::State>> ids_;  // by hash_state
-  mutable std::deque<CheckedState> states_;
-  mutable std::deque<CompiledRequest> requests_;
-  struct PairHash {
-    std::size_t operator()(const std::pair<check::State, std::int64_t>& p) const {
-      return std::hash<std::int64_t>()(p.first * 1'000'003 + p.second);
-    }
-  };
-  mutable std::unordered_map<std::pair<check::State, std::int64_t>, std::vector<check::State>,
-                             PairHash>
-      transitions_;
 };
 
 }  // namespace
 
 void register_history_model() {
-  check::register_model("promises", [] { return std::make_unique<PromisesHistoryModel>(); });
+  static const bool once = [] {
+    check::register_model<PromisesHistoryModel>(
+        "promises",
+        "Resonate's promises API, one request per operation, checked per origin (see "
+        "systems/promises)");
+    return true;
+  }();
+  (void)once;
 }
 
 }  // namespace seer::promises

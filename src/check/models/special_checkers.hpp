@@ -2,7 +2,7 @@
 // outside the case it handles (e.g. a value added twice), and the general search takes over.
 #pragma once
 
-#include "seer/check/linearizability.hpp"
+#include "seer/check/result.hpp"
 
 #include <optional>
 #include <vector>
