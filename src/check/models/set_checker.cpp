@@ -60,7 +60,8 @@ std::optional<CheckResult> check_set_special(const std::vector<Operation>& ops) 
         if (!v.is_number_integer()) return std::nullopt;
         seen[i].push_back(v.get<std::int64_t>());
       }
-      std::sort(seen[i].begin(), seen[i].end());
+      if (!std::is_sorted(seen[i].begin(), seen[i].end()))
+        std::sort(seen[i].begin(), seen[i].end());
       seen[i].erase(std::unique(seen[i].begin(), seen[i].end()), seen[i].end());
     } else {
       return std::nullopt;
@@ -69,10 +70,13 @@ std::optional<CheckResult> check_set_special(const std::vector<Operation>& ops) 
 
   CheckResult result;
   result.states_explored = ops.size();
-  // Values that no add wrote.
+  // Values that no add wrote (looked up in a sorted array: a read may hold thousands of values).
+  std::vector<std::int64_t> added_values;
+  added_values.reserve(adder.size());
+  for (const auto& [v, id] : adder) added_values.push_back(v);
   for (const auto& op : ops) {
     for (auto v : seen[static_cast<std::size_t>(op.id)]) {
-      if (adder.count(v) == 0) {
+      if (!std::binary_search(added_values.begin(), added_values.end(), v)) {
         result.verdict = Verdict::kNotLinearizable;
         result.failing_op = op.id;
         result.explanation = who(op) + " returned " + std::to_string(v) + ", which nothing added.";
