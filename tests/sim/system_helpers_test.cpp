@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 
 namespace seer::sim::system_helpers_test {
@@ -151,6 +152,50 @@ TEST(HistoryCheck, DerivesFromTheSystemsHistoryModel) {
   EXPECT_EQ(v->invariant, "linearizable");
   history[1].value = 0;
   EXPECT_FALSE(system.check_history(history));
+}
+
+// sim.host and sim.client: a host is crashed and paused by the faults, a client never is, and the
+// run ends when the clients return.
+Task<void> echo(Env& env) {
+  for (;;) {
+    const auto m = co_await env.receive();
+    env.send(m.from, std::make_shared<Placed>());
+  }
+}
+
+Task<void> ping(Env& env, ProcessId host, int* returned) {
+  for (int i = 0; i < 40; ++i) {
+    env.send(host, std::make_shared<Placed>());
+    co_await env.receive_for(milliseconds(20));
+    co_await env.sleep(milliseconds(20));  // a run long enough for crashes and pauses to come
+  }
+  ++*returned;
+}
+
+TEST(HostAndClient, FaultsHitTheHostOnlyAndTheRunEndsWithTheClients) {
+  std::map<std::string, int> crashed;
+  std::map<std::string, int> paused;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    RunConfig config;
+    config.seed = seed;
+    config.faults = std::vector<FaultKind>{FaultKind::kCrash, FaultKind::kPause};
+    config.record_trace = true;
+    Simulator sim(config);
+    int returned = 0;
+    const auto host = sim.host("server", [](Env& env) { return echo(env); });
+    sim.client("client", [host, &returned](Env& env) { return ping(env, host, &returned); });
+    const auto result = sim.run();
+    EXPECT_EQ(returned, 1) << "seed " << seed << ": the run ended before its client returned";
+    for (const auto& line : result.trace_lines) {
+      const auto e = nlohmann::json::parse(line);
+      if (e.value("kind", "") == "crash") ++crashed[e.value("process", "")];
+      if (e.value("kind", "") == "pause") ++paused[e.value("process", "")];
+    }
+  }
+  EXPECT_GT(crashed["server"], 0);
+  EXPECT_GT(paused["server"], 0);
+  EXPECT_EQ(crashed.count("client"), 0u);
+  EXPECT_EQ(paused.count("client"), 0u);
 }
 
 }  // namespace

@@ -144,6 +144,14 @@ class Simulator {
 
   // --- set-up, called by a system before run() ---
   ProcessId add_process(std::string name, ProcessFactory factory, ProcessOptions options = {});
+  // The two kinds most systems need, as turmoil names them: a host (a server: crashes and pauses
+  // hit it) and a client (the run ends when every client returned; never crashed or paused).
+  ProcessId host(std::string name, ProcessFactory factory) {
+    return add_process(std::move(name), std::move(factory), {});
+  }
+  ProcessId client(std::string name, ProcessFactory factory) {
+    return add_process(std::move(name), std::move(factory), {.crashable = false, .client = true});
+  }
   void add_invariant(std::string name, InvariantCheck check);
   // A check at quiescence: run once when the run ends with every client returned (not after a
   // violation or a stall), e.g. "every shipment refers to a committed order". A failure is reported
