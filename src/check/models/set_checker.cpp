@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <variant>
 
 namespace seer::check {
 
@@ -38,124 +39,157 @@ std::string who(const Operation& op) {
          (op.f == "add" ? " " + to_text(op.input) : "");
 }
 
-}  // namespace
+// The adds and reads of a history that fits the special case.
+struct SetHistory {
+  std::map<std::int64_t, int> adder;            // value -> op id of its (only) add
+  std::vector<std::int64_t> added;              // the values added, sorted
+  std::vector<std::vector<std::int64_t>> seen;  // per op: a read's values, sorted
+  std::vector<bool> is_read;
+  std::vector<bool> kept;  // ops that constrain the order
+};
 
-std::optional<CheckResult> check_set_special(const std::vector<Operation>& ops) {
-  std::map<std::int64_t, int> adder;  // value -> op id of its (only) add
-  std::vector<std::vector<std::int64_t>> seen(ops.size());
-  std::vector<bool> is_read(ops.size(), false);
-  std::vector<bool> kept(ops.size(), true);  // ops that constrain the order
+// nullopt: the history falls outside the special case (a value added twice, another function).
+std::optional<SetHistory> read_set_history(const std::vector<Operation>& ops) {
+  SetHistory h;
+  h.seen.resize(ops.size());
+  h.is_read.assign(ops.size(), false);
+  h.kept.assign(ops.size(), true);
   for (const auto& op : ops) {
     const auto i = static_cast<std::size_t>(op.id);
     if (op.f == "add") {
       if (!op.input.is_number_integer()) return std::nullopt;  // the general path names the error
-      if (!adder.emplace(op.input.get<std::int64_t>(), op.id).second) return std::nullopt;
+      if (!h.adder.emplace(op.input.get<std::int64_t>(), op.id).second) return std::nullopt;
     } else if (op.f == "read") {
-      is_read[i] = true;
+      h.is_read[i] = true;
       if (op.unknown() || !op.output.is_array()) {
-        kept[i] = false;  // saw nothing
+        h.kept[i] = false;  // saw nothing
         continue;
       }
+      auto& seen = h.seen[i];
       for (const auto& v : op.output) {
         if (!v.is_number_integer()) return std::nullopt;
-        seen[i].push_back(v.get<std::int64_t>());
+        seen.push_back(v.get<std::int64_t>());
       }
-      if (!std::is_sorted(seen[i].begin(), seen[i].end()))
-        std::sort(seen[i].begin(), seen[i].end());
-      seen[i].erase(std::unique(seen[i].begin(), seen[i].end()), seen[i].end());
+      if (!std::is_sorted(seen.begin(), seen.end())) std::sort(seen.begin(), seen.end());
+      seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
     } else {
       return std::nullopt;
     }
   }
+  h.added.reserve(h.adder.size());
+  for (const auto& [v, id] : h.adder) h.added.push_back(v);
+  return h;
+}
 
+CheckResult violation(int failing_op, std::string explanation, std::size_t ops) {
   CheckResult result;
-  result.states_explored = ops.size();
-  // Values that no add wrote (looked up in a sorted array: a read may hold thousands of values).
-  std::vector<std::int64_t> added_values;
-  added_values.reserve(adder.size());
-  for (const auto& [v, id] : adder) added_values.push_back(v);
+  result.states_explored = ops;
+  result.verdict = Verdict::kNotLinearizable;
+  result.failing_op = failing_op;
+  result.explanation = std::move(explanation);
+  return result;
+}
+
+// A read that returned a value nothing added (looked up in a sorted array: a read may hold
+// thousands of values).
+std::optional<CheckResult> unadded_value(const std::vector<Operation>& ops, const SetHistory& h) {
   for (const auto& op : ops) {
-    for (auto v : seen[static_cast<std::size_t>(op.id)]) {
-      if (!std::binary_search(added_values.begin(), added_values.end(), v)) {
-        result.verdict = Verdict::kNotLinearizable;
-        result.failing_op = op.id;
-        result.explanation = who(op) + " returned " + std::to_string(v) + ", which nothing added.";
-        return result;
+    for (auto v : h.seen[static_cast<std::size_t>(op.id)]) {
+      if (!std::binary_search(h.added.begin(), h.added.end(), v)) {
+        return violation(op.id,
+                         who(op) + " returned " + std::to_string(v) + ", which nothing added.",
+                         ops.size());
       }
     }
   }
-  // Distinct read sets, smallest first; they must form a chain.
+  return std::nullopt;
+}
+
+// Two reads of incomparable sets (one saw x but not y, the other y but not x): adds are never
+// undone, so no order explains both.
+CheckResult incomparable_reads(const std::vector<Operation>& ops, int a, int b,
+                               const std::vector<std::int64_t>& prev,
+                               const std::vector<std::int64_t>& s) {
+  std::vector<std::int64_t> only_a;
+  std::vector<std::int64_t> only_b;
+  std::set_difference(prev.begin(), prev.end(), s.begin(), s.end(), std::back_inserter(only_a));
+  std::set_difference(s.begin(), s.end(), prev.begin(), prev.end(), std::back_inserter(only_b));
+  const auto& first = ops[static_cast<std::size_t>(a)];
+  const auto& second = ops[static_cast<std::size_t>(b)];
+  const bool a_later = first.invoke > second.invoke;
+  return violation(a_later ? a : b,
+                   who(first) + " saw " + std::to_string(only_a.front()) + " but not " +
+                       std::to_string(only_b.front()) + ", and " + who(second) + " saw " +
+                       std::to_string(only_b.front()) + " but not " +
+                       std::to_string(only_a.front()) +
+                       ": adds are never undone, so no order of the two adds explains both reads.",
+                   ops.size());
+}
+
+// Distinct read sets form a chain L1 ⊂ L2 ⊂ ... ⊂ Lk; level j holds the reads of Lj and the values
+// first seen there, and one last level the adds no read saw.
+struct Levels {
+  std::vector<std::vector<std::int64_t>> fresh;  // values first seen at each level
+  std::vector<std::vector<int>> reads;           // the reads of each level
+};
+
+// The levels, or the violation of two reads that saw incomparable sets.
+std::variant<Levels, CheckResult> chain_levels(const std::vector<Operation>& ops,
+                                               const SetHistory& h) {
   std::vector<int> reads;
   for (const auto& op : ops) {
-    if (is_read[static_cast<std::size_t>(op.id)] && kept[static_cast<std::size_t>(op.id)])
-      reads.push_back(op.id);
+    const auto i = static_cast<std::size_t>(op.id);
+    if (h.is_read[i] && h.kept[i]) reads.push_back(op.id);
   }
   auto set_of = [&](int id) -> const std::vector<std::int64_t>& {
-    return seen[static_cast<std::size_t>(id)];
+    return h.seen[static_cast<std::size_t>(id)];
   };
   std::stable_sort(reads.begin(), reads.end(), [&](int a, int b) {
     return set_of(a).size() != set_of(b).size() ? set_of(a).size() < set_of(b).size()
                                                 : set_of(a) < set_of(b);
   });
-  std::vector<int> level_of(ops.size(), -1);
-  std::vector<std::vector<std::int64_t>> fresh;  // values first seen at each level
-  std::vector<std::vector<int>> level_reads;
+  Levels levels;
   for (std::size_t r = 0; r < reads.size(); ++r) {
     const auto& s = set_of(reads[r]);
     if (r > 0 && s == set_of(reads[r - 1])) {
-      level_of[static_cast<std::size_t>(reads[r])] = static_cast<int>(level_reads.size() - 1);
-      level_reads.back().push_back(reads[r]);
+      levels.reads.back().push_back(reads[r]);
       continue;
     }
     std::vector<std::int64_t> added;
     if (r > 0) {
       const auto& prev = set_of(reads[r - 1]);
       if (!std::includes(s.begin(), s.end(), prev.begin(), prev.end())) {
-        const int a = reads[r - 1];
-        const int b = reads[r];
-        std::vector<std::int64_t> only_a;
-        std::vector<std::int64_t> only_b;
-        std::set_difference(prev.begin(), prev.end(), s.begin(), s.end(),
-                            std::back_inserter(only_a));
-        std::set_difference(s.begin(), s.end(), prev.begin(), prev.end(),
-                            std::back_inserter(only_b));
-        const auto& first = ops[static_cast<std::size_t>(a)];
-        const auto& second = ops[static_cast<std::size_t>(b)];
-        const bool a_later = first.invoke > second.invoke;
-        result.verdict = Verdict::kNotLinearizable;
-        result.failing_op = a_later ? a : b;
-        result.explanation = who(first) + " saw " + std::to_string(only_a.front()) + " but not " +
-                             std::to_string(only_b.front()) + ", and " + who(second) + " saw " +
-                             std::to_string(only_b.front()) + " but not " +
-                             std::to_string(only_a.front()) +
-                             ": adds are never undone, so no order of the two adds explains both "
-                             "reads.";
-        return result;
+        return incomparable_reads(ops, reads[r - 1], reads[r], prev, s);
       }
       std::set_difference(s.begin(), s.end(), prev.begin(), prev.end(), std::back_inserter(added));
     } else {
       added = s;
     }
-    fresh.push_back(added);
-    level_reads.push_back({reads[r]});
-    level_of[static_cast<std::size_t>(reads[r])] = static_cast<int>(level_reads.size() - 1);
+    levels.fresh.push_back(added);
+    levels.reads.push_back({reads[r]});
   }
-  // Adds no read saw: an unknown one may never have happened, so it drops out; a completed one must
-  // follow every read.
+  return levels;
+}
+
+// Adds no read saw: an unknown one may never have happened, so it drops out; a completed one must
+// follow every read (the last level, which has no reads).
+void place_unseen_adds(const std::vector<Operation>& ops, SetHistory& h, Levels& levels) {
   std::vector<std::int64_t> unseen;
   std::set<std::int64_t> observed;
-  for (const auto& f : fresh) observed.insert(f.begin(), f.end());
-  for (const auto& [v, id] : adder) {
+  for (const auto& f : levels.fresh) observed.insert(f.begin(), f.end());
+  for (const auto& [v, id] : h.adder) {
     if (observed.count(v) != 0) continue;
     if (ops[static_cast<std::size_t>(id)].unknown()) {
-      kept[static_cast<std::size_t>(id)] = false;
+      h.kept[static_cast<std::size_t>(id)] = false;
     } else {
       unseen.push_back(v);
     }
   }
-  fresh.push_back(unseen);  // level k+1 has no reads
+  levels.fresh.push_back(unseen);
+}
 
-  // Graph: op nodes first (node id = op id), then the time chain, then the level chains.
+// Op nodes first (node id = op id), then the time chain (real-time order), then the level chains.
+Graph order_graph(const std::vector<Operation>& ops, const SetHistory& h, const Levels& levels) {
   Graph g;
   g.out.resize(ops.size());
   struct Event {
@@ -165,7 +199,7 @@ std::optional<CheckResult> check_set_special(const std::vector<Operation>& ops) 
   };
   std::vector<Event> events;
   for (const auto& op : ops) {
-    if (!kept[static_cast<std::size_t>(op.id)]) continue;
+    if (!h.kept[static_cast<std::size_t>(op.id)]) continue;
     events.push_back({op.invoke, 0, op.id});
     if (!op.unknown()) events.push_back({op.complete, 1, op.id});
   }
@@ -183,27 +217,33 @@ std::optional<CheckResult> check_set_special(const std::vector<Operation>& ops) 
     }
     previous = node;
   }
-  const std::size_t levels = fresh.size();  // reads occupy levels 0..levels-2
-  std::vector<int> before(levels);  // before[j]: after every read of level < j, before adds of j
-  std::vector<int> after(levels);   // after[j]: after the adds of level j, before reads of >= j
-  for (std::size_t j = 0; j < levels; ++j) {
+  const std::size_t count = levels.fresh.size();  // reads occupy levels 0..count-2
+  std::vector<int> before(count);  // before[j]: after every read of level < j, before adds of j
+  std::vector<int> after(count);   // after[j]: after the adds of level j, before reads of >= j
+  for (std::size_t j = 0; j < count; ++j) {
     before[j] = g.add_node();
     after[j] = g.add_node();
     if (j > 0) {
       g.edge(before[j - 1], before[j]);
       g.edge(after[j - 1], after[j]);
-      for (int r : level_reads[j - 1]) g.edge(r, before[j]);
+      for (int r : levels.reads[j - 1]) g.edge(r, before[j]);
     }
-    for (auto v : fresh[j]) {
-      g.edge(before[j], adder[v]);
-      g.edge(adder[v], after[j]);
+    for (auto v : levels.fresh[j]) {
+      const int add = h.adder.at(v);
+      g.edge(before[j], add);
+      g.edge(add, after[j]);
     }
-    if (j < level_reads.size()) {
-      for (int r : level_reads[j]) g.edge(after[j], r);
+    if (j < levels.reads.size()) {
+      for (int r : levels.reads[j]) g.edge(after[j], r);
     }
   }
+  return g;
+}
 
-  // Kahn's algorithm, smallest node first so the witness is deterministic.
+// Kahn's algorithm, smallest node first so the witness is deterministic: the kept ops in order
+// into `witness`; per node, whether it was placed (all are, unless there is a cycle).
+std::vector<bool> topological_order(const Graph& g, const std::vector<Operation>& ops,
+                                    const SetHistory& h, std::vector<int>& witness) {
   const std::size_t n = g.out.size();
   std::vector<int> indegree(n, 0);
   for (const auto& edges : g.out) {
@@ -218,18 +258,19 @@ std::optional<CheckResult> check_set_special(const std::vector<Operation>& ops) 
     const int v = *ready.begin();
     ready.erase(ready.begin());
     done[static_cast<std::size_t>(v)] = true;
-    if (static_cast<std::size_t>(v) < ops.size() && kept[static_cast<std::size_t>(v)])
-      result.witness.push_back(v);
+    if (static_cast<std::size_t>(v) < ops.size() && h.kept[static_cast<std::size_t>(v)])
+      witness.push_back(v);
     for (int to : g.out[static_cast<std::size_t>(v)]) {
       if (--indegree[static_cast<std::size_t>(to)] == 0) ready.insert(to);
     }
   }
-  if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) {
-    result.verdict = Verdict::kLinearizable;
-    return result;
-  }
+  return done;
+}
 
-  // A cycle: walk back along in-edges inside the unfinished nodes until a node repeats.
+// The ops on a cycle among the nodes not placed, in edge order: walks back along in-edges until a
+// node repeats.
+std::vector<int> cycle_ops(const Graph& g, const std::vector<bool>& done, std::size_t ops) {
+  const std::size_t n = g.out.size();
   std::vector<std::vector<int>> in(n);
   for (std::size_t v = 0; v < n; ++v) {
     for (int to : g.out[v]) in[static_cast<std::size_t>(to)].push_back(static_cast<int>(v));
@@ -249,34 +290,61 @@ std::optional<CheckResult> check_set_special(const std::vector<Operation>& ops) 
   }
   std::vector<int> cycle(walk.begin() + position[static_cast<std::size_t>(v)], walk.end());
   std::reverse(cycle.begin(), cycle.end());  // walked backwards; now in edge order
-  std::vector<int> cycle_ops;
+  std::vector<int> out;
   for (int u : cycle) {
-    if (static_cast<std::size_t>(u) < ops.size()) cycle_ops.push_back(u);
+    if (static_cast<std::size_t>(u) < ops) out.push_back(u);
   }
-  // The op that cannot be placed: the one invoked last in the cycle.
-  result.verdict = Verdict::kNotLinearizable;
-  result.failing_op = *std::max_element(cycle_ops.begin(), cycle_ops.end(), [&](int a, int b) {
+  return out;
+}
+
+// No order fits: the op invoked last on the cycle cannot be placed; each step of the cycle says why
+// one op must precede the next.
+CheckResult cycle_violation(const std::vector<Operation>& ops, const SetHistory& h,
+                            const std::vector<int>& cycle) {
+  const int failing = *std::max_element(cycle.begin(), cycle.end(), [&](int a, int b) {
     return ops[static_cast<std::size_t>(a)].invoke < ops[static_cast<std::size_t>(b)].invoke;
   });
   std::string text = "No order of the operations fits: ";
-  for (std::size_t i = 0; i < cycle_ops.size(); ++i) {
-    const auto& a = ops[static_cast<std::size_t>(cycle_ops[i])];
-    const auto& b = ops[static_cast<std::size_t>(cycle_ops[(i + 1) % cycle_ops.size()])];
+  for (std::size_t i = 0; i < cycle.size(); ++i) {
+    const auto& a = ops[static_cast<std::size_t>(cycle[i])];
+    const auto& b = ops[static_cast<std::size_t>(cycle[(i + 1) % cycle.size()])];
     std::string why;
     if (!a.unknown() && a.complete < b.invoke) {
       why = "it ended before the other began";
     } else if (b.f == "read" && a.f == "add") {
       why = "the read saw " + to_text(a.input);
     } else if (a.f == "read" && b.f == "add") {
-      why = "the read " + values_text(seen[static_cast<std::size_t>(a.id)]) + " did not see " +
+      why = "the read " + values_text(h.seen[static_cast<std::size_t>(a.id)]) + " did not see " +
             to_text(b.input);
     } else {
       why = "through the operations between them";
     }
     text += (i ? "; " : "") + who(a) + " must precede " + who(b) + " (" + why + ")";
   }
-  result.explanation = text + ".";
-  return result;
+  return violation(failing, text + ".", ops.size());
+}
+
+}  // namespace
+
+std::optional<CheckResult> check_set_special(const std::vector<Operation>& ops) {
+  auto history = read_set_history(ops);
+  if (!history) return std::nullopt;
+  if (auto bad = unadded_value(ops, *history)) return bad;
+  auto chained = chain_levels(ops, *history);
+  if (auto* bad = std::get_if<CheckResult>(&chained)) return *bad;
+  auto& levels = std::get<Levels>(chained);
+  place_unseen_adds(ops, *history, levels);
+  const Graph g = order_graph(ops, *history, levels);
+  CheckResult result;
+  result.states_explored = ops.size();
+  const auto done = topological_order(g, ops, *history, result.witness);
+  if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) {
+    result.verdict = Verdict::kLinearizable;
+    return result;
+  }
+  auto cycle = cycle_violation(ops, *history, cycle_ops(g, done, ops.size()));
+  cycle.witness = std::move(result.witness);
+  return cycle;
 }
 
 }  // namespace seer::check
