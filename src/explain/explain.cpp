@@ -123,38 +123,8 @@ DecisionChain decision_chain(const Trace& trace, const TraceIndex& index, std::u
   return out;
 }
 
-}  // namespace
-
-Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
-  Explanation x;
-  x.system = trace.header.value("system", std::string());
-  x.variant = trace.header.value("variant", std::string());
-  x.seed = trace.header.value("seed", std::uint64_t{0});
-  x.events = trace.events.size();
-  x.violation = trace.violation();
-  if (!x.violation.is_object()) return x;
-  const auto anchor = x.violation.value("event", std::uint64_t{0});
-  const std::uint64_t horizon = trace.has(anchor) ? anchor : trace.events.size();
-  std::optional<FailingOp> failing;
-  if (x.violation.value("invariant", std::string()) == "linearizable") {
-    failing = find_failing_op(trace);
-  }
-  if (failing) {
-    // Start from the operation that could not be placed, not from the end of the run.
-    x.failing_op = failing_op_json(*failing);
-    x.anchors.push_back(failing->complete_event ? failing->complete_event : failing->invoke_event);
-  } else if (trace.has(anchor)) {
-    x.anchors.push_back(anchor);
-  }
-  const auto past = graph.past(x.anchors);
-  x.causal_past = past.size();
-  const std::set<std::uint64_t> in_past(past.begin(), past.end());
-
-  const auto index = index_trace(trace);
-  // What happened after the operation that could not be placed cannot explain its result.
-  const std::uint64_t detect_until =
-      failing && failing->complete_event ? failing->complete_event : horizon;
-  const DetectContext context{trace, graph, index, detect_until};
+// Every detector's causes, found before `detect_until`.
+std::vector<Cause> detect_all(const DetectContext& context) {
   std::vector<Cause> all;
   for (auto* detect : {detect_stale_reads, detect_outdated_reads, detect_lost_responses,
                        detect_duplicates, detect_crash_losses, detect_clock_skew,
@@ -163,17 +133,24 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
     all.insert(all.end(), std::make_move_iterator(found.begin()),
                std::make_move_iterator(found.end()));
   }
-  const auto decision = decision_chain(trace, index, horizon);
-  // For each violated entity that is a key of its own, the last write to it before the violation.
-  std::set<std::uint64_t> last_entity_writes;
-  const auto& chain = decision.events;
-  // The entities the violation names anchor the story and the ranking.
-  auto entities = entities_named(x.violation.value("message", std::string()), trace);
-  if (x.failing_op.is_object()) add_operation_entities(x.failing_op, entities);
-  if (entities.size() > 6) entities.resize(6);
-  std::set<std::uint64_t> touching;
+  return all;
+}
+
+// The entities the violation names, each with its story (the events touching it before the
+// horizon). An entity that much of the run touches ("1" in "only 1 of 3 replicas") tells nothing:
+// only those within a few times the most specific one's count are kept.
+struct Entities {
+  std::vector<std::string> names;
+  std::vector<EntityStory> stories;
+  std::set<std::uint64_t> touching;  // every event of every kept story
+};
+
+Entities violated_entities(const Trace& trace, const Explanation& x, std::uint64_t horizon) {
+  auto names = entities_named(x.violation.value("message", std::string()), trace);
+  if (x.failing_op.is_object()) add_operation_entities(x.failing_op, names);
+  if (names.size() > 6) names.resize(6);
   std::vector<EntityStory> candidates;
-  for (const auto& entity : entities) {
+  for (const auto& entity : names) {
     EntityStory story;
     story.entity = entity;
     for (const auto s : events_touching(trace, entity)) {
@@ -183,22 +160,27 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
     story.touched = story.events.size();
     if (!story.events.empty()) candidates.push_back(std::move(story));
   }
-  // An entity that much of the run touches ("1" in "only 1 of 3 replicas") tells nothing: keep
-  // those within a few times the most specific one's count.
   std::size_t fewest = ~std::size_t{0};
   for (const auto& story : candidates) fewest = std::min(fewest, story.touched);
   const std::size_t common = std::max<std::size_t>(30, 3 * fewest);
-  entities.clear();
+  Entities out;
   for (auto& story : candidates) {
     if (story.touched > common) continue;
-    entities.push_back(story.entity);
-    touching.insert(story.events.begin(), story.events.end());
+    out.names.push_back(story.entity);
+    out.touching.insert(story.events.begin(), story.events.end());
     if (story.events.size() > kStoryEvents) {
       story.events.erase(story.events.begin(), story.events.end() - kStoryEvents);
     }
-    x.stories.push_back(std::move(story));
+    out.stories.push_back(std::move(story));
   }
+  return out;
+}
 
+// For each violated entity that is a key of its own, the last write to it before the horizon.
+std::set<std::uint64_t> last_entity_writes(const TraceIndex& index,
+                                           const std::vector<std::string>& entities,
+                                           std::uint64_t horizon) {
+  std::set<std::uint64_t> out;
   for (const auto& entity : entities) {
     std::uint64_t last = 0;
     for (const auto& a : index.accesses) {
@@ -209,65 +191,73 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
                                 a.scope.compare(slash + 1, std::string::npos, entity) == 0);
       if (own) last = std::max(last, a.served);
     }
-    if (last) last_entity_writes.insert(last);
+    if (last) out.insert(last);
   }
-  for (auto& c : all) {
-    c.causally_before = std::any_of(c.events.begin(), c.events.end(),
-                                    [&](std::uint64_t s) { return in_past.count(s) > 0; });
-    c.score += base_score(c);
-    if (c.causally_before) c.score += 30;
-    if (failing) {
-      // Evidence inside the failing operation's own causal interval: after its invoke and before
-      // its completion, on its process or on one that served it (its own read, or the read of
-      // the server that answered it).
-      const auto& op = *failing;
-      const auto end = op.complete_event ? op.complete_event : horizon;
-      const int lane = trace.at(op.invoke_event).lane;
-      if (std::any_of(c.events.begin(), c.events.end(), [&](std::uint64_t s) {
-            if (s < op.invoke_event || s > end) return false;
-            if (trace.at(s).lane == lane) return true;
-            return graph.happens_before(op.invoke_event, s) &&
-                   (!op.complete_event || graph.happens_before(s, op.complete_event));
-          })) {
-        c.score += 25;
-      }
-    } else if (touches_entities(c, touching, entities)) {
-      c.score += 25;
-    } else if (!touching.empty() && !c.causally_before) {
-      c.score -= 10;  // about other data and not behind the violation: likely noise
-    }
-    if (c.facts.contains("decision_event") || c.facts.contains("retry_event")) c.score += 10;
-    // Its evidence holds the last write to a violated entity's own key (a delete of the object
-    // found missing, the put that left the value found wrong): it made the state the invariant saw.
-    if (std::any_of(c.events.begin(), c.events.end(),
-                    [&](std::uint64_t s) { return last_entity_writes.count(s) > 0; })) {
-      c.score += 15;
-    }
-    // Its evidence is what the process whose request broke the invariant acted on just before.
-    if (!failing && std::any_of(c.events.begin(), c.events.end(),
-                                [&](std::uint64_t s) { return chain.count(s) > 0; })) {
-      c.score += 15;
-    }
-    // The event the invariant broke right after is part of this cause's evidence (the write that
-    // broke it).
-    if (!failing && trace.has(anchor) &&
-        std::find(c.events.begin(), c.events.end(), anchor) != c.events.end()) {
-      c.score += 20;
-    }
-    // Closer to the violation is likelier to be the story (at most 10 points).
-    c.score += static_cast<int>(10 * c.events.front() / std::max<std::uint64_t>(horizon, 1));
-  }
-  // At equal scores the later evidence first: the read an answer was computed from is the last
-  // one its server made before answering.
-  std::stable_sort(all.begin(), all.end(), [](const Cause& a, const Cause& b) {
-    if (a.score != b.score) return a.score > b.score;
-    return a.events.front() > b.events.front();
-  });
-  if (all.size() > 8) all.resize(8);
-  x.causes = std::move(all);
+  return out;
+}
 
-  // The minimal event sequence: the top causes' evidence (and what is behind the first), the
-  // sends behind their deliveries, the client operations they serve, and the violation.
+// What ranking a cause reads besides the cause itself.
+struct RankingContext {
+  const Trace& trace;
+  const CausalGraph& graph;
+  const std::optional<FailingOp>& failing;
+  const std::set<std::uint64_t>& in_past;  // the anchors' causal past
+  const Entities& entities;
+  const std::set<std::uint64_t>& last_writes;  // last_entity_writes
+  const std::set<std::uint64_t>& chain;        // the decision chain
+  std::uint64_t anchor;
+  std::uint64_t horizon;
+};
+
+// Evidence inside the failing operation's own causal interval: after its invoke and before its
+// completion, on its process or on one that served it (its own read, or the read of the server
+// that answered it).
+bool inside_failing_op(const Cause& c, const RankingContext& r) {
+  const auto& op = *r.failing;
+  const auto end = op.complete_event ? op.complete_event : r.horizon;
+  const int lane = r.trace.at(op.invoke_event).lane;
+  return std::any_of(c.events.begin(), c.events.end(), [&](std::uint64_t s) {
+    if (s < op.invoke_event || s > end) return false;
+    if (r.trace.at(s).lane == lane) return true;
+    return r.graph.happens_before(op.invoke_event, s) &&
+           (!op.complete_event || r.graph.happens_before(s, op.complete_event));
+  });
+}
+
+void score_cause(Cause& c, const RankingContext& r) {
+  const auto holds = [&](const std::set<std::uint64_t>& events) {
+    return std::any_of(c.events.begin(), c.events.end(),
+                       [&](std::uint64_t s) { return events.count(s) > 0; });
+  };
+  c.causally_before = holds(r.in_past);
+  c.score += base_score(c);
+  if (c.causally_before) c.score += 30;
+  if (r.failing) {
+    if (inside_failing_op(c, r)) c.score += 25;
+  } else if (touches_entities(c, r.entities.touching, r.entities.names)) {
+    c.score += 25;
+  } else if (!r.entities.touching.empty() && !c.causally_before) {
+    c.score -= 10;  // about other data and not behind the violation: likely noise
+  }
+  if (c.facts.contains("decision_event") || c.facts.contains("retry_event")) c.score += 10;
+  // Its evidence holds the last write to a violated entity's own key (a delete of the object
+  // found missing, the put that left the value found wrong): it made the state the invariant saw.
+  if (holds(r.last_writes)) c.score += 15;
+  // Its evidence is what the process whose request broke the invariant acted on just before.
+  if (!r.failing && holds(r.chain)) c.score += 15;
+  // The event the invariant broke right after is part of this cause's evidence (the write that
+  // broke it).
+  if (!r.failing && r.trace.has(r.anchor) &&
+      std::find(c.events.begin(), c.events.end(), r.anchor) != c.events.end()) {
+    c.score += 20;
+  }
+  // Closer to the violation is likelier to be the story (at most 10 points).
+  c.score += static_cast<int>(10 * c.events.front() / std::max<std::uint64_t>(r.horizon, 1));
+}
+
+// The top causes' evidence (and what is behind the first), the sends behind their deliveries, the
+// client operations they serve, and the violation.
+std::set<std::uint64_t> slice_of_causes(const Trace& trace, const Explanation& x) {
   std::set<std::uint64_t> slice(x.anchors.begin(), x.anchors.end());
   for (std::size_t i = 0; i < x.causes.size() && i < 2; ++i) {
     const auto& c = x.causes[i];
@@ -304,10 +294,15 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   for (const auto& e : trace.events) {
     if (e.kind == EventKind::kViolation) slice.insert(e.seq);
   }
-  // The violated entities' events on the causal path to the violation: the latest few of each,
-  // the most specific entity first, a few in all (the causes' evidence is already in).
+  return slice;
+}
+
+// The violated entities' events on the causal path to the violation: the latest few of each, the
+// most specific entity first, a few in all (the causes' evidence is already in).
+void add_story_events(const Trace& trace, const std::vector<EntityStory>& stories,
+                      const std::set<std::uint64_t>& in_past, std::set<std::uint64_t>& slice) {
   std::vector<const EntityStory*> by_specificity;
-  for (const auto& story : x.stories) by_specificity.push_back(&story);
+  for (const auto& story : stories) by_specificity.push_back(&story);
   std::stable_sort(by_specificity.begin(), by_specificity.end(),
                    [](const auto* a, const auto* b) { return a->touched < b->touched; });
   std::size_t added = 0;
@@ -323,13 +318,17 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
       ++kept;
     }
   }
-  // What the process whose request broke the invariant acted on about the violated entities (a
-  // retried request, a redelivered job): the start of the decision.
-  for (const auto s : chain) {
+}
+
+// What the process whose request broke the invariant acted on about the violated entities (a
+// retried request, a redelivered job): the start of the decision, and the latest message about
+// them it received before it asked (a server handling several clients received it earlier than
+// its previous request).
+void add_decision_events(const Trace& trace, const DecisionChain& decision,
+                         const std::set<std::uint64_t>& touching, std::set<std::uint64_t>& slice) {
+  for (const auto s : decision.events) {
     if (touching.count(s)) slice.insert(s);
   }
-  // The latest message about them the requester received before it asked (a server handling
-  // several clients received it earlier than its previous request).
   for (auto s = decision.asked; s >= 1 && decision.asked - s < 400; --s) {
     const auto& e = trace.at(s);
     if (e.lane != decision.requester || e.kind != EventKind::kDeliver || !touching.count(s)) {
@@ -339,6 +338,61 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
     if (e.parents.size() > 1) slice.insert(e.parents.back());
     break;
   }
+}
+
+}  // namespace
+
+Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
+  Explanation x;
+  x.system = trace.header.value("system", std::string());
+  x.variant = trace.header.value("variant", std::string());
+  x.seed = trace.header.value("seed", std::uint64_t{0});
+  x.events = trace.events.size();
+  x.violation = trace.violation();
+  if (!x.violation.is_object()) return x;
+  const auto anchor = x.violation.value("event", std::uint64_t{0});
+  const std::uint64_t horizon = trace.has(anchor) ? anchor : trace.events.size();
+  std::optional<FailingOp> failing;
+  if (x.violation.value("invariant", std::string()) == "linearizable") {
+    failing = find_failing_op(trace);
+  }
+  if (failing) {
+    // Start from the operation that could not be placed, not from the end of the run.
+    x.failing_op = failing_op_json(*failing);
+    x.anchors.push_back(failing->complete_event ? failing->complete_event : failing->invoke_event);
+  } else if (trace.has(anchor)) {
+    x.anchors.push_back(anchor);
+  }
+  const auto past = graph.past(x.anchors);
+  x.causal_past = past.size();
+  const std::set<std::uint64_t> in_past(past.begin(), past.end());
+
+  const auto index = index_trace(trace);
+  // What happened after the operation that could not be placed cannot explain its result.
+  const std::uint64_t detect_until =
+      failing && failing->complete_event ? failing->complete_event : horizon;
+  auto all = detect_all(DetectContext{trace, graph, index, detect_until});
+  const auto decision = decision_chain(trace, index, horizon);
+  // The entities the violation names anchor the story and the ranking.
+  auto entities = violated_entities(trace, x, horizon);
+  x.stories = entities.stories;
+  const auto last_writes = last_entity_writes(index, entities.names, horizon);
+  const RankingContext ranking{trace,       graph,           failing, in_past, entities,
+                               last_writes, decision.events, anchor,  horizon};
+  for (auto& c : all) score_cause(c, ranking);
+  // At equal scores the later evidence first: the read an answer was computed from is the last
+  // one its server made before answering.
+  std::stable_sort(all.begin(), all.end(), [](const Cause& a, const Cause& b) {
+    if (a.score != b.score) return a.score > b.score;
+    return a.events.front() > b.events.front();
+  });
+  if (all.size() > 8) all.resize(8);
+  x.causes = std::move(all);
+
+  // The minimal event sequence.
+  auto slice = slice_of_causes(trace, x);
+  add_story_events(trace, x.stories, in_past, slice);
+  add_decision_events(trace, decision, entities.touching, slice);
   x.slice.assign(slice.begin(), slice.end());
   return x;
 }
