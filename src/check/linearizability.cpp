@@ -83,109 +83,32 @@ class Search {
   CheckResult run(const CheckOptions& options) {
     CheckResult result;
     const auto deadline = std::chrono::steady_clock::now() + options.timeout;
-    StateId state = history_.initial();
-    // A linearized call, the state before it, and the states it may lead to (one for a
-    // deterministic model; `chosen` indexes the one taken, the rest are tried on backtracking).
-    struct Frame {
-      int call;
-      StateId state_before;
-      std::vector<StateId> next;
-      std::size_t chosen;
-      bool unknown_pass;
-    };
-    std::vector<Frame> stack;
-    std::size_t best = 0;
-    int entry = entries_[0].next;
-    // Each node tries the calls of known outcome first and those of unknown outcome after (most
-    // never took effect, so a witness usually leaves them out); both passes together try every
-    // call, so the search stays complete.
-    bool unknown_pass = false;
+    state_ = history_.initial();
+    entry_ = entries_[0].next;
     std::uint64_t steps = 0;
-    // Linearizes `call` from `state` with its first not yet explored successor at or after
-    // `from`; false if there is none.
-    auto try_linearize = [&](int call, std::vector<StateId> next, std::size_t from) {
-      const int op = entries_[call].op;
-      set_bit(op, true);
-      for (std::size_t i = from; i < next.size(); ++i) {
-        if (!visited_.insert(bits_, next[i])) continue;
-        const StateId chosen = next[i];
-        stack.push_back({call, state, std::move(next), i, unknown_pass});
-        state = chosen;
-        lift(call);
-        return true;
-      }
-      set_bit(op, false);
-      return false;
-    };
-    std::vector<StateId> successors;
-    while (entry != -1) {
+    while (entry_ != -1) {
       if (++steps == options.max_steps) {
-        result.verdict = Verdict::kUnknown;
-        result.explanation = "gave up after " + std::to_string(steps) + " search steps";
-        result.states_explored = steps;
-        return result;
+        return gave_up("gave up after " + std::to_string(steps) + " search steps", steps);
       }
       if ((steps & 0xfff) == 0 && std::chrono::steady_clock::now() > deadline) {
-        result.verdict = Verdict::kUnknown;
-        result.explanation = "gave up after the time limit";
+        return gave_up("gave up after the time limit", steps);
+      }
+      const Entry& e = entries_[entry_];
+      if (e.call) {
+        step_call(e);
+        continue;
+      }
+      if (ops_[e.op].unknown()) break;  // only outcome-unknown ops remain: they may never happen
+      if (!step_return(e, result)) {
+        result.verdict = Verdict::kNotLinearizable;
         result.states_explored = steps;
         return result;
-      }
-      const Entry& e = entries_[entry];
-      if (e.call) {
-        if (ops_[e.op].unknown() != unknown_pass || !ready(e.op) || unobserved(e.op)) {
-          entry = e.next;
-          continue;
-        }
-        successors.clear();
-        history_.successors(state, static_cast<std::size_t>(e.op), successors);
-        // An outcome-unknown op that would change nothing here is dominated by leaving it out:
-        // from the same state with it still pending, every continuation remains open.
-        if (ops_[e.op].unknown()) std::erase(successors, state);
-        if (!successors.empty() && try_linearize(entry, successors, 0)) {
-          entry = entries_[0].next;
-          unknown_pass = false;
-          continue;
-        }
-        entry = e.next;
-      } else {
-        if (ops_[e.op].unknown()) break;  // only outcome-unknown ops remain: they may never happen
-        if (!unknown_pass) {              // no call of known outcome fits here: try the others
-          unknown_pass = true;
-          entry = entries_[0].next;
-          continue;
-        }
-        if (stack.size() >= best) {
-          best = stack.size();
-          result.failing_op = e.op;
-          result.witness.clear();
-          for (const auto& f : stack) result.witness.push_back(entries_[f.call].op);
-        }
-        if (stack.empty()) {
-          result.verdict = Verdict::kNotLinearizable;
-          result.states_explored = steps;
-          return result;
-        }
-        Frame top = std::move(stack.back());
-        stack.pop_back();
-        state = top.state_before;
-        set_bit(entries_[top.call].op, false);
-        unlift(top.call);
-        // The same call with another of its possible effects, before moving past it.
-        unknown_pass = top.unknown_pass;
-        if (top.chosen + 1 < top.next.size() &&
-            try_linearize(top.call, std::move(top.next), top.chosen + 1)) {
-          entry = entries_[0].next;
-          unknown_pass = false;
-          continue;
-        }
-        entry = entries_[top.call].next;
       }
     }
     result.verdict = Verdict::kLinearizable;
     result.failing_op = -1;
     result.witness.clear();
-    for (const auto& f : stack) {
+    for (const auto& f : stack_) {
       result.witness.push_back(entries_[f.call].op);
       if (options.witness_states) {
         result.witness_states.push_back(history_.describe_state_of(
@@ -197,6 +120,94 @@ class Search {
   }
 
  private:
+  // A linearized call, the state before it, and the states it may lead to (one for a
+  // deterministic model; `chosen` indexes the one taken, the rest are tried on backtracking).
+  struct Frame {
+    int call;
+    StateId state_before;
+    std::vector<StateId> next;
+    std::size_t chosen;
+    bool unknown_pass;
+  };
+
+  static CheckResult gave_up(std::string why, std::uint64_t steps) {
+    CheckResult result;
+    result.verdict = Verdict::kUnknown;
+    result.explanation = std::move(why);
+    result.states_explored = steps;
+    return result;
+  }
+
+  // Linearizes `call` from the current state with its first not yet explored successor at or
+  // after `from`; false if there is none.
+  bool try_linearize(int call, std::vector<StateId> next, std::size_t from) {
+    const int op = entries_[call].op;
+    set_bit(op, true);
+    for (std::size_t i = from; i < next.size(); ++i) {
+      if (!visited_.insert(bits_, next[i])) continue;
+      const StateId chosen = next[i];
+      stack_.push_back({call, state_, std::move(next), i, unknown_pass_});
+      state_ = chosen;
+      lift(call);
+      return true;
+    }
+    set_bit(op, false);
+    return false;
+  }
+
+  // A call: linearize it here if it is this pass's kind and the model allows it, and start over
+  // from the first entry; else move on.
+  void step_call(const Entry& e) {
+    if (ops_[e.op].unknown() != unknown_pass_ || !ready(e.op) || unobserved(e.op)) {
+      entry_ = e.next;
+      return;
+    }
+    successors_.clear();
+    history_.successors(state_, static_cast<std::size_t>(e.op), successors_);
+    // An outcome-unknown op that would change nothing here is dominated by leaving it out: from
+    // the same state with it still pending, every continuation remains open.
+    if (ops_[e.op].unknown()) std::erase(successors_, state_);
+    if (!successors_.empty() && try_linearize(entry_, successors_, 0)) {
+      entry_ = entries_[0].next;
+      unknown_pass_ = false;
+      return;
+    }
+    entry_ = e.next;
+  }
+
+  // The return of an op of known outcome before its call was linearized: nothing fits here. Try
+  // the calls of unknown outcome, then backtrack. False when there is nothing left to undo (the
+  // history is not linearizable; `result` holds the longest prefix and the op that failed).
+  bool step_return(const Entry& e, CheckResult& result) {
+    if (!unknown_pass_) {  // no call of known outcome fits here: try the others
+      unknown_pass_ = true;
+      entry_ = entries_[0].next;
+      return true;
+    }
+    if (stack_.size() >= best_) {
+      best_ = stack_.size();
+      result.failing_op = e.op;
+      result.witness.clear();
+      for (const auto& f : stack_) result.witness.push_back(entries_[f.call].op);
+    }
+    if (stack_.empty()) return false;
+    Frame top = std::move(stack_.back());
+    stack_.pop_back();
+    state_ = top.state_before;
+    set_bit(entries_[top.call].op, false);
+    unlift(top.call);
+    // The same call with another of its possible effects, before moving past it.
+    unknown_pass_ = top.unknown_pass;
+    if (top.chosen + 1 < top.next.size() &&
+        try_linearize(top.call, std::move(top.next), top.chosen + 1)) {
+      entry_ = entries_[0].next;
+      unknown_pass_ = false;
+      return true;
+    }
+    entry_ = entries_[top.call].next;
+    return true;
+  }
+
   void set_bit(int op, bool on) {
     SEER_ASSERT(op >= 0 && static_cast<std::size_t>(op) < ops_.size(), "op index in range");
     SEER_ASSERT(bit(op) != on, "an operation is linearized, and taken back, once at a time");
@@ -250,6 +261,16 @@ class Search {
   std::vector<int> component_;  // per op, or empty: the model names no components
   std::vector<int> remaining_;  // per component: its known ops not yet linearized
   VisitedSet visited_{0};
+  // The walk: the current state and entry, the linearized calls, the longest prefix so far. Each
+  // node tries the calls of known outcome first and those of unknown outcome after (most never
+  // took effect, so a witness usually leaves them out); both passes together try every call, so
+  // the search stays complete.
+  StateId state_ = 0;
+  int entry_ = -1;
+  bool unknown_pass_ = false;
+  std::vector<Frame> stack_;
+  std::size_t best_ = 0;
+  std::vector<StateId> successors_;
 };
 
 std::string interval(const Operation& op) {
