@@ -29,6 +29,77 @@ struct CheckCommand {
   bool no_special = false;
   bool no_partition = false;
 };
+// A fresh model per history, as --init leaves it.
+std::unique_ptr<check::AnyModel> fresh_model(const CheckCommand& cmd) {
+  auto model = check::make_model(cmd.model);
+  if (!model) {
+    throw UsageError("unknown model '" + cmd.model + "' (known: " + check::model_names() + ")");
+  }
+  try {
+    if (!cmd.init.empty()) model->set_init(cmd.init);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  return model;
+}
+
+check::CheckOptions check_options(const CheckCommand& cmd) {
+  check::CheckOptions options;
+  options.special = !cmd.no_special;
+  options.partition = !cmd.no_partition;
+  options.witness_states = !cmd.html_dir.empty();
+  options.jobs = cmd.jobs ? cmd.jobs : std::max(1u, std::thread::hardware_concurrency());
+  options.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(cmd.timeout_s * 1000));
+  return options;
+}
+
+void write_html_report(const std::string& dir, const std::string& file,
+                       const std::vector<check::Operation>& ops, const check::CheckResult& result,
+                       const check::AnyModel& model) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const auto out =
+      std::filesystem::path(dir) / (std::filesystem::path(file).filename().string() + ".html");
+  std::ofstream html(out, std::ios::trunc);
+  if (!html) throw UsageError("cannot write '" + out.string() + "'");
+  html << check::render_html_report(file, ops, result, model);
+}
+
+// Reads and checks one history file; its exit code (0, 1 a violation, 3 unknown).
+int check_file(const CheckCommand& cmd, const std::string& file, check::HistoryFormat format,
+               const check::CheckOptions& options) {
+  const auto model = fresh_model(cmd);
+  std::vector<check::Operation> ops;
+  check::CheckResult result;
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    ops = check::read_history_file(file, format);
+  } catch (const check::HistoryError& e) {
+    throw UsageError(e.what());
+  }
+  try {
+    result = check::check_linearizable(ops, *model, options);
+  } catch (const check::HistoryError& e) {  // a model rejecting an operation
+    throw UsageError(file + ": " + e.what());
+  }
+  if (!cmd.html_dir.empty()) write_html_report(cmd.html_dir, file, ops, result, *model);
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (cmd.json) {
+    auto j = result.to_json(ops);
+    j["file"] = file;
+    j["model"] = cmd.model;
+    j["elapsed_s"] = elapsed;
+    std::cout << check::to_text(j) << '\n';
+  } else {
+    std::cout << fmt::format("{}: {} ({} operations, {:.3f}s)\n", file,
+                             check::verdict_name(result.verdict), ops.size(), elapsed);
+    if (!result.explanation.empty()) std::cout << "  " << result.explanation << '\n';
+  }
+  if (result.verdict == check::Verdict::kNotLinearizable) return 1;
+  return result.verdict == check::Verdict::kUnknown ? 3 : 0;
+}
+
 }  // namespace
 
 Command add_check_command(CLI::App& root) {
@@ -59,74 +130,18 @@ Command add_check_command(CLI::App& root) {
                 "Keyed models: one search over all keys instead of one per key (slower, for "
                 "comparison)");
   return {app, [cmd] {
-            // A fresh model per history, as --init left it.
-            auto fresh_model = [&cmd] {
-              auto model = check::make_model(cmd->model);
-              if (!model)
-                throw UsageError("unknown model '" + cmd->model +
-                                 "' (known: " + check::model_names() + ")");
-              try {
-                if (!cmd->init.empty()) model->set_init(cmd->init);
-              } catch (const std::invalid_argument& e) {
-                throw UsageError(e.what());
-              }
-              return model;
-            };
-            fresh_model();  // usage errors before any file is read
+            fresh_model(*cmd);  // usage errors before any file is read
             check::HistoryFormat format;
             try {
               format = check::parse_history_format(cmd->format);
             } catch (const std::invalid_argument& e) {
               throw UsageError(e.what());
             }
-            check::CheckOptions options;
-            options.special = !cmd->no_special;
-            options.partition = !cmd->no_partition;
-            options.witness_states = !cmd->html_dir.empty();
-            options.jobs =
-                cmd->jobs ? cmd->jobs : std::max(1u, std::thread::hardware_concurrency());
-            options.timeout =
-                std::chrono::milliseconds(static_cast<std::int64_t>(cmd->timeout_s * 1000));
+            const auto options = check_options(*cmd);
             int exit_code = 0;
             for (const auto& file : cmd->files) {
-              const auto model = fresh_model();
-              std::vector<check::Operation> ops;
-              check::CheckResult result;
-              const auto started = std::chrono::steady_clock::now();
-              try {
-                ops = check::read_history_file(file, format);
-              } catch (const check::HistoryError& e) {
-                throw UsageError(e.what());
-              }
-              try {
-                result = check::check_linearizable(ops, *model, options);
-              } catch (const check::HistoryError& e) {  // a model rejecting an operation
-                throw UsageError(file + ": " + e.what());
-              }
-              if (!cmd->html_dir.empty()) {
-                std::error_code ec;
-                std::filesystem::create_directories(cmd->html_dir, ec);
-                const auto out = std::filesystem::path(cmd->html_dir) /
-                                 (std::filesystem::path(file).filename().string() + ".html");
-                std::ofstream html(out, std::ios::trunc);
-                if (!html) throw UsageError("cannot write '" + out.string() + "'");
-                html << check::render_html_report(file, ops, result, *model);
-              }
-              const double elapsed =
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-              if (result.verdict == check::Verdict::kNotLinearizable) exit_code = 1;
-              if (result.verdict == check::Verdict::kUnknown && exit_code == 0) exit_code = 3;
-              if (cmd->json) {
-                auto j = result.to_json(ops);
-                j["file"] = file;
-                j["model"] = cmd->model;
-                j["elapsed_s"] = elapsed;
-                std::cout << check::to_text(j) << '\n';
-              } else {
-                std::cout << fmt::format("{}: {} ({} operations, {:.3f}s)\n", file,
-                                         check::verdict_name(result.verdict), ops.size(), elapsed);
-                if (!result.explanation.empty()) std::cout << "  " << result.explanation << '\n';
-              }
+              const int code = check_file(*cmd, file, format, options);
+              if (code == 1 || exit_code == 0) exit_code = code;
             }
             return exit_code;
           }};

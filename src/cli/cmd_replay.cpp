@@ -93,6 +93,97 @@ int report_recheck(const sim::System& system, const std::string& variant,
   return result.violation ? 1 : 0;
 }
 
+// What a replay reproduces: the run, and what it must match (a trace's events, a recorded hash).
+struct ReplayTarget {
+  ChosenRun chosen;
+  RecordedTrace recorded;         // with --trace
+  std::string expected_run_hash;  // a run file's recorded trace hash, if any
+};
+
+ReplayTarget replay_target(const ReplayCommand& cmd) {
+  if (!cmd.trace_path.empty() && !cmd.run_path.empty()) {
+    throw UsageError("give --trace or --run, not both");
+  }
+  ReplayTarget t;
+  if (!cmd.trace_path.empty()) {
+    t.recorded = read_trace(cmd.trace_path);
+    if (t.recorded.header.value("redacted", false)) {
+      throw UsageError(cmd.trace_path +
+                       ":1: a redacted trace lacks the fault schedule to replay; replay its run "
+                       "file (--run) or its seed");
+    }
+    try {
+      t.chosen = chosen_from(sim::parse_run_fields(t.recorded.header));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(cmd.trace_path + ":1: bad trace header: " + e.what());
+    }
+  } else if (!cmd.run_path.empty()) {
+    const auto described = read_run_description(cmd.run_path);
+    t.expected_run_hash = described.expected_trace_hash;
+    t.chosen = chosen_from(described);
+  } else {
+    t.chosen = chosen_from_seed(cmd.options, cmd.seed,
+                                "replay needs SYSTEM --seed N, --trace FILE or --run FILE");
+  }
+  return t;
+}
+
+// Whether the replay is identical to what was recorded (nothing recorded: a second run), and where
+// it diverged if not.
+struct Comparison {
+  bool identical = true;
+  std::string detail;
+  std::uint64_t expected_hash = 0;
+};
+
+Comparison compare_replay(const ReplayCommand& cmd, const ReplayTarget& t,
+                          const sim::RunResult& first) {
+  Comparison c;
+  const auto& [system, variant, config] = t.chosen;
+  if (!cmd.trace_path.empty()) {
+    c.expected_hash =
+        std::stoull(t.recorded.footer.value("trace_hash", std::string("0")), nullptr, 16);
+    if (first.trace_lines != t.recorded.events) {
+      c.identical = false;
+      std::size_t i = 0;
+      while (i < first.trace_lines.size() && i < t.recorded.events.size() &&
+             first.trace_lines[i] == t.recorded.events[i]) {
+        ++i;
+      }
+      c.detail = fmt::format("traces diverge at event line {}", i + 1);
+    }
+  } else if (!t.expected_run_hash.empty()) {
+    c.expected_hash = std::stoull(t.expected_run_hash, nullptr, 16);
+  } else {
+    c.expected_hash = sim::run_system(*system, variant, config).trace_hash;
+  }
+  if (first.trace_hash != c.expected_hash) {
+    c.identical = false;
+    if (c.detail.empty()) c.detail = "trace hashes differ";
+  }
+  return c;
+}
+
+void print_replay(bool json, const sim::System& system, const std::string& variant,
+                  std::uint64_t seed, const sim::RunResult& first, const Comparison& c) {
+  if (json) {
+    auto j = run_result_json(system, variant, first);
+    j["identical"] = c.identical;
+    j["expected_trace_hash"] = sim::hash_hex(c.expected_hash);
+    if (!c.identical) j["divergence"] = c.detail;
+    std::cout << j.dump() << '\n';
+  } else if (c.identical) {
+    std::cout << fmt::format("{}/{} seed {}: reproduced identically (trace hash {}, {} events){}\n",
+                             system.info().name, variant, seed, sim::hash_hex(first.trace_hash),
+                             first.events,
+                             first.violation ? "; violation of " + first.violation->invariant : "");
+  } else {
+    std::cout << fmt::format("{}/{} seed {}: NOT identical: {} (expected {}, got {})\n",
+                             system.info().name, variant, seed, c.detail,
+                             sim::hash_hex(c.expected_hash), sim::hash_hex(first.trace_hash));
+  }
+}
+
 }  // namespace
 
 Command add_replay_command(CLI::App& root) {
@@ -116,83 +207,14 @@ Command add_replay_command(CLI::App& root) {
                 "for re-testing a fix");
   app->add_flag("--json", cmd->options.json, "Machine-readable output");
   return {app, [cmd] {
-            auto& o = cmd->options;
-            RecordedTrace recorded;
-            if (!cmd->trace_path.empty() && !cmd->run_path.empty()) {
-              throw UsageError("give --trace or --run, not both");
-            }
-            ChosenRun chosen;
-            std::string expected_run_hash;  // a run file's recorded trace hash, if any
-            if (!cmd->trace_path.empty()) {
-              recorded = read_trace(cmd->trace_path);
-              if (recorded.header.value("redacted", false)) {
-                throw UsageError(cmd->trace_path +
-                                 ":1: a redacted trace lacks the fault schedule to replay; replay "
-                                 "its run file (--run) or its seed");
-              }
-              try {
-                chosen = chosen_from(sim::parse_run_fields(recorded.header));
-              } catch (const std::invalid_argument& e) {
-                throw UsageError(cmd->trace_path + ":1: bad trace header: " + e.what());
-              }
-            } else if (!cmd->run_path.empty()) {
-              const auto described = read_run_description(cmd->run_path);
-              expected_run_hash = described.expected_trace_hash;
-              chosen = chosen_from(described);
-            } else {
-              chosen = chosen_from_seed(o, cmd->seed,
-                                        "replay needs SYSTEM --seed N, --trace FILE or --run FILE");
-            }
-            auto& [system, variant, config] = chosen;
-            const auto seed = config.seed;
+            auto target = replay_target(*cmd);
+            auto& [system, variant, config] = target.chosen;
             config.record_trace = !cmd->trace_path.empty() && !cmd->recheck;
             const auto first = run_or_usage_error(*system, variant, config);
-            if (cmd->recheck) return report_recheck(*system, variant, first, o.json);
-            bool identical = true;
-            std::string detail;
-            std::uint64_t expected_hash = 0;
-            if (!cmd->trace_path.empty()) {
-              expected_hash =
-                  std::stoull(recorded.footer.value("trace_hash", std::string("0")), nullptr, 16);
-              if (first.trace_lines != recorded.events) {
-                identical = false;
-                std::size_t i = 0;
-                while (i < first.trace_lines.size() && i < recorded.events.size() &&
-                       first.trace_lines[i] == recorded.events[i]) {
-                  ++i;
-                }
-                detail = fmt::format("traces diverge at event line {}", i + 1);
-              }
-            } else {
-              if (!expected_run_hash.empty()) {
-                expected_hash = std::stoull(expected_run_hash, nullptr, 16);
-              } else {
-                // Nothing recorded: run it twice and compare.
-                expected_hash = sim::run_system(*system, variant, config).trace_hash;
-              }
-            }
-            if (first.trace_hash != expected_hash) {
-              identical = false;
-              if (detail.empty()) detail = "trace hashes differ";
-            }
-            if (o.json) {
-              auto j = run_result_json(*system, variant, first);
-              j["identical"] = identical;
-              j["expected_trace_hash"] = sim::hash_hex(expected_hash);
-              if (!identical) j["divergence"] = detail;
-              std::cout << j.dump() << '\n';
-            } else if (identical) {
-              std::cout << fmt::format(
-                  "{}/{} seed {}: reproduced identically (trace hash {}, {} events){}\n",
-                  system->info().name, variant, seed, sim::hash_hex(first.trace_hash), first.events,
-                  first.violation ? "; violation of " + first.violation->invariant : "");
-            } else {
-              std::cout << fmt::format("{}/{} seed {}: NOT identical: {} (expected {}, got {})\n",
-                                       system->info().name, variant, seed, detail,
-                                       sim::hash_hex(expected_hash),
-                                       sim::hash_hex(first.trace_hash));
-            }
-            if (!identical) return 4;
+            if (cmd->recheck) return report_recheck(*system, variant, first, cmd->options.json);
+            const auto comparison = compare_replay(*cmd, target, first);
+            print_replay(cmd->options.json, *system, variant, config.seed, first, comparison);
+            if (!comparison.identical) return 4;
             return first.violation ? 1 : 0;
           }};
 }
