@@ -142,17 +142,8 @@ void require_latency(Duration v, const std::string& what) {
   }
 }
 
-}  // namespace
-
-FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
-  if (!j.is_object()) throw std::invalid_argument("schedule: expected an object");
-  FaultSchedule s;
-  if (j.contains("default_latency_ns")) {
-    const auto& v = j.at("default_latency_ns");
-    const auto latency = json_integer<Duration>(v);
-    require_latency(latency.value_or(0), "default_latency_ns");
-    s.default_latency = *latency;
-  }
+// Per-message faults: latencies, drops and duplicates of the nth message between two processes.
+void read_message_faults(const nlohmann::json& j, FaultSchedule& s) {
   const auto& lat = list(j, "latencies");
   for (std::size_t i = 0; i < lat.size(); ++i) {
     const auto& t = lat[i];
@@ -178,6 +169,9 @@ FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
                             element<Duration>(t, "duplicates", i, 3, 4)});
     require_latency(s.duplicates.back().latency, "duplicates[" + std::to_string(i) + "]'s latency");
   }
+}
+
+void read_crashes(const nlohmann::json& j, FaultSchedule& s) {
   const auto& crashes = list(j, "crashes");
   for (std::size_t i = 0; i < crashes.size(); ++i) {
     const auto& o = crashes[i];
@@ -194,6 +188,9 @@ FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
     }
     s.crashes.push_back(std::move(c));
   }
+}
+
+void read_pauses(const nlohmann::json& j, FaultSchedule& s) {
   const auto& pauses = list(j, "pauses");
   for (std::size_t i = 0; i < pauses.size(); ++i) {
     const auto& o = pauses[i];
@@ -204,6 +201,9 @@ FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
     require_non_negative(s.pauses.back().at, "pauses", i);
     require_non_negative(s.pauses.back().length, "pauses", i);
   }
+}
+
+void read_partitions(const nlohmann::json& j, FaultSchedule& s) {
   const auto& parts = list(j, "partitions");
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const auto& o = parts[i];
@@ -214,6 +214,9 @@ FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
     require_non_negative(s.partitions.back().at, "partitions", i);
     require_non_negative(s.partitions.back().length, "partitions", i);
   }
+}
+
+void read_clocks(const nlohmann::json& j, FaultSchedule& s) {
   const auto& clocks = list(j, "clocks");
   for (std::size_t i = 0; i < clocks.size(); ++i) {
     const auto& o = clocks[i];
@@ -226,6 +229,9 @@ FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
                                   std::to_string(kMaxScheduleTime) + " ns) either way");
     }
   }
+}
+
+void read_service_faults(const nlohmann::json& j, FaultSchedule& s) {
   const auto& service = list(j, "service_faults");
   for (std::size_t i = 0; i < service.size(); ++i) {
     const auto& t = service[i];
@@ -238,6 +244,25 @@ FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
                                   "] must be a list [process, kind, occurrence]");
     }
   }
+}
+
+}  // namespace
+
+FaultSchedule FaultSchedule::from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw std::invalid_argument("schedule: expected an object");
+  FaultSchedule s;
+  if (j.contains("default_latency_ns")) {
+    const auto& v = j.at("default_latency_ns");
+    const auto latency = json_integer<Duration>(v);
+    require_latency(latency.value_or(0), "default_latency_ns");
+    s.default_latency = *latency;
+  }
+  read_message_faults(j, s);
+  read_crashes(j, s);
+  read_pauses(j, s);
+  read_partitions(j, s);
+  read_clocks(j, s);
+  read_service_faults(j, s);
   return s;
 }
 
