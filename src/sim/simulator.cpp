@@ -302,26 +302,79 @@ std::uint64_t Simulator::current_event() const {
   return impl_->next_seq - 1;
 }
 
+void Simulator::Impl::start_run() {
+  const auto& config = sim.config_;
+  Prng service_prng = Prng(config.seed).fork(kServiceFaults);
+  profile = config.faults ? FaultProfile::with(*config.faults, config.fault_levels)
+                          : FaultProfile::swarm(fault_prng, service_prng);
+  const auto n = processes.size();
+  std::vector<std::string> names;
+  for (const auto& p : processes) names.push_back(p.name);
+  decisions.bind(names);
+  links.resize(n * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    processes[i].env = std::make_unique<ProcessEnv>(*this, static_cast<ProcessId>(i));
+    if (processes[i].options.client) ++clients_running;
+  }
+  schedule_initial_faults();
+  for (std::size_t i = 0; i < n && !violation; ++i) {
+    start_process(static_cast<ProcessId>(i), EventKind::kStart);
+    check_invariants();
+  }
+}
+
+void Simulator::Impl::dispatch(QueuedEvent& q) {
+  switch (q.kind) {
+    case Scheduled::kDeliver:
+      on_deliver(q);
+      break;
+    case Scheduled::kWake:
+      on_wake(q);
+      break;
+    case Scheduled::kCrash:
+      on_crash(q);
+      break;
+    case Scheduled::kRestart:
+      on_restart(q);
+      break;
+    case Scheduled::kPause:
+      on_pause(q);
+      break;
+    case Scheduled::kResume:
+      on_resume(q);
+      break;
+    case Scheduled::kPartition:
+      on_partition(q);
+      break;
+    case Scheduled::kHeal:
+      on_heal(q);
+      break;
+  }
+}
+
+void Simulator::Impl::record_violation(std::uint64_t steps, bool stalled) {
+  if (!stalled && !violation) check_final();
+  if (stalled && !violation) {
+    // Clients time out every operation, so a run that cannot finish is itself a bug (a livelock, or
+    // an event storm that never lets virtual time pass).
+    violation = Violation{"run-completes",
+                          "clients did not finish within the time or event limit (t=" +
+                              std::to_string(sim.now_) + "ns, " + std::to_string(steps) + " steps)",
+                          next_seq - 1, sim.now_};
+  }
+  if (!violation) return;
+  auto e = make_event(kNoProcess, EventKind::kViolation);
+  if (sim.tracing()) {
+    e.detail = {{"invariant", violation->invariant},
+                {"message", violation->message},
+                {"after_event", violation->event}};
+  }
+  emit(e);
+}
+
 RunResult Simulator::run() {
   auto& im = *impl_;
-  Prng service_prng = Prng(config_.seed).fork(kServiceFaults);
-  im.profile = config_.faults ? FaultProfile::with(*config_.faults, config_.fault_levels)
-                              : FaultProfile::swarm(im.fault_prng, service_prng);
-  const auto n = im.processes.size();
-  std::vector<std::string> names;
-  for (const auto& p : im.processes) names.push_back(p.name);
-  im.decisions.bind(names);
-  im.links.resize(n * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    im.processes[i].env = std::make_unique<ProcessEnv>(im, static_cast<ProcessId>(i));
-    if (im.processes[i].options.client) ++im.clients_running;
-  }
-  im.schedule_initial_faults();
-  for (std::size_t i = 0; i < n && !im.violation; ++i) {
-    im.start_process(static_cast<ProcessId>(i), EventKind::kStart);
-    im.check_invariants();
-  }
-
+  im.start_run();
   RunResult result;
   std::uint64_t steps = 0;
   while (!im.violation && im.clients_running > 0) {
@@ -338,52 +391,10 @@ RunResult Simulator::run() {
     }
     SEER_ASSERT(q.time >= now_, "virtual time never goes backwards");
     now_ = q.time;
-    switch (q.kind) {
-      case Scheduled::kDeliver:
-        im.on_deliver(q);
-        break;
-      case Scheduled::kWake:
-        im.on_wake(q);
-        break;
-      case Scheduled::kCrash:
-        im.on_crash(q);
-        break;
-      case Scheduled::kRestart:
-        im.on_restart(q);
-        break;
-      case Scheduled::kPause:
-        im.on_pause(q);
-        break;
-      case Scheduled::kResume:
-        im.on_resume(q);
-        break;
-      case Scheduled::kPartition:
-        im.on_partition(q);
-        break;
-      case Scheduled::kHeal:
-        im.on_heal(q);
-        break;
-    }
+    im.dispatch(q);
     im.check_invariants();
   }
-  if (!result.stalled && !im.violation) im.check_final();
-  if (result.stalled && !im.violation) {
-    // Clients time out every operation, so a run that cannot finish is itself a bug (a livelock, or
-    // an event storm that never lets virtual time pass).
-    im.violation = Violation{"run-completes",
-                             "clients did not finish within the time or event limit (t=" +
-                                 std::to_string(now_) + "ns, " + std::to_string(steps) + " steps)",
-                             im.next_seq - 1, now_};
-  }
-  if (im.violation) {
-    auto e = im.make_event(kNoProcess, EventKind::kViolation);
-    if (tracing()) {
-      e.detail = {{"invariant", im.violation->invariant},
-                  {"message", im.violation->message},
-                  {"after_event", im.violation->event}};
-    }
-    im.emit(e);
-  }
+  im.record_violation(steps, result.stalled);
 
   result.seed = config_.seed;
   result.violation = im.violation;

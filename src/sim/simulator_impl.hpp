@@ -167,6 +167,11 @@ class Simulator::Impl final : public HistoryRecorder {
   void check_invariants();
   void check_final();
 
+  // --- the run (simulator.cpp) ---
+  void start_run();                   // profile, envs, initial faults, every process started
+  void dispatch(QueuedEvent& event);  // one scheduled event
+  void record_violation(std::uint64_t steps, bool stalled);  // the violation event, if any
+
   // HistoryRecorder
   void invoke(int process, const std::string& f, nlohmann::json value) override;
   void complete(int process, OpType type, const std::string& f, nlohmann::json value,
