@@ -270,12 +270,157 @@ void deadlines_judged_by_a_skewed_clock(const DetectContext& c,
   }
 }
 
+// The next lease on the same place: renewed by the same holder, or taken over by another.
+struct LeaseSuccessors {
+  const Stamped* next_own = nullptr;
+  const Stamped* takeover = nullptr;
+};
+
+LeaseSuccessors successors_of(const std::vector<const Stamped*>& leases, const Stamped& lease) {
+  const auto& l = *lease.access;
+  const auto place = place_of(l);
+  LeaseSuccessors out;
+  for (const auto* other : leases) {
+    if (other->access->served <= l.served || place_of(*other->access) != place) continue;
+    if (other->access->client == l.client) {
+      if (!out.next_own) out.next_own = other;
+    } else if (!out.takeover) {
+      out.takeover = other;
+    }
+  }
+  return out;
+}
+
+// The holder's acts elsewhere, still on this lease, that took effect after the lease had expired
+// in real time or after another process had taken it over: the first such act, and the last before
+// the violation (a retry of it, say). An act is a write the holder made, or an answer it gave (to
+// a request it served itself: a read served from what the lease let it believe).
+std::vector<const Access*> acts_after_expiry(const DetectContext& c, const Access& l,
+                                             std::int64_t expiry, const LeaseSuccessors& next) {
+  const auto& t = c.trace;
+  const auto place = place_of(l);
+  std::vector<const Access*> acts;
+  for (const auto& act : c.index.accesses) {
+    const bool writes = act.client == l.client && act.write && !act.application;
+    const bool answers = act.application && act.server == l.client;
+    if ((!writes && !answers) || act.served > c.horizon) continue;
+    if (act.served <= l.served || place_of(act) == place) continue;
+    if (next.next_own && act.served > next.next_own->access->served) break;
+    const bool taken_over = next.takeover && act.served > next.takeover->access->served;
+    if (!taken_over && t.at(act.served).time <= expiry) continue;
+    // With nobody taking the lease over, only an act done under it counts: one carrying what the
+    // lease holds (its holder, its token). Otherwise any later write of a process that merely
+    // wrote some expiry (a session's, for a user) would be an "act".
+    if (!next.takeover) {
+      const auto done = act.application ? t.at(act.served).line.value("payload", nlohmann::json())
+                                        : written_value(t, act);
+      if (!flows_into(written_value(t, l), done)) continue;
+    }
+    acts.push_back(&act);
+  }
+  if (acts.size() > 2) acts.erase(acts.begin() + 1, acts.end() - 1);
+  return acts;
+}
+
+// When the holder acted, by real time and by its clock.
+struct ActTiming {
+  std::uint64_t sent;  // the event that sent it (an answer's own send, or a write's request)
+  std::int64_t real_sent;
+  std::int64_t real_effect;
+  std::int64_t local_sent;
+};
+
+// Why the holder acted late: its clock ran behind, the request was delayed in flight, or it did
+// not look at its clock again (a pause, or none found). Fills the cause's `behind`.
+std::string why_late(const Trace& t, const Access& l, const Stamped& lease, std::int64_t expiry,
+                     const ActTiming& at, Cause& cause, Cause& behind) {
+  if (at.local_sent < lease.stamp && at.real_sent >= expiry) {
+    behind.kind = "clock_behind";
+    behind.events = {at.sent};
+    behind.summary = fmt::format("{}'s clock ran {} behind real time", cause.process,
+                                 ms(at.real_sent - at.local_sent));
+    return fmt::format("its clock read {} when it sent the request at real {}, {} behind",
+                       ms(at.local_sent), format_time(at.real_sent),
+                       ms(at.real_sent - at.local_sent));
+  }
+  if (at.real_sent < expiry && at.real_effect >= expiry) {
+    behind.kind = "message_delayed";
+    behind.events = {at.sent, cause.events[1]};
+    behind.summary = fmt::format(
+        "the request was in flight and queued {} (sent {}, took effect {})",
+        ms(at.real_effect - at.real_sent), format_time(at.real_sent), format_time(at.real_effect));
+    return fmt::format(
+        "it sent the request in time (real {}), but it took effect only at real {}, after the "
+        "lease had expired",
+        format_time(at.real_sent), format_time(at.real_effect));
+  }
+  // It did not look at its clock again before acting: what kept it from seeing the expiry between
+  // its last look at the lease and the act (a pause, a slow reply).
+  std::uint64_t pause = 0;
+  for (auto s = at.sent; s-- > l.served && s >= 1;) {
+    const auto& e = t.at(s);
+    if (e.lane == l.client && (e.kind == EventKind::kPause || e.kind == EventKind::kResume)) {
+      pause = s;
+      break;
+    }
+  }
+  if (!pause) return "it acted without checking its clock against the lease again";
+  behind.kind = "process_paused";
+  behind.events = {pause};
+  behind.summary = fmt::format("{} was paused at #{}", cause.process, pause);
+  cause.events.push_back(pause);
+  return fmt::format("it was paused (#{}) between checking its lease and acting", pause);
+}
+
+Cause expired_lease(const DetectContext& c, const ProcessClock& clock, const Stamped& lease,
+                    std::int64_t expiry, const Access& act, const Stamped* takeover) {
+  const auto& t = c.trace;
+  const auto& l = *lease.access;
+  ActTiming at;
+  at.sent = act.application ? act.served : request_sent(t, c.index, act);
+  at.real_sent = t.at(at.sent).time;
+  at.real_effect = t.at(act.served).time;
+  at.local_sent = clock.local(at.real_sent);
+  Cause cause;
+  cause.kind = "expired_lease";
+  cause.process = t.lane_name(l.client);
+  cause.events = {at.sent, act.served, l.served};
+  if (takeover) cause.events.push_back(takeover->access->served);
+  Cause behind;
+  const std::string because = why_late(t, l, lease, expiry, at, cause, behind);
+  cause.facts = {{"lease_event", l.served},
+                 {"lease_place", place_of(l)},
+                 {"expiry", expiry},      // real time
+                 {"stamp", lease.stamp},  // as the holder's clock wrote it
+                 {"act_event", act.served},
+                 {"act_sent_real_ns", at.real_sent},
+                 {"act_sent_local_ns", at.local_sent},
+                 {"act_effect_real_ns", at.real_effect},
+                 {"decision_event", act.served}};
+  if (takeover) cause.facts["takeover_event"] = takeover->access->served;
+  const auto taken =
+      takeover ? fmt::format("{} took the lease over at #{} ({}{})",
+                             t.lane_name(takeover->access->client), takeover->access->served,
+                             format_time(t.at(takeover->access->served).time),
+                             takeover->access->served < act.served ? ", before the act" : "")
+               : std::string("no one had taken it over yet");
+  cause.summary = fmt::format(
+      "{} acted ({} at #{}, real {}) after the lease it wrote at #{} ({}) had expired at {} in "
+      "real time: {}; {}",
+      cause.process, access_named(t, act), act.served, format_time(at.real_effect), l.served,
+      access_named(t, l), ms(expiry), taken, because);
+  if (!behind.kind.empty()) {
+    behind.process = cause.process;
+    cause.behind.push_back(std::move(behind));
+  }
+  return cause;
+}
+
 }  // namespace
 
 std::vector<Cause> detect_expired_leases(const DetectContext& c) {
   std::vector<Cause> out;
-  const auto& t = c.trace;
-  const auto clocks = clocks_of(t);
+  const auto clocks = clocks_of(c.trace);
   const auto stamped = stamped_requests(c, clocks, true);
   // Leases: a write that took effect carrying a deadline ahead of its writer's clock.
   std::vector<const Stamped*> leases;
@@ -284,126 +429,13 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
   }
   for (const auto* lease : leases) {
     const auto& l = *lease->access;
-    const auto place = place_of(l);
     // A deadline is the writer's: it expires when the writer's clock reads it (a lease of 10 ms
     // written by a clock 50 ms behind lasts until 60 ms of real time after its stamp's value).
-    const auto holder_clock = clocks.count(l.client) ? clocks.at(l.client) : ProcessClock{};
-    const std::int64_t expiry = holder_clock.real_when(lease->stamp);
-    // Renewed by the same holder, or taken over by another: the next lease on the same place.
-    const Stamped* next_own = nullptr;
-    const Stamped* takeover = nullptr;
-    for (const auto* other : leases) {
-      if (other->access->served <= l.served || place_of(*other->access) != place) continue;
-      if (other->access->client == l.client) {
-        if (!next_own) next_own = other;
-      } else if (!takeover) {
-        takeover = other;
-      }
-    }
-    // The holder's first act elsewhere, still on this lease, that took effect after the lease
-    // had expired in real time or after another process had taken it over.
-    // The first such act, and the last before the violation (a retry of it, say).
-    std::vector<const Access*> acts;
-    // An act is a write the holder made, or an answer it gave (to a request it served itself:
-    // a read served from what the lease let it believe).
-    for (const auto& act : c.index.accesses) {
-      const bool writes = act.client == l.client && act.write && !act.application;
-      const bool answers = act.application && act.server == l.client;
-      if ((!writes && !answers) || act.served > c.horizon) continue;
-      if (act.served <= l.served || place_of(act) == place) continue;
-      if (next_own && act.served > next_own->access->served) break;
-      const bool taken_over = takeover && act.served > takeover->access->served;
-      if (!taken_over && t.at(act.served).time <= expiry) continue;
-      // With nobody taking the lease over, only an act done under it counts: one carrying what
-      // the lease holds (its holder, its token). Otherwise any later write of a process that
-      // merely wrote some expiry (a session's, for a user) would be an "act".
-      if (!takeover) {
-        const auto done = act.application ? t.at(act.served).line.value("payload", nlohmann::json())
-                                          : written_value(t, act);
-        if (!flows_into(written_value(t, l), done)) continue;
-      }
-      acts.push_back(&act);
-    }
-    if (acts.size() > 2) acts.erase(acts.begin() + 1, acts.end() - 1);
-    for (const auto* picked : acts) {
-      const auto& act = *picked;
-      // An answer is the holder's own send; a write, the request the holder sent.
-      const auto act_sent = act.application ? act.served : request_sent(t, c.index, act);
-      const auto real_sent = t.at(act_sent).time;
-      const auto real_effect = t.at(act.served).time;
-      const auto clock = clocks.count(l.client) ? clocks.at(l.client) : ProcessClock{};
-      const auto local_sent = clock.local(real_sent);
-      Cause cause;
-      cause.kind = "expired_lease";
-      cause.process = t.lane_name(l.client);
-      cause.events = {act_sent, act.served, l.served};
-      if (takeover) cause.events.push_back(takeover->access->served);
-      std::string because;
-      Cause behind;
-      if (local_sent < lease->stamp && real_sent >= expiry) {
-        because = fmt::format("its clock read {} when it sent the request at real {}, {} behind",
-                              ms(local_sent), format_time(real_sent), ms(real_sent - local_sent));
-        behind.kind = "clock_behind";
-        behind.events = {act_sent};
-        behind.summary = fmt::format("{}'s clock ran {} behind real time", cause.process,
-                                     ms(real_sent - local_sent));
-      } else if (real_sent < expiry && real_effect >= expiry) {
-        because = fmt::format(
-            "it sent the request in time (real {}), but it took effect only at real {}, after the "
-            "lease had expired",
-            format_time(real_sent), format_time(real_effect));
-        behind.kind = "message_delayed";
-        behind.events = {act_sent, act.served};
-        behind.summary = fmt::format(
-            "the request was in flight and queued {} (sent {}, took effect {})",
-            ms(real_effect - real_sent), format_time(real_sent), format_time(real_effect));
-      } else {
-        // It did not look at its clock again before acting: what kept it from seeing the expiry
-        // between its last look at the lease and the act (a pause, a slow reply).
-        std::uint64_t pause = 0;
-        for (auto s = act_sent; s-- > l.served && s >= 1;) {
-          const auto& e = t.at(s);
-          if (e.lane == l.client && (e.kind == EventKind::kPause || e.kind == EventKind::kResume)) {
-            pause = s;
-            break;
-          }
-        }
-        because =
-            pause ? fmt::format("it was paused (#{}) between checking its lease and acting", pause)
-                  : "it acted without checking its clock against the lease again";
-        if (pause) {
-          behind.kind = "process_paused";
-          behind.events = {pause};
-          behind.summary = fmt::format("{} was paused at #{}", cause.process, pause);
-          cause.events.push_back(pause);
-        }
-      }
-      cause.facts = {{"lease_event", l.served},
-                     {"lease_place", place},
-                     {"expiry", expiry},       // real time
-                     {"stamp", lease->stamp},  // as the holder's clock wrote it
-                     {"act_event", act.served},
-                     {"act_sent_real_ns", real_sent},
-                     {"act_sent_local_ns", local_sent},
-                     {"act_effect_real_ns", real_effect},
-                     {"decision_event", act.served}};
-      if (takeover) cause.facts["takeover_event"] = takeover->access->served;
-      const auto taken =
-          takeover ? fmt::format("{} took the lease over at #{} ({}{})",
-                                 t.lane_name(takeover->access->client), takeover->access->served,
-                                 format_time(t.at(takeover->access->served).time),
-                                 takeover->access->served < act.served ? ", before the act" : "")
-                   : std::string("no one had taken it over yet");
-      cause.summary = fmt::format(
-          "{} acted ({} at #{}, real {}) after the lease it wrote at #{} ({}) had expired at {} "
-          "in real time: {}; {}",
-          cause.process, access_named(t, act), act.served, format_time(real_effect), l.served,
-          access_named(t, l), ms(expiry), taken, because);
-      if (!behind.kind.empty()) {
-        behind.process = cause.process;
-        cause.behind.push_back(std::move(behind));
-      }
-      out.push_back(std::move(cause));
+    const auto clock = clocks.count(l.client) ? clocks.at(l.client) : ProcessClock{};
+    const std::int64_t expiry = clock.real_when(lease->stamp);
+    const auto next = successors_of(leases, *lease);
+    for (const auto* act : acts_after_expiry(c, l, expiry, next)) {
+      out.push_back(expired_lease(c, clock, *lease, expiry, *act, next.takeover));
     }
   }
   return out;
