@@ -113,7 +113,7 @@ Command add_replay_command(CLI::App& root) {
   app->add_flag("--recheck", cmd->recheck,
                 "Re-run the run's seed and fault schedule on the code as it is now and answer "
                 "whether it holds (exit 0) or violates (exit 1), without comparing trace hashes: "
-                "for re-testing a fix");
+                "for re-testing a fix (with --variant: on another variant of the same system)");
   app->add_flag("--json", cmd->options.json, "Machine-readable output");
   return {app, [cmd] {
             auto& o = cmd->options;
@@ -142,6 +142,19 @@ Command add_replay_command(CLI::App& root) {
             } else {
               chosen = chosen_from_seed(o, cmd->seed,
                                         "replay needs SYSTEM --seed N, --trace FILE or --run FILE");
+            }
+            if (!o.variant.empty() && (!cmd->trace_path.empty() || !cmd->run_path.empty())) {
+              // Another variant on the recorded seed and fault schedule: whether a fix kept as
+              // a variant of its own holds where the original failed. Never a proof of identity.
+              if (!cmd->recheck) {
+                throw UsageError(
+                    "--variant with --run or --trace needs --recheck (a replay "
+                    "proves the recorded run identical, in its own variant)");
+              }
+              RunOptions other;
+              other.system = chosen.system->info().name;
+              other.variant = o.variant;
+              resolve_system(other, chosen.variant);
             }
             auto& [system, variant, config] = chosen;
             const auto seed = config.seed;
