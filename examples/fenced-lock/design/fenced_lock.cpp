@@ -6,10 +6,14 @@
 //   lease-only  before the write the client checks, on its own clock, that its lease has not
 //               expired, then writes. Between that check and the write landing, a pause, a slow
 //               network or a skewed clock lets the lease expire and another client take it.
-//   fenced      every lease carries a token one higher than the last. The client stamps its read
-//               with its token (the database keeps the highest token it has seen, and refuses a
-//               lower one) and writes only while that token is still the latest: a client whose
-//               lease was taken over is refused by the database itself, whatever the clocks say.
+//   fenced-writes  every lease carries a token one higher than the last, and the database takes
+//               a write only if its token is at least the highest it has seen. Half a fix: an old
+//               holder's write that lands after the new holder's read but before its write passes,
+//               and the new holder then writes what it computed from the older value.
+//   fenced      as fenced-writes, but the client also stamps its read with its token (the
+//               database keeps the highest token it has seen, and refuses a lower one) and
+//               writes only while that token is still the latest: a client whose lease was taken
+//               over is refused by the database itself, whatever the clocks say.
 #include "seer/services/kv.hpp"
 #include "seer/services/kv_client.hpp"
 #include "seer/services/sql.hpp"
@@ -74,11 +78,13 @@ sim::Task<void> release(services::KvClient& locks, const Lease& lease) {
   co_await locks.update(kLockKey, free, lease.revision);
 }
 
+enum class Fencing { kNone, kWrites, kReadsAndWrites };
+
 // The read, stamped with the token in the fenced variant: it raises the database's token to
 // ours, and is refused (rolled back) if a later lease already stamped it.
-std::vector<services::SqlStatement> read_statements(bool fenced, std::int64_t token) {
+std::vector<services::SqlStatement> read_statements(Fencing fencing, std::int64_t token) {
   std::vector<services::SqlStatement> statements;
-  if (fenced) {
+  if (fencing == Fencing::kReadsAndWrites) {
     statements.push_back({"UPDATE counter SET token = ?1 WHERE id = 1 AND token <= ?1",
                           nlohmann::json::array({token}), 1});
   }
@@ -87,10 +93,15 @@ std::vector<services::SqlStatement> read_statements(bool fenced, std::int64_t to
   return statements;
 }
 
-// The write; in the fenced variant only while our token is still the database's latest.
-std::vector<services::SqlStatement> write_statements(bool fenced, std::int64_t token,
+// The write: in the fenced variant only while our token is still the database's latest; in
+// fenced-writes if no higher token wrote before.
+std::vector<services::SqlStatement> write_statements(Fencing fencing, std::int64_t token,
                                                      std::int64_t value) {
-  if (fenced) {
+  if (fencing == Fencing::kWrites) {
+    return {{"UPDATE counter SET value = ?1, token = ?2 WHERE id = 1 AND token <= ?2",
+             nlohmann::json::array({value, token}), 1}};
+  }
+  if (fencing == Fencing::kReadsAndWrites) {
     return {{"UPDATE counter SET value = ?1 WHERE id = 1 AND token = ?2",
              nlohmann::json::array({value, token}), 1}};
   }
@@ -101,7 +112,7 @@ std::vector<services::SqlStatement> write_statements(bool fenced, std::int64_t t
 struct ClientConfig {
   int id = 0;
   int increments = 0;
-  bool fenced = false;
+  Fencing fencing = Fencing::kNone;
   sim::ProcessId locks = 0;
   sim::ProcessId db = 0;
 };
@@ -121,7 +132,7 @@ sim::Task<void> run_client(sim::Env& env, sim::HistoryRecorder& history, ClientC
     }
     const auto label = me + "-" + std::to_string(i);
     const auto read =
-        co_await sql.transact(read_statements(config.fenced, lease->token), label + "-read");
+        co_await sql.transact(read_statements(config.fencing, lease->token), label + "-read");
     if (read.timed_out || !read.committed) {  // nothing written: it did not happen
       history.complete(process, sim::OpType::kFail, "increment", nullptr, "read failed");
       co_await release(locks, *lease);
@@ -130,16 +141,17 @@ sim::Task<void> run_client(sim::Env& env, sim::HistoryRecorder& history, ClientC
     const std::int64_t next = read.results.back()[0][0].get<std::int64_t>() + 1;
     // The work the lock protects: usually well within the lease.
     co_await env.sleep(between(env, sim::milliseconds(1), sim::milliseconds(8)));
-    if (!config.fenced && env.now() >= lease->expires) {  // lease-only: too late, give up
+    if (config.fencing == Fencing::kNone &&
+        env.now() >= lease->expires) {  // lease-only: too late, give up
       history.complete(process, sim::OpType::kFail, "increment", nullptr, "lease expired");
       continue;
     }
-    const auto write = co_await sql.transact(write_statements(config.fenced, lease->token, next),
+    const auto write = co_await sql.transact(write_statements(config.fencing, lease->token, next),
                                              label + "-write");
     if (write.timed_out) {
       history.complete(process, sim::OpType::kInfo, "increment", nullptr, "timeout");
       process += kClients;
-    } else if (!write.committed) {  // fenced off: a later lease stamped the counter
+    } else if (!write.committed) {  // fenced off: a later lease's token is in the database
       history.complete(process, sim::OpType::kFail, "increment", nullptr, "fenced");
     } else {
       history.complete(process, sim::OpType::kOk, "increment", next);
@@ -155,7 +167,7 @@ class FencedLockSystem final : public sim::System {
     info.name = "fenced-lock";
     info.description =
         "clients increment a counter in a SQL database under a lease lock kept in a KV store";
-    info.variants = {"lease-only", "fenced"};
+    info.variants = {"lease-only", "fenced-writes", "fenced"};
     info.invariants = {{"counter-never-decreases",
                         "the counter in the database never goes back to an earlier value"}};
     info.history_model = "increment-and-get";  // design/increment_model.cpp
@@ -175,7 +187,9 @@ class FencedLockSystem final : public sim::System {
       ClientConfig config;
       config.id = c;
       config.increments = sim.config().ops / clients + (c < sim.config().ops % clients ? 1 : 0);
-      config.fenced = variant == "fenced";
+      config.fencing = variant == "fenced"          ? Fencing::kReadsAndWrites
+                       : variant == "fenced-writes" ? Fencing::kWrites
+                                                    : Fencing::kNone;
       config.locks = locks.process;
       config.db = db.process;
       // Clients do not crash, but they may stall (the `pause` fault): a garbage collection, a
