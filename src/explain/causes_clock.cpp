@@ -340,7 +340,15 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
       if (takeover) cause.events.push_back(takeover->access->served);
       std::string because;
       Cause behind;
-      if (local_sent < lease->stamp && real_sent >= expiry) {
+      // Taken over before it expired: the holder acted within its term, and the taker misjudged
+      // the expiry (a clock cause names why), so nothing on the holder's side was late.
+      const bool early_takeover = takeover && real_effect <= expiry;
+      if (early_takeover) {
+        because = fmt::format(
+            "two processes held the lease at once: it was taken over {} before "
+            "it expired",
+            ms(expiry - t.at(takeover->access->served).time));
+      } else if (local_sent < lease->stamp && real_sent >= expiry) {
         because = fmt::format("its clock read {} when it sent the request at real {}, {} behind",
                               ms(local_sent), format_time(real_sent), ms(real_sent - local_sent));
         behind.kind = "clock_behind";
@@ -394,11 +402,18 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
                                  format_time(t.at(takeover->access->served).time),
                                  takeover->access->served < act.served ? ", before the act" : "")
                    : std::string("no one had taken it over yet");
-      cause.summary = fmt::format(
-          "{} acted ({} at #{}, real {}) after the lease it wrote at #{} ({}) had expired at {} "
-          "in real time: {}; {}",
-          cause.process, access_named(t, act), act.served, format_time(real_effect), l.served,
-          access_named(t, l), ms(expiry), taken, because);
+      cause.summary =
+          early_takeover
+              ? fmt::format(
+                    "{} acted ({} at #{}, real {}) on the lease it wrote at #{} ({}), good until "
+                    "{} in real time, but {}; {}",
+                    cause.process, access_named(t, act), act.served, format_time(real_effect),
+                    l.served, access_named(t, l), ms(expiry), taken, because)
+              : fmt::format(
+                    "{} acted ({} at #{}, real {}) after the lease it wrote at #{} ({}) had "
+                    "expired at {} in real time: {}; {}",
+                    cause.process, access_named(t, act), act.served, format_time(real_effect),
+                    l.served, access_named(t, l), ms(expiry), taken, because);
       if (!behind.kind.empty()) {
         behind.process = cause.process;
         cause.behind.push_back(std::move(behind));
