@@ -125,6 +125,19 @@ ReplayTarget replay_target(const ReplayCommand& cmd) {
     t.chosen = chosen_from_seed(cmd.options, cmd.seed,
                                 "replay needs SYSTEM --seed N, --trace FILE or --run FILE");
   }
+  if (!cmd.options.variant.empty() && (!cmd.trace_path.empty() || !cmd.run_path.empty())) {
+    // Another variant on the recorded seed and fault schedule: whether a fix kept as a variant of
+    // its own holds where the original failed. Never a proof of identity.
+    if (!cmd.recheck) {
+      throw UsageError(
+          "--variant with --run or --trace needs --recheck (a replay proves the recorded run "
+          "identical, in its own variant)");
+    }
+    RunOptions other;
+    other.system = t.chosen.system->info().name;
+    other.variant = cmd.options.variant;
+    resolve_system(other, t.chosen.variant);
+  }
   return t;
 }
 
@@ -204,7 +217,7 @@ Command add_replay_command(CLI::App& root) {
   app->add_flag("--recheck", cmd->recheck,
                 "Re-run the run's seed and fault schedule on the code as it is now and answer "
                 "whether it holds (exit 0) or violates (exit 1), without comparing trace hashes: "
-                "for re-testing a fix");
+                "for re-testing a fix (with --variant: on another variant of the same system)");
   app->add_flag("--json", cmd->options.json, "Machine-readable output");
   return {app, [cmd] {
             auto target = replay_target(*cmd);

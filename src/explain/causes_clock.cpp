@@ -333,7 +333,14 @@ struct ActTiming {
 // Why the holder acted late: its clock ran behind, the request was delayed in flight, or it did
 // not look at its clock again (a pause, or none found). Fills the cause's `behind`.
 std::string why_late(const Trace& t, const Access& l, const Stamped& lease, std::int64_t expiry,
-                     const ActTiming& at, Cause& cause, Cause& behind) {
+                     const Stamped* takeover, const ActTiming& at, Cause& cause, Cause& behind) {
+  // Taken over before it expired: the holder acted within its term, and the taker misjudged the
+  // expiry (a clock cause names why), so nothing on the holder's side was late.
+  if (takeover && at.real_effect <= expiry) {
+    return fmt::format(
+        "two processes held the lease at once: it was taken over {} before it expired",
+        ms(expiry - t.at(takeover->access->served).time));
+  }
   if (at.local_sent < lease.stamp && at.real_sent >= expiry) {
     behind.kind = "clock_behind";
     behind.events = {at.sent};
@@ -387,7 +394,7 @@ Cause expired_lease(const DetectContext& c, const ProcessClock& clock, const Sta
   cause.events = {at.sent, act.served, l.served};
   if (takeover) cause.events.push_back(takeover->access->served);
   Cause behind;
-  const std::string because = why_late(t, l, lease, expiry, at, cause, behind);
+  const std::string because = why_late(t, l, lease, expiry, takeover, at, cause, behind);
   cause.facts = {{"lease_event", l.served},
                  {"lease_place", place_of(l)},
                  {"expiry", expiry},      // real time
@@ -404,11 +411,19 @@ Cause expired_lease(const DetectContext& c, const ProcessClock& clock, const Sta
                              format_time(t.at(takeover->access->served).time),
                              takeover->access->served < act.served ? ", before the act" : "")
                : std::string("no one had taken it over yet");
-  cause.summary = fmt::format(
-      "{} acted ({} at #{}, real {}) after the lease it wrote at #{} ({}) had expired at {} in "
-      "real time: {}; {}",
-      cause.process, access_named(t, act), act.served, format_time(at.real_effect), l.served,
-      access_named(t, l), ms(expiry), taken, because);
+  const bool early_takeover = takeover && at.real_effect <= expiry;
+  cause.summary =
+      early_takeover
+          ? fmt::format(
+                "{} acted ({} at #{}, real {}) on the lease it wrote at #{} ({}), good until {} in "
+                "real time, but {}; {}",
+                cause.process, access_named(t, act), act.served, format_time(at.real_effect),
+                l.served, access_named(t, l), ms(expiry), taken, because)
+          : fmt::format(
+                "{} acted ({} at #{}, real {}) after the lease it wrote at #{} ({}) had expired at "
+                "{} in real time: {}; {}",
+                cause.process, access_named(t, act), act.served, format_time(at.real_effect),
+                l.served, access_named(t, l), ms(expiry), taken, because);
   if (!behind.kind.empty()) {
     behind.process = cause.process;
     cause.behind.push_back(std::move(behind));

@@ -121,6 +121,13 @@ expect_error_matching 2 "$tmp/seed-float.json: field 'seed' must be an integer" 
 run_file 'schedule={"default_latency_ns": 86400000000000}' >"$tmp/day.json"
 timeout 60 "$seer" replay --run "$tmp/day.json" >"$tmp/out" 2>&1 ||
   fail "a latency of one day is allowed and ends: $(cat "$tmp/out")"
+# --variant with a run file: only to recheck another (known) variant on its schedule.
+run_file >"$tmp/plain.json"
+expect_error_matching 2 "--variant with --run or --trace needs --recheck" replay --run "$tmp/plain.json" --variant correct
+expect_error_matching 2 "unknown variant 'nope' of register" replay --run "$tmp/plain.json" --variant nope --recheck
+"$seer" replay --run "$tmp/plain.json" --variant correct --recheck --json >"$tmp/out"
+[ $? -eq 0 ] && grep -q '"variant":"correct"' "$tmp/out" ||
+  fail "replay --run --variant correct --recheck runs the correct variant: $(cat "$tmp/out")"
 
 # --- Traces: query times, a truncated trace given to shrink.
 "$seer" run register --variant naive --seed 1 --trace "$tmp/t.jsonl" >/dev/null
