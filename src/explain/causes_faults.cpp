@@ -107,11 +107,132 @@ std::uint64_t timeout_before(const Trace& t, int client, std::uint64_t sent,
   return 0;
 }
 
+// What became of a write's reply, as its requester saw it.
+struct LostReply {
+  std::string kind;  // the fact "how": service, never_delivered, slow_server, late_request, ...
+  std::string how;   // in words
+  std::uint64_t timeout = 0;       // where the requester gave up, if it did
+  std::uint64_t request_sent = 0;  // the requester's send of the request
+};
+
+// nullopt: the reply is not lost (yet): its requester is still waiting, or took it in time.
+std::optional<LostReply> how_lost(const DetectContext& c, const Access& a) {
+  const auto& t = c.trace;
+  LostReply r;
+  r.kind = a.lost_how.empty() ? "late" : a.lost_how;
+  // The requester may have given up before its request even arrived.
+  r.request_sent = a.served;
+  if (const auto request = request_of(t, a.served)) {
+    const auto send = c.index.send_of.find(t.at(request).message);
+    if (send != c.index.send_of.end()) r.request_sent = send->second;
+  }
+  if (!a.delivered && a.lost_how == "service") {
+    r.how = "the service lost the reply";
+    return r;
+  }
+  if (!a.delivered && a.lost_how == "never_delivered") {
+    r.timeout = timeout_before(t, a.client, r.request_sent, c.horizon + 1);
+    if (r.timeout == 0) return std::nullopt;  // still waiting for it: nothing lost yet
+    r.how = fmt::format("the reply was still in flight when {} gave up waiting at #{} ({})",
+                        t.lane_name(a.client), r.timeout, format_time(t.at(r.timeout).time));
+    return r;
+  }
+  if (!a.delivered) {
+    r.how = fmt::format("the network dropped the reply at #{}", a.event);
+    return r;
+  }
+  r.timeout = timeout_before(t, a.client, r.request_sent, a.event);
+  if (r.timeout == 0) return std::nullopt;
+  const auto arrived = request_of(t, a.served);
+  const auto gave_up = format_time(t.at(r.timeout).time);
+  if (r.timeout < a.served && arrived != 0 && arrived < r.timeout) {
+    r.kind = "slow_server";
+    r.how = fmt::format(
+        "{} had given up waiting at #{} ({}): the request arrived at #{} ({}) but {} took effect "
+        "only at #{}, so the reply (#{}) came to nobody",
+        t.lane_name(a.client), r.timeout, gave_up, arrived, format_time(t.at(arrived).time),
+        t.lane_name(a.server), a.served, a.event);
+  } else if (r.timeout < a.served) {
+    r.kind = "late_request";
+    r.how = fmt::format(
+        "{} had given up waiting at #{} ({}) while the request (#{}) was still in flight, so the "
+        "reply (#{}) came to nobody",
+        t.lane_name(a.client), r.timeout, gave_up, r.request_sent, a.event);
+  } else {
+    r.how = fmt::format("the reply arrived at #{} ({}), after {} had given up at #{} ({})", a.event,
+                        format_time(t.at(a.event).time), t.lane_name(a.client), r.timeout, gave_up);
+  }
+  return r;
+}
+
+// Why the requester gave up: the message (its request, or the reply) still in flight at its
+// timeout.
+std::optional<Cause> delayed_message(const Trace& t, const Access& a, const LostReply& r) {
+  const bool request_late = r.kind == "late_request";
+  const std::uint64_t send = request_late ? r.request_sent : a.served;
+  std::uint64_t arrived = 0;
+  if (request_late) {
+    arrived = request_of(t, a.served);
+  } else if (a.delivered) {
+    arrived = a.event;
+  }
+  if (!t.has(send) || t.at(send).kind != EventKind::kSend) return std::nullopt;
+  const auto& m = t.at(send);
+  Cause delayed;
+  delayed.kind = "message_delayed";
+  delayed.process = t.lane_name(m.lane);
+  delayed.events = {send};
+  if (arrived) delayed.events.push_back(arrived);
+  const char* what = request_late ? "the request" : "the reply";
+  delayed.summary =
+      arrived ? fmt::format(
+                    "{} {} ({} -> {}) sent at #{} ({}) arrived at #{} ({}), after the "
+                    "timeout at #{}",
+                    what, m.message, t.lane_name(m.lane), t.lane_name(m.peer), send,
+                    format_time(m.time), arrived, format_time(t.at(arrived).time), r.timeout)
+              : fmt::format(
+                    "{} {} ({} -> {}) sent at #{} ({}) was still in flight at the "
+                    "timeout at #{}",
+                    what, m.message, t.lane_name(m.lane), t.lane_name(m.peer), send,
+                    format_time(m.time), r.timeout);
+  return delayed;
+}
+
+Cause lost_response(const DetectContext& c, const Access& a, const LostReply& r) {
+  const auto& t = c.trace;
+  Cause cause;
+  cause.kind = "lost_response";
+  cause.process = t.lane_name(a.client);
+  cause.events = {a.served};
+  if (a.event != a.served) cause.events.push_back(a.event);
+  if (r.timeout) cause.events.push_back(r.timeout);
+  if (a.effect) cause.events.push_back(a.effect);  // what handling it wrote
+  cause.facts = a.facts ? *a.facts : nlohmann::json();
+  cause.facts["how"] = r.kind;
+  cause.summary =
+      fmt::format("{} applied {}'s {} at #{} ({}){}, but {}: {} could not know it had taken effect",
+                  t.lane_name(a.server), cause.process, access_named(t, a), a.served,
+                  format_time(t.at(a.served).time),
+                  a.effect ? fmt::format(" (its write at #{})", a.effect) : std::string(), r.how,
+                  cause.process);
+  if (r.timeout && r.kind != "slow_server") {
+    if (auto delayed = delayed_message(t, a, r)) cause.behind.push_back(std::move(*delayed));
+  }
+  const auto after = r.timeout ? r.timeout : a.served;
+  if (const auto retry = retry_of(t, a.client, a.server, r.request_sent, after, c.horizon)) {
+    cause.events.push_back(retry);
+    cause.summary += asked(t, retry) == asked(t, r.request_sent)
+                         ? fmt::format("; it sent the same request again at #{}", retry)
+                         : fmt::format("; it sent a request with the same data at #{}", retry);
+    cause.facts["retry_event"] = retry;
+  }
+  return cause;
+}
+
 }  // namespace
 
 std::vector<Cause> detect_lost_responses(const DetectContext& c) {
   std::vector<Cause> out;
-  const auto& t = c.trace;
   std::uint64_t breaking = 0;  // the last write that took effect before the violation
   for (const auto& a : c.index.accesses) {
     if (a.write && !a.application && a.served <= c.horizon) breaking = std::max(breaking, a.served);
@@ -120,104 +241,7 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
     if (!a.write || a.served > c.horizon) continue;
     // The write that broke the invariant: what became of its reply came after the fact.
     if (a.served == breaking) continue;
-    std::string how;
-    std::string kind = a.lost_how.empty() ? "late" : a.lost_how;
-    std::uint64_t timeout = 0;
-    // The requester may have given up before its request even arrived.
-    std::uint64_t request_sent = a.served;
-    if (const auto request = request_of(t, a.served)) {
-      const auto send = c.index.send_of.find(t.at(request).message);
-      if (send != c.index.send_of.end()) request_sent = send->second;
-    }
-    if (!a.delivered && a.lost_how == "service") {
-      how = "the service lost the reply";
-    } else if (!a.delivered && a.lost_how == "never_delivered") {
-      timeout = timeout_before(t, a.client, request_sent, c.horizon + 1);
-      if (timeout == 0) continue;  // still waiting for it: nothing lost yet
-      how = fmt::format("the reply was still in flight when {} gave up waiting at #{} ({})",
-                        t.lane_name(a.client), timeout, format_time(t.at(timeout).time));
-    } else if (!a.delivered) {
-      how = fmt::format("the network dropped the reply at #{}", a.event);
-    } else {
-      timeout = timeout_before(t, a.client, request_sent, a.event);
-      if (timeout == 0) continue;
-      const auto arrived = request_of(t, a.served);
-      if (timeout < a.served && arrived != 0 && arrived < timeout) {
-        kind = "slow_server";
-        how = fmt::format(
-            "{} had given up waiting at #{} ({}): the request arrived at #{} ({}) but {} took "
-            "effect only at #{}, so the reply (#{}) came to nobody",
-            t.lane_name(a.client), timeout, format_time(t.at(timeout).time), arrived,
-            format_time(t.at(arrived).time), t.lane_name(a.server), a.served, a.event);
-      } else if (timeout < a.served) {
-        kind = "late_request";
-        how = fmt::format(
-            "{} had given up waiting at #{} ({}) while the request (#{}) was still in flight, "
-            "so the reply (#{}) came to nobody",
-            t.lane_name(a.client), timeout, format_time(t.at(timeout).time), request_sent, a.event);
-      } else {
-        how = fmt::format("the reply arrived at #{} ({}), after {} had given up at #{} ({})",
-                          a.event, format_time(t.at(a.event).time), t.lane_name(a.client), timeout,
-                          format_time(t.at(timeout).time));
-      }
-    }
-    Cause cause;
-    cause.kind = "lost_response";
-    cause.process = t.lane_name(a.client);
-    cause.events = {a.served};
-    if (a.event != a.served) cause.events.push_back(a.event);
-    if (timeout) cause.events.push_back(timeout);
-    if (a.effect) cause.events.push_back(a.effect);  // what handling it wrote
-    cause.facts = a.facts ? *a.facts : nlohmann::json();
-    cause.facts["how"] = kind;
-    cause.summary = fmt::format(
-        "{} applied {}'s {} at #{} ({}){}, but {}: {} could not know it had taken effect",
-        t.lane_name(a.server), cause.process, access_named(t, a), a.served,
-        format_time(t.at(a.served).time),
-        a.effect ? fmt::format(" (its write at #{})", a.effect) : std::string(), how,
-        cause.process);
-    // Why the requester gave up: the message that was still in flight at its timeout.
-    if (timeout && kind != "slow_server") {
-      const bool request_late = kind == "late_request";
-      const std::uint64_t send = request_late ? request_sent : a.served;
-      std::uint64_t arrived = 0;
-      if (request_late) {
-        arrived = request_of(t, a.served);
-      } else if (a.delivered) {
-        arrived = a.event;
-      }
-      if (t.has(send) && t.at(send).kind == EventKind::kSend) {
-        const auto& m = t.at(send);
-        Cause delayed;
-        delayed.kind = "message_delayed";
-        delayed.process = t.lane_name(m.lane);
-        delayed.events = {send};
-        if (arrived) delayed.events.push_back(arrived);
-        delayed.summary =
-            arrived
-                ? fmt::format(
-                      "{} {} ({} -> {}) sent at #{} ({}) arrived at #{} ({}), after the "
-                      "timeout at #{}",
-                      request_late ? "the request" : "the reply", m.message, t.lane_name(m.lane),
-                      t.lane_name(m.peer), send, format_time(m.time), arrived,
-                      format_time(t.at(arrived).time), timeout)
-                : fmt::format(
-                      "{} {} ({} -> {}) sent at #{} ({}) was still in flight at the "
-                      "timeout at #{}",
-                      request_late ? "the request" : "the reply", m.message, t.lane_name(m.lane),
-                      t.lane_name(m.peer), send, format_time(m.time), timeout);
-        cause.behind.push_back(std::move(delayed));
-      }
-    }
-    const auto after = timeout ? timeout : a.served;
-    if (const auto retry = retry_of(t, a.client, a.server, request_sent, after, c.horizon)) {
-      cause.events.push_back(retry);
-      cause.summary += asked(t, retry) == asked(t, request_sent)
-                           ? fmt::format("; it sent the same request again at #{}", retry)
-                           : fmt::format("; it sent a request with the same data at #{}", retry);
-      cause.facts["retry_event"] = retry;
-    }
-    out.push_back(std::move(cause));
+    if (const auto lost = how_lost(c, a)) out.push_back(lost_response(c, a, *lost));
   }
   return out;
 }
