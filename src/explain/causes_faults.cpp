@@ -246,6 +246,107 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
   return out;
 }
 
+namespace {
+
+// The first delivery of the same item (the queue's message id) or message (the network's) before
+// `e`, added to the cause; for an item, why it came back: its first consumer crashed or was
+// paused before acknowledging.
+void add_first_delivery(const Trace& t, const TraceEvent& e, bool redelivery, std::int64_t item,
+                        Cause& cause) {
+  for (auto s = e.seq; s-- > 1;) {
+    const auto& p = t.at(s);
+    if (p.kind != EventKind::kDeliver) continue;
+    const bool same =
+        redelivery ? trace::service_facts(p.oracle()).value("message_id", std::int64_t{-2}) == item
+                   : p.message == e.message;
+    if (!same) continue;
+    cause.events.push_back(s);
+    cause.facts["first_delivery_event"] = s;
+    for (auto k = s + 1; redelivery && k < e.seq; ++k) {
+      const auto& stop = t.at(k);
+      if (stop.lane != p.lane ||
+          (stop.kind != EventKind::kCrash && stop.kind != EventKind::kPause)) {
+        continue;
+      }
+      cause.events.push_back(k);
+      Cause why;
+      why.kind = stop.kind == EventKind::kCrash ? "process_crashed" : "process_paused";
+      why.process = t.lane_name(stop.lane);
+      why.events = {k};
+      why.summary = fmt::format(
+          "{} {} at #{} ({}) after taking it and before acknowledging it", why.process,
+          stop.kind == EventKind::kCrash ? "crashed" : "was paused", k, format_time(stop.time));
+      cause.behind.push_back(std::move(why));
+      break;
+    }
+    return;
+  }
+}
+
+// A crash that dropped an open transaction (the SQL service's annotation).
+Cause dropped_transaction(const Trace& t, const TraceEvent& e) {
+  const auto& oracle = e.oracle();
+  Cause cause;
+  cause.kind = "crash_lost_data";
+  cause.process = t.lane_name(e.lane);
+  cause.events = {e.seq};
+  cause.facts = oracle;
+  cause.summary = fmt::format(
+      "{} crashed at #{} ({}) before committing {}: the transaction was rolled back and its "
+      "requester got no answer",
+      cause.process, e.seq, format_time(e.time),
+      oracle.value("label", std::string("a transaction")));
+  return cause;
+}
+
+// A crash that lost unsynced writes: the writes it took back and what the process promised while
+// they were unsynced (its sends since its last sync).
+Cause lost_writes(const Trace& t, const TraceEvent& e, const nlohmann::json& lost, bool torn) {
+  Cause cause;
+  cause.kind = "crash_lost_data";
+  cause.process = t.lane_name(e.lane);
+  cause.events = {e.seq};
+  cause.facts = e.oracle();
+  std::uint64_t last_sync = 0;
+  std::vector<std::uint64_t> promises;
+  std::vector<std::uint64_t> writes;  // the writes the crash took back, latest first
+  for (auto s = e.seq; s-- > 1;) {
+    const auto& p = t.at(s);
+    if (p.lane != e.lane) continue;
+    if (p.kind == EventKind::kStorageSync || p.kind == EventKind::kRestart ||
+        p.kind == EventKind::kStart) {
+      last_sync = s;
+      break;
+    }
+    if (p.kind == EventKind::kSend) promises.push_back(s);
+    if (p.kind == EventKind::kStorageWrite && writes.size() < 3) {
+      const auto key = p.line.value("key", nlohmann::json());
+      // Each lost write is a key, or an object naming its key.
+      if (std::any_of(lost.begin(), lost.end(), [&](const nlohmann::json& w) {
+            return w == key || (w.is_object() && w.value("key", nlohmann::json()) == key);
+          })) {
+        writes.push_back(s);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < promises.size() && i < 3; ++i) cause.events.push_back(promises[i]);
+  cause.events.insert(cause.events.end(), writes.begin(), writes.end());
+  cause.summary =
+      fmt::format("{} crashed at #{} ({}) and lost {} unsynced write(s){}", cause.process, e.seq,
+                  format_time(e.time), lost.size(), torn ? " (one torn)" : "");
+  if (!promises.empty()) {
+    const auto& ack = t.at(promises.front());
+    cause.summary += fmt::format(
+        " after sending {} message(s) since its last sync{}, the latest {} to {} at #{} with {}: "
+        "acknowledged before durable",
+        promises.size(), last_sync ? fmt::format(" (#{})", last_sync) : "", ack.type,
+        t.lane_name(ack.peer), ack.seq, ack.line.value("payload", nlohmann::json()).dump());
+  }
+  return cause;
+}
+
+}  // namespace
+
 std::vector<Cause> detect_duplicates(const DetectContext& c) {
   std::vector<Cause> out;
   const auto& t = c.trace;
@@ -265,39 +366,8 @@ std::vector<Cause> detect_duplicates(const DetectContext& c) {
     cause.process = t.lane_name(e.lane);
     cause.events = {e.seq};
     cause.facts = oracle;
-    // The first delivery of the same item (the queue's message id) or message (the network's).
     const auto item = redelivery ? service->value("message_id", std::int64_t{-1}) : -1;
-    for (auto s = e.seq; s-- > 1;) {
-      const auto& p = t.at(s);
-      if (p.kind != EventKind::kDeliver) continue;
-      const bool same =
-          redelivery
-              ? trace::service_facts(p.oracle()).value("message_id", std::int64_t{-2}) == item
-              : p.message == e.message;
-      if (same) {
-        cause.events.push_back(s);
-        cause.facts["first_delivery_event"] = s;
-        // Why the item came back: its first consumer crashed or was paused before acknowledging.
-        for (auto k = s + 1; redelivery && k < e.seq; ++k) {
-          const auto& stop = t.at(k);
-          if (stop.lane != p.lane ||
-              (stop.kind != EventKind::kCrash && stop.kind != EventKind::kPause)) {
-            continue;
-          }
-          cause.events.push_back(k);
-          Cause why;
-          why.kind = stop.kind == EventKind::kCrash ? "process_crashed" : "process_paused";
-          why.process = t.lane_name(stop.lane);
-          why.events = {k};
-          why.summary = fmt::format(
-              "{} {} at #{} ({}) after taking it and before acknowledging it", why.process,
-              stop.kind == EventKind::kCrash ? "crashed" : "was paused", k, format_time(stop.time));
-          cause.behind.push_back(std::move(why));
-          break;
-        }
-        break;
-      }
-    }
+    add_first_delivery(t, e, redelivery, item, cause);
     if (redelivery) {
       const auto& s = *service;
       cause.summary = fmt::format(
@@ -312,9 +382,8 @@ std::vector<Cause> detect_duplicates(const DetectContext& c) {
     } else {
       cause.score = -15;  // servers usually drop transport duplicates
       cause.summary = fmt::format(
-          "the network delivered a second copy of message {} ({}, {} -> {}) "
-          "at #{} ({})",
-          e.message, e.type, t.lane_name(e.peer), cause.process, e.seq, format_time(e.time));
+          "the network delivered a second copy of message {} ({}, {} -> {}) at #{} ({})", e.message,
+          e.type, t.lane_name(e.peer), cause.process, e.seq, format_time(e.time));
     }
     out.push_back(std::move(cause));
   }
@@ -329,69 +398,14 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
     const auto& oracle = e.oracle();
     if (e.kind == EventKind::kAnnotation &&
         e.line.value("what", std::string()) == "crash_dropped_transaction") {
-      Cause cause;
-      cause.kind = "crash_lost_data";
-      cause.process = t.lane_name(e.lane);
-      cause.events = {e.seq};
-      cause.facts = oracle;
-      cause.summary = fmt::format(
-          "{} crashed at #{} ({}) before committing {}: the transaction "
-          "was rolled back and its requester got no answer",
-          cause.process, e.seq, format_time(e.time),
-          oracle.value("label", std::string("a transaction")));
-      out.push_back(std::move(cause));
+      out.push_back(dropped_transaction(t, e));
       continue;
     }
     if (e.kind != EventKind::kCrash || !oracle.is_object()) continue;
     const auto lost = oracle.value("lost_unsynced_writes", nlohmann::json::array());
     const bool torn = oracle.contains("torn_persisted");
     if (lost.empty() && !torn) continue;
-    Cause cause;
-    cause.kind = "crash_lost_data";
-    cause.process = t.lane_name(e.lane);
-    cause.events = {e.seq};
-    cause.facts = oracle;
-    // What the process promised while the writes were unsynced: its sends since its last sync.
-    std::uint64_t last_sync = 0;
-    std::vector<std::uint64_t> promises;
-    std::vector<std::uint64_t> lost_writes;  // the writes the crash took back, latest first
-    for (auto s = e.seq; s-- > 1;) {
-      const auto& p = t.at(s);
-      if (p.lane != e.lane) continue;
-      if (p.kind == EventKind::kStorageSync || p.kind == EventKind::kRestart ||
-          p.kind == EventKind::kStart) {
-        last_sync = s;
-        break;
-      }
-      if (p.kind == EventKind::kSend) promises.push_back(s);
-      if (p.kind == EventKind::kStorageWrite && lost_writes.size() < 3) {
-        const auto key = p.line.value("key", nlohmann::json());
-        // Each lost write is a key, or an object naming its key.
-        if (std::any_of(lost.begin(), lost.end(), [&](const nlohmann::json& w) {
-              return w == key || (w.is_object() && w.value("key", nlohmann::json()) == key);
-            })) {
-          lost_writes.push_back(s);
-        }
-      }
-    }
-    std::size_t kept = 0;
-    for (const auto s : promises) {
-      if (kept++ == 3) break;
-      cause.events.push_back(s);
-    }
-    cause.events.insert(cause.events.end(), lost_writes.begin(), lost_writes.end());
-    cause.summary =
-        fmt::format("{} crashed at #{} ({}) and lost {} unsynced write(s){}", cause.process, e.seq,
-                    format_time(e.time), lost.size(), torn ? " (one torn)" : "");
-    if (!promises.empty()) {
-      const auto& ack = t.at(promises.front());
-      cause.summary += fmt::format(
-          " after sending {} message(s) since its last sync{}, the latest {} to {} at #{} "
-          "with {}: acknowledged before durable",
-          promises.size(), last_sync ? fmt::format(" (#{})", last_sync) : "", ack.type,
-          t.lane_name(ack.peer), ack.seq, ack.line.value("payload", nlohmann::json()).dump());
-    }
-    out.push_back(std::move(cause));
+    out.push_back(lost_writes(t, e, lost, torn));
   }
   return out;
 }
