@@ -131,99 +131,114 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
   return out;
 }
 
+namespace {
+
+// A write that raced a delete, the object it names, and the deleter's read that missed it.
+struct Race {
+  const Access* write = nullptr;
+  const Access* basis = nullptr;
+  std::string object;
+};
+
+enum class RacePass { kConcurrentReference, kRewrite, kReferenceInProgress };
+
+// Whether `x` (another process's write) can have raced the delete `d` in this pass: sent before
+// the delete took effect (or taking effect before it), or, for a reference in progress, sent
+// after the delete by a process that had written the deleted place itself and never learned of
+// the delete.
+bool could_race(const DetectContext& c, const Access& d, const Access& x, RacePass pass) {
+  const auto& all = c.index.accesses;
+  const auto x_sent = request_sent(c.trace, c.index, x);
+  if (pass == RacePass::kReferenceInProgress) {
+    if (x.served < d.served || c.graph.happens_before(d.served, x_sent)) return false;
+    return std::any_of(all.begin(), all.end(), [&](const Access& u) {
+      return u.client == x.client && u.write && u.served < d.served && u.service == d.service &&
+             scopes_overlap(u.scope, d.scope);
+    });
+  }
+  return !(x_sent >= d.served && x.served > d.served);
+}
+
+// A write by another process naming a removed object that the deleter's reads could not have
+// seen: it took effect after the read was served, while the delete was being decided or just
+// after it (its request was sent before the delete took effect). A reference from elsewhere
+// first, then a write of the object itself (a re-upload). Last, a reference sent after the delete
+// by a process in the middle of using the object.
+std::optional<Race> racing_write(const DetectContext& c, const Access& d,
+                                 const std::vector<std::string>& names,
+                                 const std::vector<const Access*>& reads) {
+  for (const auto pass :
+       {RacePass::kConcurrentReference, RacePass::kRewrite, RacePass::kReferenceInProgress}) {
+    const bool elsewhere = pass != RacePass::kRewrite;
+    for (const auto& x : c.index.accesses) {
+      if (x.client == d.client || !x.write || x.removes || x.served > c.horizon) continue;
+      if (!could_race(c, d, x, pass)) continue;
+      const bool same_place = x.service == d.service && scopes_overlap(x.scope, d.scope);
+      if (same_place == elsewhere) continue;
+      const auto carried = written_value(c.trace, x);
+      const auto named = std::find_if(names.begin(), names.end(), [&](const std::string& n) {
+        return data_names(carried, n) || string_names(x.scope, n);
+      });
+      if (named == names.end()) continue;
+      // The deleter's latest read that missed it (any read, for a reference still to come).
+      for (const auto* r : reads) {
+        if (r->served < x.served && !c.graph.happens_before(x.served, r->event)) {
+          return Race{&x, r, *named};
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+Cause racing_delete(const DetectContext& c, const Access& d, const Race& race,
+                    const std::vector<const Access*>& reads) {
+  const auto& t = c.trace;
+  const auto& x = *race.write;
+  const auto& basis = *race.basis;
+  Cause cause;
+  cause.kind = "racing_delete";
+  cause.process = t.lane_name(d.client);
+  cause.events = {basis.event, d.served, x.served};
+  for (const auto* r : reads) {
+    if (r != race.basis) cause.events.push_back(r->event);
+  }
+  cause.facts = {{"object", race.object},
+                 {"read_event", basis.event},
+                 {"delete_event", d.served},
+                 {"concurrent_write_event", x.served},
+                 {"decision_event", d.served}};
+  const bool after = x.served > d.served;
+  const bool in_progress = request_sent(t, c.index, x) >= d.served;
+  cause.facts["in_progress"] = in_progress;
+  cause.summary = fmt::format(
+      "{} deleted {} ({} at #{}, {}) on what it had read at #{} ({}), but {}'s {} referencing {} "
+      "took effect at #{} ({}){}: the delete was decided on a view that a concurrent write made "
+      "stale",
+      cause.process, race.object, access_named(t, d), d.served, format_time(t.at(d.served).time),
+      basis.event, access_named(t, basis), t.lane_name(x.client), access_named(t, x), race.object,
+      x.served, format_time(t.at(x.served).time),
+      in_progress ? fmt::format(": {} had written {} before the delete and was still using it, "
+                                "never told it was gone",
+                                t.lane_name(x.client), race.object)
+      : after     ? ", just after the delete: it was in flight while the delete was decided"
+                  : ", after that read and before the delete");
+  return cause;
+}
+
+}  // namespace
+
 std::vector<Cause> detect_racing_deletes(const DetectContext& c) {
   std::vector<Cause> out;
-  const auto& t = c.trace;
-  const auto& all = c.index.accesses;
-  for (const auto& d : all) {
+  for (const auto& d : c.index.accesses) {
     if (!d.write || !d.removes || d.served > c.horizon) continue;
     const auto names = removed_names(d);
     if (names.empty()) continue;
-    const auto sent = request_sent(t, c.index, d);
-    const auto reads = reads_before(all, d.client, sent, 4);
+    const auto reads =
+        reads_before(c.index.accesses, d.client, request_sent(c.trace, c.index, d), 4);
     if (reads.empty()) continue;
-    // A write by another process naming a removed object that the deleter's reads could not have
-    // seen: it took effect after the read was served, while the delete was being decided or just
-    // after it (its request was sent before the delete took effect). A reference from elsewhere
-    // first, then a write of the object itself (a re-upload).
-    // Last, a reference sent after the delete by a process in the middle of using the object: it
-    // had written the object itself before the delete and never learned of the delete.
-    const Access* basis = nullptr;
-    const Access* xp = nullptr;
-    std::string object;
-    enum class Pass { kConcurrentReference, kRewrite, kReferenceInProgress };
-    for (const auto pass :
-         {Pass::kConcurrentReference, Pass::kRewrite, Pass::kReferenceInProgress}) {
-      const bool elsewhere = pass != Pass::kRewrite;
-      for (const auto& x : all) {
-        if (x.client == d.client || !x.write || x.removes || x.served > c.horizon) continue;
-        const auto x_sent = request_sent(t, c.index, x);
-        if (pass == Pass::kReferenceInProgress) {
-          if (x.served < d.served || c.graph.happens_before(d.served, x_sent)) continue;
-          const bool used_it = std::any_of(all.begin(), all.end(), [&](const Access& u) {
-            return u.client == x.client && u.write && u.served < d.served &&
-                   u.service == d.service && scopes_overlap(u.scope, d.scope);
-          });
-          if (!used_it) continue;
-        } else if (x_sent >= d.served && x.served > d.served) {
-          continue;
-        }
-        const bool same_place = x.service == d.service && scopes_overlap(x.scope, d.scope);
-        if (same_place == elsewhere) continue;
-        const auto carried = written_value(t, x);
-        for (const auto& n : names) {
-          if (data_names(carried, n) || string_names(x.scope, n)) {
-            object = n;
-            break;
-          }
-        }
-        if (object.empty()) continue;
-        // The deleter's latest read that missed it (any read, for a reference still to come).
-        for (const auto* r : reads) {
-          if (r->served < x.served && !c.graph.happens_before(x.served, r->event)) {
-            basis = r;
-            break;
-          }
-        }
-        if (basis) {
-          xp = &x;
-          break;
-        }
-        object.clear();
-      }
-      if (xp) break;
-    }
-    if (!xp) continue;
-    const auto& x = *xp;
-    {
-      Cause cause;
-      cause.kind = "racing_delete";
-      cause.process = t.lane_name(d.client);
-      cause.events = {basis->event, d.served, x.served};
-      for (const auto* r : reads) {
-        if (r != basis) cause.events.push_back(r->event);
-      }
-      cause.facts = {{"object", object},
-                     {"read_event", basis->event},
-                     {"delete_event", d.served},
-                     {"concurrent_write_event", x.served},
-                     {"decision_event", d.served}};
-      const bool after = x.served > d.served;
-      const bool in_progress = request_sent(t, c.index, x) >= d.served;
-      cause.facts["in_progress"] = in_progress;
-      cause.summary = fmt::format(
-          "{} deleted {} ({} at #{}, {}) on what it had read at #{} ({}), but {}'s {} "
-          "referencing {} took effect at #{} ({}){}: the delete was decided on a view that a "
-          "concurrent write made stale",
-          cause.process, object, access_named(t, d), d.served, format_time(t.at(d.served).time),
-          basis->event, access_named(t, *basis), t.lane_name(x.client), access_named(t, x), object,
-          x.served, format_time(t.at(x.served).time),
-          in_progress ? fmt::format(": {} had written {} before the delete and was still using it, "
-                                    "never told it was gone",
-                                    t.lane_name(x.client), object)
-          : after     ? ", just after the delete: it was in flight while the delete was decided"
-                      : ", after that read and before the delete");
-      out.push_back(std::move(cause));
+    if (const auto race = racing_write(c, d, names, reads)) {
+      out.push_back(racing_delete(c, d, *race, reads));
     }
   }
   return out;
