@@ -75,9 +75,8 @@ class Search {
       prev = e;
     }
     entries_[prev].next = -1;
-    bits_.assign((ops.size() + 63) / 64, 0);
-    visited_ = VisitedSet(bits_.size());
-    SEER_ASSERT(bits_.size() * 64 >= ops.size(), "the linearized bitset covers every operation");
+    SEER_ASSERT(linearized_.size_in_words() * 64 >= ops.size(),
+                "the linearized bitset covers every operation");
   }
 
   CheckResult run(const CheckOptions& options) {
@@ -144,7 +143,7 @@ class Search {
     const int op = entries_[call].op;
     set_bit(op, true);
     for (std::size_t i = from; i < next.size(); ++i) {
-      if (!visited_.insert(bits_, next[i])) continue;
+      if (!visited_.insert(linearized_, next[i])) continue;
       const StateId chosen = next[i];
       stack_.push_back({call, state_, std::move(next), i, unknown_pass_});
       state_ = chosen;
@@ -211,9 +210,7 @@ class Search {
   void set_bit(int op, bool on) {
     SEER_ASSERT(op >= 0 && static_cast<std::size_t>(op) < ops_.size(), "op index in range");
     SEER_ASSERT(bit(op) != on, "an operation is linearized, and taken back, once at a time");
-    auto& w = bits_[static_cast<std::size_t>(op) / 64];
-    const std::uint64_t mask = 1ULL << (op % 64);
-    w = on ? (w | mask) : (w & ~mask);
+    linearized_.set(op, on);
     if (component_.empty() || ops_[op].unknown()) return;
     if (const int c = component_[static_cast<std::size_t>(op)]; c >= 0) {
       remaining_[static_cast<std::size_t>(c)] += on ? -1 : 1;
@@ -228,9 +225,7 @@ class Search {
     const int c = component_[static_cast<std::size_t>(op)];
     return c >= 0 && remaining_[static_cast<std::size_t>(c)] == 0;
   }
-  bool bit(int op) const {
-    return (bits_[static_cast<std::size_t>(op) / 64] >> (op % 64) & 1ULL) != 0;
-  }
+  bool bit(int op) const { return linearized_.has(op); }
   // Every operation the model requires before `op` is linearized.
   bool ready(int op) const {
     const auto& required = before_[static_cast<std::size_t>(op)];
@@ -256,11 +251,11 @@ class Search {
   const std::vector<Operation>& ops_;
   CompiledHistory& history_;
   std::vector<Entry> entries_;
-  std::vector<std::uint64_t> bits_;
+  LinearizedSet linearized_{ops_.size()};
   std::vector<std::vector<int>> before_;
   std::vector<int> component_;  // per op, or empty: the model names no components
   std::vector<int> remaining_;  // per component: its known ops not yet linearized
-  VisitedSet visited_{0};
+  VisitedSet visited_;
   // The walk: the current state and entry, the linearized calls, the longest prefix so far. Each
   // node tries the calls of known outcome first and those of unknown outcome after (most never
   // took effect, so a witness usually leaves them out); both passes together try every call, so
