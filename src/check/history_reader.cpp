@@ -1,4 +1,5 @@
 #include "seer/check/history.hpp"
+#include "seer/input_size.hpp"
 
 #include "edn_reader.hpp"
 #include "jepsen_log_reader.hpp"
@@ -206,6 +207,7 @@ HistoryFormat parse_history_format(const std::string& name) {
 }
 
 std::vector<Operation> read_history_file(const std::string& path, HistoryFormat format) {
+  if (const auto why = input_too_large(path)) throw HistoryError(*why);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw HistoryError(path + ": cannot read");
   std::stringstream buffer;

@@ -3,6 +3,7 @@
 // diverged.
 #include "run_file_io.hpp"
 #include "run_options.hpp"
+#include "seer/input_size.hpp"
 #include "seer/json_input.hpp"
 
 #include <fmt/format.h>
@@ -29,6 +30,7 @@ struct RecordedTrace {
 };
 
 RecordedTrace read_trace(const std::string& path) {
+  if (const auto why = input_too_large(path)) throw UsageError(*why);
   std::ifstream in(path);
   if (!in) throw UsageError("cannot read trace '" + path + "'");
   RecordedTrace t;

@@ -1,4 +1,5 @@
 #include "run_file_io.hpp"
+#include "seer/input_size.hpp"
 
 #include "run_options.hpp"
 #include "seer/explain/trace_file.hpp"
@@ -10,6 +11,7 @@
 namespace seer::cli {
 
 sim::RunDescription read_run_description(const std::string& path) {
+  if (const auto why = input_too_large(path)) throw UsageError(*why);
   std::ifstream in(path);
   if (!in) throw UsageError("cannot read '" + path + "'");
   std::stringstream text;

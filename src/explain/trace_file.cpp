@@ -1,4 +1,5 @@
 #include "seer/explain/trace_file.hpp"
+#include "seer/input_size.hpp"
 
 #include "seer/json_input.hpp"
 
@@ -165,6 +166,7 @@ Trace parse_trace(std::istream& in, const std::string& name) {
 }
 
 Trace read_trace(const std::string& path) {
+  if (const auto why = input_too_large(path)) throw TraceError(*why);
   std::ifstream in(path);
   if (!in) throw TraceError("cannot read trace '" + path + "'");
   return parse_trace(in, path);

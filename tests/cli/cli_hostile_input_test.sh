@@ -165,6 +165,24 @@ grep -q "that is the initial value, and write 1 (process 1, \[0, 1\]) had replac
   fail "stale read of the initial value: $(cat "$tmp/out")"
 grep -q "ever wrote" "$tmp/out" && fail "stale read of the initial value still says 'ever wrote'"
 
+# --- Input size: a file beyond SEER_MAX_INPUT_BYTES is refused before it is read (inputs are held in
+# memory at many times their size), whatever reads it.
+"$seer" run register --variant naive --seed 7 --trace "$tmp/size-trace.jsonl" --save-run "$tmp/size-run.json" >/dev/null 2>&1
+expect_size_limit() {
+  SEER_MAX_INPUT_BYTES=100 expect_error_matching 2 "$1: [0-9]+ bytes, more than the 100-byte input limit" "${@:2}"
+}
+printf '%s\n' '{"process":1,"type":"invoke","f":"write","value":1}' '{"process":1,"type":"ok","f":"write","value":1}' \
+  '{"process":2,"type":"invoke","f":"read","value":null}' '{"process":2,"type":"ok","f":"read","value":1}' >"$tmp/size.jsonl"
+expect_size_limit "$tmp/size.jsonl" check --model register "$tmp/size.jsonl"
+SEER_MAX_INPUT_BYTES=1000 "$seer" check --model register "$tmp/size.jsonl" >/dev/null 2>&1 ||
+  fail "a history within a raised limit was refused"
+expect_size_limit "$tmp/size-trace.jsonl" explain "$tmp/size-trace.jsonl"
+expect_size_limit "$tmp/size-trace.jsonl" replay --trace "$tmp/size-trace.jsonl"
+expect_size_limit "$tmp/size-run.json" replay --run "$tmp/size-run.json"
+expect_size_limit "$tmp/size-run.json" shrink --from "$tmp/size-run.json" -o "$tmp/o.json"
+SEER_MAX_INPUT_BYTES=10000000 "$seer" explain "$tmp/size-trace.jsonl" >/dev/null 2>&1
+[ $? -ne 2 ] || fail "a trace within a raised limit was refused"
+
 # --- String registers, --init with a string.
 cat >"$tmp/strings.jsonl" <<'EOF'
 {"process":1,"type":"invoke","f":"read","value":null}
