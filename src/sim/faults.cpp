@@ -1,5 +1,7 @@
 #include "seer/sim/faults.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <optional>

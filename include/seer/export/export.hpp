@@ -4,7 +4,7 @@
 
 #include "seer/explain/trace_file.hpp"
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <ostream>
 #include <string>

@@ -9,7 +9,7 @@
 #include "seer/sim/prng.hpp"
 #include "seer/sim/time.hpp"
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <map>

@@ -6,7 +6,7 @@
 
 #include "seer/sim/simulator.hpp"
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <optional>
 #include <string>

@@ -13,7 +13,7 @@
 
 #include "seer/sim/time.hpp"
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <optional>
