@@ -172,6 +172,28 @@ TEST(PromisesSql, TheSweepFindsTheOriginsWithSomethingDue) {
   EXPECT_NE(text.find("task_timeouts_due"), std::string::npos) << text;
 }
 
+// A footprint-limited read finds its rows by key: no statement scans a table or walks an origin's
+// whole range of an index (only the origin's own row, and the last seq and position, which are one
+// step down an `(origin, ...)` index, are found by the origin alone).
+TEST(PromisesSql, APartialReadUsesKeysNotTheOriginsRange) {
+  SqlDatabase db({seer::promises::concrete::sqlite_schema()});
+  auto statements = seer::promises::concrete::read_rows("o", {"o:a", "o:b"});
+  const auto due = seer::promises::concrete::read_due("o", 5);
+  statements.insert(statements.end(), due.begin() + 3, due.end());
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    if (i == 1 || i == 2) continue;  // the last seq and position: one step down the index
+    const auto plan = db.query("EXPLAIN QUERY PLAN " + statements[i].sql);
+    for (const auto& row : plan) {
+      const std::string detail = row.at(3).get<std::string>();
+      const bool scan = detail.rfind("SCAN ", 0) == 0 && detail != "SCAN CONSTANT ROW";
+      const bool whole_origin = detail.find("(origin=?)") != std::string::npos &&
+                                detail.rfind("SEARCH origins ", 0) != 0;
+      EXPECT_FALSE(scan || whole_origin) << statements[i].sql << "\n" << detail;
+    }
+  }
+  EXPECT_EQ(statements.size(), 13u);
+}
+
 TEST(PromisesSql, CorruptRowsAreAnError) {
   json results = json::array(
       {json::array(),

@@ -203,34 +203,34 @@ namespace {
 
 // read_rows and read_due: the origin's row, its last seq and last task-timeout position, then the
 // rows of the promises `ids` (a query of promise ids in `origin`) and of their callback neighbours.
-std::vector<SqlStep> read_footprint(const json& params, const std::string& ids) {
-  const std::string footprint = "(" + ids +
-                                " UNION SELECT awaiter FROM callbacks WHERE origin = ?1 AND "
-                                "awaited IN (" +
-                                ids +
-                                ") UNION SELECT awaited FROM callbacks WHERE origin = ?1 AND "
-                                "awaiter IN (" +
+// The rows are found by their keys alone: a condition on `origin` would let SQLite's planner walk
+// the origin's range of an `(origin, ...)` index instead, which is what this read avoids. (A
+// callback links two promises of one origin, so the neighbours are of `origin` too.)
+// `params` are those of `ids` (PostgreSQL must see each one used, so the origin's statements get
+// their own).
+std::vector<SqlStep> read_footprint(const std::string& origin, const json& params,
+                                    const std::string& ids) {
+  const json o = json::array({origin});
+  const std::string footprint = "(" + ids + " UNION SELECT awaiter FROM callbacks WHERE awaited IN (" +
+                                ids + ") UNION SELECT awaited FROM callbacks WHERE awaiter IN (" +
                                 ids + "))";
   return {
-      {"SELECT revision, clock FROM origins WHERE origin = ?1", params},
-      {"SELECT seq FROM promises WHERE origin = ?1 ORDER BY seq DESC LIMIT 1", params},
-      {"SELECT position FROM task_timeouts WHERE origin = ?1 ORDER BY position DESC LIMIT 1",
-       params},
+      {"SELECT revision, clock FROM origins WHERE origin = ?1", o},
+      {"SELECT seq FROM promises WHERE origin = ?1 ORDER BY seq DESC LIMIT 1", o},
+      {"SELECT position FROM task_timeouts WHERE origin = ?1 ORDER BY position DESC LIMIT 1", o},
       {"SELECT id, seq, state, param, value, tags, timeout_at, created_at, settled_at FROM "
-       "promises WHERE origin = ?1 AND id IN " +
+       "promises WHERE id IN " +
            footprint + " ORDER BY seq",
        params},
-      {"SELECT awaited, awaiter FROM callbacks WHERE origin = ?1 AND awaited IN " + footprint +
+      {"SELECT awaited, awaiter FROM callbacks WHERE awaited IN " + footprint +
            " ORDER BY awaited, position",
        params},
-      {"SELECT awaited, address FROM listeners WHERE origin = ?1 AND awaited IN " + footprint +
+      {"SELECT awaited, address FROM listeners WHERE awaited IN " + footprint +
            " ORDER BY awaited, position",
        params},
-      {"SELECT id, state, version, pid, ttl, resumes FROM tasks WHERE origin = ?1 AND id IN " +
-           footprint,
-       params},
-      {"SELECT id, kind, at, position FROM task_timeouts WHERE origin = ?1 AND id IN " +
-           footprint + " ORDER BY position",
+      {"SELECT id, state, version, pid, ttl, resumes FROM tasks WHERE id IN " + footprint, params},
+      {"SELECT id, kind, at, position FROM task_timeouts WHERE id IN " + footprint +
+           " ORDER BY position",
        params},
   };
 }
@@ -238,14 +238,14 @@ std::vector<SqlStep> read_footprint(const json& params, const std::string& ids) 
 }  // namespace
 
 std::vector<SqlStep> read_rows(const std::string& origin, const std::vector<std::string>& ids) {
-  json params = json::array({origin});
+  json params = json::array();
   std::string named;
   for (const auto& id : ids) {
     params.push_back(id);
     named += std::string(named.empty() ? "" : " UNION ") + "SELECT CAST(?" +
              std::to_string(params.size()) + " AS TEXT)";
   }
-  return read_footprint(params, named);
+  return read_footprint(origin, params, named);
 }
 
 std::vector<SqlStep> read_due(const std::string& origin, std::int64_t now) {
@@ -253,7 +253,7 @@ std::vector<SqlStep> read_due(const std::string& origin, std::int64_t now) {
   // later of the two, which must be the time the due rows were chosen at).
   const std::string at =
       "(SELECT CASE WHEN clock > ?2 THEN clock ELSE ?2 END FROM origins WHERE origin = ?1)";
-  return read_footprint(json::array({origin, now}),
+  return read_footprint(origin, json::array({origin, now}),
                         "SELECT id FROM promises WHERE origin = ?1 AND state = 'pending' AND "
                         "has_target = 1 AND timeout_at <= " +
                             at + " UNION SELECT id FROM task_timeouts WHERE origin = ?1 AND at <= " +
