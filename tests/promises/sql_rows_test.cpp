@@ -3,7 +3,9 @@
 // order of sets and of the task-timeout table included; the guard refuses a stale revision; the
 // sweep's query finds exactly the origins with something due.
 #include "promises/concrete/sql_rows.hpp"
+#include "promises/model/footprint.hpp"
 #include "promises/model/model.hpp"
+#include "promises/model/parse.hpp"
 #include "random_requests.hpp"
 #include "seer/services/sql.hpp"
 
@@ -54,6 +56,66 @@ TEST(PromisesSql, EveryReachedStateIsStoredAndReadBackEqual) {
     }
   }
   EXPECT_GT(writes, 800);
+}
+
+// The footprint-limited read (read_rows for local_ids): along random sequences in one origin, the
+// model steps the partial σ exactly as the whole one (response and messages), and writing the
+// partial step's row differences leaves the database holding the whole step's state, the order of
+// σ.TT included.
+TEST(PromisesSql, APartialReadStepsAsTheWholeOriginAndWritesTheSameRows) {
+  std::mt19937_64 seeds(11);
+  int partial_writes = 0;
+  int partial_reads = 0;
+  int smaller = 0;
+  int tick_writes = 0;
+  for (int sequence = 0; sequence < 60; ++sequence) {
+    SqlDatabase db({seer::promises::concrete::sqlite_schema()});
+    seer::promises::testing::Generator gen(seeds(), "o:");
+    State state;
+    std::int64_t now = 1'700'000'000'000;
+    for (int i = 0; i < 400; ++i) {
+      now += gen.advance();
+      // Every fifth step a sweep, whose read is of the rows due (read_due).
+      const bool tick = i % 5 == 4 && load(db, "o").revision > 0;
+      const json r = tick ? json{{"kind", "debug.tick"},
+                                 {"head", {{"corrId", "sweep"}, {"version", "seer"}}},
+                                 {"data", {{"time", now}}}}
+                          : gen.next(now, state);
+      State whole = state;
+      const auto full = seer::promises::apply(whole, r, now);
+      const auto parsed = seer::promises::parse_request(r);
+      const auto* request = std::get_if<seer::promises::Request>(&parsed);
+      auto ids = request ? seer::promises::local_ids(*request) : std::nullopt;
+      if (tick || ids) {
+        const auto read = run(db, tick ? seer::promises::concrete::read_due("o", now)
+                                       : seer::promises::concrete::read_rows("o", *ids));
+        ASSERT_TRUE(read.committed) << read.error;
+        const StoredOrigin part = seer::promises::concrete::parse_rows(read.results);
+        ++partial_reads;
+        if (part.state.unloaded_promises > 0) ++smaller;
+        State stepped = part.state;
+        const auto step = seer::promises::apply(stepped, r, now);
+        ASSERT_EQ(step.response, full.response) << r.dump();
+        ASSERT_EQ(step.messages, full.messages) << r.dump();
+        ASSERT_EQ(stepped == part.state, whole == state) << r.dump();
+        if (!(stepped == part.state)) {
+          const auto w = run(db, seer::promises::concrete::write_origin("o", part, stepped, now));
+          ASSERT_TRUE(w.committed) << w.error << " after " << r.dump();
+          ++partial_writes;
+          if (tick) ++tick_writes;
+        }
+      } else if (!(whole == state)) {
+        const auto w =
+            run(db, seer::promises::concrete::write_origin("o", load(db, "o"), whole, now));
+        ASSERT_TRUE(w.committed) << w.error << " after " << r.dump();
+      }
+      state = std::move(whole);
+      ASSERT_EQ(load(db, "o").state, state) << "after " << r.dump();
+    }
+  }
+  EXPECT_GT(partial_writes, 500);
+  EXPECT_GT(tick_writes, 50);
+  EXPECT_GT(smaller, partial_reads / 2);
 }
 
 TEST(PromisesSql, TheGuardRefusesAStaleRevisionAndWritesNothing) {
@@ -108,6 +170,28 @@ TEST(PromisesSql, TheSweepFindsTheOriginsWithSomethingDue) {
   const std::string text = plan.dump();
   EXPECT_NE(text.find("promises_due"), std::string::npos) << text;
   EXPECT_NE(text.find("task_timeouts_due"), std::string::npos) << text;
+}
+
+// A footprint-limited read finds its rows by key: no statement scans a table or walks an origin's
+// whole range of an index (only the origin's own row, and the last seq and position, which are one
+// step down an `(origin, ...)` index, are found by the origin alone).
+TEST(PromisesSql, APartialReadUsesKeysNotTheOriginsRange) {
+  SqlDatabase db({seer::promises::concrete::sqlite_schema()});
+  auto statements = seer::promises::concrete::read_rows("o", {"o:a", "o:b"});
+  const auto due = seer::promises::concrete::read_due("o", 5);
+  statements.insert(statements.end(), due.begin() + 3, due.end());
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    if (i == 1 || i == 2) continue;  // the last seq and position: one step down the index
+    const auto plan = db.query("EXPLAIN QUERY PLAN " + statements[i].sql);
+    for (const auto& row : plan) {
+      const std::string detail = row.at(3).get<std::string>();
+      const bool scan = detail.rfind("SCAN ", 0) == 0 && detail != "SCAN CONSTANT ROW";
+      const bool whole_origin = detail.find("(origin=?)") != std::string::npos &&
+                                detail.rfind("SEARCH origins ", 0) != 0;
+      EXPECT_FALSE(scan || whole_origin) << statements[i].sql << "\n" << detail;
+    }
+  }
+  EXPECT_EQ(statements.size(), 13u);
 }
 
 TEST(PromisesSql, CorruptRowsAreAnError) {

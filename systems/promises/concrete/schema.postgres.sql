@@ -24,6 +24,9 @@ CREATE TABLE promises (
 );
 -- The sweep's index: pending targeted promises by deadline (spec §3.3, σ.PT).
 CREATE INDEX promises_due ON promises (timeout_at) WHERE state = 'pending' AND has_target = 1;
+-- The same within one origin, for a sweep's read of that origin (read_due).
+CREATE INDEX promises_due_by_origin ON promises (origin, timeout_at)
+  WHERE state = 'pending' AND has_target = 1;
 
 CREATE TABLE callbacks (                -- P[awaited].callbacks, an ordered set
   awaited  TEXT NOT NULL REFERENCES promises (id),
@@ -33,6 +36,8 @@ CREATE TABLE callbacks (                -- P[awaited].callbacks, an ordered set
   PRIMARY KEY (awaited, awaiter)
 );
 CREATE INDEX callbacks_by_origin ON callbacks (origin, awaited, position);
+-- A settlement's footprint: the promises whose callbacks hold the settled one (read_rows).
+CREATE INDEX callbacks_by_awaiter ON callbacks (awaiter);
 
 CREATE TABLE listeners (                -- P[awaited].listeners, an ordered set
   awaited  TEXT NOT NULL REFERENCES promises (id),
@@ -64,3 +69,4 @@ CREATE TABLE task_timeouts (            -- σ.TT, an ordered map: `position` kee
 -- The sweep's other index: due leases and retries.
 CREATE INDEX task_timeouts_due ON task_timeouts (at);
 CREATE INDEX task_timeouts_by_origin ON task_timeouts (origin, position);
+CREATE INDEX task_timeouts_due_by_origin ON task_timeouts (origin, at);

@@ -56,45 +56,96 @@ void write_set(std::vector<SqlStep>& out, const char* table, const char* column,
   }
 }
 
+// σ.TT as rows: `position` orders them. An entry that kept its place in the map (same position in
+// `before` and `after`: upserted in place or unchanged) keeps its row, updated if it changed; from
+// the first entry that did not (new, or erased and added again, which moves it to the end) on,
+// every entry is written at the next positions, past every row of the origin. Rows of entries
+// not loaded (a partial read) keep their positions, as the model keeps their places.
 void write_task_timeouts(std::vector<SqlStep>& out, const std::string& origin,
                          const StoredOrigin& before, const State& after) {
-  const auto was = before.state.task_timeouts.entries();
-  const auto now = after.task_timeouts.entries();
-  if (was == now) return;
-  std::map<std::string, TaskTimeout> remaining;
-  for (const auto& [id, t] : now) remaining.emplace(id, t);
-  std::vector<std::string> kept;
-  for (const auto& [id, t] : was)
-    if (remaining.count(id)) kept.push_back(id);
-  // In place when the kept entries lead in their old order and new ones follow (upserts, erasures
-  // and appends); anything else (an entry erased and added again moves to the end) is rewritten.
-  bool in_place = kept.size() <= now.size();
-  for (std::size_t i = 0; in_place && i < kept.size(); ++i) in_place = now[i].first == kept[i];
-  auto insert = [&](const std::string& id, const TaskTimeout& t, std::int64_t position) {
-    out.push_back(
-        {"INSERT INTO task_timeouts (id, origin, kind, at, position) VALUES (?1, ?2, ?3, "
-         "?4, ?5)",
-         json::array({id, origin, static_cast<int>(t.kind), t.at, position})});
-  };
-  if (!in_place) {
-    out.push_back({"DELETE FROM task_timeouts WHERE origin = ?1", json::array({origin})});
-    for (std::size_t i = 0; i < now.size(); ++i) {
-      insert(now[i].first, now[i].second, static_cast<std::int64_t>(i));
-    }
-    return;
-  }
-  for (const auto& [id, t] : was) {
-    const auto it = remaining.find(id);
-    if (it == remaining.end()) {
+  const TaskTimeouts& was = before.state.task_timeouts;
+  const TaskTimeouts& now = after.task_timeouts;
+  for (const auto& [id, t] : was.entries()) {
+    if (now.find(id) == nullptr) {
       out.push_back({"DELETE FROM task_timeouts WHERE id = ?1", json::array({id})});
-    } else if (!(it->second == t)) {
-      out.push_back({"UPDATE task_timeouts SET kind = ?2, at = ?3 WHERE id = ?1",
-                     json::array({id, static_cast<int>(it->second.kind), it->second.at})});
     }
   }
   std::int64_t position = before.next_timeout_position;
-  for (std::size_t i = kept.size(); i < now.size(); ++i) {
-    insert(now[i].first, now[i].second, position++);
+  bool appending = false;
+  for (const auto& [id, t] : now.entries()) {
+    const auto old_position = was.position(id);
+    if (!appending && old_position && old_position == now.position(id)) {
+      if (!(*was.find(id) == t)) {
+        out.push_back({"UPDATE task_timeouts SET kind = ?2, at = ?3 WHERE id = ?1",
+                       json::array({id, static_cast<int>(t.kind), t.at})});
+      }
+      continue;
+    }
+    appending = true;
+    if (old_position) {
+      out.push_back({"DELETE FROM task_timeouts WHERE id = ?1", json::array({id})});
+    }
+    out.push_back(
+        {"INSERT INTO task_timeouts (id, origin, kind, at, position) VALUES (?1, ?2, ?3, "
+         "?4, ?5)",
+         json::array({id, origin, static_cast<int>(t.kind), t.at, position++})});
+  }
+}
+
+// The rows of promises, callbacks, listeners, tasks and task timeouts (five results from `first`
+// on, as read_origin and read_rows order them) as a σ holding `unloaded` promises fewer than the
+// origin; `out` gets the state and the next timeout position seen.
+void parse_tables(const json& results, std::size_t first, std::int64_t unloaded,
+                  StoredOrigin& out) {
+  std::map<std::string, json> sets;  // promise id -> {callbacks, listeners}
+  for (const auto& row : rows_of(results, first + 1)) {
+    sets[row.at(0).get<std::string>()]["callbacks"].push_back(row.at(1));
+  }
+  for (const auto& row : rows_of(results, first + 2)) {
+    sets[row.at(0).get<std::string>()]["listeners"].push_back(row.at(1));
+  }
+  json doc = {
+      {"promises", json::array()}, {"tasks", json::array()}, {"taskTimeouts", json::array()}};
+  // state_from_json checks that a whole σ's seqs are 1, 2, ...; a partial one's are set after.
+  std::vector<std::int64_t> seqs;
+  for (const auto& row : rows_of(results, first)) {
+    const auto id = row.at(0).get<std::string>();
+    const auto found = sets.find(id);
+    const json set = found == sets.end() ? json::object() : found->second;
+    seqs.push_back(row.at(1).get<std::int64_t>());
+    doc["promises"].push_back({{"id", id},
+                               {"seq", unloaded == 0 ? row.at(1) : json(seqs.size())},
+                               {"state", row.at(2)},
+                               {"param", parsed_text(row.at(3))},
+                               {"value", parsed_text(row.at(4))},
+                               {"tags", parsed_text(row.at(5))},
+                               {"timeoutAt", row.at(6)},
+                               {"createdAt", row.at(7)},
+                               {"settledAt", row.at(8)},
+                               {"callbacks", set.value("callbacks", json::array())},
+                               {"listeners", set.value("listeners", json::array())}});
+    if (found != sets.end()) sets.erase(found);
+  }
+  if (!sets.empty()) bad("a callback or listener of a promise the origin does not hold");
+  for (const auto& row : rows_of(results, first + 3)) {
+    doc["tasks"].push_back({{"id", row.at(0)},
+                            {"state", row.at(1)},
+                            {"version", row.at(2)},
+                            {"pid", row.at(3)},
+                            {"ttl", row.at(4)},
+                            {"resumes", parsed_text(row.at(5))}});
+  }
+  for (const auto& row : rows_of(results, first + 4)) {
+    doc["taskTimeouts"].push_back({{"id", row.at(0)}, {"type", row.at(1)}, {"at", row.at(2)}});
+    out.next_timeout_position =
+        std::max(out.next_timeout_position, row.at(3).get<std::int64_t>() + 1);
+  }
+  out.state = state_from_json(doc);
+  if (unloaded != 0) {
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+      out.state.promises.at(out.state.creation_order[i]).seq = seqs[i];
+    }
+    out.state.unloaded_promises = unloaded;
   }
 }
 
@@ -108,6 +159,15 @@ const std::string& sqlite_schema() {
 const std::string& postgres_schema() {
   static const std::string schema(kPostgresSchema);
   return schema;
+}
+
+const std::string& schema_upgrades() {
+  static const std::string upgrades =
+      "CREATE INDEX IF NOT EXISTS callbacks_by_awaiter ON callbacks (awaiter); "
+      "CREATE INDEX IF NOT EXISTS promises_due_by_origin ON promises (origin, timeout_at) "
+      "WHERE state = 'pending' AND has_target = 1; "
+      "CREATE INDEX IF NOT EXISTS task_timeouts_due_by_origin ON task_timeouts (origin, at);";
+  return upgrades;
 }
 
 std::vector<SqlStep> read_origin(const std::string& origin) {
@@ -132,47 +192,91 @@ StoredOrigin parse_origin(const json& results) {
       out.revision = origins[0].at(0).get<std::int64_t>();
       out.clock = origins[0].at(1).get<std::int64_t>();
     }
-    std::map<std::string, json> sets;  // promise id -> {callbacks, listeners}
-    for (const auto& row : rows_of(results, 2)) {
-      sets[row.at(0).get<std::string>()]["callbacks"].push_back(row.at(1));
+    parse_tables(results, 1, 0, out);
+  } catch (const json::exception& e) {
+    bad(e.what());
+  }
+  return out;
+}
+
+namespace {
+
+// read_rows and read_due: the origin's row, its last seq and last task-timeout position, then the
+// rows of the promises `ids` (a query of promise ids in `origin`) and of their callback neighbours.
+// The rows are found by their keys alone: a condition on `origin` would let SQLite's planner walk
+// the origin's range of an `(origin, ...)` index instead, which is what this read avoids. (A
+// callback links two promises of one origin, so the neighbours are of `origin` too.)
+// `params` are those of `ids` (PostgreSQL must see each one used, so the origin's statements get
+// their own).
+std::vector<SqlStep> read_footprint(const std::string& origin, const json& params,
+                                    const std::string& ids) {
+  const json o = json::array({origin});
+  const std::string footprint = "(" + ids + " UNION SELECT awaiter FROM callbacks WHERE awaited IN (" +
+                                ids + ") UNION SELECT awaited FROM callbacks WHERE awaiter IN (" +
+                                ids + "))";
+  return {
+      {"SELECT revision, clock FROM origins WHERE origin = ?1", o},
+      {"SELECT seq FROM promises WHERE origin = ?1 ORDER BY seq DESC LIMIT 1", o},
+      {"SELECT position FROM task_timeouts WHERE origin = ?1 ORDER BY position DESC LIMIT 1", o},
+      {"SELECT id, seq, state, param, value, tags, timeout_at, created_at, settled_at FROM "
+       "promises WHERE id IN " +
+           footprint + " ORDER BY seq",
+       params},
+      {"SELECT awaited, awaiter FROM callbacks WHERE awaited IN " + footprint +
+           " ORDER BY awaited, position",
+       params},
+      {"SELECT awaited, address FROM listeners WHERE awaited IN " + footprint +
+           " ORDER BY awaited, position",
+       params},
+      {"SELECT id, state, version, pid, ttl, resumes FROM tasks WHERE id IN " + footprint, params},
+      {"SELECT id, kind, at, position FROM task_timeouts WHERE id IN " + footprint +
+           " ORDER BY position",
+       params},
+  };
+}
+
+}  // namespace
+
+std::vector<SqlStep> read_rows(const std::string& origin, const std::vector<std::string>& ids) {
+  json params = json::array();
+  std::string named;
+  for (const auto& id : ids) {
+    params.push_back(id);
+    named += std::string(named.empty() ? "" : " UNION ") + "SELECT CAST(?" +
+             std::to_string(params.size()) + " AS TEXT)";
+  }
+  return read_footprint(origin, params, named);
+}
+
+std::vector<SqlStep> read_due(const std::string& origin, std::int64_t now) {
+  // The sweep's time: `now`, or the origin's clock if that is later (the server ticks at the
+  // later of the two, which must be the time the due rows were chosen at).
+  const std::string at =
+      "(SELECT CASE WHEN clock > ?2 THEN clock ELSE ?2 END FROM origins WHERE origin = ?1)";
+  return read_footprint(origin, json::array({origin, now}),
+                        "SELECT id FROM promises WHERE origin = ?1 AND state = 'pending' AND "
+                        "has_target = 1 AND timeout_at <= " +
+                            at + " UNION SELECT id FROM task_timeouts WHERE origin = ?1 AND at <= " +
+                            at);
+}
+
+StoredOrigin parse_rows(const json& results) {
+  StoredOrigin out;
+  try {
+    const auto& origins = rows_of(results, 0);
+    if (!origins.empty()) {
+      out.revision = origins[0].at(0).get<std::int64_t>();
+      out.clock = origins[0].at(1).get<std::int64_t>();
     }
-    for (const auto& row : rows_of(results, 3)) {
-      sets[row.at(0).get<std::string>()]["listeners"].push_back(row.at(1));
+    const auto& last_seq = rows_of(results, 1);
+    const std::int64_t promises = last_seq.empty() ? 0 : last_seq[0].at(0).get<std::int64_t>();
+    const auto& last_position = rows_of(results, 2);
+    if (!last_position.empty()) {
+      out.next_timeout_position = last_position[0].at(0).get<std::int64_t>() + 1;
     }
-    json doc = {
-        {"promises", json::array()}, {"tasks", json::array()}, {"taskTimeouts", json::array()}};
-    for (const auto& row : rows_of(results, 1)) {
-      const auto id = row.at(0).get<std::string>();
-      const auto found = sets.find(id);
-      const json set = found == sets.end() ? json::object() : found->second;
-      doc["promises"].push_back({{"id", id},
-                                 {"seq", row.at(1)},
-                                 {"state", row.at(2)},
-                                 {"param", parsed_text(row.at(3))},
-                                 {"value", parsed_text(row.at(4))},
-                                 {"tags", parsed_text(row.at(5))},
-                                 {"timeoutAt", row.at(6)},
-                                 {"createdAt", row.at(7)},
-                                 {"settledAt", row.at(8)},
-                                 {"callbacks", set.value("callbacks", json::array())},
-                                 {"listeners", set.value("listeners", json::array())}});
-      if (found != sets.end()) sets.erase(found);
-    }
-    if (!sets.empty()) bad("a callback or listener of a promise the origin does not hold");
-    for (const auto& row : rows_of(results, 4)) {
-      doc["tasks"].push_back({{"id", row.at(0)},
-                              {"state", row.at(1)},
-                              {"version", row.at(2)},
-                              {"pid", row.at(3)},
-                              {"ttl", row.at(4)},
-                              {"resumes", parsed_text(row.at(5))}});
-    }
-    for (const auto& row : rows_of(results, 5)) {
-      doc["taskTimeouts"].push_back({{"id", row.at(0)}, {"type", row.at(1)}, {"at", row.at(2)}});
-      out.next_timeout_position =
-          std::max(out.next_timeout_position, row.at(3).get<std::int64_t>() + 1);
-    }
-    out.state = state_from_json(doc);
+    const auto loaded = static_cast<std::int64_t>(rows_of(results, 3).size());
+    if (loaded > promises) bad("more promises than the origin's last seq");
+    parse_tables(results, 3, promises - loaded, out);
   } catch (const json::exception& e) {
     bad(e.what());
   }

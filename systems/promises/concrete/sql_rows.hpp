@@ -35,6 +35,9 @@ struct StoredOrigin {
 // The schemas (schema.sqlite.sql, schema.postgres.sql), to run once on an empty database.
 const std::string& sqlite_schema();
 const std::string& postgres_schema();
+// The indices added to the schemas after their first release (for the footprint-limited reads),
+// as statements that are no-ops where they exist: run at every start, in both dialects.
+const std::string& schema_upgrades();
 
 // Step 1: the six SELECTs that read an origin, to run in one read transaction (a snapshot).
 std::vector<SqlStep> read_origin(const std::string& origin);
@@ -42,8 +45,21 @@ std::vector<SqlStep> read_origin(const std::string& origin);
 // Throws std::invalid_argument if the rows are not such an origin.
 StoredOrigin parse_origin(const nlohmann::json& results);
 
+// Step 1 for a request with a bounded footprint (model/footprint.hpp: local_ids): the origin's row,
+// its last seq and last task-timeout position, and the rows of the promises `ids` (of `origin`)
+// and their callback neighbours: those promises, their callbacks and listeners, their tasks and
+// task timeouts. Eight statements, each an index lookup; one read transaction.
+std::vector<SqlStep> read_rows(const std::string& origin, const std::vector<std::string>& ids);
+// The same for a sweep (debug.tick) at the later of `now` and the origin's clock: the rows of the
+// promises and task timeouts due then (a targeted pending promise past its deadline, a task timeout
+// past its time; the `*_due_by_origin` indices) and of their callback neighbours.
+std::vector<SqlStep> read_due(const std::string& origin, std::int64_t now);
+// Their results (read_rows or read_due) as a partial origin: the state holds the loaded promises, and
+// `state.unloaded_promises` counts the others. Throws std::invalid_argument as parse_origin does.
+StoredOrigin parse_rows(const nlohmann::json& results);
+
 // Step 3: the guard (the revision must still be `before.revision`), then the rows that differ
-// between `before.state` and `after`, with `clock` stored as the origin's clock. One transaction.
+// between `before.state` and `after` (whole or partial, `after` derived from it by the model), with `clock` stored as the origin's clock. One transaction.
 // Throws std::logic_error for a change the schema cannot hold (a promise removed or rewritten).
 std::vector<SqlStep> write_origin(const std::string& origin, const StoredOrigin& before,
                                   const State& after, std::int64_t clock);

@@ -23,6 +23,9 @@ struct Partition {
   std::int64_t clock = kNoClock;       // the latest `now` applied to it, if the design keeps one
   std::int64_t revision = 0;           // the revision it was read at (0: not stored yet)
   std::int64_t timeout_positions = 0;  // SQL store: one past the largest task_timeouts position
+  // PartitionStore::read_due's partial partition: it holds what is due at max(the time asked,
+  // clock), so the sweep must tick at that time and no later.
+  bool due_only = false;
 };
 
 std::string partition_key(std::string_view origin);

@@ -24,8 +24,18 @@ class PartitionStore {
  public:
   virtual ~PartitionStore() = default;
   // The origin's partition; nullopt if the store did not answer in time. `fresh` asks for the
-  // latest write's state (the validated variants' confirmation read).
-  virtual sim::Task<std::optional<Partition>> read(std::string origin, bool fresh) = 0;
+  // latest write's state (the validated variants' confirmation read). `ids`, when given, is the
+  // request's footprint (model/footprint.hpp: local_ids): a store may then return only the part
+  // of σ those ids reach (State::unloaded_promises), which the model steps exactly as the whole
+  // partition; the revision and clock are the whole origin's either way.
+  virtual sim::Task<std::optional<Partition>> read(std::string origin, bool fresh,
+                                                   std::optional<std::vector<std::string>> ids) = 0;
+  // The partition as a sweep at `now` (or at the origin's clock, if later) needs it. A store may
+  // return only the part of σ due then (Partition::due_only); by default, the whole partition.
+  virtual sim::Task<std::optional<Partition>> read_due(std::string origin, std::int64_t now) {
+    (void)now;
+    co_return co_await read(std::move(origin), false, std::nullopt);
+  }
   // Stores `after` with `clock` (kNoClock: none kept), conditional on `before.revision` being the
   // latest when the variant uses compare-and-set. kUnknown: no answer, it may have happened.
   virtual sim::Task<WriteOutcome> write(std::string origin, Partition before, State after,

@@ -168,9 +168,12 @@ class Server {
   sim::Task<std::optional<Outcome>> execute(const std::string& origin, const Request& request) {
     const sim::Time deadline = env_.now() + kServeBudget;
     std::optional<Partition> read;
+    // The rows the request can touch (nullopt: the whole partition); the guard is still the
+    // origin's revision, so writers of one origin stay serialised.
+    const auto footprint = local_ids(request);
     while (env_.now() < deadline) {
       if (!read) {
-        read = co_await store_->read(origin, false);
+        read = co_await store_->read(origin, false, footprint);
         if (!read) continue;
       }
       const Partition before = *read;
@@ -183,7 +186,7 @@ class Server {
       if (state == before.state) {
         if (!config_.variant.validate_reads) co_return Outcome{std::move(step.response), now};
         // The answer is only as fresh as the read: confirm the revision on the leader.
-        auto fresh = co_await store_->read(origin, true);
+        auto fresh = co_await store_->read(origin, true, footprint);
         if (!fresh) continue;
         if (fresh->revision == read->revision) co_return Outcome{std::move(step.response), now};
         read = std::move(fresh);  // recompute on the latest partition
@@ -226,10 +229,12 @@ class Server {
   }
 
   sim::Task<void> sweep_partition(const std::string& origin) {
-    const auto read = co_await store_->read(origin, false);
+    // A partial (due-only) read holds what is due at the time asked, so the tick is at that time.
+    const std::int64_t asked = local_now();
+    const auto read = co_await store_->read_due(origin, asked);
     if (!read || read->revision == 0) co_return;
     const Partition& before = *read;
-    std::int64_t now = local_now();
+    std::int64_t now = read->due_only ? asked : local_now();
     if (config_.variant.partition_clock && before.clock != kNoClock) {
       now = std::max(now, before.clock);
     }

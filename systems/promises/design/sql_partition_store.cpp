@@ -18,14 +18,25 @@ class SqlPartitionStore final : public PartitionStore {
                     std::uint64_t first_request)
       : sql_(env, deployment.sql, kStoreTimeout, stash, first_request) {}
 
-  // Every read is of the latest commit (one database), so `fresh` asks for nothing more.
-  sim::Task<std::optional<Partition>> read(std::string origin, bool) override {
-    auto steps = concrete::read_origin(origin);
+  // Every read is of the latest commit (one database), so `fresh` asks for nothing more. With a
+  // footprint, only its rows are read (concrete::read_rows).
+  sim::Task<std::optional<Partition>> read(std::string origin, bool,
+                                           std::optional<std::vector<std::string>> ids) override {
+    auto steps = ids ? concrete::read_rows(origin, *ids) : concrete::read_origin(origin);
     const auto r = co_await sql_.transact(std::move(steps), "read " + origin);
     if (r.timed_out) co_return std::nullopt;
     if (!r.committed) throw std::runtime_error("promises sql: reading " + origin + ": " + r.error);
-    const auto stored = concrete::parse_origin(r.results);
+    const auto stored = ids ? concrete::parse_rows(r.results) : concrete::parse_origin(r.results);
     co_return Partition{stored.state, stored.clock, stored.revision, stored.next_timeout_position};
+  }
+
+  sim::Task<std::optional<Partition>> read_due(std::string origin, std::int64_t now) override {
+    const auto r = co_await sql_.transact(concrete::read_due(origin, now), "read due " + origin);
+    if (r.timed_out) co_return std::nullopt;
+    if (!r.committed) throw std::runtime_error("promises sql: reading " + origin + ": " + r.error);
+    const auto stored = concrete::parse_rows(r.results);
+    co_return Partition{stored.state, stored.clock, stored.revision, stored.next_timeout_position,
+                        true};
   }
 
   sim::Task<WriteOutcome> write(std::string origin, Partition before, State after,

@@ -51,6 +51,29 @@ std::vector<std::string> named_ids(const Request& r) {
   return ids;
 }
 
+std::optional<std::vector<std::string>> local_ids(const Request& r) {
+  switch (r.kind) {
+    case Kind::promise_get:
+    case Kind::promise_create:
+    case Kind::promise_settle:
+    case Kind::promise_register_callback:
+    case Kind::promise_register_listener:
+    case Kind::task_get:
+    case Kind::task_release:
+    case Kind::task_fulfill:
+    case Kind::task_fence:
+    case Kind::task_heartbeat:
+    case Kind::task_halt:
+    case Kind::task_continue: {
+      auto ids = named_ids(r);
+      if (ids.empty()) return std::nullopt;
+      return ids;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
 std::string_view origin_of(std::string_view id) {
   const auto colon = id.find(':');
   return colon == std::string_view::npos ? id : id.substr(0, colon);

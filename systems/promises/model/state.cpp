@@ -25,6 +25,12 @@ const TaskTimeout* TaskTimeouts::find(const std::string& id) const {
   return it == by_id_.end() ? nullptr : &it->second.timeout;
 }
 
+std::optional<std::uint64_t> TaskTimeouts::position(const std::string& id) const {
+  const auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  return it->second.position;
+}
+
 std::vector<TaskTimeouts::Entry> TaskTimeouts::entries() const {
   std::vector<Entry> out;
   out.reserve(by_position_.size());

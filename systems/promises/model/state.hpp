@@ -109,6 +109,9 @@ class TaskTimeouts {
   void upsert(const std::string& id, TaskTimeout timeout);
   void erase(const std::string& id);
   const TaskTimeout* find(const std::string& id) const;
+  // Where the entry stands in this map's order (upserts keep it, an erase and re-add moves it to
+  // the end), or nullopt. Lets a store tell an entry kept in place from one appended.
+  std::optional<std::uint64_t> position(const std::string& id) const;
   std::vector<Entry> entries() const;  // in map order
   std::size_t size() const { return by_id_.size(); }
   void clear();
@@ -130,6 +133,10 @@ struct State {
   std::vector<std::string> creation_order;  // promise ids by seq: creation_order[seq - 1]
   std::map<std::string, Task> tasks;
   TaskTimeouts task_timeouts;
+  // A store that loads only the rows a request touches (../concrete/README.md) holds part of an
+  // origin: these are the origin's promises it did not load, so a new promise still gets the next
+  // seq (creation_order then lists the loaded ones, by seq). 0 for a whole σ.
+  std::int64_t unloaded_promises = 0;
   bool operator==(const State&) const = default;
 };
 

@@ -20,7 +20,11 @@ std::unique_ptr<postgres::Connection> open_postgres_database(const std::string& 
   db->exec(
       "DO $seer$ BEGIN PERFORM pg_advisory_xact_lock(7370616); "
       "IF to_regclass('origins') IS NULL THEN EXECUTE $schema$" +
-      concrete::postgres_schema() + "$schema$; END IF; END $seer$");
+      concrete::postgres_schema() +
+      "$schema$; END IF; "
+      // Indices added after the first schema: a database created before them gets them here.
+      "EXECUTE $upgrades$" +
+      concrete::schema_upgrades() + "$upgrades$; END $seer$");
   return db;
 }
 

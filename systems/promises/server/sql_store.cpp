@@ -18,9 +18,12 @@ class SqlPartitionStore final : public design::PartitionStore {
   SqlPartitionStore(Transact transact, ErrorLog log)
       : transact_(std::move(transact)), log_(std::move(log)) {}
 
-  // One database: every read is of the latest commit, so `fresh` asks for nothing more.
-  sim::Task<std::optional<Partition>> read(std::string origin, bool) override {
-    const auto r = transact_(concrete::read_origin(origin), TransactionKind::kRead);
+  // One database: every read is of the latest commit, so `fresh` asks for nothing more. With a
+  // footprint, only its rows are read (concrete::read_rows).
+  sim::Task<std::optional<Partition>> read(std::string origin, bool,
+                                           std::optional<std::vector<std::string>> ids) override {
+    const auto r = transact_(ids ? concrete::read_rows(origin, *ids) : concrete::read_origin(origin),
+                             TransactionKind::kRead);
     if (!r.committed) {
       log_("reading origin " + origin + ": " + r.error);
       back_off();
@@ -28,9 +31,27 @@ class SqlPartitionStore final : public design::PartitionStore {
     }
     failed_reads_ = 0;
     try {
-      auto stored = concrete::parse_origin(r.results);
+      auto stored = ids ? concrete::parse_rows(r.results) : concrete::parse_origin(r.results);
       co_return Partition{std::move(stored.state), stored.clock, stored.revision,
                           stored.next_timeout_position};
+    } catch (const std::exception& e) {
+      log_("origin " + origin + " has rows that are not a state: " + e.what());
+      co_return std::nullopt;
+    }
+  }
+
+  sim::Task<std::optional<Partition>> read_due(std::string origin, std::int64_t now) override {
+    const auto r = transact_(concrete::read_due(origin, now), TransactionKind::kRead);
+    if (!r.committed) {
+      log_("reading origin " + origin + ": " + r.error);
+      back_off();
+      co_return std::nullopt;
+    }
+    failed_reads_ = 0;
+    try {
+      auto stored = concrete::parse_rows(r.results);
+      co_return Partition{std::move(stored.state), stored.clock, stored.revision,
+                          stored.next_timeout_position, true};
     } catch (const std::exception& e) {
       log_("origin " + origin + " has rows that are not a state: " + e.what());
       co_return std::nullopt;

@@ -26,6 +26,8 @@ std::unique_ptr<sqlite::Connection> open_sqlite_database(const std::string& path
       throw;
     }
   }
+  // Indices added after the first schema: a file written before them gets them here.
+  db->exec(concrete::schema_upgrades());
   return db;
 }
 
