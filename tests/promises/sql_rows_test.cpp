@@ -186,8 +186,8 @@ TEST(PromisesSql, APartialReadUsesKeysNotTheOriginsRange) {
     for (const auto& row : plan) {
       const std::string detail = row.at(3).get<std::string>();
       const bool scan = detail.rfind("SCAN ", 0) == 0 && detail != "SCAN CONSTANT ROW";
-      const bool whole_origin = detail.find("(origin=?)") != std::string::npos &&
-                                detail.rfind("SEARCH origins ", 0) != 0;
+      const bool whole_origin =
+          detail.find("(origin=?)") != std::string::npos && detail.rfind("SEARCH origins ", 0) != 0;
       EXPECT_FALSE(scan || whole_origin) << statements[i].sql << "\n" << detail;
     }
   }

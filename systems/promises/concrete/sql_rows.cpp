@@ -211,9 +211,9 @@ namespace {
 std::vector<SqlStep> read_footprint(const std::string& origin, const json& params,
                                     const std::string& ids) {
   const json o = json::array({origin});
-  const std::string footprint = "(" + ids + " UNION SELECT awaiter FROM callbacks WHERE awaited IN (" +
-                                ids + ") UNION SELECT awaited FROM callbacks WHERE awaiter IN (" +
-                                ids + "))";
+  const std::string footprint =
+      "(" + ids + " UNION SELECT awaiter FROM callbacks WHERE awaited IN (" + ids +
+      ") UNION SELECT awaited FROM callbacks WHERE awaiter IN (" + ids + "))";
   return {
       {"SELECT revision, clock FROM origins WHERE origin = ?1", o},
       {"SELECT seq FROM promises WHERE origin = ?1 ORDER BY seq DESC LIMIT 1", o},
@@ -253,11 +253,11 @@ std::vector<SqlStep> read_due(const std::string& origin, std::int64_t now) {
   // later of the two, which must be the time the due rows were chosen at).
   const std::string at =
       "(SELECT CASE WHEN clock > ?2 THEN clock ELSE ?2 END FROM origins WHERE origin = ?1)";
-  return read_footprint(origin, json::array({origin, now}),
-                        "SELECT id FROM promises WHERE origin = ?1 AND state = 'pending' AND "
-                        "has_target = 1 AND timeout_at <= " +
-                            at + " UNION SELECT id FROM task_timeouts WHERE origin = ?1 AND at <= " +
-                            at);
+  return read_footprint(
+      origin, json::array({origin, now}),
+      "SELECT id FROM promises WHERE origin = ?1 AND state = 'pending' AND "
+      "has_target = 1 AND timeout_at <= " +
+          at + " UNION SELECT id FROM task_timeouts WHERE origin = ?1 AND at <= " + at);
 }
 
 StoredOrigin parse_rows(const json& results) {

@@ -54,13 +54,15 @@ std::vector<SqlStep> read_rows(const std::string& origin, const std::vector<std:
 // promises and task timeouts due then (a targeted pending promise past its deadline, a task timeout
 // past its time; the `*_due_by_origin` indices) and of their callback neighbours.
 std::vector<SqlStep> read_due(const std::string& origin, std::int64_t now);
-// Their results (read_rows or read_due) as a partial origin: the state holds the loaded promises, and
-// `state.unloaded_promises` counts the others. Throws std::invalid_argument as parse_origin does.
+// Their results (read_rows or read_due) as a partial origin: the state holds the loaded promises,
+// and `state.unloaded_promises` counts the others. Throws std::invalid_argument as parse_origin
+// does.
 StoredOrigin parse_rows(const nlohmann::json& results);
 
 // Step 3: the guard (the revision must still be `before.revision`), then the rows that differ
-// between `before.state` and `after` (whole or partial, `after` derived from it by the model), with `clock` stored as the origin's clock. One transaction.
-// Throws std::logic_error for a change the schema cannot hold (a promise removed or rewritten).
+// between `before.state` and `after` (whole or partial, `after` derived from it by the model), with
+// `clock` stored as the origin's clock. One transaction. Throws std::logic_error for a change the
+// schema cannot hold (a promise removed or rewritten).
 std::vector<SqlStep> write_origin(const std::string& origin, const StoredOrigin& before,
                                   const State& after, std::int64_t clock);
 

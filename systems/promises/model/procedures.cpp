@@ -29,8 +29,8 @@ Task* find_task(Ctx& ctx, const std::string& id) {
 Promise& insert_promise(Ctx& ctx, const PromiseCreateReq& c, bool expired) {
   Promise p;
   p.id = c.id;
-  p.seq = static_cast<std::int64_t>(ctx.state.creation_order.size()) +
-          ctx.state.unloaded_promises + 1;
+  p.seq =
+      static_cast<std::int64_t>(ctx.state.creation_order.size()) + ctx.state.unloaded_promises + 1;
   p.param = c.param;
   p.tags = c.tags;
   p.timeout_at = c.timeout_at;

@@ -22,8 +22,9 @@ class SqlPartitionStore final : public design::PartitionStore {
   // footprint, only its rows are read (concrete::read_rows).
   sim::Task<std::optional<Partition>> read(std::string origin, bool,
                                            std::optional<std::vector<std::string>> ids) override {
-    const auto r = transact_(ids ? concrete::read_rows(origin, *ids) : concrete::read_origin(origin),
-                             TransactionKind::kRead);
+    const auto r =
+        transact_(ids ? concrete::read_rows(origin, *ids) : concrete::read_origin(origin),
+                  TransactionKind::kRead);
     if (!r.committed) {
       log_("reading origin " + origin + ": " + r.error);
       back_off();
