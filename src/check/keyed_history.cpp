@@ -10,11 +10,7 @@ namespace seer::check {
 namespace {
 
 struct StatesHash {
-  std::size_t operator()(const std::vector<StateId>& values) const {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (const auto v : values) h = (h ^ static_cast<std::uint64_t>(v)) * 0x100000001b3ULL;
-    return static_cast<std::size_t>(h);
-  }
+  std::size_t operator()(const std::vector<StateId>& values) const { return hash_integers(values); }
 };
 
 class KeyedHistory final : public CompiledHistory {

@@ -268,11 +268,6 @@ class Search {
   std::vector<StateId> successors_;
 };
 
-std::string interval(const Operation& op) {
-  return "[" + std::to_string(op.invoke) + ", " +
-         (op.unknown() ? std::string("unknown") : std::to_string(op.complete)) + "]";
-}
-
 // Searches one partition's compiled history. Leaves out what the model says cannot matter, then
 // searches over the rest with ids renumbered.
 CheckResult search_history(const std::vector<Operation>& ops, CompiledHistory& history,
@@ -306,7 +301,7 @@ CheckResult search_history(const std::vector<Operation>& ops, CompiledHistory& h
         why ? *why
             : "process " + std::to_string(failing.process) + " " +
                   history.describe_operation(static_cast<std::size_t>(result.failing_op)) +
-                  " during " + interval(failing) +
+                  " during " + operation_interval(failing) +
                   ", but no order of the operations around it allows that result.";
   }
   for (auto& id : result.witness) id = original[static_cast<std::size_t>(id)];

@@ -165,6 +165,19 @@ class AnyModel {
 std::optional<std::int64_t> integer_or_nil(const nlohmann::json& v, const Operation& op);
 // "operation 3 (process 1, read, line 7)", for HistoryError messages.
 std::string operation_label(const Operation& op);
+// "[invoke, complete]" ("[10, unknown]" for an outcome-unknown op), for explanations.
+std::string operation_interval(const Operation& op);
+
+// FNV-1a over integers, for a model's `hash` of a state made of them (a list, a map's values).
+inline std::size_t hash_integers(std::size_t h, std::int64_t v) {
+  return (h ^ static_cast<std::size_t>(v)) * 0x100000001b3ULL;
+}
+template <class Range>
+std::size_t hash_integers(const Range& values) {
+  std::size_t h = 0xcbf29ce484222325ULL;
+  for (const auto v : values) h = hash_integers(h, static_cast<std::int64_t>(v));
+  return h;
+}
 
 }  // namespace seer::check
 

@@ -18,12 +18,6 @@ std::int64_t integer(const nlohmann::json& v, const Operation& op) {
   return v.get<std::int64_t>();
 }
 
-std::size_t hash_values(const Values& values) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const auto v : values) h = (h ^ static_cast<std::uint64_t>(v)) * 0x100000001b3ULL;
-  return static_cast<std::size_t>(h);
-}
-
 std::string describe(const Values& values) {
   std::string out = "[";
   for (std::size_t i = 0; i < values.size(); ++i) out += (i ? " " : "") + std::to_string(values[i]);
@@ -48,7 +42,7 @@ class SetModel {
     if (text == "[]" || text == "#{}" || text == "empty") return;
     throw std::invalid_argument("a set starts empty (--init [] or leave it out)");
   }
-  std::size_t hash(const State& s) const { return hash_values(s); }
+  std::size_t hash(const State& s) const { return hash_integers(s); }
   std::string describe_state(const State& s) const { return describe(s); }
 
   CallOf<SetModel> compile(const Operation& op) const {
@@ -124,7 +118,7 @@ class QueueModel {
     if (text == "[]" || text == "empty") return;
     throw std::invalid_argument("a queue starts empty (--init [] or leave it out)");
   }
-  std::size_t hash(const State& s) const { return hash_values(s); }
+  std::size_t hash(const State& s) const { return hash_integers(s); }
   std::string describe_state(const State& s) const { return describe(s); }
 
   CallOf<QueueModel> compile(const Operation& op) const {

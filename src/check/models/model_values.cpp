@@ -10,6 +10,11 @@ std::string operation_label(const Operation& op) {
          op.f + (op.line ? ", line " + std::to_string(op.line) : std::string()) + ")";
 }
 
+std::string operation_interval(const Operation& op) {
+  return "[" + std::to_string(op.invoke) + ", " +
+         (op.unknown() ? std::string("unknown") : std::to_string(op.complete)) + "]";
+}
+
 std::optional<std::int64_t> integer_or_nil(const nlohmann::json& v, const Operation& op) {
   if (v.is_null()) return std::nullopt;
   if (v.is_number_integer()) return v.get<std::int64_t>();

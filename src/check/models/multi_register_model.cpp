@@ -48,8 +48,8 @@ class MultiRegisterModel {
   std::size_t hash(const State& s) const {
     std::size_t h = 0xcbf29ce484222325ULL;
     for (const auto& [key, value] : s) {
-      h = (h ^ std::hash<std::string>{}(key)) * 0x100000001b3ULL;
-      h = (h ^ static_cast<std::size_t>(value)) * 0x100000001b3ULL;
+      h = hash_integers(h, static_cast<std::int64_t>(std::hash<std::string>{}(key)));
+      h = hash_integers(h, value);
     }
     return h;
   }

@@ -8,11 +8,6 @@ namespace seer::check {
 
 namespace {
 
-std::string interval(const Operation& op) {
-  return "[" + std::to_string(op.invoke) + ", " +
-         (op.unknown() ? std::string("unknown") : std::to_string(op.complete)) + "]";
-}
-
 // The value `w` writes, or nullptr if it writes none.
 const nlohmann::json* written_by(const Operation& w) {
   if (w.f == "write") return &w.input;
@@ -27,7 +22,7 @@ std::string stale_initial(const std::vector<Operation>& ops, const Operation& op
     const nlohmann::json* written = written_by(w);
     if (written && !w.unknown() && w.complete < op.invoke && *written != op.output) {
       return what + ", but that is the initial value, and " + w.f + " " + to_text(w.input) +
-             " (process " + std::to_string(w.process) + ", " + interval(w) +
+             " (process " + std::to_string(w.process) + ", " + operation_interval(w) +
              ") had replaced it before the read began; nothing wrote " + initial + " again.";
     }
   }
@@ -48,7 +43,7 @@ std::optional<std::string> RegisterModel::explain_failure(const std::vector<Oper
     what += " " + to_text(op.input);
     if (!op.output.is_null() && op.output != op.input) what += " returned " + to_text(op.output);
   }
-  what += " during " + interval(op);
+  what += " during " + operation_interval(op);
   if (op.f != "read")
     return what + ", but no order of the operations around it allows that result.";
   // A key that is appended to holds what no single operation wrote.
@@ -75,10 +70,11 @@ std::optional<std::string> RegisterModel::explain_failure(const std::vector<Oper
     if ((w.f == "write" || w.f == "cas") && &w != writer && !w.unknown() &&
         w.invoke > writer->complete && w.complete < op.invoke && w.input != op.output) {
       return what + ", but the write of " + to_text(op.output) + " by process " +
-             std::to_string(writer->process) + " " + interval(*writer) + " was overwritten by " +
-             w.f + " " + to_text(w.input) + " (process " + std::to_string(w.process) + ", " +
-             interval(w) + "), which completed before the read began, and nothing wrote " +
-             to_text(op.output) + " again.";
+             std::to_string(writer->process) + " " + operation_interval(*writer) +
+             " was overwritten by " + w.f + " " + to_text(w.input) + " (process " +
+             std::to_string(w.process) + ", " + operation_interval(w) +
+             "), which completed before the read began, and nothing wrote " + to_text(op.output) +
+             " again.";
     }
   }
   return what + ", but no order of the operations around it lets the register hold " +

@@ -3,6 +3,8 @@
 // or nil alike.
 #pragma once
 
+#include "seer/check/model.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -26,9 +28,7 @@ inline std::size_t hash_value(const RegisterValue& v) {
     }
     std::size_t operator()(const std::string& s) const { return std::hash<std::string>{}(s); }
     std::size_t operator()(const std::vector<std::int64_t>& list) const {
-      std::uint64_t h = 0xcbf29ce484222325ULL;
-      for (const auto n : list) h = (h ^ static_cast<std::uint64_t>(n)) * 0x100000001b3ULL;
-      return static_cast<std::size_t>(h);
+      return hash_integers(list);
     }
   };
   return std::visit(Visit{}, v);
