@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace seer::explain {
 
@@ -49,65 +50,73 @@ std::vector<const Access*> missed_writes(const std::vector<Access>& all, const A
   return out;
 }
 
+// A service answered from behind: its configured implementation (--service NAME=IMPL), by its
+// name or as the only one, tells the user which contract allowed it.
+Cause lagging_service(const Trace& t, const Access& read) {
+  const auto services = t.header.value("services", nlohmann::json::object());
+  std::string chosen;
+  if (services.contains(read.service) && services[read.service].is_string()) {
+    chosen = read.service + "=" + services[read.service].get<std::string>();
+  } else if (services.size() == 1 && services.begin().value().is_string()) {
+    chosen = services.begin().key() + "=" + services.begin().value().get<std::string>();
+  }
+  Cause lag;
+  lag.kind = "lagging_replica";
+  lag.process = read.service;
+  lag.events = {read.served};
+  lag.facts = {{"service", read.service}, {"implementation", chosen}};
+  lag.summary = fmt::format(
+      "{} answered from a replica or cache that had not applied the latest writes{}; its "
+      "contract allows that, so the design must not act on this read alone",
+      read.service, chosen.empty() ? "" : fmt::format(" (run with --service {})", chosen));
+  return lag;
+}
+
+// A message sent to the server before it answered: dropped, or still in flight, or neither.
+std::optional<Cause> message_not_applied(const DetectContext& c, const TraceEvent& e,
+                                         const Access& read) {
+  const auto& t = c.trace;
+  const auto serve_seq = read.served;
+  const auto deliver = c.index.deliver_of.find(e.message);
+  const auto drop = c.index.drop_of.find(e.message);
+  const bool delivered_before = deliver != c.index.deliver_of.end() && deliver->second <= serve_seq;
+  Cause m;
+  m.process = t.lane_name(e.lane);
+  if (drop != c.index.drop_of.end() && drop->second < serve_seq && !delivered_before) {
+    m.kind = "message_dropped";
+    m.events = {drop->second, e.seq};
+    m.summary = fmt::format("message {} ({}, {} -> {}) was dropped by the network at #{}",
+                            e.message, e.type, m.process, t.lane_name(read.server), drop->second);
+  } else if (!delivered_before) {
+    m.kind = "message_delayed";
+    m.events = {e.seq};
+    m.summary = deliver == c.index.deliver_of.end()
+                    ? fmt::format("message {} ({}, {} -> {}, sent #{}) was never delivered",
+                                  e.message, e.type, m.process, t.lane_name(read.server), e.seq)
+                    : fmt::format(
+                          "message {} ({}, {} -> {}, sent #{} at {}) was still in flight; it "
+                          "arrived at #{}",
+                          e.message, e.type, m.process, t.lane_name(read.server), e.seq,
+                          format_time(e.time), deliver->second);
+    if (deliver != c.index.deliver_of.end()) m.events.push_back(deliver->second);
+  } else {
+    return std::nullopt;
+  }
+  m.facts = e.line.value("payload", nlohmann::json());
+  return m;
+}
+
 // Why a replica served an old value: messages to it that were dropped or still in flight when it
 // answered, and crashes that took back what it had.
 std::vector<Cause> why_behind(const DetectContext& c, const Access& read) {
-  std::vector<Cause> out;
   const auto& t = c.trace;
-  if (read.facts && read.facts->contains("name")) {
-    // The service's configured implementation (--service NAME=IMPL), by its name or as the only
-    // one.
-    const auto services = t.header.value("services", nlohmann::json::object());
-    std::string chosen;
-    if (services.contains(read.service) && services[read.service].is_string()) {
-      chosen = read.service + "=" + services[read.service].get<std::string>();
-    } else if (services.size() == 1 && services.begin().value().is_string()) {
-      chosen = services.begin().key() + "=" + services.begin().value().get<std::string>();
-    }
-    Cause lag;
-    lag.kind = "lagging_replica";
-    lag.process = read.service;
-    lag.events = {read.served};
-    lag.facts = {{"service", read.service}, {"implementation", chosen}};
-    lag.summary = fmt::format(
-        "{} answered from a replica or cache that had not applied the latest writes{}; its "
-        "contract allows that, so the design must not act on this read alone",
-        read.service, chosen.empty() ? "" : fmt::format(" (run with --service {})", chosen));
-    out.push_back(std::move(lag));
-  }
-  if (read.facts && read.facts->contains("name")) return out;  // a service: no messages to inspect
-  const auto serve_seq = read.served;
+  // A service: its contract, and no messages to inspect.
+  if (read.facts && read.facts->contains("name")) return {lagging_service(t, read)};
+  std::vector<Cause> out;
   for (const auto& e : t.events) {
-    if (e.seq >= serve_seq) break;
+    if (e.seq >= read.served) break;
     if (e.kind == EventKind::kSend && e.peer == read.server) {
-      const auto deliver = c.index.deliver_of.find(e.message);
-      const auto drop = c.index.drop_of.find(e.message);
-      Cause m;
-      m.process = t.lane_name(e.lane);
-      if (drop != c.index.drop_of.end() && drop->second < serve_seq &&
-          (deliver == c.index.deliver_of.end() || deliver->second > serve_seq)) {
-        m.kind = "message_dropped";
-        m.events = {drop->second, e.seq};
-        m.summary =
-            fmt::format("message {} ({}, {} -> {}) was dropped by the network at #{}", e.message,
-                        e.type, m.process, t.lane_name(read.server), drop->second);
-      } else if (deliver == c.index.deliver_of.end() || deliver->second > serve_seq) {
-        m.kind = "message_delayed";
-        m.events = {e.seq};
-        m.summary = deliver == c.index.deliver_of.end()
-                        ? fmt::format("message {} ({}, {} -> {}, sent #{}) was never delivered",
-                                      e.message, e.type, m.process, t.lane_name(read.server), e.seq)
-                        : fmt::format(
-                              "message {} ({}, {} -> {}, sent #{} at {}) was still in flight; it "
-                              "arrived at #{}",
-                              e.message, e.type, m.process, t.lane_name(read.server), e.seq,
-                              format_time(e.time), deliver->second);
-        if (deliver != c.index.deliver_of.end()) m.events.push_back(deliver->second);
-      } else {
-        continue;
-      }
-      m.facts = e.line.value("payload", nlohmann::json());
-      out.push_back(std::move(m));
+      if (auto m = message_not_applied(c, e, read)) out.push_back(std::move(*m));
     } else if (e.kind == EventKind::kCrash && e.lane == read.server) {
       Cause crash;
       crash.kind = "process_crashed";

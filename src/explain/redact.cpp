@@ -26,9 +26,8 @@ struct LocalClock {
   std::int64_t at(std::int64_t t) const { return t + offset + t * drift_ppm / 1'000'000; }
 };
 
-}  // namespace
-
-Trace redact(const Trace& trace) {
+// Each process's clock, from its start (or latest restart) event's oracle facts.
+std::map<int, LocalClock> local_clocks(const Trace& trace) {
   std::map<int, LocalClock> clocks;
   for (const auto& e : trace.events) {
     if ((e.kind == EventKind::kStart || e.kind == EventKind::kRestart) && e.oracle().is_object()) {
@@ -36,6 +35,51 @@ Trace redact(const Trace& trace) {
                         e.oracle().value(trace::fact::kClockDrift, std::int64_t{0})};
     }
   }
+  return clocks;
+}
+
+// Old seq -> new seq of each kept event; a removed event's kept ancestors stand in for it, and
+// a reference to a removed event (a violation's) moves to the kept event at or before it.
+class Renumbering {
+ public:
+  std::vector<std::uint64_t> parents(const std::vector<std::uint64_t>& old) {
+    std::vector<std::uint64_t> mapped;
+    std::set<std::uint64_t> seen;
+    for (const auto p : old) {
+      const auto kept = renumbered_.find(p);
+      const auto& via =
+          kept != renumbered_.end() ? std::vector<std::uint64_t>{kept->second} : stand_ins_[p];
+      for (const auto q : via) {
+        if (seen.insert(q).second) mapped.push_back(q);
+      }
+    }
+    return mapped;
+  }
+  void remove(const TraceEvent& e) {
+    stand_ins_[e.seq] = parents(e.parents);
+    at_or_before_[e.seq] = last_kept_;
+  }
+  void keep(std::uint64_t old_seq, std::uint64_t new_seq) {
+    renumbered_[old_seq] = new_seq;
+    at_or_before_[old_seq] = new_seq;
+    last_kept_ = new_seq;
+  }
+  std::uint64_t at_or_before(std::uint64_t old_seq) const {
+    const auto it = at_or_before_.find(old_seq);
+    return it == at_or_before_.end() ? 0 : it->second;
+  }
+
+ private:
+  std::map<std::uint64_t, std::uint64_t> renumbered_;
+  std::map<std::uint64_t, std::vector<std::uint64_t>> stand_ins_;
+  std::map<std::uint64_t, std::uint64_t> at_or_before_;
+  std::uint64_t last_kept_ = 0;
+};
+
+}  // namespace
+
+Trace redact(const Trace& trace) {
+  const auto clocks = local_clocks(trace);
   Trace out;
   out.path = trace.path;
   out.processes = trace.processes;
@@ -43,33 +87,15 @@ Trace redact(const Trace& trace) {
   for (const char* field : {"profile", "schedule", "faults"}) out.header.erase(field);
   out.header["redacted"] = true;
 
-  // Old seq -> new seq of each kept event; a removed event's kept ancestors stand in for it.
-  std::map<std::uint64_t, std::uint64_t> renumbered;
-  std::map<std::uint64_t, std::vector<std::uint64_t>> stand_ins;
-  auto mapped_parents = [&](const std::vector<std::uint64_t>& parents) {
-    std::vector<std::uint64_t> mapped;
-    std::set<std::uint64_t> seen;
-    for (const auto p : parents) {
-      const auto kept = renumbered.find(p);
-      const auto& via =
-          kept != renumbered.end() ? std::vector<std::uint64_t>{kept->second} : stand_ins[p];
-      for (const auto q : via) {
-        if (seen.insert(q).second) mapped.push_back(q);
-      }
-    }
-    return mapped;
-  };
-  std::uint64_t last_kept = 0;  // the kept event at or before each removed one
-  std::map<std::uint64_t, std::uint64_t> at_or_before;
+  Renumbering seqs;
   for (const auto& e : trace.events) {
     if (unobservable(e)) {
-      stand_ins[e.seq] = mapped_parents(e.parents);
-      at_or_before[e.seq] = last_kept;
+      seqs.remove(e);
       continue;
     }
     TraceEvent r = e;
     r.seq = out.events.size() + 1;
-    r.parents = mapped_parents(e.parents);
+    r.parents = seqs.parents(e.parents);
     r.line.erase("oracle");
     r.line["seq"] = r.seq;
     r.line["parents"] = r.parents;
@@ -78,18 +104,12 @@ Trace redact(const Trace& trace) {
       if (clock != clocks.end()) r.time = clock->second.at(e.time);
       r.line["time"] = r.time;
     }
-    renumbered[e.seq] = r.seq;
-    at_or_before[e.seq] = r.seq;
-    last_kept = r.seq;
+    seqs.keep(e.seq, r.seq);
     out.events.push_back(std::move(r));
   }
-  auto remap = [&](std::uint64_t old) -> std::uint64_t {
-    const auto it = at_or_before.find(old);
-    return it == at_or_before.end() ? 0 : it->second;
-  };
   for (auto& e : out.events) {
     if (e.kind == EventKind::kViolation && e.line.contains("after_event")) {
-      e.line["after_event"] = remap(e.line.value("after_event", std::uint64_t{0}));
+      e.line["after_event"] = seqs.at_or_before(e.line.value("after_event", std::uint64_t{0}));
     }
     out.event_lines.push_back(e.line.dump());
   }
@@ -97,7 +117,7 @@ Trace redact(const Trace& trace) {
   const auto& violation = trace.violation();
   if (violation.is_object()) {
     auto v = violation;
-    if (v.contains("event")) v["event"] = remap(v.value("event", std::uint64_t{0}));
+    if (v.contains("event")) v["event"] = seqs.at_or_before(v.value("event", std::uint64_t{0}));
     out.footer["violation"] = std::move(v);
   }
   return out;

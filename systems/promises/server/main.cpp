@@ -99,201 +99,251 @@ struct ServeOptions {
   bool json_output = false;
 };
 
-int serve(const ServeOptions& options) {
-  const std::string& db_path = options.db;
-  const server::HttpOptions& http_options = options.http;
-  // Signals are taken by sigwait on this thread; every thread started below inherits the mask.
+// Signals are taken by sigwait on the main thread; every thread started after this inherits the
+// mask. Also: a client that hangs up is a failed write, not our death; and every connection is a
+// descriptor, so take all the system lets us (10,000 poll streams and more).
+sigset_t take_process_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);  // reload the tokens
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up is a failed write, not our death
-  // Every connection is a descriptor: take all the system lets us (10,000 poll streams and more).
+  std::signal(SIGPIPE, SIG_IGN);
   if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
+  return signals;
+}
 
-  // A storage failure that must stop the server (its file deleted or replaced): the first one
-  // is the stopping line's reason; SIGTERM wakes the main thread, which shuts the rest down.
-  std::mutex failure_mutex;
-  std::string failure;
-  const auto fail = [&](const std::string& why) {
-    {
-      std::lock_guard lock(failure_mutex);
-      if (!failure.empty()) return;
-      failure = why;
-    }
-    kill(getpid(), SIGTERM);
-  };
-  // Store errors: once per cause, then a count at most every 10 s.
-  server::LogLimiter store_errors(log_line, std::chrono::seconds(10));
-  const server::ErrorLog store_log = [&](const std::string& line) { store_errors(line); };
-  std::unique_ptr<server::FileIdentity> identity;
+// Why the server stops, if not by a signal: the first reason given is the stopping line's.
+class StopReason {
+ public:
+  // Records `why` (if it is the first) and wakes the main thread, which shuts the rest down.
+  void fail(const std::string& why) {
+    if (record(why)) kill(getpid(), SIGTERM);
+  }
+  // False if a reason was given before (the main thread is already woken or stopping).
+  bool record(const std::string& why) {
+    std::lock_guard lock(mutex_);
+    if (!reason_.empty()) return false;
+    reason_ = why;
+    return true;
+  }
+  std::string reason() const {
+    std::lock_guard lock(mutex_);
+    return reason_;
+  }
 
+ private:
+  mutable std::mutex mutex_;
+  std::string reason_;
+};
+
+// Everything a running server holds, in the order it is built.
+struct Server {
   server::Mailroom mailroom;
-  std::unique_ptr<server::HttpFront> front;
   // SQLite: one connection writes for every loop, in groups; each loop reads on its own.
   std::unique_ptr<server::GroupCommit> sqlite_writes;
-  if (!is_postgres_url(db_path)) {
-    sqlite_writes = std::make_unique<server::GroupCommit>(server::open_sqlite_database(db_path));
-    server::lock_database_file(db_path);  // one server per file
-    identity = std::make_unique<server::FileIdentity>(db_path);
-  }
-  std::vector<Loop> loops(static_cast<std::size_t>(options.connections));
+  std::unique_ptr<server::FileIdentity> identity;  // SQLite: is the file still the one opened?
+  std::vector<Loop> loops;
   std::vector<runtime::LoopEnv*> envs;
-  for (std::size_t i = 0; i < loops.size(); ++i) {
-    loops[i].store = open_store(db_path, sqlite_writes.get());
-    loops[i].env = std::make_unique<runtime::LoopEnv>(
-        kFirstServer + static_cast<sim::ProcessId>(i), "seer-resonate",
-        [&](sim::ProcessId to, const sim::PayloadPtr& body) { front->outbox(to, body); });
-    envs.push_back(loops[i].env.get());
-  }
-  server::HttpOptions front_options = http_options;
-  front_options.warn = log_line;
-  front = std::make_unique<server::HttpFront>(envs, kHttp, mailroom, front_options);
-  if (!http_options.auth_token_file.empty()) {
-    log_line("authentication: " + front->reload_tokens());
-  }
-  const int port = front->bind();
+  std::unique_ptr<server::HttpFront> front;
+  std::unique_ptr<server::HistoryFile> history;
+  std::thread http;
+};
 
+// The database, the loops' environments and the HTTP front, bound but not yet listening.
+int open_server(const ServeOptions& options, Server& s) {
+  if (!is_postgres_url(options.db)) {
+    s.sqlite_writes =
+        std::make_unique<server::GroupCommit>(server::open_sqlite_database(options.db));
+    server::lock_database_file(options.db);  // one server per file
+    s.identity = std::make_unique<server::FileIdentity>(options.db);
+  }
+  s.loops.resize(static_cast<std::size_t>(options.connections));
+  for (std::size_t i = 0; i < s.loops.size(); ++i) {
+    s.loops[i].store = open_store(options.db, s.sqlite_writes.get());
+    s.loops[i].env = std::make_unique<runtime::LoopEnv>(
+        kFirstServer + static_cast<sim::ProcessId>(i), "seer-resonate",
+        [&s](sim::ProcessId to, const sim::PayloadPtr& body) { s.front->outbox(to, body); });
+    s.envs.push_back(s.loops[i].env.get());
+  }
+  server::HttpOptions front_options = options.http;
+  front_options.warn = log_line;
+  s.front = std::make_unique<server::HttpFront>(s.envs, kHttp, s.mailroom, front_options);
+  if (!options.http.auth_token_file.empty()) {
+    log_line("authentication: " + s.front->reload_tokens());
+  }
+  if (!options.history.empty()) s.history = std::make_unique<server::HistoryFile>(options.history);
+  return s.front->bind();
+}
+
+// Each loop runs the design's server on its own thread; a loop that throws stops the server.
+void start_loops(const ServeOptions& options, Server& s, const server::ErrorLog& store_log,
+                 StopReason& stop) {
   auto deployment = std::make_shared<design::Deployment>();
-  for (std::size_t i = 0; i < loops.size(); ++i) deployment->servers.push_back(envs[i]->self());
+  for (auto* env : s.envs) deployment->servers.push_back(env->self());
   deployment->mailroom = kMailroom;
   // One clock for every loop (an answer's now must not go back when the next request of the same
   // client goes to another loop), started with the wall clock it is counted from: opening the
-  // connections above may take a while, and must not put model time ahead of the wall clock.
+  // connections may take a while, and must not put model time ahead of the wall clock.
   const auto clock_start = std::chrono::steady_clock::now();
   const std::int64_t epoch_ms = wall_clock_ms();
-  for (auto* env : envs) env->set_clock_start(clock_start);
-  std::unique_ptr<server::HistoryFile> history;
-  if (!options.history.empty()) history = std::make_unique<server::HistoryFile>(options.history);
+  for (auto* env : s.envs) env->set_clock_start(clock_start);
 
-  for (std::size_t i = 0; i < loops.size(); ++i) {
+  for (std::size_t i = 0; i < s.loops.size(); ++i) {
     design::ServerConfig config;
     config.variant = design::variant_named("final-sql");
     config.deployment = deployment;
     config.epoch_ms = epoch_ms;  // with the shared Env clock: one model clock for every loop
     // One loop sweeps (every origin, whichever loop serves it): more would repeat its reads.
     config.sweep_every = i == 0 ? sim::milliseconds(options.sweep_every_ms) : sim::Duration{0};
-    if (history && i == 0) {
-      config.history = history.get();
+    if (s.history && i == 0) {
+      config.history = s.history.get();
       // Process numbers of this life's sweeps, apart from the clients' and other lives'.
       config.ids = std::make_shared<design::HistoryIds>(
           1'000'000 + static_cast<int>(std::random_device()() % 1'000'000) * 1000);
     }
-    Loop& loop = loops[i];
-    config.make_store = [&loop, &store_log, &identity, &fail](sim::Env&,
-                                                              std::deque<sim::Message>*) {
-      return loop.store.make(store_log, identity.get(), fail);
+    Loop& loop = s.loops[i];
+    server::FileIdentity* identity = s.identity.get();
+    config.make_store = [&loop, &store_log, identity, &stop](sim::Env&, std::deque<sim::Message>*) {
+      return loop.store.make(store_log, identity,
+                             [&stop](const std::string& why) { stop.fail(why); });
     };
-    loop.thread =
-        std::thread([&loop, &failure, &failure_mutex, config = std::move(config)]() mutable {
-          try {
-            loop.env->run(design::run_server(*loop.env, std::move(config)));
-          } catch (const std::exception& e) {
-            {
-              std::lock_guard lock(failure_mutex);
-              if (failure.empty()) failure = e.what();
-            }
-            kill(getpid(), SIGTERM);  // wake the main thread, which shuts the rest down
-          }
-        });
+    loop.thread = std::thread([&loop, &stop, config = std::move(config)]() mutable {
+      try {
+        loop.env->run(design::run_server(*loop.env, std::move(config)));
+      } catch (const std::exception& e) {
+        stop.fail(e.what());
+      }
+    });
   }
-  std::thread http([&] { front->listen(); });
-  front->wait_until_listening();
+}
 
-  const std::string url = (http_options.tls_cert.empty() ? "http://" : "https://") +
-                          http_options.host + ":" + std::to_string(port);
+void print_listening(const ServeOptions& options, const Server& s, int port) {
+  const std::string url = (options.http.tls_cert.empty() ? "http://" : "https://") +
+                          options.http.host + ":" + std::to_string(port);
   if (options.json_output) {
     std::cout << nlohmann::json{{"listening", url},
                                 {"port", port},
-                                {"db", shown_db(db_path)},
-                                {"connections", loops.size()}}
+                                {"db", shown_db(options.db)},
+                                {"connections", s.loops.size()}}
                      .dump()
               << std::endl;
   } else {
     std::cout << "seer-resonate listening on " << url << " ("
-              << (is_postgres_url(db_path) ? "postgres " : "sqlite ") << shown_db(db_path) << ", "
-              << loops.size() << " connections)" << std::endl;
+              << (is_postgres_url(options.db) ? "postgres " : "sqlite ") << shown_db(options.db)
+              << ", " << s.loops.size() << " connections)" << std::endl;
   }
+}
 
+// Until SIGINT or SIGTERM (or the database file is replaced); SIGHUP rereads the tokens.
+void wait_for_stop(const sigset_t& signals, Server& s, StopReason& stop) {
   for (;;) {
     // Each second without a signal: is the database file still the one opened? (A server with
     // no traffic notices within a second too; with traffic, every transaction checks.)
     const timespec second{1, 0};
     const int signal = sigtimedwait(&signals, nullptr, &second);
     if (signal < 0) {
-      if (identity) {
-        if (auto why = identity->changed()) {
-          std::lock_guard lock(failure_mutex);
-          if (failure.empty()) failure = *why;
-          break;
+      if (s.identity) {
+        if (auto why = s.identity->changed()) {
+          stop.record(*why);
+          return;
         }
       }
       continue;
     }
-    if (signal != SIGHUP) break;
+    if (signal != SIGHUP) return;
     try {
-      log_line("reloaded the tokens: " + front->reload_tokens());
+      log_line("reloaded the tokens: " + s.front->reload_tokens());
     } catch (const std::exception& e) {
       log_line("reloading the tokens failed, the old ones stay: " + std::string(e.what()));
     }
   }
-  // Stop taking requests at the loops: each finishes the one it is in (its commit and answer)
-  // first. Requests still queued get 503 and were never applied.
-  for (auto& loop : loops) loop.env->stop();
-  for (auto& loop : loops) loop.thread.join();
-  front->fail_waiting();
-  front->stop();
-  http.join();
-  loops.clear();
-  if (sqlite_writes) {
-    log_line(std::to_string(sqlite_writes->writes()) + " writes in " +
-             std::to_string(sqlite_writes->groups()) + " commits");
+}
+
+// Stop taking requests at the loops: each finishes the one it is in (its commit and answer)
+// first. Requests still queued get 503 and were never applied.
+void shut_down(Server& s) {
+  for (auto& loop : s.loops) loop.env->stop();
+  for (auto& loop : s.loops) loop.thread.join();
+  s.front->fail_waiting();
+  s.front->stop();
+  s.http.join();
+  s.loops.clear();
+  if (s.sqlite_writes) {
+    log_line(std::to_string(s.sqlite_writes->writes()) + " writes in " +
+             std::to_string(s.sqlite_writes->groups()) + " commits");
   }
-  sqlite_writes.reset();  // closing the last SQLite connection checkpoints the WAL
-  if (!failure.empty()) {
-    log_line("stopped: " + failure);
+  s.sqlite_writes.reset();  // closing the last SQLite connection checkpoints the WAL
+}
+
+int serve(const ServeOptions& options) {
+  const sigset_t signals = take_process_signals();
+  StopReason stop;
+  // Store errors: once per cause, then a count at most every 10 s.
+  server::LogLimiter store_errors(log_line, std::chrono::seconds(10));
+  const server::ErrorLog store_log = [&](const std::string& line) { store_errors(line); };
+
+  Server s;
+  const int port = open_server(options, s);
+  start_loops(options, s, store_log, stop);
+  s.http = std::thread([&s] { s.front->listen(); });
+  s.front->wait_until_listening();
+  print_listening(options, s, port);
+  wait_for_stop(signals, s, stop);
+  shut_down(s);
+  if (const std::string reason = stop.reason(); !reason.empty()) {
+    log_line("stopped: " + reason);
     return 1;
   }
   log_line("stopped");
   return 0;
 }
 
-int run(int argc, char** argv) {
-  CLI::App app{
-      "seer-resonate: a Resonate server (the promises protocol of @resonatehq/sdk 0.11.5)"};
-  ServeOptions o;
-  server::HttpOptions& http = o.http;
-  int timeout_ms = static_cast<int>(http.request_timeout.count());
-  int read_timeout_ms = static_cast<int>(http.read_timeout.count());
-  int idle_timeout_ms = static_cast<int>(http.idle_timeout.count());
-  bool verbose = false;
+// The command line's milliseconds, made durations once parsed.
+struct TimeoutsMs {
+  int request;
+  int read;
+  int idle;
+};
+
+void add_storage_options(CLI::App& app, ServeOptions& o) {
   app.add_option("--db", o.db,
                  "SQLite database file (created if missing), or postgres://user@host:port/dbname "
                  "(the schema is created if missing)");
-  app.add_option("--host", http.host, "address to listen on")->capture_default_str();
-  app.add_option("--port", http.port, "port to listen on (0: any free port)")
-      ->check(CLI::Range(0, 65535))
-      ->capture_default_str();
   app.add_option("--connections", o.connections,
                  "database connections, each serving requests on its own thread (the requests of "
                  "one origin always on the same one)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  app.add_option(
+         "--sweep-every-ms", o.sweep_every_ms,
+         "how often to time out what is due (0: never, for tests that must see every change)")
+      ->check(CLI::Range(0, 3600000))
+      ->capture_default_str();
+  app.add_option("--history", o.history,
+                 "append the sweeps to this file as operations of a history (seer's JSONL), to "
+                 "check a live run with its clients' operations");
+}
+
+void add_http_options(CLI::App& app, server::HttpOptions& http, TimeoutsMs& ms) {
+  app.add_option("--host", http.host, "address to listen on")->capture_default_str();
+  app.add_option("--port", http.port, "port to listen on (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
   app.add_option("--io-threads", http.io_threads,
                  "threads serving the HTTP connections (every connection, not one each)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  app.add_option("--read-timeout-ms", read_timeout_ms,
+  app.add_option("--read-timeout-ms", ms.read,
                  "a request must arrive whole within this from its first byte, and a client must "
                  "take an answer within it, or its connection is closed")
       ->check(CLI::Range(1, 600000))
       ->capture_default_str();
-  app.add_option("--idle-timeout-ms", idle_timeout_ms,
+  app.add_option("--idle-timeout-ms", ms.idle,
                  "close a keep-alive connection with no request for this long")
       ->check(CLI::Range(1, 3600000))
       ->capture_default_str();
@@ -316,23 +366,28 @@ int run(int argc, char** argv) {
                  "open connections (poll streams too) beyond which new ones are closed at once")
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
-  app.add_option("--request-timeout-ms", timeout_ms,
+  app.add_option("--request-timeout-ms", ms.request,
                  "answer 503 to a request not completed within this")
       ->check(CLI::Range(1, 600000))
       ->capture_default_str();
-  app.add_option(
-         "--sweep-every-ms", o.sweep_every_ms,
-         "how often to time out what is due (0: never, for tests that must see every change)")
-      ->check(CLI::Range(0, 3600000))
-      ->capture_default_str();
-  app.add_option("--history", o.history,
-                 "append the sweeps to this file as operations of a history (seer's JSONL), to "
-                 "check a live run with its clients' operations");
   app.add_option("--auth-token-file", http.auth_token_file,
                  "require Authorization: Bearer <token>, a token from this file (one a line, "
                  "optionally followed by the id prefixes it is limited to); reread on SIGHUP");
   app.add_option("--tls-cert", http.tls_cert, "serve HTTPS with this certificate chain (PEM)");
   app.add_option("--tls-key", http.tls_key, "the private key of --tls-cert (PEM)");
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{
+      "seer-resonate: a Resonate server (the promises protocol of @resonatehq/sdk 0.11.5)"};
+  ServeOptions o;
+  server::HttpOptions& http = o.http;
+  TimeoutsMs ms{static_cast<int>(http.request_timeout.count()),
+                static_cast<int>(http.read_timeout.count()),
+                static_cast<int>(http.idle_timeout.count())};
+  bool verbose = false;
+  add_storage_options(app, o);
+  add_http_options(app, http, ms);
   app.add_flag("--verbose", verbose, "log every request, poll stream and message to stderr");
   app.add_flag("--json", o.json_output, "print the listening address as one JSON line");
   try {
@@ -343,9 +398,9 @@ int run(int argc, char** argv) {
     std::cerr << "seer-resonate: error: " << e.what() << " (see seer-resonate --help)\n";
     return 2;
   }
-  http.request_timeout = std::chrono::milliseconds(timeout_ms);
-  http.read_timeout = std::chrono::milliseconds(read_timeout_ms);
-  http.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
+  http.request_timeout = std::chrono::milliseconds(ms.request);
+  http.read_timeout = std::chrono::milliseconds(ms.read);
+  http.idle_timeout = std::chrono::milliseconds(ms.idle);
   if (http.body_budget < http.max_body) {
     std::cerr << "seer-resonate: error: --body-budget (" << http.body_budget
               << ") is below --max-body (" << http.max_body << ")\n";
