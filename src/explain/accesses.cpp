@@ -20,6 +20,70 @@ bool bool_or(const nlohmann::json& j, const char* field, bool fallback) {
   return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
 }
 
+// What one SQL statement did, as the short text of a cause ("SELECT orders", "UPDATE stock/3").
+void describe_statement(const nlohmann::json& st, std::vector<std::string>& did) {
+  const auto& touched = st.value("writes", nlohmann::json::array());
+  if (touched.empty()) {
+    std::string tables;
+    for (const auto& table : st.value("reads", nlohmann::json::array())) {
+      if (table.is_string()) tables += (tables.empty() ? "" : ",") + table.get<std::string>();
+    }
+    if (!tables.empty()) did.push_back("SELECT " + tables);
+  }
+  for (const auto& w : touched) {
+    if (!w.is_object() || did.size() >= 4) continue;
+    auto verb = w.value("op", std::string("write"));
+    std::transform(verb.begin(), verb.end(), verb.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    did.push_back(verb + " " + w.value("table", std::string()) + "/" +
+                  std::to_string(w.value("rowid", std::int64_t{0})));
+  }
+}
+
+// Row-level tracking: what each statement read and wrote, not the whole database. A transaction
+// reads only if one of its statements reads without writing (a guarded UPDATE's read is its own).
+void read_sql_statements(const nlohmann::json& statements, bool committed, Access& a) {
+  bool reads = false;
+  std::vector<std::string> did;
+  for (const auto& st : statements) {
+    describe_statement(st, did);
+    const auto& writes = st.value("writes", nlohmann::json::array());
+    for (const auto& table : st.value("reads", nlohmann::json::array())) {
+      if (!table.is_string()) continue;
+      const auto& name = table.get_ref<const std::string&>();
+      if (std::find(a.tables_read.begin(), a.tables_read.end(), name) == a.tables_read.end()) {
+        a.tables_read.push_back(name);
+      }
+      if (writes.empty()) reads = true;
+    }
+    for (const auto& w : writes) {
+      if (!w.is_object()) continue;
+      a.rows_written.push_back(w.value("table", std::string()) + "/" +
+                               std::to_string(w.value("rowid", std::int64_t{0})));
+      if (w.value("op", std::string()) == "delete") a.removes = true;
+    }
+  }
+  a.read = committed && reads;
+  if (a.rows_written.size() == 1) a.scope = a.rows_written.front();
+  for (const auto& d : did) a.sql += (a.sql.empty() ? "" : "; ") + d;
+}
+
+// A SQL transaction: it saw and wrote the database at its commit.
+void read_sql_facts(const nlohmann::json& f, Access& a) {
+  a.op = f.value("label", std::string("txn"));
+  const bool committed = bool_or(f, "committed", false);
+  a.read = committed;
+  a.write = committed && int_or(f, "rows_changed", 1) > 0;
+  a.seen = a.written = int_or(f, "commit_index", -1);
+  a.serial = static_cast<std::uint64_t>(int_or(f, "serial", 0));
+  const auto statements = f.find("statements");
+  if (statements != f.end() && statements->is_array())
+    read_sql_statements(*statements, committed, a);
+  for (const auto& o : f.value("overtook", nlohmann::json::array())) {
+    if (o.is_object()) a.overtook.push_back(o.value("serial", std::uint64_t{0}));
+  }
+}
+
 // Fills the service-specific fields from the facts of a simulated service (docs/services.md).
 void read_service_facts(const nlohmann::json& f, Access& a) {
   a.facts = &f;
@@ -34,58 +98,8 @@ void read_service_facts(const nlohmann::json& f, Access& a) {
     a.scope = "message " + std::to_string(message->get<std::int64_t>());
   }
   a.stale = bool_or(f, trace::fact::kStale, false);
-  if (f.contains("label")) {  // a SQL transaction: it saw and wrote the database at its commit
-    a.op = f.value("label", std::string("txn"));
-    const bool committed = bool_or(f, "committed", false);
-    a.read = committed;
-    a.write = committed && int_or(f, "rows_changed", 1) > 0;
-    a.seen = a.written = int_or(f, "commit_index", -1);
-    a.serial = static_cast<std::uint64_t>(int_or(f, "serial", 0));
-    const auto statements = f.find("statements");
-    if (statements != f.end() && statements->is_array()) {
-      // Row-level tracking: what each statement read and wrote, not the whole database.
-      bool reads = false;
-      std::vector<std::string> did;
-      for (const auto& st : *statements) {
-        const auto& touched = st.value("writes", nlohmann::json::array());
-        if (touched.empty()) {
-          std::string tables;
-          for (const auto& table : st.value("reads", nlohmann::json::array())) {
-            if (table.is_string()) tables += (tables.empty() ? "" : ",") + table.get<std::string>();
-          }
-          if (!tables.empty()) did.push_back("SELECT " + tables);
-        }
-        for (const auto& w : touched) {
-          if (!w.is_object() || did.size() >= 4) continue;
-          auto verb = w.value("op", std::string("write"));
-          std::transform(verb.begin(), verb.end(), verb.begin(),
-                         [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-          did.push_back(verb + " " + w.value("table", std::string()) + "/" +
-                        std::to_string(w.value("rowid", std::int64_t{0})));
-        }
-        const auto& writes = st.value("writes", nlohmann::json::array());
-        for (const auto& table : st.value("reads", nlohmann::json::array())) {
-          if (!table.is_string()) continue;
-          const auto& name = table.get_ref<const std::string&>();
-          if (std::find(a.tables_read.begin(), a.tables_read.end(), name) == a.tables_read.end()) {
-            a.tables_read.push_back(name);
-          }
-          if (writes.empty()) reads = true;
-        }
-        for (const auto& w : writes) {
-          if (!w.is_object()) continue;
-          a.rows_written.push_back(w.value("table", std::string()) + "/" +
-                                   std::to_string(w.value("rowid", std::int64_t{0})));
-          if (w.value("op", std::string()) == "delete") a.removes = true;
-        }
-      }
-      a.read = committed && reads;
-      if (a.rows_written.size() == 1) a.scope = a.rows_written.front();
-      for (const auto& d : did) a.sql += (a.sql.empty() ? "" : "; ") + d;
-    }
-    for (const auto& o : f.value("overtook", nlohmann::json::array())) {
-      if (o.is_object()) a.overtook.push_back(o.value("serial", std::uint64_t{0}));
-    }
+  if (f.contains("label")) {
+    read_sql_facts(f, a);
     return;
   }
   if (f.contains("served_revision")) {
@@ -195,21 +209,39 @@ nlohmann::json written_value(const Trace& trace, const Access& a) {
   return payload;
 }
 
+namespace {
+
+// `piece` is `whole`, or is named whole inside it ("price:45", "files/obj-3").
+bool same_or_named(const nlohmann::json& piece, const nlohmann::json& whole) {
+  if (piece == whole) return true;
+  return piece.is_string() && whole.is_string() &&
+         string_names(whole.get_ref<const std::string&>(), piece.get_ref<const std::string&>());
+}
+
+bool holds(const std::vector<const nlohmann::json*>& atoms, const nlohmann::json& piece) {
+  return std::any_of(atoms.begin(), atoms.end(),
+                     [&](const nlohmann::json* a) { return same_or_named(piece, *a); });
+}
+
+}  // namespace
+
 bool flows_into(const nlohmann::json& from, const nlohmann::json& into) {
   std::vector<const nlohmann::json*> read, written;
   atoms(from, read);
   atoms(into, written);
-  for (const auto* r : read) {
-    for (const auto* w : written) {
-      if (*r == *w) return true;
-      // A value written as a part of a larger string ("price:45", "files/obj-3"), whole.
-      if (r->is_string() && w->is_string() &&
-          string_names(w->get_ref<const std::string&>(), r->get_ref<const std::string&>())) {
-        return true;
-      }
-    }
-  }
-  return false;
+  return std::any_of(read.begin(), read.end(),
+                     [&](const nlohmann::json* r) { return holds(written, *r); });
+}
+
+bool drops_carried_part(const nlohmann::json& from, const nlohmann::json& into,
+                        const nlohmann::json& after, bool names_only) {
+  std::vector<const nlohmann::json*> read, written, later;
+  atoms(from, read);
+  atoms(into, written);
+  atoms(after, later);
+  return std::any_of(read.begin(), read.end(), [&](const nlohmann::json* r) {
+    return (!names_only || r->is_string()) && holds(written, *r) && !holds(later, *r);
+  });
 }
 
 // Deliveries that carry a request number, by process and number, in trace order: request_of

@@ -90,6 +90,11 @@ nlohmann::json written_value(const Trace& trace, const Access& a);
 // Whether a non-trivial piece of `from` (a string, or a number other than -1, 0, 1) appears in
 // `into`: the write carries something the read returned.
 bool flows_into(const nlohmann::json& from, const nlohmann::json& into);
+// Whether `after` no longer holds a piece of `from` that `into` carries: a later value that took
+// away part of what a copy was made of (a list without an element the copy still names). With
+// `names_only`, only strings count: a counter bumped by every write drops its old number.
+bool drops_carried_part(const nlohmann::json& from, const nlohmann::json& into,
+                        const nlohmann::json& after, bool names_only);
 
 // The server's delivery of the request that `reply_or_note` (a reply's send, or a service's note
 // about a request) answers: the latest earlier delivery on the same lane with the same request

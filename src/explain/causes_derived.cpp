@@ -24,16 +24,24 @@ std::vector<const Access*> reads_before(const std::vector<Access>& all, int clie
   return out;
 }
 
-// The first write by another process that changed what `r` read after it was served and before
-// `until`, unknown to the reader when it read.
-const Access* overtaking_write(const DetectContext& c, const Access& r, std::uint64_t until) {
+// The write by another process that changed what `r` read after it was served and before
+// `until`, unknown to the reader when it read. Of those, the one that made the copy wrong: the
+// first to take away a name that the derived write `carried` from the read (a segment retired
+// from a manifest), else the first to take away any part of it, else the first.
+const Access* overtaking_write(const DetectContext& c, const Access& r, std::uint64_t until,
+                               const nlohmann::json& value_read, const nlohmann::json& carried) {
+  const Access* first = nullptr;
+  const Access* dropped_part = nullptr;
   for (const auto& x : c.index.accesses) {
     if (x.served <= r.served || x.served >= until) continue;
     if (x.client == r.client || !changed_what_was_read(x, r)) continue;
     if (c.graph.happens_before(x.served, r.event)) continue;
-    return &x;
+    if (!first) first = &x;
+    const auto now = written_value(c.trace, x);
+    if (drops_carried_part(value_read, carried, now, true)) return &x;
+    if (!dropped_part && drops_carried_part(value_read, carried, now, false)) dropped_part = &x;
   }
-  return nullptr;
+  return dropped_part ? dropped_part : first;
 }
 
 // The values a delete removed: its key, or the deleted rows' values.
@@ -80,7 +88,7 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
       if (r->op == "receive") continue;
       const auto value = read_value(t, *r);
       if (!flows_into(value, written)) continue;
-      const auto* x = overtaking_write(c, *r, w.served);
+      const auto* x = overtaking_write(c, *r, w.served, value, written);
       if (!x) continue;
       // Someone else wrote (or invalidated) the copy's own place meanwhile: the write that the
       // derived one then overwrote.

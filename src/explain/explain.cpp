@@ -255,17 +255,29 @@ void score_cause(Cause& c, const RankingContext& r) {
   c.score += static_cast<int>(10 * c.events.front() / std::max<std::uint64_t>(r.horizon, 1));
 }
 
+bool shares_evidence(const Cause& a, const Cause& b) {
+  return std::any_of(a.events.begin(), a.events.end(), [&](std::uint64_t e) {
+    return std::find(b.events.begin(), b.events.end(), e) != b.events.end();
+  });
+}
+
 // The top causes' evidence (and what is behind the first), the sends behind their deliveries, the
 // client operations they serve, and the violation.
 std::set<std::uint64_t> slice_of_causes(const Trace& trace, const Explanation& x) {
   std::set<std::uint64_t> slice(x.anchors.begin(), x.anchors.end());
-  for (std::size_t i = 0; i < x.causes.size() && i < 2; ++i) {
+  if (!x.causes.empty()) {
+    const auto& top = x.causes.front();
+    slice.insert(top.events.begin(), top.events.end());
+    for (const auto& b : top.behind) slice.insert(b.events.begin(), b.events.end());
+  }
+  // The runner-up if it scores close, and any of the next few that shares evidence with the first:
+  // two detectors telling one story from two sides (the write on an outdated read is also the act
+  // on an expired lease), whose events together are the chain.
+  for (std::size_t i = 1; i < x.causes.size() && i < 4; ++i) {
     const auto& c = x.causes[i];
-    if (i > 0 && c.score + 20 < x.causes.front().score) break;
-    slice.insert(c.events.begin(), c.events.end());
-    if (i == 0) {
-      for (const auto& b : c.behind) slice.insert(b.events.begin(), b.events.end());
-    }
+    const bool close = i == 1 && c.score + 20 >= x.causes.front().score;
+    if (close || shares_evidence(c, x.causes.front()))
+      slice.insert(c.events.begin(), c.events.end());
   }
   for (const auto s : std::set<std::uint64_t>(slice)) {
     const auto& e = trace.at(s);
