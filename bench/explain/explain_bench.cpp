@@ -140,10 +140,9 @@ SeedResult score(const Design& d, const seer::explain::Trace& trace, bool redact
   const seer::explain::CausalGraph graph(*explained);
   const auto x = seer::explain::explain_trace(*explained, graph);
   const std::set<std::uint64_t> key_set(keys.begin(), keys.end());
+  const auto accepted = d.label.accepted_on(trace);
   auto hit = [&](const seer::explain::Cause& c) {
-    if (std::find(d.label.kinds.begin(), d.label.kinds.end(), c.kind) == d.label.kinds.end()) {
-      return false;
-    }
+    if (std::find(accepted.begin(), accepted.end(), c.kind) == accepted.end()) return false;
     return std::any_of(c.events.begin(), c.events.end(),
                        [&](std::uint64_t e) { return key_set.count(e) > 0; });
   };

@@ -21,7 +21,8 @@ get() { post promise.get "{\"id\":\"$1\"}"; }
 start_server() {  # start_server DB [REQUEST-TIMEOUT-MS]
   "$seer" --db "$1" --port 0 --json --request-timeout-ms "${2:-1000}" >"$tmp/listen.json" 2>>"$tmp/server.err" &
   server=$!
-  for _ in $(seq 200); do [ -s "$tmp/listen.json" ] && break; sleep 0.05; done
+  # Up to 30 s: opening the connections on a loaded 2-core machine (CI builds alongside) is slow.
+  for _ in $(seq 600); do [ -s "$tmp/listen.json" ] && break; sleep 0.05; done
   port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$tmp/listen.json")
   : >"$tmp/listen.json"
 }

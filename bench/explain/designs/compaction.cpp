@@ -254,11 +254,24 @@ class System final : public sim::System {
   }
 };
 
-// Label. From the message: reader R, segment S, generation g. The cause: the compactor's listing of
-// the pins that R's pin was missing from (the last listing delivered to the compactor before it
-// sent the delete of S), R's pin write naming S (the store's reply to the put), and the delete of
-// S (the object store's reply: where it took effect).
-std::vector<std::uint64_t> key_events(const Trace& trace) {
+// Label. From the message: reader R, segment S, generation g. Two stories, told apart by the order
+// of R's pin and the delete of S:
+// - The pin took effect before the delete (after the compactor's listing): racing_delete, the
+//   delete decided on a listing that R's concurrent pin made stale. The cause: that listing (the
+//   last delivered to the compactor before it sent the delete of S), R's pin (the store's reply to
+//   the put), and the delete (the object store's reply: where it took effect). The pin was also
+//   copied from a manifest read the swap had overtaken, and the fix re-checks exactly that, so
+//   stale_derived_write is accepted too.
+// - The pin took effect after the delete: the listing was right when the delete was decided (no
+//   pin of R existed), so no delete raced anything; R pinned a manifest the compactor had already
+//   swapped out (stale_derived_write). The cause: R's manifest read (the store's reply), the
+//   compactor's swap that retired S, and R's pin.
+struct Story {
+  std::vector<std::uint64_t> keys;
+  bool pin_after_delete = false;
+};
+
+Story story(const Trace& trace) {
   const std::string msg = violation_message(trace);
   const std::string reader = between(msg, "", " found ");
   const std::string seg = between(msg, " found ", " of manifest gen ");
@@ -271,24 +284,48 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   });
   if (!del_req) return {};
   const auto* del_effect = reply_send_for(trace, *del_req);
+  // The kv's ok reply to `who` for a request `op` on a key starting with `key`, whose request
+  // (or, for a read, reply) value satisfies `value_ok`.
+  auto kv_reply = [&](const TraceEvent& e, const std::string& who, const std::string& op,
+                      const std::string& key,
+                      const std::function<bool(const nlohmann::json&)>& value_ok) {
+    if (e.kind != EventKind::kSend || e.type != "kv_reply" || process_of(trace, e) != "kv" ||
+        trace.processes.at(static_cast<std::size_t>(e.peer)) != who ||
+        payload(e).value("status", "") != "ok") {
+      return false;
+    }
+    const auto* req = request_send_for(trace, e);
+    if (!req) return false;
+    const auto& p = payload(*req);
+    if (p.value("op", "") != op || p.value("key", "").rfind(key, 0) != 0) return false;
+    const auto& value = op == "get" ? payload(e).value("value", nlohmann::json())
+                                    : p.value("value", nlohmann::json());
+    return value.is_object() && value_ok(value);
+  };
+  auto of_gen = [&](const nlohmann::json& v) { return v["gen"].dump() == gen; };
   // R's pin of generation g (the last before the violation).
   const auto* pin = find_last(
-      trace,
-      [&](const TraceEvent& e) {
-        if (e.kind != EventKind::kSend || e.type != "kv_reply" || process_of(trace, e) != "kv" ||
-            trace.processes.at(static_cast<std::size_t>(e.peer)) != reader ||
-            payload(e).value("status", "") != "ok") {
-          return false;
-        }
-        const auto* req = request_send_for(trace, e);
-        if (!req) return false;
-        const auto& p = payload(*req);
-        return p.value("op", "") == "put" && p.value("key", "").rfind("pins/", 0) == 0 &&
-               p.contains("value") && p["value"]["gen"].dump() == gen;
-      },
+      trace, [&](const TraceEvent& e) { return kv_reply(e, reader, "put", "pins/", of_gen); },
       violation_event(trace) + 1);
   if (!pin || !del_effect) return {};
   const auto* pin_req = request_send_for(trace, *pin);
+  if (pin->seq > del_effect->seq) {
+    const auto* read = find_last(
+        trace,
+        [&](const TraceEvent& e) { return kv_reply(e, reader, "get", "log/manifest", of_gen); },
+        pin_req ? pin_req->seq : pin->seq);
+    const auto* swap = find_last(
+        trace,
+        [&](const TraceEvent& e) {
+          return kv_reply(e, "compactor", "update", "log/manifest", [&](const nlohmann::json& v) {
+            const auto& segments = v.value("segments", nlohmann::json::array());
+            return std::find(segments.begin(), segments.end(), seg) == segments.end();
+          });
+        },
+        del_req->seq);
+    if (!read || !swap) return {};
+    return {{read->seq, swap->seq, pin->seq}, true};
+  }
   const std::string pin_key = pin_req ? payload(*pin_req).value("key", "") : "";
   const auto* listing = find_last(
       trace,
@@ -308,7 +345,16 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
       },
       del_req->seq);
   if (!listing) return {};
-  return {listing->seq, pin->seq, del_effect->seq};
+  return {{listing->seq, pin->seq, del_effect->seq}, false};
+}
+
+std::vector<std::uint64_t> key_events(const Trace& trace) {
+  return story(trace).keys;
+}
+
+std::vector<std::string> kinds_for(const Trace& trace) {
+  if (story(trace).pin_after_delete) return {"stale_derived_write"};
+  return {"racing_delete", "stale_derived_write"};
 }
 
 }  // namespace compaction
@@ -324,8 +370,12 @@ Design make_compaction() {
   d.faults = {sim::FaultKind::kDelay, sim::FaultKind::kReorder, sim::FaultKind::kPause};
   d.ops = 60;
   d.held_out = true;
-  d.label.kinds = {"racing_delete"};
+  d.label.kinds = {"racing_delete", "stale_derived_write"};
+  d.label.why_several =
+      "a pin that lands after the delete is a copy of an overtaken manifest read, not a race with "
+      "the delete (see the label's comment)";
   d.label.key_events = compaction::key_events;
+  d.label.kinds_for = compaction::kinds_for;
   return d;
 }
 

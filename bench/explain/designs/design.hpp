@@ -26,6 +26,12 @@ struct Label {
   // The events (trace `seq`) that ARE the root cause in a failing trace, found from the trace
   // alone. Empty: the labeler could not find them (reported, never silently scored).
   std::function<std::vector<std::uint64_t>(const seer::explain::Trace&)> key_events;
+  // When which of two stories a failing run tells depends on the run's order of events: the
+  // kinds accepted on this trace (unset: `kinds` on every trace).
+  std::function<std::vector<std::string>(const seer::explain::Trace&)> kinds_for;
+  std::vector<std::string> accepted_on(const seer::explain::Trace& trace) const {
+    return kinds_for ? kinds_for(trace) : kinds;
+  }
 };
 
 struct Design {
