@@ -3,12 +3,15 @@
 // written them), then seer-resonate on it, and R creates of new promises in "o" and R gets of
 // existing ones, one at a time over one keep-alive connection. Reports p50 and p90 per size. A
 // server whose requests read only the rows they touch is flat; one that reads the whole origin
-// grows with N.
+// grows with N. With --postgres, the origin is written into a fresh database on that PostgreSQL
+// cluster instead (created and dropped for each size) and the server runs on it.
 //
 //   origin_bench --server build/release/systems/promises/seer-resonate
 //                [--sizes 1 100 1000 10000 100000] [--requests 20] [--json]
+//                [--postgres postgres://user@host:port/postgres]
 #include "promises/concrete/sql_rows.hpp"
 #include "promises/model/model.hpp"
+#include "seer/postgres/connection.hpp"
 #include "seer/runtime/child_process.hpp"
 #include "seer/sqlite/connection.hpp"
 
@@ -49,20 +52,47 @@ std::int64_t wall_ms() {
       .count();
 }
 
-// A database with `n` promises in origin "o" ("o", "o:2", ... "o:n"; the first is the root).
-void fill(const std::string& path, int n) {
-  seer::sqlite::Connection db(path);
-  db.query({"PRAGMA journal_mode=WAL"});
-  db.exec("PRAGMA synchronous=OFF");
-  db.exec(seer::promises::concrete::sqlite_schema());
+// The origin "o" with `n` promises ("o", "o:2", ... "o:n"; the first is the root), as the
+// concrete SQL writes it.
+std::vector<seer::sql::Statement> origin_rows(int n) {
   seer::promises::State state;
   const std::int64_t now = wall_ms();
   for (int i = 1; i <= n; ++i) {
     seer::promises::apply(state, create_request(i == 1 ? "o" : "o:" + std::to_string(i)), now);
   }
-  const auto out = db.transact(seer::promises::concrete::write_origin(
-                                   "o", seer::promises::concrete::StoredOrigin{}, state, now),
-                               seer::sqlite::Begin::kImmediate);
+  return seer::promises::concrete::write_origin("o", seer::promises::concrete::StoredOrigin{},
+                                                state, now);
+}
+
+// A SQLite file holding the origin; returns the server's --db.
+std::string fill_sqlite(const std::string& dir, int n) {
+  const std::string path = dir + "/origin-" + std::to_string(n) + ".db";
+  for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  seer::sqlite::Connection db(path);
+  db.query({"PRAGMA journal_mode=WAL"});
+  db.exec("PRAGMA synchronous=OFF");
+  db.exec(seer::promises::concrete::sqlite_schema());
+  const auto out = db.transact(origin_rows(n), seer::sqlite::Begin::kImmediate);
+  if (!out.committed) throw std::runtime_error("filling the origin: " + out.error);
+  return path;
+}
+
+// A fresh database on the cluster holding the origin; returns the server's --db.
+std::string fill_postgres(const std::string& cluster) {
+  const std::string name = "seer_origin_bench";
+  seer::postgres::Connection admin(cluster);
+  admin.exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+  admin.exec("CREATE DATABASE " + name);
+  const std::string url = cluster.substr(0, cluster.rfind('/') + 1) + name;
+  seer::postgres::Connection db(url);
+  db.exec(seer::promises::concrete::postgres_schema());
+  db.exec(seer::promises::concrete::schema_upgrades());
+  return url;
+}
+
+void fill_postgres_rows(const std::string& url, int n) {
+  seer::postgres::Connection db(url);
+  const auto out = db.transact(origin_rows(n), seer::postgres::Access::kWrite);
   if (!out.committed) throw std::runtime_error("filling the origin: " + out.error);
 }
 
@@ -74,13 +104,18 @@ json percentiles(std::vector<double> v) {
   return {{"p50_ms", at(0.5)}, {"p90_ms", at(0.9)}};
 }
 
-json measure(const std::string& server, const std::string& dir, int n, int requests) {
-  const std::string path = dir + "/origin-" + std::to_string(n) + ".db";
-  for (const auto* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+json measure(const std::string& server, const std::string& dir, const std::string& cluster, int n,
+             int requests) {
   const auto fill_start = Clock::now();
-  fill(path, n);
+  std::string db;
+  if (cluster.empty()) {
+    db = fill_sqlite(dir, n);
+  } else {
+    db = fill_postgres(cluster);
+    fill_postgres_rows(db, n);
+  }
   const double fill_s = std::chrono::duration<double>(Clock::now() - fill_start).count();
-  seer::runtime::ChildProcess process({server, "--db", path, "--port", "0", "--json",
+  seer::runtime::ChildProcess process({server, "--db", db, "--port", "0", "--json",
                                        "--sweep-every-ms", "0", "--request-timeout-ms", "600000",
                                        "--connections", "1"});
   const auto line = process.read_line(std::chrono::seconds(30)).value_or("");
@@ -103,7 +138,7 @@ json measure(const std::string& server, const std::string& dir, int n, int reque
     timed(get_request(k == 1 ? "o" : "o:" + std::to_string(k)), get_ms);
   }
   process.stop(SIGTERM);
-  std::filesystem::remove(path);
+  if (cluster.empty()) std::filesystem::remove(db);
   return {{"promises", n},
           {"fill_s", fill_s},
           {"create", percentiles(create_ms)},
@@ -114,7 +149,7 @@ json measure(const std::string& server, const std::string& dir, int n, int reque
 
 int main(int argc, char** argv) {
   CLI::App app{"origin_bench: seer-resonate's create and get latency against one origin's size"};
-  std::string server, dir = "/tmp/seer-origin-bench";
+  std::string server, dir = "/tmp/seer-origin-bench", cluster;
   std::vector<int> sizes{1, 100, 1000, 10000, 100000};
   int requests = 20;
   bool as_json = false;
@@ -123,13 +158,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--requests", requests, "creates and gets per size")->capture_default_str();
   app.add_option("--dir", dir, "where the databases go")->capture_default_str();
+  app.add_option(
+      "--postgres", cluster,
+      "a PostgreSQL cluster (postgres://user@host:port/postgres): the origin goes into a "
+      "fresh database seer_origin_bench on it, made anew for each size");
   app.add_flag("--json", as_json, "one JSON object");
   CLI11_PARSE(app, argc, argv);
   try {
     std::filesystem::create_directories(dir);
     json rows = json::array();
     for (const int n : sizes) {
-      const auto row = measure(server, dir, n, requests);
+      const auto row = measure(server, dir, cluster, n, requests);
       rows.push_back(row);
       if (!as_json) {
         std::cout << n << " promises in the origin: create p50 " << row["create"]["p50_ms"]
