@@ -1,7 +1,8 @@
 // seer-resonate's latency against the size of one origin (issue 20): for each size N, a SQLite file
 // holding N promises under the origin "o" (written with the concrete SQL, as the server would have
 // written them), then seer-resonate on it, and R creates of new promises in "o" and R gets of
-// existing ones, one at a time over one keep-alive connection. Reports p50 and p90 per size. A
+// existing ones and R task.creates (each the root of its own branch), one at a time over one
+// keep-alive connection. Reports p50 and p90 per size. A
 // server whose requests read only the rows they touch is flat; one that reads the whole origin
 // grows with N. With --postgres, the origin is written into a fresh database on that PostgreSQL
 // cluster instead (created and dropped for each size) and the server runs on it.
@@ -38,6 +39,16 @@ json create_request(const std::string& id) {
             {"timeoutAt", 4'000'000'000'000},
             {"param", {{"headers", json::object()}, {"data", "eA=="}}},
             {"tags", json::object()}}}};
+}
+
+// A task.create of a targeted promise that is the root of its own branch: its preload reads that
+// branch (nothing else), never the rest of the origin.
+json task_create_request(const std::string& id) {
+  json create = create_request(id);
+  create["data"]["tags"] = {{"resonate:target", "poll://any@bench"}, {"resonate:branch", id}};
+  return {{"kind", "task.create"},
+          {"head", {{"corrId", id}, {"version", "bench"}}},
+          {"data", {{"pid", "bench"}, {"ttl", 60'000}, {"action", create}}}};
 }
 
 json get_request(const std::string& id) {
@@ -123,7 +134,7 @@ json measure(const std::string& server, const std::string& dir, const std::strin
   if (listening.is_discarded()) throw std::runtime_error("the server did not start: " + line);
   httplib::Client http("127.0.0.1", listening["port"].get<int>());
   http.set_read_timeout(std::chrono::seconds(600));
-  std::vector<double> create_ms, get_ms;
+  std::vector<double> create_ms, get_ms, task_ms;
   const auto timed = [&](const json& request, std::vector<double>& into) {
     const auto start = Clock::now();
     const auto res = http.Post("/", request.dump(), "application/json");
@@ -136,13 +147,15 @@ json measure(const std::string& server, const std::string& dir, const std::strin
     timed(create_request("o:new" + std::to_string(r)), create_ms);
     const int k = 1 + (r * 7919) % n;  // an existing promise, spread over the origin
     timed(get_request(k == 1 ? "o" : "o:" + std::to_string(k)), get_ms);
+    timed(task_create_request("o:task" + std::to_string(r)), task_ms);
   }
   process.stop(SIGTERM);
   if (cluster.empty()) std::filesystem::remove(db);
   return {{"promises", n},
           {"fill_s", fill_s},
           {"create", percentiles(create_ms)},
-          {"get", percentiles(get_ms)}};
+          {"get", percentiles(get_ms)},
+          {"task_create", percentiles(task_ms)}};
 }
 
 }  // namespace
@@ -174,7 +187,9 @@ int main(int argc, char** argv) {
         std::cout << n << " promises in the origin: create p50 " << row["create"]["p50_ms"]
                   << " ms, p90 " << row["create"]["p90_ms"] << " ms; get p50 "
                   << row["get"]["p50_ms"] << " ms, p90 " << row["get"]["p90_ms"]
-                  << " ms (filled in " << row["fill_s"] << " s)" << std::endl;
+                  << " ms; task.create p50 " << row["task_create"]["p50_ms"] << " ms, p90 "
+                  << row["task_create"]["p90_ms"] << " ms (filled in " << row["fill_s"] << " s)"
+                  << std::endl;
       }
     }
     if (as_json) std::cout << json{{"rows", rows}}.dump(2) << std::endl;

@@ -58,10 +58,10 @@ TEST(PromisesSql, EveryReachedStateIsStoredAndReadBackEqual) {
   EXPECT_GT(writes, 800);
 }
 
-// The footprint-limited read (read_rows for local_ids): along random sequences in one origin, the
-// model steps the partial σ exactly as the whole one (response and messages), and writing the
-// partial step's row differences leaves the database holding the whole step's state, the order of
-// σ.TT included.
+// The footprint-limited read (read_rows for the request's footprint): along random sequences in one
+// origin, the model steps the partial σ exactly as the whole one (response and messages), and
+// writing the partial step's row differences leaves the database holding the whole step's state,
+// the order of σ.TT included.
 TEST(PromisesSql, APartialReadStepsAsTheWholeOriginAndWritesTheSameRows) {
   std::mt19937_64 seeds(11);
   int partial_writes = 0;
@@ -85,7 +85,7 @@ TEST(PromisesSql, APartialReadStepsAsTheWholeOriginAndWritesTheSameRows) {
       const auto full = seer::promises::apply(whole, r, now);
       const auto parsed = seer::promises::parse_request(r);
       const auto* request = std::get_if<seer::promises::Request>(&parsed);
-      auto ids = request ? seer::promises::local_ids(*request) : std::nullopt;
+      auto ids = request ? seer::promises::footprint(*request) : std::nullopt;
       if (tick || ids) {
         const auto read = run(db, tick ? seer::promises::concrete::read_due("o", now)
                                        : seer::promises::concrete::read_rows("o", *ids));
@@ -177,7 +177,7 @@ TEST(PromisesSql, TheSweepFindsTheOriginsWithSomethingDue) {
 // step down an `(origin, ...)` index, are found by the origin alone).
 TEST(PromisesSql, APartialReadUsesKeysNotTheOriginsRange) {
   SqlDatabase db({seer::promises::concrete::sqlite_schema()});
-  auto statements = seer::promises::concrete::read_rows("o", {"o:a", "o:b"});
+  auto statements = seer::promises::concrete::read_rows("o", {{"o:a", "o:b"}, true, "o:b"});
   const auto due = seer::promises::concrete::read_due("o", 5);
   statements.insert(statements.end(), due.begin() + 3, due.end());
   for (std::size_t i = 0; i < statements.size(); ++i) {

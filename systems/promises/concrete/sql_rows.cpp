@@ -166,8 +166,32 @@ const std::string& schema_upgrades() {
       "CREATE INDEX IF NOT EXISTS callbacks_by_awaiter ON callbacks (awaiter); "
       "CREATE INDEX IF NOT EXISTS promises_due_by_origin ON promises (origin, timeout_at) "
       "WHERE state = 'pending' AND has_target = 1; "
-      "CREATE INDEX IF NOT EXISTS task_timeouts_due_by_origin ON task_timeouts (origin, at);";
+      "CREATE INDEX IF NOT EXISTS task_timeouts_due_by_origin ON task_timeouts (origin, at); "
+      "CREATE INDEX IF NOT EXISTS promises_by_branch ON promises (branch) WHERE branch IS NOT "
+      "NULL;";
   return upgrades;
+}
+
+const std::string& postgres_column_upgrades() {
+  static const std::string upgrades =
+      "ALTER TABLE promises ADD COLUMN IF NOT EXISTS branch TEXT GENERATED ALWAYS AS "
+      "((tags::jsonb) ->> 'resonate:branch') STORED;";
+  return upgrades;
+}
+
+const std::string& sqlite_branch_column() {
+  // SQLite adds only a VIRTUAL generated column to an existing table (computed when read; the
+  // index below stores it).
+  static const std::string column =
+      "ALTER TABLE promises ADD COLUMN branch TEXT GENERATED ALWAYS AS "
+      "(json_extract(tags, '$.\"resonate:branch\"')) VIRTUAL;";
+  return column;
+}
+
+const std::string& sqlite_has_branch_column() {
+  static const std::string query =
+      "SELECT count(*) FROM pragma_table_xinfo('promises') WHERE name = 'branch'";
+  return query;
 }
 
 std::vector<SqlStep> read_origin(const std::string& origin) {
@@ -206,13 +230,14 @@ namespace {
 // The rows are found by their keys alone: a condition on `origin` would let SQLite's planner walk
 // the origin's range of an `(origin, ...)` index instead, which is what this read avoids. (A
 // callback links two promises of one origin, so the neighbours are of `origin` too.)
-// `params` are those of `ids` (PostgreSQL must see each one used, so the origin's statements get
-// their own).
+// `also` (" UNION SELECT ..."), rows read without their neighbours: a preload's branch, whose
+// promises the step only views. `params` are those of `ids` and `also` (PostgreSQL must see each
+// one used, so the origin's statements get their own).
 std::vector<SqlStep> read_footprint(const std::string& origin, const json& params,
-                                    const std::string& ids) {
+                                    const std::string& ids, const std::string& also = "") {
   const json o = json::array({origin});
   const std::string footprint =
-      "(" + ids + " UNION SELECT awaiter FROM callbacks WHERE awaited IN (" + ids +
+      "(" + ids + also + " UNION SELECT awaiter FROM callbacks WHERE awaited IN (" + ids +
       ") UNION SELECT awaited FROM callbacks WHERE awaiter IN (" + ids + "))";
   return {
       {"SELECT revision, clock FROM origins WHERE origin = ?1", o},
@@ -237,15 +262,25 @@ std::vector<SqlStep> read_footprint(const std::string& origin, const json& param
 
 }  // namespace
 
-std::vector<SqlStep> read_rows(const std::string& origin, const std::vector<std::string>& ids) {
+std::vector<SqlStep> read_rows(const std::string& origin, const Footprint& footprint) {
   json params = json::array();
   std::string named;
-  for (const auto& id : ids) {
+  for (const auto& id : footprint.ids) {
     params.push_back(id);
     named += std::string(named.empty() ? "" : " UNION ") + "SELECT CAST(?" +
              std::to_string(params.size()) + " AS TEXT)";
   }
-  return read_footprint(origin, params, named);
+  if (!footprint.preload) return read_footprint(origin, params, named);
+  // The preload's branch: that of the promise named first (if it exists), and the one a
+  // task.create gives its new promise. By the `promises_by_branch` index, never the origin's range.
+  std::string branches = "SELECT branch FROM promises WHERE id = CAST(?1 AS TEXT)";
+  if (footprint.branch) {
+    params.push_back(*footprint.branch);
+    branches += " UNION SELECT CAST(?" + std::to_string(params.size()) + " AS TEXT)";
+  }
+  return read_footprint(
+      origin, params, named,
+      " UNION SELECT id FROM promises WHERE branch IN (" + branches + ") AND branch <> ''");
 }
 
 std::vector<SqlStep> read_due(const std::string& origin, std::int64_t now) {

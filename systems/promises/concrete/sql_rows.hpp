@@ -5,6 +5,7 @@
 // PostgreSQL share; the PostgreSQL connection renumbers the `?N` parameters `$N`.
 #pragma once
 
+#include "promises/model/footprint.hpp"
 #include "promises/model/state.hpp"
 #include "seer/sqlite/connection.hpp"
 
@@ -36,8 +37,15 @@ struct StoredOrigin {
 const std::string& sqlite_schema();
 const std::string& postgres_schema();
 // The indices added to the schemas after their first release (for the footprint-limited reads),
-// as statements that are no-ops where they exist: run at every start, in both dialects.
+// as statements that are no-ops where they exist: run at every start, in both dialects, after
+// the dialect's column upgrade below.
 const std::string& schema_upgrades();
+// The `branch` column (the preload's rows) added to a database created before it: run at every
+// start before schema_upgrades. PostgreSQL's is a no-op where the column exists; SQLite's must
+// run only where `promises` has no column `branch` (sqlite_has_branch_column).
+const std::string& postgres_column_upgrades();
+const std::string& sqlite_branch_column();
+const std::string& sqlite_has_branch_column();  // a query: one row, 1 or 0
 
 // Step 1: the six SELECTs that read an origin, to run in one read transaction (a snapshot).
 std::vector<SqlStep> read_origin(const std::string& origin);
@@ -45,11 +53,12 @@ std::vector<SqlStep> read_origin(const std::string& origin);
 // Throws std::invalid_argument if the rows are not such an origin.
 StoredOrigin parse_origin(const nlohmann::json& results);
 
-// Step 1 for a request with a bounded footprint (model/footprint.hpp: local_ids): the origin's row,
-// its last seq and last task-timeout position, and the rows of the promises `ids` (of `origin`)
-// and their callback neighbours: those promises, their callbacks and listeners, their tasks and
-// task timeouts. Eight statements, each an index lookup; one read transaction.
-std::vector<SqlStep> read_rows(const std::string& origin, const std::vector<std::string>& ids);
+// Step 1 for a request with a bounded footprint (model/footprint.hpp): the origin's row, its last
+// seq and last task-timeout position, and the rows of the promises `ids` (of `origin`), of their
+// callback neighbours and, for a preload, of the branch's promises: those promises, their
+// callbacks and listeners, their tasks and task timeouts. Eight statements, each an index
+// lookup; one read transaction.
+std::vector<SqlStep> read_rows(const std::string& origin, const Footprint& footprint);
 // The same for a sweep (debug.tick) at the later of `now` and the origin's clock: the rows of the
 // promises and task timeouts due then (a targeted pending promise past its deadline, a task timeout
 // past its time; the `*_due_by_origin` indices) and of their callback neighbours.

@@ -15,7 +15,7 @@ class KvPartitionStore final : public PartitionStore {
         kv_(env, deployment.kv, kStoreTimeout, stash, first_request) {}
 
   sim::Task<std::optional<Partition>> read(std::string origin, bool fresh,
-                                           std::optional<std::vector<std::string>>) override {
+                                           std::optional<Footprint>) override {
     const auto r = co_await kv_.get(
         partition_key(origin), fresh ? services::KvRead::kLinearizable : services::KvRead::kAny);
     if (r.timed_out) co_return std::nullopt;

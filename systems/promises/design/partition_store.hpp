@@ -5,6 +5,7 @@
 
 #include "design.hpp"
 #include "partition.hpp"
+#include "promises/model/footprint.hpp"
 
 #include "seer/sim/env.hpp"
 #include "seer/sim/task.hpp"
@@ -24,12 +25,12 @@ class PartitionStore {
  public:
   virtual ~PartitionStore() = default;
   // The origin's partition; nullopt if the store did not answer in time. `fresh` asks for the
-  // latest write's state (the validated variants' confirmation read). `ids`, when given, is the
-  // request's footprint (model/footprint.hpp: local_ids): a store may then return only the part
-  // of σ those ids reach (State::unloaded_promises), which the model steps exactly as the whole
-  // partition; the revision and clock are the whole origin's either way.
+  // latest write's state (the validated variants' confirmation read). `footprint`, when given, is
+  // the request's (model/footprint.hpp): a store may then return only the part of σ it reaches
+  // (State::unloaded_promises), which the model steps exactly as the whole partition; the revision
+  // and clock are the whole origin's either way.
   virtual sim::Task<std::optional<Partition>> read(std::string origin, bool fresh,
-                                                   std::optional<std::vector<std::string>> ids) = 0;
+                                                   std::optional<Footprint> footprint) = 0;
   // The partition as a sweep at `now` (or at the origin's clock, if later) needs it. A store may
   // return only the part of σ due then (Partition::due_only); by default, the whole partition.
   virtual sim::Task<std::optional<Partition>> read_due(std::string origin, std::int64_t now) {

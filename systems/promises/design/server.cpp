@@ -170,7 +170,7 @@ class Server {
     std::optional<Partition> read;
     // The rows the request can touch (nullopt: the whole partition); the guard is still the
     // origin's revision, so writers of one origin stay serialised.
-    const auto footprint = local_ids(request);
+    const auto footprint = promises::footprint(request);
     while (env_.now() < deadline) {
       if (!read) {
         read = co_await store_->read(origin, false, footprint);

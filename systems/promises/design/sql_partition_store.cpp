@@ -21,12 +21,14 @@ class SqlPartitionStore final : public PartitionStore {
   // Every read is of the latest commit (one database), so `fresh` asks for nothing more. With a
   // footprint, only its rows are read (concrete::read_rows).
   sim::Task<std::optional<Partition>> read(std::string origin, bool,
-                                           std::optional<std::vector<std::string>> ids) override {
-    auto steps = ids ? concrete::read_rows(origin, *ids) : concrete::read_origin(origin);
+                                           std::optional<Footprint> footprint) override {
+    auto steps =
+        footprint ? concrete::read_rows(origin, *footprint) : concrete::read_origin(origin);
     const auto r = co_await sql_.transact(std::move(steps), "read " + origin);
     if (r.timed_out) co_return std::nullopt;
     if (!r.committed) throw std::runtime_error("promises sql: reading " + origin + ": " + r.error);
-    const auto stored = ids ? concrete::parse_rows(r.results) : concrete::parse_origin(r.results);
+    const auto stored =
+        footprint ? concrete::parse_rows(r.results) : concrete::parse_origin(r.results);
     co_return Partition{stored.state, stored.clock, stored.revision, stored.next_timeout_position};
   }
 

@@ -1,5 +1,7 @@
 #include "promises/model/footprint.hpp"
 
+#include "promises/model/predicates.hpp"
+
 namespace seer::promises {
 
 std::vector<std::string> converge_ids(const Request& r) {
@@ -51,7 +53,8 @@ std::vector<std::string> named_ids(const Request& r) {
   return ids;
 }
 
-std::optional<std::vector<std::string>> local_ids(const Request& r) {
+std::optional<Footprint> footprint(const Request& r) {
+  Footprint out;
   switch (r.kind) {
     case Kind::promise_get:
     case Kind::promise_create:
@@ -64,14 +67,22 @@ std::optional<std::vector<std::string>> local_ids(const Request& r) {
     case Kind::task_fence:
     case Kind::task_heartbeat:
     case Kind::task_halt:
-    case Kind::task_continue: {
-      auto ids = named_ids(r);
-      if (ids.empty()) return std::nullopt;
-      return ids;
-    }
+    case Kind::task_continue:
+      break;
+    case Kind::task_create:
+      out.branch = branch(std::get<TaskCreateReq>(r.data).action.tags);
+      out.preload = true;
+      break;
+    case Kind::task_acquire:
+    case Kind::task_suspend:
+      out.preload = true;
+      break;
     default:
       return std::nullopt;
   }
+  out.ids = named_ids(r);
+  if (out.ids.empty()) return std::nullopt;
+  return out;
 }
 
 std::string_view origin_of(std::string_view id) {

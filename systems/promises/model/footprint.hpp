@@ -16,14 +16,20 @@ namespace seer::promises {
 std::vector<std::string> converge_ids(const Request& request);
 // Every promise (or task) id the request names: the converged ids, then a heartbeat's task ids.
 std::vector<std::string> named_ids(const Request& request);
-// The promises (and their tasks and task timeouts) a request's step can read or change, when that
-// is a bounded set: its named ids and their callback neighbours (the promises awaiting one of them,
-// whose tasks a settlement resumes, and those it awaits, whose callbacks a fulfilment leaves).
-// Settling a named promise (by a request or an eager timeout) touches exactly those. nullopt for
-// the kinds whose step reads more of the origin: task.create, task.acquire and task.suspend (their
-// preload lists the branch's promises), debug requests (every promise and timeout) and kinds with
-// no ids. A store may load only these rows for the request (see unloaded_promises in state.hpp).
-std::optional<std::vector<std::string>> local_ids(const Request& request);
+// The rows a request's step can read or change, when that is a bounded set: its named ids and
+// their callback neighbours (the promises awaiting one of them, whose tasks a settlement resumes,
+// and those it awaits, whose callbacks a fulfilment leaves). Settling a named promise (by a
+// request or an eager timeout) touches exactly those. task.create, task.acquire and task.suspend
+// also read a branch for their preload (spec PRELOAD): every promise carrying the
+// `resonate:branch` of the promise they name, or, for task.create, of the promise it creates.
+struct Footprint {
+  std::vector<std::string> ids;
+  bool preload = false;               // the branch of the promise ids.front() names
+  std::optional<std::string> branch;  // task.create's new promise's branch, if it has one
+};
+// nullopt for debug requests (every promise and timeout) and kinds with no ids. A store may load
+// only these rows for the request (see unloaded_promises in state.hpp).
+std::optional<Footprint> footprint(const Request& request);
 // spec §10: the part of an id before its first ':' (ids.js: origin), or the whole id.
 std::string_view origin_of(std::string_view id);
 

@@ -22,9 +22,11 @@ std::unique_ptr<postgres::Connection> open_postgres_database(const std::string& 
       "IF to_regclass('origins') IS NULL THEN EXECUTE $schema$" +
       concrete::postgres_schema() +
       "$schema$; END IF; "
-      // Indices added after the first schema: a database created before them gets them here.
+      // Columns and indices added after the first schema: a database created before them gets
+      // them here.
       "EXECUTE $upgrades$" +
-      concrete::schema_upgrades() + "$upgrades$; END $seer$");
+      concrete::postgres_column_upgrades() + concrete::schema_upgrades() +
+      "$upgrades$; END $seer$");
   return db;
 }
 

@@ -21,10 +21,10 @@ class SqlPartitionStore final : public design::PartitionStore {
   // One database: every read is of the latest commit, so `fresh` asks for nothing more. With a
   // footprint, only its rows are read (concrete::read_rows).
   sim::Task<std::optional<Partition>> read(std::string origin, bool,
-                                           std::optional<std::vector<std::string>> ids) override {
-    const auto r =
-        transact_(ids ? concrete::read_rows(origin, *ids) : concrete::read_origin(origin),
-                  TransactionKind::kRead);
+                                           std::optional<Footprint> footprint) override {
+    const auto r = transact_(
+        footprint ? concrete::read_rows(origin, *footprint) : concrete::read_origin(origin),
+        TransactionKind::kRead);
     if (!r.committed) {
       log_("reading origin " + origin + ": " + r.error);
       back_off();
@@ -32,7 +32,7 @@ class SqlPartitionStore final : public design::PartitionStore {
     }
     failed_reads_ = 0;
     try {
-      auto stored = ids ? concrete::parse_rows(r.results) : concrete::parse_origin(r.results);
+      auto stored = footprint ? concrete::parse_rows(r.results) : concrete::parse_origin(r.results);
       co_return Partition{std::move(stored.state), stored.clock, stored.revision,
                           stored.next_timeout_position};
     } catch (const std::exception& e) {

@@ -26,7 +26,10 @@ std::unique_ptr<sqlite::Connection> open_sqlite_database(const std::string& path
       throw;
     }
   }
-  // Indices added after the first schema: a file written before them gets them here.
+  // Columns and indices added after the first schema: a file written before them gets them here.
+  if (db->query({concrete::sqlite_has_branch_column()})[0][0] == 0) {
+    db->exec(concrete::sqlite_branch_column());
+  }
   db->exec(concrete::schema_upgrades());
   return db;
 }
