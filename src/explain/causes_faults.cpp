@@ -250,9 +250,25 @@ namespace {
 
 // The first delivery of the same item (the queue's message id) or message (the network's) before
 // `e`, added to the cause; for an item, why it came back: its first consumer crashed or was
-// paused before acknowledging.
+// paused before acknowledging. A network copy may overtake the original: then the original's
+// delivery, up to `horizon`, is the other half of the pair.
 void add_first_delivery(const Trace& t, const TraceEvent& e, bool redelivery, std::int64_t item,
-                        Cause& cause) {
+                        std::uint64_t horizon, Cause& cause) {
+  if (!redelivery) {
+    for (auto s = e.seq + 1; s <= horizon && t.has(s); ++s) {
+      const auto& later = t.at(s);
+      if (later.kind != EventKind::kDeliver || later.message != e.message) continue;
+      if (later.oracle().is_object() && later.oracle().value("duplicate", false)) continue;
+      bool earlier = false;
+      for (auto b = e.seq; b-- > 1 && !earlier;) {
+        earlier = t.at(b).kind == EventKind::kDeliver && t.at(b).message == e.message;
+      }
+      if (earlier) break;  // the original came first: found below
+      cause.events.push_back(s);
+      cause.facts["original_delivery_event"] = s;
+      return;
+    }
+  }
   for (auto s = e.seq; s-- > 1;) {
     const auto& p = t.at(s);
     if (p.kind != EventKind::kDeliver) continue;
@@ -367,7 +383,7 @@ std::vector<Cause> detect_duplicates(const DetectContext& c) {
     cause.events = {e.seq};
     cause.facts = oracle;
     const auto item = redelivery ? service->value("message_id", std::int64_t{-1}) : -1;
-    add_first_delivery(t, e, redelivery, item, cause);
+    add_first_delivery(t, e, redelivery, item, c.horizon, cause);
     if (redelivery) {
       const auto& s = *service;
       cause.summary = fmt::format(

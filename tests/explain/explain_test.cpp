@@ -177,5 +177,43 @@ TEST(Explain, JsonCarriesRanksEventsAndTheSlice) {
   EXPECT_NE(text.find("Most likely cause (outdated_read)"), std::string::npos) << text;
 }
 
+// A network copy can overtake its original: the copy is delivered (and acted on) first, the
+// original after it. Both deliveries are the cause's evidence, whichever came first.
+TEST(Explain, ACopyThatOvertookItsOriginalCitesBothDeliveries) {
+  const std::string request =
+      R"("peer":"server","message":7,"type":"reserve","payload":{"req":1,"id":"r1"})";
+  const std::string text =
+      R"({"seer_trace":1,"system":"hand","variant":"v","seed":1,"processes":["client","server"]})"
+      "\n"
+      R"({"seq":1,"time":0,"process":"client","kind":"start","parents":[],"incarnation":0})"
+      "\n"
+      R"({"seq":2,"time":0,"process":"server","kind":"start","parents":[],"incarnation":0})"
+      "\n"
+      R"({"seq":3,"time":10,"process":"client","kind":"send","parents":[1],)" +
+      request +
+      "}\n"
+      R"({"seq":4,"time":11,"process":"sim","kind":"duplicate","parents":[3],)" +
+      request +
+      "}\n"
+      R"({"seq":5,"time":20,"process":"server","kind":"deliver","parents":[2,3],"peer":"client","message":7,"type":"reserve","payload":{"req":1,"id":"r1"},"oracle":{"duplicate":true}})"
+      "\n"
+      R"({"seq":6,"time":30,"process":"server","kind":"deliver","parents":[5,3],"peer":"client","message":7,"type":"reserve","payload":{"req":1,"id":"r1"}})"
+      "\n"
+      R"({"seq":7,"time":31,"process":"sim","kind":"violation","parents":[6],"invariant":"once","message":"r1 was recorded 2 times"})"
+      "\n"
+      R"({"end":true,"events":7,"violation":{"event":7,"invariant":"once","message":"r1 was recorded 2 times","time":31}})"
+      "\n";
+  const auto trace = testing::parse(text);
+  const CausalGraph graph(trace);
+  const auto x = explain_trace(trace, graph);
+  const auto dup = std::find_if(x.causes.begin(), x.causes.end(),
+                                [](const Cause& c) { return c.kind == "duplicate_delivery"; });
+  ASSERT_NE(dup, x.causes.end());
+  EXPECT_NE(std::find(dup->events.begin(), dup->events.end(), 5u), dup->events.end());
+  EXPECT_NE(std::find(dup->events.begin(), dup->events.end(), 6u), dup->events.end())
+      << "the original's later delivery is evidence too";
+  EXPECT_EQ(dup->facts.value("original_delivery_event", std::uint64_t{0}), 6u);
+}
+
 }  // namespace
 }  // namespace seer::explain
