@@ -187,10 +187,16 @@ void add_application_requests(const Trace& trace, TraceIndex& index) {
     a.op = asked.value("op", trace.at(request).type);
     const auto key = asked.find("key");
     a.scope = key != asked.end() && key->is_string() ? key->get<std::string>() : "*";
-    // Took effect: the server wrote to a service while handling it.
+    // Took effect: the server wrote to a service while handling it. A server handling several
+    // requests at once writes for each between their deliveries and replies: the write that
+    // carries something of this request (its order, its key) is its effect, else the first.
     for (const auto& w : index.accesses) {
-      if (w.client == e.lane && w.write && w.served > request && w.served < e.seq) {
+      if (w.client != e.lane || !w.write || w.served <= request || w.served >= e.seq) continue;
+      if (!a.write) {
         a.write = true;
+        a.effect = w.served;
+      }
+      if (flows_into(asked, written_value(trace, w))) {
         a.effect = w.served;
         break;
       }

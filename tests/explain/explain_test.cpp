@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 
 namespace seer::explain {
 namespace {
@@ -213,6 +214,24 @@ TEST(Explain, ACopyThatOvertookItsOriginalCitesBothDeliveries) {
   EXPECT_NE(std::find(dup->events.begin(), dup->events.end(), 6u), dup->events.end())
       << "the original's later delivery is evidence too";
   EXPECT_EQ(dup->facts.value("original_delivery_event", std::uint64_t{0}), 6u);
+}
+
+// traces/concurrent_server_lost_reply.jsonl, written by hand: an API server takes two charges at
+// once (orders o-A and o-B), writes o-B's then o-A's to the KV store, and the network drops o-A's
+// reply; the client charges o-A again. The lost response's write is o-A's (#13), not the first
+// write the server made while o-A's request was open (o-B's, #11).
+TEST(Explain, AConcurrentServersLostReplyCitesTheWriteThatCarriesItsRequest) {
+  std::ifstream in(std::string(SEER_EXPLAIN_TRACES) + "/concurrent_server_lost_reply.jsonl");
+  ASSERT_TRUE(in);
+  const auto trace = parse_trace(in, "concurrent_server_lost_reply.jsonl");
+  const CausalGraph graph(trace);
+  const auto x = explain_trace(trace, graph);
+  ASSERT_FALSE(x.causes.empty());
+  const auto& top = x.causes.front();
+  EXPECT_EQ(top.kind, "lost_response");
+  EXPECT_NE(std::find(top.events.begin(), top.events.end(), 13u), top.events.end());
+  EXPECT_EQ(std::find(top.events.begin(), top.events.end(), 11u), top.events.end())
+      << "o-B's write is not o-A's effect";
 }
 
 }  // namespace
