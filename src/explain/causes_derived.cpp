@@ -93,14 +93,15 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
       // Someone else wrote (or invalidated) the copy's own place meanwhile: the write that the
       // derived one then overwrote.
       const Access* invalidation = nullptr;
+      const Access* last_invalidation = nullptr;  // the one the derived write landed right after
       for (const auto& i : all) {
         if (i.served <= x->served || i.served >= w.served || i.client == w.client) continue;
         // A write or delete of the copy's place, applied or not (an invalidation of a key that
         // was not there yet still says the copy was stale).
         const bool writes = i.write || i.op == "delete" || i.op == "put" || i.op == "remove";
         if (i.service == w.service && writes && scopes_overlap(i.scope, w.scope)) {
-          invalidation = &i;
-          break;
+          if (!invalidation) invalidation = &i;
+          last_invalidation = &i;
         }
       }
       Cause cause;
@@ -108,6 +109,20 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
       cause.process = t.lane_name(w.client);
       cause.events = {r->event, r->served, x->served};
       if (invalidation) cause.events.push_back(invalidation->served);
+      // Several writes overtook the read, each invalidating the copy's place: the copy landed
+      // after the last of them too, and that one's write is part of the chain.
+      if (last_invalidation && last_invalidation != invalidation) {
+        const Access* latest = nullptr;
+        for (const auto& o : all) {
+          if (o.served > x->served && o.served < last_invalidation->served &&
+              o.client != r->client && changed_what_was_read(o, *r)) {
+            latest = &o;
+          }
+        }
+        if (latest) cause.events.push_back(latest->served);
+        cause.events.push_back(last_invalidation->served);
+        cause.facts["last_invalidation_event"] = last_invalidation->served;
+      }
       cause.events.push_back(w.served);
       cause.facts = {{"read_event", r->event},
                      {"value_read", value},

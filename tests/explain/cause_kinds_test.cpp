@@ -508,5 +508,40 @@ TEST(CauseKinds, CausesSharingTheFirstCausesEvidenceAreInTheSlice) {
   EXPECT_GT(checked, 0) << "no run had a second cause sharing evidence: the test checks nothing";
 }
 
+// A fill that lands after several invalidations: its evidence holds the last write or delete of
+// the cached key by another process before it (the one it overwrote), found here from the trace.
+TEST(CauseKinds, ACopyLandingAfterSeveralInvalidationsCitesTheLastOfThem) {
+  const CacheAside system;
+  int several = 0;
+  const auto f = sweep(system, 80, {sim::FaultKind::kDelay}, [&](const Trace& t, const auto& x) {
+    const auto& top = x.causes.front();
+    if (top.kind != "stale_derived_write") return false;
+    const auto decision = top.facts.value("decision_event", std::uint64_t{0});
+    if (!t.has(decision)) return false;
+    const int filler = t.at(decision).peer;
+    std::uint64_t last = 0;
+    int invalidations = 0;
+    for (const auto& e : t.events) {
+      if (e.seq >= decision) break;
+      if (e.kind != EventKind::kSend || t.lane_name(e.lane) != "cache" || e.peer == filler) {
+        continue;
+      }
+      const auto service = e.oracle().value("service", nlohmann::json::object());
+      const auto op = service.value("op", std::string());
+      if (service.value("key", std::string()) != "price/apple" ||
+          (op != "put" && op != "delete" && op != "remove")) {
+        continue;
+      }
+      last = e.seq;
+      if (e.seq > top.facts.value("overtaking_write_event", std::uint64_t{0})) ++invalidations;
+    }
+    if (invalidations > 1) ++several;
+    return last != 0 && std::find(top.events.begin(), top.events.end(), last) != top.events.end();
+  });
+  ASSERT_GE(f.failing, 3);
+  EXPECT_GE(f.named * 10, f.failing * 9) << kinds(f);
+  EXPECT_GT(several, 0) << "no fill landed after several invalidations: the test checks nothing";
+}
+
 }  // namespace
 }  // namespace seer::explain
