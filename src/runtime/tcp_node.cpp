@@ -299,9 +299,12 @@ struct TcpNode::Network {
         if (peer.fd >= 0 && (ev & (POLLERR | POLLHUP))) close_peer(peer);
         if (peer.fd >= 0) write_pending(peer);
       }
+      // Only the connections polled: those accepted above come after them, and wait for the
+      // next round.
       std::vector<Inbound> kept;
       for (std::size_t i = 0; i < inbound.size(); ++i) {
-        if (fds[first_inbound + i].revents && !read_inbound(inbound[i])) {
+        const bool polled_now = first_inbound + i < fds.size();
+        if (polled_now && fds[first_inbound + i].revents && !read_inbound(inbound[i])) {
           ::close(inbound[i].fd);
         } else {
           kept.push_back(std::move(inbound[i]));

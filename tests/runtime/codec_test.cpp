@@ -21,28 +21,29 @@ struct Ping final : sim::Payload {
 };
 SEER_REGISTER_PAYLOAD("codec_test_ping", Ping);
 
-// Encodes and decodes, as the transport does.
-sim::PayloadPtr round_trip(const sim::Payload& p) {
+// Encodes and decodes, as the transport does; the typed payload back, or null.
+template <class T>
+std::shared_ptr<const T> round_trip(const T& p) {
   const auto wire = nlohmann::json::parse(p.to_json().dump());
   auto back = decode_payload(p.type(), wire);
   EXPECT_EQ(back->type(), p.type());
   EXPECT_EQ(back->to_json(), p.to_json());
-  return back;
+  return std::dynamic_pointer_cast<const T>(back);
 }
 
 TEST(Codec, KvRequestsAndRepliesComeBackTyped) {
   using namespace services;
   const KvRequest update(7, KvOp::kUpdate, "lock", {{"token", 3}}, 12);
-  const auto* u = dynamic_cast<const KvRequest*>(round_trip(update).get());
+  const auto u = round_trip(update);
   ASSERT_NE(u, nullptr);
   EXPECT_EQ(u->op, KvOp::kUpdate);
   EXPECT_EQ(u->expected, 12);
   const KvRequest get(8, KvOp::kGet, "lock", nullptr, 0, KvRead::kLinearizable);
-  const auto* g = dynamic_cast<const KvRequest*>(round_trip(get).get());
+  const auto g = round_trip(get);
   ASSERT_NE(g, nullptr);
   EXPECT_EQ(g->read, KvRead::kLinearizable);
   const KvReply reply(8, KvStatus::kConflict, "v", 4, 99);
-  const auto* r = dynamic_cast<const KvReply*>(round_trip(reply).get());
+  const auto r = round_trip(reply);
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->status, KvStatus::kConflict);
   EXPECT_EQ(r->revision, 4);
@@ -53,7 +54,7 @@ TEST(Codec, SqlRequestsAndRepliesComeBackTyped) {
   const SqlRequest request(
       3, {{"UPDATE t SET v = ?1 WHERE id = 1", nlohmann::json::array({5}), 1}, {"SELECT v FROM t"}},
       "c1-0-write");
-  const auto* q = dynamic_cast<const SqlRequest*>(round_trip(request).get());
+  const auto q = round_trip(request);
   ASSERT_NE(q, nullptr);
   ASSERT_EQ(q->statements.size(), 2U);
   EXPECT_EQ(q->statements[0].expect_changes, 1);
@@ -62,7 +63,7 @@ TEST(Codec, SqlRequestsAndRepliesComeBackTyped) {
   rolled_back.error = "expect_changes";
   rolled_back.changes = {0};
   rolled_back.failed_statement = 0;
-  const auto* r = dynamic_cast<const SqlReply*>(round_trip(SqlReply(3, rolled_back, 1)).get());
+  const auto r = round_trip(SqlReply(3, rolled_back, 1));
   ASSERT_NE(r, nullptr);
   EXPECT_FALSE(r->committed);
   EXPECT_EQ(r->failed_statement, 0U);
@@ -70,7 +71,7 @@ TEST(Codec, SqlRequestsAndRepliesComeBackTyped) {
 
 TEST(Codec, AProgramsOwnPayloadRegistersWithTheMacro) {
   EXPECT_TRUE(payload_registered("codec_test_ping"));
-  const auto* p = dynamic_cast<const Ping*>(round_trip(Ping(41)).get());
+  const auto p = round_trip(Ping(41));
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->n, 41);
 }
