@@ -1,6 +1,6 @@
 // Two TcpNodes in one test process on loopback: typed messages go both ways; a message to a dead
 // peer is dropped and the sender goes on; a restarted peer is reachable again; a frame of an
-// unknown payload type is logged and dropped.
+// unknown payload type, or bytes that are not frames, are logged and dropped.
 #include "seer/runtime/tcp_node.hpp"
 #include "seer/runtime/codec.hpp"
 
@@ -182,6 +182,40 @@ TEST(TcpNode, AnUnknownPayloadTypeIsLoggedAndDropped) {
   std::lock_guard lock(mutex);
   ASSERT_EQ(lines.size(), 1U);
   EXPECT_NE(lines[0].find("tcp_test_unregistered"), std::string::npos) << lines[0];
+}
+
+// Writes `bytes` to b's port on a raw connection and closes it.
+void send_raw(const NodeAddress& to, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(to.port);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  ::close(fd);
+}
+
+TEST(TcpNode, GarbageOnThePortIsLoggedAndTheNodeServesOn) {
+  const auto config = three_processes();
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  AnsweringNode b(config, [&](const std::string& line) {
+    std::lock_guard lock(mutex);
+    lines.push_back(line);
+  });
+  send_raw(config.at("b"), "GET / HTTP/1.1\r\n\r\n");                // a length of a gigabyte
+  send_raw(config.at("b"), std::string("\0\0\0\x05", 4) + "{nope");  // not JSON
+  TcpNode a(config, "a");
+  int answer = 0;
+  a.run(hello_until_answered(a.env(), a.id_of("b"), 30, answer));
+  EXPECT_EQ(answer, 31);
+  for (int i = 0; i < 500 && b.node.stats().undecodable < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(b.node.stats().undecodable, 2U);
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(lines.size(), 2U);
 }
 
 TEST(NodeConfig, BadConfigsSayWhatIsWrong) {
