@@ -28,6 +28,8 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& err) {
   commands.push_back(add_export_command(root));
   commands.push_back(add_new_command(root));
   commands.push_back(add_mcp_command(root));
+  commands.push_back(add_serve_kv_command(root));
+  commands.push_back(add_serve_sql_command(root));
 
   std::vector<const char*> argv{"seer"};
   for (const auto& a : args) argv.push_back(a.c_str());

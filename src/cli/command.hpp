@@ -37,5 +37,7 @@ Command add_view_command(CLI::App& root);
 Command add_export_command(CLI::App& root);
 Command add_new_command(CLI::App& root);
 Command add_mcp_command(CLI::App& root);
+Command add_serve_kv_command(CLI::App& root);
+Command add_serve_sql_command(CLI::App& root);
 
 }  // namespace seer::cli

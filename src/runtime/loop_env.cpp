@@ -1,5 +1,7 @@
 #include "seer/runtime/loop_env.hpp"
 
+#include "seer/runtime/file_storage.hpp"
+
 #include <stdexcept>
 
 namespace seer::runtime {
@@ -23,7 +25,9 @@ LoopEnv::LoopEnv(sim::ProcessId self, std::string name, Outbox outbox, sim::Stor
 
 const std::string& LoopEnv::name_of(sim::ProcessId id) const {
   static const std::string peer = "peer";
-  return id == self_ ? name_ : peer;
+  if (id == self_) return name_;
+  const auto it = names_.find(id);
+  return it == names_.end() ? peer : it->second;
 }
 
 sim::Time LoopEnv::now() const {
@@ -88,8 +92,10 @@ void LoopEnv::park_sleep(std::coroutine_handle<> h, sim::Duration d) {
   park(h, nullptr, d);
 }
 
-// Durability is the storage's business here (a real fsync); the process just goes on.
+// A real fsync, on the loop's thread: the process resumes once its writes are durable (a storage
+// that cannot be made durable, like a test's map, has nothing to do).
 void LoopEnv::park_sync(std::coroutine_handle<> h) {
+  if (auto* durable = dynamic_cast<DurableStorage*>(storage_)) durable->sync();
   park(h, nullptr, 0);
 }
 

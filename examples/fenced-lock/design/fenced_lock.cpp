@@ -14,6 +14,7 @@
 //               database keeps the highest token it has seen, and refuses a lower one) and
 //               writes only while that token is still the latest: a client whose lease was taken
 //               over is refused by the database itself, whatever the clocks say.
+#include "fenced_lock.hpp"
 #include "seer/services/kv.hpp"
 #include "seer/services/kv_client.hpp"
 #include "seer/services/sql.hpp"
@@ -32,7 +33,6 @@ using namespace seer;
 
 constexpr sim::Duration kLeaseTtl = sim::milliseconds(20);
 constexpr sim::Duration kTimeout = sim::milliseconds(40);
-constexpr int kClients = 3;
 const char* const kLockKey = "lock";
 
 struct Lease {
@@ -78,8 +78,6 @@ sim::Task<void> release(services::KvClient& locks, const Lease& lease) {
   co_await locks.update(kLockKey, free, lease.revision);
 }
 
-enum class Fencing { kNone, kWrites, kReadsAndWrites };
-
 // The read, stamped with the token in the fenced variant: it raises the database's token to
 // ours, and is refused (rolled back) if a later lease already stamped it.
 std::vector<services::SqlStatement> read_statements(Fencing fencing, std::int64_t token) {
@@ -108,14 +106,6 @@ std::vector<services::SqlStatement> write_statements(Fencing fencing, std::int64
   return {
       {"UPDATE counter SET value = ?1 WHERE id = 1", nlohmann::json::array({value}), std::nullopt}};
 }
-
-struct ClientConfig {
-  int id = 0;
-  int increments = 0;
-  Fencing fencing = Fencing::kNone;
-  sim::ProcessId locks = 0;
-  sim::ProcessId db = 0;
-};
 
 sim::Task<void> run_client(sim::Env& env, sim::HistoryRecorder& history, ClientConfig config) {
   services::KvClient locks(env, config.locks, kTimeout);
@@ -160,6 +150,12 @@ sim::Task<void> run_client(sim::Env& env, sim::HistoryRecorder& history, ClientC
   }
 }
 
+Fencing fencing_of(const std::string& variant) {
+  return variant == "fenced"          ? Fencing::kReadsAndWrites
+         : variant == "fenced-writes" ? Fencing::kWrites
+                                      : Fencing::kNone;
+}
+
 class FencedLockSystem final : public sim::System {
  public:
   sim::SystemInfo info() const override {
@@ -187,9 +183,7 @@ class FencedLockSystem final : public sim::System {
       ClientConfig config;
       config.id = c;
       config.increments = sim.config().ops / clients + (c < sim.config().ops % clients ? 1 : 0);
-      config.fencing = variant == "fenced"          ? Fencing::kReadsAndWrites
-                       : variant == "fenced-writes" ? Fencing::kWrites
-                                                    : Fencing::kNone;
+      config.fencing = fencing_of(variant);
       config.locks = locks.process;
       config.db = db.process;
       // Clients do not crash, but they may stall (the `pause` fault): a garbage collection, a

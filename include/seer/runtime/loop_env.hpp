@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <string>
@@ -26,7 +27,10 @@ class LoopEnv final : public sim::Env {
   LoopEnv(sim::ProcessId self, std::string name, Outbox outbox, sim::Storage* storage = nullptr);
 
   sim::ProcessId self() const override { return self_; }
+  // The process's own name, a name given by set_names, or "peer".
   const std::string& name_of(sim::ProcessId id) const override;
+  // The other processes' names (a deployment's config). Set before run().
+  void set_names(std::map<sim::ProcessId, std::string> names) { names_ = std::move(names); }
   // Nanoseconds of the monotonic clock since this Env was made (or since clock_start()).
   sim::Time now() const override;
   // Where now() counts from. Several Envs of one process set one start, so they share one clock.
@@ -71,6 +75,7 @@ class LoopEnv final : public sim::Env {
 
   sim::ProcessId self_;
   std::string name_;
+  std::map<sim::ProcessId, std::string> names_;
   Outbox outbox_;
   Admit admit_;
   sim::Storage* storage_;

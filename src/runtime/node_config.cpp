@@ -1,0 +1,80 @@
+#include "seer/runtime/node_config.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <set>
+
+namespace seer::runtime {
+
+const NodeAddress* NodeConfig::find(std::string_view name) const {
+  for (const auto& p : processes) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+const NodeAddress* NodeConfig::find(sim::ProcessId id) const {
+  for (const auto& p : processes) {
+    if (p.id == id) return &p;
+  }
+  return nullptr;
+}
+
+const NodeAddress& NodeConfig::at(std::string_view name) const {
+  if (const auto* p = find(name)) return *p;
+  throw ConfigError("no process named \"" + std::string(name) + "\" in the config");
+}
+
+NodeConfig NodeConfig::parse(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("processes") || !j["processes"].is_object()) {
+    throw ConfigError("the config must be an object with a \"processes\" object");
+  }
+  NodeConfig config;
+  std::set<sim::ProcessId> ids;
+  for (const auto& [name, entry] : j["processes"].items()) {
+    const auto where = "process \"" + name + "\": ";
+    if (!entry.is_object() || !entry.contains("id") || !entry["id"].is_number_integer() ||
+        !entry.contains("address") || !entry["address"].is_string()) {
+      throw ConfigError(where + "needs an integer \"id\" and an \"address\" host:port");
+    }
+    const auto id = entry["id"].get<std::int64_t>();
+    if (id < 0 || id > 1'000'000) throw ConfigError(where + "id must be in 0..1000000");
+    if (!ids.insert(static_cast<sim::ProcessId>(id)).second) {
+      throw ConfigError(where + "id " + std::to_string(id) + " is taken by another process");
+    }
+    const auto address = entry["address"].get<std::string>();
+    const auto colon = address.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      throw ConfigError(where + "address \"" + address + "\" is not host:port");
+    }
+    int port = 0;
+    try {
+      std::size_t used = 0;
+      port = std::stoi(address.substr(colon + 1), &used);
+      if (used != address.size() - colon - 1) port = -1;
+    } catch (const std::exception&) {
+      port = -1;
+    }
+    if (port < 1 || port > 65535) {
+      throw ConfigError(where + "address \"" + address + "\" has no port in 1..65535");
+    }
+    config.processes.push_back({name, static_cast<sim::ProcessId>(id), address.substr(0, colon),
+                                static_cast<std::uint16_t>(port)});
+  }
+  return config;
+}
+
+NodeConfig NodeConfig::load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read config " + path);
+  try {
+    return parse(nlohmann::json::parse(in));
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError("config " + path + " is not JSON: " + e.what());
+  } catch (const ConfigError& e) {
+    throw ConfigError("config " + path + ": " + e.what());
+  }
+}
+
+}  // namespace seer::runtime
