@@ -25,7 +25,7 @@ CREATE TABLE promises (
   UNIQUE (origin, seq)
 );
 -- A preload's rows: the promises of one branch (read_rows with a branch).
-CREATE INDEX promises_by_branch ON promises (branch) WHERE branch IS NOT NULL;
+CREATE INDEX promises_by_branch ON promises (branch, origin) WHERE branch IS NOT NULL;
 -- The sweep's index: pending targeted promises by deadline (spec §3.3, σ.PT).
 CREATE INDEX promises_due ON promises (timeout_at) WHERE state = 'pending' AND has_target = 1;
 -- The same within one origin, for a sweep's read of that origin (read_due).

@@ -167,8 +167,8 @@ const std::string& schema_upgrades() {
       "CREATE INDEX IF NOT EXISTS promises_due_by_origin ON promises (origin, timeout_at) "
       "WHERE state = 'pending' AND has_target = 1; "
       "CREATE INDEX IF NOT EXISTS task_timeouts_due_by_origin ON task_timeouts (origin, at); "
-      "CREATE INDEX IF NOT EXISTS promises_by_branch ON promises (branch) WHERE branch IS NOT "
-      "NULL;";
+      "CREATE INDEX IF NOT EXISTS promises_by_branch ON promises (branch, origin) WHERE branch IS "
+      "NOT NULL;";
   return upgrades;
 }
 
@@ -273,14 +273,19 @@ std::vector<SqlStep> read_rows(const std::string& origin, const Footprint& footp
   if (!footprint.preload) return read_footprint(origin, params, named);
   // The preload's branch: that of the promise named first (if it exists), and the one a
   // task.create gives its new promise. By the `promises_by_branch` index, never the origin's range.
+  // Only the origin's: a branch value may be carried by promises of other origins too (the spec
+  // requires origin(b) = origin(id) of its members, but a client may tag anything), and σ is one
+  // origin's.
   std::string branches = "SELECT branch FROM promises WHERE id = CAST(?1 AS TEXT)";
   if (footprint.branch) {
     params.push_back(*footprint.branch);
     branches += " UNION SELECT CAST(?" + std::to_string(params.size()) + " AS TEXT)";
   }
-  return read_footprint(
-      origin, params, named,
-      " UNION SELECT id FROM promises WHERE branch IN (" + branches + ") AND branch <> ''");
+  params.push_back(origin);
+  const std::string in_origin = "CAST(?" + std::to_string(params.size()) + " AS TEXT)";
+  return read_footprint(origin, params, named,
+                        " UNION SELECT id FROM promises WHERE branch IN (" + branches +
+                            ") AND branch <> '' AND origin = " + in_origin);
 }
 
 std::vector<SqlStep> read_due(const std::string& origin, std::int64_t now) {

@@ -1,6 +1,6 @@
 // A SQLite file written before the `branch` column (the preload's rows) is upgraded when the
-// server opens it: the column and its index appear, existing rows are found by their branch, and
-// opening it again changes nothing.
+// server opens it: the column and its index appear, existing rows are found by their branch
+// (within their origin), and opening it again changes nothing.
 #include "../random_requests.hpp"
 #include "promises/concrete/sql_rows.hpp"
 #include "promises/model/model.hpp"
@@ -41,6 +41,10 @@ TEST(SchemaUpgrade, AFileWithoutTheBranchColumnGetsItWithItsIndex) {
       apply(state, testing::create(id, 9'000'000'000'000, tags), 1000);
     }
     ASSERT_TRUE(old.transact(concrete::write_origin("o", {}, state, 1000)).committed);
+    // Another origin whose promise carries the same branch value: never part of o's preload.
+    State other;
+    apply(other, testing::create("p", 9'000'000'000'000, json{{"resonate:branch", "o"}}), 1000);
+    ASSERT_TRUE(old.transact(concrete::write_origin("p", {}, other, 1000)).committed);
   }
   for (int open = 0; open < 2; ++open) {  // the second open finds it upgraded already
     auto db = open_sqlite_database(path.string());
@@ -48,7 +52,8 @@ TEST(SchemaUpgrade, AFileWithoutTheBranchColumnGetsItWithItsIndex) {
     EXPECT_EQ(
         db->query({"SELECT count(*) FROM sqlite_master WHERE name = 'promises_by_branch'"})[0][0],
         1);
-    // A task.acquire of o:a reads its branch's promises (o, o:b) besides its own, not o:c.
+    // A task.acquire of o:a reads its branch's promises (o, o:b) besides its own, not o:c, and
+    // not p, of another origin.
     const auto read = db->transact(concrete::read_rows("o", Footprint{{"o:a"}, true, {}}));
     ASSERT_TRUE(read.committed) << read.error;
     const auto part = concrete::parse_rows(read.results);
