@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <limits>
 #include <map>
@@ -343,13 +344,20 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const AnyModel&
   // An exception (a HistoryError from compiling a key's operations) must not escape a thread: each
   // part keeps its own, no part is started after one, and the joining thread rethrows the first in
   // part order. Parts are claimed in order, so that is the one a single job would have thrown.
+  // The time limit is the whole history's (`--timeout` is per history): each part gets what is
+  // left of it when it starts.
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
   std::vector<std::exception_ptr> errors(parts.size());
   auto worker = [&] {
     for (std::size_t i; !failed.load() && (i = next.fetch_add(1)) < parts.size();) {
       try {
-        parts[i].result = check_one(parts[i].ops, model, options);
+        CheckOptions part_options = options;
+        part_options.timeout = std::max(std::chrono::milliseconds{0},
+                                        std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            deadline - std::chrono::steady_clock::now()));
+        parts[i].result = check_one(parts[i].ops, model, part_options);
       } catch (...) {
         errors[i] = std::current_exception();
         failed.store(true);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 namespace seer::check {
@@ -218,6 +219,35 @@ TEST(Kv, AppendAgreesWithBruteForce) {
   }
   EXPECT_GT(broken, 300);
   EXPECT_LT(broken, 1900);
+}
+
+// `--timeout` is the whole history's, not each key's: keys whose searches each outlast it stop
+// when it is spent. Each key here is a search that cannot end in time: 14 concurrent writes and
+// 14 concurrent reads, then two reads in sequence of two different written values, which no order
+// allows (so every order is tried). Checked one key at a time with a limit of 150 ms, the eight
+// keys take about 150 ms, not eight times that.
+TEST(Kv, TheTimeLimitIsTheWholeHistorysNotEachKeys) {
+  std::vector<Operation> ops;
+  for (int key = 0; key < 8; ++key) {
+    const std::string k = "k" + std::to_string(key);
+    for (int i = 1; i <= 14; ++i) {
+      ops.push_back(kv(i, "put", k, i, nullptr, 0, 100));
+      ops.push_back(kv(100 + i, "get", k, nullptr, i, 0, 100));
+    }
+    ops.push_back(kv(1, "get", k, nullptr, 1, 200, 210));
+    ops.push_back(kv(1, "get", k, nullptr, 2, 220, 230));
+  }
+  auto m = make_model("kv");
+  m->set_init("0");
+  CheckOptions o;
+  o.jobs = 1;
+  o.timeout = std::chrono::milliseconds(150);
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = check_linearizable(numbered(ops), *m, o);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.verdict, Verdict::kUnknown) << r.explanation;
+  // Eight keys of 150 ms each would be 1.2 s; the shared limit ends them all at about 150 ms.
+  EXPECT_LT(took, std::chrono::milliseconds(700));
 }
 
 }  // namespace
