@@ -9,10 +9,7 @@
 #include "seer/runtime/tcp_node.hpp"
 #include "seer/services/kv_client.hpp"
 
-#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -27,18 +24,6 @@ using namespace seer;
 constexpr int kRequests = 100;
 constexpr sim::Duration kTimeout = sim::seconds(5);
 
-std::uint16_t unused_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // An empty directory for the server's FileStorage.
 std::string fresh_dir() {
   const auto dir =
@@ -51,7 +36,7 @@ std::string fresh_dir() {
 struct Deployment {
   Deployment()
       : dir(fresh_dir()),
-        config(make_config()),
+        config(runtime::NodeConfig::loopback({"kv", "client"})),
         storage(dir),
         server(config, "kv", &storage),
         client(config, "client"),
@@ -60,15 +45,6 @@ struct Deployment {
     server.stop();
     serving.join();
     std::filesystem::remove_all(dir);
-  }
-  static runtime::NodeConfig make_config() {
-    nlohmann::json j = {{"processes", nlohmann::json::object()}};
-    int id = 0;
-    for (const char* name : {"kv", "client"}) {
-      j["processes"][name] = {{"id", id++},
-                              {"address", "127.0.0.1:" + std::to_string(unused_port())}};
-    }
-    return runtime::NodeConfig::parse(j);
   }
   std::string dir;
   runtime::NodeConfig config;

@@ -2,6 +2,7 @@
 // holds {"value": ..., "revision": <mod revision>} as JSON.
 #include "seer/runtime/servers.hpp"
 #include "seer/services/kv_client.hpp"
+#include "seer/services/kv_write_rules.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -78,38 +79,13 @@ sim::Task<void> serve_kv(sim::Env& env) {
         value = store.keys(rq->key);
         revision = store.revision();
         break;
-      case KvOp::kPut:
-        revision = store.write(rq->key, rq->value);
-        wrote = true;
+      default: {
+        const auto outcome = services::apply_kv_write(store, *rq, latest.exists, latest.revision);
+        status = outcome.status;
+        revision = outcome.revision;
+        wrote = outcome.applied;
         break;
-      case KvOp::kCreate:
-        if (latest.exists) {
-          status = KvStatus::kConflict;
-          revision = latest.revision;
-        } else {
-          revision = store.write(rq->key, rq->value);
-          wrote = true;
-        }
-        break;
-      case KvOp::kUpdate:
-        if (!latest.exists) {
-          status = KvStatus::kNotFound;
-        } else if (latest.revision != rq->expected) {
-          status = KvStatus::kConflict;
-          revision = latest.revision;
-        } else {
-          revision = store.write(rq->key, rq->value);
-          wrote = true;
-        }
-        break;
-      case KvOp::kDelete:
-        if (!latest.exists) {
-          status = KvStatus::kNotFound;
-        } else {
-          revision = store.erase(rq->key);
-          wrote = true;
-        }
-        break;
+      }
     }
     if (wrote) co_await env.sync();  // durable before anyone hears of it
     env.send(m.from,

@@ -2,6 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <set>
 
@@ -75,6 +80,36 @@ NodeConfig NodeConfig::load(const std::string& path) {
   } catch (const ConfigError& e) {
     throw ConfigError("config " + path + ": " + e.what());
   }
+}
+
+namespace {
+
+// Binds port 0 and reads back the kernel's choice; another program may take it before ours binds,
+// which loopback deployments in one test accept.
+std::uint16_t free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw ConfigError("no socket for a free port");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  ::close(fd);
+  if (!ok) throw ConfigError("no free loopback port");
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+NodeConfig NodeConfig::loopback(const std::vector<std::string>& names) {
+  nlohmann::json j = {{"processes", nlohmann::json::object()}};
+  int id = 0;
+  for (const auto& name : names) {
+    j["processes"][name] = {{"id", id++},
+                            {"address", "127.0.0.1:" + std::to_string(free_loopback_port())}};
+  }
+  return parse(j);
 }
 
 }  // namespace seer::runtime

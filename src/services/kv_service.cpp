@@ -1,6 +1,7 @@
 // The simulated KV store's server process and its oracle.
 #include "fault_draw.hpp"
 #include "seer/services/kv.hpp"
+#include "seer/services/kv_write_rules.hpp"
 #include "seer/services/versioned_store.hpp"
 
 #include <algorithm>
@@ -88,38 +89,13 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
         if (rq->read == KvRead::kLinearizable) facts["linearizable"] = true;
         break;
       }
-      case KvOp::kPut:
-        revision = store->write(rq->key, rq->value);
-        applied = true;
+      default: {
+        const auto outcome = apply_kv_write(*store, *rq, latest.exists, latest.revision);
+        status = outcome.status;
+        revision = outcome.revision;
+        applied = outcome.applied;
         break;
-      case KvOp::kCreate:
-        if (latest.exists) {
-          status = KvStatus::kConflict;
-          revision = latest.revision;
-        } else {
-          revision = store->write(rq->key, rq->value);
-          applied = true;
-        }
-        break;
-      case KvOp::kUpdate:
-        if (!latest.exists) {
-          status = KvStatus::kNotFound;
-        } else if (latest.revision != rq->expected) {
-          status = KvStatus::kConflict;
-          revision = latest.revision;
-        } else {
-          revision = store->write(rq->key, rq->value);
-          applied = true;
-        }
-        break;
-      case KvOp::kDelete:
-        if (!latest.exists) {
-          status = KvStatus::kNotFound;
-        } else {
-          revision = store->erase(rq->key);
-          applied = true;
-        }
-        break;
+      }
     }
     if (rq->op != KvOp::kGet && rq->op != KvOp::kList) {
       facts["applied"] = applied;

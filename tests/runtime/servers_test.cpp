@@ -11,9 +11,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <filesystem>
 #include <functional>
 #include <thread>
@@ -21,27 +18,8 @@
 namespace seer::runtime {
 namespace {
 
-std::uint16_t unused_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
-NodeConfig deployment() {
-  nlohmann::json j = {{"processes", nlohmann::json::object()}};
-  int id = 0;
-  for (const char* name : {"locks", "db", "client"}) {
-    j["processes"][name] = {{"id", id++},
-                            {"address", "127.0.0.1:" + std::to_string(unused_port())}};
-  }
-  return NodeConfig::parse(j);
-}
+NodeConfig deployment() { return NodeConfig::loopback({"locks", "db", "client"}); }
 
 // A server process on its own thread, until destroyed.
 struct Server {

@@ -33,27 +33,8 @@ struct Unregistered final : sim::Payload {
   nlohmann::json to_json() const override { return nlohmann::json::object(); }
 };
 
-// A port free now: bound to 0 and released (SO_REUSEADDR lets the node take it straight away).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
-NodeConfig three_processes() {
-  nlohmann::json j = {{"processes", nlohmann::json::object()}};
-  int id = 0;
-  for (const char* name : {"a", "b", "dead"}) {
-    j["processes"][name] = {{"id", id++}, {"address", "127.0.0.1:" + std::to_string(free_port())}};
-  }
-  return NodeConfig::parse(j);
-}
+NodeConfig three_processes() { return NodeConfig::loopback({"a", "b", "dead"}); }
 
 // b: answers each ping with n + 1, until stopped.
 sim::Task<void> answer_hellos(sim::Env& env) {

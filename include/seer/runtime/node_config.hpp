@@ -40,6 +40,9 @@ struct NodeConfig {
   // Throw ConfigError with one line saying what is wrong.
   static NodeConfig parse(const nlohmann::json& j);
   static NodeConfig load(const std::string& path);
+  // Every named process on 127.0.0.1 at a port free when asked (the kernel's pick), ids 0, 1, ...
+  // in the given order: for tests and benchmarks that start a whole deployment in one program.
+  static NodeConfig loopback(const std::vector<std::string>& names);
 };
 
 }  // namespace seer::runtime
