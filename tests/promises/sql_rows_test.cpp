@@ -9,6 +9,8 @@
 #include "random_requests.hpp"
 #include "seer/services/sql.hpp"
 
+#include "sweep_scale.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -34,7 +36,8 @@ StoredOrigin load(SqlDatabase& db, const std::string& origin) {
 TEST(PromisesSql, EveryReachedStateIsStoredAndReadBackEqual) {
   std::mt19937_64 seeds(7);
   int writes = 0;
-  for (int sequence = 0; sequence < 60; ++sequence) {
+  const int sequences = static_cast<int>(seer::testing::sweep_seeds(60));
+  for (int sequence = 0; sequence < sequences; ++sequence) {
     SqlDatabase db({seer::promises::concrete::sqlite_schema()});
     seer::promises::testing::Generator gen(seeds());
     State state;
@@ -55,7 +58,7 @@ TEST(PromisesSql, EveryReachedStateIsStoredAndReadBackEqual) {
       stored = back;
     }
   }
-  EXPECT_GT(writes, 800);
+  EXPECT_GT(writes, 800 * sequences / 60);
 }
 
 // The footprint-limited read (read_rows for the request's footprint): along random sequences in one
@@ -68,7 +71,8 @@ TEST(PromisesSql, APartialReadStepsAsTheWholeOriginAndWritesTheSameRows) {
   int partial_reads = 0;
   int smaller = 0;
   int tick_writes = 0;
-  for (int sequence = 0; sequence < 60; ++sequence) {
+  const int sequences = static_cast<int>(seer::testing::sweep_seeds(60));
+  for (int sequence = 0; sequence < sequences; ++sequence) {
     SqlDatabase db({seer::promises::concrete::sqlite_schema()});
     seer::promises::testing::Generator gen(seeds(), "o:");
     State state;
@@ -113,8 +117,8 @@ TEST(PromisesSql, APartialReadStepsAsTheWholeOriginAndWritesTheSameRows) {
       ASSERT_EQ(load(db, "o").state, state) << "after " << r.dump();
     }
   }
-  EXPECT_GT(partial_writes, 500);
-  EXPECT_GT(tick_writes, 50);
+  EXPECT_GT(partial_writes, 500 * sequences / 60);
+  EXPECT_GT(tick_writes, 50 * sequences / 60);
   EXPECT_GT(smaller, partial_reads / 2);
 }
 

@@ -30,7 +30,7 @@ TEST(ChildProcess, ASignalEndsItAndOneThatIsIgnoredIsAHang) {
   ChildProcess sleeper({"/bin/sleep", "30"});
   EXPECT_EQ(sleeper.read_line(milliseconds(50)), std::nullopt);  // nothing written: a timeout
   EXPECT_EQ(sleeper.stop(SIGTERM), 128 + SIGTERM);
-  ChildProcess stubborn({"/bin/sh", "-c", "trap '' TERM; echo ready; sleep 30"});
+  ChildProcess stubborn({"/bin/sh", "-c", "trap '' TERM; echo ready; exec sleep 30"});
   ASSERT_EQ(stubborn.read_line(milliseconds(5000)), "ready");
   EXPECT_EQ(stubborn.stop(SIGTERM, milliseconds(200)), ChildProcess::kHung);
   EXPECT_FALSE(stubborn.running());
