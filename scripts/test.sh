@@ -2,8 +2,8 @@
 # Installs what is needed (Debian packages, and playwright-core from npm for the viewer's browser
 # test), builds, and runs the test suites except those labelled `slow` (run those with:
 # ctest --preset release -L slow). Two builds of the whole tree:
-#  1. g++ release (the compiler a Debian user gets by default), every suite at full size, with the
-#     pinned trace hashes;
+#  1. g++ (the compiler a Debian user gets by default) at -O1 (preset `ci`: a third less compile
+#     time than the release preset's -O3), every suite at full size, with the pinned trace hashes;
 #  2. clang++ with ASan/UBSan (preset `sanitize`), every suite again (sweeps a tenth of the seeds,
 #     tests/sweep_scale.hpp; the pinned hashes checked under a second compiler), and libFuzzer on
 #     every input seer reads (histories, traces, run files, MCP requests), 60 seconds, from the same
@@ -18,23 +18,25 @@ scripts/install-deps.sh --test
 [ -d tests/view/node_modules/playwright-core ] ||
   npm ci --prefix tests/view --no-audit --no-fund --loglevel=error
 jobs=$(nproc)
+# Each phase's start, in seconds since the script began (BENCHMARKS.md has a run's phases).
+phase() { echo "== [$SECONDS s] $1 =="; }
 
-echo "== build: release (g++) =="
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$jobs"
-echo "== test: release =="
-ctest --preset release -j "$jobs" -LE slow
+phase "build: ci (g++ -O1)"
+cmake --preset ci >/dev/null
+cmake --build --preset ci -j "$jobs"
+phase "test: ci"
+ctest --preset ci -j "$jobs" -LE slow
 
-echo "== build: sanitize (clang++, ASan/UBSan, fuzz targets) =="
+phase "build: sanitize (clang++, ASan/UBSan, fuzz targets)"
 cmake --preset sanitize >/dev/null
 cmake --build --preset sanitize -j "$jobs"
-echo "== test: sanitize =="
+phase "test: sanitize"
 ctest --preset sanitize -j "$jobs" -LE slow
 
 # Every reader under libFuzzer for a short, bounded run each (malformed input must not crash, hang or
 # throw): 60 s in all. A fixed seed keeps CI reproducible; fuzz longer and unseeded by hand
 # (docs/checkers.md).
-echo "== fuzz: readers (60 s) =="
+phase "fuzz: readers (60 s)"
 # -entropic=0: clang 14's entropic scheduler spends ~90% of the time in UpdateFeatureFrequency on
 # these targets (30 runs/s instead of 1,000).
 fuzz() {  # TARGET SECONDS SEEDS
@@ -46,3 +48,4 @@ fuzz fuzz_history_reader 20 fuzz/seeds
 fuzz fuzz_trace_reader 15 fuzz/seeds-trace
 fuzz fuzz_run_file 15 fuzz/seeds-run
 fuzz fuzz_mcp 10 fuzz/seeds-mcp
+phase "done"

@@ -73,7 +73,11 @@ const std::vector<Tool>& tools() {
                   {"seed", "--seed", Kind::kInteger, false, "Seed"},
                   {"services", "--service", Kind::kStrings, false, "NAME=IMPL"},
                   {"trace", "--trace", Kind::kString, false, "Trace file to reproduce"},
-                  {"run_file", "--run", Kind::kString, false, "Run file to reproduce"}}});
+                  {"run_file", "--run", Kind::kString, false, "Run file to reproduce"},
+                  {"recheck", "--recheck", Kind::kFlag, false,
+                   "Re-test a fix: run the run file's or trace's seed and fault schedule on the "
+                   "code as it is now (with variant: on that variant) and answer holds (exit 0) "
+                   "or violates (exit 1), without comparing trace hashes"}}});
     auto shrink = run_args(false);
     shrink[0].required = false;
     shrink.push_back({"from", "--from", Kind::kString, false,

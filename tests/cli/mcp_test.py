@@ -66,6 +66,11 @@ _, before = call("query", trace="t.jsonl", before=event, limit=5)
 check(before["exit_code"] == 0 and 0 < before["output"]["count"] <= 5, "query around the cause's event")
 _, replay = call("replay", run_file="run.json")
 check(replay["exit_code"] == 1 and replay["output"]["identical"], "replay of the shrunk run is identical")
+# Re-testing a fix: the same schedule on the fixed variant holds, on the buggy one still violates.
+_, fixed = call("replay", run_file="run.json", variant="cas", recheck=True)
+check(fixed["exit_code"] == 0 and fixed["output"]["recheck"], f"recheck on the fixed variant holds: {fixed}")
+_, still = call("replay", run_file="run.json", recheck=True)
+check(still["exit_code"] == 1, f"recheck on the buggy variant violates: {still}")
 _, run = call("run", system="counter", variant="cas", seed=1)
 check(run["exit_code"] == 0 and run["output"]["ok"], "run of a holding seed")
 with open(os.path.join(tmp, "h.jsonl"), "w") as f:
