@@ -20,12 +20,17 @@ Command add_list_command(CLI::App& root) {
           for (const auto& inv : info.invariants) {
             invariants.push_back({{"name", inv.name}, {"description", inv.description}});
           }
+          nlohmann::json liveness = nlohmann::json::array();
+          for (const auto& l : info.liveness) {
+            liveness.push_back({{"name", l.name}, {"description", l.description}});
+          }
           nlohmann::json services = nlohmann::json::object();
           for (const auto& svc : info.services) services[svc.name] = svc.implementations;
           systems.push_back({{"name", info.name},
                              {"description", info.description},
                              {"variants", info.variants},
                              {"invariants", invariants},
+                             {"liveness", liveness},
                              {"services", services}});
         }
         nlohmann::json faults = nlohmann::json::array();
@@ -56,6 +61,12 @@ Command add_list_command(CLI::App& root) {
           for (const auto& inv : s["invariants"]) {
             std::cout << "      " << inv["name"].get<std::string>() << ": "
                       << inv["description"].get<std::string>() << '\n';
+          }
+          if (!s["liveness"].empty())
+            std::cout << "    liveness (after the heal; --no-heal: off):\n";
+          for (const auto& l : s["liveness"]) {
+            std::cout << "      " << l["name"].get<std::string>() << ": "
+                      << l["description"].get<std::string>() << '\n';
           }
         }
         std::cout << "fault kinds (--faults a,b,c | none | all; default: swarm):\n";

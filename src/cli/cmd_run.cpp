@@ -65,8 +65,9 @@ Command add_run_command(CLI::App& root) {
             if (cmd->options.json) {
               std::cout << run_result_json(system, variant, result).dump() << '\n';
             } else if (result.violation) {
-              std::cout << fmt::format("{}/{} seed {}: VIOLATION of {}: {}\n", system.info().name,
+              std::cout << fmt::format("{}/{} seed {}: VIOLATION of {}{}: {}\n", system.info().name,
                                        variant, result.seed, result.violation->invariant,
+                                       result.violation->liveness ? " (liveness)" : "",
                                        result.violation->message);
               std::cout << fmt::format("  after event {} at t={}ns; {} events, trace hash {}\n",
                                        result.violation->event, result.violation->time,

@@ -27,6 +27,7 @@ struct Failure {
   std::uint64_t seed;
   std::string invariant;
   std::string message;
+  bool liveness = false;
 };
 
 void draw_progress(std::uint64_t done, std::uint64_t total, std::size_t failing) {
@@ -68,8 +69,8 @@ SweepOutcome run_sweep(const sim::System& system, const std::string& variant,
         events += result.events;
         if (result.violation) {
           std::lock_guard lock(mutex);
-          outcome.failures.push_back(
-              {seed, result.violation->invariant, result.violation->message});
+          outcome.failures.push_back({seed, result.violation->invariant, result.violation->message,
+                                      result.violation->liveness});
         }
       } catch (...) {
         std::lock_guard lock(mutex);
@@ -117,7 +118,10 @@ void print_sweep_json(const std::string& system, const std::string& variant, con
                       unsigned jobs, const SweepOutcome& outcome) {
   nlohmann::json failing = nlohmann::json::array();
   for (const auto& f : outcome.failures) {
-    failing.push_back({{"seed", f.seed}, {"invariant", f.invariant}, {"message", f.message}});
+    failing.push_back({{"seed", f.seed},
+                       {"invariant", f.invariant},
+                       {"kind", f.liveness ? "liveness" : "safety"},
+                       {"message", f.message}});
   }
   std::cout << nlohmann::json{{"system", system},
                               {"variant", variant},
@@ -139,8 +143,8 @@ void print_sweep_text(const RunOptions& options, const std::string& system,
                            range.last - range.first + 1, outcome.elapsed_s, jobs, failures.size());
   const std::size_t shown = std::min<std::size_t>(failures.size(), 10);
   for (std::size_t i = 0; i < shown; ++i) {
-    std::cout << fmt::format("  seed {}: {}: {}\n", failures[i].seed, failures[i].invariant,
-                             failures[i].message);
+    std::cout << fmt::format("  seed {}: {}{}: {}\n", failures[i].seed, failures[i].invariant,
+                             failures[i].liveness ? " (liveness)" : "", failures[i].message);
   }
   if (failures.size() > shown) {
     std::cout << fmt::format("  ... and {} more (use --json for all)\n", failures.size() - shown);

@@ -22,6 +22,8 @@ void add_run_options(CLI::App& app, RunOptions& o) {
                  "Swap a simulated service's implementation, NAME=IMPL (e.g. kv=stale); "
                  "`seer list` shows each system's services")
       ->take_all();
+  app.add_flag("--no-heal", o.no_heal,
+               "End the run with its clients: no heal phase, liveness properties unchecked");
   app.add_flag("--json", o.json, "Machine-readable output");
 }
 
@@ -87,6 +89,7 @@ sim::RunConfig make_config(const RunOptions& o, std::uint64_t seed) {
   config.seed = seed;
   config.ops = o.ops;
   config.clients = o.clients;
+  config.heal = !o.no_heal;
   for (const auto& text : o.services)
     config.services[split_service(text).first] = split_service(text).second;
   if (o.faults != "swarm") {
@@ -134,6 +137,7 @@ std::string reproduce_command(const RunOptions& o, const std::string& system,
   if (o.clients != 0) line += " --clients " + std::to_string(o.clients);
   if (o.faults != RunOptions{}.faults) line += " --faults " + o.faults;
   for (const auto& s : o.services) line += " --service " + s;
+  if (o.no_heal) line += " --no-heal";
   return line;
 }
 
@@ -148,6 +152,7 @@ nlohmann::json run_result_json(const sim::System& system, const std::string& var
           {"events", r.events},
           {"delivered", r.delivered},
           {"end_time_ns", r.end_time},
+          {"healed_at_ns", r.healed_at ? nlohmann::json(*r.healed_at) : nlohmann::json()},
           {"operations", r.history.size()},
           {"trace_hash", sim::hash_hex(r.trace_hash)},
           {"profile", r.profile.to_json()}};

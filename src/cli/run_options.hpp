@@ -17,10 +17,12 @@ struct RunOptions {
   int ops = 50;
   int clients = 0;  // --clients: fewer concurrent clients than the system's default (0: default)
   std::vector<std::string> services;  // NAME=IMPL, e.g. kv=stale
+  bool no_heal = false;               // --no-heal: no heal phase, liveness unchecked
   bool json = false;
 };
 
-// Registers SYSTEM, --variant, --ops, --clients, --faults, --service and --json on `app`.
+// Registers SYSTEM, --variant, --ops, --clients, --faults, --service, --no-heal and --json on
+// `app`.
 void add_run_options(CLI::App& app, RunOptions& options);
 
 // Looks up the system and variant and checks --service choices against the services the system

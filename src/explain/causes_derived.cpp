@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <vector>
 
 namespace seer::explain {
 
@@ -90,33 +91,44 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
       if (!flows_into(value, written)) continue;
       const auto* x = overtaking_write(c, *r, w.served, value, written);
       if (!x) continue;
-      // Someone else wrote (or invalidated) the copy's own place meanwhile: the write that the
-      // derived one then overwrote.
+      // Someone else wrote (or invalidated) the copy's own place meanwhile: the first such write
+      // after the overtaking one, and the last, which the derived write landed right after and
+      // overwrote. Accesses are in reply order, not served order: one pass keeps the first and
+      // last by served event, and the changes to what was read, to find the latest before the last.
       const Access* invalidation = nullptr;
-      const Access* last_invalidation = nullptr;  // the one the derived write landed right after
+      const Access* last_invalidation = nullptr;
+      std::vector<const Access*> changes;
       for (const auto& i : all) {
-        if (i.served <= x->served || i.served >= w.served || i.client == w.client) continue;
+        if (i.served <= x->served || i.served >= w.served) continue;
+        if (i.client != r->client && changed_what_was_read(i, *r)) changes.push_back(&i);
+        if (i.client == w.client) continue;
         // A write or delete of the copy's place, applied or not (an invalidation of a key that
         // was not there yet still says the copy was stale).
         const bool writes = i.write || i.op == "delete" || i.op == "put" || i.op == "remove";
-        if (i.service == w.service && writes && scopes_overlap(i.scope, w.scope)) {
-          if (!invalidation) invalidation = &i;
-          last_invalidation = &i;
-        }
+        if (i.service != w.service || !writes || !scopes_overlap(i.scope, w.scope)) continue;
+        if (!invalidation || i.served < invalidation->served) invalidation = &i;
+        if (!last_invalidation || i.served > last_invalidation->served) last_invalidation = &i;
       }
       Cause cause;
       cause.kind = "stale_derived_write";
       cause.process = t.lane_name(w.client);
+      cause.facts = {{"read_event", r->event},
+                     {"value_read", value},
+                     {"overtaking_write_event", x->served},
+                     {"decision_event", w.served}};
       cause.events = {r->event, r->served, x->served};
-      if (invalidation) cause.events.push_back(invalidation->served);
+      if (invalidation) {
+        cause.events.push_back(invalidation->served);
+        cause.facts["invalidation_event"] = invalidation->served;
+      }
       // Several writes overtook the read, each invalidating the copy's place: the copy landed
-      // after the last of them too, and that one's write is part of the chain.
+      // after the last of them too, and that one's write (the latest change to what was read
+      // before it) is part of the chain.
       if (last_invalidation && last_invalidation != invalidation) {
         const Access* latest = nullptr;
-        for (const auto& o : all) {
-          if (o.served > x->served && o.served < last_invalidation->served &&
-              o.client != r->client && changed_what_was_read(o, *r)) {
-            latest = &o;
+        for (const auto* o : changes) {
+          if (o->served < last_invalidation->served && (!latest || o->served > latest->served)) {
+            latest = o;
           }
         }
         if (latest) cause.events.push_back(latest->served);
@@ -124,11 +136,6 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
         cause.facts["last_invalidation_event"] = last_invalidation->served;
       }
       cause.events.push_back(w.served);
-      cause.facts = {{"read_event", r->event},
-                     {"value_read", value},
-                     {"overtaking_write_event", x->served},
-                     {"decision_event", w.served}};
-      if (invalidation) cause.facts["invalidation_event"] = invalidation->served;
       if (x->facts && x->facts->contains("overtook")) {
         for (const auto& o : (*x->facts)["overtook"]) {
           if (o.value("serial", std::uint64_t{0}) == r->serial) cause.facts["read_became"] = o;

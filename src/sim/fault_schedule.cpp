@@ -70,7 +70,7 @@ void Simulator::Impl::push_replayed(Scheduled kind, ProcessId process,
 
 void Simulator::Impl::on_crash(const QueuedEvent& q) {
   auto& slot = processes[q.process];
-  if (!slot.up) return;
+  if (!slot.up || healed) return;
   auto e = make_event(q.process, EventKind::kCrash);
   const bool replayed = q.fault > 0;
   CrashFault fault{slot.name, sim.true_now()};
@@ -117,6 +117,7 @@ void Simulator::Impl::on_crash(const QueuedEvent& q) {
 }
 
 void Simulator::Impl::on_restart(const QueuedEvent& q) {
+  if (healed && processes[q.process].up) return;  // the heal restarted it already
   SEER_ASSERT(!processes[q.process].up, "a restart follows a crash");
   start_process(q.process, EventKind::kRestart);
   if (decisions.replaying()) {
@@ -130,6 +131,7 @@ void Simulator::Impl::on_restart(const QueuedEvent& q) {
 }
 
 void Simulator::Impl::on_pause(const QueuedEvent& q) {
+  if (healed) return;
   auto& slot = processes[q.process];
   const bool replayed = q.fault > 0;
   if (slot.up && !slot.paused) {
@@ -163,7 +165,6 @@ void Simulator::Impl::on_resume(const QueuedEvent& q) {
   if (!slot.up || !slot.paused || slot.incarnation != q.incarnation) return;
   SEER_ASSERT(slot.wait != Wait::kReceive || slot.receive_out,
               "a paused receiver has a place for the message");
-  slot.paused = false;
   // A receive whose timeout passed during the pause while a message arrived: on a real machine
   // the process finds its timer expired and the message waiting, and either may win. In a seeded
   // run the pause-race stream decides; a replay takes the pause's recorded outcome.
@@ -174,26 +175,34 @@ void Simulator::Impl::on_resume(const QueuedEvent& q) {
         q.fault > 0 ? decisions.pause(q.fault - 1).receive_first : pause_race_prng.chance(500'000);
     if (message_first) decisions.record_receive_first(slot.name);
   }
-  auto e = make_event(q.process, EventKind::kResume);
+  end_pause(q.process, message_first,
+            race ? (message_first ? "message_first" : "timeout_first") : nullptr);
+}
+
+void Simulator::Impl::end_pause(ProcessId id, bool message_first, const char* race_outcome) {
+  auto& slot = processes[id];
+  slot.paused = false;
+  auto e = make_event(id, EventKind::kResume);
   if (sim.tracing()) {
     e.oracle = {{"paused_ns", sim.true_now() - slot.paused_at},
                 {"mailbox_waiting", slot.mailbox.size()}};
-    if (race) e.oracle["receive_race"] = message_first ? "message_first" : "timeout_first";
+    if (race_outcome) e.oracle["receive_race"] = race_outcome;
   }
   emit(e);
   if (slot.wake_while_paused && !message_first) {
     slot.wake_while_paused = false;
-    fire_wake(q.process);
+    fire_wake(id);
   } else if (slot.wait == Wait::kReceive && !slot.mailbox.empty()) {
     slot.wake_while_paused = false;
     *slot.receive_out = std::move(slot.mailbox.front().message);
     slot.mailbox.pop_front();
     slot.wait = Wait::kNone;
-    resume(q.process);
+    resume(id);
   }
 }
 
 void Simulator::Impl::on_partition(const QueuedEvent& q) {
+  if (healed) return;
   const auto n = processes.size();
   const bool replayed = q.fault > 0;
   Partition p{next_partition_id++, std::vector<bool>(n), false};

@@ -13,7 +13,7 @@ Link& Simulator::Impl::link(ProcessId from, ProcessId to) {
   return links[static_cast<std::size_t>(from) * processes.size() + static_cast<std::size_t>(to)];
 }
 
-Duration Simulator::Impl::draw_latency(Link& l) {
+Duration Simulator::Impl::draw_latency(Link& l, bool spikes) {
   if (l.latency_max == 0) {
     l.latency_max = profile.has(FaultKind::kDelay)
                         ? net_prng.between(profile.latency_min, profile.latency_max)
@@ -21,7 +21,7 @@ Duration Simulator::Impl::draw_latency(Link& l) {
     if (l.latency_max <= 0) l.latency_max = 1;
   }
   Duration latency = net_prng.between(std::min(profile.latency_min, l.latency_max), l.latency_max);
-  if (net_prng.chance(profile.reorder_ppm)) {
+  if (spikes && net_prng.chance(profile.reorder_ppm)) {
     latency += net_prng.between(0, profile.reorder_spike_max);
   }
   return latency;
@@ -51,6 +51,8 @@ void Simulator::Impl::send(ProcessId from, ProcessId to, PayloadPtr body) {
   MessageFate fate;
   if (decisions.replaying()) {
     fate = decisions.message(from, to, index);
+  } else if (healed) {
+    fate.latency = draw_latency(l, false);  // the network delivers: no loss, copies or spikes
   } else {
     // The draws' order is part of every seed's meaning: drop, duplicate, latency, copy's latency.
     fate.drop = net_prng.chance(profile.drop_ppm);

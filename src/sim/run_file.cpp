@@ -23,6 +23,7 @@ nlohmann::json run_fields_json(const std::string& system, const std::string& var
   nlohmann::json j = {{"system", system},  {"variant", variant}, {"seed", config.seed},
                       {"ops", config.ops}, {"faults", faults},   {"services", config.services}};
   if (config.clients > 0) j["clients"] = config.clients;
+  if (!config.heal) j["heal"] = false;
   if (config.lenient_schedule) j["schedule_lenient"] = true;
   if (config.schedule) j["schedule"] = config.schedule->to_json();
   return j;
@@ -107,6 +108,7 @@ RunDescription parse_run_fields(const nlohmann::json& j) {
   if (j.contains("services")) {
     d.config.services = get<std::map<std::string, std::string>>(j, "services");
   }
+  if (j.contains("heal")) d.config.heal = get<bool>(j, "heal");
   if (j.contains("schedule_lenient")) d.config.lenient_schedule = get<bool>(j, "schedule_lenient");
   if (j.contains("schedule")) {
     d.config.schedule = std::make_shared<FaultSchedule>(FaultSchedule::from_json(j.at("schedule")));

@@ -33,7 +33,10 @@ nlohmann::json trace_header(const System& system, const std::string& variant,
 nlohmann::json violation_json(const RunResult& result) {
   if (!result.violation) return nullptr;
   const auto& v = *result.violation;
-  return {{"invariant", v.invariant}, {"message", v.message}, {"event", v.event}, {"time", v.time}};
+  nlohmann::json j = {
+      {"invariant", v.invariant}, {"message", v.message}, {"event", v.event}, {"time", v.time}};
+  j["kind"] = v.liveness ? "liveness" : "safety";
+  return j;
 }
 
 nlohmann::json trace_footer(const RunResult& result) {

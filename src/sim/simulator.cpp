@@ -260,6 +260,18 @@ void Simulator::add_final_check(std::string name, InvariantCheck check) {
   impl_->final_checks.push_back({std::move(name), std::move(check)});
 }
 
+void Simulator::add_liveness(std::string name, Duration bound, ProgressCheck awaited) {
+  Liveness property;
+  property.name = std::move(name);
+  property.bound = bound;
+  property.awaited = std::move(awaited);
+  impl_->liveness.push_back(std::move(property));
+}
+
+bool Simulator::healed() const {
+  return impl_->healed;
+}
+
 void Simulator::add_annotator(Annotator annotator) {
   impl_->annotators.push_back(std::move(annotator));
 }
@@ -283,6 +295,7 @@ void Simulator::note(const std::string& what, nlohmann::json facts) {
 }
 bool Simulator::service_fault(const std::string& kind, bool drawn) {
   auto& im = *impl_;
+  if (im.healed) drawn = false;  // drawn all the same: the service's random stream is unchanged
   return im.current == kNoProcess ? drawn : im.decisions.service_fault(im.current, kind, drawn);
 }
 bool Simulator::is_up(ProcessId id) const {
@@ -368,6 +381,7 @@ void Simulator::Impl::record_violation(std::uint64_t steps, bool stalled) {
     e.detail = {{"invariant", violation->invariant},
                 {"message", violation->message},
                 {"after_event", violation->event}};
+    if (violation->liveness) e.detail["liveness"] = true;  // (detail is flattened: not "kind")
   }
   emit(e);
 }
@@ -377,15 +391,38 @@ RunResult Simulator::run() {
   im.start_run();
   RunResult result;
   std::uint64_t steps = 0;
-  while (!im.violation && im.clients_running > 0) {
+  while (!im.violation) {
+    if (im.clients_running == 0) {
+      // The clients are done: the run ends, unless liveness properties wait for the heal phase.
+      if (!im.liveness_pending()) break;
+      if (!im.healed) {
+        im.heal_all();
+        im.check_invariants();
+        im.check_liveness();
+        continue;
+      }
+    }
+    const auto deadline = im.healed ? im.liveness_deadline() : std::nullopt;
     if (im.queue.empty()) {
+      if (deadline) {
+        im.record_liveness_failure(now_, "nothing was left to happen");
+        break;
+      }
       result.stalled = true;
       break;
     }
     // top() is const; moving out before pop() avoids copying the message.
     QueuedEvent q = std::move(const_cast<QueuedEvent&>(im.queue.top()));
+    if (deadline && q.time > *deadline) {
+      im.record_liveness_failure(*deadline, nullptr);
+      break;
+    }
     im.queue.pop();
     if (q.time > config_.max_time || ++steps > config_.max_events) {
+      if (deadline) {
+        im.record_liveness_failure(now_, "the run's time or event limit came first");
+        break;
+      }
       result.stalled = true;
       break;
     }
@@ -393,8 +430,10 @@ RunResult Simulator::run() {
     now_ = q.time;
     im.dispatch(q);
     im.check_invariants();
+    if (im.healed) im.check_liveness();
   }
   im.record_violation(steps, result.stalled);
+  if (im.healed) result.healed_at = im.healed_at;
 
   result.seed = config_.seed;
   result.violation = im.violation;

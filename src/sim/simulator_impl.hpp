@@ -94,6 +94,15 @@ struct Invariant {
   InvariantCheck check;
 };
 
+// A liveness property and how far it got in the heal phase.
+struct Liveness {
+  std::string name;
+  Duration bound = 0;
+  ProgressCheck awaited;
+  bool held = false;
+  std::string last_awaited;  // what it still waited for when last checked
+};
+
 class Simulator::Impl final : public HistoryRecorder {
  public:
   Impl(Simulator& sim, const RunConfig& config);
@@ -111,6 +120,9 @@ class Simulator::Impl final : public HistoryRecorder {
   std::vector<ProcessSlot> processes;
   std::vector<Invariant> invariants;
   std::vector<Invariant> final_checks;
+  std::vector<Liveness> liveness;
+  bool healed = false;  // the heal phase began: no more faults
+  Time healed_at = 0;
   std::vector<Annotator> annotators;
   std::priority_queue<QueuedEvent, std::vector<QueuedEvent>, std::greater<>> queue;
   std::uint64_t next_order = 0;
@@ -151,7 +163,7 @@ class Simulator::Impl final : public HistoryRecorder {
   void on_deliver(QueuedEvent& event);
   bool blocked(ProcessId from, ProcessId to) const;
   Link& link(ProcessId from, ProcessId to);
-  Duration draw_latency(Link& l);
+  Duration draw_latency(Link& l, bool spikes = true);
 
   // --- faults (fault_schedule.cpp) ---
   void schedule_initial_faults();
@@ -163,6 +175,17 @@ class Simulator::Impl final : public HistoryRecorder {
   void on_resume(const QueuedEvent& event);
   void on_partition(const QueuedEvent& event);
   void on_heal(const QueuedEvent& event);
+  // Ends a pause now; `message_first`: a message waiting beats a timeout that fired in the pause.
+  void end_pause(ProcessId id, bool message_first, const char* race_outcome);
+
+  // --- the heal phase and liveness (heal.cpp) ---
+  // Whether the run goes on past its clients: liveness properties are declared and not all held.
+  bool liveness_pending() const;
+  void heal_all();  // stop faults, restart, resume, heal partitions, stop clock drift
+  void check_liveness();
+  // The earliest time an unheld property runs out, or nullopt when none is pending.
+  std::optional<Time> liveness_deadline() const;
+  void record_liveness_failure(Time deadline, const char* why);
 
   void check_invariants();
   void check_final();

@@ -11,8 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace seer::runtime {
 namespace {
@@ -33,8 +36,9 @@ struct Unregistered final : sim::Payload {
   nlohmann::json to_json() const override { return nlohmann::json::object(); }
 };
 
-
-NodeConfig three_processes() { return NodeConfig::loopback({"a", "b", "dead"}); }
+NodeConfig three_processes() {
+  return NodeConfig::loopback({"a", "b", "dead"});
+}
 
 // b: answers each ping with n + 1, until stopped.
 sim::Task<void> answer_hellos(sim::Env& env) {
@@ -56,6 +60,33 @@ struct AnsweringNode {
   TcpNode node;
   std::thread thread;
 };
+
+// A node's log lines, written from its network thread and read by the test's.
+class LogLines {
+ public:
+  TcpNode::Log sink() {
+    return [this](const std::string& line) {
+      std::lock_guard lock(mutex_);
+      lines_.push_back(line);
+    };
+  }
+  std::vector<std::string> lines() const {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+// What a node's network thread counts is seen by the test's thread a little later: wait for it
+// (up to 5 s).
+template <typename Condition>
+void wait_for(Condition done) {
+  for (int i = 0; i < 500 && !done(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
 
 // Sends ping n to `to` every 20 ms until its answer (from `to`) arrives; -1 after 5 s.
 sim::Task<void> hello_until_answered(sim::Env& env, sim::ProcessId to, int n, int& answer) {
@@ -95,24 +126,17 @@ TEST(TcpNode, TypedMessagesGoBothWaysInOrder) {
 TEST(TcpNode, AMessageToADeadPeerIsDroppedAndTheSenderGoesOn) {
   const auto config = three_processes();
   AnsweringNode b(config);
-  std::mutex mutex;
-  std::vector<std::string> lines;
-  TcpNode a(config, "a", nullptr, [&](const std::string& line) {
-    std::lock_guard lock(mutex);
-    lines.push_back(line);
-  });
+  LogLines log;
+  TcpNode a(config, "a", nullptr, log.sink());
   int answer = 0;
   a.run([](sim::Env& env, sim::ProcessId dead, sim::ProcessId b, int& answer) -> sim::Task<void> {
     env.send(dead, std::make_shared<Hello>(1));
     co_await hello_until_answered(env, b, 7, answer);
   }(a.env(), a.id_of("dead"), a.id_of("b"), answer));
   EXPECT_EQ(answer, 8);
-  // The refusal was seen on the network thread: wait for it (bounded).
-  for (int i = 0; i < 500 && a.stats().dropped == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  wait_for([&] { return a.stats().dropped > 0; });  // the refusal, seen on the network thread
   EXPECT_EQ(a.stats().dropped, 1U);
-  std::lock_guard lock(mutex);
+  const auto lines = log.lines();
   ASSERT_FALSE(lines.empty());
   EXPECT_NE(lines[0].find("dropped 1 message(s) to dead"), std::string::npos) << lines[0];
 }
@@ -146,12 +170,8 @@ TEST(TcpNode, ARestartedPeerIsReachableAgain) {
 
 TEST(TcpNode, AnUnknownPayloadTypeIsLoggedAndDropped) {
   const auto config = three_processes();
-  std::mutex mutex;
-  std::vector<std::string> lines;
-  AnsweringNode b(config, [&](const std::string& line) {
-    std::lock_guard lock(mutex);
-    lines.push_back(line);
-  });
+  LogLines log;
+  AnsweringNode b(config, log.sink());
   TcpNode a(config, "a");
   int answer = 0;
   a.run([](sim::Env& env, sim::ProcessId b, int& answer) -> sim::Task<void> {
@@ -160,7 +180,7 @@ TEST(TcpNode, AnUnknownPayloadTypeIsLoggedAndDropped) {
   }(a.env(), a.id_of("b"), answer));
   EXPECT_EQ(answer, 21);
   EXPECT_EQ(b.node.stats().undecodable, 1U);
-  std::lock_guard lock(mutex);
+  const auto lines = log.lines();
   ASSERT_EQ(lines.size(), 1U);
   EXPECT_NE(lines[0].find("tcp_test_unregistered"), std::string::npos) << lines[0];
 }
@@ -179,24 +199,17 @@ void send_raw(const NodeAddress& to, const std::string& bytes) {
 
 TEST(TcpNode, GarbageOnThePortIsLoggedAndTheNodeServesOn) {
   const auto config = three_processes();
-  std::mutex mutex;
-  std::vector<std::string> lines;
-  AnsweringNode b(config, [&](const std::string& line) {
-    std::lock_guard lock(mutex);
-    lines.push_back(line);
-  });
+  LogLines log;
+  AnsweringNode b(config, log.sink());
   send_raw(config.at("b"), "GET / HTTP/1.1\r\n\r\n");                // a length of a gigabyte
   send_raw(config.at("b"), std::string("\0\0\0\x05", 4) + "{nope");  // not JSON
   TcpNode a(config, "a");
   int answer = 0;
   a.run(hello_until_answered(a.env(), a.id_of("b"), 30, answer));
   EXPECT_EQ(answer, 31);
-  for (int i = 0; i < 500 && b.node.stats().undecodable < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  wait_for([&] { return b.node.stats().undecodable >= 2; });
   EXPECT_EQ(b.node.stats().undecodable, 2U);
-  std::lock_guard lock(mutex);
-  EXPECT_EQ(lines.size(), 2U);
+  EXPECT_EQ(log.lines().size(), 2U);
 }
 
 TEST(NodeConfig, BadConfigsSayWhatIsWrong) {

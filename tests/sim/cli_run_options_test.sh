@@ -37,4 +37,24 @@ expect_error 2 run register --seed 1 --faults clock:5
 expect_error 2 run register --seed 1 --faults clock:
 expect_error 2 sweep register --seeds 1..2 --faults clock:x
 
+# The heal phase: jobs/claim seed 1 leaves a job never run (a liveness violation, exit 1); without
+# the heal the run holds; the run file and trace of a --no-heal run keep it, so replay agrees.
+"$seer" run jobs --variant claim --seed 1 --json >"$tmp/live.json"; code=$?
+[ $code -eq 1 ] || fail "jobs/claim seed 1 should fail its liveness property (got $code)"
+python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))["violation"]
+assert v["kind"] == "liveness" and v["invariant"] == "every-job-runs", v
+assert "never ran" in v["message"], v
+' "$tmp/live.json" || fail "run --json should say kind liveness"
+"$seer" run jobs --variant claim --seed 1 --no-heal --trace "$tmp/noheal.jsonl" >/dev/null ||
+  fail "without the heal jobs/claim seed 1 holds"
+grep -q '"heal":false' "$tmp/noheal.jsonl" || fail "the trace header should say heal false"
+"$seer" replay --trace "$tmp/noheal.jsonl" >/dev/null || fail "replay of a --no-heal trace should be identical"
+"$seer" list --json | python3 -c '
+import json, sys
+jobs = [s for s in json.load(sys.stdin)["systems"] if s["name"] == "jobs"][0]
+assert [l["name"] for l in jobs["liveness"]] == ["every-job-runs"], jobs
+' || fail "list --json should show the liveness property"
+
 finish

@@ -53,6 +53,11 @@ struct RunConfig {
     const auto it = services.find(name);
     return it == services.end() ? fallback : it->second;
   }
+  // The heal phase (docs/simulator.md, "Liveness"): when every client has returned, a system that
+  // declares liveness properties has its faults stopped and everything down brought back, and each
+  // property must hold within its bound. false (--no-heal): the run ends with its clients, as a
+  // system without liveness properties always does.
+  bool heal = true;
   // The number of clients a system with `system_default` of them runs.
   int clients_or(int system_default) const {
     return clients > 0 && clients < system_default ? clients : system_default;
@@ -64,6 +69,9 @@ struct Violation {
   std::string message;
   std::uint64_t event = kNoEvent;  // the event after which it was detected
   Time time = 0;
+  // A liveness property that did not come true within its bound after the heal (`invariant` is the
+  // property's name); otherwise a safety violation: something bad happened.
+  bool liveness = false;
 };
 
 struct RunResult {
@@ -74,6 +82,7 @@ struct RunResult {
   std::uint64_t delivered = 0;
   Time end_time = 0;
   bool stalled = false;  // the run stopped before its clients finished (time or event limit)
+  std::optional<Time> healed_at;  // when the heal phase began, if the run had one
   FaultProfile profile;
   std::vector<HistoryEntry> history;
   std::vector<std::string> trace_lines;  // JSONL, when recorded (header and footer excluded)
@@ -103,6 +112,9 @@ struct DiskView {
 };
 
 using InvariantCheck = std::function<std::optional<std::string>()>;
+// A liveness property's check: nullopt once the awaited thing has happened, else what is still
+// awaited, naming the entity ("job 17's effect never ran; consumer1 claimed it at ...").
+using ProgressCheck = std::function<std::optional<std::string>()>;
 
 // Tells an invariant whether what it depends on changed since it last looked, so an expensive
 // check (a query over a database, a walk over a store) runs only after the events that matter.
@@ -157,6 +169,12 @@ class Simulator {
   // violation or a stall), e.g. "every shipment refers to a committed order". A failure is reported
   // as an invariant's violation is, after the run's last event.
   void add_final_check(std::string name, InvariantCheck check);
+  // A bounded liveness property: within `bound` of simulated time after the heal (every client
+  // returned, faults stopped, crashed processes restarted, paused ones resumed, partitions healed,
+  // clocks no longer drifting, the network delivering every message), `awaited` reports nullopt.
+  // Checked after every event of the heal phase, which ends once every property has held (or one
+  // ran out of time: a violation with `liveness` set). Not checked under RunConfig::heal = false.
+  void add_liveness(std::string name, Duration bound, ProgressCheck awaited);
   void add_annotator(Annotator annotator);
   const RunConfig& config() const { return config_; }
   // Draws for the workload (which ops clients issue), independent of network and fault choices.
@@ -181,6 +199,8 @@ class Simulator {
   const std::string& process_name(ProcessId id) const;
   int process_count() const;
   bool tracing() const { return config_.record_trace; }
+  // Whether the heal phase has begun (no more faults from here on).
+  bool healed() const;
   // The current event (the one being annotated or just executed).
   std::uint64_t current_event() const;
 

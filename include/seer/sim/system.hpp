@@ -36,6 +36,8 @@ struct SystemInfo {
   // so `seer explain` can find the operation a linearizability violation is about.
   std::string history_model = {};
   std::string history_init = {};
+  // Its liveness properties (Simulator::add_liveness): what must happen after the heal.
+  std::vector<InvariantInfo> liveness = {};
 };
 
 class System {

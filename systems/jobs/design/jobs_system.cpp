@@ -7,6 +7,9 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace seer::systems::jobs {
 
@@ -24,10 +27,30 @@ enum class Strategy {
 struct Oracle {
   std::map<std::int64_t, int> effects;  // job -> times its side effect ran
   std::int64_t twice = -1;              // the first job whose effect ran twice
+  std::vector<std::int64_t> enqueued;   // jobs the queue acknowledged, in order
+  std::map<std::int64_t, int> handed;   // job -> times a consumer received it
 };
 
+// Liveness: every acknowledged job's effect runs. What is still awaited names the first job that
+// never ran and how often consumers were handed it (each time skipping it, or crashing first).
+std::optional<std::string> job_never_ran(const Oracle& oracle) {
+  int missing = 0;
+  std::int64_t first = -1;
+  for (const auto job : oracle.enqueued) {
+    if (oracle.effects.count(job)) continue;
+    if (missing++ == 0) first = job;
+  }
+  if (missing == 0) return std::nullopt;
+  const auto handed = oracle.handed.count(first) ? oracle.handed.at(first) : 0;
+  std::string text = "job " + std::to_string(first) +
+                     "'s side effect never ran (enqueued and acknowledged; handed to a consumer " +
+                     std::to_string(handed) + " time(s))";
+  if (missing > 1) text += "; " + std::to_string(missing - 1) + " other job(s) never ran either";
+  return text;
+}
+
 sim::Task<void> produce(sim::Env& env, sim::HistoryRecorder& history, sim::ProcessId queue,
-                        int jobs) {
+                        int jobs, std::shared_ptr<Oracle> oracle) {
   services::QueueClient q(env, queue, kTimeout);
   for (int job = 1; job <= jobs; ++job) {
     co_await env.sleep(sim::milliseconds(1) + static_cast<sim::Duration>(env.random() % 2'000'000));
@@ -40,6 +63,7 @@ sim::Task<void> produce(sim::Env& env, sim::HistoryRecorder& history, sim::Proce
       if (!sent.timed_out) break;
     }
     history.complete(0, sim::OpType::kOk, "enqueue", job);
+    oracle->enqueued.push_back(job);
   }
   co_await env.sleep(sim::seconds(2));  // let the consumers drain the queue before the run ends
 }
@@ -58,6 +82,7 @@ sim::Task<void> consume(sim::Env& env, sim::ProcessId queue, sim::ProcessId kv_s
       continue;
     }
     const std::int64_t job = got.body.at("job").get<std::int64_t>();
+    ++oracle->handed[job];
     bool run = true;
     if (strategy == Strategy::kLocalDedupe) {
       const std::string key = "done/" + std::to_string(job);
@@ -95,7 +120,12 @@ class JobsSystem final : public sim::System {
             "effect",
             {"naive", "local-dedupe", "claim"},
             {{"effect-at-most-once", "no job's side effect runs twice"}},
-            {{"queue", {"at-least-once"}}, {"kv", services::kv_implementations()}}};
+            {{"queue", {"at-least-once"}}, {"kv", services::kv_implementations()}},
+            {},
+            {},
+            {{"every-job-runs",
+              "within 2 s of the heal, every job the queue acknowledged has had its side effect "
+              "run"}}};
   }
 
   void setup(sim::Simulator& sim, const std::string& variant) const override {
@@ -113,14 +143,16 @@ class JobsSystem final : public sim::System {
     auto& history = sim.history();
     const int jobs = sim.config().ops;
     sim.add_process("producer",
-                    [&history, q = queue.process, jobs](sim::Env& env) {
-                      return produce(env, history, q, jobs);
+                    [&history, q = queue.process, jobs, oracle](sim::Env& env) {
+                      return produce(env, history, q, jobs, oracle);
                     },
                     {.crashable = false, .client = true});
     sim.add_invariant("effect-at-most-once", [oracle]() -> std::optional<std::string> {
       if (oracle->twice < 0) return std::nullopt;
       return "job " + std::to_string(oracle->twice) + "'s side effect ran twice";
     });
+    sim.add_liveness("every-job-runs", sim::seconds(2),
+                     [oracle] { return job_never_ran(*oracle); });
   }
 };
 

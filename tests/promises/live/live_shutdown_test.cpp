@@ -67,7 +67,14 @@ TEST(LiveShutdown, AStopUnderLoadIsPromptAndLosesNothingAcknowledged) {
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Under load: at least 60 creates acknowledged before the stop (500 ms was too short for a
+  // sanitized build on a busy machine: 41), or 20 s.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::lock_guard lock(acked_mutex);
+    if (acked.size() >= 60 || std::chrono::steady_clock::now() > give_up) break;
+  }
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(server->stop(SIGTERM), 0);
   const auto stopping = std::chrono::steady_clock::now() - start;

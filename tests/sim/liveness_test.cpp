@@ -1,0 +1,179 @@
+// The heal phase and bounded liveness properties: after the clients return, faults stop and what
+// they broke comes back; a property that comes true ends the run, one that does not within its
+// bound is a liveness violation; --no-heal checks none; the heal is the same in a replay.
+#include "builtin_system.hpp"
+#include "seer/sim/simulator.hpp"
+#include "seer/sim/system.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace seer::sim::liveness_test {
+namespace {
+
+// A worker that sets `done` at `done_at` (never, if negative), ticking every 10 ms so there is
+// always something left to happen; a client that returns at once.
+struct World {
+  bool done = false;
+  int starts = 0;
+  Time started_at = 0;
+};
+
+RunConfig quiet(bool heal = true) {
+  RunConfig config;
+  config.faults = std::vector<FaultKind>{};
+  config.heal = heal;
+  return config;
+}
+
+RunResult run_worker(const RunConfig& config, Duration done_at, Duration bound, bool ticks = true) {
+  Simulator sim(config);
+  auto world = std::make_shared<World>();
+  sim.host("worker", [world, done_at, ticks](Env& env) -> Task<void> {
+    if (done_at >= 0) {
+      co_await env.sleep(done_at);
+      world->done = true;
+    }
+    while (ticks) co_await env.sleep(milliseconds(10));
+  });
+  sim.client("client", [](Env&) -> Task<void> { co_return; });
+  sim.add_liveness("worker-done", bound, [world]() -> std::optional<std::string> {
+    if (world->done) return std::nullopt;
+    return std::string("the worker has not finished");
+  });
+  return sim.run();
+}
+
+TEST(Liveness, APropertyThatComesTrueAfterTheHealEndsTheRun) {
+  const auto r = run_worker(quiet(), milliseconds(300), seconds(1));
+  ASSERT_TRUE(r.ok()) << r.violation->message;
+  ASSERT_TRUE(r.healed_at.has_value());
+  EXPECT_EQ(*r.healed_at, 0);  // the client returned at once
+  // The run ended when the worker finished, not at the bound.
+  EXPECT_EQ(r.end_time, milliseconds(300));
+}
+
+TEST(Liveness, APropertyStillAwaitedAtItsBoundIsALivenessViolation) {
+  const auto r = run_worker(quiet(), -1, milliseconds(500));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.violation->liveness);
+  EXPECT_EQ(r.violation->invariant, "worker-done");
+  EXPECT_EQ(r.violation->time, milliseconds(500));
+  EXPECT_NE(r.violation->message.find("the worker has not finished"), std::string::npos)
+      << r.violation->message;
+  EXPECT_NE(r.violation->message.find("0.500 s"), std::string::npos) << r.violation->message;
+  // A bound too short for the worker is a violation too: the bound is the property's.
+  const auto late = run_worker(quiet(), milliseconds(800), milliseconds(500));
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.violation->time, milliseconds(500));
+}
+
+TEST(Liveness, NothingLeftToHappenFailsAtOnce) {
+  const auto r = run_worker(quiet(), -1, seconds(5), false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.violation->liveness);
+  EXPECT_LT(r.violation->time, seconds(5));
+  EXPECT_NE(r.violation->message.find("nothing was left to happen"), std::string::npos)
+      << r.violation->message;
+}
+
+TEST(Liveness, WithoutTheHealNoPropertyIsChecked) {
+  const auto r = run_worker(quiet(false), -1, milliseconds(500));
+  EXPECT_TRUE(r.ok());
+  EXPECT_FALSE(r.healed_at.has_value());
+  EXPECT_EQ(r.end_time, 0);
+}
+
+// Under hard crashes, pauses and partitions a worker rarely lives 200 ms; after the heal nothing
+// stops it, and the crashed one was restarted at the heal.
+RunResult run_survivor(std::uint64_t seed, std::shared_ptr<const FaultSchedule> schedule = nullptr,
+                       bool record = false) {
+  RunConfig config;
+  config.seed = seed;
+  config.faults =
+      std::vector<FaultKind>{FaultKind::kCrash, FaultKind::kPause, FaultKind::kPartition,
+                             FaultKind::kClock, FaultKind::kDrop};
+  config.fault_levels = {{FaultKind::kCrash, 4}, {FaultKind::kPause, 4}};
+  config.schedule = std::move(schedule);
+  config.record_schedule = record;
+  config.record_trace = true;
+  Simulator sim(config);
+  auto world = std::make_shared<World>();
+  sim.host("worker", [world](Env& env) -> Task<void> {
+    ++world->starts;
+    world->started_at = env.now();
+    for (;;) co_await env.sleep(milliseconds(10));
+  });
+  sim.host("peer", [](Env& env) -> Task<void> {
+    for (;;) co_await env.sleep(milliseconds(7));
+  });
+  sim.client("client", [](Env& env) -> Task<void> { co_await env.sleep(seconds(3)); });
+  const auto* simulator = &sim;
+  sim.add_liveness("worker-lives-200ms", seconds(2), [world, simulator] {
+    const bool lived = simulator->is_up(0) && simulator->healed() &&
+                       simulator->true_now() - world->started_at >= milliseconds(200);
+    return lived ? std::nullopt : std::optional<std::string>("the worker keeps going down");
+  });
+  auto r = sim.run();
+  EXPECT_GT(world->starts, 1) << "seed " << seed
+                              << ": no crash before the heal, the test checks less";
+  return r;
+}
+
+TEST(Liveness, TheHealStopsFaultsAndBringsBackCrashedProcesses) {
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    const auto r = run_survivor(seed);
+    ASSERT_TRUE(r.ok()) << "seed " << seed << ": " << r.violation->message;
+    ASSERT_TRUE(r.healed_at.has_value());
+    // Nothing after the heal is a fault.
+    bool after = false;
+    for (const auto& line : r.trace_lines) {
+      const auto e = nlohmann::json::parse(line);
+      if (e.value("kind", "") == "annotation" && e.value("what", "") == "heal") {
+        after = true;
+        continue;
+      }
+      if (!after) continue;
+      const auto kind = e.value("kind", "");
+      EXPECT_TRUE(kind != "crash" && kind != "pause" && kind != "partition" && kind != "drop")
+          << "seed " << seed << ": a fault after the heal: " << line;
+    }
+    EXPECT_TRUE(after) << "seed " << seed << ": no heal event in the trace";
+  }
+}
+
+TEST(Liveness, AReplayHealsTheSameWay) {
+  const auto seeded = run_survivor(3, nullptr, true);
+  ASSERT_TRUE(seeded.schedule);
+  const auto replayed = run_survivor(3, seeded.schedule);
+  EXPECT_EQ(replayed.trace_hash, seeded.trace_hash);
+  EXPECT_EQ(replayed.healed_at, seeded.healed_at);
+  EXPECT_EQ(run_survivor(3).trace_hash, seeded.trace_hash);  // same seed, same run
+}
+
+// The jobs system's `claim` never runs a job twice, and a consumer crashing between its claim and
+// the effect leaves the job never run: safety holds on that seed, liveness fails.
+TEST(Liveness, JobsClaimLeavesAJobNeverRunAfterACrash) {
+  const auto& jobs = seer::testing::builtin_system("jobs");
+  int liveness = 0;
+  for (std::uint64_t seed = 1; seed <= 200 && liveness == 0; ++seed) {
+    RunConfig config;
+    config.seed = seed;
+    config.faults = std::vector<FaultKind>{FaultKind::kCrash};
+    const auto r = run_system(jobs, "claim", config);
+    if (r.ok()) continue;
+    ASSERT_TRUE(r.violation->liveness) << "seed " << seed << ": " << r.violation->invariant;
+    EXPECT_EQ(r.violation->invariant, "every-job-runs");
+    EXPECT_NE(r.violation->message.find("never ran"), std::string::npos) << r.violation->message;
+    ++liveness;
+    config.heal = false;
+    EXPECT_TRUE(run_system(jobs, "claim", config).ok()) << "seed " << seed << " without the heal";
+  }
+  EXPECT_EQ(liveness, 1) << "no seed of 1..200 left a claimed job never run";
+}
+
+}  // namespace
+}  // namespace seer::sim::liveness_test
