@@ -402,9 +402,12 @@ RunResult Simulator::run() {
         continue;
       }
     }
-    const auto deadline = im.healed ? im.liveness_deadline() : std::nullopt;
+    // A plain flag and time, not an optional: g++ 12 -O2 warned it "may be used uninitialized".
+    const auto due = im.healed ? im.liveness_deadline() : std::nullopt;
+    const bool awaiting = due.has_value();
+    const Time deadline = due.value_or(0);
     if (im.queue.empty()) {
-      if (deadline) {
+      if (awaiting) {
         im.record_liveness_failure(now_, "nothing was left to happen");
         break;
       }
@@ -413,13 +416,13 @@ RunResult Simulator::run() {
     }
     // top() is const; moving out before pop() avoids copying the message.
     QueuedEvent q = std::move(const_cast<QueuedEvent&>(im.queue.top()));
-    if (deadline && q.time > *deadline) {
-      im.record_liveness_failure(*deadline, nullptr);
+    if (awaiting && q.time > deadline) {
+      im.record_liveness_failure(deadline, nullptr);
       break;
     }
     im.queue.pop();
     if (q.time > config_.max_time || ++steps > config_.max_events) {
-      if (deadline) {
+      if (awaiting) {
         im.record_liveness_failure(now_, "the run's time or event limit came first");
         break;
       }
