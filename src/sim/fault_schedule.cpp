@@ -168,25 +168,25 @@ void Simulator::Impl::on_resume(const QueuedEvent& q) {
   // A receive whose timeout passed during the pause while a message arrived: on a real machine
   // the process finds its timer expired and the message waiting, and either may win. In a seeded
   // run the pause-race stream decides; a replay takes the pause's recorded outcome.
-  const bool race = slot.wake_while_paused && slot.wait == Wait::kReceive && !slot.mailbox.empty();
+  const bool race = slot.receive_raced();
   bool message_first = false;
   if (race) {
     message_first =
         q.fault > 0 ? decisions.pause(q.fault - 1).receive_first : pause_race_prng.chance(500'000);
     if (message_first) decisions.record_receive_first(slot.name);
   }
-  end_pause(q.process, message_first,
-            race ? (message_first ? "message_first" : "timeout_first") : nullptr);
+  end_pause(q.process, message_first);
 }
 
-void Simulator::Impl::end_pause(ProcessId id, bool message_first, const char* race_outcome) {
+void Simulator::Impl::end_pause(ProcessId id, bool message_first) {
   auto& slot = processes[id];
+  const bool race = slot.receive_raced();
   slot.paused = false;
   auto e = make_event(id, EventKind::kResume);
   if (sim.tracing()) {
     e.oracle = {{"paused_ns", sim.true_now() - slot.paused_at},
                 {"mailbox_waiting", slot.mailbox.size()}};
-    if (race_outcome) e.oracle["receive_race"] = race_outcome;
+    if (race) e.oracle["receive_race"] = message_first ? "message_first" : "timeout_first";
   }
   emit(e);
   if (slot.wake_while_paused && !message_first) {

@@ -62,10 +62,7 @@ void Simulator::Impl::heal_all() {
     if (!slot.up) {
       start_process(id, EventKind::kRestart);
     } else if (slot.paused) {
-      // A timeout that fired during the pause goes first: no draw, the same in a replay.
-      const bool race =
-          slot.wake_while_paused && slot.wait == Wait::kReceive && !slot.mailbox.empty();
-      end_pause(id, false, race ? "timeout_first" : nullptr);
+      end_pause(id, false);  // a timeout that fired in the pause goes first: no draw
     }
   }
 }

@@ -414,12 +414,12 @@ RunResult Simulator::run() {
       result.stalled = true;
       break;
     }
-    // top() is const; moving out before pop() avoids copying the message.
-    QueuedEvent q = std::move(const_cast<QueuedEvent&>(im.queue.top()));
-    if (awaiting && q.time > deadline) {
+    if (awaiting && im.queue.top().time > deadline) {
       im.record_liveness_failure(deadline, nullptr);
       break;
     }
+    // top() is const; moving out before pop() avoids copying the message.
+    QueuedEvent q = std::move(const_cast<QueuedEvent&>(im.queue.top()));
     im.queue.pop();
     if (q.time > config_.max_time || ++steps > config_.max_events) {
       if (awaiting) {

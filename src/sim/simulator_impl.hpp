@@ -45,6 +45,10 @@ struct ProcessSlot {
   std::int32_t clock_drift_ppm = 0;
   std::uint64_t last_event = kNoEvent;
   std::unique_ptr<ProcessEnv> env;
+  // Both a receive's timeout and a message came while it was paused: either may win on resume.
+  bool receive_raced() const {
+    return wake_while_paused && wait == Wait::kReceive && !mailbox.empty();
+  }
 };
 
 enum class Scheduled : std::uint8_t {
@@ -176,7 +180,7 @@ class Simulator::Impl final : public HistoryRecorder {
   void on_partition(const QueuedEvent& event);
   void on_heal(const QueuedEvent& event);
   // Ends a pause now; `message_first`: a message waiting beats a timeout that fired in the pause.
-  void end_pause(ProcessId id, bool message_first, const char* race_outcome);
+  void end_pause(ProcessId id, bool message_first);
 
   // --- the heal phase and liveness (heal.cpp) ---
   // Whether the run goes on past its clients: liveness properties are declared and not all held.
