@@ -5,6 +5,7 @@
 #include "causes.hpp"
 #include "entities.hpp"
 #include "failing_op.hpp"
+#include "stuck.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -145,11 +146,9 @@ struct Entities {
   std::set<std::uint64_t> touching;  // every event of every kept story
 };
 
-Entities violated_entities(const Trace& trace, const Explanation& x, std::uint64_t horizon) {
-  auto names = entities_named(x.violation.value("message", std::string()), trace);
-  if (x.failing_op.is_object()) add_operation_entities(x.failing_op, names);
-  if (names.size() > 6) names.resize(6);
-  std::vector<EntityStory> candidates;
+std::vector<EntityStory> stories_of(const Trace& trace, const std::vector<std::string>& names,
+                                    std::uint64_t horizon) {
+  std::vector<EntityStory> out;
   for (const auto& entity : names) {
     EntityStory story;
     story.entity = entity;
@@ -158,14 +157,40 @@ Entities violated_entities(const Trace& trace, const Explanation& x, std::uint64
       story.events.push_back(s);
     }
     story.touched = story.events.size();
-    if (!story.events.empty()) candidates.push_back(std::move(story));
+    if (!story.events.empty()) out.push_back(std::move(story));
+  }
+  return out;
+}
+
+std::vector<std::string> string_list(const nlohmann::json& j) {
+  std::vector<std::string> out;
+  if (!j.is_array()) return out;
+  for (const auto& v : j) {
+    if (v.is_string() && !v.get_ref<const std::string&>().empty())
+      out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Entities violated_entities(const Trace& trace, const Explanation& x, std::uint64_t horizon) {
+  // The entities the check named itself (Finding::entities) are trusted as they are; the words of
+  // its message are the fallback when it named none, or none of them appears in the run.
+  auto named = string_list(x.violation.value("entities", nlohmann::json()));
+  if (named.size() > 6) named.resize(6);
+  auto candidates = stories_of(trace, named, horizon);
+  const bool trusted = !candidates.empty();
+  if (!trusted) {
+    auto names = entities_named(x.violation.value("message", std::string()), trace);
+    if (x.failing_op.is_object()) add_operation_entities(x.failing_op, names);
+    if (names.size() > 6) names.resize(6);
+    candidates = stories_of(trace, names, horizon);
   }
   std::size_t fewest = ~std::size_t{0};
   for (const auto& story : candidates) fewest = std::min(fewest, story.touched);
   const std::size_t common = std::max<std::size_t>(30, 3 * fewest);
   Entities out;
   for (auto& story : candidates) {
-    if (story.touched > common) continue;
+    if (!trusted && story.touched > common) continue;
     out.names.push_back(story.entity);
     out.touching.insert(story.events.begin(), story.events.end());
     if (story.events.size() > kStoryEvents) {
@@ -368,29 +393,39 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   if (x.violation.value("invariant", std::string()) == "linearizable") {
     failing = find_failing_op(trace);
   }
+  if (failing) x.failing_op = failing_op_json(*failing);
+  const auto index = index_trace(trace);
+  // The entities the violation names anchor the story and the ranking.
+  auto entities = violated_entities(trace, x, horizon);
+  x.stories = entities.stories;
+  // A liveness violation is about what never happened: it starts from the awaited entity's last
+  // event (the last progress toward it), and says why nothing followed.
+  std::uint64_t anchor_event = anchor;
+  if (is_liveness_violation(x.violation) && !entities.names.empty()) {
+    const auto& awaited = entities.names.front();
+    auto stuck = explain_stuck(trace, index, awaited, events_touching(trace, awaited), horizon);
+    x.stuck = std::move(stuck.json);
+    if (stuck.last_progress) anchor_event = stuck.last_progress;
+  }
   if (failing) {
     // Start from the operation that could not be placed, not from the end of the run.
-    x.failing_op = failing_op_json(*failing);
     x.anchors.push_back(failing->complete_event ? failing->complete_event : failing->invoke_event);
-  } else if (trace.has(anchor)) {
-    x.anchors.push_back(anchor);
+  } else if (trace.has(anchor_event)) {
+    x.anchors.push_back(anchor_event);
   }
   const auto past = graph.past(x.anchors);
   x.causal_past = past.size();
   const std::set<std::uint64_t> in_past(past.begin(), past.end());
 
-  const auto index = index_trace(trace);
   // What happened after the operation that could not be placed cannot explain its result.
   const std::uint64_t detect_until =
       failing && failing->complete_event ? failing->complete_event : horizon;
   auto all = detect_all(DetectContext{trace, graph, index, detect_until});
-  const auto decision = decision_chain(trace, index, horizon);
-  // The entities the violation names anchor the story and the ranking.
-  auto entities = violated_entities(trace, x, horizon);
-  x.stories = entities.stories;
+  const auto decision =
+      decision_chain(trace, index, anchor_event == anchor ? horizon : anchor_event);
   const auto last_writes = last_entity_writes(index, entities.names, horizon);
-  const RankingContext ranking{trace,       graph,           failing, in_past, entities,
-                               last_writes, decision.events, anchor,  horizon};
+  const RankingContext ranking{trace,       graph,           failing,      in_past, entities,
+                               last_writes, decision.events, anchor_event, horizon};
   for (auto& c : all) score_cause(c, ranking);
   // At equal scores the later evidence first: the read an answer was computed from is the last
   // one its server made before answering.

@@ -155,10 +155,10 @@ nlohmann::json explanation_json(const Explanation& x, const Trace& trace) {
     stories.push_back(
         {{"entity", story.entity}, {"touched", story.touched}, {"events", std::move(events)}});
   }
-  return {{"system", x.system},           {"variant", x.variant},       {"seed", x.seed},
-          {"violation", x.violation},     {"failing_op", x.failing_op}, {"anchors", x.anchors},
-          {"stories", stories},           {"causes", causes},           {"slice", slice},
-          {"causal_past", x.causal_past}, {"events", x.events}};
+  return {{"system", x.system},       {"variant", x.variant},         {"seed", x.seed},
+          {"violation", x.violation}, {"failing_op", x.failing_op},   {"anchors", x.anchors},
+          {"stuck", x.stuck},         {"stories", stories},           {"causes", causes},
+          {"slice", slice},           {"causal_past", x.causal_past}, {"events", x.events}};
 }
 
 std::string explanation_text(const Explanation& x, const Trace& trace) {
@@ -175,6 +175,13 @@ std::string explanation_text(const Explanation& x, const Trace& trace) {
                        op.value("process", std::string()), op.value("f", std::string()),
                        op["input"].dump(), op["output"].dump(), op.value("invoke_event", 0),
                        op.value("complete_event", 0));
+  }
+  if (x.stuck.is_object()) {
+    out += fmt::format("\nWhy {} never came about ({}):\n", x.stuck.value("entity", std::string()),
+                       x.stuck.value("pattern", std::string()));
+    for (const auto& line : x.stuck.value("why", nlohmann::json::array())) {
+      if (line.is_string()) out += "  " + line.get<std::string>() + "\n";
+    }
   }
   const auto clocks = clocks_of(trace);
   for (const auto& story : x.stories) {

@@ -104,9 +104,12 @@ void Simulator::Impl::record_liveness_failure(Time deadline, const char* why) {
     if (l.held || (!why && healed_at + l.bound > deadline)) continue;
     std::string message = "not within " + seconds_text(l.bound) + " of the heal at " +
                           seconds_text(healed_at) + ": " +
-                          (l.last_awaited.empty() ? std::string("no progress") : l.last_awaited);
+                          (l.last_awaited ? l.last_awaited->text : std::string("no progress"));
     if (why) message += std::string(" (") + why + ")";
-    violation = Violation{l.name, std::move(message), next_seq - 1, sim.now_, true};
+    violation = Violation{
+        l.name,       std::move(message),
+        next_seq - 1, sim.now_,
+        true,         l.last_awaited ? l.last_awaited->entities : std::vector<std::string>{}};
     return;
   }
 }

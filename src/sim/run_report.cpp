@@ -36,6 +36,7 @@ nlohmann::json violation_json(const RunResult& result) {
   nlohmann::json j = {
       {"invariant", v.invariant}, {"message", v.message}, {"event", v.event}, {"time", v.time}};
   j["kind"] = v.liveness ? "liveness" : "safety";
+  if (!v.entities.empty()) j["entities"] = v.entities;
   return j;
 }
 

@@ -191,7 +191,8 @@ void Simulator::Impl::check_invariants() {
   for (auto& inv : invariants) {
     auto failure = inv.check();
     if (!failure) continue;
-    violation = Violation{inv.name, *failure, next_seq - 1, sim.now_};
+    violation = Violation{inv.name, std::move(failure->text),    next_seq - 1, sim.now_,
+                          false,    std::move(failure->entities)};
     return;
   }
 }
@@ -200,7 +201,10 @@ void Simulator::Impl::check_final() {
   for (auto& check : final_checks) {
     if (violation) return;
     auto failure = check.check();
-    if (failure) violation = Violation{check.name, *failure, next_seq - 1, sim.now_};
+    if (failure) {
+      violation = Violation{check.name, std::move(failure->text),    next_seq - 1, sim.now_,
+                            false,      std::move(failure->entities)};
+    }
   }
 }
 
@@ -382,6 +386,7 @@ void Simulator::Impl::record_violation(std::uint64_t steps, bool stalled) {
                 {"message", violation->message},
                 {"after_event", violation->event}};
     if (violation->liveness) e.detail["liveness"] = true;  // (detail is flattened: not "kind")
+    if (!violation->entities.empty()) e.detail["entities"] = violation->entities;
   }
   emit(e);
 }

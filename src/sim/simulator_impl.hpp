@@ -104,7 +104,7 @@ struct Liveness {
   Duration bound = 0;
   ProgressCheck awaited;
   bool held = false;
-  std::string last_awaited;  // what it still waited for when last checked
+  std::optional<Finding> last_awaited;  // what it still waited for when last checked
 };
 
 class Simulator::Impl final : public HistoryRecorder {

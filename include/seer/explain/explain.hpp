@@ -62,6 +62,10 @@ struct Explanation {
   // For a linearizability violation: the operation the checker could not place (process, f, input,
   // output, invoke_event, complete_event, checker_explanation); null otherwise.
   nlohmann::json failing_op;
+  // For a liveness violation: what the property waited for and why nothing brought it about
+  // (property, entity, heal, bound_ns, last_progress, processes, undelivered, touched_after_heal,
+  // pattern, why); null otherwise. docs/explain.md, "Liveness".
+  nlohmann::json stuck;
   std::vector<EntityStory> stories;  // the violated entities' events, before the causes
   std::vector<Cause> causes;         // ranked, most relevant first
   std::vector<std::uint64_t> slice;  // the minimal event sequence, in order

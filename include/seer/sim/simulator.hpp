@@ -72,6 +72,8 @@ struct Violation {
   // A liveness property that did not come true within its bound after the heal (`invariant` is the
   // property's name); otherwise a safety violation: something bad happened.
   bool liveness = false;
+  // The entities the check named (Finding::entities): in the trace's violation, for explain.
+  std::vector<std::string> entities = {};
 };
 
 struct RunResult {
@@ -111,10 +113,23 @@ struct DiskView {
   std::optional<std::string> current(const std::string& key) const;
 };
 
-using InvariantCheck = std::function<std::optional<std::string>()>;
+// What a check found: the text a violation reports and, optionally, the entities it is about as
+// they appear in the run's data (a key "job/17", an id "inv-3", a name). `seer explain` follows
+// those entities through the trace; without them it takes entities from the words of the text.
+// A check may return a plain string: it converts.
+struct Finding {
+  Finding(std::string text, std::vector<std::string> entities = {})  // NOLINT: implicit on purpose
+      : text(std::move(text)), entities(std::move(entities)) {}
+  Finding(const char* text) : text(text) {}  // NOLINT: implicit on purpose
+  std::string text;
+  std::vector<std::string> entities;
+};
+
+// An invariant's check: nullopt while it holds, else what is wrong.
+using InvariantCheck = std::function<std::optional<Finding>()>;
 // A liveness property's check: nullopt once the awaited thing has happened, else what is still
-// awaited, naming the entity ("job 17's effect never ran; consumer1 claimed it at ...").
-using ProgressCheck = std::function<std::optional<std::string>()>;
+// awaited, naming the entity ({"job 17's effect never ran; ...", {"job/17"}}).
+using ProgressCheck = std::function<std::optional<Finding>()>;
 
 // Tells an invariant whether what it depends on changed since it last looked, so an expensive
 // check (a query over a database, a walk over a store) runs only after the events that matter.

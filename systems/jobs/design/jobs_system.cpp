@@ -33,7 +33,7 @@ struct Oracle {
 
 // Liveness: every acknowledged job's effect runs. What is still awaited names the first job that
 // never ran and how often consumers were handed it (each time skipping it, or crashing first).
-std::optional<std::string> job_never_ran(const Oracle& oracle) {
+std::optional<sim::Finding> job_never_ran(const Oracle& oracle) {
   int missing = 0;
   std::int64_t first = -1;
   for (const auto job : oracle.enqueued) {
@@ -46,7 +46,8 @@ std::optional<std::string> job_never_ran(const Oracle& oracle) {
                      "'s side effect never ran (enqueued and acknowledged; handed to a consumer " +
                      std::to_string(handed) + " time(s))";
   if (missing > 1) text += "; " + std::to_string(missing - 1) + " other job(s) never ran either";
-  return text;
+  // The job as the run's data names it: its claim's key in the KV store.
+  return sim::Finding{std::move(text), {"job/" + std::to_string(first)}};
 }
 
 sim::Task<void> produce(sim::Env& env, sim::HistoryRecorder& history, sim::ProcessId queue,

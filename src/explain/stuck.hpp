@@ -1,0 +1,35 @@
+// A liveness violation's own question: not "what broke" but "what never happened, and why did
+// nothing make it happen". Read from the trace alone: the heal, the awaited entity's last event,
+// what the process behind it did next, and what the faults took (a crash, a lost message).
+#pragma once
+
+#include "accesses.hpp"
+#include "seer/explain/trace_file.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace seer::explain {
+
+struct Stuck {
+  nlohmann::json json;              // Explanation::stuck
+  std::uint64_t last_progress = 0;  // the awaited entity's last event (0: nothing touched it)
+};
+
+// Whether the trace's violation is a liveness property's.
+bool is_liveness_violation(const nlohmann::json& violation);
+
+// `entity` is the awaited one (the property's first named entity); `touching` every event that
+// touched it, of the whole run; `horizon` the violation's event. Patterns: holder_crashed (whoever
+// changed it last crashed before changing it again), message_lost (the last thing about it was a
+// message that never arrived), left_as_is (processes looked at it after the heal and none changed
+// it), no_convergence (it kept changing after the heal), abandoned (nothing touched it after the
+// heal), never_touched.
+Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::string& entity,
+                    const std::set<std::uint64_t>& touching, std::uint64_t horizon);
+
+}  // namespace seer::explain
