@@ -27,6 +27,8 @@ const Case kCases[] = {
     {"bank", "check-then-act", 3, {}, "outdated_read"},
     {"segments", "list-then-put", 1, {{"object-store", "stale-list"}}, "stale_read"},
     {"kv-contract", "default", 9, {{"kv", "stale"}}, "stale_read"},
+    // A liveness violation: the shrunk run must stay stuck on the same property.
+    {"jobs", "claim", 1, {}, "lost_response"},
 };
 
 // Readable test logs instead of gtest's byte dump.
@@ -62,6 +64,7 @@ TEST_P(ShrinkCase, SmallerRunFailsTheSameInvariantAndExplainsTheSameWay) {
   ASSERT_TRUE(r.shrunk_result.violation);
   EXPECT_EQ(r.shrunk_result.violation->invariant, r.invariant);
   EXPECT_EQ(r.original_result.violation->invariant, r.invariant);
+  EXPECT_EQ(r.shrunk_result.violation->liveness, r.original_result.violation->liveness);
   EXPECT_FALSE(r.budget_exhausted) << r.runs << " runs";
   EXPECT_LE(r.shrunk.ops, r.original.ops);
   EXPECT_LE(r.shrunk_result.events, r.original_result.events);
@@ -86,6 +89,8 @@ TEST_P(ShrinkCase, SmallerRunFailsTheSameInvariantAndExplainsTheSameWay) {
   ASSERT_FALSE(x.causes.empty());
   EXPECT_EQ(x.causes.front().kind, c.cause) << x.causes.front().summary;
   EXPECT_LE(x.slice.size(), 25u);
+  // A liveness violation explains the same entity being stuck.
+  EXPECT_EQ(x.stuck.is_object(), r.shrunk_result.violation->liveness);
   RecordProperty("shrunk_events", static_cast<int>(r.shrunk_result.events));
   RecordProperty("slice", static_cast<int>(x.slice.size()));
 }
