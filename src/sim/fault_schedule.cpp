@@ -101,12 +101,10 @@ void Simulator::Impl::on_crash(const QueuedEvent& q) {
   slot.waiter = nullptr;
   slot.receive_out = nullptr;
   slot.mailbox.clear();
-  if (!slot.finished) {
-    slot.root.reset();  // destroys every coroutine frame of the process: its volatile state
-  } else {
-    slot.root.reset();
-    slot.finished = false;
-  }
+  // Destroys every coroutine frame of the process: its volatile state. A process that had
+  // returned stays `finished` while down; a restart runs it again (start_process counts a client
+  // as running again until it returns again).
+  slot.root.reset();
   emit(e);
   fault.down = replayed ? decisions.crash(q.fault - 1).down
                         : fault_prng.between(milliseconds(1), profile.restart_after_max);

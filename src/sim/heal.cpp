@@ -29,8 +29,13 @@ void Simulator::Impl::heal_all() {
   healed_at = sim.now_;
   nlohmann::json restarted = nlohmann::json::array();
   nlohmann::json resumed = nlohmann::json::array();
+  // A client that returned before it crashed is done: the heal leaves it down (every other client
+  // has returned too, or there would be no heal).
+  const auto restarts = [](const ProcessSlot& slot) {
+    return !slot.up && !(slot.options.client && slot.finished);
+  };
   for (const auto& slot : processes) {
-    if (!slot.up) restarted.push_back(slot.name);
+    if (restarts(slot)) restarted.push_back(slot.name);
     if (slot.up && slot.paused) resumed.push_back(slot.name);
   }
   auto e = make_event(kNoProcess, EventKind::kAnnotation);
@@ -59,9 +64,9 @@ void Simulator::Impl::heal_all() {
   for (std::size_t i = 0; i < processes.size() && !violation; ++i) {
     auto& slot = processes[i];
     const auto id = static_cast<ProcessId>(i);
-    if (!slot.up) {
+    if (restarts(slot)) {
       start_process(id, EventKind::kRestart);
-    } else if (slot.paused) {
+    } else if (slot.up && slot.paused) {
       end_pause(id, false);  // a timeout that fired in the pause goes first: no draw
     }
   }

@@ -141,6 +141,10 @@ void Simulator::Impl::fire_wake(ProcessId id) {
 void Simulator::Impl::start_process(ProcessId id, EventKind why) {
   auto& slot = processes[id];
   slot.up = true;
+  // A client that had returned (and crashed since) runs again: it counts as running until it
+  // returns again, or the run would end with it still running (or never, when the count went
+  // below zero).
+  if (slot.options.client && slot.finished) ++clients_running;
   slot.finished = false;
   slot.wait = Wait::kNone;
   auto e = make_event(id, why);

@@ -125,6 +125,27 @@ TEST(PromisesDesign, ClockedSeed28175ExecutesATaskCreateTwiceAcrossARestart) {
   EXPECT_TRUE(run("final", 28175).ok());
 }
 
+// Regression (seed 6): client2 returned, then crashed; the heal restarted it, it returned at once
+// and the count of running clients went below zero, so the run never ended (run-completes at the
+// time limit). A client that returned stays down at the heal; the sweeps then time out what is due.
+TEST(PromisesDesign, FinalSeed6EndsAfterTheHealThoughAReturnedClientHadCrashed) {
+  seer::sim::RunConfig c;
+  c.seed = 6;
+  c.record_trace = true;
+  const auto r = seer::sim::run_system(promises(), "final", c);
+  ASSERT_TRUE(r.ok()) << r.violation->invariant << ": " << r.violation->message;
+  ASSERT_TRUE(r.healed_at.has_value());
+  EXPECT_LT(r.end_time, *r.healed_at + seer::sim::seconds(2));
+  bool heal_seen = false;
+  for (const auto& line : r.trace_lines) {
+    const auto e = json::parse(line);
+    if (e.value("what", "") != "heal") continue;
+    heal_seen = true;
+    for (const auto& name : e["oracle"]["restarting"]) EXPECT_NE(name, "client2");
+  }
+  EXPECT_TRUE(heal_seen);
+}
+
 TEST(PromisesDesign, EveryVariantButFinalFailsWithinTheFirstSeeds) {
   for (const char* variant : {"naive", "cas", "validated"}) {
     int failing = 0;

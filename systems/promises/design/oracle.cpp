@@ -3,6 +3,7 @@
 #include "partition.hpp"
 #include "promises/model/footprint.hpp"
 #include "promises/model/invariants.hpp"
+#include "promises/model/predicates.hpp"
 #include "promises/model/records.hpp"
 
 #include <fmt/format.h>
@@ -100,6 +101,32 @@ void Oracle::compare(const std::string& origin, const State& before, const State
       return;
     }
   }
+}
+
+std::optional<sim::Finding> Oracle::pending_past(std::int64_t due_by) {
+  advance();
+  const Promise* first = nullptr;
+  std::string first_origin;
+  int overdue = 0;
+  for (const auto& [origin, state] : latest_) {
+    for (const auto& [id, p] : state.promises) {
+      // Only targeted promises are the sweep's to time out (spec 3.3: the others time out lazily,
+      // when a request reads them, and may stay pending in the store).
+      if (p.state != PromiseState::pending || p.timeout_at > due_by || !has_target(p.tags)) {
+        continue;
+      }
+      ++overdue;
+      if (!first || p.timeout_at < first->timeout_at) {
+        first = &p;
+        first_origin = origin;
+      }
+    }
+  }
+  if (!first) return std::nullopt;
+  auto text = fmt::format("promise {} (origin {}) is still pending, {} ms past its timeout at {}",
+                          first->id, first_origin, due_by - first->timeout_at, first->timeout_at);
+  if (overdue > 1) text += fmt::format("; {} other overdue promise(s) too", overdue - 1);
+  return sim::Finding{std::move(text), {first->id}};
 }
 
 std::optional<std::string> Oracle::state_invariants() {

@@ -6,6 +6,7 @@
 #include "promises/model/state.hpp"
 #include "seer/services/sql.hpp"
 #include "seer/services/versioned_store.hpp"
+#include "seer/sim/simulator.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -50,6 +51,11 @@ class Oracle {
   std::optional<std::string> fencing() const { return fencing_; }
 
   void observe(const nlohmann::json& request, const nlohmann::json& response);
+
+  // Liveness: the stored targeted promises (the sweep's to time out, spec 3.3) still pending
+  // though their timeout (model time, ms) is at or before `due_by`, the first by timeout named
+  // with its id; nullopt if none.
+  std::optional<sim::Finding> pending_past(std::int64_t due_by);
 
  private:
   void advance();  // reads the revisions written since the last call

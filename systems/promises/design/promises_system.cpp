@@ -48,6 +48,9 @@ class PromisesSystem final : public sim::System {
         // The stale-reading store is the default: the design must not rely on fresh reads.
         {{"kv", {"stale", "stale-bounded", "linearizable"}}}};
     info.history_model = "promises";
+    info.liveness = {{"timeouts-settle",
+                      "within 2 s of the heal, every targeted promise whose timeout had passed by "
+                      "the heal is settled in the store (by a client, or timed out by a sweep)"}};
     return info;
   }
 
@@ -106,6 +109,16 @@ class PromisesSystem final : public sim::System {
     sim.add_invariant("settled-once", [oracle] { return oracle->transitions(); });
     sim.add_invariant("acknowledged-durable", [oracle] { return oracle->acknowledged(); });
     sim.add_invariant("one-grant-per-version", [oracle] { return oracle->fencing(); });
+    // The sweeps must time out what is due: checked only after the heal (no faults left, every
+    // server back), for the promises due by then. 2 s covers the sweep interval (200 ms), the
+    // clocks' offsets (a server behind sees a timeout late) and a few store round trips.
+    const auto* simulator = &sim;
+    auto due_by = std::make_shared<std::optional<std::int64_t>>();
+    sim.add_liveness("timeouts-settle", sim::seconds(2),
+                     [oracle, simulator, due_by]() -> std::optional<sim::Finding> {
+                       if (!*due_by) *due_by = model_time(simulator->true_now());
+                       return oracle->pending_past(**due_by);
+                     });
   }
 };
 
