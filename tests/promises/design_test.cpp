@@ -146,6 +146,24 @@ TEST(PromisesDesign, FinalSeed6EndsAfterTheHealThoughAReturnedClientHadCrashed) 
   EXPECT_TRUE(heal_seen);
 }
 
+// A progress bug the safety checks cannot see: dirty-sweep never breaks an invariant or the
+// history, but leaves due targeted promises pending; only the heal's timeouts-settle catches it.
+TEST(PromisesDesign, DirtySweepIsSafeButLeavesDueTimeoutsPending) {
+  int stuck = 0;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    const auto r = run("dirty-sweep", seed);
+    if (r.ok()) continue;
+    EXPECT_TRUE(r.violation->liveness) << "seed " << seed << ": " << r.violation->invariant;
+    EXPECT_EQ(r.violation->invariant, "timeouts-settle");
+    ++stuck;
+    RunConfig c;
+    c.seed = seed;
+    c.heal = false;
+    EXPECT_TRUE(seer::sim::run_system(promises(), "dirty-sweep", c).ok()) << "seed " << seed;
+  }
+  EXPECT_GE(stuck, 5);
+}
+
 TEST(PromisesDesign, EveryVariantButFinalFailsWithinTheFirstSeeds) {
   for (const char* variant : {"naive", "cas", "validated"}) {
     int failing = 0;

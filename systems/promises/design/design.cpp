@@ -15,6 +15,9 @@ const std::vector<Variant>& variants() {
       // The final design on the concrete SQL: every read is of the latest commit, so no
       // validation read; the guard is the compare-and-set.
       {"final-sql", true, false, true, true, true},
+      // final with a sweep that only visits origins this server wrote since their last sweep
+      // found nothing due: safe, but timeouts due later are forgotten (timeouts-settle).
+      {"dirty-sweep", true, true, true, false, true, true},
   };
   return all;
 }

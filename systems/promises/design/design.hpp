@@ -27,6 +27,10 @@ struct Variant {
   // Requests carry the server life they were sent to (as an HTTP request belongs to one TCP
   // connection to one server process): a copy that reaches a later life is refused, not executed.
   bool fenced_connections = false;
+  // A progress bug (liveness, not safety): a server sweeps only the origins it wrote, and forgets
+  // an origin once a sweep of it finds nothing due, so a promise due later is never timed out
+  // unless another write marks its origin again.
+  bool sweep_only_dirty = false;
 };
 const std::vector<Variant>& variants();
 const Variant& variant_named(const std::string& name);  // throws std::invalid_argument

@@ -197,6 +197,7 @@ class Server {
       // Unknown: it may have applied, and the client retries.
       if (written == WriteOutcome::kUnknown) co_return std::nullopt;
       if (written == WriteOutcome::kWritten) {
+        if (config_.variant.sweep_only_dirty) dirty_.insert(origin);
         deliver(step.messages);
         co_return Outcome{std::move(step.response), now};
       }
@@ -225,14 +226,21 @@ class Server {
   sim::Task<void> sweep() {
     const auto origins = co_await store_->sweep_candidates(local_now());
     if (!origins) co_return;
-    for (const auto& origin : *origins) co_await sweep_partition(origin);
+    for (const auto& origin : *origins) {
+      if (!config_.variant.sweep_only_dirty) {
+        co_await sweep_partition(origin);
+      } else if (dirty_.count(origin) && !co_await sweep_partition(origin)) {
+        dirty_.erase(origin);  // the bug: what falls due later in this origin is forgotten
+      }
+    }
   }
 
-  sim::Task<void> sweep_partition(const std::string& origin) {
+  // Whether anything was due (the tick changed the partition).
+  sim::Task<bool> sweep_partition(const std::string& origin) {
     // A partial (due-only) read holds what is due at the time asked, so the tick is at that time.
     const std::int64_t asked = local_now();
     const auto read = co_await store_->read_due(origin, asked);
-    if (!read || read->revision == 0) co_return;
+    if (!read || read->revision == 0) co_return true;  // unknown: keep it
     const Partition& before = *read;
     std::int64_t now = read->due_only ? asked : local_now();
     if (config_.variant.partition_clock && before.clock != kNoClock) {
@@ -243,7 +251,7 @@ class Server {
                        {"data", {{"time", now}}}};
     State state = before.state;
     Step step = apply(state, tick, now);
-    if (state == before.state) co_return;  // nothing was due: no effect, no operation
+    if (state == before.state) co_return false;  // nothing was due: no effect, no operation
     auto* history = config_.history;
     if (history) history->invoke(sweeper_, "debug.tick", {{"request", tick}, {"origin", origin}});
     const auto written = co_await store_->write(origin, before, state,
@@ -253,18 +261,19 @@ class Server {
         history->complete(sweeper_, sim::OpType::kInfo, "debug.tick", nullptr, "timeout");
         sweeper_ = config_.ids->fresh();
       }
-      co_return;
+      co_return true;
     }
     if (written == WriteOutcome::kConflict) {  // the sweep did not happen; the next one will
       if (history)
         history->complete(sweeper_, sim::OpType::kFail, "debug.tick", nullptr, "conflict");
-      co_return;
+      co_return true;
     }
     if (history) {
       history->complete(sweeper_, sim::OpType::kOk, "debug.tick",
                         {{"status", 200}, {"data", step.response["data"]}, {"now", now}});
     }
     deliver(step.messages);
+    co_return true;
   }
 
   sim::Env& env_;
@@ -274,8 +283,9 @@ class Server {
   static constexpr std::size_t kSeenWindow = 100'000;
   std::set<std::uint64_t> seen_;  // message ids: the network's copies share one
   std::deque<std::uint64_t> seen_order_;
-  int sweeper_ = 0;     // the history process of this server's sweeps
-  std::uint64_t life_;  // this process life's number (fenced variants), never 0
+  std::set<std::string> dirty_;  // Variant::sweep_only_dirty: origins this life wrote
+  int sweeper_ = 0;              // the history process of this server's sweeps
+  std::uint64_t life_;           // this process life's number (fenced variants), never 0
 };
 
 }  // namespace
