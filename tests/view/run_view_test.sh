@@ -6,6 +6,7 @@
 # view_test.mjs (playwright-core, installed here by `npm ci` when missing).
 #   1. register/naive seed 3 with partition,crash,drop,duplicate,pause: every fault drawn (the run holds)
 #   2. kv-contract on kv=stale seed 9: a linearizability violation; click its first stale read
+#   3. jobs/claim seed 1: a liveness violation; the heal line and why job/2 never ran
 # Exit 0 passed, 1 failed, 77 (CTest SKIP_RETURN_CODE) only when Chromium is not installed.
 # Screenshots (viewer.png, kv.png) stay in $SEER_VIEW_ARTIFACTS, else in the temporary directory,
 # which is then kept and printed.
@@ -106,6 +107,8 @@ print(json.dumps({
     'click': click,
     'filter_process': procs[-1],
     'filter_key': fkey, 'key_matches': matches,
+    'heal': sum(1 for e in events if e['kind'] == 'annotation' and e.get('what') == 'heal'),
+    'stuck_entity': ((x or {}).get('stuck') or {}).get('entity'),
 }, indent=1))
 PY
 }
@@ -122,6 +125,7 @@ page() {  # page NAME RUN-ARGS...
 
 page viewer register --variant naive --faults partition,crash,drop,duplicate,pause --seed 3
 page kv kv-contract --service kv=stale --seed 9
+page stuck jobs --variant claim --seed 1
 
 echo "run_view_test: screenshots in $ART"
 if [ "$rc" -ne 0 ]; then echo "run_view_test: FAILED (pages and expectations kept in $WORK)"; exit 1; fi

@@ -22,6 +22,9 @@
 //   click        {seq, texts}: clicking that event shows `#details` with "#seq" and every text
 //   filter_process  a process whose checkbox hides its lane
 //   filter_key, key_matches  typing the key into `#key-filter` leaves exactly that many events
+//   heal         heal annotations (0 or 1) = the `heal-line`
+//   stuck_entity the awaited entity of a liveness violation (explain's `stuck`), shown in the
+//                stuck block with its last event marked `.ev.stuck-mark`; null otherwise
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { resolve, join } from 'node:path';
@@ -78,6 +81,15 @@ try {
   eq(await count('#labels .lane-label'), X.lanes, 'lane labels');
   for (const p of X.processes) check(await count(`#chart .lane[data-process="${p}"]`) === 1, `lane of ${p}`);
   eq(await count('#chart .ev'), X.events, 'event marks');
+  // the heal and, for a liveness violation, what never came about
+  eq(await count('#chart [data-testid="heal-line"]'), X.heal ? 1 : 0, 'a heal line where the run healed');
+  if (X.stuck_entity) {
+    const stuck = await text('[data-testid="stuck"]');
+    check(stuck.includes(X.stuck_entity), 'the stuck block names the awaited entity', stuck);
+    eq(await count('#chart .ev.stuck-mark'), 1, 'the last event that touched it is marked');
+  } else {
+    eq(await count('[data-testid="stuck"]'), 0, 'no stuck block without a liveness violation');
+  }
   eq(await count('#chart .arrow.delivered'), X.deliver, 'delivery arrows = deliver events');
   eq(await count('#chart .arrow.dup'), X.duplicate, 'dashed arrows = duplicate deliveries');
   eq(await count('#chart .arrow.dropped'), X.drop, 'dropped arrows = drop events');
