@@ -118,7 +118,7 @@ class TaskBoard final : public sim::System {
             while ((co_await tasks.put(key, "done")).timed_out) {
             }
           }
-          co_await env.sleep(sim::milliseconds(3));
+          co_await env.sleep(sim::milliseconds(20));  // the next scan
         }
       });
     }
