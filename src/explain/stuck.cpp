@@ -298,8 +298,9 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
       if (pattern.empty()) pattern = changed_after ? "no_convergence" : "left_as_is";
       std::set<std::string> readers;
       for (const auto s : events) {
-        if (s > heal->seq && trace.at(s).lane != kSimLane)
+        if (s > heal->seq && trace.at(s).lane != kSimLane) {
           readers.insert(trace.lane_name(trace.at(s).lane));
+        }
       }
       std::string who;
       for (const auto& r : readers) who += (who.empty() ? "" : ", ") + r;
