@@ -166,8 +166,9 @@ std::vector<std::string> string_list(const nlohmann::json& j) {
   std::vector<std::string> out;
   if (!j.is_array()) return out;
   for (const auto& v : j) {
-    if (v.is_string() && !v.get_ref<const std::string&>().empty())
+    if (v.is_string() && !v.get_ref<const std::string&>().empty()) {
       out.push_back(v.get<std::string>());
+    }
   }
   return out;
 }
