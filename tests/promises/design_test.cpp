@@ -154,7 +154,10 @@ TEST(PromisesDesign, DirtySweepIsSafeButLeavesDueTimeoutsPending) {
     const auto r = run("dirty-sweep", seed);
     if (r.ok()) continue;
     EXPECT_TRUE(r.violation->liveness) << "seed " << seed << ": " << r.violation->invariant;
-    EXPECT_EQ(r.violation->invariant, "timeouts-settle");
+    // The sweep that forgets an origin forgets its timeouts and its expired leases alike.
+    EXPECT_TRUE(r.violation->invariant == "timeouts-settle" ||
+                r.violation->invariant == "leases-expire")
+        << r.violation->invariant;
     ++stuck;
     RunConfig c;
     c.seed = seed;

@@ -129,6 +129,32 @@ std::optional<sim::Finding> Oracle::pending_past(std::int64_t due_by) {
   return sim::Finding{std::move(text), {first->id}};
 }
 
+std::optional<sim::Finding> Oracle::leases_past(std::int64_t due_by) {
+  advance();
+  std::string first;
+  std::int64_t first_at = 0;
+  std::string holder;
+  int held = 0;
+  for (const auto& [origin, state] : latest_) {
+    for (const auto& [id, timeout] : state.task_timeouts.entries()) {
+      if (timeout.kind != TimeoutKind::lease || timeout.at > due_by) continue;
+      const auto task = state.tasks.find(id);
+      if (task == state.tasks.end() || task->second.state != TaskState::acquired) continue;
+      ++held;
+      if (first.empty() || timeout.at < first_at) {
+        first = id;
+        first_at = timeout.at;
+        holder = task->second.pid.value_or("?");
+      }
+    }
+  }
+  if (first.empty()) return std::nullopt;
+  auto text = fmt::format("task {} is still acquired by {}, {} ms after its lease expired at {}",
+                          first, holder, due_by - first_at, first_at);
+  if (held > 1) text += fmt::format("; {} other expired lease(s) too", held - 1);
+  return sim::Finding{std::move(text), {first}};
+}
+
 std::optional<std::string> Oracle::state_invariants() {
   advance();
   if (!invariant_) {

@@ -56,6 +56,9 @@ class Oracle {
   // though their timeout (model time, ms) is at or before `due_by`, the first by timeout named
   // with its id; nullopt if none.
   std::optional<sim::Finding> pending_past(std::int64_t due_by);
+  // Liveness: tasks still acquired under a lease that expired at or before `due_by` (a worker
+  // that died or stopped heartbeating still holds them), the first by expiry named with its id.
+  std::optional<sim::Finding> leases_past(std::int64_t due_by);
 
  private:
   void advance();  // reads the revisions written since the last call

@@ -50,7 +50,10 @@ class PromisesSystem final : public sim::System {
     info.history_model = "promises";
     info.liveness = {{"timeouts-settle",
                       "within 2 s of the heal, every targeted promise whose timeout had passed by "
-                      "the heal is settled in the store (by a client, or timed out by a sweep)"}};
+                      "the heal is settled in the store (by a client, or timed out by a sweep)"},
+                     {"leases-expire",
+                      "within 2 s of the heal, no task is still acquired under a lease that had "
+                      "expired by the heal (the sweeps release it for another worker)"}};
     return info;
   }
 
@@ -118,6 +121,11 @@ class PromisesSystem final : public sim::System {
                      [oracle, simulator, due_by]() -> std::optional<sim::Finding> {
                        if (!*due_by) *due_by = model_time(simulator->true_now());
                        return oracle->pending_past(**due_by);
+                     });
+    sim.add_liveness("leases-expire", sim::seconds(2),
+                     [oracle, simulator, due_by]() -> std::optional<sim::Finding> {
+                       if (!*due_by) *due_by = model_time(simulator->true_now());
+                       return oracle->leases_past(**due_by);
                      });
   }
 };
