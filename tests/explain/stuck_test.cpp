@@ -87,19 +87,21 @@ class TaskBoard final : public sim::System {
   void setup(sim::Simulator& sim, const std::string&) const override {
     const auto kv = services::add_kv_service(sim, "board", services::KvConfig{});
     board_->taken_by.clear();
-    sim.add_process(
-        "poster",
-        [k = kv.process](sim::Env& env) -> sim::Task<void> {
-          services::KvClient board(env, k, kTimeout);
-          for (int t = 1; t <= kTasks; ++t) {
-            co_await env.sleep(jitter(env, 3'000));
-            // Until answered (a conflict: an earlier try took effect).
-            while ((co_await board.create("task/" + std::to_string(t), "open")).timed_out) {
-            }
-          }
-          co_await env.sleep(sim::milliseconds(300));
-        },
-        {.crashable = false, .client = true});
+    sim.add_process("poster",
+                    [k = kv.process](sim::Env& env) -> sim::Task<void> {
+                      services::KvClient board(env, k, kTimeout);
+                      for (int t = 1; t <= kTasks; ++t) {
+                        co_await env.sleep(jitter(env, 3'000));
+                        // Until answered (a conflict: an earlier try took effect).
+                        for (;;) {
+                          const auto created =
+                              co_await board.create("task/" + std::to_string(t), "open");
+                          if (!created.timed_out) break;
+                        }
+                      }
+                      co_await env.sleep(sim::milliseconds(300));
+                    },
+                    {.crashable = false, .client = true});
     for (int w = 1; w <= 2; ++w) {
       const auto name = "worker" + std::to_string(w);
       sim.host(name, [k = kv.process, board = board_, name](sim::Env& env) -> sim::Task<void> {
@@ -115,7 +117,9 @@ class TaskBoard final : public sim::System {
             if (!took.ok()) continue;
             board->taken_by[key] = name;
             co_await env.sleep(sim::milliseconds(5) + jitter(env, 10'000));
-            while ((co_await tasks.put(key, "done")).timed_out) {
+            for (;;) {
+              const auto done = co_await tasks.put(key, "done");
+              if (!done.timed_out) break;
             }
           }
           co_await env.sleep(sim::milliseconds(20));  // the next scan

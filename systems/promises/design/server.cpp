@@ -229,8 +229,10 @@ class Server {
     for (const auto& origin : *origins) {
       if (!config_.variant.sweep_only_dirty) {
         co_await sweep_partition(origin);
-      } else if (dirty_.count(origin) && !co_await sweep_partition(origin)) {
-        dirty_.erase(origin);  // the bug: what falls due later in this origin is forgotten
+      } else if (dirty_.count(origin)) {
+        // (A plain statement: g++ 12 mishandles co_await inside a short-circuit condition.)
+        const bool due = co_await sweep_partition(origin);
+        if (!due) dirty_.erase(origin);  // the bug: what falls due later here is forgotten
       }
     }
   }
