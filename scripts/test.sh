@@ -23,28 +23,16 @@ jobs=$(nproc)
 # Each phase's start, in seconds since the script began (BENCHMARKS.md has a run's phases).
 phase() { echo "== [$SECONDS s] $1 =="; }
 
-# ctest runs the longest tests first only if it knows their times, which a fresh build does not:
-# seed them from a CI run (refresh: cp build/PRESET/Testing/Temporary/CTestCostData.txt
-# tests/ctest-costs/PRESET.txt). In arrival order the 60-second tests started last and the suites
-# took 30% longer than their work on two cores. ctest updates the file after every run.
-seed_test_costs() {  # PRESET
-  local dir="build/$1/Testing/Temporary"
-  mkdir -p "$dir"
-  [ -f "$dir/CTestCostData.txt" ] || cp "tests/ctest-costs/$1.txt" "$dir/CTestCostData.txt"
-}
-
 phase "build: ci (g++ -O2)"
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$jobs"
 phase "test: ci"
-seed_test_costs ci
 ctest --preset ci -j "$jobs" -LE slow
 
 phase "build: sanitize (clang++, ASan/UBSan, fuzz targets)"
 cmake --preset sanitize >/dev/null
 cmake --build --preset sanitize -j "$jobs"
 phase "test: sanitize"
-seed_test_costs sanitize
 ctest --preset sanitize -j "$jobs" -LE slow
 
 # Every reader under libFuzzer for a short, bounded run each (malformed input must not crash, hang or
