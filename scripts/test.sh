@@ -6,10 +6,13 @@
 #     built at -O2; it compiles about 12% faster than the release preset's -O3 and runs the suites
 #     as fast, where -O1 saved 90 s of build and lost 80 s of tests), every suite at full size, with
 #     the pinned trace hashes;
-#  2. clang++ with ASan/UBSan (preset `sanitize`), every suite again (sweeps a tenth of the seeds,
-#     tests/sweep_scale.hpp; the pinned hashes checked under a second compiler), and libFuzzer on
-#     every input seer reads (histories, traces, run files, MCP requests), 60 seconds, from the same
-#     tree: its libraries carry the coverage counters libFuzzer needs.
+#  2. clang++ with ASan/UBSan (preset `sanitize`): seer's libraries and programs instrumented, the
+#     test programs' own code not (it compiles 40% faster); every suite again with fewer seeds
+#     (tests/sweep_scale.hpp: a tenth, or a fixed count for the long sweeps of one design; tests of
+#     a property across many seeds skip themselves; the viewer's browser test is build 1's only),
+#     the pinned hashes checked under a second compiler; then libFuzzer on every input seer reads
+#     (histories, traces, run files, MCP requests), 60 seconds, from the same tree: its libraries
+#     carry the coverage counters libFuzzer needs.
 # The presets build in unity batches (CMAKE_UNITY_BUILD): nlohmann::json's and CLI11's templates are
 # compiled once per batch instead of once per file, which halves the build on two cores. CI must
 # finish in 30 minutes on two cores; BENCHMARKS.md has the phases' times.

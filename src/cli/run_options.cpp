@@ -167,9 +167,7 @@ void write_trace_file(const std::string& path, const nlohmann::json& header,
                       const sim::RunResult& result) {
   std::ofstream out(path, std::ios::trunc);
   if (!out) throw UsageError("cannot write trace '" + path + "'");
-  out << header.dump() << '\n';
-  for (const auto& line : result.trace_lines) out << line << '\n';
-  out << sim::trace_footer(result).dump() << '\n';
+  sim::write_trace(out, header, result);
   if (!out) throw UsageError("failed writing trace '" + path + "'");
 }
 

@@ -402,11 +402,13 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   // A liveness violation is about what never happened: it starts from the awaited entity's last
   // event (the last progress toward it), and says why nothing followed.
   std::uint64_t anchor_event = anchor;
-  if (is_liveness_violation(x.violation) && !entities.names.empty()) {
-    const auto& awaited = entities.names.front();
-    auto stuck = explain_stuck(trace, index, awaited, events_touching(trace, awaited), horizon);
+  if (is_liveness_violation(x.violation)) {
+    auto stuck = entities.names.empty()
+                     ? explain_unnamed_stuck(trace, horizon)
+                     : explain_stuck(trace, index, entities.names.front(),
+                                     events_touching(trace, entities.names.front()), horizon);
     x.stuck = std::move(stuck.json);
-    if (stuck.last_progress) anchor_event = stuck.last_progress;
+    if (stuck.last_progress && !entities.names.empty()) anchor_event = stuck.last_progress;
   }
   if (failing) {
     // Start from the operation that could not be placed, not from the end of the run.

@@ -177,8 +177,12 @@ std::string explanation_text(const Explanation& x, const Trace& trace) {
                        op.value("complete_event", 0));
   }
   if (x.stuck.is_object()) {
-    out += fmt::format("\nWhy {} never came about ({}):\n", x.stuck.value("entity", std::string()),
-                       x.stuck.value("pattern", std::string()));
+    const auto& entity = x.stuck["entity"];
+    out +=
+        fmt::format("\nWhy {} ({}):\n",
+                    entity.is_string() ? entity.get<std::string>() + " never came about"
+                                       : x.stuck.value("property", std::string()) + " never held",
+                    x.stuck.value("pattern", std::string()));
     for (const auto& line : x.stuck.value("why", nlohmann::json::array())) {
       if (line.is_string()) out += "  " + line.get<std::string>() + "\n";
     }

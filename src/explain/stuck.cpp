@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
+#include <tuple>
 #include <vector>
 
 namespace seer::explain {
@@ -41,6 +43,44 @@ std::int64_t bound_of(const Heal& heal, const std::string& property) {
   return 0;
 }
 
+// Each process's events in order, and its crashes and restarts: built once, so what a process did
+// after an event is a binary search, not a scan to the end of the trace per process.
+class LaneEvents {
+ public:
+  explicit LaneEvents(const Trace& trace) {
+    for (const auto& e : trace.events) {
+      if (e.lane == kSimLane) continue;
+      if (e.kind != EventKind::kCrash) steps_[e.lane].push_back(e.seq);
+      if (e.kind == EventKind::kCrash) crashes_[e.lane].push_back(e.seq);
+      if (e.kind == EventKind::kRestart) restarts_[e.lane].push_back(e.seq);
+    }
+  }
+
+  // The process's next event after `s` other than a crash (what it went on to do), 0 if none.
+  std::uint64_t next_after(int lane, std::uint64_t s) const { return first_after(steps_, lane, s); }
+
+  // Its first crash after `s` up to `horizon`, and its restart after that crash up to `horizon`.
+  std::pair<std::uint64_t, std::uint64_t> crash_after(int lane, std::uint64_t s,
+                                                      std::uint64_t horizon) const {
+    const auto crashed = first_after(crashes_, lane, s);
+    if (!crashed || crashed > horizon) return {0, 0};
+    const auto restarted = first_after(restarts_, lane, crashed);
+    return {crashed, restarted <= horizon ? restarted : 0};
+  }
+
+ private:
+  using ByLane = std::map<int, std::vector<std::uint64_t>>;
+  static std::uint64_t first_after(const ByLane& by_lane, int lane, std::uint64_t s) {
+    const auto it = by_lane.find(lane);
+    if (it == by_lane.end()) return 0;
+    const auto next = std::upper_bound(it->second.begin(), it->second.end(), s);
+    return next == it->second.end() ? 0 : *next;
+  }
+  ByLane steps_;
+  ByLane crashes_;
+  ByLane restarts_;
+};
+
 // Each process that touched the entity: its last such event, and what happened to it after.
 struct Toucher {
   int lane = kSimLane;
@@ -50,7 +90,8 @@ struct Toucher {
   std::uint64_t next = 0;       // its next event after `last` (what it went on to do)
 };
 
-std::vector<Toucher> touchers(const Trace& trace, const std::vector<std::uint64_t>& events) {
+std::vector<Toucher> touchers(const LaneEvents& lanes, const Trace& trace,
+                              const std::vector<std::uint64_t>& events) {
   std::map<int, Toucher> by_lane;
   for (const auto s : events) {
     const int lane = trace.at(s).lane;
@@ -61,18 +102,9 @@ std::vector<Toucher> touchers(const Trace& trace, const std::vector<std::uint64_
   }
   std::vector<Toucher> out;
   for (auto& [lane, t] : by_lane) {
-    for (auto s = t.last + 1; trace.has(s); ++s) {
-      const auto& e = trace.at(s);
-      if (e.lane != lane) continue;
-      if (!t.next && e.kind != EventKind::kCrash) t.next = s;
-      if (e.kind == EventKind::kCrash && !t.crashed) t.crashed = s;
-      if (e.kind == EventKind::kRestart && t.crashed) {
-        t.restarted = s;
-        break;
-      }
-      if (t.next && t.crashed) continue;
-      if (t.next && !t.crashed && s - t.last > 50'000) break;  // a long run: enough to know
-    }
+    t.next = lanes.next_after(lane, t.last);
+    std::tie(t.crashed, t.restarted) =
+        lanes.crash_after(lane, t.last, std::numeric_limits<std::uint64_t>::max());
     out.push_back(t);
   }
   std::sort(out.begin(), out.end(),
@@ -87,29 +119,25 @@ struct Undelivered {
   std::uint64_t dropped = 0;  // the drop event, 0 if it was still in flight
 };
 
-std::vector<Undelivered> undelivered_sends(const Trace& trace,
+std::vector<Undelivered> undelivered_sends(const Trace& trace, const TraceIndex& index,
                                            const std::vector<std::uint64_t>& events) {
-  std::set<std::uint64_t> sent;
-  for (const auto s : events) {
-    const auto& e = trace.at(s);
-    if (e.kind == EventKind::kSend && e.message) sent.insert(e.message);
-  }
-  if (sent.empty()) return {};
-  std::set<std::uint64_t> delivered;
-  std::map<std::uint64_t, std::uint64_t> dropped;
-  for (const auto& e : trace.events) {
-    if (!e.message || !sent.count(e.message)) continue;
-    if (e.kind == EventKind::kDeliver) delivered.insert(e.message);
-    if (e.kind == EventKind::kDrop && !dropped.count(e.message)) dropped[e.message] = e.seq;
-  }
   std::vector<Undelivered> out;
   for (const auto s : events) {
     const auto& e = trace.at(s);
-    if (e.kind != EventKind::kSend || !e.message || delivered.count(e.message)) continue;
-    const auto d = dropped.find(e.message);
-    out.push_back({s, d == dropped.end() ? 0 : d->second});
+    if (e.kind != EventKind::kSend || !e.message || index.deliver_of.count(e.message)) continue;
+    const auto d = index.drop_of.find(e.message);
+    out.push_back({s, d == index.drop_of.end() ? 0 : d->second});
   }
   return out;
+}
+
+void add_heal(nlohmann::json& j, const Heal& heal, const std::string& property) {
+  j["heal"] = {{"event", heal.seq},
+               {"time", heal.time},
+               {"restarted", heal.oracle.value("restarting", nlohmann::json::array())},
+               {"resumed", heal.oracle.value("resuming", nlohmann::json::array())},
+               {"partitions_healed", heal.oracle.value("partitions_healing", 0)}};
+  j["bound_ns"] = bound_of(heal, property);
 }
 
 std::string names_list(const nlohmann::json& names) {
@@ -155,14 +183,7 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
   j = {{"property", property}, {"entity", entity}};
   nlohmann::json why = nlohmann::json::array();
   const auto heal = find_heal(trace);
-  if (heal) {
-    j["heal"] = {{"event", heal->seq},
-                 {"time", heal->time},
-                 {"restarted", heal->oracle.value("restarting", nlohmann::json::array())},
-                 {"resumed", heal->oracle.value("resuming", nlohmann::json::array())},
-                 {"partitions_healed", heal->oracle.value("partitions_healing", 0)}};
-    j["bound_ns"] = bound_of(*heal, property);
-  }
+  if (heal) add_heal(j, *heal, property);
   if (events.empty()) {
     j["pattern"] = "never_touched";
     why.push_back(fmt::format("no event of the run touched {}: nothing ever started it", entity));
@@ -198,7 +219,8 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
   }
   why.push_back(fmt::format("the last event that touched {}: {}", entity,
                             describe_event(trace, out.last_progress)));
-  const auto processes = touchers(trace, events);
+  const LaneEvents lanes(trace);
+  const auto processes = touchers(lanes, trace, events);
   nlohmann::json fates = nlohmann::json::array();
   std::string pattern;
   for (const auto& t : processes) {
@@ -214,17 +236,7 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
   // with it.
   if (change && change->client != kSimLane) {
     const auto after = std::max(change->event, change->served);
-    std::uint64_t crashed = 0;
-    std::uint64_t restarted = 0;
-    for (auto s = after + 1; trace.has(s) && s <= horizon; ++s) {
-      const auto& e = trace.at(s);
-      if (e.lane != change->client) continue;
-      if (e.kind == EventKind::kCrash && !crashed) crashed = s;
-      if (e.kind == EventKind::kRestart && crashed) {
-        restarted = s;
-        break;
-      }
-    }
+    const auto [crashed, restarted] = lanes.crash_after(change->client, after, horizon);
     if (crashed) {
       pattern = "holder_crashed";
       const auto holder = trace.lane_name(change->client);
@@ -236,7 +248,7 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
           restarted ? fmt::format(" (restarted at #{})", restarted) : std::string(), entity));
     }
   }
-  auto lost = undelivered_sends(trace, events);
+  auto lost = undelivered_sends(trace, index, events);
   // A message a later one of the same process naming it superseded (a retry that arrived) is not
   // why nothing followed.
   lost.erase(std::remove_if(lost.begin(), lost.end(),
@@ -316,6 +328,66 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
     }
   }
   j["pattern"] = pattern.empty() ? "abandoned" : pattern;
+  j["why"] = std::move(why);
+  return out;
+}
+
+Stuck explain_unnamed_stuck(const Trace& trace, std::uint64_t horizon) {
+  const auto property = trace.violation().value("invariant", std::string());
+  Stuck out;
+  auto& j = out.json;
+  j = {{"property", property}, {"entity", nullptr}, {"pattern", "unnamed"}};
+  nlohmann::json why = nlohmann::json::array();
+  why.push_back(fmt::format(
+      "the property named nothing it waited for, so explain cannot follow one entity; a check "
+      "that returns sim::Finding{{text, {{entity}}}} lets it say why that entity never came "
+      "about"));
+  const auto heal = find_heal(trace);
+  if (heal) add_heal(j, *heal, property);
+  // Who was still at work after the heal (or in the whole run, without one), and who stayed down.
+  const std::uint64_t from = heal ? heal->seq : 0;
+  std::map<int, std::uint64_t> last_of;
+  std::map<int, bool> down;
+  for (const auto& e : trace.events) {
+    if (e.seq > horizon) break;
+    if (e.lane == kSimLane) continue;
+    if (e.kind == EventKind::kCrash) down[e.lane] = true;
+    if (e.kind == EventKind::kRestart) down[e.lane] = false;
+    if (e.seq > from && e.kind != EventKind::kCrash) last_of[e.lane] = e.seq;
+  }
+  nlohmann::json active = nlohmann::json::array();
+  std::uint64_t last = 0;
+  for (const auto& [lane, s] : last_of) {
+    active.push_back({{"process", trace.lane_name(lane)}, {"last_event", s}});
+    last = std::max(last, s);
+  }
+  nlohmann::json stayed_down = nlohmann::json::array();
+  for (const auto& [lane, is_down] : down) {
+    if (is_down) stayed_down.push_back(trace.lane_name(lane));
+  }
+  j["active_after_heal"] = active;
+  j["down"] = stayed_down;
+  if (last) {
+    out.last_progress = last;
+    j["last_progress"] = {{"event", last},
+                          {"time", trace.at(last).time},
+                          {"process", trace.lane_name(trace.at(last).lane)},
+                          {"text", describe_event(trace, last)}};
+  }
+  const std::string since =
+      heal ? fmt::format("after the heal at #{} ({})", heal->seq, format_time(heal->time))
+           : std::string("in the run");
+  if (active.empty()) {
+    why.push_back(fmt::format("{} no process did anything: none was left with work to do", since));
+  } else {
+    std::string who;
+    for (const auto& a : active) who += (who.empty() ? "" : ", ") + a["process"].get<std::string>();
+    why.push_back(fmt::format("{} {} kept running; the last event: {}", since, who,
+                              describe_event(trace, last)));
+  }
+  if (!stayed_down.empty()) {
+    why.push_back(fmt::format("down when the property was checked: {}", names_list(stayed_down)));
+  }
   j["why"] = std::move(why);
   return out;
 }

@@ -32,4 +32,9 @@ bool is_liveness_violation(const nlohmann::json& violation);
 Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::string& entity,
                     const std::set<std::uint64_t>& touching, std::uint64_t horizon);
 
+// A liveness violation that names no entity the run has (pattern `unnamed`): the heal, which
+// processes still worked after it and their last event, which stayed down, and how a check names
+// what it waits for. `last_progress` is the last event after the heal (0: none).
+Stuck explain_unnamed_stuck(const Trace& trace, std::uint64_t horizon);
+
 }  // namespace seer::explain

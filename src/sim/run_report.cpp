@@ -1,6 +1,8 @@
 #include "seer/sim/run_file.hpp"
 #include "seer/sim/system.hpp"
 
+#include <sstream>
+
 namespace seer::sim {
 
 RunResult run_system(const System& system, const std::string& variant, const RunConfig& config) {
@@ -45,6 +47,19 @@ nlohmann::json trace_footer(const RunResult& result) {
           {"events", result.events},
           {"trace_hash", hash_hex(result.trace_hash)},
           {"violation", violation_json(result)}};
+}
+
+void write_trace(std::ostream& out, const nlohmann::json& header, const RunResult& result) {
+  out << header.dump() << '\n';
+  for (const auto& line : result.trace_lines) out << line << '\n';
+  out << trace_footer(result).dump() << '\n';
+}
+
+std::string trace_text(const System& system, const std::string& variant, const RunConfig& config,
+                       const RunResult& result) {
+  std::ostringstream out;
+  write_trace(out, trace_header(system, variant, config, result), result);
+  return out.str();
 }
 
 }  // namespace seer::sim

@@ -376,9 +376,7 @@ Found sweep(const sim::System& system, std::uint64_t seeds, std::vector<sim::Fau
     config.faults = faults;
     const auto result = sim::run_system(system, "naive", config);
     if (!result.violation) continue;
-    std::string text = sim::trace_header(system, "naive", config, result).dump() + "\n";
-    for (const auto& line : result.trace_lines) text += line + "\n";
-    text += sim::trace_footer(result).dump() + "\n";
+    const auto text = sim::trace_text(system, "naive", config, result);
     // SEER_CAUSE_KINDS_DUMP=DIR keeps each failing trace there, to look at with seer explain.
     if (const char* dir = std::getenv("SEER_CAUSE_KINDS_DUMP")) {
       std::ofstream(std::string(dir) + "/" + system.info().name + "-" + std::to_string(seed) +

@@ -169,9 +169,7 @@ Swept sweep(const sim::System& system, std::uint64_t seeds, std::vector<sim::Fau
     config.fault_levels = levels;
     const auto result = sim::run_system(system, "naive", config);
     if (!result.violation || !result.violation->liveness) continue;
-    std::string text = sim::trace_header(system, "naive", config, result).dump() + "\n";
-    for (const auto& line : result.trace_lines) text += line + "\n";
-    text += sim::trace_footer(result).dump() + "\n";
+    const auto text = sim::trace_text(system, "naive", config, result);
     Trace trace;
     const auto x = explain_text(text, trace);
     ++out.failing;
@@ -224,7 +222,9 @@ struct Inbox {
 
 class Notifier final : public sim::System {
  public:
-  explicit Notifier(std::shared_ptr<Inbox> inbox) : inbox_(std::move(inbox)) {}
+  // `named`: whether the property names the note it waits for (sim::Finding) or only says so.
+  explicit Notifier(std::shared_ptr<Inbox> inbox, bool named = true)
+      : inbox_(std::move(inbox)), named_(named) {}
   sim::SystemInfo info() const override {
     return {"test-notifier", "", {"naive"}, {}, {}, {}, {}, {{"every-note-arrives", ""}}};
   }
@@ -248,11 +248,11 @@ class Notifier final : public sim::System {
                     },
                     {.crashable = false, .client = true});
     sim.add_liveness("every-note-arrives", sim::milliseconds(500),
-                     [inbox = inbox_]() -> std::optional<sim::Finding> {
+                     [inbox = inbox_, named = named_]() -> std::optional<sim::Finding> {
                        for (const auto& id : inbox->sent) {
-                         if (!inbox->received.count(id)) {
-                           return sim::Finding{id + " never reached the listener", {id}};
-                         }
+                         if (inbox->received.count(id)) continue;
+                         if (!named) return sim::Finding{"fewer notes arrived than were sent"};
+                         return sim::Finding{id + " never reached the listener", {id}};
                        }
                        return std::nullopt;
                      });
@@ -260,6 +260,7 @@ class Notifier final : public sim::System {
 
  private:
   std::shared_ptr<Inbox> inbox_;
+  bool named_;
 };
 
 TEST(Stuck, ANoteSentOnceAndDroppedIsALostMessage) {
@@ -281,8 +282,41 @@ TEST(Stuck, ANoteSentOnceAndDroppedIsALostMessage) {
   EXPECT_GE(s.named * 10, s.failing * 9) << patterns_of(s);
 }
 
-// Without entities named by the property, explain falls back on the words of its message, and a
-// safety violation has no stuck section.
+// A property that names nothing the run has still gets a stuck section: the heal, who worked after
+// it, who stayed down, and how to name the entity.
+TEST(Stuck, APropertyThatNamesNothingIsExplainedAsUnnamed) {
+  auto inbox = std::make_shared<Inbox>();
+  const Notifier system(inbox, /*named=*/false);
+  int failing = 0;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    sim::RunConfig config;
+    config.seed = seed;
+    config.record_trace = true;
+    config.faults = {sim::FaultKind::kDrop};
+    const auto result = sim::run_system(system, "naive", config);
+    if (!result.violation) continue;
+    ++failing;
+    ASSERT_TRUE(result.violation->entities.empty());
+    Trace trace;
+    const auto x = explain_text(sim::trace_text(system, "naive", config, result), trace);
+    ASSERT_TRUE(x.stuck.is_object()) << "seed " << seed;
+    EXPECT_EQ(x.stuck["pattern"], "unnamed");
+    EXPECT_TRUE(x.stuck["entity"].is_null());
+    EXPECT_EQ(x.stuck["property"], "every-note-arrives");
+    ASSERT_TRUE(x.stuck.contains("heal"));
+    const auto heal = x.stuck["heal"]["event"].get<std::uint64_t>();
+    for (const auto& a : x.stuck["active_after_heal"]) {
+      EXPECT_GT(a["last_event"].get<std::uint64_t>(), heal);
+    }
+    // The publisher is never crashable: nothing stayed down.
+    EXPECT_TRUE(x.stuck["down"].empty());
+    EXPECT_NE(explanation_text(x, trace).find("Why every-note-arrives never held (unnamed)"),
+              std::string::npos);
+  }
+  EXPECT_GE(failing, 3) << "the design should lose notes on some seeds";
+}
+
+// A safety violation has no stuck section.
 TEST(Stuck, ASafetyViolationHasNoStuckSection) {
   Trace trace;
   const auto x = explain_text(testing::record("counter", "naive", 1), trace);

@@ -20,9 +20,7 @@ inline std::string record(const std::string& system_name, const std::string& var
   config.record_trace = true;
   config.services = std::move(services);
   const auto result = sim::run_system(*system, variant, config);
-  std::string text = sim::trace_header(*system, variant, config, result).dump() + "\n";
-  for (const auto& line : result.trace_lines) text += line + "\n";
-  return text + sim::trace_footer(result).dump() + "\n";
+  return sim::trace_text(*system, variant, config, result);
 }
 
 inline Trace parse(const std::string& text) {

@@ -71,7 +71,7 @@ TEST(PromisesSql, APartialReadStepsAsTheWholeOriginAndWritesTheSameRows) {
   int partial_reads = 0;
   int smaller = 0;
   int tick_writes = 0;
-  const int sequences = static_cast<int>(seer::testing::sweep_seeds(60));
+  const int sequences = static_cast<int>(seer::testing::sweep_seeds(30, 6));
   for (int sequence = 0; sequence < sequences; ++sequence) {
     SqlDatabase db({seer::promises::concrete::sqlite_schema()});
     seer::promises::testing::Generator gen(seeds(), "o:");

@@ -53,7 +53,7 @@ TEST(Jobs, LocalDedupeSeed1StillRunsAJobTwice) {
 // or a crash between claim and effect leaves a job never run, which the heal phase reports.
 TEST(Jobs, ClaimNeverRunsAJobTwiceButLeavesSomeNeverRun) {
   int never_ran = 0;
-  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(1000); ++seed) {
+  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(1000, 50); ++seed) {
     const auto r = run("claim", seed);
     if (r.ok()) continue;
     ASSERT_TRUE(r.violation->liveness) << "seed " << seed << ": " << r.violation->message;
@@ -64,7 +64,7 @@ TEST(Jobs, ClaimNeverRunsAJobTwiceButLeavesSomeNeverRun) {
 }
 
 TEST(QueueService, DeliversEachMessageOnceInOrderWithoutFaults) {
-  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(20); ++seed) {
     const auto r = run("naive", seed, true, std::vector<FaultKind>{});
     ASSERT_TRUE(r.ok()) << "seed " << seed;
     std::int64_t last = 0;

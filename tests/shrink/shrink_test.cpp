@@ -22,7 +22,11 @@ struct Case {
 
 const Case kCases[] = {
     {"counter", "naive", 1, {}, "outdated_read"},
+#ifndef SEER_SANITIZED
+    // Its shrink replays a crash-heavy register run thousands of times: 77 s under the sanitizers
+    // for no code path the other cases leave out.
     {"register", "naive", 7, {}, "crash_lost_data"},
+#endif
     {"jobs", "naive", 3, {}, "lost_response"},
     {"bank", "check-then-act", 3, {}, "outdated_read"},
     {"segments", "list-then-put", 1, {{"object-store", "stale-list"}}, "stale_read"},
@@ -47,12 +51,8 @@ ShrinkResult shrink_case(const Case& c) {
 }
 
 std::string trace_text(const Case& c, const ShrinkResult& r) {
-  std::string text = sim::trace_header(seer::testing::builtin_system(c.system), c.variant, r.shrunk,
-                                       r.shrunk_result)
-                         .dump() +
-                     "\n";
-  for (const auto& line : r.shrunk_result.trace_lines) text += line + "\n";
-  return text + sim::trace_footer(r.shrunk_result).dump() + "\n";
+  return sim::trace_text(seer::testing::builtin_system(c.system), c.variant, r.shrunk,
+                         r.shrunk_result);
 }
 
 class ShrinkCase : public ::testing::TestWithParam<Case> {};

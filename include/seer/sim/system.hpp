@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,6 +97,12 @@ RunResult run_system(const System& system, const std::string& variant, const Run
 nlohmann::json trace_header(const System& system, const std::string& variant,
                             const RunConfig& config, const RunResult& result);
 nlohmann::json trace_footer(const RunResult& result);
+// Writes the whole trace file: `header`, the recorded events (config.record_trace), the footer.
+void write_trace(std::ostream& out, const nlohmann::json& header, const RunResult& result);
+// The whole trace file as text, as `seer run --trace` writes it: for a test that reads a run back
+// the way `seer explain` does (seer::explain::parse_trace).
+std::string trace_text(const System& system, const std::string& variant, const RunConfig& config,
+                       const RunResult& result);
 nlohmann::json violation_json(const RunResult& result);
 
 }  // namespace seer::sim

@@ -91,7 +91,7 @@ TEST_P(LiveDifferential, EveryResponseIsTheModelsAcrossRestartsAndKills) {
   const std::vector<std::string> args{"--db", db, "--port", "0", "--sweep-every-ms", "0"};
   std::mt19937_64 seeds(20261201);
   int requests = 0, messages = 0, restarts = 0, kills = 0;
-  for (std::uint64_t sequence = 0; sequence < seer::testing::sweep_seeds(30); ++sequence) {
+  for (std::uint64_t sequence = 0; sequence < seer::testing::sweep_seeds(20, 3); ++sequence) {
     // Each sequence has its own origin: the database keeps every earlier one.
     testing::Generator gen(seeds(), "s" + std::to_string(sequence) + ":");
     gen.addresses(kTargets, kListeners);
