@@ -32,16 +32,29 @@ std::vector<Design> heldout_designs() {
   return designs;
 }
 
+std::vector<Design> fresh_designs() {
+  std::vector<Design> designs;
+  designs.push_back(make_failover());
+  designs.push_back(make_idem_expiry());
+  designs.push_back(make_archiver());
+  designs.push_back(make_transfer_saga());
+  designs.push_back(make_doc_export());
+  designs.push_back(make_like_counter());
+  return designs;
+}
+
 std::vector<std::string> design_sets() {
-  return {"main", "heldout", "all"};
+  return {"main", "heldout", "fresh", "all"};
 }
 
 std::vector<Design> designs_in_set(const std::string& set) {
   if (set == "main") return all_designs();
   if (set == "heldout") return heldout_designs();
+  if (set == "fresh") return fresh_designs();
   if (set == "all") {
     auto designs = all_designs();
     for (auto& d : heldout_designs()) designs.push_back(std::move(d));
+    for (auto& d : fresh_designs()) designs.push_back(std::move(d));
     return designs;
   }
   return {};
