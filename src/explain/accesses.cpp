@@ -296,6 +296,11 @@ std::uint64_t request_of(const Trace& trace, std::uint64_t reply_or_note) {
   return 0;
 }
 
+std::string drop_how(const TraceEvent& drop) {
+  return drop.line.value("reason", std::string()) == "receiver_down" ? "receiver_down"
+                                                                     : "network_drop";
+}
+
 TraceIndex index_trace(const Trace& trace) {
   TraceIndex x;
   for (const auto& e : trace.events) {
@@ -340,7 +345,7 @@ TraceIndex index_trace(const Trace& trace) {
       }
       if (e.kind == EventKind::kDrop) {
         a.delivered = false;
-        a.lost_how = "network_drop";
+        a.lost_how = drop_how(e);
       } else if (bool_or(oracle, "duplicate", false)) {
         continue;  // the second copy of a reply adds nothing the first did not
       }

@@ -58,6 +58,10 @@ struct TraceIndex {
 };
 
 TraceIndex index_trace(const Trace& trace);
+
+// How a dropped reply was lost (Access::lost_how): "receiver_down" when its requester was down
+// (crashed, not yet restarted) as it arrived, "network_drop" otherwise.
+std::string drop_how(const TraceEvent& drop);
 // Adds the accesses a log could tell: service replies without oracle facts, from their request and
 // reply messages alone (logged_accesses.cpp). index_trace calls it.
 void add_logged_accesses(const Trace& trace, TraceIndex& index);

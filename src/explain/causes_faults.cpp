@@ -137,6 +137,12 @@ std::optional<LostReply> how_lost(const DetectContext& c, const Access& a) {
                         t.lane_name(a.client), r.timeout, format_time(t.at(r.timeout).time));
     return r;
   }
+  if (!a.delivered && a.lost_how == "receiver_down") {
+    r.how =
+        fmt::format("the reply was dropped at #{} because {} was down (crashed) when it arrived",
+                    a.event, t.lane_name(a.client));
+    return r;
+  }
   if (!a.delivered) {
     r.how = fmt::format("the network dropped the reply at #{}", a.event);
     return r;

@@ -266,6 +266,12 @@ void score_cause(Cause& c, const RankingContext& r) {
     c.score -= 10;  // about other data and not behind the violation: likely noise
   }
   if (c.facts.contains("decision_event") || c.facts.contains("retry_event")) c.score += 10;
+  // A reply dropped because its requester was down: the requester did not go on without an
+  // answer, it crashed; the crash, not the reply, is the story.
+  if (c.kind == "lost_response" && c.facts.is_object() &&
+      c.facts.value("how", std::string()) == "receiver_down") {
+    c.score -= 30;
+  }
   // Its evidence holds the last write to a violated entity's own key (a delete of the object
   // found missing, the put that left the value found wrong): it made the state the invariant saw.
   if (holds(r.last_writes)) c.score += 15;
@@ -402,6 +408,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   // A liveness violation is about what never happened: it starts from the awaited entity's last
   // event (the last progress toward it), and says why nothing followed.
   std::uint64_t anchor_event = anchor;
+  std::optional<Cause> holder_crash;  // a liveness violation's holder that crashed holding it
   if (is_liveness_violation(x.violation)) {
     auto stuck = entities.names.empty()
                      ? explain_unnamed_stuck(trace, horizon)
@@ -409,6 +416,8 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
                                      events_touching(trace, entities.names.front()), horizon);
     x.stuck = std::move(stuck.json);
     if (stuck.last_progress && !entities.names.empty()) anchor_event = stuck.last_progress;
+    if (!entities.names.empty())
+      holder_crash = holder_crash_cause(trace, stuck, entities.names.front());
   }
   if (failing) {
     // Start from the operation that could not be placed, not from the end of the run.
@@ -424,6 +433,13 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   const std::uint64_t detect_until =
       failing && failing->complete_event ? failing->complete_event : horizon;
   auto all = detect_all(DetectContext{trace, graph, index, detect_until});
+  if (holder_crash) {
+    // What the stuck analysis found is the liveness violation's story: the entity's holder died
+    // with it. Its crash comes after the last progress, outside that event's causal past, so it
+    // starts with the points the causal past would have given it.
+    holder_crash->score = 30;
+    all.push_back(std::move(*holder_crash));
+  }
   const auto decision =
       decision_chain(trace, index, anchor_event == anchor ? horizon : anchor_event);
   const auto last_writes = last_entity_writes(index, entities.names, horizon);

@@ -208,7 +208,7 @@ void add_application_requests(const Trace& trace, TraceIndex& index) {
     } else if (drop != index.drop_of.end()) {
       a.event = drop->second;
       a.delivered = false;
-      a.lost_how = "network_drop";
+      a.lost_how = drop_how(trace.at(drop->second));
     } else {
       a.event = e.seq;
       a.delivered = false;

@@ -155,6 +155,7 @@ std::string lost_reply_text(const Access& a, const Trace& trace) {
   const auto who = trace.lane_name(a.client);
   if (a.lost_how == "late") return ", but its reply reached " + who + " after it had given up";
   if (a.lost_how == "network_drop") return ", but the network dropped its reply to " + who;
+  if (a.lost_how == "receiver_down") return ", but " + who + " was down when its reply came";
   if (a.lost_how == "service") return ", but the service lost its reply to " + who;
   if (!a.delivered) return ", but " + who + " never learned it";
   return "";
@@ -239,12 +240,50 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
     const auto [crashed, restarted] = lanes.crash_after(change->client, after, horizon);
     if (crashed) {
       pattern = "holder_crashed";
+      out.holder = change->client;
+      out.holder_crashed = crashed;
+      for (const auto& t : processes) {
+        if (t.lane == change->client) out.holder_last = t.last;
+      }
       const auto holder = trace.lane_name(change->client);
       j["holder"] = {{"process", holder}, {"crashed_at", crashed}, {"restarted_at", restarted}};
       why.push_back(fmt::format(
           "{} crashed at #{} ({}) after that change{}, and never changed {} again: what it was "
           "to do next with it was lost with its memory, and no other process takes it over",
           holder, crashed, format_time(trace.at(crashed).time),
+          restarted ? fmt::format(" (restarted at #{})", restarted) : std::string(), entity));
+    }
+  }
+  // Or the latest process to work on it (it took it, acknowledged it, wrote half of it) that
+  // crashed after that and never came back to it, with no change to it since the crash: it held
+  // the entity in memory, with no write anyone could see.
+  const Toucher* crashed_worker = nullptr;
+  for (const auto& t : processes) {
+    if (t.crashed && t.crashed <= horizon) {
+      crashed_worker = &t;
+      break;
+    }
+  }
+  if (crashed_worker && change && change->served > crashed_worker->crashed)
+    crashed_worker = nullptr;
+  if (pattern.empty() && crashed_worker) {
+    const auto& last_worker = *crashed_worker;
+    {
+      pattern = "holder_crashed";
+      out.holder = last_worker.lane;
+      out.holder_last = last_worker.last;
+      out.holder_crashed = last_worker.crashed;
+      const auto restarted = last_worker.restarted <= horizon ? last_worker.restarted : 0;
+      const auto holder = trace.lane_name(last_worker.lane);
+      j["holder"] = {{"process", holder},
+                     {"last_event", last_worker.last},
+                     {"crashed_at", last_worker.crashed},
+                     {"restarted_at", restarted}};
+      why.push_back(fmt::format(
+          "{} was the last to work on {} (#{}), crashed at #{} ({}){} and never came back to it: "
+          "what it held of {} in memory was lost with it",
+          holder, entity, last_worker.last, last_worker.crashed,
+          format_time(trace.at(last_worker.crashed).time),
           restarted ? fmt::format(" (restarted at #{})", restarted) : std::string(), entity));
     }
   }
@@ -390,6 +429,28 @@ Stuck explain_unnamed_stuck(const Trace& trace, std::uint64_t horizon) {
   }
   j["why"] = std::move(why);
   return out;
+}
+
+std::optional<Cause> holder_crash_cause(const Trace& trace, const Stuck& stuck,
+                                        const std::string& entity) {
+  if (stuck.holder == kSimLane || !stuck.holder_crashed || !trace.has(stuck.holder_crashed)) {
+    return std::nullopt;
+  }
+  Cause c;
+  c.kind = "crash_lost_data";
+  c.process = trace.lane_name(stuck.holder);
+  if (trace.has(stuck.holder_last)) c.events.push_back(stuck.holder_last);
+  c.events.push_back(stuck.holder_crashed);
+  c.facts = {{"entity", entity}, {"crash", stuck.holder_crashed}};
+  const auto& crash = trace.at(stuck.holder_crashed);
+  if (crash.oracle().is_object()) c.facts["lost"] = crash.oracle();
+  c.summary = fmt::format(
+      "{} crashed at #{} ({}) holding {}: its last event on it was #{} ({}), and it never came "
+      "back to it; what it had taken on for {} (in memory, not written anywhere another process "
+      "would find it) died with it",
+      c.process, stuck.holder_crashed, format_time(crash.time), entity, stuck.holder_last,
+      describe_event(trace, stuck.holder_last), entity);
+  return c;
 }
 
 }  // namespace seer::explain

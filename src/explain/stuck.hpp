@@ -4,6 +4,7 @@
 #pragma once
 
 #include "accesses.hpp"
+#include "seer/explain/explain.hpp"
 #include "seer/explain/trace_file.hpp"
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,10 @@ namespace seer::explain {
 struct Stuck {
   nlohmann::json json;              // Explanation::stuck
   std::uint64_t last_progress = 0;  // the awaited entity's last event (0: nothing touched it)
+  // Pattern holder_crashed: the process that held the entity, its last event on it, its crash.
+  int holder = -1;
+  std::uint64_t holder_last = 0;
+  std::uint64_t holder_crashed = 0;
 };
 
 // Whether the trace's violation is a liveness property's.
@@ -36,5 +41,10 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
 // processes still worked after it and their last event, which stayed down, and how a check names
 // what it waits for. `last_progress` is the last event after the heal (0: none).
 Stuck explain_unnamed_stuck(const Trace& trace, std::uint64_t horizon);
+
+// The cause a holder_crashed pattern is (kind crash_lost_data): the holder's last event on
+// `entity` and its crash; nullopt for any other pattern.
+std::optional<Cause> holder_crash_cause(const Trace& trace, const Stuck& stuck,
+                                        const std::string& entity);
 
 }  // namespace seer::explain

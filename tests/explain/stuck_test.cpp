@@ -282,6 +282,103 @@ TEST(Stuck, ANoteSentOnceAndDroppedIsALostMessage) {
   EXPECT_GE(s.named * 10, s.failing * 9) << patterns_of(s);
 }
 
+// --- holder_crashed without a write: a relay acknowledges items and holds them in memory ---------
+struct Relayed {
+  std::set<std::string> acked;    // items the relay acknowledged to the sender
+  std::set<std::string> written;  // items whose done marker the relay wrote
+};
+
+class Relay final : public sim::System {
+ public:
+  explicit Relay(std::shared_ptr<Relayed> record) : record_(std::move(record)) {}
+  sim::SystemInfo info() const override {
+    return {"test-relay", "", {"naive"}, {}, {}, {}, {}, {{"every-item-stored", ""}}};
+  }
+  void setup(sim::Simulator& sim, const std::string&) const override {
+    *record_ = {};
+    const auto kv = services::add_kv_service(sim, "store", services::KvConfig{});
+    // The relay acknowledges each item as it arrives and writes it out with the next batch: a
+    // crash in between loses what it acknowledged (the bug: acknowledged before durable).
+    const auto relay =
+        sim.host("relay", [k = kv.process, record = record_](sim::Env& env) -> sim::Task<void> {
+          services::KvClient store(env, k, kTimeout, nullptr, env.random());
+          std::vector<std::string> batch;
+          for (;;) {
+            const auto m = co_await env.receive_for(sim::milliseconds(10));
+            if (m) {
+              if (const auto* note = m->as<Note>()) {
+                env.send(m->from, sim::make_payload<Note>(note->id));  // the acknowledgement
+                record->acked.insert(note->id);
+                batch.push_back(note->id);
+              }
+              continue;
+            }
+            for (const auto& id : batch) {
+              for (;;) {
+                const auto put = co_await store.put("done/" + id, "stored");
+                if (!put.timed_out) break;
+              }
+              record->written.insert(id);
+            }
+            batch.clear();
+          }
+        });
+    sim.add_process("sender",
+                    [relay](sim::Env& env) -> sim::Task<void> {
+                      for (int n = 1; n <= 8; ++n) {
+                        const auto id = "item-" + std::to_string(n);
+                        // Resent until acknowledged.
+                        for (bool acked = false; !acked;) {
+                          env.send(relay, sim::make_payload<Note>(id));
+                          const auto reply = co_await env.receive_for(sim::milliseconds(20));
+                          acked = reply && reply->as<Note>() && reply->as<Note>()->id == id;
+                        }
+                        co_await env.sleep(sim::milliseconds(2) + jitter(env, 4'000));
+                      }
+                    },
+                    {.crashable = false, .client = true});
+    sim.add_liveness("every-item-stored", sim::seconds(1),
+                     [truth = kv.truth, record = record_]() -> std::optional<sim::Finding> {
+                       for (const auto& id : record->acked) {
+                         if (!truth->latest("done/" + id).exists) {
+                           return sim::Finding{id + " was acknowledged but never stored", {id}};
+                         }
+                       }
+                       return std::nullopt;
+                     });
+  }
+
+ private:
+  std::shared_ptr<Relayed> record_;
+};
+
+TEST(Stuck, ARelayThatCrashedHoldingAcknowledgedItemsIsTheHolder) {
+  auto record = std::make_shared<Relayed>();
+  const Relay system(record);
+  const auto s = sweep(system, 60, {sim::FaultKind::kCrash}, {},
+                       [&](const Trace& trace, const Explanation& x, const sim::Violation& v) {
+                         const auto& item = v.entities.front();
+                         // The design's own record: acknowledged, never written.
+                         if (!record->acked.count(item) || record->written.count(item))
+                           return false;
+                         if (x.stuck["entity"] != item || x.stuck["pattern"] != "holder_crashed") {
+                           return false;
+                         }
+                         if (x.stuck["holder"]["process"] != "relay") return false;
+                         // The top cause is that crash: the relay's, after its last event on it.
+                         if (x.causes.empty() || x.causes.front().kind != "crash_lost_data") {
+                           return false;
+                         }
+                         const auto& events = x.causes.front().events;
+                         return std::any_of(events.begin(), events.end(), [&](std::uint64_t e) {
+                           return trace.at(e).kind == EventKind::kCrash &&
+                                  trace.lane_name(trace.at(e).lane) == "relay";
+                         });
+                       });
+  ASSERT_GE(s.failing, 3) << "the relay should lose acknowledged items on some seeds";
+  EXPECT_GE(s.named * 10, s.failing * 9) << patterns_of(s);
+}
+
 // A property that names nothing the run has still gets a stuck section: the heal, who worked after
 // it, who stayed down, and how to name the entity.
 TEST(Stuck, APropertyThatNamesNothingIsExplainedAsUnnamed) {
