@@ -416,8 +416,9 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
                                      events_touching(trace, entities.names.front()), horizon);
     x.stuck = std::move(stuck.json);
     if (stuck.last_progress && !entities.names.empty()) anchor_event = stuck.last_progress;
-    if (!entities.names.empty())
+    if (!entities.names.empty()) {
       holder_crash = holder_crash_cause(trace, stuck, entities.names.front());
+    }
   }
   if (failing) {
     // Start from the operation that could not be placed, not from the end of the run.

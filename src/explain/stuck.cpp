@@ -264,28 +264,26 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
       break;
     }
   }
-  if (crashed_worker && change && change->served > crashed_worker->crashed)
-    crashed_worker = nullptr;
+  if (crashed_worker && change && change->served > crashed_worker->crashed) {
+    crashed_worker = nullptr;  // someone changed it after that crash: not what held it up
+  }
   if (pattern.empty() && crashed_worker) {
-    const auto& last_worker = *crashed_worker;
-    {
-      pattern = "holder_crashed";
-      out.holder = last_worker.lane;
-      out.holder_last = last_worker.last;
-      out.holder_crashed = last_worker.crashed;
-      const auto restarted = last_worker.restarted <= horizon ? last_worker.restarted : 0;
-      const auto holder = trace.lane_name(last_worker.lane);
-      j["holder"] = {{"process", holder},
-                     {"last_event", last_worker.last},
-                     {"crashed_at", last_worker.crashed},
-                     {"restarted_at", restarted}};
-      why.push_back(fmt::format(
-          "{} was the last to work on {} (#{}), crashed at #{} ({}){} and never came back to it: "
-          "what it held of {} in memory was lost with it",
-          holder, entity, last_worker.last, last_worker.crashed,
-          format_time(trace.at(last_worker.crashed).time),
-          restarted ? fmt::format(" (restarted at #{})", restarted) : std::string(), entity));
-    }
+    const auto& w = *crashed_worker;
+    pattern = "holder_crashed";
+    out.holder = w.lane;
+    out.holder_last = w.last;
+    out.holder_crashed = w.crashed;
+    const auto restarted = w.restarted <= horizon ? w.restarted : 0;
+    const auto holder = trace.lane_name(w.lane);
+    j["holder"] = {{"process", holder},
+                   {"last_event", w.last},
+                   {"crashed_at", w.crashed},
+                   {"restarted_at", restarted}};
+    why.push_back(fmt::format(
+        "{} was the last to work on {} (#{}), crashed at #{} ({}){} and never came back to it: "
+        "what it held of {} in memory was lost with it",
+        holder, entity, w.last, w.crashed, format_time(trace.at(w.crashed).time),
+        restarted ? fmt::format(" (restarted at #{})", restarted) : std::string(), entity));
   }
   auto lost = undelivered_sends(trace, index, events);
   // A message a later one of the same process naming it superseded (a retry that arrived) is not
