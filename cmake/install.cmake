@@ -10,7 +10,11 @@ set(SEER_RUN_FORMAT 1)
 # The libraries a program built on seer links, each seer::<name without the seer_ prefix>.
 set(SEER_EXPORTED_LIBRARIES
   seer_check seer_history seer_sim seer_service_clients seer_services seer_sqlite seer_runtime
-  seer_explain seer_shrink seer_view seer_export seer_cli seer_cli_main)
+  seer_explain seer_shrink seer_view seer_export seer_cli seer_cli_main
+  # The built-in example systems, for a program that asks for them (seer_add_simulation's
+  # BUILTIN_SYSTEMS); only seer/systems/builtin.hpp of theirs is public.
+  seer_systems seer_promises_model seer_promises_checker seer_promises_concrete seer_promises_design
+  seer_promises_sim)
 foreach(library ${SEER_EXPORTED_LIBRARIES})
   string(REGEX REPLACE "^seer_" "" export_name ${library})
   set_target_properties(${library} PROPERTIES EXPORT_NAME ${export_name})

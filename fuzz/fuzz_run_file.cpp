@@ -3,10 +3,10 @@
 // accepted (capped at 20 operations so an input stays fast). Malformed input must end in
 // std::invalid_argument (exit 2 in the CLI), never in a crash, a hang (a latency of 2^63-1 ns
 // hung replay) or another exception.
-#include "builtin_systems.hpp"
 #include "seer/json_input.hpp"
 #include "seer/sim/run_file.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 
 #include <algorithm>
 #include <cstddef>

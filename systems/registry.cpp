@@ -1,12 +1,12 @@
 // The one place built-in systems are registered. Adding a system: add its factory here.
 #include "bank/design/bank_system.hpp"
-#include "builtin_systems.hpp"
 #include "counter/design/counter_system.hpp"
 #include "jobs/design/jobs_system.hpp"
 #include "promises/checker/history_model.hpp"
 #include "promises/design/promises_system.hpp"
 #include "register/design/register_system.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 #include "segments/design/segments_system.hpp"
 #include "store_contract/contract_systems.hpp"
 

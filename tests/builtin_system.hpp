@@ -1,8 +1,8 @@
 // A system of the built-in registry by name, for the tests that run one (registering them first).
 #pragma once
 
-#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 
 #include <string>
 

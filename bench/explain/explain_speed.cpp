@@ -1,10 +1,10 @@
 // How long `seer explain` takes on a long trace: a promises/final run of N client operations (a
 // run that holds, given a violation in its footer naming one promise, so that every detector and
 // the story look at the whole trace), read from its JSONL text and explained.
-#include "builtin_systems.hpp"
 #include "seer/explain/causal_graph.hpp"
 #include "seer/explain/explain.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 
 #include <benchmark/benchmark.h>
 

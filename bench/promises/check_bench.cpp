@@ -1,9 +1,9 @@
 // The linearizability check of the promises design's histories (the `linearizable` invariant every
 // seed of `seer sweep promises` pays), on the histories of seeds 1..100 of a variant.
-#include "builtin_systems.hpp"
 #include "seer/check/history.hpp"
 #include "seer/check/linearizability.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -1,7 +1,7 @@
 // Simulator throughput: delivered messages per second of wall time, and simulated-to-wall time
 // ratio.
-#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 
 #include <benchmark/benchmark.h>
 

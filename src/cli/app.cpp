@@ -6,6 +6,18 @@
 #include "seer/sim/system.hpp"
 
 namespace seer::cli {
+namespace {
+
+std::string& program_name_storage() {
+  static std::string name = "seer";
+  return name;
+}
+
+}  // namespace
+
+const std::string& program_name() {
+  return program_name_storage();
+}
 
 int run_command_line(const std::vector<std::string>& args, std::ostream& err) {
   // The systems (and the checker models they contribute) are the program's: registered before
@@ -61,6 +73,10 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& err) {
 }
 
 int main(int argc, char** argv) {
+  if (argc > 0 && argv[0] != nullptr && *argv[0] != '\0') {
+    const std::string path = argv[0];
+    program_name_storage() = path.substr(path.find_last_of('/') + 1);
+  }
   return run_command_line(std::vector<std::string>(argv + 1, argv + argc), std::cerr);
 }
 

@@ -3,3 +3,13 @@
 #pragma once
 
 #include "seer/cli/main.hpp"
+
+#include <string>
+
+namespace seer::cli {
+
+// The name the program was started by (argv[0] without its directory: `seer`, or a user's own
+// seer such as `locks`), for the commands it prints for the user to run next.
+const std::string& program_name();
+
+}  // namespace seer::cli

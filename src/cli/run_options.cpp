@@ -1,4 +1,5 @@
 #include "run_options.hpp"
+#include "app.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -131,8 +132,8 @@ SeedRange parse_seed_range(const std::string& text) {
 
 std::string reproduce_command(const RunOptions& o, const std::string& system,
                               const std::string& variant, std::uint64_t seed) {
-  std::string line =
-      "seer run " + system + " --variant " + variant + " --seed " + std::to_string(seed);
+  std::string line = program_name() + " run " + system + " --variant " + variant + " --seed " +
+                     std::to_string(seed);
   if (o.ops != RunOptions{}.ops) line += " --ops " + std::to_string(o.ops);
   if (o.clients != 0) line += " --clients " + std::to_string(o.clients);
   if (o.faults != RunOptions{}.faults) line += " --faults " + o.faults;

@@ -29,8 +29,10 @@ own="$tmp/demo/build/demo-counter"
 import json, sys
 names = [s["name"] for s in json.load(sys.stdin)["systems"]]
 assert names == ["demo-counter"], names' || fail "the user's seer lists only its own system"
-"$own" sweep demo-counter --variant naive --seeds 1..200 >/dev/null
+"$own" sweep demo-counter --variant naive --seeds 1..200 >"$tmp/naive.txt"
 [ $? -eq 1 ] || fail "the naive variant should be caught"
+grep -q '^reproduce: demo-counter run demo-counter --variant naive --seed [0-9]' "$tmp/naive.txt" ||
+  fail "the reproduce line names the user's program: $(grep reproduce "$tmp/naive.txt")"
 "$own" sweep demo-counter --variant dedupe --seeds 1..200 >/dev/null || fail "dedupe should hold"
 (cd "$tmp/demo" && "$own" shrink demo-counter --variant naive --seed 1 -o run.json \
   --trace t.jsonl >/dev/null)
@@ -42,6 +44,22 @@ assert x["causes"], "no cause"
 assert x["causes"][0]["kind"] in ("duplicate_delivery", "lost_response"), x["causes"][0]["kind"]' ||
   fail "explain names the retried or duplicated increment"
 ctest --test-dir "$tmp/demo/build" >"$tmp/ctest.log" 2>&1 || { cat "$tmp/ctest.log"; fail "the scaffold's tests"; }
+
+# The built-in systems only when asked for: a second program of the project with BUILTIN_SYSTEMS.
+echo '// The built-in systems come from seer_add_simulation(... BUILTIN_SYSTEMS).' >"$tmp/demo/builtins.cpp"
+echo 'seer_add_simulation(with-builtins SOURCES builtins.cpp design/demo-counter.cpp BUILTIN_SYSTEMS)' \
+  >>"$tmp/demo/CMakeLists.txt"
+cmake --build "$tmp/demo/build" --target with-builtins >"$tmp/build-builtins.log" 2>&1 ||
+  { cat "$tmp/build-builtins.log"; fail "build a program with BUILTIN_SYSTEMS"; finish; }
+"$tmp/demo/build/with-builtins" list --json | python3 -c '
+import json, sys
+names = [s["name"] for s in json.load(sys.stdin)["systems"]]
+assert "demo-counter" in names and "promises" in names and "register" in names, names' ||
+  fail "BUILTIN_SYSTEMS adds the built-in systems beside the user's"
+"$tmp/demo/build/with-builtins" sweep promises --variant final --seeds 1..5 >/dev/null ||
+  fail "the installed promises system runs"
+"$tmp/demo/build/with-builtins" sweep promises --variant naive --seeds 1..200 >/dev/null
+[ $? -eq 1 ] || fail "the installed promises system catches its naive variant"
 
 # The Debian package: built by CPack, extracted into a temporary root (no dpkg -i here), and a
 # project built against it alone.

@@ -1,9 +1,9 @@
 // Runs a built-in system with the trace recorded and reads it back as explain sees a trace file.
 #pragma once
 
-#include "builtin_systems.hpp"
 #include "seer/explain/trace_file.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 
 #include <map>
 #include <sstream>

@@ -1,7 +1,6 @@
 // The promises design (systems/promises/design): each variant fails the way NOTES.md tells, seer
 // explains why, and the final design holds under swarm faults on every store implementation.
 #include "../explain/trace_fixture.hpp"
-#include "builtin_systems.hpp"
 #include "promises/design/messages.hpp"
 #include "promises/design/partition_store.hpp"
 #include "promises/design/server.hpp"
@@ -10,6 +9,7 @@
 #include "seer/services/kv.hpp"
 #include "seer/sim/run_file.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 #include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>

@@ -1,8 +1,8 @@
 // The tiny design on the KV store: read-modify-write loses increments, CAS that retries after a
 // timeout applies some twice, CAS that reports the timeout as unknown holds, on a linearizable and
 // on a stale-reading store alike.
-#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 #include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>

@@ -1,8 +1,8 @@
 // The simulated KV store against its contract (docs/services.md): linearizable mode gives
 // linearizable boundary histories; stale mode does not, and the oracle marks every stale read; a
 // lost response is marked and its op ends outcome-unknown.
-#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 #include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>

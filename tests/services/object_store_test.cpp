@@ -1,7 +1,7 @@
 // The simulated object store: strong mode keeps its contract (linearizable boundary history), the
 // stale modes are caught and marked, and the segments design shows which guarantee it relies on.
-#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 #include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // The simulated at-least-once queue, through the jobs design: its deliveries keep their contract
 // and carry the oracle's marks, and the design's variants fail or hold as documented.
-#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 #include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>

@@ -1,8 +1,8 @@
 // The simulated SQL database: transactions commit or roll back whole, crashes drop what had not
 // committed, lost responses are marked; the bank design's variants fail or hold as documented.
 #include "seer/services/sql.hpp"
-#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 #include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>

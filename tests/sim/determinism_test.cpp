@@ -1,7 +1,7 @@
 // Determinism is a contract: the same seed gives the same trace hash, run after run, traced or not.
 #include "builtin_system.hpp"
-#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 #include "sweep_scale.hpp"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // Each fault kind shows up in the trace, with the oracle's forbidden facts on it.
-#include "builtin_systems.hpp"
 #include "seer/sim/system.hpp"
+#include "seer/systems/builtin.hpp"
 
 #include <gtest/gtest.h>
 

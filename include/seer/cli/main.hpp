@@ -10,8 +10,8 @@
 //   seer_add_simulation(my_seer SOURCES my_system.cpp)   # main() comes from seer::cli_main
 //
 // or, with a main of its own, `return seer::cli::main(argc, argv);`. The built-in example systems
-// are not in such a program unless it links `seer::builtin_systems` and calls
-// seer::sim::register_builtin_systems() before this (docs/dependency.md).
+// are not in such a program unless it asks for them: seer_add_simulation(... BUILTIN_SYSTEMS), or
+// link seer::systems and write SEER_USE_BUILTIN_SYSTEMS(); (seer/systems/builtin.hpp).
 #pragma once
 
 #include <ostream>
