@@ -66,6 +66,29 @@ bool shares_a_name(const nlohmann::json& a, const nlohmann::json& b) {
   });
 }
 
+// The requester's same request to another server after `after` (a job reassigned to another
+// worker, a write sent to another replica): it acted as if the first had not taken effect.
+std::uint64_t handed_elsewhere(const Trace& t, int client, int server, std::uint64_t original,
+                               std::uint64_t after, std::uint64_t horizon) {
+  if (!t.has(original) || t.at(original).kind != EventKind::kSend) return 0;
+  const auto first = asked(t, original);
+  const auto& type = t.at(original).type;
+  for (auto s = after + 1; s <= horizon && t.has(s); ++s) {
+    const auto& e = t.at(s);
+    if (e.lane != client) continue;
+    // Asked for it again by someone else meanwhile: what follows is a reaction to that.
+    if (e.kind == EventKind::kDeliver && e.peer != server &&
+        shares_a_name(first, e.line.value("payload", nlohmann::json()))) {
+      return 0;
+    }
+    if (e.kind == EventKind::kSend && e.peer != server && e.type == type &&
+        shares_a_name(first, asked(t, s))) {
+      return s;
+    }
+  }
+  return 0;
+}
+
 // The requester's retry after `after`: its next request to the same server that asks the same
 // (or carries the same data), if it made one.
 std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t original,
@@ -91,7 +114,7 @@ std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t ori
     if (again == first) return s;
     similar = s;
   }
-  return similar;
+  return similar != 0 ? similar : handed_elsewhere(t, client, server, original, after, horizon);
 }
 
 // The requester's timeout that fired while the reply was on its way, if any.
@@ -227,9 +250,14 @@ Cause lost_response(const DetectContext& c, const Access& a, const LostReply& r)
   const auto after = r.timeout ? r.timeout : a.served;
   if (const auto retry = retry_of(t, a.client, a.server, r.request_sent, after, c.horizon)) {
     cause.events.push_back(retry);
-    cause.summary += asked(t, retry) == asked(t, r.request_sent)
-                         ? fmt::format("; it sent the same request again at #{}", retry)
-                         : fmt::format("; it sent a request with the same data at #{}", retry);
+    if (t.at(retry).peer != a.server) {
+      cause.summary += fmt::format("; it sent the same request to {} at #{}",
+                                   t.lane_name(t.at(retry).peer), retry);
+    } else {
+      cause.summary += asked(t, retry) == asked(t, r.request_sent)
+                           ? fmt::format("; it sent the same request again at #{}", retry)
+                           : fmt::format("; it sent a request with the same data at #{}", retry);
+    }
     cause.facts["retry_event"] = retry;
   }
   return cause;

@@ -94,6 +94,41 @@ void fill_from_messages(const nlohmann::json& request, const nlohmann::json& rep
   }
 }
 
+// Where an application request took effect: the server wrote to a service while handling it. A
+// server handling several requests at once writes for each between their deliveries and replies:
+// the write that carries something of this request (its order, its key) is its effect, else the
+// first. A server that accepts first and works after (an acknowledgement, then the job) writes
+// after its reply: then the first later write that carries the request's data, before the server
+// is asked the same kind of thing again.
+std::uint64_t effect_of(const Trace& trace, const TraceIndex& index, std::uint64_t request,
+                        std::uint64_t reply, const nlohmann::json& asked) {
+  const int server = trace.at(request).lane;
+  std::uint64_t first = 0;
+  for (const auto& w : index.accesses) {
+    if (w.client != server || !w.write || w.served <= request || w.served >= reply) continue;
+    if (flows_into(asked, written_value(trace, w))) return w.served;
+    if (first == 0) first = w.served;
+  }
+  if (first != 0) return first;
+  const auto& type = trace.at(request).type;
+  std::uint64_t next_request = UINT64_MAX;
+  for (auto s = reply + 1; trace.has(s); ++s) {
+    const auto& e = trace.at(s);
+    if (e.lane == server && e.kind == EventKind::kDeliver && e.type == type) {
+      next_request = s;
+      break;
+    }
+  }
+  // Its request number is bookkeeping: a later write carrying the same number is no evidence.
+  auto data = asked;
+  if (data.is_object()) data.erase("req");
+  for (const auto& w : index.accesses) {
+    if (w.client != server || !w.write || w.served <= reply || w.served >= next_request) continue;
+    if (flows_into(data, written_value(trace, w))) return w.served;
+  }
+  return 0;
+}
+
 }  // namespace
 
 void add_logged_accesses(const Trace& trace, TraceIndex& index) {
@@ -187,20 +222,8 @@ void add_application_requests(const Trace& trace, TraceIndex& index) {
     a.op = asked.value("op", trace.at(request).type);
     const auto key = asked.find("key");
     a.scope = key != asked.end() && key->is_string() ? key->get<std::string>() : "*";
-    // Took effect: the server wrote to a service while handling it. A server handling several
-    // requests at once writes for each between their deliveries and replies: the write that
-    // carries something of this request (its order, its key) is its effect, else the first.
-    for (const auto& w : index.accesses) {
-      if (w.client != e.lane || !w.write || w.served <= request || w.served >= e.seq) continue;
-      if (!a.write) {
-        a.write = true;
-        a.effect = w.served;
-      }
-      if (flows_into(asked, written_value(trace, w))) {
-        a.effect = w.served;
-        break;
-      }
-    }
+    a.effect = effect_of(trace, index, request, e.seq, asked);
+    a.write = a.effect != 0;
     const auto deliver = index.deliver_of.find(e.message);
     const auto drop = index.drop_of.find(e.message);
     if (deliver != index.deliver_of.end()) {

@@ -234,5 +234,27 @@ TEST(Explain, AConcurrentServersLostReplyCitesTheWriteThatCarriesItsRequest) {
       << "o-B's write is not o-A's effect";
 }
 
+// traces/accepted_then_reassigned.jsonl, written by hand: a scheduler assigns job j-7 to w1, which
+// answers `accepted` and only then runs the job (its KV write, #11); the network drops the
+// acceptance, and the scheduler hands the job to w2, which runs it too. The lost response is w1's
+// acceptance, its effect the write after it, and the retry the assignment to the other worker.
+TEST(Explain, AnAcceptanceLostBeforeTheWorkIsALostResponseRetriedElsewhere) {
+  std::ifstream in(std::string(SEER_EXPLAIN_TRACES) + "/accepted_then_reassigned.jsonl");
+  ASSERT_TRUE(in);
+  const auto trace = parse_trace(in, "accepted_then_reassigned.jsonl");
+  const CausalGraph graph(trace);
+  const auto x = explain_trace(trace, graph);
+  ASSERT_FALSE(x.causes.empty());
+  const auto& top = x.causes.front();
+  EXPECT_EQ(top.kind, "lost_response") << top.summary;
+  EXPECT_EQ(top.process, "sched");
+  for (const std::uint64_t key : {7u, 8u, 11u, 14u}) {
+    EXPECT_NE(std::find(top.events.begin(), top.events.end(), key), top.events.end())
+        << "#" << key << " missing from " << top.summary;
+  }
+  EXPECT_EQ(top.facts.value("retry_event", std::uint64_t{0}), 14u);
+  EXPECT_NE(top.summary.find("to w2"), std::string::npos) << top.summary;
+}
+
 }  // namespace
 }  // namespace seer::explain
