@@ -26,6 +26,7 @@ std::vector<Cause> detect_clock_skew(const DetectContext& c);
 std::vector<Cause> detect_expired_leases(const DetectContext& c);
 std::vector<Cause> detect_stale_derived_writes(const DetectContext& c);
 std::vector<Cause> detect_racing_deletes(const DetectContext& c);
+std::vector<Cause> detect_deposed_holders(const DetectContext& c);
 
 // "t=7.183ms"
 std::string format_time(std::int64_t ns);

@@ -127,9 +127,10 @@ DecisionChain decision_chain(const Trace& trace, const TraceIndex& index, std::u
 // Every detector's causes, found before `detect_until`.
 std::vector<Cause> detect_all(const DetectContext& context) {
   std::vector<Cause> all;
-  for (auto* detect : {detect_stale_reads, detect_outdated_reads, detect_lost_responses,
-                       detect_duplicates, detect_crash_losses, detect_clock_skew,
-                       detect_expired_leases, detect_stale_derived_writes, detect_racing_deletes}) {
+  for (auto* detect :
+       {detect_stale_reads, detect_outdated_reads, detect_lost_responses, detect_duplicates,
+        detect_crash_losses, detect_clock_skew, detect_expired_leases, detect_deposed_holders,
+        detect_stale_derived_writes, detect_racing_deletes}) {
     auto found = detect(context);
     all.insert(all.end(), std::make_move_iterator(found.begin()),
                std::make_move_iterator(found.end()));

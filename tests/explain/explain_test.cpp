@@ -256,5 +256,30 @@ TEST(Explain, AnAcceptanceLostBeforeTheWorkIsALostResponseRetriedElsewhere) {
   EXPECT_NE(top.summary.find("to w2"), std::string::npos) << top.summary;
 }
 
+// traces/deposed_primary.jsonl, written by hand: node1 claims `primary` ({node: node1}), is paused
+// with a booking in its mailbox, node2 claims `primary` and sells seat-1, and node1 resumes and sells
+// seat-1 as the primary it no longer is. The claim carries no deadline (an epoch), so this is the
+// takeover half of expired_lease: node1's answer, its claim, node2's takeover and the pause.
+TEST(Explain, AHolderActingAfterAnotherClaimedItsPlaceIsDeposed) {
+  std::ifstream in(std::string(SEER_EXPLAIN_TRACES) + "/deposed_primary.jsonl");
+  ASSERT_TRUE(in);
+  const auto trace = parse_trace(in, "deposed_primary.jsonl");
+  const CausalGraph graph(trace);
+  const auto x = explain_trace(trace, graph);
+  ASSERT_FALSE(x.causes.empty());
+  const auto& top = x.causes.front();
+  EXPECT_EQ(top.kind, "expired_lease") << top.summary;
+  EXPECT_EQ(top.process, "node1");
+  for (const std::uint64_t key : {20u, 7u, 13u, 10u}) {
+    EXPECT_NE(std::find(top.events.begin(), top.events.end(), key), top.events.end())
+        << "#" << key << " missing from " << top.summary;
+  }
+  EXPECT_EQ(top.facts.value("takeover_event", std::uint64_t{0}), 13u);
+  // node2's own sale, under its own claim, is no deposed act.
+  for (const auto& cause : x.causes) {
+    if (cause.kind == "expired_lease") EXPECT_EQ(cause.process, "node1") << cause.summary;
+  }
+}
+
 }  // namespace
 }  // namespace seer::explain
