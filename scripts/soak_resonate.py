@@ -116,13 +116,19 @@ class Soak:
                 p = subprocess.run(["node", self.app, "driver", self.url, rid, "2", self.run_dir],
                                    capture_output=True, text=True, timeout=120)
                 ok = p.returncode == 0 and '"result":"4,1"' in p.stdout
+                output = f"exit {p.returncode}\n{p.stdout}{p.stderr}"
             except subprocess.TimeoutExpired:
                 ok = False
+                output = "no result within 120 s"
             with self.lock:
                 if ok:
                     self.done += 1
                 else:
                     self.failed += 1
+                    # What the failing driver said, to tell a lost workflow from a client error.
+                    t = time.monotonic() - self.start
+                    with open(os.path.join(self.out, "failed-drivers.log"), "a") as f:
+                        f.write(f"--- {t:.1f} s {rid}\n{output}\n")
 
     def probe(self):
         i = 0
