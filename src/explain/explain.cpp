@@ -135,6 +135,20 @@ std::vector<Cause> detect_all(const DetectContext& context) {
     all.insert(all.end(), std::make_move_iterator(found.begin()),
                std::make_move_iterator(found.end()));
   }
+  // A claim that carries a deadline is a lease: when the lease's own cause names it, that one says
+  // more (the expiry, whose clock), and the bare takeover is left out.
+  const auto lease_event = [](const Cause& c) {
+    return c.facts.is_object() ? c.facts.value("lease_event", std::uint64_t{0}) : 0;
+  };
+  const auto taken_over = [](const Cause& c) {
+    return c.kind == "expired_lease" && c.facts.is_object() &&
+           c.facts.value("how", std::string()) == "taken_over";
+  };
+  std::set<std::uint64_t> leases;
+  for (const auto& c : all) {
+    if (c.kind == "expired_lease" && !taken_over(c)) leases.insert(lease_event(c));
+  }
+  std::erase_if(all, [&](const Cause& c) { return taken_over(c) && leases.count(lease_event(c)); });
   return all;
 }
 
