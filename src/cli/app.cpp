@@ -30,6 +30,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& err) {
   std::vector<Command> commands;
   commands.push_back(add_run_command(root));
   commands.push_back(add_sweep_command(root));
+  commands.push_back(add_merge_command(root));
   commands.push_back(add_replay_command(root));
   commands.push_back(add_shrink_command(root));
   commands.push_back(add_list_command(root));

@@ -1,15 +1,23 @@
 // `seer sweep SYSTEM --seeds A..B`: many seeds on all cores, a progress bar, and the failing seeds.
 // Each worker thread owns whole runs; a run never shares state with another, so results do not
-// depend on the number of jobs or on thread timing.
+// depend on the number of jobs or on thread timing. `--shard I/N` runs one machine's part of the
+// range (shard.hpp) and `--out FILE.jsonl` streams one line per seed to a file that a re-run
+// resumes and `seer merge` combines (sweep_file.hpp, docs/scale-out.md).
 #include "run_options.hpp"
+#include "shard.hpp"
+#include "sweep_file.hpp"
+#include "sweep_report.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -21,13 +29,8 @@ struct SweepCommand {
   RunOptions options;
   std::string seeds = "1..1000";
   unsigned jobs = 0;
-};
-
-struct Failure {
-  std::uint64_t seed;
-  std::string invariant;
-  std::string message;
-  bool liveness = false;
+  std::string shard;  // --shard I/N (CLI::App::count says whether it was given)
+  std::string out;
 };
 
 void draw_progress(std::uint64_t done, std::uint64_t total, std::size_t failing) {
@@ -38,21 +41,33 @@ void draw_progress(std::uint64_t done, std::uint64_t total, std::size_t failing)
             << std::flush;
 }
 
+// The seeds one invocation covers: the shard's block of the range (all of it unsharded, nothing
+// for an empty shard) less those an --out file already records.
+struct SweepPlan {
+  std::optional<SeedRange> block;
+  std::vector<bool> recorded;  // by seed - block->first; empty when nothing was recorded
+  std::uint64_t recorded_count = 0;
+
+  std::uint64_t size() const { return block ? block->last - block->first + 1 : 0; }
+};
+
 // What a sweep found: its failing seeds (in seed order), how many events it simulated and how long
 // it took.
 struct SweepOutcome {
-  std::vector<Failure> failures;
+  std::vector<SweepRecord> failures;
   std::uint64_t events = 0;
   double elapsed_s = 0;
 };
 
-// Runs every seed of `range` on `jobs` threads, drawing a progress bar if asked. An exception in a
-// run must not escape its thread: the first (by seed) is kept, the remaining seeds are skipped, and
-// it is rethrown once the threads are joined.
+// Runs every seed of the plan not yet recorded on `jobs` threads, appending each result to `out`
+// (if any) as it finishes, drawing a progress bar if asked. An exception in a run (or a failed
+// write) must not escape its thread: the first (by seed) is kept, the remaining seeds are skipped,
+// and it is rethrown once the threads are joined.
 SweepOutcome run_sweep(const sim::System& system, const std::string& variant,
-                       const RunOptions& options, const SeedRange& range, unsigned jobs,
-                       bool progress) {
-  const std::uint64_t total = range.last - range.first + 1;
+                       const RunOptions& options, const SweepPlan& plan, unsigned jobs,
+                       bool progress, SweepOutput* out) {
+  const std::uint64_t size = plan.size();
+  const std::uint64_t total = size - plan.recorded_count;
   std::atomic<std::uint64_t> next{0};
   std::atomic<std::uint64_t> done{0};
   std::atomic<std::uint64_t> events{0};
@@ -62,15 +77,22 @@ SweepOutcome run_sweep(const sim::System& system, const std::string& variant,
   std::exception_ptr error;
   std::uint64_t error_seed = 0;
   auto worker = [&] {
-    for (std::uint64_t i; (i = next.fetch_add(1)) < total; done.fetch_add(1)) {
-      const auto seed = range.first + i;
+    for (std::uint64_t i; (i = next.fetch_add(1)) < size;) {
+      if (!plan.recorded.empty() && plan.recorded[i]) continue;
+      const auto seed = plan.block->first + i;
       try {
+        const auto run_started = std::chrono::steady_clock::now();
         const auto result = sim::run_system(system, variant, make_config(options, seed));
+        const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - run_started;
         events += result.events;
-        if (result.violation) {
-          std::lock_guard lock(mutex);
-          outcome.failures.push_back({seed, result.violation->invariant, result.violation->message,
-                                      result.violation->liveness});
+        if (out || !result.ok()) {
+          auto record = sweep_record(result, wall.count(),
+                                     reproduce_command(options, system.info().name, variant, seed));
+          if (out) out->append(sweep_record_line(record));
+          if (!record.ok) {
+            std::lock_guard lock(mutex);
+            outcome.failures.push_back(std::move(record));
+          }
         }
       } catch (...) {
         std::lock_guard lock(mutex);
@@ -78,8 +100,9 @@ SweepOutcome run_sweep(const sim::System& system, const std::string& variant,
           error = std::current_exception();
           error_seed = seed;
         }
-        next.store(total);
+        next.store(size);
       }
+      done.fetch_add(1);
     }
   };
   std::vector<std::thread> threads;
@@ -109,49 +132,89 @@ SweepOutcome run_sweep(const sim::System& system, const std::string& variant,
   outcome.elapsed_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   outcome.events = events.load();
-  std::sort(outcome.failures.begin(), outcome.failures.end(),
-            [](const Failure& a, const Failure& b) { return a.seed < b.seed; });
   return outcome;
 }
 
-void print_sweep_json(const std::string& system, const std::string& variant, const SeedRange& range,
-                      unsigned jobs, const SweepOutcome& outcome) {
-  nlohmann::json failing = nlohmann::json::array();
-  for (const auto& f : outcome.failures) {
-    failing.push_back({{"seed", f.seed},
-                       {"invariant", f.invariant},
-                       {"kind", f.liveness ? "liveness" : "safety"},
-                       {"message", f.message}});
-  }
-  std::cout << nlohmann::json{{"system", system},
-                              {"variant", variant},
-                              {"seeds", {{"first", range.first}, {"last", range.last}}},
-                              {"runs", range.last - range.first + 1},
-                              {"failing", failing},
-                              {"events", outcome.events},
-                              {"elapsed_s", outcome.elapsed_s},
-                              {"jobs", jobs}}
-                   .dump()
-            << '\n';
+// What the sweep's --out file already held: its seeds, failures and events.
+struct SweepResumed {
+  SweepPlan plan;
+  std::vector<SweepRecord> failures;
+  std::uint64_t events = 0;
+};
+
+// Opens --out (creating or resuming it) and collects what it records into `resumed`.
+std::unique_ptr<SweepOutput> open_sweep_output(const std::string& path, const SweepHeader& header,
+                                               SweepResumed& resumed) {
+  auto& plan = resumed.plan;
+  return std::make_unique<SweepOutput>(path, header, [&](const SweepRecord& r, std::uint64_t) {
+    // read_sweep_file checked the seed is in the block. A seed recorded twice counts once.
+    const auto i = r.seed - plan.block->first;
+    if (plan.recorded.empty()) plan.recorded.assign(plan.size(), false);
+    if (plan.recorded[i]) return;
+    plan.recorded[i] = true;
+    ++plan.recorded_count;
+    resumed.events += r.events;
+    if (!r.ok) resumed.failures.push_back(r);
+  });
 }
 
-void print_sweep_text(const RunOptions& options, const std::string& system,
-                      const std::string& variant, const SeedRange& range, unsigned jobs,
-                      const SweepOutcome& outcome) {
+std::string shard_text(const Shard& shard) {
+  return std::to_string(shard.index) + "/" + std::to_string(shard.count);
+}
+
+struct SweepReportInput {
+  std::string system;
+  std::string variant;
+  SeedRange range;
+  Shard shard;
+  const SweepResumed* resumed;
+  std::string out;
+  unsigned jobs = 1;
+};
+
+void print_sweep_json(const SweepReportInput& in, const SweepOutcome& outcome) {
+  nlohmann::json j{{"system", in.system},
+                   {"variant", in.variant},
+                   {"seeds", {{"first", in.range.first}, {"last", in.range.last}}},
+                   {"runs", in.resumed->plan.size()},
+                   {"failing", failing_json(outcome.failures)},
+                   {"events", outcome.events},
+                   {"elapsed_s", outcome.elapsed_s},
+                   {"jobs", in.jobs}};
+  if (!in.shard.source.empty()) {
+    j["shard"] = {{"index", in.shard.index}, {"count", in.shard.count}, {"from", in.shard.source}};
+    if (const auto& block = in.resumed->plan.block) {
+      j["shard"]["first"] = block->first;
+      j["shard"]["last"] = block->last;
+    }
+  }
+  if (!in.out.empty()) {
+    j["out"] = {{"path", in.out}, {"resumed", in.resumed->plan.recorded_count}};
+  }
+  std::cout << j.dump() << '\n';
+}
+
+void print_sweep_text(const SweepReportInput& in, const SweepOutcome& outcome) {
   const auto& failures = outcome.failures;
-  std::cout << fmt::format("{}/{}: {} seeds in {:.2f}s ({} jobs): {} failing\n", system, variant,
-                           range.last - range.first + 1, outcome.elapsed_s, jobs, failures.size());
-  const std::size_t shown = std::min<std::size_t>(failures.size(), 10);
-  for (std::size_t i = 0; i < shown; ++i) {
-    std::cout << fmt::format("  seed {}: {}{}: {}\n", failures[i].seed, failures[i].invariant,
-                             failures[i].liveness ? " (liveness)" : "", failures[i].message);
+  std::string name = in.system + "/" + in.variant;
+  if (!in.shard.source.empty()) {
+    name += ", shard " + shard_text(in.shard) +
+            (in.shard.source == "--shard" ? "" : " (" + in.shard.source + ")") +
+            fmt::format(" of seeds {}..{}", in.range.first, in.range.last);
   }
-  if (failures.size() > shown) {
-    std::cout << fmt::format("  ... and {} more (use --json for all)\n", failures.size() - shown);
+  const auto& plan = in.resumed->plan;
+  if (plan.recorded_count == 0) {
+    std::cout << fmt::format("{}: {} seeds in {:.2f}s ({} jobs): {} failing\n", name, plan.size(),
+                             outcome.elapsed_s, in.jobs, failures.size());
+  } else {
+    std::cout << fmt::format("{}: {} seeds ({} from {}, {} run in {:.2f}s, {} jobs): {} failing\n",
+                             name, plan.size(), plan.recorded_count, in.out,
+                             plan.size() - plan.recorded_count, outcome.elapsed_s, in.jobs,
+                             failures.size());
   }
+  print_failures_text(std::cout, failures);
   if (!failures.empty()) {
-    std::cout << "reproduce: " << reproduce_command(options, system, variant, failures.front().seed)
-              << " --trace t.jsonl\n";
+    std::cout << "reproduce: " << failures.front().reproduce << " --trace t.jsonl\n";
   }
 }
 
@@ -163,22 +226,49 @@ Command add_sweep_command(CLI::App& root) {
   add_run_options(*app, cmd->options);
   app->add_option("--seeds", cmd->seeds, "Seed range A..B (inclusive), default 1..1000");
   app->add_option("--jobs", cmd->jobs, "Worker threads (default: all cores)");
-  return {app, [cmd] {
+  app->add_option("--shard", cmd->shard,
+                  "Run shard I of N of the range (I from 0), e.g. 0/4; default from "
+                  "JOB_COMPLETION_INDEX and SEER_SHARD_COUNT, or SLURM_ARRAY_TASK_ID and "
+                  "SLURM_ARRAY_TASK_COUNT, when set");
+  app->add_option("--out", cmd->out,
+                  "Append one JSON line per seed to this file as it runs; a re-run with the same "
+                  "file resumes (docs/scale-out.md)");
+  return {app, [cmd, app] {
             std::string variant;
             const auto& system = resolve_system(cmd->options, variant);
             const auto range = parse_seed_range(cmd->seeds);
             make_config(cmd->options, range.first);  // validates --faults before starting
-            const std::uint64_t total = range.last - range.first + 1;
+            const auto shard =
+                choose_shard(app->count("--shard") ? std::optional(cmd->shard) : std::nullopt,
+                             [](const char* name) { return std::getenv(name); });
+            const std::string name = system.info().name;
+            SweepResumed resumed;
+            resumed.plan.block = shard_seeds(range, shard);
+            std::unique_ptr<SweepOutput> out;
+            if (!cmd->out.empty()) {
+              out = open_sweep_output(
+                  cmd->out, sweep_header(cmd->options, name, variant, range, shard), resumed);
+            }
+            const std::uint64_t remaining = resumed.plan.size() - resumed.plan.recorded_count;
             unsigned jobs =
                 cmd->jobs ? cmd->jobs : std::max(1u, std::thread::hardware_concurrency());
-            if (jobs > total) jobs = static_cast<unsigned>(total);
+            if (jobs > remaining) {
+              jobs = static_cast<unsigned>(std::max<std::uint64_t>(remaining, 1));
+            }
             const bool progress = !cmd->options.json && isatty(STDERR_FILENO);
-            const auto outcome = run_sweep(system, variant, cmd->options, range, jobs, progress);
-            const std::string name = system.info().name;
+            auto outcome =
+                run_sweep(system, variant, cmd->options, resumed.plan, jobs, progress, out.get());
+            if (out) out->close();
+            outcome.events += resumed.events;
+            outcome.failures.insert(outcome.failures.end(), resumed.failures.begin(),
+                                    resumed.failures.end());
+            std::sort(outcome.failures.begin(), outcome.failures.end(),
+                      [](const SweepRecord& a, const SweepRecord& b) { return a.seed < b.seed; });
+            const SweepReportInput report{name, variant, range, shard, &resumed, cmd->out, jobs};
             if (cmd->options.json) {
-              print_sweep_json(name, variant, range, jobs, outcome);
+              print_sweep_json(report, outcome);
             } else {
-              print_sweep_text(cmd->options, name, variant, range, jobs, outcome);
+              print_sweep_text(report, outcome);
             }
             return outcome.failures.empty() ? 0 : 1;
           }};

@@ -27,6 +27,7 @@ struct UsageError : std::runtime_error {
 
 Command add_run_command(CLI::App& root);
 Command add_sweep_command(CLI::App& root);
+Command add_merge_command(CLI::App& root);
 Command add_replay_command(CLI::App& root);
 Command add_list_command(CLI::App& root);
 Command add_check_command(CLI::App& root);
