@@ -1,6 +1,6 @@
 // seer's command line as a library: a program that links `seer::cli` gets every command (list,
-// run, sweep, replay, shrink, explain, query, view, export, check, mcp, new) over the systems and
-// checker models registered in it. A user's own `seer`:
+// run, sweep, merge, replay, shrink, explain, query, view, export, check, mcp, new) over the
+// systems and checker models registered in it. A user's own `seer`:
 //
 //   // my_system.cpp
 //   SEER_REGISTER_SYSTEM(std::make_unique<MySystem>());
