@@ -1,16 +1,16 @@
 #include "seer/check/linearizability.hpp"
 
 #include "keyed_history.hpp"
+#include "rounds.hpp"
 #include "seer/assert.hpp"
 #include "visited_set.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <exception>
 #include <limits>
 #include <map>
-#include <thread>
+#include <memory>
+#include <optional>
 #include <tuple>
 
 namespace seer::check {
@@ -28,6 +28,11 @@ const char* verdict_name(Verdict v) {
 }
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How far a call to Search::advance got.
+enum class Progress { kDecided, kOutOfSteps, kOutOfTime };
 
 // One call or return in the doubly linked list the search walks (index 0 is the head sentinel).
 struct Entry {
@@ -78,44 +83,61 @@ class Search {
     entries_[prev].next = -1;
     SEER_ASSERT(linearized_.size_in_words() * 64 >= ops.size(),
                 "the linearized bitset covers every operation");
-  }
-
-  CheckResult run(const CheckOptions& options) {
-    CheckResult result;
-    const auto deadline = std::chrono::steady_clock::now() + options.timeout;
     state_ = history_.initial();
     entry_ = entries_[0].next;
-    std::uint64_t steps = 0;
-    while (entry_ != -1) {
-      if (++steps == options.max_steps) {
-        return gave_up("gave up after " + std::to_string(steps) + " search steps", steps);
+  }
+
+  // Searches on until the verdict is known, `budget` steps have been taken in all (counted from
+  // the start, across calls) or `deadline` has passed; a later call carries on where this one
+  // stopped, as if there had been one call.
+  Progress advance(std::uint64_t budget, Clock::time_point deadline) {
+    while (!decided_) {
+      if (entry_ == -1) {
+        verdict_ = Verdict::kLinearizable;
+        decided_ = true;
+        break;
       }
-      if ((steps & 0xfff) == 0 && std::chrono::steady_clock::now() > deadline) {
-        return gave_up("gave up after the time limit", steps);
-      }
+      if (steps_ == budget) return Progress::kOutOfSteps;
+      if (((steps_ + 1) & 0xfff) == 0 && Clock::now() > deadline) return Progress::kOutOfTime;
+      ++steps_;
       const Entry& e = entries_[entry_];
       if (e.call) {
         step_call(e);
         continue;
       }
-      if (ops_[e.op].unknown()) break;  // only outcome-unknown ops remain: they may never happen
-      if (!step_return(e, result)) {
-        result.verdict = Verdict::kNotLinearizable;
-        result.states_explored = steps;
-        return result;
+      if (ops_[e.op].unknown()) {  // only outcome-unknown ops remain: they may never happen
+        entry_ = -1;
+        continue;
+      }
+      if (!step_return(e)) {
+        verdict_ = Verdict::kNotLinearizable;
+        decided_ = true;
       }
     }
-    result.verdict = Verdict::kLinearizable;
-    result.failing_op = -1;
-    result.witness.clear();
+    return Progress::kDecided;
+  }
+
+  std::uint64_t steps() const { return steps_; }
+
+  // Once decided: the witness (linearizable), or the longest linearizable prefix and the op that
+  // could not follow it.
+  CheckResult result(bool witness_states) const {
+    SEER_ASSERT(decided_, "a result is asked of a decided search");
+    CheckResult result;
+    result.verdict = verdict_;
+    result.states_explored = steps_;
+    if (verdict_ == Verdict::kNotLinearizable) {
+      result.failing_op = best_failing_;
+      result.witness = best_prefix_;
+      return result;
+    }
     for (const auto& f : stack_) {
       result.witness.push_back(entries_[f.call].op);
-      if (options.witness_states) {
+      if (witness_states) {
         result.witness_states.push_back(history_.describe_state_of(
             f.next[f.chosen], static_cast<std::size_t>(entries_[f.call].op)));
       }
     }
-    result.states_explored = steps;
     return result;
   }
 
@@ -129,14 +151,6 @@ class Search {
     std::size_t chosen;
     bool unknown_pass;
   };
-
-  static CheckResult gave_up(std::string why, std::uint64_t steps) {
-    CheckResult result;
-    result.verdict = Verdict::kUnknown;
-    result.explanation = std::move(why);
-    result.states_explored = steps;
-    return result;
-  }
 
   // Linearizes `call` from the current state with its first not yet explored successor at or
   // after `from`; false if there is none.
@@ -177,8 +191,8 @@ class Search {
 
   // The return of an op of known outcome before its call was linearized: nothing fits here. Try
   // the calls of unknown outcome, then backtrack. False when there is nothing left to undo (the
-  // history is not linearizable; `result` holds the longest prefix and the op that failed).
-  bool step_return(const Entry& e, CheckResult& result) {
+  // history is not linearizable; best_prefix_ and best_failing_ say where it got furthest).
+  bool step_return(const Entry& e) {
     if (!unknown_pass_) {  // no call of known outcome fits here: try the others
       unknown_pass_ = true;
       entry_ = entries_[0].next;
@@ -186,9 +200,9 @@ class Search {
     }
     if (stack_.size() >= best_) {
       best_ = stack_.size();
-      result.failing_op = e.op;
-      result.witness.clear();
-      for (const auto& f : stack_) result.witness.push_back(entries_[f.call].op);
+      best_failing_ = e.op;
+      best_prefix_.clear();
+      for (const auto& f : stack_) best_prefix_.push_back(entries_[f.call].op);
     }
     if (stack_.empty()) return false;
     Frame top = std::move(stack_.back());
@@ -266,141 +280,211 @@ class Search {
   bool unknown_pass_ = false;
   std::vector<Frame> stack_;
   std::size_t best_ = 0;
+  int best_failing_ = -1;
+  std::vector<int> best_prefix_;
   std::vector<StateId> successors_;
+  std::uint64_t steps_ = 0;
+  bool decided_ = false;
+  Verdict verdict_ = Verdict::kUnknown;
 };
 
-// Searches one partition's compiled history. Leaves out what the model says cannot matter, then
-// searches over the rest with ids renumbered.
-CheckResult search_history(const std::vector<Operation>& ops, CompiledHistory& history,
-                           const AnyModel& model, const CheckOptions& options) {
-  auto prune = history.prunable();
-  SEER_ASSERT(prune.size() == ops.size(), "prunable names every operation");
-  // An outcome-unknown op invoked after every known outcome was returned cannot have shaped any
-  // of them: it may as well never have happened.
-  std::int64_t last_return = std::numeric_limits<std::int64_t>::min();
-  for (const auto& op : ops)
-    if (!op.unknown()) last_return = std::max(last_return, op.complete);
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (ops[i].unknown() && ops[i].invoke > last_return) prune[i] = true;
+// One partition's search, from its operations to its verdict, in as many calls to advance() as
+// it takes. Leaves out what the model says cannot matter, then searches over the rest with ids
+// renumbered; the result names the partition's own ids.
+class PartitionSearch {
+ public:
+  PartitionSearch(const std::vector<Operation>& ops, std::unique_ptr<CompiledHistory> history,
+                  const AnyModel& model)
+      : ops_(ops), model_(model), history_(std::move(history)) {
+    keep_what_can_matter();
+    search_ = std::make_unique<Search>(kept_, *history_);
   }
-  std::vector<Operation> kept;
-  std::vector<int> original;
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (prune[i]) continue;
-    kept.push_back(ops[i]);
-    kept.back().id = static_cast<int>(original.size());
-    original.push_back(static_cast<int>(i));
+
+  Progress advance(std::uint64_t budget, Clock::time_point deadline) {
+    return last_ = search_->advance(budget, deadline);
   }
-  history.keep(original, kept);
-  Search search(kept, history);
-  CheckResult result = search.run(options);
-  if (result.verdict == Verdict::kNotLinearizable && result.failing_op >= 0) {
-    const auto& failing =
-        ops[static_cast<std::size_t>(original[static_cast<std::size_t>(result.failing_op)])];
-    auto why = model.explain_failure(ops, failing);
-    result.explanation =
-        why ? *why
-            : "process " + std::to_string(failing.process) + " " +
-                  history.describe_operation(static_cast<std::size_t>(result.failing_op)) +
-                  " during " + operation_interval(failing) +
-                  ", but no order of the operations around it allows that result.";
+  std::uint64_t steps() const { return search_->steps(); }
+  bool decided() const { return last_ == Progress::kDecided; }
+
+  // The verdict, or unknown: CheckOptions::max_steps or the time limit ran out (or the search was
+  // left paused).
+  CheckResult result(const CheckOptions& options) const {
+    if (!decided()) {
+      CheckResult result;
+      result.verdict = Verdict::kUnknown;
+      result.states_explored = steps();
+      result.explanation = "gave up after the time limit";
+      if (options.max_steps != 0 && steps() + 1 >= options.max_steps) {
+        result.states_explored = options.max_steps;
+        result.explanation = "gave up after " + std::to_string(options.max_steps) + " search steps";
+      }
+      return result;
+    }
+    CheckResult result = search_->result(options.witness_states);
+    if (result.verdict == Verdict::kNotLinearizable) {
+      result.explanation = explain(result.failing_op);
+      result.failing_op = original_[static_cast<std::size_t>(result.failing_op)];
+    }
+    for (auto& id : result.witness) id = original_[static_cast<std::size_t>(id)];
+    return result;
   }
-  for (auto& id : result.witness) id = original[static_cast<std::size_t>(id)];
-  if (result.failing_op >= 0)
-    result.failing_op = original[static_cast<std::size_t>(result.failing_op)];
-  return result;
+
+ private:
+  void keep_what_can_matter() {
+    auto prune = history_->prunable();
+    SEER_ASSERT(prune.size() == ops_.size(), "prunable names every operation");
+    // An outcome-unknown op invoked after every known outcome was returned cannot have shaped any
+    // of them: it may as well never have happened.
+    std::int64_t last_return = std::numeric_limits<std::int64_t>::min();
+    for (const auto& op : ops_)
+      if (!op.unknown()) last_return = std::max(last_return, op.complete);
+    for (std::size_t i = 0; i < ops_.size(); ++i) {
+      if (ops_[i].unknown() && ops_[i].invoke > last_return) prune[i] = true;
+    }
+    for (std::size_t i = 0; i < ops_.size(); ++i) {
+      if (prune[i]) continue;
+      kept_.push_back(ops_[i]);
+      kept_.back().id = static_cast<int>(original_.size());
+      original_.push_back(static_cast<int>(i));
+    }
+    history_->keep(original_, kept_);
+  }
+
+  // Why the kept op `failing` could not be placed: the model's sentence, or a general one.
+  std::string explain(int failing) const {
+    const auto& op = ops_[static_cast<std::size_t>(original_[static_cast<std::size_t>(failing)])];
+    if (auto why = model_.explain_failure(ops_, op)) return *why;
+    return "process " + std::to_string(op.process) + " " +
+           history_->describe_operation(static_cast<std::size_t>(failing)) + " during " +
+           operation_interval(op) +
+           ", but no order of the operations around it allows that result.";
+  }
+
+  const std::vector<Operation>& ops_;
+  const AnyModel& model_;
+  std::vector<Operation> kept_;  // the ops searched, renumbered; the history refers to them
+  std::vector<int> original_;    // per kept op, its index in ops_
+  std::unique_ptr<CompiledHistory> history_;
+  std::unique_ptr<Search> search_;
+  Progress last_ = Progress::kOutOfSteps;
+};
+
+// A step budget (steps in all) from CheckOptions::max_steps: the search gives up on reaching
+// max_steps, so it may take one fewer.
+std::uint64_t step_limit(const CheckOptions& options) {
+  return options.max_steps == 0 ? std::numeric_limits<std::uint64_t>::max() : options.max_steps - 1;
+}
+
+CheckResult search_history(const std::vector<Operation>& ops,
+                           std::unique_ptr<CompiledHistory> history, const AnyModel& model,
+                           const CheckOptions& options) {
+  PartitionSearch search(ops, std::move(history), model);
+  search.advance(step_limit(options), Clock::now() + options.timeout);
+  return search.result(options);
 }
 
 CheckResult check_one(const std::vector<Operation>& ops, const AnyModel& model,
                       const CheckOptions& options) {
-  auto history = model.compile(ops);
-  return search_history(ops, *history, model, options);
+  return search_history(ops, model.compile(ops), model, options);
 }
 
+// A paused search past this many steps is dropped, unless its key was alone in its round, and
+// starts over on its next turn (a search is deterministic: it retraces its steps). Between rounds
+// the memo of every pending key is held at once, where keys checked one after another held one at
+// a time; a memo of this many steps takes about 0.35 GB (c50-bad's key "0"), so ten hard keys
+// hold a few GB at most. Starting over costs a key that needs S steps at most 3 S (the rounds
+// since the drop, then S), and about 2 S when the drop comes early.
+constexpr std::uint64_t kKeepPausedSteps = std::uint64_t{1} << 23;
+
 // P-compositionality: a history of independent keys is linearizable iff each key's sub-history is.
-// Keys are checked in parallel; the reported failure is the first failing key in key order,
-// whatever the timing.
+// Keys are searched in rounds (rounds.hpp): each key not settled gets a step budget that doubles
+// every round, and the rounds stop after the first round that finds a key broken. The key reported
+// is the one broken at the smallest budget, the first in key order among those of that round: the
+// same for any --jobs. A key that needs hours does not hide one that breaks in a millisecond.
 CheckResult check_partitioned(const std::vector<Operation>& ops, const AnyModel& model,
                               const CheckOptions& options) {
-  std::map<std::string, std::size_t> index_of;  // key (as JSON text) -> partition, in key order
+  std::map<std::string, std::size_t> index_of;  // key (as JSON text) -> partition
   struct Part {
     nlohmann::json key;
     std::vector<Operation> ops;
     std::vector<int> original;
-    CheckResult result;
+    std::unique_ptr<PartitionSearch> search;  // under way: null before its first turn, or dropped
+    std::optional<CheckResult> result;        // once settled (its search is then let go)
+    std::uint64_t reached = 0;                // the most steps its search has taken
   };
   std::vector<Part> parts;
-  std::vector<std::pair<std::string, std::size_t>> order;
   for (const auto& op : ops) {
     auto [key, inner] = model.partition(op);
     const std::string name = to_text(key);
     auto [it, added] = index_of.emplace(name, parts.size());
-    if (added) parts.push_back(Part{key, {}, {}, {}});
+    if (added) parts.push_back(Part{key, {}, {}, {}, {}, 0});
     auto& part = parts[it->second];
     inner.id = static_cast<int>(part.ops.size());
     part.ops.push_back(std::move(inner));
     part.original.push_back(op.id);
   }
-  // An exception (a HistoryError from compiling a key's operations) must not escape a thread: each
-  // part keeps its own, no part is started after one, and the joining thread rethrows the first in
-  // part order. Parts are claimed in order, so that is the one a single job would have thrown.
-  // The time limit is the whole history's (`--timeout` is per history): each part gets what is
-  // left of it when it starts.
-  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::vector<std::exception_ptr> errors(parts.size());
-  auto worker = [&] {
-    for (std::size_t i; !failed.load() && (i = next.fetch_add(1)) < parts.size();) {
-      try {
-        CheckOptions part_options = options;
-        part_options.timeout = std::max(std::chrono::milliseconds{0},
-                                        std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            deadline - std::chrono::steady_clock::now()));
-        parts[i].result = check_one(parts[i].ops, model, part_options);
-      } catch (...) {
-        errors[i] = std::current_exception();
-        failed.store(true);
-      }
+  std::vector<Part*> by_key;  // the rounds' tasks, in key order
+  for (const auto& [name, i] : index_of) by_key.push_back(&parts[i]);
+
+  // The time limit is the whole history's (`--timeout` is per history), shared by every key. A
+  // HistoryError from compiling a key's operations reaches the caller (run_in_rounds).
+  RoundsOptions rounds;
+  rounds.jobs = options.jobs;
+  rounds.deadline = Clock::now() + options.timeout;
+  const std::uint64_t limit = step_limit(options);
+  run_in_rounds(by_key.size(), rounds, [&](std::size_t task, const Round& round) {
+    const std::uint64_t budget = round.budget;
+    Part& part = *by_key[task];
+    if (!part.search) {
+      part.search = std::make_unique<PartitionSearch>(part.ops, model.compile(part.ops), model);
     }
-  };
-  std::vector<std::thread> threads;
-  const unsigned jobs =
-      std::max(1u, std::min<unsigned>(options.jobs, static_cast<unsigned>(parts.size())));
-  for (unsigned j = 1; j < jobs; ++j) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  for (const auto& error : errors) {
-    if (error) std::rethrow_exception(error);
-  }
+    const Progress progress = part.search->advance(std::min(budget, limit), rounds.deadline);
+    part.reached = std::max(part.reached, part.search->steps());
+    const bool gave_up = progress == Progress::kOutOfSteps && budget >= limit;  // max_steps
+    if (progress == Progress::kDecided || gave_up) {
+      part.result = part.search->result(options);
+      part.search.reset();
+      return part.result->verdict == Verdict::kNotLinearizable ? Turn::kDecisive : Turn::kSettled;
+    }
+    if (round.tasks > 1 && part.search->steps() > kKeepPausedSteps) part.search.reset();
+    return Turn::kPending;
+  });
 
   CheckResult result;
   result.verdict = Verdict::kLinearizable;
   result.partitions = parts.size();
-  for (const auto& [name, i] : index_of) {  // key order
-    auto& part = parts[i];
-    result.states_explored += part.result.states_explored;
+  for (Part* part : by_key) {
+    // Not settled: the time ran out, or another key was found broken.
+    CheckResult part_result;
+    if (part->result) {
+      part_result = std::move(*part->result);
+    } else if (part->search) {
+      part_result = part->search->result(options);
+    } else {
+      part_result.explanation = "gave up after the time limit";
+    }
+    result.states_explored += std::max(part_result.states_explored, part->reached);
     auto map_ids = [&](std::vector<int> ids) {
-      for (auto& id : ids) id = part.original[static_cast<std::size_t>(id)];
+      for (auto& id : ids) id = part->original[static_cast<std::size_t>(id)];
       return ids;
     };
-    if (part.result.verdict == Verdict::kNotLinearizable &&
+    if (part_result.verdict == Verdict::kNotLinearizable &&
         result.verdict != Verdict::kNotLinearizable) {
       result.verdict = Verdict::kNotLinearizable;
-      result.partition = part.key;
-      result.witness = map_ids(part.result.witness);
-      result.failing_op = part.original[static_cast<std::size_t>(part.result.failing_op)];
-      result.explanation = "key " + to_text(part.key) + ": " + part.result.explanation;
-    } else if (part.result.verdict == Verdict::kUnknown &&
+      result.partition = part->key;
+      result.witness = map_ids(part_result.witness);
+      result.failing_op = part->original[static_cast<std::size_t>(part_result.failing_op)];
+      result.explanation = "key " + to_text(part->key) + ": " + part_result.explanation;
+    } else if (part_result.verdict == Verdict::kUnknown &&
                result.verdict == Verdict::kLinearizable) {
       result.verdict = Verdict::kUnknown;
-      result.partition = part.key;
-      result.explanation = "key " + to_text(part.key) + ": " + part.result.explanation;
+      result.partition = part->key;
+      result.explanation = "key " + to_text(part->key) + ": " + part_result.explanation;
     } else if (result.verdict == Verdict::kLinearizable) {
-      const auto ids = map_ids(part.result.witness);
+      const auto ids = map_ids(part_result.witness);
       result.witness.insert(result.witness.end(), ids.begin(), ids.end());
-      result.witness_states.insert(result.witness_states.end(), part.result.witness_states.begin(),
-                                   part.result.witness_states.end());
+      result.witness_states.insert(result.witness_states.end(), part_result.witness_states.begin(),
+                                   part_result.witness_states.end());
     }
   }
   if (result.verdict != Verdict::kLinearizable) result.witness_states.clear();
@@ -420,8 +504,7 @@ CheckResult check_linearizable(const std::vector<Operation>& ops, const AnyModel
   if (!model.partitioned()) return check_one(ops, model, options);
   if (options.partition) return check_partitioned(ops, model, options);
   // One search over every key's operations with the tuple of every key's state.
-  auto whole = compile_keyed_history(ops, model);
-  CheckResult result = search_history(ops, *whole, model, options);
+  CheckResult result = search_history(ops, compile_keyed_history(ops, model), model, options);
   if (result.verdict == Verdict::kNotLinearizable && result.failing_op >= 0) {
     // Explained within its key, as when keys are checked apart.
     const auto [key, failing] = model.partition(ops[static_cast<std::size_t>(result.failing_op)]);

@@ -224,8 +224,8 @@ TEST(Kv, AppendAgreesWithBruteForce) {
 // `--timeout` is the whole history's, not each key's: keys whose searches each outlast it stop
 // when it is spent. Each key here is a search that cannot end in time: 14 concurrent writes and
 // 14 concurrent reads, then two reads in sequence of two different written values, which no order
-// allows (so every order is tried). Checked one key at a time with a limit of 150 ms, the eight
-// keys take about 150 ms, not eight times that.
+// allows (so every order is tried). On one job with a limit of 150 ms, the eight keys take about
+// 150 ms, not eight times that.
 TEST(Kv, TheTimeLimitIsTheWholeHistorysNotEachKeys) {
   std::vector<Operation> ops;
   for (int key = 0; key < 8; ++key) {
