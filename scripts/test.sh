@@ -11,7 +11,7 @@
 #     (tests/sweep_scale.hpp: a tenth, or a fixed count for the long sweeps of one design; tests of
 #     a property across many seeds skip themselves; the viewer's browser test is build 1's only),
 #     the pinned hashes checked under a second compiler; then libFuzzer on every input seer reads
-#     (histories, traces, run files, MCP requests), 60 seconds, from the same tree: its libraries
+#     (histories, traces, run files, MCP requests, sweep outputs), 60 seconds, from the same tree: its libraries
 #     carry the coverage counters libFuzzer needs.
 # The presets build in unity batches (CMAKE_UNITY_BUILD): nlohmann::json's and CLI11's templates are
 # compiled once per batch instead of once per file, which halves the build on two cores. The two CI
@@ -58,7 +58,8 @@ fuzz() {  # TARGET SECONDS SEEDS; its last lines go to build/sanitize/fuzz-TARGE
 # Two lanes of 30 s; a lane's output is printed when it ends, and a failing target fails CI.
 { fuzz fuzz_history_reader 20 fuzz/seeds && fuzz fuzz_mcp 10 fuzz/seeds-mcp; } >build/sanitize/fuzz-lane1.txt 2>&1 &
 lane1=$!
-{ fuzz fuzz_trace_reader 15 fuzz/seeds-trace && fuzz fuzz_run_file 15 fuzz/seeds-run; } >build/sanitize/fuzz-lane2.txt 2>&1 &
+{ fuzz fuzz_trace_reader 10 fuzz/seeds-trace && fuzz fuzz_run_file 12 fuzz/seeds-run &&
+  fuzz fuzz_sweep_file 8 fuzz/seeds-sweep; } >build/sanitize/fuzz-lane2.txt 2>&1 &
 lane2=$!
 status=0
 wait "$lane1" || status=1
