@@ -257,9 +257,9 @@ TEST(Explain, AnAcceptanceLostBeforeTheWorkIsALostResponseRetriedElsewhere) {
 }
 
 // traces/deposed_primary.jsonl, written by hand: node1 claims `primary` ({node: node1}), is paused
-// with a booking in its mailbox, node2 claims `primary` and sells seat-1, and node1 resumes and sells
-// seat-1 as the primary it no longer is. The claim carries no deadline (an epoch), so this is the
-// takeover half of expired_lease: node1's answer, its claim, node2's takeover and the pause.
+// with a booking in its mailbox, node2 claims `primary` and sells seat-1, and node1 resumes and
+// sells seat-1 as the primary it no longer is. The claim carries no deadline (an epoch), so this is
+// the takeover half of expired_lease: node1's answer, its claim, node2's takeover and the pause.
 TEST(Explain, AHolderActingAfterAnotherClaimedItsPlaceIsDeposed) {
   std::ifstream in(std::string(SEER_EXPLAIN_TRACES) + "/deposed_primary.jsonl");
   ASSERT_TRUE(in);
