@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 namespace seer::promises::concrete {
@@ -225,67 +226,105 @@ StoredOrigin parse_origin(const json& results) {
 
 namespace {
 
+// Where a footprint's ids come from: `id`, an expression over the tables of `from` (a FROM list,
+// possibly empty) under `where`. With `neighbours`, the promises linked to each id by a callback
+// (either way) are in the footprint too.
+struct IdSource {
+  std::string from;
+  std::string where;
+  std::string id;
+  bool neighbours = true;
+};
+
+// One table's rows for every id of `sources`: a UNION ALL of one lookup by key per source (and per
+// neighbour direction), ordered by `order` (a unique key, so that a row found twice, as a named
+// promise and as a neighbour of another, comes out twice in a row: parse_rows keeps one). No
+// statement has a UNION or an IN over a subquery: SQLite builds a temporary b-tree for each of
+// those, and at five statements a read they made the footprint read cost 15 times the rows it
+// found (BENCHMARKS.md, "Throughput ... the footprint reads' cost").
+std::string footprint_rows(const std::vector<IdSource>& sources, const std::string& columns,
+                           const std::string& table, const std::string& key,
+                           const std::string& order) {
+  std::string sql;
+  auto add = [&](const std::string& from, const std::string& where) {
+    sql += std::string(sql.empty() ? "" : " UNION ALL ") + "SELECT " + columns + " FROM " + from +
+           (from.empty() ? "" : ", ") + table + " AS x WHERE " + where;
+  };
+  for (const auto& s : sources) {
+    const std::string also = s.where.empty() ? "" : " AND " + s.where;
+    add(s.from, "x." + key + " = " + s.id + also);
+    if (!s.neighbours) continue;
+    const std::string from = s.from + (s.from.empty() ? "" : ", ") + "callbacks AS c";
+    add(from, "c.awaited = " + s.id + " AND x." + key + " = c.awaiter" + also);
+    add(from, "c.awaiter = " + s.id + " AND x." + key + " = c.awaited" + also);
+  }
+  return sql + " ORDER BY " + order;
+}
+
 // read_rows and read_due: the origin's row, its last seq and last task-timeout position, then the
-// rows of the promises `ids` (a query of promise ids in `origin`) and of their callback neighbours.
-// The rows are found by their keys alone: a condition on `origin` would let SQLite's planner walk
-// the origin's range of an `(origin, ...)` index instead, which is what this read avoids. (A
-// callback links two promises of one origin, so the neighbours are of `origin` too.)
-// `also` (" UNION SELECT ..."), rows read without their neighbours: a preload's branch, whose
-// promises the step only views. `params` are those of `ids` and `also` (PostgreSQL must see each
-// one used, so the origin's statements get their own).
+// rows of the footprint's promises (and their tasks, timeouts, callbacks and listeners). The rows
+// are found by their keys alone: a condition on `origin` would let SQLite's planner walk the
+// origin's range of an `(origin, ...)` index instead, which is what this read avoids. (A callback
+// links two promises of one origin, so the neighbours are of `origin` too.) `params` are those of
+// `sources` (PostgreSQL must see each one used, so the origin's statements get their own).
 std::vector<SqlStep> read_footprint(const std::string& origin, const json& params,
-                                    const std::string& ids, const std::string& also = "") {
+                                    const std::vector<IdSource>& sources) {
   const json o = json::array({origin});
-  const std::string footprint =
-      "(" + ids + also + " UNION SELECT awaiter FROM callbacks WHERE awaited IN (" + ids +
-      ") UNION SELECT awaited FROM callbacks WHERE awaiter IN (" + ids + "))";
+  auto rows = [&](const char* columns, const char* table, const char* key, const char* order) {
+    return SqlStep{footprint_rows(sources, columns, table, key, order), params};
+  };
   return {
       {"SELECT revision, clock FROM origins WHERE origin = ?1", o},
       {"SELECT seq FROM promises WHERE origin = ?1 ORDER BY seq DESC LIMIT 1", o},
       {"SELECT position FROM task_timeouts WHERE origin = ?1 ORDER BY position DESC LIMIT 1", o},
-      {"SELECT id, seq, state, param, value, tags, timeout_at, created_at, settled_at FROM "
-       "promises WHERE id IN " +
-           footprint + " ORDER BY seq",
-       params},
-      {"SELECT awaited, awaiter FROM callbacks WHERE awaited IN " + footprint +
-           " ORDER BY awaited, position",
-       params},
-      {"SELECT awaited, address FROM listeners WHERE awaited IN " + footprint +
-           " ORDER BY awaited, position",
-       params},
-      {"SELECT id, state, version, pid, ttl, resumes FROM tasks WHERE id IN " + footprint, params},
-      {"SELECT id, kind, at, position FROM task_timeouts WHERE id IN " + footprint +
-           " ORDER BY position",
-       params},
+      rows("x.id, x.seq, x.state, x.param, x.value, x.tags, x.timeout_at, x.created_at, "
+           "x.settled_at",
+           "promises", "id", "2"),
+      rows("x.awaited, x.awaiter, x.position", "callbacks", "awaited", "1, 3"),
+      rows("x.awaited, x.address, x.position", "listeners", "awaited", "1, 3"),
+      rows("x.id, x.state, x.version, x.pid, x.ttl, x.resumes", "tasks", "id", "1"),
+      rows("x.id, x.kind, x.at, x.position", "task_timeouts", "id", "4"),
   };
+}
+
+std::string param(std::size_t i) {
+  return "CAST(?" + std::to_string(i) + " AS TEXT)";
 }
 
 }  // namespace
 
 std::vector<SqlStep> read_rows(const std::string& origin, const Footprint& footprint) {
   json params = json::array();
-  std::string named;
+  std::vector<IdSource> sources;
   for (const auto& id : footprint.ids) {
     params.push_back(id);
-    named += std::string(named.empty() ? "" : " UNION ") + "SELECT CAST(?" +
-             std::to_string(params.size()) + " AS TEXT)";
+    sources.push_back({"", "", param(params.size())});
   }
-  if (!footprint.preload) return read_footprint(origin, params, named);
+  if (!footprint.preload) return read_footprint(origin, params, sources);
   // The preload's branch: that of the promise named first (if it exists), and the one a
-  // task.create gives its new promise. By the `promises_by_branch` index, never the origin's range.
-  // Only the origin's: a branch value may be carried by promises of other origins too (the spec
-  // requires origin(b) = origin(id) of its members, but a client may tag anything), and σ is one
-  // origin's.
-  std::string branches = "SELECT branch FROM promises WHERE id = CAST(?1 AS TEXT)";
+  // task.create gives its new promise, read without their neighbours (the step only views them).
+  // By the `promises_by_branch` index, never the origin's range. Only the origin's: a branch value
+  // may be carried by promises of other origins too (the spec requires origin(b) = origin(id) of
+  // its members, but a client may tag anything), and σ is one origin's.
+  std::optional<std::size_t> branch_param;
   if (footprint.branch) {
     params.push_back(*footprint.branch);
-    branches += " UNION SELECT CAST(?" + std::to_string(params.size()) + " AS TEXT)";
+    branch_param = params.size();
   }
   params.push_back(origin);
-  const std::string in_origin = "CAST(?" + std::to_string(params.size()) + " AS TEXT)";
-  return read_footprint(origin, params, named,
-                        " UNION SELECT id FROM promises WHERE branch IN (" + branches +
-                            ") AND branch <> '' AND origin = " + in_origin);
+  const std::string in_origin = param(params.size());
+  sources.push_back(
+      {"promises AS b1, promises AS b2",
+       "b1.id = " + param(1) +
+           " AND b1.branch <> '' AND b2.branch = b1.branch AND b2.origin = " + in_origin,
+       "b2.id", false});
+  if (branch_param) {
+    sources.push_back({"promises AS b2",
+                       "b2.branch = " + param(*branch_param) +
+                           " AND b2.branch <> '' AND b2.origin = " + in_origin,
+                       "b2.id", false});
+  }
+  return read_footprint(origin, params, sources);
 }
 
 std::vector<SqlStep> read_due(const std::string& origin, std::int64_t now) {
@@ -295,12 +334,37 @@ std::vector<SqlStep> read_due(const std::string& origin, std::int64_t now) {
       "(SELECT CASE WHEN clock > ?2 THEN clock ELSE ?2 END FROM origins WHERE origin = ?1)";
   return read_footprint(
       origin, json::array({origin, now}),
-      "SELECT id FROM promises WHERE origin = ?1 AND state = 'pending' AND "
-      "has_target = 1 AND timeout_at <= " +
-          at + " UNION SELECT id FROM task_timeouts WHERE origin = ?1 AND at <= " + at);
+      {{"promises AS d",
+        "d.origin = ?1 AND d.state = 'pending' AND d.has_target = 1 AND d.timeout_at <= " + at,
+        "d.id"},
+       {"task_timeouts AS d", "d.origin = ?1 AND d.at <= " + at, "d.id"}});
 }
 
-StoredOrigin parse_rows(const json& results) {
+namespace {
+
+// A footprint read returns a row once for each way it is in the footprint (a named promise that
+// is also another's neighbour); ordered by a unique key, the copies are next to each other.
+bool has_repeats(const json& rows) {
+  return std::adjacent_find(rows.begin(), rows.end()) != rows.end();
+}
+
+json without_repeats(json results) {
+  for (std::size_t i = 3; i < results.size(); ++i) {
+    auto& rows = results[i];
+    if (!rows.is_array()) continue;
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  }
+  return results;
+}
+
+}  // namespace
+
+StoredOrigin parse_rows(const json& given) {
+  const bool repeats =
+      given.is_array() && std::any_of(given.begin(), given.end(),
+                                      [](const json& t) { return t.is_array() && has_repeats(t); });
+  std::optional<json> cleaned;
+  const json& results = repeats ? *(cleaned = without_repeats(given)) : given;
   StoredOrigin out;
   try {
     const auto& origins = rows_of(results, 0);
