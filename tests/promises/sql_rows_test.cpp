@@ -177,8 +177,8 @@ TEST(PromisesSql, TheSweepFindsTheOriginsWithSomethingDue) {
 }
 
 // A footprint-limited read finds its rows by key, with no temporary table: no statement scans a
-// table or walks an origin's whole range of an index (only the origin's own row, and the last seq and position, which are one
-// step down an `(origin, ...)` index, are found by the origin alone).
+// table or walks an origin's whole range of an index (only the origin's own row, and the last seq
+// and position, which are one step down an `(origin, ...)` index, are found by the origin alone).
 TEST(PromisesSql, APartialReadUsesKeysNotTheOriginsRange) {
   SqlDatabase db({seer::promises::concrete::sqlite_schema()});
   auto statements = seer::promises::concrete::read_rows("o", {{"o:a", "o:b"}, true, "o:b"});
