@@ -151,6 +151,15 @@ bool Connection::read_only(const std::string& sql) {
   return sqlite3_stmt_readonly(p->statement) != 0;
 }
 
+bool Connection::control(const std::string& sql) {
+  std::string error;
+  auto* p = prepared(sql, error);
+  if (!p) return false;
+  const int rc = sqlite3_step(p->statement);
+  sqlite3_reset(p->statement);
+  return rc == SQLITE_DONE;
+}
+
 std::optional<std::string> Connection::run(const Statement& s, nlohmann::json& rows) {
   std::string error;
   const auto* p = prepared(s.sql, error);
@@ -207,8 +216,8 @@ std::optional<std::string> Connection::run_all(const std::vector<Statement>& sta
 
 Outcome Connection::transact(const std::vector<Statement>& statements, Begin begin) {
   Outcome out;
-  if (sqlite3_exec(db_, begin == Begin::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN", nullptr, nullptr,
-                   nullptr) != SQLITE_OK) {
+  static const std::string kImmediate = "BEGIN IMMEDIATE", kDeferred = "BEGIN";
+  if (!control(begin == Begin::kImmediate ? kImmediate : kDeferred)) {
     out.error = sqlite3_errmsg(db_);
     return out;
   }
@@ -221,7 +230,8 @@ Outcome Connection::transact(const std::vector<Statement>& statements, Begin beg
     return out;
   };
   if (auto error = run_all(statements, out)) return roll_back(*error);
-  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+  static const std::string kCommit = "COMMIT";
+  if (!control(kCommit)) {
     return roll_back(std::string("COMMIT failed: ") + sqlite3_errmsg(db_));
   }
   out.committed = true;
@@ -232,9 +242,7 @@ Outcome Connection::transact(const std::vector<Statement>& statements, Begin beg
 std::vector<Outcome> Connection::transact_together(
     const std::vector<const std::vector<Statement>*>& transactions) {
   std::vector<Outcome> outs(transactions.size());
-  auto ok = [this](const char* sql) {
-    return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
-  };
+  auto ok = [this](const char* sql) { return control(sql); };
   // Anything unexpected undoes the whole group and fails every transaction in it: a group is
   // never trusted in part.
   auto abandon = [&](const std::string& why) {
