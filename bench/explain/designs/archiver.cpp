@@ -24,6 +24,7 @@
 // Label: `crash_lost_data`: the crash took back what the archiver had acknowledged (its batch was
 // in memory only, the extreme of unsynced writes).
 #include "design.hpp"
+#include "trace_lookup.hpp"
 
 #include "seer/services/object_store.hpp"
 #include "seer/services/queue.hpp"
@@ -165,12 +166,6 @@ class System final : public sim::System {
 
 // --- Label -------------------------------------------------------------------------------------
 
-const nlohmann::json& payload_of(const TraceEvent& e) {
-  static const nlohmann::json kNone;
-  const auto it = e.line.find("payload");
-  return it == e.line.end() ? kNone : *it;
-}
-
 // From the message: the event E. The cause: the archiver's delivery of E's message (after which it
 // was in the batch only), its acknowledgment of that message (the ack request's send), and the
 // archiver's crash after that (the crash that discarded the batch). The last delivery of E before
@@ -189,9 +184,9 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
         trace.lane_name(d.lane) != "archiver") {
       continue;
     }
-    const auto& body = payload_of(d).value("body", nlohmann::json());
+    const auto& body = payload(d).value("body", nlohmann::json());
     if (!body.is_object() || body.value("event", "") != event) continue;
-    const auto id = payload_of(d).value("message_id", std::int64_t{0});
+    const auto id = payload(d).value("message_id", std::int64_t{0});
     const TraceEvent* ack = nullptr;
     const TraceEvent* crash = nullptr;
     for (std::uint64_t s = d.seq + 1; s <= trace.events.size(); ++s) {
@@ -202,8 +197,8 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
         break;
       }
       if (!ack && e.kind == EventKind::kSend && e.type == "queue_request" &&
-          payload_of(e).value("op", "") == "ack" &&
-          payload_of(e).value("message_id", std::int64_t{-1}) == id) {
+          payload(e).value("op", "") == "ack" &&
+          payload(e).value("message_id", std::int64_t{-1}) == id) {
         ack = &e;
       }
     }

@@ -22,6 +22,7 @@
 // other worker's count-down that took effect after that read was served (the latest before the
 // decision), and the worker's put of the stale count (where it took effect).
 #include "design.hpp"
+#include "trace_lookup.hpp"
 
 #include "seer/services/kv.hpp"
 
@@ -171,12 +172,6 @@ class System final : public sim::System {
 
 // --- Label -------------------------------------------------------------------------------------
 
-const nlohmann::json& payload_of(const TraceEvent& e) {
-  static const nlohmann::json kNone = nlohmann::json::object();
-  const auto it = e.line.find("payload");
-  return it == e.line.end() ? kNone : *it;
-}
-
 // One request to the KV store on the latch, with where it took effect and where its requester
 // learned the answer.
 struct Access {
@@ -201,16 +196,16 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   std::vector<std::pair<int, std::uint64_t>> order;        // in the order served
   for (const auto& e : trace.events) {
     if (e.kind == EventKind::kSend && e.type == "kv_request" &&
-        payload_of(e).value("key", "") == key && trace.lane_name(e.lane).rfind("worker", 0) == 0) {
-      auto& acc = by_req[{e.lane, payload_of(e).value("req", std::uint64_t{0})}];
+        payload(e).value("key", "") == key && trace.lane_name(e.lane).rfind("worker", 0) == 0) {
+      auto& acc = by_req[{e.lane, payload(e).value("req", std::uint64_t{0})}];
       if (!acc.request) {
         acc.request = &e;
-        acc.op = payload_of(e).value("op", "");
+        acc.op = payload(e).value("op", "");
       }
     } else if (e.type == "kv_reply" &&
                (e.kind == EventKind::kSend || e.kind == EventKind::kDeliver)) {
       const int requester = e.kind == EventKind::kSend ? e.peer : e.lane;
-      const auto it = by_req.find({requester, payload_of(e).value("req", std::uint64_t{0})});
+      const auto it = by_req.find({requester, payload(e).value("req", std::uint64_t{0})});
       if (it == by_req.end()) continue;
       if (e.kind == EventKind::kSend && !it->second.served) {
         it->second.served = &e;

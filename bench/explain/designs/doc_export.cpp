@@ -20,6 +20,7 @@
 //
 // Label: `stale_read`: the export acted on a read that missed a write (its own).
 #include "design.hpp"
+#include "trace_lookup.hpp"
 
 #include "seer/services/object_store.hpp"
 #include "seer/services/sql.hpp"
@@ -166,24 +167,6 @@ class System final : public sim::System {
 
 // --- Label -------------------------------------------------------------------------------------
 
-const nlohmann::json& payload_of(const TraceEvent& e) {
-  static const nlohmann::json kNone;
-  const auto it = e.line.find("payload");
-  return it == e.line.end() ? kNone : *it;
-}
-
-const TraceEvent* request_of(const Trace& trace, const TraceEvent& reply) {
-  const auto& rp = payload_of(reply);
-  if (!rp.contains("req")) return nullptr;
-  for (std::uint64_t s = reply.seq; s-- > 1;) {
-    const auto& e = trace.at(s);
-    if (e.kind != EventKind::kSend || e.lane != reply.peer || e.peer != reply.lane) continue;
-    const auto& p = payload_of(e);
-    if (p.contains("req") && p.at("req") == rp.at("req")) return &e;
-  }
-  return nullptr;
-}
-
 // From the message: the export X of document D. The cause: the writer's read of D that the export
 // used (the delivery of the last get reply for D before the export's insert was sent), the
 // writer's own save of D that the read missed (the store's reply to the latest put of D before
@@ -199,17 +182,17 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const TraceEvent* commit = nullptr;
   for (const auto& e : trace.events) {
     if (e.kind != EventKind::kSend || e.type != "sql_reply" ||
-        !payload_of(e).value("committed", false)) {
+        !payload(e).value("committed", false)) {
       continue;
     }
-    const auto* req = request_of(trace, e);
-    if (req && payload_of(*req).value("label", "") == "export " + export_id) {
+    const auto* req = request_send_for(trace, e);
+    if (req && payload(*req).value("label", "") == "export " + export_id) {
       commit = &e;
       break;
     }
   }
   if (!commit) return {};
-  const auto* insert = request_of(trace, *commit);
+  const auto* insert = request_send_for(trace, *commit);
   if (!insert) return {};
   // The read: the writer's last delivered get reply for the document before the insert.
   const TraceEvent* read = nullptr;

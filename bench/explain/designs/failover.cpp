@@ -27,6 +27,7 @@
 // only an epoch, so this is the "after another process had taken the lease over" half of
 // `expired_lease`, not a deadline passing).
 #include "design.hpp"
+#include "trace_lookup.hpp"
 
 #include "seer/services/kv.hpp"
 
@@ -404,26 +405,6 @@ class System final : public sim::System {
 
 // --- Label -------------------------------------------------------------------------------------
 
-const nlohmann::json& payload_of(const TraceEvent& e) {
-  static const nlohmann::json kNone;
-  const auto it = e.line.find("payload");
-  return it == e.line.end() ? kNone : *it;
-}
-
-// The request send behind a service's reply send: the requester's latest send to the service
-// carrying the same request number.
-const TraceEvent* request_of(const Trace& trace, const TraceEvent& reply) {
-  const auto& rp = payload_of(reply);
-  if (!rp.contains("req")) return nullptr;
-  for (std::uint64_t s = reply.seq; s-- > 1;) {
-    const auto& e = trace.at(s);
-    if (e.kind != EventKind::kSend || e.lane != reply.peer || e.peer != reply.lane) continue;
-    const auto& p = payload_of(e);
-    if (p.contains("req") && p.at("req") == rp.at("req")) return &e;
-  }
-  return nullptr;
-}
-
 // From the message: the seat S sold twice. The cause: of the two nodes' confirmations of S, the
 // one sent by a node that was no longer the one the `primary` record named (the deposed primary's
 // act), the write of the record that took it over (the other node's promotion, the latest before
@@ -441,10 +422,10 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   std::vector<Write> writes;  // applied writes of the primary record, in order
   for (const auto& e : trace.events) {
     if (e.kind != EventKind::kSend || e.type != "kv_reply") continue;
-    if (payload_of(e).value("status", "") != "ok") continue;
-    const auto* req = request_of(trace, e);
+    if (payload(e).value("status", "") != "ok") continue;
+    const auto* req = request_send_for(trace, e);
     if (!req) continue;
-    const auto& p = payload_of(*req);
+    const auto& p = payload(*req);
     const std::string op = p.value("op", "");
     if (p.value("key", "") != kPrimaryKey || (op != "put" && op != "update" && op != "create")) {
       continue;
@@ -455,7 +436,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   }
   for (const auto& e : trace.events) {
     if (e.kind != EventKind::kSend || e.type != "booked") continue;
-    if (payload_of(e).value("seat", "") != seat) continue;
+    if (payload(e).value("seat", "") != seat) continue;
     const std::string sender = trace.lane_name(e.lane);
     const Write* holder = nullptr;
     for (const auto& w : writes) {

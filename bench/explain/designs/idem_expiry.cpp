@@ -26,6 +26,7 @@
 // a deadline ahead of its own clock (the record's `expires`) and charged again after it had passed;
 // that the record expired before the retry is what the fix changes.
 #include "design.hpp"
+#include "trace_lookup.hpp"
 
 #include "seer/services/kv.hpp"
 #include "seer/services/sql.hpp"
@@ -203,24 +204,6 @@ class System final : public sim::System {
 
 // --- Label -------------------------------------------------------------------------------------
 
-const nlohmann::json& payload_of(const TraceEvent& e) {
-  static const nlohmann::json kNone;
-  const auto it = e.line.find("payload");
-  return it == e.line.end() ? kNone : *it;
-}
-
-const TraceEvent* request_of(const Trace& trace, const TraceEvent& reply) {
-  const auto& rp = payload_of(reply);
-  if (!rp.contains("req")) return nullptr;
-  for (std::uint64_t s = reply.seq; s-- > 1;) {
-    const auto& e = trace.at(s);
-    if (e.kind != EventKind::kSend || e.lane != reply.peer || e.peer != reply.lane) continue;
-    const auto& p = payload_of(e);
-    if (p.contains("req") && p.at("req") == rp.at("req")) return &e;
-  }
-  return nullptr;
-}
-
 // From the message: the order O. The cause: the first charge of O taking effect (the database's
 // committed reply), the API's idempotency record for O (the KV store's reply to its put: the
 // deadline it wrote), the shop's receive timeout after its first attempt (where the answer was
@@ -236,19 +219,19 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const TraceEvent* record = nullptr;      // the first applied put of idem/O
   for (const auto& e : trace.events) {
     if (e.kind != EventKind::kSend) continue;
-    if (e.type == "sql_reply" && payload_of(e).value("committed", false)) {
-      const auto* req = request_of(trace, e);
-      if (req && payload_of(*req).value("label", "") == "charge " + order) commits.push_back(&e);
+    if (e.type == "sql_reply" && payload(e).value("committed", false)) {
+      const auto* req = request_send_for(trace, e);
+      if (req && payload(*req).value("label", "") == "charge " + order) commits.push_back(&e);
     } else if (e.type == "kv_reply" && !record) {
-      const auto* req = request_of(trace, e);
-      if (req && payload_of(*req).value("op", "") == "put" &&
-          payload_of(*req).value("key", "") == "idem/" + order) {
+      const auto* req = request_send_for(trace, e);
+      if (req && payload(*req).value("op", "") == "put" &&
+          payload(*req).value("key", "") == "idem/" + order) {
         record = &e;
       }
     }
   }
   if (commits.size() < 2) return {};
-  const auto* second_sql = request_of(trace, *commits[1]);
+  const auto* second_sql = request_send_for(trace, *commits[1]);
   if (!second_sql) return {};
   // The charge request the API was handling when it sent the second charge: its latest delivery
   // of a charge for O before that.
@@ -256,7 +239,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   for (std::uint64_t s = second_sql->seq; s-- > 1;) {
     const auto& e = trace.at(s);
     if (e.kind == EventKind::kDeliver && e.type == "charge" && e.lane == second_sql->lane &&
-        payload_of(e).value("idempotency_key", "") == order) {
+        payload(e).value("idempotency_key", "") == order) {
       retry_delivery = &e;
       break;
     }
@@ -275,7 +258,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const TraceEvent* first_send = nullptr;
   for (const auto& e : trace.events) {
     if (e.kind == EventKind::kSend && e.type == "charge" && e.lane == retry->lane &&
-        payload_of(e).value("idempotency_key", "") == order) {
+        payload(e).value("idempotency_key", "") == order) {
       first_send = &e;
       break;
     }

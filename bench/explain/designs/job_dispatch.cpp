@@ -25,6 +25,7 @@
 // or the scheduler's receive timeout while it was in flight or not yet sent), that worker's run
 // commit (the write it made for the assignment), and the scheduler's reassignment of the job.
 #include "design.hpp"
+#include "trace_lookup.hpp"
 
 #include "seer/services/sql.hpp"
 
@@ -179,25 +180,6 @@ class System final : public sim::System {
 
 // --- Label -------------------------------------------------------------------------------------
 
-const nlohmann::json& payload_of(const TraceEvent& e) {
-  static const nlohmann::json kNone = nlohmann::json::object();
-  const auto it = e.line.find("payload");
-  return it == e.line.end() ? kNone : *it;
-}
-
-// The request send a service reply answers (same two processes, same request number).
-const TraceEvent* request_of(const Trace& trace, const TraceEvent& reply) {
-  const auto& rp = payload_of(reply);
-  if (!rp.contains("req")) return nullptr;
-  for (std::uint64_t s = reply.seq; s-- > 1;) {
-    const auto& e = trace.at(s);
-    if (e.kind != EventKind::kSend || e.lane != reply.peer || e.peer != reply.lane) continue;
-    const auto& p = payload_of(e);
-    if (p.contains("req") && p.at("req") == rp.at("req")) return &e;
-  }
-  return nullptr;
-}
-
 // From the message: the job J. Each committed run of J (the database's reply send for "run J")
 // and the worker W that ran it; the acceptance W sent right before starting that run (it carries
 // the assignment's request number R); the scheduler's assignment R and its next assignment of J
@@ -213,31 +195,31 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string job = msg.substr(head.size(), end - head.size());
   for (const auto& e : trace.events) {
     if (e.kind != EventKind::kSend || e.type != "sql_reply" ||
-        !payload_of(e).value("committed", false)) {
+        !payload(e).value("committed", false)) {
       continue;
     }
-    const auto* run = request_of(trace, e);
-    if (!run || payload_of(*run).value("label", "") != "run " + job) continue;
+    const auto* run = request_send_for(trace, e);
+    if (!run || payload(*run).value("label", "") != "run " + job) continue;
     const TraceEvent* accept = nullptr;
     for (std::uint64_t s = run->seq; s-- > 1;) {
       const auto& a = trace.at(s);
       if (a.kind == EventKind::kSend && a.lane == run->lane && a.type == "accepted" &&
-          payload_of(a).value("job", "") == job) {
+          payload(a).value("job", "") == job) {
         accept = &a;
         break;
       }
     }
     if (!accept) continue;
-    const auto req = payload_of(*accept).value("req", std::uint64_t{0});
+    const auto req = payload(*accept).value("req", std::uint64_t{0});
     const TraceEvent* assign = nullptr;
     const TraceEvent* reassign = nullptr;
     for (const auto& a : trace.events) {
       if (a.kind != EventKind::kSend || a.type != "assign" || a.lane != accept->peer ||
-          payload_of(a).value("job", "") != job) {
+          payload(a).value("job", "") != job) {
         continue;
       }
       if (!assign) {
-        if (payload_of(a).value("req", std::uint64_t{0}) == req) assign = &a;
+        if (payload(a).value("req", std::uint64_t{0}) == req) assign = &a;
       } else {
         reassign = &a;
         break;

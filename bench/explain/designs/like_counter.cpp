@@ -24,6 +24,7 @@
 // (`stale_derived_write`). Both kinds name the same events, and the fix (one snapshot) repairs
 // exactly that read.
 #include "design.hpp"
+#include "trace_lookup.hpp"
 
 #include "seer/services/sql.hpp"
 
@@ -187,24 +188,6 @@ class System final : public sim::System {
 
 // --- Label -------------------------------------------------------------------------------------
 
-const nlohmann::json& payload_of(const TraceEvent& e) {
-  static const nlohmann::json kNone;
-  const auto it = e.line.find("payload");
-  return it == e.line.end() ? kNone : *it;
-}
-
-const TraceEvent* request_of(const Trace& trace, const TraceEvent& reply) {
-  const auto& rp = payload_of(reply);
-  if (!rp.contains("req")) return nullptr;
-  for (std::uint64_t s = reply.seq; s-- > 1;) {
-    const auto& e = trace.at(s);
-    if (e.kind != EventKind::kSend || e.lane != reply.peer || e.peer != reply.lane) continue;
-    const auto& p = payload_of(e);
-    if (p.contains("req") && p.at("req") == rp.at("req")) return &e;
-  }
-  return nullptr;
-}
-
 const TraceEvent* delivery_of(const Trace& trace, const TraceEvent& send) {
   for (std::uint64_t s = send.seq + 1; s <= trace.events.size(); ++s) {
     const auto& e = trace.at(s);
@@ -214,8 +197,8 @@ const TraceEvent* delivery_of(const Trace& trace, const TraceEvent& send) {
 }
 
 std::string label_of(const Trace& trace, const TraceEvent& reply) {
-  const auto* req = request_of(trace, reply);
-  return req ? payload_of(*req).value("label", "") : "";
+  const auto* req = request_send_for(trace, reply);
+  return req ? payload(*req).value("label", "") : "";
 }
 
 // From the message: the publication P of post Q. The cause: the publisher's shard-0 read of Q that
@@ -237,7 +220,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const TraceEvent* commit = nullptr;
   for (const auto& e : trace.events) {
     if (e.kind == EventKind::kSend && e.type == "sql_reply" &&
-        payload_of(e).value("committed", false) &&
+        payload(e).value("committed", false) &&
         label_of(trace, e) == "publish " + pub + " " + post) {
       commit = &e;
       break;
@@ -262,7 +245,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   for (std::uint64_t s = served[0]->seq + 1; s < served[1]->seq; ++s) {
     const auto& e = trace.at(s);
     if (e.kind == EventKind::kSend && e.type == "sql_reply" &&
-        payload_of(e).value("committed", false) &&
+        payload(e).value("committed", false) &&
         label_of(trace, e) == "move " + post + " shard 0 to 1") {
       move = &e;
     }

@@ -28,6 +28,7 @@
 // write request duplicated) the replica's two deliveries of the write and the writer's delivery
 // of its second acknowledgement, which completed the false majority.
 #include "design.hpp"
+#include "trace_lookup.hpp"
 
 #include <deque>
 #include <memory>
@@ -296,12 +297,6 @@ class System final : public sim::System {
 
 // --- Label -------------------------------------------------------------------------------------
 
-const nlohmann::json& payload_of(const TraceEvent& e) {
-  static const nlohmann::json kNone = nlohmann::json::object();
-  const auto it = e.line.find("payload");
-  return it == e.line.end() ? kNone : *it;
-}
-
 std::string between(const std::string& s, const std::string& open, const std::string& close) {
   const auto a = s.find(open);
   if (a == std::string::npos) return {};
@@ -331,7 +326,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const TraceEvent* published = nullptr;
   for (const auto& e : trace.events) {
     if (e.kind == EventKind::kSend && e.lane == writer && e.type == "published" &&
-        payload_of(e).value("key", "") == key && payload_of(e).value("version", -1) == version) {
+        payload(e).value("key", "") == key && payload(e).value("version", -1) == version) {
       published = &e;
       break;
     }
@@ -341,7 +336,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   for (std::uint64_t s = 1; s < published->seq && acks.size() < 2; ++s) {
     const auto& e = trace.at(s);
     if (e.kind == EventKind::kDeliver && e.lane == writer && e.type == "write_ack" &&
-        payload_of(e).value("key", "") == key && payload_of(e).value("version", -1) == version) {
+        payload(e).value("key", "") == key && payload(e).value("version", -1) == version) {
       acks.push_back(&e);
     }
   }
@@ -353,7 +348,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   for (std::uint64_t s = 1; s < acks[1]->seq; ++s) {
     const auto& e = trace.at(s);
     if (e.kind == EventKind::kDeliver && e.lane == rep && e.type == "replica_write" &&
-        payload_of(e).value("key", "") == key && payload_of(e).value("version", -1) == version) {
+        payload(e).value("key", "") == key && payload(e).value("version", -1) == version) {
       writes.push_back(&e);
     }
   }

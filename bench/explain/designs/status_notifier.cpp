@@ -24,6 +24,7 @@
 // warehouse's write it missed (the latest write of the order before the read was served), and the
 // commit of the backwards notification.
 #include "design.hpp"
+#include "trace_lookup.hpp"
 
 #include "seer/services/kv.hpp"
 #include "seer/services/sql.hpp"
@@ -159,24 +160,6 @@ class System final : public sim::System {
 
 // --- Label -------------------------------------------------------------------------------------
 
-const nlohmann::json& payload_of(const TraceEvent& e) {
-  static const nlohmann::json kNone = nlohmann::json::object();
-  const auto it = e.line.find("payload");
-  return it == e.line.end() ? kNone : *it;
-}
-
-const TraceEvent* request_of(const Trace& trace, const TraceEvent& reply) {
-  const auto& rp = payload_of(reply);
-  if (!rp.contains("req")) return nullptr;
-  for (std::uint64_t s = reply.seq; s-- > 1;) {
-    const auto& e = trace.at(s);
-    if (e.kind != EventKind::kSend || e.lane != reply.peer || e.peer != reply.lane) continue;
-    const auto& p = payload_of(e);
-    if (p.contains("req") && p.at("req") == rp.at("req")) return &e;
-  }
-  return nullptr;
-}
-
 // From the message: the order O and the status S notified out of order. The backwards
 // notification's commit: the first committed "notify O S" after the commit of the later status.
 // The notifier's read behind it: its latest delivery of a reply to a get of order/O before the
@@ -201,12 +184,12 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const TraceEvent* notify_request = nullptr;
   for (const auto& e : trace.events) {
     if (e.kind != EventKind::kSend || e.type != "sql_reply" ||
-        !payload_of(e).value("committed", false)) {
+        !payload(e).value("committed", false)) {
       continue;
     }
-    const auto* req = request_of(trace, e);
+    const auto* req = request_send_for(trace, e);
     if (!req) continue;
-    const std::string label = payload_of(*req).value("label", "");
+    const std::string label = payload(*req).value("label", "");
     if (!later_commit && label == "notify " + order + " " + later) {
       later_commit = &e;
     } else if (later_commit && label == "notify " + order + " " + status) {
@@ -228,9 +211,9 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
     for (std::uint64_t t = e.seq; t-- > 1;) {
       const auto& send = trace.at(t);
       if (send.kind != EventKind::kSend || send.message != e.message) continue;
-      const auto* req = request_of(trace, send);
-      if (req && payload_of(*req).value("op", "") == "get" &&
-          payload_of(*req).value("key", "") == "order/" + order) {
+      const auto* req = request_send_for(trace, send);
+      if (req && payload(*req).value("op", "") == "get" &&
+          payload(*req).value("key", "") == "order/" + order) {
         read = &e;
         served = &send;
       }
@@ -242,9 +225,9 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   for (std::uint64_t s = served->seq; s-- > 1;) {
     const auto& e = trace.at(s);
     if (e.kind != EventKind::kSend || e.type != "kv_reply") continue;
-    const auto* req = request_of(trace, e);
-    if (req && payload_of(*req).value("op", "") == "put" &&
-        payload_of(*req).value("key", "") == "order/" + order) {
+    const auto* req = request_send_for(trace, e);
+    if (req && payload(*req).value("op", "") == "put" &&
+        payload(*req).value("key", "") == "order/" + order) {
       missed = &e;
       break;
     }

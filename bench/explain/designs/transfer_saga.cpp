@@ -25,6 +25,7 @@
 // interrupted by a crash with no durable record of its progress: the crash discarded the only
 // knowledge that a credit was still owed (volatile state), not an unsynced write.
 #include "design.hpp"
+#include "trace_lookup.hpp"
 
 #include "seer/services/kv.hpp"
 
@@ -264,24 +265,6 @@ class System final : public sim::System {
 
 // --- Label -------------------------------------------------------------------------------------
 
-const nlohmann::json& payload_of(const TraceEvent& e) {
-  static const nlohmann::json kNone;
-  const auto it = e.line.find("payload");
-  return it == e.line.end() ? kNone : *it;
-}
-
-const TraceEvent* request_of(const Trace& trace, const TraceEvent& reply) {
-  const auto& rp = payload_of(reply);
-  if (!rp.contains("req")) return nullptr;
-  for (std::uint64_t s = reply.seq; s-- > 1;) {
-    const auto& e = trace.at(s);
-    if (e.kind != EventKind::kSend || e.lane != reply.peer || e.peer != reply.lane) continue;
-    const auto& p = payload_of(e);
-    if (p.contains("req") && p.at("req") == rp.at("req")) return &e;
-  }
-  return nullptr;
-}
-
 // From the message: the transfer T and the account A it changed. The cause: the coordinator's
 // compare-and-set of A that appended T (its send), the store applying it (the reply's send), and
 // the coordinator's crash after that send (the crash that discarded the rest of the transfer).
@@ -300,10 +283,10 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string account = msg.substr(mid + 9, end - mid - 9);
   for (const auto& e : trace.events) {
     if (e.kind != EventKind::kSend || e.type != "kv_reply") continue;
-    if (payload_of(e).value("status", "") != "ok") continue;
-    const auto* req = request_of(trace, e);
+    if (payload(e).value("status", "") != "ok") continue;
+    const auto* req = request_send_for(trace, e);
     if (!req) continue;
-    const auto& p = payload_of(*req);
+    const auto& p = payload(*req);
     if (p.value("op", "") != "update" || p.value("key", "") != "acct/" + account) continue;
     const auto& entries =
         p.value("value", nlohmann::json::object()).value("entries", nlohmann::json::array());
