@@ -128,6 +128,7 @@ std::string search_header_line(const SearchSetup& s) {
   Ordered j;
   j["seer_search"] = 1;
   j["seer_version"] = seer_version();
+  j["seer_commit"] = seer_commit();
   j["system"] = s.system->info().name;
   j["variants"] = s.plan.variants;
   j["options"] = Ordered{{"ops", s.options.ops},
