@@ -7,6 +7,7 @@
 set -u
 seer=$(realpath "$1")
 entry=$(realpath "$2/deploy/seer-shard.sh")
+# shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/../cli/lib.sh"
 cd "$tmp" || exit 1
 range=1..120
@@ -18,13 +19,13 @@ export SEER_OUT_DIR=$tmp/results SEER_SHARD_COUNT=4
 
 # Pods 0 and 2 side by side, then 1 and 3, as a Job with parallelism 2 would.
 for pair in "0 2" "1 3"; do
-  pids=()
+  declare -A pid=()
   for i in $pair; do
     JOB_COMPLETION_INDEX=$i "$entry" >"pod$i.out" 2>"pod$i.err" &
-    pids+=($!)
+    pid[$i]=$!
   done
-  for i in 0 1; do
-    wait "${pids[$i]}" || fail "pod $(echo $pair | cut -d' ' -f$((i + 1))) exited $? (a failing seed is exit 0)"
+  for i in $pair; do
+    wait "${pid[$i]}" || fail "pod $i exited $? (a failing seed is exit 0): $(cat "pod$i.err")"
   done
 done
 for i in 0 1 2 3; do
@@ -61,12 +62,12 @@ expect_entry_error() {
 expect_entry_error "no SEER_SYSTEM" -u SEER_SYSTEM JOB_COMPLETION_INDEX=0
 expect_entry_error "no SEER_SEEDS" -u SEER_SEEDS JOB_COMPLETION_INDEX=0
 # An index without its count would be the whole range on every pod: seer refuses it.
-expect_entry_error "index without count" -u SEER_SHARD_COUNT JOB_COMPLETION_INDEX=0 SEER_OUT_DIR=$tmp/r2
+expect_entry_error "index without count" -u SEER_SHARD_COUNT JOB_COMPLETION_INDEX=0 SEER_OUT_DIR="$tmp/r2"
 grep -q SEER_SHARD_COUNT "$tmp/err" || fail "the error should name SEER_SHARD_COUNT: $(cat "$tmp/err")"
-expect_entry_error "index beyond count" JOB_COMPLETION_INDEX=4 SEER_OUT_DIR=$tmp/r3
+expect_entry_error "index beyond count" JOB_COMPLETION_INDEX=4 SEER_OUT_DIR="$tmp/r3"
 # The results of another sweep in the file: refused, not mixed.
 expect_entry_error "another sweep's file" JOB_COMPLETION_INDEX=0 SEER_ARGS="--ops 20"
 grep -q "the results of another sweep" "$tmp/err" || fail "mismatch error: $(cat "$tmp/err")"
 expect_entry_error "unknown mode" -- x
-expect_entry_error "merge without results" SEER_OUT_DIR=$tmp/empty -- merge
+expect_entry_error "merge without results" SEER_OUT_DIR="$tmp/empty" -- merge
 finish

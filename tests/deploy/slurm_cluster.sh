@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A single-node Slurm cluster on this machine for a test (`source` it): munged, slurmctld and slurmd
 # from Debian's slurm-wlm and munge, every file under one temporary directory, loopback only, as
 # root. What makes slurmd run in a container without systemd or a writable cgroup tree:

@@ -20,7 +20,9 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: the test cluster runs its daemons as root"
   exit 77
 fi
+# shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/../cli/lib.sh"
+# shellcheck source=tests/deploy/slurm_cluster.sh
 source "$(dirname "$0")/slurm_cluster.sh"
 trap 'slurm_stop; rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
@@ -44,7 +46,8 @@ done
 for variant in "${!merge_job[@]}"; do
   job=${merge_job[$variant]}
   slurm_wait_job "$job" 600 || { fail "$variant: the merge job did not end"; continue; }
-  ls "$tmp/$variant"/shard-*.jsonl | wc -l | grep -qx 4 || fail "$variant: expected 4 shard files"
+  files=("$tmp/$variant"/shard-*.jsonl)
+  [ ${#files[@]} -eq 4 ] || fail "$variant: expected 4 shard files, found ${#files[@]}"
   for i in 0 1 2 3; do
     head -1 "$tmp/$variant/shard-$i.jsonl" | grep -q "\"shard\":{\"index\":$i,\"count\":4}" ||
       fail "$variant: shard-$i.jsonl is not shard $i/4 (from SLURM_ARRAY_TASK_ID)"
@@ -53,7 +56,7 @@ for variant in "${!merge_job[@]}"; do
     fail "$variant: task 0 did not take its shard from Slurm: $(cat "$tmp/$variant"/logs/sweep-*_0.out)"
   code=$(scontrol show job "$job" | grep -o 'ExitCode=[0-9]*' | head -1 | cut -d= -f2)
   want=0
-  [ $variant = naive ] && want=1
+  [ "$variant" = naive ] && want=1
   [ "$code" = "$want" ] || fail "$variant: merge job exit $code, expected $want: $(cat "$tmp/$variant"/logs/merge-*.out)"
   python3 - "single-$variant.json" "$tmp/$variant/merged.json" "$variant" <<'PY' || fail "$variant: the merged report differs from the single-machine sweep"
 import json, sys
