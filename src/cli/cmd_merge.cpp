@@ -1,9 +1,9 @@
 // `seer merge FILES...`: the report of one sweep from the --out files of its shards (and of its
 // resumed runs), as `seer sweep` would have printed it on one machine. The files must be of one
-// sweep (system, variant, options, seer version and seed range; their shards may differ), a seed
-// recorded twice must have the same result both times, and the seeds no file records are named:
-// a merge with seeds missing is not a complete sweep (docs/scale-out.md).
-// Exit 1 if a seed failed; else 2 if seeds are missing (the report is still printed); else 0.
+// sweep (system, variant, options, seer version and commit, and seed range; their shards may
+// differ), a seed recorded twice must have the same result both times, and the seeds no file
+// records are named: a merge with seeds missing is not a complete sweep (docs/scale-out.md). Exit 1
+// if a seed failed; else 2 if seeds are missing (the report is still printed); else 0.
 #include "sweep_file.hpp"
 #include "sweep_report.hpp"
 
@@ -199,7 +199,8 @@ void print_merge_json(const MergeState& state, const MergeMissing& missing, std:
                               {"missing_count", missing.count},
                               {"missing", listed},
                               {"files", files},
-                              {"seer_version", h.seer_version}}
+                              {"seer_version", h.seer_version},
+                              {"seer_commit", h.seer_commit}}
                    .dump()
             << '\n';
 }

@@ -2,11 +2,13 @@
 // Each worker thread owns whole runs; a run never shares state with another, so results do not
 // depend on the number of jobs or on thread timing. `--shard I/N` runs one machine's part of the
 // range (shard.hpp) and `--out FILE.jsonl` streams one line per seed to a file that a re-run
-// resumes and `seer merge` combines (sweep_file.hpp, docs/scale-out.md).
+// resumes and `seer merge` combines (sweep_file.hpp, docs/scale-out.md). `--for DURATION` searches
+// a seeded stream of runs for that long instead of a range (sweep_search.hpp).
 #include "run_options.hpp"
 #include "shard.hpp"
 #include "sweep_file.hpp"
 #include "sweep_report.hpp"
+#include "sweep_search.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -31,6 +33,9 @@ struct SweepCommand {
   unsigned jobs = 0;
   std::string shard;  // --shard I/N (CLI::App::count says whether it was given)
   std::string out;
+  std::string duration;      // --for
+  std::uint64_t stream = 0;  // --seed-stream (CLI::App::count says whether it was given)
+  bool any_variant = false;
 };
 
 void draw_progress(std::uint64_t done, std::uint64_t total, std::size_t failing) {
@@ -218,6 +223,51 @@ void print_sweep_text(const SweepReportInput& in, const SweepOutcome& outcome) {
   }
 }
 
+// The variants a search draws from: --any-variant's all, --variant's comma list, or the default.
+std::vector<std::string> search_variants(const SweepCommand& cmd, const sim::System& system) {
+  if (cmd.any_variant) return system.info().variants;
+  std::vector<std::string> variants;
+  std::string variant;
+  for (std::size_t start = 0; start <= cmd.options.variant.size();) {
+    const auto comma = std::min(cmd.options.variant.find(',', start), cmd.options.variant.size());
+    RunOptions one = cmd.options;
+    one.variant = cmd.options.variant.substr(start, comma - start);
+    if (one.variant.empty() && !cmd.options.variant.empty()) {
+      throw UsageError("bad --variant '" + cmd.options.variant + "': an empty name in the list");
+    }
+    resolve_system(one, variant);  // validates the name
+    if (std::find(variants.begin(), variants.end(), variant) == variants.end()) {
+      variants.push_back(variant);
+    }
+    start = comma + 1;
+  }
+  return variants;
+}
+
+int run_search_command(const SweepCommand& cmd, const CLI::App& app) {
+  SearchSetup setup;
+  setup.budget = parse_search_duration(cmd.duration);
+  RunOptions first = cmd.options;
+  first.variant.clear();
+  std::string variant;
+  setup.system = &resolve_system(first, variant);
+  setup.options = cmd.options;
+  setup.plan.variants = search_variants(cmd, *setup.system);
+  setup.plan.faults = cmd.options.faults;
+  make_config(cmd.options, 0);  // validates --faults and --service before starting
+  setup.plan.stream = app.count("--seed-stream") ? cmd.stream : fresh_search_stream();
+  setup.jobs = cmd.jobs ? cmd.jobs : std::max(1u, std::thread::hardware_concurrency());
+  setup.progress = !cmd.options.json && isatty(STDERR_FILENO);
+  setup.out = cmd.out;
+  const auto outcome = run_search(setup);
+  if (cmd.options.json) {
+    print_search_json(setup, outcome);
+  } else {
+    print_search_text(setup, outcome);
+  }
+  return outcome.failures.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 Command add_sweep_command(CLI::App& root) {
@@ -233,7 +283,22 @@ Command add_sweep_command(CLI::App& root) {
   app->add_option("--out", cmd->out,
                   "Append one JSON line per seed to this file as it runs; a re-run with the same "
                   "file resumes (docs/scale-out.md)");
+  auto* duration = app->add_option(
+      "--for", cmd->duration,
+      "Search for this long instead of a seed range (e.g. 30s, 10m, 2h): runs drawn from a seeded "
+      "stream, each with its own seed and fault profile (unless --faults pins one)");
+  app->add_option("--seed-stream", cmd->stream,
+                  "With --for: the stream to draw runs from (default: a fresh one, printed, so a "
+                  "search can be repeated)")
+      ->needs(duration);
+  app->add_flag("--any-variant", cmd->any_variant,
+                "With --for: draw each run's variant from all of the system's (--variant a,b: from "
+                "those)")
+      ->needs(duration)
+      ->excludes(app->get_option("--variant"));
+  duration->excludes(app->get_option("--seeds"))->excludes(app->get_option("--shard"));
   return {app, [cmd, app] {
+            if (app->count("--for")) return run_search_command(*cmd, *app);
             std::string variant;
             const auto& system = resolve_system(cmd->options, variant);
             const auto range = parse_seed_range(cmd->seeds);

@@ -62,9 +62,28 @@ const std::vector<Tool>& tools() {
     sweep.push_back(
         {"seeds", "--seeds", Kind::kString, false, "Seed range A..B (default 1..1000)"});
     sweep.push_back(clients);
+    sweep.push_back({"shard", "--shard", Kind::kString, false,
+                     "Run shard I of N of the range, e.g. 0/4 (one machine's part of a sweep)"});
+    sweep.push_back({"out", "--out", Kind::kString, false,
+                     "Append one JSON line per seed to this file; a re-run resumes it, and the "
+                     "merge tool combines the shards' files"});
+    sweep.push_back({"for", "--for", Kind::kString, false,
+                     "Search for this long instead of a seed range (e.g. 30s, 10m): runs drawn "
+                     "from a seeded stream, each with its own seed and fault profile"});
+    sweep.push_back({"seed_stream", "--seed-stream", Kind::kInteger, false,
+                     "With for: the stream to draw runs from (a search reports its stream; the "
+                     "same stream repeats it)"});
+    sweep.push_back({"any_variant", "--any-variant", Kind::kFlag, false,
+                     "With for: draw each run's variant from all of the system's"});
     t.push_back({"sweep", "sweep",
-                 "Simulate a range of seeds; lists the failing seeds with their violations",
+                 "Simulate a range of seeds (or search for a while); lists the failing seeds "
+                 "with their violations and reproduce lines",
                  sweep});
+    t.push_back({"merge",
+                 "merge",
+                 "Combine the out files of a sweep's shards into the sweep's report: the failing "
+                 "seeds, and the seeds no file has (exit 2 if any is missing)",
+                 {{"files", "", Kind::kPositionals, true, "Sweep outputs (sweep with out)"}}});
     t.push_back({"replay",
                  "replay",
                  "Re-run a seed, a trace or a run file and prove it identical (exit 4 if not)",

@@ -94,6 +94,7 @@ SweepHeader sweep_header(const RunOptions& options, const std::string& system,
   const auto config = make_config(options, seeds.first);
   SweepHeader h;
   h.seer_version = seer_version();
+  h.seer_commit = seer_commit();
   h.system = system;
   h.variant = variant;
   h.ops = options.ops;
@@ -131,6 +132,7 @@ std::string sweep_header_line(const SweepHeader& h) {
   Ordered j;
   j["seer_sweep"] = kSweepFormat;
   j["seer_version"] = h.seer_version;
+  j["seer_commit"] = h.seer_commit;
   j["system"] = h.system;
   j["variant"] = h.variant;
   j["options"] = Ordered{{"ops", h.ops},
@@ -173,6 +175,8 @@ SweepHeader parse_sweep_header(std::string_view line) {
   }
   SweepHeader h;
   h.seer_version = record_string(j, "seer_version");
+  // Absent from the files of seers before 0.2.0's commit recording: an unknown commit.
+  if (j.contains("seer_commit")) h.seer_commit = record_string(j, "seer_commit");
   h.system = record_string(j, "system");
   h.variant = record_string(j, "variant");
   const auto& o = record_object(j, "options");
@@ -248,6 +252,12 @@ std::optional<FieldDifference> sweep_header_difference(const SweepHeader& a, con
   if (a.variant != b.variant) return differ("variant", a.variant, b.variant);
   if (a.seer_version != b.seer_version) {
     return differ("seer_version", a.seer_version, b.seer_version);
+  }
+  // Two builds of one release can differ in what a seed does; an unknown commit matches only
+  // another unknown one (it cannot be told apart from any).
+  if (a.seer_commit != b.seer_commit) {
+    const auto commit = [](const std::string& c) { return c.empty() ? "unknown" : c; };
+    return differ("seer_commit", commit(a.seer_commit), commit(b.seer_commit));
   }
   if (a.ops != b.ops) return differ("ops", std::to_string(a.ops), std::to_string(b.ops));
   if (a.clients != b.clients) {

@@ -1,10 +1,11 @@
 // The lines of a sweep's result stream (`seer sweep --out FILE.jsonl`, read back by a resumed sweep
 // and by `seer merge`). The first line is a header naming the sweep: everything that decides what a
 // seed's run is (system, variant, ops, clients, faults, services, no-heal, and the seer version
-// that ran it), the seed range and the shard. Every other line is one seed's record. A resume or a
-// merge compares headers, so results of different sweeps are never mixed.
+// and commit that ran it), the seed range and the shard. Every other line is one seed's record. A
+// resume or a merge compares headers, so results of different sweeps are never mixed.
 //
-//   {"seer_sweep":1,"seer_version":"0.2.0","system":"register","variant":"naive",
+//   {"seer_sweep":1,"seer_version":"0.2.0","seer_commit":"689a66b...","system":"register",
+//    "variant":"naive",
 //    "options":{"ops":50,"clients":0,"faults":"swarm","services":{},"no_heal":false},
 //    "seeds":{"first":1,"last":1000},"shard":{"index":0,"count":4}}
 //   {"seed":7,"verdict":"fail","invariant":"acked-write-durable","kind":"safety","message":"...",
@@ -27,9 +28,13 @@ inline constexpr int kSweepFormat = 1;
 
 // The seer release that wrote a header (the project's version).
 const char* seer_version();
+// The git commit seer was built from ("-dirty" appended if its tracked files differed from it),
+// or "" if the build did not know (not a git checkout). Generated at build time.
+const char* seer_commit();
 
 struct SweepHeader {
   std::string seer_version;
+  std::string seer_commit;  // "" when unknown, and in files written before it was recorded
   std::string system;
   std::string variant;
   // The options that change a run, as the run's config sees them (services by name, the last

@@ -46,7 +46,7 @@ check("tools" in init["capabilities"], "initialize announces tools")
 send({"jsonrpc": "2.0", "method": "notifications/initialized"})  # no reply expected
 
 tools = {t["name"]: t for t in request("tools/list")["result"]["tools"]}
-for name in ["run", "sweep", "replay", "shrink", "explain", "check", "query"]:
+for name in ["run", "sweep", "merge", "replay", "shrink", "explain", "check", "query"]:
     check(name in tools, f"tool {name} listed")
     check(tools.get(name, {}).get("inputSchema", {}).get("type") == "object", f"{name} has an object schema")
 check("system" in tools["sweep"]["inputSchema"]["required"], "sweep requires system")
@@ -71,6 +71,20 @@ _, fixed = call("replay", run_file="run.json", variant="cas", recheck=True)
 check(fixed["exit_code"] == 0 and fixed["output"]["recheck"], f"recheck on the fixed variant holds: {fixed}")
 _, still = call("replay", run_file="run.json", recheck=True)
 check(still["exit_code"] == 1, f"recheck on the buggy variant violates: {still}")
+# A sweep in two shards with their out files, merged: the single sweep's failing seeds.
+for i in range(2):
+    _, shard = call("sweep", system="counter", variant="naive", seeds="1..30", shard=f"{i}/2", out=f"s{i}.jsonl")
+    check(shard["exit_code"] in (0, 1) and shard["output"]["shard"]["index"] == i, f"sweep shard {i}/2: {shard}")
+_, merged = call("merge", files=["s0.jsonl", "s1.jsonl"])
+check(merged["exit_code"] == 1 and merged["output"]["complete"]
+      and [f["seed"] for f in merged["output"]["failing"]] == [f["seed"] for f in sweep["output"]["failing"]],
+      f"merge of the shards is the sweep: {merged}")
+_, partial = call("merge", files=["s0.jsonl"])
+check(partial["exit_code"] in (1, 2) and partial["output"]["missing_count"] == 15, f"merge names missing seeds: {partial}")
+# A time-budgeted search finds the bug too, its reproduce line naming the fault profile.
+_, search = call("sweep", system="counter", variant="naive", seed_stream=3, **{"for": "1s"})
+check(search["exit_code"] == 1 and search["output"]["search"]["stream"] == 3
+      and "--faults" in search["output"]["failing"][0]["reproduce"], f"a 1s search: {search}")
 _, run = call("run", system="counter", variant="cas", seed=1)
 check(run["exit_code"] == 0 and run["output"]["ok"], "run of a holding seed")
 with open(os.path.join(tmp, "h.jsonl"), "w") as f:

@@ -46,6 +46,7 @@ TEST(SweepRecord, HeaderReadsBackAsWritten) {
   const auto h = example_header();
   EXPECT_EQ(h.services.at("kv"), "linearizable");
   EXPECT_EQ(h.seer_version, seer_version());
+  EXPECT_EQ(h.seer_commit, seer_commit());
   const auto line = sweep_header_line(h);
   EXPECT_EQ(line.find('\n'), line.size() - 1);
   const auto back = parse_sweep_header(without_newline(line));
@@ -55,6 +56,16 @@ TEST(SweepRecord, HeaderReadsBackAsWritten) {
   EXPECT_EQ(back.shard.index, 1u);
   EXPECT_EQ(back.shard.count, 4u);
   EXPECT_EQ(back.seeds.last, 1000u);
+}
+
+TEST(SweepRecord, HeaderWithoutACommitIsAnUnknownCommit) {
+  auto h = example_header();
+  h.seer_commit = "";
+  auto line = without_newline(sweep_header_line(h));
+  const std::string field = "\"seer_commit\":\"\",";
+  ASSERT_NE(line.find(field), std::string::npos) << line;
+  line.erase(line.find(field), field.size());
+  EXPECT_EQ(parse_sweep_header(line).seer_commit, "");
 }
 
 TEST(SweepRecord, RecordsReadBackAsWritten) {
@@ -156,6 +167,14 @@ TEST(SweepRecord, DifferencesNameTheFirstField) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->field, "seer_version");
   EXPECT_EQ(d->second, "9.9.9");
+  // Two builds of one release: told apart by their commits, an unknown one named so.
+  b = a;
+  b.seer_commit = "0123abc";
+  const auto commit = sweep_header_difference(a, b, false);
+  ASSERT_TRUE(commit);
+  EXPECT_EQ(commit->field, "seer_commit");
+  EXPECT_EQ(commit->second, "0123abc");
+  EXPECT_EQ(commit->first, a.seer_commit.empty() ? "unknown" : a.seer_commit);
   b = a;
   b.system = "a\nb";
   EXPECT_EQ(sweep_header_difference(a, b, false)->second.find('\n'), std::string::npos)

@@ -136,6 +136,14 @@ expect_error_matching 2 "s0\.jsonl and other-range\.jsonl are not of one sweep: 
   merge s0.jsonl other-range.jsonl
 sed '1s/"seer_version":"[^"]*"/"seer_version":"0.0.1"/' s3.jsonl >old.jsonl
 expect_error_matching 2 "s0\.jsonl and old\.jsonl are not of one sweep: seer_version" merge s0.jsonl old.jsonl
+# The same release built from another commit: refused too, naming both commits.
+commit=$(head -1 s3.jsonl | python3 -c 'import json, sys; print(json.load(sys.stdin)["seer_commit"])')
+sed '1s/"seer_commit":"[^"]*"/"seer_commit":"0123456789abcdef"/' s3.jsonl >other-commit.jsonl
+expect_error_matching 2 "s0\.jsonl and other-commit\.jsonl are not of one sweep: seer_commit ${commit:-unknown} vs 0123456789abcdef" \
+  merge s0.jsonl other-commit.jsonl
+cp other-commit.jsonl resume-other.jsonl
+expect_error_matching 2 "resume-other\.jsonl: the results of another sweep \(seer_commit 0123456789abcdef in the file, ${commit:-unknown} here\)" \
+  sweep register --variant naive --seeds $range --shard 3/4 --out resume-other.jsonl
 # A record that disagrees with another copy of its seed: nondeterminism or tampering.
 python3 - s1.jsonl changed.jsonl <<'PY'
 import json, sys
