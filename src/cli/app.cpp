@@ -1,6 +1,7 @@
 #include "app.hpp"
 
 #include "command.hpp"
+#include "sweep_record.hpp"
 
 #include <iostream>
 #include "seer/sim/system.hpp"
@@ -26,6 +27,11 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& err) {
       "seer: specify, simulate deterministically, explain, and check distributed systems"};
   root.require_subcommand(1);
   root.set_help_all_flag("--help-all", "Show help for all subcommands");
+  // The release and the git commit built from ("" outside a checkout): what a sweep's --out header
+  // records, and what a merge compares.
+  const std::string commit = seer_commit();
+  root.set_version_flag("--version", std::string("seer ") + seer_version() +
+                                         (commit.empty() ? "" : " (commit " + commit + ")"));
 
   std::vector<Command> commands;
   commands.push_back(add_run_command(root));
@@ -51,6 +57,8 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& err) {
   } catch (const CLI::CallForHelp& e) {
     return root.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return root.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return root.exit(e);
   } catch (const CLI::ParseError& e) {
     err << "seer: error: " << e.what() << " (see seer --help)\n";

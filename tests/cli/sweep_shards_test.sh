@@ -138,6 +138,10 @@ sed '1s/"seer_version":"[^"]*"/"seer_version":"0.0.1"/' s3.jsonl >old.jsonl
 expect_error_matching 2 "s0\.jsonl and old\.jsonl are not of one sweep: seer_version" merge s0.jsonl old.jsonl
 # The same release built from another commit: refused too, naming both commits.
 commit=$(head -1 s3.jsonl | python3 -c 'import json, sys; print(json.load(sys.stdin)["seer_commit"])')
+# `seer --version` names the release and the commit the headers record.
+version=$(head -1 s3.jsonl | python3 -c 'import json, sys; print(json.load(sys.stdin)["seer_version"])')
+want="seer $version${commit:+ (commit $commit)}"
+[ "$("$seer" --version)" = "$want" ] || fail "seer --version: '$("$seer" --version)', expected '$want'"
 sed '1s/"seer_commit":"[^"]*"/"seer_commit":"0123456789abcdef"/' s3.jsonl >other-commit.jsonl
 expect_error_matching 2 "s0\.jsonl and other-commit\.jsonl are not of one sweep: seer_commit ${commit:-unknown} vs 0123456789abcdef" \
   merge s0.jsonl other-commit.jsonl
