@@ -34,5 +34,8 @@ std::string format_time(std::int64_t ns);
 std::string access_named(const Trace& t, const Access& a);
 // A value as text, cut short: a summary names it, the facts in --json hold it whole.
 std::string abbreviated(const nlohmann::json& value, std::size_t max = 160);
+// What kept `lane` from looking again between events `after` and `before` (exclusive): its latest
+// pause there, or, if it was already paused at `after`, the resume that ended it; 0 if neither.
+std::uint64_t last_pause(const Trace& t, int lane, std::uint64_t after, std::uint64_t before);
 
 }  // namespace seer::explain

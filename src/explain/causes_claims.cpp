@@ -94,15 +94,7 @@ std::uint64_t pause_before(const Trace& t, const Claim& claim, const TraceIndex&
     if (a.served >= act) break;
     if (looks_at(a, claim)) looked = std::max(looked, a.served);
   }
-  // The latest pause (or, if it began before that look, its resume): where it stopped.
-  std::uint64_t found = 0;
-  for (auto s = act; s-- > looked && s >= 1;) {
-    const auto& e = t.at(s);
-    if (e.lane != claim.access->client) continue;
-    if (e.kind == EventKind::kPause) return s;
-    if (e.kind == EventKind::kResume && found == 0) found = s;
-  }
-  return found;
+  return last_pause(t, claim.access->client, looked, act);
 }
 
 Cause deposed(const DetectContext& c, const Claim& claim, const Access& takeover,

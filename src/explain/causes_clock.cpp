@@ -363,14 +363,7 @@ std::string why_late(const Trace& t, const Access& l, const Stamped& lease, std:
   }
   // It did not look at its clock again before acting: what kept it from seeing the expiry between
   // its last look at the lease and the act (a pause, a slow reply).
-  std::uint64_t pause = 0;
-  for (auto s = at.sent; s-- > l.served && s >= 1;) {
-    const auto& e = t.at(s);
-    if (e.lane == l.client && (e.kind == EventKind::kPause || e.kind == EventKind::kResume)) {
-      pause = s;
-      break;
-    }
-  }
+  const std::uint64_t pause = last_pause(t, l.client, l.served, at.sent);
   if (!pause) return "it acted without checking its clock against the lease again";
   behind.kind = "process_paused";
   behind.events = {pause};

@@ -10,6 +10,17 @@ std::string format_time(std::int64_t ns) {
   return fmt::format("t={:.3f}ms", static_cast<double>(ns) / 1e6);
 }
 
+std::uint64_t last_pause(const Trace& t, int lane, std::uint64_t after, std::uint64_t before) {
+  std::uint64_t resume = 0;
+  for (auto s = before; s-- > after && s >= 1;) {
+    const auto& e = t.at(s);
+    if (e.lane != lane) continue;
+    if (e.kind == EventKind::kPause) return s;
+    if (e.kind == EventKind::kResume && resume == 0) resume = s;
+  }
+  return resume;
+}
+
 std::string access_named(const Trace& t, const Access& a) {
   if (!a.sql.empty()) {
     const bool unlabelled = a.op.empty() || a.op == "txn";
