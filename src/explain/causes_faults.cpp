@@ -77,36 +77,16 @@ bool shares_a_name(const nlohmann::json& a, const nlohmann::json& b) {
   });
 }
 
-// The requester's same request to another server after `after` (a job reassigned to another
-// worker, a write sent to another replica): it acted as if the first had not taken effect.
-std::uint64_t handed_elsewhere(const Trace& t, int client, int server, std::uint64_t original,
-                               std::uint64_t after, std::uint64_t horizon) {
-  if (!t.has(original) || t.at(original).kind != EventKind::kSend) return 0;
-  const auto first = asked(t, original);
-  const auto& type = t.at(original).type;
-  for (auto s = after + 1; s <= horizon && t.has(s); ++s) {
-    const auto& e = t.at(s);
-    if (e.lane != client) continue;
-    // Asked for it again by someone else meanwhile: what follows is a reaction to that.
-    if (e.kind == EventKind::kDeliver && e.peer != server &&
-        shares_a_name(first, e.line.value("payload", nlohmann::json()))) {
-      return 0;
-    }
-    if (e.kind == EventKind::kSend && e.peer != server && e.type == type &&
-        shares_a_name(first, asked(t, s))) {
-      return s;
-    }
-  }
-  return 0;
-}
-
 // The requester's retry after `after`: its next request to the same server that asks the same
-// (or carries the same data), if it made one.
+// (or carries the same data), or else the same request to another server; 0 if it made neither.
 std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t original,
                        std::uint64_t after, std::uint64_t horizon) {
-  const auto first = t.has(original) && t.at(original).kind == EventKind::kSend ? asked(t, original)
-                                                                                : nlohmann::json();
+  const bool known = t.has(original) && t.at(original).kind == EventKind::kSend;
+  const auto first = known ? asked(t, original) : nlohmann::json();
   std::uint64_t similar = 0;
+  // Failing a retry to the same server: the same request sent to another one (a job reassigned to
+  // another worker, a write sent to another replica), as if the first had not taken effect.
+  std::uint64_t elsewhere = 0;
   bool prompted = false;  // a message from elsewhere asked for the same again meanwhile
   for (auto s = after + 1; s <= horizon && t.has(s); ++s) {
     const auto& e = t.at(s);
@@ -117,7 +97,14 @@ std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t ori
         shares_a_name(first, e.line.value("payload", nlohmann::json()))) {
       prompted = true;
     }
-    if (e.kind != EventKind::kSend || e.peer != server) continue;
+    if (e.kind != EventKind::kSend) continue;
+    if (e.peer != server) {
+      if (known && !prompted && elsewhere == 0 && e.type == t.at(original).type &&
+          shares_a_name(first, asked(t, s))) {
+        elsewhere = s;
+      }
+      continue;
+    }
     if (first.is_null()) return s;  // the original is unknown: its next request
     const auto again = asked(t, s);
     if (again != first && (similar != 0 || !shares_a_name(first, again))) continue;
@@ -125,7 +112,7 @@ std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t ori
     if (again == first) return s;
     similar = s;
   }
-  return similar != 0 ? similar : handed_elsewhere(t, client, server, original, after, horizon);
+  return similar != 0 ? similar : elsewhere;
 }
 
 // The requester's timeout that fired while the reply was on its way, if any.
