@@ -1,5 +1,6 @@
 #include "native_db.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -31,8 +32,8 @@ std::string fresh_native_database(const std::string& name) {
 }
 
 Rpc rpc(Session& session, const json& request) {
-  const auto rows = session.rows(
-      "SELECT resonate.resonate_rpc($1::jsonb), resonate.last_now()", {request.dump()});
+  const auto rows = session.rows("SELECT resonate.resonate_rpc($1::jsonb), resonate.last_now()",
+                                 {request.dump()});
   if (rows.size() != 1 || !rows[0][0] || !rows[0][1])
     throw std::runtime_error("resonate_rpc returned no row for " + request.dump());
   return {json::parse(*rows[0][0]), std::stoll(*rows[0][1])};
@@ -45,7 +46,7 @@ std::vector<json> outbox_since(Session& session, std::int64_t& last, const std::
       {std::to_string(last), origin});
   std::vector<json> out;
   for (const auto& row : rows) {
-    last = std::max(last, std::stoll(*row[0]));
+    last = std::max<std::int64_t>(last, std::stoll(*row[0]));
     json data = json::object();
     if (*row[2] == "execute") {
       data["task"] = {{"id", *row[3]}, {"version", std::stoll(*row[4])}};

@@ -8,10 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
 namespace seer::promises::native::testing {
+
+// A deadline no test reaches.
+inline constexpr std::int64_t kFar = 1'000'000'000'000'000;
 
 // The cluster's URL (its `postgres` database), if the test run has one.
 std::optional<std::string> cluster_url();

@@ -17,8 +17,6 @@ namespace {
 using json = nlohmann::json;
 namespace t = promises::testing;
 
-constexpr std::int64_t kFar = 1'000'000'000'000'000;
-
 json targeted(const std::string& id, const std::string& target, std::int64_t timeout_at = kFar) {
   return t::create(id, timeout_at, t::tags_of({{"resonate:target", target.c_str()}}));
 }
@@ -124,7 +122,8 @@ TEST_F(NativeOutbox, ConcurrentSweepsTimeOutEachPromiseOnce) {
   EXPECT_EQ(failures, 0);
   EXPECT_EQ(swept, 8) << "each origin swept once";
   std::multiset<std::string> unblocked;
-  for (const auto& row : db.rows("SELECT promise FROM resonate.dequeue_unblock('poll://uni@w/l', 1000)")) {
+  for (const auto& row :
+       db.rows("SELECT promise FROM resonate.dequeue_unblock('poll://uni@w/l', 1000)")) {
     const json p = json::parse(*row[0]);
     EXPECT_EQ(p["state"], "rejected_timedout");
     unblocked.insert(p["id"].get<std::string>());

@@ -40,8 +40,8 @@ int main(int argc, char** argv) {
       std::cout << nlohmann::json{{"from", done.from}, {"to", done.to}, {"changed", done.changed}}
                 << "\n";
     } else if (done.changed) {
-      std::cout << "resonate schema " << (done.from == 0 ? "installed" : "upgraded")
-                << ": version " << done.from << " -> " << done.to << "\n";
+      std::cout << "resonate schema " << (done.from == 0 ? "installed" : "upgraded") << ": version "
+                << done.from << " -> " << done.to << "\n";
     } else {
       std::cout << "resonate schema up to date: version " << done.to << "\n";
     }

@@ -1244,3 +1244,33 @@ BEGIN
   TRUNCATE resonate.origins, resonate.promises, resonate.callbacks, resonate.listeners,
            resonate.tasks, resonate.task_timeouts, resonate.outbox;
 END $$;
+
+-- One origin's stored state in the shape of the model's debug.snap (spec §5.5; `messages` is
+-- always empty there: the outbox is read on its own). For tests and operators.
+CREATE OR REPLACE FUNCTION resonate.snapshot(o text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'promises', coalesce((SELECT jsonb_agg(resonate._record(p) ORDER BY p.seq)
+                            FROM resonate.promises p WHERE p.origin = o), '[]'),
+    'promiseTimeouts', coalesce((
+      SELECT jsonb_agg(jsonb_build_object('id', p.id, 'timeout', p.timeout_at) ORDER BY p.seq)
+        FROM resonate.promises p WHERE p.origin = o AND p.state = 'pending' AND p.has_target),
+      '[]'),
+    'callbacks', coalesce((
+      SELECT jsonb_agg(jsonb_build_object('awaiter', c.awaiter, 'awaited', c.awaited)
+                       ORDER BY p.seq, c.position)
+        FROM resonate.callbacks c JOIN resonate.promises p ON p.id = c.awaited
+       WHERE p.origin = o), '[]'),
+    'listeners', coalesce((
+      SELECT jsonb_agg(jsonb_build_object('id', l.awaited, 'address', l.address)
+                       ORDER BY p.seq, l.position)
+        FROM resonate.listeners l JOIN resonate.promises p ON p.id = l.awaited
+       WHERE p.origin = o), '[]'),
+    'tasks', coalesce((
+      SELECT jsonb_agg(resonate._task_record(t) ORDER BY p.seq)
+        FROM resonate.tasks t JOIN resonate.promises p ON p.id = t.id WHERE p.origin = o), '[]'),
+    'taskTimeouts', coalesce((
+      SELECT jsonb_agg(jsonb_build_object('id', tt.id, 'timeout', tt.at, 'type', tt.kind)
+                       ORDER BY tt.position)
+        FROM resonate.task_timeouts tt WHERE tt.origin = o), '[]'),
+    'messages', '[]'::jsonb) $$;
