@@ -98,12 +98,15 @@ TEST_F(NativeOutbox, ConcurrentSweepsTimeOutEachPromiseOnce) {
   for (int o = 0; o < 8; ++o) {
     for (int i = 0; i < 5; ++i) {
       const std::string id = "o" + std::to_string(o) + ":" + std::to_string(i);
-      rpc(db, targeted(id, "poll://any@w", now + 400));
+      rpc(db, targeted(id, "poll://any@w", now + 3000));
       rpc(db, t::listener(id, "poll://uni@w/l"));
       ids.insert(id);
     }
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  // All created pending (80 requests in under 3 s), then wait until all are due.
+  const auto after = std::stoll(*db.value("SELECT resonate._wall_ms()"));
+  ASSERT_LT(after, now + 3000) << "the setup took longer than the deadline";
+  std::this_thread::sleep_for(std::chrono::milliseconds(now + 3100 - after));
   std::atomic<int> failures{0}, swept{0};
   std::vector<std::thread> nodes;
   for (int n = 0; n < 4; ++n) {
