@@ -1160,9 +1160,10 @@ END $$;
 
 -- The request envelope in, the response envelope out, exactly as the model (spec §6 order:
 -- parse → well-formedness → validation → converge → handler). The request's origin row is locked
--- for the transaction, so requests of one origin apply one at a time, in lock order.
+-- for the transaction, so requests of one origin apply one at a time, in lock order. A SQL NULL
+-- request gives NULL (STRICT); a JSON null is malformed (400).
 CREATE OR REPLACE FUNCTION resonate.resonate_rpc(request jsonb) RETURNS jsonb
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql STRICT AS $$
 DECLARE
   wall bigint := resonate._wall_ms();
   now bigint;
