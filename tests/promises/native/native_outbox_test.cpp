@@ -176,6 +176,32 @@ TEST_F(NativeOutbox, ConcurrentRequestsOnOneOriginApplyOneAtATime) {
             "t");
 }
 
+// A heartbeat may name tasks of several origins (its entries are independent, spec §10): it
+// locks them all, extends each lease from one `now`, and that `now` becomes each origin's clock.
+TEST_F(NativeOutbox, AHeartbeatExtendsLeasesInEveryOriginItNames) {
+  Session db(url_);
+  const auto target = t::tags_of({{"resonate:target", "poll://any@a"}});
+  rpc(db, t::task_create("p:1", kFar, 1000, "w", target));
+  rpc(db, t::task_create("q:1", kFar, 2000, "w", target));
+  rpc(db, t::task_create("r:1", kFar, 3000, "other", target));  // another pid: not extended
+  const auto r_before = db.value("SELECT at FROM resonate.task_timeouts WHERE id = 'r:1'");
+  json beat = t::heartbeat("w", "q:1", 1);
+  beat["data"]["tasks"].push_back({{"id", "p:1"}, {"version", 1}});
+  beat["data"]["tasks"].push_back({{"id", "r:1"}, {"version", 1}});
+  const Rpc got = rpc(db, beat);
+  EXPECT_EQ(got.response["head"]["status"], 200);
+  EXPECT_EQ(got.response["data"], json::object());
+  const auto n = std::to_string(got.now);
+  EXPECT_EQ(db.value("SELECT string_agg(id || '=' || (at - " + n +
+                     ")::text, ',' ORDER BY id) FROM resonate.task_timeouts WHERE id <> 'r:1'"),
+            "p:1=1000,q:1=2000");
+  EXPECT_EQ(db.value("SELECT at FROM resonate.task_timeouts WHERE id = 'r:1'"), r_before);
+  EXPECT_EQ(db.value("SELECT count(*) FROM resonate.origins WHERE origin IN ('p', 'q') AND "
+                     "clock = " +
+                     n),
+            "2");
+}
+
 TEST_F(NativeOutbox, AnotherIsolationLevelIsRefused) {
   Session db(url_);
   db.exec("BEGIN ISOLATION LEVEL SERIALIZABLE");

@@ -1173,7 +1173,7 @@ DECLARE
   d jsonb;
   invalid text;
   ids text[];
-  origins text[];
+  locked text[];  -- the origins this request locks, sorted
   o text;
   id text;
   status integer;
@@ -1207,9 +1207,9 @@ BEGIN
     END IF;
     RETURN resonate._envelope(kind, head, 501, to_jsonb('Not implemented'::text));
   END IF;
-  SELECT array_agg(DISTINCT resonate._origin(x) ORDER BY resonate._origin(x)) INTO origins
+  SELECT array_agg(DISTINCT resonate._origin(x) ORDER BY resonate._origin(x)) INTO locked
     FROM unnest(ids) x;
-  IF cardinality(origins) > 1 AND kind <> 'task.heartbeat' THEN
+  IF cardinality(locked) > 1 AND kind <> 'task.heartbeat' THEN
     -- σ is partitioned by origin (spec §10), as seer-resonate partitions it.
     RETURN resonate._envelope(kind, head, 400,
       to_jsonb('the request names promises of more than one origin'::text));
@@ -1217,17 +1217,17 @@ BEGIN
   -- Lock the origins in order (a heartbeat may name several); `now` is the latest of the wall
   -- clock and their clocks, and becomes their clock.
   now := wall;
-  FOREACH o IN ARRAY origins LOOP
+  FOREACH o IN ARRAY locked LOOP
     now := greatest(now, resonate._lock_origin(o, wall));
   END LOOP;
-  IF cardinality(origins) > 1 THEN
-    UPDATE resonate.origins SET clock = now WHERE origin = ANY (origins) AND clock < now;
+  IF cardinality(locked) > 1 THEN
+    UPDATE resonate.origins x SET clock = now WHERE x.origin = ANY (locked) AND x.clock < now;
   END IF;
   PERFORM set_config('resonate.now', now::text, false);
   FOREACH id IN ARRAY (CASE WHEN kind = 'task.heartbeat' THEN '{}'::text[] ELSE ids END) LOOP
-    PERFORM resonate._converge(origins[1], id, now);
+    PERFORM resonate._converge(locked[1], id, now);
   END LOOP;
-  FOREACH o IN ARRAY origins LOOP
+  FOREACH o IN ARRAY locked LOOP
     SELECT * INTO part_status, part_data FROM resonate._handle(o, kind, d, now);
     status := part_status;
     data := part_data;
