@@ -1125,21 +1125,20 @@ LANGUAGE sql AS $$
 
 -- Timeouts nobody asks about (spec §3.3), on the database's clock. Safe to call from several
 -- nodes at once: a transaction-level advisory lock lets one caller sweep at a time (the others
--- return 0 at once), and each origin is swept under its row lock at max(wall clock, its clock),
+-- return at once), and each origin is swept under its row lock at max(wall clock, its clock),
 -- re-reading what is due, so a repeated or concurrent sweep finds nothing left to do. At most
--- `max_origins` origins per call (the rest at the next call). Returns the number swept.
-CREATE OR REPLACE FUNCTION resonate.process_timeouts(max_origins integer DEFAULT 100)
-RETURNS integer LANGUAGE plpgsql AS $$
+-- `max_origins` origins per call (the rest at the next call). Returns each origin swept and the
+-- time it was swept at (a history records them as debug.tick operations).
+CREATE OR REPLACE FUNCTION resonate.process_timeouts_swept(max_origins integer DEFAULT 100)
+RETURNS TABLE (swept_origin text, swept_at bigint) LANGUAGE plpgsql AS $$
 DECLARE
   wall bigint := resonate._wall_ms();
   o text;
-  at bigint;
-  swept integer := 0;
 BEGIN
   PERFORM resonate._require_read_committed();
   PERFORM set_config('resonate.now', wall::text, false);
   IF NOT pg_try_advisory_xact_lock(hashtext('resonate.process_timeouts')) THEN
-    RETURN 0;
+    RETURN;
   END IF;
   FOR o IN SELECT d.origin FROM (
              SELECT p.origin FROM resonate.promises p
@@ -1148,13 +1147,18 @@ BEGIN
              SELECT tt.origin FROM resonate.task_timeouts tt WHERE tt.at <= wall) d
            ORDER BY d.origin LIMIT max_origins LOOP
     -- Ordered by origin: a request holds one origin lock, a heartbeat several in this order.
-    at := resonate._lock_origin(o, wall);
-    PERFORM resonate._sweep(o, at);
-    PERFORM set_config('resonate.now', at::text, false);
-    swept := swept + 1;
+    swept_origin := o;
+    swept_at := resonate._lock_origin(o, wall);
+    PERFORM resonate._sweep(o, swept_at);
+    PERFORM set_config('resonate.now', swept_at::text, false);
+    RETURN NEXT;
   END LOOP;
-  RETURN swept;
 END $$;
+
+-- What PostgresNetwork calls on every drain: the sweep above; returns the number of origins swept.
+CREATE OR REPLACE FUNCTION resonate.process_timeouts(max_origins integer DEFAULT 100)
+RETURNS integer LANGUAGE sql AS $$
+  SELECT count(*)::integer FROM resonate.process_timeouts_swept(max_origins) $$;
 
 -- ---- resonate_rpc: one request, one transaction -------------------------------------------------
 
