@@ -42,13 +42,14 @@ seer::explain::Explanation explain(const std::string& variant, std::uint64_t see
 }
 
 // NOTES.md, step 1: a server read its partition from a lagging replica and wrote back the state it
-// computed from it, erasing a promise another server had just created.
-TEST(PromisesDesign, NaiveSeed2WritesBackAStaleRead) {
-  const auto r = run("naive", 2);
+// computed from it, erasing a promise another server had just created. (Seed 2 until the workload
+// gained long-lived promises and awaiting workers, issue 22; seed 2 is now the race below.)
+TEST(PromisesDesign, NaiveSeed4WritesBackAStaleRead) {
+  const auto r = run("naive", 4);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.violation->invariant, "settled-once");
   EXPECT_NE(r.violation->message.find("disappeared"), std::string::npos) << r.violation->message;
-  const auto x = explain("naive", 2);
+  const auto x = explain("naive", 4);
   ASSERT_FALSE(x.causes.empty());
   const auto& top = x.causes.front();
   EXPECT_EQ(top.kind, "stale_read") << top.summary;
@@ -57,8 +58,12 @@ TEST(PromisesDesign, NaiveSeed2WritesBackAStaleRead) {
 }
 
 // Step 1 too: two servers read the same fresh partition and the second write undid the first.
-TEST(PromisesDesign, NaiveSeed24IsARaceBetweenTwoReadModifyWrites) {
-  const auto x = explain("naive", 24);
+// (Seed 24 until issue 22's workload change; seed 24 now fails on a clock.)
+TEST(PromisesDesign, NaiveSeed2IsARaceBetweenTwoReadModifyWrites) {
+  const auto r = run("naive", 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.violation->message.find("disappeared"), std::string::npos) << r.violation->message;
+  const auto x = explain("naive", 2);
   ASSERT_FALSE(x.causes.empty());
   EXPECT_EQ(x.causes.front().kind, "outdated_read") << x.causes.front().summary;
 }
@@ -81,12 +86,13 @@ TEST(PromisesDesign, CasSeed1AnswersFromAStaleRead) {
 }
 
 // Step 3: reads validated on the leader, but each server takes `now` from its own clock; one that
-// is behind writes a time older than one already stored.
-TEST(PromisesDesign, ValidatedSeed27LetsTimeGoBackwards) {
-  const auto r = run("validated", 27);
+// is behind writes a time older than one already stored. (Seed 27 until issue 22's workload
+// change; seed 27 now breaks I14 outright, as the seeds below do.)
+TEST(PromisesDesign, ValidatedSeed24LetsTimeGoBackwards) {
+  const auto r = run("validated", 24);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.violation->invariant, "linearizable");
-  const auto x = explain("validated", 27);
+  const auto x = explain("validated", 24);
   ASSERT_FALSE(x.causes.empty());
   EXPECT_EQ(x.causes.front().kind, "clock_behind") << x.causes.front().summary;
   // Other seeds break the spec's state invariants outright (createdAt or settledAt out of order).
@@ -128,9 +134,11 @@ TEST(PromisesDesign, ClockedSeed28175ExecutesATaskCreateTwiceAcrossARestart) {
 // Regression (seed 6): client2 returned, then crashed; the heal restarted it, it returned at once
 // and the count of running clients went below zero, so the run never ended (run-completes at the
 // time limit). A client that returned stays down at the heal; the sweeps then time out what is due.
-TEST(PromisesDesign, FinalSeed6EndsAfterTheHealThoughAReturnedClientHadCrashed) {
+// Since issue 22's workload change seed 6 no longer has a client down at the heal; seed 12 has
+// client1 down (it returned, then crashed).
+TEST(PromisesDesign, FinalSeed12EndsAfterTheHealThoughAReturnedClientHadCrashed) {
   seer::sim::RunConfig c;
-  c.seed = 6;
+  c.seed = 12;
   c.record_trace = true;
   const auto r = seer::sim::run_system(promises(), "final", c);
   ASSERT_TRUE(r.ok()) << r.violation->invariant << ": " << r.violation->message;
@@ -141,9 +149,20 @@ TEST(PromisesDesign, FinalSeed6EndsAfterTheHealThoughAReturnedClientHadCrashed) 
     const auto e = json::parse(line);
     if (e.value("what", "") != "heal") continue;
     heal_seen = true;
-    for (const auto& name : e["oracle"]["restarting"]) EXPECT_NE(name, "client2");
+    for (const auto& name : e["oracle"]["restarting"]) EXPECT_NE(name, "client1");
   }
   EXPECT_TRUE(heal_seen);
+  // The scenario is there: client1's last crash before the heal has no restart after it.
+  std::string last;
+  for (const auto& line : r.trace_lines) {
+    const auto e = json::parse(line);
+    if (e.value("what", "") == "heal") break;
+    if (e.value("process", "") == "client1" &&
+        (e.value("kind", "") == "crash" || e.value("kind", "") == "restart")) {
+      last = e.value("kind", "");
+    }
+  }
+  EXPECT_EQ(last, "crash");
 }
 
 // A progress bug the safety checks cannot see: dirty-sweep never breaks an invariant or the
@@ -155,9 +174,11 @@ TEST(PromisesDesign, DirtySweepIsSafeButLeavesDueTimeoutsPending) {
     const auto r = run("dirty-sweep", seed);
     if (r.ok()) continue;
     EXPECT_TRUE(r.violation->liveness) << "seed " << seed << ": " << r.violation->invariant;
-    // The sweep that forgets an origin forgets its timeouts and its expired leases alike.
+    // The sweep that forgets an origin forgets its timeouts, its expired leases and its tasks'
+    // retries alike.
     EXPECT_TRUE(r.violation->invariant == "timeouts-settle" ||
-                r.violation->invariant == "leases-expire")
+                r.violation->invariant == "leases-expire" ||
+                r.violation->invariant == "tasks-progress")
         << r.violation->invariant;
     ++stuck;
     RunConfig c;
@@ -166,6 +187,50 @@ TEST(PromisesDesign, DirtySweepIsSafeButLeavesDueTimeoutsPending) {
     EXPECT_TRUE(seer::sim::run_system(promises(), "dirty-sweep", c).ok()) << "seed " << seed;
   }
   EXPECT_GE(stuck, 5);
+}
+
+// A liveness violation of `variant` on `seed` that the safety checks do not see: with the heal off
+// the same run passes.
+seer::sim::Violation stuck_but_safe(const std::string& variant, std::uint64_t seed) {
+  const auto r = run(variant, seed);
+  EXPECT_FALSE(r.ok()) << variant << " seed " << seed;
+  if (r.ok()) return {};
+  EXPECT_TRUE(r.violation->liveness) << r.violation->invariant << ": " << r.violation->message;
+  RunConfig c;
+  c.seed = seed;
+  c.heal = false;
+  EXPECT_TRUE(seer::sim::run_system(promises(), variant, c).ok()) << variant << " seed " << seed;
+  return *r.violation;
+}
+
+// Another progress bug (issue 22): a worker whose call on its task got no answer keeps
+// heartbeating the task. Its lease never expires and the task's promise is a long-lived one, so
+// neither timeouts-settle nor leases-expire has anything to say; only tasks-progress does. Seeds
+// 66, 93, 127, 129 and 141 fail of 1..150 (6 of 300); 129 is pinned as the cheapest to check
+// (the others run 2 to 5 s: half a minute of heartbeats in the history).
+TEST(PromisesDesign, StickyWorkerIsSafeButLeavesTasksAcquiredForever) {
+  for (const std::uint64_t seed : {129}) {
+    const auto v = stuck_but_safe("sticky-worker", seed);
+    EXPECT_EQ(v.invariant, "tasks-progress") << "seed " << seed << ": " << v.message;
+    EXPECT_NE(v.message.find("is still acquired"), std::string::npos) << v.message;
+    ASSERT_EQ(v.entities.size(), 1u);
+    EXPECT_NE(v.message.find("task " + v.entities.front() + " "), std::string::npos) << v.message;
+    EXPECT_TRUE(run("final", seed).ok()) << "seed " << seed;
+  }
+}
+
+// And one on the listeners' side (spec §7): an application that registers its listener once and
+// never again waits forever when the one unblock was lost; final's re-registration makes up for
+// it. Seeds 11, 67 and 91 are the first of 10 failing in 1..300.
+TEST(PromisesDesign, ListenOnceIsSafeButLeavesApplicationsWaiting) {
+  for (const std::uint64_t seed : {11, 67, 91}) {
+    const auto v = stuck_but_safe("listen-once", seed);
+    EXPECT_EQ(v.invariant, "listeners-learn") << "seed " << seed << ": " << v.message;
+    ASSERT_EQ(v.entities.size(), 1u);
+    EXPECT_NE(v.message.find("still awaits promise " + v.entities.front() + ","), std::string::npos)
+        << v.message;
+    EXPECT_TRUE(run("final", seed).ok()) << "seed " << seed;
+  }
 }
 
 TEST(PromisesDesign, EveryVariantButFinalFailsWithinTheFirstSeeds) {
