@@ -206,8 +206,8 @@ seer::sim::Violation stuck_but_safe(const std::string& variant, std::uint64_t se
 // Another progress bug (issue 22): a worker whose call on its task got no answer keeps
 // heartbeating the task. Its lease never expires and the task's promise is a long-lived one, so
 // neither timeouts-settle nor leases-expire has anything to say; only tasks-progress does. Seeds
-// 66, 93, 127, 129 and 141 fail of 1..150 (6 of 300); 129 is pinned as the cheapest to check
-// (the others run 2 to 5 s: half a minute of heartbeats in the history).
+// 127, 129, 141 and 240 fail of 1..300; 129 is pinned as the cheapest to check (the others run 2 to
+// 5 s: half a minute of heartbeats in the history).
 TEST(PromisesDesign, StickyWorkerIsSafeButLeavesTasksAcquiredForever) {
   for (const std::uint64_t seed : {129}) {
     const auto v = stuck_but_safe("sticky-worker", seed);
@@ -221,9 +221,9 @@ TEST(PromisesDesign, StickyWorkerIsSafeButLeavesTasksAcquiredForever) {
 
 // And one on the listeners' side (spec §7): an application that registers its listener once and
 // never again waits forever when the one unblock was lost; final's re-registration makes up for
-// it. Seeds 11, 67 and 91 are the first of 10 failing in 1..300.
+// it. Seeds 67, 119 and 122 are the first of 9 failing in 1..300.
 TEST(PromisesDesign, ListenOnceIsSafeButLeavesApplicationsWaiting) {
-  for (const std::uint64_t seed : {11, 67, 91}) {
+  for (const std::uint64_t seed : {67, 119, 122}) {
     const auto v = stuck_but_safe("listen-once", seed);
     EXPECT_EQ(v.invariant, "listeners-learn") << "seed " << seed << ": " << v.message;
     ASSERT_EQ(v.entities.size(), 1u);

@@ -115,7 +115,16 @@ class Worker {
 
   sim::Task<void> execute(const std::string& id, std::int64_t offered) {
     const auto ttl = 150 + static_cast<std::int64_t>(below(200));
-    const auto acquired = co_await caller_.call(task_acquire(id, offered, name_, ttl));
+    // An acquire with no answer is tried again, once per server: this execute is the task's only
+    // one until its retry, 30 s on (spec §3.4). A reset (the connection was to a server life that
+    // has since restarted) is the common case after a restart. Safe: if an earlier attempt took
+    // effect, a later one gets 409 and the lease runs out (final's seeds 402 and, on SQL, 345
+    // lost executes to resets until the task waited two and three retries).
+    std::optional<Answer> acquired;
+    for (std::size_t attempt = 0; !acquired && attempt < config_.deployment->servers.size();
+         ++attempt) {
+      acquired = co_await caller_.call(task_acquire(id, offered, name_, ttl));
+    }
     if (!acquired || acquired->status() != 200) co_return;  // someone else has it, or no answer
     const auto version = acquired->data()["task"]["version"].get<std::int64_t>();
     const std::string value = name_ + "-" + std::to_string(++runs_);
