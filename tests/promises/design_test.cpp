@@ -116,7 +116,7 @@ TEST(PromisesDesign, ValidatedSeed24LetsTimeGoBackwards) {
 // answering 409 "Task already exists" to a client whose first execution held the task. Found as
 // seed 28175 of clocked (one in 100,000; kept as runs/clocked_28175.json, whose run no longer
 // reproduces since issue 22 changed the workload: every seed is a new run, and no new seed showed
-// it in 12,000 of clocked under duplicates and crashes). So the scenario is built here, on a
+// it in 10,000 of clocked under duplicates and crashes). So the scenario is built here, on a
 // schedule: a probe connects to server1 and sends one task.create; the network copies it (the copy
 // 10 ms late); server1 crashes after its write took effect and before its reply, and restarts.
 // Messages take 0.5 ms each, so: connect 0-1 ms, request at 1.5, read 2-2.5, write applied at 3,
