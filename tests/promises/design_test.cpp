@@ -2,7 +2,9 @@
 // explains why, and the final design holds under swarm faults on every store implementation.
 #include "../explain/trace_fixture.hpp"
 #include "promises/design/messages.hpp"
+#include "promises/design/partition.hpp"
 #include "promises/design/partition_store.hpp"
+#include "promises/design/requests.hpp"
 #include "promises/design/server.hpp"
 #include "seer/explain/causal_graph.hpp"
 #include "seer/explain/explain.hpp"
@@ -42,13 +44,14 @@ seer::explain::Explanation explain(const std::string& variant, std::uint64_t see
 }
 
 // NOTES.md, step 1: a server read its partition from a lagging replica and wrote back the state it
-// computed from it, erasing a promise another server had just created.
-TEST(PromisesDesign, NaiveSeed2WritesBackAStaleRead) {
-  const auto r = run("naive", 2);
+// computed from it, erasing a promise another server had just created. (Seed 2 until the workload
+// gained long-lived promises and awaiting workers, issue 22; seed 2 is now the race below.)
+TEST(PromisesDesign, NaiveSeed4WritesBackAStaleRead) {
+  const auto r = run("naive", 4);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.violation->invariant, "settled-once");
   EXPECT_NE(r.violation->message.find("disappeared"), std::string::npos) << r.violation->message;
-  const auto x = explain("naive", 2);
+  const auto x = explain("naive", 4);
   ASSERT_FALSE(x.causes.empty());
   const auto& top = x.causes.front();
   EXPECT_EQ(top.kind, "stale_read") << top.summary;
@@ -57,8 +60,12 @@ TEST(PromisesDesign, NaiveSeed2WritesBackAStaleRead) {
 }
 
 // Step 1 too: two servers read the same fresh partition and the second write undid the first.
-TEST(PromisesDesign, NaiveSeed24IsARaceBetweenTwoReadModifyWrites) {
-  const auto x = explain("naive", 24);
+// (Seed 24 until issue 22's workload change; seed 24 now fails on a clock.)
+TEST(PromisesDesign, NaiveSeed2IsARaceBetweenTwoReadModifyWrites) {
+  const auto r = run("naive", 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.violation->message.find("disappeared"), std::string::npos) << r.violation->message;
+  const auto x = explain("naive", 2);
   ASSERT_FALSE(x.causes.empty());
   EXPECT_EQ(x.causes.front().kind, "outdated_read") << x.causes.front().summary;
 }
@@ -81,12 +88,13 @@ TEST(PromisesDesign, CasSeed1AnswersFromAStaleRead) {
 }
 
 // Step 3: reads validated on the leader, but each server takes `now` from its own clock; one that
-// is behind writes a time older than one already stored.
-TEST(PromisesDesign, ValidatedSeed27LetsTimeGoBackwards) {
-  const auto r = run("validated", 27);
+// is behind writes a time older than one already stored. (Seed 27 until issue 22's workload
+// change; seed 27 now breaks I14 outright, as the seeds below do.)
+TEST(PromisesDesign, ValidatedSeed24LetsTimeGoBackwards) {
+  const auto r = run("validated", 24);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.violation->invariant, "linearizable");
-  const auto x = explain("validated", 27);
+  const auto x = explain("validated", 24);
   ASSERT_FALSE(x.causes.empty());
   EXPECT_EQ(x.causes.front().kind, "clock_behind") << x.causes.front().summary;
   // Other seeds break the spec's state invariants outright (createdAt or settledAt out of order).
@@ -105,32 +113,105 @@ TEST(PromisesDesign, ValidatedSeed27LetsTimeGoBackwards) {
 
 // What fenced connections repair (NOTES.md): the network duplicated a task.create, the server
 // executed the first copy and crashed before its reply, and its next life executed the copy too,
-// answering 409 "Task already exists" to a client whose first execution held the task. One seed
-// in 100,000 of the final design as it was; with a request bound to the server life it was sent
-// to, the copy is refused unexecuted. Since pauses let a message that arrived during them beat a
-// timeout that passed (docs/simulator.md), seed 28175 runs differently; the run is kept as its run
-// file (runs/clocked_28175.json, saved before that change: its schedule's pauses end in timeouts).
-TEST(PromisesDesign, ClockedSeed28175ExecutesATaskCreateTwiceAcrossARestart) {
-  std::ifstream in(std::string(SEER_PROMISES_RUNS) + "/clocked_28175.json");
-  ASSERT_TRUE(in) << "missing run file";
-  auto d = seer::sim::parse_run_fields(json::parse(in));
-  const auto r = seer::sim::run_system(promises(), d.variant, d.config);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.violation->invariant, "linearizable");
-  EXPECT_NE(r.violation->message.find("Task already exists"), std::string::npos)
-      << r.violation->message;
-  EXPECT_EQ(seer::sim::hash_hex(r.trace_hash), d.expected_trace_hash);
-  // The final design, fenced, holds on the same faults and on the seed.
-  EXPECT_TRUE(seer::sim::run_system(promises(), "final", d.config).ok());
-  EXPECT_TRUE(run("final", 28175).ok());
+// answering 409 "Task already exists" to a client whose first execution held the task. Found as
+// seed 28175 of clocked (one in 100,000; kept as runs/clocked_28175.json, whose run no longer
+// reproduces since issue 22 changed the workload: every seed is a new run, and no new seed showed
+// it in 10,000 of clocked under duplicates and crashes). So the scenario is built here, on a
+// schedule: a probe connects to server1 and sends one task.create; the network copies it (the copy
+// 10 ms late); server1 crashes after its write took effect and before its reply, and restarts.
+// Messages take 0.5 ms each, so: connect 0-1 ms, request at 1.5, read 2-2.5, write applied at 3,
+// reply due at 3.5: the crash is at 3.2.
+struct Probed {
+  std::vector<json> answers;  // to the task.create, in order; "reset" for a ConnectionReset
+  std::string holder;         // the task's pid in the store at the end
+};
+
+seer::sim::Task<void> create_probe(seer::sim::Env& env, seer::sim::ProcessId server, Probed& out) {
+  env.send(server, std::make_shared<seer::promises::design::ConnectRequest>(1));
+  std::uint64_t life = 0;
+  for (;;) {
+    auto m = co_await env.receive_for(seer::sim::milliseconds(50));
+    if (!m) co_return;
+    if (const auto* c = m->as<seer::promises::design::ConnectReply>()) {
+      life = c->life;
+      break;
+    }
+  }
+  const auto create = seer::promises::design::task_create(
+      "probe", 10'000,
+      seer::promises::design::promise_create("o1", seer::promises::design::kEpochMs + 3'600'000,
+                                             {{"resonate:target", "poll://any@workers"}}));
+  env.send(server, std::make_shared<seer::promises::design::ProtocolRequest>(2, create, life));
+  for (;;) {
+    auto m = co_await env.receive_for(seer::sim::milliseconds(100));
+    if (!m) co_return;
+    if (const auto* reply = m->as<seer::promises::design::ProtocolResponse>()) {
+      out.answers.push_back(reply->response);
+    } else if (m->as<seer::promises::design::ConnectionReset>()) {
+      out.answers.push_back("reset");
+    }
+  }
+}
+
+Probed duplicated_create_across_a_restart(const std::string& variant) {
+  auto schedule = std::make_shared<seer::sim::FaultSchedule>();
+  schedule->duplicates.push_back({"probe", "server1", 1, seer::sim::milliseconds(10)});
+  schedule->crashes.push_back(
+      {"server1", seer::sim::microseconds(3'200), seer::sim::milliseconds(1)});
+  RunConfig config;
+  config.seed = 1;
+  config.schedule = schedule;
+  seer::sim::Simulator sim(config);
+  const auto kv =
+      seer::services::add_kv_service(sim, "kv", seer::services::kv_config("linearizable"));
+  auto deployment = std::make_shared<seer::promises::design::Deployment>();
+  deployment->kv = kv.process;
+  const auto& v = seer::promises::design::variant_named(variant);
+  deployment->fenced_connections = v.fenced_connections;
+  seer::promises::design::ServerConfig server_config{
+      v, deployment, &sim.history(), std::make_shared<seer::promises::design::HistoryIds>()};
+  server_config.sweep_every = 0;
+  server_config.make_store = seer::promises::design::simulated_store(v, deployment);
+  const auto server = sim.add_process("server1", [server_config](seer::sim::Env& env) {
+    return seer::promises::design::run_server(env, server_config);
+  });
+  deployment->servers.push_back(server);
+  Probed out;
+  sim.add_process("probe", [&](seer::sim::Env& env) { return create_probe(env, server, out); },
+                  {.crashable = false, .client = true});
+  const auto result = sim.run();
+  EXPECT_TRUE(result.ok()) << result.violation->message;
+  const auto stored = kv.truth->latest("p/o1");
+  if (!stored.exists) return out;
+  const auto state = seer::promises::design::decode_state(stored.value);
+  const auto task = state.tasks.find("o1");
+  if (task != state.tasks.end()) out.holder = task->second.pid.value_or("");
+  return out;
+}
+
+TEST(PromisesDesign, ClockedExecutesADuplicatedTaskCreateAgainAfterARestart) {
+  const auto clocked = duplicated_create_across_a_restart("clocked");
+  // The first execution took effect: the probe holds the task ...
+  EXPECT_EQ(clocked.holder, "probe");
+  // ... and the only answer it got is the second execution's.
+  ASSERT_EQ(clocked.answers.size(), 1u);
+  EXPECT_EQ(clocked.answers[0]["head"]["status"], 409) << clocked.answers[0].dump();
+  EXPECT_NE(clocked.answers[0].dump().find("Task already exists"), std::string::npos);
+  // final refuses the copy, sent to the server's earlier life: the probe learns nothing wrong.
+  const auto final_run = duplicated_create_across_a_restart("final");
+  EXPECT_EQ(final_run.holder, "probe");
+  ASSERT_EQ(final_run.answers.size(), 1u);
+  EXPECT_EQ(final_run.answers[0], "reset");
 }
 
 // Regression (seed 6): client2 returned, then crashed; the heal restarted it, it returned at once
 // and the count of running clients went below zero, so the run never ended (run-completes at the
 // time limit). A client that returned stays down at the heal; the sweeps then time out what is due.
-TEST(PromisesDesign, FinalSeed6EndsAfterTheHealThoughAReturnedClientHadCrashed) {
+// Since issue 22's workload change seed 6 no longer has a client down at the heal; seed 12 has
+// client1 down (it returned, then crashed).
+TEST(PromisesDesign, FinalSeed12EndsAfterTheHealThoughAReturnedClientHadCrashed) {
   seer::sim::RunConfig c;
-  c.seed = 6;
+  c.seed = 12;
   c.record_trace = true;
   const auto r = seer::sim::run_system(promises(), "final", c);
   ASSERT_TRUE(r.ok()) << r.violation->invariant << ": " << r.violation->message;
@@ -141,9 +222,20 @@ TEST(PromisesDesign, FinalSeed6EndsAfterTheHealThoughAReturnedClientHadCrashed) 
     const auto e = json::parse(line);
     if (e.value("what", "") != "heal") continue;
     heal_seen = true;
-    for (const auto& name : e["oracle"]["restarting"]) EXPECT_NE(name, "client2");
+    for (const auto& name : e["oracle"]["restarting"]) EXPECT_NE(name, "client1");
   }
   EXPECT_TRUE(heal_seen);
+  // The scenario is there: client1's last crash before the heal has no restart after it.
+  std::string last;
+  for (const auto& line : r.trace_lines) {
+    const auto e = json::parse(line);
+    if (e.value("what", "") == "heal") break;
+    if (e.value("process", "") == "client1" &&
+        (e.value("kind", "") == "crash" || e.value("kind", "") == "restart")) {
+      last = e.value("kind", "");
+    }
+  }
+  EXPECT_EQ(last, "crash");
 }
 
 // A progress bug the safety checks cannot see: dirty-sweep never breaks an invariant or the
@@ -155,9 +247,11 @@ TEST(PromisesDesign, DirtySweepIsSafeButLeavesDueTimeoutsPending) {
     const auto r = run("dirty-sweep", seed);
     if (r.ok()) continue;
     EXPECT_TRUE(r.violation->liveness) << "seed " << seed << ": " << r.violation->invariant;
-    // The sweep that forgets an origin forgets its timeouts and its expired leases alike.
+    // The sweep that forgets an origin forgets its timeouts, its expired leases and its tasks'
+    // retries alike.
     EXPECT_TRUE(r.violation->invariant == "timeouts-settle" ||
-                r.violation->invariant == "leases-expire")
+                r.violation->invariant == "leases-expire" ||
+                r.violation->invariant == "tasks-progress")
         << r.violation->invariant;
     ++stuck;
     RunConfig c;
@@ -166,6 +260,50 @@ TEST(PromisesDesign, DirtySweepIsSafeButLeavesDueTimeoutsPending) {
     EXPECT_TRUE(seer::sim::run_system(promises(), "dirty-sweep", c).ok()) << "seed " << seed;
   }
   EXPECT_GE(stuck, 5);
+}
+
+// A liveness violation of `variant` on `seed` that the safety checks do not see: with the heal off
+// the same run passes.
+seer::sim::Violation stuck_but_safe(const std::string& variant, std::uint64_t seed) {
+  const auto r = run(variant, seed);
+  EXPECT_FALSE(r.ok()) << variant << " seed " << seed;
+  if (r.ok()) return {};
+  EXPECT_TRUE(r.violation->liveness) << r.violation->invariant << ": " << r.violation->message;
+  RunConfig c;
+  c.seed = seed;
+  c.heal = false;
+  EXPECT_TRUE(seer::sim::run_system(promises(), variant, c).ok()) << variant << " seed " << seed;
+  return *r.violation;
+}
+
+// Another progress bug (issue 22): a worker whose call on its task got no answer keeps
+// heartbeating the task. Its lease never expires and the task's promise is a long-lived one, so
+// neither timeouts-settle nor leases-expire has anything to say; only tasks-progress does. Seeds
+// 127, 129, 141 and 240 fail of 1..300; 129 is pinned as the cheapest to check (the others run 2 to
+// 5 s: half a minute of heartbeats in the history).
+TEST(PromisesDesign, StickyWorkerIsSafeButLeavesTasksAcquiredForever) {
+  for (const std::uint64_t seed : {129}) {
+    const auto v = stuck_but_safe("sticky-worker", seed);
+    EXPECT_EQ(v.invariant, "tasks-progress") << "seed " << seed << ": " << v.message;
+    EXPECT_NE(v.message.find("is still acquired"), std::string::npos) << v.message;
+    ASSERT_EQ(v.entities.size(), 1u);
+    EXPECT_NE(v.message.find("task " + v.entities.front() + " "), std::string::npos) << v.message;
+    EXPECT_TRUE(run("final", seed).ok()) << "seed " << seed;
+  }
+}
+
+// And one on the listeners' side (spec §7): an application that registers its listener once and
+// never again waits forever when the one unblock was lost; final's re-registration makes up for
+// it. Seeds 67, 119 and 122 are the first of 9 failing in 1..300.
+TEST(PromisesDesign, ListenOnceIsSafeButLeavesApplicationsWaiting) {
+  for (const std::uint64_t seed : {67, 119, 122}) {
+    const auto v = stuck_but_safe("listen-once", seed);
+    EXPECT_EQ(v.invariant, "listeners-learn") << "seed " << seed << ": " << v.message;
+    ASSERT_EQ(v.entities.size(), 1u);
+    EXPECT_NE(v.message.find("still awaits promise " + v.entities.front() + ","), std::string::npos)
+        << v.message;
+    EXPECT_TRUE(run("final", seed).ok()) << "seed " << seed;
+  }
 }
 
 TEST(PromisesDesign, EveryVariantButFinalFailsWithinTheFirstSeeds) {

@@ -13,6 +13,8 @@ namespace seer::promises::design {
 
 inline constexpr int kOrigins = 3;            // o1..o3
 inline constexpr int kChildrenPerOrigin = 3;  // oK:1..oK:3
+// A long-lived workflow's timeout: an hour, past any run (max 600 s) and its heal.
+inline constexpr std::int64_t kLongTimeoutMs = 3'600'000;
 
 struct ClientConfig {
   int ops = 0;

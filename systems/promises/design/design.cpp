@@ -18,6 +18,12 @@ const std::vector<Variant>& variants() {
       // final with a sweep that only visits origins this server wrote since their last sweep
       // found nothing due: safe, but timeouts due later are forgotten (timeouts-settle).
       {"dirty-sweep", true, true, true, false, true, true},
+      // final with a worker that keeps heartbeating a task whose call got no answer: safe, and
+      // its lease never expires, but the task never finishes (tasks-progress).
+      {"sticky-worker", true, true, true, false, true, false, true},
+      // final with applications that register a listener once and never again: a lost unblock
+      // leaves the awaiting application waiting forever (listeners-learn).
+      {"listen-once", true, true, true, false, true, false, false, true},
   };
   return all;
 }

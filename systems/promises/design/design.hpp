@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,13 @@ struct Variant {
   // an origin once a sweep of it finds nothing due, so a promise due later is never timed out
   // unless another write marks its origin again.
   bool sweep_only_dirty = false;
+  // A progress bug (liveness): a worker whose call on its task got no answer gives up on the
+  // function but keeps heartbeating the task, so that no one re-runs a function whose fulfil may
+  // have taken effect. When the call had not, the task stays acquired under a live lease forever.
+  bool keep_unanswered_tasks = false;
+  // A progress bug (liveness): a worker's application registers its listener once and never again,
+  // so an unblock that was lost (spec §7: sent once, fire and forget) is never made up for.
+  bool listen_once = false;
 };
 const std::vector<Variant>& variants();
 const Variant& variant_named(const std::string& name);  // throws std::invalid_argument
@@ -46,6 +54,12 @@ inline constexpr sim::Duration kStoreTimeout = sim::milliseconds(30);
 inline constexpr sim::Duration kRequestTimeout = sim::milliseconds(200);  // the SDK's is 10 s
 inline constexpr sim::Duration kServeBudget = sim::milliseconds(100);  // then the server gives up
 inline constexpr sim::Duration kSweepEvery = sim::milliseconds(200);   // the SDK's local one: 1 s
+// How often an application re-registers the listeners of the promises it awaits (the SDK's
+// subscribeEvery, 60 s: it makes up for a lost unblock, spec §7).
+inline constexpr sim::Duration kListenAgain = sim::milliseconds(500);
+// How often a worker heartbeats the tasks it keeps between functions (Variant::
+// keep_unanswered_tasks; the SDK heartbeats every ttl/2, and a worker's ttl is at least 150 ms).
+inline constexpr sim::Duration kBeatEvery = sim::milliseconds(60);
 
 // Addresses (spec §8) and where they lead: "poll://any@workers" to one worker, chosen at random;
 // "poll://uni@<group>/<name>" to that process.
@@ -73,6 +87,20 @@ class HistoryIds {
 
  private:
   int next_ = 0;
+};
+
+// Which promises each process's application awaits, by process name: test bookkeeping like
+// HistoryIds (the processes write it, the oracle reads it for listeners-learn; no design code
+// reads it). A process's waits die with it: a new life forgets its predecessor's.
+class Awaiting {
+ public:
+  void start(const std::string& process, const std::string& id) { open_[process].insert(id); }
+  void end(const std::string& process, const std::string& id) { open_[process].erase(id); }
+  void forget(const std::string& process) { open_.erase(process); }
+  const std::map<std::string, std::set<std::string>>& open() const { return open_; }
+
+ private:
+  std::map<std::string, std::set<std::string>> open_;
 };
 
 // What the oracle is told when a process gets a response (simulation bookkeeping: the design's

@@ -155,6 +155,85 @@ std::optional<sim::Finding> Oracle::leases_past(std::int64_t due_by) {
   return sim::Finding{std::move(text), {first}};
 }
 
+namespace {
+
+bool runs(const Task& t) {
+  return t.state == TaskState::pending || t.state == TaskState::acquired;
+}
+
+std::string describe(const Task& t) {
+  std::string s = fmt::format("{} at version {}", state_name(t.state), t.version);
+  if (t.pid) s += " by " + *t.pid;
+  return s;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> Oracle::running_tasks() {
+  advance();
+  std::map<std::string, std::string> out;
+  for (const auto& [origin, state] : latest_) {
+    for (const auto& [id, task] : state.tasks) {
+      const auto p = state.promises.find(id);
+      if (runs(task) && p != state.promises.end() && p->second.state == PromiseState::pending) {
+        out.emplace(id, describe(task));
+      }
+    }
+  }
+  return out;
+}
+
+std::optional<sim::Finding> Oracle::unfinished(const std::map<std::string, std::string>& running) {
+  advance();
+  std::string first;
+  std::string text;
+  int left = 0;
+  for (const auto& [id, then] : running) {
+    const auto& tasks = latest_.at(std::string(origin_of(id))).tasks;
+    const auto task = tasks.find(id);  // tasks never disappear (T1)
+    if (task == tasks.end() || !runs(task->second)) continue;
+    if (left++ > 0) continue;
+    first = id;
+    text = fmt::format("task {} is still {} (at the heal: {}), its promise pending", id,
+                       describe(task->second), then);
+  }
+  if (left == 0) return std::nullopt;
+  if (left > 1) text += fmt::format("; {} other unfinished task(s) too", left - 1);
+  return sim::Finding{std::move(text), {std::move(first)}};
+}
+
+std::set<std::pair<std::string, std::string>> Oracle::settled_waits(
+    const std::map<std::string, std::set<std::string>>& open) {
+  advance();
+  std::set<std::pair<std::string, std::string>> out;
+  for (const auto& [process, ids] : open) {
+    for (const auto& id : ids) {
+      const Promise* p = stored(id);
+      if (p && p->state != PromiseState::pending) out.emplace(process, id);
+    }
+  }
+  return out;
+}
+
+std::optional<sim::Finding> Oracle::unlearned(
+    const std::set<std::pair<std::string, std::string>>& waits,
+    const std::map<std::string, std::set<std::string>>& open) {
+  advance();
+  const std::pair<std::string, std::string>* first = nullptr;
+  int left = 0;
+  for (const auto& w : waits) {
+    const auto it = open.find(w.first);
+    if (it == open.end() || !it->second.count(w.second)) continue;
+    if (left++ == 0) first = &w;
+  }
+  if (!first) return std::nullopt;
+  const Promise* p = stored(first->second);
+  auto text = fmt::format("{} still awaits promise {}, which the store holds {}", first->first,
+                          first->second, describe(*p));
+  if (left > 1) text += fmt::format("; {} other unlearned wait(s) too", left - 1);
+  return sim::Finding{std::move(text), {first->second}};
+}
+
 std::optional<std::string> Oracle::state_invariants() {
   advance();
   if (!invariant_) {

@@ -59,6 +59,20 @@ class Oracle {
   // Liveness: tasks still acquired under a lease that expired at or before `due_by` (a worker
   // that died or stopped heartbeating still holds them), the first by expiry named with its id.
   std::optional<sim::Finding> leases_past(std::int64_t due_by);
+  // Liveness: the tasks that still have to run, each with its state and version: pending or
+  // acquired, their promise pending in the store (a suspended task waits for other promises, a
+  // halted one for an operator).
+  std::map<std::string, std::string> running_tasks();
+  // Those of `running` (running_tasks() at some earlier time) not done since: fulfilled (their
+  // promise settled), suspended or halted. The first by id is named, with what it was then.
+  std::optional<sim::Finding> unfinished(const std::map<std::string, std::string>& running);
+  // Liveness: the (process, promise) waits in `open` whose promise is settled in the store.
+  std::set<std::pair<std::string, std::string>> settled_waits(
+      const std::map<std::string, std::set<std::string>>& open);
+  // Those of `waits` (settled_waits() at some earlier time) still open: the process has not
+  // learned the promise settled. The first is named.
+  std::optional<sim::Finding> unlearned(const std::set<std::pair<std::string, std::string>>& waits,
+                                        const std::map<std::string, std::set<std::string>>& open);
 
  private:
   void advance();  // reads the revisions written since the last call

@@ -48,12 +48,21 @@ class PromisesSystem final : public sim::System {
         // The stale-reading store is the default: the design must not rely on fresh reads.
         {{"kv", {"stale", "stale-bounded", "linearizable"}}}};
     info.history_model = "promises";
-    info.liveness = {{"timeouts-settle",
-                      "within 2 s of the heal, every targeted promise whose timeout had passed by "
-                      "the heal is settled in the store (by a client, or timed out by a sweep)"},
-                     {"leases-expire",
-                      "within 2 s of the heal, no task is still acquired under a lease that had "
-                      "expired by the heal (the sweeps release it for another worker)"}};
+    info.liveness = {
+        {"timeouts-settle",
+         "within 2 s of the heal, every targeted promise whose timeout had passed by "
+         "the heal is settled in the store (by a client, or timed out by a sweep)"},
+        {"leases-expire",
+         "within 2 s of the heal, no task is still acquired under a lease that had "
+         "expired by the heal (the sweeps release it for another worker)"},
+        {"tasks-progress",
+         "within 32 s of the heal (the 30 s retry of a lost execute, plus 2 s), every "
+         "task that was pending or acquired at the heal, its promise pending, is done: "
+         "fulfilled, suspended on other promises, or halted"},
+        {"listeners-learn",
+         "within 2 s of the heal, every application awaiting a promise settled in the "
+         "store by the heal has learned it (by an unblock, or by re-registering its "
+         "listener)"}};
     return info;
   }
 
@@ -74,6 +83,7 @@ class PromisesSystem final : public sim::System {
       oracle = std::make_shared<Oracle>(kv_truth(kv.truth));
     }
     auto ids = std::make_shared<HistoryIds>();
+    auto awaiting = std::make_shared<Awaiting>();
     auto* history = &sim.history();
     const ResponseObserver observer = [oracle](const nlohmann::json& request,
                                                const nlohmann::json& response) {
@@ -88,7 +98,7 @@ class PromisesSystem final : public sim::System {
     }
     for (int w = 0; w < kWorkerCount; ++w) {
       const std::string name = "worker" + std::to_string(w + 1);
-      WorkerConfig config{deployment, history, ids, observer};
+      WorkerConfig config{deployment, history, ids, observer, variant, awaiting};
       const auto id =
           sim.add_process(name, [config](sim::Env& env) { return run_worker(env, config); });
       deployment->addresses[kWorkers].push_back(id);
@@ -126,6 +136,24 @@ class PromisesSystem final : public sim::System {
                      [oracle, simulator, due_by]() -> std::optional<sim::Finding> {
                        if (!*due_by) *due_by = model_time(simulator->true_now());
                        return oracle->leases_past(**due_by);
+                     });
+    // A lost execute is sent again only at the task's retry time, RETRY (30 s) after the last
+    // one (spec §3.4): the bound must cover it. After the heal no execute is lost (a worker tries
+    // an unanswered acquire again). The tasks are those that had to run at the heal.
+    auto running = std::make_shared<std::optional<std::map<std::string, std::string>>>();
+    sim.add_liveness("tasks-progress", sim::milliseconds(kRetry) + sim::seconds(2),
+                     [oracle, running]() -> std::optional<sim::Finding> {
+                       if (!*running) *running = oracle->running_tasks();
+                       return oracle->unfinished(**running);
+                     });
+    // An application re-registers every kListenAgain (500 ms), and no message is lost after the
+    // heal: 2 s is four chances.
+    using Waits = std::set<std::pair<std::string, std::string>>;
+    auto waits = std::make_shared<std::optional<Waits>>();
+    sim.add_liveness("listeners-learn", sim::seconds(2),
+                     [oracle, awaiting, waits]() -> std::optional<sim::Finding> {
+                       if (!*waits) *waits = oracle->settled_waits(awaiting->open());
+                       return oracle->unlearned(**waits, awaiting->open());
                      });
   }
 };
