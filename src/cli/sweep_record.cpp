@@ -20,10 +20,6 @@ namespace {
 
 using Ordered = nlohmann::ordered_json;
 
-std::string record_dump(const Ordered& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
-}
-
 // The object's member `key`, which must be there.
 const nlohmann::json& record_field(const nlohmann::json& j, const char* key) {
   const auto it = j.find(key);
@@ -142,12 +138,14 @@ std::string sweep_header_line(const SweepHeader& h) {
                          {"no_heal", h.no_heal}};
   j["seeds"] = Ordered{{"first", h.seeds.first}, {"last", h.seeds.last}};
   j["shard"] = Ordered{{"index", h.shard.index}, {"count", h.shard.count}};
-  return record_dump(j);
+  return stream_line(j);
 }
 
-std::string sweep_record_line(const SweepRecord& r) {
-  Ordered j;
-  j["seed"] = r.seed;
+std::string stream_line(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+}
+
+void append_record_fields(nlohmann::ordered_json& j, const SweepRecord& r) {
   j["verdict"] = r.ok ? "ok" : "fail";
   if (!r.ok) {
     j["invariant"] = r.invariant;
@@ -157,7 +155,13 @@ std::string sweep_record_line(const SweepRecord& r) {
   j["events"] = r.events;
   j["wall_s"] = r.wall_s;
   j["reproduce"] = r.reproduce;
-  return record_dump(j);
+}
+
+std::string sweep_record_line(const SweepRecord& r) {
+  Ordered j;
+  j["seed"] = r.seed;
+  append_record_fields(j, r);
+  return stream_line(j);
 }
 
 SweepHeader parse_sweep_header(std::string_view line) {

@@ -15,6 +15,8 @@
 
 #include "shard.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -75,6 +77,12 @@ SweepRecord sweep_record(const sim::RunResult& result, double wall_s, std::strin
 // the bad bytes, so a line always reads back.
 std::string sweep_header_line(const SweepHeader& header);
 std::string sweep_record_line(const SweepRecord& record);
+// A record's verdict and what follows it (invariant, kind and message when it failed; events,
+// wall_s, reproduce), appended to `line` after the fields that locate the run (a sweep's seed; a
+// search's run, seed, variant and faults): one schema for both streams.
+void append_record_fields(nlohmann::ordered_json& line, const SweepRecord& record);
+// `line` as one line of a stream: invalid UTF-8 replaced, '\n' at the end.
+std::string stream_line(const nlohmann::ordered_json& line);
 
 // Parse one line (without its '\n'); throw std::invalid_argument saying what is wrong, for the
 // reader to prefix with the file and line.

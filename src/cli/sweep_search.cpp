@@ -77,10 +77,6 @@ namespace {
 
 using Ordered = nlohmann::ordered_json;
 
-std::string search_dump(const Ordered& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
-}
-
 // --out of a search: created new, one write(2) per line under a lock (see SweepOutput).
 class SearchOutput {
  public:
@@ -138,7 +134,7 @@ std::string search_header_line(const SearchSetup& s) {
                          {"no_heal", s.options.no_heal}};
   j["stream"] = s.plan.stream;
   j["for_ms"] = s.budget.count();
-  return search_dump(j);
+  return stream_line(j);
 }
 
 std::string search_record_line(const SearchRun& run, const SweepRecord& r) {
@@ -147,16 +143,8 @@ std::string search_record_line(const SearchRun& run, const SweepRecord& r) {
   j["seed"] = r.seed;
   j["variant"] = run.variant;
   j["faults"] = run.faults;
-  j["verdict"] = r.ok ? "ok" : "fail";
-  if (!r.ok) {
-    j["invariant"] = r.invariant;
-    j["kind"] = r.liveness ? "liveness" : "safety";
-    j["message"] = r.message;
-  }
-  j["events"] = r.events;
-  j["wall_s"] = r.wall_s;
-  j["reproduce"] = r.reproduce;
-  return search_dump(j);
+  append_record_fields(j, r);
+  return stream_line(j);
 }
 
 void draw_search_progress(double elapsed, double budget, std::uint64_t runs, std::size_t failing) {

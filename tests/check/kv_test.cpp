@@ -12,20 +12,8 @@
 namespace seer::check {
 namespace {
 
+using testing::keyed;
 using testing::numbered;
-
-Operation kv(int process, const std::string& f, nlohmann::json key, nlohmann::json in,
-             nlohmann::json out, std::int64_t invoke, std::int64_t complete) {
-  Operation o;
-  o.process = process;
-  o.f = f;
-  o.key = std::move(key);
-  o.input = std::move(in);
-  o.output = std::move(out);
-  o.invoke = invoke;
-  o.complete = complete;
-  return o;
-}
 
 CheckResult check_kv(const std::vector<Operation>& ops, unsigned jobs = 1) {
   auto m = make_model("kv");
@@ -37,9 +25,9 @@ CheckResult check_kv(const std::vector<Operation>& ops, unsigned jobs = 1) {
 
 TEST(Kv, KeysAreCheckedSeparately) {
   // Interleaved across keys, each key is fine on its own.
-  auto ops =
-      numbered({kv(1, "put", "x", 1, nullptr, 0, 10), kv(2, "put", "y", 2, nullptr, 5, 15),
-                kv(3, "get", "x", nullptr, 1, 20, 30), kv(4, "get", "y", nullptr, 2, 20, 30)});
+  auto ops = numbered(
+      {keyed(1, "put", "x", 1, nullptr, 0, 10), keyed(2, "put", "y", 2, nullptr, 5, 15),
+       keyed(3, "get", "x", nullptr, 1, 20, 30), keyed(4, "get", "y", nullptr, 2, 20, 30)});
   auto r = check_kv(ops);
   EXPECT_EQ(r.verdict, Verdict::kLinearizable);
   EXPECT_EQ(r.partitions, 2u);
@@ -47,9 +35,9 @@ TEST(Kv, KeysAreCheckedSeparately) {
 }
 
 TEST(Kv, ViolationNamesTheKeyAndTheOriginalOperation) {
-  auto ops =
-      numbered({kv(1, "put", "x", 1, nullptr, 0, 10), kv(2, "put", "y", 2, nullptr, 0, 10),
-                kv(2, "get", "y", nullptr, 0, 20, 30), kv(1, "get", "x", nullptr, 1, 20, 30)});
+  auto ops = numbered(
+      {keyed(1, "put", "x", 1, nullptr, 0, 10), keyed(2, "put", "y", 2, nullptr, 0, 10),
+       keyed(2, "get", "y", nullptr, 0, 20, 30), keyed(1, "get", "x", nullptr, 1, 20, 30)});
   auto r = check_kv(ops);
   ASSERT_EQ(r.verdict, Verdict::kNotLinearizable);
   EXPECT_EQ(r.partition, "y");
@@ -105,9 +93,9 @@ TEST(Kv, AgreesWithAWholeHistoryBruteForceAndWithItselfAcrossJobs) {
       const std::int64_t end = start + rnd.between(0, 10);
       const std::string key = rnd.chance(500'000) ? "a" : "b";
       if (rnd.chance(500'000)) {
-        ops.push_back(kv(i, "put", key, rnd.between(0, 2), nullptr, start, end));
+        ops.push_back(keyed(i, "put", key, rnd.between(0, 2), nullptr, start, end));
       } else {
-        ops.push_back(kv(i, "get", key, nullptr, rnd.between(0, 2), start, end));
+        ops.push_back(keyed(i, "get", key, nullptr, rnd.between(0, 2), start, end));
       }
     }
     ops = numbered(ops);
@@ -125,10 +113,10 @@ TEST(Kv, AgreesWithAWholeHistoryBruteForceAndWithItselfAcrossJobs) {
 TEST(Kv, AppendBuildsAListPerKey) {
   using L = nlohmann::json;
   // Two concurrent appends may land in either order, but every later read agrees on one.
-  auto ops =
-      numbered({kv(1, "append", "x", 1, nullptr, 0, 10), kv(2, "append", "x", 2, nullptr, 0, 10),
-                kv(3, "read", "x", nullptr, L::array({2, 1}), 20, 30),
-                kv(3, "read", "x", nullptr, L::array({2, 1}), 40, 50)});
+  auto ops = numbered({keyed(1, "append", "x", 1, nullptr, 0, 10),
+                       keyed(2, "append", "x", 2, nullptr, 0, 10),
+                       keyed(3, "read", "x", nullptr, L::array({2, 1}), 20, 30),
+                       keyed(3, "read", "x", nullptr, L::array({2, 1}), 40, 50)});
   EXPECT_EQ(check_kv(ops).verdict, Verdict::kLinearizable);
   ops[3].output = L::array({1, 2});
   auto r = check_kv(ops);
@@ -136,7 +124,7 @@ TEST(Kv, AppendBuildsAListPerKey) {
   EXPECT_EQ(r.failing_op, 3);
   // Reads name list states in explanations and reports.
   auto m = make_model("kv");
-  const auto appended = m->replay(numbered({kv(1, "append", "z", 7, nullptr, 0, 1)}), {0});
+  const auto appended = m->replay(numbered({keyed(1, "append", "z", 7, nullptr, 0, 1)}), {0});
   ASSERT_TRUE(appended.has_value());
   EXPECT_EQ(appended->front(), "[7]");
 }
@@ -147,8 +135,8 @@ TEST(Kv, AppendReadsJepsenTuplesAndRejectsMixedKeys) {
  {:process 1, :type :invoke, :f :read, :value [:k nil]}
  {:process 1, :type :ok, :f :read, :value [:k [3]]}])";
   EXPECT_EQ(check_kv(read_history_text(text, "h.edn")).verdict, Verdict::kLinearizable);
-  auto mixed =
-      numbered({kv(1, "put", "x", 1, nullptr, 0, 10), kv(2, "append", "x", 2, nullptr, 20, 30)});
+  auto mixed = numbered(
+      {keyed(1, "put", "x", 1, nullptr, 0, 10), keyed(2, "append", "x", 2, nullptr, 20, 30)});
   EXPECT_THROW(check_kv(mixed), HistoryError);
 }
 
@@ -202,12 +190,12 @@ TEST(Kv, AppendAgreesWithBruteForce) {
       const std::string key = rnd.chance(600'000) ? "a" : "b";
       if (rnd.chance(500'000)) {
         const std::int64_t end = rnd.chance(150'000) ? kNever : start + rnd.between(0, 10);
-        ops.push_back(kv(i, "append", key, rnd.between(1, 3), nullptr, start, end));
+        ops.push_back(keyed(i, "append", key, rnd.between(1, 3), nullptr, start, end));
       } else {
         nlohmann::json seen = nlohmann::json::array();
         const auto length = rnd.below(3);
         for (std::uint64_t j = 0; j < length; ++j) seen.push_back(rnd.between(1, 3));
-        ops.push_back(kv(i, "read", key, nullptr, seen, start, start + rnd.between(0, 10)));
+        ops.push_back(keyed(i, "read", key, nullptr, seen, start, start + rnd.between(0, 10)));
       }
     }
     ops = numbered(ops);
@@ -231,11 +219,11 @@ TEST(Kv, TheTimeLimitIsTheWholeHistorysNotEachKeys) {
   for (int key = 0; key < 8; ++key) {
     const std::string k = "k" + std::to_string(key);
     for (int i = 1; i <= 14; ++i) {
-      ops.push_back(kv(i, "put", k, i, nullptr, 0, 100));
-      ops.push_back(kv(100 + i, "get", k, nullptr, i, 0, 100));
+      ops.push_back(keyed(i, "put", k, i, nullptr, 0, 100));
+      ops.push_back(keyed(100 + i, "get", k, nullptr, i, 0, 100));
     }
-    ops.push_back(kv(1, "get", k, nullptr, 1, 200, 210));
-    ops.push_back(kv(1, "get", k, nullptr, 2, 220, 230));
+    ops.push_back(keyed(1, "get", k, nullptr, 1, 200, 210));
+    ops.push_back(keyed(1, "get", k, nullptr, 2, 220, 230));
   }
   auto m = make_model("kv");
   m->set_init("0");

@@ -2,25 +2,13 @@
 // in rounds (rounds_test.cpp, rounds_slow_test.cpp).
 #pragma once
 
+#include "operation_builders.hpp"
 #include "seer/check/linearizability.hpp"
 
 #include <string>
 #include <vector>
 
 namespace seer::check::testing {
-
-inline Operation keyed(int process, const std::string& f, nlohmann::json key, nlohmann::json in,
-                       nlohmann::json out, std::int64_t invoke, std::int64_t complete) {
-  Operation o;
-  o.process = process;
-  o.f = f;
-  o.key = std::move(key);
-  o.input = std::move(in);
-  o.output = std::move(out);
-  o.invoke = invoke;
-  o.complete = complete;
-  return o;
-}
 
 // n concurrent puts of 1..n and n concurrent gets, one of each value: the search tries the puts in
 // order, so placing put 1 first; then

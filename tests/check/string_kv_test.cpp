@@ -13,20 +13,8 @@
 namespace seer::check::string_kv_test {
 namespace {
 
+using testing::keyed;
 using testing::numbered;
-
-Operation kv(int process, const std::string& f, nlohmann::json key, nlohmann::json in,
-             nlohmann::json out, std::int64_t invoke, std::int64_t complete) {
-  Operation o;
-  o.process = process;
-  o.f = f;
-  o.key = std::move(key);
-  o.input = std::move(in);
-  o.output = std::move(out);
-  o.invoke = invoke;
-  o.complete = complete;
-  return o;
-}
 
 std::unique_ptr<AnyModel> string_kv() {
   auto m = make_model("kv");
@@ -44,10 +32,11 @@ CheckResult check(const std::vector<Operation>& ops, bool partition = true, unsi
 
 TEST(StringKv, AppendConcatenatesAndGetReturnsTheWholeString) {
   // Two concurrent appends land in either order; every later get agrees on one.
-  auto ops = numbered(
-      {kv(0, "get", "k", nullptr, "", 0, 1), kv(1, "append", "k", "x1y", "x1y", 2, 10),
-       kv(2, "append", "k", "x2y", "x2y", 2, 10), kv(3, "get", "k", nullptr, "x2yx1y", 20, 30),
-       kv(3, "get", "k", nullptr, "x2yx1y", 40, 50)});
+  auto ops = numbered({keyed(0, "get", "k", nullptr, "", 0, 1),
+                       keyed(1, "append", "k", "x1y", "x1y", 2, 10),
+                       keyed(2, "append", "k", "x2y", "x2y", 2, 10),
+                       keyed(3, "get", "k", nullptr, "x2yx1y", 20, 30),
+                       keyed(3, "get", "k", nullptr, "x2yx1y", 40, 50)});
   for (const bool partition : {true, false}) {
     EXPECT_EQ(check(ops, partition).verdict, Verdict::kLinearizable);
   }
@@ -58,29 +47,31 @@ TEST(StringKv, AppendConcatenatesAndGetReturnsTheWholeString) {
     EXPECT_EQ(r.failing_op, 4);
   }
   // A put replaces the string; an append to a key never written starts from "".
-  ops = numbered({kv(0, "append", "a", "p", "p", 0, 1), kv(0, "put", "a", "q", "q", 2, 3),
-                  kv(0, "append", "a", "r", "r", 4, 5), kv(0, "get", "a", nullptr, "qr", 6, 7)});
+  ops = numbered({keyed(0, "append", "a", "p", "p", 0, 1), keyed(0, "put", "a", "q", "q", 2, 3),
+                  keyed(0, "append", "a", "r", "r", 4, 5),
+                  keyed(0, "get", "a", nullptr, "qr", 6, 7)});
   EXPECT_EQ(check(ops).verdict, Verdict::kLinearizable);
   // States read as strings in reports.
   const auto m = string_kv();
-  const auto after = m->replay(numbered({kv(1, "append", "z", "a\"b", nullptr, 0, 1)}), {0});
+  const auto after = m->replay(numbered({keyed(1, "append", "z", "a\"b", nullptr, 0, 1)}), {0});
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(after->front(), R"("a\"b")");
 }
 
 TEST(StringKv, WithoutInitAKeyNeverWrittenIsNilNotTheEmptyString) {
   auto m = make_model("kv");
-  const auto ops = numbered({kv(0, "get", "k", nullptr, "", 0, 1)});
+  const auto ops = numbered({keyed(0, "get", "k", nullptr, "", 0, 1)});
   EXPECT_EQ(check_linearizable(ops, *m).verdict, Verdict::kNotLinearizable);
   EXPECT_EQ(check(ops).verdict, Verdict::kLinearizable);
 }
 
 TEST(StringKv, IntegersAndStringAppendsOnOneKeyAreAnInputError) {
-  const auto ops = numbered({kv(0, "put", "k", 1, 1, 0, 1), kv(0, "append", "k", "x", "x", 2, 3)});
+  const auto ops =
+      numbered({keyed(0, "put", "k", 1, 1, 0, 1), keyed(0, "append", "k", "x", "x", 2, 3)});
   EXPECT_THROW(check(ops), HistoryError);
   // A list append (an integer) and a string append on one key.
   const auto lists =
-      numbered({kv(0, "append", "k", 1, 1, 0, 1), kv(0, "append", "k", "x", "x", 2, 3)});
+      numbered({keyed(0, "append", "k", 1, 1, 0, 1), keyed(0, "append", "k", "x", "x", 2, 3)});
   EXPECT_THROW(check(lists), HistoryError);
 }
 
@@ -149,11 +140,11 @@ TEST(StringKv, AgreesWithBruteForcePartitionedOrNotAndAcrossJobs) {
       const auto kind = rnd.below(3);
       if (kind < 2) {
         const std::int64_t end = rnd.chance(150'000) ? kNever : start + rnd.between(0, 10);
-        ops.push_back(kv(i, kind == 0 ? "put" : "append", key, piece, nullptr, start, end));
+        ops.push_back(keyed(i, kind == 0 ? "put" : "append", key, piece, nullptr, start, end));
       } else {
         std::string seen;
         for (auto j = rnd.below(3); j > 0; --j) seen += pieces[rnd.below(2)];
-        ops.push_back(kv(i, "get", key, nullptr, seen, start, start + rnd.between(0, 10)));
+        ops.push_back(keyed(i, "get", key, nullptr, seen, start, start + rnd.between(0, 10)));
       }
     }
     ops = numbered(ops);
@@ -212,7 +203,7 @@ TEST(StaleRead, OfTheInitialValueIsNamedAsSuch) {
 TEST(WorkerThreads, AnExceptionReachesTheCallerWithAnyNumberOfJobs) {
   std::vector<Operation> ops;
   for (const char* key : {"a", "b", "c", "d", "e", "f", "g", "h"}) {
-    ops.push_back(kv(static_cast<int>(ops.size()), "put", key, 1.5, nullptr, 0, 1));
+    ops.push_back(keyed(static_cast<int>(ops.size()), "put", key, 1.5, nullptr, 0, 1));
   }
   ops = numbered(ops);
   for (const unsigned jobs : {1u, 2u, 8u}) {

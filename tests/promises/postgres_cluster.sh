@@ -3,6 +3,8 @@
 # for the user `seer`; fsync and synchronous_commit stay on (the defaults: seer-resonate refuses a
 # server without fsync). Run as root it runs as the `postgres` user (PostgreSQL refuses root).
 #   postgres_cluster.sh start STATE_DIR PORT   # STATE_DIR remembers where the cluster lives
+#   postgres_cluster.sh restart STATE_DIR      # an immediate shutdown (a crash: no checkpoint,
+#                                              # recovery from the WAL), then a start on the same port
 #   postgres_cluster.sh stop STATE_DIR
 set -euo pipefail
 action=${1:?start or stop}
@@ -41,6 +43,16 @@ case "$action" in
     fi
     echo "postgres_cluster: PostgreSQL 15 on 127.0.0.1:$port ($data)"
     ;;
+  restart)
+    [ -f "$state/data-dir" ] || { echo "postgres_cluster: no cluster in $state" >&2; exit 1; }
+    data=$(cat "$state/data-dir")
+    # pg_ctl restart starts the server again with the options it was started with (postmaster.opts).
+    if ! as_owner "$bin/pg_ctl" -D "$data/db" -l "$data/server.log" -m immediate -w -t 60 \
+        restart >/dev/null; then
+      tail -n 20 "$data/server.log" >&2
+      exit 1
+    fi
+    ;;
   stop) stop ;;
-  *) echo "postgres_cluster: start or stop, not $action" >&2; exit 2 ;;
+  *) echo "postgres_cluster: start, restart or stop, not $action" >&2; exit 2 ;;
 esac

@@ -14,8 +14,8 @@ std::optional<std::string> cluster_url() {
   return std::string(url);
 }
 
-std::string fresh_database(const std::string& name) {
-  const auto cluster = cluster_url();
+std::string fresh_database(const std::string& name, std::optional<std::string> cluster) {
+  if (!cluster) cluster = cluster_url();
   if (!cluster) throw std::runtime_error("SEER_POSTGRES_URL is not set");
   Session admin(*cluster);
   admin.exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
@@ -24,8 +24,8 @@ std::string fresh_database(const std::string& name) {
   return cluster->substr(0, cluster->rfind('/') + 1) + name;
 }
 
-std::string fresh_native_database(const std::string& name) {
-  const std::string url = fresh_database(name);
+std::string fresh_native_database(const std::string& name, std::optional<std::string> cluster) {
+  const std::string url = fresh_database(name, std::move(cluster));
   Session session(url);
   install(session);
   return url;

@@ -20,11 +20,12 @@ inline constexpr std::int64_t kFar = 1'000'000'000'000'000;
 // The cluster's URL (its `postgres` database), if the test run has one.
 std::optional<std::string> cluster_url();
 
-// A new, empty database `name` on the cluster (dropped first if left over), without the schema.
-std::string fresh_database(const std::string& name);
+// A new, empty database `name` on the cluster (dropped first if left over), without the schema:
+// ctest's cluster, or the one whose `postgres` database `cluster` names.
+std::string fresh_database(const std::string& name, std::optional<std::string> cluster = {});
 
 // The same with resonate.sql installed.
-std::string fresh_native_database(const std::string& name);
+std::string fresh_native_database(const std::string& name, std::optional<std::string> cluster = {});
 
 // resonate.resonate_rpc(request) on `session`: the response, and the `now` it used.
 struct Rpc {
