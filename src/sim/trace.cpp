@@ -1,15 +1,40 @@
 #include "seer/sim/trace.hpp"
 
+#include <array>
 #include <cstdio>
 
 namespace seer::sim {
 
+namespace {
+
+constexpr std::uint64_t kFnvPrime = 0x100000001b3ULL;
+// kFnvPrime to the powers 0..8 (mod 2^64).
+constexpr std::array<std::uint64_t, 9> kFnvPrimePowers = [] {
+  std::array<std::uint64_t, 9> powers{};
+  powers[0] = 1;
+  for (std::size_t i = 1; i < powers.size(); ++i) powers[i] = powers[i - 1] * kFnvPrime;
+  return powers;
+}();
+
+}  // namespace
+
 void TraceHash::mix(std::uint64_t v) {
-  // FNV-1a over the 8 bytes of v: simple, documented, identical on every platform.
-  for (int i = 0; i < 8; ++i) {
-    hash_ ^= (v >> (8 * i)) & 0xffU;
-    hash_ *= 0x100000001b3ULL;
+  // FNV-1a over the 8 bytes of v, low byte first: simple, documented, identical on every
+  // platform. XOR with a zero byte changes nothing, so v's high zero bytes are one multiplication
+  // by a power of the prime: the same value in fewer dependent steps (most fields are small
+  // numbers, and a payload type's characters are mixed one per word). A run's hash costs about a
+  // third of a delivery in the ping-pong benchmark otherwise.
+  if (v < 0x100U) {  // a kind, a small id, a character: one step and seven zero bytes
+    hash_ = (hash_ ^ v) * kFnvPrimePowers[8];
+    return;
   }
+  int bytes = 0;
+  for (std::uint64_t rest = v; rest != 0; rest >>= 8) {
+    hash_ ^= rest & 0xffU;
+    hash_ *= kFnvPrime;
+    ++bytes;
+  }
+  hash_ *= kFnvPrimePowers[static_cast<std::size_t>(8 - bytes)];
 }
 
 void TraceHash::add(const TraceEvent& e, std::string_view payload_type) {

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <vector>
+
 namespace seer::sim {
 namespace {
 
@@ -81,6 +84,59 @@ std::string combined_hash(const System& system, std::initializer_list<const char
     }
   }
   return hash_hex(combined.value());
+}
+
+// The trace hash is FNV-1a over the 8 bytes of each field, low byte first, then one word per
+// character of the payload type: a plain byte loop must give the same value for words of every
+// length (zero, one byte, zero bytes in the middle, all eight bytes set, negative ids).
+TEST(Determinism, TraceHashIsFnv1aOverEveryFieldsEightBytes) {
+  const auto reference = [](const std::vector<std::uint64_t>& words) {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (const auto w : words) {
+      for (int i = 0; i < 8; ++i) {
+        h ^= (w >> (8 * i)) & 0xffU;
+        h *= 0x100000001b3ULL;
+      }
+    }
+    return h;
+  };
+  std::mt19937_64 rng(7);
+  const auto word = [&] {
+    switch (rng() % 5) {
+      case 0:
+        return std::uint64_t{0};
+      case 1:
+        return ~std::uint64_t{0};
+      case 2:
+        return std::uint64_t{0x0100000000000001ULL};
+      default:
+        return rng() >> (rng() % 64);
+    }
+  };
+  for (int round = 0; round < 2000; ++round) {
+    TraceHash hash;
+    std::vector<std::uint64_t> words;
+    const int events = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < events; ++k) {
+      TraceEvent e;
+      e.seq = word();
+      e.time = static_cast<Time>(word());
+      e.process = static_cast<ProcessId>(static_cast<std::int64_t>(word()) % 5 - 1);
+      e.kind = static_cast<EventKind>(rng() % 4);
+      e.peer = static_cast<ProcessId>(static_cast<std::int64_t>(word()) % 5 - 1);
+      e.message = word();
+      e.cause = word();
+      const std::string type = std::string(rng() % 6, static_cast<char>('a' + rng() % 26));
+      hash.add(e, type);
+      words.insert(words.end(), {e.seq, static_cast<std::uint64_t>(e.time),
+                                 static_cast<std::uint64_t>(static_cast<std::int64_t>(e.process)),
+                                 static_cast<std::uint64_t>(e.kind),
+                                 static_cast<std::uint64_t>(static_cast<std::int64_t>(e.peer)),
+                                 e.message, e.cause});
+      for (const char c : type) words.push_back(static_cast<unsigned char>(c));
+    }
+    ASSERT_EQ(hash.value(), reference(words)) << "round " << round;
+  }
 }
 
 TEST(Determinism, PinnedCombinedHashAcrossBuilds) {
