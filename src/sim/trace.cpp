@@ -28,6 +28,10 @@ void TraceHash::mix(std::uint64_t v) {
     hash_ = (hash_ ^ v) * kFnvPrimePowers[8];
     return;
   }
+  if (v < 0x100U) {  // a kind, a small id, a character: one step and seven zero bytes
+    hash_ = (hash_ ^ v) * kFnvPrimePowers[8];
+    return;
+  }
   int bytes = 0;
   for (std::uint64_t rest = v; rest != 0; rest >>= 8) {
     hash_ ^= rest & 0xffU;
