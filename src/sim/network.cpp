@@ -77,7 +77,7 @@ void Simulator::Impl::send(ProcessId from, ProcessId to, PayloadPtr body) {
   q.token = send_seq;
   q.sent_at = sim.true_now();
   q.link_index = index;
-  q.message = message;
+  q.message = fate.duplicate_latency ? message : std::move(message);
   push(std::move(q));
   if (fate.duplicate_latency) {
     auto d = make_event(kNoProcess, EventKind::kDuplicate);
@@ -135,9 +135,10 @@ void Simulator::Impl::on_deliver(QueuedEvent& q) {
     e.oracle = {{"in_flight_ns", sim.true_now() - q.sent_at}, {"reordered", !overtaken.empty()}};
     if (!overtaken.empty()) e.oracle["overtaken_by"] = overtaken;
     if (q.duplicate) e.oracle["duplicate"] = true;
+    // Only the oracle reads them: a run that records nothing keeps none.
+    l.recent.emplace_back(q.link_index, q.message.id);
+    if (l.recent.size() > kRecentDeliveries) l.recent.pop_front();
   }
-  l.recent.emplace_back(q.link_index, q.message.id);
-  if (l.recent.size() > kRecentDeliveries) l.recent.pop_front();
   const auto seq = emit(e);
   target.mailbox.push_back({std::move(q.message), seq});
   if (target.wait == Wait::kReceive && !target.paused) {
