@@ -7,7 +7,10 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <string_view>
+#include <type_traits>
 
 namespace seer::check {
 
@@ -42,74 +45,136 @@ const char* format_name(HistoryFormat format) {
 
 }  // namespace
 
-std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events,
-                                       const std::vector<std::size_t>& lines,
-                                       const std::string& source) {
+namespace {
+
+// Each field of an event map looked up once (the maps are std::maps keyed by string).
+const nlohmann::json* member(const nlohmann::json& e, const char* name) {
+  const auto it = e.find(name);
+  return it == e.end() ? nullptr : &*it;
+}
+
+// One client event as the pairing reads it, from an op map or a Jepsen log line.
+struct RawEvent {
+  int process = 0;
+  std::string_view type;  // without the keyword colon
+  std::string_view f;
+  const nlohmann::json* value = nullptr;  // none: null
+  bool move_value = false;                // the value's owner lets it be moved from
+  const nlohmann::json* key = nullptr;
+  bool timed_out = false;
+  std::int64_t time = 0;
+};
+
+// Pairs invocations with completions (see pair_operations). `event(i)` reads the i-th event, or
+// nullopt for a non-client one (Jepsen's nemesis); it throws for a malformed one.
+template <typename EventAt>
+std::vector<Operation> pair_events(std::size_t count, EventAt event,
+                                   const std::vector<std::size_t>& lines,
+                                   const std::string& source) {
   std::vector<Operation> ops;
   std::map<int, std::size_t> open;  // process -> index in ops of its outstanding invocation
   std::vector<bool> failed;
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    const auto& e = events[i];
-    const auto at = where(source, lines[i]);
-    if (!e.is_object()) throw HistoryError(at + "expected a JSON object");
-    if (!e.contains("process") || !e.contains("type")) {
-      throw HistoryError(at + "missing \"process\" or \"type\"");
-    }
-    if (!e["process"].is_number_integer()) continue;  // nemesis or other non-client events
-    const int process = e["process"].get<int>();
-    const std::string type = bare(e["type"]);
-    const std::int64_t time = e.contains("time") && e["time"].is_number_integer()
-                                  ? e["time"].get<std::int64_t>()
-                                  : static_cast<std::int64_t>(i);
-    if (!e.contains("f")) throw HistoryError(at + "missing \"f\"");
-    const std::string f = bare(e["f"]);
-    const nlohmann::json value = e.contains("value") ? e["value"] : nlohmann::json();
-    if (type == "invoke") {
-      if (open.count(process)) {
-        throw HistoryError(at + "process " + std::to_string(process) +
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::optional<RawEvent> read = event(i);
+    if (!read) continue;
+    const RawEvent& e = *read;
+    auto take_value = [&]() -> nlohmann::json {
+      if (!e.value) return nlohmann::json();
+      if (e.move_value) return std::move(const_cast<nlohmann::json&>(*e.value));
+      return *e.value;
+    };
+    if (e.type == "invoke") {
+      if (open.count(e.process)) {
+        throw HistoryError(where(source, lines[i]) + "process " + std::to_string(e.process) +
                            " invoked while its previous operation is still open");
       }
       Operation op;
       op.id = static_cast<int>(ops.size());
-      op.process = process;
-      op.f = f;
-      op.input = value;
-      op.invoke = time;
+      op.process = e.process;
+      op.f = std::string(e.f);
+      op.input = take_value();
+      op.invoke = e.time;
       op.line = lines[i];
-      if (e.contains("key")) op.key = e["key"];
-      open[process] = ops.size();
+      if (e.key) op.key = *e.key;
+      open[e.process] = ops.size();
       ops.push_back(std::move(op));
       failed.push_back(false);
-    } else if (type == "ok" || type == "fail" || type == "info") {
-      auto it = open.find(process);
+    } else if (e.type == "ok" || e.type == "fail" || e.type == "info") {
+      auto it = open.find(e.process);
       if (it == open.end()) {
-        if (type == "info") continue;  // an info with no invocation (e.g. a crash notice)
-        throw HistoryError(at + "completion for process " + std::to_string(process) +
-                           " with no open invocation");
+        if (e.type == "info") continue;  // an info with no invocation (e.g. a crash notice)
+        throw HistoryError(where(source, lines[i]) + "completion for process " +
+                           std::to_string(e.process) + " with no open invocation");
       }
       Operation& op = ops[it->second];
       open.erase(it);
       // A read that fails with a timeout may still have happened: Jepsen treats it as unknown.
-      const bool timed_out =
-          e.contains("error") && bare(e["error"]).find("timed-out") != std::string::npos;
-      if (type == "ok") {
-        op.complete = time;
-        op.output = value;
-        if (op.complete < op.invoke) throw HistoryError(at + "completion before its invocation");
-      } else if (type == "fail" && !timed_out) {
+      if (e.type == "ok") {
+        op.complete = e.time;
+        op.output = take_value();
+        if (op.complete < op.invoke) {
+          throw HistoryError(where(source, lines[i]) + "completion before its invocation");
+        }
+      } else if (e.type == "fail" && !e.timed_out) {
         failed[static_cast<std::size_t>(op.id)] = true;
       }
     } else {
-      throw HistoryError(at + "unknown type '" + type + "' (expected invoke, ok, fail or info)");
+      throw HistoryError(where(source, lines[i]) + "unknown type '" + std::string(e.type) +
+                         "' (expected invoke, ok, fail or info)");
     }
   }
   std::vector<Operation> kept;
+  kept.reserve(ops.size());
   for (auto& op : ops) {
     if (failed[static_cast<std::size_t>(op.id)]) continue;
     op.id = static_cast<int>(kept.size());
     kept.push_back(std::move(op));
   }
   return kept;
+}
+
+// Op maps (JSON or EDN). From a mutable vector the values are moved out, not copied.
+template <typename Events>
+std::vector<Operation> pair_maps(Events& events, const std::vector<std::size_t>& lines,
+                                 const std::string& source) {
+  std::string type;
+  std::string f;
+  auto event = [&](std::size_t i) -> std::optional<RawEvent> {
+    const nlohmann::json& e = events[i];
+    if (!e.is_object()) throw HistoryError(where(source, lines[i]) + "expected a JSON object");
+    const nlohmann::json* process_field = member(e, "process");
+    const nlohmann::json* type_field = member(e, "type");
+    if (!process_field || !type_field) {
+      throw HistoryError(where(source, lines[i]) + "missing \"process\" or \"type\"");
+    }
+    if (!process_field->is_number_integer()) return std::nullopt;  // nemesis and the like
+    RawEvent raw;
+    raw.process = process_field->get<int>();
+    type = bare(*type_field);
+    raw.type = type;
+    const nlohmann::json* time_field = member(e, "time");
+    raw.time = time_field && time_field->is_number_integer() ? time_field->get<std::int64_t>()
+                                                             : static_cast<std::int64_t>(i);
+    const nlohmann::json* f_field = member(e, "f");
+    if (!f_field) throw HistoryError(where(source, lines[i]) + "missing \"f\"");
+    f = bare(*f_field);
+    raw.f = f;
+    raw.value = member(e, "value");
+    raw.move_value = !std::is_const_v<Events>;
+    raw.key = member(e, "key");
+    const nlohmann::json* error = member(e, "error");
+    raw.timed_out = error && bare(*error).find("timed-out") != std::string::npos;
+    return raw;
+  };
+  return pair_events(events.size(), event, lines, source);
+}
+
+}  // namespace
+
+std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events,
+                                       const std::vector<std::size_t>& lines,
+                                       const std::string& source) {
+  return pair_maps(events, lines, source);
 }
 
 namespace {
@@ -138,6 +203,30 @@ std::vector<Operation> read_history_text(const std::string& text, const std::str
       format = HistoryFormat::kJsonl;
     }
   }
+  if (format == HistoryFormat::kJepsenLog) {
+    auto log = read_jepsen_log(text, source);
+    std::vector<std::size_t> log_lines;
+    log_lines.reserve(log.size());
+    for (const auto& e : log) log_lines.push_back(e.line);
+    auto event = [&](std::size_t i) -> std::optional<RawEvent> {
+      const LogEvent& e = log[i];
+      if (!e.process) return std::nullopt;  // nemesis or other non-client events
+      RawEvent raw;
+      raw.process = static_cast<int>(*e.process);
+      raw.type = e.type;
+      raw.f = e.f;
+      raw.value = &e.value;
+      raw.move_value = true;
+      raw.timed_out = e.timed_out;
+      raw.time = static_cast<std::int64_t>(i);
+      return raw;
+    };
+    auto ops = pair_events(log.size(), event, log_lines, source);
+    if (log.empty() && first != std::string::npos) {
+      throw HistoryError(source + ": no history events found (read as jepsen-log)");
+    }
+    return ops;
+  }
   auto take = [&](std::vector<std::pair<nlohmann::json, std::size_t>> forms) {
     for (auto& [form, line] : forms) {
       events.push_back(std::move(form));
@@ -145,8 +234,7 @@ std::vector<Operation> read_history_text(const std::string& text, const std::str
     }
   };
   switch (format) {
-    case HistoryFormat::kJepsenLog:
-      take(read_jepsen_log(text, source));
+    case HistoryFormat::kJepsenLog:  // read above
       break;
     case HistoryFormat::kEdn:
       take(read_edn_forms(text, source));
@@ -185,7 +273,7 @@ std::vector<Operation> read_history_text(const std::string& text, const std::str
       break;
     }
   }
-  auto ops = pair_operations(events, lines, source);
+  auto ops = pair_maps(events, lines, source);
   // A file with content but no history event is not an empty history: it is the wrong file or
   // the wrong format, and a verdict on it would be a false "linearizable". (A history of events
   // none of which is a completed client operation is one: Knossos' corpus holds one of nemesis

@@ -135,7 +135,7 @@ class Search {
       result.witness.push_back(entries_[f.call].op);
       if (witness_states) {
         result.witness_states.push_back(history_.describe_state_of(
-            f.next[f.chosen], static_cast<std::size_t>(entries_[f.call].op)));
+            next_pool_[f.next_begin + f.chosen], static_cast<std::size_t>(entries_[f.call].op)));
       }
     }
     return result;
@@ -144,28 +144,33 @@ class Search {
  private:
   // A linearized call, the state before it, and the states it may lead to (one for a
   // deterministic model; `chosen` indexes the one taken, the rest are tried on backtracking).
+  // The states are next_pool_[next_begin, next_end): the frames' ranges are stacked in one
+  // vector, so linearizing a call allocates nothing.
   struct Frame {
     int call;
     StateId state_before;
-    std::vector<StateId> next;
+    std::size_t next_begin;
+    std::size_t next_end;
     std::size_t chosen;
     bool unknown_pass;
   };
 
   // Linearizes `call` from the current state with its first not yet explored successor at or
-  // after `from`; false if there is none.
-  bool try_linearize(int call, std::vector<StateId> next, std::size_t from) {
+  // after `from` among next_pool_[begin, end), the top of the pool; false if there is none (and
+  // the range is dropped from the pool).
+  bool try_linearize(int call, std::size_t begin, std::size_t end, std::size_t from) {
     const int op = entries_[call].op;
     set_bit(op, true);
-    for (std::size_t i = from; i < next.size(); ++i) {
-      if (!visited_.insert(linearized_, next[i])) continue;
-      const StateId chosen = next[i];
-      stack_.push_back({call, state_, std::move(next), i, unknown_pass_});
+    for (std::size_t i = from; begin + i < end; ++i) {
+      const StateId chosen = next_pool_[begin + i];
+      if (!visited_.insert(linearized_, chosen)) continue;
+      stack_.push_back({call, state_, begin, end, i, unknown_pass_});
       state_ = chosen;
       lift(call);
       return true;
     }
     set_bit(op, false);
+    next_pool_.resize(begin);
     return false;
   }
 
@@ -181,7 +186,9 @@ class Search {
     // An outcome-unknown op that would change nothing here is dominated by leaving it out: from
     // the same state with it still pending, every continuation remains open.
     if (ops_[e.op].unknown()) std::erase(successors_, state_);
-    if (!successors_.empty() && try_linearize(entry_, successors_, 0)) {
+    const std::size_t begin = next_pool_.size();
+    next_pool_.insert(next_pool_.end(), successors_.begin(), successors_.end());
+    if (!successors_.empty() && try_linearize(entry_, begin, next_pool_.size(), 0)) {
       entry_ = entries_[0].next;
       unknown_pass_ = false;
       return;
@@ -205,18 +212,21 @@ class Search {
       for (const auto& f : stack_) best_prefix_.push_back(entries_[f.call].op);
     }
     if (stack_.empty()) return false;
-    Frame top = std::move(stack_.back());
+    const Frame top = stack_.back();
     stack_.pop_back();
     state_ = top.state_before;
     set_bit(entries_[top.call].op, false);
     unlift(top.call);
     // The same call with another of its possible effects, before moving past it.
     unknown_pass_ = top.unknown_pass;
-    if (top.chosen + 1 < top.next.size() &&
-        try_linearize(top.call, std::move(top.next), top.chosen + 1)) {
-      entry_ = entries_[0].next;
-      unknown_pass_ = false;
-      return true;
+    if (top.next_begin + top.chosen + 1 < top.next_end) {
+      if (try_linearize(top.call, top.next_begin, top.next_end, top.chosen + 1)) {
+        entry_ = entries_[0].next;
+        unknown_pass_ = false;
+        return true;
+      }
+    } else {
+      next_pool_.resize(top.next_begin);
     }
     entry_ = entries_[top.call].next;
     return true;
@@ -283,6 +293,7 @@ class Search {
   int best_failing_ = -1;
   std::vector<int> best_prefix_;
   std::vector<StateId> successors_;
+  std::vector<StateId> next_pool_;  // the frames' successor states, stacked
   std::uint64_t steps_ = 0;
   bool decided_ = false;
   Verdict verdict_ = Verdict::kUnknown;
