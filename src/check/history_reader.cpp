@@ -50,11 +50,10 @@ std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events
   std::vector<bool> failed;
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
-    // Built only for an error: most histories have none, and this runs once per event.
-    const auto at = [&] { return where(source, lines[i]); };
-    if (!e.is_object()) throw HistoryError(at() + "expected a JSON object");
+    const auto at = where(source, lines[i]);
+    if (!e.is_object()) throw HistoryError(at + "expected a JSON object");
     if (!e.contains("process") || !e.contains("type")) {
-      throw HistoryError(at() + "missing \"process\" or \"type\"");
+      throw HistoryError(at + "missing \"process\" or \"type\"");
     }
     if (!e["process"].is_number_integer()) continue;  // nemesis or other non-client events
     const int process = e["process"].get<int>();
@@ -62,14 +61,12 @@ std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events
     const std::int64_t time = e.contains("time") && e["time"].is_number_integer()
                                   ? e["time"].get<std::int64_t>()
                                   : static_cast<std::int64_t>(i);
-    if (!e.contains("f")) throw HistoryError(at() + "missing \"f\"");
+    if (!e.contains("f")) throw HistoryError(at + "missing \"f\"");
     const std::string f = bare(e["f"]);
-    static const nlohmann::json kNoValue;
-    const auto found = e.find("value");
-    const nlohmann::json& value = found == e.end() ? kNoValue : *found;
+    const nlohmann::json value = e.contains("value") ? e["value"] : nlohmann::json();
     if (type == "invoke") {
       if (open.count(process)) {
-        throw HistoryError(at() + "process " + std::to_string(process) +
+        throw HistoryError(at + "process " + std::to_string(process) +
                            " invoked while its previous operation is still open");
       }
       Operation op;
@@ -87,7 +84,7 @@ std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events
       auto it = open.find(process);
       if (it == open.end()) {
         if (type == "info") continue;  // an info with no invocation (e.g. a crash notice)
-        throw HistoryError(at() + "completion for process " + std::to_string(process) +
+        throw HistoryError(at + "completion for process " + std::to_string(process) +
                            " with no open invocation");
       }
       Operation& op = ops[it->second];
@@ -98,12 +95,12 @@ std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events
       if (type == "ok") {
         op.complete = time;
         op.output = value;
-        if (op.complete < op.invoke) throw HistoryError(at() + "completion before its invocation");
+        if (op.complete < op.invoke) throw HistoryError(at + "completion before its invocation");
       } else if (type == "fail" && !timed_out) {
         failed[static_cast<std::size_t>(op.id)] = true;
       }
     } else {
-      throw HistoryError(at() + "unknown type '" + type + "' (expected invoke, ok, fail or info)");
+      throw HistoryError(at + "unknown type '" + type + "' (expected invoke, ok, fail or info)");
     }
   }
   std::vector<Operation> kept;
