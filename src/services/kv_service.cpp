@@ -49,19 +49,23 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     const auto m = co_await env.receive();
     const auto* rq = m.as<KvRequest>();
     if (!rq || !seen.insert(m.id).second) continue;
-    const auto latest = store->latest(rq->key);
+    const auto& latest = store->latest(rq->key);
     KvStatus status = KvStatus::kOk;
     nlohmann::json value;
     std::int64_t revision = 0;
-    nlohmann::json facts = {{"name", name}, {"op", kv_op_name(rq->op)}, {"key", rq->key}};
+    // The facts are read only from a recorded trace: an unrecorded run does not build them.
+    const bool tracing = sim.tracing();
+    nlohmann::json facts;
+    if (tracing) facts = {{"name", name}, {"op", kv_op_name(rq->op)}, {"key", rq->key}};
     bool applied = false;
     switch (rq->op) {
       case KvOp::kGet: {
         const std::int64_t view = served_view(env, sim, config, *store, *rq, "stale_read");
-        const auto seen = store->at(rq->key, view);
+        const auto& seen = store->at(rq->key, view);
         status = seen.exists ? KvStatus::kOk : KvStatus::kNotFound;
         value = version_json(seen);
         revision = seen.revision;
+        if (!tracing) break;
         const auto behind = store->changes_after(rq->key, view);
         facts["served_revision"] = view;
         facts["store_revision"] = store->revision();
@@ -74,19 +78,21 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
       }
       case KvOp::kList: {
         const std::int64_t view = served_view(env, sim, config, *store, *rq, "stale_list");
-        const auto keys = store->keys_at(view, rq->key);
-        const auto now = store->keys_at(store->revision(), rq->key);
-        nlohmann::json missing = nlohmann::json::array();
-        for (const auto& k : now) {
-          if (!std::binary_search(keys.begin(), keys.end(), k)) missing.push_back(k);
-        }
-        value = keys;
+        auto keys = store->keys_at(view, rq->key);
         revision = view;
-        facts["served_revision"] = view;
-        facts["store_revision"] = store->revision();
-        facts["stale"] = keys != now;
-        facts["missing"] = std::move(missing);
-        if (rq->read == KvRead::kLinearizable) facts["linearizable"] = true;
+        if (tracing) {
+          const auto now = store->keys_at(store->revision(), rq->key);
+          nlohmann::json missing = nlohmann::json::array();
+          for (const auto& k : now) {
+            if (!std::binary_search(keys.begin(), keys.end(), k)) missing.push_back(k);
+          }
+          facts["served_revision"] = view;
+          facts["store_revision"] = store->revision();
+          facts["stale"] = keys != now;
+          facts["missing"] = std::move(missing);
+          if (rq->read == KvRead::kLinearizable) facts["linearizable"] = true;
+        }
+        value = std::move(keys);
         break;
       }
       default: {
@@ -97,19 +103,19 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
         break;
       }
     }
-    if (rq->op != KvOp::kGet && rq->op != KvOp::kList) {
+    if (tracing && rq->op != KvOp::kGet && rq->op != KvOp::kList) {
       facts["applied"] = applied;
       facts["revision"] = revision;
     }
     const auto reply_serial = ++serial;
-    facts["reply_serial"] = reply_serial;
+    if (tracing) facts["reply_serial"] = reply_serial;
     // The fault that matters most in practice: the write happened, the client never hears of it.
     if (sim.service_fault("lost_response", fault_drawn(env, sim.faults().lost_response_ppm))) {
-      if (sim.tracing()) facts["req"] = rq->req;
+      if (tracing) facts["req"] = rq->req;
       sim.note("lost_response", std::move(facts));
       continue;
     }
-    if (sim.tracing()) oracle->facts.emplace(reply_serial, std::move(facts));
+    if (tracing) oracle->facts.emplace(reply_serial, std::move(facts));
     env.send(m.from,
              std::make_shared<KvReply>(rq->req, status, std::move(value), revision, reply_serial));
   }

@@ -4,15 +4,26 @@
 
 namespace seer::services {
 
-VersionedStore::Version VersionedStore::at(const std::string& key, std::int64_t at) const {
+namespace {
+
+const VersionedStore::Version kAbsent{};
+const VersionedStore::Versions kNoVersions{};
+
+// The first of `versions` (in revision order) written after revision `at`.
+VersionedStore::Versions::const_iterator first_after(const VersionedStore::Versions& versions,
+                                                     std::int64_t at) {
+  return std::upper_bound(
+      versions.begin(), versions.end(), at,
+      [](std::int64_t r, const VersionedStore::Version& v) { return r < v.revision; });
+}
+
+}  // namespace
+
+const VersionedStore::Version& VersionedStore::at(const std::string& key, std::int64_t at) const {
   const auto it = keys_.find(key);
-  if (it == keys_.end()) return {};
-  const auto& versions = it->second;
-  // Versions are in revision order: the last one at or before `at`.
-  auto after = std::upper_bound(versions.begin(), versions.end(), at,
-                                [](std::int64_t r, const Version& v) { return r < v.revision; });
-  if (after == versions.begin()) return {};
-  return *(after - 1);
+  if (it == keys_.end()) return kAbsent;
+  const auto after = first_after(it->second, at);
+  return after == it->second.begin() ? kAbsent : *(after - 1);
 }
 
 std::int64_t VersionedStore::write(const std::string& key, nlohmann::json value) {
@@ -25,25 +36,23 @@ std::int64_t VersionedStore::erase(const std::string& key) {
   return revision_;
 }
 
-std::vector<VersionedStore::Version> VersionedStore::versions(const std::string& key) const {
+const VersionedStore::Versions& VersionedStore::versions(const std::string& key) const {
   const auto it = keys_.find(key);
-  return it == keys_.end() ? std::vector<Version>{} : it->second;
+  return it == keys_.end() ? kNoVersions : it->second;
 }
 
 std::int64_t VersionedStore::changes_after(const std::string& key, std::int64_t at) const {
   const auto it = keys_.find(key);
   if (it == keys_.end()) return 0;
-  const auto& versions = it->second;
-  auto after = std::upper_bound(versions.begin(), versions.end(), at,
-                                [](std::int64_t r, const Version& v) { return r < v.revision; });
-  return static_cast<std::int64_t>(versions.end() - after);
+  return static_cast<std::int64_t>(it->second.end() - first_after(it->second, at));
 }
 
 std::vector<std::string> VersionedStore::keys_at(std::int64_t at, const std::string& prefix) const {
   std::vector<std::string> out;
   for (auto it = keys_.lower_bound(prefix);
        it != keys_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-    if (this->at(it->first, at).exists) out.push_back(it->first);
+    const auto after = first_after(it->second, at);
+    if (after != it->second.begin() && (after - 1)->exists) out.push_back(it->first);
   }
   return out;
 }

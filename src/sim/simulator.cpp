@@ -213,19 +213,18 @@ void Simulator::Impl::check_final() {
 }
 
 void Simulator::Impl::invoke(int process, const std::string& f, nlohmann::json value) {
-  HistoryEntry h{static_cast<std::int64_t>(history_entries.size()),
-                 sim.now_,
-                 process,
-                 OpType::kInvoke,
-                 f,
-                 value,
-                 {}};
   auto e = make_event(current, EventKind::kInvoke);
   if (sim.tracing()) e.detail = {{"op_process", process}, {"f", f}, {"value", value}};
   const auto seq = emit(e);
   if (open_invokes.size() <= static_cast<std::size_t>(process)) open_invokes.resize(process + 1);
   open_invokes[process] = seq;
-  history_entries.push_back(std::move(h));
+  history_entries.push_back(HistoryEntry{static_cast<std::int64_t>(history_entries.size()),
+                                         sim.now_,
+                                         process,
+                                         OpType::kInvoke,
+                                         f,
+                                         std::move(value),
+                                         {}});
 }
 
 void Simulator::Impl::complete(int process, OpType type, const std::string& f, nlohmann::json value,

@@ -25,5 +25,24 @@ TEST(VersionedStore, ViewsAsOfAnyRevision) {
   EXPECT_TRUE(s.keys_at(4, "c").empty());
 }
 
+// Reads hand out references (no copies of the values), and they stay valid as the store grows.
+TEST(VersionedStore, ReadsAreReferencesThatOutliveLaterWrites) {
+  VersionedStore s;
+  s.write("a", nlohmann::json{{"v", 1}});
+  const auto& first = s.latest("a");
+  const auto& history = s.versions("a");
+  for (int i = 2; i <= 1000; ++i) s.write("a", nlohmann::json{{"v", i}});
+  for (int i = 0; i < 100; ++i) s.write("k" + std::to_string(i), i);
+  EXPECT_EQ(first.value, (nlohmann::json{{"v", 1}}));
+  EXPECT_EQ(first.revision, 1);
+  EXPECT_EQ(&first, &s.at("a", 1));
+  ASSERT_EQ(history.size(), 1000U);
+  EXPECT_EQ(history.back().value, (nlohmann::json{{"v", 1000}}));
+  EXPECT_EQ(&history, &s.versions("a"));
+  EXPECT_FALSE(s.latest("never").exists);
+  EXPECT_EQ(s.latest("never").revision, 0);
+  EXPECT_TRUE(s.versions("never").empty());
+}
+
 }  // namespace
 }  // namespace seer::services

@@ -127,7 +127,7 @@ class System final : public sim::System {
       if (*checked == truth->revision()) return std::nullopt;
       *checked = truth->revision();
       for (const auto& key : truth->keys_at(truth->revision(), "order/")) {
-        const auto versions = truth->versions(key);
+        const auto& versions = truth->versions(key);
         if (versions.size() < 2) continue;
         const auto& now = versions[versions.size() - 1];
         const auto& before = versions[versions.size() - 2];

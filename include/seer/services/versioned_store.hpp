@@ -1,6 +1,10 @@
 // The ground truth behind the simulated stores: every version of every key, stamped with a global
 // revision, so a lagging view ("the store as of revision r") and the oracle's "what was really
 // latest" are both lookups.
+//
+// Reads hand out references, never copies: an oracle that looks at the store after every event
+// (keys_at, versions, at) costs lookups only, however large the values. A version, once written,
+// never moves or changes, so every reference a read returns stays valid as long as the store.
 #pragma once
 
 #include "seer/sim/time.hpp"
@@ -8,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,16 +26,20 @@ class VersionedStore {
     bool exists = false;        // false: absent (never written, or deleted)
     nlohmann::json value;
   };
+  // A key's versions, oldest first (a deque: appending never moves the earlier ones).
+  using Versions = std::deque<Version>;
 
   std::int64_t revision() const { return revision_; }
-  // The key as of store revision `at` (the latest version with revision <= at).
-  Version at(const std::string& key, std::int64_t at) const;
-  Version latest(const std::string& key) const { return at(key, revision_); }
+  // The key as of store revision `at` (the latest version with revision <= at); an absent
+  // version (revision 0) if it had none by then. Valid as long as the store (see above).
+  const Version& at(const std::string& key, std::int64_t at) const;
+  const Version& latest(const std::string& key) const { return at(key, revision_); }
   // Writes or deletes; returns the new store revision.
   std::int64_t write(const std::string& key, nlohmann::json value);
   std::int64_t erase(const std::string& key);
-  // Every version of the key, oldest first.
-  std::vector<Version> versions(const std::string& key) const;
+  // Every version of the key, oldest first (empty if it was never written). Later writes of the
+  // key append to it.
+  const Versions& versions(const std::string& key) const;
   // How many times the key changed after revision `at`.
   std::int64_t changes_after(const std::string& key, std::int64_t at) const;
   // The keys that exist as of revision `at` and start with `prefix`, in key order.
@@ -38,7 +47,7 @@ class VersionedStore {
 
  private:
   std::int64_t revision_ = 0;
-  std::map<std::string, std::vector<Version>> keys_;
+  std::map<std::string, Versions> keys_;  // map nodes never move either
 };
 
 }  // namespace seer::services

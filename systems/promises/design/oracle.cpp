@@ -185,21 +185,31 @@ std::map<std::string, std::string> Oracle::running_tasks() {
 
 std::optional<sim::Finding> Oracle::unfinished(const std::map<std::string, std::string>& running) {
   advance();
-  std::string first;
-  std::string text;
+  const std::string* first = nullptr;
+  const std::string* first_then = nullptr;
+  const Task* first_task = nullptr;
   int left = 0;
   for (const auto& [id, then] : running) {
     const auto& tasks = latest_.at(std::string(origin_of(id))).tasks;
     const auto task = tasks.find(id);  // tasks never disappear (T1)
     if (task == tasks.end() || !runs(task->second)) continue;
     if (left++ > 0) continue;
-    first = id;
-    text = fmt::format("task {} is still {} (at the heal: {}), its promise pending", id,
-                       describe(task->second), then);
+    first = &id;
+    first_then = &then;
+    first_task = &task->second;
   }
   if (left == 0) return std::nullopt;
-  if (left > 1) text += fmt::format("; {} other unfinished task(s) too", left - 1);
-  return sim::Finding{std::move(text), {std::move(first)}};
+  // Checked after every event of the heal phase, mostly finding the same: the text is formatted
+  // again only when what it says changed.
+  auto& memo = unfinished_memo_;
+  if (!memo.finding || memo.id != *first || memo.then != *first_then ||
+      !(memo.task == *first_task) || memo.left != left) {
+    auto text = fmt::format("task {} is still {} (at the heal: {}), its promise pending", *first,
+                            describe(*first_task), *first_then);
+    if (left > 1) text += fmt::format("; {} other unfinished task(s) too", left - 1);
+    memo = {*first, *first_then, *first_task, left, sim::Finding{std::move(text), {*first}}};
+  }
+  return memo.finding;
 }
 
 std::set<std::pair<std::string, std::string>> Oracle::settled_waits(

@@ -88,6 +88,14 @@ class Oracle {
   std::optional<std::string> acknowledged_;
   std::optional<std::string> fencing_;
   std::map<std::pair<std::string, std::int64_t>, std::string> grants_;  // (task, version) -> pid
+  struct UnfinishedMemo {  // unfinished()'s last finding and what it was made of
+    std::string id;
+    std::string then;
+    Task task;
+    int left = 0;
+    std::optional<sim::Finding> finding;
+  };
+  UnfinishedMemo unfinished_memo_;
 };
 
 }  // namespace seer::promises::design

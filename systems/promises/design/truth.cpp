@@ -15,10 +15,13 @@ TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store) {
     for (const auto& key : store->keys_at(now, std::string(kPartitionPrefix))) {
       const auto origin = origin_of_key(key);
       if (!origin) continue;
-      for (const auto& version : store->versions(key)) {
-        if (version.revision <= *seen) continue;
+      // Versions are in revision order: those after `seen` are the last ones.
+      const auto& versions = store->versions(key);
+      auto version = versions.end();
+      while (version != versions.begin() && (version - 1)->revision > *seen) --version;
+      for (; version != versions.end(); ++version) {
         out.push_back(
-            {*origin, version.revision, version.exists ? decode_state(version.value) : State{}});
+            {*origin, version->revision, version->exists ? decode_state(version->value) : State{}});
       }
     }
     *seen = now;

@@ -38,6 +38,16 @@ std::vector<TaskTimeouts::Entry> TaskTimeouts::entries() const {
   return out;
 }
 
+bool TaskTimeouts::operator==(const TaskTimeouts& other) const {
+  if (by_position_.size() != other.by_position_.size()) return false;
+  for (auto a = by_position_.begin(), b = other.by_position_.begin(); a != by_position_.end();
+       ++a, ++b) {
+    if (a->second != b->second) return false;
+    if (!(by_id_.at(a->second).timeout == other.by_id_.at(b->second).timeout)) return false;
+  }
+  return true;
+}
+
 void TaskTimeouts::clear() {
   by_id_.clear();
   by_position_.clear();

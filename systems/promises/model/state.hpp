@@ -115,7 +115,9 @@ class TaskTimeouts {
   std::vector<Entry> entries() const;  // in map order
   std::size_t size() const { return by_id_.size(); }
   void clear();
-  bool operator==(const TaskTimeouts& other) const { return entries() == other.entries(); }
+  // entries() == other.entries(), without building them: states are compared often (the server
+  // after every step, the history checker at every search step).
+  bool operator==(const TaskTimeouts& other) const;
 
  private:
   struct Slot {

@@ -18,9 +18,13 @@ constexpr TaskState kTaskStateOrder[] = {TaskState::pending, TaskState::acquired
   throw std::invalid_argument("promises state: " + what);
 }
 
+// One lookup per field: the oracle and the KV design decode a partition at every read.
 const json& field(const json& j, const char* name) {
-  if (!j.is_object() || !j.contains(name)) bad(std::string("missing field '") + name + "'");
-  return j[name];
+  if (j.is_object()) {
+    const auto it = j.find(name);
+    if (it != j.end()) return *it;
+  }
+  bad(std::string("missing field '") + name + "'");
 }
 
 template <class T>
@@ -34,8 +38,14 @@ T get(const json& j, const char* name) {
 
 template <class T>
 std::optional<T> get_optional(const json& j, const char* name) {
-  if (!j.contains(name) || j[name].is_null()) return std::nullopt;
-  return get<T>(j, name);
+  if (!j.is_object()) return std::nullopt;
+  const auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    bad(std::string("field '") + name + "' has the wrong type");
+  }
 }
 
 json optional_json(const auto& v) {

@@ -86,7 +86,7 @@ class SegmentsSystem final : public sim::System {
     sim.add_invariant(
         "no-segment-overwritten", [truth = store.truth]() -> std::optional<std::string> {
           for (const auto& key : truth->keys_at(truth->revision(), "")) {
-            const auto versions = truth->versions(key);
+            const auto& versions = truth->versions(key);
             for (const auto& v : versions) {
               if (v.value != versions.front().value) {
                 return "segment " + key + " held append " + versions.front().value.dump() +
