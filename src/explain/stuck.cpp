@@ -494,25 +494,26 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
                             {"time", trace.at(out.last_progress).time},
                             {"process", keeper},
                             {"text", describe_event(trace, out.last_progress)}};
-      j["kept_alive"] = {{"process", keeper},
-                         {"attempt", {{"invoke", k->attempt}, {"f", attempt}}},
-                         {"renewal",
-                          {{"f", renewal},
-                           {"first", k->first},
-                           {"last", k->last},
-                           {"count", k->renewals}}}};
+      j["kept_alive"] = {
+          {"process", keeper},
+          {"attempt", {{"invoke", k->attempt}, {"f", attempt}}},
+          {"renewal",
+           {{"f", renewal}, {"first", k->first}, {"last", k->last}, {"count", k->renewals}}}};
       if (k->outcome) {
         const auto& c = trace.at(k->outcome);
         j["kept_alive"]["attempt"]["complete"] = k->outcome;
         j["kept_alive"]["attempt"]["type"] = c.line.value("type", std::string());
         if (c.line.contains("error")) j["kept_alive"]["attempt"]["error"] = c.line["error"];
       }
-      why.insert(why.begin(), fmt::format(
-          "{} held {}: its last operation on it before the renewals, {} at #{}, got {}; from #{} "
-          "on it renewed it ({}, {} time(s), the last at #{}), which kept it held without "
-          "finishing it or letting it go, so no other process could take it over",
-          keeper, entity, attempt, k->attempt, outcome_text(trace, k->outcome), k->first, renewal,
-          k->renewals, k->last));
+      why.insert(
+          why.begin(),
+          fmt::format(
+              "{} held {}: its last operation on it before the renewals, {} at #{}, got {}; from "
+              "#{} "
+              "on it renewed it ({}, {} time(s), the last at #{}), which kept it held without "
+              "finishing it or letting it go, so no other process could take it over",
+              keeper, entity, attempt, k->attempt, outcome_text(trace, k->outcome), k->first,
+              renewal, k->renewals, k->last));
     }
   }
   j["pattern"] = pattern.empty() ? "abandoned" : pattern;
