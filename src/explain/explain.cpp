@@ -52,7 +52,9 @@ void add_operation_entities(const nlohmann::json& op, std::vector<std::string>& 
 
 int base_score(const Cause& c) {
   if (c.kind == "stale_read" || c.kind == "outdated_read") return 60;
-  if (c.kind == "lost_response" || c.kind == "crash_lost_data") return 55;
+  if (c.kind == "lost_response" || c.kind == "crash_lost_data" || c.kind == "kept_alive") {
+    return 55;
+  }
   if (c.kind == "expired_lease" || c.kind == "racing_delete" || c.kind == "stale_derived_write") {
     return 62;  // each names a decision, its basis and the write that made the basis wrong
   }
@@ -248,6 +250,9 @@ struct RankingContext {
   const std::set<std::uint64_t>& chain;        // the decision chain
   std::uint64_t anchor;
   std::uint64_t horizon;
+  // A liveness violation's holder (the stuck analysis': it crashed holding the awaited entity, or
+  // kept it alive): its causes are the entity's story. Empty otherwise.
+  std::string holder;
 };
 
 // Evidence inside the failing operation's own causal interval: after its invoke and before its
@@ -298,6 +303,10 @@ void score_cause(Cause& c, const RankingContext& r) {
       std::find(c.events.begin(), c.events.end(), r.anchor) != c.events.end()) {
     c.score += 20;
   }
+  // A liveness violation is about what the entity's holder did not do: a cause of the holder's
+  // (its crash, its unanswered call, its lost reply) outranks another process's bad view or
+  // skewed clock, which at most changed what others saw of it.
+  if (!r.holder.empty() && c.process == r.holder) c.score += 30;
   // Closer to the violation is likelier to be the story (at most 10 points).
   c.score += static_cast<int>(10 * c.events.front() / std::max<std::uint64_t>(r.horizon, 1));
 }
@@ -424,6 +433,8 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   // event (the last progress toward it), and says why nothing followed.
   std::uint64_t anchor_event = anchor;
   std::optional<Cause> holder_crash;  // a liveness violation's holder that crashed holding it
+  std::optional<Cause> kept_alive;    // or that kept it alive after a call got no answer
+  std::string holder;
   if (is_liveness_violation(x.violation)) {
     auto stuck = entities.names.empty()
                      ? explain_unnamed_stuck(trace, horizon)
@@ -433,6 +444,8 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
     if (stuck.last_progress && !entities.names.empty()) anchor_event = stuck.last_progress;
     if (!entities.names.empty()) {
       holder_crash = holder_crash_cause(trace, stuck, entities.names.front());
+      kept_alive = kept_alive_cause(trace, stuck, entities.names.front());
+      if (stuck.holder_lane() != kSimLane) holder = trace.lane_name(stuck.holder_lane());
     }
   }
   if (failing) {
@@ -456,11 +469,14 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
     holder_crash->score = 30;
     all.push_back(std::move(*holder_crash));
   }
+  // The kept-alive holder's unanswered call ends at the analysis' anchor: it gets the causal
+  // past's points as any cause there does.
+  if (kept_alive) all.push_back(std::move(*kept_alive));
   const auto decision =
       decision_chain(trace, index, anchor_event == anchor ? horizon : anchor_event);
   const auto last_writes = last_entity_writes(index, entities.names, horizon);
   const RankingContext ranking{trace,       graph,           failing,      in_past, entities,
-                               last_writes, decision.events, anchor_event, horizon};
+                               last_writes, decision.events, anchor_event, horizon, holder};
   for (auto& c : all) score_cause(c, ranking);
   // At equal scores the later evidence first: the read an answer was computed from is the last
   // one its server made before answering.

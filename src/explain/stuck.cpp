@@ -165,6 +165,117 @@ std::string seconds(std::int64_t ns) {
   return fmt::format("{:.3f} s", static_cast<double>(ns) / 1e9);
 }
 
+// What an operation asked, without its bookkeeping (correlation ids, request numbers, the
+// connection's life): two invokes with the same signature ask the same thing again.
+nlohmann::json without_bookkeeping(const nlohmann::json& j) {
+  if (j.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& v : j) out.push_back(without_bookkeeping(v));
+    return out;
+  }
+  if (!j.is_object()) return j;
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [k, v] : j.items()) {
+    if (k == "corrId" || k == "call" || k == "req" || k == "life" || k == "serial" ||
+        k == "attempt" || k == "try" || k == "retry" || k == "expected") {
+      continue;
+    }
+    out[k] = without_bookkeeping(v);
+  }
+  return out;
+}
+
+std::string signature(const TraceEvent& invoke) {
+  return invoke.line.value("f", std::string()) + " " +
+         without_bookkeeping(invoke.line.value("value", nlohmann::json())).dump();
+}
+
+// The complete event of `invoke` (its parents name the invoke), 0 if the operation never ended.
+std::uint64_t complete_of(const Trace& trace, std::uint64_t invoke, std::uint64_t horizon) {
+  const int lane = trace.at(invoke).lane;
+  for (auto s = invoke + 1; s <= horizon && trace.has(s); ++s) {
+    const auto& e = trace.at(s);
+    if (e.lane != lane) continue;
+    if (e.kind == EventKind::kCrash) return 0;
+    if (e.kind != EventKind::kComplete) continue;
+    if (std::find(e.parents.begin(), e.parents.end(), invoke) != e.parents.end()) return s;
+  }
+  return 0;
+}
+
+// A process that kept the entity alive: after the heal, most of its operations on it (the invokes
+// naming it) asked one same thing again and again (a heartbeat, a lease renewal), at least twice,
+// and its last other operation on it before the first of those did not end ok (no answer:
+// `info`, a failure, or no completion at all). It held the entity and never finished or released
+// it.
+struct KeptAlive {
+  int lane = kSimLane;
+  std::uint64_t attempt = 0;
+  std::uint64_t outcome = 0;  // the attempt's complete, 0 if none
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  std::size_t renewals = 0;
+};
+
+std::optional<KeptAlive> find_kept_alive(const Trace& trace,
+                                         const std::vector<std::uint64_t>& events,
+                                         std::uint64_t heal, std::uint64_t horizon) {
+  std::map<int, std::vector<std::uint64_t>> invokes;
+  for (const auto s : events) {
+    const auto& e = trace.at(s);
+    if (e.lane != kSimLane && e.kind == EventKind::kInvoke) invokes[e.lane].push_back(s);
+  }
+  std::optional<KeptAlive> best;
+  for (const auto& [lane, list] : invokes) {
+    // The renewal: the signature most of its operations on it after the heal had.
+    std::map<std::string, std::size_t> after_heal;
+    std::size_t total = 0;
+    for (const auto s : list) {
+      if (s <= heal) continue;
+      ++after_heal[signature(trace.at(s))];
+      ++total;
+    }
+    std::string renewal;
+    std::size_t most = 0;
+    for (const auto& [sig, n] : after_heal) {
+      if (n > most) std::tie(renewal, most) = std::tie(sig, n);
+    }
+    if (most < 2 || 2 * most <= total) continue;
+    KeptAlive k;
+    k.lane = lane;
+    for (const auto s : list) {
+      if (signature(trace.at(s)) != renewal) continue;
+      if (!k.first) k.first = s;
+      k.last = s;
+      ++k.renewals;
+    }
+    // Its last other operation on the entity before the renewals began.
+    for (const auto s : list) {
+      if (s >= k.first) break;
+      k.attempt = s;
+    }
+    if (!k.attempt) continue;  // nothing but renewals: no operation it dropped
+    k.outcome = complete_of(trace, k.attempt, horizon);
+    if (k.outcome && trace.at(k.outcome).line.value("type", std::string()) == "ok") continue;
+    if (!best || k.last > best->last) best = k;
+  }
+  return best;
+}
+
+// "task.fulfill", else the event's kind.
+std::string operation_name(const Trace& trace, std::uint64_t invoke) {
+  return trace.at(invoke).line.value("f", std::string("an operation"));
+}
+
+// "no answer (info: connection reset, #1562)", or "no answer: it never completed".
+std::string outcome_text(const Trace& trace, std::uint64_t outcome) {
+  if (!outcome) return "no answer: it never completed";
+  const auto& c = trace.at(outcome);
+  const auto type = c.line.value("type", std::string("info"));
+  const auto error = c.line.value("error", std::string());
+  return fmt::format("no answer ({}{} at #{})", type, error.empty() ? "" : ": " + error, outcome);
+}
+
 }  // namespace
 
 bool is_liveness_violation(const nlohmann::json& violation) {
@@ -364,6 +475,47 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
                             heal->seq, format_time(heal->time), who, entity, after, events.back()));
     }
   }
+  // A holder that did not crash but kept the entity alive: its renewals are not progress; the
+  // operation before them that got no answer is where the design dropped it.
+  if (heal && pattern != "holder_crashed") {
+    if (const auto k = find_kept_alive(trace, events, heal->seq, horizon)) {
+      pattern = "kept_alive";
+      out.keeper = k->lane;
+      out.attempt = k->attempt;
+      out.attempt_outcome = k->outcome;
+      out.renewal_first = k->first;
+      out.renewal_last = k->last;
+      out.renewals = k->renewals;
+      out.last_progress = k->outcome ? k->outcome : k->attempt;
+      const auto keeper = trace.lane_name(k->lane);
+      const auto attempt = operation_name(trace, k->attempt);
+      const auto renewal = operation_name(trace, k->first);
+      j["last_progress"] = {{"event", out.last_progress},
+                            {"time", trace.at(out.last_progress).time},
+                            {"process", keeper},
+                            {"text", describe_event(trace, out.last_progress)}};
+      j["kept_alive"] = {
+          {"process", keeper},
+          {"attempt", {{"invoke", k->attempt}, {"f", attempt}}},
+          {"renewal",
+           {{"f", renewal}, {"first", k->first}, {"last", k->last}, {"count", k->renewals}}}};
+      if (k->outcome) {
+        const auto& c = trace.at(k->outcome);
+        j["kept_alive"]["attempt"]["complete"] = k->outcome;
+        j["kept_alive"]["attempt"]["type"] = c.line.value("type", std::string());
+        if (c.line.contains("error")) j["kept_alive"]["attempt"]["error"] = c.line["error"];
+      }
+      why.insert(
+          why.begin(),
+          fmt::format(
+              "{} held {}: its last operation on it before the renewals, {} at #{}, got {}; from "
+              "#{} "
+              "on it renewed it ({}, {} time(s), the last at #{}), which kept it held without "
+              "finishing it or letting it go, so no other process could take it over",
+              keeper, entity, attempt, k->attempt, outcome_text(trace, k->outcome), k->first,
+              renewal, k->renewals, k->last));
+    }
+  }
   j["pattern"] = pattern.empty() ? "abandoned" : pattern;
   j["why"] = std::move(why);
   return out;
@@ -448,6 +600,48 @@ std::optional<Cause> holder_crash_cause(const Trace& trace, const Stuck& stuck,
       "would find it) died with it",
       c.process, stuck.holder_crashed, format_time(crash.time), entity, stuck.holder_last,
       describe_event(trace, stuck.holder_last), entity);
+  return c;
+}
+
+std::optional<Cause> kept_alive_cause(const Trace& trace, const Stuck& stuck,
+                                      const std::string& entity) {
+  if (stuck.keeper == kSimLane || !trace.has(stuck.attempt)) return std::nullopt;
+  Cause c;
+  c.kind = "kept_alive";
+  c.process = trace.lane_name(stuck.keeper);
+  // The outcome first (where it dropped the entity), the attempt, what answered it instead (the
+  // delivery the completion followed and its send), the renewals.
+  if (stuck.attempt_outcome) {
+    c.events.push_back(stuck.attempt_outcome);
+    const auto& done = trace.at(stuck.attempt_outcome);
+    if (!done.parents.empty() && trace.has(done.parents.front())) {
+      const auto& before = trace.at(done.parents.front());
+      if (before.kind == EventKind::kDeliver) {
+        c.events.push_back(done.parents.front());
+        if (before.parents.size() > 1) c.events.push_back(before.parents.back());
+      }
+    }
+  }
+  c.events.push_back(stuck.attempt);
+  c.events.push_back(stuck.renewal_first);
+  if (stuck.renewal_last != stuck.renewal_first) c.events.push_back(stuck.renewal_last);
+  const auto attempt = operation_name(trace, stuck.attempt);
+  const auto renewal = operation_name(trace, stuck.renewal_first);
+  c.facts = {{"entity", entity},
+             {"attempt_event", stuck.attempt},
+             {"attempt", attempt},
+             {"renewal", renewal},
+             {"renewals", stuck.renewals},
+             {"first_renewal_event", stuck.renewal_first},
+             {"last_renewal_event", stuck.renewal_last}};
+  if (stuck.attempt_outcome) c.facts["outcome_event"] = stuck.attempt_outcome;
+  c.summary = fmt::format(
+      "{}'s {} on {} at #{} ({}) got {}; {} neither tried it again nor let {} go: it renewed it "
+      "instead ({}, {} time(s) from #{} to #{}), so {} stayed held by a process that would never "
+      "finish it",
+      c.process, attempt, entity, stuck.attempt, format_time(trace.at(stuck.attempt).time),
+      outcome_text(trace, stuck.attempt_outcome), c.process, entity, renewal, stuck.renewals,
+      stuck.renewal_first, stuck.renewal_last, entity);
   return c;
 }
 

@@ -23,6 +23,17 @@ struct Stuck {
   int holder = -1;
   std::uint64_t holder_last = 0;
   std::uint64_t holder_crashed = 0;
+  // Pattern kept_alive: the process that held the entity and only renewed it after an operation on
+  // it got no answer; that operation's invoke and its outcome (its complete, or the invoke), the
+  // renewals' first and last invoke and how many there were.
+  int keeper = -1;
+  std::uint64_t attempt = 0;
+  std::uint64_t attempt_outcome = 0;
+  std::uint64_t renewal_first = 0;
+  std::uint64_t renewal_last = 0;
+  std::size_t renewals = 0;
+  // The process whose causes tell the entity's story: the crashed holder, else the keeper.
+  int holder_lane() const { return holder >= 0 ? holder : keeper; }
 };
 
 // Whether the trace's violation is a liveness property's.
@@ -33,7 +44,8 @@ bool is_liveness_violation(const nlohmann::json& violation);
 // changed it last crashed before changing it again), message_lost (the last thing about it was a
 // message that never arrived), left_as_is (processes looked at it after the heal and none changed
 // it), no_convergence (it kept changing after the heal), abandoned (nothing touched it after the
-// heal), never_touched.
+// heal), never_touched, kept_alive (the process holding it only renewed it after an operation
+// on it got no answer: it neither finished it nor let it go).
 Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::string& entity,
                     const std::set<std::uint64_t>& touching, std::uint64_t horizon);
 
@@ -46,5 +58,10 @@ Stuck explain_unnamed_stuck(const Trace& trace, std::uint64_t horizon);
 // `entity` and its crash; nullopt for any other pattern.
 std::optional<Cause> holder_crash_cause(const Trace& trace, const Stuck& stuck,
                                         const std::string& entity);
+
+// The cause a kept_alive pattern is (kind kept_alive): the unanswered operation and the renewals
+// that followed; nullopt for any other pattern.
+std::optional<Cause> kept_alive_cause(const Trace& trace, const Stuck& stuck,
+                                      const std::string& entity);
 
 }  // namespace seer::explain

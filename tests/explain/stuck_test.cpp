@@ -379,6 +379,118 @@ TEST(Stuck, ARelayThatCrashedHoldingAcknowledgedItemsIsTheHolder) {
   EXPECT_GE(s.named * 10, s.failing * 9) << patterns_of(s);
 }
 
+// --- kept_alive: a worker whose "done" got no answer renews its lease on the task forever -------
+struct Leases {
+  std::map<std::string, std::string> unanswered;  // task -> the worker whose finish got no answer
+};
+
+class LeaseKeeper final : public sim::System {
+ public:
+  explicit LeaseKeeper(std::shared_ptr<Leases> record) : record_(std::move(record)) {}
+  sim::SystemInfo info() const override {
+    return {"test-leasekeeper", "", {"naive"}, {}, {}, {}, {}, {{"every-task-done", ""}}};
+  }
+  void setup(sim::Simulator& sim, const std::string&) const override {
+    *record_ = {};
+    const auto kv = services::add_kv_service(sim, "board", services::KvConfig{});
+    sim.add_process("poster",
+                    [k = kv.process](sim::Env& env) -> sim::Task<void> {
+                      services::KvClient board(env, k, kTimeout);
+                      for (int t = 1; t <= kTasks; ++t) {
+                        for (;;) {
+                          const auto created =
+                              co_await board.create("task/" + std::to_string(t), "open");
+                          if (!created.timed_out) break;
+                        }
+                      }
+                      co_await env.sleep(sim::milliseconds(200));
+                    },
+                    {.crashable = false, .client = true});
+    auto& history = sim.history();
+    sim.add_process("worker",
+                    [k = kv.process, record = record_, &history](sim::Env& env) -> sim::Task<void> {
+                      services::KvClient tasks(env, k, kTimeout, nullptr, env.random());
+                      int op = 0;
+                      for (;;) {
+                        for (int t = 1; t <= kTasks; ++t) {
+                          const auto key = "task/" + std::to_string(t);
+                          const auto got = co_await tasks.get(key);
+                          if (!got.ok() || got.value != "open") continue;
+                          const auto took = co_await tasks.update(key, "taken", got.revision);
+                          if (!took.ok()) continue;
+                          history.invoke(op, "finish", key);
+                          const auto done = co_await tasks.put(key, "done");
+                          if (done.ok()) {
+                            history.complete(op, sim::OpType::kOk, "finish", key);
+                            continue;
+                          }
+                          history.complete(op++, sim::OpType::kInfo, "finish", nullptr, "timeout");
+                          // The bug: in case the finish took effect, never run the task again; keep
+                          // the lease on it instead, forever.
+                          record->unanswered[key] = "worker";
+                          for (;;) {
+                            co_await env.sleep(sim::milliseconds(20));
+                            history.invoke(op, "renew", key);
+                            const auto renewed = co_await tasks.put("lease/" + key, "worker");
+                            history.complete(
+                                op, renewed.ok() ? sim::OpType::kOk : sim::OpType::kInfo, "renew",
+                                renewed.ok() ? nlohmann::json(key) : nlohmann::json());
+                            if (!renewed.ok()) ++op;
+                          }
+                        }
+                        co_await env.sleep(sim::milliseconds(10));
+                      }
+                    },
+                    {.crashable = false});
+    sim.add_liveness("every-task-done", sim::seconds(1),
+                     [truth = kv.truth]() -> std::optional<sim::Finding> {
+                       for (int t = 1; t <= kTasks; ++t) {
+                         const auto key = "task/" + std::to_string(t);
+                         const auto v = truth->latest(key);
+                         if (!v.exists || v.value != "done") {
+                           return sim::Finding{key + " is not done", {key}};
+                         }
+                       }
+                       return std::nullopt;
+                     });
+  }
+
+ private:
+  std::shared_ptr<Leases> record_;
+};
+
+TEST(Stuck, AWorkerThatRenewsATaskItCouldNotFinishKeptItAlive) {
+  auto record = std::make_shared<Leases>();
+  const LeaseKeeper system(record);
+  int judged = 0;
+  const auto s = sweep(system, 40, {sim::FaultKind::kDrop}, {{sim::FaultKind::kDrop, 3}},
+                       [&](const Trace& trace, const Explanation& x, const sim::Violation& v) {
+                         const auto& task = v.entities.front();
+                         // The design's own record: its finish of this task got no answer.
+                         // (A take whose reply was lost strands a task too: not judged here.)
+                         if (!record->unanswered.count(task)) return true;
+                         ++judged;
+                         if (x.stuck["entity"] != task || x.stuck["pattern"] != "kept_alive") {
+                           return false;
+                         }
+                         const auto& kept = x.stuck["kept_alive"];
+                         if (kept["process"] != "worker" || kept["attempt"]["f"] != "finish" ||
+                             kept["renewal"]["f"] != "renew") {
+                           return false;
+                         }
+                         // The top cause is the worker's: the finish that got no answer.
+                         if (x.causes.empty() || x.causes.front().kind != "kept_alive" ||
+                             x.causes.front().process != "worker") {
+                           return false;
+                         }
+                         const auto attempt = kept["attempt"]["invoke"].get<std::uint64_t>();
+                         return trace.at(attempt).kind == EventKind::kInvoke;
+                       });
+  ASSERT_GE(s.failing, 3) << "the worker should lose a finish on some seeds";
+  EXPECT_GE(judged, 3);
+  EXPECT_GE(s.named * 10, s.failing * 9) << patterns_of(s);
+}
+
 // A property that names nothing the run has still gets a stuck section: the heal, who worked after
 // it, who stayed down, and how to name the entity.
 TEST(Stuck, APropertyThatNamesNothingIsExplainedAsUnnamed) {

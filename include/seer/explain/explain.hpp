@@ -23,6 +23,10 @@ namespace seer::explain {
 //                       up)
 //   duplicate_delivery  the same message or queue item was handled more than once
 //   crash_lost_data     a crash took back writes that were not yet durable, or an open transaction
+//                       (for a liveness violation also: the awaited entity's holder crashed with
+//                       it)
+//   kept_alive          (liveness) the awaited entity's holder got no answer to an operation on it
+//                       and then only renewed it (a heartbeat) instead of finishing or releasing it
 //   clock_behind / clock_ahead
 //                       two processes' clock-derived stamps order their writes against real time
 //   expired_lease       a process acted after the lease (deadline) it held had expired in real
