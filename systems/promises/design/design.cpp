@@ -24,6 +24,21 @@ const std::vector<Variant>& variants() {
       // final with applications that register a listener once and never again: a lost unblock
       // leaves the awaiting application waiting forever (listeners-learn).
       {"listen-once", true, true, true, false, true, false, false, true},
+      // The native target's design (native.hpp): the protocol inside the database, one
+      // transaction a request under the origin's lock, an outbox drained by the nodes.
+      {.name = "native",
+       .partition_clock = true,
+       .sql = true,
+       .fenced_connections = true,
+       .native = true},
+      // native with process_timeouts() reading due rows without the origin's lock: its write
+      // lands after other sessions' commits to the origin and undoes them.
+      {.name = "native-unlocked",
+       .partition_clock = true,
+       .sql = true,
+       .fenced_connections = true,
+       .native = true,
+       .unlocked_sweep = true},
   };
   return all;
 }

@@ -39,6 +39,13 @@ struct Variant {
   // A progress bug (liveness): a worker's application registers its listener once and never again,
   // so an unblock that was lost (spec §7: sent once, fire and forget) is never made up for.
   bool listen_once = false;
+  // The native target (concrete/postgres-native/README.md, native.hpp): no servers; each request
+  // is one transaction of the database holding its origin's lock, messages go through an outbox
+  // that nodes drain on NOTIFY wake-ups and a tick, and every node runs process_timeouts().
+  bool native = false;
+  // A safety bug of the native target: process_timeouts() reads an origin's due rows without its
+  // lock and writes what it computed a few statements later, whatever committed in between.
+  bool unlocked_sweep = false;
 };
 const std::vector<Variant>& variants();
 const Variant& variant_named(const std::string& name);  // throws std::invalid_argument

@@ -5,6 +5,7 @@
 #include "promises_system.hpp"
 
 #include "client.hpp"
+#include "native.hpp"
 #include "oracle.hpp"
 #include "partition_store.hpp"
 #include "promises/concrete/sql_rows.hpp"
@@ -71,7 +72,11 @@ class PromisesSystem final : public sim::System {
     auto deployment = std::make_shared<Deployment>();
     deployment->fenced_connections = variant.fenced_connections;
     std::shared_ptr<Oracle> oracle;
-    if (variant.sql) {
+    std::shared_ptr<services::SqlDatabase> native_db;
+    if (variant.native) {
+      native_db = make_native_database();
+      oracle = std::make_shared<Oracle>(sql_truth(native_db));
+    } else if (variant.sql) {
       const auto sql =
           services::add_sql_service(sim, "sql", services::SqlConfig{{concrete::sqlite_schema()}});
       deployment->sql = sql.process;
@@ -89,7 +94,8 @@ class PromisesSystem final : public sim::System {
                                                const nlohmann::json& response) {
       oracle->observe(request, response);
     };
-    for (int s = 0; s < kServerCount; ++s) {
+    if (variant.native) add_native(sim, variant, deployment, native_db, history, ids);
+    for (int s = 0; s < (variant.native ? 0 : kServerCount); ++s) {
       ServerConfig config{variant, deployment, history, ids};
       config.make_store = simulated_store(variant, deployment);
       deployment->servers.push_back(
