@@ -78,6 +78,16 @@ struct Board {
 
 constexpr int kTasks = 4;
 
+// The designs' liveness property: every task/N ends "done" (the first that does not, named).
+std::optional<sim::Finding> first_task_not_done(const services::VersionedStore& truth) {
+  for (int t = 1; t <= kTasks; ++t) {
+    const auto key = "task/" + std::to_string(t);
+    const auto& v = truth.latest(key);
+    if (!v.exists || v.value != "done") return sim::Finding{key + " is not done", {key}};
+  }
+  return std::nullopt;
+}
+
 class TaskBoard final : public sim::System {
  public:
   explicit TaskBoard(std::shared_ptr<Board> board) : board_(std::move(board)) {}
@@ -127,16 +137,7 @@ class TaskBoard final : public sim::System {
       });
     }
     sim.add_liveness("every-task-done", sim::seconds(1),
-                     [truth = kv.truth]() -> std::optional<sim::Finding> {
-                       for (int t = 1; t <= kTasks; ++t) {
-                         const auto key = "task/" + std::to_string(t);
-                         const auto v = truth->latest(key);
-                         if (!v.exists || v.value != "done") {
-                           return sim::Finding{key + " is not done", {key}};
-                         }
-                       }
-                       return std::nullopt;
-                     });
+                     [truth = kv.truth] { return first_task_not_done(*truth); });
   }
 
  private:
@@ -443,16 +444,7 @@ class LeaseKeeper final : public sim::System {
                     },
                     {.crashable = false});
     sim.add_liveness("every-task-done", sim::seconds(1),
-                     [truth = kv.truth]() -> std::optional<sim::Finding> {
-                       for (int t = 1; t <= kTasks; ++t) {
-                         const auto key = "task/" + std::to_string(t);
-                         const auto v = truth->latest(key);
-                         if (!v.exists || v.value != "done") {
-                           return sim::Finding{key + " is not done", {key}};
-                         }
-                       }
-                       return std::nullopt;
-                     });
+                     [truth = kv.truth] { return first_task_not_done(*truth); });
   }
 
  private:

@@ -326,12 +326,7 @@ class Database {
   // each origin's part at it.
   std::pair<json, std::int64_t> heartbeat(const Request& request, std::int64_t wall_now) {
     const auto& data = std::get<TaskHeartbeatReq>(request.data);
-    std::map<std::string, TaskHeartbeatReq> parts;
-    for (const auto& entry : data.tasks) {
-      auto& part = parts[std::string(origin_of(entry.id))];
-      part.pid = data.pid;
-      part.tasks.push_back(entry);
-    }
+    const auto parts = heartbeat_parts(data);
     std::map<std::string, concrete::StoredOrigin> stored;
     std::int64_t at = wall_now;
     for (const auto& [origin, part] : parts) {

@@ -148,12 +148,7 @@ class Server {
   // partition. The answer is always 200 {}, given only once every part is durable.
   sim::Task<void> serve_heartbeat(sim::ProcessId from, std::uint64_t call, const Request& request) {
     const auto& data = std::get<TaskHeartbeatReq>(request.data);
-    std::map<std::string, TaskHeartbeatReq> parts;
-    for (const auto& entry : data.tasks) {
-      auto& part = parts[std::string(origin_of(entry.id))];
-      part.pid = data.pid;
-      part.tasks.push_back(entry);
-    }
+    auto parts = heartbeat_parts(data);
     std::optional<Outcome> last;
     for (auto& [origin, part] : parts) {
       Request sub{Kind::task_heartbeat, request.head, part};

@@ -90,4 +90,14 @@ std::string_view origin_of(std::string_view id) {
   return colon == std::string_view::npos ? id : id.substr(0, colon);
 }
 
+std::map<std::string, TaskHeartbeatReq> heartbeat_parts(const TaskHeartbeatReq& heartbeat) {
+  std::map<std::string, TaskHeartbeatReq> parts;
+  for (const auto& entry : heartbeat.tasks) {
+    auto& part = parts[std::string(origin_of(entry.id))];
+    part.pid = heartbeat.pid;
+    part.tasks.push_back(entry);
+  }
+  return parts;
+}
+
 }  // namespace seer::promises

@@ -2,6 +2,7 @@
 // that partitions σ needs to route a request to the part of the state it touches.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,5 +33,7 @@ struct Footprint {
 std::optional<Footprint> footprint(const Request& request);
 // spec §10: the part of an id before its first ':' (ids.js: origin), or the whole id.
 std::string_view origin_of(std::string_view id);
+// spec §10: a heartbeat's entries are independent; its parts by origin, each with the same pid.
+std::map<std::string, TaskHeartbeatReq> heartbeat_parts(const TaskHeartbeatReq& heartbeat);
 
 }  // namespace seer::promises

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -148,6 +149,21 @@ void promise_fragment_client(int c, const std::string& url, FaultHistory& histor
   for (const auto& id : ids) client.operate(t::by_id("promise.get", origin + id));
 }
 
+// Six clients of the promise-only fragment while `nemesis` runs (it returns how many faults it
+// caused), then stopped and joined: the faults' count.
+int with_fragment_clients(const std::string& url, FaultHistory& history, Counts& counts,
+                          const std::function<int()>& nemesis) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 6; ++c) {
+    clients.emplace_back([&, c] { promise_fragment_client(c, url, history, counts, stop); });
+  }
+  const int faults = nemesis();
+  stop = true;
+  for (auto& c : clients) c.join();
+  return faults;
+}
+
 // The nemesis of the first two tests: every 150 ms for `seconds`, terminate one client backend of
 // the database (`spare`: an SQL condition on pg_stat_activity naming backends to leave alone).
 int terminate_backends(const std::string& url, int seconds, std::uint64_t seed,
@@ -204,14 +220,8 @@ TEST(NativeFaults, TerminatedBackendsLoseNothingAcknowledged) {
 
   FaultHistory history;
   Counts counts;
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> clients;
-  for (int c = 0; c < 6; ++c) {
-    clients.emplace_back([&, c] { promise_fragment_client(c, url, history, counts, stop); });
-  }
-  const int terminated = terminate_backends(url, 8, 42);
-  stop = true;
-  for (auto& c : clients) c.join();
+  const int terminated =
+      with_fragment_clients(url, history, counts, [&] { return terminate_backends(url, 8, 42); });
 
   EXPECT_TRUE(history_checks(seer, history, dir,
                              "native faults: " + std::to_string(counts.ok) + " ok, " +
@@ -340,19 +350,15 @@ TEST(NativeFaults, ImmediateRestartsLoseNothingAcknowledged) {
 
   FaultHistory history;
   Counts counts;
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> clients;
-  for (int c = 0; c < 6; ++c) {
-    clients.emplace_back([&, c] { promise_fragment_client(c, url, history, counts, stop); });
-  }
-  int restarts = 0;
-  for (int i = 0; i < 3; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2000));
-    if (std::system((cluster + "restart " + state).c_str()) == 0) ++restarts;
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-  stop = true;
-  for (auto& c : clients) c.join();
+  const int restarts = with_fragment_clients(url, history, counts, [&] {
+    int done = 0;
+    for (int i = 0; i < 3; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+      if (std::system((cluster + "restart " + state).c_str()) == 0) ++done;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    return done;
+  });
 
   EXPECT_TRUE(history_checks(seer, history, dir,
                              "native restarts: " + std::to_string(counts.ok) + " ok, " +
