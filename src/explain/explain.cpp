@@ -434,6 +434,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   std::uint64_t anchor_event = anchor;
   std::optional<Cause> holder_crash;  // a liveness violation's holder that crashed holding it
   std::optional<Cause> kept_alive;    // or that kept it alive after a call got no answer
+  std::optional<Cause> unanswered;    // or a peer that never answered the processes at it
   std::string holder;
   if (is_liveness_violation(x.violation)) {
     auto stuck = entities.names.empty()
@@ -445,6 +446,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
     if (!entities.names.empty()) {
       holder_crash = holder_crash_cause(trace, stuck, entities.names.front());
       kept_alive = kept_alive_cause(trace, stuck, entities.names.front());
+      unanswered = unanswered_stuck_cause(trace, stuck, entities.names.front());
       if (stuck.holder_lane() != kSimLane) holder = trace.lane_name(stuck.holder_lane());
     }
   }
@@ -472,6 +474,12 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   // The kept-alive holder's unanswered call ends at the analysis' anchor: it gets the causal
   // past's points as any cause there does.
   if (kept_alive) all.push_back(std::move(*kept_alive));
+  // The silent peer's deliveries come after the last progress, outside its causal past: the
+  // points a holder's crash gets.
+  if (unanswered) {
+    unanswered->score = 30;
+    all.push_back(std::move(*unanswered));
+  }
   const auto decision =
       decision_chain(trace, index, anchor_event == anchor ? horizon : anchor_event);
   const auto last_writes = last_entity_writes(index, entities.names, horizon);

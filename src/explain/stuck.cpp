@@ -286,8 +286,16 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
                     const std::set<std::uint64_t>& touching, std::uint64_t horizon) {
   const auto& violation = trace.violation();
   const auto property = violation.value("invariant", std::string());
+  // A process awaited by name (a final reader that never read) is touched by its own events too.
+  std::set<std::uint64_t> touched = touching;
+  for (std::size_t lane = 0; lane < trace.processes.size(); ++lane) {
+    if (trace.processes[lane] != entity) continue;
+    for (const auto& e : trace.events) {
+      if (e.lane == static_cast<int>(lane)) touched.insert(e.seq);
+    }
+  }
   std::vector<std::uint64_t> events;
-  for (const auto s : touching) {
+  for (const auto s : touched) {
     if (s <= horizon) events.push_back(s);
   }
   Stuck out;
@@ -314,7 +322,7 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
   const Access* change = nullptr;
   for (const auto& a : index.accesses) {
     if (!a.write || a.served > horizon) continue;
-    if (!string_names(a.scope, entity) && !touching.count(a.served)) continue;
+    if (!string_names(a.scope, entity) && !touched.count(a.served)) continue;
     if (!change || a.served > change->served) change = &a;
   }
   if (change) {
@@ -516,6 +524,25 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
               renewal, k->renewals, k->last));
     }
   }
+  // Nobody held it and nothing was lost: the processes still at it after the heal asked a peer
+  // that received every request and answered none.
+  if (heal && pattern != "holder_crashed" && pattern != "kept_alive") {
+    std::set<int> waiters;
+    for (const auto s : events) {
+      if (s > heal->seq && trace.at(s).lane != kSimLane) waiters.insert(trace.at(s).lane);
+    }
+    if (auto u = find_unanswered(trace, waiters, heal->seq, horizon)) {
+      pattern = "unanswered";
+      j["unanswered"] = {{"waiter", trace.lane_name(u->waiter)},
+                         {"peer", trace.lane_name(u->peer)},
+                         {"request", u->type},
+                         {"received", u->received.size()},
+                         {"first", u->received.front()},
+                         {"last", u->received.back()}};
+      why.insert(why.begin(), unanswered_text(trace, *u, entity));
+      out.unanswered = std::move(u);
+    }
+  }
   j["pattern"] = pattern.empty() ? "abandoned" : pattern;
   j["why"] = std::move(why);
   return out;
@@ -643,6 +670,12 @@ std::optional<Cause> kept_alive_cause(const Trace& trace, const Stuck& stuck,
       outcome_text(trace, stuck.attempt_outcome), c.process, entity, renewal, stuck.renewals,
       stuck.renewal_first, stuck.renewal_last, entity);
   return c;
+}
+
+std::optional<Cause> unanswered_stuck_cause(const Trace& trace, const Stuck& stuck,
+                                            const std::string& entity) {
+  if (!stuck.unanswered) return std::nullopt;
+  return unanswered_cause(trace, *stuck.unanswered, entity);
 }
 
 }  // namespace seer::explain

@@ -6,6 +6,7 @@
 #include "accesses.hpp"
 #include "seer/explain/explain.hpp"
 #include "seer/explain/trace_file.hpp"
+#include "unanswered.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -32,8 +33,15 @@ struct Stuck {
   std::uint64_t renewal_first = 0;
   std::uint64_t renewal_last = 0;
   std::size_t renewals = 0;
-  // The process whose causes tell the entity's story: the crashed holder, else the keeper.
-  int holder_lane() const { return holder >= 0 ? holder : keeper; }
+  // Pattern unanswered: the peer that received the waiter's requests and answered none.
+  std::optional<Unanswered> unanswered;
+  // The process whose causes tell the entity's story: the crashed holder, else the keeper, else
+  // the peer that never answered.
+  int holder_lane() const {
+    if (holder >= 0) return holder;
+    if (keeper >= 0) return keeper;
+    return unanswered ? unanswered->peer : -1;
+  }
 };
 
 // Whether the trace's violation is a liveness property's.
@@ -45,7 +53,8 @@ bool is_liveness_violation(const nlohmann::json& violation);
 // message that never arrived), left_as_is (processes looked at it after the heal and none changed
 // it), no_convergence (it kept changing after the heal), abandoned (nothing touched it after the
 // heal), never_touched, kept_alive (the process holding it only renewed it after an operation
-// on it got no answer: it neither finished it nor let it go).
+// on it got no answer: it neither finished it nor let it go), unanswered (after the heal a process
+// kept asking a peer that received every request and answered none: unanswered.hpp).
 Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::string& entity,
                     const std::set<std::uint64_t>& touching, std::uint64_t horizon);
 
@@ -58,6 +67,10 @@ Stuck explain_unnamed_stuck(const Trace& trace, std::uint64_t horizon);
 // `entity` and its crash; nullopt for any other pattern.
 std::optional<Cause> holder_crash_cause(const Trace& trace, const Stuck& stuck,
                                         const std::string& entity);
+
+// The cause an unanswered pattern is (kind unanswered); nullopt for any other pattern.
+std::optional<Cause> unanswered_stuck_cause(const Trace& trace, const Stuck& stuck,
+                                            const std::string& entity);
 
 // The cause a kept_alive pattern is (kind kept_alive): the unanswered operation and the renewals
 // that followed; nullopt for any other pattern.

@@ -15,6 +15,7 @@ void Simulator::Impl::schedule_initial_faults() {
   }
   for (ProcessId id = 0; id < n; ++id) {
     auto& slot = processes[id];
+    if (slot.options.starts_at_heal) continue;  // after the faults: no draw of its own
     if (profile.has(FaultKind::kClock)) {
       slot.clock_offset = fault_prng.between(-profile.clock_skew_max, profile.clock_skew_max);
       slot.clock_drift_ppm = static_cast<std::int32_t>(
@@ -22,7 +23,7 @@ void Simulator::Impl::schedule_initial_faults() {
       decisions.record_clock(id, slot.clock_offset, slot.clock_drift_ppm);
     }
     // Crash draws before pause draws, per process: the order every seed's meaning depends on.
-    if (slot.options.crashable && profile.crash_every > 0) {
+    if (slot.options.can_crash() && profile.crash_every > 0) {
       QueuedEvent q{fault_prng.between(milliseconds(1), 2 * profile.crash_every), 0,
                     Scheduled::kCrash};
       q.process = id;
@@ -35,24 +36,35 @@ void Simulator::Impl::schedule_initial_faults() {
       push(std::move(q));
     }
   }
-  if (profile.partition_every > 0 && n >= 2) {
+  if (profile.partition_every > 0 && partitionable().size() >= 2) {
     push(QueuedEvent{fault_prng.between(milliseconds(1), 2 * profile.partition_every), 0,
                      Scheduled::kPartition});
   }
+}
+
+std::vector<std::size_t> Simulator::Impl::partitionable() const {
+  std::vector<std::size_t> members;
+  for (std::size_t i = 0; i < processes.size(); ++i) {
+    if (!processes[i].options.starts_at_heal) members.push_back(i);
+  }
+  return members;
 }
 
 void Simulator::Impl::schedule_replayed_faults() {
   const auto n = static_cast<ProcessId>(processes.size());
   for (ProcessId id = 0; id < n; ++id) {
     auto& slot = processes[id];
+    if (slot.options.starts_at_heal) continue;
     const auto clock = decisions.clock(id);
     slot.clock_offset = clock.offset;
     slot.clock_drift_ppm = clock.drift_ppm;
     decisions.record_clock(id, clock.offset, clock.drift_ppm);
-    if (slot.options.crashable) push_replayed(Scheduled::kCrash, id, decisions.next_crash(id, 0));
+    if (slot.options.can_crash()) push_replayed(Scheduled::kCrash, id, decisions.next_crash(id, 0));
     if (slot.options.can_pause()) push_replayed(Scheduled::kPause, id, decisions.next_pause(id, 0));
   }
-  if (n >= 2) push_replayed(Scheduled::kPartition, kNoProcess, decisions.next_partition(0));
+  if (partitionable().size() >= 2) {
+    push_replayed(Scheduled::kPartition, kNoProcess, decisions.next_partition(0));
+  }
 }
 
 void Simulator::Impl::push_replayed(Scheduled kind, ProcessId process,
@@ -209,20 +221,22 @@ void Simulator::Impl::on_partition(const QueuedEvent& q) {
     p.one_way = decisions.partition(q.fault - 1).one_way;
   } else {
     p.one_way = fault_prng.chance(profile.one_way_ppm);
-    // A random split with both sides non-empty.
-    const auto pivot = fault_prng.below(n);
+    // A random split of the processes faults may touch, both sides non-empty.
+    const auto members = partitionable();
+    const auto m = members.size();
+    const auto pivot = fault_prng.below(m);
     std::size_t in_a = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      p.side[i] = (i == pivot) || fault_prng.chance(350'000);
-      in_a += p.side[i] ? 1 : 0;
+    for (std::size_t k = 0; k < m; ++k) {
+      p.side[members[k]] = (k == pivot) || fault_prng.chance(350'000);
+      in_a += p.side[members[k]] ? 1 : 0;
     }
-    if (in_a == n) p.side[(pivot + 1) % n] = false;
+    if (in_a == m) p.side[members[(pivot + 1) % m]] = false;
   }
   auto e = make_event(kNoProcess, EventKind::kPartition);
   if (sim.tracing()) {
     nlohmann::json a = nlohmann::json::array();
     nlohmann::json b = nlohmann::json::array();
-    for (std::size_t i = 0; i < n; ++i) (p.side[i] ? a : b).push_back(processes[i].name);
+    for (const auto i : partitionable()) (p.side[i] ? a : b).push_back(processes[i].name);
     e.detail = {{"partition", p.id}, {"group_a", a}, {"group_b", b}, {"one_way", p.one_way}};
     if (p.one_way) e.detail["blocked"] = "a->b";
   }

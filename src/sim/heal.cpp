@@ -32,11 +32,13 @@ void Simulator::Impl::heal_all() {
   // A client that returned before it crashed is done: the heal leaves it down (every other client
   // has returned too, or there would be no heal).
   const auto restarts = [](const ProcessSlot& slot) {
-    return !slot.up && !(slot.options.client && slot.finished);
+    return !slot.up && !(slot.options.client && slot.finished) && !slot.options.starts_at_heal;
   };
+  nlohmann::json starting = nlohmann::json::array();
   for (const auto& slot : processes) {
     if (restarts(slot)) restarted.push_back(slot.name);
     if (slot.up && slot.paused) resumed.push_back(slot.name);
+    if (slot.options.starts_at_heal) starting.push_back(slot.name);
   }
   auto e = make_event(kNoProcess, EventKind::kAnnotation);
   if (sim.tracing()) {
@@ -47,6 +49,7 @@ void Simulator::Impl::heal_all() {
                 {"resuming", resumed},
                 {"partitions_healing", partitions.size()},
                 {"liveness", properties}};
+    if (!starting.empty()) e.oracle["starting"] = starting;
   }
   emit(e);
   for (const auto& p : partitions) {
@@ -69,6 +72,12 @@ void Simulator::Impl::heal_all() {
     } else if (slot.up && slot.paused) {
       end_pause(id, false);  // a timeout that fired in the pause goes first: no draw
     }
+  }
+  // Last, so that what they see is what the restarts and resumes left (a final read after
+  // recovery, not beside it).
+  for (std::size_t i = 0; i < processes.size() && !violation; ++i) {
+    if (processes[i].options.starts_at_heal)
+      start_process(static_cast<ProcessId>(i), EventKind::kStart);
   }
 }
 

@@ -333,11 +333,19 @@ void Simulator::Impl::start_run() {
   decisions.bind(names);
   links.resize(n * n);
   for (std::size_t i = 0; i < n; ++i) {
-    processes[i].env = std::make_unique<ProcessEnv>(*this, static_cast<ProcessId>(i));
-    if (processes[i].options.client) ++clients_running;
+    auto& slot = processes[i];
+    slot.env = std::make_unique<ProcessEnv>(*this, static_cast<ProcessId>(i));
+    if (slot.options.starts_at_heal) {
+      // Down, and not a running client, until heal_all starts it (start_process counts it then).
+      slot.up = false;
+      slot.finished = true;
+    } else if (slot.options.client) {
+      ++clients_running;
+    }
   }
   schedule_initial_faults();
   for (std::size_t i = 0; i < n && !violation; ++i) {
+    if (processes[i].options.starts_at_heal) continue;
     start_process(static_cast<ProcessId>(i), EventKind::kStart);
     check_invariants();
   }

@@ -185,6 +185,8 @@ class Simulator::Impl final : public HistoryRecorder {
   // --- the heal phase and liveness (heal.cpp) ---
   // Whether the run goes on past its clients: liveness properties are declared and not all held.
   bool liveness_pending() const;
+  // The processes a partition splits (all but those the heal starts), in id order.
+  std::vector<std::size_t> partitionable() const;
   void heal_all();  // stop faults, restart, resume, heal partitions, stop clock drift
   void check_liveness();
   // The earliest time an unheld property runs out, or nullopt when none is pending.

@@ -83,7 +83,8 @@ PY
 import json, sys
 j = json.load(sys.stdin)
 reg = [s for s in j["systems"] if s["name"] == "register"][0]
-assert reg["variants"] == ["naive", "correct"]
+assert reg["variants"] == ["naive", "correct", "acks-only-newer"]
+assert [l["name"] for l in reg["liveness"]] == ["final-read-returns"], reg
 assert {f["name"] for f in j["faults"]} >= {"drop", "crash", "partition", "torn", "clock"}
 ' || fail "list --json"
 

@@ -154,6 +154,116 @@ TEST(Liveness, AReplayHealsTheSameWay) {
   EXPECT_EQ(run_survivor(3).trace_hash, seeded.trace_hash);  // same seed, same run
 }
 
+// Jepsen's final reads: a process the heal starts. It must not change a seed's faults (no clock,
+// crash, pause or partition draw counts it), must not run before the heal, and nothing may fault
+// it.
+struct Number : Payload {
+  explicit Number(std::int64_t value) : value(value) {}
+  std::int64_t value;
+  std::string_view type() const override { return "number"; }
+  nlohmann::json to_json() const override { return value; }
+};
+
+struct FinalReader {
+  bool started_before_heal = false;
+  Time started_at = -1;
+  Duration clock_error = -1;  // its clock against the true time when it started
+  bool read = false;
+};
+
+RunResult run_with_final_reader(std::uint64_t seed, bool add_reader, bool heal,
+                                std::shared_ptr<FinalReader> reader = nullptr) {
+  RunConfig config;
+  config.seed = seed;
+  config.faults =
+      std::vector<FaultKind>{FaultKind::kCrash, FaultKind::kPause, FaultKind::kPartition,
+                             FaultKind::kClock, FaultKind::kDrop};
+  config.fault_levels = {{FaultKind::kCrash, 4}, {FaultKind::kPause, 4}};
+  config.record_trace = true;
+  config.heal = heal;
+  Simulator sim(config);
+  if (!reader) reader = std::make_shared<FinalReader>();
+  sim.host("server", [](Env& env) -> Task<void> {
+    for (;;) {
+      auto m = co_await env.receive_for(milliseconds(5));
+      if (m) env.send(m->from, std::make_shared<const Number>(42));
+    }
+  });
+  sim.host("peer", [](Env& env) -> Task<void> {
+    for (;;) {
+      env.send(0, std::make_shared<const Number>(1));
+      co_await env.sleep(milliseconds(7));
+    }
+  });
+  sim.client("client", [](Env& env) -> Task<void> { co_await env.sleep(seconds(3)); });
+  const auto* simulator = &sim;
+  if (add_reader) {
+    sim.add_process("final-reader",
+                    [reader, simulator](Env& env) -> Task<void> {
+                      reader->started_before_heal = !simulator->healed();
+                      reader->started_at = simulator->true_now();
+                      reader->clock_error = env.now() - simulator->true_now();
+                      for (;;) {
+                        env.send(0, std::make_shared<const Number>(0));
+                        auto m = co_await env.receive_for(milliseconds(50));
+                        if (m && m->as<Number>() && m->as<Number>()->value == 42) break;
+                      }
+                      reader->read = true;
+                    },
+                    {.crashable = false, .client = true, .starts_at_heal = true});
+  }
+  sim.add_liveness("final-read", seconds(1), [reader, add_reader] {
+    return !add_reader || reader->read ? std::nullopt
+                                       : std::optional<std::string>("no final read yet");
+  });
+  return sim.run();
+}
+
+std::vector<std::string> lines_before_heal(const RunResult& r) {
+  std::vector<std::string> lines;
+  for (const auto& line : r.trace_lines) {
+    if (line.find("\"what\":\"heal\"") != std::string::npos) break;
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+TEST(Liveness, AProcessTheHealStartsChangesNoFaultAndRunsOnlyAfterTheHeal) {
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    // Without the heal it never runs, and the run is the one without it, event for event.
+    const auto plain = run_with_final_reader(seed, false, false);
+    const auto unhealed = run_with_final_reader(seed, true, false);
+    EXPECT_EQ(unhealed.trace_hash, plain.trace_hash) << "seed " << seed;
+    EXPECT_EQ(unhealed.trace_lines, plain.trace_lines) << "seed " << seed;
+
+    auto reader = std::make_shared<FinalReader>();
+    const auto healed = run_with_final_reader(seed, true, true, reader);
+    ASSERT_TRUE(healed.ok()) << "seed " << seed << ": " << healed.violation->message;
+    ASSERT_TRUE(healed.healed_at.has_value());
+    EXPECT_EQ(lines_before_heal(healed),
+              lines_before_heal(run_with_final_reader(seed, false, true)))
+        << "seed " << seed << ": the reader changed the run before the heal";
+    EXPECT_FALSE(reader->started_before_heal);
+    EXPECT_EQ(reader->started_at, *healed.healed_at);
+    EXPECT_EQ(reader->clock_error, 0) << "seed " << seed << ": its clock was skewed";
+    EXPECT_TRUE(reader->read);
+    // The heal names it, and nothing after its start faults it.
+    bool starting_named = false;
+    for (const auto& line : healed.trace_lines) {
+      const auto e = nlohmann::json::parse(line);
+      if (e.value("what", "") == "heal") {
+        starting_named = e.at("oracle").value("starting", nlohmann::json::array()) ==
+                         nlohmann::json::array({"final-reader"});
+      }
+      const auto kind = e.value("kind", "");
+      if (e.value("process", "") == "final-reader") {
+        EXPECT_TRUE(kind != "crash" && kind != "pause") << "seed " << seed << ": " << line;
+      }
+    }
+    EXPECT_TRUE(starting_named) << "seed " << seed;
+  }
+}
+
 // The jobs system's `claim` never runs a job twice, and a consumer crashing between its claim and
 // the effect leaves the job never run: safety holds on that seed, liveness fails.
 TEST(Liveness, JobsClaimLeavesAJobNeverRunAfterACrash) {

@@ -102,7 +102,14 @@ struct ProcessOptions {
   // must not crash (a client, a managed service) may still stall: {.crashable = false,
   // .pausable = true}.
   std::optional<bool> pausable = std::nullopt;
-  bool can_pause() const { return pausable.value_or(crashable); }
+  // Started by the heal, not before (Jepsen's final reads: a client that, once the faults stopped,
+  // reads what the system converged to). No fault draw counts it: no clock skew, no crash or
+  // pause, never on a side of a partition, so adding one leaves every seed's faults as they were.
+  // It starts only in a run that heals (a system with liveness properties, heal on), after the
+  // heal's restarts; before that it is down and messages sent to it are lost.
+  bool starts_at_heal = false;
+  bool can_pause() const { return !starts_at_heal && pausable.value_or(crashable); }
+  bool can_crash() const { return !starts_at_heal && crashable; }
 };
 
 // A process's disk as only the simulator sees it: what is durable and what is still buffered.

@@ -66,6 +66,17 @@ struct Quorum {
   }
 };
 
+// A read: the newest value of a majority, written back to a majority before it is returned;
+// nullopt if either phase missed the deadline.
+sim::Task<std::optional<std::int64_t>> read(Quorum& quorum, sim::Time deadline) {
+  auto newest = co_await quorum.newest(deadline);
+  // Write-back: without it, a later read could see an older value than this one returned.
+  if (newest && co_await quorum.store(newest->tag, newest->value, deadline)) {
+    co_return newest->value;
+  }
+  co_return std::nullopt;
+}
+
 }  // namespace
 
 sim::Task<void> run_client(sim::Env& env, sim::HistoryRecorder& history, ClientConfig config) {
@@ -96,11 +107,7 @@ sim::Task<void> run_client(sim::Env& env, sim::HistoryRecorder& history, ClientC
       }
     } else {
       history.invoke(process, "read", nullptr);
-      std::optional<std::int64_t> result;
-      if (auto newest = co_await quorum.newest(deadline)) {
-        // Write-back: without it, a later read could see an older value than this one returned.
-        if (co_await quorum.store(newest->tag, newest->value, deadline)) result = newest->value;
-      }
+      const auto result = co_await read(quorum, deadline);
       if (result) {
         history.complete(process, sim::OpType::kOk, "read", *result);
       } else {
@@ -108,6 +115,22 @@ sim::Task<void> run_client(sim::Env& env, sim::HistoryRecorder& history, ClientC
         process += config.clients;
       }
     }
+  }
+}
+
+sim::Task<void> run_final_reader(sim::Env& env, sim::HistoryRecorder& history,
+                                 FinalReaderConfig config) {
+  Quorum quorum{env, config.replicas};
+  int process = config.first_process;
+  for (;;) {
+    history.invoke(process, "read", nullptr);
+    if (const auto value = co_await read(quorum, env.now() + kOpTimeout)) {
+      history.complete(process, sim::OpType::kOk, "read", *value);
+      if (config.on_read) config.on_read(*value);
+      co_return;
+    }
+    history.complete(process, sim::OpType::kInfo, "read", nullptr, "timeout");
+    ++process;  // outcome unknown: the next try is another history process
   }
 }
 

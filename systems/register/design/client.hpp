@@ -29,4 +29,15 @@ struct ClientConfig {
 
 sim::Task<void> run_client(sim::Env& env, sim::HistoryRecorder& history, ClientConfig config);
 
+// Jepsen's final read: once the faults stopped, read until a read returns. History processes
+// first_process, first_process + 1, ... (one per try: a timed-out try's outcome is unknown).
+struct FinalReaderConfig {
+  std::vector<sim::ProcessId> replicas;
+  int first_process = 0;
+  std::function<void(std::int64_t)> on_read;  // the simulation's bookkeeping: the value read
+};
+
+sim::Task<void> run_final_reader(sim::Env& env, sim::HistoryRecorder& history,
+                                 FinalReaderConfig config);
+
 }  // namespace seer::systems::reg

@@ -9,7 +9,7 @@ namespace {
 constexpr sim::Duration kIdleFlush = sim::milliseconds(20);
 }
 
-sim::Task<void> run_replica(sim::Env& env, Durability durability) {
+sim::Task<void> run_replica(sim::Env& env, Durability durability, StaleStore stale_store) {
   auto& disk = env.storage();
   // Recovery: the newest record that survived on disk (torn records fail their checksum).
   Record current;
@@ -32,7 +32,8 @@ sim::Task<void> run_replica(sim::Env& env, Durability durability) {
     if (const auto* q = m->as<Query>()) {
       env.send(m->from, sim::make_payload<QueryReply>(q->req, current.tag, current.value));
     } else if (const auto* s = m->as<Store>()) {
-      if (s->tag > current.tag) {
+      const bool newer = s->tag > current.tag;
+      if (newer) {
         const std::string old_key = current_key;
         current = Record{s->tag, s->value};
         current_key = record_key(s->tag);
@@ -46,7 +47,9 @@ sim::Task<void> run_replica(sim::Env& env, Durability durability) {
           if (!old_key.empty()) disk.erase(old_key);
         }
       }
-      env.send(m->from, sim::make_payload<StoreAck>(s->req, s->tag));
+      if (newer || stale_store == StaleStore::kAck) {
+        env.send(m->from, sim::make_payload<StoreAck>(s->req, s->tag));
+      }
     }
   }
 }
