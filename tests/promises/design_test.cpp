@@ -13,6 +13,7 @@
 #include "seer/sim/system.hpp"
 #include "seer/systems/builtin.hpp"
 #include "sweep_scale.hpp"
+#include "variant_holds.hpp"
 
 #include <gtest/gtest.h>
 
@@ -372,32 +373,20 @@ TEST(PromisesDesign, EveryVariantButFinalFailsWithinTheFirstSeeds) {
 }
 
 TEST(PromisesDesign, FinalHoldsUnderSwarmFaults) {
-  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(2000, 100); ++seed) {
-    const auto r = run("final", seed);
-    ASSERT_TRUE(r.ok()) << "seed " << seed << ": " << r.violation->invariant << ": "
-                        << r.violation->message;
-    ASSERT_FALSE(r.stalled) << "seed " << seed;
-  }
+  seer::testing::expect_holds(promises(), "final", seer::testing::sweep_seeds(2000, 100));
 }
 
 TEST(PromisesDesign, FinalHoldsOnEveryStoreImplementation) {
   for (const char* impl : {"linearizable", "stale-bounded"}) {
-    for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(200); ++seed) {
-      const auto r = run("final", seed, {{"kv", impl}});
-      ASSERT_TRUE(r.ok()) << impl << " seed " << seed << ": " << r.violation->message;
-    }
+    seer::testing::expect_holds(promises(), "final", seer::testing::sweep_seeds(200),
+                                {{"kv", impl}});
   }
 }
 
 // The concrete SQL (concrete/README.md) under the same sweep: the statements the production server
 // runs, on an in-memory SQLite per simulated database, with crashes dropping uncommitted work.
 TEST(PromisesDesign, FinalOnTheConcreteSqlHoldsUnderSwarmFaults) {
-  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(500); ++seed) {
-    const auto r = run("final-sql", seed);
-    ASSERT_TRUE(r.ok()) << "seed " << seed << ": " << r.violation->invariant << ": "
-                        << r.violation->message;
-    ASSERT_FALSE(r.stalled) << "seed " << seed;
-  }
+  seer::testing::expect_holds(promises(), "final-sql", seer::testing::sweep_seeds(500));
 }
 
 // The workload reaches what the design is about: tasks acquired, suspended and resumed, leases

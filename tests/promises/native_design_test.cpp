@@ -8,6 +8,7 @@
 #include "seer/sim/system.hpp"
 #include "seer/systems/builtin.hpp"
 #include "sweep_scale.hpp"
+#include "variant_holds.hpp"
 
 #include <gtest/gtest.h>
 
@@ -36,12 +37,7 @@ seer::explain::Explanation explain(const std::string& variant, std::uint64_t see
 
 // Every invariant, the history's linearizability and the four liveness properties after the heal.
 TEST(PromisesNativeDesign, NativeHoldsUnderSwarmFaults) {
-  for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(500); ++seed) {
-    const auto r = run("native", seed);
-    ASSERT_TRUE(r.ok()) << "seed " << seed << ": " << r.violation->invariant << ": "
-                        << r.violation->message;
-    ASSERT_FALSE(r.stalled) << "seed " << seed;
-  }
+  seer::testing::expect_holds(promises(), "native", seer::testing::sweep_seeds(500));
 }
 
 // process_timeouts() without the origin lock, from two nodes at once: node1 read o3's due rows,
