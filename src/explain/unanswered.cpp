@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -49,10 +50,21 @@ std::optional<Unanswered> find_unanswered(const Trace& trace, const std::set<int
   std::map<std::string, std::uint64_t> answered_type;  // type -> a delivery of it that was answered
   using Key = std::tuple<int, int, std::string>;       // (waiter, peer, type)
   std::map<Key, std::vector<const Delivery*>> after_heal;
+  // A waiter asks again: the longest run of unanswered deliveries of one type, one after the other
+  // in what the waiter sent the peer. A reply the peer got and did not answer (a response, to which
+  // the peer's next request followed) is not a run: the peer spoke between two of them.
+  std::map<Key, std::size_t> longest_retry;
+  std::map<std::pair<int, int>, std::pair<std::string, std::size_t>> streak;  // per (waiter, peer)
   for (const auto& d : deliveries) {
     const auto& e = trace.at(d.seq);
     if (d.answer) answered_type.emplace(e.type, d.seq);
-    if (d.seq > after && waiters.count(e.peer)) after_heal[{e.peer, e.lane, e.type}].push_back(&d);
+    if (d.seq <= after || !waiters.count(e.peer)) continue;
+    after_heal[{e.peer, e.lane, e.type}].push_back(&d);
+    auto& [type, length] = streak[{e.peer, e.lane}];
+    length = d.answer ? 0 : (type == e.type ? length + 1 : 1);
+    type = e.type;
+    auto& longest = longest_retry[{e.peer, e.lane, e.type}];
+    longest = std::max(longest, length);
   }
   std::optional<Unanswered> best;
   for (const auto& [key, list] : after_heal) {
@@ -60,7 +72,7 @@ std::optional<Unanswered> find_unanswered(const Trace& trace, const std::set<int
     const bool none_answered =
         std::none_of(list.begin(), list.end(), [](const Delivery* d) { return d->answer != 0; });
     const auto request = answered_type.find(type);
-    if (!none_answered || list.size() < 2 || request == answered_type.end()) continue;
+    if (!none_answered || longest_retry[key] < 2 || request == answered_type.end()) continue;
     if (best && best->received.size() >= list.size()) continue;
     Unanswered u;
     u.waiter = waiter;

@@ -27,7 +27,8 @@ struct Unanswered {
 };
 
 // The waiter among `waiters` and the peer with the most unanswered deliveries of one request type
-// after event `after` (the heal) up to `horizon`; at least two deliveries, none answered. A
+// after event `after` (the heal) up to `horizon`; none answered, and at least two of them one
+// after the other (the waiter asked again with nothing from the peer in between). A
 // delivery is answered when its receiver sends to the sender before the sender's next message to
 // it arrives (or before `horizon`).
 std::optional<Unanswered> find_unanswered(const Trace& trace, const std::set<int>& waiters,
