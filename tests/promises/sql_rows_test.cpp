@@ -3,9 +3,11 @@
 // order of sets and of the task-timeout table included; the guard refuses a stale revision; the
 // sweep's query finds exactly the origins with something due.
 #include "promises/concrete/sql_rows.hpp"
+#include "promises/concrete/column_text.hpp"
 #include "promises/model/footprint.hpp"
 #include "promises/model/model.hpp"
 #include "promises/model/parse.hpp"
+#include "promises/model/records.hpp"
 #include "random_requests.hpp"
 #include "seer/services/sql.hpp"
 
@@ -201,6 +203,42 @@ TEST(PromisesSql, APartialReadUsesKeysNotTheOriginsRange) {
     }
   }
   EXPECT_EQ(statements.size(), 13u);
+}
+
+// The JSON columns are written without the library (column_text.hpp): their bytes must stay what
+// its dump() writes, escapes and UTF-8 included, or stored rows would change.
+TEST(PromisesSql, ColumnTextIsTheLibrarysDump) {
+  const std::vector<std::string> strings = {"",
+                                            "plain",
+                                            "cGF5bG9hZA==",
+                                            "a\"quote",
+                                            "back\\slash",
+                                            "line\nbreak",
+                                            "tab\t",
+                                            std::string("nul\0byte", 8),
+                                            "\x01\x1f\x7f",
+                                            "caf\xc3\xa9",
+                                            "\xe2\x82\xac",
+                                            "\xf0\x9f\x98\x80",
+                                            "/slash",
+                                            "<html>&"};
+  for (const auto& a : strings) {
+    for (const auto& b : strings) {
+      const std::map<std::string, std::string> object{{a, b}, {"z" + b, a}};
+      EXPECT_EQ(seer::promises::concrete::object_text(object), json(object).dump());
+      EXPECT_EQ(seer::promises::concrete::array_text({a, b}), json({a, b}).dump());
+      for (int shape = 0; shape < 4; ++shape) {
+        seer::promises::Value v;
+        if (shape & 1) v.data = a;
+        if (shape & 2) v.headers = object;
+        EXPECT_EQ(seer::promises::concrete::value_text(v), seer::promises::value_json(v).dump());
+      }
+    }
+  }
+  EXPECT_EQ(seer::promises::concrete::object_text({}), "{}");
+  EXPECT_EQ(seer::promises::concrete::array_text({}), "[]");
+  // Not UTF-8: the library refuses it, and so does the encoder.
+  EXPECT_THROW(seer::promises::concrete::array_text({"\xff"}), json::exception);
 }
 
 TEST(PromisesSql, CorruptRowsAreAnError) {

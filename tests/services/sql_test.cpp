@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 namespace seer::services {
 namespace {
 
@@ -41,6 +43,48 @@ TEST(SqlDatabase, TransactionsCommitOrRollBackWhole) {
 }
 
 // Per statement: the rows it changed; on a rollback, which statement failed.
+// A database's connection is reused by the thread's next database of the same schema (with its
+// prepared statements): that one must answer as a new database would.
+TEST(SqlDatabase, AReusedConnectionIsANewDatabase) {
+  const std::vector<std::string> schema = {
+      "CREATE TABLE log (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT)",
+      "CREATE TABLE plain (v TEXT)"};
+  const std::vector<SqlStatement> writes = {
+      {"INSERT INTO log (v) VALUES ('a'), ('b')", {}, std::nullopt},
+      {"INSERT INTO plain VALUES ('x')", {}, std::nullopt},
+      {"SELECT last_insert_rowid(), (SELECT max(id) FROM log), (SELECT rowid FROM plain)",
+       {},
+       std::nullopt}};
+  nlohmann::json first;
+  for (int run = 0; run < 3; ++run) {
+    SqlDatabase db(schema);
+    EXPECT_TRUE(db.query("SELECT * FROM log").empty()) << "run " << run;
+    EXPECT_TRUE(db.query("SELECT * FROM plain").empty()) << "run " << run;
+    EXPECT_EQ(db.query("SELECT last_insert_rowid()")[0][0], 0) << "run " << run;
+    const auto out = db.execute(writes, "w");
+    ASSERT_TRUE(out.committed) << out.error;
+    if (run == 0) first = out.results;
+    EXPECT_EQ(out.results, first) << "run " << run;  // AUTOINCREMENT and rowids start again
+    EXPECT_EQ(out.results[2][0], nlohmann::json::array({1, 2, 1}));
+  }
+  // A schema's own rows are there in every database of it (accounts() inserts one).
+  for (int run = 0; run < 2; ++run) {
+    auto db = accounts();
+    ASSERT_TRUE(db.execute({{"DELETE FROM a", {}, std::nullopt}}, "d").committed);
+  }
+  EXPECT_EQ(accounts().query("SELECT n FROM a"), nlohmann::json::parse("[[10]]"));
+  // A run that changed the schema leaves no trace either: its connection is not reused.
+  {
+    SqlDatabase db(schema);
+    ASSERT_TRUE(db.execute({{"CREATE TABLE extra (v)", {}, std::nullopt}}, "ddl").committed);
+  }
+  std::vector<std::unique_ptr<SqlDatabase>> open;  // at once: every kept connection is taken
+  for (int run = 0; run < 5; ++run) {
+    open.push_back(std::make_unique<SqlDatabase>(schema));
+    EXPECT_TRUE(open.back()->query("SELECT name FROM sqlite_schema WHERE name = 'extra'").empty());
+  }
+}
+
 TEST(SqlDatabase, OutcomesSayWhatEachStatementChangedAndWhichFailed) {
   auto db = accounts();
   auto ok = db.execute({{"UPDATE a SET n = n + 1 WHERE id = 1", {}, std::nullopt},

@@ -28,6 +28,8 @@ struct SqlConfig {
 // is all there ever is on "disk".
 class SqlDatabase {
  public:
+  // A new database, or an emptied one of the same schema left by an earlier run on this thread
+  // (the same to any statement, and its statements already prepared).
   explicit SqlDatabase(const std::vector<std::string>& schema);
   ~SqlDatabase();
   SqlDatabase(const SqlDatabase&) = delete;
@@ -64,7 +66,10 @@ class SqlDatabase {
   void remember_reads(const std::vector<SqlStatement>& statements, const Outcome& outcome,
                       const std::string& label, std::uint64_t serial, const std::string& requester);
 
+  std::vector<std::string> schema_;
   std::unique_ptr<sqlite::Connection> db_;  // a pointer: query() is const, the statement cache not
+  std::int64_t schema_version_ = 0;         // after the schema ran: a later change forbids reuse
+  bool reusable_ = true;                    // the schema left every table empty
   std::vector<std::string> committed_;
   bool tracking_ = false;
   std::deque<RecentRead> recent_reads_;  // the last kRecentReads read statements, oldest first

@@ -53,6 +53,14 @@ class Connection {
   void track_accesses(bool on);
   // Whether a statement only reads (sqlite3_stmt_readonly). Throws std::runtime_error.
   bool read_only(const std::string& sql);
+  // Empties every table and the AUTOINCREMENT counters, keeping the schema and the prepared
+  // statements: afterwards the connection answers as a new one on which the same schema was run
+  // (for reusing a simulated database's connection across runs). False, with the connection in
+  // an unknown state, if it cannot: a transaction is open, the schema changed since `version`
+  // (schema_version()), a trigger could fire, or a DELETE failed.
+  bool clear(std::int64_t version);
+  std::int64_t schema_version();  // PRAGMA schema_version: changed by every CREATE, DROP, ALTER
+  std::int64_t total_changes();   // rows inserted, updated or deleted since the connection opened
 
  private:
   std::optional<std::string> run(const Statement& s, nlohmann::json& rows);
