@@ -67,10 +67,10 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
     if (reply->call != call || reply->response["head"].value("corrId", "") != corr_id) {
       continue;
     }
-    Answer answer{reply->response, reply->now};
+    Answer answer{std::shared_ptr<const nlohmann::json>(m->body, &reply->response), reply->now};
     history_.complete(process_, sim::OpType::kOk, kind,
                       {{"status", answer.status()}, {"data", answer.data()}, {"now", answer.now}});
-    if (observer_) observer_(sent->request, answer.response);
+    if (observer_) observer_(sent->request, *answer.response);
     co_return answer;
   }
   co_return unknown(kind, "timeout", server);
