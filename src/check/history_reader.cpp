@@ -177,6 +177,25 @@ std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events
   return pair_maps(events, lines, source);
 }
 
+std::vector<Operation> pair_client_events(const std::vector<ClientEvent>& events,
+                                          const std::string& source) {
+  std::vector<std::size_t> lines;
+  lines.reserve(events.size());
+  for (const auto& e : events) lines.push_back(e.line);
+  auto event = [&](std::size_t i) -> std::optional<RawEvent> {
+    const ClientEvent& e = events[i];
+    RawEvent raw;
+    raw.process = e.process;
+    raw.type = e.type;
+    raw.f = e.f;
+    raw.value = e.value;
+    raw.timed_out = e.timed_out;
+    raw.time = e.time;
+    return raw;
+  };
+  return pair_events(events.size(), event, lines, source);
+}
+
 namespace {
 // EDN maps use keywords (`{:process 1 ...`); JSON maps use quoted keys.
 bool looks_like_edn(const std::string& text, std::size_t first) {

@@ -308,7 +308,7 @@ class PartitionSearch {
                   const AnyModel& model)
       : ops_(ops), model_(model), history_(std::move(history)) {
     keep_what_can_matter();
-    search_ = std::make_unique<Search>(kept_, *history_);
+    search_ = std::make_unique<Search>(*searched_, *history_);
   }
 
   Progress advance(std::uint64_t budget, Clock::time_point deadline) {
@@ -353,12 +353,22 @@ class PartitionSearch {
       if (ops_[i].unknown() && ops_[i].invoke > last_return) prune[i] = true;
     }
     for (std::size_t i = 0; i < ops_.size(); ++i) {
-      if (prune[i]) continue;
-      kept_.push_back(ops_[i]);
-      kept_.back().id = static_cast<int>(original_.size());
-      original_.push_back(static_cast<int>(i));
+      if (!prune[i]) original_.push_back(static_cast<int>(i));
     }
-    history_->keep(original_, kept_);
+    // With every op kept and numbered by its place, the search reads the caller's ops: copying
+    // each op's values would cost more than a small history's search.
+    bool in_place = original_.size() == ops_.size();
+    for (std::size_t i = 0; in_place && i < ops_.size(); ++i) {
+      in_place = ops_[i].id == static_cast<int>(i);
+    }
+    if (!in_place) {
+      for (const int i : original_) {
+        kept_.push_back(ops_[static_cast<std::size_t>(i)]);
+        kept_.back().id = static_cast<int>(kept_.size() - 1);
+      }
+    }
+    searched_ = in_place ? &ops_ : &kept_;
+    history_->keep(original_, *searched_);
   }
 
   // Why the kept op `failing` could not be placed: the model's sentence, or a general one.
@@ -373,8 +383,9 @@ class PartitionSearch {
 
   const std::vector<Operation>& ops_;
   const AnyModel& model_;
-  std::vector<Operation> kept_;  // the ops searched, renumbered; the history refers to them
-  std::vector<int> original_;    // per kept op, its index in ops_
+  std::vector<Operation> kept_;  // the ops searched, renumbered, if some were left out
+  const std::vector<Operation>* searched_ = nullptr;  // kept_ or ops_; the history refers to them
+  std::vector<int> original_;                         // per kept op, its index in ops_
   std::unique_ptr<CompiledHistory> history_;
   std::unique_ptr<Search> search_;
   Progress last_ = Progress::kOutOfSteps;

@@ -44,7 +44,7 @@ nlohmann::json KvRequest::to_json() const {
 nlohmann::json KvReply::to_json() const {
   return {{"req", req},
           {"status", kv_status_name(status)},
-          {"value", value},
+          {"value", *value},
           {"revision", revision},
           {"serial", serial}};
 }
@@ -57,7 +57,17 @@ sim::Task<KvResult> KvClient::call(KvOp op, std::string key, nlohmann::json valu
     timed_out.timed_out = true;
     co_return timed_out;
   }
-  co_return KvResult{false, reply->status, reply->value, reply->revision};
+  co_return KvResult{false, reply->status, *reply->value, reply->revision};
+}
+
+sim::Task<KvSharedResult> KvClient::get_shared(std::string key, KvRead read) {
+  const auto reply = co_await request(KvOp::kGet, std::move(key), nullptr, 0, read);
+  if (!reply) {
+    KvSharedResult timed_out;
+    timed_out.timed_out = true;
+    co_return timed_out;
+  }
+  co_return KvSharedResult{false, reply->status, reply->value, reply->revision};
 }
 
 sim::Task<KvResult> KvClient::get(std::string key, KvRead read) {

@@ -24,6 +24,20 @@ nlohmann::json version_json(const VersionedStore::Version& v) {
   return v.exists ? v.value : nlohmann::json();
 }
 
+// A reply's null value (not found, or a write's), one for every reply.
+std::shared_ptr<const nlohmann::json> no_value() {
+  static const auto null = std::make_shared<const nlohmann::json>();
+  return null;
+}
+
+// The version's value shared with the reply, not copied: a version never changes, and the pointer
+// keeps the store (and so the version) alive as long as the reply.
+std::shared_ptr<const nlohmann::json> shared_version(
+    const std::shared_ptr<const VersionedStore>& store, const VersionedStore::Version& v) {
+  if (!v.exists) return no_value();
+  return {store, &v.value};
+}
+
 // The store revision a read is served at: the latest, or for a read any replica may answer on a
 // stale-reading store, sometimes a follower's older one.
 std::int64_t served_view(sim::Env& env, sim::Simulator& sim, const KvConfig& config,
@@ -51,7 +65,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     if (!rq || !seen.insert(m.id).second) continue;
     const auto& latest = store->latest(rq->key);
     KvStatus status = KvStatus::kOk;
-    nlohmann::json value;
+    std::shared_ptr<const nlohmann::json> value;
     std::int64_t revision = 0;
     // The facts are read only from a recorded trace: an unrecorded run does not build them.
     const bool tracing = sim.tracing();
@@ -63,7 +77,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
         const std::int64_t view = served_view(env, sim, config, *store, *rq, "stale_read");
         const auto& seen = store->at(rq->key, view);
         status = seen.exists ? KvStatus::kOk : KvStatus::kNotFound;
-        value = version_json(seen);
+        value = shared_version(store, seen);
         revision = seen.revision;
         if (!tracing) break;
         const auto behind = store->changes_after(rq->key, view);
@@ -92,7 +106,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
           facts["missing"] = std::move(missing);
           if (rq->read == KvRead::kLinearizable) facts["linearizable"] = true;
         }
-        value = std::move(keys);
+        value = std::make_shared<const nlohmann::json>(std::move(keys));
         break;
       }
       default: {
@@ -100,6 +114,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
         status = outcome.status;
         revision = outcome.revision;
         applied = outcome.applied;
+        value = no_value();
         break;
       }
     }

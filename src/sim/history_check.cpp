@@ -8,13 +8,23 @@ namespace seer::sim {
 std::optional<Violation> check_linearizable_history(const std::vector<HistoryEntry>& history,
                                                     const std::string& model_name,
                                                     const std::string& init) {
-  std::vector<nlohmann::json> events;
-  std::vector<std::size_t> lines;
+  // The entries as the checker reads them from a history file (history_entry_to_json), without
+  // building each entry's JSON map: the values are copied once, into the operations.
+  std::vector<check::ClientEvent> events;
+  events.reserve(history.size());
   for (const auto& e : history) {
-    events.push_back(history_entry_to_json(e));
-    lines.push_back(static_cast<std::size_t>(e.index) + 1);
+    check::ClientEvent c;
+    c.process = e.process;
+    c.type = op_type_name(e.type);
+    c.f = e.f;
+    if (!c.f.empty() && c.f.front() == ':') c.f.remove_prefix(1);  // a Jepsen keyword, as read
+    c.value = &e.value;
+    c.timed_out = e.error.find("timed-out") != std::string::npos;
+    c.time = e.time;
+    c.line = static_cast<std::size_t>(e.index) + 1;
+    events.push_back(c);
   }
-  const auto ops = check::pair_operations(events, lines, "history");
+  const auto ops = check::pair_client_events(events, "history");
   auto model = check::make_model(model_name);
   if (!init.empty()) model->set_init(init);
   check::CheckOptions options;

@@ -10,6 +10,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace seer::check {
@@ -42,6 +43,21 @@ struct HistoryError : std::runtime_error {
 std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events,
                                        const std::vector<std::size_t>& lines,
                                        const std::string& source);
+
+// One client event of a history already in memory (a simulated run's), for pairing without
+// building a JSON map per event. `value` (may be null: none) is copied into the operation.
+struct ClientEvent {
+  int process = 0;
+  std::string_view type;  // invoke, ok, fail or info
+  std::string_view f;
+  const nlohmann::json* value = nullptr;
+  bool timed_out = false;  // a fail that may still have happened (Jepsen's timed-out error)
+  std::int64_t time = 0;
+  std::size_t line = 0;  // for errors
+};
+// pair_operations over client events.
+std::vector<Operation> pair_client_events(const std::vector<ClientEvent>& events,
+                                          const std::string& source);
 
 // JSON as text, replacing invalid UTF-8 (histories are untrusted input) instead of throwing.
 inline std::string to_text(const nlohmann::json& j) {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 
 namespace seer::services {
@@ -48,10 +49,15 @@ struct KvRequest : sim::Payload {
 
 struct KvReply : sim::Payload {
   KvReply(std::uint64_t r, KvStatus s, nlohmann::json v, std::int64_t rev, std::uint64_t n)
+      : KvReply(r, s, std::make_shared<const nlohmann::json>(std::move(v)), rev, n) {}
+  // A value shared, not copied: the simulated store replies with its stored version itself.
+  KvReply(std::uint64_t r, KvStatus s, std::shared_ptr<const nlohmann::json> v, std::int64_t rev,
+          std::uint64_t n)
       : req(r), status(s), value(std::move(v)), revision(rev), serial(n) {}
   std::uint64_t req;
   KvStatus status;
-  nlohmann::json value;  // get: the value (null if not found); list: the keys, an array
+  // get: the value (null if not found); list: the keys, an array. Never a null pointer.
+  std::shared_ptr<const nlohmann::json> value;
   // get: the key's mod revision (0 if absent); list: the store revision it was served at; a
   // write: the new revision; conflict: the key's current mod revision.
   std::int64_t revision;
@@ -68,6 +74,16 @@ struct KvResult {
   bool ok() const { return !timed_out && status == KvStatus::kOk; }
 };
 
+// A get's answer that shares the reply's value instead of copying it, for readers of large values
+// (a copy of a large JSON value costs more than the rest of the round trip).
+struct KvSharedResult {
+  bool timed_out = false;
+  KvStatus status = KvStatus::kOk;
+  std::shared_ptr<const nlohmann::json> value;  // null if timed out
+  std::int64_t revision = 0;
+  bool ok() const { return !timed_out && status == KvStatus::kOk; }
+};
+
 // The client side, for design code; the rules are RequestClient's (request_client.hpp): one
 // request at a time, no retries, replies matched by request number counted from `first_request`
 // (a crashable process passes env.random()), other messages kept in `stash` if given.
@@ -76,6 +92,8 @@ class KvClient : private RequestClient<KvRequest, KvReply> {
   // (env, server, timeout, stash = nullptr, first_request = 1)
   using RequestClient::RequestClient;
   sim::Task<KvResult> get(std::string key, KvRead read = KvRead::kAny);
+  // get, sharing the value (see KvSharedResult).
+  sim::Task<KvSharedResult> get_shared(std::string key, KvRead read = KvRead::kAny);
   // The keys under `prefix` as an array of strings, in key order.
   sim::Task<KvResult> list(std::string prefix, KvRead read = KvRead::kAny);
   sim::Task<KvResult> put(std::string key, nlohmann::json value);

@@ -45,7 +45,10 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
     }
     life = lives_[server];
   }
-  env_.send(server, std::make_shared<ProtocolRequest>(call, request, life));
+  // The request moves into the message, which the rest of the call reads it from.
+  const auto sent = std::make_shared<const ProtocolRequest>(call, std::move(request), life);
+  env_.send(server, sent);
+  const nlohmann::json& corr_id = sent->request["head"]["corrId"];
   for (;;) {
     const sim::Duration left = deadline - env_.now();
     if (left <= 0) break;
@@ -61,14 +64,13 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
       continue;
     }
     // The late answer to an earlier call; like the SDK, also check the echoed corrId.
-    if (reply->call != call ||
-        reply->response["head"].value("corrId", "") != request["head"]["corrId"]) {
+    if (reply->call != call || reply->response["head"].value("corrId", "") != corr_id) {
       continue;
     }
-    Answer answer{reply->response, reply->now};
+    Answer answer{std::shared_ptr<const nlohmann::json>(m->body, &reply->response), reply->now};
     history_.complete(process_, sim::OpType::kOk, kind,
                       {{"status", answer.status()}, {"data", answer.data()}, {"now", answer.now}});
-    if (observer_) observer_(request, answer.response);
+    if (observer_) observer_(sent->request, *answer.response);
     co_return answer;
   }
   co_return unknown(kind, "timeout", server);

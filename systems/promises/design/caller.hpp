@@ -11,15 +11,17 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 
 namespace seer::promises::design {
 
 struct Answer {
-  nlohmann::json response;  // {kind, head: {corrId, status, version}, data}
+  // {kind, head: {corrId, status, version}, data}: the server's message's own, shared, not copied
+  std::shared_ptr<const nlohmann::json> response;
   std::int64_t now = 0;
-  int status() const { return response["head"]["status"].get<int>(); }
-  const nlohmann::json& data() const { return response["data"]; }
+  int status() const { return (*response)["head"]["status"].get<int>(); }
+  const nlohmann::json& data() const { return (*response)["data"]; }
 };
 
 class Caller {

@@ -18,7 +18,7 @@ class KvPartitionStore final : public PartitionStore {
 
   sim::Task<std::optional<Partition>> read(std::string origin, bool fresh,
                                            std::optional<Footprint>) override {
-    const auto r = co_await kv_.get(
+    const auto r = co_await kv_.get_shared(
         partition_key(origin), fresh ? services::KvRead::kLinearizable : services::KvRead::kAny);
     if (r.timed_out) co_return std::nullopt;
     if (r.status != services::KvStatus::kOk) co_return decode_partition(r);
@@ -33,14 +33,14 @@ class KvPartitionStore final : public PartitionStore {
   sim::Task<WriteOutcome> write(std::string origin, Partition before, State after,
                                 std::int64_t clock) override {
     const auto key = partition_key(origin);
-    const nlohmann::json value = encode_partition(after, clock);
+    nlohmann::json value = encode_partition(after, clock);
     services::KvResult written;
     if (!compare_and_set_) {
-      written = co_await kv_.put(key, value);
+      written = co_await kv_.put(key, std::move(value));
     } else if (before.revision == 0) {
-      written = co_await kv_.create(key, value);
+      written = co_await kv_.create(key, std::move(value));
     } else {
-      written = co_await kv_.update(key, value, before.revision);
+      written = co_await kv_.update(key, std::move(value), before.revision);
     }
     if (written.timed_out) co_return WriteOutcome::kUnknown;
     co_return written.ok() ? WriteOutcome::kWritten : WriteOutcome::kConflict;

@@ -28,14 +28,14 @@ State decode_state(const nlohmann::json& value) {
   return state_from_json(value["state"]);
 }
 
-Partition decode_partition(const services::KvResult& read) {
+Partition decode_partition(const services::KvSharedResult& read) {
   Partition p;
   if (read.status == services::KvStatus::kNotFound) return p;
   p.revision = read.revision;
-  p.state = decode_state(read.value);
-  if (read.value.contains("clock") && read.value["clock"].is_number_integer()) {
-    p.clock = read.value["clock"].get<std::int64_t>();
-  }
+  const nlohmann::json& value = *read.value;
+  p.state = decode_state(value);
+  const auto clock = value.find("clock");
+  if (clock != value.end() && clock->is_number_integer()) p.clock = clock->get<std::int64_t>();
   return p;
 }
 

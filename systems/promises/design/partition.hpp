@@ -34,7 +34,7 @@ std::optional<std::string> origin_of_key(std::string_view key);
 
 nlohmann::json encode_partition(const State& state, std::int64_t clock);
 // From a KV get's result (ok or not_found). Throws std::invalid_argument if the value is corrupt.
-Partition decode_partition(const services::KvResult& read);
+Partition decode_partition(const services::KvSharedResult& read);
 // The state in a stored value (for the oracle, which reads the store's ground truth).
 State decode_state(const nlohmann::json& value);
 
