@@ -52,7 +52,8 @@ void add_operation_entities(const nlohmann::json& op, std::vector<std::string>& 
 
 int base_score(const Cause& c) {
   if (c.kind == "stale_read" || c.kind == "outdated_read") return 60;
-  if (c.kind == "lost_response" || c.kind == "crash_lost_data" || c.kind == "kept_alive") {
+  if (c.kind == "lost_response" || c.kind == "crash_lost_data" || c.kind == "kept_alive" ||
+      c.kind == "forgotten_sweep") {
     return 55;
   }
   if (c.kind == "expired_lease" || c.kind == "racing_delete" || c.kind == "stale_derived_write") {
@@ -434,6 +435,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   std::uint64_t anchor_event = anchor;
   std::optional<Cause> holder_crash;  // a liveness violation's holder that crashed holding it
   std::optional<Cause> kept_alive;    // or that kept it alive after a call got no answer
+  std::optional<Cause> forgotten;     // or that stopped visiting it while it visited others
   std::string holder;
   if (is_liveness_violation(x.violation)) {
     auto stuck = entities.names.empty()
@@ -445,6 +447,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
     if (!entities.names.empty()) {
       holder_crash = holder_crash_cause(trace, stuck, entities.names.front());
       kept_alive = kept_alive_cause(trace, stuck, entities.names.front());
+      forgotten = forgotten_cause(trace, stuck, entities.names.front());
       if (stuck.holder_lane() != kSimLane) holder = trace.lane_name(stuck.holder_lane());
     }
   }
@@ -472,6 +475,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   // The kept-alive holder's unanswered call ends at the analysis' anchor: it gets the causal
   // past's points as any cause there does.
   if (kept_alive) all.push_back(std::move(*kept_alive));
+  if (forgotten) all.push_back(std::move(*forgotten));
   const auto decision =
       decision_chain(trace, index, anchor_event == anchor ? horizon : anchor_event);
   const auto last_writes = last_entity_writes(index, entities.names, horizon);
