@@ -52,7 +52,8 @@ void add_operation_entities(const nlohmann::json& op, std::vector<std::string>& 
 
 int base_score(const Cause& c) {
   if (c.kind == "stale_read" || c.kind == "outdated_read") return 60;
-  if (c.kind == "lost_response" || c.kind == "crash_lost_data" || c.kind == "kept_alive") {
+  if (c.kind == "lost_response" || c.kind == "crash_lost_data" || c.kind == "kept_alive" ||
+      c.kind == "forgotten_sweep" || c.kind == "unanswered") {
     return 55;
   }
   if (c.kind == "expired_lease" || c.kind == "racing_delete" || c.kind == "stale_derived_write") {
@@ -434,6 +435,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   std::uint64_t anchor_event = anchor;
   std::optional<Cause> holder_crash;  // a liveness violation's holder that crashed holding it
   std::optional<Cause> kept_alive;    // or that kept it alive after a call got no answer
+  std::optional<Cause> forgotten;     // or that stopped visiting it while it visited others
   std::optional<Cause> unanswered;    // or a peer that never answered the processes at it
   std::string holder;
   if (is_liveness_violation(x.violation)) {
@@ -446,6 +448,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
     if (!entities.names.empty()) {
       holder_crash = holder_crash_cause(trace, stuck, entities.names.front());
       kept_alive = kept_alive_cause(trace, stuck, entities.names.front());
+      forgotten = forgotten_cause(trace, stuck, entities.names.front());
       unanswered = unanswered_stuck_cause(trace, stuck, entities.names.front());
       if (stuck.holder_lane() != kSimLane) holder = trace.lane_name(stuck.holder_lane());
     }
@@ -474,6 +477,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   // The kept-alive holder's unanswered call ends at the analysis' anchor: it gets the causal
   // past's points as any cause there does.
   if (kept_alive) all.push_back(std::move(*kept_alive));
+  if (forgotten) all.push_back(std::move(*forgotten));
   // The silent peer's deliveries come after the last progress, outside its causal past: the
   // points a holder's crash gets.
   if (unanswered) {

@@ -524,9 +524,37 @@ Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::stri
               renewal, k->renewals, k->last));
     }
   }
+  // Or a process that visited it on its own (a sweep) and stopped, while it went on with the
+  // others: nothing took the entity away, the process forgot it.
+  if (heal && pattern != "holder_crashed" && pattern != "kept_alive") {
+    if (auto f = find_forgotten(trace, index, entity, touching, heal->seq, horizon)) {
+      pattern = "forgotten";
+      const auto who = trace.lane_name(f->lane);
+      j["forgotten"] = {{"process", who},
+                        {"key", f->key},
+                        {"last_visit", f->last_visit},
+                        {"visits", f->visits},
+                        {"listings", f->listings.size()},
+                        {"other_visits", f->other_visits.size()},
+                        {"after_heal", f->after_heal}};
+      why.insert(why.begin(),
+                 fmt::format("{} visited {} on its own until #{} ({}), then never again while it "
+                             "went on ({} listing(s) that still showed it, {} visit(s) of other "
+                             "keys, {} after the heal): it forgot {}",
+                             who, f->key, f->last_visit, format_time(trace.at(f->last_visit).time),
+                             f->listings.size(), f->other_visits.size(), f->after_heal, f->key));
+      // The analysis starts where the design dropped it: the last visit's answer.
+      out.last_progress = f->last_reply ? f->last_reply : f->last_visit;
+      j["last_progress"] = {{"event", out.last_progress},
+                            {"time", trace.at(out.last_progress).time},
+                            {"process", who},
+                            {"text", describe_event(trace, out.last_progress)}};
+      out.forgotten = std::move(f);
+    }
+  }
   // Nobody held it and nothing was lost: the processes still at it after the heal asked a peer
   // that received every request and answered none.
-  if (heal && pattern != "holder_crashed" && pattern != "kept_alive") {
+  if (heal && pattern != "holder_crashed" && pattern != "kept_alive" && pattern != "forgotten") {
     std::set<int> waiters;
     for (const auto s : events) {
       if (s > heal->seq && trace.at(s).lane != kSimLane) waiters.insert(trace.at(s).lane);

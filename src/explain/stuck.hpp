@@ -14,8 +14,29 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace seer::explain {
+
+// Pattern forgotten (forgotten_sweep.cpp): a process that visited the awaited entity's key on its
+// own (a read made for no request it was serving: a sweep, a scan) until `last_visit`, then never
+// again, while it kept going: it read listings that still showed the key and visited other keys.
+struct Forgotten {
+  int lane = -1;
+  std::string key;               // what it stopped visiting ("p/o2")
+  std::uint64_t last_visit = 0;  // its last visit's request send
+  std::uint64_t last_reply = 0;  // that visit's reply delivery (0: none)
+  std::size_t visits = 0;        // its visits of the key on its own, in all
+  // After the last visit: its reads of listings that still named the key (their reply deliveries)
+  // and its visits of other keys (their request sends); how many of each came after the heal.
+  std::vector<std::uint64_t> listings;
+  std::vector<std::uint64_t> other_visits;
+  std::vector<std::string> other_keys;
+  std::size_t after_heal = 0;
+  // Other processes that stopped visiting it the same way, each with its last visit.
+  std::vector<std::pair<int, std::uint64_t>> also;
+};
 
 struct Stuck {
   nlohmann::json json;              // Explanation::stuck
@@ -33,13 +54,15 @@ struct Stuck {
   std::uint64_t renewal_first = 0;
   std::uint64_t renewal_last = 0;
   std::size_t renewals = 0;
+  std::optional<Forgotten> forgotten;
   // Pattern unanswered: the peer that received the waiter's requests and answered none.
   std::optional<Unanswered> unanswered;
   // The process whose causes tell the entity's story: the crashed holder, else the keeper, else
-  // the peer that never answered.
+  // the process that forgot it, else the peer that never answered.
   int holder_lane() const {
     if (holder >= 0) return holder;
     if (keeper >= 0) return keeper;
+    if (forgotten) return forgotten->lane;
     return unanswered ? unanswered->peer : -1;
   }
 };
@@ -53,8 +76,10 @@ bool is_liveness_violation(const nlohmann::json& violation);
 // message that never arrived), left_as_is (processes looked at it after the heal and none changed
 // it), no_convergence (it kept changing after the heal), abandoned (nothing touched it after the
 // heal), never_touched, kept_alive (the process holding it only renewed it after an operation
-// on it got no answer: it neither finished it nor let it go), unanswered (after the heal a process
-// kept asking a peer that received every request and answered none: unanswered.hpp).
+// on it got no answer: it neither finished it nor let it go), forgotten (a process that visited
+// its key on its own stopped visiting it while it kept visiting others: find_forgotten),
+// unanswered (after the heal a process kept asking a peer that received every request and
+// answered none: unanswered.hpp).
 Stuck explain_stuck(const Trace& trace, const TraceIndex& index, const std::string& entity,
                     const std::set<std::uint64_t>& touching, std::uint64_t horizon);
 
@@ -76,5 +101,20 @@ std::optional<Cause> unanswered_stuck_cause(const Trace& trace, const Stuck& stu
 // that followed; nullopt for any other pattern.
 std::optional<Cause> kept_alive_cause(const Trace& trace, const Stuck& stuck,
                                       const std::string& entity);
+
+// Pattern forgotten: of the processes that visited a key naming `entity` on their own (its
+// replies touched it, or the key names it), then never again up to `horizon` while they went on
+// (at least two listings that still named the key, or two visits of other keys, one of them after
+// the heal), the one whose last visit came last. A forgetting leaves no event of its own: a sweep
+// that drops a key from its in-memory set just never visits it again.
+std::optional<Forgotten> find_forgotten(const Trace& trace, const TraceIndex& index,
+                                        const std::string& entity,
+                                        const std::set<std::uint64_t>& touching, std::uint64_t heal,
+                                        std::uint64_t horizon);
+
+// The cause a forgotten pattern is (kind forgotten_sweep): the last visit, what the process went
+// on to do instead; nullopt for any other pattern.
+std::optional<Cause> forgotten_cause(const Trace& trace, const Stuck& stuck,
+                                     const std::string& entity);
 
 }  // namespace seer::explain
