@@ -189,8 +189,9 @@ std::optional<Forgotten> find_forgotten(const Trace& trace, const TraceIndex& in
       f.other_keys.assign(others.begin(), others.end());
       // Its listings after the last visit that still showed the key: it saw it and passed it by.
       for (const auto& a : index.accesses) {
-        if (a.client != lane || !a.read || a.scope == key || !scopes_overlap(a.scope, key))
+        if (a.client != lane || !a.read || a.scope == key || !scopes_overlap(a.scope, key)) {
           continue;
+        }
         if (a.event <= last.send || a.event > horizon || !trace.has(a.event)) continue;
         if (!data_names(read_value(trace, a), target)) continue;
         f.listings.push_back(a.event);

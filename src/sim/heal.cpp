@@ -76,8 +76,9 @@ void Simulator::Impl::heal_all() {
   // Last, so that what they see is what the restarts and resumes left (a final read after
   // recovery, not beside it).
   for (std::size_t i = 0; i < processes.size() && !violation; ++i) {
-    if (processes[i].options.starts_at_heal)
+    if (processes[i].options.starts_at_heal) {
       start_process(static_cast<ProcessId>(i), EventKind::kStart);
+    }
   }
 }
 

@@ -89,14 +89,20 @@ TEST(Liveness, WithoutTheHealNoPropertyIsChecked) {
 
 // Under hard crashes, pauses and partitions a worker rarely lives 200 ms; after the heal nothing
 // stops it, and the crashed one was restarted at the heal.
-RunResult run_survivor(std::uint64_t seed, std::shared_ptr<const FaultSchedule> schedule = nullptr,
-                       bool record = false) {
+// Hard crashes and pauses, partitions, clock skew and drops.
+RunConfig hard_faults(std::uint64_t seed) {
   RunConfig config;
   config.seed = seed;
   config.faults =
       std::vector<FaultKind>{FaultKind::kCrash, FaultKind::kPause, FaultKind::kPartition,
                              FaultKind::kClock, FaultKind::kDrop};
   config.fault_levels = {{FaultKind::kCrash, 4}, {FaultKind::kPause, 4}};
+  return config;
+}
+
+RunResult run_survivor(std::uint64_t seed, std::shared_ptr<const FaultSchedule> schedule = nullptr,
+                       bool record = false) {
+  auto config = hard_faults(seed);
   config.schedule = std::move(schedule);
   config.record_schedule = record;
   config.record_trace = true;
@@ -173,12 +179,7 @@ struct FinalReader {
 
 RunResult run_with_final_reader(std::uint64_t seed, bool add_reader, bool heal,
                                 std::shared_ptr<FinalReader> reader = nullptr) {
-  RunConfig config;
-  config.seed = seed;
-  config.faults =
-      std::vector<FaultKind>{FaultKind::kCrash, FaultKind::kPause, FaultKind::kPartition,
-                             FaultKind::kClock, FaultKind::kDrop};
-  config.fault_levels = {{FaultKind::kCrash, 4}, {FaultKind::kPause, 4}};
+  auto config = hard_faults(seed);
   config.record_trace = true;
   config.heal = heal;
   Simulator sim(config);
