@@ -464,17 +464,7 @@ TEST(PromisesDesign, TheWorkloadExercisesTheProtocol) {
 
 TEST(PromisesDesign, SameSeedSameTrace) {
   for (const char* variant : {"final", "final-sql"}) {
-    for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(20); ++seed) {
-      RunConfig c;
-      c.seed = seed;
-      const auto plain = seer::sim::run_system(promises(), variant, c);
-      c.record_trace = true;
-      const auto a = seer::sim::run_system(promises(), variant, c);
-      const auto b = seer::sim::run_system(promises(), variant, c);
-      EXPECT_EQ(a.trace_lines, b.trace_lines) << variant << " seed " << seed;
-      EXPECT_EQ(plain.trace_hash, a.trace_hash)
-          << "tracing changed the run, " << variant << " seed " << seed;
-    }
+    seer::testing::expect_same_trace(promises(), variant, seer::testing::sweep_seeds(20));
   }
 }
 

@@ -69,17 +69,7 @@ TEST(PromisesNativeDesign, UnlockedSweepIsCaughtWithinTheFirstSeeds) {
 
 TEST(PromisesNativeDesign, SameSeedSameTrace) {
   for (const char* variant : {"native", "native-unlocked"}) {
-    for (std::uint64_t seed = 1; seed <= seer::testing::sweep_seeds(10); ++seed) {
-      RunConfig c;
-      c.seed = seed;
-      const auto plain = seer::sim::run_system(promises(), variant, c);
-      c.record_trace = true;
-      const auto a = seer::sim::run_system(promises(), variant, c);
-      const auto b = seer::sim::run_system(promises(), variant, c);
-      EXPECT_EQ(a.trace_lines, b.trace_lines) << variant << " seed " << seed;
-      EXPECT_EQ(plain.trace_hash, a.trace_hash)
-          << "tracing changed the run, " << variant << " seed " << seed;
-    }
+    seer::testing::expect_same_trace(promises(), variant, seer::testing::sweep_seeds(10));
   }
 }
 
