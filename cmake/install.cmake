@@ -4,8 +4,16 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(SEER_TRACE_FORMAT 1)
-set(SEER_RUN_FORMAT 1)
+# The format versions, read from the header that defines them so the package never disagrees.
+file(STRINGS "${PROJECT_SOURCE_DIR}/include/seer/trace/vocabulary.hpp" _seer_formats
+     REGEX "inline constexpr int k(Trace|Run)Format = [0-9]+;")
+string(REGEX MATCH "kTraceFormat = ([0-9]+)" _ "${_seer_formats}")
+set(SEER_TRACE_FORMAT ${CMAKE_MATCH_1})
+string(REGEX MATCH "kRunFormat = ([0-9]+)" _ "${_seer_formats}")
+set(SEER_RUN_FORMAT ${CMAKE_MATCH_1})
+if(NOT SEER_TRACE_FORMAT OR NOT SEER_RUN_FORMAT)
+  message(FATAL_ERROR "cannot read the format versions from include/seer/trace/vocabulary.hpp")
+endif()
 
 # The libraries a program built on seer links, each seer::<name without the seer_ prefix>.
 set(SEER_EXPORTED_LIBRARIES

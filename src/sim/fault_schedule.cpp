@@ -83,7 +83,8 @@ void Simulator::Impl::push_replayed(Scheduled kind, ProcessId process,
 void Simulator::Impl::on_crash(const QueuedEvent& q) {
   auto& slot = processes[q.process];
   if (!slot.up || healed) return;
-  auto e = make_event(q.process, EventKind::kCrash);
+  auto pooled_e = make_event(q.process, EventKind::kCrash);
+  auto& e = *pooled_e;
   const bool replayed = q.fault > 0;
   CrashFault fault{slot.name, sim.true_now()};
   TornChoice choice;
@@ -151,7 +152,8 @@ void Simulator::Impl::on_pause(const QueuedEvent& q) {
                                 ? decisions.pause(q.fault - 1).length
                                 : fault_prng.between(milliseconds(1), profile.pause_length_max);
     decisions.record_pause({slot.name, sim.true_now(), length, false});
-    auto e = make_event(q.process, EventKind::kPause);
+    auto pooled_e = make_event(q.process, EventKind::kPause);
+    auto& e = *pooled_e;
     if (sim.tracing()) e.oracle = {{"pause_ns", length}};
     emit(e);
     QueuedEvent r{now_plus(length), 0, Scheduled::kResume};
@@ -192,7 +194,8 @@ void Simulator::Impl::end_pause(ProcessId id, bool message_first) {
   auto& slot = processes[id];
   const bool race = slot.receive_raced();
   slot.paused = false;
-  auto e = make_event(id, EventKind::kResume);
+  auto pooled_e = make_event(id, EventKind::kResume);
+  auto& e = *pooled_e;
   if (sim.tracing()) {
     e.oracle = {{"paused_ns", sim.true_now() - slot.paused_at},
                 {"mailbox_waiting", slot.mailbox.size()}};
@@ -232,7 +235,8 @@ void Simulator::Impl::on_partition(const QueuedEvent& q) {
     }
     if (in_a == m) p.side[members[(pivot + 1) % m]] = false;
   }
-  auto e = make_event(kNoProcess, EventKind::kPartition);
+  auto pooled_e = make_event(kNoProcess, EventKind::kPartition);
+  auto& e = *pooled_e;
   if (sim.tracing()) {
     nlohmann::json a = nlohmann::json::array();
     nlohmann::json b = nlohmann::json::array();
@@ -264,7 +268,8 @@ void Simulator::Impl::on_heal(const QueuedEvent& q) {
   for (auto it = partitions.begin(); it != partitions.end(); ++it) {
     if (it->id != q.token) continue;
     partitions.erase(it);
-    auto e = make_event(kNoProcess, EventKind::kHeal);
+    auto pooled_e = make_event(kNoProcess, EventKind::kHeal);
+    auto& e = *pooled_e;
     if (sim.tracing()) e.detail = {{"partition", q.token}};
     emit(e);
     return;

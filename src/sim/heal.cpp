@@ -40,7 +40,8 @@ void Simulator::Impl::heal_all() {
     if (slot.up && slot.paused) resumed.push_back(slot.name);
     if (slot.options.starts_at_heal) starting.push_back(slot.name);
   }
-  auto e = make_event(kNoProcess, EventKind::kAnnotation);
+  auto pooled_e = make_event(kNoProcess, EventKind::kAnnotation);
+  auto& e = *pooled_e;
   if (sim.tracing()) {
     nlohmann::json properties = nlohmann::json::array();
     for (const auto& l : liveness) properties.push_back({{"name", l.name}, {"bound_ns", l.bound}});
@@ -53,7 +54,8 @@ void Simulator::Impl::heal_all() {
   }
   emit(e);
   for (const auto& p : partitions) {
-    auto h = make_event(kNoProcess, EventKind::kHeal);
+    auto pooled_h = make_event(kNoProcess, EventKind::kHeal);
+    auto& h = *pooled_h;
     if (sim.tracing()) h.detail = {{"partition", p.id}};
     emit(h);
   }
@@ -93,7 +95,8 @@ void Simulator::Impl::check_liveness() {
     }
     l.held = true;
     // An event of its own (hashed, traced or not): the timeline shows when each property came true.
-    auto e = make_event(kNoProcess, EventKind::kAnnotation);
+    auto pooled_e = make_event(kNoProcess, EventKind::kAnnotation);
+    auto& e = *pooled_e;
     if (sim.tracing()) {
       e.detail = {{"what", "liveness_held"}};
       e.oracle = {{"property", l.name}, {"after_heal_ns", sim.now_ - healed_at}};

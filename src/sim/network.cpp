@@ -40,7 +40,8 @@ void Simulator::Impl::send(ProcessId from, ProcessId to, PayloadPtr body) {
     throw std::out_of_range("send to unknown process " + std::to_string(to));
   }
   Message message{from, to, next_message_id++, std::move(body)};
-  auto e = make_event(from, EventKind::kSend);
+  auto pooled_e = make_event(from, EventKind::kSend);
+  auto& e = *pooled_e;
   e.peer = to;
   e.message = message.id;
   e.payload = &message;
@@ -64,7 +65,8 @@ void Simulator::Impl::send(ProcessId from, ProcessId to, PayloadPtr body) {
   }
   decisions.record_message(from, to, index, fate);
   if (fate.drop) {
-    auto d = make_event(kNoProcess, EventKind::kDrop);
+    auto pooled_d = make_event(kNoProcess, EventKind::kDrop);
+    auto& d = *pooled_d;
     d.peer = to;
     d.message = message.id;
     d.cause = send_seq;
@@ -73,26 +75,25 @@ void Simulator::Impl::send(ProcessId from, ProcessId to, PayloadPtr body) {
     emit(d);
     return;
   }
-  QueuedEvent q{now_plus(fate.latency), 0, Scheduled::kDeliver};
+  QueuedEvent& q = queue.add(now_plus(fate.latency), Scheduled::kDeliver);
   q.token = send_seq;
   q.sent_at = sim.true_now();
   q.link_index = index;
   q.message = fate.duplicate_latency ? message : std::move(message);
-  push(std::move(q));
   if (fate.duplicate_latency) {
-    auto d = make_event(kNoProcess, EventKind::kDuplicate);
+    auto pooled_d = make_event(kNoProcess, EventKind::kDuplicate);
+    auto& d = *pooled_d;
     d.peer = to;
     d.message = message.id;
     d.cause = send_seq;
     d.payload = &message;
     emit(d);
-    QueuedEvent copy{now_plus(*fate.duplicate_latency), 0, Scheduled::kDeliver};
+    QueuedEvent& copy = queue.add(now_plus(*fate.duplicate_latency), Scheduled::kDeliver);
     copy.token = send_seq;
     copy.sent_at = sim.true_now();
     copy.link_index = index;
     copy.duplicate = true;
     copy.message = std::move(message);
-    push(std::move(copy));
   }
 }
 
@@ -110,7 +111,8 @@ void Simulator::Impl::on_deliver(QueuedEvent& q) {
     drop_reason = "receiver_down";
   }
   if (drop_reason) {
-    auto d = make_event(kNoProcess, EventKind::kDrop);
+    auto pooled_d = make_event(kNoProcess, EventKind::kDrop);
+    auto& d = *pooled_d;
     d.peer = to;
     d.message = q.message.id;
     d.cause = q.token;
@@ -120,13 +122,14 @@ void Simulator::Impl::on_deliver(QueuedEvent& q) {
     return;
   }
   ++delivered;
-  auto e = make_event(to, EventKind::kDeliver);
+  auto pooled_e = make_event(to, EventKind::kDeliver);
+  auto& e = *pooled_e;
   e.peer = from;
   e.message = q.message.id;
   e.cause = q.token;
   e.payload = &q.message;
-  Link& l = link(from, to);
   if (sim.tracing()) {
+    Link& l = link(from, to);
     // Forbidden facts: how long it was in flight and which later messages on this link overtook it.
     nlohmann::json overtaken = nlohmann::json::array();
     for (const auto& [index, id] : l.recent) {
@@ -140,14 +143,17 @@ void Simulator::Impl::on_deliver(QueuedEvent& q) {
     if (l.recent.size() > kRecentDeliveries) l.recent.pop_front();
   }
   const auto seq = emit(e);
-  target.mailbox.push_back({std::move(q.message), seq});
   if (target.wait == Wait::kReceive && !target.paused) {
     SEER_ASSERT(target.receive_out, "a process waiting to receive has a place for the message");
-    *target.receive_out = std::move(target.mailbox.front().message);
-    target.mailbox.pop_front();
+    // A waiting receiver's mailbox is empty (it would not wait otherwise): the message goes to it
+    // directly, not through the mailbox.
+    SEER_ASSERT(target.mailbox.empty(), "a process waits to receive only with an empty mailbox");
+    *target.receive_out = std::move(q.message);
     target.wait = Wait::kNone;
     resume(to);
+    return;
   }
+  target.mailbox.push_back({std::move(q.message), seq});
 }
 
 }  // namespace seer::sim

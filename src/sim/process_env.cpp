@@ -11,7 +11,8 @@ void ProcessEnv::send(ProcessId to, PayloadPtr body) {
 std::optional<std::string> ProcessEnv::get(const std::string& key) {
   bool from_buffer = false;
   auto value = slot().disk.read(key, &from_buffer);
-  auto e = sim_.make_event(id_, EventKind::kStorageRead);
+  auto pooled_e = sim_.make_event(id_, EventKind::kStorageRead);
+  auto& e = *pooled_e;
   if (sim_.sim.tracing()) {
     e.detail = {{"key", key}, {"found", value.has_value()}};
     // Forbidden fact: a read served from unsynced data returns something a crash may still take
@@ -23,14 +24,16 @@ std::optional<std::string> ProcessEnv::get(const std::string& key) {
 }
 
 void ProcessEnv::put(const std::string& key, std::string value) {
-  auto e = sim_.make_event(id_, EventKind::kStorageWrite);
+  auto pooled_e = sim_.make_event(id_, EventKind::kStorageWrite);
+  auto& e = *pooled_e;
   if (sim_.sim.tracing()) e.detail = {{"key", key}, {"bytes", value.size()}};
   slot().disk.write(key, std::move(value));
   sim_.emit(e);
 }
 
 void ProcessEnv::erase(const std::string& key) {
-  auto e = sim_.make_event(id_, EventKind::kStorageWrite);
+  auto pooled_e = sim_.make_event(id_, EventKind::kStorageWrite);
+  auto& e = *pooled_e;
   if (sim_.sim.tracing()) e.detail = {{"key", key}, {"erase", true}};
   slot().disk.write(key, std::nullopt);
   sim_.emit(e);
@@ -38,7 +41,8 @@ void ProcessEnv::erase(const std::string& key) {
 
 std::vector<std::string> ProcessEnv::keys(const std::string& prefix) {
   auto result = slot().disk.keys(prefix);
-  auto e = sim_.make_event(id_, EventKind::kStorageRead);
+  auto pooled_e = sim_.make_event(id_, EventKind::kStorageRead);
+  auto& e = *pooled_e;
   if (sim_.sim.tracing()) e.detail = {{"prefix", prefix}, {"count", result.size()}};
   sim_.emit(e);
   return result;

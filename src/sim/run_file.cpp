@@ -31,7 +31,8 @@ nlohmann::json run_fields_json(const std::string& system, const std::string& var
 
 nlohmann::json run_file_json(const std::string& system, const std::string& variant,
                              const RunConfig& config, const RunResult& result) {
-  nlohmann::json j = {{"seer_run", trace::kRunFormat}};
+  nlohmann::json j = {
+      {"seer_run", format_of_hash_function(config.hash_function, trace::kRunFormat)}};
   j.update(run_fields_json(system, variant, config));
   j["expect"] = {{"violation", result.violation ? result.violation->invariant : ""},
                  {"trace_hash", hash_hex(result.trace_hash)},
@@ -69,6 +70,12 @@ RunDescription parse_run_fields(const nlohmann::json& j) {
   d.system = get<std::string>(j, "system");
   d.variant = get<std::string>(j, "variant");
   d.config.seed = get<std::uint64_t>(j, "seed");
+  // The file's format names the function of the hashes it holds (a reader has refused newer ones).
+  for (const char* version : {"seer_run", "seer_trace"}) {
+    if (const auto v = j.find(version); v != j.end() && v->is_number_integer()) {
+      d.config.hash_function = hash_function_of_format(v->get<int>());
+    }
+  }
   const auto ops = get<std::int64_t>(j, "ops");
   if (ops < 1 || ops > kMaxRunOps) {
     throw std::invalid_argument("field 'ops' must be from 1 to " + std::to_string(kMaxRunOps));

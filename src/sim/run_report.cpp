@@ -22,7 +22,8 @@ RunResult run_system(const System& system, const std::string& variant, const Run
 nlohmann::json trace_header(const System& system, const std::string& variant,
                             const RunConfig& config, const RunResult& result) {
   const auto info = system.info();
-  nlohmann::json header = {{"seer_trace", trace::kTraceFormat}};
+  nlohmann::json header = {
+      {"seer_trace", format_of_hash_function(config.hash_function, trace::kTraceFormat)}};
   header.update(run_fields_json(info.name, variant, config));
   header["profile"] = result.profile.to_json();
   header["processes"] = result.process_names;

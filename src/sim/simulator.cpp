@@ -35,42 +35,21 @@ Simulator::Impl::Impl(Simulator& s, const RunConfig& c)
       fault_prng(Prng(c.seed).fork(kFaults)),
       process_prng(Prng(c.seed).fork(kProcesses)),
       pause_race_prng(Prng(c.seed).fork(kPauseRaces)),
-      decisions(c.schedule, c.record_schedule, c.lenient_schedule) {}
+      decisions(c.schedule, c.record_schedule, c.lenient_schedule),
+      hash(c.hash_function) {}
 
 Simulator::Impl::~Impl() {
   // Destroy coroutine frames before the Envs they reference.
   for (auto& slot : processes) slot.root.reset();
 }
 
-TraceEvent Simulator::Impl::make_event(ProcessId process, EventKind kind) {
-  SEER_ASSERT(process == kNoProcess ||
-                  (process >= 0 && static_cast<std::size_t>(process) < processes.size()),
-              "an event's process index is in range");
-  TraceEvent e;
-  e.time = sim.now_;
-  e.process = process;
-  e.kind = kind;
-  if (process != kNoProcess) e.previous = processes[process].last_event;
-  return e;
-}
-
-std::uint64_t Simulator::Impl::emit(TraceEvent& e) {
-  e.seq = next_seq++;
-  if (e.process != kNoProcess) processes[e.process].last_event = e.seq;
-  hash.add(e, e.payload && e.payload->body ? e.payload->body->type() : std::string_view{});
-  if (sim.tracing()) {
-    for (auto& annotate : annotators) annotate(e);
-    std::vector<std::string> names;
-    names.reserve(processes.size());
-    for (const auto& p : processes) names.push_back(p.name);
-    trace_lines.push_back(event_to_line(e, names));
+void Simulator::Impl::record(TraceEvent& e) {
+  for (auto& annotate : annotators) annotate(e);
+  if (trace_names.size() != processes.size()) {  // processes are only ever added, never renamed
+    trace_names.clear();
+    for (const auto& p : processes) trace_names.push_back(p.name);
   }
-  return e.seq;
-}
-
-void Simulator::Impl::push(QueuedEvent event) {
-  event.order = next_order++;
-  queue.push(std::move(event));
+  trace_lines.push_back(event_to_line(e, trace_names));
 }
 
 Time Simulator::Impl::local_time(const ProcessSlot& slot) const {
@@ -114,7 +93,8 @@ void Simulator::Impl::fire_wake(ProcessId id) {
   auto& slot = processes[id];
   SEER_ASSERT(slot.up && !slot.paused, "a timer fires on a running process");
   SEER_ASSERT(slot.wait == Wait::kNone || slot.waiter, "a waiting process has a waiter");
-  auto e = make_event(id, EventKind::kTimer);
+  auto pooled_e = make_event(id, EventKind::kTimer);
+  auto& e = *pooled_e;
   e.cause = slot.wait_cause;
   switch (slot.wait) {
     case Wait::kReceive:
@@ -147,7 +127,8 @@ void Simulator::Impl::start_process(ProcessId id, EventKind why) {
   if (slot.options.client && slot.finished) ++clients_running;
   slot.finished = false;
   slot.wait = Wait::kNone;
-  auto e = make_event(id, why);
+  auto pooled_e = make_event(id, why);
+  auto& e = *pooled_e;
   if (sim.tracing()) {
     e.detail = {{"incarnation", slot.incarnation}};
     // Forbidden facts: how wrong this process's clock is.
@@ -213,7 +194,8 @@ void Simulator::Impl::check_final() {
 }
 
 void Simulator::Impl::invoke(int process, const std::string& f, nlohmann::json value) {
-  auto e = make_event(current, EventKind::kInvoke);
+  auto pooled_e = make_event(current, EventKind::kInvoke);
+  auto& e = *pooled_e;
   if (sim.tracing()) e.detail = {{"op_process", process}, {"f", f}, {"value", value}};
   const auto seq = emit(e);
   if (open_invokes.size() <= static_cast<std::size_t>(process)) open_invokes.resize(process + 1);
@@ -229,7 +211,8 @@ void Simulator::Impl::invoke(int process, const std::string& f, nlohmann::json v
 
 void Simulator::Impl::complete(int process, OpType type, const std::string& f, nlohmann::json value,
                                std::string error) {
-  auto e = make_event(current, EventKind::kComplete);
+  auto pooled_e = make_event(current, EventKind::kComplete);
+  auto& e = *pooled_e;
   if (static_cast<std::size_t>(process) < open_invokes.size()) e.cause = open_invokes[process];
   if (sim.tracing()) {
     e.detail = {{"op_process", process}, {"f", f}, {"type", op_type_name(type)}, {"value", value}};
@@ -293,7 +276,8 @@ const FaultProfile& Simulator::faults() const {
 
 void Simulator::note(const std::string& what, nlohmann::json facts) {
   auto& im = *impl_;
-  auto e = im.make_event(im.current, EventKind::kAnnotation);
+  auto pooled_e = im.make_event(im.current, EventKind::kAnnotation);
+  auto& e = *pooled_e;
   if (tracing()) {
     e.detail = {{"what", what}};
     e.oracle = std::move(facts);
@@ -391,7 +375,8 @@ void Simulator::Impl::record_violation(std::uint64_t steps, bool stalled) {
                           next_seq - 1, sim.now_};
   }
   if (!violation) return;
-  auto e = make_event(kNoProcess, EventKind::kViolation);
+  auto pooled_e = make_event(kNoProcess, EventKind::kViolation);
+  auto& e = *pooled_e;
   if (sim.tracing()) {
     e.detail = {{"invariant", violation->invariant},
                 {"message", violation->message},
@@ -430,14 +415,15 @@ RunResult Simulator::run() {
       result.stalled = true;
       break;
     }
-    if (awaiting && im.queue.top().time > deadline) {
+    if (awaiting && im.queue.next_time() > deadline) {
       im.record_liveness_failure(deadline, nullptr);
       break;
     }
-    // top() is const; moving out before pop() avoids copying the message.
-    QueuedEvent q = std::move(const_cast<QueuedEvent&>(im.queue.top()));
-    im.queue.pop();
+    // Dispatched where it lies in the queue's slab, released after.
+    const auto slot = im.queue.pop();
+    QueuedEvent& q = im.queue.at(slot);
     if (q.time > config_.max_time || ++steps > config_.max_events) {
+      im.queue.release(slot);
       if (awaiting) {
         im.record_liveness_failure(now_, "the run's time or event limit came first");
         break;
@@ -448,6 +434,7 @@ RunResult Simulator::run() {
     SEER_ASSERT(q.time >= now_, "virtual time never goes backwards");
     now_ = q.time;
     im.dispatch(q);
+    im.queue.release(slot);
     im.check_invariants();
     if (im.healed) im.check_liveness();
   }

@@ -5,11 +5,12 @@
 
 #include "decisions.hpp"
 #include "disk.hpp"
+#include "event_queue.hpp"
+#include "seer/assert.hpp"
 #include "seer/sim/simulator.hpp"
 
 #include <coroutine>
 #include <deque>
-#include <queue>
 #include <vector>
 
 namespace seer::sim {
@@ -48,35 +49,6 @@ struct ProcessSlot {
   // Both a receive's timeout and a message came while it was paused: either may win on resume.
   bool receive_raced() const {
     return wake_while_paused && wait == Wait::kReceive && !mailbox.empty();
-  }
-};
-
-enum class Scheduled : std::uint8_t {
-  kDeliver,
-  kWake,
-  kCrash,
-  kRestart,
-  kPause,
-  kResume,
-  kPartition,
-  kHeal
-};
-
-struct QueuedEvent {
-  Time time;
-  std::uint64_t order;  // insertion order: the deterministic tie-break
-  Scheduled kind;
-  ProcessId process = kNoProcess;
-  std::uint32_t incarnation = 0;
-  std::uint64_t token = 0;  // wake token, partition id, or send event
-  Time sent_at = 0;
-  std::uint64_t link_index = 0;  // position of the message among those sent on its link
-  std::uint64_t fault = 0;       // replay: 1 + the crash, pause or partition's schedule index
-  bool duplicate = false;
-  Message message{};
-
-  bool operator>(const QueuedEvent& other) const {
-    return time != other.time ? time > other.time : order > other.order;
   }
 };
 
@@ -128,8 +100,7 @@ class Simulator::Impl final : public HistoryRecorder {
   bool healed = false;  // the heal phase began: no more faults
   Time healed_at = 0;
   std::vector<Annotator> annotators;
-  std::priority_queue<QueuedEvent, std::vector<QueuedEvent>, std::greater<>> queue;
-  std::uint64_t next_order = 0;
+  EventQueue queue;
   std::uint64_t next_seq = 1;
   std::uint64_t next_message_id = 1;
   std::uint64_t next_token = 1;
@@ -146,10 +117,55 @@ class Simulator::Impl final : public HistoryRecorder {
   std::vector<std::uint64_t> open_invokes;  // per history process: invoke event seq
 
   // --- events ---
-  TraceEvent make_event(ProcessId process, EventKind kind);
+  // The event is the run's pooled one at the current depth (nested events, e.g. a delivery that
+  // resumes a process which sends, take the next), reset for reuse: no TraceEvent with its two JSON
+  // members is built and destroyed per event (8% of a ping-pong delivery's instructions).
+  class PooledEvent {
+   public:
+    PooledEvent(TraceEvent& event, std::size_t& depth) : event_(event), depth_(depth) { ++depth_; }
+    ~PooledEvent() { --depth_; }
+    PooledEvent(const PooledEvent&) = delete;
+    PooledEvent& operator=(const PooledEvent&) = delete;
+    TraceEvent& operator*() const { return event_; }
+
+   private:
+    TraceEvent& event_;
+    std::size_t& depth_;
+  };
+  PooledEvent make_event(ProcessId process, EventKind kind) {
+    SEER_ASSERT(process == kNoProcess ||
+                    (process >= 0 && static_cast<std::size_t>(process) < processes.size()),
+                "an event's process index is in range");
+    if (event_depth == event_pool.size()) event_pool.push_back(std::make_unique<TraceEvent>());
+    TraceEvent& e = *event_pool[event_depth];
+    e.seq = 0;
+    e.time = sim.now_;
+    e.process = process;
+    e.kind = kind;
+    e.peer = kNoProcess;
+    e.message = 0;
+    e.previous = process != kNoProcess ? processes[process].last_event : kNoEvent;
+    e.cause = kNoEvent;
+    e.payload = nullptr;
+    // Only a traced run's events hold JSON: checking is cheaper than destroying a null value.
+    if (!e.detail.is_null()) e.detail = nullptr;
+    if (!e.oracle.is_null()) e.oracle = nullptr;
+    return {e, event_depth};
+  }
+  std::vector<std::unique_ptr<TraceEvent>> event_pool;  // growing it keeps events in use in place
+  std::size_t event_depth = 0;
   // Records the event: hash, program order, annotations, trace line. Returns its sequence number.
-  std::uint64_t emit(TraceEvent& event);
-  void push(QueuedEvent event);
+  std::uint64_t emit(TraceEvent& e) {
+    e.seq = next_seq++;
+    if (e.process != kNoProcess) processes[e.process].last_event = e.seq;
+    hash.add(e, e.payload && e.payload->body ? e.payload->body->type() : std::string_view{});
+    if (sim.tracing()) record(e);
+    return e.seq;
+  }
+  // A traced run's part of emitting: the annotations and the trace line.
+  void record(TraceEvent& e);
+  std::vector<std::string> trace_names;  // the processes' names, for the trace lines
+  void push(QueuedEvent&& event) { queue.push(std::move(event)); }
   Time now_plus(Duration d) const { return sim.now_ + d; }
 
   // --- processes (simulator.cpp / process_env.cpp) ---

@@ -18,16 +18,14 @@ constexpr std::array<std::uint64_t, 9> kFnvPrimePowers = [] {
 
 }  // namespace
 
-void TraceHash::mix(std::uint64_t v) {
-  // FNV-1a over the 8 bytes of v, low byte first: simple, documented, identical on every
-  // platform. XOR with a zero byte changes nothing, so v's high zero bytes are one multiplication
-  // by a power of the prime: the same value in fewer dependent steps (most fields are small
-  // numbers, and a payload type's characters are mixed one per word). A run's hash costs about a
-  // third of a delivery in the ping-pong benchmark otherwise.
-  if (v < 0x100U) {  // a kind, a small id, a character: one step and seven zero bytes
-    hash_ = (hash_ ^ v) * kFnvPrimePowers[8];
-    return;
-  }
+TraceHash::TraceHash(TraceHashFunction function)
+    : function_(function),
+      hash_(function == TraceHashFunction::kFnv1a ? 0xcbf29ce484222325ULL : kWordMixStart) {}
+
+void TraceHash::mix_fnv1a(std::uint64_t v) {
+  // FNV-1a over the 8 bytes of v, low byte first. XOR with a zero byte changes nothing, so v's high
+  // zero bytes are one multiplication by a power of the prime: the same value in fewer dependent
+  // steps (most fields are small numbers, and a payload type's characters are mixed one per word).
   if (v < 0x100U) {  // a kind, a small id, a character: one step and seven zero bytes
     hash_ = (hash_ ^ v) * kFnvPrimePowers[8];
     return;
@@ -41,15 +39,15 @@ void TraceHash::mix(std::uint64_t v) {
   hash_ *= kFnvPrimePowers[static_cast<std::size_t>(8 - bytes)];
 }
 
-void TraceHash::add(const TraceEvent& e, std::string_view payload_type) {
-  mix(e.seq);
-  mix(static_cast<std::uint64_t>(e.time));
-  mix(static_cast<std::uint64_t>(static_cast<std::int64_t>(e.process)));
-  mix(static_cast<std::uint64_t>(e.kind));
-  mix(static_cast<std::uint64_t>(static_cast<std::int64_t>(e.peer)));
-  mix(e.message);
-  mix(e.cause);
-  for (char c : payload_type) mix(static_cast<unsigned char>(c));
+void TraceHash::add_fnv1a(const TraceEvent& e, std::string_view payload_type) {
+  mix_fnv1a(e.seq);
+  mix_fnv1a(static_cast<std::uint64_t>(e.time));
+  mix_fnv1a(static_cast<std::uint64_t>(static_cast<std::int64_t>(e.process)));
+  mix_fnv1a(static_cast<std::uint64_t>(e.kind));
+  mix_fnv1a(static_cast<std::uint64_t>(static_cast<std::int64_t>(e.peer)));
+  mix_fnv1a(e.message);
+  mix_fnv1a(e.cause);
+  for (char c : payload_type) mix_fnv1a(static_cast<unsigned char>(c));
 }
 
 std::string hash_hex(std::uint64_t hash) {

@@ -51,12 +51,12 @@ assert all(e['process']=='client2' and e['kind']=='deliver' for e in q['events']
 [ $? -eq 1 ] || fail "query without matches should exit 1"
 
 # A newer format is refused, naming both versions.
-sed '1s/"seer_trace":1/"seer_trace":2/' "$tmp/t.jsonl" >"$tmp/v2.jsonl"
-expect_error 2 explain "$tmp/v2.jsonl"
-grep -q 'format version 2 (this seer reads 1' "$tmp/err" || fail "trace version message: $(cat "$tmp/err")"
-expect_error 2 replay --run "$tmp/v2.jsonl"
+sed '1s/"seer_trace":2/"seer_trace":3/' "$tmp/t.jsonl" >"$tmp/v3.jsonl"
+expect_error 2 explain "$tmp/v3.jsonl"
+grep -q 'format version 3 (this seer reads 2' "$tmp/err" || fail "trace version message: $(cat "$tmp/err")"
+expect_error 2 replay --run "$tmp/v3.jsonl"
 "$seer" run counter --variant naive --seed 1 --save-run "$tmp/r1.json" >/dev/null
-sed 's/"seer_run":1/"seer_run":7/' "$tmp/r1.json" >"$tmp/r7.json"
+sed 's/"seer_run":2/"seer_run":7/' "$tmp/r1.json" >"$tmp/r7.json"
 expect_error 2 replay --run "$tmp/r7.json"
 grep -q 'run file: format version 7' "$tmp/err" || fail "run file version message: $(cat "$tmp/err")"
 

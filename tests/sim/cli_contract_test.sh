@@ -118,5 +118,24 @@ expect_error 2 check --model register --format edn "$tmp/h.jsonl"
 "$seer" check --model register --init 0 --format jsonl "$tmp/h.jsonl" >/dev/null || fail "check --format jsonl"
 expect_error 2 check --model register --init x "$tmp/h.jsonl"
 
+# Format 1 files (written before the word-mix trace hash, by seer at 4f127f0) still replay, and their
+# FNV-1a hashes still compare: reproduced identically, the violation found again (exit 1). Today's files are
+# format 2.
+format1="$(dirname "$0")/format1"
+for args in "--run $format1/counter-naive-1.json" "--trace $format1/counter-naive-1.jsonl"; do
+  "$seer" replay $args --json >"$tmp/f1.json"
+  [ $? -eq 1 ] || fail "replay $args: a format 1 file's violation should reproduce (exit 1)"
+  python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["identical"] and j["trace_hash"] == "2116aef3952bbae5" == j["expected_trace_hash"], j
+' "$tmp/f1.json" || fail "replay $args: not identical to its format 1 hash"
+done
+"$seer" run counter --variant naive --seed 1 --ops 6 --save-run "$tmp/now.json" >/dev/null
+grep -q '"seer_run":2' "$tmp/now.json" || fail "a new run file should be format 2"
+! grep -q '"trace_hash":"2116aef3952bbae5"' "$tmp/now.json" || fail "format 2 should hash differently"
+"$seer" replay --run "$tmp/now.json" >/dev/null
+[ $? -eq 1 ] || fail "a format 2 run file should replay its violation"
+
 echo "cli_contract: $failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -14,9 +14,11 @@
 namespace seer::trace {
 
 // The file formats' versions: a trace's header says {"seer_trace": kTraceFormat}, a run file
-// {"seer_run": kRunFormat}. A reader refuses a version newer than its own, naming both.
-inline constexpr int kTraceFormat = 1;
-inline constexpr int kRunFormat = 1;
+// {"seer_run": kRunFormat}. A reader refuses a version newer than its own, naming both. Format 2
+// changed only the trace hash's function (sim::TraceHashFunction): a format 1 file still reads,
+// and replays compute its hash the old way.
+inline constexpr int kTraceFormat = 2;
+inline constexpr int kRunFormat = 2;
 
 // Empty if `header[field]` is a version this seer reads; otherwise why not, in one phrase.
 inline std::string unreadable_version(const nlohmann::json& header, const char* field,
