@@ -2,7 +2,14 @@
 
 namespace seer::promises::server {
 
-GroupCommit::GroupCommit(std::unique_ptr<sqlite::Connection> writer) : writer_(std::move(writer)) {}
+GroupCommit::GroupCommit(std::unique_ptr<sqlite::Connection> writer)
+    : sqlite_(std::move(writer)),
+      together_([db = sqlite_.get()](const Transactions& t) { return db->transact_together(t); }) {}
+
+GroupCommit::GroupCommit(std::unique_ptr<postgres::Connection> writer)
+    : postgres_(std::move(writer)), together_([db = postgres_.get()](const Transactions& t) {
+        return db->transact_together(t);
+      }) {}
 
 sql::Outcome GroupCommit::write(const std::vector<sql::Statement>& statements) {
   Waiting mine{&statements, {}, false};
@@ -19,12 +26,12 @@ sql::Outcome GroupCommit::write(const std::vector<sql::Statement>& statements) {
     std::vector<Waiting*> group;
     group.swap(queued_);
     lock.unlock();
-    std::vector<const std::vector<sql::Statement>*> transactions;
+    Transactions transactions;
     transactions.reserve(group.size());
     for (const auto* w : group) transactions.push_back(w->statements);
     std::vector<sql::Outcome> outcomes;
     try {
-      outcomes = writer_->transact_together(transactions);
+      outcomes = together_(transactions);
     } catch (...) {  // out of memory, say: nobody may wait for us forever
       outcomes.assign(group.size(), sql::Outcome{});
       for (auto& o : outcomes) o.error = "the group's transaction failed unexpectedly";

@@ -1,17 +1,20 @@
-// Group commit for the server's writes on SQLite. The loops (main.cpp) each serve one request at a
-// time, so each has at most one write waiting; a write that arrives while another group is being
-// committed waits, and the next group takes every write waiting then: one BEGIN IMMEDIATE, one
-// savepoint each, one COMMIT and so one fsync for all of them (leader and followers, as in a
-// database's WAL writer). Nobody's write is answered before its group's COMMIT has returned. A
-// write's outcome is what it would have been alone: a failed guard rolls back only its own
-// savepoint, and a COMMIT that fails leaves every write of the group uncommitted (unknown to the
-// server, which answers none of them).
+// Group commit for the server's writes, on SQLite and on PostgreSQL. The loops (main.cpp) each
+// serve one request at a time, so each has at most one write waiting; a write that arrives while
+// another group is being committed waits, and the next group takes every write waiting then: one
+// BEGIN (IMMEDIATE on SQLite), one savepoint each, one COMMIT and so one fsync for all of them
+// (leader and followers, as in a database's WAL writer). On PostgreSQL the group is one round
+// trip (libpq's pipeline mode) unless a write in it fails (postgres/connection.hpp). Nobody's write
+// is answered before its group's COMMIT has returned. A write's outcome is what it would have been
+// alone: a failed guard rolls back only its own savepoint, and a COMMIT that fails leaves every
+// write of the group uncommitted (unknown to the server, which answers none of them).
 #pragma once
 
+#include "seer/postgres/connection.hpp"
 #include "seer/sqlite/connection.hpp"
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -20,7 +23,12 @@ namespace seer::promises::server {
 
 class GroupCommit {
  public:
+  using Transactions = std::vector<const std::vector<sql::Statement>*>;
+  // Runs a group: one outcome per transaction, each committed or not (transact_together).
+  using Together = std::function<std::vector<sql::Outcome>(const Transactions&)>;
+
   explicit GroupCommit(std::unique_ptr<sqlite::Connection> writer);
+  explicit GroupCommit(std::unique_ptr<postgres::Connection> writer);
 
   // Thread-safe: returns once the write's group has committed or failed.
   sql::Outcome write(const std::vector<sql::Statement>& statements);
@@ -39,7 +47,9 @@ class GroupCommit {
     bool done = false;
   };
 
-  std::unique_ptr<sqlite::Connection> writer_;
+  std::unique_ptr<sqlite::Connection> sqlite_;
+  std::unique_ptr<postgres::Connection> postgres_;
+  Together together_;  // on whichever of the two is open
   mutable std::mutex mutex_;
   std::condition_variable finished_;
   std::vector<Waiting*> queued_;

@@ -52,26 +52,27 @@ bool is_postgres_url(const std::string& db) {
 
 // The database named by --db, open on one connection, and how a loop makes its store on it.
 struct OpenStore {
-  std::unique_ptr<sqlite::Connection> sqlite;  // a loop's reads; the writes go through `writes`
-  server::GroupCommit* writes = nullptr;
+  // A loop's reads, on one or the other; the writes go through `writes`.
+  std::unique_ptr<sqlite::Connection> sqlite;
   std::unique_ptr<postgres::Connection> postgres;
+  server::GroupCommit* writes = nullptr;
 
   std::unique_ptr<design::PartitionStore> make(
       const server::ErrorLog& log, const server::FileIdentity* identity,
       const std::function<void(const std::string&)>& fatal) {
-    if (postgres) return server::make_postgres_partition_store(*postgres, log);
+    if (postgres) return server::make_postgres_partition_store(*postgres, *writes, log);
     return server::make_sqlite_partition_store(*sqlite, *writes, log, identity, fatal);
   }
 };
 
-OpenStore open_store(const std::string& db, server::GroupCommit* sqlite_writes) {
+OpenStore open_store(const std::string& db, server::GroupCommit* writes) {
   OpenStore store;
   if (is_postgres_url(db)) {
     store.postgres = server::open_postgres_database(db);
   } else {
     store.sqlite = server::open_sqlite_database(db);
-    store.writes = sqlite_writes;
   }
+  store.writes = writes;
   return store;
 }
 
@@ -144,8 +145,8 @@ class StopReason {
 // Everything a running server holds, in the order it is built.
 struct Server {
   server::Mailroom mailroom;
-  // SQLite: one connection writes for every loop, in groups; each loop reads on its own.
-  std::unique_ptr<server::GroupCommit> sqlite_writes;
+  // One connection writes for every loop, in groups; each loop reads on its own.
+  std::unique_ptr<server::GroupCommit> writes;
   std::unique_ptr<server::FileIdentity> identity;  // SQLite: is the file still the one opened?
   std::vector<Loop> loops;
   std::vector<runtime::LoopEnv*> envs;
@@ -156,15 +157,16 @@ struct Server {
 
 // The database, the loops' environments and the HTTP front, bound but not yet listening.
 int open_server(const ServeOptions& options, Server& s) {
-  if (!is_postgres_url(options.db)) {
-    s.sqlite_writes =
-        std::make_unique<server::GroupCommit>(server::open_sqlite_database(options.db));
+  if (is_postgres_url(options.db)) {
+    s.writes = std::make_unique<server::GroupCommit>(server::open_postgres_database(options.db));
+  } else {
+    s.writes = std::make_unique<server::GroupCommit>(server::open_sqlite_database(options.db));
     server::lock_database_file(options.db);  // one server per file
     s.identity = std::make_unique<server::FileIdentity>(options.db);
   }
   s.loops.resize(static_cast<std::size_t>(options.connections));
   for (std::size_t i = 0; i < s.loops.size(); ++i) {
-    s.loops[i].store = open_store(options.db, s.sqlite_writes.get());
+    s.loops[i].store = open_store(options.db, s.writes.get());
     s.loops[i].env = std::make_unique<runtime::LoopEnv>(
         kFirstServer + static_cast<sim::ProcessId>(i), "seer-resonate",
         [&s](sim::ProcessId to, const sim::PayloadPtr& body) { s.front->outbox(to, body); });
@@ -273,11 +275,11 @@ void shut_down(Server& s) {
   s.front->stop();
   s.http.join();
   s.loops.clear();
-  if (s.sqlite_writes) {
-    log_line(std::to_string(s.sqlite_writes->writes()) + " writes in " +
-             std::to_string(s.sqlite_writes->groups()) + " commits");
+  if (s.writes) {
+    log_line(std::to_string(s.writes->writes()) + " writes in " +
+             std::to_string(s.writes->groups()) + " commits");
   }
-  s.sqlite_writes.reset();  // closing the last SQLite connection checkpoints the WAL
+  s.writes.reset();  // closing the last SQLite connection checkpoints the WAL
 }
 
 int serve(const ServeOptions& options) {
