@@ -304,9 +304,15 @@ std::vector<sql::Outcome> Connection::transact_together(
   std::vector<Step> steps;
   std::vector<std::size_t> owner;  // per step: its transaction, or kNone for the group's own
   constexpr std::size_t kNone = SIZE_MAX;
+  // First the group as one plain transaction (the statements of all, one BEGIN and one COMMIT:
+  // no more work for PostgreSQL than one transaction's). Only if a transaction's statement fails
+  // is the group rolled back and run again with a savepoint each, so that the failure undoes its
+  // own transaction alone.
+  bool savepoints = false;
+  bool first = true;     // BEGIN goes first
   std::size_t next = 0;  // the first transaction not yet run
   bool undo = false;     // the transaction before `next` failed: back to its savepoint first
-  for (bool first = true;; first = false) {
+  for (;;) {
     steps.clear();
     owner.clear();
     auto control = [&](const char* command) {
@@ -319,19 +325,29 @@ std::vector<sql::Outcome> Connection::transact_together(
       control("RELEASE SAVEPOINT seer_one");
     }
     for (std::size_t t = next; t < transactions.size(); ++t) {
-      control("SAVEPOINT seer_one");
+      if (savepoints) control("SAVEPOINT seer_one");
       for (const auto& s : *transactions[t]) {
         steps.push_back({nullptr, &s});
         owner.push_back(t);
       }
-      control("RELEASE SAVEPOINT seer_one");
+      if (savepoints) control("RELEASE SAVEPOINT seer_one");
     }
     control("COMMIT");
+    first = false;
     std::vector<Ran> ran;
     Failure failure;
     const bool ok = pipeline(steps, ran, failure);
+    if (!ok && (!failure.step || owner[*failure.step] == kNone)) {
+      return abandon(failure.error.empty() ? "the group's transaction failed" : failure.error);
+    }
+    const std::size_t failed = ok ? kNone : owner[*failure.step];
+    if (!ok && !savepoints && transactions.size() > 1) {
+      roll_back_if_open();  // the plain transaction: nothing of it stays
+      savepoints = first = true;
+      continue;
+    }
     // The transactions that ran whole before the failure (or all of them): kept so far.
-    const std::size_t ran_until = ok ? steps.size() : failure.step.value_or(0);
+    const std::size_t ran_until = ok ? steps.size() : *failure.step;
     for (std::size_t i = 0; i < ran_until; ++i) {
       if (owner[i] == kNone) continue;
       auto& out = outs[owner[i]];
@@ -339,12 +355,8 @@ std::vector<sql::Outcome> Connection::transact_together(
       out.results.push_back(std::move(ran[i].rows));
     }
     if (ok) break;
-    if (!failure.step || owner[*failure.step] == kNone) {
-      return abandon(failure.error.empty() ? "the group's transaction failed" : failure.error);
-    }
     // One transaction's statement failed: it alone is undone, and the ones after it run again
-    // (the pipeline skipped them).
-    const std::size_t failed = owner[*failure.step];
+    // (the pipeline skipped them). A group of one is the plain transaction: it failed.
     for (std::size_t t = next; t < failed; ++t) kept[t] = true;
     auto& out = outs[failed];
     out = sql::Outcome{};
@@ -357,6 +369,10 @@ std::vector<sql::Outcome> Connection::transact_together(
       out.error = std::move(failure.error);
     }
     next = failed + 1;
+    if (!savepoints) {
+      roll_back_if_open();
+      return outs;
+    }
     undo = true;
   }
   for (std::size_t t = next; t < transactions.size(); ++t) kept[t] = true;

@@ -45,14 +45,15 @@ class Connection {
   // BEGIN, the statements, COMMIT; ROLLBACK on the first error or failed expect_changes. A COMMIT
   // that fails or whose answer is lost leaves `committed` false with the reason in `error`.
   sql::Outcome transact(const std::vector<sql::Statement>& statements, Access access);
-  // Several transactions in one (kWrite, READ COMMITTED): BEGIN, for each SAVEPOINT, its
-  // statements, RELEASE; then COMMIT; all in one round trip while nothing fails. A transaction
-  // whose statement fails (its guard, say) is rolled back to its savepoint alone, in the next
-  // round trip, with the ones after it; each outcome is what it would have been alone, except
-  // that a transaction sees the uncommitted writes of the ones before it in the group (so a guard
-  // on a row an earlier one changed fails, as it would have after that one's commit). Anything
-  // else that fails (BEGIN, a savepoint, COMMIT, the connection) fails every transaction of the
-  // group with nothing committed or nothing known to be.
+  // Several transactions in one (kWrite, READ COMMITTED), for group commit. First as one plain
+  // transaction: BEGIN, the statements of all, COMMIT, in one round trip. If a transaction's
+  // statement fails (its guard, say), that is rolled back and the group runs again with a
+  // SAVEPOINT and a RELEASE around each transaction; a failed one is rolled back to its savepoint
+  // alone, in the next round trip with the ones after it. Each outcome is what it would have been
+  // alone, after the ones before it in the group: a transaction sees their uncommitted writes
+  // (so a guard on a row an earlier one changed fails, as it would after that one's commit).
+  // Anything else that fails (BEGIN, a savepoint, COMMIT, the connection) fails every
+  // transaction of the group, none of them committed or known to be.
   std::vector<sql::Outcome> transact_together(
       const std::vector<const std::vector<sql::Statement>*>& transactions);
   // One statement in its own transaction. Throws std::runtime_error.

@@ -94,7 +94,8 @@ struct Loop {
 struct ServeOptions {
   std::string db = "seer-resonate.db";
   server::HttpOptions http;
-  int connections = 8;  // loops, each with its own database connection
+  int connections = 8;        // loops, each with its own database connection
+  int write_connections = 2;  // PostgreSQL: connections the groups of writes commit on
   int sweep_every_ms = 1000;
   std::string history;  // where the sweeps are recorded, if anywhere
   bool json_output = false;
@@ -158,7 +159,11 @@ struct Server {
 // The database, the loops' environments and the HTTP front, bound but not yet listening.
 int open_server(const ServeOptions& options, Server& s) {
   if (is_postgres_url(options.db)) {
-    s.writes = std::make_unique<server::GroupCommit>(server::open_postgres_database(options.db));
+    std::vector<std::unique_ptr<postgres::Connection>> writers;
+    for (int i = 0; i < options.write_connections; ++i) {
+      writers.push_back(server::open_postgres_database(options.db));
+    }
+    s.writes = std::make_unique<server::GroupCommit>(std::move(writers));
   } else {
     s.writes = std::make_unique<server::GroupCommit>(server::open_sqlite_database(options.db));
     server::lock_database_file(options.db);  // one server per file
@@ -319,6 +324,11 @@ void add_storage_options(CLI::App& app, ServeOptions& o) {
   app.add_option("--connections", o.connections,
                  "database connections, each serving requests on its own thread (the requests of "
                  "one origin always on the same one)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option(
+         "--write-connections", o.write_connections,
+         "PostgreSQL: connections that commit the loops' writes, in groups (SQLite has one)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_option(
