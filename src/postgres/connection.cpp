@@ -116,6 +116,13 @@ bool Connection::connected() {
   return false;
 }
 
+void Connection::read_implicitly() {
+  const std::string setting = "SET default_transaction_isolation = 'repeatable read'";
+  exec(setting);
+  session_setup_ += "; " + setting;  // and on every new session
+  implicit_reads_ = true;
+}
+
 void Connection::exec(const std::string& sql) {
   Result r(PQexec(conn_, sql.c_str()));
   const auto status = PQresultStatus(r.get());
@@ -135,6 +142,9 @@ std::string Connection::prepared_name(const std::string& sql, bool& fresh) {
 }
 
 namespace {
+
+// Explicitly, whatever the session's default (a reading session's is REPEATABLE READ).
+constexpr const char* kBeginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED";
 
 // A statement with expect_changes checks itself: wrapped so that it raises division_by_zero unless
 // it changed exactly that many rows, which aborts the rest of the pipeline (COMMIT included). So a
@@ -258,12 +268,17 @@ sql::Outcome Connection::transact(const std::vector<sql::Statement>& statements,
     out.error = "connection lost: " + last_error();
     return out;
   }
+  // A read on a session whose default is REPEATABLE READ needs no BEGIN and COMMIT: the pipeline's
+  // statements up to its sync are one implicit transaction, with one snapshot.
+  const bool implicit = access == Access::kRead && implicit_reads_;
   std::vector<Step> steps;
   steps.reserve(statements.size() + 2);
-  steps.push_back(
-      {access == Access::kRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN"});
+  if (!implicit) {
+    steps.push_back({access == Access::kRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                             : kBeginWrite});
+  }
   for (const auto& s : statements) steps.push_back({nullptr, &s});
-  steps.push_back({"COMMIT"});
+  if (!implicit) steps.push_back({"COMMIT"});
   std::vector<Ran> ran;
   Failure failure;
   if (!pipeline(steps, ran, failure)) {
@@ -278,7 +293,7 @@ sql::Outcome Connection::transact(const std::vector<sql::Statement>& statements,
     }
     return out;
   }
-  for (std::size_t i = 1; i + 1 < ran.size(); ++i) {
+  for (std::size_t i = implicit ? 0 : 1; i < (implicit ? ran.size() : ran.size() - 1); ++i) {
     out.rows_changed += ran[i].changed;
     out.results.push_back(std::move(ran[i].rows));
   }
@@ -319,7 +334,7 @@ std::vector<sql::Outcome> Connection::transact_together(
       steps.push_back({command});
       owner.push_back(kNone);
     };
-    if (first) control("BEGIN");
+    if (first) control(kBeginWrite);
     if (undo) {
       control("ROLLBACK TO SAVEPOINT seer_one");
       control("RELEASE SAVEPOINT seer_one");

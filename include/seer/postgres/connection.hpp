@@ -27,7 +27,7 @@ std::string dollar_parameters(const std::string& sql);
 
 enum class Access {
   kRead,   // REPEATABLE READ READ ONLY: every statement sees one snapshot
-  kWrite,  // READ COMMITTED: the guard's row lock orders writers of one origin
+  kWrite,  // READ COMMITTED (explicitly): the guard's row lock orders writers of one origin
 };
 
 class Connection {
@@ -40,6 +40,11 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  // Makes REPEATABLE READ the session's default (now and after every reconnection), so that a
+  // kRead transaction is sent without BEGIN and COMMIT: its statements, up to the pipeline's sync,
+  // are one implicit transaction with one snapshot. Two statements fewer per read for the server.
+  // SQL run by exec() then runs in REPEATABLE READ too. Throws.
+  void read_implicitly();
   // Runs SQL without parameters (schema, settings; several statements allowed). Throws.
   void exec(const std::string& sql);
   // BEGIN, the statements, COMMIT; ROLLBACK on the first error or failed expect_changes. A COMMIT
@@ -87,6 +92,7 @@ class Connection {
 
   std::string session_setup_;
   bool reset_needed_ = false;  // the session is not known to be usable: start a new one
+  bool implicit_reads_ = false;
   pg_conn* conn_ = nullptr;
   std::map<std::string, std::string> prepared_;  // SQL text -> statement name
   std::uint64_t names_ = 0;

@@ -69,6 +69,7 @@ OpenStore open_store(const std::string& db, server::GroupCommit* writes) {
   OpenStore store;
   if (is_postgres_url(db)) {
     store.postgres = server::open_postgres_database(db);
+    store.postgres->read_implicitly();  // a loop's session only reads: no BEGIN and COMMIT
   } else {
     store.sqlite = server::open_sqlite_database(db);
   }

@@ -195,6 +195,37 @@ TEST_F(PostgresGroupCommit, WritesWaitingForACommitGoInOneGroup) {
   EXPECT_EQ(ids(*open()), json::parse(R"([["w0"],["w1"],["w3"],["w5"]])"));
 }
 
+// A loop's session reads without BEGIN and COMMIT (read_implicitly): its statements are still
+// one REPEATABLE READ transaction, with one snapshot, also on the session after a reconnection;
+// and a write on it is still READ COMMITTED.
+TEST_F(PostgresGroupCommit, AnImplicitReadIsOneRepeatableReadTransaction) {
+  auto db = open();
+  db->read_implicitly();
+  const std::vector<Statement> read{{"SELECT current_setting('transaction_isolation')"},
+                                    {"SELECT pg_current_snapshot()::text, now()"},
+                                    {"SELECT pg_sleep(0.05)"},
+                                    {"SELECT pg_current_snapshot()::text, now()"}};
+  auto check = [&] {
+    const auto r = db->transact(read, postgres::Access::kRead);
+    ASSERT_TRUE(r.committed) << r.error;
+    ASSERT_EQ(r.results.size(), 4u);
+    EXPECT_EQ(r.results[0][0][0], "repeatable read");
+    EXPECT_EQ(r.results[1], r.results[3]);  // one snapshot, one transaction's start
+  };
+  check();
+  // A row committed elsewhere between two reads is seen by the second.
+  open()->transact({insert("x")}, postgres::Access::kWrite);
+  const auto seen = db->transact({{"SELECT count(*) FROM t"}}, postgres::Access::kRead);
+  EXPECT_EQ(seen.results[0][0][0], 1);
+  const auto pid = db->query({"SELECT pg_backend_pid()"})[0][0].get<std::int64_t>();
+  admin_->query({"SELECT pg_terminate_backend(?1::int)", {pid}});
+  EXPECT_FALSE(db->transact(read, postgres::Access::kRead).committed);  // the session is gone
+  check();                                                              // a new one, the same
+  const auto w =
+      db->transact({{"SELECT current_setting('transaction_isolation')"}}, postgres::Access::kWrite);
+  EXPECT_EQ(w.results[0][0][0], "read committed");
+}
+
 // With two writer connections a group forms while another waits: here the first for a row lock,
 // which the second group's write does not need.
 TEST_F(PostgresGroupCommit, WithTwoWritersAGroupDoesNotWaitForAnother) {
