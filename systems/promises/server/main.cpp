@@ -95,8 +95,9 @@ struct Loop {
 struct ServeOptions {
   std::string db = "seer-resonate.db";
   server::HttpOptions http;
-  int connections = 8;        // loops, each with its own database connection
-  int write_connections = 2;  // PostgreSQL: connections the groups of writes commit on
+  int connections = 8;  // loops, each with its own database connection
+  // PostgreSQL: connections the groups of writes commit on; 0: one per loop.
+  int write_connections = 0;
   int sweep_every_ms = 1000;
   std::string history;  // where the sweeps are recorded, if anywhere
   bool json_output = false;
@@ -160,11 +161,13 @@ struct Server {
 // The database, the loops' environments and the HTTP front, bound but not yet listening.
 int open_server(const ServeOptions& options, Server& s) {
   if (is_postgres_url(options.db)) {
-    std::vector<std::unique_ptr<postgres::Connection>> writers;
-    for (int i = 0; i < options.write_connections; ++i) {
-      writers.push_back(server::open_postgres_database(options.db));
+    std::vector<std::unique_ptr<postgres::Connection>> sessions;
+    const int writers =
+        options.write_connections > 0 ? options.write_connections : options.connections;
+    for (int i = 0; i < writers; ++i) {
+      sessions.push_back(server::open_postgres_database(options.db));
     }
-    s.writes = std::make_unique<server::GroupCommit>(std::move(writers));
+    s.writes = std::make_unique<server::GroupCommit>(std::move(sessions));
   } else {
     s.writes = std::make_unique<server::GroupCommit>(server::open_sqlite_database(options.db));
     server::lock_database_file(options.db);  // one server per file
@@ -329,8 +332,9 @@ void add_storage_options(CLI::App& app, ServeOptions& o) {
       ->capture_default_str();
   app.add_option(
          "--write-connections", o.write_connections,
-         "PostgreSQL: connections that commit the loops' writes, in groups (SQLite has one)")
-      ->check(CLI::Range(1, 64))
+         "PostgreSQL: connections that commit the loops' writes, in groups of those that wait "
+         "for one (0: as many as --connections, so no write waits; SQLite has one)")
+      ->check(CLI::Range(0, 64))
       ->capture_default_str();
   app.add_option(
          "--sweep-every-ms", o.sweep_every_ms,
