@@ -116,6 +116,13 @@ bool Connection::connected() {
   return false;
 }
 
+void Connection::read_implicitly() {
+  const std::string setting = "SET default_transaction_isolation = 'repeatable read'";
+  exec(setting);
+  session_setup_ += "; " + setting;  // and on every new session
+  implicit_reads_ = true;
+}
+
 void Connection::exec(const std::string& sql) {
   Result r(PQexec(conn_, sql.c_str()));
   const auto status = PQresultStatus(r.get());
@@ -136,6 +143,9 @@ std::string Connection::prepared_name(const std::string& sql, bool& fresh) {
 
 namespace {
 
+// Explicitly, whatever the session's default (a reading session's is REPEATABLE READ).
+constexpr const char* kBeginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED";
+
 // A statement with expect_changes checks itself: wrapped so that it raises division_by_zero unless
 // it changed exactly that many rows, which aborts the rest of the pipeline (COMMIT included). So a
 // guarded write needs no round trip of its own to learn whether the rest may follow.
@@ -147,34 +157,41 @@ std::string self_guarded(const sql::Statement& s) {
 
 }  // namespace
 
-// Everything is sent before anything is read: one round trip however many statements.
-bool Connection::pipeline(const char* begin, const std::vector<sql::Statement>& statements,
-                          const char* end, std::vector<Ran>& ran, Failure& failure) {
+// Everything is sent before anything is read: one round trip however many steps.
+bool Connection::pipeline(const std::vector<Step>& steps, std::vector<Ran>& ran, Failure& failure) {
+  ran.assign(steps.size(), Ran{});
   if (PQenterPipelineMode(conn_) != 1) {
     failure.error = last_error();
     return false;
   }
-  constexpr std::size_t kCommand = SIZE_MAX, kPrepare = SIZE_MAX - 1;
-  std::vector<std::size_t> expected;  // per result: a statement's index, or what else it is
+  struct Expected {
+    std::size_t step;
+    bool prepare;  // the PREPARE sent before the step's statement
+  };
+  std::vector<Expected> expected;
+  expected.reserve(steps.size() + 4);
   std::vector<std::string> fresh_names;
+  std::vector<std::string> texts;
+  std::vector<const char*> values;
   bool sent = true;
-  if (begin) {
-    sent = sent && PQsendQueryParams(conn_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
-    expected.push_back(kCommand);
-  }
-  for (std::size_t i = 0; i < statements.size() && sent; ++i) {
-    const auto& s = statements[i];
+  for (std::size_t i = 0; i < steps.size() && sent; ++i) {
+    if (steps[i].command) {
+      sent =
+          PQsendQueryParams(conn_, steps[i].command, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+      expected.push_back({i, false});
+      continue;
+    }
+    const auto& s = *steps[i].statement;
     const std::string sql = s.expect_changes ? self_guarded(s) : s.sql;
     bool fresh = false;
     const std::string name = prepared_name(sql, fresh);
     if (fresh) {
       fresh_names.push_back(sql);
       sent = PQsendPrepare(conn_, name.c_str(), dollar_parameters(sql).c_str(), 0, nullptr) == 1;
-      expected.push_back(kPrepare);
+      expected.push_back({i, true});
     }
-    std::vector<std::string> texts;
-    std::vector<const char*> values;
-    texts.reserve(s.params.size());
+    texts.clear();
+    values.clear();
     for (const auto& param : s.params) texts.push_back(param_text(param));
     for (std::size_t k = 0; k < texts.size(); ++k) {
       values.push_back(s.params[k].is_null() ? nullptr : texts[k].c_str());
@@ -182,11 +199,7 @@ bool Connection::pipeline(const char* begin, const std::vector<sql::Statement>& 
     // libpq copies the parameters into its output buffer here.
     sent = sent && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
                                        values.data(), nullptr, nullptr, 0) == 1;
-    expected.push_back(i);
-  }
-  if (end && sent) {
-    sent = PQsendQueryParams(conn_, end, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
-    expected.push_back(kCommand);
+    expected.push_back({i, false});
   }
   if (!sent || PQpipelineSync(conn_) != 1) {
     failure.error = last_error();
@@ -195,26 +208,26 @@ bool Connection::pipeline(const char* begin, const std::vector<sql::Statement>& 
     reset_needed_ = true;
     return false;
   }
-  for (const auto what : expected) {
+  for (const auto [step, prepare] : expected) {
     Result r(PQgetResult(conn_));
     if (!r) {
       if (failure.error.empty()) failure.error = last_error();
       break;
     }
     const auto status = PQresultStatus(r.get());
+    const sql::Statement* statement = steps[step].statement;
     if (status == PGRES_FATAL_ERROR) {
       if (failure.error.empty()) {
         failure.error = trimmed(PQresultErrorMessage(r.get()));
+        failure.step = step;
         const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
-        if (what < statements.size() && statements[what].expect_changes && state &&
-            std::string_view(state) == "22012") {
-          failure.guard = what;
-        }
+        failure.guard = !prepare && statement && statement->expect_changes && state &&
+                        std::string_view(state) == "22012";
       }
-    } else if (status != PGRES_PIPELINE_ABORTED && what < statements.size()) {
-      Ran one;
-      if (statements[what].expect_changes) {
-        one.changed = *statements[what].expect_changes;  // it raised otherwise
+    } else if (status != PGRES_PIPELINE_ABORTED && statement && !prepare) {
+      Ran& one = ran[step];
+      if (statement->expect_changes) {
+        one.changed = *statement->expect_changes;  // it raised otherwise
       } else {
         for (int row = 0; row < PQntuples(r.get()); ++row) {
           nlohmann::json cells = nlohmann::json::array();
@@ -224,13 +237,13 @@ bool Connection::pipeline(const char* begin, const std::vector<sql::Statement>& 
         const char* tuples = PQcmdTuples(r.get());
         one.changed = tuples && *tuples ? std::stoll(tuples) : 0;
       }
-      ran.push_back(std::move(one));
     }
     Result after(PQgetResult(conn_));  // each query's results end with a null one
   }
   Result sync(PQgetResult(conn_));
   if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
     if (failure.error.empty()) failure.error = last_error();
+    failure.step.reset();  // not one step's failure: the connection's
   }
   if (PQexitPipelineMode(conn_) != 1) reset_needed_ = true;  // results left unread
   if (!failure.error.empty()) {
@@ -241,24 +254,37 @@ bool Connection::pipeline(const char* begin, const std::vector<sql::Statement>& 
   return true;
 }
 
+void Connection::roll_back_if_open() {
+  // An error inside the pipeline's BEGIN leaves the session in the aborted transaction.
+  const auto in = PQtransactionStatus(conn_);
+  if (in == PQTRANS_INTRANS || in == PQTRANS_INERROR) {
+    Result r(PQexec(conn_, "ROLLBACK"));
+  }
+}
+
 sql::Outcome Connection::transact(const std::vector<sql::Statement>& statements, Access access) {
   sql::Outcome out;
   if (!connected()) {
     out.error = "connection lost: " + last_error();
     return out;
   }
-  const char* begin =
-      access == Access::kRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
+  // A read on a session whose default is REPEATABLE READ needs no BEGIN and COMMIT: the pipeline's
+  // statements up to its sync are one implicit transaction, with one snapshot.
+  const bool implicit = access == Access::kRead && implicit_reads_;
+  std::vector<Step> steps;
+  steps.reserve(statements.size() + 2);
+  if (!implicit) {
+    steps.push_back({access == Access::kRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                             : kBeginWrite});
+  }
+  for (const auto& s : statements) steps.push_back({nullptr, &s});
+  if (!implicit) steps.push_back({"COMMIT"});
   std::vector<Ran> ran;
   Failure failure;
-  if (!pipeline(begin, statements, "COMMIT", ran, failure)) {
-    // An error inside the pipeline's BEGIN leaves the session in the aborted transaction.
-    const auto in = PQtransactionStatus(conn_);
-    if (in == PQTRANS_INTRANS || in == PQTRANS_INERROR) {
-      Result r(PQexec(conn_, "ROLLBACK"));
-    }
+  if (!pipeline(steps, ran, failure)) {
+    roll_back_if_open();
     if (failure.guard) {
-      const auto& s = statements[*failure.guard];
+      const auto& s = *steps[*failure.step].statement;
       out.guard_failed = true;
       out.error = "expected " + std::to_string(*s.expect_changes) +
                   " changed rows, got another number in: " + s.sql;
@@ -267,12 +293,106 @@ sql::Outcome Connection::transact(const std::vector<sql::Statement>& statements,
     }
     return out;
   }
-  for (auto& one : ran) {
-    out.rows_changed += one.changed;
-    out.results.push_back(std::move(one.rows));
+  for (std::size_t i = implicit ? 0 : 1; i < (implicit ? ran.size() : ran.size() - 1); ++i) {
+    out.rows_changed += ran[i].changed;
+    out.results.push_back(std::move(ran[i].rows));
   }
   out.committed = true;
   return out;
+}
+
+std::vector<sql::Outcome> Connection::transact_together(
+    const std::vector<const std::vector<sql::Statement>*>& transactions) {
+  std::vector<sql::Outcome> outs(transactions.size());
+  // Anything not one transaction's own failure undoes the whole group and fails every
+  // transaction in it: a group is never trusted in part.
+  auto abandon = [&](const std::string& why) {
+    roll_back_if_open();
+    for (auto& out : outs) {
+      out = sql::Outcome{};
+      out.error = why;
+    }
+    return outs;
+  };
+  if (!connected()) return abandon("connection lost: " + last_error());
+  std::vector<bool> kept(transactions.size(), false);
+  std::vector<Step> steps;
+  std::vector<std::size_t> owner;  // per step: its transaction, or kNone for the group's own
+  constexpr std::size_t kNone = SIZE_MAX;
+  // First the group as one plain transaction (the statements of all, one BEGIN and one COMMIT:
+  // no more work for PostgreSQL than one transaction's). Only if a transaction's statement fails
+  // is the group rolled back and run again with a savepoint each, so that the failure undoes its
+  // own transaction alone.
+  bool savepoints = false;
+  bool first = true;     // BEGIN goes first
+  std::size_t next = 0;  // the first transaction not yet run
+  bool undo = false;     // the transaction before `next` failed: back to its savepoint first
+  for (;;) {
+    steps.clear();
+    owner.clear();
+    auto control = [&](const char* command) {
+      steps.push_back({command});
+      owner.push_back(kNone);
+    };
+    if (first) control(kBeginWrite);
+    if (undo) {
+      control("ROLLBACK TO SAVEPOINT seer_one");
+      control("RELEASE SAVEPOINT seer_one");
+    }
+    for (std::size_t t = next; t < transactions.size(); ++t) {
+      if (savepoints) control("SAVEPOINT seer_one");
+      for (const auto& s : *transactions[t]) {
+        steps.push_back({nullptr, &s});
+        owner.push_back(t);
+      }
+      if (savepoints) control("RELEASE SAVEPOINT seer_one");
+    }
+    control("COMMIT");
+    first = false;
+    std::vector<Ran> ran;
+    Failure failure;
+    const bool ok = pipeline(steps, ran, failure);
+    if (!ok && (!failure.step || owner[*failure.step] == kNone)) {
+      return abandon(failure.error.empty() ? "the group's transaction failed" : failure.error);
+    }
+    const std::size_t failed = ok ? kNone : owner[*failure.step];
+    if (!ok && !savepoints && transactions.size() > 1) {
+      roll_back_if_open();  // the plain transaction: nothing of it stays
+      savepoints = first = true;
+      continue;
+    }
+    // The transactions that ran whole before the failure (or all of them): kept so far.
+    const std::size_t ran_until = ok ? steps.size() : *failure.step;
+    for (std::size_t i = 0; i < ran_until; ++i) {
+      if (owner[i] == kNone) continue;
+      auto& out = outs[owner[i]];
+      out.rows_changed += ran[i].changed;
+      out.results.push_back(std::move(ran[i].rows));
+    }
+    if (ok) break;
+    // One transaction's statement failed: it alone is undone, and the ones after it run again
+    // (the pipeline skipped them). A group of one is the plain transaction: it failed.
+    for (std::size_t t = next; t < failed; ++t) kept[t] = true;
+    auto& out = outs[failed];
+    out = sql::Outcome{};
+    if (failure.guard) {
+      const auto& s = *steps[*failure.step].statement;
+      out.guard_failed = true;
+      out.error = "expected " + std::to_string(*s.expect_changes) +
+                  " changed rows, got another number in: " + s.sql;
+    } else {
+      out.error = std::move(failure.error);
+    }
+    next = failed + 1;
+    if (!savepoints) {
+      roll_back_if_open();
+      return outs;
+    }
+    undo = true;
+  }
+  for (std::size_t t = next; t < transactions.size(); ++t) kept[t] = true;
+  for (std::size_t t = 0; t < outs.size(); ++t) outs[t].committed = kept[t];
+  return outs;
 }
 
 nlohmann::json Connection::query(const sql::Statement& statement) {

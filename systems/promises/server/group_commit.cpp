@@ -1,30 +1,53 @@
 #include "group_commit.hpp"
 
+#include <numeric>
+
 namespace seer::promises::server {
 
-GroupCommit::GroupCommit(std::unique_ptr<sqlite::Connection> writer) : writer_(std::move(writer)) {}
+GroupCommit::GroupCommit(std::unique_ptr<sqlite::Connection> writer) : sqlite_(std::move(writer)) {
+  writers_.push_back(
+      [db = sqlite_.get()](const Transactions& t) { return db->transact_together(t); });
+  free_ = {0};
+}
+
+GroupCommit::GroupCommit(std::unique_ptr<postgres::Connection> writer) {
+  postgres_.push_back(std::move(writer));
+  writers_.push_back(
+      [db = postgres_[0].get()](const Transactions& t) { return db->transact_together(t); });
+  free_ = {0};
+}
+
+GroupCommit::GroupCommit(std::vector<std::unique_ptr<postgres::Connection>> writers)
+    : postgres_(std::move(writers)) {
+  for (auto& db : postgres_) {
+    writers_.push_back([db = db.get()](const Transactions& t) { return db->transact_together(t); });
+  }
+  free_.resize(writers_.size());
+  std::iota(free_.rbegin(), free_.rend(), std::size_t{0});  // writer 0 first
+}
 
 sql::Outcome GroupCommit::write(const std::vector<sql::Statement>& statements) {
-  Waiting mine{&statements, {}, false};
+  Waiting mine{&statements, {}, false, false};
   std::unique_lock lock(mutex_);
   queued_.push_back(&mine);
   while (!mine.done) {
-    if (leading_) {
+    if (mine.taken || free_.empty()) {
       finished_.wait(lock);
       continue;
     }
-    // Lead the next group: everything queued, ours among it (a previous leader would have
-    // taken ours and marked it done).
-    leading_ = true;
+    // Lead the next group on a free writer: everything queued, ours among it.
+    const std::size_t writer = free_.back();
+    free_.pop_back();
     std::vector<Waiting*> group;
     group.swap(queued_);
+    for (auto* w : group) w->taken = true;
     lock.unlock();
-    std::vector<const std::vector<sql::Statement>*> transactions;
+    Transactions transactions;
     transactions.reserve(group.size());
     for (const auto* w : group) transactions.push_back(w->statements);
     std::vector<sql::Outcome> outcomes;
     try {
-      outcomes = writer_->transact_together(transactions);
+      outcomes = writers_[writer](transactions);
     } catch (...) {  // out of memory, say: nobody may wait for us forever
       outcomes.assign(group.size(), sql::Outcome{});
       for (auto& o : outcomes) o.error = "the group's transaction failed unexpectedly";
@@ -36,7 +59,7 @@ sql::Outcome GroupCommit::write(const std::vector<sql::Statement>& statements) {
     }
     ++groups_;
     writes_ += group.size();
-    leading_ = false;
+    free_.push_back(writer);
     finished_.notify_all();  // the finished ones return; one of the queued leads next
   }
   return std::move(mine.outcome);
@@ -54,7 +77,7 @@ std::uint64_t GroupCommit::writes() const {
 
 bool GroupCommit::committing() const {
   std::lock_guard lock(mutex_);
-  return leading_;
+  return free_.size() < writers_.size();
 }
 
 std::size_t GroupCommit::writes_waiting() const {

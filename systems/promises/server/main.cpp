@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -52,26 +53,28 @@ bool is_postgres_url(const std::string& db) {
 
 // The database named by --db, open on one connection, and how a loop makes its store on it.
 struct OpenStore {
-  std::unique_ptr<sqlite::Connection> sqlite;  // a loop's reads; the writes go through `writes`
-  server::GroupCommit* writes = nullptr;
+  // A loop's reads, on one or the other; the writes go through `writes`.
+  std::unique_ptr<sqlite::Connection> sqlite;
   std::unique_ptr<postgres::Connection> postgres;
+  server::GroupCommit* writes = nullptr;
 
   std::unique_ptr<design::PartitionStore> make(
       const server::ErrorLog& log, const server::FileIdentity* identity,
       const std::function<void(const std::string&)>& fatal) {
-    if (postgres) return server::make_postgres_partition_store(*postgres, log);
+    if (postgres) return server::make_postgres_partition_store(*postgres, *writes, log);
     return server::make_sqlite_partition_store(*sqlite, *writes, log, identity, fatal);
   }
 };
 
-OpenStore open_store(const std::string& db, server::GroupCommit* sqlite_writes) {
+OpenStore open_store(const std::string& db, server::GroupCommit* writes) {
   OpenStore store;
   if (is_postgres_url(db)) {
     store.postgres = server::open_postgres_database(db);
+    store.postgres->read_implicitly();  // a loop's session only reads: no BEGIN and COMMIT
   } else {
     store.sqlite = server::open_sqlite_database(db);
-    store.writes = sqlite_writes;
   }
+  store.writes = writes;
   return store;
 }
 
@@ -94,6 +97,8 @@ struct ServeOptions {
   std::string db = "seer-resonate.db";
   server::HttpOptions http;
   int connections = 8;  // loops, each with its own database connection
+  // PostgreSQL: connections the groups of writes commit on; 0: one per loop, up to 8.
+  int write_connections = 0;
   int sweep_every_ms = 1000;
   std::string history;  // where the sweeps are recorded, if anywhere
   bool json_output = false;
@@ -144,8 +149,8 @@ class StopReason {
 // Everything a running server holds, in the order it is built.
 struct Server {
   server::Mailroom mailroom;
-  // SQLite: one connection writes for every loop, in groups; each loop reads on its own.
-  std::unique_ptr<server::GroupCommit> sqlite_writes;
+  // One connection writes for every loop, in groups; each loop reads on its own.
+  std::unique_ptr<server::GroupCommit> writes;
   std::unique_ptr<server::FileIdentity> identity;  // SQLite: is the file still the one opened?
   std::vector<Loop> loops;
   std::vector<runtime::LoopEnv*> envs;
@@ -156,15 +161,24 @@ struct Server {
 
 // The database, the loops' environments and the HTTP front, bound but not yet listening.
 int open_server(const ServeOptions& options, Server& s) {
-  if (!is_postgres_url(options.db)) {
-    s.sqlite_writes =
-        std::make_unique<server::GroupCommit>(server::open_sqlite_database(options.db));
+  if (is_postgres_url(options.db)) {
+    std::vector<std::unique_ptr<postgres::Connection>> sessions;
+    // By default one per loop, so no write waits, up to 8 (the sessions are the database's: with
+    // more loops, the writes beyond 8 at once wait and commit in groups).
+    const int writers = options.write_connections > 0 ? options.write_connections
+                                                      : std::min(options.connections, 8);
+    for (int i = 0; i < writers; ++i) {
+      sessions.push_back(server::open_postgres_database(options.db));
+    }
+    s.writes = std::make_unique<server::GroupCommit>(std::move(sessions));
+  } else {
+    s.writes = std::make_unique<server::GroupCommit>(server::open_sqlite_database(options.db));
     server::lock_database_file(options.db);  // one server per file
     s.identity = std::make_unique<server::FileIdentity>(options.db);
   }
   s.loops.resize(static_cast<std::size_t>(options.connections));
   for (std::size_t i = 0; i < s.loops.size(); ++i) {
-    s.loops[i].store = open_store(options.db, s.sqlite_writes.get());
+    s.loops[i].store = open_store(options.db, s.writes.get());
     s.loops[i].env = std::make_unique<runtime::LoopEnv>(
         kFirstServer + static_cast<sim::ProcessId>(i), "seer-resonate",
         [&s](sim::ProcessId to, const sim::PayloadPtr& body) { s.front->outbox(to, body); });
@@ -273,11 +287,11 @@ void shut_down(Server& s) {
   s.front->stop();
   s.http.join();
   s.loops.clear();
-  if (s.sqlite_writes) {
-    log_line(std::to_string(s.sqlite_writes->writes()) + " writes in " +
-             std::to_string(s.sqlite_writes->groups()) + " commits");
+  if (s.writes) {
+    log_line(std::to_string(s.writes->writes()) + " writes in " +
+             std::to_string(s.writes->groups()) + " commits");
   }
-  s.sqlite_writes.reset();  // closing the last SQLite connection checkpoints the WAL
+  s.writes.reset();  // closing the last SQLite connection checkpoints the WAL
 }
 
 int serve(const ServeOptions& options) {
@@ -318,6 +332,12 @@ void add_storage_options(CLI::App& app, ServeOptions& o) {
                  "database connections, each serving requests on its own thread (the requests of "
                  "one origin always on the same one)")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option(
+         "--write-connections", o.write_connections,
+         "PostgreSQL: connections that commit the loops' writes, in groups of those that wait "
+         "for one (0: as many as --connections, so no write waits, up to 8; SQLite has one)")
+      ->check(CLI::Range(0, 64))
       ->capture_default_str();
   app.add_option(
          "--sweep-every-ms", o.sweep_every_ms,

@@ -30,11 +30,13 @@ std::unique_ptr<postgres::Connection> open_postgres_database(const std::string& 
   return db;
 }
 
-std::unique_ptr<design::PartitionStore> make_postgres_partition_store(postgres::Connection& db,
+std::unique_ptr<design::PartitionStore> make_postgres_partition_store(postgres::Connection& reader,
+                                                                      GroupCommit& writes,
                                                                       ErrorLog log) {
-  auto transact = [&db](const std::vector<sql::Statement>& statements, TransactionKind kind) {
-    return db.transact(statements, kind == TransactionKind::kWrite ? postgres::Access::kWrite
-                                                                   : postgres::Access::kRead);
+  auto transact = [&reader, &writes](const std::vector<sql::Statement>& statements,
+                                     TransactionKind kind) {
+    return kind == TransactionKind::kWrite ? writes.write(statements)
+                                           : reader.transact(statements, postgres::Access::kRead);
   };
   return make_sql_store(transact, std::move(log));
 }
