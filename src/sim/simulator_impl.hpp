@@ -132,11 +132,11 @@ class Simulator::Impl final : public HistoryRecorder {
     TraceEvent& event_;
     std::size_t& depth_;
   };
-  PooledEvent make_event(ProcessId process, EventKind kind) {
+  [[gnu::always_inline]] PooledEvent make_event(ProcessId process, EventKind kind) {
     SEER_ASSERT(process == kNoProcess ||
                     (process >= 0 && static_cast<std::size_t>(process) < processes.size()),
                 "an event's process index is in range");
-    if (event_depth == event_pool.size()) event_pool.push_back(std::make_unique<TraceEvent>());
+    if (event_depth == event_pool.size()) [[unlikely]] grow_event_pool();
     TraceEvent& e = *event_pool[event_depth];
     e.seq = 0;
     e.time = sim.now_;
@@ -148,14 +148,19 @@ class Simulator::Impl final : public HistoryRecorder {
     e.cause = kNoEvent;
     e.payload = nullptr;
     // Only a traced run's events hold JSON: checking is cheaper than destroying a null value.
-    if (!e.detail.is_null()) e.detail = nullptr;
-    if (!e.oracle.is_null()) e.oracle = nullptr;
+    if (!e.detail.is_null() || !e.oracle.is_null()) [[unlikely]] clear_json(e);
     return {e, event_depth};
+  }
+  // make_event's rare paths, out of line so that its common one inlines.
+  [[gnu::noinline]] void grow_event_pool() { event_pool.push_back(std::make_unique<TraceEvent>()); }
+  [[gnu::noinline]] static void clear_json(TraceEvent& e) {
+    e.detail = nullptr;
+    e.oracle = nullptr;
   }
   std::vector<std::unique_ptr<TraceEvent>> event_pool;  // growing it keeps events in use in place
   std::size_t event_depth = 0;
   // Records the event: hash, program order, annotations, trace line. Returns its sequence number.
-  std::uint64_t emit(TraceEvent& e) {
+  [[gnu::always_inline]] std::uint64_t emit(TraceEvent& e) {
     e.seq = next_seq++;
     if (e.process != kNoProcess) processes[e.process].last_event = e.seq;
     hash.add(e, e.payload && e.payload->body ? e.payload->body->type() : std::string_view{});
