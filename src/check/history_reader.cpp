@@ -1,6 +1,7 @@
 #include "seer/check/history.hpp"
 #include "seer/input_size.hpp"
 
+#include "edn_map_lines.hpp"
 #include "edn_reader.hpp"
 #include "jepsen_log_reader.hpp"
 #include "seer/json_input.hpp"
@@ -197,6 +198,29 @@ std::vector<Operation> pair_client_events(const std::vector<ClientEvent>& events
 }
 
 namespace {
+// One flat op map per line (Porcupine's kv histories), read without building the maps: the same
+// operations pair_maps gives for the maps the EDN reader would build.
+std::vector<Operation> pair_map_lines(std::vector<MapLineEvent>& events,
+                                      const std::string& source) {
+  std::vector<std::size_t> lines;
+  lines.reserve(events.size());
+  for (const auto& e : events) lines.push_back(e.line);
+  auto event = [&](std::size_t i) -> std::optional<RawEvent> {
+    const MapLineEvent& e = events[i];
+    if (!e.process) return std::nullopt;  // nemesis and the like
+    RawEvent raw;
+    raw.process = *e.process;
+    raw.type = e.type;
+    raw.f = e.f;
+    raw.value = &e.value;
+    raw.move_value = true;
+    raw.key = &e.key;
+    raw.time = e.time ? *e.time : static_cast<std::int64_t>(i);
+    return raw;
+  };
+  return pair_events(events.size(), event, lines, source);
+}
+
 // EDN maps use keywords (`{:process 1 ...`); JSON maps use quoted keys.
 bool looks_like_edn(const std::string& text, std::size_t first) {
   const auto brace = text.find('{', first);
@@ -256,6 +280,7 @@ std::vector<Operation> read_history_text(const std::string& text, const std::str
     case HistoryFormat::kJepsenLog:  // read above
       break;
     case HistoryFormat::kEdn:
+      if (auto lines_read = read_edn_map_lines(text)) return pair_map_lines(*lines_read, source);
       take(read_edn_forms(text, source));
       break;
     case HistoryFormat::kJson:

@@ -14,6 +14,29 @@ std::string& program_name_storage() {
   return name;
 }
 
+// Every subcommand by its name, in the order `seer --help` lists them.
+struct CommandEntry {
+  const char* name;
+  Command (*add)(CLI::App&);
+};
+constexpr CommandEntry kCommands[] = {
+    {"run", add_run_command},
+    {"sweep", add_sweep_command},
+    {"merge", add_merge_command},
+    {"replay", add_replay_command},
+    {"shrink", add_shrink_command},
+    {"list", add_list_command},
+    {"check", add_check_command},
+    {"explain", add_explain_command},
+    {"query", add_query_command},
+    {"view", add_view_command},
+    {"export", add_export_command},
+    {"new", add_new_command},
+    {"mcp", add_mcp_command},
+    {"serve-kv", add_serve_kv_command},
+    {"serve-sql", add_serve_sql_command},
+};
+
 }  // namespace
 
 const std::string& program_name() {
@@ -33,22 +56,20 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& err) {
   root.set_version_flag("--version", std::string("seer ") + seer_version() +
                                          (commit.empty() ? "" : " (commit " + commit + ")"));
 
+  // Building a subcommand's options is most of a short command's start-up (a kv check takes a
+  // few ms in all), so when the first argument names a subcommand only that one is built: a
+  // subcommand's parse, help and errors do not involve its siblings (at most one is chosen).
+  // Anything else (no argument, --help, --version, a typo) builds them all, for the listing.
+  const CommandEntry* chosen = nullptr;
+  for (const auto& entry : kCommands) {
+    if (!args.empty() && args[0] == entry.name) chosen = &entry;
+  }
   std::vector<Command> commands;
-  commands.push_back(add_run_command(root));
-  commands.push_back(add_sweep_command(root));
-  commands.push_back(add_merge_command(root));
-  commands.push_back(add_replay_command(root));
-  commands.push_back(add_shrink_command(root));
-  commands.push_back(add_list_command(root));
-  commands.push_back(add_check_command(root));
-  commands.push_back(add_explain_command(root));
-  commands.push_back(add_query_command(root));
-  commands.push_back(add_view_command(root));
-  commands.push_back(add_export_command(root));
-  commands.push_back(add_new_command(root));
-  commands.push_back(add_mcp_command(root));
-  commands.push_back(add_serve_kv_command(root));
-  commands.push_back(add_serve_sql_command(root));
+  if (chosen) {
+    commands.push_back(chosen->add(root));
+  } else {
+    for (const auto& entry : kCommands) commands.push_back(entry.add(root));
+  }
 
   std::vector<const char*> argv{"seer"};
   for (const auto& a : args) argv.push_back(a.c_str());
