@@ -33,4 +33,9 @@ Step apply(State& state, const nlohmann::json& request, std::int64_t now);
 // applies. Precondition: `request.data` holds the alternative that parse_request gives its kind.
 Step apply(State& state, const Request& request, std::int64_t now);
 
+// Whether debug.tick at `at` finds anything due in `state` (a pending targeted promise past its
+// timeout, an expired lease, a due retry). False: applying the tick leaves σ exactly as it is, so
+// a sweep can skip the copy and the step (most ticks find nothing due).
+bool tick_finds_due(const State& state, std::int64_t at);
+
 }  // namespace seer::promises
