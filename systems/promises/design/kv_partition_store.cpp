@@ -14,7 +14,8 @@ class KvPartitionStore final : public PartitionStore {
   KvPartitionStore(sim::Env& env, const Variant& variant, const Deployment& deployment,
                    std::deque<sim::Message>* stash, std::uint64_t first_request)
       : compare_and_set_(variant.compare_and_set),
-        kv_(env, deployment.kv, kStoreTimeout, stash, first_request) {}
+        kv_(env, deployment.kv, kStoreTimeout, stash, first_request),
+        shared_(deployment.decoded) {}
 
   sim::Task<std::optional<Partition>> read(std::string origin, bool fresh,
                                            std::optional<Footprint> footprint) override {
@@ -36,7 +37,12 @@ class KvPartitionStore final : public PartitionStore {
     // unchanged origins every interval. (Only the simulation's speed; no behaviour depends on it.)
     auto& last = decoded_[origin];
     if (!last || last->revision != r.revision) {
-      last = std::make_shared<const Partition>(decode_partition(r));
+      // Another server's write, most often: the run's readers may have decoded it already.
+      last = shared_ ? shared_->find(origin, r.revision) : nullptr;
+      if (!last) {
+        last = std::make_shared<const Partition>(decode_partition(r));
+        if (shared_) shared_->keep(origin, last);
+      }
     }
     co_return last;
   }
@@ -85,13 +91,15 @@ class KvPartitionStore final : public PartitionStore {
     if (!written.ok()) co_return WriteOutcome::kConflict;
     // The new revision names this write, so reading it back decodes to what was just encoded:
     // kept as if read, the next read of the origin at that revision skips the decoding.
-    decoded_[origin] =
-        std::make_shared<const Partition>(Partition{std::move(after), clock, written.revision});
+    auto& last = decoded_[origin];
+    last = std::make_shared<const Partition>(Partition{std::move(after), clock, written.revision});
+    if (shared_) shared_->keep(origin, last);
     co_return WriteOutcome::kWritten;
   }
 
   bool compare_and_set_;
   services::KvClient kv_;
+  std::shared_ptr<DecodedPartitions> shared_;       // the run's, if any (simulation)
   std::map<std::string, SharedPartition> decoded_;  // origin -> the last partition read and decoded
 };
 

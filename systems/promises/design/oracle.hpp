@@ -19,6 +19,8 @@
 
 namespace seer::promises::design {
 
+class DecodedPartitions;  // partition.hpp
+
 // One committed state of an origin's partition.
 struct StoredRevision {
   std::string origin;
@@ -28,7 +30,9 @@ struct StoredRevision {
 // The store's ground truth: the revisions committed since the last call, in commit order.
 using TruthReader = std::function<std::vector<StoredRevision>()>;
 // Every revision of every `p/<origin>` key of the KV store.
-TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store);
+// `decoded`, if given: partitions already decoded (partition.hpp), used instead of decoding again.
+TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store,
+                     std::shared_ptr<const DecodedPartitions> decoded = nullptr);
 // The origins the SQL database committed a write to (transactions labelled "write <origin>"), as
 // they are after it. The oracle runs after every event and a database commits at most one
 // transaction per event, so no committed state is missed.

@@ -21,8 +21,6 @@ namespace seer::promises::design {
 
 enum class WriteOutcome { kWritten, kConflict, kUnknown };
 
-using SharedPartition = std::shared_ptr<const Partition>;
-
 class PartitionStore {
  public:
   virtual ~PartitionStore() = default;

@@ -6,9 +6,10 @@
 
 namespace seer::promises::design {
 
-TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store) {
+TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store,
+                     std::shared_ptr<const DecodedPartitions> decoded) {
   auto seen = std::make_shared<std::int64_t>(0);
-  return [store = std::move(store), seen] {
+  return [store = std::move(store), decoded = std::move(decoded), seen] {
     std::vector<StoredRevision> out;
     const auto now = store->revision();
     if (now == *seen) return out;
@@ -20,8 +21,13 @@ TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store) {
       auto version = versions.end();
       while (version != versions.begin() && (version - 1)->revision > *seen) --version;
       for (; version != versions.end(); ++version) {
-        out.push_back(
-            {*origin, version->revision, version->exists ? decode_state(version->value) : State{}});
+        State state;
+        if (version->exists) {
+          // Mostly its writer's: a copy costs less than decoding.
+          const auto known = decoded ? decoded->find(*origin, version->revision) : nullptr;
+          state = known ? known->state : decode_state(version->value);
+        }
+        out.push_back({*origin, version->revision, std::move(state)});
       }
     }
     *seen = now;
