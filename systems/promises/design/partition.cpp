@@ -40,10 +40,13 @@ State decode_state(const nlohmann::json& value) {
 }
 
 Partition decode_partition(const services::KvSharedResult& read) {
+  if (read.status == services::KvStatus::kNotFound) return Partition{};
+  return decode_version(read.revision, *read.value);
+}
+
+Partition decode_version(std::int64_t revision, const nlohmann::json& value) {
   Partition p;
-  if (read.status == services::KvStatus::kNotFound) return p;
-  p.revision = read.revision;
-  const nlohmann::json& value = *read.value;
+  p.revision = revision;
   p.state = decode_state(value);
   const auto clock = value.find("clock");
   if (clock != value.end() && clock->is_number_integer()) p.clock = clock->get<std::int64_t>();

@@ -52,6 +52,9 @@ class DecodedPartitions {
 };
 
 nlohmann::json encode_partition(const State& state, std::int64_t clock);
+// A stored version's partition (its value, written at `revision`). Throws std::invalid_argument if
+// the value is corrupt.
+Partition decode_version(std::int64_t revision, const nlohmann::json& value);
 // From a KV get's result (ok or not_found). Throws std::invalid_argument if the value is corrupt.
 Partition decode_partition(const services::KvSharedResult& read);
 // The state in a stored value (for the oracle, which reads the store's ground truth).
