@@ -57,8 +57,7 @@ class PartitionStore {
   }
   virtual sim::Task<WriteOutcome> write_shared(std::string origin, SharedPartition before,
                                                State after, std::int64_t clock) {
-    co_return co_await write(std::move(origin), unshare(std::move(before)), std::move(after),
-                             clock);
+    co_return co_await write(std::move(origin), unshare(before), std::move(after), clock);
   }
 
   // The origins a sweep at `now` looks at: every stored one, or only those with something due.
@@ -71,7 +70,7 @@ class PartitionStore {
   }
   // The partition itself: moved out when `before` is the only owner of one share() made (not
   // created const, so moving from it is defined), else a copy.
-  static Partition unshare(SharedPartition before) {
+  static Partition unshare(const SharedPartition& before) {
     if (before.use_count() == 1) return std::move(const_cast<Partition&>(*before));
     return *before;
   }
