@@ -13,6 +13,7 @@
 
 #include "promises/model/invariants.hpp"
 #include "promises/model/model.hpp"
+#include "promises/model/parse.hpp"
 #include "promises/model/state_codec.hpp"
 #include "random_requests.hpp"
 
@@ -464,6 +465,61 @@ TEST(PromisesModelProperty, InvariantsHoldAlongRandomSequences) {
     }
   }
   EXPECT_EQ(steps, seer::testing::sweep_seeds(60) * 400);
+}
+
+// The sweep skips the tick when tick_finds_due says nothing is due: that must be exactly when the
+// tick would leave σ as it is, at the sweep's own time and later ones.
+TEST(PromisesModelProperty, TickFindsDueExactlyWhenTheTickChangesTheState) {
+  std::mt19937_64 seeds(20261204);
+  int due = 0;
+  int not_due = 0;
+  for (std::uint64_t sequence = 0; sequence < seer::testing::sweep_seeds(30); ++sequence) {
+    Generator gen(seeds());
+    State state;
+    std::int64_t now = 1'700'000'000'000;
+    for (int i = 0; i < 300; ++i) {
+      now += gen.advance();
+      seer::promises::apply(state, gen.next(now, state), now);
+      for (const std::int64_t later : {0, 1'000, 60'000, 3'600'000}) {
+        const std::int64_t at = now + later;
+        State ticked = state;
+        seer::promises::apply(ticked, request("debug.tick", json{{"time", at}}), at);
+        const bool finds = seer::promises::tick_finds_due(state, at);
+        ASSERT_EQ(finds, !(ticked == state))
+            << "at " << at << ": " << seer::promises::state_to_json(state).dump();
+        ++(finds ? due : not_due);
+      }
+    }
+  }
+  // Both answers were exercised.
+  EXPECT_GT(due, 0);
+  EXPECT_GT(not_due, 0);
+}
+
+// The history checker steps with answer(): the same state, status and data as apply().
+TEST(PromisesModelProperty, AnswerIsApplyWithoutEnvelopeOrMessages) {
+  std::mt19937_64 seeds(20261205);
+  int compared = 0;
+  for (std::uint64_t sequence = 0; sequence < seer::testing::sweep_seeds(30); ++sequence) {
+    Generator gen(seeds());
+    State state;
+    std::int64_t now = 1'700'000'000'000;
+    for (int i = 0; i < 300; ++i) {
+      now += gen.advance();
+      const json r = gen.next(now, state);
+      const auto parsed = seer::promises::parse_request(r);
+      State answered = state;
+      const Step s = seer::promises::apply(state, r, now);
+      if (const auto* request = std::get_if<seer::promises::Request>(&parsed)) {
+        const auto a = seer::promises::answer(answered, *request, now);
+        ASSERT_EQ(answered, state) << r.dump();
+        ASSERT_EQ(a.status, s.response["head"]["status"].get<int>()) << r.dump();
+        ASSERT_EQ(a.data, s.response["data"]) << r.dump();
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 0);
 }
 
 TEST(PromisesModelProperty, InvariantCheckerCatchesCorruptStates) {

@@ -14,6 +14,7 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 #include <unordered_map>
 
@@ -66,7 +67,10 @@ struct Response {
 
 // What the search steps with: the parsed request and when the server applied it (if known).
 struct CompiledRequest {
-  json request;
+  // The request as recorded, read in place (compile's operations outlive the compiled history),
+  // or `filled`, when request_of had to fill in its kind or head.
+  const json* request = nullptr;
+  std::shared_ptr<const json> filled;
   std::optional<Request> parsed;  // nullopt: malformed, the model answers 400
   std::vector<std::string> ids;   // the promises it names
   std::optional<std::int64_t> now;
@@ -197,8 +201,13 @@ class PromisesHistoryModel {
     for (const auto& op : ops) {
       Call call;
       CompiledRequest& c = call.input;
-      c.request = request_of(op);
-      auto parsed = parse_request(c.request);
+      if (const json* recorded = recorded_request(op)) {
+        c.request = recorded;
+      } else {
+        c.filled = std::make_shared<const json>(request_of(op));
+        c.request = c.filled.get();
+      }
+      auto parsed = parse_request(*c.request);
       if (auto* r = std::get_if<Request>(&parsed)) c.parsed = std::move(*r);
       if (!op.unknown()) {
         if (!op.output.is_object() || !op.output.contains("status") ||
@@ -220,7 +229,7 @@ class PromisesHistoryModel {
       }
       if (call.output) {
         observed->add_response(call.output->data);
-        c.absent = absent_promise(c.request, call.output->status, call.output->data);
+        c.absent = absent_promise(*c.request, call.output->status, call.output->data);
       } else if (c.parsed) {
         c.only = only_promise(*c.parsed);
       }
@@ -287,8 +296,8 @@ class PromisesHistoryModel {
     for (const auto& call : calls) {
       const auto& c = call.input;
       keys.push_back(call.output ? std::string()
-                                 : c.request.value("kind", "") + " " +
-                                       c.request.value("data", json()).dump() + " " +
+                                 : c.request->value("kind", "") + " " +
+                                       c.request->value("data", json()).dump() + " " +
                                        (c.now ? std::to_string(*c.now) : "?"));
     }
     auto before = check::twin_orderings(ops, keys);
@@ -332,7 +341,9 @@ class PromisesHistoryModel {
         if (!inert) return {};
       }
       components.link(c.ids);
-      const json& data = c.request.value("data", json::object());
+      static const json kNoData = json::object();
+      const auto found = c.request->find("data");  // read in place: a copy costs more
+      const json& data = found != c.request->end() ? *found : kNoData;
       if (c.parsed && c.parsed->kind == Kind::promise_create) {
         link_branch(data.value("id", ""), data.value("tags", json::object()));
       }
@@ -432,14 +443,22 @@ class PromisesHistoryModel {
     const bool retimed = from.last_now != kNoTime && now < from.last_now;
     const std::int64_t at = retimed ? from.last_now : now;
     State to = from;
-    const auto result = c.parsed ? apply(to.state, *c.parsed, at) : apply(to.state, c.request, at);
-    if (seen) {
-      const auto& response = result.response;
-      static const json kNoData;
-      const auto data = response.find("data");  // compared in place: a copy costs more
-      if (response["head"]["status"] != seen->status ||
-          (data != response.end() ? *data : kNoData) != seen->data) {
+    if (c.parsed) {
+      // Only the status and data are compared: no envelope, no messages.
+      const auto result = answer(to.state, *c.parsed, at);
+      if (seen && (result.status != seen->status || result.data != seen->data)) {
         return std::nullopt;
+      }
+    } else {
+      const auto result = apply(to.state, *c.request, at);
+      if (seen) {
+        const auto& response = result.response;
+        static const json kNoData;
+        const auto data = response.find("data");  // compared in place: a copy costs more
+        if (response["head"]["status"] != seen->status ||
+            (data != response.end() ? *data : kNoData) != seen->data) {
+          return std::nullopt;
+        }
       }
     }
     if (!c.observations->consistent(to.state)) return std::nullopt;  // no response can follow

@@ -73,6 +73,8 @@ inline constexpr sim::Duration kBeatEvery = sim::milliseconds(60);
 inline constexpr const char* kWorkers = "poll://any@workers";
 std::string unicast_address(const std::string& group, const std::string& name);
 
+class DecodedPartitions;  // partition.hpp
+
 struct Deployment {
   sim::ProcessId kv = sim::kNoProcess;
   sim::ProcessId sql = sim::kNoProcess;  // the SQL variant's database instead
@@ -82,6 +84,8 @@ struct Deployment {
   // who listens at an address changes as workers connect and leave).
   sim::ProcessId mailroom = sim::kNoProcess;
   bool fenced_connections = false;  // Variant::fenced_connections
+  // Simulation, KV variants: the partitions the run's readers decoded (partition.hpp).
+  std::shared_ptr<DecodedPartitions> decoded;
 };
 
 // Numbers the history's processes. A process that leaves an operation open (a timeout, a crash)

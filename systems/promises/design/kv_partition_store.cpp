@@ -14,36 +14,54 @@ class KvPartitionStore final : public PartitionStore {
   KvPartitionStore(sim::Env& env, const Variant& variant, const Deployment& deployment,
                    std::deque<sim::Message>* stash, std::uint64_t first_request)
       : compare_and_set_(variant.compare_and_set),
-        kv_(env, deployment.kv, kStoreTimeout, stash, first_request) {}
+        kv_(env, deployment.kv, kStoreTimeout, stash, first_request),
+        shared_(deployment.decoded) {}
 
   sim::Task<std::optional<Partition>> read(std::string origin, bool fresh,
-                                           std::optional<Footprint>) override {
+                                           std::optional<Footprint> footprint) override {
+    auto shared = co_await read_shared(std::move(origin), fresh, std::move(footprint));
+    if (!shared) co_return std::nullopt;
+    co_return *shared;
+  }
+
+  sim::Task<SharedPartition> read_shared(std::string origin, bool fresh,
+                                         std::optional<Footprint>) override {
     const auto r = co_await kv_.get_shared(
         partition_key(origin), fresh ? services::KvRead::kLinearizable : services::KvRead::kAny);
-    if (r.timed_out) co_return std::nullopt;
-    if (r.status != services::KvStatus::kOk) co_return decode_partition(r);
+    if (r.timed_out) co_return nullptr;
+    if (r.status != services::KvStatus::kOk) {
+      co_return std::make_shared<const Partition>(decode_partition(r));
+    }
     // A revision names one write, so a partition read again at the revision this life last
     // decoded is that partition: decoding is most of a read's cost, and the sweeps re-read
     // unchanged origins every interval. (Only the simulation's speed; no behaviour depends on it.)
     auto& last = decoded_[origin];
-    if (last.revision != r.revision) last = decode_partition(r);
+    if (!last || last->revision != r.revision) {
+      // Another server's write, most often: the run's readers may have decoded it already.
+      last = shared_ ? shared_->find(origin, r.revision) : nullptr;
+      if (!last) {
+        last = std::make_shared<const Partition>(decode_partition(r));
+        if (shared_) shared_->keep(origin, last);
+      }
+    }
     co_return last;
+  }
+
+  sim::Task<SharedPartition> read_due_shared(std::string origin, std::int64_t) override {
+    co_return co_await read_shared(std::move(origin), false, std::nullopt);
   }
 
   sim::Task<WriteOutcome> write(std::string origin, Partition before, State after,
                                 std::int64_t clock) override {
-    const auto key = partition_key(origin);
-    nlohmann::json value = encode_partition(after, clock);
-    services::KvResult written;
-    if (!compare_and_set_) {
-      written = co_await kv_.put(key, std::move(value));
-    } else if (before.revision == 0) {
-      written = co_await kv_.create(key, std::move(value));
-    } else {
-      written = co_await kv_.update(key, std::move(value), before.revision);
-    }
-    if (written.timed_out) co_return WriteOutcome::kUnknown;
-    co_return written.ok() ? WriteOutcome::kWritten : WriteOutcome::kConflict;
+    co_return co_await put(std::move(origin), before.revision, std::move(after), clock);
+  }
+
+  // Only the revision of `before` matters here: the shared partition is never copied.
+  sim::Task<WriteOutcome> write_shared(std::string origin, SharedPartition before, State after,
+                                       std::int64_t clock) override {
+    const std::int64_t revision = before->revision;
+    before.reset();
+    co_return co_await put(std::move(origin), revision, std::move(after), clock);
   }
 
   sim::Task<std::optional<std::vector<std::string>>> sweep_candidates(std::int64_t) override {
@@ -57,9 +75,32 @@ class KvPartitionStore final : public PartitionStore {
   }
 
  private:
+  sim::Task<WriteOutcome> put(std::string origin, std::int64_t revision, State after,
+                              std::int64_t clock) {
+    const auto key = partition_key(origin);
+    nlohmann::json value = encode_partition(after, clock);
+    services::KvResult written;
+    if (!compare_and_set_) {
+      written = co_await kv_.put(key, std::move(value));
+    } else if (revision == 0) {
+      written = co_await kv_.create(key, std::move(value));
+    } else {
+      written = co_await kv_.update(key, std::move(value), revision);
+    }
+    if (written.timed_out) co_return WriteOutcome::kUnknown;
+    if (!written.ok()) co_return WriteOutcome::kConflict;
+    // The new revision names this write, so reading it back decodes to what was just encoded:
+    // kept as if read, the next read of the origin at that revision skips the decoding.
+    auto& last = decoded_[origin];
+    last = std::make_shared<const Partition>(Partition{std::move(after), clock, written.revision});
+    if (shared_) shared_->keep(origin, last);
+    co_return WriteOutcome::kWritten;
+  }
+
   bool compare_and_set_;
   services::KvClient kv_;
-  std::map<std::string, Partition> decoded_;  // origin -> the last partition read and decoded
+  std::shared_ptr<DecodedPartitions> shared_;       // the run's, if any (simulation)
+  std::map<std::string, SharedPartition> decoded_;  // origin -> the last partition read and decoded
 };
 
 }  // namespace

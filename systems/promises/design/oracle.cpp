@@ -48,14 +48,16 @@ Oracle::Oracle(TruthReader truth) : truth_(std::move(truth)) {}
 const Promise* Oracle::stored(const std::string& id) const {
   const auto part = latest_.find(std::string(origin_of(id)));
   if (part == latest_.end()) return nullptr;
-  const auto it = part->second.promises.find(id);
-  return it == part->second.promises.end() ? nullptr : &it->second;
+  const auto it = part->second->promises.find(id);
+  return it == part->second->promises.end() ? nullptr : &it->second;
 }
 
 void Oracle::advance() {
   for (auto& stored : truth_()) {
-    compare(stored.origin, latest_[stored.origin], stored.state, stored.revision);
-    latest_[stored.origin] = std::move(stored.state);
+    static const State kNone;
+    auto& latest = latest_[stored.origin];
+    compare(stored.origin, latest ? *latest : kNone, *stored.state, stored.revision);
+    latest = std::move(stored.state);
     changed_.insert(stored.origin);
   }
 }
@@ -108,7 +110,8 @@ std::optional<sim::Finding> Oracle::pending_past(std::int64_t due_by) {
   const Promise* first = nullptr;
   std::string first_origin;
   int overdue = 0;
-  for (const auto& [origin, state] : latest_) {
+  for (const auto& [origin, shared] : latest_) {
+    const State& state = *shared;
     for (const auto& [id, p] : state.promises) {
       // Only targeted promises are the sweep's to time out (spec 3.3: the others time out lazily,
       // when a request reads them, and may stay pending in the store).
@@ -135,7 +138,8 @@ std::optional<sim::Finding> Oracle::leases_past(std::int64_t due_by) {
   std::int64_t first_at = 0;
   std::string holder;
   int held = 0;
-  for (const auto& [origin, state] : latest_) {
+  for (const auto& [origin, shared] : latest_) {
+    const State& state = *shared;
     for (const auto& [id, timeout] : state.task_timeouts.entries()) {
       if (timeout.kind != TimeoutKind::lease || timeout.at > due_by) continue;
       const auto task = state.tasks.find(id);
@@ -172,7 +176,8 @@ std::string describe(const Task& t) {
 std::map<std::string, std::string> Oracle::running_tasks() {
   advance();
   std::map<std::string, std::string> out;
-  for (const auto& [origin, state] : latest_) {
+  for (const auto& [origin, shared] : latest_) {
+    const State& state = *shared;
     for (const auto& [id, task] : state.tasks) {
       const auto p = state.promises.find(id);
       if (runs(task) && p != state.promises.end() && p->second.state == PromiseState::pending) {
@@ -190,7 +195,7 @@ std::optional<sim::Finding> Oracle::unfinished(const std::map<std::string, std::
   const Task* first_task = nullptr;
   int left = 0;
   for (const auto& [id, then] : running) {
-    const auto& tasks = latest_.at(std::string(origin_of(id))).tasks;
+    const auto& tasks = latest_.at(std::string(origin_of(id)))->tasks;
     const auto task = tasks.find(id);  // tasks never disappear (T1)
     if (task == tasks.end() || !runs(task->second)) continue;
     if (left++ > 0) continue;
@@ -248,7 +253,7 @@ std::optional<std::string> Oracle::state_invariants() {
   advance();
   if (!invariant_) {
     for (const auto& origin : changed_) {
-      const auto broken = check_invariants(latest_[origin]);
+      const auto broken = check_invariants(*latest_[origin]);
       if (!broken.empty()) {
         invariant_ = broken.front() + " (origin " + origin + ")";
         break;

@@ -19,16 +19,20 @@
 
 namespace seer::promises::design {
 
+class DecodedPartitions;  // partition.hpp
+
 // One committed state of an origin's partition.
 struct StoredRevision {
   std::string origin;
   std::int64_t revision = 0;
-  State state;
+  std::shared_ptr<const State> state;  // shared: a reader may hold it already (never null)
 };
 // The store's ground truth: the revisions committed since the last call, in commit order.
 using TruthReader = std::function<std::vector<StoredRevision>()>;
 // Every revision of every `p/<origin>` key of the KV store.
-TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store);
+// `decoded`, if given: partitions already decoded (partition.hpp), used instead of decoding again.
+TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store,
+                     std::shared_ptr<DecodedPartitions> decoded = nullptr);
 // The origins the SQL database committed a write to (transactions labelled "write <origin>"), as
 // they are after it. The oracle runs after every event and a database commits at most one
 // transaction per event, so no committed state is missed.
@@ -81,8 +85,9 @@ class Oracle {
   const Promise* stored(const std::string& id) const;
 
   TruthReader truth_;
-  std::map<std::string, State> latest_;  // origin -> its partition at the latest revision
-  std::set<std::string> changed_;        // origins written since state_invariants last ran
+  // origin -> its partition at the latest revision (never null)
+  std::map<std::string, std::shared_ptr<const State>> latest_;
+  std::set<std::string> changed_;  // origins written since state_invariants last ran
   std::optional<std::string> invariant_;
   std::optional<std::string> transition_;
   std::optional<std::string> acknowledged_;

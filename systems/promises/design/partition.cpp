@@ -15,6 +15,17 @@ std::optional<std::string> origin_of_key(std::string_view key) {
   return std::string(key.substr(kPartitionPrefix.size()));
 }
 
+SharedPartition DecodedPartitions::find(const std::string& origin, std::int64_t revision) const {
+  const auto it = latest_.find(origin);
+  if (it == latest_.end() || it->second->revision != revision) return nullptr;
+  return it->second;
+}
+
+void DecodedPartitions::keep(const std::string& origin, SharedPartition partition) {
+  auto& kept = latest_[origin];
+  if (!kept || kept->revision <= partition->revision) kept = std::move(partition);
+}
+
 nlohmann::json encode_partition(const State& state, std::int64_t clock) {
   nlohmann::json j = {{"state", state_to_json(state)}};
   if (clock != kNoClock) j["clock"] = clock;
@@ -29,10 +40,13 @@ State decode_state(const nlohmann::json& value) {
 }
 
 Partition decode_partition(const services::KvSharedResult& read) {
+  if (read.status == services::KvStatus::kNotFound) return Partition{};
+  return decode_version(read.revision, *read.value);
+}
+
+Partition decode_version(std::int64_t revision, const nlohmann::json& value) {
   Partition p;
-  if (read.status == services::KvStatus::kNotFound) return p;
-  p.revision = read.revision;
-  const nlohmann::json& value = *read.value;
+  p.revision = revision;
   p.state = decode_state(value);
   const auto clock = value.find("clock");
   if (clock != value.end() && clock->is_number_integer()) p.clock = clock->get<std::int64_t>();

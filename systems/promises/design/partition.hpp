@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,7 +34,27 @@ std::string partition_key(std::string_view origin);
 // The origin a partition key stands for, or nullopt for another key.
 std::optional<std::string> origin_of_key(std::string_view key);
 
+using SharedPartition = std::shared_ptr<const Partition>;
+
+// The KV store's partitions as a simulated run's readers decoded them (its servers' stores and
+// the oracle): a revision names one write, so the partition of an origin at a revision is the
+// same for every reader, and only the first decodes it (or the writer, which knows what it
+// wrote). Keeps each origin's latest. Only the simulation's speed: no behaviour depends on it.
+class DecodedPartitions {
+ public:
+  // The origin's partition at `revision`, if kept.
+  SharedPartition find(const std::string& origin, std::int64_t revision) const;
+  // Kept unless a later revision of the origin is (a stale read decodes an older one).
+  void keep(const std::string& origin, SharedPartition partition);
+
+ private:
+  std::map<std::string, SharedPartition> latest_;
+};
+
 nlohmann::json encode_partition(const State& state, std::int64_t clock);
+// A stored version's partition (its value, written at `revision`). Throws std::invalid_argument if
+// the value is corrupt.
+Partition decode_version(std::int64_t revision, const nlohmann::json& value);
 // From a KV get's result (ok or not_found). Throws std::invalid_argument if the value is corrupt.
 Partition decode_partition(const services::KvSharedResult& read);
 // The state in a stored value (for the oracle, which reads the store's ground truth).

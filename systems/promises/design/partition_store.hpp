@@ -41,8 +41,39 @@ class PartitionStore {
   // latest when the variant uses compare-and-set. kUnknown: no answer, it may have happened.
   virtual sim::Task<WriteOutcome> write(std::string origin, Partition before, State after,
                                         std::int64_t clock) = 0;
+
+  // read, read_due and write with the partition shared (nullptr: no answer in time), which the
+  // simulation's server uses: a store that keeps the partitions it decoded hands out its own
+  // instead of a copy (most reads change nothing: a sweep mostly finds nothing due). By default
+  // they wrap the others.
+  virtual sim::Task<SharedPartition> read_shared(std::string origin, bool fresh,
+                                                 std::optional<Footprint> footprint) {
+    auto read_partition = co_await read(std::move(origin), fresh, std::move(footprint));
+    co_return share(std::move(read_partition));
+  }
+  virtual sim::Task<SharedPartition> read_due_shared(std::string origin, std::int64_t now) {
+    auto read_partition = co_await read_due(std::move(origin), now);
+    co_return share(std::move(read_partition));
+  }
+  virtual sim::Task<WriteOutcome> write_shared(std::string origin, SharedPartition before,
+                                               State after, std::int64_t clock) {
+    co_return co_await write(std::move(origin), unshare(before), std::move(after), clock);
+  }
+
   // The origins a sweep at `now` looks at: every stored one, or only those with something due.
   virtual sim::Task<std::optional<std::vector<std::string>>> sweep_candidates(std::int64_t now) = 0;
+
+ protected:
+  static SharedPartition share(std::optional<Partition> read) {
+    if (!read) return nullptr;
+    return std::make_shared<Partition>(std::move(*read));
+  }
+  // The partition itself: moved out when `before` is the only owner of one share() made (not
+  // created const, so moving from it is defined), else a copy.
+  static Partition unshare(const SharedPartition& before) {
+    if (before.use_count() == 1) return std::move(const_cast<Partition&>(*before));
+    return *before;
+  }
 };
 
 // ServerConfig::make_store for simulation: the variant's store on the deployment's simulated KV

@@ -85,7 +85,8 @@ class PromisesSystem final : public sim::System {
       const auto kv = services::add_kv_service(
           sim, "kv", services::kv_config(sim.config().service_or("kv", "stale")));
       deployment->kv = kv.process;
-      oracle = std::make_shared<Oracle>(kv_truth(kv.truth));
+      deployment->decoded = std::make_shared<DecodedPartitions>();
+      oracle = std::make_shared<Oracle>(kv_truth(kv.truth, deployment->decoded));
     }
     auto ids = std::make_shared<HistoryIds>();
     auto awaiting = std::make_shared<Awaiting>();

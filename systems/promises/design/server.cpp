@@ -162,13 +162,13 @@ class Server {
   // could not be done (or confirmed) within the budget, in which case nothing is answered.
   sim::Task<std::optional<Outcome>> execute(const std::string& origin, const Request& request) {
     const sim::Time deadline = env_.now() + kServeBudget;
-    std::optional<Partition> read;
+    SharedPartition read;
     // The rows the request can touch (nullopt: the whole partition); the guard is still the
     // origin's revision, so writers of one origin stay serialised.
     const auto footprint = promises::footprint(request);
     while (env_.now() < deadline) {
       if (!read) {
-        read = co_await store_->read(origin, false, footprint);
+        read = co_await store_->read_shared(origin, false, footprint);
         if (!read) continue;
       }
       const Partition& before = *read;
@@ -181,7 +181,7 @@ class Server {
       if (state == before.state) {
         if (!config_.variant.validate_reads) co_return Outcome{std::move(step.response), now};
         // The answer is only as fresh as the read: confirm the revision on the leader.
-        auto fresh = co_await store_->read(origin, true, footprint);
+        auto fresh = co_await store_->read_shared(origin, true, footprint);
         if (!fresh) continue;
         if (fresh->revision == read->revision) co_return Outcome{std::move(step.response), now};
         read = std::move(fresh);  // recompute on the latest partition
@@ -190,7 +190,7 @@ class Server {
       const std::int64_t clock = config_.variant.partition_clock ? now : kNoClock;
       // Moved, not copied: nothing reads the partition or the state after the write.
       const auto written =
-          co_await store_->write(origin, std::move(*read), std::move(state), clock);
+          co_await store_->write_shared(origin, std::move(read), std::move(state), clock);
       // Unknown: it may have applied, and the client retries.
       if (written == WriteOutcome::kUnknown) co_return std::nullopt;
       if (written == WriteOutcome::kWritten) {
@@ -238,15 +238,18 @@ class Server {
   sim::Task<bool> sweep_partition(const std::string& origin) {
     // A partial (due-only) read holds what is due at the time asked, so the tick is at that time.
     const std::int64_t asked = local_now();
-    auto read = co_await store_->read_due(origin, asked);
+    auto read = co_await store_->read_due_shared(origin, asked);
     if (!read || read->revision == 0) co_return true;  // unknown: keep it
     const Partition& before = *read;
     std::int64_t now = read->due_only ? asked : local_now();
     if (config_.variant.partition_clock && before.clock != kNoClock) {
       now = std::max(now, before.clock);
     }
-    // The tick as parse_request reads the JSON recorded below: most ticks find nothing due, and
-    // building and parsing the JSON cost more than the tick itself.
+    // Most ticks find nothing due: then the tick would change nothing, and the partition is
+    // neither copied nor stepped.
+    if (!tick_finds_due(before.state, now)) co_return false;
+    // The tick as parse_request reads the JSON recorded below: building and parsing the JSON
+    // cost more than the tick itself.
     const Request tick{Kind::debug_tick, Head{"sweep", "seer"}, DebugTickReq{now}};
     State state = before.state;
     Step step = apply(state, tick, now);
@@ -259,8 +262,9 @@ class Server {
       history->invoke(sweeper_, "debug.tick", {{"request", recorded}, {"origin", origin}});
     }
     // Moved, not copied: nothing reads the partition or the state after the write.
-    const auto written = co_await store_->write(origin, std::move(*read), std::move(state),
-                                                config_.variant.partition_clock ? now : kNoClock);
+    const auto written =
+        co_await store_->write_shared(origin, std::move(read), std::move(state),
+                                      config_.variant.partition_clock ? now : kNoClock);
     if (written == WriteOutcome::kUnknown) {
       if (history) {
         history->complete(sweeper_, sim::OpType::kInfo, "debug.tick", nullptr, "timeout");

@@ -6,9 +6,10 @@
 
 namespace seer::promises::design {
 
-TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store) {
+TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store,
+                     std::shared_ptr<DecodedPartitions> decoded) {
   auto seen = std::make_shared<std::int64_t>(0);
-  return [store = std::move(store), seen] {
+  return [store = std::move(store), decoded = std::move(decoded), seen] {
     std::vector<StoredRevision> out;
     const auto now = store->revision();
     if (now == *seen) return out;
@@ -20,8 +21,19 @@ TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store) {
       auto version = versions.end();
       while (version != versions.begin() && (version - 1)->revision > *seen) --version;
       for (; version != versions.end(); ++version) {
-        out.push_back(
-            {*origin, version->revision, version->exists ? decode_state(version->value) : State{}});
+        static const auto kNone = std::make_shared<const State>();
+        std::shared_ptr<const State> state = kNone;
+        if (version->exists) {
+          // Decoded once for the run: the oracle, then the servers that read it, share it.
+          auto known = decoded ? decoded->find(*origin, version->revision) : nullptr;
+          if (!known) {
+            known = std::make_shared<const Partition>(
+                decode_version(version->revision, version->value));
+            if (decoded) decoded->keep(*origin, known);
+          }
+          state = std::shared_ptr<const State>(known, &known->state);
+        }
+        out.push_back({*origin, version->revision, std::move(state)});
       }
     }
     *seen = now;
@@ -43,8 +55,9 @@ TruthReader sql_truth(std::shared_ptr<const services::SqlDatabase> database) {
       for (const auto& step : concrete::read_origin(origin)) {
         results.push_back(database->query({step.sql, step.params, std::nullopt}));
       }
-      const auto stored = concrete::parse_origin(results);
-      out.push_back({origin, stored.revision, stored.state});
+      auto stored = concrete::parse_origin(results);
+      out.push_back(
+          {origin, stored.revision, std::make_shared<const State>(std::move(stored.state))});
     }
     return out;
   };

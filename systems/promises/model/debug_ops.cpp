@@ -1,4 +1,5 @@
 // spec §5.5: debug kinds, chiefly the sweep (debug.tick).
+#include "promises/model/model.hpp"
 #include "promises/model/ops.hpp"
 #include "promises/model/predicates.hpp"
 #include "promises/model/records.hpp"
@@ -8,6 +9,18 @@ namespace seer::promises::ops {
 using json = nlohmann::json;
 
 namespace {
+// The sweep's two conditions, shared by the tick and tick_finds_due so they cannot drift apart.
+bool promise_due(const Promise& p, std::int64_t now) {
+  return !is_settled(p) && has_target(p.tags) && now >= p.timeout_at;
+}
+
+bool task_due(const TaskTimeout& timeout, const Task& task, std::int64_t now) {
+  if (now < timeout.at) return false;
+  const bool lease = timeout.kind == TimeoutKind::lease && task.state == TaskState::acquired;
+  const bool retry = timeout.kind == TimeoutKind::retry && task.state == TaskState::pending;
+  return lease || retry;
+}
+
 // A task timeout found due in phase 2 of the sweep, with the version it was found at.
 struct DueTask {
   std::string id;
@@ -19,8 +32,7 @@ struct DueTask {
 std::vector<std::string> due_promises(const Ctx& ctx) {
   std::vector<std::string> due;
   for (const std::string& id : ctx.state.creation_order) {
-    const Promise& p = ctx.state.promises.at(id);
-    if (!is_settled(p) && has_target(p.tags) && ctx.now >= p.timeout_at) due.push_back(id);
+    if (promise_due(ctx.state.promises.at(id), ctx.now)) due.push_back(id);
   }
   return due;
 }
@@ -29,11 +41,8 @@ std::vector<std::string> due_promises(const Ctx& ctx) {
 std::vector<DueTask> due_tasks(const Ctx& ctx) {
   std::vector<DueTask> due;
   for (const auto& [id, timeout] : ctx.state.task_timeouts.entries()) {
-    if (ctx.now < timeout.at) continue;
     const Task& task = ctx.state.tasks.at(id);
-    const bool lease = timeout.kind == TimeoutKind::lease && task.state == TaskState::acquired;
-    const bool retry = timeout.kind == TimeoutKind::retry && task.state == TaskState::pending;
-    if (lease || retry) due.push_back({id, timeout.kind, task.version});
+    if (task_due(timeout, task, ctx.now)) due.push_back({id, timeout.kind, task.version});
   }
   return due;
 }
@@ -124,3 +133,17 @@ Outcome debug_reset(Ctx& ctx) {
 }
 
 }  // namespace seer::promises::ops
+
+namespace seer::promises {
+
+bool tick_finds_due(const State& state, std::int64_t at) {
+  for (const auto& [id, p] : state.promises) {
+    if (ops::promise_due(p, at)) return true;
+  }
+  // tasks.at only once the time has come, as in the tick itself.
+  return state.task_timeouts.any_of([&](const std::string& id, const TaskTimeout& timeout) {
+    return at >= timeout.at && ops::task_due(timeout, state.tasks.at(id), at);
+  });
+}
+
+}  // namespace seer::promises

@@ -84,6 +84,18 @@ Step apply(State& state, const Request& request, std::int64_t now) {
   return step;
 }
 
+Answer answer(State& state, const Request& request, std::int64_t now) {
+  // apply() without its envelope and messages: the same σ', status and data.
+  if (const std::optional<std::string> invalid = validate(request)) return {400, json(*invalid)};
+  const std::int64_t at =
+      request.kind == Kind::debug_tick ? std::get<DebugTickReq>(request.data).time : now;
+  std::vector<json> none;
+  ops::Ctx ctx{state, at, none, false};
+  for (const std::string& id : converge_ids(request)) ops::converge(ctx, id);
+  ops::Outcome outcome = dispatch(ctx, request);
+  return {outcome.status, std::move(outcome.data)};
+}
+
 Step apply(State& state, const json& request, std::int64_t now) {
   std::variant<Request, Rejection> parsed = parse_request(request);
   if (const auto* rejection = std::get_if<Rejection>(&parsed)) {

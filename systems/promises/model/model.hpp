@@ -33,4 +33,18 @@ Step apply(State& state, const nlohmann::json& request, std::int64_t now);
 // applies. Precondition: `request.data` holds the alternative that parse_request gives its kind.
 Step apply(State& state, const Request& request, std::int64_t now);
 
+// What apply() answers, without building the envelope or the messages (the history checker
+// compares a response's status and data, at every step of its search): the same σ', status and
+// response `data`.
+struct Answer {
+  int status = 0;
+  nlohmann::json data;
+};
+Answer answer(State& state, const Request& request, std::int64_t now);
+
+// Whether debug.tick at `at` finds anything due in `state` (a pending targeted promise past its
+// timeout, an expired lease, a due retry). False: applying the tick leaves σ exactly as it is, so
+// a sweep can skip the copy and the step (most ticks find nothing due).
+bool tick_finds_due(const State& state, std::int64_t at);
+
 }  // namespace seer::promises

@@ -24,6 +24,8 @@ struct Ctx {
   State& state;
   std::int64_t now;
   std::vector<nlohmann::json>& out;
+  // false: `out` stays empty (answer(): a caller that reads only σ and the response's data).
+  bool record_messages = true;
 };
 
 Outcome error(int status, const char* text);

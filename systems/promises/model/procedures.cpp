@@ -48,7 +48,8 @@ Promise& insert_promise(Ctx& ctx, const PromiseCreateReq& c, bool expired) {
 // execute{id, version} to the promise's target, carrying the task's current version (spec §7).
 void emit_execute(Ctx& ctx, const std::string& id) {
   const Task& task = ctx.state.tasks.at(id);
-  ctx.out.push_back(execute_message(target(promise_at(ctx, id).tags), id, task.version));
+  const std::string& address = target(promise_at(ctx, id).tags);
+  if (ctx.record_messages) ctx.out.push_back(execute_message(address, id, task.version));
 }
 
 void release_to_pending(Ctx& ctx, Task& task) {
@@ -103,7 +104,9 @@ void resume(Ctx& ctx, const std::string& id) {
 // NOTIFY: one unblock per listener address, then forget them.
 void notify(Ctx& ctx, const std::string& id) {
   Promise& p = promise_at(ctx, id);
-  for (const std::string& address : p.listeners) ctx.out.push_back(unblock_message(address, p));
+  if (ctx.record_messages) {
+    for (const std::string& address : p.listeners) ctx.out.push_back(unblock_message(address, p));
+  }
   p.listeners.clear();
 }
 

@@ -113,6 +113,14 @@ class TaskTimeouts {
   // the end), or nullopt. Lets a store tell an entry kept in place from one appended.
   std::optional<std::uint64_t> position(const std::string& id) const;
   std::vector<Entry> entries() const;  // in map order
+  // Whether pred(id, timeout) holds for some entry, without building entries() (any order).
+  template <class Pred>
+  bool any_of(Pred pred) const {
+    for (const auto& [id, slot] : by_id_) {
+      if (pred(id, slot.timeout)) return true;
+    }
+    return false;
+  }
   std::size_t size() const { return by_id_.size(); }
   void clear();
   // entries() == other.entries(), without building them: states are compared often (the server

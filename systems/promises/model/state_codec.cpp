@@ -48,6 +48,18 @@ std::optional<T> get_optional(const json& j, const char* name) {
   }
 }
 
+// An object built field by field, in key order: nlohmann's {{"key", value}, ...} first builds a
+// two-element array per field, which costs more than the field (σ is encoded on every write).
+// The object is the same either way (its map orders the keys).
+struct Fields {
+  json object = json::object();
+  template <class V>
+  void add(const char* key, V&& value) {
+    auto& map = object.get_ref<json::object_t&>();
+    map.emplace_hint(map.end(), key, json(std::forward<V>(value)));
+  }
+};
+
 json optional_json(const auto& v) {
   return v ? json(*v) : json();
 }
@@ -75,36 +87,49 @@ TaskState task_state_from(const std::string& name) {
 
 json state_to_json(const State& state) {
   json promises = json::array();
+  promises.get_ref<json::array_t&>().reserve(state.creation_order.size());
   for (const auto& id : state.creation_order) {
     const auto& p = state.promises.at(id);
-    promises.push_back({{"id", p.id},
-                        {"seq", p.seq},
-                        {"state", state_name(p.state)},
-                        {"param", value_json(p.param)},
-                        {"value", value_json(p.value)},
-                        {"tags", p.tags},
-                        {"timeoutAt", p.timeout_at},
-                        {"createdAt", p.created_at},
-                        {"settledAt", optional_json(p.settled_at)},
-                        {"callbacks", p.callbacks.items()},
-                        {"listeners", p.listeners.items()}});
+    Fields f;  // in key order
+    f.add("callbacks", p.callbacks.items());
+    f.add("createdAt", p.created_at);
+    f.add("id", p.id);
+    f.add("listeners", p.listeners.items());
+    f.add("param", value_json(p.param));
+    f.add("seq", p.seq);
+    f.add("settledAt", optional_json(p.settled_at));
+    f.add("state", state_name(p.state));
+    f.add("tags", p.tags);
+    f.add("timeoutAt", p.timeout_at);
+    f.add("value", value_json(p.value));
+    promises.push_back(std::move(f.object));
   }
   json tasks = json::array();
+  tasks.get_ref<json::array_t&>().reserve(state.tasks.size());
   for (const auto& [id, t] : state.tasks) {
-    tasks.push_back({{"id", t.id},
-                     {"state", state_name(t.state)},
-                     {"version", t.version},
-                     {"pid", optional_json(t.pid)},
-                     {"ttl", optional_json(t.ttl)},
-                     {"resumes", t.resumes.items()}});
+    Fields f;
+    f.add("id", t.id);
+    f.add("pid", optional_json(t.pid));
+    f.add("resumes", t.resumes.items());
+    f.add("state", state_name(t.state));
+    f.add("ttl", optional_json(t.ttl));
+    f.add("version", t.version);
+    tasks.push_back(std::move(f.object));
   }
   json timeouts = json::array();
+  timeouts.get_ref<json::array_t&>().reserve(state.task_timeouts.size());
   for (const auto& [id, t] : state.task_timeouts.entries()) {
-    timeouts.push_back({{"id", id}, {"type", static_cast<int>(t.kind)}, {"at", t.at}});
+    Fields f;
+    f.add("at", t.at);
+    f.add("id", id);
+    f.add("type", static_cast<int>(t.kind));
+    timeouts.push_back(std::move(f.object));
   }
-  return {{"promises", std::move(promises)},
-          {"tasks", std::move(tasks)},
-          {"taskTimeouts", std::move(timeouts)}};
+  Fields f;
+  f.add("promises", std::move(promises));
+  f.add("taskTimeouts", std::move(timeouts));
+  f.add("tasks", std::move(tasks));
+  return std::move(f.object);
 }
 
 State state_from_json(const json& j) {
