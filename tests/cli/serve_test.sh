@@ -5,10 +5,15 @@
 set -u
 seer="$1"
 source "$(dirname "$0")/lib.sh"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Two ports the system hands out, held together so they differ (port + 1 may be another program's).
+read -r port db_port < <(python3 -c '
+import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
 cat >"$tmp/deploy.json" <<JSON
 {"processes": {"locks": {"id": 0, "address": "127.0.0.1:$port"},
-               "db": {"id": 1, "address": "127.0.0.1:$((port + 1))"}}}
+               "db": {"id": 1, "address": "127.0.0.1:$db_port"}}}
 JSON
 echo '{"processes": [' >"$tmp/broken.json"
 
@@ -44,7 +49,7 @@ echo "CREATE TABLE t (x INTEGER);" >"$tmp/schema.sql"
 "$seer" serve-sql --config "$tmp/deploy.json" --name db --db "$tmp/db.sqlite" \
   --schema "$tmp/schema.sql" >"$tmp/db.out" &
 db=$!
-await_line "$tmp/db.out" "db: sql ready on 127.0.0.1:$((port + 1))" || fail "serve-sql not ready"
+await_line "$tmp/db.out" "db: sql ready on 127.0.0.1:$db_port" || fail "serve-sql not ready"
 kill -INT "$db"
 wait "$db" || fail "serve-sql exit $? on SIGINT, expected 0"
 python3 -c '

@@ -97,7 +97,7 @@ struct ServeOptions {
   std::string db = "seer-resonate.db";
   server::HttpOptions http;
   int connections = 8;  // loops, each with its own database connection
-  // PostgreSQL: connections the groups of writes commit on; 0: one per loop, up to 8.
+  // PostgreSQL: connections the groups of writes commit on; 0: two (one with one connection).
   int write_connections = 0;
   int sweep_every_ms = 1000;
   std::string history;  // where the sweeps are recorded, if anywhere
@@ -163,10 +163,11 @@ struct Server {
 int open_server(const ServeOptions& options, Server& s) {
   if (is_postgres_url(options.db)) {
     std::vector<std::unique_ptr<postgres::Connection>> sessions;
-    // By default one per loop, so no write waits, up to 8 (the sessions are the database's: with
-    // more loops, the writes beyond 8 at once wait and commit in groups).
+    // By default two (one with one loop): at 8 loops and 64 clients, writes grouped on two
+    // sessions ran 2,429-2,789 ops/s quiet, one session per loop 2,240-2,643 (BENCHMARKS.md,
+    // "Group commit on PostgreSQL"), and the database holds 6 sessions fewer.
     const int writers = options.write_connections > 0 ? options.write_connections
-                                                      : std::min(options.connections, 8);
+                                                      : std::min(options.connections, 2);
     for (int i = 0; i < writers; ++i) {
       sessions.push_back(server::open_postgres_database(options.db));
     }
@@ -336,7 +337,7 @@ void add_storage_options(CLI::App& app, ServeOptions& o) {
   app.add_option(
          "--write-connections", o.write_connections,
          "PostgreSQL: connections that commit the loops' writes, in groups of those that wait "
-         "for one (0: as many as --connections, so no write waits, up to 8; SQLite has one)")
+         "for one (0: two, or one with one connection; SQLite has one)")
       ->check(CLI::Range(0, 64))
       ->capture_default_str();
   app.add_option(
