@@ -100,8 +100,9 @@ class EventQueue {
       free_.pop_back();
       return slot;
     }
-    if (used_ == chunks_.size() * kChunk)
+    if (used_ == chunks_.size() * kChunk) {
       chunks_.push_back(std::make_unique<QueuedEvent[]>(kChunk));
+    }
     return used_++;
   }
 

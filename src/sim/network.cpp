@@ -79,22 +79,24 @@ void Simulator::Impl::send(ProcessId from, ProcessId to, PayloadPtr body) {
   q.token = send_seq;
   q.sent_at = sim.true_now();
   q.link_index = index;
-  q.message = fate.duplicate_latency ? message : std::move(message);
-  if (fate.duplicate_latency) {
-    auto pooled_d = make_event(kNoProcess, EventKind::kDuplicate);
-    auto& d = *pooled_d;
-    d.peer = to;
-    d.message = message.id;
-    d.cause = send_seq;
-    d.payload = &message;
-    emit(d);
-    QueuedEvent& copy = queue.add(now_plus(*fate.duplicate_latency), Scheduled::kDeliver);
-    copy.token = send_seq;
-    copy.sent_at = sim.true_now();
-    copy.link_index = index;
-    copy.duplicate = true;
-    copy.message = std::move(message);
+  if (!fate.duplicate_latency) {
+    q.message = std::move(message);
+    return;
   }
+  q.message = message;
+  auto pooled_d = make_event(kNoProcess, EventKind::kDuplicate);
+  auto& d = *pooled_d;
+  d.peer = to;
+  d.message = message.id;
+  d.cause = send_seq;
+  d.payload = &message;
+  emit(d);
+  QueuedEvent& copy = queue.add(now_plus(*fate.duplicate_latency), Scheduled::kDeliver);
+  copy.token = send_seq;
+  copy.sent_at = sim.true_now();
+  copy.link_index = index;
+  copy.duplicate = true;
+  copy.message = std::move(message);
 }
 
 void Simulator::Impl::on_deliver(QueuedEvent& q) {

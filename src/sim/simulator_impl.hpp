@@ -136,7 +136,9 @@ class Simulator::Impl final : public HistoryRecorder {
     SEER_ASSERT(process == kNoProcess ||
                     (process >= 0 && static_cast<std::size_t>(process) < processes.size()),
                 "an event's process index is in range");
-    if (event_depth == event_pool.size()) [[unlikely]] grow_event_pool();
+    if (event_depth == event_pool.size()) [[unlikely]] {
+      grow_event_pool();
+    }
     TraceEvent& e = *event_pool[event_depth];
     e.seq = 0;
     e.time = sim.now_;
@@ -148,7 +150,9 @@ class Simulator::Impl final : public HistoryRecorder {
     e.cause = kNoEvent;
     e.payload = nullptr;
     // Only a traced run's events hold JSON: checking is cheaper than destroying a null value.
-    if (!e.detail.is_null() || !e.oracle.is_null()) [[unlikely]] clear_json(e);
+    if (!e.detail.is_null() || !e.oracle.is_null()) [[unlikely]] {
+      clear_json(e);
+    }
     return {e, event_depth};
   }
   // make_event's rare paths, out of line so that its common one inlines.

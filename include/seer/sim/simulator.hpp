@@ -58,8 +58,8 @@ struct RunConfig {
   // property must hold within its bound. false (--no-heal): the run ends with its clients, as a
   // system without liveness properties always does.
   bool heal = true;
-  // The function behind RunResult::trace_hash: the current one, or, replaying a trace or run file of
-  // an older format, that file's (trace::kTraceFormat; its recorded hash then still compares).
+  // The function behind RunResult::trace_hash: the current one, or, replaying a trace or run file
+  // of an older format, that file's (trace::kTraceFormat; its recorded hash then still compares).
   TraceHashFunction hash_function = TraceHashFunction::kWordMix;
   // The number of clients a system with `system_default` of them runs.
   int clients_or(int system_default) const {
