@@ -155,6 +155,18 @@ std::string self_guarded(const sql::Statement& s) {
          ")::int FROM seer_guard";
 }
 
+// A failed transaction's outcome: the guard that did not hold (`guarded`: a conflict, not an
+// error), or the error the database gave.
+void record_failure(sql::Outcome& out, const sql::Statement* guarded, std::string error) {
+  if (guarded) {
+    out.guard_failed = true;
+    out.error = "expected " + std::to_string(*guarded->expect_changes) +
+                " changed rows, got another number in: " + guarded->sql;
+  } else {
+    out.error = std::move(error);
+  }
+}
+
 }  // namespace
 
 // Everything is sent before anything is read: one round trip however many steps.
@@ -283,14 +295,8 @@ sql::Outcome Connection::transact(const std::vector<sql::Statement>& statements,
   Failure failure;
   if (!pipeline(steps, ran, failure)) {
     roll_back_if_open();
-    if (failure.guard) {
-      const auto& s = *steps[*failure.step].statement;
-      out.guard_failed = true;
-      out.error = "expected " + std::to_string(*s.expect_changes) +
-                  " changed rows, got another number in: " + s.sql;
-    } else {
-      out.error = std::move(failure.error);
-    }
+    record_failure(out, failure.guard ? steps[*failure.step].statement : nullptr,
+                   std::move(failure.error));
     return out;
   }
   for (std::size_t i = implicit ? 0 : 1; i < (implicit ? ran.size() : ran.size() - 1); ++i) {
@@ -375,14 +381,8 @@ std::vector<sql::Outcome> Connection::transact_together(
     for (std::size_t t = next; t < failed; ++t) kept[t] = true;
     auto& out = outs[failed];
     out = sql::Outcome{};
-    if (failure.guard) {
-      const auto& s = *steps[*failure.step].statement;
-      out.guard_failed = true;
-      out.error = "expected " + std::to_string(*s.expect_changes) +
-                  " changed rows, got another number in: " + s.sql;
-    } else {
-      out.error = std::move(failure.error);
-    }
+    record_failure(out, failure.guard ? steps[*failure.step].statement : nullptr,
+                   std::move(failure.error));
     next = failed + 1;
     if (!savepoints) {
       roll_back_if_open();
