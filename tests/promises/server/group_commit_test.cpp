@@ -1,6 +1,7 @@
 // Group commit on SQLite: several transactions in one COMMIT, each with the outcome it would have
 // had alone; and the server's queue that forms the groups from concurrent writers.
 #include "promises/server/group_commit.hpp"
+#include "group_commit_workload.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,9 @@
 
 namespace seer::promises::server {
 namespace {
+
+using workload::cas;
+using workload::insert;
 
 using sql::Statement;
 using Statements = std::vector<Statement>;
@@ -40,11 +44,6 @@ class GroupCommitTest : public ::testing::Test {
   }
   std::int64_t count(sqlite::Connection& db, const std::string& table) {
     return db.query({"SELECT count(*) FROM " + table})[0][0].get<std::int64_t>();
-  }
-  static Statement insert(const std::string& id) { return {"INSERT INTO t VALUES (?1)", {id}}; }
-  // Compare-and-set of r's revision, as the server's guard is.
-  static Statement cas(std::int64_t from) {
-    return {"UPDATE r SET revision = ?1 WHERE k = 1 AND revision = ?2", {from + 1, from}, 1};
   }
 
   std::string path_;
@@ -132,29 +131,11 @@ TEST_F(GroupCommitTest, WritesWaitingForACommitGoInOneGroup) {
 // one, whichever group it was in; a writer whose guard failed changed nothing.
 TEST_F(GroupCommitTest, ConcurrentCompareAndSetsLoseNoUpdate) {
   GroupCommit group(open());
-  std::atomic<int> succeeded{0};
-  std::vector<std::thread> writers;
-  writers.reserve(6);
-  for (int w = 0; w < 6; ++w) {
-    writers.emplace_back([&, w] {
-      auto reader = open();
-      for (int i = 0; i < 30; ++i) {
-        const auto revision = reader->query({"SELECT revision FROM r"})[0][0].get<std::int64_t>();
-        const auto out =
-            group.write({cas(revision), insert(std::to_string(w) + "-" + std::to_string(i))});
-        if (out.committed) {
-          ++succeeded;
-        } else {
-          EXPECT_TRUE(out.guard_failed) << out.error;
-        }
-      }
-    });
-  }
-  for (auto& t : writers) t.join();
+  const int succeeded = workload::compare_and_set_from_six_writers(group, [&] { return open(); });
   auto db = open();
-  EXPECT_GT(succeeded.load(), 0);
-  EXPECT_EQ(db->query({"SELECT revision FROM r"})[0][0], 1 + succeeded.load());
-  EXPECT_EQ(count(*db, "t"), succeeded.load());
+  EXPECT_GT(succeeded, 0);
+  EXPECT_EQ(db->query({"SELECT revision FROM r"})[0][0], 1 + succeeded);
+  EXPECT_EQ(count(*db, "t"), succeeded);
   EXPECT_EQ(group.writes(), 180u);
   EXPECT_LE(group.groups(), group.writes());
 }

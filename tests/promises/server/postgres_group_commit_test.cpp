@@ -2,6 +2,7 @@
 // transact_together), each with the outcome it would have had alone; a failed COMMIT or a killed
 // session answers none of them success; and the server's queue (GroupCommit) on PostgreSQL.
 // Skipped without SEER_POSTGRES_URL; ctest starts a cluster (tests/promises/postgres_cluster.sh).
+#include "group_commit_workload.hpp"
 #include "promises/server/group_commit.hpp"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,9 @@
 
 namespace seer::promises::server {
 namespace {
+
+using workload::cas;
+using workload::insert;
 
 using postgres::Connection;
 using sql::Statement;
@@ -50,11 +54,6 @@ class PostgresGroupCommit : public ::testing::Test {
     return std::make_unique<Connection>(url_, "SET synchronous_commit = on");
   }
   static json ids(Connection& db) { return db.query({"SELECT id FROM t ORDER BY id"}); }
-  static Statement insert(const std::string& id) { return {"INSERT INTO t VALUES (?1)", {id}}; }
-  // Compare-and-set of r's revision, as the server's guard is.
-  static Statement cas(std::int64_t from) {
-    return {"UPDATE r SET revision = ?1 WHERE k = 1 AND revision = ?2", {from + 1, from}, 1};
-  }
 
   std::unique_ptr<Connection> admin_;
   std::string name_, url_;
@@ -259,28 +258,11 @@ TEST_P(PostgresGroupCommitWriters, ConcurrentCompareAndSetsLoseNoUpdate) {
   std::vector<std::unique_ptr<Connection>> connections;
   for (int i = 0; i < GetParam(); ++i) connections.push_back(open());
   GroupCommit group(std::move(connections));
-  std::atomic<int> succeeded{0};
-  std::vector<std::thread> writers;
-  for (int w = 0; w < 6; ++w) {
-    writers.emplace_back([&, w] {
-      auto reader = open();
-      for (int i = 0; i < 30; ++i) {
-        const auto revision = reader->query({"SELECT revision FROM r"})[0][0].get<std::int64_t>();
-        const auto out =
-            group.write({cas(revision), insert(std::to_string(w) + "-" + std::to_string(i))});
-        if (out.committed) {
-          ++succeeded;
-        } else {
-          EXPECT_TRUE(out.guard_failed) << out.error;
-        }
-      }
-    });
-  }
-  for (auto& t : writers) t.join();
+  const int succeeded = workload::compare_and_set_from_six_writers(group, [&] { return open(); });
   auto db = open();
-  EXPECT_EQ(db->query({"SELECT revision FROM r"})[0][0], 1 + succeeded.load());
-  EXPECT_EQ(db->query({"SELECT count(*) FROM t"})[0][0], succeeded.load());
-  EXPECT_GT(succeeded.load(), 0);
+  EXPECT_EQ(db->query({"SELECT revision FROM r"})[0][0], 1 + succeeded);
+  EXPECT_EQ(db->query({"SELECT count(*) FROM t"})[0][0], succeeded);
+  EXPECT_GT(succeeded, 0);
   EXPECT_EQ(group.writes(), 180u);
 }
 
