@@ -88,6 +88,23 @@ class Server {
 
   std::int64_t local_now() const { return model_time(env_.now(), config_.epoch_ms); }
 
+  // The store's calls, started outside the coroutines that await them: a by-value argument built
+  // in a co_await's full expression (the origin's copy, a footprint, a moved State) is kept in
+  // the awaiting coroutine's frame, which grew the frames of execute and sweep_partition past
+  // malloc's small-block cache (1 KiB), and every such allocation then cost a consolidation of
+  // the heap. (Only the simulation's speed: the calls and their order are the same.)
+  sim::Task<SharedPartition> start_read(const std::string& origin, bool fresh,
+                                        const std::optional<Footprint>& footprint) {
+    return store_->read_shared(origin, fresh, footprint);
+  }
+  sim::Task<SharedPartition> start_read_due(const std::string& origin, std::int64_t now) {
+    return store_->read_due_shared(origin, now);
+  }
+  sim::Task<WriteOutcome> start_write(const std::string& origin, SharedPartition& read,
+                                      State& state, std::int64_t clock) {
+    return store_->write_shared(origin, std::move(read), std::move(state), clock);
+  }
+
   // Whether a message id is new. The window is bounded so a long-lived server's memory is too:
   // the network's copies arrive within far fewer messages than kSeenWindow.
   bool first_sight(std::uint64_t id) {
@@ -100,15 +117,24 @@ class Server {
     return true;
   }
 
-  sim::Task<void> serve(sim::ProcessId from, const ProtocolRequest& rq) {
+  // A request to apply to its origin's partition (a heartbeat: to each of its origins').
+  struct Executable {
+    std::string origin;  // empty for a heartbeat
+    Request request;
+  };
+
+  // The part of serving that needs no store: a malformed or invalid request, or one that reads no
+  // state, is answered here (nullopt). A plain function, so that what it builds stays out of
+  // serve's frame (see start_read).
+  std::optional<Executable> triage(sim::ProcessId from, const ProtocolRequest& rq) {
     const std::int64_t now = local_now();
     auto parsed = parse_request(rq.request);
     if (std::holds_alternative<Rejection>(parsed)) {  // malformed: 400, nothing read or written
       State none;
       reply(from, rq.call, apply(none, rq.request, now).response, now);
-      co_return;
+      return std::nullopt;
     }
-    const Request& request = std::get<Request>(parsed);
+    Request& request = std::get<Request>(parsed);
     const auto kind = kind_name(request.kind);
     if (validate(request) || named_ids(request).empty()) {
       // Invalid (400), or a kind that reads no state (search, schedules, an empty heartbeat):
@@ -117,18 +143,15 @@ class Server {
         reply(from, rq.call,
               envelope(kind, request.head, 400, "debug requests are not served over the network"),
               now);
-        co_return;
+        return std::nullopt;
       }
       State none;
       reply(from, rq.call, apply(none, request, now).response, now);
-      co_return;
+      return std::nullopt;
     }
-    if (request.kind == Kind::task_heartbeat) {
-      co_await serve_heartbeat(from, rq.call, request);
-      co_return;
-    }
+    if (request.kind == Kind::task_heartbeat) return Executable{"", std::move(request)};
     const auto ids = named_ids(request);
-    const std::string origin(origin_of(ids.front()));
+    std::string origin(origin_of(ids.front()));
     for (const auto& id : ids) {
       if (origin_of(id) != origin) {
         // The design partitions σ by origin; the SDK never sends such a request (spec §10).
@@ -136,10 +159,20 @@ class Server {
             from, rq.call,
             envelope(kind, request.head, 400, "the request names promises of more than one origin"),
             now);
-        co_return;
+        return std::nullopt;
       }
     }
-    if (auto outcome = co_await execute(origin, request)) {
+    return Executable{std::move(origin), std::move(request)};
+  }
+
+  sim::Task<void> serve(sim::ProcessId from, const ProtocolRequest& rq) {
+    const auto executable = triage(from, rq);
+    if (!executable) co_return;
+    if (executable->request.kind == Kind::task_heartbeat) {
+      co_await serve_heartbeat(from, rq.call, executable->request);
+      co_return;
+    }
+    if (auto outcome = co_await execute(executable->origin, executable->request)) {
       reply(from, rq.call, std::move(outcome->response), outcome->now);
     }
   }
@@ -168,7 +201,7 @@ class Server {
     const auto footprint = promises::footprint(request);
     while (env_.now() < deadline) {
       if (!read) {
-        read = co_await store_->read_shared(origin, false, footprint);
+        read = co_await start_read(origin, false, footprint);
         if (!read) continue;
       }
       const Partition& before = *read;
@@ -181,7 +214,7 @@ class Server {
       if (state == before.state) {
         if (!config_.variant.validate_reads) co_return Outcome{std::move(step.response), now};
         // The answer is only as fresh as the read: confirm the revision on the leader.
-        auto fresh = co_await store_->read_shared(origin, true, footprint);
+        auto fresh = co_await start_read(origin, true, footprint);
         if (!fresh) continue;
         if (fresh->revision == read->revision) co_return Outcome{std::move(step.response), now};
         read = std::move(fresh);  // recompute on the latest partition
@@ -189,8 +222,7 @@ class Server {
       }
       const std::int64_t clock = config_.variant.partition_clock ? now : kNoClock;
       // Moved, not copied: nothing reads the partition or the state after the write.
-      const auto written =
-          co_await store_->write_shared(origin, std::move(read), std::move(state), clock);
+      const auto written = co_await start_write(origin, read, state, clock);
       // Unknown: it may have applied, and the client retries.
       if (written == WriteOutcome::kUnknown) co_return std::nullopt;
       if (written == WriteOutcome::kWritten) {
@@ -234,11 +266,31 @@ class Server {
     }
   }
 
+  // The sweep's tick of `before` at `now`: the new state and the step, or nullopt if it changed
+  // nothing. A plain function, so that the tick and its copy of the state stay out of
+  // sweep_partition's frame (see start_read).
+  static std::optional<std::pair<State, Step>> tick(const State& before, std::int64_t now) {
+    // The tick as parse_request reads the JSON record_tick records: building and parsing the
+    // JSON cost more than the tick itself.
+    const Request tick{Kind::debug_tick, Head{"sweep", "seer"}, DebugTickReq{now}};
+    State state = before;
+    Step step = apply(state, tick, now);
+    if (state == before) return std::nullopt;
+    return std::pair<State, Step>{std::move(state), std::move(step)};
+  }
+
+  void record_tick(const std::string& origin, std::int64_t now) {
+    const json recorded = {{"kind", "debug.tick"},
+                           {"head", {{"corrId", "sweep"}, {"version", "seer"}}},
+                           {"data", {{"time", now}}}};
+    config_.history->invoke(sweeper_, "debug.tick", {{"request", recorded}, {"origin", origin}});
+  }
+
   // Whether anything was due (the tick changed the partition).
   sim::Task<bool> sweep_partition(const std::string& origin) {
     // A partial (due-only) read holds what is due at the time asked, so the tick is at that time.
     const std::int64_t asked = local_now();
-    auto read = co_await store_->read_due_shared(origin, asked);
+    auto read = co_await start_read_due(origin, asked);
     if (!read || read->revision == 0) co_return true;  // unknown: keep it
     const Partition& before = *read;
     std::int64_t now = read->due_only ? asked : local_now();
@@ -248,23 +300,14 @@ class Server {
     // Most ticks find nothing due: then the tick would change nothing, and the partition is
     // neither copied nor stepped.
     if (!tick_finds_due(before.state, now)) co_return false;
-    // The tick as parse_request reads the JSON recorded below: building and parsing the JSON
-    // cost more than the tick itself.
-    const Request tick{Kind::debug_tick, Head{"sweep", "seer"}, DebugTickReq{now}};
-    State state = before.state;
-    Step step = apply(state, tick, now);
-    if (state == before.state) co_return false;  // nothing was due: no effect, no operation
+    auto ticked = tick(before.state, now);
+    if (!ticked) co_return false;  // nothing was due: no effect, no operation
+    auto& [state, step] = *ticked;
     auto* history = config_.history;
-    if (history) {
-      const json recorded = {{"kind", "debug.tick"},
-                             {"head", {{"corrId", "sweep"}, {"version", "seer"}}},
-                             {"data", {{"time", now}}}};
-      history->invoke(sweeper_, "debug.tick", {{"request", recorded}, {"origin", origin}});
-    }
+    if (history) record_tick(origin, now);
     // Moved, not copied: nothing reads the partition or the state after the write.
     const auto written =
-        co_await store_->write_shared(origin, std::move(read), std::move(state),
-                                      config_.variant.partition_clock ? now : kNoClock);
+        co_await start_write(origin, read, state, config_.variant.partition_clock ? now : kNoClock);
     if (written == WriteOutcome::kUnknown) {
       if (history) {
         history->complete(sweeper_, sim::OpType::kInfo, "debug.tick", nullptr, "timeout");
