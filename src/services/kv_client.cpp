@@ -50,8 +50,10 @@ nlohmann::json KvReply::to_json() const {
 }
 
 sim::Task<KvResult> KvClient::call(KvOp op, std::string key, nlohmann::json value,
-                                   std::int64_t expected, KvRead read) {
-  const auto reply = co_await request(op, std::move(key), std::move(value), expected, read);
+                                   std::int64_t expected, KvRead read,
+                                   std::shared_ptr<const DecodedValue> decoded) {
+  const auto reply =
+      co_await request(op, std::move(key), std::move(value), expected, read, std::move(decoded));
   if (!reply) {
     KvResult timed_out;
     timed_out.timed_out = true;
@@ -76,14 +78,18 @@ sim::Task<KvResult> KvClient::get(std::string key, KvRead read) {
 sim::Task<KvResult> KvClient::list(std::string prefix, KvRead read) {
   return call(KvOp::kList, std::move(prefix), nullptr, 0, read);
 }
-sim::Task<KvResult> KvClient::put(std::string key, nlohmann::json value) {
-  return call(KvOp::kPut, std::move(key), std::move(value), 0);
+sim::Task<KvResult> KvClient::put(std::string key, nlohmann::json value,
+                                  std::shared_ptr<const DecodedValue> decoded) {
+  return call(KvOp::kPut, std::move(key), std::move(value), 0, KvRead::kAny, std::move(decoded));
 }
-sim::Task<KvResult> KvClient::create(std::string key, nlohmann::json value) {
-  return call(KvOp::kCreate, std::move(key), std::move(value), 0);
+sim::Task<KvResult> KvClient::create(std::string key, nlohmann::json value,
+                                     std::shared_ptr<const DecodedValue> decoded) {
+  return call(KvOp::kCreate, std::move(key), std::move(value), 0, KvRead::kAny, std::move(decoded));
 }
-sim::Task<KvResult> KvClient::update(std::string key, nlohmann::json value, std::int64_t expected) {
-  return call(KvOp::kUpdate, std::move(key), std::move(value), expected);
+sim::Task<KvResult> KvClient::update(std::string key, nlohmann::json value, std::int64_t expected,
+                                     std::shared_ptr<const DecodedValue> decoded) {
+  return call(KvOp::kUpdate, std::move(key), std::move(value), expected, KvRead::kAny,
+              std::move(decoded));
 }
 sim::Task<KvResult> KvClient::remove(std::string key) {
   return call(KvOp::kDelete, std::move(key), nullptr, 0);

@@ -26,8 +26,9 @@ const VersionedStore::Version& VersionedStore::at(const std::string& key, std::i
   return after == it->second.begin() ? kAbsent : *(after - 1);
 }
 
-std::int64_t VersionedStore::write(const std::string& key, nlohmann::json value) {
-  keys_[key].push_back(Version{++revision_, true, std::move(value)});
+std::int64_t VersionedStore::write(const std::string& key, nlohmann::json value,
+                                   std::shared_ptr<const DecodedValue> decoded) {
+  keys_[key].push_back(Version{++revision_, true, std::move(value), std::move(decoded)});
   return revision_;
 }
 

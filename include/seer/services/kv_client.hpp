@@ -2,6 +2,7 @@
 // (which needs the Simulator) is in kv.hpp. Contract: docs/services.md.
 #pragma once
 
+#include "seer/services/decoded_value.hpp"
 #include "seer/services/request_client.hpp"
 #include "seer/sim/env.hpp"
 #include "seer/sim/task.hpp"
@@ -35,14 +36,23 @@ enum class KvRead : std::uint8_t { kAny, kLinearizable };
 
 struct KvRequest : sim::Payload {
   KvRequest(std::uint64_t r, KvOp o, std::string k, nlohmann::json v, std::int64_t e,
-            KvRead c = KvRead::kAny)
-      : req(r), op(o), key(std::move(k)), value(std::move(v)), expected(e), read(c) {}
+            KvRead c = KvRead::kAny, std::shared_ptr<const DecodedValue> d = nullptr)
+      : req(r),
+        op(o),
+        key(std::move(k)),
+        value(std::move(v)),
+        expected(e),
+        read(c),
+        decoded(std::move(d)) {}
   std::uint64_t req;
   KvOp op;
   std::string key;        // list: the prefix
   nlohmann::json value;   // put, create, update
   std::int64_t expected;  // update: the mod revision the key must have
   KvRead read;            // get, list
+  // A write's decoded value for the simulated store to keep beside it (decoded_value.hpp): not
+  // part of the message on a wire (to_json), and null from any real client.
+  std::shared_ptr<const DecodedValue> decoded;
   std::string_view type() const override { return "kv_request"; }
   nlohmann::json to_json() const override;
 };
@@ -96,14 +106,20 @@ class KvClient : private RequestClient<KvRequest, KvReply> {
   sim::Task<KvSharedResult> get_shared(std::string key, KvRead read = KvRead::kAny);
   // The keys under `prefix` as an array of strings, in key order.
   sim::Task<KvResult> list(std::string prefix, KvRead read = KvRead::kAny);
-  sim::Task<KvResult> put(std::string key, nlohmann::json value);
-  sim::Task<KvResult> create(std::string key, nlohmann::json value);
-  sim::Task<KvResult> update(std::string key, nlohmann::json value, std::int64_t expected);
+  // The writes. `decoded`, if given: what `value` decodes to, for the simulated store to keep
+  // beside it (decoded_value.hpp); a real store never sees it.
+  sim::Task<KvResult> put(std::string key, nlohmann::json value,
+                          std::shared_ptr<const DecodedValue> decoded = nullptr);
+  sim::Task<KvResult> create(std::string key, nlohmann::json value,
+                             std::shared_ptr<const DecodedValue> decoded = nullptr);
+  sim::Task<KvResult> update(std::string key, nlohmann::json value, std::int64_t expected,
+                             std::shared_ptr<const DecodedValue> decoded = nullptr);
   sim::Task<KvResult> remove(std::string key);
 
  private:
   sim::Task<KvResult> call(KvOp op, std::string key, nlohmann::json value, std::int64_t expected,
-                           KvRead read = KvRead::kAny);
+                           KvRead read = KvRead::kAny,
+                           std::shared_ptr<const DecodedValue> decoded = nullptr);
 };
 
 }  // namespace seer::services

@@ -43,7 +43,9 @@ class RequestClient {
   template <class... Args>
   sim::Task<std::shared_ptr<const Reply>> request(Args&&... args) {
     const std::uint64_t req = next_req_++;
-    env_.send(server_, std::make_shared<const Request>(req, std::forward<Args>(args)...));
+    // Not created const: a server that holds the only reference to a delivered request may move
+    // its contents out instead of copying them (the simulated KV store does, for a write's value).
+    env_.send(server_, std::make_shared<Request>(req, std::forward<Args>(args)...));
     return await_reply(req);
   }
 

@@ -7,6 +7,7 @@
 // never moves or changes, so every reference a read returns stays valid as long as the store.
 #pragma once
 
+#include "seer/services/decoded_value.hpp"
 #include "seer/sim/time.hpp"
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,8 @@ class VersionedStore {
     std::int64_t revision = 0;  // the store revision that wrote it (0: never written)
     bool exists = false;        // false: absent (never written, or deleted)
     nlohmann::json value;
+    // The writer's decoded form of `value`, if it attached one (decoded_value.hpp); else null.
+    std::shared_ptr<const DecodedValue> decoded = nullptr;
   };
   // A key's versions, oldest first (a deque: appending never moves the earlier ones).
   using Versions = std::deque<Version>;
@@ -35,7 +39,8 @@ class VersionedStore {
   const Version& at(const std::string& key, std::int64_t at) const;
   const Version& latest(const std::string& key) const { return at(key, revision_); }
   // Writes or deletes; returns the new store revision.
-  std::int64_t write(const std::string& key, nlohmann::json value);
+  std::int64_t write(const std::string& key, nlohmann::json value,
+                     std::shared_ptr<const DecodedValue> decoded = nullptr);
   std::int64_t erase(const std::string& key);
   // Every version of the key, oldest first (empty if it was never written). Later writes of the
   // key append to it.

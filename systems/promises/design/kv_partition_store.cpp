@@ -79,20 +79,29 @@ class KvPartitionStore final : public PartitionStore {
                               std::int64_t clock) {
     const auto key = partition_key(origin);
     nlohmann::json value = encode_partition(after, clock);
+    // What this write stores, decoded: kept below as if read once the write is known to have
+    // applied, and in simulation attached to the write for the oracle (DecodedPartitionValue).
+    auto partition = std::make_shared<Partition>(Partition{std::move(after), clock, 0});
+    std::shared_ptr<const services::DecodedValue> decoded;
+    if (shared_) {
+      decoded = std::make_shared<const DecodedPartitionValue>(
+          std::shared_ptr<const State>(partition, &partition->state));
+    }
     services::KvResult written;
     if (!compare_and_set_) {
-      written = co_await kv_.put(key, std::move(value));
+      written = co_await kv_.put(key, std::move(value), std::move(decoded));
     } else if (revision == 0) {
-      written = co_await kv_.create(key, std::move(value));
+      written = co_await kv_.create(key, std::move(value), std::move(decoded));
     } else {
-      written = co_await kv_.update(key, std::move(value), revision);
+      written = co_await kv_.update(key, std::move(value), revision, std::move(decoded));
     }
     if (written.timed_out) co_return WriteOutcome::kUnknown;
     if (!written.ok()) co_return WriteOutcome::kConflict;
     // The new revision names this write, so reading it back decodes to what was just encoded:
     // kept as if read, the next read of the origin at that revision skips the decoding.
+    partition->revision = written.revision;
     auto& last = decoded_[origin];
-    last = std::make_shared<const Partition>(Partition{std::move(after), clock, written.revision});
+    last = std::move(partition);
     if (shared_) shared_->keep(origin, last);
     co_return WriteOutcome::kWritten;
   }

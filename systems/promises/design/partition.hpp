@@ -36,6 +36,15 @@ std::optional<std::string> origin_of_key(std::string_view key);
 
 using SharedPartition = std::shared_ptr<const Partition>;
 
+// A partition write's value as the writer encoded it, attached to the KV write for the simulated
+// store to keep beside the version (services::DecodedValue): the oracle reads the store's ground
+// truth from it instead of decoding the value. Only the simulation's speed: the stored value is
+// encode_partition's, and no design code reads this back from the store.
+struct DecodedPartitionValue final : services::DecodedValue {
+  explicit DecodedPartitionValue(std::shared_ptr<const State> s) : state(std::move(s)) {}
+  std::shared_ptr<const State> state;  // never null
+};
+
 // The KV store's partitions as a simulated run's readers decoded them (its servers' stores and
 // the oracle): a revision names one write, so the partition of an origin at a revision is the
 // same for every reader, and only the first decodes it (or the writer, which knows what it

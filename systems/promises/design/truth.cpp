@@ -23,7 +23,10 @@ TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store,
       for (; version != versions.end(); ++version) {
         static const auto kNone = std::make_shared<const State>();
         std::shared_ptr<const State> state = kNone;
-        if (version->exists) {
+        const auto* written = dynamic_cast<const DecodedPartitionValue*>(version->decoded.get());
+        if (version->exists && written) {
+          state = written->state;  // the writer's own, not decoded again
+        } else if (version->exists) {
           // Decoded once for the run: the oracle, then the servers that read it, share it.
           auto known = decoded ? decoded->find(*origin, version->revision) : nullptr;
           if (!known) {
