@@ -8,6 +8,9 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+#include <string_view>
+
 namespace seer::promises::design {
 
 namespace {
@@ -33,9 +36,23 @@ const json* at_path(const json& j, std::initializer_list<const char*> path) {
   return node->is_object() ? node : nullptr;
 }
 
+// The string field `key` of `j`, not copied: "" if absent, as json::value's default (observe runs
+// for every response of a run).
+std::string_view text(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end()) return {};
+  return it->get_ref<const std::string&>();
+}
+
+// A record's "value" (null if absent), not copied.
+const json& shown_value(const json& record) {
+  static const json kNull;
+  const auto it = record.find("value");
+  return it == record.end() ? kNull : *it;
+}
+
 // The promise record a response is about: the one whose id the request converged first.
-const json* primary_record(const json& request, const json& response) {
-  const std::string kind = request.value("kind", "");
+const json* primary_record(std::string_view kind, const json& response) {
   if (kind == "task.fence") return at_path(response, {"data", "action", "data", "promise"});
   if (kind == "task.suspend") return nullptr;
   return at_path(response, {"data", "promise"});
@@ -46,7 +63,7 @@ const json* primary_record(const json& request, const json& response) {
 Oracle::Oracle(TruthReader truth) : truth_(std::move(truth)) {}
 
 const Promise* Oracle::stored(const std::string& id) const {
-  const auto part = latest_.find(std::string(origin_of(id)));
+  const auto part = latest_.find(origin_of(id));
   if (part == latest_.end()) return nullptr;
   const auto it = part->second->promises.find(id);
   return it == part->second->promises.end() ? nullptr : &it->second;
@@ -195,7 +212,9 @@ std::optional<sim::Finding> Oracle::unfinished(const std::map<std::string, std::
   const Task* first_task = nullptr;
   int left = 0;
   for (const auto& [id, then] : running) {
-    const auto& tasks = latest_.at(std::string(origin_of(id)))->tasks;
+    const auto part = latest_.find(origin_of(id));
+    if (part == latest_.end()) throw std::out_of_range("unfinished: a task of an unknown origin");
+    const auto& tasks = part->second->tasks;
     const auto task = tasks.find(id);  // tasks never disappear (T1)
     if (task == tasks.end() || !runs(task->second)) continue;
     if (left++ > 0) continue;
@@ -272,27 +291,28 @@ std::optional<std::string> Oracle::transitions() {
 void Oracle::observe(const json& request, const json& response) {
   advance();
   const int status = response["head"].value("status", 0);
-  const std::string kind = request.value("kind", "");
   if (status != 200) return;
+  const std::string_view kind = text(request, "kind");
   if (!acknowledged_) {
-    if (const json* record = primary_record(request, response)) {
-      const std::string id = record->value("id", "");
+    if (const json* record = primary_record(kind, response)) {
+      const std::string id(text(*record, "id"));
       const Promise* p = stored(id);
-      const std::string state = record->value("state", "");
+      const std::string_view state = text(*record, "state");
       if (!p) {
-        acknowledged_ = "H5: a " + kind + " response showed promise " + id + " (" + state +
-                        "), but the store does not hold it";
-      } else if (state != "pending" && (state_name(p->state) != state ||
-                                        value_json(p->value) != record->value("value", json()))) {
-        acknowledged_ = "H5: a " + kind + " response showed promise " + id + " " + state +
-                        " with " + record->value("value", json()).dump() +
-                        ", but the store holds it " + describe(*p);
+        acknowledged_ =
+            fmt::format("H5: a {} response showed promise {} ({}), but the store does not hold it",
+                        kind, id, state);
+      } else if (state != "pending" &&
+                 (state_name(p->state) != state || value_json(p->value) != shown_value(*record))) {
+        acknowledged_ =
+            fmt::format("H5: a {} response showed promise {} {} with {}, but the store holds it {}",
+                        kind, id, state, record->value("value", json()).dump(), describe(*p));
       }
     }
   }
+  if (fencing_ || (kind != "task.acquire" && kind != "task.create")) return;
   const auto& data = response["data"];
-  if (!fencing_ && (kind == "task.acquire" || kind == "task.create") && data.is_object() &&
-      data.contains("task") && data["task"].value("state", "") == "acquired") {
+  if (data.is_object() && data.contains("task") && text(data["task"], "state") == "acquired") {
     const auto& task = data["task"];
     const std::pair<std::string, std::int64_t> grant{task.value("id", ""),
                                                      task.value("version", std::int64_t{0})};

@@ -85,8 +85,8 @@ class Oracle {
   const Promise* stored(const std::string& id) const;
 
   TruthReader truth_;
-  // origin -> its partition at the latest revision (never null)
-  std::map<std::string, std::shared_ptr<const State>> latest_;
+  // origin -> its partition at the latest revision (never null); found by an id's origin_of view
+  std::map<std::string, std::shared_ptr<const State>, std::less<>> latest_;
   std::set<std::string> changed_;  // origins written since state_invariants last ran
   std::optional<std::string> invariant_;
   std::optional<std::string> transition_;
