@@ -4,6 +4,30 @@
 
 namespace seer::promises::design {
 
+namespace {
+
+using json = nlohmann::json;
+
+// {"request": request}, the history's record of an invocation, built without the pair arrays of
+// nlohmann's initializer lists (a call records one for every request of a run).
+json invocation(const json& request) {
+  json record = json::object();
+  record.get_ref<json::object_t&>().emplace("request", request);
+  return record;
+}
+
+// {"status", "data", "now"}: the history's record of an answer.
+json answered(const Answer& answer) {
+  json record = json::object();
+  auto& fields = record.get_ref<json::object_t&>();
+  fields.emplace("data", answer.data());
+  fields.emplace("now", answer.now);
+  fields.emplace("status", answer.status());
+  return record;
+}
+
+}  // namespace
+
 Caller::Caller(sim::Env& env, std::shared_ptr<const Deployment> deployment,
                sim::HistoryRecorder& history, std::shared_ptr<HistoryIds> ids,
                ResponseObserver observer, std::deque<sim::Message>& inbox)
@@ -22,7 +46,7 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
   request["head"]["corrId"] = env_.name_of(env_.self()) + "-" + std::to_string(call);
   const auto& servers = deployment_->servers;
   const auto server = servers[env_.random() % servers.size()];
-  history_.invoke(process_, kind, {{"request", request}});
+  history_.invoke(process_, kind, invocation(request));
   const sim::Time deadline = env_.now() + kRequestTimeout;
   std::uint64_t life = 0;
   if (deployment_->fenced_connections) {
@@ -68,8 +92,7 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
       continue;
     }
     Answer answer{std::shared_ptr<const nlohmann::json>(m->body, &reply->response), reply->now};
-    history_.complete(process_, sim::OpType::kOk, kind,
-                      {{"status", answer.status()}, {"data", answer.data()}, {"now", answer.now}});
+    history_.complete(process_, sim::OpType::kOk, kind, answered(answer));
     if (observer_) observer_(sent->request, *answer.response);
     co_return answer;
   }
