@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -71,13 +72,9 @@ const json& as_object(const json& v, const std::string& path) {
   return v;
 }
 
-std::string as_string(const json& v, const std::string& path) {
-  if (!v.is_string()) fail(path, "must be a string");
-  return v.get<std::string>();
-}
-
 // A4: JSON numbers are doubles to the SDK; accept exactly the safe integers, however spelled.
-std::int64_t as_integer(const json& v, const std::string& path) {
+// The integer, or nullopt if `v` is not one (as_integer says why).
+std::optional<std::int64_t> safe_integer(const json& v) {
   if (v.is_number_integer() && !v.is_number_unsigned()) {
     const auto i = v.get<std::int64_t>();
     if (i >= -kMaxSafe && i <= kMaxSafe) return i;
@@ -88,25 +85,38 @@ std::int64_t as_integer(const json& v, const std::string& path) {
     const double d = v.get<double>();
     if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) <= static_cast<double>(kMaxSafe))
       return static_cast<std::int64_t>(d);
-  } else {
-    fail(path, "must be a number");
   }
+  return std::nullopt;
+}
+
+std::int64_t as_integer(const json& v, const std::string& path) {
+  if (const auto i = safe_integer(v)) return *i;
+  if (!v.is_number()) fail(path, "must be a number");
   fail(path, "must be an integer within ±(2^53−1)");
 }
 
+// The field's path ("<path>.<name>") is built only for a failure's message: every request the
+// servers and the history checker read passes here field by field.
 std::string string_field(const json& o, const char* name, const std::string& path) {
-  return as_string(require(o, name, path), path + "." + name);
+  const json& v = require(o, name, path);
+  if (!v.is_string()) fail(path + "." + name, "must be a string");
+  return v.get_ref<const std::string&>();
 }
 
 std::int64_t integer_field(const json& o, const char* name, const std::string& path) {
-  return as_integer(require(o, name, path), path + "." + name);
+  const json& v = require(o, name, path);
+  if (const auto i = safe_integer(v)) return *i;
+  return as_integer(v, path + "." + name);
 }
 
 // A5: tag (and header) values must be strings.
 std::map<std::string, std::string> string_map(const json& v, const std::string& path) {
   as_object(v, path);
   std::map<std::string, std::string> out;
-  for (const auto& [key, item] : v.items()) out.emplace(key, as_string(item, path + "." + key));
+  for (const auto& [key, item] : v.items()) {
+    if (!item.is_string()) fail(path + "." + key, "must be a string");
+    out.emplace(key, item.get_ref<const std::string&>());
+  }
   return out;
 }
 
@@ -115,16 +125,21 @@ Value as_value(const json& v, const std::string& path) {
   Value out;
   if (const json* headers = find(v, "headers"))
     out.headers = string_map(*headers, path + ".headers");
-  if (const json* data = find(v, "data")) out.data = as_string(*data, path + ".data");
+  if (const json* data = find(v, "data")) {
+    if (!data->is_string()) fail(path + ".data", "must be a string");
+    out.data = data->get_ref<const std::string&>();
+  }
   return out;
 }
 
 // Optional search filters: absent is fine, present must have the right type.
 void optional_string(const json& o, const char* name, const std::string& path) {
-  if (const json* f = find(o, name)) as_string(*f, path + "." + name);
+  const json* f = find(o, name);
+  if (f != nullptr && !f->is_string()) fail(path + "." + name, "must be a string");
 }
 void optional_integer(const json& o, const char* name, const std::string& path) {
-  if (const json* f = find(o, name)) as_integer(*f, path + "." + name);
+  const json* f = find(o, name);
+  if (f != nullptr && !safe_integer(*f)) as_integer(*f, path + "." + name);
 }
 void optional_tags(const json& o, const std::string& path) {
   if (const json* f = find(o, "tags")) string_map(*f, path + ".tags");
