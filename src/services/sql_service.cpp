@@ -27,28 +27,37 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlC
     const auto m = co_await env.receive();
     const auto* rq = m.as<SqlRequest>();
     if (!rq || !oracle->seen.insert(m.id).second) continue;
-    oracle->pending = nlohmann::json{{"name", name}, {"label", rq->label}, {"req", rq->req}};
+    // Its facts only for a recorded trace (Simulator::note keeps none otherwise).
+    oracle->pending = sim.tracing()
+                          ? nlohmann::json{{"name", name}, {"label", rq->label}, {"req", rq->req}}
+                          : nlohmann::json();
     co_await env.sleep(config.commit_latency);  // a crash here drops the transaction
     oracle->pending.reset();
     const auto reply_serial = ++*serial;
     db->track(sim.tracing());
     auto outcome = db->execute(rq->statements, rq->label, reply_serial,
                                sim.tracing() ? env.name_of(m.from) : std::string());
-    nlohmann::json facts = {{"name", name},
-                            {"label", rq->label},
-                            {"serial", reply_serial},
-                            {"committed", outcome.committed},
-                            {"commit_index", db->committed().size()},
-                            {"rows_changed", outcome.rows_changed}};
-    if (outcome.accesses.is_array()) facts["statements"] = outcome.accesses;
-    if (!db->overtaken().empty()) facts["overtook"] = db->overtaken();
+    // The facts are read only from a recorded trace: an unrecorded run does not build them (as
+    // the KV store's).
+    const bool tracing = sim.tracing();
+    nlohmann::json facts;
+    if (tracing) {
+      facts = {{"name", name},
+               {"label", rq->label},
+               {"serial", reply_serial},
+               {"committed", outcome.committed},
+               {"commit_index", db->committed().size()},
+               {"rows_changed", outcome.rows_changed}};
+      if (outcome.accesses.is_array()) facts["statements"] = outcome.accesses;
+      if (!db->overtaken().empty()) facts["overtook"] = db->overtaken();
+    }
     if (sim.service_fault("lost_response",
                           env.random() % 1'000'000 < sim.faults().lost_response_ppm)) {
-      facts["req"] = rq->req;
+      if (tracing) facts["req"] = rq->req;
       sim.note("lost_response", std::move(facts));
       continue;
     }
-    if (sim.tracing()) oracle->facts.emplace(reply_serial, std::move(facts));
+    if (tracing) oracle->facts.emplace(reply_serial, std::move(facts));
     env.send(m.from, std::make_shared<SqlReply>(rq->req, outcome, reply_serial));
   }
 }
