@@ -58,7 +58,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlC
       continue;
     }
     if (tracing) oracle->facts.emplace(reply_serial, std::move(facts));
-    env.send(m.from, std::make_shared<SqlReply>(rq->req, outcome, reply_serial));
+    env.send(m.from, std::make_shared<SqlReply>(rq->req, std::move(outcome), reply_serial));
   }
 }
 

@@ -41,6 +41,15 @@ struct SqlReply : sim::Payload {
         changes(outcome.changes),
         failed_statement(outcome.failed_statement),
         serial(n) {}
+  // The same, taking the outcome's results and error instead of copying them.
+  SqlReply(std::uint64_t r, sql::Outcome&& outcome, std::uint64_t n)
+      : req(r),
+        committed(outcome.committed),
+        error(std::move(outcome.error)),
+        results(std::move(outcome.results)),
+        changes(std::move(outcome.changes)),
+        failed_statement(outcome.failed_statement),
+        serial(n) {}
   std::uint64_t req;
   bool committed;
   std::string error;       // why it rolled back: an SQLite error, or a failed expect_changes
