@@ -1,0 +1,89 @@
+// A KV write's decoded value (decoded_value.hpp): the simulated store keeps it beside the version
+// it wrote, and stores the value intact whether it moves it out of the request (an unrecorded run)
+// or copies it (a recorded one, whose trace renders the request later).
+#include "seer/services/kv.hpp"
+#include "seer/sim/simulator.hpp"
+
+#include <gtest/gtest.h>
+
+namespace seer::services {
+namespace {
+
+struct DecodedNumber final : DecodedValue {
+  explicit DecodedNumber(int n) : n(n) {}
+  int n;
+};
+
+// The i-th write's value (built outside the coroutine: g++ 12 rejects an initializer list there).
+nlohmann::json written_value(int i) {
+  return {{"n", i}, {"pad", std::string(64, 'x')}};
+}
+nlohmann::json last_value() {
+  return {{"n", -1}};
+}
+
+// Writes k = written_value(i) for i = 0..writes-1 (create, then updates), each with its decoded
+// DecodedNumber, then one put without a decoded value.
+sim::Task<void> decoded_writer(sim::Env& env, sim::ProcessId kv, int writes, int& acknowledged) {
+  KvClient client(env, kv, sim::milliseconds(50));
+  std::int64_t revision = 0;
+  for (int i = 0; i < writes; ++i) {
+    auto decoded = std::make_shared<const DecodedNumber>(i);
+    KvResult w;
+    if (i == 0) {
+      w = co_await client.create("k", written_value(i), decoded);
+    } else {
+      w = co_await client.update("k", written_value(i), revision, decoded);
+    }
+    if (!w.ok()) co_return;
+    revision = w.revision;
+    ++acknowledged;
+  }
+  const auto put = co_await client.put("k", last_value());
+  if (put.ok()) ++acknowledged;
+}
+
+void check_decoded_writes(bool trace) {
+  sim::RunConfig config;
+  config.seed = 7;
+  config.faults = std::vector<sim::FaultKind>{};
+  config.record_trace = trace;
+  sim::Simulator sim(config);
+  const auto kv = add_kv_service(sim, "kv", kv_config("linearizable"));
+  int acknowledged = 0;
+  constexpr int kWrites = 5;
+  sim.add_process(
+      "client",
+      [&](sim::Env& env) { return decoded_writer(env, kv.process, kWrites, acknowledged); },
+      {.crashable = false, .client = true});
+  ASSERT_TRUE(sim.run().ok());
+  ASSERT_EQ(acknowledged, kWrites + 1);
+  const auto& versions = kv.truth->versions("k");
+  ASSERT_EQ(versions.size(), static_cast<std::size_t>(kWrites + 1));
+  for (int i = 0; i < kWrites; ++i) {
+    const auto& v = versions[static_cast<std::size_t>(i)];
+    EXPECT_EQ(v.value, written_value(i)) << i;
+    const auto* decoded = dynamic_cast<const DecodedNumber*>(v.decoded.get());
+    ASSERT_NE(decoded, nullptr) << i;
+    EXPECT_EQ(decoded->n, i);
+  }
+  EXPECT_EQ(versions.back().value, last_value());
+  EXPECT_EQ(versions.back().decoded, nullptr);  // a write without one keeps none
+}
+
+TEST(KvDecoded, AnUnrecordedRunKeepsTheDecodedValueAndTheValueIntact) {
+  check_decoded_writes(false);
+}
+
+TEST(KvDecoded, ARecordedRunKeepsTheDecodedValueAndTheValueIntact) {
+  check_decoded_writes(true);
+}
+
+TEST(KvDecoded, TheDecodedValueIsNotPartOfTheWireMessage) {
+  const KvRequest rq(1, KvOp::kPut, "k", 3, 0, KvRead::kAny,
+                     std::make_shared<const DecodedNumber>(3));
+  EXPECT_EQ(rq.to_json(), (nlohmann::json{{"req", 1}, {"op", "put"}, {"key", "k"}, {"value", 3}}));
+}
+
+}  // namespace
+}  // namespace seer::services
