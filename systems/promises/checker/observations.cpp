@@ -47,23 +47,38 @@ void Observations::add_response(const json& data) {
   }
 }
 
+bool Observations::fits(const Facts& f, const Promise& p) {
+  const json& c = *f.creation;
+  if (c["timeoutAt"] != p.timeout_at || c["createdAt"] != p.created_at ||
+      c["param"] != value_json(p.param) || c["tags"] != json(p.tags)) {
+    return false;
+  }
+  if (f.settlement && p.state != PromiseState::pending) {
+    const json& s = *f.settlement;
+    if (s["state"] != state_name(p.state) || s["value"] != value_json(p.value) ||
+        s["settledAt"] != json(*p.settled_at)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool Observations::consistent(const State& state) const {
   for (const auto& [id, f] : facts_) {
     const auto it = state.promises.find(id);
-    if (it == state.promises.end()) continue;
-    const Promise& p = it->second;
-    const json& c = *f.creation;
-    if (c["timeoutAt"] != p.timeout_at || c["createdAt"] != p.created_at ||
-        c["param"] != value_json(p.param) || c["tags"] != json(p.tags)) {
-      return false;
-    }
-    if (f.settlement && p.state != PromiseState::pending) {
-      const json& s = *f.settlement;
-      if (s["state"] != state_name(p.state) || s["value"] != value_json(p.value) ||
-          s["settledAt"] != json(*p.settled_at)) {
-        return false;
-      }
-    }
+    if (it != state.promises.end() && !fits(f, it->second)) return false;
+  }
+  return true;
+}
+
+bool Observations::consistent_after(const State& from, const State& to) const {
+  for (const auto& [id, f] : facts_) {
+    const auto it = to.promises.find(id);
+    if (it == to.promises.end()) continue;
+    const auto before = from.promises.find(id);
+    if (before != from.promises.end() && before->second == it->second)
+      continue;  // fits, as in from
+    if (!fits(f, it->second)) return false;
   }
   return true;
 }

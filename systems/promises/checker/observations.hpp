@@ -22,6 +22,9 @@ class Observations {
   void add_response(const nlohmann::json& data);
   // False if `state` contradicts a fact.
   bool consistent(const State& state) const;
+  // consistent(to), for a `to` reached from a consistent `from`: only the promises that differ
+  // are compared with the facts (building a promise's JSON costs more than comparing it).
+  bool consistent_after(const State& from, const State& to) const;
 
   // Times the facts show for a promise (createdAt, settledAt), and its timeoutAt.
   std::set<std::int64_t> exact_times(const std::string& id) const;
@@ -34,6 +37,7 @@ class Observations {
     std::optional<nlohmann::json> settlement;  // {state, value, settledAt}
   };
   void add_record(const nlohmann::json& record);
+  static bool fits(const Facts& f, const Promise& p);
   std::map<std::string, Facts> facts_;
 };
 
