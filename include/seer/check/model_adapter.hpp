@@ -324,7 +324,10 @@ class ErasedModel final : public AnyModel {
         } else {
           key = model_.partition_key(ops[i]);
         }
-        const auto [it, added] = index_of.try_emplace(to_text(key), parts.keys.size());
+        // Grouped by the key's text; a string key (the usual) without dumping it as JSON.
+        const auto [it, added] = index_of.try_emplace(
+            key.is_string() ? "s" + key.get_ref<const std::string&>() : "j" + to_text(key),
+            parts.keys.size());
         if (added) {
           parts.keys.push_back(std::move(key));
           parts.members.emplace_back();

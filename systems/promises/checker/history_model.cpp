@@ -58,11 +58,17 @@ std::optional<std::int64_t> integer_field(const json& j, const char* name) {
   return j[name].get<std::int64_t>();
 }
 
-// The response a request was seen to give.
+const json kNull;
+
+// The response a request was seen to give. Its data is read in place in the completion value (a
+// call's operations outlive it, and moving one keeps its values' contents in place): a copy of
+// every response would cost more than the search of a small history.
 struct Response {
   int status = 0;
-  json data;
-  bool operator==(const Response&) const = default;
+  const json* data = &kNull;
+  bool operator==(const Response& other) const {
+    return status == other.status && *data == *other.data;
+  }
 };
 
 // What the search steps with: the parsed request and when the server applied it (if known).
@@ -116,23 +122,27 @@ std::string only_promise(const Request& request) {
 class IdComponents {
  public:
   void link(const std::vector<std::string>& ids) {
-    for (std::size_t i = 1; i < ids.size(); ++i) parent_[find(ids[i])] = find(ids[0]);
-    if (!ids.empty()) find(ids[0]);
+    if (ids.empty()) return;
+    const std::size_t first = find(ids[0]);
+    for (std::size_t i = 1; i < ids.size(); ++i) parent_[find(ids[i])] = root(first);
   }
-  std::string find(const std::string& id) {
-    auto it = parent_.find(id);
-    if (it == parent_.end()) {
-      parent_.emplace(id, id);
-      return id;
-    }
-    if (it->second == id) return id;
-    std::string root = find(it->second);
-    parent_[id] = root;
-    return root;
+  // The component's number (its root's); stable until the next link.
+  std::size_t find(const std::string& id) {
+    const auto [it, added] = index_.try_emplace(id, parent_.size());
+    if (added) parent_.push_back(it->second);
+    return root(it->second);
   }
 
  private:
-  std::map<std::string, std::string> parent_;
+  std::size_t root(std::size_t i) {
+    while (parent_[i] != i) {
+      parent_[i] = parent_[parent_[i]];  // path halving
+      i = parent_[i];
+    }
+    return i;
+  }
+  std::unordered_map<std::string, std::size_t> index_;  // id -> its node
+  std::vector<std::size_t> parent_;
 };
 
 // A checker state: the spec's σ and the latest `now` applied so far (spec §3.1: non-decreasing).
@@ -206,7 +216,8 @@ class PromisesHistoryModel {
     if (!op.unknown() && op.output.is_object()) {
       const auto status = op.output.find("status");
       if (status != op.output.end() && status->is_number_integer()) {
-        call.output = Response{status->get<int>(), op.output.value("data", json())};
+        const auto data = op.output.find("data");
+        call.output = Response{status->get<int>(), data != op.output.end() ? &*data : &kNull};
       }
     }
     c.now = integer_field(op.input, "now");
@@ -217,7 +228,7 @@ class PromisesHistoryModel {
     c.invoke = op.invoke;
     c.complete = op.complete;
     if (call.output) {
-      c.absent = absent_promise(*c.request, call.output->status, call.output->data);
+      c.absent = absent_promise(*c.request, call.output->status, *call.output->data);
     } else if (c.parsed) {
       c.only = only_promise(*c.parsed);
     }
@@ -243,16 +254,16 @@ class PromisesHistoryModel {
         throw HistoryError(where(op) + "completion value needs the response's status and data");
       }
       if (call.input.parsed) times.add_request(*call.input.parsed);
-      if (call.output) observed->add_response(call.output->data);
+      if (call.output) observed->add_response(*call.output->data);
       call.input.observations = observed;
     }
     // Before every time the partition records or shows, and every deadline it names.
     std::int64_t earliest = std::numeric_limits<std::int64_t>::max();
     for (auto& call : calls) {
       CompiledRequest& c = call.input;
-      if (!c.now && c.parsed) c.candidates = times.for_request(*c.parsed, *observed);
+      if (!c.now && c.parsed) c.candidates = times.for_request(*c.parsed, c.ids, *observed);
       if (c.now && call.output && c.parsed && c.parsed->kind != Kind::debug_tick) {
-        for (const auto t : times.for_request(*c.parsed, *observed)) {
+        for (const auto t : times.for_request(*c.parsed, c.ids, *observed)) {
           if (t < *c.now) c.replays.push_back(t);
         }
       }
@@ -275,7 +286,7 @@ class PromisesHistoryModel {
     IdComponents components;
     for (const auto& call : calls) components.link(call.input.ids);
     // For each component, the latest completion of a known operation that observes it.
-    std::map<std::string, std::int64_t> observed_until;
+    std::map<std::size_t, std::int64_t> observed_until;
     // Every known operation counts, even one whose response is fixed (a heartbeat's): whether it
     // changed σ decides which times may follow it (`now` never goes back).
     for (const auto& call : calls) {
@@ -373,13 +384,13 @@ class PromisesHistoryModel {
           link_branch(action.value("id", ""), member(action, "tags"));
         }
       }
-      if (call.output && call.output->data.is_object() && call.output->data.contains("promise") &&
-          call.output->data["promise"].is_object()) {
-        const json& record = call.output->data["promise"];
+      if (call.output && call.output->data->is_object() && call.output->data->contains("promise") &&
+          (*call.output->data)["promise"].is_object()) {
+        const json& record = (*call.output->data)["promise"];
         link_branch(record.value("id", ""), member(record, "tags"));
       }
     }
-    std::map<std::string, int> numbers;
+    std::map<std::size_t, int> numbers;
     std::vector<int> out;
     for (const auto& call : calls) {
       const auto& ids = call.input.ids;
@@ -466,7 +477,7 @@ class PromisesHistoryModel {
     if (c.parsed) {
       // Only the status and data are compared: no envelope, no messages.
       const auto result = answer(to.state, *c.parsed, at);
-      if (seen && (result.status != seen->status || result.data != seen->data)) {
+      if (seen && (result.status != seen->status || result.data != *seen->data)) {
         return std::nullopt;
       }
     } else {
@@ -476,7 +487,7 @@ class PromisesHistoryModel {
         static const json kNoData;
         const auto data = response.find("data");  // compared in place: a copy costs more
         if (response["head"]["status"] != seen->status ||
-            (data != response.end() ? *data : kNoData) != seen->data) {
+            (data != response.end() ? *data : kNoData) != *seen->data) {
           return std::nullopt;
         }
       }
