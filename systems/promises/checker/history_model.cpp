@@ -53,9 +53,10 @@ json request_of(const Operation& op) {
 }
 
 std::optional<std::int64_t> integer_field(const json& j, const char* name) {
-  if (!j.is_object() || !j.contains(name)) return std::nullopt;
-  if (!j[name].is_number_integer()) return std::nullopt;
-  return j[name].get<std::int64_t>();
+  if (!j.is_object()) return std::nullopt;
+  const auto it = j.find(name);  // looked up once
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<std::int64_t>();
 }
 
 const json kNull;

@@ -19,6 +19,7 @@ namespace seer::promises {
 class Observations {
  public:
   // Every promise record in an ok response's data (promise, preload, a fence's inner response).
+  // The records are read in place: `data` must outlive this.
   void add_response(const nlohmann::json& data);
   // False if `state` contradicts a fact.
   bool consistent(const State& state) const;
@@ -32,9 +33,10 @@ class Observations {
   std::set<std::int64_t> all_timeouts() const;
 
  private:
+  // The records that showed them, read in place: the responses outlive their observations.
   struct Facts {
-    std::optional<nlohmann::json> creation;    // {param, tags, timeoutAt, createdAt}
-    std::optional<nlohmann::json> settlement;  // {state, value, settledAt}
+    const nlohmann::json* creation = nullptr;    // its param, tags, timeoutAt, createdAt
+    const nlohmann::json* settlement = nullptr;  // its state, value, settledAt
   };
   void add_record(const nlohmann::json& record);
   static bool fits(const Facts& f, const Promise& p);
