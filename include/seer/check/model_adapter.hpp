@@ -313,7 +313,7 @@ class ErasedModel final : public AnyModel {
     if constexpr (model_traits::HasPartitionCall<M> || model_traits::HasPartitionKey<M>) {
       KeyedParts parts;
       std::vector<std::unique_ptr<Prepared>> prepared;
-      std::unordered_map<std::string, std::size_t> index_of;  // key (as JSON text) -> its place
+      std::unordered_map<std::string, std::size_t> index_of;  // key (as text) -> its place
       for (std::size_t i = 0; i < ops.size(); ++i) {
         nlohmann::json key;
         std::optional<CallOf<M>> call;
