@@ -20,4 +20,31 @@ function(seer_add_simulation name)
     target_sources(${name} PRIVATE ${source})
     target_link_libraries(${name} PRIVATE seer::systems)
   endif()
+  _seer_link_allocator(${name})
+endfunction()
+
+# The program's allocator, as seer's own `seer` picks it: mimalloc where it is installed (Debian's
+# libmimalloc-dev), since a simulated run's allocations cost glibc's malloc about a third of its
+# instructions (seer's BENCHMARKS.md, "Allocator"). SEER_ALLOCATOR=system keeps glibc's malloc;
+# so does a build with -fsanitize=..., whose runtime must own the heap to find memory errors.
+set(SEER_ALLOCATOR "auto" CACHE STRING "Allocator of seer_add_simulation's programs: auto, mimalloc or system")
+function(_seer_link_allocator name)
+  if(SEER_ALLOCATOR STREQUAL "system" OR "${CMAKE_CXX_FLAGS} ${CMAKE_EXE_LINKER_FLAGS}" MATCHES "-fsanitize")
+    return()
+  endif()
+  if(SEER_ALLOCATOR STREQUAL "mimalloc")
+    find_package(mimalloc 2.0 CONFIG REQUIRED)
+  elseif(SEER_ALLOCATOR STREQUAL "auto")
+    find_package(mimalloc 2.0 CONFIG QUIET)
+  else()
+    message(FATAL_ERROR "SEER_ALLOCATOR must be auto, mimalloc or system, not '${SEER_ALLOCATOR}'")
+  endif()
+  if(NOT mimalloc_FOUND)
+    return()
+  endif()
+  # operator new and delete straight to mimalloc, not through malloc's PLT entry.
+  set(source ${CMAKE_CURRENT_BINARY_DIR}/${name}_mimalloc_new_delete.cpp)
+  file(CONFIGURE OUTPUT ${source} CONTENT "#include <mimalloc-new-delete.h>\n")
+  target_sources(${name} PRIVATE ${source})
+  target_link_libraries(${name} PRIVATE mimalloc)
 endfunction()

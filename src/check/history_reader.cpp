@@ -183,13 +183,28 @@ std::vector<Operation> pair_client_events(const std::vector<ClientEvent>& events
   std::vector<std::size_t> lines;
   lines.reserve(events.size());
   for (const auto& e : events) lines.push_back(e.line);
+  // The invocations that fail (and are dropped) need no copy of their value: found first, as the
+  // pairing will pair them (a malformed history is reported by the pairing itself).
+  std::vector<bool> dropped(events.size(), false);
+  std::map<int, std::size_t> open;  // process -> its outstanding invocation
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const ClientEvent& e = events[i];
+    if (e.type == "invoke") {
+      open[e.process] = i;
+      continue;
+    }
+    const auto it = open.find(e.process);
+    if (it == open.end()) continue;
+    if (e.type == "fail" && !e.timed_out) dropped[it->second] = true;
+    open.erase(it);
+  }
   auto event = [&](std::size_t i) -> std::optional<RawEvent> {
     const ClientEvent& e = events[i];
     RawEvent raw;
     raw.process = e.process;
     raw.type = e.type;
     raw.f = e.f;
-    raw.value = e.value;
+    raw.value = dropped[i] ? nullptr : e.value;
     raw.timed_out = e.timed_out;
     raw.time = e.time;
     return raw;

@@ -304,11 +304,25 @@ class Search {
 // renumbered; the result names the partition's own ids.
 class PartitionSearch {
  public:
+  // `movable`: the same vector as `ops`, whose kept ops may be moved out while the search runs
+  // (they are moved back when it ends), or null: they are copied.
   PartitionSearch(const std::vector<Operation>& ops, std::unique_ptr<CompiledHistory> history,
-                  const AnyModel& model)
-      : ops_(ops), model_(model), history_(std::move(history)) {
+                  const AnyModel& model, std::vector<Operation>* movable = nullptr)
+      : ops_(ops), movable_(movable), model_(model), history_(std::move(history)) {
     keep_what_can_matter();
     search_ = std::make_unique<Search>(*searched_, *history_);
+  }
+  PartitionSearch(const PartitionSearch&) = delete;
+  PartitionSearch& operator=(const PartitionSearch&) = delete;
+  ~PartitionSearch() {
+    search_.reset();
+    history_.reset();
+    if (!moved_) return;
+    for (std::size_t k = 0; k < kept_.size(); ++k) {
+      auto& op = (*movable_)[static_cast<std::size_t>(original_[k])];
+      op = std::move(kept_[k]);
+      op.id = original_ids_[k];
+    }
   }
 
   Progress advance(std::uint64_t budget, Clock::time_point deadline) {
@@ -362,8 +376,18 @@ class PartitionSearch {
       in_place = ops_[i].id == static_cast<int>(i);
     }
     if (!in_place) {
+      // Moved if the caller allows (the search reads each op's times only, the model its values
+      // through kept_), else copied.
+      moved_ = movable_ != nullptr;
+      kept_.reserve(original_.size());
       for (const int i : original_) {
-        kept_.push_back(ops_[static_cast<std::size_t>(i)]);
+        auto& op = ops_[static_cast<std::size_t>(i)];
+        if (moved_) {
+          original_ids_.push_back(op.id);
+          kept_.push_back(std::move((*movable_)[static_cast<std::size_t>(i)]));
+        } else {
+          kept_.push_back(op);
+        }
         kept_.back().id = static_cast<int>(kept_.size() - 1);
       }
     }
@@ -373,6 +397,13 @@ class PartitionSearch {
 
   // Why the kept op `failing` could not be placed: the model's sentence, or a general one.
   std::string explain(int failing) const {
+    if (moved_) {  // the model reads every op: copies of the kept ones go back (a rare path)
+      for (std::size_t k = 0; k < kept_.size(); ++k) {
+        auto& op = (*movable_)[static_cast<std::size_t>(original_[k])];
+        op = kept_[k];
+        op.id = original_ids_[k];
+      }
+    }
     const auto& op = ops_[static_cast<std::size_t>(original_[static_cast<std::size_t>(failing)])];
     if (auto why = model_.explain_failure(ops_, op)) return *why;
     return "process " + std::to_string(op.process) + " " +
@@ -382,6 +413,9 @@ class PartitionSearch {
   }
 
   const std::vector<Operation>& ops_;
+  std::vector<Operation>* movable_;  // ops_, if its kept ops may be moved into kept_
+  bool moved_ = false;               // they were: the destructor moves them back
+  std::vector<int> original_ids_;    // per kept op moved, its id in ops_
   const AnyModel& model_;
   std::vector<Operation> kept_;  // the ops searched, renumbered, if some were left out
   const std::vector<Operation>* searched_ = nullptr;  // kept_ or ops_; the history refers to them
@@ -423,27 +457,44 @@ constexpr std::uint64_t kKeepPausedSteps = std::uint64_t{1} << 23;
 // every round, and the rounds stop after the first round that finds a key broken. The key reported
 // is the one broken at the smallest budget, the first in key order among those of that round: the
 // same for any --jobs. A key that needs hours does not hide one that breaks in a millisecond.
+// `owned`: the history's ops may be moved into their keys' (it is `ops`, and the caller drops it).
 CheckResult check_partitioned(const std::vector<Operation>& ops, const AnyModel& model,
-                              const CheckOptions& options) {
-  std::map<std::string, std::size_t> index_of;  // key (as JSON text) -> partition
+                              const CheckOptions& options, std::vector<Operation>* owned) {
   struct Part {
     nlohmann::json key;
     std::vector<Operation> ops;
     std::vector<int> original;
+    std::unique_ptr<PreparedCalls> prepared;  // for its first compile (split's, or null)
     std::unique_ptr<PartitionSearch> search;  // under way: null before its first turn, or dropped
     std::optional<CheckResult> result;        // once settled (its search is then let go)
     std::uint64_t reached = 0;                // the most steps its search has taken
   };
-  std::vector<Part> parts;
-  for (const auto& op : ops) {
-    auto [key, inner] = model.partition(op);
-    const std::string name = to_text(key);
-    auto [it, added] = index_of.emplace(name, parts.size());
-    if (added) parts.push_back(Part{key, {}, {}, {}, {}, 0});
-    auto& part = parts[it->second];
-    inner.id = static_cast<int>(part.ops.size());
-    part.ops.push_back(std::move(inner));
-    part.original.push_back(op.id);
+  KeyedParts split = model.split(ops);
+  std::vector<Part> parts(split.keys.size());
+  std::map<std::string, std::size_t> index_of;  // key (as JSON text) -> partition
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    Part& part = parts[k];
+    part.key = std::move(split.keys[k]);
+    index_of.emplace(to_text(part.key), k);
+    const auto& members = split.members[k];
+    part.original.reserve(members.size());
+    for (const int i : members) part.original.push_back(ops[static_cast<std::size_t>(i)].id);
+    if (k < split.prepared.size()) part.prepared = std::move(split.prepared[k]);
+    if (!split.inner.empty()) {
+      part.ops = std::move(split.inner[k]);
+      continue;
+    }
+    // The per-key ops are the history's: moved if the caller lets go of them, else copied.
+    part.ops.reserve(members.size());
+    for (const int i : members) {
+      const auto at = static_cast<std::size_t>(i);
+      if (owned) {
+        part.ops.push_back(std::move((*owned)[at]));
+      } else {
+        part.ops.push_back(ops[at]);
+      }
+      part.ops.back().id = static_cast<int>(part.ops.size() - 1);
+    }
   }
   std::vector<Part*> by_key;  // the rounds' tasks, in key order
   for (const auto& [name, i] : index_of) by_key.push_back(&parts[i]);
@@ -458,7 +509,11 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const AnyModel&
     const std::uint64_t budget = round.budget;
     Part& part = *by_key[task];
     if (!part.search) {
-      part.search = std::make_unique<PartitionSearch>(part.ops, model.compile(part.ops), model);
+      // The prepared calls serve the first compile only; a dropped search's next compiles anew.
+      auto history = part.prepared ? model.compile_prepared(part.ops, std::move(part.prepared))
+                                   : model.compile(part.ops);
+      part.search =
+          std::make_unique<PartitionSearch>(part.ops, std::move(history), model, &part.ops);
     }
     const Progress progress = part.search->advance(std::min(budget, limit), rounds.deadline);
     part.reached = std::max(part.reached, part.search->steps());
@@ -516,15 +571,14 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const AnyModel&
   return result;
 }
 
-}  // namespace
-
-CheckResult check_linearizable(const std::vector<Operation>& ops, const AnyModel& model,
-                               const CheckOptions& options) {
+// `owned`: as in check_partitioned.
+CheckResult check(const std::vector<Operation>& ops, const AnyModel& model,
+                  const CheckOptions& options, std::vector<Operation>* owned) {
   if (options.special) {
     if (auto fast = model.check_special(ops)) return *fast;
   }
   if (!model.partitioned()) return check_one(ops, model, options);
-  if (options.partition) return check_partitioned(ops, model, options);
+  if (options.partition) return check_partitioned(ops, model, options, owned);
   // One search over every key's operations with the tuple of every key's state.
   CheckResult result = search_history(ops, compile_keyed_history(ops, model), model, options);
   if (result.verdict == Verdict::kNotLinearizable && result.failing_op >= 0) {
@@ -545,6 +599,18 @@ CheckResult check_linearizable(const std::vector<Operation>& ops, const AnyModel
     }
   }
   return result;
+}
+
+}  // namespace
+
+CheckResult check_linearizable(const std::vector<Operation>& ops, const AnyModel& model,
+                               const CheckOptions& options) {
+  return check(ops, model, options, nullptr);
+}
+
+CheckResult check_linearizable(std::vector<Operation>&& ops, const AnyModel& model,
+                               const CheckOptions& options) {
+  return check(ops, model, options, &ops);
 }
 
 nlohmann::json CheckResult::to_json(const std::vector<Operation>& ops) const {

@@ -3,6 +3,8 @@
 #include "seer/check/linearizability.hpp"
 #include "seer/sim/system.hpp"
 
+#include <utility>
+
 namespace seer::sim {
 
 std::optional<Violation> check_linearizable_history(const std::vector<HistoryEntry>& history,
@@ -24,13 +26,14 @@ std::optional<Violation> check_linearizable_history(const std::vector<HistoryEnt
     c.line = static_cast<std::size_t>(e.index) + 1;
     events.push_back(c);
   }
-  const auto ops = check::pair_client_events(events, "history");
+  auto ops = check::pair_client_events(events, "history");
   auto model = check::make_model(model_name);
   if (!init.empty()) model->set_init(init);
   check::CheckOptions options;
   options.max_steps = check::kSimulatedRunSteps;
   options.timeout = std::chrono::milliseconds(60'000);  // a safety net only
-  const auto result = check::check_linearizable(ops, *model, options);
+  // The operations are needed no more: moved into their keys', not copied.
+  const auto result = check::check_linearizable(std::move(ops), *model, options);
   if (result.verdict == check::Verdict::kLinearizable) return std::nullopt;
   Violation v;
   v.invariant = "linearizable";

@@ -44,6 +44,10 @@ assert x["causes"], "no cause"
 assert x["causes"][0]["kind"] in ("duplicate_delivery", "lost_response"), x["causes"][0]["kind"]' ||
   fail "explain names the retried or duplicated increment"
 ctest --test-dir "$tmp/demo/build" >"$tmp/ctest.log" 2>&1 || { cat "$tmp/ctest.log"; fail "the scaffold's tests"; }
+# The user's program gets the allocator seer's own does (seerHelpers.cmake): mimalloc where installed.
+if readelf -d "$seer" | grep -q 'NEEDED.*libmimalloc'; then
+  readelf -d "$own" | grep -q 'NEEDED.*libmimalloc' || fail "the user's seer does not link mimalloc"
+fi
 
 # The built-in systems only when asked for: a second program of the project with BUILTIN_SYSTEMS.
 echo '// The built-in systems come from seer_add_simulation(... BUILTIN_SYSTEMS).' >"$tmp/demo/builtins.cpp"
@@ -68,6 +72,9 @@ assert "demo-counter" in names and "promises" in names and "register" in names, 
 deb=$(ls "$tmp"/seer_*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || { fail "no .deb built"; finish; }
 dpkg-deb -f "$deb" Depends | grep -q libsqlite3 || fail "the .deb does not depend on SQLite"
+if readelf -d "$seer" | grep -q 'NEEDED.*libmimalloc'; then
+  dpkg-deb -f "$deb" Depends | grep -q libmimalloc || fail "the .deb does not depend on mimalloc"
+fi
 dpkg-deb -x "$deb" "$tmp/root" || fail "dpkg-deb -x"
 "$tmp/root/usr/bin/seer" new from-deb "$tmp/from-deb" >/dev/null || fail "seer new from the .deb"
 cmake -S "$tmp/from-deb" -B "$tmp/from-deb/build" -G Ninja -DCMAKE_PREFIX_PATH="$tmp/root/usr" \

@@ -15,5 +15,9 @@ namespace seer::check {
 
 CheckResult check_linearizable(const std::vector<Operation>& ops, const AnyModel& model,
                                const CheckOptions& options = {});
+// The same check of a history the caller needs no more: its operations are moved into the keys'
+// sub-histories instead of copied (a simulated run's history, checked once and dropped).
+CheckResult check_linearizable(std::vector<Operation>&& ops, const AnyModel& model,
+                               const CheckOptions& options = {});
 
 }  // namespace seer::check

@@ -30,6 +30,11 @@
 //                             several effects (append every possible next state)
 //   compile_all(ops)          instead of compile, to compile a partition's operations together
 //   partition(op)             keyed models: the op's key and the op as the per-key model sees it
+//   partition_key(op)         keyed models whose per-key op is the op itself: its key alone (the
+//                             checker then moves or copies the op, not the model)
+//   partition_call(op)        the same, with the op's call compiled while its key is read (a
+//                             model that parses an op once); compile_all(ops, calls), if the
+//                             model has it, then finishes one key's calls together
 //   prunable, required_before, components: facts that let the search skip work (below)
 //   describe_operation(call)  how an operation reads in explanations
 //   explain_failure(ops, op)  a model-specific sentence on why op cannot be placed
@@ -135,6 +140,24 @@ class CompiledHistory {
   virtual void keep(const std::vector<int>& kept, const std::vector<Operation>& kept_ops) = 0;
 };
 
+// What a keyed model compiled of each op while splitting a history by key (CheckerModel's
+// partition_call), handed back to it for compiling that key's operations. Model-specific.
+class PreparedCalls {
+ public:
+  virtual ~PreparedCalls() = default;
+};
+
+// A history split by key (AnyModel::split); the keys in the order they first appear.
+struct KeyedParts {
+  std::vector<nlohmann::json> keys;
+  std::vector<std::vector<int>> members;  // per key: its ops' positions in the history, ascending
+  // Per key: the ops as the per-key model sees them, ids renumbered 0, 1, ...; or, for every key,
+  // nothing: the per-key ops are the history's own (the caller renumbers them).
+  std::vector<std::vector<Operation>> inner;
+  // Per key: what compile_prepared takes with that key's ops (null, or none at all: nothing).
+  std::vector<std::unique_ptr<PreparedCalls>> prepared;
+};
+
 // A model behind one interface: what the registry holds and the checker takes.
 class AnyModel {
  public:
@@ -148,6 +171,17 @@ class AnyModel {
   // Compiles one partition's operations, which must outlive the result; throws HistoryError
   // naming an operation that does not fit the model.
   virtual std::unique_ptr<CompiledHistory> compile(const std::vector<Operation>& ops) const = 0;
+  // Keyed models: the history split by key, as partition() splits it op by op (the default). A
+  // model may leave KeyedParts::inner empty (its per-key ops are the history's), and prepare each
+  // key's calls; prepared calls may point into the ops' JSON values, which the caller keeps alive
+  // (moving an Operation keeps them in place).
+  virtual KeyedParts split(const std::vector<Operation>& ops) const;
+  // compile(ops), given what split prepared for these ops (null: nothing; the default ignores it).
+  virtual std::unique_ptr<CompiledHistory> compile_prepared(
+      const std::vector<Operation>& ops, std::unique_ptr<PreparedCalls> prepared) const {
+    (void)prepared;
+    return compile(ops);
+  }
   virtual std::optional<std::string> explain_failure(const std::vector<Operation>& ops,
                                                      const Operation& failing) const = 0;
   virtual std::optional<CheckResult> check_special(const std::vector<Operation>& ops) const = 0;

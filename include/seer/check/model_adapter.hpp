@@ -29,6 +29,19 @@ concept HasPartition = requires(const M& m, const Operation& op) {
   { m.partition(op) } -> std::convertible_to<std::pair<nlohmann::json, Operation>>;
 };
 template <class M>
+concept HasPartitionKey = requires(const M& m, const Operation& op) {
+  { m.partition_key(op) } -> std::convertible_to<nlohmann::json>;
+};
+template <class M>
+concept HasPartitionCall = requires(const M& m, const Operation& op) {
+  { m.partition_call(op) } -> std::convertible_to<std::pair<nlohmann::json, CallOf<M>>>;
+};
+template <class M>
+concept HasCompilePrepared = requires(const M& m, const std::vector<Operation>& ops,
+                                      std::vector<CallOf<M>> calls) {
+  { m.compile_all(ops, std::move(calls)) } -> std::convertible_to<std::vector<CallOf<M>>>;
+};
+template <class M>
 concept HasPrunable = requires(const M& m, const std::vector<CallOf<M>>& calls,
                                const std::vector<Operation>& ops) {
   { m.prunable(calls, ops) } -> std::convertible_to<std::vector<bool>>;
@@ -277,23 +290,81 @@ class ErasedModel final : public AnyModel {
     }
   }
 
-  bool partitioned() const override { return model_traits::HasPartition<M>; }
+  bool partitioned() const override {
+    return model_traits::HasPartition<M> || model_traits::HasPartitionKey<M> ||
+           model_traits::HasPartitionCall<M>;
+  }
 
   std::pair<nlohmann::json, Operation> partition(const Operation& op) const override {
-    if constexpr (model_traits::HasPartition<M>) {
+    if constexpr (model_traits::HasPartitionCall<M>) {
+      return {model_.partition_call(op).first, op};
+    } else if constexpr (model_traits::HasPartitionKey<M>) {
+      return {model_.partition_key(op), op};
+    } else if constexpr (model_traits::HasPartition<M>) {
       return model_.partition(op);
     } else {
       return {nlohmann::json(), op};
     }
   }
 
+  // A model that keys an op without changing it is split without copying any op; one that
+  // compiles an op while keying it hands each key's calls to compile_prepared.
+  KeyedParts split(const std::vector<Operation>& ops) const override {
+    if constexpr (model_traits::HasPartitionCall<M> || model_traits::HasPartitionKey<M>) {
+      KeyedParts parts;
+      std::vector<std::unique_ptr<Prepared>> prepared;
+      std::unordered_map<std::string, std::size_t> index_of;  // key (as text) -> its place
+      for (std::size_t i = 0; i < ops.size(); ++i) {
+        nlohmann::json key;
+        std::optional<CallOf<M>> call;
+        if constexpr (model_traits::HasPartitionCall<M>) {
+          auto [k, c] = model_.partition_call(ops[i]);
+          key = std::move(k);
+          call.emplace(std::move(c));
+        } else {
+          key = model_.partition_key(ops[i]);
+        }
+        // Grouped by the key's text; a string key (the usual) without dumping it as JSON.
+        const auto [it, added] = index_of.try_emplace(
+            key.is_string() ? "s" + key.get_ref<const std::string&>() : "j" + to_text(key),
+            parts.keys.size());
+        if (added) {
+          parts.keys.push_back(std::move(key));
+          parts.members.emplace_back();
+          prepared.push_back(call ? std::make_unique<Prepared>() : nullptr);
+        }
+        parts.members[it->second].push_back(static_cast<int>(i));
+        if (call) prepared[it->second]->calls.push_back(std::move(*call));
+      }
+      for (auto& p : prepared) parts.prepared.push_back(std::move(p));
+      return parts;
+    } else {
+      return AnyModel::split(ops);
+    }
+  }
+
   std::unique_ptr<CompiledHistory> compile(const std::vector<Operation>& ops) const override {
     std::vector<CallOf<M>> calls;
-    if constexpr (CompilesAllOperations<M>) {
+    if constexpr (model_traits::HasPartitionCall<M> && model_traits::HasCompilePrepared<M>) {
+      calls.reserve(ops.size());
+      for (const auto& op : ops) calls.push_back(model_.partition_call(op).second);
+      calls = model_.compile_all(ops, std::move(calls));
+    } else if constexpr (CompilesAllOperations<M>) {
       calls = model_.compile_all(ops);
     } else {
       calls.reserve(ops.size());
       for (const auto& op : ops) calls.push_back(model_.compile(op));
+    }
+    return std::make_unique<TypedHistory<M>>(model_, ops, std::move(calls));
+  }
+
+  std::unique_ptr<CompiledHistory> compile_prepared(
+      const std::vector<Operation>& ops, std::unique_ptr<PreparedCalls> prepared) const override {
+    auto* typed = dynamic_cast<Prepared*>(prepared.get());
+    if (typed == nullptr || typed->calls.size() != ops.size()) return compile(ops);
+    std::vector<CallOf<M>> calls = std::move(typed->calls);
+    if constexpr (model_traits::HasCompilePrepared<M>) {
+      calls = model_.compile_all(ops, std::move(calls));
     }
     return std::make_unique<TypedHistory<M>>(model_, ops, std::move(calls));
   }
@@ -319,6 +390,11 @@ class ErasedModel final : public AnyModel {
   }
 
  private:
+  // The calls partition_call compiled, one key's, in the order of its ops.
+  struct Prepared final : PreparedCalls {
+    std::vector<CallOf<M>> calls;
+  };
+
   std::string name_;
   M model_;
 };

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <string>
 #include <vector>
 
 namespace seer::promises {
@@ -24,6 +25,9 @@ class CandidateTimes {
   // The thresholds and the times responses show, sorted and distinct; the interval below them all
   // is the caller's to add (it starts at the last time applied).
   std::vector<std::int64_t> for_request(const Request& request, const Observations& observed) const;
+  // The same, given the ids the request names (named_ids), already known to the caller.
+  std::vector<std::int64_t> for_request(const Request& request, const std::vector<std::string>& ids,
+                                        const Observations& observed) const;
 
  private:
   void add_create(const PromiseCreateReq& create);

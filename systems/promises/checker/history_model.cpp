@@ -53,16 +53,23 @@ json request_of(const Operation& op) {
 }
 
 std::optional<std::int64_t> integer_field(const json& j, const char* name) {
-  if (!j.is_object() || !j.contains(name)) return std::nullopt;
-  if (!j[name].is_number_integer()) return std::nullopt;
-  return j[name].get<std::int64_t>();
+  if (!j.is_object()) return std::nullopt;
+  const auto it = j.find(name);  // looked up once
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<std::int64_t>();
 }
 
-// The response a request was seen to give.
+const json kNull;
+
+// The response a request was seen to give. Its data is read in place in the completion value (a
+// call's operations outlive it, and moving one keeps its values' contents in place): a copy of
+// every response would cost more than the search of a small history.
 struct Response {
   int status = 0;
-  json data;
-  bool operator==(const Response&) const = default;
+  const json* data = &kNull;
+  bool operator==(const Response& other) const {
+    return status == other.status && *data == *other.data;
+  }
 };
 
 // What the search steps with: the parsed request and when the server applied it (if known).
@@ -116,23 +123,27 @@ std::string only_promise(const Request& request) {
 class IdComponents {
  public:
   void link(const std::vector<std::string>& ids) {
-    for (std::size_t i = 1; i < ids.size(); ++i) parent_[find(ids[i])] = find(ids[0]);
-    if (!ids.empty()) find(ids[0]);
+    if (ids.empty()) return;
+    const std::size_t first = find(ids[0]);
+    for (std::size_t i = 1; i < ids.size(); ++i) parent_[find(ids[i])] = root(first);
   }
-  std::string find(const std::string& id) {
-    auto it = parent_.find(id);
-    if (it == parent_.end()) {
-      parent_.emplace(id, id);
-      return id;
-    }
-    if (it->second == id) return id;
-    std::string root = find(it->second);
-    parent_[id] = root;
-    return root;
+  // The component's number (its root's); stable until the next link.
+  std::size_t find(const std::string& id) {
+    const auto [it, added] = index_.try_emplace(id, parent_.size());
+    if (added) parent_.push_back(it->second);
+    return root(it->second);
   }
 
  private:
-  std::map<std::string, std::string> parent_;
+  std::size_t root(std::size_t i) {
+    while (parent_[i] != i) {
+      parent_[i] = parent_[parent_[i]];  // path halving
+      i = parent_[i];
+    }
+    return i;
+  }
+  std::unordered_map<std::string, std::size_t> index_;  // id -> its node
+  std::vector<std::size_t> parent_;
 };
 
 // A checker state: the spec's σ and the latest `now` applied so far (spec §3.1: non-decreasing).
@@ -165,13 +176,23 @@ class PromisesHistoryModel {
            (s.last_now == kNoTime ? "" : " @" + std::to_string(s.last_now));
   }
 
-  // spec §10: partition by origin, valid when every operation stays inside one.
-  std::pair<json, Operation> partition(const Operation& op) const {
-    const json* recorded = recorded_request(op);
-    auto parsed = recorded ? parse_request(*recorded) : parse_request(request_of(op));
+  // spec §10: partition by origin, valid when every operation stays inside one. The request is
+  // parsed here once, for the key and for the call (compile_all(ops, calls) finishes it).
+  std::pair<json, Call> partition_call(const Operation& op) const {
+    Call call;
+    CompiledRequest& c = call.input;
+    if (const json* recorded = recorded_request(op)) {
+      c.request = recorded;
+    } else {
+      c.filled = std::make_shared<const json>(request_of(op));
+      c.request = c.filled.get();
+    }
+    auto parsed = parse_request(*c.request);
+    if (auto* r = std::get_if<Request>(&parsed)) c.parsed = std::move(*r);
     std::string origin;
-    if (const auto* r = std::get_if<Request>(&parsed)) {
-      const auto ids = named_ids(*r);
+    if (c.parsed) {
+      c.ids = named_ids(*c.parsed);
+      const auto& ids = c.ids;
       if (!ids.empty()) origin = std::string(origin_of(ids.front()));
       for (const auto& id : ids) {
         if (origin_of(id) != origin) {
@@ -184,65 +205,66 @@ class PromisesHistoryModel {
         const auto o = op.input.find("origin");
         if (o != op.input.end() && o->is_string()) {
           origin = o->get<std::string>();
-        } else if (r->kind == Kind::debug_tick) {
+        } else if (c.parsed->kind == Kind::debug_tick) {
           throw HistoryError(where(op) +
                              "debug.tick needs \"origin\" in its invocation value (the origin it "
                              "swept)");
         }
       }
     }
-    return {json(origin), op};
+    // A completion the model cannot read is reported by compile_all, naming the op as its
+    // partition numbers it.
+    if (!op.unknown() && op.output.is_object()) {
+      const auto status = op.output.find("status");
+      if (status != op.output.end() && status->is_number_integer()) {
+        const auto data = op.output.find("data");
+        call.output = Response{status->get<int>(), data != op.output.end() ? &*data : &kNull};
+      }
+    }
+    c.now = integer_field(op.input, "now");
+    if (!c.now && call.output) c.now = integer_field(op.output, "now");
+    if (c.parsed && c.parsed->kind == Kind::debug_tick) {
+      c.now = std::get<DebugTickReq>(c.parsed->data).time;  // a sweep runs at its own time
+    }
+    c.invoke = op.invoke;
+    c.complete = op.complete;
+    if (call.output) {
+      c.absent = absent_promise(*c.request, call.output->status, *call.output->data);
+    } else if (c.parsed) {
+      c.only = only_promise(*c.parsed);
+    }
+    return {json(origin), std::move(call)};
   }
 
   std::vector<Call> compile_all(const std::vector<Operation>& ops) const {
     std::vector<Call> calls;
+    calls.reserve(ops.size());
+    for (const auto& op : ops) calls.push_back(partition_call(op).second);
+    return compile_all(ops, std::move(calls));
+  }
+
+  // One partition's calls, each compiled alone by partition_call, completed with what the
+  // partition shows as a whole: its observations and the candidate times they give.
+  std::vector<Call> compile_all(const std::vector<Operation>& ops, std::vector<Call> calls) const {
     CandidateTimes times;
     auto observed = std::make_shared<Observations>();
-    for (const auto& op : ops) {
-      Call call;
-      CompiledRequest& c = call.input;
-      if (const json* recorded = recorded_request(op)) {
-        c.request = recorded;
-      } else {
-        c.filled = std::make_shared<const json>(request_of(op));
-        c.request = c.filled.get();
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      const Operation& op = ops[i];
+      Call& call = calls[i];
+      if (!op.unknown() && !call.output) {
+        throw HistoryError(where(op) + "completion value needs the response's status and data");
       }
-      auto parsed = parse_request(*c.request);
-      if (auto* r = std::get_if<Request>(&parsed)) c.parsed = std::move(*r);
-      if (!op.unknown()) {
-        if (!op.output.is_object() || !op.output.contains("status") ||
-            !op.output["status"].is_number_integer()) {
-          throw HistoryError(where(op) + "completion value needs the response's status and data");
-        }
-        call.output = Response{op.output["status"].get<int>(), op.output.value("data", json())};
-      }
-      c.now = integer_field(op.input, "now");
-      if (!c.now && call.output) c.now = integer_field(op.output, "now");
-      if (c.parsed && c.parsed->kind == Kind::debug_tick) {
-        c.now = std::get<DebugTickReq>(c.parsed->data).time;  // a sweep runs at its own time
-      }
-      c.invoke = op.invoke;
-      c.complete = op.complete;
-      if (c.parsed) {
-        times.add_request(*c.parsed);
-        c.ids = named_ids(*c.parsed);
-      }
-      if (call.output) {
-        observed->add_response(call.output->data);
-        c.absent = absent_promise(*c.request, call.output->status, call.output->data);
-      } else if (c.parsed) {
-        c.only = only_promise(*c.parsed);
-      }
-      c.observations = observed;
-      calls.push_back(std::move(call));
+      if (call.input.parsed) times.add_request(*call.input.parsed);
+      if (call.output) observed->add_response(*call.output->data);
+      call.input.observations = observed;
     }
     // Before every time the partition records or shows, and every deadline it names.
     std::int64_t earliest = std::numeric_limits<std::int64_t>::max();
     for (auto& call : calls) {
       CompiledRequest& c = call.input;
-      if (!c.now && c.parsed) c.candidates = times.for_request(*c.parsed, *observed);
+      if (!c.now && c.parsed) c.candidates = times.for_request(*c.parsed, c.ids, *observed);
       if (c.now && call.output && c.parsed && c.parsed->kind != Kind::debug_tick) {
-        for (const auto t : times.for_request(*c.parsed, *observed)) {
+        for (const auto t : times.for_request(*c.parsed, c.ids, *observed)) {
           if (t < *c.now) c.replays.push_back(t);
         }
       }
@@ -265,7 +287,7 @@ class PromisesHistoryModel {
     IdComponents components;
     for (const auto& call : calls) components.link(call.input.ids);
     // For each component, the latest completion of a known operation that observes it.
-    std::map<std::string, std::int64_t> observed_until;
+    std::map<std::size_t, std::int64_t> observed_until;
     // Every known operation counts, even one whose response is fixed (a heartbeat's): whether it
     // changed σ decides which times may follow it (`now` never goes back).
     for (const auto& call : calls) {
@@ -295,10 +317,14 @@ class PromisesHistoryModel {
     keys.reserve(calls.size());
     for (const auto& call : calls) {
       const auto& c = call.input;
-      keys.push_back(call.output ? std::string()
-                                 : c.request->value("kind", "") + " " +
-                                       c.request->value("data", json()).dump() + " " +
-                                       (c.now ? std::to_string(*c.now) : "?"));
+      if (call.output) {
+        keys.emplace_back();
+        continue;
+      }
+      const auto data = c.request->find("data");  // dumped in place: a copy costs more
+      keys.push_back(c.request->value("kind", "") + " " +
+                     (data != c.request->end() ? data->dump() : json().dump()) + " " +
+                     (c.now ? std::to_string(*c.now) : "?"));
     }
     auto before = check::twin_orderings(ops, keys);
     std::map<std::string, std::vector<int>> missing_at;  // promise -> the ops that saw it missing
@@ -326,6 +352,12 @@ class PromisesHistoryModel {
                               const std::vector<Operation>& ops) const {
     (void)ops;
     IdComponents components;
+    // object.value(name, {}) without its copy: `object` is an object here.
+    static const json kEmpty = json::object();
+    auto member = [](const json& object, const char* name) -> const json& {
+      const auto it = object.find(name);
+      return it != object.end() ? *it : kEmpty;
+    };
     auto link_branch = [&](const std::string& id, const json& tags) {
       if (tags.is_object() && tags.contains("resonate:branch") &&
           tags["resonate:branch"].is_string()) {
@@ -345,21 +377,21 @@ class PromisesHistoryModel {
       const auto found = c.request->find("data");  // read in place: a copy costs more
       const json& data = found != c.request->end() ? *found : kNoData;
       if (c.parsed && c.parsed->kind == Kind::promise_create) {
-        link_branch(data.value("id", ""), data.value("tags", json::object()));
+        link_branch(data.value("id", ""), member(data, "tags"));
       }
       if (data.is_object() && data.contains("action") && data["action"].is_object()) {
-        const json& action = data["action"].value("data", json::object());
+        const json& action = member(data["action"], "data");
         if (action.is_object()) {
-          link_branch(action.value("id", ""), action.value("tags", json::object()));
+          link_branch(action.value("id", ""), member(action, "tags"));
         }
       }
-      if (call.output && call.output->data.is_object() && call.output->data.contains("promise") &&
-          call.output->data["promise"].is_object()) {
-        const json& record = call.output->data["promise"];
-        link_branch(record.value("id", ""), record.value("tags", json::object()));
+      if (call.output && call.output->data->is_object() && call.output->data->contains("promise") &&
+          (*call.output->data)["promise"].is_object()) {
+        const json& record = (*call.output->data)["promise"];
+        link_branch(record.value("id", ""), member(record, "tags"));
       }
     }
-    std::map<std::string, int> numbers;
+    std::map<std::size_t, int> numbers;
     std::vector<int> out;
     for (const auto& call : calls) {
       const auto& ids = call.input.ids;
@@ -446,7 +478,7 @@ class PromisesHistoryModel {
     if (c.parsed) {
       // Only the status and data are compared: no envelope, no messages.
       const auto result = answer(to.state, *c.parsed, at);
-      if (seen && (result.status != seen->status || result.data != seen->data)) {
+      if (seen && (result.status != seen->status || result.data != *seen->data)) {
         return std::nullopt;
       }
     } else {
@@ -456,14 +488,15 @@ class PromisesHistoryModel {
         static const json kNoData;
         const auto data = response.find("data");  // compared in place: a copy costs more
         if (response["head"]["status"] != seen->status ||
-            (data != response.end() ? *data : kNoData) != seen->data) {
+            (data != response.end() ? *data : kNoData) != *seen->data) {
           return std::nullopt;
         }
       }
     }
-    if (!c.observations->consistent(to.state)) return std::nullopt;  // no response can follow
-    if (to.state == from.state) return to;                           // last_now unchanged
-    if (retimed) return std::nullopt;  // a change at a time before the last change's
+    // `from` is consistent (the initial σ is empty; every other state passed this test).
+    if (!c.observations->consistent_after(from.state, to.state)) return std::nullopt;
+    if (to.state == from.state) return to;  // last_now unchanged
+    if (retimed) return std::nullopt;       // a change at a time before the last change's
     to.last_now = at;
     return to;
   }

@@ -19,9 +19,13 @@ namespace seer::promises {
 class Observations {
  public:
   // Every promise record in an ok response's data (promise, preload, a fence's inner response).
+  // The records are read in place: `data` must outlive this.
   void add_response(const nlohmann::json& data);
   // False if `state` contradicts a fact.
   bool consistent(const State& state) const;
+  // consistent(to), for a `to` reached from a consistent `from`: only the promises that differ
+  // are compared with the facts (building a promise's JSON costs more than comparing it).
+  bool consistent_after(const State& from, const State& to) const;
 
   // Times the facts show for a promise (createdAt, settledAt), and its timeoutAt.
   std::set<std::int64_t> exact_times(const std::string& id) const;
@@ -29,11 +33,13 @@ class Observations {
   std::set<std::int64_t> all_timeouts() const;
 
  private:
+  // The records that showed them, read in place: the responses outlive their observations.
   struct Facts {
-    std::optional<nlohmann::json> creation;    // {param, tags, timeoutAt, createdAt}
-    std::optional<nlohmann::json> settlement;  // {state, value, settledAt}
+    const nlohmann::json* creation = nullptr;    // its param, tags, timeoutAt, createdAt
+    const nlohmann::json* settlement = nullptr;  // its state, value, settledAt
   };
   void add_record(const nlohmann::json& record);
+  static bool fits(const Facts& f, const Promise& p);
   std::map<std::string, Facts> facts_;
 };
 
