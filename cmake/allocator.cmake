@@ -1,5 +1,7 @@
-# The allocator seer's own programs link. Under glibc's malloc, malloc and free were a third of a
-# promises sweep's instructions (nlohmann::json map nodes, coroutine frames, messages); mimalloc
+# The allocator the `seer` program links (seer-resonate keeps glibc's: its memory is given back after
+# large requests by glibc's mallopt settings, which live_front_test checks; under mimalloc 2.0.9
+# the server still held 140 MiB after them, against under 128 MiB). Under glibc's malloc, malloc
+# and free were a third of a promises sweep's instructions (nlohmann::json map nodes, coroutine frames, messages); mimalloc
 # (Debian's libmimalloc-dev) runs the same sweep ~15-20 % faster (BENCHMARKS.md, "Allocator").
 #   SEER_ALLOCATOR=auto      mimalloc where installed, else glibc's (the default)
 #   SEER_ALLOCATOR=mimalloc  mimalloc, or the configure step fails
