@@ -126,8 +126,9 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
         break;
       }
       default: {
-        // RequestClient creates requests non-const, so moving out of the only reference is
-        // defined; a request from anywhere else is copied.
+        // Requests are created non-const (RequestClient does; docs/services.md asks it of
+        // every sender), so moving out of the only reference is defined; one referenced
+        // elsewhere too (a duplicate in flight, a recorded trace) is copied.
         KvRequest* owned =
             !tracing && m.body.use_count() == 1 ? const_cast<KvRequest*>(rq) : nullptr;
         RequestWriter writer{*store, *rq, owned};

@@ -306,7 +306,7 @@ void Oracle::observe(const json& request, const json& response) {
                  (state_name(p->state) != state || value_json(p->value) != shown_value(*record))) {
         acknowledged_ =
             fmt::format("H5: a {} response showed promise {} {} with {}, but the store holds it {}",
-                        kind, id, state, record->value("value", json()).dump(), describe(*p));
+                        kind, id, state, shown_value(*record).dump(), describe(*p));
       }
     }
   }
