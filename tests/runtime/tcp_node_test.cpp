@@ -123,8 +123,35 @@ TEST(TcpNode, TypedMessagesGoBothWaysInOrder) {
   EXPECT_EQ(b.node.stats().received, 100U);
 }
 
+// Holds a port bound but not listening, so that connecting to it is refused and no other program
+// (a test running beside this one) can listen there meanwhile: the dead peer stays dead.
+class HeldPort {
+ public:
+  explicit HeldPort(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    held_ = fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  HeldPort(const HeldPort&) = delete;
+  HeldPort& operator=(const HeldPort&) = delete;
+  ~HeldPort() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool held() const { return held_; }
+
+ private:
+  int fd_;
+  bool held_ = false;
+};
+
 TEST(TcpNode, AMessageToADeadPeerIsDroppedAndTheSenderGoesOn) {
   const auto config = three_processes();
+  // Without it, another test's node once took the freed port and dropped the message as "for
+  // process 2, not this one" (CI, 12-05).
+  const HeldPort dead_port(config.at("dead").port);
+  ASSERT_TRUE(dead_port.held());
   AnsweringNode b(config);
   LogLines log;
   TcpNode a(config, "a", nullptr, log.sink());
