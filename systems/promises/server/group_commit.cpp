@@ -1,5 +1,6 @@
 #include "group_commit.hpp"
 
+#include <algorithm>
 #include <numeric>
 
 namespace seer::promises::server {
@@ -26,8 +27,9 @@ GroupCommit::GroupCommit(std::vector<std::unique_ptr<postgres::Connection>> writ
   std::iota(free_.rbegin(), free_.rend(), std::size_t{0});  // writer 0 first
 }
 
-sql::Outcome GroupCommit::write(const std::vector<sql::Statement>& statements) {
-  Waiting mine{&statements, {}, false, false};
+sql::Outcome GroupCommit::write(const std::vector<sql::Statement>& statements,
+                                std::string lock_order) {
+  Waiting mine{&statements, std::move(lock_order), {}, false, false};
   std::unique_lock lock(mutex_);
   queued_.push_back(&mine);
   while (!mine.done) {
@@ -42,6 +44,9 @@ sql::Outcome GroupCommit::write(const std::vector<sql::Statement>& statements) {
     group.swap(queued_);
     for (auto* w : group) w->taken = true;
     lock.unlock();
+    std::stable_sort(group.begin(), group.end(), [](const Waiting* a, const Waiting* b) {
+      return a->lock_order < b->lock_order;
+    });
     Transactions transactions;
     transactions.reserve(group.size());
     for (const auto* w : group) transactions.push_back(w->statements);

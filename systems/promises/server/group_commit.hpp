@@ -35,8 +35,13 @@ class GroupCommit {
   // At least one.
   explicit GroupCommit(std::vector<std::unique_ptr<postgres::Connection>> writers);
 
-  // Thread-safe: returns once the write's group has committed or failed.
-  sql::Outcome write(const std::vector<sql::Statement>& statements);
+  // Thread-safe: returns once the write's group has committed or failed. A group runs its writes
+  // in the order of their `lock_order` (the server's: the origin written), whatever order they
+  // arrived in. A write takes its origin's row lock first (its guard) and holds it to the group's
+  // COMMIT, so two groups committing at once (two writer sessions, or two servers on one
+  // database) that took the same origins in opposite orders would deadlock: PostgreSQL breaks it
+  // only after deadlock_timeout (1 s) by failing one. In one order, their locks form no cycle.
+  sql::Outcome write(const std::vector<sql::Statement>& statements, std::string lock_order = {});
 
   // Groups committed and writes in them so far (for the server's stopping line and tests).
   std::uint64_t groups() const;
@@ -49,6 +54,7 @@ class GroupCommit {
  private:
   struct Waiting {
     const std::vector<sql::Statement>* statements;
+    std::string lock_order;
     sql::Outcome outcome;
     bool taken = false;  // by a group, being committed
     bool done = false;

@@ -34,8 +34,8 @@ std::unique_ptr<design::PartitionStore> make_postgres_partition_store(postgres::
                                                                       GroupCommit& writes,
                                                                       ErrorLog log) {
   auto transact = [&reader, &writes](const std::vector<sql::Statement>& statements,
-                                     TransactionKind kind) {
-    return kind == TransactionKind::kWrite ? writes.write(statements)
+                                     TransactionKind kind, const std::string& origin) {
+    return kind == TransactionKind::kWrite ? writes.write(statements, origin)
                                            : reader.transact(statements, postgres::Access::kRead);
   };
   return make_sql_store(transact, std::move(log));

@@ -24,7 +24,7 @@ class SqlPartitionStore final : public design::PartitionStore {
                                            std::optional<Footprint> footprint) override {
     const auto r = transact_(
         footprint ? concrete::read_rows(origin, *footprint) : concrete::read_origin(origin),
-        TransactionKind::kRead);
+        TransactionKind::kRead, origin);
     if (!r.committed) {
       log_("reading origin " + origin + ": " + r.error);
       back_off();
@@ -42,7 +42,7 @@ class SqlPartitionStore final : public design::PartitionStore {
   }
 
   sim::Task<std::optional<Partition>> read_due(std::string origin, std::int64_t now) override {
-    const auto r = transact_(concrete::read_due(origin, now), TransactionKind::kRead);
+    const auto r = transact_(concrete::read_due(origin, now), TransactionKind::kRead, origin);
     if (!r.committed) {
       log_("reading origin " + origin + ": " + r.error);
       back_off();
@@ -63,8 +63,8 @@ class SqlPartitionStore final : public design::PartitionStore {
                                 std::int64_t clock) override {
     const concrete::StoredOrigin stored{before.revision, before.clock, std::move(before.state),
                                         before.timeout_positions};
-    const auto r =
-        transact_(concrete::write_origin(origin, stored, after, clock), TransactionKind::kWrite);
+    const auto r = transact_(concrete::write_origin(origin, stored, after, clock),
+                             TransactionKind::kWrite, origin);
     if (r.committed) co_return WriteOutcome::kWritten;
     if (r.guard_failed) co_return WriteOutcome::kConflict;  // another server wrote it first
     // Not committed, or not known to be (a full disk, an I/O error, a connection lost before
@@ -75,7 +75,7 @@ class SqlPartitionStore final : public design::PartitionStore {
   }
 
   sim::Task<std::optional<std::vector<std::string>>> sweep_candidates(std::int64_t now) override {
-    const auto r = transact_({concrete::due_origins(now)}, TransactionKind::kRead);
+    const auto r = transact_({concrete::due_origins(now)}, TransactionKind::kRead, {});
     if (!r.committed) {
       log_("sweep: " + r.error);
       back_off();

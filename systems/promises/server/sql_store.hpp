@@ -22,7 +22,9 @@ enum class TransactionKind {
   kRead,   // one snapshot for all its statements
   kWrite,  // serialised with the other writers of the same origin by its guard
 };
-using Transact = std::function<sql::Outcome(const std::vector<sql::Statement>&, TransactionKind)>;
+// `origin`: the partition a write is of, which orders writes committed together (GroupCommit).
+using Transact = std::function<sql::Outcome(const std::vector<sql::Statement>&, TransactionKind,
+                                            const std::string& origin)>;
 
 std::unique_ptr<design::PartitionStore> make_sql_store(Transact transact, ErrorLog log);
 

@@ -38,10 +38,11 @@ std::unique_ptr<design::PartitionStore> make_sqlite_partition_store(
     sqlite::Connection& reader, GroupCommit& writes, ErrorLog log, const FileIdentity* identity,
     std::function<void(const std::string&)> fatal) {
   auto transact = [&reader, &writes, identity, fatal = std::move(fatal)](
-                      const std::vector<sql::Statement>& statements, TransactionKind kind) {
+                      const std::vector<sql::Statement>& statements, TransactionKind kind,
+                      const std::string& origin) {
     auto outcome = kind == TransactionKind::kRead
                        ? reader.transact(statements, sqlite::Begin::kDeferred)
-                       : writes.write(statements);
+                       : writes.write(statements, origin);
     if (identity) {
       if (auto why = identity->changed()) {
         // Committed to a file that is no longer the database: answer nothing from it.

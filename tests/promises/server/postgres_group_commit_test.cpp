@@ -194,6 +194,38 @@ TEST_F(PostgresGroupCommit, WritesWaitingForACommitGoInOneGroup) {
   EXPECT_EQ(ids(*open()), json::parse(R"([["w0"],["w1"],["w3"],["w5"]])"));
 }
 
+// A group runs its writes in their lock order (the server's: the origin each writes), not in the
+// order they arrived: two groups committing at once then take their row locks in one order and
+// cannot deadlock. Here writes "c", "a", "b" arrive in that order while a first group waits.
+TEST_F(PostgresGroupCommit, AGroupRunsItsWritesInLockOrder) {
+  open()->exec("CREATE TABLE o (name TEXT, n BIGSERIAL)");
+  GroupCommit group(open());
+  auto blocker = open();
+  blocker->exec("BEGIN");
+  blocker->exec("UPDATE r SET revision = revision WHERE k = 1");
+  const auto append = [](const std::string& name) {
+    return Statements{{"INSERT INTO o (name) VALUES (?1)", {name}}};
+  };
+  const std::vector<std::string> arrivals{"c", "a", "b"};
+  std::vector<Statements> writes;
+  for (const auto& name : arrivals) writes.push_back(append(name));
+  Statements first{cas(1)};
+  std::vector<sql::Outcome> outs(arrivals.size() + 1);
+  std::vector<std::thread> writers;
+  writers.emplace_back([&] { outs[0] = group.write(first, "z"); });
+  while (!group.committing()) std::this_thread::yield();
+  for (std::size_t i = 0; i < arrivals.size(); ++i) {
+    writers.emplace_back([&, i] { outs[i + 1] = group.write(writes[i], arrivals[i]); });
+    while (group.writes_waiting() != i + 1) std::this_thread::yield();  // arrived, in this order
+  }
+  blocker->exec("ROLLBACK");
+  for (auto& t : writers) t.join();
+  for (const auto& out : outs) EXPECT_TRUE(out.committed) << out.error;
+  EXPECT_EQ(group.groups(), 2u);
+  EXPECT_EQ(open()->query({"SELECT name FROM o ORDER BY n"}),
+            json::parse(R"([["a"],["b"],["c"]])"));
+}
+
 // A loop's session reads without BEGIN and COMMIT (read_implicitly): its statements are still
 // one REPEATABLE READ transaction, with one snapshot, also on the session after a reconnection;
 // and a write on it is still READ COMMITTED.
