@@ -69,6 +69,8 @@ class Oracle {
   std::map<std::string, std::string> running_tasks();
   // Those of `running` (running_tasks() at some earlier time) not done since: fulfilled (their
   // promise settled), suspended or halted. The first by id is named, with what it was then.
+  // Answered again without looking when neither the store nor `running` (the same map, unchanged
+  // in place) changed since the last call.
   std::optional<sim::Finding> unfinished(const std::map<std::string, std::string>& running);
   // Liveness: the (process, promise) waits in `open` whose promise is settled in the store.
   std::set<std::pair<std::string, std::string>> settled_waits(
@@ -93,12 +95,18 @@ class Oracle {
   std::optional<std::string> acknowledged_;
   std::optional<std::string> fencing_;
   std::map<std::pair<std::string, std::int64_t>, std::string> grants_;  // (task, version) -> pid
-  struct UnfinishedMemo {  // unfinished()'s last finding and what it was made of
+  std::uint64_t revisions_ = 0;  // revisions advance() has read: the truth changes with it
+  struct UnfinishedMemo {        // unfinished()'s last finding and what it was made of
     std::string id;
     std::string then;
     Task task;
     int left = 0;
     std::optional<sim::Finding> finding;
+    // What the last answer was computed from: the revisions read, the map asked about.
+    const std::map<std::string, std::string>* running = nullptr;
+    std::size_t running_size = 0;
+    std::uint64_t revisions = 0;
+    bool answered = false;
   };
   UnfinishedMemo unfinished_memo_;
 };
