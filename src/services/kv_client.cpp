@@ -69,7 +69,7 @@ sim::Task<KvSharedResult> KvClient::get_shared(std::string key, KvRead read) {
     timed_out.timed_out = true;
     co_return timed_out;
   }
-  co_return KvSharedResult{false, reply->status, reply->value, reply->revision};
+  co_return KvSharedResult{false, reply->status, reply->value, reply->revision, reply->decoded};
 }
 
 sim::Task<KvResult> KvClient::get(std::string key, KvRead read) {

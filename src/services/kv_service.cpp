@@ -82,6 +82,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     const auto& latest = store->latest(rq->key);
     KvStatus status = KvStatus::kOk;
     std::shared_ptr<const nlohmann::json> value;
+    std::shared_ptr<const DecodedValue> decoded;  // a get's: the version's, if it has one
     std::int64_t revision = 0;
     // The facts are read only from a recorded trace: an unrecorded run does not build them.
     const bool tracing = sim.tracing();
@@ -94,6 +95,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
         const auto& seen = store->at(rq->key, view);
         status = seen.exists ? KvStatus::kOk : KvStatus::kNotFound;
         value = shared_version(store, seen);
+        if (seen.exists) decoded = seen.decoded;
         revision = seen.revision;
         if (!tracing) break;
         const auto behind = store->changes_after(rq->key, view);
@@ -153,8 +155,8 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
       continue;
     }
     if (tracing) oracle->facts.emplace(reply_serial, std::move(facts));
-    env.send(m.from,
-             std::make_shared<KvReply>(rq->req, status, std::move(value), revision, reply_serial));
+    env.send(m.from, std::make_shared<KvReply>(rq->req, status, std::move(value), revision,
+                                               reply_serial, std::move(decoded)));
   }
 }
 

@@ -40,7 +40,7 @@ class KvPartitionStore final : public PartitionStore {
       // Another server's write, most often: the run's readers may have decoded it already.
       last = shared_ ? shared_->find(origin, r.revision) : nullptr;
       if (!last) {
-        last = std::make_shared<const Partition>(decode_partition(r));
+        last = std::make_shared<const Partition>(read_partition(r));
         if (shared_) shared_->keep(origin, last);
       }
     }
@@ -85,7 +85,7 @@ class KvPartitionStore final : public PartitionStore {
     std::shared_ptr<const services::DecodedValue> decoded;
     if (shared_) {
       decoded = std::make_shared<const DecodedPartitionValue>(
-          std::shared_ptr<const State>(partition, &partition->state));
+          std::shared_ptr<const State>(partition, &partition->state), clock);
     }
     services::KvResult written;
     if (!compare_and_set_) {

@@ -61,6 +61,7 @@ const json* primary_record(std::string_view kind, const json& response) {
 }  // namespace
 
 Oracle::Oracle(TruthReader truth) : truth_(std::move(truth)) {}
+Oracle::Oracle(Truth truth) : truth_(std::move(truth.read)), version_(std::move(truth.version)) {}
 
 const Promise* Oracle::stored(const std::string& id) const {
   const auto part = latest_.find(origin_of(id));
@@ -70,6 +71,11 @@ const Promise* Oracle::stored(const std::string& id) const {
 }
 
 void Oracle::advance() {
+  if (version_) {
+    const std::int64_t version = version_();
+    if (version_read_ == version) return;  // nothing committed since the reader was last asked
+    version_read_ = version;
+  }
   for (auto& stored : truth_()) {
     static const State kNone;
     auto& latest = latest_[stored.origin];

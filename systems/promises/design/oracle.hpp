@@ -29,18 +29,26 @@ struct StoredRevision {
 };
 // The store's ground truth: the revisions committed since the last call, in commit order.
 using TruthReader = std::function<std::vector<StoredRevision>()>;
+// A number that changes whenever the store commits, so that the oracle asks the reader only then:
+// it looks after every event, several times, and most events commit nothing.
+using TruthVersion = std::function<std::int64_t()>;
+struct Truth {
+  TruthReader read;
+  TruthVersion version;  // if empty, the reader is asked every time
+};
 // Every revision of every `p/<origin>` key of the KV store.
 // `decoded`, if given: partitions already decoded (partition.hpp), used instead of decoding again.
-TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store,
-                     std::shared_ptr<DecodedPartitions> decoded = nullptr);
+Truth kv_truth(std::shared_ptr<const services::VersionedStore> store,
+               std::shared_ptr<DecodedPartitions> decoded = nullptr);
 // The origins the SQL database committed a write to (transactions labelled "write <origin>"), as
 // they are after it. The oracle runs after every event and a database commits at most one
 // transaction per event, so no committed state is missed.
-TruthReader sql_truth(std::shared_ptr<const services::SqlDatabase> database);
+Truth sql_truth(std::shared_ptr<const services::SqlDatabase> database);
 
 class Oracle {
  public:
   explicit Oracle(TruthReader truth);
+  explicit Oracle(Truth truth);
 
   // spec §9.1 I1-I14 on every partition the store holds.
   std::optional<std::string> state_invariants();
@@ -87,6 +95,8 @@ class Oracle {
   const Promise* stored(const std::string& id) const;
 
   TruthReader truth_;
+  TruthVersion version_;
+  std::optional<std::int64_t> version_read_;  // version_() when truth_ was last asked
   // origin -> its partition at the latest revision (never null); found by an id's origin_of view
   std::map<std::string, std::shared_ptr<const State>, std::less<>> latest_;
   std::set<std::string> changed_;  // origins written since state_invariants last ran
