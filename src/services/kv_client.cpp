@@ -72,6 +72,16 @@ sim::Task<KvSharedResult> KvClient::get_shared(std::string key, KvRead read) {
   co_return KvSharedResult{false, reply->status, reply->value, reply->revision, reply->decoded};
 }
 
+sim::Task<KvSharedResult> KvClient::list_shared(std::string prefix, KvRead read) {
+  const auto reply = co_await request(KvOp::kList, std::move(prefix), nullptr, 0, read);
+  if (!reply) {
+    KvSharedResult timed_out;
+    timed_out.timed_out = true;
+    co_return timed_out;
+  }
+  co_return KvSharedResult{false, reply->status, reply->value, reply->revision, nullptr};
+}
+
 sim::Task<KvResult> KvClient::get(std::string key, KvRead read) {
   return call(KvOp::kGet, std::move(key), nullptr, 0, read);
 }

@@ -110,6 +110,8 @@ class KvClient : private RequestClient<KvRequest, KvReply> {
   sim::Task<KvSharedResult> get_shared(std::string key, KvRead read = KvRead::kAny);
   // The keys under `prefix` as an array of strings, in key order.
   sim::Task<KvResult> list(std::string prefix, KvRead read = KvRead::kAny);
+  // list's keys shared with the reply instead of copied (value: an array of strings).
+  sim::Task<KvSharedResult> list_shared(std::string prefix, KvRead read = KvRead::kAny);
   // The writes. `decoded`, if given: what `value` decodes to, for the simulated store to keep
   // beside it (decoded_value.hpp); a real store never sees it.
   sim::Task<KvResult> put(std::string key, nlohmann::json value,

@@ -65,11 +65,14 @@ class KvPartitionStore final : public PartitionStore {
   }
 
   sim::Task<std::optional<std::vector<std::string>>> sweep_candidates(std::int64_t) override {
-    const auto listed = co_await kv_.list(std::string(kPartitionPrefix));
+    // Shared, not copied: the sweeps list the keys every interval.
+    const auto listed = co_await kv_.list_shared(std::string(kPartitionPrefix));
     if (listed.timed_out) co_return std::nullopt;
     std::vector<std::string> origins;
-    for (const auto& key : listed.value) {
-      if (auto origin = origin_of_key(key.get<std::string>())) origins.push_back(*origin);
+    for (const auto& key : *listed.value) {
+      if (auto origin = origin_of_key(key.get_ref<const std::string&>())) {
+        origins.push_back(std::move(*origin));
+      }
     }
     co_return origins;
   }
