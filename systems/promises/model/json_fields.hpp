@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <tuple>
 #include <utility>
 
 namespace seer::promises {
@@ -16,7 +17,9 @@ struct JsonFields {
   template <class V>
   void add(const char* key, V&& value) {
     auto& map = object.get_ref<nlohmann::json::object_t&>();
-    map.emplace_hint(map.end(), key, nlohmann::json(std::forward<V>(value)));
+    // Constructed in place: no temporary to move from and destroy.
+    map.emplace_hint(map.end(), std::piecewise_construct, std::forward_as_tuple(key),
+                     std::forward_as_tuple(std::forward<V>(value)));
   }
 };
 
