@@ -69,7 +69,17 @@ sim::Task<KvSharedResult> KvClient::get_shared(std::string key, KvRead read) {
     timed_out.timed_out = true;
     co_return timed_out;
   }
-  co_return KvSharedResult{false, reply->status, reply->value, reply->revision};
+  co_return KvSharedResult{false, reply->status, reply->value, reply->revision, reply->decoded};
+}
+
+sim::Task<KvSharedResult> KvClient::list_shared(std::string prefix, KvRead read) {
+  const auto reply = co_await request(KvOp::kList, std::move(prefix), nullptr, 0, read);
+  if (!reply) {
+    KvSharedResult timed_out;
+    timed_out.timed_out = true;
+    co_return timed_out;
+  }
+  co_return KvSharedResult{false, reply->status, reply->value, reply->revision, nullptr};
 }
 
 sim::Task<KvResult> KvClient::get(std::string key, KvRead read) {

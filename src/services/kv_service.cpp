@@ -41,7 +41,8 @@ std::shared_ptr<const nlohmann::json> shared_version(
 // The store revision a read is served at: the latest, or for a read any replica may answer on a
 // stale-reading store, sometimes a follower's older one.
 std::int64_t served_view(sim::Env& env, sim::Simulator& sim, const KvConfig& config,
-                         const VersionedStore& store, const KvRequest& rq, const char* fault) {
+                         const VersionedStore& store, const KvRequest& rq,
+                         const std::string& fault) {
   std::int64_t view = store.revision();
   if (config.stale_reads && rq.read == KvRead::kAny &&
       sim.service_fault(fault, fault_drawn(env, config.follower_ppm))) {
@@ -51,6 +52,11 @@ std::int64_t served_view(sim::Env& env, sim::Simulator& sim, const KvConfig& con
   }
   return view;
 }
+
+// The faults' names, built once: every request names one or two (service_fault takes a string).
+const std::string kStaleRead = "stale_read";
+const std::string kStaleList = "stale_list";
+const std::string kLostResponse = "lost_response";
 
 // apply_kv_write's store: writes the request's value with its decoded form, moving the value out
 // of the request when this delivery holds the only reference to it (no network copy in flight, no
@@ -82,6 +88,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     const auto& latest = store->latest(rq->key);
     KvStatus status = KvStatus::kOk;
     std::shared_ptr<const nlohmann::json> value;
+    std::shared_ptr<const DecodedValue> decoded;  // a get's: the version's, if it has one
     std::int64_t revision = 0;
     // The facts are read only from a recorded trace: an unrecorded run does not build them.
     const bool tracing = sim.tracing();
@@ -90,10 +97,11 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     bool applied = false;
     switch (rq->op) {
       case KvOp::kGet: {
-        const std::int64_t view = served_view(env, sim, config, *store, *rq, "stale_read");
+        const std::int64_t view = served_view(env, sim, config, *store, *rq, kStaleRead);
         const auto& seen = store->at(rq->key, view);
         status = seen.exists ? KvStatus::kOk : KvStatus::kNotFound;
         value = shared_version(store, seen);
+        if (seen.exists) decoded = seen.decoded;
         revision = seen.revision;
         if (!tracing) break;
         const auto behind = store->changes_after(rq->key, view);
@@ -107,7 +115,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
         break;
       }
       case KvOp::kList: {
-        const std::int64_t view = served_view(env, sim, config, *store, *rq, "stale_list");
+        const std::int64_t view = served_view(env, sim, config, *store, *rq, kStaleList);
         auto keys = store->keys_at(view, rq->key);
         revision = view;
         if (tracing) {
@@ -147,14 +155,14 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     const auto reply_serial = ++serial;
     if (tracing) facts["reply_serial"] = reply_serial;
     // The fault that matters most in practice: the write happened, the client never hears of it.
-    if (sim.service_fault("lost_response", fault_drawn(env, sim.faults().lost_response_ppm))) {
+    if (sim.service_fault(kLostResponse, fault_drawn(env, sim.faults().lost_response_ppm))) {
       if (tracing) facts["req"] = rq->req;
       sim.note("lost_response", std::move(facts));
       continue;
     }
     if (tracing) oracle->facts.emplace(reply_serial, std::move(facts));
-    env.send(m.from,
-             std::make_shared<KvReply>(rq->req, status, std::move(value), revision, reply_serial));
+    env.send(m.from, std::make_shared<KvReply>(rq->req, status, std::move(value), revision,
+                                               reply_serial, std::move(decoded)));
   }
 }
 

@@ -44,6 +44,42 @@ seer::explain::Explanation explain(const std::string& variant, std::uint64_t see
   return seer::explain::explain_trace(trace, graph);
 }
 
+// A KV read whose reply carries the writer's decoded partition (partition.hpp) gives the partition
+// that decoding the stored value gives: the state, the clock, the revision read.
+TEST(PromisesDesign, AReadPartitionFromTheDecodedValueIsTheDecodedOne) {
+  using namespace seer::promises;
+  State state;
+  Promise p;
+  p.id = "o1:1";
+  p.seq = 1;
+  p.param.data = "in";
+  p.tags = {{"resonate:target", "workers"}};
+  p.timeout_at = 500;
+  p.created_at = 100;
+  p.callbacks.add("o1");
+  state.promises.emplace(p.id, p);
+  state.creation_order.push_back(p.id);
+  state.tasks.emplace(p.id, Task{p.id, TaskState::acquired, 2, "w1", 300, {}});
+  state.task_timeouts.upsert(p.id, {TimeoutKind::lease, 400});
+  for (const std::int64_t clock : {std::int64_t{250}, seer::promises::design::kNoClock}) {
+    const auto value =
+        std::make_shared<const json>(seer::promises::design::encode_partition(state, clock));
+    seer::services::KvSharedResult read;
+    read.value = value;
+    read.revision = 9;
+    const auto decoded = seer::promises::design::decode_partition(read);
+    read.decoded = std::make_shared<const seer::promises::design::DecodedPartitionValue>(
+        std::make_shared<const State>(state), clock);
+    const auto taken = seer::promises::design::read_partition(read);
+    EXPECT_EQ(decoded.state, state);
+    EXPECT_EQ(taken.state, decoded.state);
+    EXPECT_EQ(taken.clock, decoded.clock);
+    EXPECT_EQ(taken.clock, clock);
+    EXPECT_EQ(taken.revision, 9);
+    EXPECT_EQ(decoded.revision, 9);
+  }
+}
+
 // NOTES.md, step 1: a server read its partition from a lagging replica and wrote back the state it
 // computed from it, erasing a promise another server had just created. (Seed 2 until the workload
 // gained long-lived promises and awaiting workers, issue 22; seed 2 is now the race below.)

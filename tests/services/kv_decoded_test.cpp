@@ -1,10 +1,13 @@
 // A KV write's decoded value (decoded_value.hpp): the simulated store keeps it beside the version
 // it wrote, and stores the value intact whether it moves it out of the request (an unrecorded run)
-// or copies it (a recorded one, whose trace renders the request later).
+// or copies it (a recorded one, whose trace renders the request later); a get's reply carries the
+// version's.
 #include "seer/services/kv.hpp"
 #include "seer/sim/simulator.hpp"
 
 #include <gtest/gtest.h>
+
+#include <optional>
 
 namespace seer::services {
 namespace {
@@ -79,10 +82,57 @@ TEST(KvDecoded, ARecordedRunKeepsTheDecodedValueAndTheValueIntact) {
   check_decoded_writes(true);
 }
 
+// What a reader's get_shared and list_shared saw (kv_client.hpp).
+struct SharedReads {
+  std::optional<int> decoded_after_create;  // the version's DecodedNumber, if the reply had one
+  nlohmann::json value_after_create;
+  bool decoded_after_put = true;  // whether the reply to the read after a plain put had one
+  nlohmann::json listed;
+};
+
+sim::Task<void> shared_reader(sim::Env& env, sim::ProcessId kv, SharedReads& out) {
+  KvClient client(env, kv, sim::milliseconds(50));
+  const auto created =
+      co_await client.create("k", written_value(0), std::make_shared<const DecodedNumber>(7));
+  if (!created.ok()) co_return;
+  const auto read = co_await client.get_shared("k", KvRead::kLinearizable);
+  if (!read.ok()) co_return;
+  if (const auto* d = dynamic_cast<const DecodedNumber*>(read.decoded.get())) {
+    out.decoded_after_create = d->n;
+  }
+  out.value_after_create = *read.value;
+  if (!(co_await client.put("k", last_value())).ok()) co_return;
+  const auto again = co_await client.get_shared("k", KvRead::kLinearizable);
+  if (!again.ok()) co_return;
+  out.decoded_after_put = again.decoded != nullptr;
+  const auto listed = co_await client.list_shared("", KvRead::kLinearizable);
+  if (listed.ok()) out.listed = *listed.value;
+}
+
+TEST(KvDecoded, AReadSharesTheVersionsDecodedValueAndAListSharesItsKeys) {
+  sim::RunConfig config;
+  config.seed = 7;
+  config.faults = std::vector<sim::FaultKind>{};
+  sim::Simulator sim(config);
+  const auto kv = add_kv_service(sim, "kv", kv_config("linearizable"));
+  SharedReads reads;
+  sim.add_process("client", [&](sim::Env& env) { return shared_reader(env, kv.process, reads); },
+                  {.crashable = false, .client = true});
+  ASSERT_TRUE(sim.run().ok());
+  EXPECT_EQ(reads.decoded_after_create, 7);
+  EXPECT_EQ(reads.value_after_create, written_value(0));
+  EXPECT_FALSE(reads.decoded_after_put);  // the version a plain put wrote has none
+  EXPECT_EQ(reads.listed, nlohmann::json::array({"k"}));
+}
+
 TEST(KvDecoded, TheDecodedValueIsNotPartOfTheWireMessage) {
   const KvRequest rq(1, KvOp::kPut, "k", 3, 0, KvRead::kAny,
                      std::make_shared<const DecodedNumber>(3));
   EXPECT_EQ(rq.to_json(), (nlohmann::json{{"req", 1}, {"op", "put"}, {"key", "k"}, {"value", 3}}));
+  const KvReply with(2, KvStatus::kOk, std::make_shared<const nlohmann::json>(3), 4, 5,
+                     std::make_shared<const DecodedNumber>(3));
+  const KvReply without(2, KvStatus::kOk, nlohmann::json(3), 4, 5);
+  EXPECT_EQ(with.to_json(), without.to_json());
 }
 
 }  // namespace

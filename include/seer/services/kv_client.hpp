@@ -62,8 +62,8 @@ struct KvReply : sim::Payload {
       : KvReply(r, s, std::make_shared<const nlohmann::json>(std::move(v)), rev, n) {}
   // A value shared, not copied: the simulated store replies with its stored version itself.
   KvReply(std::uint64_t r, KvStatus s, std::shared_ptr<const nlohmann::json> v, std::int64_t rev,
-          std::uint64_t n)
-      : req(r), status(s), value(std::move(v)), revision(rev), serial(n) {}
+          std::uint64_t n, std::shared_ptr<const DecodedValue> d = nullptr)
+      : req(r), status(s), value(std::move(v)), revision(rev), serial(n), decoded(std::move(d)) {}
   std::uint64_t req;
   KvStatus status;
   // get: the value (null if not found); list: the keys, an array. Never a null pointer.
@@ -72,6 +72,9 @@ struct KvReply : sim::Payload {
   // write: the new revision; conflict: the key's current mod revision.
   std::int64_t revision;
   std::uint64_t serial;  // the server's response number; oracle facts are filed under it
+  // get: the version's decoded value, if its writer attached one (decoded_value.hpp): not part of
+  // the message on a wire (to_json), and null from any real server.
+  std::shared_ptr<const DecodedValue> decoded;
   std::string_view type() const override { return "kv_reply"; }
   nlohmann::json to_json() const override;
 };
@@ -91,6 +94,7 @@ struct KvSharedResult {
   KvStatus status = KvStatus::kOk;
   std::shared_ptr<const nlohmann::json> value;  // null if timed out
   std::int64_t revision = 0;
+  std::shared_ptr<const DecodedValue> decoded;  // KvReply::decoded
   bool ok() const { return !timed_out && status == KvStatus::kOk; }
 };
 
@@ -106,6 +110,8 @@ class KvClient : private RequestClient<KvRequest, KvReply> {
   sim::Task<KvSharedResult> get_shared(std::string key, KvRead read = KvRead::kAny);
   // The keys under `prefix` as an array of strings, in key order.
   sim::Task<KvResult> list(std::string prefix, KvRead read = KvRead::kAny);
+  // list's keys shared with the reply instead of copied (value: an array of strings).
+  sim::Task<KvSharedResult> list_shared(std::string prefix, KvRead read = KvRead::kAny);
   // The writes. `decoded`, if given: what `value` decodes to, for the simulated store to keep
   // beside it (decoded_value.hpp); a real store never sees it.
   sim::Task<KvResult> put(std::string key, nlohmann::json value,

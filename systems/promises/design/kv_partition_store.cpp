@@ -40,7 +40,7 @@ class KvPartitionStore final : public PartitionStore {
       // Another server's write, most often: the run's readers may have decoded it already.
       last = shared_ ? shared_->find(origin, r.revision) : nullptr;
       if (!last) {
-        last = std::make_shared<const Partition>(decode_partition(r));
+        last = std::make_shared<const Partition>(read_partition(r));
         if (shared_) shared_->keep(origin, last);
       }
     }
@@ -65,11 +65,14 @@ class KvPartitionStore final : public PartitionStore {
   }
 
   sim::Task<std::optional<std::vector<std::string>>> sweep_candidates(std::int64_t) override {
-    const auto listed = co_await kv_.list(std::string(kPartitionPrefix));
+    // Shared, not copied: the sweeps list the keys every interval.
+    const auto listed = co_await kv_.list_shared(std::string(kPartitionPrefix));
     if (listed.timed_out) co_return std::nullopt;
     std::vector<std::string> origins;
-    for (const auto& key : listed.value) {
-      if (auto origin = origin_of_key(key.get<std::string>())) origins.push_back(*origin);
+    for (const auto& key : *listed.value) {
+      if (auto origin = origin_of_key(key.get_ref<const std::string&>())) {
+        origins.push_back(std::move(*origin));
+      }
     }
     co_return origins;
   }
@@ -85,7 +88,7 @@ class KvPartitionStore final : public PartitionStore {
     std::shared_ptr<const services::DecodedValue> decoded;
     if (shared_) {
       decoded = std::make_shared<const DecodedPartitionValue>(
-          std::shared_ptr<const State>(partition, &partition->state));
+          std::shared_ptr<const State>(partition, &partition->state), clock);
     }
     services::KvResult written;
     if (!compare_and_set_) {

@@ -61,6 +61,7 @@ const json* primary_record(std::string_view kind, const json& response) {
 }  // namespace
 
 Oracle::Oracle(TruthReader truth) : truth_(std::move(truth)) {}
+Oracle::Oracle(Truth truth) : truth_(std::move(truth.read)), version_(std::move(truth.version)) {}
 
 const Promise* Oracle::stored(const std::string& id) const {
   const auto part = latest_.find(origin_of(id));
@@ -70,12 +71,18 @@ const Promise* Oracle::stored(const std::string& id) const {
 }
 
 void Oracle::advance() {
+  if (version_) {
+    const std::int64_t version = version_();
+    if (version_read_ == version) return;  // nothing committed since the reader was last asked
+    version_read_ = version;
+  }
   for (auto& stored : truth_()) {
     static const State kNone;
     auto& latest = latest_[stored.origin];
     compare(stored.origin, latest ? *latest : kNone, *stored.state, stored.revision);
     latest = std::move(stored.state);
     changed_.insert(stored.origin);
+    ++revisions_;
   }
 }
 
@@ -207,6 +214,15 @@ std::map<std::string, std::string> Oracle::running_tasks() {
 
 std::optional<sim::Finding> Oracle::unfinished(const std::map<std::string, std::string>& running) {
   advance();
+  // Checked after every event of the heal phase (up to 35 s of it), most often with nothing
+  // written since: the answer depends only on the stored tasks and `running`.
+  auto& memo = unfinished_memo_;
+  if (memo.answered && memo.revisions == revisions_ && memo.running == &running &&
+      memo.running_size == running.size()) {
+    if (memo.left == 0) return std::nullopt;
+    return memo.finding;
+  }
+  memo.answered = false;
   const std::string* first = nullptr;
   const std::string* first_then = nullptr;
   const Task* first_task = nullptr;
@@ -222,16 +238,26 @@ std::optional<sim::Finding> Oracle::unfinished(const std::map<std::string, std::
     first_then = &then;
     first_task = &task->second;
   }
-  if (left == 0) return std::nullopt;
-  // Checked after every event of the heal phase, mostly finding the same: the text is formatted
-  // again only when what it says changed.
-  auto& memo = unfinished_memo_;
+  memo.running = &running;
+  memo.running_size = running.size();
+  memo.revisions = revisions_;
+  memo.answered = true;
+  if (left == 0) {
+    memo.left = 0;
+    memo.finding.reset();
+    return std::nullopt;
+  }
+  // The text is formatted again only when what it says changed.
   if (!memo.finding || memo.id != *first || memo.then != *first_then ||
       !(memo.task == *first_task) || memo.left != left) {
     auto text = fmt::format("task {} is still {} (at the heal: {}), its promise pending", *first,
                             describe(*first_task), *first_then);
     if (left > 1) text += fmt::format("; {} other unfinished task(s) too", left - 1);
-    memo = {*first, *first_then, *first_task, left, sim::Finding{std::move(text), {*first}}};
+    memo.id = *first;
+    memo.then = *first_then;
+    memo.task = *first_task;
+    memo.left = left;
+    memo.finding = sim::Finding{std::move(text), {*first}};
   }
   return memo.finding;
 }

@@ -29,18 +29,26 @@ struct StoredRevision {
 };
 // The store's ground truth: the revisions committed since the last call, in commit order.
 using TruthReader = std::function<std::vector<StoredRevision>()>;
+// A number that changes whenever the store commits, so that the oracle asks the reader only then:
+// it looks after every event, several times, and most events commit nothing.
+using TruthVersion = std::function<std::int64_t()>;
+struct Truth {
+  TruthReader read;
+  TruthVersion version;  // if empty, the reader is asked every time
+};
 // Every revision of every `p/<origin>` key of the KV store.
 // `decoded`, if given: partitions already decoded (partition.hpp), used instead of decoding again.
-TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store,
-                     std::shared_ptr<DecodedPartitions> decoded = nullptr);
+Truth kv_truth(std::shared_ptr<const services::VersionedStore> store,
+               std::shared_ptr<DecodedPartitions> decoded = nullptr);
 // The origins the SQL database committed a write to (transactions labelled "write <origin>"), as
 // they are after it. The oracle runs after every event and a database commits at most one
 // transaction per event, so no committed state is missed.
-TruthReader sql_truth(std::shared_ptr<const services::SqlDatabase> database);
+Truth sql_truth(std::shared_ptr<const services::SqlDatabase> database);
 
 class Oracle {
  public:
   explicit Oracle(TruthReader truth);
+  explicit Oracle(Truth truth);
 
   // spec §9.1 I1-I14 on every partition the store holds.
   std::optional<std::string> state_invariants();
@@ -69,6 +77,8 @@ class Oracle {
   std::map<std::string, std::string> running_tasks();
   // Those of `running` (running_tasks() at some earlier time) not done since: fulfilled (their
   // promise settled), suspended or halted. The first by id is named, with what it was then.
+  // Answered again without looking when neither the store nor `running` (the same map, unchanged
+  // in place) changed since the last call.
   std::optional<sim::Finding> unfinished(const std::map<std::string, std::string>& running);
   // Liveness: the (process, promise) waits in `open` whose promise is settled in the store.
   std::set<std::pair<std::string, std::string>> settled_waits(
@@ -85,6 +95,8 @@ class Oracle {
   const Promise* stored(const std::string& id) const;
 
   TruthReader truth_;
+  TruthVersion version_;
+  std::optional<std::int64_t> version_read_;  // version_() when truth_ was last asked
   // origin -> its partition at the latest revision (never null); found by an id's origin_of view
   std::map<std::string, std::shared_ptr<const State>, std::less<>> latest_;
   std::set<std::string> changed_;  // origins written since state_invariants last ran
@@ -93,12 +105,18 @@ class Oracle {
   std::optional<std::string> acknowledged_;
   std::optional<std::string> fencing_;
   std::map<std::pair<std::string, std::int64_t>, std::string> grants_;  // (task, version) -> pid
-  struct UnfinishedMemo {  // unfinished()'s last finding and what it was made of
+  std::uint64_t revisions_ = 0;  // revisions advance() has read: the truth changes with it
+  struct UnfinishedMemo {        // unfinished()'s last finding and what it was made of
     std::string id;
     std::string then;
     Task task;
     int left = 0;
     std::optional<sim::Finding> finding;
+    // What the last answer was computed from: the revisions read, the map asked about.
+    const std::map<std::string, std::string>* running = nullptr;
+    std::size_t running_size = 0;
+    std::uint64_t revisions = 0;
+    bool answered = false;
   };
   UnfinishedMemo unfinished_memo_;
 };

@@ -44,6 +44,15 @@ Partition decode_partition(const services::KvSharedResult& read) {
   return decode_version(read.revision, *read.value);
 }
 
+Partition read_partition(const services::KvSharedResult& read) {
+  if (read.status == services::KvStatus::kOk) {
+    if (const auto* written = dynamic_cast<const DecodedPartitionValue*>(read.decoded.get())) {
+      return Partition{*written->state, written->clock, read.revision};
+    }
+  }
+  return decode_partition(read);
+}
+
 Partition decode_version(std::int64_t revision, const nlohmann::json& value) {
   Partition p;
   p.revision = revision;

@@ -41,9 +41,16 @@ using SharedPartition = std::shared_ptr<const Partition>;
 // truth from it instead of decoding the value. Only the simulation's speed: the stored value is
 // encode_partition's, and no design code reads this back from the store.
 struct DecodedPartitionValue final : services::DecodedValue {
-  explicit DecodedPartitionValue(std::shared_ptr<const State> s) : state(std::move(s)) {}
+  explicit DecodedPartitionValue(std::shared_ptr<const State> s, std::int64_t c = kNoClock)
+      : state(std::move(s)), clock(c) {}
   std::shared_ptr<const State> state;  // never null
+  std::int64_t clock;                  // the value's "clock" (Partition::clock)
 };
+
+// The partition a KV get read, decoded: from the version's decoded value if its writer attached
+// one (a copy of the state, which costs a fraction of decoding; the value is that state's
+// encoding, so both are the same), else decoded from the value. Only the simulation's speed.
+Partition read_partition(const services::KvSharedResult& read);
 
 // The KV store's partitions as a simulated run's readers decoded them (its servers' stores and
 // the oracle): a revision names one write, so the partition of an origin at a revision is the

@@ -6,10 +6,12 @@
 
 namespace seer::promises::design {
 
-TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store,
-                     std::shared_ptr<DecodedPartitions> decoded) {
+Truth kv_truth(std::shared_ptr<const services::VersionedStore> store,
+               std::shared_ptr<DecodedPartitions> decoded) {
   auto seen = std::make_shared<std::int64_t>(0);
-  return [store = std::move(store), decoded = std::move(decoded), seen] {
+  // Not owning: the reader beside it in the oracle keeps the store alive.
+  TruthVersion version = [store = store.get()] { return store->revision(); };
+  TruthReader read = [store = std::move(store), decoded = std::move(decoded), seen] {
     std::vector<StoredRevision> out;
     const auto now = store->revision();
     if (now == *seen) return out;
@@ -42,11 +44,16 @@ TruthReader kv_truth(std::shared_ptr<const services::VersionedStore> store,
     *seen = now;
     return out;
   };
+  return {std::move(read), std::move(version)};
 }
 
-TruthReader sql_truth(std::shared_ptr<const services::SqlDatabase> database) {
+Truth sql_truth(std::shared_ptr<const services::SqlDatabase> database) {
   auto seen = std::make_shared<std::size_t>(0);
-  return [database = std::move(database), seen] {
+  // Not owning, as kv_truth's.
+  TruthVersion version = [database = database.get()] {
+    return static_cast<std::int64_t>(database->committed().size());
+  };
+  TruthReader read = [database = std::move(database), seen] {
     std::vector<StoredRevision> out;
     const auto& committed = database->committed();
     static const std::string kWrite = "write ";
@@ -64,6 +71,7 @@ TruthReader sql_truth(std::shared_ptr<const services::SqlDatabase> database) {
     }
     return out;
   };
+  return {std::move(read), std::move(version)};
 }
 
 }  // namespace seer::promises::design

@@ -1,4 +1,5 @@
 // spec §4: the procedures every handler shares (settlement fan-out, creation, preload).
+#include "promises/model/json_fields.hpp"
 #include "promises/model/ops.hpp"
 #include "promises/model/predicates.hpp"
 #include "promises/model/records.hpp"
@@ -12,9 +13,9 @@ Outcome error(int status, const char* text) {
 }
 
 Outcome promise_ok(const Promise& p) {
-  json data = json::object();
-  data["promise"] = promise_record(p);
-  return {200, std::move(data)};
+  JsonFields data;  // json_fields.hpp
+  data.add("promise", promise_record(p));
+  return {200, std::move(data.object)};
 }
 
 Promise& promise_at(Ctx& ctx, const std::string& id) {

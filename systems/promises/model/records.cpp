@@ -1,5 +1,7 @@
 #include "promises/model/records.hpp"
 
+#include "promises/model/json_fields.hpp"
+
 #include <array>
 #include <utility>
 
@@ -24,15 +26,16 @@ constexpr std::array<std::pair<TaskState, std::string_view>, 5> kTaskStates{{
     {TaskState::fulfilled, "fulfilled"},
 }};
 
+// The fields in key order (json_fields.hpp).
 json message(const std::string& address, std::string_view kind, json data) {
-  json m = json::object();
-  m["kind"] = kind;
-  m["head"] = json::object();
-  m["data"] = std::move(data);
-  json out = json::object();
-  out["address"] = address;
-  out["message"] = std::move(m);
-  return out;
+  JsonFields m;
+  m.add("data", std::move(data));
+  m.add("head", json::object());
+  m.add("kind", kind);
+  JsonFields out;
+  out.add("address", address);
+  out.add("message", std::move(m.object));
+  return std::move(out.object);
 }
 }  // namespace
 
@@ -54,64 +57,65 @@ std::optional<PromiseState> promise_state_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+// Here and below, the fields in key order (json_fields.hpp).
 json value_json(const Value& value) {
-  json out = json::object();
-  if (value.headers) out["headers"] = *value.headers;
-  if (value.data) out["data"] = *value.data;
-  return out;
+  JsonFields out;
+  if (value.data) out.add("data", *value.data);
+  if (value.headers) out.add("headers", *value.headers);
+  return std::move(out.object);
 }
 
 // spec §1.2: settledAt present iff the promise is settled.
 json promise_record(const Promise& promise) {
-  json out = json::object();
-  out["id"] = promise.id;
-  out["state"] = state_name(promise.state);
-  out["param"] = value_json(promise.param);
-  out["value"] = value_json(promise.value);
-  out["tags"] = promise.tags;
-  out["timeoutAt"] = promise.timeout_at;
-  out["createdAt"] = promise.created_at;
-  if (promise.settled_at) out["settledAt"] = *promise.settled_at;
-  return out;
+  JsonFields out;
+  out.add("createdAt", promise.created_at);
+  out.add("id", promise.id);
+  out.add("param", value_json(promise.param));
+  if (promise.settled_at) out.add("settledAt", *promise.settled_at);
+  out.add("state", state_name(promise.state));
+  out.add("tags", promise.tags);
+  out.add("timeoutAt", promise.timeout_at);
+  out.add("value", value_json(promise.value));
+  return std::move(out.object);
 }
 
 // spec §1.2: pid and ttl present iff acquired (I7 makes "iff set" the same thing).
 json task_record(const Task& task) {
-  json out = json::object();
-  out["id"] = task.id;
-  out["state"] = state_name(task.state);
-  out["version"] = task.version;
-  out["resumes"] = task.resumes.items();
-  if (task.pid) out["pid"] = *task.pid;
-  if (task.ttl) out["ttl"] = *task.ttl;
-  return out;
+  JsonFields out;
+  out.add("id", task.id);
+  if (task.pid) out.add("pid", *task.pid);
+  out.add("resumes", task.resumes.items());
+  out.add("state", state_name(task.state));
+  if (task.ttl) out.add("ttl", *task.ttl);
+  out.add("version", task.version);
+  return std::move(out.object);
 }
 
 json execute_message(const std::string& address, const std::string& id, std::int64_t version) {
-  json task = json::object();
-  task["id"] = id;
-  task["version"] = version;
-  json data = json::object();
-  data["task"] = std::move(task);
-  return message(address, "execute", std::move(data));
+  JsonFields task;
+  task.add("id", id);
+  task.add("version", version);
+  JsonFields data;
+  data.add("task", std::move(task.object));
+  return message(address, "execute", std::move(data.object));
 }
 
 json unblock_message(const std::string& address, const Promise& promise) {
-  json data = json::object();
-  data["promise"] = promise_record(promise);
-  return message(address, "unblock", std::move(data));
+  JsonFields data;
+  data.add("promise", promise_record(promise));
+  return message(address, "unblock", std::move(data.object));
 }
 
 json envelope(std::string_view kind, const Head& head, int status, json data) {
-  json h = json::object();
-  h["corrId"] = head.corr_id;
-  h["status"] = status;
-  h["version"] = head.version;
-  json out = json::object();
-  out["kind"] = kind;
-  out["head"] = std::move(h);
-  out["data"] = std::move(data);
-  return out;
+  JsonFields h;
+  h.add("corrId", head.corr_id);
+  h.add("status", status);
+  h.add("version", head.version);
+  JsonFields out;
+  out.add("data", std::move(data));
+  out.add("head", std::move(h.object));
+  out.add("kind", kind);
+  return std::move(out.object);
 }
 
 }  // namespace seer::promises

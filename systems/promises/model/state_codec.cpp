@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "promises/model/json_fields.hpp"
 #include "promises/model/records.hpp"
 
 namespace seer::promises {
@@ -48,17 +49,7 @@ std::optional<T> get_optional(const json& j, const char* name) {
   }
 }
 
-// An object built field by field, in key order: nlohmann's {{"key", value}, ...} first builds a
-// two-element array per field, which costs more than the field (σ is encoded on every write).
-// The object is the same either way (its map orders the keys).
-struct Fields {
-  json object = json::object();
-  template <class V>
-  void add(const char* key, V&& value) {
-    auto& map = object.get_ref<json::object_t&>();
-    map.emplace_hint(map.end(), key, json(std::forward<V>(value)));
-  }
-};
+using Fields = JsonFields;
 
 json optional_json(const auto& v) {
   return v ? json(*v) : json();

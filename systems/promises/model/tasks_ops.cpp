@@ -2,6 +2,7 @@
 // converged before a handler runs.
 #include <optional>
 
+#include "promises/model/json_fields.hpp"
 #include "promises/model/ops.hpp"
 #include "promises/model/predicates.hpp"
 #include "promises/model/records.hpp"
@@ -38,11 +39,11 @@ void acquire(Ctx& ctx, Task& task, const std::string& pid, std::int64_t ttl) {
 
 // {task, promise, preload} of task.create and task.acquire.
 Outcome task_ok(Ctx& ctx, const std::string& id, json preloaded) {
-  json data = json::object();
-  data["task"] = task_record(ctx.state.tasks.at(id));
-  data["promise"] = promise_record(promise_at(ctx, id));
-  data["preload"] = std::move(preloaded);
-  return {200, std::move(data)};
+  JsonFields data;  // in key order (json_fields.hpp)
+  data.add("preload", std::move(preloaded));
+  data.add("promise", promise_record(promise_at(ctx, id)));
+  data.add("task", task_record(ctx.state.tasks.at(id)));
+  return {200, std::move(data.object)};
 }
 
 }  // namespace
@@ -51,9 +52,9 @@ Outcome task_ok(Ctx& ctx, const std::string& id, json preloaded) {
 Outcome task_get(Ctx& ctx, const IdReq& r) {
   const Task* task = find_task(ctx, r.id);
   if (task == nullptr) return error(404, "Task not found");
-  json data = json::object();
-  data["task"] = task_record(*task);
-  return {200, std::move(data)};
+  JsonFields data;
+  data.add("task", task_record(*task));
+  return {200, std::move(data.object)};
 }
 
 // TC1–TC7
@@ -159,10 +160,10 @@ Outcome task_fence(Ctx& ctx, const TaskFenceReq& r) {
     kind = "promise.settle";
     head = &s.head;
   }
-  json data = json::object();
-  data["action"] = envelope(kind, *head, inner.status, std::move(inner.data));
-  data["preload"] = json::array();
-  return {200, std::move(data)};
+  JsonFields data;
+  data.add("action", envelope(kind, *head, inner.status, std::move(inner.data)));
+  data.add("preload", json::array());
+  return {200, std::move(data.object)};
 }
 
 // Extends the lease of each listed task this pid holds at that version; never refuses.
