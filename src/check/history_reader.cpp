@@ -205,6 +205,7 @@ std::vector<Operation> pair_client_events(const std::vector<ClientEvent>& events
     raw.type = e.type;
     raw.f = e.f;
     raw.value = dropped[i] ? nullptr : e.value;
+    raw.move_value = e.move_value;
     raw.timed_out = e.timed_out;
     raw.time = e.time;
     return raw;

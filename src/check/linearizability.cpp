@@ -457,7 +457,8 @@ constexpr std::uint64_t kKeepPausedSteps = std::uint64_t{1} << 23;
 // every round, and the rounds stop after the first round that finds a key broken. The key reported
 // is the one broken at the smallest budget, the first in key order among those of that round: the
 // same for any --jobs. A key that needs hours does not hide one that breaks in a millisecond.
-// `owned`: the history's ops may be moved into their keys' (it is `ops`, and the caller drops it).
+// `owned`: the history's ops may be moved into their keys' (it is `ops`); they are moved back
+// before it returns.
 CheckResult check_partitioned(const std::vector<Operation>& ops, const AnyModel& model,
                               const CheckOptions& options, std::vector<Operation>* owned) {
   struct Part {
@@ -567,6 +568,20 @@ CheckResult check_partitioned(const std::vector<Operation>& ops, const AnyModel&
   if (result.verdict != Verdict::kLinearizable) result.witness_states.clear();
   if (result.verdict != Verdict::kLinearizable && result.verdict != Verdict::kNotLinearizable) {
     result.witness.clear();
+  }
+  // The ops moved into their keys' go back where they were (a caller may take their values back):
+  // a search still holding some gives them back to its key's first.
+  if (owned && split.inner.empty()) {
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      Part& part = parts[k];
+      part.search.reset();
+      const auto& members = split.members[k];
+      for (std::size_t j = 0; j < members.size(); ++j) {
+        Operation& op = part.ops[j];
+        op.id = part.original[j];
+        (*owned)[static_cast<std::size_t>(members[j])] = std::move(op);
+      }
+    }
   }
   return result;
 }

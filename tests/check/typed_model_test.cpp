@@ -132,6 +132,87 @@ TEST(TypedModel, AnOperationMayHaveSeveralEffectsAndTheWitnessNamesTheOneChosen)
   EXPECT_EQ(v.explanation, "read b among 2 operations");
 }
 
+// LossyRegister telling the checker which effect leaves the state as it was (NextStates): the
+// same verdicts, witnesses, states and steps.
+struct TellingLossyRegister : LossyRegister {
+  void step(const State& s, const Input& write, const std::optional<Output>& read,
+            NextStates<State>& next) const {
+    if (write) {
+      next.push(*write);      // it landed
+      next.push_unchanged();  // or it was lost
+    } else if (!read || *read == s) {
+      next.push_unchanged();
+    }
+  }
+};
+static_assert(CheckerModel<TellingLossyRegister>);
+
+TEST(TypedModel, AStepMayTellAnUnchangedStateWithTheSameResults) {
+  const auto plain = erase_model<LossyRegister>("lossy");
+  const auto telling = erase_model<TellingLossyRegister>("telling");
+  const std::vector<std::vector<Operation>> histories = {
+      numbered({op(1, "write", "a", nullptr, 0, 10), op(2, "read", nullptr, "empty", 20, 30)}),
+      numbered({op(1, "write", "a", nullptr, 0, 10), op(2, "read", nullptr, "b", 20, 30)}),
+      numbered({op(1, "write", "a", nullptr, 0, 50), op(2, "write", "b", nullptr, 5, 40),
+                op(3, "read", nullptr, "a", 45, 60), op(1, "read", nullptr, "b", 61, 70),
+                op(2, "read", nullptr, "empty", 71, 80)}),
+  };
+  CheckOptions options;
+  options.witness_states = true;
+  for (const auto& ops : histories) {
+    const auto a = check_linearizable(ops, *plain, options);
+    const auto b = check_linearizable(ops, *telling, options);
+    EXPECT_EQ(a.verdict, b.verdict);
+    EXPECT_EQ(a.witness, b.witness);
+    EXPECT_EQ(a.witness_states, b.witness_states);
+    EXPECT_EQ(a.states_explored, b.states_explored);
+    EXPECT_EQ(a.failing_op, b.failing_op);
+    EXPECT_EQ(a.explanation, b.explanation);
+  }
+}
+
+// A model keyed by partition_key: its ops are moved into their keys' sub-histories, not copied.
+struct KeyOnlyRegister {
+  using State = std::int64_t;
+  using Input = std::optional<std::int64_t>;  // written, or nullopt for a read
+  using Output = std::int64_t;
+  State init() const { return 0; }
+  Call<Input, Output> compile(const Operation& op) const {
+    if (op.f == "write") return {op.input.get<std::int64_t>(), std::nullopt};
+    Call<Input, Output> c;
+    if (!op.unknown()) c.output = op.output.get<std::int64_t>();
+    return c;
+  }
+  nlohmann::json partition_key(const Operation& op) const { return op.key; }
+  std::optional<State> step(State s, const Input& in, const std::optional<Output>& out) const {
+    if (in) return *in;
+    if (out && *out != s) return std::nullopt;
+    return s;
+  }
+  std::string describe_state(State s) const { return std::to_string(s); }
+};
+
+TEST(TypedModel, OperationsMovedIntoTheirKeysComeBack) {
+  const auto m = erase_model<KeyOnlyRegister>("key-only");
+  ASSERT_TRUE(m->partitioned());
+  for (const int read : {1, 5}) {  // linearizable, then not
+    const auto original = numbered({keyed(1, "write", "x", 1, nullptr, 0, 10),
+                                    keyed(2, "write", "y", 2, nullptr, 0, 10),
+                                    keyed(3, "write", "y", 3, nullptr, 5, kNever),
+                                    keyed(1, "read", "x", nullptr, read, 20, 30)});
+    auto ops = original;
+    const auto r = check_linearizable(std::move(ops), *m);
+    EXPECT_EQ(r.verdict, read == 1 ? Verdict::kLinearizable : Verdict::kNotLinearizable);
+    ASSERT_EQ(ops.size(), original.size());
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      EXPECT_EQ(ops[i].id, original[i].id);
+      EXPECT_EQ(ops[i].input, original[i].input);
+      EXPECT_EQ(ops[i].output, original[i].output);
+      EXPECT_EQ(ops[i].key, original[i].key);
+    }
+  }
+}
+
 // A keyed model whose step counts its calls: with kMemoizeSteps each (state, op) pair is stepped
 // once, however often the search backtracks over it.
 struct CountedKeyedRegister {

@@ -1,6 +1,7 @@
 // What a system gets without ceremony: checks at quiescence (add_final_check), invariants that run
 // only when what they read changed (ChangeWatch, when_changed), RunConfig::service_or, and the
 // history check derived from SystemInfo::history_model.
+#include "seer/check/model_registry.hpp"
 #include "seer/sim/system.hpp"
 
 #include <gtest/gtest.h>
@@ -152,6 +153,101 @@ TEST(HistoryCheck, DerivesFromTheSystemsHistoryModel) {
   EXPECT_EQ(v->invariant, "linearizable");
   history[1].value = 0;
   EXPECT_FALSE(system.check_history(history));
+}
+
+// Registers keyed by [key value] tuples, keyed with partition_key: the checker moves each op into
+// its key's sub-history (and back), as it does the promises model's.
+struct KeyedRegisters {
+  using State = std::int64_t;
+  using Input = std::optional<std::int64_t>;  // a write's value
+  using Output = std::int64_t;                // a read's
+  State init() const { return 0; }
+  nlohmann::json partition_key(const check::Operation& op) const { return op.input[0]; }
+  check::Call<Input, Output> compile(const check::Operation& op) const {
+    if (op.f == "write") return {op.input[1].get<std::int64_t>(), std::nullopt};
+    if (op.unknown()) return {};
+    return {std::nullopt, op.output[1].get<std::int64_t>()};
+  }
+  std::optional<State> step(State s, const Input& write, const std::optional<Output>& read) const {
+    if (read && *read != s) return std::nullopt;
+    return write ? *write : s;
+  }
+  std::string describe_state(State s) const { return std::to_string(s); }
+};
+SEER_REGISTER_MODEL("test-keyed-registers", "registers by [key value]", KeyedRegisters);
+
+// A keyed history with a failed and an unknown operation: the values check_own_history lends the
+// checker come back to their entries, whatever the verdict.
+std::vector<HistoryEntry> keyed_history(int read_value) {
+  const nlohmann::json nil;
+  return {
+      {0, 1, 0, OpType::kInvoke, "write", {"a", 1}, {}},
+      {1, 2, 1, OpType::kInvoke, "write", {"b", 2}, {}},
+      {2, 3, 0, OpType::kOk, "write", {"a", 1}, {}},
+      {3, 4, 1, OpType::kFail, "write", {"b", 2}, {}},
+      {4, 5, 2, OpType::kInvoke, "write", {"b", 3}, {}},
+      {5, 6, 0, OpType::kInvoke, "read", {"a", nil}, {}},
+      {6, 7, 0, OpType::kOk, "read", {"a", read_value}, {}},
+      {7, 8, 2, OpType::kInfo, "write", {"b", 3}, {}},
+  };
+}
+
+class KvSystem final : public System {
+ public:
+  SystemInfo info() const override {
+    SystemInfo i{"kv-model", "", {"default"}, {}};
+    i.history_model = "test-keyed-registers";
+    return i;
+  }
+  void setup(Simulator&, const std::string&) const override {}
+};
+
+bool same_values(const std::vector<HistoryEntry>& a, const std::vector<HistoryEntry>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].value != b[i].value) return false;
+  }
+  return true;
+}
+
+TEST(HistoryCheck, OwnHistoryGetsTheSameVerdictAndItsValuesBack) {
+  KvSystem system;
+  for (const int read : {1, 7}) {  // linearizable, then a read of a value never written
+    const auto original = keyed_history(read);
+    auto history = original;
+    const auto lent = system.check_own_history(history);
+    const auto copied = system.check_history(original);
+    EXPECT_EQ(lent.has_value(), read != 1);
+    ASSERT_EQ(lent.has_value(), copied.has_value());
+    if (lent) EXPECT_EQ(lent->message, copied->message);
+    EXPECT_TRUE(same_values(history, original));
+  }
+}
+
+// An override that calls the default check and then reads the history sees it unchanged.
+class ReadsAfterTheDefault final : public System {
+ public:
+  SystemInfo info() const override {
+    SystemInfo i{"reads-after", "", {"default"}, {}};
+    i.history_model = "test-keyed-registers";
+    return i;
+  }
+  void setup(Simulator&, const std::string&) const override {}
+  std::optional<Violation> check_history(const std::vector<HistoryEntry>& history) const override {
+    auto v = System::check_history(history);
+    seen = history;
+    return v;
+  }
+  mutable std::vector<HistoryEntry> seen;
+};
+
+TEST(HistoryCheck, AnOverrideSeesItsOwnHistoryUnchanged) {
+  ReadsAfterTheDefault system;
+  const auto original = keyed_history(1);
+  auto history = original;
+  EXPECT_FALSE(system.check_own_history(history));
+  EXPECT_TRUE(same_values(system.seen, original));
+  EXPECT_TRUE(same_values(history, original));
 }
 
 // sim.host and sim.client: a host is crashed and paused by the faults, a client never is, and the

@@ -45,7 +45,8 @@ std::vector<Operation> pair_operations(const std::vector<nlohmann::json>& events
                                        const std::string& source);
 
 // One client event of a history already in memory (a simulated run's), for pairing without
-// building a JSON map per event. `value` (may be null: none) is copied into the operation.
+// building a JSON map per event. `value` (may be null: none) is copied into the operation, or moved
+// (move_value).
 struct ClientEvent {
   int process = 0;
   std::string_view type;  // invoke, ok, fail or info
@@ -54,6 +55,9 @@ struct ClientEvent {
   bool timed_out = false;  // a fail that may still have happened (Jepsen's timed-out error)
   std::int64_t time = 0;
   std::size_t line = 0;  // for errors
+  // The value's owner lets it be moved into the operation, not copied (it may take it back from
+  // the operation afterwards). Last, so brace-initialized events keep their meaning.
+  bool move_value = false;
 };
 // pair_operations over client events.
 std::vector<Operation> pair_client_events(const std::vector<ClientEvent>& events,

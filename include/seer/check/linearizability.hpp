@@ -16,7 +16,9 @@ namespace seer::check {
 CheckResult check_linearizable(const std::vector<Operation>& ops, const AnyModel& model,
                                const CheckOptions& options = {});
 // The same check of a history the caller needs no more: its operations are moved into the keys'
-// sub-histories instead of copied (a simulated run's history, checked once and dropped).
+// sub-histories instead of copied (a simulated run's history, checked once and dropped). They are
+// moved back into `ops` before it returns, so a caller that lent their values may take them back
+// (after an exception, `ops` is valid but its contents unspecified).
 CheckResult check_linearizable(std::vector<Operation>&& ops, const AnyModel& model,
                                const CheckOptions& options = {});
 

@@ -28,6 +28,8 @@
 //   hash(state)               when std::hash<State> does not exist
 //   step(s, in, out, next&)   instead of the optional-returning step, when an operation may have
 //                             several effects (append every possible next state)
+//   step(s, in, out, NextStates&)  the same, for a model that knows when an effect leaves `s` as
+//                             it was (push_unchanged(): the checker numbers it without hashing)
 //   compile_all(ops)          instead of compile, to compile a partition's operations together
 //   partition(op)             keyed models: the op's key and the op as the per-key model sees it
 //   partition_key(op)         keyed models whose per-key op is the op itself: its key alone (the
@@ -90,6 +92,34 @@ concept StepsToSeveralStates = requires(const M& m, const typename M::State& s,
   m.step(s, in, out, next);
 };
 
+// What step(s, in, out, next) appends to, for a model that knows when an effect leaves the state
+// exactly as it was (a read, an operation that changes nothing): push_unchanged() stands for `s`
+// itself, which the checker then numbers as `s` without copying, hashing or comparing it. The
+// effects keep their order (the search tries them in it).
+template <class State>
+class NextStates {
+ public:
+  void push(State s) { effects_.emplace_back(std::move(s)); }
+  void push_unchanged() { effects_.emplace_back(std::nullopt); }
+  std::size_t size() const { return effects_.size(); }
+  bool empty() const { return effects_.empty(); }
+  // Effect k: the state it leads to, or null for `s` itself.
+  const State* at(std::size_t k) const { return effects_[k] ? &*effects_[k] : nullptr; }
+  State* at(std::size_t k) { return effects_[k] ? &*effects_[k] : nullptr; }
+  void clear() { effects_.clear(); }
+
+ private:
+  std::vector<std::optional<State>> effects_;
+};
+
+template <class M>
+concept StepsToNextStates = requires(const M& m, const typename M::State& s,
+                                     const typename M::Input& in,
+                                     const std::optional<typename M::Output>& out,
+                                     NextStates<typename M::State>& next) {
+  m.step(s, in, out, next);
+};
+
 // What a model type must have; everything else is optional (see the top of this file).
 template <class M>
 concept CheckerModel = requires(const M& m, const typename M::State& s) {
@@ -100,7 +130,8 @@ concept CheckerModel = requires(const M& m, const typename M::State& s) {
 }
 &&std::equality_comparable<typename M::State> &&
     (CompilesEachOperation<M> || CompilesAllOperations<M>)&&(StepsToOneState<M> ||
-                                                             StepsToSeveralStates<M>);
+                                                             StepsToSeveralStates<M> ||
+                                                             StepsToNextStates<M>);
 
 // Two outcome-unknown operations that would act alike from every state (same `key`) are
 // interchangeable, and either may be placed anywhere after its invocation. So a witness never needs

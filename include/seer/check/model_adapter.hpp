@@ -236,7 +236,14 @@ class TypedHistory final : public CompiledHistory {
   void compute(StateId s, std::size_t i, std::vector<StateId>& out) {
     const auto& call = calls_[i];
     decltype(auto) from = table_.state(s);
-    if constexpr (StepsToSeveralStates<M>) {
+    if constexpr (StepsToNextStates<M>) {
+      effects_.clear();
+      model_.step(from, call.input, call.output, effects_);
+      for (std::size_t k = 0; k < effects_.size(); ++k) {
+        State* to = effects_.at(k);
+        out.push_back(to ? table_.id(std::move(*to)) : s);  // `s`: what table_.id(from) gives
+      }
+    } else if constexpr (StepsToSeveralStates<M>) {
       next_.clear();
       model_.step(from, call.input, call.output, next_);
       for (auto& state : next_) out.push_back(table_.id(std::move(state)));
@@ -268,7 +275,9 @@ class TypedHistory final : public CompiledHistory {
   const std::vector<Operation>* ops_;  // the caller's
   std::vector<CallOf<M>> calls_;
   StateTable<M> table_;
-  std::vector<typename M::State> next_;  // scratch for models with several effects
+  using State = typename M::State;
+  std::vector<State> next_;    // scratch for models with several effects
+  NextStates<State> effects_;  // the same, for models that tell an unchanged state
   std::unordered_map<Transition, std::vector<StateId>, TransitionHash> memo_;
 };
 

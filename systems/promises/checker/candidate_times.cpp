@@ -44,16 +44,14 @@ std::vector<std::int64_t> CandidateTimes::for_request(const Request& r,
   // Every threshold and every time shown, gathered then sorted once (cheaper than sets).
   std::vector<std::int64_t> all;
   for (const auto& id : ids) {
-    if (const auto t = observed.timeout_at(id)) all.push_back(*t);
+    observed.append_times(id, all);  // its timeoutAt and the times responses show
     if (const auto it = deadlines_.find(id); it != deadlines_.end()) {
       all.insert(all.end(), it->second.begin(), it->second.end());
     }
-    const auto exact = observed.exact_times(id);
-    all.insert(all.end(), exact.begin(), exact.end());
   }
   // Preload shows the branch's other promises as viewed at `now` (spec §4 PRELOAD).
   if (r.kind == Kind::task_create || r.kind == Kind::task_acquire || r.kind == Kind::task_suspend) {
-    const auto timeouts = observed.all_timeouts();
+    const auto& timeouts = observed.all_timeouts();
     all.insert(all.end(), timeouts.begin(), timeouts.end());
   }
   // A lease taken at `now` is released by a sweep at `s` iff s >= now + ttl; a retry or a resumed

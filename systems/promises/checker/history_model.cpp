@@ -8,6 +8,7 @@
 #include "promises/model/predicates.hpp"
 #include "promises/model/state_codec.hpp"
 #include "promises/model/state_hash.hpp"
+#include "promises/model/validate.hpp"
 #include "seer/check/model_registry.hpp"
 
 #include <algorithm>
@@ -89,6 +90,9 @@ struct CompiledRequest {
   std::shared_ptr<const Observations> observations;  // its partition's
   std::string absent;                                // a promise its response shows missing (404)
   std::string only;  // the one promise it names, if one (see only_promise)
+  // A valid debug.tick's own time (it runs at it): applying it where tick_finds_due says nothing is
+  // due is known without the model's step.
+  std::optional<std::int64_t> tick;
 };
 
 // The promise a response shows missing (spec PG1, PS1, RC1, RC2, RL1), if any.
@@ -225,6 +229,7 @@ class PromisesHistoryModel {
     if (!c.now && call.output) c.now = integer_field(op.output, "now");
     if (c.parsed && c.parsed->kind == Kind::debug_tick) {
       c.now = std::get<DebugTickReq>(c.parsed->data).time;  // a sweep runs at its own time
+      if (!validate(*c.parsed)) c.tick = c.now;
     }
     c.invoke = op.invoke;
     c.complete = op.complete;
@@ -406,11 +411,15 @@ class PromisesHistoryModel {
   }
 
   void step(const State& from, const CompiledRequest& c, const std::optional<Response>& seen,
-            std::vector<State>& next) const {
+            check::NextStates<State>& next) const {
     if (c.now) {
-      if (auto to = apply_at(from, c, seen, *c.now)) next.push_back(std::move(*to));
+      push(next, apply_at(from, c, seen, *c.now));
       for (auto& to : replayed(from, c, seen)) {
-        if (std::find(next.begin(), next.end(), to) == next.end()) next.push_back(std::move(to));
+        bool known = false;
+        for (std::size_t k = 0; k < next.size() && !known; ++k) {
+          known = (next.at(k) ? *next.at(k) : from) == to;
+        }
+        if (!known) next.push(std::move(to));
       }
       return;
     }
@@ -423,19 +432,37 @@ class PromisesHistoryModel {
     for (auto t : c.candidates) {
       if (t > bottom) times.push_back(t);
     }
-    std::vector<promises::State> seen_states;
     for (auto t : times) {
       auto to = apply_at(from, c, seen, t);
-      if (!to ||
-          std::find(seen_states.begin(), seen_states.end(), to->state) != seen_states.end()) {
-        continue;
+      if (!to.possible) continue;
+      // σ seen at an earlier time: `next` holds this step's effects only.
+      const promises::State& sigma = to.changed ? to.changed->state : from.state;
+      bool known = false;
+      for (std::size_t k = 0; k < next.size() && !known; ++k) {
+        known = (next.at(k) ? next.at(k)->state : from.state) == sigma;
       }
-      seen_states.push_back(to->state);
-      next.push_back(std::move(*to));
+      if (!known) push(next, std::move(to));
     }
   }
 
  private:
+  // What applying a request at one time gave: impossible, `from` itself, or a changed state.
+  struct Effect {
+    bool possible = false;
+    std::optional<State> changed;  // none: the state it came from, unchanged
+  };
+  static Effect impossible() { return {}; }
+  static Effect unchanged() { return {true, std::nullopt}; }
+
+  static void push(check::NextStates<State>& next, Effect effect) {
+    if (!effect.possible) return;
+    if (effect.changed) {
+      next.push(std::move(*effect.changed));
+    } else {
+      next.push_unchanged();
+    }
+  }
+
   // At-least-once delivery (a duplicated request, a proxy's retry, a server that crashed after
   // its write and before its reply): the answer may come from a second execution of the request,
   // the first having taken effect, unanswered, at an earlier time. Accepted only where the second
@@ -453,12 +480,13 @@ class PromisesHistoryModel {
     for (auto t : times) {
       if (t >= *c.now) continue;
       auto first = apply_at(from, c, std::nullopt, t);
-      if (!first || first->state == from.state) continue;  // no earlier effect to replay
-      auto second = apply_at(*first, c, seen, *c.now);
-      if (!second) continue;
+      if (!first.changed) continue;  // impossible, or no earlier effect to replay
+      auto second = apply_at(*first.changed, c, seen, *c.now);
+      if (!second.possible) continue;
+      State to = second.changed ? std::move(*second.changed) : std::move(*first.changed);
       if (std::find_if(out.begin(), out.end(),
-                       [&](const State& s) { return s.state == second->state; }) == out.end()) {
-        out.push_back(std::move(*second));
+                       [&](const State& s) { return s.state == to.state; }) == out.end()) {
+        out.push_back(std::move(to));
       }
     }
     return out;
@@ -470,16 +498,23 @@ class PromisesHistoryModel {
   // monotone in `now`), so it is re-timed to the last change's time, which constrains the
   // operations after it least. One applied before the last change's time is accepted only if it
   // answers the same, and changes nothing, at that time.
-  static std::optional<State> apply_at(const State& from, const CompiledRequest& c,
-                                       const std::optional<Response>& seen, std::int64_t now) {
+  static Effect apply_at(const State& from, const CompiledRequest& c,
+                         const std::optional<Response>& seen, std::int64_t now) {
     const bool retimed = from.last_now != kNoTime && now < from.last_now;
     const std::int64_t at = retimed ? from.last_now : now;
+    if (c.tick && !tick_finds_due(from.state, *c.tick)) {
+      // A valid sweep that finds nothing due answers 200 [] and changes nothing (what answer()
+      // gives, without copying σ): the server skips such ticks the same way.
+      static const json kNothing = json::array();
+      if (seen && (seen->status != 200 || *seen->data != kNothing)) return impossible();
+      return unchanged();
+    }
     State to = from;
     if (c.parsed) {
       // Only the status and data are compared: no envelope, no messages.
       const auto result = answer(to.state, *c.parsed, at);
       if (seen && (result.status != seen->status || result.data != *seen->data)) {
-        return std::nullopt;
+        return impossible();
       }
     } else {
       const auto result = apply(to.state, *c.request, at);
@@ -489,16 +524,17 @@ class PromisesHistoryModel {
         const auto data = response.find("data");  // compared in place: a copy costs more
         if (response["head"]["status"] != seen->status ||
             (data != response.end() ? *data : kNoData) != *seen->data) {
-          return std::nullopt;
+          return impossible();
         }
       }
     }
-    // `from` is consistent (the initial σ is empty; every other state passed this test).
-    if (!c.observations->consistent_after(from.state, to.state)) return std::nullopt;
-    if (to.state == from.state) return to;  // last_now unchanged
-    if (retimed) return std::nullopt;       // a change at a time before the last change's
+    // last_now unchanged. `from` is consistent (the initial σ is empty; every other state passed
+    // the test below), and so is the same σ.
+    if (to.state == from.state) return unchanged();
+    if (!c.observations->consistent_after(from.state, to.state)) return impossible();
+    if (retimed) return impossible();  // a change at a time before the last change's
     to.last_now = at;
-    return to;
+    return {true, std::move(to)};
   }
 };
 

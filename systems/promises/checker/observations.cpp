@@ -21,11 +21,44 @@ bool is_record(const json& j) {
          j.contains("tags");
 }
 
+// j == json(map), without building the map's JSON: an object of exactly these string members.
+bool same_strings(const json& j, const std::map<std::string, std::string>& map) {
+  if (!j.is_object() || j.size() != map.size()) return false;
+  for (const auto& [key, value] : map) {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>() != value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// j == value_json(v) (records.hpp), without building it: {"headers"?: {...}, "data"?: "..."}.
+bool same_value(const json& j, const Value& v) {
+  if (!j.is_object() || j.size() != (v.headers ? 1U : 0U) + (v.data ? 1U : 0U)) return false;
+  if (v.headers) {
+    const auto it = j.find("headers");
+    if (it == j.end() || !same_strings(*it, *v.headers)) return false;
+  }
+  if (v.data) {
+    const auto it = j.find("data");
+    if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>() != *v.data) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 void Observations::add_record(const json& r) {
   auto& f = facts_[r["id"].get<std::string>()];
-  if (!f.creation) f.creation = &r;  // a second, different one: no state fits both
+  if (!f.creation) {  // a second, different one: no state fits both
+    f.creation = &r;
+    if (const json& t = field(r, "timeoutAt"); t.is_number_integer()) {
+      timeouts_.insert(t.get<std::int64_t>());
+    }
+  }
   if (r["state"] != "pending" && !f.settlement) f.settlement = &r;
 }
 
@@ -44,12 +77,12 @@ void Observations::add_response(const json& data) {
 bool Observations::fits(const Facts& f, const Promise& p) {
   const json& c = *f.creation;
   if (field(c, "timeoutAt") != p.timeout_at || field(c, "createdAt") != p.created_at ||
-      field(c, "param") != value_json(p.param) || field(c, "tags") != json(p.tags)) {
+      !same_value(field(c, "param"), p.param) || !same_strings(field(c, "tags"), p.tags)) {
     return false;
   }
   if (f.settlement && p.state != PromiseState::pending) {
     const json& s = *f.settlement;
-    if (field(s, "state") != state_name(p.state) || field(s, "value") != value_json(p.value) ||
+    if (field(s, "state") != state_name(p.state) || !same_value(field(s, "value"), p.value) ||
         field(s, "settledAt") != json(*p.settled_at)) {
       return false;
     }
@@ -98,12 +131,18 @@ std::optional<std::int64_t> Observations::timeout_at(const std::string& id) cons
   return field(*it->second.creation, "timeoutAt").get<std::int64_t>();
 }
 
-std::set<std::int64_t> Observations::all_timeouts() const {
-  std::set<std::int64_t> out;
-  for (const auto& [id, f] : facts_) {
-    if (const auto t = timeout_at(id)) out.insert(*t);
-  }
-  return out;
+void Observations::append_times(const std::string& id, std::vector<std::int64_t>& out) const {
+  const auto it = facts_.find(id);
+  if (it == facts_.end()) return;
+  auto add = [&](const json* record, const char* name) {
+    if (record == nullptr) return;
+    if (const json& t = field(*record, name); t.is_number_integer()) {
+      out.push_back(t.get<std::int64_t>());
+    }
+  };
+  add(it->second.creation, "timeoutAt");
+  add(it->second.creation, "createdAt");
+  add(it->second.settlement, "settledAt");
 }
 
 }  // namespace seer::promises

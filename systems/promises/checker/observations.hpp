@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace seer::promises {
 
@@ -30,7 +31,10 @@ class Observations {
   // Times the facts show for a promise (createdAt, settledAt), and its timeoutAt.
   std::set<std::int64_t> exact_times(const std::string& id) const;
   std::optional<std::int64_t> timeout_at(const std::string& id) const;
-  std::set<std::int64_t> all_timeouts() const;
+  // Every promise's timeoutAt (kept as records are added: asked for often).
+  const std::set<std::int64_t>& all_timeouts() const { return timeouts_; }
+  // Appends timeout_at(id) and exact_times(id), with one lookup and no set (the caller sorts).
+  void append_times(const std::string& id, std::vector<std::int64_t>& out) const;
 
  private:
   // The records that showed them, read in place: the responses outlive their observations.
@@ -41,6 +45,7 @@ class Observations {
   void add_record(const nlohmann::json& record);
   static bool fits(const Facts& f, const Promise& p);
   std::map<std::string, Facts> facts_;
+  std::set<std::int64_t> timeouts_;
 };
 
 }  // namespace seer::promises
