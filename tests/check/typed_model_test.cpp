@@ -172,7 +172,7 @@ TEST(TypedModel, AStepMayTellAnUnchangedStateWithTheSameResults) {
 }
 
 // A model keyed by partition_key: its ops are moved into their keys' sub-histories, not copied.
-struct KeyOnlyRegister {
+struct KeyOnlyTypedRegister {
   using State = std::int64_t;
   using Input = std::optional<std::int64_t>;  // written, or nullopt for a read
   using Output = std::int64_t;
@@ -193,7 +193,7 @@ struct KeyOnlyRegister {
 };
 
 TEST(TypedModel, OperationsMovedIntoTheirKeysComeBack) {
-  const auto m = erase_model<KeyOnlyRegister>("key-only");
+  const auto m = erase_model<KeyOnlyTypedRegister>("key-only");
   ASSERT_TRUE(m->partitioned());
   for (const int read : {1, 5}) {  // linearizable, then not
     const auto original = numbered({keyed(1, "write", "x", 1, nullptr, 0, 10),
