@@ -2,6 +2,7 @@
 // partition_call (the key and the op's call, compiled once) and check_linearizable on a history the
 // caller gives up. Each gives the verdicts, witnesses and failing ops partition() gives.
 #include "operation_builders.hpp"
+#include "register_models.hpp"
 #include "seer/check/linearizability.hpp"
 #include "seer/check/model_registry.hpp"
 
@@ -11,36 +12,13 @@ namespace seer::check {
 namespace {
 
 using testing::keyed;
+using testing::KeyOnlyRegister;
 using testing::numbered;
-
-// A register per key, not yet keyed.
-struct RegisterPerKey {
-  using State = std::int64_t;
-  using Input = std::optional<std::int64_t>;  // written, or nullopt for a read
-  using Output = std::int64_t;
-  State init() const { return 0; }
-  Call<Input, Output> compile(const Operation& op) const {
-    if (op.f == "write") return {op.input.get<std::int64_t>(), std::nullopt};
-    Call<Input, Output> c;
-    if (!op.unknown()) c.output = op.output.get<std::int64_t>();
-    return c;
-  }
-  std::optional<State> step(State s, const Input& in, const std::optional<Output>& out) const {
-    if (in) return *in;
-    if (out && *out != s) return std::nullopt;
-    return s;
-  }
-  std::string describe_state(State s) const { return std::to_string(s); }
-};
+using testing::RegisterPerKey;
 
 // Keyed by partition(): the reference the others must agree with.
 struct KeyedRegister : RegisterPerKey {
   std::pair<nlohmann::json, Operation> partition(const Operation& op) const { return {op.key, op}; }
-};
-
-// The same, keyed by partition_key.
-struct KeyOnlyRegister : RegisterPerKey {
-  nlohmann::json partition_key(const Operation& op) const { return op.key; }
 };
 
 // The same, compiling each op while keying it; compile_all(ops, calls) sees every call of a key.

@@ -1,6 +1,7 @@
 // The typed model API as a user meets it: a model defined outside the checker library, registered
 // by name, with and without the optional members.
 #include "operation_builders.hpp"
+#include "register_models.hpp"
 #include "seer/check/html_report.hpp"
 #include "seer/check/linearizability.hpp"
 #include "seer/check/model_registry.hpp"
@@ -171,29 +172,8 @@ TEST(TypedModel, AStepMayTellAnUnchangedStateWithTheSameResults) {
   }
 }
 
-// A model keyed by partition_key: its ops are moved into their keys' sub-histories, not copied.
-struct KeyOnlyTypedRegister {
-  using State = std::int64_t;
-  using Input = std::optional<std::int64_t>;  // written, or nullopt for a read
-  using Output = std::int64_t;
-  State init() const { return 0; }
-  Call<Input, Output> compile(const Operation& op) const {
-    if (op.f == "write") return {op.input.get<std::int64_t>(), std::nullopt};
-    Call<Input, Output> c;
-    if (!op.unknown()) c.output = op.output.get<std::int64_t>();
-    return c;
-  }
-  nlohmann::json partition_key(const Operation& op) const { return op.key; }
-  std::optional<State> step(State s, const Input& in, const std::optional<Output>& out) const {
-    if (in) return *in;
-    if (out && *out != s) return std::nullopt;
-    return s;
-  }
-  std::string describe_state(State s) const { return std::to_string(s); }
-};
-
 TEST(TypedModel, OperationsMovedIntoTheirKeysComeBack) {
-  const auto m = erase_model<KeyOnlyTypedRegister>("key-only");
+  const auto m = erase_model<testing::KeyOnlyRegister>("key-only");
   ASSERT_TRUE(m->partitioned());
   for (const int read : {1, 5}) {  // linearizable, then not
     const auto original = numbered({keyed(1, "write", "x", 1, nullptr, 0, 10),
@@ -215,20 +195,10 @@ TEST(TypedModel, OperationsMovedIntoTheirKeysComeBack) {
 
 // A keyed model whose step counts its calls: with kMemoizeSteps each (state, op) pair is stepped
 // once, however often the search backtracks over it.
-struct CountedKeyedRegister {
-  using State = std::int64_t;
-  using Input = std::optional<std::int64_t>;  // written, or nullopt for a read
-  using Output = std::int64_t;
+struct CountedKeyedRegister : testing::RegisterPerKey {
   static constexpr bool kMemoizeSteps = true;
   static inline std::set<std::pair<State, std::int64_t>>* seen = nullptr;
   static inline int repeats = 0;
-  State init() const { return 0; }
-  Call<Input, Output> compile(const Operation& op) const {
-    if (op.f == "write") return {op.input.get<std::int64_t>(), std::nullopt};
-    Call<Input, Output> c;
-    if (!op.unknown()) c.output = op.output.get<std::int64_t>();
-    return c;
-  }
   std::pair<nlohmann::json, Operation> partition(const Operation& op) const { return {op.key, op}; }
   std::optional<State> step(State s, const Input& in, const std::optional<Output>& out) const {
     // The pair (state, input) stands for (state, op) here: every write in the test is distinct.
@@ -237,7 +207,6 @@ struct CountedKeyedRegister {
     if (out && *out != s) return std::nullopt;
     return s;
   }
-  std::string describe_state(State s) const { return std::to_string(s); }
 };
 
 TEST(TypedModel, KeysAreCheckedApartOrTogetherWithOneVerdictAndMemoizedSteps) {
