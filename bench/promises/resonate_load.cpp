@@ -1,14 +1,16 @@
-// Load generator for seer-resonate: `clients` threads, each creating a promise and settling it,
-// over HTTP keep-alive connections; reports operations per second and latency percentiles per
-// kind. The server runs on a SQLite file, or with --postgres on a fresh database of that server.
-// With --ceiling it also measures the store alone on the same machine, at the server's durability
-// (SQLite: WAL, synchronous=FULL; PostgreSQL: synchronous_commit on): commits per second of a
-// one-row transaction, and the server's own SQL for a create and a settle (concrete/sql_rows)
-// without HTTP.
+// Load generator for seer-resonate: `clients` clients, each creating a promise and settling it,
+// over HTTP keep-alive connections, all on one event loop (client_load.hpp); reports operations per
+// second and latency percentiles per kind. The server runs on a SQLite file, or with --postgres on
+// a fresh database of that server. With --ceiling it also measures the store alone on the same
+// machine, at the server's durability (SQLite: WAL, synchronous=FULL; PostgreSQL:
+// synchronous_commit on): commits per second of a one-row transaction, and the server's own SQL for
+// a create and a settle (concrete/sql_rows) without HTTP.
 //
 //   resonate_load --server build/release/systems/promises/seer-resonate [--clients 8]
 //                 [--seconds 10] [--postgres postgres://user@host:port/postgres] [--ceiling]
 //                 [--json]
+#include "client_load.hpp"
+#include "load_requests.hpp"
 #include "pgbench_ceiling.hpp"
 
 #include "promises/concrete/sql_rows.hpp"
@@ -17,7 +19,6 @@
 #include "seer/runtime/child_process.hpp"
 #include "seer/sqlite/connection.hpp"
 
-#include <httplib.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -36,43 +37,9 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-struct Latencies {
-  std::vector<double> create_ms, settle_ms;
-};
-
-json percentiles(std::vector<double> v) {
-  if (v.empty()) return json::object();
-  std::sort(v.begin(), v.end());
-  auto at = [&](double q) {
-    return v[std::min(v.size() - 1, static_cast<std::size_t>(q * v.size()))];
-  };
-  return {{"p50_ms", at(0.50)}, {"p90_ms", at(0.90)}, {"p99_ms", at(0.99)}, {"max_ms", v.back()}};
-}
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-json create_request(const std::string& id) {
-  return {{"kind", "promise.create"},
-          {"head", {{"corrId", id}, {"version", "load"}}},
-          {"data",
-           {{"id", id},
-            {"timeoutAt", wall_ms() + 3'600'000},
-            {"param", {{"headers", json::object()}, {"data", "cGF5bG9hZA=="}}},
-            {"tags", json::object()}}}};
-}
-
-json settle_request(const std::string& id) {
-  return {{"kind", "promise.settle"},
-          {"head", {{"corrId", id}, {"version", "load"}}},
-          {"data",
-           {{"id", id},
-            {"state", "resolved"},
-            {"value", {{"headers", json::object()}, {"data", "ZG9uZQ=="}}}}}};
-}
+using seer::bench::create_request;
+using seer::bench::settle_request;
+using seer::bench::wall_ms;
 
 // The server, started on a fresh database, and its port.
 struct Server {
@@ -92,59 +59,6 @@ Server start_server(const std::string& binary, const std::string& db, int connec
   }
   server.port = j["port"].get<int>();
   return server;
-}
-
-json run_load(int port, int clients, double seconds) {
-  std::vector<Latencies> per_client(static_cast<std::size_t>(clients));
-  std::atomic<bool> failed{false};
-  std::atomic<long> errors{0};
-  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      httplib::Client http("127.0.0.1", port);
-      http.set_keep_alive(true);
-      http.set_tcp_nodelay(true);
-      auto& mine = per_client[static_cast<std::size_t>(c)];
-      for (long i = 0; Clock::now() < until; ++i) {
-        // Each promise its own origin, as each workflow's root promise is.
-        const std::string id = "load" + std::to_string(c) + "-" + std::to_string(i);
-        for (int step = 0; step < 2; ++step) {
-          const json rq = step == 0 ? create_request(id) : settle_request(id);
-          const auto start = Clock::now();
-          const auto res = http.Post("/", rq.dump(), "application/json");
-          const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-          if (!res || res->status != 200) {
-            ++errors;
-            if (!res) {
-              failed = true;
-              if (errors < 4)
-                std::cerr << "resonate_load: " << httplib::to_string(res.error()) << "\n";
-            } else if (errors < 4) {
-              std::cerr << "resonate_load: " << res->status << " " << res->body << "\n";
-            }
-            continue;
-          }
-          (step == 0 ? mine.create_ms : mine.settle_ms).push_back(ms);
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  Latencies all;
-  for (auto& l : per_client) {
-    all.create_ms.insert(all.create_ms.end(), l.create_ms.begin(), l.create_ms.end());
-    all.settle_ms.insert(all.settle_ms.end(), l.settle_ms.begin(), l.settle_ms.end());
-  }
-  const double ops = static_cast<double>(all.create_ms.size() + all.settle_ms.size());
-  return {{"clients", clients},
-          {"seconds", seconds},
-          {"ops", ops},
-          {"ops_per_sec", ops / seconds},
-          {"errors", errors.load()},
-          {"connection_failed", failed.load()},
-          {"create", percentiles(all.create_ms)},
-          {"settle", percentiles(all.settle_ms)}};
 }
 
 // How a ceiling runs a transaction on its store; `write` asks for the server's write transaction.
@@ -270,6 +184,10 @@ int main(int argc, char** argv) {
                  "count, on a fresh database of the same server");
   app.add_flag("--ceiling", ceiling, "also measure the store alone at the same durability");
   app.add_flag("--json", json_output, "one JSON object");
+  bool client_threads = false;
+  app.add_flag("--client-threads", client_threads,
+               "a thread per client blocking on cpp-httplib (the generator before 2026-12-05) "
+               "instead of every client on one event loop");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -287,7 +205,9 @@ int main(int argc, char** argv) {
                           ? dir + "/server-" + std::to_string(n) + ".db"
                           : fresh_postgres_database(postgres, "seer_load_" + std::to_string(n));
       auto running = start_server(server, db, connections);
-      auto load = run_load(running.port, n, seconds);
+      auto load = client_threads ? seer::bench::run_thread_load(running.port, n, seconds)
+                                 : seer::bench::run_event_load(running.port, n, seconds);
+      load["driver"] = client_threads ? "threads" : "event loop";
       running.process->stop(SIGTERM);
       if (!pgbench.empty() && !postgres.empty()) {
         load["pgbench_tps"] = seer::bench::pgbench_tps(
