@@ -29,7 +29,7 @@ struct Totals {
 // a broken connection ends the client (and marks the run: `connection_failed`).
 class Client : public std::enable_shared_from_this<Client> {
  public:
-  Client(asio::io_context& io, tcp::endpoint server, int index, LoadClock::time_point until,
+  Client(asio::io_context& io, const tcp::endpoint& server, int index, LoadClock::time_point until,
          Latencies& latencies, Totals& totals)
       : socket_(io),
         server_(server),
@@ -89,8 +89,9 @@ class Client : public std::enable_shared_from_this<Client> {
 
   void fail(const char* what, error_code ec) {
     totals_.connection_failed = true;
-    if (++totals_.errors < 4)
+    if (++totals_.errors < 4) {
       std::cerr << "resonate_load: " << what << ": " << ec.message() << "\n";
+    }
   }
 
   tcp::socket socket_;

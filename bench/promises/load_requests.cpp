@@ -12,7 +12,7 @@ json percentiles(std::vector<double> v) {
   if (v.empty()) return json::object();
   std::sort(v.begin(), v.end());
   auto at = [&](double q) {
-    return v[std::min(v.size() - 1, static_cast<std::size_t>(q * v.size()))];
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
   };
   return {{"p50_ms", at(0.50)}, {"p90_ms", at(0.90)}, {"p99_ms", at(0.99)}, {"max_ms", v.back()}};
 }

@@ -15,6 +15,7 @@ nlohmann::json run_thread_load(int port, int clients, double seconds) {
   std::atomic<long> errors{0};
   const auto until = LoadClock::now() + std::chrono::duration<double>(seconds);
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(clients));
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
       httplib::Client http("127.0.0.1", port);
@@ -33,8 +34,9 @@ nlohmann::json run_thread_load(int port, int clients, double seconds) {
             ++errors;
             if (!res) {
               failed = true;
-              if (errors < 4)
+              if (errors < 4) {
                 std::cerr << "resonate_load: " << httplib::to_string(res.error()) << "\n";
+              }
             } else if (errors < 4) {
               std::cerr << "resonate_load: " << res->status << " " << res->body << "\n";
             }
