@@ -1,7 +1,8 @@
-// The largest input file seer reads (a history, a trace, a run file). Readers hold a whole input in
-// memory, parsed, at about 13 times its size for a JSON history (measured: 46 MB -> 608 MB), so an
-// input beyond the bound is refused with one line instead of exhausting memory. The environment
-// variable SEER_MAX_INPUT_BYTES raises or lowers it.
+// Inputs seer refuses before reading (a history, a trace, a run file): a directory, and a file
+// beyond the largest seer reads. Readers hold a whole input in memory, parsed, at about 13 times
+// its size for a JSON history (measured: 46 MB -> 608 MB), so an input beyond the bound is refused
+// with one line instead of exhausting memory. The environment variable SEER_MAX_INPUT_BYTES raises
+// or lowers it.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +38,15 @@ inline std::optional<std::string> input_too_large(const std::string& path) {
   return path + ": " + std::to_string(size) + " bytes, more than the " + std::to_string(limit) +
          "-byte input limit (inputs are held in memory at about 13 times their size; set "
          "SEER_MAX_INPUT_BYTES to read it anyway)";
+}
+
+// Why `path` cannot be read as an input file (a directory: std::ifstream opens one and then reads
+// nothing, which a reader would take for an empty history or trace), or why it is too large; or
+// nullopt.
+inline std::optional<std::string> input_refused(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return path + ": a directory, not a file";
+  return input_too_large(path);
 }
 
 }  // namespace seer

@@ -355,7 +355,7 @@ HistoryFormat parse_history_format(const std::string& name) {
 }
 
 std::vector<Operation> read_history_file(const std::string& path, HistoryFormat format) {
-  if (const auto why = input_too_large(path)) throw HistoryError(*why);
+  if (const auto why = input_refused(path)) throw HistoryError(*why);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw HistoryError(path + ": cannot read");
   std::stringstream buffer;

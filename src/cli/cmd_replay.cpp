@@ -30,7 +30,7 @@ struct RecordedTrace {
 };
 
 RecordedTrace read_trace(const std::string& path) {
-  if (const auto why = input_too_large(path)) throw UsageError(*why);
+  if (const auto why = input_refused(path)) throw UsageError(*why);
   std::ifstream in(path);
   if (!in) throw UsageError("cannot read trace '" + path + "'");
   RecordedTrace t;

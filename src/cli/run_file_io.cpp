@@ -11,7 +11,7 @@
 namespace seer::cli {
 
 sim::RunDescription read_run_description(const std::string& path) {
-  if (const auto why = input_too_large(path)) throw UsageError(*why);
+  if (const auto why = input_refused(path)) throw UsageError(*why);
   std::ifstream in(path);
   if (!in) throw UsageError("cannot read '" + path + "'");
   std::stringstream text;

@@ -166,7 +166,7 @@ Trace parse_trace(std::istream& in, const std::string& name) {
 }
 
 Trace read_trace(const std::string& path) {
-  if (const auto why = input_too_large(path)) throw TraceError(*why);
+  if (const auto why = input_refused(path)) throw TraceError(*why);
   std::ifstream in(path);
   if (!in) throw TraceError("cannot read trace '" + path + "'");
   return parse_trace(in, path);

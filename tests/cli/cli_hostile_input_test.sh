@@ -184,6 +184,17 @@ expect_size_limit "$tmp/size-run.json" shrink --from "$tmp/size-run.json" -o "$t
 SEER_MAX_INPUT_BYTES=10000000 "$seer" explain "$tmp/size-trace.jsonl" >/dev/null 2>&1
 [ $? -ne 2 ] || fail "a trace within a raised limit was refused"
 
+# --- A directory where a file is expected: one error line, never "linearizable (0 operations)"
+# (std::ifstream opens a directory and then reads nothing).
+mkdir -p "$tmp/a-dir"
+expect_error_matching 2 "$tmp/a-dir: a directory, not a file" check --model register "$tmp/a-dir"
+expect_error_matching 2 "$tmp/a-dir: a directory, not a file" check --format edn "$tmp/a-dir"
+expect_error_matching 2 "$tmp/a-dir: a directory, not a file" explain "$tmp/a-dir"
+expect_error_matching 2 "$tmp/a-dir: a directory, not a file" query "$tmp/a-dir"
+expect_error_matching 2 "$tmp/a-dir: a directory, not a file" replay --trace "$tmp/a-dir"
+expect_error_matching 2 "$tmp/a-dir: a directory, not a file" replay --run "$tmp/a-dir"
+expect_error_matching 2 "$tmp/a-dir: a directory, not a file" shrink --from "$tmp/a-dir" -o "$tmp/o.json"
+
 # --- String registers, --init with a string.
 cat >"$tmp/strings.jsonl" <<'EOF'
 {"process":1,"type":"invoke","f":"read","value":null}
