@@ -1,8 +1,10 @@
-# The allocator the `seer` program links (seer-resonate keeps glibc's: its memory is given back after
-# large requests by glibc's mallopt settings, which live_front_test checks; under mimalloc 2.0.9
-# the server still held 140 MiB after them, against under 128 MiB). Under glibc's malloc, malloc
-# and free were a third of a promises sweep's instructions (nlohmann::json map nodes, coroutine frames, messages); mimalloc
-# (Debian's libmimalloc-dev) runs the same sweep ~15-20 % faster (BENCHMARKS.md, "Allocator").
+# The allocator seer's programs link (`seer`, and seer-resonate with GIVE_BACK: mimalloc 2.0.9 kept
+# 128-140 MiB after large requests until told to decommit freed pages at once, and live_front_test
+# bounds what the server holds after them; src/allocator/mimalloc_give_back.cpp). Under glibc's
+# malloc, malloc and free were a third of a promises sweep's instructions (nlohmann::json map
+# nodes, coroutine frames, messages) and a quarter of seer-resonate's; mimalloc (Debian's
+# libmimalloc-dev) runs the same sweep ~15-20 % faster (BENCHMARKS.md, "Allocator") and the server
+# in 17 % fewer instructions a request.
 #   SEER_ALLOCATOR=auto      mimalloc where installed, else glibc's (the default)
 #   SEER_ALLOCATOR=mimalloc  mimalloc, or the configure step fails
 #   SEER_ALLOCATOR=system    glibc's malloc
@@ -31,12 +33,18 @@ else()
 endif()
 
 # Links the chosen allocator into an executable (programs only: a library must leave the choice
-# to the program that links it).
+# to the program that links it). GIVE_BACK: freed memory goes back to the system at once (a
+# long-running server), not when the allocator is next called.
 function(seer_link_allocator target)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "GIVE_BACK" "" "")
   if(SEER_USE_MIMALLOC)
-    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src/allocator/mimalloc_new_delete.cpp)
-    set_source_files_properties(${PROJECT_SOURCE_DIR}/src/allocator/mimalloc_new_delete.cpp
-                                TARGET_DIRECTORY ${target} PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+    set(sources ${PROJECT_SOURCE_DIR}/src/allocator/mimalloc_new_delete.cpp)
+    if(ARG_GIVE_BACK)
+      list(APPEND sources ${PROJECT_SOURCE_DIR}/src/allocator/mimalloc_give_back.cpp)
+    endif()
+    target_sources(${target} PRIVATE ${sources})
+    set_source_files_properties(${sources} TARGET_DIRECTORY ${target}
+                                PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
     target_link_libraries(${target} PRIVATE mimalloc)
   endif()
 endfunction()
