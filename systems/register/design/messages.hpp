@@ -13,7 +13,8 @@ namespace seer::systems::reg {
 struct Tag {
   std::int64_t seq = 0;
   std::int64_t writer = 0;
-  auto operator<=>(const Tag&) const = default;
+  // clang-tidy 14 reads the defaulted <=>'s synthesized `0` comparison as a null pointer.
+  auto operator<=>(const Tag&) const = default;  // NOLINT(modernize-use-nullptr)
   nlohmann::json to_json() const { return {seq, writer}; }
 };
 

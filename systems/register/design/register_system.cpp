@@ -57,6 +57,7 @@ class RegisterSystem final : public sim::System {
     const auto stale_store = variant == "acks-only-newer" ? StaleStore::kIgnore : StaleStore::kAck;
     auto oracle = std::make_shared<Oracle>();
     std::vector<sim::ProcessId> replicas;
+    replicas.reserve(kReplicas);
     for (int i = 0; i < kReplicas; ++i) {
       replicas.push_back(sim.add_process("replica" + std::to_string(i + 1),
                                          [durability, stale_store](sim::Env& env) {
