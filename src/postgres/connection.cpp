@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -23,25 +24,36 @@ using Result = std::unique_ptr<PGresult, ResultFree>;
 
 nlohmann::json cell(const PGresult* r, int row, int col) {
   if (PQgetisnull(r, row, col)) return nullptr;
-  const std::string text(PQgetvalue(r, row, col),
-                         static_cast<std::size_t>(PQgetlength(r, row, col)));
+  const char* text = PQgetvalue(r, row, col);
+  const auto length = static_cast<std::size_t>(PQgetlength(r, row, col));
   switch (PQftype(r, col)) {
     case kInt2:
     case kInt4:
     case kInt8:
-    case kOid:
-      return std::stoll(text);
+    case kOid: {
+      long long v = 0;
+      const auto [end, error] = std::from_chars(text, text + length, v);
+      if (error != std::errc() || end != text + length) {
+        throw std::runtime_error("postgres: not an integer: " + std::string(text, length));
+      }
+      return v;
+    }
     case kBool:
-      return text == "t" ? 1 : 0;
+      return length == 1 && text[0] == 't' ? 1 : 0;
     default:
-      return text;
+      return std::string(text, length);
   }
 }
 
+// A parameter's text: a string as it is, a boolean as 1 or 0, an integer in decimal (without
+// nlohmann's serializer, which asks the C locale for its decimal point on every dump), other
+// numbers as JSON writes them.
 std::string param_text(const nlohmann::json& p) {
-  if (p.is_string()) return p.get<std::string>();
+  if (p.is_string()) return p.get_ref<const std::string&>();
   if (p.is_boolean()) return p.get<bool>() ? "1" : "0";
-  return p.dump();  // numbers
+  if (p.is_number_unsigned()) return std::to_string(p.get<std::uint64_t>());
+  if (p.is_number_integer()) return std::to_string(p.get<std::int64_t>());
+  return p.dump();
 }
 
 std::string trimmed(const char* message) {
@@ -131,7 +143,7 @@ void Connection::exec(const std::string& sql) {
   }
 }
 
-std::string Connection::prepared_name(const std::string& sql, bool& fresh) {
+const std::string& Connection::prepared_name(const std::string& sql, bool& fresh) {
   if (const auto it = prepared_.find(sql); it != prepared_.end()) {
     fresh = false;
     return it->second;
@@ -194,9 +206,11 @@ bool Connection::pipeline(const std::vector<Step>& steps, std::vector<Ran>& ran,
       continue;
     }
     const auto& s = *steps[i].statement;
-    const std::string sql = s.expect_changes ? self_guarded(s) : s.sql;
+    std::string guarded;  // the text sent when the statement checks itself
+    if (s.expect_changes) guarded = self_guarded(s);
+    const std::string& sql = s.expect_changes ? guarded : s.sql;
     bool fresh = false;
-    const std::string name = prepared_name(sql, fresh);
+    const std::string& name = prepared_name(sql, fresh);
     if (fresh) {
       fresh_names.push_back(sql);
       sent = PQsendPrepare(conn_, name.c_str(), dollar_parameters(sql).c_str(), 0, nullptr) == 1;

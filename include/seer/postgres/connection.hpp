@@ -84,7 +84,7 @@ class Connection {
   };
   bool connected();
   std::string last_error() const;
-  std::string prepared_name(const std::string& sql, bool& fresh);
+  const std::string& prepared_name(const std::string& sql, bool& fresh);
   // The steps in one round trip; `ran` gets one entry per step (a statement's rows, for the
   // steps before the first failure). False with the first error: the steps after it were skipped.
   bool pipeline(const std::vector<Step>& steps, std::vector<Ran>& ran, Failure& failure);
