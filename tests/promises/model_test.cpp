@@ -522,6 +522,102 @@ TEST(PromisesModelProperty, AnswerIsApplyWithoutEnvelopeOrMessages) {
   EXPECT_GT(compared, 0);
 }
 
+// Every value one change away from `j`: each leaf changed, each member removed, one added, each
+// array one element longer; and, for each integer, the same number as another JSON number type
+// (`equal` receives those: JSON values that compare equal).
+void answers_test_variants(const json& j, std::vector<json>& different, std::vector<json>& equal) {
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      json removed = j;
+      removed.erase(key);
+      different.push_back(std::move(removed));
+      std::vector<json> inner_different, inner_equal;
+      answers_test_variants(value, inner_different, inner_equal);
+      for (auto& v : inner_different) {
+        json changed = j;
+        changed[key] = std::move(v);
+        different.push_back(std::move(changed));
+      }
+      for (auto& v : inner_equal) {
+        json changed = j;
+        changed[key] = std::move(v);
+        equal.push_back(std::move(changed));
+      }
+    }
+    json added = j;
+    added["zz-extra"] = 1;
+    different.push_back(std::move(added));
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      std::vector<json> inner_different, inner_equal;
+      answers_test_variants(j[i], inner_different, inner_equal);
+      for (auto& v : inner_different) {
+        json changed = j;
+        changed[i] = std::move(v);
+        different.push_back(std::move(changed));
+      }
+    }
+    json longer = j;
+    longer.push_back("x");
+    different.push_back(std::move(longer));
+  } else if (j.is_string()) {
+    different.push_back(j.get<std::string>() + "x");
+    different.push_back(json::object());
+  } else if (j.is_number_integer()) {
+    different.push_back(j.get<std::int64_t>() + 1);
+    different.push_back(std::to_string(j.get<std::int64_t>()));
+    equal.push_back(static_cast<double>(j.get<std::int64_t>()));
+    if (j.get<std::int64_t>() >= 0) equal.push_back(j.get<std::uint64_t>());
+  } else {
+    different.push_back(json("x"));
+  }
+}
+
+// answers() compares the data apply() builds without building it: it accepts that data (and any
+// JSON value equal to it) and nothing one change away, and leaves the same state as apply().
+TEST(PromisesModelProperty, AnswersIsApplysResponseComparedInPlace) {
+  std::mt19937_64 seeds(20261206);
+  int compared = 0;
+  int rejected = 0;
+  for (std::uint64_t sequence = 0; sequence < seer::testing::sweep_seeds(10); ++sequence) {
+    Generator gen(seeds());
+    State state;
+    std::int64_t now = 1'700'000'000'000;
+    for (int i = 0; i < 200; ++i) {
+      now += gen.advance();
+      const json r = gen.next(now, state);
+      const auto parsed = seer::promises::parse_request(r);
+      const State before = state;
+      const Step s = seer::promises::apply(state, r, now);
+      const auto* request = std::get_if<seer::promises::Request>(&parsed);
+      if (request == nullptr) continue;
+      const int status = s.response["head"]["status"].get<int>();
+      const json& data = s.response["data"];
+      auto answers = [&](int st, const json& d) {
+        State answered = before;
+        const bool same = seer::promises::answers(answered, *request, now, st, d);
+        EXPECT_EQ(answered, state) << r.dump();
+        return same;
+      };
+      ASSERT_TRUE(answers(status, data)) << r.dump() << " -> " << data.dump();
+      ASSERT_FALSE(answers(status + 1, data)) << r.dump();
+      State effect = before;
+      seer::promises::apply_effect(effect, *request, now);
+      ASSERT_EQ(effect, state) << r.dump();
+      std::vector<json> different, equal;
+      answers_test_variants(data, different, equal);
+      for (const json& d : different) {
+        ASSERT_FALSE(answers(status, d)) << r.dump() << " -> " << d.dump();
+        ++rejected;
+      }
+      for (const json& d : equal) ASSERT_TRUE(answers(status, d)) << r.dump() << " -> " << d.dump();
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 0);
+  EXPECT_GT(rejected, compared);
+}
+
 TEST(PromisesModelProperty, InvariantCheckerCatchesCorruptStates) {
   State good;
   seer::promises::apply(good, task_create("w", 100000, 1000), 0);

@@ -357,17 +357,23 @@ class PromisesHistoryModel {
                               const std::vector<Operation>& ops) const {
     (void)ops;
     IdComponents components;
-    // object.value(name, {}) without its copy: `object` is an object here.
-    static const json kEmpty = json::object();
-    auto member = [](const json& object, const char* name) -> const json& {
-      const auto it = object.find(name);
-      return it != object.end() ? *it : kEmpty;
+    // The member `name` of `j` if `j` is an object that has it, read in place (a copy costs more).
+    auto member = [](const json& j, std::string_view name) -> const json* {
+      if (!j.is_object()) return nullptr;
+      const auto it = j.find(name);
+      return it != j.end() ? &*it : nullptr;
     };
-    auto link_branch = [&](const std::string& id, const json& tags) {
-      if (tags.is_object() && tags.contains("resonate:branch") &&
-          tags["resonate:branch"].is_string()) {
-        components.link({id, "\x01branch " + tags["resonate:branch"].get<std::string>()});
-      }
+    // A promise's branch (its tags' resonate:branch), looked for before its id is read: most
+    // promises have none.
+    auto link_branch = [&](const json* object) {
+      if (object == nullptr) return;
+      const json* id = member(*object, "id");
+      if (id != nullptr && !id->is_string()) (void)id->get<std::string>();  // a type error, as ever
+      const json* tags = member(*object, "tags");
+      const json* branch = tags != nullptr ? member(*tags, "resonate:branch") : nullptr;
+      if (branch == nullptr || !branch->is_string()) return;
+      components.link({id != nullptr ? id->get<std::string>() : std::string(),
+                       "\x01branch " + branch->get<std::string>()});
     };
     for (const auto& call : calls) {
       const auto& c = call.input;
@@ -378,23 +384,12 @@ class PromisesHistoryModel {
         if (!inert) return {};
       }
       components.link(c.ids);
-      static const json kNoData = json::object();
-      const auto found = c.request->find("data");  // read in place: a copy costs more
-      const json& data = found != c.request->end() ? *found : kNoData;
-      if (c.parsed && c.parsed->kind == Kind::promise_create) {
-        link_branch(data.value("id", ""), member(data, "tags"));
+      const json* data = member(*c.request, "data");
+      if (c.parsed && c.parsed->kind == Kind::promise_create) link_branch(data);
+      if (const json* action = data != nullptr ? member(*data, "action") : nullptr) {
+        link_branch(member(*action, "data"));
       }
-      if (data.is_object() && data.contains("action") && data["action"].is_object()) {
-        const json& action = member(data["action"], "data");
-        if (action.is_object()) {
-          link_branch(action.value("id", ""), member(action, "tags"));
-        }
-      }
-      if (call.output && call.output->data->is_object() && call.output->data->contains("promise") &&
-          (*call.output->data)["promise"].is_object()) {
-        const json& record = (*call.output->data)["promise"];
-        link_branch(record.value("id", ""), member(record, "tags"));
-      }
+      if (call.output) link_branch(member(*call.output->data, "promise"));
     }
     std::map<std::size_t, int> numbers;
     std::vector<int> out;
@@ -511,9 +506,10 @@ class PromisesHistoryModel {
     }
     State to = from;
     if (c.parsed) {
-      // Only the status and data are compared: no envelope, no messages.
-      const auto result = answer(to.state, *c.parsed, at);
-      if (seen && (result.status != seen->status || result.data != *seen->data)) {
+      // Only the status and data are compared (in place): no envelope, no messages.
+      if (!seen) {
+        apply_effect(to.state, *c.parsed, at);
+      } else if (!answers(to.state, *c.parsed, at, seen->status, *seen->data)) {
         return impossible();
       }
     } else {
