@@ -1,6 +1,7 @@
 // spec §6 processing order: parse → well-formedness → validation → converge → handler.
 #include "promises/model/model.hpp"
 
+#include <stdexcept>
 #include <string>
 
 #include "promises/model/footprint.hpp"
@@ -109,6 +110,24 @@ Answer answer(State& state, const Request& request, std::int64_t now) {
 bool answers(State& state, const Request& request, std::int64_t now, int status, const json& data) {
   const ops::Outcome outcome = outcome_of(state, request, now);
   return outcome.status == status && ops::same_data(outcome, data);
+}
+
+bool reads_only(const State& state, const Request& request, std::int64_t now) {
+  if (request.kind != Kind::promise_get && request.kind != Kind::task_get) return false;
+  // Their handlers read σ; their converge (spec §3.2) writes only a pending promise past its
+  // deadline.
+  const auto it = state.promises.find(std::get<IdReq>(request.data).id);
+  return it == state.promises.end() || it->second.state != PromiseState::pending ||
+         now < it->second.timeout_at;
+}
+
+bool answers_unchanged(const State& state, const Request& request, std::int64_t now, int status,
+                       const json& data) {
+  if (!reads_only(state, request, now)) {
+    throw std::logic_error("answers_unchanged: a request that may change the state");
+  }
+  // Not written: reads_only holds (the outcome reads σ in place, so no copy is taken).
+  return answers(const_cast<State&>(state), request, now, status, data);
 }
 
 void apply_effect(State& state, const Request& request, std::int64_t now) {

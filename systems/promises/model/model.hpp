@@ -47,6 +47,14 @@ Answer answer(State& state, const Request& request, std::int64_t now);
 // place, not built: the history checker asks this at every step of its search.
 bool answers(State& state, const Request& request, std::int64_t now, int status,
              const nlohmann::json& data);
+// Whether applying `request` at `now` is known to leave `state` exactly as it is, before applying
+// it: a read (promise.get, task.get) whose converge times out nothing. Such a request needs no
+// copy of σ to be answered.
+bool reads_only(const State& state, const Request& request, std::int64_t now);
+// answers() for a request reads_only says leaves `state` as it is, on `state` itself (throws
+// std::logic_error for any other request).
+bool answers_unchanged(const State& state, const Request& request, std::int64_t now, int status,
+                       const nlohmann::json& data);
 // answer()'s σ' alone, for a caller with no response to compare.
 void apply_effect(State& state, const Request& request, std::int64_t now);
 

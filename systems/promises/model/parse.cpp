@@ -56,9 +56,13 @@ struct Malformed : std::runtime_error {
   throw Malformed(path + " " + what);
 }
 
-const json* find(const json& object, const char* name) {
-  const auto it = object.find(name);
-  return it == object.end() ? nullptr : &*it;
+// In the object's map itself (no JSON iterators), by string_view: each key it passes is compared
+// with the name's known length, not measured again.
+const json* find(const json& object, std::string_view name) {
+  if (!object.is_object()) return nullptr;
+  const auto& map = object.get_ref<const json::object_t&>();
+  const auto it = map.find(name);
+  return it == map.end() ? nullptr : &it->second;
 }
 
 const json& require(const json& object, const char* name, const std::string& path) {
