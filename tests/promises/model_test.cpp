@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -579,6 +580,7 @@ TEST(PromisesModelProperty, AnswersIsApplysResponseComparedInPlace) {
   std::mt19937_64 seeds(20261206);
   int compared = 0;
   int rejected = 0;
+  int reads = 0;
   for (std::uint64_t sequence = 0; sequence < seer::testing::sweep_seeds(10); ++sequence) {
     Generator gen(seeds());
     State state;
@@ -604,6 +606,16 @@ TEST(PromisesModelProperty, AnswersIsApplysResponseComparedInPlace) {
       State effect = before;
       seer::promises::apply_effect(effect, *request, now);
       ASSERT_EQ(effect, state) << r.dump();
+      if (seer::promises::reads_only(before, *request, now)) {
+        ASSERT_EQ(before, state) << r.dump();  // it said so before applying
+        ASSERT_TRUE(seer::promises::answers_unchanged(before, *request, now, status, data));
+        ASSERT_FALSE(seer::promises::answers_unchanged(before, *request, now, status + 1, data));
+        ++reads;
+      } else if (request->kind != seer::promises::Kind::promise_get &&
+                 request->kind != seer::promises::Kind::task_get) {
+        ASSERT_THROW(seer::promises::answers_unchanged(before, *request, now, status, data),
+                     std::logic_error);
+      }
       std::vector<json> different, equal;
       answers_test_variants(data, different, equal);
       for (const json& d : different) {
@@ -616,6 +628,7 @@ TEST(PromisesModelProperty, AnswersIsApplysResponseComparedInPlace) {
   }
   EXPECT_GT(compared, 0);
   EXPECT_GT(rejected, compared);
+  EXPECT_GT(reads, 0);
 }
 
 TEST(PromisesModelProperty, InvariantCheckerCatchesCorruptStates) {
