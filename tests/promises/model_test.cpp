@@ -8,6 +8,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -629,6 +630,38 @@ TEST(PromisesModelProperty, AnswersIsApplysResponseComparedInPlace) {
   EXPECT_GT(compared, 0);
   EXPECT_GT(rejected, compared);
   EXPECT_GT(reads, 0);
+}
+
+// parse's paths are built only when a field fails: each failure still names its field's full path.
+TEST(PromisesModelParse, MalformedRequestsNameTheFieldsPath) {
+  const std::vector<std::pair<const char*, const char*>> cases{
+      {R"({"kind":"promise.get","head":{"version":"v"},"data":{"id":"a"}})",
+       "Malformed request: request.head.corrId is missing"},
+      {R"({"kind":"promise.get","head":{"corrId":"c","version":"v","auth":5},"data":{"id":"a"}})",
+       "Malformed request: request.head.auth must be a string"},
+      {R"({"kind":"promise.get","head":{"corrId":"c","version":"v","resonate:debug_time":1.5},"data":{"id":"a"}})",
+       "Malformed request: request.head.resonate:debug_time must be an integer within ±(2^53−1)"},
+      {R"({"kind":"promise.create","head":{"corrId":"c","version":"v"},"data":{"id":"a","timeoutAt":"x","param":{},"tags":{}}})",
+       "Malformed request: request.data.timeoutAt must be a number"},
+      {R"({"kind":"promise.create","head":{"corrId":"c","version":"v"},"data":{"id":"a","timeoutAt":5,"param":{"data":1},"tags":{}}})",
+       "Malformed request: request.data.param.data must be a string"},
+      {R"({"kind":"task.create","head":{"corrId":"c","version":"v"},"data":{"pid":"p","ttl":5,"action":{"kind":"promise.create","head":{"corrId":"c"},"data":{}}}})",
+       "Malformed request: data.action.head.version is missing"},
+      {R"({"kind":"task.create","head":{"corrId":"c","version":"v"},"data":{"pid":"p","ttl":5,"action":{"kind":"promise.create","head":{"corrId":"c","version":"v","resonate:origin":3},"data":{}}}})",
+       "Malformed request: data.action.head.resonate:origin must be a string"},
+      {R"({"kind":"task.heartbeat","head":{"corrId":"c","version":"v"},"data":{"pid":"p","tasks":[{"id":"a"}]}})",
+       "Malformed request: data.tasks[0].version is missing"},
+      {R"({"kind":"task.get","head":{"corrId":"c","version":"v","x":1},"data":{"id":7}})",
+       "Malformed request: data.id must be a string"},
+      {R"({"kind":"task.get","head":{"corrId":"c","version":"v"},"data":{"id":7}})",
+       "Malformed request: data.id must be a string"},
+  };
+  for (const auto& [text, reason] : cases) {
+    const auto parsed = seer::promises::parse_request(json::parse(text));
+    const auto* rejection = std::get_if<seer::promises::Rejection>(&parsed);
+    ASSERT_NE(rejection, nullptr) << text;
+    EXPECT_EQ(rejection->reason, reason) << text;
+  }
 }
 
 TEST(PromisesModelProperty, InvariantCheckerCatchesCorruptStates) {
