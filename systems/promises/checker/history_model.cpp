@@ -79,8 +79,10 @@ struct CompiledRequest {
   // or `filled`, when request_of had to fill in its kind or head.
   const json* request = nullptr;
   std::shared_ptr<const json> filled;
-  std::optional<Request> parsed;  // nullopt: malformed, the model answers 400
-  std::vector<std::string> ids;   // the promises it names
+  // Null: malformed, the model answers 400. Held apart: a call is moved a few times on its way to
+  // the search (split by origin, then kept), and a request is costly to move.
+  std::unique_ptr<const Request> parsed;
+  std::vector<std::string> ids;  // the promises it names
   std::optional<std::int64_t> now;
   std::vector<std::int64_t> candidates;  // for an unrecorded `now`
   std::vector<std::int64_t> replays;     // for an answer that may replay an earlier execution
@@ -192,7 +194,8 @@ class PromisesHistoryModel {
       c.request = c.filled.get();
     }
     auto parsed = parse_request(*c.request);
-    if (auto* r = std::get_if<Request>(&parsed)) c.parsed = std::move(*r);
+    if (auto* r = std::get_if<Request>(&parsed))
+      c.parsed = std::make_unique<Request>(std::move(*r));
     std::string origin;
     if (c.parsed) {
       c.ids = named_ids(*c.parsed);
