@@ -9,10 +9,13 @@ namespace {
 using json = nlohmann::json;
 
 // A record's field, or null if it has none (a pending promise shows no settledAt).
-const json& field(const json& record, const char* name) {
+const json& field(const json& record, std::string_view name) {
   static const json kNull;
-  const auto it = record.find(name);
-  return it != record.end() ? *it : kNull;
+  if (!record.is_object()) return kNull;
+  // In the object's map (no JSON iterators), by the name's known length.
+  const auto& map = record.get_ref<const json::object_t&>();
+  const auto it = map.find(name);
+  return it != map.end() ? it->second : kNull;
 }
 
 bool is_record(const json& j) {
