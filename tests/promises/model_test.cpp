@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -520,6 +522,146 @@ TEST(PromisesModelProperty, AnswerIsApplyWithoutEnvelopeOrMessages) {
     }
   }
   EXPECT_GT(compared, 0);
+}
+
+// Every value one change away from `j`: each leaf changed, each member removed, one added, each
+// array one element longer; and, for each integer, the same number as another JSON number type
+// (`equal` receives those: JSON values that compare equal).
+void answers_test_variants(const json& j, std::vector<json>& different, std::vector<json>& equal) {
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      json removed = j;
+      removed.erase(key);
+      different.push_back(std::move(removed));
+      std::vector<json> inner_different, inner_equal;
+      answers_test_variants(value, inner_different, inner_equal);
+      for (auto& v : inner_different) {
+        json changed = j;
+        changed[key] = std::move(v);
+        different.push_back(std::move(changed));
+      }
+      for (auto& v : inner_equal) {
+        json changed = j;
+        changed[key] = std::move(v);
+        equal.push_back(std::move(changed));
+      }
+    }
+    json added = j;
+    added["zz-extra"] = 1;
+    different.push_back(std::move(added));
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      std::vector<json> inner_different, inner_equal;
+      answers_test_variants(j[i], inner_different, inner_equal);
+      for (auto& v : inner_different) {
+        json changed = j;
+        changed[i] = std::move(v);
+        different.push_back(std::move(changed));
+      }
+    }
+    json longer = j;
+    longer.push_back("x");
+    different.push_back(std::move(longer));
+  } else if (j.is_string()) {
+    different.push_back(j.get<std::string>() + "x");
+    different.push_back(json::object());
+  } else if (j.is_number_integer()) {
+    different.push_back(j.get<std::int64_t>() + 1);
+    different.push_back(std::to_string(j.get<std::int64_t>()));
+    equal.push_back(static_cast<double>(j.get<std::int64_t>()));
+    if (j.get<std::int64_t>() >= 0) equal.push_back(j.get<std::uint64_t>());
+  } else {
+    different.push_back(json("x"));
+  }
+}
+
+// answers() compares the data apply() builds without building it: it accepts that data (and any
+// JSON value equal to it) and nothing one change away, and leaves the same state as apply().
+TEST(PromisesModelProperty, AnswersIsApplysResponseComparedInPlace) {
+  std::mt19937_64 seeds(20261206);
+  int compared = 0;
+  int rejected = 0;
+  int reads = 0;
+  for (std::uint64_t sequence = 0; sequence < seer::testing::sweep_seeds(10); ++sequence) {
+    Generator gen(seeds());
+    State state;
+    std::int64_t now = 1'700'000'000'000;
+    for (int i = 0; i < 200; ++i) {
+      now += gen.advance();
+      const json r = gen.next(now, state);
+      const auto parsed = seer::promises::parse_request(r);
+      const State before = state;
+      const Step s = seer::promises::apply(state, r, now);
+      const auto* request = std::get_if<seer::promises::Request>(&parsed);
+      if (request == nullptr) continue;
+      const int status = s.response["head"]["status"].get<int>();
+      const json& data = s.response["data"];
+      auto answers = [&](int st, const json& d) {
+        State answered = before;
+        const bool same = seer::promises::answers(answered, *request, now, st, d);
+        EXPECT_EQ(answered, state) << r.dump();
+        return same;
+      };
+      ASSERT_TRUE(answers(status, data)) << r.dump() << " -> " << data.dump();
+      ASSERT_FALSE(answers(status + 1, data)) << r.dump();
+      State effect = before;
+      seer::promises::apply_effect(effect, *request, now);
+      ASSERT_EQ(effect, state) << r.dump();
+      if (seer::promises::reads_only(before, *request, now)) {
+        ASSERT_EQ(before, state) << r.dump();  // it said so before applying
+        ASSERT_TRUE(seer::promises::answers_unchanged(before, *request, now, status, data));
+        ASSERT_FALSE(seer::promises::answers_unchanged(before, *request, now, status + 1, data));
+        ++reads;
+      } else if (request->kind != seer::promises::Kind::promise_get &&
+                 request->kind != seer::promises::Kind::task_get) {
+        ASSERT_THROW(seer::promises::answers_unchanged(before, *request, now, status, data),
+                     std::logic_error);
+      }
+      std::vector<json> different, equal;
+      answers_test_variants(data, different, equal);
+      for (const json& d : different) {
+        ASSERT_FALSE(answers(status, d)) << r.dump() << " -> " << d.dump();
+        ++rejected;
+      }
+      for (const json& d : equal) ASSERT_TRUE(answers(status, d)) << r.dump() << " -> " << d.dump();
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 0);
+  EXPECT_GT(rejected, compared);
+  EXPECT_GT(reads, 0);
+}
+
+// parse's paths are built only when a field fails: each failure still names its field's full path.
+TEST(PromisesModelParse, MalformedRequestsNameTheFieldsPath) {
+  const std::vector<std::pair<const char*, const char*>> cases{
+      {R"({"kind":"promise.get","head":{"version":"v"},"data":{"id":"a"}})",
+       "Malformed request: request.head.corrId is missing"},
+      {R"({"kind":"promise.get","head":{"corrId":"c","version":"v","auth":5},"data":{"id":"a"}})",
+       "Malformed request: request.head.auth must be a string"},
+      {R"({"kind":"promise.get","head":{"corrId":"c","version":"v","resonate:debug_time":1.5},"data":{"id":"a"}})",
+       "Malformed request: request.head.resonate:debug_time must be an integer within ±(2^53−1)"},
+      {R"({"kind":"promise.create","head":{"corrId":"c","version":"v"},"data":{"id":"a","timeoutAt":"x","param":{},"tags":{}}})",
+       "Malformed request: request.data.timeoutAt must be a number"},
+      {R"({"kind":"promise.create","head":{"corrId":"c","version":"v"},"data":{"id":"a","timeoutAt":5,"param":{"data":1},"tags":{}}})",
+       "Malformed request: request.data.param.data must be a string"},
+      {R"({"kind":"task.create","head":{"corrId":"c","version":"v"},"data":{"pid":"p","ttl":5,"action":{"kind":"promise.create","head":{"corrId":"c"},"data":{}}}})",
+       "Malformed request: data.action.head.version is missing"},
+      {R"({"kind":"task.create","head":{"corrId":"c","version":"v"},"data":{"pid":"p","ttl":5,"action":{"kind":"promise.create","head":{"corrId":"c","version":"v","resonate:origin":3},"data":{}}}})",
+       "Malformed request: data.action.head.resonate:origin must be a string"},
+      {R"({"kind":"task.heartbeat","head":{"corrId":"c","version":"v"},"data":{"pid":"p","tasks":[{"id":"a"}]}})",
+       "Malformed request: data.tasks[0].version is missing"},
+      {R"({"kind":"task.get","head":{"corrId":"c","version":"v","x":1},"data":{"id":7}})",
+       "Malformed request: data.id must be a string"},
+      {R"({"kind":"task.get","head":{"corrId":"c","version":"v"},"data":{"id":7}})",
+       "Malformed request: data.id must be a string"},
+  };
+  for (const auto& [text, reason] : cases) {
+    const auto parsed = seer::promises::parse_request(json::parse(text));
+    const auto* rejection = std::get_if<seer::promises::Rejection>(&parsed);
+    ASSERT_NE(rejection, nullptr) << text;
+    EXPECT_EQ(rejection->reason, reason) << text;
+  }
 }
 
 TEST(PromisesModelProperty, InvariantCheckerCatchesCorruptStates) {

@@ -33,14 +33,22 @@ std::string where(const Operation& op) {
   return "operation " + std::to_string(op.id) + " (process " + std::to_string(op.process) + "): ";
 }
 
+// The member `name` of `j`, if `j` is an object that has it: found in the object's map (no JSON
+// iterators), by the name's known length (a `const char*` is measured again at every key passed).
+const json* member_of(const json& j, std::string_view name) {
+  if (!j.is_object()) return nullptr;
+  const auto& map = j.get_ref<const json::object_t&>();
+  const auto it = map.find(name);
+  return it != map.end() ? &it->second : nullptr;
+}
+
 // The invocation's request as recorded, if it needs nothing filled in (as the simulated clients'
 // never do): read in place, not copied.
 const json* recorded_request(const Operation& op) {
-  if (!op.input.is_object()) return nullptr;
-  const auto request = op.input.find("request");
-  if (request == op.input.end() || !request->is_object()) return nullptr;
-  if (!request->contains("kind") || !request->contains("head")) return nullptr;
-  return &*request;
+  const json* request = member_of(op.input, "request");
+  if (request == nullptr || !request->is_object()) return nullptr;
+  if (!member_of(*request, "kind") || !member_of(*request, "head")) return nullptr;
+  return request;
 }
 
 json request_of(const Operation& op) {
@@ -53,11 +61,10 @@ json request_of(const Operation& op) {
   throw HistoryError(where(op) + "invocation value needs {\"request\": {kind, head, data}}");
 }
 
-std::optional<std::int64_t> integer_field(const json& j, const char* name) {
-  if (!j.is_object()) return std::nullopt;
-  const auto it = j.find(name);  // looked up once
-  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<std::int64_t>();
+std::optional<std::int64_t> integer_field(const json& j, std::string_view name) {
+  const json* field = member_of(j, name);  // looked up once
+  if (field == nullptr || !field->is_number_integer()) return std::nullopt;
+  return field->get<std::int64_t>();
 }
 
 const json kNull;
@@ -79,8 +86,10 @@ struct CompiledRequest {
   // or `filled`, when request_of had to fill in its kind or head.
   const json* request = nullptr;
   std::shared_ptr<const json> filled;
-  std::optional<Request> parsed;  // nullopt: malformed, the model answers 400
-  std::vector<std::string> ids;   // the promises it names
+  // Null: malformed, the model answers 400. Held apart: a call is moved a few times on its way to
+  // the search (split by origin, then kept), and a request is costly to move.
+  std::unique_ptr<const Request> parsed;
+  std::vector<std::string> ids;  // the promises it names
   std::optional<std::int64_t> now;
   std::vector<std::int64_t> candidates;  // for an unrecorded `now`
   std::vector<std::int64_t> replays;     // for an answer that may replay an earlier execution
@@ -192,7 +201,8 @@ class PromisesHistoryModel {
       c.request = c.filled.get();
     }
     auto parsed = parse_request(*c.request);
-    if (auto* r = std::get_if<Request>(&parsed)) c.parsed = std::move(*r);
+    if (auto* r = std::get_if<Request>(&parsed))
+      c.parsed = std::make_unique<Request>(std::move(*r));
     std::string origin;
     if (c.parsed) {
       c.ids = named_ids(*c.parsed);
@@ -206,8 +216,8 @@ class PromisesHistoryModel {
         }
       }
       if (ids.empty()) {
-        const auto o = op.input.find("origin");
-        if (o != op.input.end() && o->is_string()) {
+        const json* o = member_of(op.input, "origin");
+        if (o != nullptr && o->is_string()) {
           origin = o->get<std::string>();
         } else if (c.parsed->kind == Kind::debug_tick) {
           throw HistoryError(where(op) +
@@ -218,11 +228,11 @@ class PromisesHistoryModel {
     }
     // A completion the model cannot read is reported by compile_all, naming the op as its
     // partition numbers it.
-    if (!op.unknown() && op.output.is_object()) {
-      const auto status = op.output.find("status");
-      if (status != op.output.end() && status->is_number_integer()) {
-        const auto data = op.output.find("data");
-        call.output = Response{status->get<int>(), data != op.output.end() ? &*data : &kNull};
+    if (!op.unknown()) {
+      const json* status = member_of(op.output, "status");
+      if (status != nullptr && status->is_number_integer()) {
+        const json* data = member_of(op.output, "data");
+        call.output = Response{status->get<int>(), data != nullptr ? data : &kNull};
       }
     }
     c.now = integer_field(op.input, "now");
@@ -357,17 +367,18 @@ class PromisesHistoryModel {
                               const std::vector<Operation>& ops) const {
     (void)ops;
     IdComponents components;
-    // object.value(name, {}) without its copy: `object` is an object here.
-    static const json kEmpty = json::object();
-    auto member = [](const json& object, const char* name) -> const json& {
-      const auto it = object.find(name);
-      return it != object.end() ? *it : kEmpty;
-    };
-    auto link_branch = [&](const std::string& id, const json& tags) {
-      if (tags.is_object() && tags.contains("resonate:branch") &&
-          tags["resonate:branch"].is_string()) {
-        components.link({id, "\x01branch " + tags["resonate:branch"].get<std::string>()});
-      }
+    // Members are read in place (member_of): a copy costs more.
+    // A promise's branch (its tags' resonate:branch), looked for before its id is read: most
+    // promises have none.
+    auto link_branch = [&](const json* object) {
+      if (object == nullptr) return;
+      const json* id = member_of(*object, "id");
+      if (id != nullptr && !id->is_string()) (void)id->get<std::string>();  // a type error, as ever
+      const json* tags = member_of(*object, "tags");
+      const json* branch = tags != nullptr ? member_of(*tags, "resonate:branch") : nullptr;
+      if (branch == nullptr || !branch->is_string()) return;
+      components.link({id != nullptr ? id->get<std::string>() : std::string(),
+                       "\x01branch " + branch->get<std::string>()});
     };
     for (const auto& call : calls) {
       const auto& c = call.input;
@@ -378,23 +389,12 @@ class PromisesHistoryModel {
         if (!inert) return {};
       }
       components.link(c.ids);
-      static const json kNoData = json::object();
-      const auto found = c.request->find("data");  // read in place: a copy costs more
-      const json& data = found != c.request->end() ? *found : kNoData;
-      if (c.parsed && c.parsed->kind == Kind::promise_create) {
-        link_branch(data.value("id", ""), member(data, "tags"));
+      const json* data = member_of(*c.request, "data");
+      if (c.parsed && c.parsed->kind == Kind::promise_create) link_branch(data);
+      if (const json* action = data != nullptr ? member_of(*data, "action") : nullptr) {
+        link_branch(member_of(*action, "data"));
       }
-      if (data.is_object() && data.contains("action") && data["action"].is_object()) {
-        const json& action = member(data["action"], "data");
-        if (action.is_object()) {
-          link_branch(action.value("id", ""), member(action, "tags"));
-        }
-      }
-      if (call.output && call.output->data->is_object() && call.output->data->contains("promise") &&
-          (*call.output->data)["promise"].is_object()) {
-        const json& record = (*call.output->data)["promise"];
-        link_branch(record.value("id", ""), member(record, "tags"));
-      }
+      if (call.output) link_branch(member_of(*call.output->data, "promise"));
     }
     std::map<std::size_t, int> numbers;
     std::vector<int> out;
@@ -509,11 +509,18 @@ class PromisesHistoryModel {
       if (seen && (seen->status != 200 || *seen->data != kNothing)) return impossible();
       return unchanged();
     }
+    if (c.parsed && reads_only(from.state, *c.parsed, at)) {  // a read: σ needs no copy
+      if (seen && !answers_unchanged(from.state, *c.parsed, at, seen->status, *seen->data)) {
+        return impossible();
+      }
+      return unchanged();
+    }
     State to = from;
     if (c.parsed) {
-      // Only the status and data are compared: no envelope, no messages.
-      const auto result = answer(to.state, *c.parsed, at);
-      if (seen && (result.status != seen->status || result.data != *seen->data)) {
+      // Only the status and data are compared (in place): no envelope, no messages.
+      if (!seen) {
+        apply_effect(to.state, *c.parsed, at);
+      } else if (!answers(to.state, *c.parsed, at, seen->status, *seen->data)) {
         return impossible();
       }
     } else {

@@ -9,10 +9,13 @@ namespace {
 using json = nlohmann::json;
 
 // A record's field, or null if it has none (a pending promise shows no settledAt).
-const json& field(const json& record, const char* name) {
+const json& field(const json& record, std::string_view name) {
   static const json kNull;
-  const auto it = record.find(name);
-  return it != record.end() ? *it : kNull;
+  if (!record.is_object()) return kNull;
+  // In the object's map (no JSON iterators), by the name's known length.
+  const auto& map = record.get_ref<const json::object_t&>();
+  const auto it = map.find(name);
+  return it != map.end() ? it->second : kNull;
 }
 
 bool is_record(const json& j) {
@@ -99,13 +102,15 @@ bool Observations::consistent(const State& state) const {
 }
 
 bool Observations::consistent_after(const State& from, const State& to) const {
-  for (const auto& [id, f] : facts_) {
-    const auto it = to.promises.find(id);
-    if (it == to.promises.end()) continue;
-    const auto before = from.promises.find(id);
-    if (before != from.promises.end() && before->second == it->second)
-      continue;  // fits, as in from
-    if (!fits(f, it->second)) return false;
+  if (facts_.empty()) return true;
+  // Both maps in key order, walked side by side: a promise as it was in `from` fits, as it did
+  // there; only the others (changed or new) are looked up among the facts.
+  auto before = from.promises.begin();
+  for (const auto& [id, p] : to.promises) {
+    while (before != from.promises.end() && before->first < id) ++before;
+    if (before != from.promises.end() && before->first == id && before->second == p) continue;
+    const auto f = facts_.find(id);
+    if (f != facts_.end() && !fits(f->second, p)) return false;
   }
   return true;
 }

@@ -1,6 +1,7 @@
 // spec §6 processing order: parse → well-formedness → validation → converge → handler.
 #include "promises/model/model.hpp"
 
+#include <stdexcept>
 #include <string>
 
 #include "promises/model/footprint.hpp"
@@ -80,20 +81,57 @@ Step apply(State& state, const Request& request, std::int64_t now) {
   ops::Ctx ctx{state, at, step.messages};
   for (const std::string& id : converge_ids(request)) ops::converge(ctx, id);
   ops::Outcome outcome = dispatch(ctx, request);
-  step.response = envelope(kind, request.head, outcome.status, std::move(outcome.data));
+  const int status = outcome.status;
+  step.response = envelope(kind, request.head, status, ops::build_data(std::move(outcome)));
   return step;
 }
 
-Answer answer(State& state, const Request& request, std::int64_t now) {
-  // apply() without its envelope and messages: the same σ', status and data.
-  if (const std::optional<std::string> invalid = validate(request)) return {400, json(*invalid)};
+namespace {
+// apply() without its envelope and messages: the same σ' and outcome, its data not built.
+ops::Outcome outcome_of(State& state, const Request& request, std::int64_t now) {
+  if (std::optional<std::string> invalid = validate(request)) {
+    return {400, json(std::move(*invalid))};
+  }
   const std::int64_t at =
       request.kind == Kind::debug_tick ? std::get<DebugTickReq>(request.data).time : now;
   std::vector<json> none;
   ops::Ctx ctx{state, at, none, false};
   for (const std::string& id : converge_ids(request)) ops::converge(ctx, id);
-  ops::Outcome outcome = dispatch(ctx, request);
-  return {outcome.status, std::move(outcome.data)};
+  return dispatch(ctx, request);
+}
+}  // namespace
+
+Answer answer(State& state, const Request& request, std::int64_t now) {
+  ops::Outcome outcome = outcome_of(state, request, now);
+  const int status = outcome.status;
+  return {status, ops::build_data(std::move(outcome))};
+}
+
+bool answers(State& state, const Request& request, std::int64_t now, int status, const json& data) {
+  const ops::Outcome outcome = outcome_of(state, request, now);
+  return outcome.status == status && ops::same_data(outcome, data);
+}
+
+bool reads_only(const State& state, const Request& request, std::int64_t now) {
+  if (request.kind != Kind::promise_get && request.kind != Kind::task_get) return false;
+  // Their handlers read σ; their converge (spec §3.2) writes only a pending promise past its
+  // deadline.
+  const auto it = state.promises.find(std::get<IdReq>(request.data).id);
+  return it == state.promises.end() || it->second.state != PromiseState::pending ||
+         now < it->second.timeout_at;
+}
+
+bool answers_unchanged(const State& state, const Request& request, std::int64_t now, int status,
+                       const json& data) {
+  if (!reads_only(state, request, now)) {
+    throw std::logic_error("answers_unchanged: a request that may change the state");
+  }
+  // Not written: reads_only holds (the outcome reads σ in place, so no copy is taken).
+  return answers(const_cast<State&>(state), request, now, status, data);
+}
+
+void apply_effect(State& state, const Request& request, std::int64_t now) {
+  (void)outcome_of(state, request, now);
 }
 
 Step apply(State& state, const json& request, std::int64_t now) {

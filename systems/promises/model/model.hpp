@@ -42,6 +42,22 @@ struct Answer {
 };
 Answer answer(State& state, const Request& request, std::int64_t now);
 
+// answer() for a caller that compares it with a response it was given: the same σ', and whether
+// the status and data are `status` and `data` (equal as JSON values). The data is compared in
+// place, not built: the history checker asks this at every step of its search.
+bool answers(State& state, const Request& request, std::int64_t now, int status,
+             const nlohmann::json& data);
+// Whether applying `request` at `now` is known to leave `state` exactly as it is, before applying
+// it: a read (promise.get, task.get) whose converge times out nothing. Such a request needs no
+// copy of σ to be answered.
+bool reads_only(const State& state, const Request& request, std::int64_t now);
+// answers() for a request reads_only says leaves `state` as it is, on `state` itself (throws
+// std::logic_error for any other request).
+bool answers_unchanged(const State& state, const Request& request, std::int64_t now, int status,
+                       const nlohmann::json& data);
+// answer()'s σ' alone, for a caller with no response to compare.
+void apply_effect(State& state, const Request& request, std::int64_t now);
+
 // Whether debug.tick at `at` finds anything due in `state` (a pending targeted promise past its
 // timeout, an expired lease, a due retry). False: applying the tick leaves σ exactly as it is, so
 // a sweep can skip the copy and the step (most ticks find nothing due).

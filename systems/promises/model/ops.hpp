@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,11 +14,34 @@
 
 namespace seer::promises::ops {
 
-// A handler's answer: status and response `data` (spec §5 tables).
+// A handler's answer: status and response `data` (spec §5 tables). The usual shapes are described,
+// not built (`form`): the caller builds `data` (build_data) or compares it with a response it was
+// given (same_data), which the history checker does at every step of its search, where building a
+// record only to compare it once and free it cost more than the step. A described answer reads σ
+// when built or compared: nothing may change σ in between (the caller does either at once).
 struct Outcome {
+  enum class Form {
+    json,     // `data` as it is
+    text,     // `text` (an error's message)
+    empty,    // {}
+    promise,  // {promise: Record(*promise)}, or of view(*promise, *view_at)
+    task,     // {task: TaskRecord(*task)}
+    task_ok,  // {preload: data, promise: Record(*promise), task: TaskRecord(*task)}
+  };
   int status = 200;
   nlohmann::json data;
+  Form form = Form::json;
+  const char* text = nullptr;
+  const Promise* promise = nullptr;
+  std::optional<std::int64_t> view_at;
+  const Task* task = nullptr;
 };
+
+// The response data an outcome describes, built (moved out of it for Form::json).
+nlohmann::json build_data(Outcome&& outcome);
+// Whether `data` is what build_data(outcome) would give, without building it (equal as JSON
+// values, numbers compared as nlohmann compares them).
+bool same_data(const Outcome& outcome, const nlohmann::json& data);
 
 // One step: the state it mutates, its time (data.time for debug.tick) and its messages, in order.
 struct Ctx {
@@ -29,8 +53,10 @@ struct Ctx {
 };
 
 Outcome error(int status, const char* text);
-// 200 {promise: Record(p)}
+// 200 {promise: Record(p)}; `p` is σ's (read when the outcome is built).
 Outcome promise_ok(const Promise& p);
+// 200 {promise: Record(view(p, now))}, `p` σ's.
+Outcome promise_ok_view(const Promise& p, std::int64_t now);
 
 // ---- spec §4 shared procedures (procedures.cpp) ----
 Promise& promise_at(Ctx& ctx, const std::string& id);

@@ -52,22 +52,28 @@ struct Malformed : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-[[noreturn]] void fail(const std::string& path, const char* what) {
-  throw Malformed(path + " " + what);
+// Paths are string_views: a message's path is built only when a field fails (every request the
+// servers and the history checker read passes here field by field).
+[[noreturn]] void fail(std::string_view path, const char* what) {
+  throw Malformed(std::string(path) + " " + what);
 }
 
-const json* find(const json& object, const char* name) {
-  const auto it = object.find(name);
-  return it == object.end() ? nullptr : &*it;
+// In the object's map itself (no JSON iterators), by string_view: each key it passes is compared
+// with the name's known length, not measured again.
+const json* find(const json& object, std::string_view name) {
+  if (!object.is_object()) return nullptr;
+  const auto& map = object.get_ref<const json::object_t&>();
+  const auto it = map.find(name);
+  return it == map.end() ? nullptr : &it->second;
 }
 
-const json& require(const json& object, const char* name, const std::string& path) {
+const json& require(const json& object, const char* name, std::string_view path) {
   const json* field = find(object, name);
-  if (field == nullptr) fail(path + "." + name, "is missing");
+  if (field == nullptr) fail(std::string(path) + "." + name, "is missing");
   return *field;
 }
 
-const json& as_object(const json& v, const std::string& path) {
+const json& as_object(const json& v, std::string_view path) {
   if (!v.is_object()) fail(path, "must be an object");
   return v;
 }
@@ -89,7 +95,7 @@ std::optional<std::int64_t> safe_integer(const json& v) {
   return std::nullopt;
 }
 
-std::int64_t as_integer(const json& v, const std::string& path) {
+std::int64_t as_integer(const json& v, std::string_view path) {
   if (const auto i = safe_integer(v)) return *i;
   if (!v.is_number()) fail(path, "must be a number");
   fail(path, "must be an integer within ±(2^53−1)");
@@ -97,16 +103,16 @@ std::int64_t as_integer(const json& v, const std::string& path) {
 
 // The field's path ("<path>.<name>") is built only for a failure's message: every request the
 // servers and the history checker read passes here field by field.
-std::string string_field(const json& o, const char* name, const std::string& path) {
+std::string string_field(const json& o, const char* name, std::string_view path) {
   const json& v = require(o, name, path);
-  if (!v.is_string()) fail(path + "." + name, "must be a string");
+  if (!v.is_string()) fail(std::string(path) + "." + name, "must be a string");
   return v.get_ref<const std::string&>();
 }
 
-std::int64_t integer_field(const json& o, const char* name, const std::string& path) {
+std::int64_t integer_field(const json& o, const char* name, std::string_view path) {
   const json& v = require(o, name, path);
   if (const auto i = safe_integer(v)) return *i;
-  return as_integer(v, path + "." + name);
+  return as_integer(v, std::string(path) + "." + name);
 }
 
 // A5: tag (and header) values must be strings.
@@ -133,13 +139,13 @@ Value as_value(const json& v, const std::string& path) {
 }
 
 // Optional search filters: absent is fine, present must have the right type.
-void optional_string(const json& o, const char* name, const std::string& path) {
+void optional_string(const json& o, const char* name, std::string_view path) {
   const json* f = find(o, name);
-  if (f != nullptr && !f->is_string()) fail(path + "." + name, "must be a string");
+  if (f != nullptr && !f->is_string()) fail(std::string(path) + "." + name, "must be a string");
 }
-void optional_integer(const json& o, const char* name, const std::string& path) {
+void optional_integer(const json& o, const char* name, std::string_view path) {
   const json* f = find(o, name);
-  if (f != nullptr && !safe_integer(*f)) as_integer(*f, path + "." + name);
+  if (f != nullptr && !safe_integer(*f)) as_integer(*f, std::string(path) + "." + name);
 }
 void optional_tags(const json& o, const std::string& path) {
   if (const json* f = find(o, "tags")) string_map(*f, path + ".tags");
@@ -154,9 +160,10 @@ void optional_state(const json& o, const std::string& path,
   fail(path + ".state", "is not an allowed state");
 }
 
-Head parse_head(const json& head, const std::string& path) {
+Head parse_head(const json& head, std::string_view path) {
   as_object(head, path);
   Head out{string_field(head, "corrId", path), string_field(head, "version", path)};
+  if (head.size() == 2) return out;  // corrId and version alone: no optional field to check
   optional_string(head, "auth", path);
   optional_integer(head, "resonate:debug_time", path);
   optional_string(head, "resonate:origin", path);

@@ -1,5 +1,4 @@
 // spec §4: the procedures every handler shares (settlement fan-out, creation, preload).
-#include "promises/model/json_fields.hpp"
 #include "promises/model/ops.hpp"
 #include "promises/model/predicates.hpp"
 #include "promises/model/records.hpp"
@@ -9,13 +8,24 @@ namespace seer::promises::ops {
 using json = nlohmann::json;
 
 Outcome error(int status, const char* text) {
-  return {status, json(text)};
+  Outcome out;
+  out.status = status;
+  out.form = Outcome::Form::text;
+  out.text = text;
+  return out;
 }
 
 Outcome promise_ok(const Promise& p) {
-  JsonFields data;  // json_fields.hpp
-  data.add("promise", promise_record(p));
-  return {200, std::move(data.object)};
+  Outcome out;
+  out.form = Outcome::Form::promise;
+  out.promise = &p;
+  return out;
+}
+
+Outcome promise_ok_view(const Promise& p, std::int64_t now) {
+  Outcome out = promise_ok(p);
+  out.view_at = now;
+  return out;
 }
 
 Promise& promise_at(Ctx& ctx, const std::string& id) {
@@ -139,7 +149,7 @@ json preload(Ctx& ctx, const std::string& id) {
 // CREATE (spec §4; PC1–PC5): idempotent by id, the request ignored if the id exists.
 Outcome create(Ctx& ctx, const PromiseCreateReq& c) {
   const auto existing = ctx.state.promises.find(c.id);
-  if (existing != ctx.state.promises.end()) return promise_ok(view(existing->second, ctx.now));
+  if (existing != ctx.state.promises.end()) return promise_ok_view(existing->second, ctx.now);
   if (ctx.now >= c.timeout_at) {
     const Promise& p = insert_promise(ctx, c, true);
     if (has_target(c.tags)) ctx.state.tasks[c.id] = Task{c.id, TaskState::fulfilled, 0, {}, {}, {}};
@@ -161,8 +171,9 @@ Outcome create(Ctx& ctx, const PromiseCreateReq& c) {
 Outcome settle_request(Ctx& ctx, const PromiseSettleReq& s) {
   const auto it = ctx.state.promises.find(s.id);
   if (it == ctx.state.promises.end()) return error(404, "Promise not found");
-  const Promise v = view(it->second, ctx.now);
-  if (is_settled(v)) return promise_ok(v);
+  const Promise& p = it->second;
+  // Settled in its view (spec §3.2): settled, or pending past its deadline.
+  if (is_settled(p) || ctx.now >= p.timeout_at) return promise_ok_view(p, ctx.now);
   settle(ctx, s.id, s.state, s.value, ctx.now);
   return promise_ok(promise_at(ctx, s.id));
 }

@@ -13,7 +13,9 @@ using json = nlohmann::json;
 
 namespace {
 Outcome empty_ok() {
-  return {200, json::object()};
+  Outcome out;
+  out.form = Outcome::Form::empty;
+  return out;
 }
 
 // Common checks F1–F4 of the fenced operations; nullopt when the fence holds.
@@ -39,11 +41,12 @@ void acquire(Ctx& ctx, Task& task, const std::string& pid, std::int64_t ttl) {
 
 // {task, promise, preload} of task.create and task.acquire.
 Outcome task_ok(Ctx& ctx, const std::string& id, json preloaded) {
-  JsonFields data;  // in key order (json_fields.hpp)
-  data.add("preload", std::move(preloaded));
-  data.add("promise", promise_record(promise_at(ctx, id)));
-  data.add("task", task_record(ctx.state.tasks.at(id)));
-  return {200, std::move(data.object)};
+  Outcome out;
+  out.form = Outcome::Form::task_ok;
+  out.data = std::move(preloaded);
+  out.promise = &promise_at(ctx, id);
+  out.task = &ctx.state.tasks.at(id);
+  return out;
 }
 
 }  // namespace
@@ -52,9 +55,10 @@ Outcome task_ok(Ctx& ctx, const std::string& id, json preloaded) {
 Outcome task_get(Ctx& ctx, const IdReq& r) {
   const Task* task = find_task(ctx, r.id);
   if (task == nullptr) return error(404, "Task not found");
-  JsonFields data;
-  data.add("task", task_record(*task));
-  return {200, std::move(data.object)};
+  Outcome out;
+  out.form = Outcome::Form::task;
+  out.task = task;
+  return out;
 }
 
 // TC1–TC7
@@ -161,7 +165,8 @@ Outcome task_fence(Ctx& ctx, const TaskFenceReq& r) {
     head = &s.head;
   }
   JsonFields data;
-  data.add("action", envelope(kind, *head, inner.status, std::move(inner.data)));
+  const int status = inner.status;  // built now: σ is read as the action left it
+  data.add("action", envelope(kind, *head, status, build_data(std::move(inner))));
   data.add("preload", json::array());
   return {200, std::move(data.object)};
 }
