@@ -32,6 +32,20 @@ std::int64_t VersionedStore::write(const std::string& key, nlohmann::json value,
   return revision_;
 }
 
+std::int64_t VersionedStore::write_deferred(const std::string& key,
+                                            std::shared_ptr<const EncodableValue> value) {
+  keys_[key].push_back(Version{++revision_, true, nullptr, std::move(value), true});
+  return revision_;
+}
+
+const nlohmann::json& VersionedStore::Version::encoded() const {
+  if (deferred) {
+    value = static_cast<const EncodableValue&>(*decoded).encode();
+    deferred = false;
+  }
+  return value;
+}
+
 std::int64_t VersionedStore::erase(const std::string& key) {
   keys_[key].push_back(Version{++revision_, false, nullptr});
   return revision_;

@@ -220,7 +220,8 @@ Probed duplicated_create_across_a_restart(const std::string& variant) {
   EXPECT_TRUE(result.ok()) << result.violation->message;
   const auto stored = kv.truth->latest("p/o1");
   if (!stored.exists) return out;
-  const auto state = seer::promises::design::decode_state(stored.value);
+  const auto state =
+      seer::promises::design::decode_state(stored.encoded());  // the design defers its encoding
   const auto task = state.tasks.find("o1");
   if (task != state.tasks.end()) out.holder = task->second.pid.value_or("");
   return out;
