@@ -136,7 +136,12 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
           facts["missing"] = std::move(missing);
           if (rq->read == KvRead::kLinearizable) facts["linearizable"] = true;
         }
-        value = std::make_shared<const nlohmann::json>(std::move(keys));
+        // The keys moved into the array, not copied (the sweeps list every interval).
+        nlohmann::json listed = nlohmann::json::array();
+        auto& array = listed.get_ref<nlohmann::json::array_t&>();
+        array.reserve(keys.size());
+        for (auto& k : keys) array.emplace_back(std::move(k));
+        value = std::make_shared<const nlohmann::json>(std::move(listed));
         break;
       }
       default: {

@@ -12,6 +12,8 @@ const VersionedStore::Versions kNoVersions{};
 // The first of `versions` (in revision order) written after revision `at`.
 VersionedStore::Versions::const_iterator first_after(const VersionedStore::Versions& versions,
                                                      std::int64_t at) {
+  // Most reads are of the latest view: then no version is after, and no search is needed.
+  if (versions.empty() || versions.back().revision <= at) return versions.end();
   return std::upper_bound(
       versions.begin(), versions.end(), at,
       [](std::int64_t r, const VersionedStore::Version& v) { return r < v.revision; });

@@ -204,7 +204,9 @@ void check_deferred_writes(bool trace) {
   EXPECT_EQ(value->encodings, after);
   // Unrecorded, nothing encoded the stored versions during the run (the two encoded reads were
   // the readers' own copies): this loop was first.
-  if (!trace) EXPECT_EQ(after - before, 3);
+  if (!trace) {
+    EXPECT_EQ(after - before, 3);
+  }
 }
 
 TEST(KvDecoded, ADeferredWriteStoresTheEncodingAndEncodesOnlyWhenRead) {

@@ -48,8 +48,10 @@ class KvPartitionStore final : public PartitionStore {
     co_return last;
   }
 
+  // Not coroutines themselves: the call they stand for is the task returned (one coroutine
+  // frame fewer per sweep read and per write).
   sim::Task<SharedPartition> read_due_shared(std::string origin, std::int64_t) override {
-    co_return co_await read_shared(std::move(origin), false, std::nullopt);
+    return read_shared(std::move(origin), false, std::nullopt);
   }
 
   sim::Task<WriteOutcome> write(std::string origin, Partition before, State after,
@@ -62,7 +64,7 @@ class KvPartitionStore final : public PartitionStore {
                                        std::int64_t clock) override {
     const std::int64_t revision = before->revision;
     before.reset();
-    co_return co_await put(std::move(origin), revision, std::move(after), clock);
+    return put(std::move(origin), revision, std::move(after), clock);
   }
 
   sim::Task<std::optional<std::vector<std::string>>> sweep_candidates(std::int64_t) override {
