@@ -33,53 +33,98 @@ const char* kv_status_name(KvStatus status) {
   return "?";
 }
 
+namespace {
+
+const EncodableValue& encodable(const std::shared_ptr<const DecodedValue>& decoded) {
+  return static_cast<const EncodableValue&>(*decoded);
+}
+
+}  // namespace
+
+nlohmann::json KvRequest::written_value() const {
+  return deferred ? encodable(decoded).encode() : value;
+}
+
 nlohmann::json KvRequest::to_json() const {
   nlohmann::json j = {{"req", req}, {"op", kv_op_name(op)}, {"key", key}};
-  if (op != KvOp::kGet && op != KvOp::kDelete && op != KvOp::kList) j["value"] = value;
+  if (op != KvOp::kGet && op != KvOp::kDelete && op != KvOp::kList) j["value"] = written_value();
   if (read == KvRead::kLinearizable) j["read"] = "linearizable";
   if (op == KvOp::kUpdate) j["expected"] = expected;
   return j;
 }
 
+nlohmann::json KvReply::value_json() const {
+  return deferred ? encodable(decoded).encode() : *value;
+}
+
 nlohmann::json KvReply::to_json() const {
   return {{"req", req},
           {"status", kv_status_name(status)},
-          {"value", *value},
+          {"value", value_json()},
           {"revision", revision},
           {"serial", serial}};
+}
+
+KvResult KvClient::result(const std::shared_ptr<const KvReply>& reply) {
+  if (!reply) {
+    KvResult timed_out;
+    timed_out.timed_out = true;
+    return timed_out;
+  }
+  return KvResult{false, reply->status, reply->value_json(), reply->revision};
 }
 
 sim::Task<KvResult> KvClient::call(KvOp op, std::string key, nlohmann::json value,
                                    std::int64_t expected, KvRead read,
                                    std::shared_ptr<const DecodedValue> decoded) {
-  const auto reply =
-      co_await request(op, std::move(key), std::move(value), expected, read, std::move(decoded));
+  co_return result(
+      co_await request(op, std::move(key), std::move(value), expected, read, std::move(decoded)));
+}
+
+sim::Task<KvSharedResult> KvClient::shared(KvOp op, std::string key, KvRead read, bool encode) {
+  const auto reply = co_await request(op, std::move(key), nullptr, 0, read);
   if (!reply) {
-    KvResult timed_out;
+    KvSharedResult timed_out;
     timed_out.timed_out = true;
     co_return timed_out;
   }
-  co_return KvResult{false, reply->status, *reply->value, reply->revision};
+  auto value = reply->value;
+  if (reply->deferred) {
+    value = encode ? std::make_shared<const nlohmann::json>(reply->value_json()) : nullptr;
+  }
+  co_return KvSharedResult{false, reply->status, std::move(value), reply->revision, reply->decoded};
 }
 
 sim::Task<KvSharedResult> KvClient::get_shared(std::string key, KvRead read) {
-  const auto reply = co_await request(KvOp::kGet, std::move(key), nullptr, 0, read);
-  if (!reply) {
-    KvSharedResult timed_out;
-    timed_out.timed_out = true;
-    co_return timed_out;
-  }
-  co_return KvSharedResult{false, reply->status, reply->value, reply->revision, reply->decoded};
+  return shared(KvOp::kGet, std::move(key), read, true);
+}
+
+sim::Task<KvSharedResult> KvClient::get_decoded(std::string key, KvRead read) {
+  return shared(KvOp::kGet, std::move(key), read, false);
 }
 
 sim::Task<KvSharedResult> KvClient::list_shared(std::string prefix, KvRead read) {
-  const auto reply = co_await request(KvOp::kList, std::move(prefix), nullptr, 0, read);
-  if (!reply) {
-    KvSharedResult timed_out;
-    timed_out.timed_out = true;
-    co_return timed_out;
-  }
-  co_return KvSharedResult{false, reply->status, reply->value, reply->revision, nullptr};
+  return shared(KvOp::kList, std::move(prefix), read, true);
+}
+
+// The deferred writes start their request here, outside any coroutine: g++ 12 destroys an
+// aggregate temporary (KvDeferred) built in a co_await's full expression twice.
+sim::Task<KvResult> KvClient::finish(sim::Task<std::shared_ptr<const KvReply>> reply) {
+  co_return result(co_await std::move(reply));
+}
+
+sim::Task<KvResult> KvClient::put_deferred(std::string key,
+                                           std::shared_ptr<const EncodableValue> value) {
+  return finish(request(KvOp::kPut, std::move(key), KvDeferred{std::move(value)}, 0));
+}
+sim::Task<KvResult> KvClient::create_deferred(std::string key,
+                                              std::shared_ptr<const EncodableValue> value) {
+  return finish(request(KvOp::kCreate, std::move(key), KvDeferred{std::move(value)}, 0));
+}
+sim::Task<KvResult> KvClient::update_deferred(std::string key,
+                                              std::shared_ptr<const EncodableValue> value,
+                                              std::int64_t expected) {
+  return finish(request(KvOp::kUpdate, std::move(key), KvDeferred{std::move(value)}, expected));
 }
 
 sim::Task<KvResult> KvClient::get(std::string key, KvRead read) {

@@ -21,7 +21,7 @@ struct KvOracle {
 };
 
 nlohmann::json version_json(const VersionedStore::Version& v) {
-  return v.exists ? v.value : nlohmann::json();
+  return v.exists ? v.encoded() : nlohmann::json();
 }
 
 // A reply's null value (not found, or a write's), one for every reply.
@@ -31,7 +31,8 @@ std::shared_ptr<const nlohmann::json> no_value() {
 }
 
 // The version's value shared with the reply, not copied: a version never changes, and the pointer
-// keeps the store (and so the version) alive as long as the reply.
+// keeps the store (and so the version) alive as long as the reply. (A deferred version's value is
+// null until encoded: its reply says so, KvReply::deferred.)
 std::shared_ptr<const nlohmann::json> shared_version(
     const std::shared_ptr<const VersionedStore>& store, const VersionedStore::Version& v) {
   if (!v.exists) return no_value();
@@ -68,6 +69,9 @@ struct RequestWriter {
   KvRequest* owned;  // the request, when nothing else can read it; else null
 
   std::int64_t write(const std::string& key, const nlohmann::json& value) {
+    if (rq.deferred) {
+      return store.write_deferred(key, std::static_pointer_cast<const EncodableValue>(rq.decoded));
+    }
     if (owned) return store.write(key, std::move(owned->value), rq.decoded);
     return store.write(key, value, rq.decoded);
   }
@@ -89,6 +93,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     KvStatus status = KvStatus::kOk;
     std::shared_ptr<const nlohmann::json> value;
     std::shared_ptr<const DecodedValue> decoded;  // a get's: the version's, if it has one
+    bool deferred = false;                        // a get's: its value is not encoded yet
     std::int64_t revision = 0;
     // The facts are read only from a recorded trace: an unrecorded run does not build them.
     const bool tracing = sim.tracing();
@@ -102,6 +107,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
         status = seen.exists ? KvStatus::kOk : KvStatus::kNotFound;
         value = shared_version(store, seen);
         if (seen.exists) decoded = seen.decoded;
+        deferred = seen.exists && seen.deferred;
         revision = seen.revision;
         if (!tracing) break;
         const auto behind = store->changes_after(rq->key, view);
@@ -130,7 +136,12 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
           facts["missing"] = std::move(missing);
           if (rq->read == KvRead::kLinearizable) facts["linearizable"] = true;
         }
-        value = std::make_shared<const nlohmann::json>(std::move(keys));
+        // The keys moved into the array, not copied (the sweeps list every interval).
+        nlohmann::json listed = nlohmann::json::array();
+        auto& array = listed.get_ref<nlohmann::json::array_t&>();
+        array.reserve(keys.size());
+        for (auto& k : keys) array.emplace_back(std::move(k));
+        value = std::make_shared<const nlohmann::json>(std::move(listed));
         break;
       }
       default: {
@@ -161,8 +172,10 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
       continue;
     }
     if (tracing) oracle->facts.emplace(reply_serial, std::move(facts));
-    env.send(m.from, std::make_shared<KvReply>(rq->req, status, std::move(value), revision,
-                                               reply_serial, std::move(decoded)));
+    auto reply = std::make_shared<KvReply>(rq->req, status, std::move(value), revision,
+                                           reply_serial, std::move(decoded));
+    reply->deferred = deferred;
+    env.send(m.from, std::move(reply));
   }
 }
 

@@ -12,6 +12,8 @@ const VersionedStore::Versions kNoVersions{};
 // The first of `versions` (in revision order) written after revision `at`.
 VersionedStore::Versions::const_iterator first_after(const VersionedStore::Versions& versions,
                                                      std::int64_t at) {
+  // Most reads are of the latest view: then no version is after, and no search is needed.
+  if (versions.empty() || versions.back().revision <= at) return versions.end();
   return std::upper_bound(
       versions.begin(), versions.end(), at,
       [](std::int64_t r, const VersionedStore::Version& v) { return r < v.revision; });
@@ -30,6 +32,20 @@ std::int64_t VersionedStore::write(const std::string& key, nlohmann::json value,
                                    std::shared_ptr<const DecodedValue> decoded) {
   keys_[key].push_back(Version{++revision_, true, std::move(value), std::move(decoded)});
   return revision_;
+}
+
+std::int64_t VersionedStore::write_deferred(const std::string& key,
+                                            std::shared_ptr<const EncodableValue> value) {
+  keys_[key].push_back(Version{++revision_, true, nullptr, std::move(value), true});
+  return revision_;
+}
+
+const nlohmann::json& VersionedStore::Version::encoded() const {
+  if (deferred) {
+    value = static_cast<const EncodableValue&>(*decoded).encode();
+    deferred = false;
+  }
+  return value;
 }
 
 std::int64_t VersionedStore::erase(const std::string& key) {

@@ -88,11 +88,7 @@ void Simulator::Impl::check_liveness() {
   if (violation) return;
   for (auto& l : liveness) {
     if (l.held) continue;
-    auto awaited = l.awaited();
-    if (awaited) {
-      l.last_awaited = std::move(*awaited);
-      continue;
-    }
+    if (!l.check(l.last_awaited)) continue;
     l.held = true;
     // An event of its own (hashed, traced or not): the timeline shows when each property came true.
     auto pooled_e = make_event(kNoProcess, EventKind::kAnnotation);

@@ -251,10 +251,20 @@ void Simulator::add_final_check(std::string name, InvariantCheck check) {
 }
 
 void Simulator::add_liveness(std::string name, Duration bound, ProgressCheck awaited) {
+  add_liveness_update(std::move(name), bound,
+                      [awaited = std::move(awaited)](std::optional<Finding>& last) {
+                        auto now = awaited();
+                        if (!now) return true;
+                        last = std::move(*now);
+                        return false;
+                      });
+}
+
+void Simulator::add_liveness_update(std::string name, Duration bound, ProgressUpdate check) {
   Liveness property;
   property.name = std::move(name);
   property.bound = bound;
-  property.awaited = std::move(awaited);
+  property.check = std::move(check);
   impl_->liveness.push_back(std::move(property));
 }
 

@@ -74,7 +74,7 @@ struct Invariant {
 struct Liveness {
   std::string name;
   Duration bound = 0;
-  ProgressCheck awaited;
+  ProgressUpdate check;  // add_liveness's ProgressCheck, wrapped
   bool held = false;
   std::optional<Finding> last_awaited;  // what it still waited for when last checked
 };

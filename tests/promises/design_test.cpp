@@ -6,6 +6,7 @@
 #include "promises/design/partition_store.hpp"
 #include "promises/design/requests.hpp"
 #include "promises/design/server.hpp"
+#include "promises/model/parse.hpp"
 #include "seer/explain/causal_graph.hpp"
 #include "seer/explain/explain.hpp"
 #include "seer/services/kv.hpp"
@@ -220,7 +221,8 @@ Probed duplicated_create_across_a_restart(const std::string& variant) {
   EXPECT_TRUE(result.ok()) << result.violation->message;
   const auto stored = kv.truth->latest("p/o1");
   if (!stored.exists) return out;
-  const auto state = seer::promises::design::decode_state(stored.value);
+  const auto state =
+      seer::promises::design::decode_state(stored.encoded());  // the design defers its encoding
   const auto task = state.tasks.find("o1");
   if (task != state.tasks.end()) out.holder = task->second.pid.value_or("");
   return out;
@@ -524,6 +526,86 @@ seer::sim::Task<void> probe(seer::sim::Env& env, seer::sim::ProcessId server,
     }
     ++call;
   }
+}
+
+// A probe that sends each request with its parse given (ProtocolRequest::parsed, as
+// seer-resonate's front end sends them) and keeps the answers.
+seer::sim::Task<void> parsed_probe(
+    seer::sim::Env& env, seer::sim::ProcessId server,
+    std::vector<std::pair<json, std::shared_ptr<const seer::promises::Request>>> requests,
+    std::vector<json>& answers) {
+  std::uint64_t call = 1;
+  for (auto& [request, parsed] : requests) {
+    env.send(server,
+             std::make_shared<seer::promises::design::ProtocolRequest>(call, request, parsed));
+    for (;;) {
+      auto m = co_await env.receive_for(seer::sim::milliseconds(500));
+      if (!m) {
+        answers.push_back(nullptr);
+        break;
+      }
+      const auto* reply = m->as<seer::promises::design::ProtocolResponse>();
+      if (reply && reply->call == call) {
+        answers.push_back(reply->response);
+        break;
+      }
+    }
+    ++call;
+  }
+}
+
+std::shared_ptr<const seer::promises::Request> parsed(const json& request) {
+  auto p = seer::promises::parse_request(request);
+  return std::make_shared<const seer::promises::Request>(
+      std::move(std::get<seer::promises::Request>(p)));
+}
+
+TEST(PromisesDesign, TheServerTakesAParseItIsGivenAndDoesNotParseAgain) {
+  const json head = {{"corrId", "c"}, {"version", "v"}};
+  const json create = {{"kind", "promise.create"},
+                       {"head", head},
+                       {"data",
+                        {{"id", "a"},
+                         {"timeoutAt", 1'800'000'000'000},
+                         {"param", {{"headers", json::object()}, {"data", "cA=="}}},
+                         {"tags", json::object()}}}};
+  const json get = {{"kind", "promise.get"}, {"head", head}, {"data", {{"id", "a"}}}};
+  // The JSON alone would be a 400; the parse given is of `get`, which the server answers.
+  const json garbage = "not an envelope";
+  std::vector<std::pair<json, std::shared_ptr<const seer::promises::Request>>> requests = {
+      {create, parsed(create)}, {get, parsed(get)}, {garbage, parsed(get)}, {garbage, nullptr}};
+
+  RunConfig config;
+  config.seed = 1;
+  config.faults = std::vector<seer::sim::FaultKind>{};
+  seer::sim::Simulator sim(config);
+  const auto kv =
+      seer::services::add_kv_service(sim, "kv", seer::services::kv_config("linearizable"));
+  auto deployment = std::make_shared<seer::promises::design::Deployment>();
+  deployment->kv = kv.process;
+  seer::promises::design::ServerConfig server_config{
+      seer::promises::design::variant_named("final"), deployment, &sim.history(),
+      std::make_shared<seer::promises::design::HistoryIds>()};
+  server_config.sweep_every = 0;
+  server_config.make_store =
+      seer::promises::design::simulated_store(server_config.variant, deployment);
+  const auto server = sim.add_process("server1", [server_config](seer::sim::Env& env) {
+    return seer::promises::design::run_server(env, server_config);
+  });
+  deployment->servers.push_back(server);
+  std::vector<json> answers;
+  sim.add_process("probe",
+                  [&](seer::sim::Env& env) { return parsed_probe(env, server, requests, answers); },
+                  {.crashable = false, .client = true});
+  const auto result = sim.run();
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(answers.size(), 4u);
+  EXPECT_EQ(answers[0]["head"]["status"], 200) << answers[0].dump();
+  EXPECT_EQ(answers[1]["head"]["status"], 200) << answers[1].dump();
+  EXPECT_EQ(answers[1]["data"]["promise"]["id"], "a");
+  EXPECT_EQ(answers[2], answers[1]);  // answered from the parse, not from the JSON
+  EXPECT_EQ(answers[3]["head"]["status"], 400) << answers[3].dump();  // no parse: parsed here
+  EXPECT_EQ(kv.truth->revision(), 1);                                 // the create, once
 }
 
 TEST(PromisesDesign, MalformedRequestsGet400AndTouchNothing) {

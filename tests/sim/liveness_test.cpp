@@ -47,6 +47,50 @@ RunResult run_worker(const RunConfig& config, Duration done_at, Duration bound, 
   return sim.run();
 }
 
+// run_worker with the property checked in place (add_liveness_update): the check writes its
+// finding into the slot once and leaves it there after; `calls` counts the checks.
+RunResult run_worker_in_place(Duration done_at, Duration bound, int& calls) {
+  Simulator sim(quiet());
+  auto world = std::make_shared<World>();
+  sim.host("worker", [world, done_at](Env& env) -> Task<void> {
+    if (done_at >= 0) {
+      co_await env.sleep(done_at);
+      world->done = true;
+    }
+    for (;;) co_await env.sleep(milliseconds(10));
+  });
+  sim.client("client", [](Env&) -> Task<void> { co_return; });
+  sim.add_liveness_update("worker-done", bound, [world, &calls](std::optional<Finding>& awaited) {
+    ++calls;
+    if (world->done) return true;
+    if (!awaited) awaited = Finding{"the worker has not finished", {"w/1"}};
+    return false;
+  });
+  return sim.run();
+}
+
+TEST(Liveness, ACheckInPlaceIsTheSamePropertyAndKeepsWhatItLeftInItsSlot) {
+  int calls = 0;
+  const auto held = run_worker_in_place(milliseconds(300), seconds(1), calls);
+  ASSERT_TRUE(held.ok()) << held.violation->message;
+  EXPECT_GT(calls, 1);
+  const auto same = run_worker(quiet(), milliseconds(300), seconds(1));
+  EXPECT_EQ(held.end_time, same.end_time);
+  EXPECT_EQ(held.trace_hash, same.trace_hash);  // the same events, held at the same one
+  // Never true: the violation reports what the check left in the slot at its first call.
+  calls = 0;
+  const auto failed = run_worker_in_place(-1, milliseconds(500), calls);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_TRUE(failed.violation->liveness);
+  EXPECT_EQ(failed.violation->time, milliseconds(500));
+  EXPECT_NE(failed.violation->message.find("the worker has not finished"), std::string::npos)
+      << failed.violation->message;
+  EXPECT_EQ(failed.violation->entities, std::vector<std::string>{"w/1"});
+  EXPECT_GT(calls, 1);
+  const auto same_failed = run_worker(quiet(), -1, milliseconds(500));
+  EXPECT_EQ(failed.trace_hash, same_failed.trace_hash);
+}
+
 TEST(Liveness, APropertyThatComesTrueAfterTheHealEndsTheRun) {
   const auto r = run_worker(quiet(), milliseconds(300), seconds(1));
   ASSERT_TRUE(r.ok()) << r.violation->message;

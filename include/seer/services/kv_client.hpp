@@ -34,6 +34,11 @@ const char* kv_status_name(KvStatus status);
 // reads, which go through the leader's quorum). Writes are always linearizable.
 enum class KvRead : std::uint8_t { kAny, kLinearizable };
 
+// A write whose value is `value`'s encoding, not made yet (KvClient's deferred writes).
+struct KvDeferred {
+  std::shared_ptr<const EncodableValue> value;  // never null
+};
+
 struct KvRequest : sim::Payload {
   KvRequest(std::uint64_t r, KvOp o, std::string k, nlohmann::json v, std::int64_t e,
             KvRead c = KvRead::kAny, std::shared_ptr<const DecodedValue> d = nullptr)
@@ -44,6 +49,15 @@ struct KvRequest : sim::Payload {
         expected(e),
         read(c),
         decoded(std::move(d)) {}
+  // A deferred write: `value` stays null, the value is d.value->encode() (written_value()).
+  KvRequest(std::uint64_t r, KvOp o, std::string k, KvDeferred d, std::int64_t e)
+      : req(r),
+        op(o),
+        key(std::move(k)),
+        expected(e),
+        read(KvRead::kAny),
+        decoded(std::move(d.value)),
+        deferred(true) {}
   std::uint64_t req;
   KvOp op;
   std::string key;        // list: the prefix
@@ -53,6 +67,10 @@ struct KvRequest : sim::Payload {
   // A write's decoded value for the simulated store to keep beside it (decoded_value.hpp): not
   // part of the message on a wire (to_json), and null from any real client.
   std::shared_ptr<const DecodedValue> decoded;
+  // The value is `decoded`'s encoding (an EncodableValue), made only when read: `value` is null.
+  bool deferred = false;
+  // The value written (put, create, update), deferred or not.
+  nlohmann::json written_value() const;
   std::string_view type() const override { return "kv_request"; }
   nlohmann::json to_json() const override;
 };
@@ -75,6 +93,12 @@ struct KvReply : sim::Payload {
   // get: the version's decoded value, if its writer attached one (decoded_value.hpp): not part of
   // the message on a wire (to_json), and null from any real server.
   std::shared_ptr<const DecodedValue> decoded;
+  // get of a version written deferred (VersionedStore::write_deferred) and not encoded yet: the
+  // value is `decoded`'s encoding and `value` may point at a null one; read value_json(). Never
+  // true from a real server.
+  bool deferred = false;
+  // The value, encoded now if it was deferred.
+  nlohmann::json value_json() const;
   std::string_view type() const override { return "kv_reply"; }
   nlohmann::json to_json() const override;
 };
@@ -92,7 +116,8 @@ struct KvResult {
 struct KvSharedResult {
   bool timed_out = false;
   KvStatus status = KvStatus::kOk;
-  std::shared_ptr<const nlohmann::json> value;  // null if timed out
+  // Null if timed out, or (get_decoded only) if `decoded` stands for a value not encoded yet.
+  std::shared_ptr<const nlohmann::json> value;
   std::int64_t revision = 0;
   std::shared_ptr<const DecodedValue> decoded;  // KvReply::decoded
   bool ok() const { return !timed_out && status == KvStatus::kOk; }
@@ -108,6 +133,9 @@ class KvClient : private RequestClient<KvRequest, KvReply> {
   sim::Task<KvResult> get(std::string key, KvRead read = KvRead::kAny);
   // get, sharing the value (see KvSharedResult).
   sim::Task<KvSharedResult> get_shared(std::string key, KvRead read = KvRead::kAny);
+  // get_shared for a reader that takes `decoded` when there is one: a version written deferred
+  // is then not encoded for it (`value` null). Only the simulation's speed.
+  sim::Task<KvSharedResult> get_decoded(std::string key, KvRead read = KvRead::kAny);
   // The keys under `prefix` as an array of strings, in key order.
   sim::Task<KvResult> list(std::string prefix, KvRead read = KvRead::kAny);
   // list's keys shared with the reply instead of copied (value: an array of strings).
@@ -120,9 +148,21 @@ class KvClient : private RequestClient<KvRequest, KvReply> {
                              std::shared_ptr<const DecodedValue> decoded = nullptr);
   sim::Task<KvResult> update(std::string key, nlohmann::json value, std::int64_t expected,
                              std::shared_ptr<const DecodedValue> decoded = nullptr);
+  // The writes with the value's encoding deferred (KvDeferred): the simulated store keeps
+  // `value` and encodes it only when something reads the bytes, which are value->encode()'s.
+  // For simulated writers that attach a decoded value anyway; only the simulation's speed.
+  sim::Task<KvResult> put_deferred(std::string key, std::shared_ptr<const EncodableValue> value);
+  sim::Task<KvResult> create_deferred(std::string key, std::shared_ptr<const EncodableValue> value);
+  sim::Task<KvResult> update_deferred(std::string key, std::shared_ptr<const EncodableValue> value,
+                                      std::int64_t expected);
   sim::Task<KvResult> remove(std::string key);
 
  private:
+  // get_shared, get_decoded and list_shared: the reply shared; a deferred value encoded if
+  // `encode`.
+  sim::Task<KvSharedResult> shared(KvOp op, std::string key, KvRead read, bool encode);
+  static KvResult result(const std::shared_ptr<const KvReply>& reply);
+  static sim::Task<KvResult> finish(sim::Task<std::shared_ptr<const KvReply>> reply);
   sim::Task<KvResult> call(KvOp op, std::string key, nlohmann::json value, std::int64_t expected,
                            KvRead read = KvRead::kAny,
                            std::shared_ptr<const DecodedValue> decoded = nullptr);

@@ -26,9 +26,16 @@ class VersionedStore {
   struct Version {
     std::int64_t revision = 0;  // the store revision that wrote it (0: never written)
     bool exists = false;        // false: absent (never written, or deleted)
-    nlohmann::json value;
+    // The value. Null while `deferred`: read encoded(), which works for every version.
+    // (mutable: encoded() fills it in once, the same bytes whenever it is asked.)
+    mutable nlohmann::json value;
     // The writer's decoded form of `value`, if it attached one (decoded_value.hpp); else null.
     std::shared_ptr<const DecodedValue> decoded = nullptr;
+    // Written by write_deferred and not encoded yet: the value is `decoded`'s encode().
+    mutable bool deferred = false;
+    // The value, encoded now if it was deferred. Only the simulation's speed: a deferred value
+    // is the bytes the store holds, made when first read instead of when written.
+    const nlohmann::json& encoded() const;
   };
   // A key's versions, oldest first (a deque: appending never moves the earlier ones).
   using Versions = std::deque<Version>;
@@ -41,6 +48,9 @@ class VersionedStore {
   // Writes or deletes; returns the new store revision.
   std::int64_t write(const std::string& key, nlohmann::json value,
                      std::shared_ptr<const DecodedValue> decoded = nullptr);
+  // Writes `value`'s encoding without making it yet (EncodableValue): Version::encoded() makes
+  // it when something reads it. Returns the new store revision.
+  std::int64_t write_deferred(const std::string& key, std::shared_ptr<const EncodableValue> value);
   std::int64_t erase(const std::string& key);
   // Every version of the key, oldest first (empty if it was never written). Later writes of the
   // key append to it.

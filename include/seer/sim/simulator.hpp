@@ -140,6 +140,11 @@ using InvariantCheck = std::function<std::optional<Finding>()>;
 // A liveness property's check: nullopt once the awaited thing has happened, else what is still
 // awaited, naming the entity ({"job 17's effect never ran; ...", {"job/17"}}).
 using ProgressCheck = std::function<std::optional<Finding>()>;
+// The same check in place: true once the awaited thing has happened; while it waits, false with
+// what is still awaited in `awaited`, the simulator's own slot for this property, which holds what
+// this check left there last time (nullopt the first time). A check that knows nothing changed
+// since may leave it as it is, instead of building or copying a Finding after every event.
+using ProgressUpdate = std::function<bool(std::optional<Finding>& awaited)>;
 
 // Tells an invariant whether what it depends on changed since it last looked, so an expensive
 // check (a query over a database, a walk over a store) runs only after the events that matter.
@@ -200,6 +205,8 @@ class Simulator {
   // Checked after every event of the heal phase, which ends once every property has held (or one
   // ran out of time: a violation with `liveness` set). Not checked under RunConfig::heal = false.
   void add_liveness(std::string name, Duration bound, ProgressCheck awaited);
+  // add_liveness with the check in place (ProgressUpdate): the same property, checked the same way.
+  void add_liveness_update(std::string name, Duration bound, ProgressUpdate check);
   void add_annotator(Annotator annotator);
   const RunConfig& config() const { return config_; }
   // Draws for the workload (which ops clients issue), independent of network and fault choices.

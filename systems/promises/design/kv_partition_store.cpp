@@ -26,7 +26,8 @@ class KvPartitionStore final : public PartitionStore {
 
   sim::Task<SharedPartition> read_shared(std::string origin, bool fresh,
                                          std::optional<Footprint>) override {
-    const auto r = co_await kv_.get_shared(
+    // The writers attach their decoded partition (a deferred value's is all there is to read).
+    const auto r = co_await kv_.get_decoded(
         partition_key(origin), fresh ? services::KvRead::kLinearizable : services::KvRead::kAny);
     if (r.timed_out) co_return nullptr;
     if (r.status != services::KvStatus::kOk) {
@@ -47,8 +48,10 @@ class KvPartitionStore final : public PartitionStore {
     co_return last;
   }
 
+  // Not coroutines themselves: the call they stand for is the task returned (one coroutine
+  // frame fewer per sweep read and per write).
   sim::Task<SharedPartition> read_due_shared(std::string origin, std::int64_t) override {
-    co_return co_await read_shared(std::move(origin), false, std::nullopt);
+    return read_shared(std::move(origin), false, std::nullopt);
   }
 
   sim::Task<WriteOutcome> write(std::string origin, Partition before, State after,
@@ -61,7 +64,7 @@ class KvPartitionStore final : public PartitionStore {
                                        std::int64_t clock) override {
     const std::int64_t revision = before->revision;
     before.reset();
-    co_return co_await put(std::move(origin), revision, std::move(after), clock);
+    return put(std::move(origin), revision, std::move(after), clock);
   }
 
   sim::Task<std::optional<std::vector<std::string>>> sweep_candidates(std::int64_t) override {
@@ -81,22 +84,30 @@ class KvPartitionStore final : public PartitionStore {
   sim::Task<WriteOutcome> put(std::string origin, std::int64_t revision, State after,
                               std::int64_t clock) {
     const auto key = partition_key(origin);
-    nlohmann::json value = encode_partition(after, clock);
     // What this write stores, decoded: kept below as if read once the write is known to have
-    // applied, and in simulation attached to the write for the oracle (DecodedPartitionValue).
+    // applied, and in simulation attached to the write for the oracle (DecodedPartitionValue),
+    // which encodes it only when something reads the stored bytes (a deferred write).
     auto partition = std::make_shared<Partition>(Partition{std::move(after), clock, 0});
-    std::shared_ptr<const services::DecodedValue> decoded;
-    if (shared_) {
-      decoded = std::make_shared<const DecodedPartitionValue>(
-          std::shared_ptr<const State>(partition, &partition->state), clock);
-    }
     services::KvResult written;
-    if (!compare_and_set_) {
-      written = co_await kv_.put(key, std::move(value), std::move(decoded));
-    } else if (revision == 0) {
-      written = co_await kv_.create(key, std::move(value), std::move(decoded));
+    if (shared_) {
+      auto decoded = std::make_shared<const DecodedPartitionValue>(
+          std::shared_ptr<const State>(partition, &partition->state), clock);
+      if (!compare_and_set_) {
+        written = co_await kv_.put_deferred(key, std::move(decoded));
+      } else if (revision == 0) {
+        written = co_await kv_.create_deferred(key, std::move(decoded));
+      } else {
+        written = co_await kv_.update_deferred(key, std::move(decoded), revision);
+      }
     } else {
-      written = co_await kv_.update(key, std::move(value), revision, std::move(decoded));
+      nlohmann::json value = encode_partition(partition->state, clock);
+      if (!compare_and_set_) {
+        written = co_await kv_.put(key, std::move(value));
+      } else if (revision == 0) {
+        written = co_await kv_.create(key, std::move(value));
+      } else {
+        written = co_await kv_.update(key, std::move(value), revision);
+      }
     }
     if (written.timed_out) co_return WriteOutcome::kUnknown;
     if (!written.ok()) co_return WriteOutcome::kConflict;

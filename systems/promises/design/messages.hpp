@@ -3,9 +3,11 @@
 // on a worker's or client's poll stream.
 #pragma once
 
+#include "promises/model/request.hpp"
 #include "seer/sim/message.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -17,9 +19,17 @@ namespace seer::promises::design {
 struct ProtocolRequest : sim::Payload {
   ProtocolRequest(std::uint64_t c, nlohmann::json r, std::uint64_t l = 0)
       : call(c), request(std::move(r)), life(l) {}
+  // With `request` parsed already (`p`: parse_request(r)'s Request, never a rejection).
+  ProtocolRequest(std::uint64_t c, nlohmann::json r, std::shared_ptr<const Request> p)
+      : call(c), request(std::move(r)), life(0), parsed(std::move(p)) {}
   std::uint64_t call;
   nlohmann::json request;
   std::uint64_t life;
+  // parse_request(request), if the sender parsed it already (seer-resonate's front end, which
+  // parses a request to route it to a loop): the server then does not parse it again. Null: the
+  // server parses `request` (the simulated clients send only the JSON, as over HTTP). Not part of
+  // the message on a wire (to_json).
+  std::shared_ptr<const Request> parsed;
   std::string_view type() const override { return "protocol_request"; }
   nlohmann::json to_json() const override {
     nlohmann::json j = {{"call", call}, {"request", request}};

@@ -213,14 +213,30 @@ std::map<std::string, std::string> Oracle::running_tasks() {
 }
 
 std::optional<sim::Finding> Oracle::unfinished(const std::map<std::string, std::string>& running) {
+  return unfinished_memo(running);
+}
+
+bool Oracle::finished(const std::map<std::string, std::string>& running,
+                      std::optional<sim::Finding>& awaited) {
+  const auto& finding = unfinished_memo(running);
+  if (!finding) return true;
+  // Checked after every event of the heal phase: the finding is copied only when it changed.
+  if (!awaited || unfinished_memo_.handed != unfinished_memo_.generation) {
+    awaited = finding;
+    unfinished_memo_.handed = unfinished_memo_.generation;
+  }
+  return false;
+}
+
+const std::optional<sim::Finding>& Oracle::unfinished_memo(
+    const std::map<std::string, std::string>& running) {
   advance();
   // Checked after every event of the heal phase (up to 35 s of it), most often with nothing
   // written since: the answer depends only on the stored tasks and `running`.
   auto& memo = unfinished_memo_;
   if (memo.answered && memo.revisions == revisions_ && memo.running == &running &&
       memo.running_size == running.size()) {
-    if (memo.left == 0) return std::nullopt;
-    return memo.finding;
+    return memo.finding;  // nullopt when none was left
   }
   memo.answered = false;
   const std::string* first = nullptr;
@@ -245,7 +261,7 @@ std::optional<sim::Finding> Oracle::unfinished(const std::map<std::string, std::
   if (left == 0) {
     memo.left = 0;
     memo.finding.reset();
-    return std::nullopt;
+    return memo.finding;
   }
   // The text is formatted again only when what it says changed.
   if (!memo.finding || memo.id != *first || memo.then != *first_then ||
@@ -258,6 +274,7 @@ std::optional<sim::Finding> Oracle::unfinished(const std::map<std::string, std::
     memo.task = *first_task;
     memo.left = left;
     memo.finding = sim::Finding{std::move(text), {*first}};
+    ++memo.generation;
   }
   return memo.finding;
 }

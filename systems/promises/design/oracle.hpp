@@ -80,6 +80,11 @@ class Oracle {
   // Answered again without looking when neither the store nor `running` (the same map, unchanged
   // in place) changed since the last call.
   std::optional<sim::Finding> unfinished(const std::map<std::string, std::string>& running);
+  // unfinished() in place (sim::ProgressUpdate): true when it would say nullopt; else false, with
+  // its finding in `awaited`, copied there only when it changed since the last call, which must
+  // have been given the same `awaited`.
+  bool finished(const std::map<std::string, std::string>& running,
+                std::optional<sim::Finding>& awaited);
   // Liveness: the (process, promise) waits in `open` whose promise is settled in the store.
   std::set<std::pair<std::string, std::string>> settled_waits(
       const std::map<std::string, std::set<std::string>>& open);
@@ -112,6 +117,8 @@ class Oracle {
     Task task;
     int left = 0;
     std::optional<sim::Finding> finding;
+    std::uint64_t generation = 0;  // counts the findings made
+    std::uint64_t handed = 0;      // the generation finished() last copied out
     // What the last answer was computed from: the revisions read, the map asked about.
     const std::map<std::string, std::string>* running = nullptr;
     std::size_t running_size = 0;
@@ -119,6 +126,9 @@ class Oracle {
     bool answered = false;
   };
   UnfinishedMemo unfinished_memo_;
+  // unfinished()'s answer, the memo's own (nullopt: none unfinished).
+  const std::optional<sim::Finding>& unfinished_memo(
+      const std::map<std::string, std::string>& running);
 };
 
 }  // namespace seer::promises::design

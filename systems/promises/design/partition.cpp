@@ -32,6 +32,10 @@ nlohmann::json encode_partition(const State& state, std::int64_t clock) {
   return j;
 }
 
+nlohmann::json DecodedPartitionValue::encode() const {
+  return encode_partition(*state, clock);
+}
+
 State decode_state(const nlohmann::json& value) {
   if (!value.is_object() || !value.contains("state")) {
     throw std::invalid_argument("partition value has no state");

@@ -39,12 +39,15 @@ using SharedPartition = std::shared_ptr<const Partition>;
 // A partition write's value as the writer encoded it, attached to the KV write for the simulated
 // store to keep beside the version (services::DecodedValue): the oracle reads the store's ground
 // truth from it instead of decoding the value. Only the simulation's speed: the stored value is
-// encode_partition's, and no design code reads this back from the store.
-struct DecodedPartitionValue final : services::DecodedValue {
+// encode_partition's, and no design code reads this back from the store. The simulated writer
+// defers the encoding to it (services::EncodableValue): the store encodes it only if something
+// reads the bytes (a recorded trace), and they are encode_partition's either way.
+struct DecodedPartitionValue final : services::EncodableValue {
   explicit DecodedPartitionValue(std::shared_ptr<const State> s, std::int64_t c = kNoClock)
       : state(std::move(s)), clock(c) {}
   std::shared_ptr<const State> state;  // never null
   std::int64_t clock;                  // the value's "clock" (Partition::clock)
+  nlohmann::json encode() const override;
 };
 
 // The partition a KV get read, decoded: from the version's decoded value if its writer attached

@@ -119,8 +119,10 @@ class Server {
 
   // A request to apply to its origin's partition (a heartbeat: to each of its origins').
   struct Executable {
-    std::string origin;  // empty for a heartbeat
-    Request request;
+    std::string origin;                    // empty for a heartbeat
+    std::optional<Request> parsed;         // parsed here, or
+    std::shared_ptr<const Request> given;  // parsed by the sender (ProtocolRequest::parsed)
+    const Request& request() const { return given ? *given : *parsed; }
   };
 
   // The part of serving that needs no store: a malformed or invalid request, or one that reads no
@@ -128,13 +130,19 @@ class Server {
   // serve's frame (see start_read).
   std::optional<Executable> triage(sim::ProcessId from, const ProtocolRequest& rq) {
     const std::int64_t now = local_now();
-    auto parsed = parse_request(rq.request);
-    if (std::holds_alternative<Rejection>(parsed)) {  // malformed: 400, nothing read or written
-      State none;
-      reply(from, rq.call, apply(none, rq.request, now).response, now);
-      return std::nullopt;
+    Executable executable;
+    if (rq.parsed) {
+      executable.given = rq.parsed;  // parsed once, by the sender (seer-resonate's front end)
+    } else {
+      auto parsed = parse_request(rq.request);
+      if (std::holds_alternative<Rejection>(parsed)) {  // malformed: 400, nothing read or written
+        State none;
+        reply(from, rq.call, apply(none, rq.request, now).response, now);
+        return std::nullopt;
+      }
+      executable.parsed = std::move(std::get<Request>(parsed));
     }
-    Request& request = std::get<Request>(parsed);
+    const Request& request = executable.request();
     const auto kind = kind_name(request.kind);
     if (validate(request) || named_ids(request).empty()) {
       // Invalid (400), or a kind that reads no state (search, schedules, an empty heartbeat):
@@ -149,7 +157,7 @@ class Server {
       reply(from, rq.call, apply(none, request, now).response, now);
       return std::nullopt;
     }
-    if (request.kind == Kind::task_heartbeat) return Executable{"", std::move(request)};
+    if (request.kind == Kind::task_heartbeat) return executable;
     const auto ids = named_ids(request);
     std::string origin(origin_of(ids.front()));
     for (const auto& id : ids) {
@@ -162,17 +170,18 @@ class Server {
         return std::nullopt;
       }
     }
-    return Executable{std::move(origin), std::move(request)};
+    executable.origin = std::move(origin);
+    return executable;
   }
 
   sim::Task<void> serve(sim::ProcessId from, const ProtocolRequest& rq) {
     const auto executable = triage(from, rq);
     if (!executable) co_return;
-    if (executable->request.kind == Kind::task_heartbeat) {
-      co_await serve_heartbeat(from, rq.call, executable->request);
+    if (executable->request().kind == Kind::task_heartbeat) {
+      co_await serve_heartbeat(from, rq.call, executable->request());
       co_return;
     }
-    if (auto outcome = co_await execute(executable->origin, executable->request)) {
+    if (auto outcome = co_await execute(executable->origin, executable->request())) {
       reply(from, rq.call, std::move(outcome->response), outcome->now);
     }
   }
@@ -227,7 +236,7 @@ class Server {
       if (written == WriteOutcome::kUnknown) co_return std::nullopt;
       if (written == WriteOutcome::kWritten) {
         if (config_.variant.sweep_only_dirty) dirty_.insert(origin);
-        deliver(step.messages);
+        deliver(std::move(step.messages));
         co_return Outcome{std::move(step.response), now};
       }
       read.reset();  // someone else wrote the partition first: start again from the latest
@@ -235,19 +244,22 @@ class Server {
     co_return std::nullopt;
   }
 
-  // The step's messages, after the write that emitted them is durable.
-  void deliver(const std::vector<json>& messages) {
-    for (const auto& m : messages) {
+  // The step's messages, after the write that emitted them is durable; moved into the messages
+  // sent, not copied (the step is not read after).
+  void deliver(std::vector<json>&& messages) {
+    for (auto& m : messages) {
+      auto& address = m["address"].get_ref<std::string&>();
+      auto& message = m["message"];
       if (config_.deployment->mailroom != sim::kNoProcess) {
-        env_.send(config_.deployment->mailroom, std::make_shared<AddressedMessage>(
-                                                    m["address"].get<std::string>(), m["message"]));
+        env_.send(config_.deployment->mailroom,
+                  std::make_shared<AddressedMessage>(std::move(address), std::move(message)));
         continue;
       }
-      const auto it = config_.deployment->addresses.find(m["address"].get<std::string>());
+      const auto it = config_.deployment->addresses.find(address);
       if (it == config_.deployment->addresses.end() || it->second.empty()) continue;
       const auto& group = it->second;
       const auto to = group[env_.random() % group.size()];
-      env_.send(to, std::make_shared<ProtocolMessage>(m["message"]));
+      env_.send(to, std::make_shared<ProtocolMessage>(std::move(message)));
     }
   }
 
@@ -324,7 +336,7 @@ class Server {
       history->complete(sweeper_, sim::OpType::kOk, "debug.tick",
                         {{"status", 200}, {"data", step.response["data"]}, {"now", now}});
     }
-    deliver(step.messages);
+    deliver(std::move(step.messages));
     co_return true;
   }
 

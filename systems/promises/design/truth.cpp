@@ -33,7 +33,7 @@ Truth kv_truth(std::shared_ptr<const services::VersionedStore> store,
           auto known = decoded ? decoded->find(*origin, version->revision) : nullptr;
           if (!known) {
             known = std::make_shared<const Partition>(
-                decode_version(version->revision, version->value));
+                decode_version(version->revision, version->encoded()));
             if (decoded) decoded->keep(*origin, known);
           }
           state = std::shared_ptr<const State>(known, &known->state);

@@ -3,6 +3,7 @@
 #include "loop_route.hpp"
 
 #include "promises/design/messages.hpp"
+#include "promises/model/parse.hpp"
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -537,7 +538,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         }
       }
     }
-    auto* loop = front_.servers[loop_for(request, front_.servers.size())];
+    // Parsed once: the route needs it, and the loop's server takes it along (no second parse).
+    std::shared_ptr<const Request> parsed;
+    if (auto p = parse_request(request); auto* named = std::get_if<Request>(&p)) {
+      parsed = std::make_shared<const Request>(std::move(*named));
+    }
+    auto* loop = front_.servers[loop_for(parsed.get(), front_.servers.size())];
     call_ = front_.next_call++;
     auto pending = std::make_shared<Pending>();
     pending->deliver = [self = this->shared_from_this(), call = call_](std::optional<Answer> a) {
@@ -549,7 +555,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return respond(503, error_envelope(503, "the server is shutting down").dump(), {});
     }
     // Posted with no lock of the front held: the loop takes its own lock, then the front's (admit).
-    loop->post(front_.self, std::make_shared<design::ProtocolRequest>(call_, std::move(request)));
+    loop->post(front_.self, std::make_shared<design::ProtocolRequest>(call_, std::move(request),
+                                                                      std::move(parsed)));
     given_up_once_ = false;
     arm_request_timer();
   }

@@ -7,6 +7,8 @@
 // cross origins).
 #pragma once
 
+#include "promises/model/request.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -15,5 +17,8 @@ namespace seer::promises::server {
 
 // In [0, loops); a request naming no promise (malformed, search, schedules) goes to loop 0.
 std::size_t loop_for(const nlohmann::json& request, std::size_t loops);
+// The same for a request parsed already (parse_request's Request; null: malformed), which the
+// front end hands on to the loop's server so that a request is parsed once.
+std::size_t loop_for(const Request* request, std::size_t loops);
 
 }  // namespace seer::promises::server

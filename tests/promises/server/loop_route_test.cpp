@@ -1,6 +1,8 @@
 // The server's loops: a request goes to the loop of its origin, the same one every time.
 #include "promises/server/loop_route.hpp"
 
+#include "promises/model/parse.hpp"
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -42,6 +44,18 @@ TEST(LoopRoute, ARequestNamingNoPromiseGoesToTheFirstLoop) {
                                  {"data", {{"id", "*"}, {"state", "pending"}}}};
   EXPECT_EQ(loop_for(search, 4), 0u);
   EXPECT_EQ(loop_for(get("anything"), 1), 0u);
+}
+
+TEST(LoopRoute, AParsedRequestGoesWhereItsJsonWould) {
+  for (int origin = 0; origin < 50; ++origin) {
+    const auto request = get("o" + std::to_string(origin) + ":child");
+    const auto parsed = parse_request(request);
+    const auto* named = std::get_if<Request>(&parsed);
+    ASSERT_NE(named, nullptr);
+    EXPECT_EQ(loop_for(named, 4), loop_for(request, 4));
+    EXPECT_EQ(loop_for(named, 1), 0u);
+  }
+  EXPECT_EQ(loop_for(static_cast<const Request*>(nullptr), 4), 0u);  // malformed
 }
 
 }  // namespace
