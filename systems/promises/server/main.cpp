@@ -457,8 +457,9 @@ int main(int argc, char** argv) {
   sigaction(SIGBUS, &bus, nullptr);
   // Under glibc's malloc (-DSEER_ALLOCATOR=system; by default the server links mimalloc, which
   // ignores these, src/allocator/mimalloc_give_back.cpp): blocks of 1 MiB and more (large request
-  // bodies, their JSON, their rows) are mapped and given back when freed. glibc's default threshold rises to 32 MiB after the first large free, and
-  // the heap then kept what eight concurrent 7 MB creates had used (291 MiB, growing each round).
+  // bodies, their JSON, their rows) are mapped and given back when freed. glibc's default threshold
+  // rises to 32 MiB after the first large free, and the heap then kept what eight concurrent 7 MB
+  // creates had used (291 MiB, growing each round).
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
   // Fixing the mmap threshold also freezes the trim threshold at glibc's 128 KiB, and each loop's
   // arena then gave its top back (madvise) after every request and faulted it in again at the
