@@ -32,6 +32,8 @@
 #include <mutex>
 #include <thread>
 
+#include <unistd.h>
+
 namespace {
 
 using json = nlohmann::json;
@@ -164,7 +166,10 @@ int main(int argc, char** argv) {
   std::vector<int> clients{1, 8, 32};
   double seconds = 10;
   bool ceiling = false, json_output = false;
-  std::string dir = std::filesystem::temp_directory_path() / "seer-resonate-load";
+  // Per process: the directory is emptied at the start and removed at the end, so two loads at
+  // once (ctest -j2) must not share it.
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("seer-resonate-load-" + std::to_string(::getpid()));
   app.add_option("--server", server, "the seer-resonate binary")->required();
   app.add_option("--clients", clients, "client counts to run, one load each")
       ->capture_default_str();
@@ -174,7 +179,7 @@ int main(int argc, char** argv) {
   app.add_option("--postgres", postgres,
                  "a PostgreSQL server's URL (postgres://user@host:port/postgres): run the server "
                  "on a fresh database there instead of a SQLite file");
-  int connections = 8;
+  int connections = 16;  // the server's default
   app.add_option("--connections", connections, "the server's database connections")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

@@ -3,7 +3,9 @@
 # second and every request is answered 200: operations done, no error, no broken connection, and
 # both kinds' latencies reported.
 set -euo pipefail
-out=$("$1" --server "$2" --clients 4 --seconds 1 --json "${@:3}")
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+out=$("$1" --server "$2" --clients 4 --seconds 1 --json --dir "$dir/load" "${@:3}")
 python3 - "$out" <<'PY'
 import json, sys
 load = json.loads(sys.argv[1])["loads"][0]

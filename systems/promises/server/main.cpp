@@ -96,7 +96,10 @@ struct Loop {
 struct ServeOptions {
   std::string db = "seer-resonate.db";
   server::HttpOptions http;
-  int connections = 8;  // loops, each with its own database connection
+  // Loops, each with its own database connection: the requests in flight. 16, not 8: on PostgreSQL
+  // a loop waits for a round trip and a commit per request, and at 8 the 2-core machine idled 5-9 %
+  // under 64 clients (BENCHMARKS.md, "Sixteen loops").
+  int connections = 16;
   // PostgreSQL: connections the groups of writes commit on; 0: two (one with one connection).
   int write_connections = 0;
   int sweep_every_ms = 1000;
