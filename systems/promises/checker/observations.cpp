@@ -1,5 +1,6 @@
 #include "promises/checker/observations.hpp"
 
+#include "promises/model/json_compare.hpp"
 #include "promises/model/records.hpp"
 
 namespace seer::promises {
@@ -22,34 +23,6 @@ bool is_record(const json& j) {
   return j.is_object() && j.contains("id") && j["id"].is_string() && j.contains("state") &&
          j.contains("createdAt") && j.contains("timeoutAt") && j.contains("param") &&
          j.contains("tags");
-}
-
-// j == json(map), without building the map's JSON: an object of exactly these string members.
-bool same_strings(const json& j, const std::map<std::string, std::string>& map) {
-  if (!j.is_object() || j.size() != map.size()) return false;
-  for (const auto& [key, value] : map) {
-    const auto it = j.find(key);
-    if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>() != value) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// j == value_json(v) (records.hpp), without building it: {"headers"?: {...}, "data"?: "..."}.
-bool same_value(const json& j, const Value& v) {
-  if (!j.is_object() || j.size() != (v.headers ? 1U : 0U) + (v.data ? 1U : 0U)) return false;
-  if (v.headers) {
-    const auto it = j.find("headers");
-    if (it == j.end() || !same_strings(*it, *v.headers)) return false;
-  }
-  if (v.data) {
-    const auto it = j.find("data");
-    if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>() != *v.data) {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace

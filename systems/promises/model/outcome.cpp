@@ -1,6 +1,7 @@
 // A handler's described answer (ops.hpp Outcome): built for a response, or compared in place with
 // one. same_data must agree with build_data on every shape: it reads the records' fields as
 // records.cpp writes them (promise_record, task_record, value_json).
+#include "promises/model/json_compare.hpp"
 #include "promises/model/json_fields.hpp"
 #include "promises/model/ops.hpp"
 #include "promises/model/predicates.hpp"
@@ -30,34 +31,6 @@ Shown shown(const Outcome& o) {
 json record_of(const Outcome& o) {
   if (!o.view_at) return promise_record(*o.promise);
   return promise_record(view(*o.promise, *o.view_at));
-}
-
-// j == json(v) for each kind of field, without building json(v).
-bool same_int(const json& j, std::int64_t v) {
-  return j.is_number() && j == v;  // nlohmann's number comparison, as json(v) == j
-}
-bool same_string(const json& j, std::string_view s) {
-  return j.is_string() && j.get_ref<const std::string&>() == s;
-}
-bool same_strings(const json& j, const std::map<std::string, std::string>& map) {
-  if (!j.is_object() || j.size() != map.size()) return false;
-  for (const auto& [key, value] : map) {
-    const auto it = j.find(key);
-    if (it == j.end() || !same_string(*it, value)) return false;
-  }
-  return true;
-}
-bool same_value(const json& j, const Value& v) {  // value_json(v)
-  if (!j.is_object() || j.size() != (v.headers ? 1U : 0U) + (v.data ? 1U : 0U)) return false;
-  if (v.headers) {
-    const auto it = j.find("headers");
-    if (it == j.end() || !same_strings(*it, *v.headers)) return false;
-  }
-  if (v.data) {
-    const auto it = j.find("data");
-    if (it == j.end() || !same_string(*it, *v.data)) return false;
-  }
-  return true;
 }
 
 // An object with exactly `count` members, each of which `fits` (found by name).
