@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <istream>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -47,6 +48,33 @@ inline std::optional<std::string> input_refused(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return path + ": a directory, not a file";
   return input_too_large(path);
+}
+
+// Reads all of `in` (opened from `path`) into `text`, or says why not: more than the input limit,
+// or a read error. input_too_large knows only a regular file's size; a pipe or a device (a
+// history piped in, /dev/zero) is bounded here, while it is read, so that an input without end
+// stops at the limit instead of hanging until memory runs out.
+inline std::optional<std::string> read_bounded(std::istream& in, const std::string& path,
+                                               std::string& text) {
+  const auto limit = max_input_bytes();
+  text.clear();
+  std::error_code ec;
+  if (const auto size = std::filesystem::file_size(path, ec); !ec && size <= limit) {
+    text.reserve(static_cast<std::size_t>(size));
+  }
+  char chunk[1 << 16];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    const auto n = static_cast<std::size_t>(in.gcount());
+    if (text.size() + n > limit) {
+      text.clear();
+      return path + ": more than the " + std::to_string(limit) +
+             "-byte input limit (inputs are held in memory at about 13 times their size; set "
+             "SEER_MAX_INPUT_BYTES to read it anyway)";
+    }
+    text.append(chunk, n);
+  }
+  if (in.bad()) return path + ": read error";
+  return std::nullopt;
 }
 
 }  // namespace seer

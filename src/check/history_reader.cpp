@@ -358,9 +358,9 @@ std::vector<Operation> read_history_file(const std::string& path, HistoryFormat 
   if (const auto why = input_refused(path)) throw HistoryError(*why);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw HistoryError(path + ": cannot read");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return read_history_text(buffer.str(), path, format);
+  std::string text;
+  if (const auto why = read_bounded(in, path, text)) throw HistoryError(*why);
+  return read_history_text(text, path, format);
 }
 
 }  // namespace seer::check

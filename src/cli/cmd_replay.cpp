@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace seer::cli {
 
@@ -31,8 +32,11 @@ struct RecordedTrace {
 
 RecordedTrace read_trace(const std::string& path) {
   if (const auto why = input_refused(path)) throw UsageError(*why);
-  std::ifstream in(path);
-  if (!in) throw UsageError("cannot read trace '" + path + "'");
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw UsageError("cannot read trace '" + path + "'");
+  std::string text;
+  if (const auto why = read_bounded(file, path, text)) throw UsageError(*why);
+  std::istringstream in(std::move(text));
   RecordedTrace t;
   std::string line;
   std::size_t number = 0;

@@ -3,6 +3,7 @@
 // run on TcpNodes against them unchanged. Each prints one line once it listens (a readiness line
 // for scripts to await), serves until SIGINT or SIGTERM, then prints how much it served.
 #include "command.hpp"
+#include "seer/input_size.hpp"
 #include "seer/runtime/file_storage.hpp"
 #include "seer/runtime/servers.hpp"
 #include "seer/runtime/signals.hpp"
@@ -123,10 +124,12 @@ Command add_serve_sql_command(CLI::App& root) {
               db->exec("PRAGMA journal_mode=WAL");
               db->exec("PRAGMA synchronous=FULL");  // a commit answered is on disk
               if (fresh && !schema->empty()) {
-                std::ifstream in(*schema);
-                std::stringstream text;
-                text << in.rdbuf();
-                db->exec("BEGIN; " + text.str() + "; COMMIT;");
+                std::ifstream in(*schema, std::ios::binary);
+                if (!in) throw std::runtime_error("cannot read " + *schema);
+                std::string text;
+                if (const auto why = read_bounded(in, *schema, text))
+                  throw std::runtime_error(*why);
+                db->exec("BEGIN; " + text + "; COMMIT;");
               }
             } catch (const std::runtime_error& e) {
               if (fresh) std::filesystem::remove(*db_path);

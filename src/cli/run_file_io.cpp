@@ -14,9 +14,8 @@ sim::RunDescription read_run_description(const std::string& path) {
   if (const auto why = input_refused(path)) throw UsageError(*why);
   std::ifstream in(path);
   if (!in) throw UsageError("cannot read '" + path + "'");
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto content = text.str();
+  std::string content;
+  if (const auto why = read_bounded(in, path, content)) throw UsageError(*why);
   // A run file is one JSON document; a trace is JSON lines whose first line is the header.
   nlohmann::json j = parse_json_bounded_or_discarded(content);
   if (j.is_discarded()) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <sstream>
 
 namespace seer::explain {
 
@@ -167,9 +168,12 @@ Trace parse_trace(std::istream& in, const std::string& name) {
 
 Trace read_trace(const std::string& path) {
   if (const auto why = input_refused(path)) throw TraceError(*why);
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw TraceError("cannot read trace '" + path + "'");
-  return parse_trace(in, path);
+  std::string text;
+  if (const auto why = read_bounded(in, path, text)) throw TraceError(*why);
+  std::istringstream lines(std::move(text));
+  return parse_trace(lines, path);
 }
 
 }  // namespace seer::explain

@@ -1,5 +1,7 @@
 #include "seer/runtime/node_config.hpp"
 
+#include "seer/input_size.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>
@@ -71,10 +73,13 @@ NodeConfig NodeConfig::parse(const nlohmann::json& j) {
 }
 
 NodeConfig NodeConfig::load(const std::string& path) {
-  std::ifstream in(path);
+  if (const auto why = input_refused(path)) throw ConfigError("config " + *why);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError("cannot read config " + path);
+  std::string text;
+  if (const auto why = read_bounded(in, path, text)) throw ConfigError("config " + *why);
   try {
-    return parse(nlohmann::json::parse(in));
+    return parse(nlohmann::json::parse(text));
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError("config " + path + " is not JSON: " + e.what());
   } catch (const ConfigError& e) {

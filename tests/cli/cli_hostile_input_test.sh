@@ -184,6 +184,25 @@ expect_size_limit "$tmp/size-run.json" shrink --from "$tmp/size-run.json" -o "$t
 SEER_MAX_INPUT_BYTES=10000000 "$seer" explain "$tmp/size-trace.jsonl" >/dev/null 2>&1
 [ $? -ne 2 ] || fail "a trace within a raised limit was refused"
 
+# --- A stream has no size to refuse it by: it is bounded while it is read (/dev/zero hung every
+# reader, reading until memory ran out). A history or trace piped in is still read.
+expect_stream_limit() {
+  SEER_MAX_INPUT_BYTES=100 expect_error_matching 2 "/dev/zero: more than the 100-byte input limit" "$@"
+}
+expect_stream_limit check --model register /dev/zero
+expect_stream_limit explain /dev/zero
+expect_stream_limit query /dev/zero
+expect_stream_limit replay --trace /dev/zero
+expect_stream_limit replay --run /dev/zero
+expect_stream_limit shrink --from /dev/zero -o "$tmp/o.json"
+SEER_MAX_INPUT_BYTES=100 expect_error_matching 2 "config /dev/zero: more than the 100-byte input limit" \
+  serve-kv --config /dev/zero --name a --dir "$tmp/kv"
+timeout 60 "$seer" check --model register /dev/stdin <"$tmp/size.jsonl" >"$tmp/out" 2>&1 ||
+  fail "a history piped in was not checked: $(head -c 300 "$tmp/out")"
+grep -q "linearizable" "$tmp/out" || fail "a history piped in: $(head -c 300 "$tmp/out")"
+cat "$tmp/size-trace.jsonl" | timeout 60 "$seer" explain /dev/stdin >"$tmp/out" 2>&1
+[ $? -eq 1 ] && grep -q "acked-write-durable" "$tmp/out" || fail "a trace piped in was not explained (exit 1: a violation): $(head -c 300 "$tmp/out")"
+
 # --- A directory where a file is expected: one error line, never "linearizable (0 operations)"
 # (std::ifstream opens a directory and then reads nothing).
 mkdir -p "$tmp/a-dir"
