@@ -1,5 +1,7 @@
 #include "wire.hpp"
 
+#include "seer/json_input.hpp"
+
 #include <stdexcept>
 
 namespace seer::runtime::wire {
@@ -32,7 +34,9 @@ std::optional<std::string> Reader::next() {
 }
 
 Frame parse(const std::string& text) {
-  const auto j = nlohmann::json::parse(text);
+  // Bounded: a peer's frame nested 100,000 deep parses, then overflows the stack where it is
+  // dumped or compared; JsonTooDeep is a json::exception, as malformed frames throw.
+  const auto j = parse_json_bounded(text);
   if (!j.is_object() || !j.contains("type") || !j.contains("body")) {
     throw std::runtime_error("a frame without type and body");
   }

@@ -42,6 +42,19 @@ code=$(curl -s -o "$tmp/body" -w '%{http_code}' -X POST "http://127.0.0.1:$port/
 [ "$code" = 400 ] || fail "a non-JSON body got HTTP $code"
 python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["head"]["status"] == 400' "$tmp/body" ||
   fail "the 400 body is not a JSON envelope"
+# A body nested 100,000 deep: 400, and the server lives (the checks of ids and tags recursed on it
+# and overflowed the stack, killing the server for every client).
+python3 -c '
+import sys
+d = 100000
+sys.stdout.write("{\"kind\":\"promise.create\",\"head\":{\"corrId\":\"c\",\"version\":\"x\"},"
+                 "\"data\":{\"id\":\"deep\",\"timeoutAt\":1,\"param\":" + "[" * d + "]" * d + ",\"tags\":{}}}")
+' >"$tmp/deep.json"
+code=$(curl -s -o "$tmp/body" -w '%{http_code}' -X POST "http://127.0.0.1:$port/" --data-binary @"$tmp/deep.json")
+[ "$code" = 400 ] || fail "a body nested 100,000 deep got HTTP $code"
+grep -q "nested deeper than 512" "$tmp/body" || fail "the deep body's 400 does not say why: $(head -c 200 "$tmp/body")"
+code=$(curl -s -o "$tmp/body" -w '%{http_code}' -X POST "http://127.0.0.1:$port/" -d 'not json')
+[ "$code" = 400 ] || fail "after a deep body, the server answered HTTP $code (is it still up?)"
 kill -TERM "$first"
 wait "$first"
 [ $? -eq 0 ] || fail "SIGTERM should stop the server with exit 0"

@@ -239,6 +239,30 @@ TEST(TcpNode, GarbageOnThePortIsLoggedAndTheNodeServesOn) {
   EXPECT_EQ(log.lines().size(), 2U);
 }
 
+// A frame nested 100,000 deep parses (nlohmann's parser is iterative), but dump() and
+// comparisons recurse: it is dropped as malformed before anything can print it.
+TEST(TcpNode, AFrameNestedTooDeepIsDroppedAndTheNodeServesOn) {
+  const auto config = three_processes();
+  LogLines log;
+  AnsweringNode b(config, log.sink());
+  const std::string deep(100000, '[');
+  const std::string frame = R"({"from":0,"to":)" + std::to_string(config.at("b").id) +
+                            R"(,"type":"x","body":)" + deep + std::string(100000, ']') + "}";
+  const auto n = static_cast<std::uint32_t>(frame.size());
+  const char length[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                          static_cast<char>(n >> 8), static_cast<char>(n)};
+  send_raw(config.at("b"), std::string(length, 4) + frame);
+  TcpNode a(config, "a");
+  int answer = 0;
+  a.run(hello_until_answered(a.env(), a.id_of("b"), 40, answer));
+  EXPECT_EQ(answer, 41);
+  wait_for([&] { return b.node.stats().undecodable >= 1; });
+  EXPECT_EQ(b.node.stats().undecodable, 1U);
+  const auto lines = log.lines();
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_NE(lines[0].find("nested deeper than 512"), std::string::npos) << lines[0];
+}
+
 TEST(NodeConfig, BadConfigsSayWhatIsWrong) {
   EXPECT_THROW(NodeConfig::parse(nlohmann::json::array()), ConfigError);
   EXPECT_THROW(NodeConfig::parse({{"processes", {{"a", {{"id", 0}, {"address", "nohost"}}}}}}),

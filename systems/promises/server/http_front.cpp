@@ -4,6 +4,7 @@
 
 #include "promises/design/messages.hpp"
 #include "promises/model/parse.hpp"
+#include "seer/json_input.hpp"
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -509,6 +510,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     lowest().expires_never();
     std::string body = std::move(parser_->get().body());
     parser_.reset();
+    // Bounded first: nlohmann parses any depth, but the checks below, dump() and comparisons
+    // recurse, and a body 100,000 arrays deep overflowed the stack and killed the server.
+    if (json_nesting_depth(body) > kMaxInputDepth) {
+      return respond(400,
+                     error_envelope(400, "the body is nested deeper than " +
+                                             std::to_string(kMaxInputDepth) + " levels")
+                         .dump(),
+                     {});
+    }
     json request = json::parse(body, nullptr, false);
     if (request.is_discarded()) {
       return respond(400, error_envelope(400, "the body is not JSON").dump(), {});
