@@ -83,20 +83,30 @@ class SegmentsSystem final : public sim::System {
     }
     // Writing a segment again with the same payload loses nothing (a late retry of the same
     // append); writing it with another append's payload loses the first.
+    // Checked only after the store changed, and only the keys written since the last check (the
+    // others held then and are unchanged): comparing every version of every key after every
+    // event made long runs quadratic (4,000 ops: 10.6 s).
+    auto checked = std::make_shared<std::int64_t>(0);  // the store revision checked last
     sim.add_invariant(
-        "no-segment-overwritten", [truth = store.truth]() -> std::optional<std::string> {
-          for (const auto& key : truth->keys_at(truth->revision(), "")) {
-            const auto& versions = truth->versions(key);
-            for (const auto& v : versions) {
-              if (v.value != versions.front().value) {
-                return "segment " + key + " held append " + versions.front().value.dump() +
-                       ", then was overwritten with append " + v.value.dump() +
-                       ": the first is lost";
+        "no-segment-overwritten",
+        sim::when_changed(
+            [truth = store.truth] { return static_cast<std::uint64_t>(truth->revision()); },
+            [truth = store.truth, checked]() -> std::optional<sim::Finding> {
+              const std::int64_t since = *checked;
+              *checked = truth->revision();
+              for (const auto& key : truth->keys_at(truth->revision(), "")) {
+                const auto& versions = truth->versions(key);
+                if (versions.back().revision <= since) continue;
+                for (const auto& v : versions) {
+                  if (v.value != versions.front().value) {
+                    return "segment " + key + " held append " + versions.front().value.dump() +
+                           ", then was overwritten with append " + v.value.dump() +
+                           ": the first is lost";
+                  }
+                }
               }
-            }
-          }
-          return std::nullopt;
-        });
+              return std::nullopt;
+            }));
   }
 };
 
