@@ -62,8 +62,9 @@ inline nlohmann::json parse_json_bounded(std::string_view text) {
 // As parse_json_bounded, but malformed or too deep input gives a discarded value (no exception),
 // like nlohmann::json::parse(text, nullptr, false).
 inline nlohmann::json parse_json_bounded_or_discarded(std::string_view text) {
-  if (json_nesting_depth(text) > kMaxInputDepth)
+  if (json_nesting_depth(text) > kMaxInputDepth) {
     return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
   return nlohmann::json::parse(text, nullptr, false);
 }
 
@@ -83,8 +84,9 @@ std::optional<T> json_integer(const nlohmann::json& j) {
       if (v < 0) return std::nullopt;
       if (static_cast<std::uint64_t>(v) > std::numeric_limits<T>::max()) return std::nullopt;
     } else {
-      if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
+      if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
         return std::nullopt;
+      }
     }
     return static_cast<T>(v);
   }
