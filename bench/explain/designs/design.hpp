@@ -102,6 +102,7 @@ Design make_status_notifier();
 Design make_two_phase();
 Design make_outbox_relay();
 Design make_read_repair();
+Design make_node_drain();
 
 // The designs of a set: "main" (the default run: all_designs()), "heldout" (heldout_designs()),
 // "fresh" (fresh_designs()), "sealed" (sealed_designs(), not part of "all"), "blind"

@@ -60,6 +60,7 @@ std::vector<Design> blind_designs() {
   designs.push_back(make_two_phase());
   designs.push_back(make_outbox_relay());
   designs.push_back(make_read_repair());
+  designs.push_back(make_node_drain());
   return designs;
 }
 
