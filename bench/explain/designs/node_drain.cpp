@@ -89,8 +89,10 @@ std::int64_t stored_count(const std::optional<std::string>& stored) {
 nlohmann::json placement(int epoch) {
   nlohmann::json owners = nlohmann::json::object();
   for (int t = 1; t <= kTenants; ++t) {
-    // Epoch 1: two tenants per node. Epoch 2: node3's tenants go to node1 and node2.
-    const int node = epoch == 1 ? (t - 1) % 3 + 1 : (t - 1) % 2 + 1;
+    // Epoch 1: two tenants per node (t1 node1, t2 node2, t3 node3, t4 node1, ...). Epoch 2:
+    // node3's tenants (t3, t6) go to node1 and node2; the others stay where they are.
+    int node = (t - 1) % 3 + 1;
+    if (epoch >= 2 && node == 3) node = t == 3 ? 1 : 2;
     owners["t" + std::to_string(t)] = "node" + std::to_string(node);
   }
   return {{"epoch", epoch}, {"owners", owners}};

@@ -264,10 +264,10 @@ class System final : public sim::System {
 
 // From the message: the replica R, the key K, the versions H (lost) and L (put back). The repair
 // of K carrying L delivered to R (the last before the violation): where it went back. Its send's
-// reader P; P's read of K whose answers it repaired from: the latest delivery to P, before the
-// repair's send, of a read_reply from R for K carrying a version below L (the lower answer), and
-// of the same request's reply carrying L from another replica (the higher one). The writer's
-// version H taking effect at R: R's write_ack for K with version H (before the repair's delivery).
+// reader P; P's read of K that the repair came from: the latest delivery to P, up to the repair's
+// send, of a read_reply for K carrying L from another replica (the higher answer), and the same
+// request's reply from R (the lower one). The writer's version H taking effect at R: R's
+// write_ack for K with version H (before the repair's delivery).
 std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string msg = violation_message(trace);
   const std::string replica = between(msg, "replica ", " took ");
@@ -289,24 +289,29 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const auto* repair_send = send_of(trace, *repaired);
   if (!repair_send) return {};
   const int reader = repair_send->lane;
-  const auto* lower = find_last(
-      trace,
-      [&](const TraceEvent& e) {
-        return e.kind == EventKind::kDeliver && e.lane == reader && e.type == "read_reply" &&
-               trace.lane_name(e.peer) == replica && payload(e).value("key", "") == key &&
-               payload(e).value("version", std::int64_t{-1}) < low;
-      },
-      repair_send->seq);
-  if (!lower) return {};
-  const auto req = payload(*lower).value("req", std::uint64_t{0});
+  // The read the repair came from: the latest answer carrying L from another replica before the
+  // repair's send, and the same request's answer from R (a late answer to an earlier read of the
+  // reader's may come in between: it is not the one the repair was decided on).
   const auto* higher = find_last(
       trace,
       [&](const TraceEvent& e) {
         return e.kind == EventKind::kDeliver && e.lane == reader && e.type == "read_reply" &&
-               e.peer != lower->peer && payload(e).value("req", std::uint64_t{0}) == req &&
+               trace.lane_name(e.peer) != replica && payload(e).value("key", "") == key &&
                payload(e).value("version", std::int64_t{-1}) == low;
       },
+      repair_send->seq + 1);
+  if (!higher) return {};
+  const auto req = payload(*higher).value("req", std::uint64_t{0});
+  const auto* lower = find_last(
+      trace,
+      [&](const TraceEvent& e) {
+        return e.kind == EventKind::kDeliver && e.lane == reader && e.type == "read_reply" &&
+               trace.lane_name(e.peer) == replica &&
+               payload(e).value("req", std::uint64_t{0}) == req &&
+               payload(e).value("key", "") == key;
+      },
       repair_send->seq);
+  if (!lower) return {};
   const auto* overwritten = find_last(
       trace,
       [&](const TraceEvent& e) {
@@ -315,8 +320,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
                payload(e).value("version", std::int64_t{-1}) == high;
       },
       repaired->seq);
-  std::vector<std::uint64_t> keys = {lower->seq};
-  if (higher) keys.push_back(higher->seq);
+  std::vector<std::uint64_t> keys = {lower->seq, higher->seq};
   if (overwritten) keys.push_back(overwritten->seq);
   keys.push_back(repaired->seq);
   return keys;
