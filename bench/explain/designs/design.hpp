@@ -97,14 +97,22 @@ Design make_batch_latch();
 Design make_job_dispatch();
 Design make_status_notifier();
 
+// The fifth held-out set (`--set blind`): written blind like the fourth (docs and public headers,
+// two designs as format examples), each label committed before explain first ran on the design.
+Design make_two_phase();
+Design make_outbox_relay();
+Design make_read_repair();
+Design make_node_drain();
+
 // The designs of a set: "main" (the default run: all_designs()), "heldout" (heldout_designs()),
-// "fresh" (fresh_designs()), "sealed" (sealed_designs(), not part of "all"), or "all" (the first
-// three).
+// "fresh" (fresh_designs()), "sealed" (sealed_designs(), not part of "all"), "blind"
+// (blind_designs(), not part of "all"), or "all" (the first three).
 std::vector<std::string> design_sets();
 std::vector<Design> designs_in_set(const std::string& set);
 std::vector<Design> all_designs();      // the main set: the nine tuned designs and four held out
 std::vector<Design> heldout_designs();  // the second held-out set
 std::vector<Design> fresh_designs();    // the third held-out set
 std::vector<Design> sealed_designs();   // the fourth held-out set (not in "all")
+std::vector<Design> blind_designs();    // the fifth held-out set (not in "all")
 
 }  // namespace seer::bench::explain
