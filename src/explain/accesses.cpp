@@ -142,6 +142,13 @@ std::uint64_t request_sent(const Trace& trace, const TraceIndex& index, const Ac
   return a.served;
 }
 
+bool crashed_between(const TraceIndex& index, int lane, std::uint64_t after, std::uint64_t before) {
+  const auto found = index.crashes.find(lane);
+  if (found == index.crashes.end()) return false;
+  const auto next = std::upper_bound(found->second.begin(), found->second.end(), after);
+  return next != found->second.end() && *next < before;
+}
+
 std::map<int, ProcessClock> clocks_of(const Trace& trace) {
   std::map<int, ProcessClock> out;
   for (const auto& e : trace.events) {
@@ -307,6 +314,7 @@ TraceIndex index_trace(const Trace& trace) {
     if (e.kind == EventKind::kSend) x.send_of.emplace(e.message, e.seq);
     if (e.kind == EventKind::kDeliver) x.deliver_of.emplace(e.message, e.seq);
     if (e.kind == EventKind::kDrop) x.drop_of.emplace(e.message, e.seq);
+    if (e.kind == EventKind::kCrash) x.crashes[e.lane].push_back(e.seq);
   }
   for (const auto& e : trace.events) {
     const auto& oracle = e.oracle();

@@ -55,7 +55,13 @@ struct TraceIndex {
   std::map<std::uint64_t, std::uint64_t> deliver_of;  // message id -> its first delivery
   std::map<std::uint64_t, std::uint64_t> drop_of;     // message id -> its drop
   std::vector<Access> accesses;                       // in event order
+  std::map<int, std::vector<std::uint64_t>> crashes;  // lane -> its crash events, in order
 };
+
+// Whether `lane` crashed after event `after` and before event `before`: a crash discards the
+// process's volatile state, so what it learned before (a read) cannot be what a later life acted
+// on; that life's own reads are.
+bool crashed_between(const TraceIndex& index, int lane, std::uint64_t after, std::uint64_t before);
 
 TraceIndex index_trace(const Trace& trace);
 

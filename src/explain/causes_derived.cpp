@@ -14,12 +14,15 @@ namespace seer::explain {
 
 namespace {
 
-// The requester's reads delivered before `sent`, the most recent first (at most `limit`).
-std::vector<const Access*> reads_before(const std::vector<Access>& all, int client,
-                                        std::uint64_t sent, std::size_t limit) {
+// The requester's reads delivered before `sent`, the most recent first (at most `limit`), in the
+// life that sent it: a read before a crash of the requester died with that life's memory.
+std::vector<const Access*> reads_before(const TraceIndex& index, int client, std::uint64_t sent,
+                                        std::size_t limit) {
   std::vector<const Access*> out;
+  const auto& all = index.accesses;
   for (auto it = all.rbegin(); it != all.rend() && out.size() < limit; ++it) {
     if (it->client != client || !it->read || !it->delivered || it->event >= sent) continue;
+    if (crashed_between(index, client, it->event, sent)) break;
     out.push_back(&*it);
   }
   return out;
@@ -81,7 +84,7 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
     if (!w.write || w.removes || w.served > c.horizon) continue;
     const auto sent = request_sent(t, c.index, w);
     const auto written = written_value(t, w);
-    for (const auto* r : reads_before(all, w.client, sent, 4)) {
+    for (const auto* r : reads_before(c.index, w.client, sent, 4)) {
       // A read of the very scope written is a lost update: outdated_read tells that story.
       if (r->service == w.service && scopes_overlap(r->scope, w.scope)) continue;
       if (r->stale) continue;  // stale_read tells that one
@@ -264,8 +267,7 @@ std::vector<Cause> detect_racing_deletes(const DetectContext& c) {
     if (!d.write || !d.removes || d.served > c.horizon) continue;
     const auto names = removed_names(d);
     if (names.empty()) continue;
-    const auto reads =
-        reads_before(c.index.accesses, d.client, request_sent(c.trace, c.index, d), 4);
+    const auto reads = reads_before(c.index, d.client, request_sent(c.trace, c.index, d), 4);
     if (reads.empty()) continue;
     if (const auto race = racing_write(c, d, names, reads)) {
       out.push_back(racing_delete(c, d, *race, reads));

@@ -21,12 +21,18 @@ bool reads_the_same(const Access& a, const Access& b) {
 }
 
 // The next write the reader itself made on the same scope after the read: the decision. A later
-// read of the same scope in between means the write was decided on that one instead.
-const Access* decision_after(const std::vector<Access>& all, const Access& read) {
-  for (const auto& w : all) {
+// read of the same scope in between means the write was decided on that one instead, and a write
+// requested after the reader crashed was decided by a later life, which never had this read.
+const Access* decision_after(const DetectContext& c, const Access& read) {
+  for (const auto& w : c.index.accesses) {
     if (w.client != read.client || w.served <= read.served || &w == &read) continue;
     if (w.service != read.service) continue;
-    if (w.write && touches_what_was_read(w, read)) return &w;
+    if (w.write && touches_what_was_read(w, read)) {
+      if (crashed_between(c.index, read.client, read.event, request_sent(c.trace, c.index, w))) {
+        return nullptr;
+      }
+      return &w;
+    }
     if (w.read && !w.write && reads_the_same(w, read)) return nullptr;
   }
   return nullptr;
@@ -194,7 +200,7 @@ std::vector<Cause> detect_stale_reads(const DetectContext& c) {
     cause.summary = fmt::format("{} acted on a stale {} answered by {} at #{} ({}):{}{}",
                                 cause.process, access_named(t, a), t.lane_name(a.server), a.served,
                                 format_time(t.at(a.served).time), saw, missed_text);
-    if (const auto* decision = decision_after(all, a)) {
+    if (const auto* decision = decision_after(c, a)) {
       cause.events.push_back(decision->served);
       cause.summary +=
           fmt::format("; it then wrote {} (#{})", access_named(t, *decision), decision->served);
@@ -212,13 +218,16 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
   const auto& t = c.trace;
   for (const auto& w : all) {
     if (!w.write || w.served > c.horizon) continue;
-    // The writer's latest read of the same scope before this write was requested.
+    // The writer's latest read of the same scope before this write was requested, in the life
+    // that requested it: a crash in between discarded what the read returned.
+    const auto sent = request_sent(t, c.index, w);
     const Access* read = nullptr;
     for (const auto& r : all) {
       if (r.event >= w.served) break;
       if (&r == &w || r.client != w.client || !r.read || !r.delivered) continue;
       if (!touches_what_was_read(w, r)) continue;
       if (r.served >= w.served) continue;
+      if (crashed_between(c.index, w.client, r.event, sent)) continue;
       read = &r;
     }
     if (!read || read->stale) continue;  // stale reads are reported as such
