@@ -151,11 +151,16 @@ std::optional<LostReply> how_lost(const DetectContext& c, const Access& a) {
     r.how = "the service lost the reply";
     return r;
   }
-  if (!a.delivered && a.lost_how == "never_delivered") {
+  // A reply still in flight when the run ended (or, in a log, a request the service never
+  // answered before it): nothing dropped it, and it is lost only if its requester gave up on it
+  // before the end; a requester still waiting saw nothing come of it.
+  if (!a.delivered && (a.lost_how == "never_delivered" || a.lost_how == "unanswered")) {
     r.timeout = timeout_before(t, a.client, r.request_sent, c.horizon + 1);
     if (r.timeout == 0) return std::nullopt;  // still waiting for it: nothing lost yet
-    r.how = fmt::format("the reply was still in flight when {} gave up waiting at #{} ({})",
-                        t.lane_name(a.client), r.timeout, format_time(t.at(r.timeout).time));
+    const auto gave_up = fmt::format("{} gave up waiting at #{} ({})", t.lane_name(a.client),
+                                     r.timeout, format_time(t.at(r.timeout).time));
+    r.how = a.lost_how == "unanswered" ? "no answer had come when " + gave_up
+                                       : "the reply was still in flight when " + gave_up;
     return r;
   }
   if (!a.delivered && a.lost_how == "receiver_down") {
@@ -164,10 +169,12 @@ std::optional<LostReply> how_lost(const DetectContext& c, const Access& a) {
                     a.event, t.lane_name(a.client));
     return r;
   }
-  if (!a.delivered) {
+  // Dropped only where the trace shows the drop.
+  if (!a.delivered && a.lost_how == "network_drop") {
     r.how = fmt::format("the network dropped the reply at #{}", a.event);
     return r;
   }
+  if (!a.delivered) return std::nullopt;  // no way it was lost is known
   r.timeout = timeout_before(t, a.client, r.request_sent, a.event);
   if (r.timeout == 0) return std::nullopt;
   const auto arrived = request_of(t, a.served);
@@ -236,12 +243,14 @@ Cause lost_response(const DetectContext& c, const Access& a, const LostReply& r)
   if (a.effect) cause.events.push_back(a.effect);  // what handling it wrote
   cause.facts = a.facts ? *a.facts : nlohmann::json();
   cause.facts["how"] = r.kind;
-  cause.summary =
-      fmt::format("{} applied {}'s {} at #{} ({}){}, but {}: {} could not know it had taken effect",
-                  t.lane_name(a.server), cause.process, access_named(t, a), a.served,
-                  format_time(t.at(a.served).time),
-                  a.effect ? fmt::format(" (its write at #{})", a.effect) : std::string(), r.how,
-                  cause.process);
+  // A request the trace shows received and never answered: its outcome is unknown, not applied.
+  const bool unanswered = a.lost_how == "unanswered";
+  cause.summary = fmt::format(
+      "{} {} {}'s {} at #{} ({}){}, but {}: {} could not know {}", t.lane_name(a.server),
+      unanswered ? "received" : "applied", cause.process, access_named(t, a), a.served,
+      format_time(t.at(a.served).time),
+      a.effect ? fmt::format(" (its write at #{})", a.effect) : std::string(), r.how, cause.process,
+      unanswered ? "whether it had taken effect" : "it had taken effect");
   if (r.timeout && r.kind != "slow_server") {
     if (auto delayed = delayed_message(t, a, r)) cause.behind.push_back(std::move(*delayed));
   }

@@ -6,18 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 namespace seer::explain {
 namespace {
-
-std::string read_text(const std::string& name) {
-  std::ifstream in(std::string(SEER_EXPLAIN_TRACES) + "/" + name);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
   for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -43,7 +34,7 @@ std::vector<const Cause*> read_to_write_links(const Explanation& x) {
 // life writes `published` = "o-4" (#17) and clears `outbox` (#21) without reading it again. The
 // read died with the first life: neither write carried it or was decided on it.
 TEST(CrashLives, AReadBeforeACrashIsNotWhatTheNextLifeWroteOn) {
-  const auto trace = testing::parse(read_text("read_before_crash.jsonl"));
+  const auto trace = testing::parse(testing::hand_written("read_before_crash.jsonl"));
   const CausalGraph graph(trace);
   const auto x = explain_trace(trace, graph);
   for (const auto* c : read_to_write_links(x)) ADD_FAILURE() << c->kind << ": " << c->summary;
@@ -52,7 +43,7 @@ TEST(CrashLives, AReadBeforeACrashIsNotWhatTheNextLifeWroteOn) {
 // The same trace with the crash and restart turned into sleeps: one life, so the read is what
 // those writes were decided on, and explain says so (a copy of an overtaken read, a lost update).
 TEST(CrashLives, WithoutTheCrashTheSameReadIsLinkedToTheWrites) {
-  auto text = read_text("read_before_crash.jsonl");
+  auto text = testing::hand_written("read_before_crash.jsonl");
   replace_all(text, R"("kind": "crash")", R"("kind": "timer", "timer": "sleep")");
   replace_all(text, R"("kind": "restart")", R"("kind": "timer", "timer": "sleep")");
   const auto trace = testing::parse(text);

@@ -5,6 +5,7 @@
 #include "seer/sim/system.hpp"
 #include "seer/systems/builtin.hpp"
 
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -31,6 +32,14 @@ inline Trace parse(const std::string& text) {
 inline Trace recorded(const std::string& system_name, const std::string& variant,
                       std::uint64_t seed, std::map<std::string, std::string> services = {}) {
   return parse(record(system_name, variant, seed, std::move(services)));
+}
+
+// The text of a hand-written trace under tests/explain/traces/.
+inline std::string hand_written(const std::string& name) {
+  std::ifstream in(std::string(SEER_EXPLAIN_TRACES) + "/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace seer::explain::testing
