@@ -311,24 +311,34 @@ std::optional<sim::Finding> Oracle::unlearned(
   return sim::Finding{std::move(text), {first->second}};
 }
 
-std::optional<std::string> Oracle::state_invariants() {
+std::optional<sim::InvariantFailure> Oracle::violated() {
   advance();
-  if (!invariant_) {
-    for (const auto& origin : changed_) {
-      const auto broken = check_invariants(*latest_[origin]);
-      if (!broken.empty()) {
-        invariant_ = broken.front() + " (origin " + origin + ")";
-        break;
+  if (!changed_.empty()) {
+    if (!invariant_) {
+      for (const auto& origin : changed_) {
+        const auto broken = check_invariants(*latest_[origin]);
+        if (!broken.empty()) {
+          invariant_ = broken.front() + " (origin " + origin + ")";
+          break;
+        }
       }
     }
+    changed_.clear();
   }
-  changed_.clear();
-  return invariant_;
-}
-
-std::optional<std::string> Oracle::transitions() {
-  advance();
-  return transition_;
+  // Each finding is kept once made (the run stops at the first): reported in the invariants' order.
+  if (invariant_) [[unlikely]] {
+    return sim::InvariantFailure{kStateInvariants, *invariant_};
+  }
+  if (transition_) [[unlikely]] {
+    return sim::InvariantFailure{kSettledOnce, *transition_};
+  }
+  if (acknowledged_) [[unlikely]] {
+    return sim::InvariantFailure{kAcknowledgedDurable, *acknowledged_};
+  }
+  if (fencing_) [[unlikely]] {
+    return sim::InvariantFailure{kOneGrantPerVersion, *fencing_};
+  }
+  return std::nullopt;
 }
 
 void Oracle::observe(const json& request, const json& response) {
