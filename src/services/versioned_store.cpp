@@ -24,8 +24,18 @@ VersionedStore::Versions::const_iterator first_after(const VersionedStore::Versi
 const VersionedStore::Version& VersionedStore::at(const std::string& key, std::int64_t at) const {
   const auto it = keys_.find(key);
   if (it == keys_.end()) return kAbsent;
-  const auto after = first_after(it->second, at);
-  return after == it->second.begin() ? kAbsent : *(after - 1);
+  return version_at(it->second, at);
+}
+
+const VersionedStore::Version& VersionedStore::version_at(const Versions& versions,
+                                                          std::int64_t at) {
+  const auto after = first_after(versions, at);
+  return after == versions.begin() ? kAbsent : *(after - 1);
+}
+
+const VersionedStore::Version& VersionedStore::latest_of(const Versions& versions) {
+  // Every version's revision is at most the store's: the latest is the last.
+  return versions.empty() ? kAbsent : versions.back();
 }
 
 std::int64_t VersionedStore::write(const std::string& key, nlohmann::json value,

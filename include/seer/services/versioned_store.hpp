@@ -45,6 +45,11 @@ class VersionedStore {
   // version (revision 0) if it had none by then. Valid as long as the store (see above).
   const Version& at(const std::string& key, std::int64_t at) const;
   const Version& latest(const std::string& key) const { return at(key, revision_); }
+  // at() and latest() on a key's versions (versions(key)): a reader that looks at one key more
+  // than once (the KV server: the latest version and the one a read is served) searches the keys
+  // once.
+  static const Version& version_at(const Versions& versions, std::int64_t at);
+  static const Version& latest_of(const Versions& versions);
   // Writes or deletes; returns the new store revision.
   std::int64_t write(const std::string& key, nlohmann::json value,
                      std::shared_ptr<const DecodedValue> decoded = nullptr);
