@@ -15,13 +15,16 @@ class SeenMessages {
   bool take(std::uint64_t id) {
     const auto word = static_cast<std::size_t>(id / 64);
     const std::uint64_t bit = std::uint64_t{1} << (id % 64);
-    if (word >= words_.size()) words_.resize(word + word / 2 + 1);  // amortised: ids only grow
+    if (word >= words_.size()) [[unlikely]] {
+      grow(word);
+    }
     if (words_[word] & bit) return false;
     words_[word] |= bit;
     return true;
   }
 
  private:
+  [[gnu::noinline]] void grow(std::size_t word) { words_.resize(word + word / 2 + 1); }
   std::vector<std::uint64_t> words_;
 };
 

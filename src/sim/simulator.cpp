@@ -171,27 +171,28 @@ void Simulator::Impl::after_resume(ProcessId id) {
 
 void Simulator::Impl::check_invariants() {
   if (violation) return;
+  // After every event: the loop only asks, fail() records (out of line, so that the loop keeps
+  // few registers to save).
   for (auto& inv : invariants) {
     if (inv.single) {
-      auto failure = inv.single();
-      if (!failure) continue;
-      violation = Violation{
-          inv.names.front(),           std::move(failure->text), next_seq - 1, sim.now_, false,
-          std::move(failure->entities)};
+      if (auto failure = inv.single()) [[unlikely]] {
+        fail(inv.names.front(), std::move(*failure));
+        return;
+      }
+      continue;
+    }
+    if (auto failure = inv.set()) [[unlikely]] {
+      SEER_ASSERT(failure->index < inv.names.size(),
+                  "a failed invariant of a set is one of its names");
+      fail(inv.names[failure->index], std::move(failure->finding));
       return;
     }
-    auto failure = inv.set();
-    if (!failure) continue;
-    SEER_ASSERT(failure->index < inv.names.size(),
-                "a failed invariant of a set is one of its names");
-    violation = Violation{inv.names[failure->index],
-                          std::move(failure->finding.text),
-                          next_seq - 1,
-                          sim.now_,
-                          false,
-                          std::move(failure->finding.entities)};
-    return;
   }
+}
+
+void Simulator::Impl::fail(const std::string& invariant, Finding&& finding) {
+  violation = Violation{invariant, std::move(finding.text),    next_seq - 1, sim.now_,
+                        false,     std::move(finding.entities)};
 }
 
 void Simulator::Impl::check_final() {

@@ -235,6 +235,7 @@ class Simulator::Impl final : public HistoryRecorder {
   void record_liveness_failure(Time deadline, const char* why);
 
   void check_invariants();
+  [[gnu::noinline]] void fail(const std::string& invariant, Finding&& finding);  // a violation
   void check_final();
 
   // --- the run (simulator.cpp) ---

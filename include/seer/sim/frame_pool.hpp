@@ -20,39 +20,36 @@ class FramePool {
   static constexpr std::size_t kGranule = 64;  // frames are rounded up to a multiple of this
   static constexpr std::size_t kClasses = 32;  // larger than kGranule * kClasses: operator new
 
+#if defined(__SANITIZE_ADDRESS__)
   static void* allocate(std::size_t size) {
-#if !defined(__SANITIZE_ADDRESS__)
-    const std::size_t c = size_class(size);
-    if (c < kClasses) {
-      if (Block* block = lists_[c]) {
-        lists_[c] = block->next;
-        return block;
-      }
-      return fresh(c);
-    }
-#endif
     return ::operator new(size);
+  }
+  static void deallocate(void* p, std::size_t size) noexcept {
+    ::operator delete(p, size);
+  }
+#else
+  static void* allocate(std::size_t size) {
+    const std::size_t c = size_class(size);
+    if (c < kClasses && lists_[c]) [[likely]] {
+      Block* block = lists_[c];
+      lists_[c] = block->next;
+      return block;
+    }
+    return allocate_slow(size);
   }
 
   static void deallocate(void* p, std::size_t size) noexcept {
-#if !defined(__SANITIZE_ADDRESS__)
+    // A list is empty once its thread began to exit (release_all), so a non-empty one is open.
     const std::size_t c = size_class(size);
-    if (c < kClasses) {
-      if (closed_) [[unlikely]] {
-        ::operator delete(p);
-        return;
-      }
-      if (!lists_[c]) [[unlikely]] {
-        arrange_release();  // a thread that only frees frames gives them back at its exit too
-      }
+    if (c < kClasses && lists_[c]) [[likely]] {
       auto* block = static_cast<Block*>(p);
       block->next = lists_[c];
       lists_[c] = block;
       return;
     }
-#endif
-    ::operator delete(p, size);
+    deallocate_slow(p, size);
   }
+#endif
 
  private:
   struct Block {
@@ -65,9 +62,27 @@ class FramePool {
     return (size - 1) / kGranule;
   }
 
-  [[gnu::noinline]] static void* fresh(std::size_t c) {
+  // An empty list (or a size no list holds): a new block, from operator new.
+  [[gnu::noinline]] static void* allocate_slow(std::size_t size) {
+    const std::size_t c = size_class(size);
+    if (c >= kClasses) return ::operator new(size);
     arrange_release();
     return ::operator new((c + 1) * kGranule);
+  }
+  [[gnu::noinline]] static void deallocate_slow(void* p, std::size_t size) noexcept {
+    const std::size_t c = size_class(size);
+    if (c >= kClasses) {
+      ::operator delete(p, size);
+      return;
+    }
+    if (closed_) {  // the thread is exiting: a frame destroyed after its lists were released
+      ::operator delete(p);
+      return;
+    }
+    arrange_release();  // a thread that only frees frames gives them back at its exit too
+    auto* block = static_cast<Block*>(p);
+    block->next = lists_[c];
+    lists_[c] = block;
   }
   // The thread's lists go back to operator delete when it exits (a thread-local's destructor,
   // registered the first time this runs on the thread).

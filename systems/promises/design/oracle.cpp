@@ -312,6 +312,15 @@ std::optional<sim::Finding> Oracle::unlearned(
 }
 
 std::optional<sim::InvariantFailure> Oracle::violated() {
+  // Most events commit nothing and find nothing: then nothing is read or built.
+  if (version_ && version_read_ == version_() && changed_.empty() && !invariant_ && !transition_ &&
+      !acknowledged_ && !fencing_) [[likely]] {
+    return std::nullopt;
+  }
+  return violated_after_change();
+}
+
+std::optional<sim::InvariantFailure> Oracle::violated_after_change() {
   advance();
   if (!changed_.empty()) {
     if (!invariant_) {

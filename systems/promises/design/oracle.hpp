@@ -102,6 +102,7 @@ class Oracle {
 
  private:
   void advance();  // reads the revisions written since the last call
+  std::optional<sim::InvariantFailure> violated_after_change();  // violated() past its fast path
   void compare(const std::string& origin, const State& before, const State& after,
                std::int64_t revision);
   const Promise* stored(const std::string& id) const;
