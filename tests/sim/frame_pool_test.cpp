@@ -12,7 +12,7 @@ namespace {
 
 using detail::FramePool;
 
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(SEER_FRAME_POOL_OFF)
 TEST(FramePool, AFreedBlockServesTheNextFrameOfItsSizeClass) {
   void* a = FramePool::allocate(100);
   FramePool::deallocate(a, 100);

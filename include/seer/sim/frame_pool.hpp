@@ -13,6 +13,15 @@
 #include <cstddef>
 #include <new>
 
+// g++ says __SANITIZE_ADDRESS__ under -fsanitize=address; clang (before 17) only __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+#define SEER_FRAME_POOL_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SEER_FRAME_POOL_OFF 1
+#endif
+#endif
+
 namespace seer::sim::detail {
 
 class FramePool {
@@ -20,7 +29,7 @@ class FramePool {
   static constexpr std::size_t kGranule = 64;  // frames are rounded up to a multiple of this
   static constexpr std::size_t kClasses = 32;  // larger than kGranule * kClasses: operator new
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(SEER_FRAME_POOL_OFF)
   static void* allocate(std::size_t size) {
     return ::operator new(size);
   }
