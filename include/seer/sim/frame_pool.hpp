@@ -29,12 +29,14 @@ class FramePool {
   static constexpr std::size_t kGranule = 64;  // frames are rounded up to a multiple of this
   static constexpr std::size_t kClasses = 32;  // larger than kGranule * kClasses: operator new
 
+// Unsized ::operator delete throughout: clang declares the sized one only with
+// -fsized-deallocation.
 #if defined(SEER_FRAME_POOL_OFF)
   static void* allocate(std::size_t size) {
     return ::operator new(size);
   }
   static void deallocate(void* p, std::size_t size) noexcept {
-    ::operator delete(p, size);
+    ::operator delete(p);
   }
 #else
   static void* allocate(std::size_t size) {
@@ -81,7 +83,7 @@ class FramePool {
   [[gnu::noinline]] static void deallocate_slow(void* p, std::size_t size) noexcept {
     const std::size_t c = size_class(size);
     if (c >= kClasses) {
-      ::operator delete(p, size);
+      ::operator delete(p);
       return;
     }
     if (closed_) {  // the thread is exiting: a frame destroyed after its lists were released
