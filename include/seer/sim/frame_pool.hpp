@@ -35,7 +35,7 @@ class FramePool {
   static void* allocate(std::size_t size) {
     return ::operator new(size);
   }
-  static void deallocate(void* p, std::size_t size) noexcept {
+  static void deallocate(void* p, std::size_t /*size*/) noexcept {
     ::operator delete(p);
   }
 #else
