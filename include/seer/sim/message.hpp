@@ -37,7 +37,8 @@ struct Message {
   template <class T>
   const T* as() const {
     if constexpr (std::is_final_v<T>) {
-      return body && typeid(*body) == typeid(T) ? static_cast<const T*>(body.get()) : nullptr;
+      const Payload* payload = body.get();  // (not typeid(*body): clang warns of the call)
+      return payload && typeid(*payload) == typeid(T) ? static_cast<const T*>(payload) : nullptr;
     } else {
       return dynamic_cast<const T*>(body.get());
     }
