@@ -74,25 +74,30 @@ KvResult KvClient::result(const std::shared_ptr<const KvReply>& reply) {
   return KvResult{false, reply->status, reply->value_json(), reply->revision};
 }
 
-sim::Task<KvResult> KvClient::call(KvOp op, std::string key, nlohmann::json value,
-                                   std::int64_t expected, KvRead read,
-                                   std::shared_ptr<const DecodedValue> decoded) {
-  co_return result(
-      co_await request(op, std::move(key), std::move(value), expected, read, std::move(decoded)));
-}
-
-sim::Task<KvSharedResult> KvClient::shared(KvOp op, std::string key, KvRead read, bool encode) {
-  const auto reply = co_await request(op, std::move(key), nullptr, 0, read);
+KvSharedResult KvClient::SharedResult::operator()(
+    const std::shared_ptr<const KvReply>& reply) const {
   if (!reply) {
     KvSharedResult timed_out;
     timed_out.timed_out = true;
-    co_return timed_out;
+    return timed_out;
   }
   auto value = reply->value;
   if (reply->deferred) {
     value = encode ? std::make_shared<const nlohmann::json>(reply->value_json()) : nullptr;
   }
-  co_return KvSharedResult{false, reply->status, std::move(value), reply->revision, reply->decoded};
+  return KvSharedResult{false, reply->status, std::move(value), reply->revision, reply->decoded};
+}
+
+sim::Task<KvResult> KvClient::call(KvOp op, std::string key, nlohmann::json value,
+                                   std::int64_t expected, KvRead read,
+                                   std::shared_ptr<const DecodedValue> decoded) {
+  return request_then<KvResult>(&KvClient::result, op, std::move(key), std::move(value), expected,
+                                read, std::move(decoded));
+}
+
+sim::Task<KvSharedResult> KvClient::shared(KvOp op, std::string key, KvRead read, bool encode) {
+  return request_then<KvSharedResult>(SharedResult{encode}, op, std::move(key), nlohmann::json(),
+                                      std::int64_t{0}, read, std::shared_ptr<const DecodedValue>());
 }
 
 sim::Task<KvSharedResult> KvClient::get_shared(std::string key, KvRead read) {
@@ -107,24 +112,27 @@ sim::Task<KvSharedResult> KvClient::list_shared(std::string prefix, KvRead read)
   return shared(KvOp::kList, std::move(prefix), read, true);
 }
 
-// The deferred writes start their request here, outside any coroutine: g++ 12 destroys an
-// aggregate temporary (KvDeferred) built in a co_await's full expression twice.
-sim::Task<KvResult> KvClient::finish(sim::Task<std::shared_ptr<const KvReply>> reply) {
-  co_return result(co_await std::move(reply));
+// KvDeferred is built here, outside any coroutine: g++ 12 destroys an aggregate temporary built in
+// a co_await's full expression twice.
+sim::Task<KvResult> KvClient::deferred(KvOp op, std::string key,
+                                       std::shared_ptr<const EncodableValue> value,
+                                       std::int64_t expected) {
+  return request_then<KvResult>(&KvClient::result, op, std::move(key), KvDeferred{std::move(value)},
+                                expected);
 }
 
 sim::Task<KvResult> KvClient::put_deferred(std::string key,
                                            std::shared_ptr<const EncodableValue> value) {
-  return finish(request(KvOp::kPut, std::move(key), KvDeferred{std::move(value)}, 0));
+  return deferred(KvOp::kPut, std::move(key), std::move(value), 0);
 }
 sim::Task<KvResult> KvClient::create_deferred(std::string key,
                                               std::shared_ptr<const EncodableValue> value) {
-  return finish(request(KvOp::kCreate, std::move(key), KvDeferred{std::move(value)}, 0));
+  return deferred(KvOp::kCreate, std::move(key), std::move(value), 0);
 }
 sim::Task<KvResult> KvClient::update_deferred(std::string key,
                                               std::shared_ptr<const EncodableValue> value,
                                               std::int64_t expected) {
-  return finish(request(KvOp::kUpdate, std::move(key), KvDeferred{std::move(value)}, expected));
+  return deferred(KvOp::kUpdate, std::move(key), std::move(value), expected);
 }
 
 sim::Task<KvResult> KvClient::get(std::string key, KvRead read) {

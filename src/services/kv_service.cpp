@@ -1,5 +1,6 @@
 // The simulated KV store's server process and its oracle.
 #include "fault_draw.hpp"
+#include "seen_messages.hpp"
 #include "seer/services/kv.hpp"
 #include "seer/services/kv_write_rules.hpp"
 #include "seer/services/versioned_store.hpp"
@@ -7,7 +8,6 @@
 #include <algorithm>
 #include <map>
 #include <memory>
-#include <set>
 #include <stdexcept>
 
 namespace seer::services {
@@ -84,12 +84,15 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
   // Real clients reach the store over TCP or gRPC, which never hand the server one request twice:
   // the network's duplicates (copies of one message) are dropped here. A client's retry is a new
   // request and is applied, as is a restarted client's, whatever request number it reuses.
-  std::set<std::uint64_t> seen;
+  SeenMessages seen;
   for (;;) {
     const auto m = co_await env.receive();
     const auto* rq = m.as<KvRequest>();
-    if (!rq || !seen.insert(m.id).second) continue;
-    const auto& latest = store->latest(rq->key);
+    if (!rq || !seen.take(m.id)) continue;
+    // The key searched once: its latest version (a write's precondition) and the one a read
+    // is served are both looked up on its versions.
+    const auto& versions = store->versions(rq->key);
+    const auto& latest = VersionedStore::latest_of(versions);
     KvStatus status = KvStatus::kOk;
     std::shared_ptr<const nlohmann::json> value;
     std::shared_ptr<const DecodedValue> decoded;  // a get's: the version's, if it has one
@@ -103,12 +106,12 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     switch (rq->op) {
       case KvOp::kGet: {
         const std::int64_t view = served_view(env, sim, config, *store, *rq, kStaleRead);
-        const auto& seen = store->at(rq->key, view);
-        status = seen.exists ? KvStatus::kOk : KvStatus::kNotFound;
-        value = shared_version(store, seen);
-        if (seen.exists) decoded = seen.decoded;
-        deferred = seen.exists && seen.deferred;
-        revision = seen.revision;
+        const auto& served = VersionedStore::version_at(versions, view);
+        status = served.exists ? KvStatus::kOk : KvStatus::kNotFound;
+        value = shared_version(store, served);
+        if (served.exists) decoded = served.decoded;
+        deferred = served.exists && served.deferred;
+        revision = served.revision;
         if (!tracing) break;
         const auto behind = store->changes_after(rq->key, view);
         facts["served_revision"] = view;

@@ -1,9 +1,9 @@
 // The simulated object store's server process and its oracle.
 #include "fault_draw.hpp"
+#include "seen_messages.hpp"
 #include "seer/services/object_store.hpp"
 
 #include <map>
-#include <set>
 #include <stdexcept>
 
 namespace seer::services {
@@ -27,11 +27,11 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name,
                       ObjectStoreConfig config, std::shared_ptr<VersionedStore> store,
                       std::shared_ptr<ObjectOracle> oracle) {
   std::uint64_t serial = 0;
-  std::set<std::uint64_t> seen;  // see kv_service.cpp
+  SeenMessages seen;  // see kv_service.cpp
   for (;;) {
     const auto m = co_await env.receive();
     const auto* rq = m.as<ObjectRequest>();
-    if (!rq || !seen.insert(m.id).second) continue;
+    if (!rq || !seen.take(m.id)) continue;
     const auto latest = store->latest(rq->key);
     nlohmann::json facts = {{"name", name}, {"op", object_op_name(rq->op)}, {"key", rq->key}};
     ObjectStatus status = ObjectStatus::kOk;

@@ -1,8 +1,8 @@
 // The simulated queue's server process and its oracle.
 #include "fault_draw.hpp"
+#include "seen_messages.hpp"
 #include "seer/services/queue.hpp"
 
-#include <set>
 #include <vector>
 
 namespace seer::services {
@@ -16,11 +16,11 @@ struct QueueOracle {
 sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, QueueConfig config,
                       std::shared_ptr<QueueTruth> q, std::shared_ptr<QueueOracle> oracle) {
   std::uint64_t serial = 0;
-  std::set<std::uint64_t> seen;  // see kv_service.cpp
+  SeenMessages seen;  // see kv_service.cpp
   for (;;) {
     const auto m = co_await env.receive();
     const auto* rq = m.as<QueueRequest>();
-    if (!rq || !seen.insert(m.id).second) continue;
+    if (!rq || !seen.take(m.id)) continue;
     const sim::Time now = env.now();
     nlohmann::json facts = {{"name", name}, {"op", queue_op_name(rq->op)}};
     bool found = false;

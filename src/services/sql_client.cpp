@@ -24,15 +24,19 @@ nlohmann::json SqlReply::to_json() const {
   return j;
 }
 
-sim::Task<SqlResult> SqlClient::transact(std::vector<SqlStatement> statements, std::string label) {
-  const auto reply = co_await request(std::move(statements), std::move(label));
+SqlResult SqlClient::result(const std::shared_ptr<const SqlReply>& reply) {
   if (!reply) {
     SqlResult timed_out;
     timed_out.timed_out = true;
-    co_return timed_out;
+    return timed_out;
   }
-  co_return SqlResult{false,          reply->committed, reply->error,
-                      reply->results, reply->changes,   reply->failed_statement};
+  return SqlResult{false,          reply->committed, reply->error,
+                   reply->results, reply->changes,   reply->failed_statement};
+}
+
+// One coroutine frame a transaction (RequestClient::request_then).
+sim::Task<SqlResult> SqlClient::transact(std::vector<SqlStatement> statements, std::string label) {
+  return request_then<SqlResult>(&SqlClient::result, std::move(statements), std::move(label));
 }
 
 }  // namespace seer::services

@@ -1,8 +1,8 @@
 // The simulated SQL server process and its oracle.
+#include "seen_messages.hpp"
 #include "seer/services/sql.hpp"
 
 #include <map>
-#include <set>
 
 namespace seer::services {
 
@@ -13,7 +13,7 @@ struct SqlOracle {
   // The transaction waiting for its commit instant, if any: a crash then drops it.
   std::optional<nlohmann::json> pending;
   // Requests already taken, kept across restarts (see kv_service.cpp on duplicates).
-  std::set<std::uint64_t> seen;
+  SeenMessages seen;
 };
 
 sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlConfig config,
@@ -26,7 +26,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlC
   for (;;) {
     const auto m = co_await env.receive();
     const auto* rq = m.as<SqlRequest>();
-    if (!rq || !oracle->seen.insert(m.id).second) continue;
+    if (!rq || !oracle->seen.take(m.id)) continue;
     // Its facts only for a recorded trace (Simulator::note keeps none otherwise).
     oracle->pending = sim.tracing()
                           ? nlohmann::json{{"name", name}, {"label", rq->label}, {"req", rq->req}}

@@ -21,22 +21,44 @@ VersionedStore::Versions::const_iterator first_after(const VersionedStore::Versi
 
 }  // namespace
 
+const VersionedStore::Versions* VersionedStore::find(const std::string& key) const {
+  const auto it = index_.find(key);
+  return it == index_.end() ? nullptr : it->second;
+}
+
+VersionedStore::Versions& VersionedStore::versions_for_write(const std::string& key) {
+  if (const auto it = index_.find(key); it != index_.end()) return *it->second;
+  auto& [stored_key, versions] = *keys_.try_emplace(key).first;
+  index_.emplace(stored_key, &versions);  // the map's key: it never moves
+  return versions;
+}
+
 const VersionedStore::Version& VersionedStore::at(const std::string& key, std::int64_t at) const {
-  const auto it = keys_.find(key);
-  if (it == keys_.end()) return kAbsent;
-  const auto after = first_after(it->second, at);
-  return after == it->second.begin() ? kAbsent : *(after - 1);
+  const Versions* versions = find(key);
+  return versions ? version_at(*versions, at) : kAbsent;
+}
+
+const VersionedStore::Version& VersionedStore::version_at(const Versions& versions,
+                                                          std::int64_t at) {
+  const auto after = first_after(versions, at);
+  return after == versions.begin() ? kAbsent : *(after - 1);
+}
+
+const VersionedStore::Version& VersionedStore::latest_of(const Versions& versions) {
+  // Every version's revision is at most the store's: the latest is the last.
+  return versions.empty() ? kAbsent : versions.back();
 }
 
 std::int64_t VersionedStore::write(const std::string& key, nlohmann::json value,
                                    std::shared_ptr<const DecodedValue> decoded) {
-  keys_[key].push_back(Version{++revision_, true, std::move(value), std::move(decoded)});
+  versions_for_write(key).push_back(
+      Version{++revision_, true, std::move(value), std::move(decoded)});
   return revision_;
 }
 
 std::int64_t VersionedStore::write_deferred(const std::string& key,
                                             std::shared_ptr<const EncodableValue> value) {
-  keys_[key].push_back(Version{++revision_, true, nullptr, std::move(value), true});
+  versions_for_write(key).push_back(Version{++revision_, true, nullptr, std::move(value), true});
   return revision_;
 }
 
@@ -49,19 +71,19 @@ const nlohmann::json& VersionedStore::Version::encoded() const {
 }
 
 std::int64_t VersionedStore::erase(const std::string& key) {
-  keys_[key].push_back(Version{++revision_, false, nullptr});
+  versions_for_write(key).push_back(Version{++revision_, false, nullptr});
   return revision_;
 }
 
 const VersionedStore::Versions& VersionedStore::versions(const std::string& key) const {
-  const auto it = keys_.find(key);
-  return it == keys_.end() ? kNoVersions : it->second;
+  const Versions* versions = find(key);
+  return versions ? *versions : kNoVersions;
 }
 
 std::int64_t VersionedStore::changes_after(const std::string& key, std::int64_t at) const {
-  const auto it = keys_.find(key);
-  if (it == keys_.end()) return 0;
-  return static_cast<std::int64_t>(it->second.end() - first_after(it->second, at));
+  const Versions* versions = find(key);
+  if (!versions) return 0;
+  return static_cast<std::int64_t>(versions->end() - first_after(*versions, at));
 }
 
 std::vector<std::string> VersionedStore::keys_at(std::int64_t at, const std::string& prefix) const {

@@ -20,13 +20,13 @@ std::string seconds_text(Duration d) {
 }  // namespace
 
 bool Simulator::Impl::liveness_pending() const {
-  return config.heal &&
-         std::any_of(liveness.begin(), liveness.end(), [](const Liveness& l) { return !l.held; });
+  return config.heal && liveness_left > 0;
 }
 
 void Simulator::Impl::heal_all() {
   healed = true;
   healed_at = sim.now_;
+  update_liveness_deadline();
   nlohmann::json restarted = nlohmann::json::array();
   nlohmann::json resumed = nlohmann::json::array();
   // A client that returned before it crashed is done: the heal leaves it down (every other client
@@ -90,6 +90,8 @@ void Simulator::Impl::check_liveness() {
     if (l.held) continue;
     if (!l.check(l.last_awaited)) continue;
     l.held = true;
+    --liveness_left;
+    update_liveness_deadline();
     // An event of its own (hashed, traced or not): the timeline shows when each property came true.
     auto pooled_e = make_event(kNoProcess, EventKind::kAnnotation);
     auto& e = *pooled_e;
@@ -101,14 +103,14 @@ void Simulator::Impl::check_liveness() {
   }
 }
 
-std::optional<Time> Simulator::Impl::liveness_deadline() const {
+void Simulator::Impl::update_liveness_deadline() {
   std::optional<Time> earliest;
   for (const auto& l : liveness) {
     if (l.held) continue;
     const Time due = healed_at + l.bound;
     if (!earliest || due < *earliest) earliest = due;
   }
-  return earliest;
+  next_liveness_deadline = earliest;
 }
 
 void Simulator::Impl::record_liveness_failure(Time deadline, const char* why) {

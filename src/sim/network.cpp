@@ -142,7 +142,7 @@ void Simulator::Impl::on_deliver(QueuedEvent& q) {
     if (q.duplicate) e.oracle["duplicate"] = true;
     // Only the oracle reads them: a run that records nothing keeps none.
     l.recent.emplace_back(q.link_index, q.message.id);
-    if (l.recent.size() > kRecentDeliveries) l.recent.pop_front();
+    if (l.recent.size() > kRecentDeliveries) l.recent.erase(l.recent.begin());
   }
   const auto seq = emit(e);
   if (target.wait == Wait::kReceive && !target.paused) {

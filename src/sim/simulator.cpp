@@ -67,13 +67,11 @@ Duration Simulator::Impl::true_duration(const ProcessSlot& slot, Duration local)
 }
 
 std::uint64_t Simulator::Impl::schedule_wake(ProcessId id, Duration true_delay) {
-  QueuedEvent q{now_plus(true_delay), 0, Scheduled::kWake};
+  QueuedEvent& q = queue.add(now_plus(true_delay), Scheduled::kWake);  // built in place
   q.process = id;
   q.incarnation = processes[id].incarnation;
   q.token = next_token++;
-  const auto token = q.token;
-  push(std::move(q));
-  return token;
+  return q.token;
 }
 
 void Simulator::Impl::on_wake(const QueuedEvent& q) {
@@ -173,13 +171,28 @@ void Simulator::Impl::after_resume(ProcessId id) {
 
 void Simulator::Impl::check_invariants() {
   if (violation) return;
+  // After every event: the loop only asks, fail() records (out of line, so that the loop keeps
+  // few registers to save).
   for (auto& inv : invariants) {
-    auto failure = inv.check();
-    if (!failure) continue;
-    violation = Violation{inv.name, std::move(failure->text),    next_seq - 1, sim.now_,
-                          false,    std::move(failure->entities)};
-    return;
+    if (inv.single) {
+      if (auto failure = inv.single()) [[unlikely]] {
+        fail(inv.names.front(), std::move(*failure));
+        return;
+      }
+      continue;
+    }
+    if (auto failure = inv.set()) [[unlikely]] {
+      SEER_ASSERT(failure->index < inv.names.size(),
+                  "a failed invariant of a set is one of its names");
+      fail(inv.names[failure->index], std::move(failure->finding));
+      return;
+    }
   }
+}
+
+void Simulator::Impl::fail(const std::string& invariant, Finding&& finding) {
+  violation = Violation{invariant, std::move(finding.text),    next_seq - 1, sim.now_,
+                        false,     std::move(finding.entities)};
 }
 
 void Simulator::Impl::check_final() {
@@ -243,7 +256,12 @@ ProcessId Simulator::add_process(std::string name, ProcessFactory factory, Proce
 }
 
 void Simulator::add_invariant(std::string name, InvariantCheck check) {
-  impl_->invariants.push_back({std::move(name), std::move(check)});
+  impl_->invariants.push_back({{std::move(name)}, std::move(check), nullptr});
+}
+
+void Simulator::add_invariants(std::vector<std::string> names, InvariantSetCheck check) {
+  if (names.empty()) throw std::invalid_argument("add_invariants: a set of no invariants");
+  impl_->invariants.push_back({std::move(names), nullptr, std::move(check)});
 }
 
 void Simulator::add_final_check(std::string name, InvariantCheck check) {
@@ -266,6 +284,7 @@ void Simulator::add_liveness_update(std::string name, Duration bound, ProgressUp
   property.bound = bound;
   property.check = std::move(check);
   impl_->liveness.push_back(std::move(property));
+  ++impl_->liveness_left;
 }
 
 bool Simulator::healed() const {

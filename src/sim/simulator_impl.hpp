@@ -61,13 +61,23 @@ struct Partition {
 // Per directed link: latency bound and recent deliveries, to report reordering.
 struct Link {
   Duration latency_max = 0;
-  std::uint64_t sent = 0;                                      // messages sent on the link so far
-  std::deque<std::pair<std::uint64_t, std::uint64_t>> recent;  // (send index, message id) delivered
+  std::uint64_t sent = 0;  // messages sent on the link so far
+  // (send index, message id) delivered, the last kRecentDeliveries (network.cpp), only when
+  // tracing. A vector, not a deque: libstdc++'s deque allocates twice when constructed, and a run
+  // has a link per pair of processes.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> recent;
 };
 
 struct Invariant {
   std::string name;
   InvariantCheck check;
+};
+// One invariant (add_invariant: `single`, one name) or a set added together (add_invariants:
+// `set`, which reports the index of the name that failed).
+struct InvariantEntry {
+  std::vector<std::string> names;
+  InvariantCheck single;
+  InvariantSetCheck set;
 };
 
 // A liveness property and how far it got in the heal phase.
@@ -94,9 +104,14 @@ class Simulator::Impl final : public HistoryRecorder {
   Decisions decisions;
 
   std::vector<ProcessSlot> processes;
-  std::vector<Invariant> invariants;
+  std::vector<InvariantEntry> invariants;  // in the order they were added
   std::vector<Invariant> final_checks;
   std::vector<Liveness> liveness;
+  // The properties not held yet and the earliest bound among them (healed_at + bound), kept as
+  // they change: the run asks after every event of the heal phase.
+  std::size_t liveness_left = 0;
+  std::optional<Time> next_liveness_deadline;
+  void update_liveness_deadline();
   bool healed = false;  // the heal phase began: no more faults
   Time healed_at = 0;
   std::vector<Annotator> annotators;
@@ -214,11 +229,13 @@ class Simulator::Impl final : public HistoryRecorder {
   std::vector<std::size_t> partitionable() const;
   void heal_all();  // stop faults, restart, resume, heal partitions, stop clock drift
   void check_liveness();
-  // The earliest time an unheld property runs out, or nullopt when none is pending.
-  std::optional<Time> liveness_deadline() const;
+  // The earliest time an unheld property runs out, or nullopt when none is pending (valid once
+  // healed).
+  std::optional<Time> liveness_deadline() const { return next_liveness_deadline; }
   void record_liveness_failure(Time deadline, const char* why);
 
   void check_invariants();
+  [[gnu::noinline]] void fail(const std::string& invariant, Finding&& finding);  // a violation
   void check_final();
 
   // --- the run (simulator.cpp) ---

@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 
 namespace seer::sim::system_helpers_test {
 namespace {
@@ -93,6 +95,77 @@ TEST(FinalCheck, DoesNotRunAfterAnInvariantFailed) {
   ASSERT_TRUE(r.violation);
   EXPECT_EQ(r.violation->invariant, "always-fails");
   EXPECT_EQ(calls, 0);
+}
+
+// A run whose client sleeps `sleeps` times (an event each); `setup` adds the invariants.
+RunResult run_sleeper(int sleeps, const std::function<void(Simulator&)>& setup) {
+  RunConfig config;
+  config.faults = std::vector<FaultKind>{};
+  Simulator sim(config);
+  sim.add_process("client",
+                  [sleeps](Env& env) -> Task<void> {
+                    for (int i = 0; i < sleeps; ++i) co_await env.sleep(milliseconds(1));
+                  },
+                  {.crashable = false, .client = true});
+  setup(sim);
+  return sim.run();
+}
+
+TEST(InvariantSet, NamesTheOneThatFailedAfterTheEventItFailedAt) {
+  int calls = 0;
+  const auto r = run_sleeper(5, [&calls](Simulator& sim) {
+    sim.add_invariants({"first", "second", "third"},
+                       [&calls, &sim]() -> std::optional<InvariantFailure> {
+                         ++calls;
+                         if (sim.current_event() < 4) return std::nullopt;
+                         return InvariantFailure{1, Finding("broken", {"entity/1"})};
+                       });
+  });
+  ASSERT_TRUE(r.violation);
+  EXPECT_EQ(r.violation->invariant, "second");
+  EXPECT_EQ(r.violation->message, "broken");
+  EXPECT_EQ(r.violation->entities, std::vector<std::string>{"entity/1"});
+  EXPECT_EQ(r.violation->event, 4U);
+  EXPECT_EQ(calls, 4);  // once after each event, the run stopping at the first violation
+}
+
+TEST(InvariantSet, TakesItsPlaceAmongSingleInvariantsInTheOrderAdded) {
+  const auto fails = [](const char* name) {
+    return [name]() -> std::optional<Finding> { return Finding(name); };
+  };
+  const auto set_fails = []() -> std::optional<InvariantFailure> {
+    return InvariantFailure{0, Finding("set")};
+  };
+  const auto before = run_sleeper(2, [&](Simulator& sim) {
+    sim.add_invariants({"in-set"}, set_fails);
+    sim.add_invariant("single", fails("single"));
+  });
+  ASSERT_TRUE(before.violation);
+  EXPECT_EQ(before.violation->invariant, "in-set");
+  const auto after = run_sleeper(2, [&](Simulator& sim) {
+    sim.add_invariant("single", fails("single"));
+    sim.add_invariants({"in-set"}, set_fails);
+  });
+  ASSERT_TRUE(after.violation);
+  EXPECT_EQ(after.violation->invariant, "single");
+}
+
+TEST(InvariantSet, HoldingSetsLetTheRunEndOk) {
+  int calls = 0;
+  const auto r = run_sleeper(3, [&calls](Simulator& sim) {
+    sim.add_invariants({"a", "b"}, [&calls]() -> std::optional<InvariantFailure> {
+      ++calls;
+      return std::nullopt;
+    });
+  });
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(static_cast<std::uint64_t>(calls), r.events);  // after every event
+}
+
+TEST(InvariantSet, ASetOfNoNamesIsRefused) {
+  Simulator sim(RunConfig{});
+  EXPECT_THROW(sim.add_invariants({}, [] { return std::optional<InvariantFailure>(); }),
+               std::invalid_argument);
 }
 
 TEST(ChangeWatch, SaysChangedFirstThenOnlyWhenTheVersionMoves) {

@@ -39,7 +39,7 @@ struct KvDeferred {
   std::shared_ptr<const EncodableValue> value;  // never null
 };
 
-struct KvRequest : sim::Payload {
+struct KvRequest final : sim::Payload {
   KvRequest(std::uint64_t r, KvOp o, std::string k, nlohmann::json v, std::int64_t e,
             KvRead c = KvRead::kAny, std::shared_ptr<const DecodedValue> d = nullptr)
       : req(r),
@@ -75,7 +75,7 @@ struct KvRequest : sim::Payload {
   nlohmann::json to_json() const override;
 };
 
-struct KvReply : sim::Payload {
+struct KvReply final : sim::Payload {
   KvReply(std::uint64_t r, KvStatus s, nlohmann::json v, std::int64_t rev, std::uint64_t n)
       : KvReply(r, s, std::make_shared<const nlohmann::json>(std::move(v)), rev, n) {}
   // A value shared, not copied: the simulated store replies with its stored version itself.
@@ -158,11 +158,15 @@ class KvClient : private RequestClient<KvRequest, KvReply> {
   sim::Task<KvResult> remove(std::string key);
 
  private:
-  // get_shared, get_decoded and list_shared: the reply shared; a deferred value encoded if
-  // `encode`.
-  sim::Task<KvSharedResult> shared(KvOp op, std::string key, KvRead read, bool encode);
+  // Each call is one coroutine frame (RequestClient::request_then), its reply converted by:
   static KvResult result(const std::shared_ptr<const KvReply>& reply);
-  static sim::Task<KvResult> finish(sim::Task<std::shared_ptr<const KvReply>> reply);
+  struct SharedResult {  // get_shared, get_decoded, list_shared: a deferred value encoded if asked
+    bool encode;
+    KvSharedResult operator()(const std::shared_ptr<const KvReply>& reply) const;
+  };
+  sim::Task<KvSharedResult> shared(KvOp op, std::string key, KvRead read, bool encode);
+  sim::Task<KvResult> deferred(KvOp op, std::string key,
+                               std::shared_ptr<const EncodableValue> value, std::int64_t expected);
   sim::Task<KvResult> call(KvOp op, std::string key, nlohmann::json value, std::int64_t expected,
                            KvRead read = KvRead::kAny,
                            std::shared_ptr<const DecodedValue> decoded = nullptr);

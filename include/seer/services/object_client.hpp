@@ -29,7 +29,7 @@ enum class Precondition : std::uint8_t {
 enum class ObjectStatus : std::uint8_t { kOk, kNotFound, kPreconditionFailed };
 const char* object_status_name(ObjectStatus s);
 
-struct ObjectRequest : sim::Payload {
+struct ObjectRequest final : sim::Payload {
   ObjectRequest(std::uint64_t r, ObjectOp o, std::string k, nlohmann::json b, Precondition p,
                 std::int64_t e)
       : req(r), op(o), key(std::move(k)), body(std::move(b)), precondition(p), etag(e) {}
@@ -43,7 +43,7 @@ struct ObjectRequest : sim::Payload {
   nlohmann::json to_json() const override;
 };
 
-struct ObjectReply : sim::Payload {
+struct ObjectReply final : sim::Payload {
   ObjectReply(std::uint64_t r, ObjectStatus s, nlohmann::json b, std::int64_t e,
               std::vector<std::string> k, std::uint64_t n)
       : req(r), status(s), body(std::move(b)), etag(e), keys(std::move(k)), serial(n) {}

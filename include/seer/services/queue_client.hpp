@@ -19,7 +19,7 @@ namespace seer::services {
 enum class QueueOp : std::uint8_t { kEnqueue, kReceive, kAck };
 const char* queue_op_name(QueueOp op);
 
-struct QueueRequest : sim::Payload {
+struct QueueRequest final : sim::Payload {
   QueueRequest(std::uint64_t r, QueueOp o, nlohmann::json b, sim::Duration d, std::int64_t id)
       : req(r), op(o), body(std::move(b)), delay(d), message_id(id) {}
   std::uint64_t req;
@@ -31,7 +31,7 @@ struct QueueRequest : sim::Payload {
   nlohmann::json to_json() const override;
 };
 
-struct QueueReply : sim::Payload {
+struct QueueReply final : sim::Payload {
   QueueReply(std::uint64_t r, bool f, std::int64_t id, nlohmann::json b, std::uint64_t n)
       : req(r), found(f), message_id(id), body(std::move(b)), serial(n) {}
   std::uint64_t req;

@@ -22,7 +22,7 @@ namespace seer::services {
 // "only if the balance covered it".
 using SqlStatement = sql::Statement;
 
-struct SqlRequest : sim::Payload {
+struct SqlRequest final : sim::Payload {
   SqlRequest(std::uint64_t r, std::vector<SqlStatement> s, std::string l)
       : req(r), statements(std::move(s)), label(std::move(l)) {}
   std::uint64_t req;
@@ -32,7 +32,7 @@ struct SqlRequest : sim::Payload {
   nlohmann::json to_json() const override;
 };
 
-struct SqlReply : sim::Payload {
+struct SqlReply final : sim::Payload {
   SqlReply(std::uint64_t r, const sql::Outcome& outcome, std::uint64_t n)
       : req(r),
         committed(outcome.committed),
@@ -79,6 +79,9 @@ class SqlClient : private RequestClient<SqlRequest, SqlReply> {
   // (env, server, timeout, stash = nullptr, first_request = 1)
   using RequestClient::RequestClient;
   sim::Task<SqlResult> transact(std::vector<SqlStatement> statements, std::string label = {});
+
+ private:
+  static SqlResult result(const std::shared_ptr<const SqlReply>& reply);  // nullptr: timed out
 };
 
 }  // namespace seer::services

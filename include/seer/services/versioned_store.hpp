@@ -17,12 +17,19 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace seer::services {
 
 class VersionedStore {
  public:
+  VersionedStore() = default;
+  // Not copied or moved: the index points into the store's own map.
+  VersionedStore(const VersionedStore&) = delete;
+  VersionedStore& operator=(const VersionedStore&) = delete;
+
   struct Version {
     std::int64_t revision = 0;  // the store revision that wrote it (0: never written)
     bool exists = false;        // false: absent (never written, or deleted)
@@ -45,6 +52,11 @@ class VersionedStore {
   // version (revision 0) if it had none by then. Valid as long as the store (see above).
   const Version& at(const std::string& key, std::int64_t at) const;
   const Version& latest(const std::string& key) const { return at(key, revision_); }
+  // at() and latest() on a key's versions (versions(key)): a reader that looks at one key more
+  // than once (the KV server: the latest version and the one a read is served) searches the keys
+  // once.
+  static const Version& version_at(const Versions& versions, std::int64_t at);
+  static const Version& latest_of(const Versions& versions);
   // Writes or deletes; returns the new store revision.
   std::int64_t write(const std::string& key, nlohmann::json value,
                      std::shared_ptr<const DecodedValue> decoded = nullptr);
@@ -61,8 +73,16 @@ class VersionedStore {
   std::vector<std::string> keys_at(std::int64_t at, const std::string& prefix) const;
 
  private:
+  // The key's versions, created empty if it had none.
+  Versions& versions_for_write(const std::string& key);
+  const Versions* find(const std::string& key) const;
+
   std::int64_t revision_ = 0;
   std::map<std::string, Versions> keys_;  // map nodes never move either
+  // The same keys hashed, for the lookups of a key (every request to the KV server, every read of
+  // the oracle): a search of the ordered map compared whole keys at each of its levels. keys_
+  // stays for what needs the order (keys_at). Only the simulation's speed.
+  std::unordered_map<std::string_view, Versions*> index_;
 };
 
 }  // namespace seer::services

@@ -137,6 +137,14 @@ struct Finding {
 
 // An invariant's check: nullopt while it holds, else what is wrong.
 using InvariantCheck = std::function<std::optional<Finding>()>;
+// Which of a set of invariants failed (its index among the set's names) and what it found.
+struct InvariantFailure {
+  std::size_t index = 0;
+  Finding finding;
+};
+// A set of invariants checked by one function (Simulator::add_invariants): nullopt while all hold,
+// else the first of them, in the order of their names, that fails.
+using InvariantSetCheck = std::function<std::optional<InvariantFailure>()>;
 // A liveness property's check: nullopt once the awaited thing has happened, else what is still
 // awaited, naming the entity ({"job 17's effect never ran; ...", {"job/17"}}).
 using ProgressCheck = std::function<std::optional<Finding>()>;
@@ -195,6 +203,11 @@ class Simulator {
     return add_process(std::move(name), std::move(factory), {.crashable = false, .client = true});
   }
   void add_invariant(std::string name, InvariantCheck check);
+  // Invariants that share their work (one look at the ground truth after each event, then a few
+  // tests) checked by one call after each event instead of one each: `check` reports the first of
+  // `names`, in order, that fails. A violation names it as if each had been added on its own, in
+  // that order, at this point among the other invariants.
+  void add_invariants(std::vector<std::string> names, InvariantSetCheck check);
   // A check at quiescence: run once when the run ends with every client returned (not after a
   // violation or a stall), e.g. "every shipment refers to a committed order". A failure is reported
   // as an invariant's violation is, after the run's last event.

@@ -5,7 +5,10 @@
 // volatile state), and symmetric transfer on completion, so deep call chains do not grow the stack.
 #pragma once
 
+#include "seer/sim/frame_pool.hpp"
+
 #include <coroutine>
+#include <cstddef>
 #include <exception>
 #include <optional>
 #include <utility>
@@ -20,6 +23,12 @@ namespace detail {
 struct PromiseBase {
   std::coroutine_handle<> continuation = nullptr;
   std::exception_ptr error;
+
+  // Frames from the thread's free lists (frame_pool.hpp).
+  static void* operator new(std::size_t size) { return FramePool::allocate(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept {
+    FramePool::deallocate(frame, size);
+  }
 
   std::suspend_always initial_suspend() noexcept { return {}; }
 

@@ -311,24 +311,43 @@ std::optional<sim::Finding> Oracle::unlearned(
   return sim::Finding{std::move(text), {first->second}};
 }
 
-std::optional<std::string> Oracle::state_invariants() {
-  advance();
-  if (!invariant_) {
-    for (const auto& origin : changed_) {
-      const auto broken = check_invariants(*latest_[origin]);
-      if (!broken.empty()) {
-        invariant_ = broken.front() + " (origin " + origin + ")";
-        break;
-      }
-    }
+std::optional<sim::InvariantFailure> Oracle::violated() {
+  // Most events commit nothing and find nothing: then nothing is read or built.
+  if (version_ && version_read_ == version_() && changed_.empty() && !invariant_ && !transition_ &&
+      !acknowledged_ && !fencing_) [[likely]] {
+    return std::nullopt;
   }
-  changed_.clear();
-  return invariant_;
+  return violated_after_change();
 }
 
-std::optional<std::string> Oracle::transitions() {
+std::optional<sim::InvariantFailure> Oracle::violated_after_change() {
   advance();
-  return transition_;
+  if (!changed_.empty()) {
+    if (!invariant_) {
+      for (const auto& origin : changed_) {
+        const auto broken = check_invariants(*latest_[origin]);
+        if (!broken.empty()) {
+          invariant_ = broken.front() + " (origin " + origin + ")";
+          break;
+        }
+      }
+    }
+    changed_.clear();
+  }
+  // Each finding is kept once made (the run stops at the first): reported in the invariants' order.
+  if (invariant_) [[unlikely]] {
+    return sim::InvariantFailure{kStateInvariants, *invariant_};
+  }
+  if (transition_) [[unlikely]] {
+    return sim::InvariantFailure{kSettledOnce, *transition_};
+  }
+  if (acknowledged_) [[unlikely]] {
+    return sim::InvariantFailure{kAcknowledgedDurable, *acknowledged_};
+  }
+  if (fencing_) [[unlikely]] {
+    return sim::InvariantFailure{kOneGrantPerVersion, *fencing_};
+  }
+  return std::nullopt;
 }
 
 void Oracle::observe(const json& request, const json& response) {
