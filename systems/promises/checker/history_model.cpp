@@ -2,6 +2,7 @@
 
 #include "promises/checker/candidate_times.hpp"
 #include "promises/checker/observations.hpp"
+#include "promises/checker/request_reading.hpp"
 #include "promises/model/footprint.hpp"
 #include "promises/model/model.hpp"
 #include "promises/model/parse.hpp"
@@ -87,8 +88,9 @@ struct CompiledRequest {
   const json* request = nullptr;
   std::shared_ptr<const json> filled;
   // Null: malformed, the model answers 400. Held apart: a call is moved a few times on its way to
-  // the search (split by origin, then kept), and a request is costly to move.
-  std::unique_ptr<const Request> parsed;
+  // the search (split by origin, then kept), and a request is costly to move. Shared: it may be
+  // the recording client's own parse (RequestReading).
+  std::shared_ptr<const Request> parsed;
   std::vector<std::string> ids;  // the promises it names
   std::optional<std::int64_t> now;
   std::vector<std::int64_t> candidates;  // for an unrecorded `now`
@@ -196,13 +198,16 @@ class PromisesHistoryModel {
     CompiledRequest& c = call.input;
     if (const json* recorded = recorded_request(op)) {
       c.request = recorded;
+      c.parsed = client_parse(op, *recorded);
     } else {
       c.filled = std::make_shared<const json>(request_of(op));
       c.request = c.filled.get();
     }
-    auto parsed = parse_request(*c.request);
-    if (auto* r = std::get_if<Request>(&parsed))
-      c.parsed = std::make_unique<Request>(std::move(*r));
+    if (!c.parsed) {
+      auto parsed = parse_request(*c.request);
+      if (auto* r = std::get_if<Request>(&parsed))
+        c.parsed = std::make_shared<const Request>(std::move(*r));
+    }
     std::string origin;
     if (c.parsed) {
       c.ids = named_ids(*c.parsed);
@@ -249,6 +254,14 @@ class PromisesHistoryModel {
       c.only = only_promise(*c.parsed);
     }
     return {json(origin), std::move(call)};
+  }
+
+  // The recording client's parse of the request (a simulated run's), if it is a parse of this
+  // very request: identical to the one it parsed. Else none, and the request is parsed here.
+  static std::shared_ptr<const Request> client_parse(const Operation& op, const json& recorded) {
+    const auto* reading = dynamic_cast<const RequestReading*>(op.reading.get());
+    if (reading == nullptr || reading->parsed == nullptr || !reading->reads(recorded)) return {};
+    return reading->parsed;
   }
 
   std::vector<Call> compile_all(const std::vector<Operation>& ops) const {
