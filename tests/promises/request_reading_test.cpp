@@ -1,8 +1,8 @@
 // The recording client's parse of a request (RequestReading) as the promises checker takes it:
 // used for a recorded request identical to the one parsed, never for another, and not needed at
 // all (a history read from a file has none).
-#include "promises/checker/history_model.hpp"
 #include "promises/checker/request_reading.hpp"
+#include "promises/checker/history_model.hpp"
 #include "promises/model/parse.hpp"
 #include "seer/check/history.hpp"
 #include "seer/check/linearizability.hpp"
@@ -27,8 +27,12 @@ json envelope(const std::string& kind, json data) {
 }
 
 json pending(const std::string& id) {
-  return {{"id", id},          {"state", "pending"}, {"param", json::object()},
-          {"value", json::object()}, {"tags", json::object()}, {"timeoutAt", 1000},
+  return {{"id", id},
+          {"state", "pending"},
+          {"param", json::object()},
+          {"value", json::object()},
+          {"tags", json::object()},
+          {"timeoutAt", 1000},
           {"createdAt", 10}};
 }
 
@@ -107,9 +111,9 @@ TEST(RequestReading, IsNotUsedForARequestEqualOnlyAsNumbers) {
   EXPECT_TRUE(seer::check::identical_json(ops[0].input["request"], ops[0].input["request"]));
   // Its parse (a create of q) is not used: the history stays linearizable.
   ops[0].reading = reading(as_float, envelope("promise.create", {{"id", "q"},
-                                                                  {"timeoutAt", 1000},
-                                                                  {"param", json::object()},
-                                                                  {"tags", json::object()}}));
+                                                                 {"timeoutAt", 1000},
+                                                                 {"param", json::object()},
+                                                                 {"tags", json::object()}}));
   EXPECT_EQ(verdict(ops), Verdict::kLinearizable);
 }
 
