@@ -129,8 +129,8 @@ std::string absent_promise(const json& request, int status, const json& response
 // The one promise a request names, if it names exactly one. From a state without that promise such
 // a request either creates it (a create) or changes nothing (every other kind answers 404 and its
 // converge finds nothing); from a state with it, the promise stays (promises are never deleted).
-std::string only_promise(const Request& request) {
-  const auto ids = named_ids(request);
+// `ids`: the request's named_ids.
+std::string only_promise(const std::vector<std::string>& ids) {
   return ids.size() == 1 ? ids.front() : std::string();
 }
 
@@ -251,7 +251,7 @@ class PromisesHistoryModel {
     if (call.output) {
       c.absent = absent_promise(*c.request, call.output->status, *call.output->data);
     } else if (c.parsed) {
-      c.only = only_promise(*c.parsed);
+      c.only = only_promise(c.ids);
     }
     return {json(origin), std::move(call)};
   }
@@ -292,9 +292,7 @@ class PromisesHistoryModel {
       CompiledRequest& c = call.input;
       if (!c.now && c.parsed) c.candidates = times.for_request(*c.parsed, c.ids, *observed);
       if (c.now && call.output && c.parsed && c.parsed->kind != Kind::debug_tick) {
-        for (const auto t : times.for_request(*c.parsed, c.ids, *observed)) {
-          if (t < *c.now) c.replays.push_back(t);
-        }
+        c.replays = times.for_request(*c.parsed, c.ids, *observed, *c.now);  // those before it
       }
       if (c.now) earliest = std::min(earliest, *c.now);
       if (!c.candidates.empty()) earliest = std::min(earliest, c.candidates.front());
