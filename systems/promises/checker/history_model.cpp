@@ -339,18 +339,30 @@ class PromisesHistoryModel {
   // impossible), or changed nothing (then leaving it out is the same witness).
   std::vector<std::vector<int>> required_before(const std::vector<Call>& calls,
                                                 const std::vector<Operation>& ops) const {
-    std::vector<std::string> keys;
-    keys.reserve(calls.size());
-    for (const auto& call : calls) {
-      const auto& c = call.input;
-      if (call.output) {
-        keys.emplace_back();
+    // Twins share their kind and `now`: only an operation that shares both with another has its
+    // data dumped (the costly part of its key); any other has no twin (an empty key).
+    std::vector<std::string> keys(calls.size());
+    std::vector<std::string> kinds(calls.size());
+    std::map<std::string, int> sharing;  // "kind now" -> the unknown operations that have them
+    auto now_of = [](const CompiledRequest& c) {
+      return c.now ? std::to_string(*c.now) : std::string("?");
+    };
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      if (calls[i].output) continue;
+      kinds[i] = calls[i].input.request->value("kind", "");
+      keys[i] = kinds[i] + " " + now_of(calls[i].input);
+      ++sharing[keys[i]];
+    }
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      if (keys[i].empty()) continue;
+      if (sharing[keys[i]] < 2) {
+        keys[i].clear();
         continue;
       }
+      const auto& c = calls[i].input;
       const auto data = c.request->find("data");  // dumped in place: a copy costs more
-      keys.push_back(c.request->value("kind", "") + " " +
-                     (data != c.request->end() ? data->dump() : json().dump()) + " " +
-                     (c.now ? std::to_string(*c.now) : "?"));
+      keys[i] = kinds[i] + " " + (data != c.request->end() ? data->dump() : json().dump()) + " " +
+                now_of(c);
     }
     auto before = check::twin_orderings(ops, keys);
     std::map<std::string, std::vector<int>> missing_at;  // promise -> the ops that saw it missing
