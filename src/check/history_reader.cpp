@@ -64,6 +64,7 @@ struct RawEvent {
   const nlohmann::json* key = nullptr;
   bool timed_out = false;
   std::int64_t time = 0;
+  const std::shared_ptr<const InputReading>* reading = nullptr;  // an invocation's, if any
 };
 
 // Pairs invocations with completions (see pair_operations). `event(i)` reads the i-th event, or
@@ -97,6 +98,7 @@ std::vector<Operation> pair_events(std::size_t count, EventAt event,
       op.invoke = e.time;
       op.line = lines[i];
       if (e.key) op.key = *e.key;
+      if (e.reading) op.reading = *e.reading;
       open[e.process] = ops.size();
       ops.push_back(std::move(op));
       failed.push_back(false);
@@ -208,6 +210,7 @@ std::vector<Operation> pair_client_events(const std::vector<ClientEvent>& events
     raw.move_value = e.move_value;
     raw.timed_out = e.timed_out;
     raw.time = e.time;
+    if (e.reading && !dropped[i]) raw.reading = &e.reading;
     return raw;
   };
   return pair_events(events.size(), event, lines, source);

@@ -58,7 +58,8 @@ std::optional<Violation> check_entries(const std::vector<HistoryEntry>& history,
     c.timed_out = e.error.find("timed-out") != std::string::npos;
     c.time = e.time;
     c.line = static_cast<std::size_t>(e.index) + 1;
-    events.push_back(c);
+    c.reading = e.reading;  // the client's parse, which the model checks against the value
+    events.push_back(std::move(c));
   }
   auto ops = check::pair_client_events(events, "history");
   auto model = check::make_model(model_name);

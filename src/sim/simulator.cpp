@@ -207,6 +207,11 @@ void Simulator::Impl::check_final() {
 }
 
 void Simulator::Impl::invoke(int process, const std::string& f, nlohmann::json value) {
+  invoke_read(process, f, std::move(value), nullptr);
+}
+
+void Simulator::Impl::invoke_read(int process, const std::string& f, nlohmann::json value,
+                                  std::shared_ptr<const check::InputReading> reading) {
   auto pooled_e = make_event(current, EventKind::kInvoke);
   auto& e = *pooled_e;
   if (sim.tracing()) e.detail = {{"op_process", process}, {"f", f}, {"value", value}};
@@ -219,7 +224,8 @@ void Simulator::Impl::invoke(int process, const std::string& f, nlohmann::json v
                                          OpType::kInvoke,
                                          f,
                                          std::move(value),
-                                         {}});
+                                         {},
+                                         std::move(reading)});
 }
 
 void Simulator::Impl::complete(int process, OpType type, const std::string& f, nlohmann::json value,

@@ -245,6 +245,8 @@ class Simulator::Impl final : public HistoryRecorder {
 
   // HistoryRecorder
   void invoke(int process, const std::string& f, nlohmann::json value) override;
+  void invoke_read(int process, const std::string& f, nlohmann::json value,
+                   std::shared_ptr<const check::InputReading> reading) override;
   void complete(int process, OpType type, const std::string& f, nlohmann::json value,
                 std::string error) override;
 };

@@ -11,6 +11,7 @@
 #include "promises/model/request.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -25,9 +26,11 @@ class CandidateTimes {
   // The thresholds and the times responses show, sorted and distinct; the interval below them all
   // is the caller's to add (it starts at the last time applied).
   std::vector<std::int64_t> for_request(const Request& request, const Observations& observed) const;
-  // The same, given the ids the request names (named_ids), already known to the caller.
-  std::vector<std::int64_t> for_request(const Request& request, const std::vector<std::string>& ids,
-                                        const Observations& observed) const;
+  // The same, given the ids the request names (named_ids), already known to the caller; only those
+  // before `below` (a known `now`'s earlier executions need no later times: they are not gathered).
+  std::vector<std::int64_t> for_request(
+      const Request& request, const std::vector<std::string>& ids, const Observations& observed,
+      std::int64_t below = std::numeric_limits<std::int64_t>::max()) const;
 
  private:
   void add_create(const PromiseCreateReq& create);

@@ -2,6 +2,7 @@
 
 #include "promises/checker/candidate_times.hpp"
 #include "promises/checker/observations.hpp"
+#include "promises/checker/request_reading.hpp"
 #include "promises/model/footprint.hpp"
 #include "promises/model/model.hpp"
 #include "promises/model/parse.hpp"
@@ -87,8 +88,9 @@ struct CompiledRequest {
   const json* request = nullptr;
   std::shared_ptr<const json> filled;
   // Null: malformed, the model answers 400. Held apart: a call is moved a few times on its way to
-  // the search (split by origin, then kept), and a request is costly to move.
-  std::unique_ptr<const Request> parsed;
+  // the search (split by origin, then kept), and a request is costly to move. Shared: it may be
+  // the recording client's own parse (RequestReading).
+  std::shared_ptr<const Request> parsed;
   std::vector<std::string> ids;  // the promises it names
   std::optional<std::int64_t> now;
   std::vector<std::int64_t> candidates;  // for an unrecorded `now`
@@ -127,8 +129,8 @@ std::string absent_promise(const json& request, int status, const json& response
 // The one promise a request names, if it names exactly one. From a state without that promise such
 // a request either creates it (a create) or changes nothing (every other kind answers 404 and its
 // converge finds nothing); from a state with it, the promise stays (promises are never deleted).
-std::string only_promise(const Request& request) {
-  const auto ids = named_ids(request);
+// `ids`: the request's named_ids.
+std::string only_promise(const std::vector<std::string>& ids) {
   return ids.size() == 1 ? ids.front() : std::string();
 }
 
@@ -196,13 +198,16 @@ class PromisesHistoryModel {
     CompiledRequest& c = call.input;
     if (const json* recorded = recorded_request(op)) {
       c.request = recorded;
+      c.parsed = client_parse(op, *recorded);
     } else {
       c.filled = std::make_shared<const json>(request_of(op));
       c.request = c.filled.get();
     }
-    auto parsed = parse_request(*c.request);
-    if (auto* r = std::get_if<Request>(&parsed))
-      c.parsed = std::make_unique<Request>(std::move(*r));
+    if (!c.parsed) {
+      auto parsed = parse_request(*c.request);
+      if (auto* r = std::get_if<Request>(&parsed))
+        c.parsed = std::make_shared<const Request>(std::move(*r));
+    }
     std::string origin;
     if (c.parsed) {
       c.ids = named_ids(*c.parsed);
@@ -246,9 +251,17 @@ class PromisesHistoryModel {
     if (call.output) {
       c.absent = absent_promise(*c.request, call.output->status, *call.output->data);
     } else if (c.parsed) {
-      c.only = only_promise(*c.parsed);
+      c.only = only_promise(c.ids);
     }
     return {json(origin), std::move(call)};
+  }
+
+  // The recording client's parse of the request (a simulated run's), if it is a parse of this
+  // very request: identical to the one it parsed. Else none, and the request is parsed here.
+  static std::shared_ptr<const Request> client_parse(const Operation& op, const json& recorded) {
+    const auto* reading = dynamic_cast<const RequestReading*>(op.reading.get());
+    if (reading == nullptr || reading->parsed == nullptr || !reading->reads(recorded)) return {};
+    return reading->parsed;
   }
 
   std::vector<Call> compile_all(const std::vector<Operation>& ops) const {
@@ -279,9 +292,7 @@ class PromisesHistoryModel {
       CompiledRequest& c = call.input;
       if (!c.now && c.parsed) c.candidates = times.for_request(*c.parsed, c.ids, *observed);
       if (c.now && call.output && c.parsed && c.parsed->kind != Kind::debug_tick) {
-        for (const auto t : times.for_request(*c.parsed, c.ids, *observed)) {
-          if (t < *c.now) c.replays.push_back(t);
-        }
+        c.replays = times.for_request(*c.parsed, c.ids, *observed, *c.now);  // those before it
       }
       if (c.now) earliest = std::min(earliest, *c.now);
       if (!c.candidates.empty()) earliest = std::min(earliest, c.candidates.front());
@@ -328,18 +339,30 @@ class PromisesHistoryModel {
   // impossible), or changed nothing (then leaving it out is the same witness).
   std::vector<std::vector<int>> required_before(const std::vector<Call>& calls,
                                                 const std::vector<Operation>& ops) const {
-    std::vector<std::string> keys;
-    keys.reserve(calls.size());
-    for (const auto& call : calls) {
-      const auto& c = call.input;
-      if (call.output) {
-        keys.emplace_back();
+    // Twins share their kind and `now`: only an operation that shares both with another has its
+    // data dumped (the costly part of its key); any other has no twin (an empty key).
+    std::vector<std::string> keys(calls.size());
+    std::vector<std::string> kinds(calls.size());
+    std::map<std::string, int> sharing;  // "kind now" -> the unknown operations that have them
+    auto now_of = [](const CompiledRequest& c) {
+      return c.now ? std::to_string(*c.now) : std::string("?");
+    };
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      if (calls[i].output) continue;
+      kinds[i] = calls[i].input.request->value("kind", "");
+      keys[i] = kinds[i] + " " + now_of(calls[i].input);
+      ++sharing[keys[i]];
+    }
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      if (keys[i].empty()) continue;
+      if (sharing[keys[i]] < 2) {
+        keys[i].clear();
         continue;
       }
+      const auto& c = calls[i].input;
       const auto data = c.request->find("data");  // dumped in place: a copy costs more
-      keys.push_back(c.request->value("kind", "") + " " +
-                     (data != c.request->end() ? data->dump() : json().dump()) + " " +
-                     (c.now ? std::to_string(*c.now) : "?"));
+      keys[i] = kinds[i] + " " + (data != c.request->end() ? data->dump() : json().dump()) + " " +
+                now_of(c);
     }
     auto before = check::twin_orderings(ops, keys);
     std::map<std::string, std::vector<int>> missing_at;  // promise -> the ops that saw it missing

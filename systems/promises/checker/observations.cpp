@@ -20,9 +20,10 @@ const json& field(const json& record, std::string_view name) {
 }
 
 bool is_record(const json& j) {
-  return j.is_object() && j.contains("id") && j["id"].is_string() && j.contains("state") &&
-         j.contains("createdAt") && j.contains("timeoutAt") && j.contains("param") &&
-         j.contains("tags");
+  // Six members at least: most objects a response holds are not records (an envelope's data).
+  return j.is_object() && j.size() >= 6 && j.contains("id") && j["id"].is_string() &&
+         j.contains("state") && j.contains("createdAt") && j.contains("timeoutAt") &&
+         j.contains("param") && j.contains("tags");
 }
 
 }  // namespace
@@ -35,7 +36,9 @@ void Observations::add_record(const json& r) {
       timeouts_.insert(t.get<std::int64_t>());
     }
   }
-  if (r["state"] != "pending" && !f.settlement) f.settlement = &r;
+  const json& state = field(r, "state");  // r["state"] != "pending", without a JSON "pending"
+  const bool pending = state.is_string() && state.get_ref<const std::string&>() == "pending";
+  if (!pending && !f.settlement) f.settlement = &r;
 }
 
 void Observations::add_response(const json& data) {

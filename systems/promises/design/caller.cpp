@@ -1,6 +1,8 @@
 #include "caller.hpp"
 
 #include "messages.hpp"
+#include "promises/checker/request_reading.hpp"
+#include "promises/model/parse.hpp"
 
 namespace seer::promises::design {
 
@@ -46,7 +48,18 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
   request["head"]["corrId"] = env_.name_of(env_.self()) + "-" + std::to_string(call);
   const auto& servers = deployment_->servers;
   const auto server = servers[env_.random() % servers.size()];
-  history_.invoke(process_, kind, invocation(request));
+  // Parsed once, here, as it is sent: the server serves it with this parse, and the history check
+  // reads the recorded request with it (while the recording is identical to what was parsed). A
+  // malformed request goes without one: the server rejects it as it arrives, as ever.
+  auto message = std::make_shared<ProtocolRequest>(call, std::move(request), std::uint64_t{0});
+  std::shared_ptr<const check::InputReading> reading;
+  if (auto parsed = parse_request(message->request); std::holds_alternative<Request>(parsed)) {
+    message->parsed = std::make_shared<const Request>(std::move(std::get<Request>(parsed)));
+    // The reading keeps the message's request (never changed once sent) as its source.
+    reading = std::make_shared<const RequestReading>(
+        std::shared_ptr<const nlohmann::json>(message, &message->request), message->parsed);
+  }
+  history_.invoke_read(process_, kind, invocation(message->request), std::move(reading));
   const sim::Time deadline = env_.now() + kRequestTimeout;
   std::uint64_t life = 0;
   if (deployment_->fenced_connections) {
@@ -69,8 +82,9 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
     }
     life = lives_[server];
   }
-  // The request moves into the message, which the rest of the call reads it from.
-  const auto sent = std::make_shared<const ProtocolRequest>(call, std::move(request), life);
+  // The rest of the call reads the request from the message, unchanged from here on.
+  message->life = life;
+  const std::shared_ptr<const ProtocolRequest> sent = std::move(message);
   env_.send(server, sent);
   const nlohmann::json& corr_id = sent->request["head"]["corrId"];
   for (;;) {

@@ -26,9 +26,10 @@ struct ProtocolRequest : sim::Payload {
   nlohmann::json request;
   std::uint64_t life;
   // parse_request(request), if the sender parsed it already (seer-resonate's front end, which
-  // parses a request to route it to a loop): the server then does not parse it again. Null: the
-  // server parses `request` (the simulated clients send only the JSON, as over HTTP). Not part of
-  // the message on a wire (to_json).
+  // parses a request to route it to a loop; the simulated clients, which parse each request once
+  // for the server and the history check): the server then does not parse it again. Null: the
+  // server parses `request` (a malformed request, which it rejects). Not part of the message on a
+  // wire (to_json): a real client sends only the JSON, and the server parses it on arrival.
   std::shared_ptr<const Request> parsed;
   std::string_view type() const override { return "protocol_request"; }
   nlohmann::json to_json() const override {

@@ -132,7 +132,8 @@ class Server {
     const std::int64_t now = local_now();
     Executable executable;
     if (rq.parsed) {
-      executable.given = rq.parsed;  // parsed once, by the sender (seer-resonate's front end)
+      // Parsed once, by the sender (seer-resonate's front end, the simulated clients).
+      executable.given = rq.parsed;
     } else {
       auto parsed = parse_request(rq.request);
       if (std::holds_alternative<Rejection>(parsed)) {  // malformed: 400, nothing read or written

@@ -115,24 +115,37 @@ std::int64_t integer_field(const json& o, const char* name, std::string_view pat
   return as_integer(v, std::string(path) + "." + name);
 }
 
+// A field's path in parts, joined only for a failure's message (a joined path longer than the
+// short-string buffer costs an allocation, and every well-formed request passes here).
+struct Path {
+  std::string_view base, field, sub;
+  std::string str() const {
+    std::string out(base);
+    out += field;
+    out += sub;
+    return out;
+  }
+};
+
 // A5: tag (and header) values must be strings.
-std::map<std::string, std::string> string_map(const json& v, const std::string& path) {
-  as_object(v, path);
+std::map<std::string, std::string> string_map(const json& v, const Path& path) {
+  if (!v.is_object()) fail(path.str(), "must be an object");
   std::map<std::string, std::string> out;
   for (const auto& [key, item] : v.items()) {
-    if (!item.is_string()) fail(path + "." + key, "must be a string");
+    if (!item.is_string()) fail(path.str() + "." + key, "must be a string");
     out.emplace(key, item.get_ref<const std::string&>());
   }
   return out;
 }
 
-Value as_value(const json& v, const std::string& path) {
-  as_object(v, path);
+// The value at `base` + `field` (its path).
+Value as_value(const json& v, std::string_view base, std::string_view field) {
+  if (!v.is_object()) fail(Path{base, field, {}}.str(), "must be an object");
   Value out;
   if (const json* headers = find(v, "headers"))
-    out.headers = string_map(*headers, path + ".headers");
+    out.headers = string_map(*headers, Path{base, field, ".headers"});
   if (const json* data = find(v, "data")) {
-    if (!data->is_string()) fail(path + ".data", "must be a string");
+    if (!data->is_string()) fail(Path{base, field, ".data"}.str(), "must be a string");
     out.data = data->get_ref<const std::string&>();
   }
   return out;
@@ -148,7 +161,7 @@ void optional_integer(const json& o, const char* name, std::string_view path) {
   if (f != nullptr && !safe_integer(*f)) as_integer(*f, std::string(path) + "." + name);
 }
 void optional_tags(const json& o, const std::string& path) {
-  if (const json* f = find(o, "tags")) string_map(*f, path + ".tags");
+  if (const json* f = find(o, "tags")) string_map(*f, Path{path, ".tags", {}});
 }
 void optional_state(const json& o, const std::string& path,
                     std::initializer_list<std::string_view> allowed) {
@@ -156,7 +169,7 @@ void optional_state(const json& o, const std::string& path,
   if (f == nullptr) return;
   if (f->is_string())
     for (std::string_view a : allowed)
-      if (f->get<std::string>() == a) return;
+      if (f->get_ref<const std::string&>() == a) return;
   fail(path + ".state", "is not an allowed state");
 }
 
@@ -176,7 +189,7 @@ const json& embedded_data(const json& request, std::string_view kind, const std:
                           Head* head) {
   as_object(request, path);
   const json& k = require(request, "kind", path);
-  if (!k.is_string() || k.get<std::string>() != kind)
+  if (!k.is_string() || k.get_ref<const std::string&>() != kind)
     fail(path + ".kind", ("must be \"" + std::string(kind) + "\"").c_str());
   Head h = parse_head(require(request, "head", path), path + ".head");
   if (head != nullptr) *head = std::move(h);
@@ -189,8 +202,8 @@ PromiseCreateReq parse_create(const json& request, const std::string& path) {
   const std::string dp = path + ".data";
   out.id = string_field(d, "id", dp);
   out.timeout_at = integer_field(d, "timeoutAt", dp);
-  out.param = as_value(require(d, "param", dp), dp + ".param");
-  out.tags = string_map(require(d, "tags", dp), dp + ".tags");
+  out.param = as_value(require(d, "param", dp), dp, ".param");
+  out.tags = string_map(require(d, "tags", dp), Path{dp, ".tags", {}});
   return out;
 }
 
@@ -204,7 +217,7 @@ PromiseSettleReq parse_settle(const json& request, const std::string& path) {
   if (state != "resolved" && state != "rejected" && state != "rejected_canceled")
     fail(dp + ".state", "must be resolved, rejected or rejected_canceled");
   out.state = *promise_state_from_name(state);
-  out.value = as_value(require(d, "value", dp), dp + ".value");
+  out.value = as_value(require(d, "value", dp), dp, ".value");
   return out;
 }
 
@@ -228,7 +241,8 @@ TaskFenceReq parse_fence(const json& d, const std::string& dp) {
   TaskFenceReq out{string_field(d, "id", dp), integer_field(d, "version", dp), {}};
   const json& action = as_object(require(d, "action", dp), dp + ".action");
   const json* kind = find(action, "kind");
-  if (kind != nullptr && kind->is_string() && kind->get<std::string>() == "promise.create") {
+  if (kind != nullptr && kind->is_string() &&
+      kind->get_ref<const std::string&>() == "promise.create") {
     out.action = parse_create(action, dp + ".action");
   } else {
     out.action = parse_settle(action, dp + ".action");
@@ -253,8 +267,8 @@ void check_schedule_create(const json& d, const std::string& dp) {
   string_field(d, "cron", dp);
   string_field(d, "promiseId", dp);
   integer_field(d, "promiseTimeout", dp);
-  as_value(require(d, "promiseParam", dp), dp + ".promiseParam");
-  string_map(require(d, "promiseTags", dp), dp + ".promiseTags");
+  as_value(require(d, "promiseParam", dp), dp, ".promiseParam");
+  string_map(require(d, "promiseTags", dp), Path{dp, ".promiseTags", {}});
 }
 
 // Reads `data` of a request of kind `kind` (spec §5 request shapes).
@@ -356,8 +370,10 @@ std::string_view kind_name(Kind kind) {
 std::variant<Request, Rejection> parse_request(const json& request) {
   try {
     as_object(request, "request");
-    const std::string name = string_field(request, "kind", "request");
-    const std::optional<Kind> kind = kind_from_name(name);
+    // string_field's checks, without copying the name
+    const json& name = require(request, "kind", "request");
+    if (!name.is_string()) fail("request.kind", "must be a string");
+    const std::optional<Kind> kind = kind_from_name(name.get_ref<const std::string&>());
     if (!kind) fail("request.kind", "is not a known kind");
     Request out;
     out.kind = *kind;
