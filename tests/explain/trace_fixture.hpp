@@ -34,6 +34,7 @@ inline Trace recorded(const std::string& system_name, const std::string& variant
   return parse(record(system_name, variant, seed, std::move(services)));
 }
 
+#ifdef SEER_EXPLAIN_TRACES  // defined for explain_tests; other suites include the rest
 // The text of a hand-written trace under tests/explain/traces/.
 inline std::string hand_written(const std::string& name) {
   std::ifstream in(std::string(SEER_EXPLAIN_TRACES) + "/" + name);
@@ -41,5 +42,6 @@ inline std::string hand_written(const std::string& name) {
   text << in.rdbuf();
   return text.str();
 }
+#endif
 
 }  // namespace seer::explain::testing
