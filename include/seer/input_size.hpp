@@ -26,6 +26,14 @@ inline std::uint64_t max_input_bytes() {
   return v;
 }
 
+// The end of a refusal for an input beyond `limit` bytes, whether its size was known before it
+// was read (input_too_large) or found while reading it (read_bounded).
+inline std::string beyond_input_limit(std::uint64_t limit) {
+  return "more than the " + std::to_string(limit) +
+         "-byte input limit (inputs are held in memory at about 13 times their size; set "
+         "SEER_MAX_INPUT_BYTES to read it anyway)";
+}
+
 // Why `path` is too large to read ("FILE: 2147483648 bytes, more than ..."), or nullopt. A path
 // whose size cannot be known (a pipe, a file that vanished) passes: its reader reports what it
 // finds.
@@ -36,9 +44,7 @@ inline std::optional<std::string> input_too_large(const std::string& path) {
   if (ec) return std::nullopt;
   const auto limit = max_input_bytes();
   if (size <= limit) return std::nullopt;
-  return path + ": " + std::to_string(size) + " bytes, more than the " + std::to_string(limit) +
-         "-byte input limit (inputs are held in memory at about 13 times their size; set "
-         "SEER_MAX_INPUT_BYTES to read it anyway)";
+  return path + ": " + std::to_string(size) + " bytes, " + beyond_input_limit(limit);
 }
 
 // Why `path` cannot be read as an input file (a directory: std::ifstream opens one and then reads
@@ -67,9 +73,7 @@ inline std::optional<std::string> read_bounded(std::istream& in, const std::stri
     const auto n = static_cast<std::size_t>(in.gcount());
     if (text.size() + n > limit) {
       text.clear();
-      return path + ": more than the " + std::to_string(limit) +
-             "-byte input limit (inputs are held in memory at about 13 times their size; set "
-             "SEER_MAX_INPUT_BYTES to read it anyway)";
+      return path + ": " + beyond_input_limit(limit);
     }
     text.append(chunk, n);
   }
