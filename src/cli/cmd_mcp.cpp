@@ -3,10 +3,14 @@
 // explain, query, fix, replay (docs/agents.md). Each call runs the command in-process with --json
 // and returns its output, its exit code and what the code means.
 #include "app.hpp"
+#include "bounded_line.hpp"
 #include "command.hpp"
 #include "mcp_tools.hpp"
+#include "seer/input_size.hpp"
 #include "seer/json_input.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <iostream>
 #include <sstream>
 
@@ -77,19 +81,39 @@ nlohmann::json call_tool(const std::string& name, const nlohmann::json& argument
           {"isError", code == 2}};
 }
 
+// A protocol message names a tool and its options (paths, seeds, flags), never a file's content, so
+// it is bounded far below the input files' limit; SEER_MAX_INPUT_BYTES lowers it further.
+constexpr std::uint64_t kMaxMessageBytes = std::uint64_t{1} << 20;
+
+void write_reply(const nlohmann::json& reply) {
+  std::cout << reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n'
+            << std::flush;
+}
+
 }  // namespace
 
 Command add_mcp_command(CLI::App& root) {
   auto* app = root.add_subcommand(
       "mcp", "Serve seer's commands as Model Context Protocol tools over stdio (for agents)");
   return {app, [] {
+            const auto limit =
+                static_cast<std::size_t>(std::min(kMaxMessageBytes, max_input_bytes()));
             std::string line;
-            while (std::getline(std::cin, line)) {
-              if (auto reply = mcp_reply(line, call_tool)) {
-                std::cout << reply->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                          << '\n'
-                          << std::flush;
+            for (;;) {
+              const auto read = read_line_bounded(std::cin, line, limit);
+              if (read == LineRead::end) break;
+              if (read == LineRead::too_long) {
+                // Answered before the rest is read; its id is unknown, as for a parse error.
+                write_reply({{"jsonrpc", "2.0"},
+                             {"id", nullptr},
+                             {"error",
+                              {{"code", -32700},
+                               {"message", "parse error: a message longer than " +
+                                               std::to_string(limit) + " bytes"}}}});
+                skip_line(std::cin);
+                continue;
               }
+              if (auto reply = mcp_reply(line, call_tool)) write_reply(*reply);
             }
             return 0;
           }};

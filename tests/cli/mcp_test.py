@@ -106,6 +106,13 @@ check(request("no/such/method").get("error", {}).get("code") == -32601, "unknown
 send("this is not json")
 check(json.loads(proc.stdout.readline()).get("error", {}).get("code") == -32700, "parse error: -32700")
 check(request("ping").get("result") == {}, "ping")
+# A message beyond the 1 MiB bound is skipped to its newline with one parse error, and the server
+# goes on (before the bound, a peer that never sent a newline held it until memory ran out).
+send('{"jsonrpc": "2.0", "id": 99, "method": "ping", "params": {"pad": "' + "x" * (2 << 20) + '"}}')
+long_reply = json.loads(proc.stdout.readline())
+check(long_reply.get("error", {}).get("code") == -32700 and "1048576 bytes" in long_reply["error"]["message"],
+      f"an overlong message: -32700 naming the bound: {long_reply}")
+check(request("ping").get("result") == {}, "the server answers after an overlong message")
 
 proc.stdin.close()
 check(proc.wait(timeout=30) == 0, "server exits 0 at end of input")

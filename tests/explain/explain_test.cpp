@@ -277,7 +277,9 @@ TEST(Explain, AHolderActingAfterAnotherClaimedItsPlaceIsDeposed) {
   EXPECT_EQ(top.facts.value("takeover_event", std::uint64_t{0}), 13u);
   // node2's own sale, under its own claim, is no deposed act.
   for (const auto& cause : x.causes) {
-    if (cause.kind == "expired_lease") EXPECT_EQ(cause.process, "node1") << cause.summary;
+    if (cause.kind == "expired_lease") {
+      EXPECT_EQ(cause.process, "node1") << cause.summary;
+    }
   }
 }
 
