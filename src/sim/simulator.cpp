@@ -239,8 +239,13 @@ void Simulator::Impl::complete(int process, OpType type, const std::string& f, n
   }
   emit(e);
   history_entries.push_back(HistoryEntry{static_cast<std::int64_t>(history_entries.size()),
-                                         sim.now_, process, type, f, std::move(value),
-                                         std::move(error), {}});
+                                         sim.now_,
+                                         process,
+                                         type,
+                                         f,
+                                         std::move(value),
+                                         std::move(error),
+                                         {}});
 }
 
 // ---------------------------------------------------------------------------------------------------
