@@ -27,10 +27,13 @@ const VersionedStore::Versions* VersionedStore::find(const std::string& key) con
 }
 
 VersionedStore::Versions& VersionedStore::versions_for_write(const std::string& key) {
-  if (const auto it = index_.find(key); it != index_.end()) return *it->second;
-  auto& [stored_key, versions] = *keys_.try_emplace(key).first;
-  index_.emplace(stored_key, &versions);  // the map's key: it never moves
-  return versions;
+  auto it = index_.find(key);
+  if (it == index_.end()) {
+    auto& [stored_key, versions] = *keys_.try_emplace(key).first;
+    it = index_.emplace(stored_key, &versions).first;  // the map's key: it never moves
+  }
+  written_.push_back(&*it);
+  return *it->second;
 }
 
 const VersionedStore::Version& VersionedStore::at(const std::string& key, std::int64_t at) const {

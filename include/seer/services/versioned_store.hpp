@@ -71,6 +71,17 @@ class VersionedStore {
   std::int64_t changes_after(const std::string& key, std::int64_t at) const;
   // The keys that exist as of revision `at` and start with `prefix`, in key order.
   std::vector<std::string> keys_at(std::int64_t at, const std::string& prefix) const;
+  // What revision `revision` (1 to revision()) wrote or deleted: its key and all of that key's
+  // versions. An oracle that checks only what changed since its last look walks these instead of
+  // every key.
+  struct Change {
+    std::string_view key;
+    const Versions* versions;
+  };
+  Change change_at(std::int64_t revision) const {
+    const auto& entry = *written_[static_cast<std::size_t>(revision - 1)];
+    return {entry.first, entry.second};
+  }
 
  private:
   // The key's versions, created empty if it had none.
@@ -83,6 +94,8 @@ class VersionedStore {
   // the oracle): a search of the ordered map compared whole keys at each of its levels. keys_
   // stays for what needs the order (keys_at). Only the simulation's speed.
   std::unordered_map<std::string_view, Versions*> index_;
+  // The key each revision wrote, in revision order: index_'s entries, which a rehash never moves.
+  std::vector<const std::pair<const std::string_view, Versions*>*> written_;
 };
 
 }  // namespace seer::services
