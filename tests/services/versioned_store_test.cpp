@@ -44,5 +44,28 @@ TEST(VersionedStore, ReadsAreReferencesThatOutliveLaterWrites) {
   EXPECT_TRUE(s.versions("never").empty());
 }
 
+// Each revision names what it changed (write, deferred write or erase), and the names and versions
+// it hands out stay valid as later keys rehash the index.
+TEST(VersionedStore, EachRevisionNamesTheKeyItChanged) {
+  VersionedStore s;
+  s.write("a", 1);
+  s.write("b", 2);
+  s.erase("a");
+  for (int i = 0; i < 500; ++i) s.write("k" + std::to_string(i), i);
+  s.write("b", 3);
+  ASSERT_EQ(s.revision(), 504);
+  const auto first = s.change_at(1);
+  EXPECT_EQ(first.key, "a");
+  EXPECT_EQ(first.versions, &s.versions("a"));
+  ASSERT_EQ(first.versions->size(), 2U);
+  EXPECT_FALSE(first.versions->back().exists);
+  EXPECT_EQ(s.change_at(2).key, "b");
+  EXPECT_EQ(s.change_at(3).key, "a");
+  EXPECT_EQ(s.change_at(4).key, "k0");
+  EXPECT_EQ(s.change_at(503).key, "k499");
+  EXPECT_EQ(s.change_at(504).key, "b");
+  EXPECT_EQ(s.change_at(504).versions->back().value, 3);
+}
+
 }  // namespace
 }  // namespace seer::services
