@@ -19,7 +19,8 @@
 // Fix (variant `fixed`): the check and the append are one guarded statement
 // (`INSERT ... SELECT ... WHERE (SELECT token FROM fence WHERE feed = ?) = ?token`, expected to
 // insert one row).
-// Faults: delay, pause (the writers may pause; nothing crashes).
+// Faults: delay, pause (the writers and the database may pause; nothing crashes). A timed-out
+// append is made again under the same item (its outcome is unknown).
 //
 // Label. `outdated_read` or `expired_lease` (why_several below): the deposed writer's last lease
 // write the store acknowledged before its append, its fence read (the delivery of the check's
@@ -212,8 +213,8 @@ class System final : public sim::System {
 
 // --- Label -------------------------------------------------------------------------------------
 
-// The committed sql_reply (its send) to the request labelled `label`, or nullptr.
-const TraceEvent* commit_of(const Trace& trace, const std::string& label) {
+// The first committed sql_reply (its send) to a request labelled `label`, or nullptr.
+const TraceEvent* first_commit_of(const Trace& trace, const std::string& label) {
   return find_first(trace, [&](const TraceEvent& e) {
     if (e.kind != EventKind::kSend || e.type != "sql_reply" ||
         !payload(e).value("committed", false)) {
@@ -222,6 +223,24 @@ const TraceEvent* commit_of(const Trace& trace, const std::string& label) {
     const auto* req = request_send_for(trace, e);
     return req && payload(*req).value("label", "") == label;
   });
+}
+
+// The last committed sql_reply (its send) to a request labelled `label` at or before `until`: an
+// append that timed out is made again under the same item, so the one that broke the invariant
+// is the last before the violation.
+const TraceEvent* last_commit_of(const Trace& trace, const std::string& label,
+                                 std::uint64_t until) {
+  return find_last(
+      trace,
+      [&](const TraceEvent& e) {
+        if (e.kind != EventKind::kSend || e.type != "sql_reply" ||
+            !payload(e).value("committed", false)) {
+          return false;
+        }
+        const auto* req = request_send_for(trace, e);
+        return req && payload(*req).value("label", "") == label;
+      },
+      until + 1);
 }
 
 // The store's acknowledgement (reply send, status ok) of a lease write by `lane` under `token`:
@@ -248,8 +267,8 @@ const TraceEvent* lease_write(const Trace& trace, int lane, std::int64_t token,
 
 // From the message: the late writer W, its item I and token T, the writer W2 that registered
 // token T2. The keys: W's last acknowledged lease write under T before its append, the delivery
-// of W's fence check for I, W2's lease write under T2 (the takeover), W2's fence registration
-// commit, and the commit of W's append of I.
+// of W's last fence check for I before the append that broke the invariant, W2's lease write under
+// T2 (the takeover), W2's fence registration commit, and the commit of W's append of I.
 std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string msg = violation_message(trace);
   const std::string who = between(msg, "feed news: ", " appended ");
@@ -262,8 +281,8 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   }
   const int w = lane_of(trace, who);
   const int w2 = lane_of(trace, other);
-  const auto* append = commit_of(trace, "append " + item);
-  const auto* registered = commit_of(trace, "fence " + other + " token " + other_token);
+  const auto* append = last_commit_of(trace, "append " + item, violation_event(trace));
+  const auto* registered = first_commit_of(trace, "fence " + other + " token " + other_token);
   if (!append || !registered || w < 0 || w2 < 0) return {};
   const auto* check_req = find_last(
       trace,
