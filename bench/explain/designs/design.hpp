@@ -104,9 +104,17 @@ Design make_outbox_relay();
 Design make_read_repair();
 Design make_node_drain();
 
+// The sixth held-out set (`--set unseen`): written blind like the fifth, each label committed
+// before explain first ran on the design.
+Design make_saga_cancel();
+Design make_fence_check();
+Design make_counter_recount();
+Design make_sms_retry();
+
 // The designs of a set: "main" (the default run: all_designs()), "heldout" (heldout_designs()),
 // "fresh" (fresh_designs()), "sealed" (sealed_designs(), not part of "all"), "blind"
-// (blind_designs(), not part of "all"), or "all" (the first three).
+// (blind_designs(), not part of "all"), "unseen" (unseen_designs(), not part of "all"), or "all"
+// (the first three).
 std::vector<std::string> design_sets();
 std::vector<Design> designs_in_set(const std::string& set);
 std::vector<Design> all_designs();      // the main set: the nine tuned designs and four held out
@@ -114,5 +122,6 @@ std::vector<Design> heldout_designs();  // the second held-out set
 std::vector<Design> fresh_designs();    // the third held-out set
 std::vector<Design> sealed_designs();   // the fourth held-out set (not in "all")
 std::vector<Design> blind_designs();    // the fifth held-out set (not in "all")
+std::vector<Design> unseen_designs();   // the sixth held-out set (not in "all")
 
 }  // namespace seer::bench::explain
