@@ -3,6 +3,7 @@
 // a delete decided on a read that missed a concurrent write referencing the deleted object
 // (racing_delete). Both follow data across scopes and services, which same-scope detectors cannot.
 #include "causes.hpp"
+#include "derived_rows.hpp"
 #include "entities.hpp"
 
 #include <fmt/format.h>
@@ -40,6 +41,9 @@ const Access* overtaking_write(const DetectContext& c, const Access& r, std::uin
     if (x.served <= r.served || x.served >= until) continue;
     if (x.client == r.client || !changed_what_was_read(x, r)) continue;
     if (c.graph.happens_before(x.served, r.event)) continue;
+    // A SQL read's new row leaves the rows it returned as they were: only a change to a row the
+    // copy carries (or to a whole answer it copied) makes the copy wrong.
+    if (!changes_carried_rows(c.trace, x, r, carried)) continue;
     if (!first) first = &x;
     const auto now = written_value(c.trace, x);
     if (drops_carried_part(value_read, carried, now, true)) return &x;

@@ -1,6 +1,8 @@
 // Lost knowledge: requests that took effect without their requester learning it, deliveries handled
 // twice, and crashes that took back data that had been acknowledged or was about to be.
 #include "causes.hpp"
+#include "crash_repeat.hpp"
+#include "silence.hpp"
 
 #include <fmt/format.h>
 
@@ -39,9 +41,6 @@ std::string abbreviated(const nlohmann::json& value, std::size_t max) {
   return text.substr(0, cut) + "...";
 }
 
-namespace {
-
-// What a request asked, without its bookkeeping: two requests that ask the same are a retry.
 nlohmann::json asked(const Trace& t, std::uint64_t send) {
   auto payload = t.at(send).line.value("payload", nlohmann::json());
   if (payload.is_object()) {
@@ -52,8 +51,6 @@ nlohmann::json asked(const Trace& t, std::uint64_t send) {
   return payload;
 }
 
-// Whether two requests share a name (a key, an id, a label: a string of 3 or more characters);
-// numbers alone (an amount, a count) do not make a retry.
 bool shares_a_name(const nlohmann::json& a, const nlohmann::json& b) {
   std::vector<std::string> names;
   std::vector<const nlohmann::json*> stack{&a};
@@ -76,6 +73,8 @@ bool shares_a_name(const nlohmann::json& a, const nlohmann::json& b) {
     return text.find('"' + n + '"') != std::string::npos;
   });
 }
+
+namespace {
 
 // The requester's retry after `after`: its next request to the same server that asks the same
 // (or carries the same data), or else the same request to another server; 0 if it made neither.
@@ -284,6 +283,10 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
     if (a.served == breaking) continue;
     if (const auto lost = how_lost(c, a)) out.push_back(lost_response(c, a, *lost));
   }
+  // Requests answered by a message of their own, which the accesses above do not pair.
+  auto silent = detect_silent_give_ups(c);
+  out.insert(out.end(), std::make_move_iterator(silent.begin()),
+             std::make_move_iterator(silent.end()));
   return out;
 }
 
@@ -464,6 +467,10 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
     if (lost.empty() && !torn) continue;
     out.push_back(lost_writes(t, e, lost, torn));
   }
+  // A crash that took no write back can still take the only knowledge that a side effect was done.
+  auto repeats = detect_repeats_after_crash(c);
+  out.insert(out.end(), std::make_move_iterator(repeats.begin()),
+             std::make_move_iterator(repeats.end()));
   return out;
 }
 

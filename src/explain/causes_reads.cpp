@@ -1,6 +1,7 @@
 // Decisions taken on a bad view: reads that missed a write when served (stale_read), and reads
 // that were fresh but overtaken before the write based on them took effect (outdated_read).
 #include "causes.hpp"
+#include "derived_rows.hpp"
 
 #include <fmt/format.h>
 
@@ -236,6 +237,8 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
       if (!x.write || x.client == w.client || !changed_what_was_read(x, *read)) continue;
       if (x.served <= read->served || x.served >= w.served) continue;
       if (c.graph.happens_before(x.served, read->event)) continue;  // the reader knew of it
+      // A row added to a SQL answer outdates no row it returned (docs/explain.md).
+      if (!changes_what_decided(t, x, *read, w)) continue;
       between.push_back(&x);
     }
     if (between.empty()) continue;

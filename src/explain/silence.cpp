@@ -1,0 +1,227 @@
+#include "silence.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace seer::explain {
+
+namespace {
+
+bool is_receive_timeout(const TraceEvent& e) {
+  return e.kind == EventKind::kTimer && e.line.value("timer", std::string()) == "receive_timeout";
+}
+
+// The names (strings of 3 or more characters) `a` carries that `b` carries too: what an exchange
+// is about ("t-2"), not who took part in it.
+std::vector<std::string> common_names(const nlohmann::json& a, const nlohmann::json& b) {
+  std::vector<std::string> out;
+  std::vector<const nlohmann::json*> stack{&a};
+  while (!stack.empty()) {
+    const auto* j = stack.back();
+    stack.pop_back();
+    if (j->is_string() && j->get_ref<const std::string&>().size() >= 3) {
+      const auto& n = j->get_ref<const std::string&>();
+      if (shares_a_name(*j, b) && std::find(out.begin(), out.end(), n) == out.end()) {
+        out.push_back(n);
+      }
+    } else if (j->is_object()) {
+      for (const auto& [k, v] : j->items()) {
+        if (k != "sql" && k != "op" && k != "type" && k != "status") stack.push_back(&v);
+      }
+    } else if (j->is_array()) {
+      for (const auto& v : *j) stack.push_back(&v);
+    }
+  }
+  return out;
+}
+
+bool carries_any(const nlohmann::json& payload, const std::vector<std::string>& names) {
+  // Whole, or as a path component ("ledger/r-7" names "r-7").
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return flows_into(nlohmann::json(n), payload); });
+}
+
+// One request, the answer that followed it, and what the requester did without it.
+struct GaveUp {
+  std::uint64_t request = 0;           // the requester's send
+  std::uint64_t delivered = 0;         // the server's delivery of it
+  std::uint64_t answer = 0;            // the server's send of the late answer
+  std::uint64_t answer_delivered = 0;  // its delivery to the requester (0: never, by the horizon)
+  std::uint64_t effect = 0;       // the server's write that took the request into account (0: none)
+  std::uint64_t timeout = 0;      // the requester's receive timeout: where it gave up
+  const Access* write = nullptr;  // what the requester wrote on the silence
+};
+
+// The server's write between the request's delivery and the answer's send, causally after the one
+// and before the other: where the request took effect. Of several, the one that carries something
+// of the request, else the last.
+std::uint64_t effect_between(const DetectContext& c, int server, std::uint64_t delivered,
+                             std::uint64_t answer, const std::vector<std::string>& about) {
+  std::uint64_t last = 0;
+  for (const auto& a : c.index.accesses) {
+    if (a.client != server || !a.write || a.served <= delivered || a.served >= answer) continue;
+    if (!c.graph.happens_before(delivered, a.served) || !c.graph.happens_before(a.served, answer)) {
+      continue;
+    }
+    if (carries_any(written_value(c.trace, a), about)) return a.served;
+    last = std::max(last, a.served);
+  }
+  return last;
+}
+
+// Why the answer was late: the server paused between the request and the answer (only the full
+// trace has pauses), or the answer was in flight when the requester gave up.
+std::vector<Cause> why_answer_late(const Trace& t, const GaveUp& g) {
+  std::vector<Cause> out;
+  const auto& answer = t.at(g.answer);
+  if (const auto pause = last_pause(t, answer.lane, g.delivered, g.answer)) {
+    Cause p;
+    p.kind = "process_paused";
+    p.process = t.lane_name(answer.lane);
+    p.events = {pause};
+    p.summary = fmt::format("{} was paused at #{} ({}) between the request and its answer",
+                            p.process, pause, format_time(t.at(pause).time));
+    out.push_back(std::move(p));
+  }
+  if (g.answer < g.timeout) {
+    Cause d;
+    d.kind = "message_delayed";
+    d.process = t.lane_name(answer.lane);
+    d.events = {g.answer};
+    if (g.answer_delivered) d.events.push_back(g.answer_delivered);
+    d.summary = fmt::format(
+        "the answer {} ({} -> {}) sent at #{} ({}) was in flight at the "
+        "timeout at #{}",
+        answer.message, d.process, t.lane_name(answer.peer), g.answer, format_time(answer.time),
+        g.timeout);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Cause cause_of(const DetectContext& c, const GaveUp& g) {
+  const auto& t = c.trace;
+  const auto& request = t.at(g.request);
+  const auto& answer = t.at(g.answer);
+  const auto requester = t.lane_name(request.lane);
+  const auto server = t.lane_name(request.peer);
+  Cause cause;
+  cause.kind = "lost_response";
+  cause.process = requester;
+  cause.events = {g.effect ? g.effect : g.answer, g.request, g.answer, g.timeout, g.write->served};
+  if (g.answer_delivered) cause.events.push_back(g.answer_delivered);
+  cause.facts = {{"how", "acted_on_silence"},
+                 {"request_event", g.request},
+                 {"answer_event", g.answer},
+                 {"timeout_event", g.timeout},
+                 {"decision_event", g.write->served}};
+  if (g.effect) cause.facts["effect_event"] = g.effect;
+  if (g.answer_delivered) cause.facts["answer_delivered_event"] = g.answer_delivered;
+  const auto gave_up = format_time(t.at(g.timeout).time);
+  std::string state;
+  if (g.answer < g.timeout) {
+    state = fmt::format("its {} was already on its way (sent at #{}, {})", answer.type, g.answer,
+                        format_time(answer.time));
+  } else {
+    state = fmt::format("it had already taken the {} into account (its write at #{}, {})",
+                        request.type, g.effect, format_time(t.at(g.effect).time));
+  }
+  cause.summary = fmt::format(
+      "{} sent {} to {} at #{} ({}) and gave up waiting at #{} ({}), but {} had acted on it: "
+      "{}{}; {} then wrote {} at #{} ({}) on that silence instead of asking again: it could not "
+      "know its {} had taken effect",
+      requester, request.type, server, g.request, format_time(request.time), g.timeout, gave_up,
+      server, state,
+      g.answer_delivered
+          ? fmt::format(", and the {} reached {} only at #{} ({})", answer.type, requester,
+                        g.answer_delivered, format_time(t.at(g.answer_delivered).time))
+          : fmt::format(", and the {} had not reached {} by the violation", answer.type, requester),
+      requester, access_named(t, *g.write), g.write->served,
+      format_time(t.at(g.write->served).time), request.type);
+  cause.behind = why_answer_late(t, g);
+  return cause;
+}
+
+}  // namespace
+
+std::vector<Cause> detect_silent_give_ups(const DetectContext& c) {
+  const auto& t = c.trace;
+  std::set<int> services;  // their replies are accesses, told by detect_lost_responses
+  for (const auto& a : c.index.accesses) {
+    if (!a.application) services.insert(a.server);
+  }
+  std::map<std::pair<int, int>, std::vector<std::uint64_t>> sends;  // (from, to) -> sends
+  std::map<int, std::vector<std::uint64_t>> timeouts;               // lane -> receive timeouts
+  for (const auto& e : t.events) {
+    if (e.seq > c.horizon) break;
+    if (e.lane == kSimLane) continue;
+    if (e.kind == EventKind::kSend && e.peer != kSimLane) sends[{e.lane, e.peer}].push_back(e.seq);
+    if (is_receive_timeout(e)) timeouts[e.lane].push_back(e.seq);
+  }
+  std::vector<Cause> out;
+  std::set<std::uint64_t> told;  // writes already explained: one silence, one cause
+  for (const auto& [pair, list] : sends) {
+    const auto [requester, server] = pair;
+    if (services.count(server) || services.count(requester)) continue;
+    const auto waits = timeouts.find(requester);
+    if (waits == timeouts.end()) continue;
+    const auto back = sends.find({server, requester});
+    if (back == sends.end()) continue;
+    for (const auto m : list) {
+      const auto delivered = c.index.deliver_of.find(t.at(m).message);
+      if (delivered == c.index.deliver_of.end() || delivered->second > c.horizon) continue;
+      GaveUp g;
+      g.request = m;
+      g.delivered = delivered->second;
+      const auto request = asked(t, m);
+      // The answer: the server's first message back after it received the request that is about
+      // the same thing. The trace shows no request number to pair them by; the causal chain from
+      // the request's delivery to the answer's send and the names both carry do.
+      std::vector<std::string> about;
+      for (auto it = std::upper_bound(back->second.begin(), back->second.end(), g.delivered);
+           it != back->second.end(); ++it) {
+        about = common_names(request, asked(t, *it));
+        if (!about.empty() && c.graph.happens_before(g.delivered, *it)) {
+          g.answer = *it;
+          break;
+        }
+      }
+      if (!g.answer) continue;
+      const auto answered = c.index.deliver_of.find(t.at(g.answer).message);
+      if (answered != c.index.deliver_of.end() && answered->second <= c.horizon) {
+        g.answer_delivered = answered->second;
+      }
+      const auto heard = g.answer_delivered ? g.answer_delivered : c.horizon + 1;
+      // The requester's first write after a receive timeout, before the answer reached it, about
+      // what it had asked: it gave up and acted on the silence.
+      for (const auto& a : c.index.accesses) {
+        if (a.client != requester || !a.write || told.count(a.served)) continue;
+        const auto sent = request_sent(t, c.index, a);
+        if (sent <= m || sent >= heard || a.served > c.horizon) continue;
+        if (crashed_between(c.index, requester, m, sent)) continue;
+        const auto& timers = waits->second;
+        const auto last = std::lower_bound(timers.begin(), timers.end(), sent);
+        if (last == timers.begin() || *std::prev(last) <= m) continue;
+        if (!carries_any(written_value(t, a), about)) continue;
+        g.timeout = *std::prev(last);
+        g.write = &a;
+        break;
+      }
+      if (!g.write) continue;
+      g.effect = effect_between(c, server, g.delivered, g.answer, about);
+      // Lost only if the answer existed when the requester gave up (it was in flight), or the
+      // request had already taken effect; a server that had not acted yet is slow, not silent.
+      const bool in_flight = g.answer < g.timeout;
+      const bool took_effect = g.effect != 0 && g.effect < g.timeout;
+      if (!in_flight && !took_effect) continue;
+      told.insert(g.write->served);
+      out.push_back(cause_of(c, g));
+    }
+  }
+  return out;
+}
+
+}  // namespace seer::explain

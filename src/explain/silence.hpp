@@ -1,0 +1,24 @@
+// A lost response read from the message flow, for requests whose answer is a message of its own
+// (not a reply carrying the request's number): the requester gave up waiting (its receive timeout
+// fired) while the answer was already on its way, or after its request had taken effect, and then
+// wrote on that silence instead of asking again (docs/explain.md, lost_response, how
+// `acted_on_silence`).
+#pragma once
+
+#include "causes.hpp"
+
+#include <vector>
+
+namespace seer::explain {
+
+// What a request asked, without its bookkeeping (request numbers, attempts): two requests that ask
+// the same are a retry (causes_faults.cpp).
+nlohmann::json asked(const Trace& t, std::uint64_t send);
+// Whether two payloads share a name (a string of 3 or more characters that is not the statement's
+// text, the operation or a status); numbers alone do not (causes_faults.cpp).
+bool shares_a_name(const nlohmann::json& a, const nlohmann::json& b);
+
+// The lost_response causes of requesters that acted on silence.
+std::vector<Cause> detect_silent_give_ups(const DetectContext& c);
+
+}  // namespace seer::explain
