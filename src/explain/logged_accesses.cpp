@@ -137,15 +137,15 @@ std::uint64_t effect_of(const Trace& trace, const TraceIndex& index, std::uint64
 void mark_logged_stale_reads(const Trace& trace, std::vector<Access>& accesses,
                              std::size_t first_logged) {
   std::map<std::pair<int, std::string>, const Access*> latest;  // acknowledged writes so far
-  std::vector<Access*> reads;
+  std::vector<Access*> answers;  // the store's answers to writes and gets, in its order
   for (std::size_t i = first_logged; i < accesses.size(); ++i) {
     auto& a = accesses[i];
     if (trace.at(a.served).type != "kv_reply") continue;
-    if (a.write || (a.read && a.op == "get" && a.seen >= 0)) reads.push_back(&a);
+    if (a.write || (a.read && a.op == "get" && a.seen >= 0)) answers.push_back(&a);
   }
-  std::stable_sort(reads.begin(), reads.end(),
+  std::stable_sort(answers.begin(), answers.end(),
                    [](const Access* x, const Access* y) { return x->served < y->served; });
-  for (auto* a : reads) {
+  for (auto* a : answers) {
     if (a->write) {
       latest[{a->server, a->scope}] = a;
       continue;

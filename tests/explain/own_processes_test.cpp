@@ -79,6 +79,20 @@ TEST(RelayedCopy, AWriteInTheCopysCausalPastIsNotOvertakingIt) {
   EXPECT_EQ(c, nullptr) << c->summary;
 }
 
+// traces/relayed_copy_late.jsonl: the same copy, but the syncer tells the editor it synced d7
+// (#14) and the editor then sends rev 5 (#16): the update is causally after the push's send, not
+// concurrent with it, and it still reaches west first (#17, acknowledged #19). The syncer never
+// saw rev 5, so the push stored at #21 is a stale copy all the same.
+TEST(RelayedCopy, AWriteCausallyAfterTheCopysSendIsStillOvertakingIt) {
+  const auto x = explain_own(testing::hand_written("relayed_copy_late.jsonl"));
+  const auto* c = relayed_cause(x);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(&x.causes.front(), c) << x.causes.front().summary;
+  for (const std::uint64_t seq : {12u, 11u, 19u, 20u, 21u}) {
+    EXPECT_TRUE(holds_event(c->events, seq)) << seq << ": " << c->summary;
+  }
+}
+
 // traces/stale_route.jsonl: the router reads a stale routing table twice (#17, #26: epoch 1 after
 // the admin's epoch 2 was acknowledged at #12). After the first it routes u5's mail to its old
 // shard (#18), the loss the violation names; after the later one, u2's mail (#27), which is still
