@@ -26,6 +26,9 @@ std::vector<Cause> detect_clock_skew(const DetectContext& c);
 std::vector<Cause> detect_expired_leases(const DetectContext& c);
 std::vector<Cause> detect_stale_derived_writes(const DetectContext& c);
 std::vector<Cause> detect_racing_deletes(const DetectContext& c);
+// A copy one of the design's own processes relayed to another, stored over a concurrent newer
+// write (causes_relayed.cpp).
+std::vector<Cause> detect_stale_relayed_copies(const DetectContext& c);
 std::vector<Cause> detect_deposed_holders(const DetectContext& c);
 
 // "t=7.183ms"

@@ -2,6 +2,7 @@
 // that were fresh but overtaken before the write based on them took effect (outdated_read).
 #include "causes.hpp"
 #include "derived_rows.hpp"
+#include "entities.hpp"
 
 #include <fmt/format.h>
 
@@ -37,6 +38,27 @@ const Access* decision_after(const DetectContext& c, const Access& read) {
     if (w.read && !w.write && reads_the_same(w, read)) return nullptr;
   }
   return nullptr;
+}
+
+// A reader that wrote nothing back to what it read decided by sending: its first message after
+// the read (in the same life, before it asked the same server again) to a process the read named,
+// or carrying something the read returned. A placement table routing a request to a node, a
+// registry naming the worker a job goes to. 0 if none.
+std::uint64_t routed_after(const DetectContext& c, const Access& read) {
+  const auto& t = c.trace;
+  if (!t.has(read.event)) return 0;
+  const auto value = read_value(t, read);
+  for (auto s = read.event + 1; t.has(s) && s <= c.horizon; ++s) {
+    const auto& e = t.at(s);
+    if (e.lane != read.client) continue;
+    if (e.kind == EventKind::kCrash) return 0;
+    if (e.kind != EventKind::kSend || e.peer == kSimLane) continue;
+    if (e.peer == read.server) return 0;
+    auto carried = e.line.value("payload", nlohmann::json());
+    if (carried.is_object()) carried.erase("req");
+    if (data_names(value, t.lane_name(e.peer)) || flows_into(value, carried)) return s;
+  }
+  return 0;
 }
 
 // Writes the read missed: newer than what it saw, applied before it was served.
@@ -117,8 +139,12 @@ std::optional<Cause> message_not_applied(const DetectContext& c, const TraceEven
 // answered, and crashes that took back what it had.
 std::vector<Cause> why_behind(const DetectContext& c, const Access& read) {
   const auto& t = c.trace;
-  // A service: its contract, and no messages to inspect.
-  if (read.facts && read.facts->contains("name")) return {lagging_service(t, read)};
+  // A service: its contract, and no messages to inspect. Also a service's reply known from its
+  // messages alone (no facts, not one of the design's own servers): what was in flight to it is
+  // unknown there.
+  if ((read.facts && read.facts->contains("name")) || (!read.facts && !read.application)) {
+    return {lagging_service(t, read)};
+  }
   std::vector<Cause> out;
   for (const auto& e : t.events) {
     if (e.seq >= read.served) break;
@@ -197,6 +223,10 @@ std::vector<Cause> detect_stale_reads(const DetectContext& c) {
       } else if (f.contains("missing")) {
         saw = fmt::format(" the listing omitted {}", f["missing"].dump());
       }
+    } else if (a.seen >= 0) {
+      // From the service's own log: it had acknowledged a newer write of the key before it
+      // answered (logged_accesses.cpp).
+      saw = fmt::format(" it answered revision {} after it had acknowledged a newer write", a.seen);
     }
     cause.summary = fmt::format("{} acted on a stale {} answered by {} at #{} ({}):{}{}",
                                 cause.process, access_named(t, a), t.lane_name(a.server), a.served,
@@ -206,6 +236,12 @@ std::vector<Cause> detect_stale_reads(const DetectContext& c) {
       cause.summary +=
           fmt::format("; it then wrote {} (#{})", access_named(t, *decision), decision->served);
       cause.facts["decision_event"] = decision->served;
+    } else if (const auto routed = routed_after(c, a)) {
+      const auto& r = t.at(routed);
+      cause.events.push_back(routed);
+      cause.summary += fmt::format("; it then sent {} to {} (#{}), where what it read pointed",
+                                   r.type, t.lane_name(r.peer), routed);
+      cause.facts["routed_event"] = routed;
     }
     cause.behind = why_behind(c, a);
     out.push_back(std::move(cause));

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 namespace seer::explain {
@@ -129,9 +130,36 @@ std::uint64_t effect_of(const Trace& trace, const TraceIndex& index, std::uint64
   return 0;
 }
 
+// A key-value read the service answered with a revision older than a write of that key it had
+// already acknowledged: stale, as the service's own log shows (its replies are in its program
+// order), whichever of its replicas served the read. The latest write before the answer decides:
+// after an acknowledged delete, an older revision (or none) is no news.
+void mark_logged_stale_reads(const Trace& trace, std::vector<Access>& accesses,
+                             std::size_t first_logged) {
+  std::map<std::pair<int, std::string>, const Access*> latest;  // acknowledged writes so far
+  std::vector<Access*> answers;  // the store's answers to writes and gets, in its order
+  for (std::size_t i = first_logged; i < accesses.size(); ++i) {
+    auto& a = accesses[i];
+    if (trace.at(a.served).type != "kv_reply") continue;
+    if (a.write || (a.read && a.op == "get" && a.seen >= 0)) answers.push_back(&a);
+  }
+  std::stable_sort(answers.begin(), answers.end(),
+                   [](const Access* x, const Access* y) { return x->served < y->served; });
+  for (auto* a : answers) {
+    if (a->write) {
+      latest[{a->server, a->scope}] = a;
+      continue;
+    }
+    const auto w = latest.find({a->server, a->scope});
+    if (w == latest.end() || w->second->removes) continue;
+    if (w->second->written > a->seen) a->stale = true;
+  }
+}
+
 }  // namespace
 
 void add_logged_accesses(const Trace& trace, TraceIndex& index) {
+  const auto first_logged = index.accesses.size();
   for (const auto& e : trace.events) {
     if (e.kind != EventKind::kSend || !service_reply(e.type) || e.lane == kSimLane) continue;
     if (e.oracle().is_object() && e.oracle().contains("service"))
@@ -155,6 +183,7 @@ void add_logged_accesses(const Trace& trace, TraceIndex& index) {
                        e.line.value("payload", nlohmann::json::object()), e.type, a);
     index.accesses.push_back(std::move(a));
   }
+  mark_logged_stale_reads(trace, index.accesses, first_logged);
   // A request the service received and never answered (its reply lost, or the run ended) may
   // still have taken effect: a write of unknown outcome, where the service received it.
   if (!trace.header.value("redacted", false)) {

@@ -1,0 +1,258 @@
+// Stale copies relayed between the design's own processes (stale_derived_write, from messages
+// alone). A process S received a value from Q and sent it on to P (a read repair, a forwarded
+// update, a copy pushed to a peer); P stored it. Meanwhile P had stored another process's write of
+// the same key that S had not seen when it sent (not in the copy's causal past), so the copy
+// arrived carrying an older view and P wrote it over the newer one. A copy that is really newer has
+// what it supersedes in its causal past: the versions it carries came through the processes that
+// had them. No oracle fact is needed:
+// the messages' payloads, the processes' storage writes and the causal graph tell it, which is
+// also all a real deployment's logs would hold.
+#include "causes.hpp"
+#include "entities.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace seer::explain {
+
+namespace {
+
+constexpr std::size_t kLookBack = 64;  // a sender's recent events searched for the copy's source
+
+// The non-trivial pieces of a payload (strings of two characters or more, numbers other than -1,
+// 0, 1), leaving out request numbers: bookkeeping, not data.
+void relayed_pieces(const nlohmann::json& j, std::vector<nlohmann::json>& out, int depth = 0) {
+  if (depth > 16) return;
+  if (j.is_object()) {
+    for (const auto& [field, v] : j.items()) {
+      if (field != "req") relayed_pieces(v, out, depth + 1);
+    }
+  } else if (j.is_array()) {
+    for (const auto& v : j) relayed_pieces(v, out, depth + 1);
+  } else if (j.is_string() && j.get_ref<const std::string&>().size() >= 2) {
+    out.push_back(j);
+  } else if (j.is_number_integer() && (j.get<std::int64_t>() > 1 || j.get<std::int64_t>() < -1)) {
+    out.push_back(j);
+  }
+}
+
+std::vector<nlohmann::json> pieces_of(const TraceEvent& e) {
+  std::vector<nlohmann::json> out;
+  relayed_pieces(e.line.value("payload", nlohmann::json()), out);
+  return out;
+}
+
+bool names_key(const nlohmann::json& piece, const std::string& key) {
+  return piece.is_string() && (piece.get_ref<const std::string&>() == key ||
+                               string_names(key, piece.get_ref<const std::string&>()));
+}
+
+// Each lane's events in order, and which lanes are simulated services (their replies are
+// accesses already, with the service's own facts).
+struct Lanes {
+  std::map<int, std::vector<std::uint64_t>> events;
+  std::set<int> services;
+};
+
+Lanes lanes_of(const DetectContext& c) {
+  Lanes out;
+  for (const auto& e : c.trace.events) {
+    if (e.lane != kSimLane) out.events[e.lane].push_back(e.seq);
+  }
+  for (const auto& a : c.index.accesses) {
+    if (!a.application) out.services.insert(a.server);
+  }
+  return out;
+}
+
+// The storage write a process made while handling delivery `d` (before its next delivery) to a
+// key the delivered message names: where the message's content took effect. 0 if none.
+std::uint64_t stored_from(const Trace& t, const Lanes& lanes, const TraceEvent& d,
+                          std::string* key = nullptr) {
+  const auto& own = lanes.events.at(d.lane);
+  const auto pieces = pieces_of(d);
+  for (auto it = std::upper_bound(own.begin(), own.end(), d.seq); it != own.end(); ++it) {
+    const auto& e = t.at(*it);
+    if (e.kind == EventKind::kDeliver || e.kind == EventKind::kCrash) break;
+    if (e.kind != EventKind::kStorageWrite) continue;
+    const auto stored = e.line.value("key", std::string());
+    if (std::any_of(pieces.begin(), pieces.end(),
+                    [&](const nlohmann::json& p) { return names_key(p, stored); })) {
+      if (key) *key = stored;
+      return e.seq;
+    }
+  }
+  return 0;
+}
+
+// What the relayed message `m` carries of the delivery `src` beyond the key's name: the data it
+// copied (a version, a value).
+std::vector<nlohmann::json> copied(const TraceEvent& src, const TraceEvent& m,
+                                   const std::string& key) {
+  const auto from = pieces_of(src);
+  const auto into = pieces_of(m);
+  std::vector<nlohmann::json> out;
+  for (const auto& p : from) {
+    if (names_key(p, key)) continue;
+    if (std::find(into.begin(), into.end(), p) != into.end() &&
+        std::find(out.begin(), out.end(), p) == out.end()) {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+bool payload_names_key(const TraceEvent& e, const std::string& key) {
+  const auto pieces = pieces_of(e);
+  return std::any_of(pieces.begin(), pieces.end(),
+                     [&](const nlohmann::json& p) { return names_key(p, key); });
+}
+
+// The relay: the copy's source (the sender's latest delivery, from a third process, whose data the
+// copy carries) and the sender's latest delivery from the copy's destination naming the key (what
+// it knew of the destination's own copy). Only the life that sent the copy counts.
+struct Relay {
+  std::uint64_t source = 0;
+  std::uint64_t own_view = 0;
+  std::vector<nlohmann::json> carried;
+};
+
+Relay relay_of(const Trace& t, const Lanes& lanes, const TraceEvent& send, int destination,
+               const std::string& key) {
+  Relay out;
+  const auto& own = lanes.events.at(send.lane);
+  auto it = std::lower_bound(own.begin(), own.end(), send.seq);
+  for (std::size_t n = 0; it != own.begin() && n < kLookBack; ++n) {
+    const auto& e = t.at(*--it);
+    if (e.kind == EventKind::kCrash || e.kind == EventKind::kRestart ||
+        e.kind == EventKind::kStart) {
+      break;
+    }
+    if (e.kind != EventKind::kDeliver || e.peer == kSimLane || e.peer == send.lane) continue;
+    if (e.peer == destination) {
+      if (out.own_view == 0 && payload_names_key(e, key)) out.own_view = e.seq;
+    } else if (out.source == 0) {
+      auto carried = copied(e, send, key);
+      if (!carried.empty() && payload_names_key(e, key)) {
+        out.source = e.seq;
+        out.carried = std::move(carried);
+      }
+    }
+    if (out.source != 0 && out.own_view != 0) break;
+  }
+  return out;
+}
+
+// The destination's latest delivery before `d` from a process other than the relay's sender,
+// stored to the same key, whose send is not in the relayed message's causal past: a write the
+// sender could not have seen. Concurrent with the copy's send, or after it: a chain of unrelated
+// messages can order the copy's send before the write without telling the writer anything.
+std::uint64_t unseen_store(const DetectContext& c, const Lanes& lanes, const TraceEvent& d,
+                           std::uint64_t relayed_send, const std::string& key,
+                           std::uint64_t* stored) {
+  const auto& t = c.trace;
+  const auto& own = lanes.events.at(d.lane);
+  auto it = std::lower_bound(own.begin(), own.end(), d.seq);
+  while (it != own.begin()) {
+    const auto& w = t.at(*--it);
+    if (w.kind != EventKind::kDeliver || w.peer == kSimLane || w.peer == d.peer ||
+        w.parents.size() < 2) {
+      continue;
+    }
+    const auto w_send = w.parents.back();
+    // Older writes reached the sender through what it read; nothing earlier can be concurrent.
+    if (c.graph.happens_before(w_send, relayed_send)) {
+      std::string k;
+      if (stored_from(t, lanes, w, &k) && k == key) return 0;
+      continue;
+    }
+    std::string k;
+    const auto s = stored_from(t, lanes, w, &k);
+    if (s != 0 && k == key) {
+      *stored = s;
+      return w.seq;
+    }
+  }
+  return 0;
+}
+
+// The destination's answer to the write's sender while handling it (an acknowledgement): where
+// the writer learned it took effect.
+std::uint64_t answer_to(const Trace& t, const Lanes& lanes, const TraceEvent& w) {
+  const auto& own = lanes.events.at(w.lane);
+  for (auto it = std::upper_bound(own.begin(), own.end(), w.seq); it != own.end(); ++it) {
+    const auto& e = t.at(*it);
+    if (e.kind == EventKind::kDeliver || e.kind == EventKind::kCrash) break;
+    if (e.kind == EventKind::kSend && e.peer == w.peer) return e.seq;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<Cause> detect_stale_relayed_copies(const DetectContext& c) {
+  std::vector<Cause> out;
+  const auto& t = c.trace;
+  const auto lanes = lanes_of(c);
+  for (const auto& d : t.events) {
+    if (d.seq > c.horizon) break;
+    if (d.kind != EventKind::kDeliver || d.lane == kSimLane || d.peer == kSimLane ||
+        d.peer == d.lane || d.parents.size() < 2 || lanes.services.count(d.lane)) {
+      continue;
+    }
+    std::string key;
+    const auto stored = stored_from(t, lanes, d, &key);
+    if (stored == 0) continue;
+    const auto& send = t.at(d.parents.back());
+    if (send.kind != EventKind::kSend || send.lane != d.peer) continue;
+    const auto relay = relay_of(t, lanes, send, d.lane, key);
+    if (relay.source == 0) continue;
+    std::uint64_t overwritten = 0;
+    const auto w = unseen_store(c, lanes, d, send.seq, key, &overwritten);
+    if (w == 0) continue;
+    const auto& src = t.at(relay.source);
+    const auto& write = t.at(w);
+    const auto ack = answer_to(t, lanes, write);
+    Cause cause;
+    cause.kind = "stale_derived_write";
+    cause.process = t.lane_name(send.lane);
+    cause.events = {relay.source};
+    if (src.parents.size() > 1) cause.events.push_back(src.parents.back());
+    if (relay.own_view) cause.events.push_back(relay.own_view);
+    cause.events.push_back(ack ? ack : w);
+    cause.events.push_back(d.seq);
+    cause.events.push_back(stored);
+    nlohmann::json carried = nlohmann::json::array();
+    for (const auto& p : relay.carried) carried.push_back(p);
+    cause.facts = {{"how", "relayed"},
+                   {"read_event", relay.source},
+                   {"value_read", carried},
+                   {"overtaking_write_event", w},
+                   {"overtaken_store_event", overwritten},
+                   {"decision_event", d.seq},
+                   {"key", key}};
+    if (relay.own_view) cause.facts["own_view_event"] = relay.own_view;
+    cause.summary = fmt::format(
+        "{} received {} of {} from {} at #{} ({}) and sent it on to {} ({} sent #{}){}; but {} "
+        "had meanwhile stored {}'s {} of {} (delivered #{}, {}{}), which {} had not seen when it "
+        "sent (not in its causal past), and then stored the {} over it at #{} ({}): a copy "
+        "derived from a view that was already overtaken",
+        cause.process, abbreviated(carried, 60), key, t.lane_name(src.peer), src.seq,
+        format_time(src.time), t.lane_name(d.lane), send.type, send.seq,
+        relay.own_view ? fmt::format(", after reading {}'s own copy at #{}", t.lane_name(d.lane),
+                                     relay.own_view)
+                       : "",
+        t.lane_name(d.lane), t.lane_name(write.peer), write.type, key, w, format_time(write.time),
+        ack ? fmt::format(", acknowledged #{}", ack) : "", cause.process, send.type, stored,
+        format_time(t.at(stored).time));
+    out.push_back(std::move(cause));
+  }
+  return out;
+}
+
+}  // namespace seer::explain
