@@ -5,6 +5,7 @@
 // resumes and `seer merge` combines (sweep_file.hpp, docs/scale-out.md). `--for DURATION` searches
 // a seeded stream of runs for that long instead of a range (sweep_search.hpp).
 #include "run_options.hpp"
+#include "seer/json_release.hpp"
 #include "shard.hpp"
 #include "sweep_file.hpp"
 #include "sweep_report.hpp"
@@ -87,7 +88,7 @@ SweepOutcome run_sweep(const sim::System& system, const std::string& variant,
       const auto seed = plan.block->first + i;
       try {
         const auto run_started = std::chrono::steady_clock::now();
-        const auto result = sim::run_system(system, variant, make_config(options, seed));
+        auto result = sim::run_system(system, variant, make_config(options, seed));
         const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - run_started;
         events += result.events;
         if (out || !result.ok()) {
@@ -99,6 +100,8 @@ SweepOutcome run_sweep(const sim::System& system, const std::string& variant,
             outcome.failures.push_back(std::move(record));
           }
         }
+        // Freed depth first (json_release.hpp): the destructor's own way cost ~3 % of a sweep.
+        for (auto& entry : result.history) release_json(entry.value);
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!error || seed < error_seed) {

@@ -60,6 +60,7 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
         std::shared_ptr<const nlohmann::json>(message, &message->request), message->parsed);
   }
   history_.invoke_read(process_, kind, invocation(message->request), std::move(reading));
+  last_ = message;
   const sim::Time deadline = env_.now() + kRequestTimeout;
   std::uint64_t life = 0;
   if (deployment_->fenced_connections) {
@@ -111,6 +112,11 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
     co_return answer;
   }
   co_return unknown(kind, "timeout", server);
+}
+
+const nlohmann::json& Caller::last_request() const {
+  static const nlohmann::json kNone;
+  return last_ ? last_->request : kNone;
 }
 
 std::optional<Answer> Caller::unknown(const std::string& kind, const char* why,

@@ -16,6 +16,8 @@
 
 namespace seer::promises::design {
 
+struct ProtocolRequest;
+
 struct Answer {
   // {kind, head: {corrId, status, version}, data}: the server's message's own, shared, not copied
   std::shared_ptr<const nlohmann::json> response;
@@ -33,6 +35,10 @@ class Caller {
   // Sends `request` (corrId filled in) and records it; nullopt on timeout (or, fenced, when the
   // server refused it as another life's).
   sim::Task<std::optional<Answer>> call(nlohmann::json request);
+  // The request of the last call, as sent (its corrId filled in; null before the first call): a
+  // caller that may send a request again takes it back from here instead of copying each one
+  // before its first attempt (a call's corrId is set anew each time).
+  const nlohmann::json& last_request() const;
 
  private:
   // Records the call's outcome as unknown and forgets the server's life.
@@ -50,6 +56,7 @@ class Caller {
   std::uint64_t next_call_;
   // The life of each server this process has a connection to (fenced variants).
   std::map<sim::ProcessId, std::uint64_t> lives_;
+  std::shared_ptr<const ProtocolRequest> last_;  // the last call's message
 };
 
 }  // namespace seer::promises::design

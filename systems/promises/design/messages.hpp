@@ -1,9 +1,11 @@
 // What the promises design's processes send each other. A request and its reply stand for one
 // HTTP POST of the SDK's HttpNetwork (spec §8); a protocol message stands for one server-sent event
-// on a worker's or client's poll stream.
+// on a worker's or client's poll stream. Each is final: Message::as<T> of a final T compares
+// type_info instead of walking the class hierarchy (every process tests every message it gets).
 #pragma once
 
 #include "promises/model/request.hpp"
+#include "seer/json_release.hpp"
 #include "seer/sim/message.hpp"
 
 #include <cstdint>
@@ -16,12 +18,14 @@ namespace seer::promises::design {
 // Client -> server: a request envelope {kind, head, data}. `call` is the sender's own number for
 // it (a retry is a new call, like a new HTTP request). `life` is the server life it is for
 // (fenced variants; 0: any, as over HTTP, where the connection does the fencing).
-struct ProtocolRequest : sim::Payload {
+struct ProtocolRequest final : sim::Payload {
   ProtocolRequest(std::uint64_t c, nlohmann::json r, std::uint64_t l = 0)
       : call(c), request(std::move(r)), life(l) {}
   // With `request` parsed already (`p`: parse_request(r)'s Request, never a rejection).
   ProtocolRequest(std::uint64_t c, nlohmann::json r, std::shared_ptr<const Request> p)
       : call(c), request(std::move(r)), life(0), parsed(std::move(p)) {}
+  // Freed depth first (json_release.hpp): a run frees every request and response it sent.
+  ~ProtocolRequest() override { release_json(request); }
   std::uint64_t call;
   nlohmann::json request;
   std::uint64_t life;
@@ -41,13 +45,13 @@ struct ProtocolRequest : sim::Payload {
 
 // Client -> server, and back: opening a connection, which tells the client the server's life (a
 // random number drawn when the server process starts), like a TCP handshake.
-struct ConnectRequest : sim::Payload {
+struct ConnectRequest final : sim::Payload {
   explicit ConnectRequest(std::uint64_t c) : call(c) {}
   std::uint64_t call;
   std::string_view type() const override { return "connect"; }
   nlohmann::json to_json() const override { return {{"call", call}}; }
 };
-struct ConnectReply : sim::Payload {
+struct ConnectReply final : sim::Payload {
   ConnectReply(std::uint64_t c, std::uint64_t l) : call(c), life(l) {}
   std::uint64_t call;
   std::uint64_t life;
@@ -56,7 +60,7 @@ struct ConnectReply : sim::Payload {
 };
 // Server -> client: a request for another life of this server, refused unexecuted (a TCP reset).
 // The client cannot tell whether that earlier life executed it: the outcome is unknown.
-struct ConnectionReset : sim::Payload {
+struct ConnectionReset final : sim::Payload {
   explicit ConnectionReset(std::uint64_t c) : call(c) {}
   std::uint64_t call;
   std::string_view type() const override { return "connection_reset"; }
@@ -65,9 +69,10 @@ struct ConnectionReset : sim::Payload {
 
 // Server -> client: the response envelope, and the `now` the server applied the request at (the
 // checker needs it, spec §10; a real server can report it in a response header).
-struct ProtocolResponse : sim::Payload {
+struct ProtocolResponse final : sim::Payload {
   ProtocolResponse(std::uint64_t c, nlohmann::json r, std::int64_t n)
       : call(c), response(std::move(r)), now(n) {}
+  ~ProtocolResponse() override { release_json(response); }
   std::uint64_t call;
   nlohmann::json response;
   std::int64_t now;
@@ -78,8 +83,9 @@ struct ProtocolResponse : sim::Payload {
 };
 
 // Server -> worker or client: an `execute` or `unblock` message (spec §7).
-struct ProtocolMessage : sim::Payload {
+struct ProtocolMessage final : sim::Payload {
   explicit ProtocolMessage(nlohmann::json m) : message(std::move(m)) {}
+  ~ProtocolMessage() override { release_json(message); }
   nlohmann::json message;
   std::string_view type() const override { return "protocol_message"; }
   nlohmann::json to_json() const override { return message; }
@@ -87,9 +93,10 @@ struct ProtocolMessage : sim::Payload {
 
 // Server -> the deployment's mailroom (production: the HTTP front end's poll streams): a message
 // for `address`, which the mailroom resolves to the processes listening there.
-struct AddressedMessage : sim::Payload {
+struct AddressedMessage final : sim::Payload {
   AddressedMessage(std::string a, nlohmann::json m)
       : address(std::move(a)), message(std::move(m)) {}
+  ~AddressedMessage() override { release_json(message); }
   std::string address;
   nlohmann::json message;
   std::string_view type() const override { return "addressed_message"; }

@@ -4,6 +4,7 @@
 #include "partition.hpp"
 #include "partition_store.hpp"
 #include "promises/model/footprint.hpp"
+#include "promises/model/json_fields.hpp"
 #include "promises/model/model.hpp"
 #include "promises/model/parse.hpp"
 #include "promises/model/records.hpp"
@@ -292,11 +293,22 @@ class Server {
     return std::pair<State, Step>{std::move(state), std::move(step)};
   }
 
+  // {"origin", "request": {kind, head, data}}, built field by field in key order (json_fields.hpp):
+  // a sweep records one for every tick that changes a partition.
   void record_tick(const std::string& origin, std::int64_t now) {
-    const json recorded = {{"kind", "debug.tick"},
-                           {"head", {{"corrId", "sweep"}, {"version", "seer"}}},
-                           {"data", {{"time", now}}}};
-    config_.history->invoke(sweeper_, "debug.tick", {{"request", recorded}, {"origin", origin}});
+    JsonFields head;
+    head.add("corrId", "sweep");
+    head.add("version", "seer");
+    JsonFields data;
+    data.add("time", now);
+    JsonFields request;
+    request.add("data", std::move(data.object));
+    request.add("head", std::move(head.object));
+    request.add("kind", "debug.tick");
+    JsonFields recorded;
+    recorded.add("origin", origin);
+    recorded.add("request", std::move(request.object));
+    config_.history->invoke(sweeper_, "debug.tick", std::move(recorded.object));
   }
 
   // Whether anything was due (the tick changed the partition).
@@ -334,8 +346,12 @@ class Server {
       co_return true;
     }
     if (history) {
-      history->complete(sweeper_, sim::OpType::kOk, "debug.tick",
-                        {{"status", 200}, {"data", step.response["data"]}, {"now", now}});
+      // The response's data moved, not copied: only the step's messages are read after this.
+      JsonFields answered;
+      answered.add("data", std::move(step.response["data"]));
+      answered.add("now", now);
+      answered.add("status", 200);
+      history->complete(sweeper_, sim::OpType::kOk, "debug.tick", std::move(answered.object));
     }
     deliver(std::move(step.messages));
     co_return true;
