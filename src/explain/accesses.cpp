@@ -97,6 +97,11 @@ void read_service_facts(const nlohmann::json& f, Access& a) {
   if (key == f.end() && message != f.end() && message->is_number_integer()) {
     a.scope = "message " + std::to_string(message->get<std::int64_t>());
   }
+  // An empty receive handed out no message: a later enqueue adds one, it changes nothing handed
+  // out (unless the oracle says the queue held one then: a stale receive).
+  if (key == f.end() && message == f.end() && a.op == "receive" && !bool_or(f, "found", true)) {
+    a.scope = "message none";
+  }
   a.stale = bool_or(f, trace::fact::kStale, false);
   if (f.contains("label")) {
     read_sql_facts(f, a);
@@ -163,6 +168,8 @@ std::map<int, ProcessClock> clocks_of(const Trace& trace) {
 
 bool scopes_overlap(const std::string& a, const std::string& b) {
   if (a == "*" || b == "*" || a == b) return true;
+  // A queue message is one item, not a prefix: message 1 does not cover message 12.
+  if (a.starts_with("message ") && b.starts_with("message ")) return false;
   // A listing's prefix covers the keys under it.
   return (a.size() < b.size() && b.compare(0, a.size(), a) == 0) ||
          (b.size() < a.size() && a.compare(0, b.size(), b) == 0);

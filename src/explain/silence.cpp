@@ -53,6 +53,11 @@ struct GaveUp {
   std::uint64_t effect = 0;       // the server's write that took the request into account (0: none)
   std::uint64_t timeout = 0;      // the requester's receive timeout: where it gave up
   const Access* write = nullptr;  // what the requester wrote on the silence
+  // took_effect_after_give_up: the request took effect only after the timeout, and the requester
+  // had meanwhile acted on the assumption it had not (a compensation or a retry).
+  bool late = false;
+  std::uint64_t act = 0;         // the requester's send (to the server) or write request
+  std::uint64_t act_effect = 0;  // where that act reached the server or took effect
 };
 
 // The server's write between the request's delivery and the answer's send, causally after the one
@@ -145,6 +150,114 @@ Cause cause_of(const DetectContext& c, const GaveUp& g) {
   return cause;
 }
 
+// The server's write, causally between the request's delivery and its answer, that carries what
+// the request was about: a storage write of its own ("res/o-3") or a write to a service.
+std::uint64_t stored_between(const DetectContext& c, int server, std::uint64_t delivered,
+                             std::uint64_t answer, const std::vector<std::string>& about) {
+  for (auto s = delivered + 1; s < answer; ++s) {
+    const auto& e = c.trace.at(s);
+    if (e.lane != server || e.kind != EventKind::kStorageWrite) continue;
+    if (!carries_any(nlohmann::json(e.line.value("key", std::string())), about)) continue;
+    if (c.graph.happens_before(delivered, s) && c.graph.happens_before(s, answer)) return s;
+  }
+  return 0;
+}
+
+// The request took effect only after its requester gave up: the requester's first receive timeout
+// after the request (with no other request to that server in between) came before the server's
+// write (or, with none, its answer) and is not causally after it, and the requester meanwhile
+// acted on the assumption it had not: it sent the server another request about the same thing (a
+// compensation) that reached the server before the late request did, or wrote it elsewhere (a
+// retry) before the late request took effect. Fills `g` and returns whether it holds.
+bool took_effect_after_give_up(const DetectContext& c, const std::vector<std::uint64_t>& timers,
+                               const std::vector<std::uint64_t>& to_server, GaveUp& g,
+                               const std::vector<std::string>& about,
+                               const std::set<std::uint64_t>& told) {
+  const auto& t = c.trace;
+  const auto requester = t.at(g.request).lane;
+  const auto server = t.at(g.request).peer;
+  const auto heard = g.answer_delivered ? g.answer_delivered : c.horizon + 1;
+  const auto timer = std::upper_bound(timers.begin(), timers.end(), g.request);
+  if (timer == timers.end() || *timer >= heard) return false;
+  const auto next = std::upper_bound(to_server.begin(), to_server.end(), g.request);
+  if (next != to_server.end() && *next < *timer) return false;  // the timeout was another's
+  std::uint64_t effect = stored_between(c, server, g.delivered, g.answer, about);
+  if (!effect) effect = effect_between(c, server, g.delivered, g.answer, about);
+  const auto late = effect ? effect : g.answer;
+  if (late <= *timer || c.graph.happens_before(late, *timer)) return false;
+  if (crashed_between(c.index, requester, g.request, late)) return false;
+  // The requester's first act on the silence: a send to the server about the same thing,
+  for (auto it = next; it != to_server.end() && *it < late; ++it) {
+    if (!carries_any(asked(t, *it), about)) continue;
+    // A compensation is another kind of request about it. The next request of the same kind is a
+    // newer version or a repeat (a server's acknowledgement sent again), the retry rules' business.
+    if (t.at(*it).type == t.at(g.request).type) continue;
+    const auto reached = c.index.deliver_of.find(t.at(*it).message);
+    // It overtook the request: the server saw the act first and the request after it.
+    if (reached == c.index.deliver_of.end() || reached->second >= g.delivered) continue;
+    g.act = *it;
+    g.act_effect = reached->second;
+    break;
+  }
+  // or a write about it elsewhere, whichever came first.
+  for (const auto& a : c.index.accesses) {
+    if (a.client != requester || !a.write || told.count(a.served) || a.served >= late) continue;
+    const auto sent = request_sent(t, c.index, a);
+    if (sent <= *timer || (g.act && sent >= g.act)) continue;
+    if (!carries_any(written_value(t, a), about)) continue;
+    g.act = sent;
+    g.act_effect = a.served;
+    g.write = &a;
+  }
+  if (!g.act) return false;
+  g.timeout = *timer;
+  g.effect = effect;
+  g.late = true;
+  return true;
+}
+
+Cause late_effect_cause(const DetectContext& c, const GaveUp& g) {
+  const auto& t = c.trace;
+  const auto& request = t.at(g.request);
+  const auto& act = t.at(g.act);
+  const auto requester = t.lane_name(request.lane);
+  const auto server = t.lane_name(request.peer);
+  const auto late = g.effect ? g.effect : g.answer;
+  Cause cause;
+  cause.kind = "lost_response";
+  cause.process = requester;
+  cause.events = {late, g.request, g.timeout, g.act, g.act_effect, g.delivered};
+  if (g.effect) cause.events.push_back(g.answer);
+  cause.facts = {{"how", "took_effect_after_give_up"},
+                 {"request_event", g.request},
+                 {"request_delivered_event", g.delivered},
+                 {"timeout_event", g.timeout},
+                 {"act_event", g.act},
+                 {"act_effect_event", g.act_effect},
+                 {"answer_event", g.answer}};
+  if (g.effect) cause.facts["effect_event"] = g.effect;
+  const auto what = g.write ? fmt::format("wrote {} at #{}", access_named(t, *g.write), g.act)
+                            : fmt::format("sent {} to {} at #{} (delivered at #{})", act.type,
+                                          server, g.act, g.act_effect);
+  cause.summary = fmt::format(
+      "{} sent {} to {} at #{} ({}) and gave up waiting at #{} ({}); it then {} on the "
+      "assumption the {} had not taken effect, but {} received it only at #{} ({}) and it took "
+      "effect at #{} ({}), after {}'s act",
+      requester, request.type, server, g.request, format_time(request.time), g.timeout,
+      format_time(t.at(g.timeout).time), what, request.type, server, g.delivered,
+      format_time(t.at(g.delivered).time), late, format_time(t.at(late).time), requester);
+  if (const auto pause = last_pause(t, request.peer, g.delivered, late)) {
+    Cause p;
+    p.kind = "process_paused";
+    p.process = server;
+    p.events = {pause};
+    p.summary = fmt::format("{} was paused at #{} ({}) between the request and its effect", server,
+                            pause, format_time(t.at(pause).time));
+    cause.behind.push_back(std::move(p));
+  }
+  return cause;
+}
+
 }  // namespace
 
 std::vector<Cause> detect_silent_give_ups(const DetectContext& c) {
@@ -210,15 +323,26 @@ std::vector<Cause> detect_silent_give_ups(const DetectContext& c) {
         g.write = &a;
         break;
       }
-      if (!g.write) continue;
-      g.effect = effect_between(c, server, g.delivered, g.answer, about);
-      // Lost only if the answer existed when the requester gave up (it was in flight), or the
-      // request had already taken effect; a server that had not acted yet is slow, not silent.
-      const bool in_flight = g.answer < g.timeout;
-      const bool took_effect = g.effect != 0 && g.effect < g.timeout;
-      if (!in_flight && !took_effect) continue;
-      told.insert(g.write->served);
-      out.push_back(cause_of(c, g));
+      if (g.write) {
+        g.effect = effect_between(c, server, g.delivered, g.answer, about);
+        // Lost only if the answer existed when the requester gave up (it was in flight), or the
+        // request had already taken effect; a server that had not acted yet is slow, not silent.
+        const bool in_flight = g.answer < g.timeout;
+        const bool took_effect = g.effect != 0 && g.effect < g.timeout;
+        if (in_flight || took_effect) {
+          told.insert(g.write->served);
+          out.push_back(cause_of(c, g));
+          continue;
+        }
+      }
+      // Slow, then: it counts if the requester acted before the late request took effect.
+      GaveUp late{.request = g.request,
+                  .delivered = g.delivered,
+                  .answer = g.answer,
+                  .answer_delivered = g.answer_delivered};
+      if (!took_effect_after_give_up(c, waits->second, list, late, about, told)) continue;
+      told.insert(late.act_effect);
+      out.push_back(late_effect_cause(c, late));
     }
   }
   return out;

@@ -2,7 +2,8 @@
 // (not a reply carrying the request's number): the requester gave up waiting (its receive timeout
 // fired) while the answer was already on its way, or after its request had taken effect, and then
 // wrote on that silence instead of asking again (docs/explain.md, lost_response, how
-// `acted_on_silence`).
+// `acted_on_silence`); or its request took effect only after it gave up, and it had meanwhile
+// compensated or retried (how `took_effect_after_give_up`).
 #pragma once
 
 #include "causes.hpp"
