@@ -112,13 +112,19 @@ bool insert_can_change(const nlohmann::json& statement, std::size_t rows) {
   return n < 0 || static_cast<std::int64_t>(rows) >= n;  // a LIMIT it cannot read: it may
 }
 
+// The statements of the request a read answered; null when the request is not in the trace.
+nlohmann::json statements_read(const Trace& t, const Access& r) {
+  const auto request = request_of(t, r.served);
+  if (request == 0) return nlohmann::json();
+  return t.at(request)
+      .line.value("payload", nlohmann::json())
+      .value("statements", nlohmann::json());
+}
+
 // From logs alone: an insert-only write changes a carried row only where insert_can_change says
 // so, or where the copy is of the whole answer.
 bool insert_changes_copy(const Trace& t, const Access& r, const nlohmann::json& carried) {
-  const auto request = request_of(t, r.served);
-  if (request == 0) return true;
-  const auto statements =
-      t.at(request).line.value("payload", nlohmann::json()).value("statements", nlohmann::json());
+  const auto statements = statements_read(t, r);
   if (!statements.is_array()) return true;
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const auto rows = rows_returned(t, r, i);
@@ -148,10 +154,7 @@ bool decided_row_changed(const nlohmann::json& before, const nlohmann::json& aft
 // carries a value the decision writes.
 bool insert_changes_decision(const Trace& t, const Access& x, const Access& r,
                              const nlohmann::json& decided) {
-  const auto request = request_of(t, r.served);
-  if (request == 0) return true;
-  const auto statements =
-      t.at(request).line.value("payload", nlohmann::json()).value("statements", nlohmann::json());
+  const auto statements = statements_read(t, r);
   if (!statements.is_array()) return true;
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const auto rows = rows_returned(t, r, i);

@@ -107,23 +107,30 @@ std::vector<Cause> why_answer_late(const Trace& t, const GaveUp& g) {
   return out;
 }
 
+// The lost response both stories tell: the requester gave up on a request, and the facts they
+// share.
+Cause give_up_cause(const Trace& t, const GaveUp& g, const char* how) {
+  Cause cause;
+  cause.kind = "lost_response";
+  cause.process = t.lane_name(t.at(g.request).lane);
+  cause.facts = {{"how", how},
+                 {"request_event", g.request},
+                 {"answer_event", g.answer},
+                 {"timeout_event", g.timeout}};
+  if (g.effect) cause.facts["effect_event"] = g.effect;
+  return cause;
+}
+
 Cause cause_of(const DetectContext& c, const GaveUp& g) {
   const auto& t = c.trace;
   const auto& request = t.at(g.request);
   const auto& answer = t.at(g.answer);
   const auto requester = t.lane_name(request.lane);
   const auto server = t.lane_name(request.peer);
-  Cause cause;
-  cause.kind = "lost_response";
-  cause.process = requester;
+  auto cause = give_up_cause(t, g, "acted_on_silence");
   cause.events = {g.effect ? g.effect : g.answer, g.request, g.answer, g.timeout, g.write->served};
   if (g.answer_delivered) cause.events.push_back(g.answer_delivered);
-  cause.facts = {{"how", "acted_on_silence"},
-                 {"request_event", g.request},
-                 {"answer_event", g.answer},
-                 {"timeout_event", g.timeout},
-                 {"decision_event", g.write->served}};
-  if (g.effect) cause.facts["effect_event"] = g.effect;
+  cause.facts["decision_event"] = g.write->served;
   if (g.answer_delivered) cause.facts["answer_delivered_event"] = g.answer_delivered;
   const auto gave_up = format_time(t.at(g.timeout).time);
   std::string state;
@@ -223,19 +230,12 @@ Cause late_effect_cause(const DetectContext& c, const GaveUp& g) {
   const auto requester = t.lane_name(request.lane);
   const auto server = t.lane_name(request.peer);
   const auto late = g.effect ? g.effect : g.answer;
-  Cause cause;
-  cause.kind = "lost_response";
-  cause.process = requester;
+  auto cause = give_up_cause(t, g, "took_effect_after_give_up");
   cause.events = {late, g.request, g.timeout, g.act, g.act_effect, g.delivered};
   if (g.effect) cause.events.push_back(g.answer);
-  cause.facts = {{"how", "took_effect_after_give_up"},
-                 {"request_event", g.request},
-                 {"request_delivered_event", g.delivered},
-                 {"timeout_event", g.timeout},
-                 {"act_event", g.act},
-                 {"act_effect_event", g.act_effect},
-                 {"answer_event", g.answer}};
-  if (g.effect) cause.facts["effect_event"] = g.effect;
+  cause.facts["request_delivered_event"] = g.delivered;
+  cause.facts["act_event"] = g.act;
+  cause.facts["act_effect_event"] = g.act_effect;
   const auto what = g.write ? fmt::format("wrote {} at #{}", access_named(t, *g.write), g.act)
                             : fmt::format("sent {} to {} at #{} (delivered at #{})", act.type,
                                           server, g.act, g.act_effect);

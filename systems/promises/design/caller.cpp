@@ -42,7 +42,8 @@ Caller::Caller(sim::Env& env, std::shared_ptr<const Deployment> deployment,
       process_(ids_->fresh()),
       next_call_(env.random()) {}
 
-sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
+sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request,
+                                              std::shared_ptr<const nlohmann::json>* sent_request) {
   const std::uint64_t call = next_call_++;
   const std::string kind = request.value("kind", std::string());
   request["head"]["corrId"] = env_.name_of(env_.self()) + "-" + std::to_string(call);
@@ -60,7 +61,8 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
         std::shared_ptr<const nlohmann::json>(message, &message->request), message->parsed);
   }
   history_.invoke_read(process_, kind, invocation(message->request), std::move(reading));
-  last_ = message;
+  if (sent_request)
+    *sent_request = std::shared_ptr<const nlohmann::json>(message, &message->request);
   const sim::Time deadline = env_.now() + kRequestTimeout;
   std::uint64_t life = 0;
   if (deployment_->fenced_connections) {
@@ -112,11 +114,6 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request) {
     co_return answer;
   }
   co_return unknown(kind, "timeout", server);
-}
-
-const nlohmann::json& Caller::last_request() const {
-  static const nlohmann::json kNone;
-  return last_ ? last_->request : kNone;
 }
 
 std::optional<Answer> Caller::unknown(const std::string& kind, const char* why,

@@ -33,12 +33,12 @@ class Caller {
          std::shared_ptr<HistoryIds> ids, ResponseObserver observer,
          std::deque<sim::Message>& inbox);
   // Sends `request` (corrId filled in) and records it; nullopt on timeout (or, fenced, when the
-  // server refused it as another life's).
-  sim::Task<std::optional<Answer>> call(nlohmann::json request);
-  // The request of the last call, as sent (its corrId filled in; null before the first call): a
-  // caller that may send a request again takes it back from here instead of copying each one
-  // before its first attempt (a call's corrId is set anew each time).
-  const nlohmann::json& last_request() const;
+  // server refused it as another life's). `sent`, if given, receives the request as recorded
+  // (shared with the message, never changed once sent): a caller that may send it again takes it
+  // back from there instead of copying each request before its first attempt (a call sets the
+  // corrId anew).
+  sim::Task<std::optional<Answer>> call(nlohmann::json request,
+                                        std::shared_ptr<const nlohmann::json>* sent = nullptr);
 
  private:
   // Records the call's outcome as unknown and forgets the server's life.
@@ -56,7 +56,6 @@ class Caller {
   std::uint64_t next_call_;
   // The life of each server this process has a connection to (fenced variants).
   std::map<sim::ProcessId, std::uint64_t> lives_;
-  std::shared_ptr<const ProtocolRequest> last_;  // the last call's message
 };
 
 }  // namespace seer::promises::design

@@ -111,16 +111,17 @@ class Client {
   // after a short pause; each attempt is its own operation in the history. (Two retries made
   // partition-heavy histories of 40 outcome-unknown operations per origin, past the checker's
   // budget: seed 480.)
-  // The request is copied back from the caller only for the retry (rare), not before each first
+  // The request is copied back from the one sent only for the retry (rare), not before each first
   // attempt.
   sim::Task<void> retrying(nlohmann::json request) {
+    std::shared_ptr<const nlohmann::json> sent;
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (attempt > 0) {
         co_await env_.sleep(sim::milliseconds(5) +
                             static_cast<sim::Duration>(below(env_, 15'000'000)));
-        request = caller_.last_request();
+        request = *sent;
       }
-      if (co_await caller_.call(std::move(request))) co_return;
+      if (co_await caller_.call(std::move(request), &sent)) co_return;
     }
   }
 
