@@ -31,6 +31,14 @@ std::vector<Cause> detect_racing_deletes(const DetectContext& c);
 std::vector<Cause> detect_stale_relayed_copies(const DetectContext& c);
 std::vector<Cause> detect_deposed_holders(const DetectContext& c);
 
+// Whether read `r` read the place `w` writes: a table it writes a row of (SQL, where a read's
+// scope is the whole database), or an overlapping key.
+bool reads_place_written(const Access& r, const Access& w);
+// Whether read `r` returned what its reader had itself written there before (a token it
+// registered, a lock it claimed): such a read checks the reader's own claim, and a write after it
+// carries the reader's own value, not a copy of someone else's (causes_derived.cpp).
+bool checks_own_write(const DetectContext& c, const Access& r);
+
 // "t=7.183ms"
 std::string format_time(std::int64_t ns);
 // "get(counter)", or "c1-t0 (db)" for an access without one key (a SQL transaction).

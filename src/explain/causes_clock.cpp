@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include <map>
 
 namespace seer::explain {
@@ -21,6 +23,20 @@ constexpr std::int64_t kBefore = 1'000'000'000;
 constexpr std::int64_t kAfter = 600'000'000'000;
 constexpr std::int64_t kDeadlineMargin = 1'000'000;  // beyond this after the clock: a deadline
 
+// A field named for a length of time ("delay_ns", "timeoutMs", "ttl"): its number is a duration,
+// not a clock reading. A simulation starts its clocks near zero, so a 20 ms delay would otherwise
+// read as a deadline 20 ms into the run.
+bool names_a_duration(const std::string& key) {
+  std::string lower;
+  for (const char ch : key)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const char* word :
+       {"delay", "timeout", "ttl", "interval", "backoff", "duration", "period"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
 void clock_numbers(const nlohmann::json& j, std::int64_t local, std::vector<std::int64_t>& out,
                    int depth = 0) {
   if (depth > 16) return;
@@ -28,7 +44,11 @@ void clock_numbers(const nlohmann::json& j, std::int64_t local, std::vector<std:
     const auto n = j.get<std::int64_t>();
     // Not a small number (a count, an amount): clocks read millions of ns within a millisecond.
     if ((n > 1000 || n < -1000) && n >= local - kBefore && n <= local + kAfter) out.push_back(n);
-  } else if (j.is_array() || j.is_object()) {
+  } else if (j.is_object()) {
+    for (const auto& [key, v] : j.items()) {
+      if (!names_a_duration(key)) clock_numbers(v, local, out, depth + 1);
+    }
+  } else if (j.is_array()) {
     for (const auto& v : j) clock_numbers(v, local, out, depth + 1);
   }
 }

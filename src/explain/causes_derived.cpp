@@ -79,6 +79,23 @@ std::vector<std::string> removed_names(const Access& d) {
 
 }  // namespace
 
+bool reads_place_written(const Access& r, const Access& w) {
+  if (r.service != w.service) return false;
+  if (!r.tables_read.empty() && !w.rows_written.empty()) return touches_what_was_read(w, r);
+  return scopes_overlap(r.scope, w.scope);
+}
+
+bool checks_own_write(const DetectContext& c, const Access& r) {
+  const auto value_read = read_value(c.trace, r);
+  return std::any_of(c.index.accesses.begin(), c.index.accesses.end(), [&](const Access& u) {
+    if (u.client != r.client || !u.write || u.served >= r.served || !reads_place_written(r, u)) {
+      return false;
+    }
+    const auto own = written_value(c.trace, u);
+    return flows_into(value_read, own) || copies_answer_value(c.trace, r, own);
+  });
+}
+
 std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
   std::vector<Cause> out;
   const auto& t = c.trace;
@@ -89,13 +106,16 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
     const auto sent = request_sent(t, c.index, w);
     const auto written = written_value(t, w);
     for (const auto* r : reads_before(c.index, w.client, sent, 4)) {
-      // A read of the very scope written is a lost update: outdated_read tells that story.
-      if (r->service == w.service && scopes_overlap(r->scope, w.scope)) continue;
+      // A read of the very place written is a lost update: outdated_read tells that story. For
+      // SQL the place is the tables (a read's scope is the whole database): a count of one table
+      // written into another is a copy that outdated_read, which follows a table, never sees.
+      if (reads_place_written(*r, w)) continue;
       if (r->stale) continue;  // stale_read tells that one
       // A work item taken from a queue is not a view of state that a later write overtakes.
       if (r->op == "receive") continue;
       const auto value = read_value(t, *r);
-      if (!flows_into(value, written)) continue;
+      if (!flows_into(value, written) && !copies_answer_value(t, *r, written)) continue;
+      if (checks_own_write(c, *r)) continue;
       const auto* x = overtaking_write(c, *r, w.served, value, written);
       if (!x) continue;
       // Someone else wrote (or invalidated) the copy's own place meanwhile: the first such write

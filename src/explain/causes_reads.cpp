@@ -178,6 +178,19 @@ bool checked_before_acting(const std::vector<Access>& all, const Access& read) {
   return false;
 }
 
+// The writer's latest read, answered before `sent` in the same life and on the same service,
+// that checked a claim of its own (checks_own_write): what a write elsewhere was decided on.
+const Access* own_claim_checked(const DetectContext& c, const Access& w, std::uint64_t sent) {
+  const Access* check = nullptr;
+  for (const auto& r : c.index.accesses) {
+    if (r.client != w.client || !r.read || r.write || !r.delivered || r.event >= sent) continue;
+    if (r.service != w.service || reads_place_written(r, w)) continue;
+    if (crashed_between(c.index, w.client, r.event, sent)) continue;
+    if (!check || r.event > check->event) check = &r;
+  }
+  return check && checks_own_write(c, *check) ? check : nullptr;
+}
+
 }  // namespace
 
 std::vector<Cause> detect_stale_reads(const DetectContext& c) {
@@ -267,6 +280,9 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
       if (crashed_between(c.index, w.client, r.event, sent)) continue;
       read = &r;
     }
+    // A write elsewhere decided on a check of the writer's own claim (its token still in the
+    // fence, its lock still its own): the latest such check answered before the write was sent.
+    if (!read) read = own_claim_checked(c, w, sent);
     if (!read || read->stale) continue;  // stale reads are reported as such
     std::vector<const Access*> between;
     for (const auto& x : all) {

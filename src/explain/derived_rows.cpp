@@ -34,10 +34,35 @@ std::size_t rows_carried(const nlohmann::json& rows, const nlohmann::json& carri
                     [&](const nlohmann::json& row) { return flows_into(row, carried); }));
 }
 
-// A copy of the whole answer: it carries something of every row, and there were several. A
-// change of the answer's membership changes such a copy (a listing copied into an index).
+// Whether one of the statements `carried` holds takes `value` as a parameter.
+bool passes_parameter(const nlohmann::json& carried, const nlohmann::json& value) {
+  if (!carried.is_object()) return false;
+  const auto statements = carried.find("statements");
+  if (statements == carried.end() || !statements->is_array()) return false;
+  return std::any_of(statements->begin(), statements->end(), [&](const nlohmann::json& st) {
+    const auto params = st.is_object() ? st.find("params") : st.end();
+    return st.is_object() && params != st.end() && params->is_array() &&
+           std::find(params->begin(), params->end(), value) != params->end();
+  });
+}
+
+// An answer of one value (a count, a sum, an existence flag) that the copy's statements take as a
+// parameter. Values like 0 and 1 carry no name, so flows_into ignores them; as a parameter of the
+// write, the whole answer is what is copied (a recount written back).
+bool copies_single_value(const nlohmann::json& rows, const nlohmann::json& carried) {
+  if (!rows.is_array() || rows.size() != 1 || !rows[0].is_array() || rows[0].size() != 1) {
+    return false;
+  }
+  const auto& value = rows[0][0];
+  return (value.is_number() || value.is_boolean()) && passes_parameter(carried, value);
+}
+
+// A copy of the whole answer: it carries something of every row, and there were several, or the
+// answer is one value it takes as a parameter. A change of the answer's membership (or of its
+// value) changes such a copy (a listing copied into an index, a count written back).
 bool copies_whole_answer(const nlohmann::json& rows, const nlohmann::json& carried) {
-  return rows.size() >= 2 && rows_carried(rows, carried) == rows.size();
+  return (rows.size() >= 2 && rows_carried(rows, carried) == rows.size()) ||
+         copies_single_value(rows, carried);
 }
 
 // With the oracle's record of the read's answer after the write: a row the copy carries from is
@@ -128,7 +153,9 @@ bool insert_changes_copy(const Trace& t, const Access& r, const nlohmann::json& 
   if (!statements.is_array()) return true;
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const auto rows = rows_returned(t, r, i);
-    if (!rows.is_array() || rows_carried(rows, carried) == 0) continue;
+    if (!rows.is_array() ||
+        (rows_carried(rows, carried) == 0 && !copies_single_value(rows, carried)))
+      continue;
     if (copies_whole_answer(rows, carried) || insert_can_change(statements[i], rows.size())) {
       return true;
     }
@@ -165,6 +192,25 @@ bool insert_changes_decision(const Trace& t, const Access& x, const Access& r,
 }
 
 }  // namespace
+
+bool copies_answer_value(const Trace& t, const Access& r, const nlohmann::json& carried) {
+  const auto statements = statements_read(t, r);
+  if (!statements.is_array()) return false;
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    if (!copies_single_value(rows_returned(t, r, i), carried)) continue;
+    // The same entity: what the read asked about (its parameters with a name) the write names too;
+    // a read that names nothing (a count of a whole table) is taken as it is.
+    const auto asked = statements[i].is_object()
+                           ? statements[i].value("params", nlohmann::json::array())
+                           : nlohmann::json::array();
+    nlohmann::json named = nlohmann::json::array();
+    for (const auto& p : asked) {
+      if (p.is_string() && p.get_ref<const std::string&>().size() >= 2) named.push_back(p);
+    }
+    if (named.empty() || flows_into(named, carried)) return true;
+  }
+  return false;
+}
 
 bool changes_what_decided(const Trace& t, const Access& x, const Access& r, const Access& w) {
   if (r.tables_read.empty()) return true;

@@ -18,6 +18,11 @@ namespace seer::explain {
 bool changes_carried_rows(const Trace& t, const Access& x, const Access& r,
                           const nlohmann::json& carried);
 
+// Whether the derived write carrying `carried` copies a SQL read's whole answer of one value (a
+// count, a sum, an existence flag) as a parameter, about what the read asked about: values like 0
+// or 1 name nothing, so a copy of them is found only this way (a recount written back).
+bool copies_answer_value(const Trace& t, const Access& r, const nlohmann::json& carried);
+
 // Whether `x` changed what the SQL read `r` returned in a way that matters to the decision `w`
 // (a write decided on it, not a copy of it): a row the read returned changed or left the answer
 // (an aggregate's row changes with its count), the answer was empty (a check for absence), or a
