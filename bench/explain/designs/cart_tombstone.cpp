@@ -116,7 +116,8 @@ sim::Task<void> replica(sim::Env& env, std::vector<sim::ProcessId> peers,
   sim::Time next_gossip = env.now() + static_cast<sim::Duration>(env.random() % kGossipEvery);
   for (;;) {
     const sim::Duration left = next_gossip - env.now();
-    const auto m = left > 0 ? co_await env.receive_for(left) : std::optional<sim::Message>();
+    std::optional<sim::Message> m;
+    if (left > 0) m = co_await env.receive_for(left);
     if (!m) {
       next_gossip = env.now() + kGossipEvery;
       // Drop tombstones old enough (fixed: and held by every peer).
