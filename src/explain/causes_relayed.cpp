@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,7 +31,9 @@ void relayed_pieces(const nlohmann::json& j, std::vector<nlohmann::json>& out, i
   if (depth > 16) return;
   if (j.is_object()) {
     for (const auto& [field, v] : j.items()) {
-      if (field != "req") relayed_pieces(v, out, depth + 1);
+      if (field == "req") continue;
+      if (key_is_data(field)) out.emplace_back(field);  // a map keyed by id: {"i-2-3": {...}}
+      relayed_pieces(v, out, depth + 1);
     }
   } else if (j.is_array()) {
     for (const auto& v : j) relayed_pieces(v, out, depth + 1);
@@ -70,22 +73,32 @@ Lanes lanes_of(const DetectContext& c) {
   return out;
 }
 
-// The storage write a process made while handling delivery `d` (before its next delivery) to a
-// key the delivered message names: where the message's content took effect. 0 if none.
-std::uint64_t stored_from(const Trace& t, const Lanes& lanes, const TraceEvent& d,
-                          std::string* key = nullptr) {
+// The storage writes a process made while handling delivery `d` (before its next delivery) to
+// keys the delivered message names: where the message's content took effect (a message with the
+// sender's whole state takes effect on several keys).
+std::vector<std::pair<std::uint64_t, std::string>> stored_from(const Trace& t, const Lanes& lanes,
+                                                               const TraceEvent& d) {
+  std::vector<std::pair<std::uint64_t, std::string>> out;
   const auto& own = lanes.events.at(d.lane);
   const auto pieces = pieces_of(d);
   for (auto it = std::upper_bound(own.begin(), own.end(), d.seq); it != own.end(); ++it) {
     const auto& e = t.at(*it);
     if (e.kind == EventKind::kDeliver || e.kind == EventKind::kCrash) break;
     if (e.kind != EventKind::kStorageWrite) continue;
-    const auto stored = e.line.value("key", std::string());
+    auto stored = e.line.value("key", std::string());
     if (std::any_of(pieces.begin(), pieces.end(),
                     [&](const nlohmann::json& p) { return names_key(p, stored); })) {
-      if (key) *key = stored;
-      return e.seq;
+      out.emplace_back(e.seq, std::move(stored));
     }
+  }
+  return out;
+}
+
+// The storage write of `key` made while handling delivery `d`, if the message names it; else 0.
+std::uint64_t stored_key_from(const Trace& t, const Lanes& lanes, const TraceEvent& d,
+                              const std::string& key) {
+  for (const auto& [seq, stored] : stored_from(t, lanes, d)) {
+    if (stored == key) return seq;
   }
   return 0;
 }
@@ -165,15 +178,13 @@ std::uint64_t unseen_store(const DetectContext& c, const Lanes& lanes, const Tra
       continue;
     }
     const auto w_send = w.parents.back();
+    const auto s = stored_key_from(t, lanes, w, key);
     // Older writes reached the sender through what it read; nothing earlier can be concurrent.
     if (c.graph.happens_before(w_send, relayed_send)) {
-      std::string k;
-      if (stored_from(t, lanes, w, &k) && k == key) return 0;
+      if (s != 0) return 0;
       continue;
     }
-    std::string k;
-    const auto s = stored_from(t, lanes, w, &k);
-    if (s != 0 && k == key) {
+    if (s != 0) {
       *stored = s;
       return w.seq;
     }
@@ -193,6 +204,125 @@ std::uint64_t answer_to(const Trace& t, const Lanes& lanes, const TraceEvent& w)
   return 0;
 }
 
+// Whether `lane` stored `key` itself before event `before`, in the same life.
+bool stored_before(const Trace& t, const Lanes& lanes, int lane, const std::string& key,
+                   std::uint64_t before) {
+  const auto& own = lanes.events.at(lane);
+  for (auto it = std::lower_bound(own.begin(), own.end(), before); it != own.begin();) {
+    const auto& e = t.at(*--it);
+    if (e.kind == EventKind::kCrash) return false;
+    if (e.kind == EventKind::kStorageWrite && e.line.value("key", std::string()) == key)
+      return true;
+  }
+  return false;
+}
+
+// The destination's own last storage write of `key` after `from` and before `before` (it changed
+// or erased what the overwritten write had stored: a tombstone collected). 0 if none.
+std::uint64_t own_change_between(const Trace& t, const Lanes& lanes, int lane,
+                                 const std::string& key, std::uint64_t from, std::uint64_t before) {
+  std::uint64_t found = 0;
+  for (const auto s : lanes.events.at(lane)) {
+    if (s <= from) continue;
+    if (s >= before) break;
+    const auto& e = t.at(s);
+    if (e.kind == EventKind::kStorageWrite && e.line.value("key", std::string()) == key) found = s;
+  }
+  return found;
+}
+
+// A peer's own copy of `key` (no third process's value in it), stored by the destination over a
+// write the sender had not seen.
+Cause own_copy_cause(const DetectContext& c, const Lanes& lanes, const TraceEvent& d,
+                     const TraceEvent& send, const std::string& key, std::uint64_t w,
+                     std::uint64_t overwritten, std::uint64_t stored) {
+  const auto& t = c.trace;
+  const auto& write = t.at(w);
+  const auto ack = answer_to(t, lanes, write);
+  const auto changed = own_change_between(t, lanes, d.lane, key, overwritten, d.seq);
+  Cause cause;
+  cause.kind = "stale_derived_write";
+  cause.process = t.lane_name(send.lane);
+  cause.events = {send.seq, ack ? ack : w};
+  if (changed) cause.events.push_back(changed);
+  cause.events.push_back(d.seq);
+  cause.events.push_back(stored);
+  cause.facts = {{"how", "relayed"},
+                 {"own_copy", true},
+                 {"read_event", send.seq},
+                 {"overtaking_write_event", w},
+                 {"overtaken_store_event", overwritten},
+                 {"decision_event", d.seq},
+                 {"key", key}};
+  if (changed) cause.facts["own_change_event"] = changed;
+  cause.summary = fmt::format(
+      "{} sent its own copy of {} to {} ({} #{}, {}), but {} had meanwhile stored {}'s {} of {} "
+      "(delivered #{}, {}{}), which {} had not seen when it sent (not in its causal past){}; {} "
+      "then stored the {} over it at #{} ({}): a copy from a view that was already overtaken",
+      cause.process, key, t.lane_name(d.lane), send.type, send.seq, format_time(send.time),
+      t.lane_name(d.lane), t.lane_name(write.peer), write.type, key, w, format_time(write.time),
+      ack ? fmt::format(", acknowledged #{}", ack) : "", cause.process,
+      changed ? fmt::format(", and had since written {} itself at #{} ({})", key, changed,
+                            format_time(t.at(changed).time))
+              : "",
+      t.lane_name(d.lane), send.type, stored, format_time(t.at(stored).time));
+  return cause;
+}
+
+std::optional<Cause> relayed_copy_cause(const DetectContext& c, const Lanes& lanes,
+                                        const TraceEvent& d, const TraceEvent& send,
+                                        const std::string& key, std::uint64_t stored) {
+  const auto& t = c.trace;
+  const auto relay = relay_of(t, lanes, send, d.lane, key);
+  std::uint64_t overwritten = 0;
+  const auto w = unseen_store(c, lanes, d, send.seq, key, &overwritten);
+  if (w == 0) return std::nullopt;
+  // No third process's value in the copy: the sender sent its own (gossip, anti-entropy, a
+  // replica pushing its state), which is just as old when it lacks the write it lands on. Only
+  // a sender that keeps a copy of the key itself (it stored it before) sends a copy: a client's
+  // request is a new write.
+  if (relay.source == 0) {
+    if (!stored_before(t, lanes, send.lane, key, send.seq)) return std::nullopt;
+    return own_copy_cause(c, lanes, d, send, key, w, overwritten, stored);
+  }
+  const auto& src = t.at(relay.source);
+  const auto& write = t.at(w);
+  const auto ack = answer_to(t, lanes, write);
+  Cause cause;
+  cause.kind = "stale_derived_write";
+  cause.process = t.lane_name(send.lane);
+  cause.events = {relay.source};
+  if (src.parents.size() > 1) cause.events.push_back(src.parents.back());
+  if (relay.own_view) cause.events.push_back(relay.own_view);
+  cause.events.push_back(ack ? ack : w);
+  cause.events.push_back(d.seq);
+  cause.events.push_back(stored);
+  nlohmann::json carried = nlohmann::json::array();
+  for (const auto& p : relay.carried) carried.push_back(p);
+  cause.facts = {{"how", "relayed"},
+                 {"read_event", relay.source},
+                 {"value_read", carried},
+                 {"overtaking_write_event", w},
+                 {"overtaken_store_event", overwritten},
+                 {"decision_event", d.seq},
+                 {"key", key}};
+  if (relay.own_view) cause.facts["own_view_event"] = relay.own_view;
+  cause.summary = fmt::format(
+      "{} received {} of {} from {} at #{} ({}) and sent it on to {} ({} sent #{}){}; but {} "
+      "had meanwhile stored {}'s {} of {} (delivered #{}, {}{}), which {} had not seen when it "
+      "sent (not in its causal past), and then stored the {} over it at #{} ({}): a copy "
+      "derived from a view that was already overtaken",
+      cause.process, abbreviated(carried, 60), key, t.lane_name(src.peer), src.seq,
+      format_time(src.time), t.lane_name(d.lane), send.type, send.seq,
+      relay.own_view
+          ? fmt::format(", after reading {}'s own copy at #{}", t.lane_name(d.lane), relay.own_view)
+          : "",
+      t.lane_name(d.lane), t.lane_name(write.peer), write.type, key, w, format_time(write.time),
+      ack ? fmt::format(", acknowledged #{}", ack) : "", cause.process, send.type, stored,
+      format_time(t.at(stored).time));
+  return cause;
+}
+
 }  // namespace
 
 std::vector<Cause> detect_stale_relayed_copies(const DetectContext& c) {
@@ -205,52 +335,14 @@ std::vector<Cause> detect_stale_relayed_copies(const DetectContext& c) {
         d.peer == d.lane || d.parents.size() < 2 || lanes.services.count(d.lane)) {
       continue;
     }
-    std::string key;
-    const auto stored = stored_from(t, lanes, d, &key);
-    if (stored == 0) continue;
     const auto& send = t.at(d.parents.back());
     if (send.kind != EventKind::kSend || send.lane != d.peer) continue;
-    const auto relay = relay_of(t, lanes, send, d.lane, key);
-    if (relay.source == 0) continue;
-    std::uint64_t overwritten = 0;
-    const auto w = unseen_store(c, lanes, d, send.seq, key, &overwritten);
-    if (w == 0) continue;
-    const auto& src = t.at(relay.source);
-    const auto& write = t.at(w);
-    const auto ack = answer_to(t, lanes, write);
-    Cause cause;
-    cause.kind = "stale_derived_write";
-    cause.process = t.lane_name(send.lane);
-    cause.events = {relay.source};
-    if (src.parents.size() > 1) cause.events.push_back(src.parents.back());
-    if (relay.own_view) cause.events.push_back(relay.own_view);
-    cause.events.push_back(ack ? ack : w);
-    cause.events.push_back(d.seq);
-    cause.events.push_back(stored);
-    nlohmann::json carried = nlohmann::json::array();
-    for (const auto& p : relay.carried) carried.push_back(p);
-    cause.facts = {{"how", "relayed"},
-                   {"read_event", relay.source},
-                   {"value_read", carried},
-                   {"overtaking_write_event", w},
-                   {"overtaken_store_event", overwritten},
-                   {"decision_event", d.seq},
-                   {"key", key}};
-    if (relay.own_view) cause.facts["own_view_event"] = relay.own_view;
-    cause.summary = fmt::format(
-        "{} received {} of {} from {} at #{} ({}) and sent it on to {} ({} sent #{}){}; but {} "
-        "had meanwhile stored {}'s {} of {} (delivered #{}, {}{}), which {} had not seen when it "
-        "sent (not in its causal past), and then stored the {} over it at #{} ({}): a copy "
-        "derived from a view that was already overtaken",
-        cause.process, abbreviated(carried, 60), key, t.lane_name(src.peer), src.seq,
-        format_time(src.time), t.lane_name(d.lane), send.type, send.seq,
-        relay.own_view ? fmt::format(", after reading {}'s own copy at #{}", t.lane_name(d.lane),
-                                     relay.own_view)
-                       : "",
-        t.lane_name(d.lane), t.lane_name(write.peer), write.type, key, w, format_time(write.time),
-        ack ? fmt::format(", acknowledged #{}", ack) : "", cause.process, send.type, stored,
-        format_time(t.at(stored).time));
-    out.push_back(std::move(cause));
+    for (const auto& [stored, key] : stored_from(t, lanes, d)) {
+      if (auto cause = relayed_copy_cause(c, lanes, d, send, key, stored)) {
+        out.push_back(std::move(*cause));
+        break;  // one copy, one cause
+      }
+    }
   }
   return out;
 }

@@ -110,6 +110,12 @@ void collect_strings(const nlohmann::json& j, std::set<std::string>& out, int de
 
 }  // namespace
 
+bool key_is_data(const std::string& key) {
+  return key.size() >= 2 && std::any_of(key.begin(), key.end(), [](char ch) {
+           return std::isdigit(static_cast<unsigned char>(ch));
+         });
+}
+
 // "obj-3" in "files/obj-3", "wf" in "wf:1", "inv-12" in "inv-12"; not "obj-3" in "obj-30".
 bool string_names(const std::string& s, const std::string& entity) {
   if (entity.empty() || s.size() < entity.size()) return false;

@@ -23,6 +23,10 @@ std::vector<std::string> entities_named(const std::string& message, const Trace&
 // numeric entities, and never in bookkeeping fields (request numbers, serials, revisions, times).
 bool data_names(const nlohmann::json& data, const std::string& entity);
 
+// Whether an object's key is data rather than a field name: it holds a digit ("i-2-3", "obj-7").
+// A map keyed by id ({"cart": {"i-2-3": {...}}}) names its items only in its keys.
+bool key_is_data(const std::string& key);
+
 // Whether the string `s` names `entity` whole or as a path component.
 bool string_names(const std::string& s, const std::string& entity);
 

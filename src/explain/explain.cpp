@@ -293,6 +293,10 @@ void score_cause(Cause& c, const RankingContext& r) {
       c.facts.value("how", std::string()) == "receiver_down") {
     c.score -= 30;
   }
+  // A peer's own copy stored over a write it had not seen is inferred from causality alone: no
+  // source to follow, no value to compare (a merge and an overwrite look alike in a storage
+  // write). A cause with a fact behind it outranks it.
+  if (c.facts.is_object() && c.facts.value("own_copy", false)) c.score -= 10;
   // Its evidence holds the last write to a violated entity's own key (a delete of the object
   // found missing, the put that left the value found wrong): it made the state the invariant saw.
   if (holds(r.last_writes)) c.score += 15;
