@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 namespace seer::explain {
@@ -191,6 +192,59 @@ const Access* own_claim_checked(const DetectContext& c, const Access& w, std::ui
   return check && checks_own_write(c, *check) ? check : nullptr;
 }
 
+// The read by `x`'s writer of the place `w` writes, served after `x` and before `w` took effect:
+// it missed `w`. The first such.
+const Access* read_that_missed(const DetectContext& c, const Access& x, const Access& w) {
+  for (const auto& r : c.index.accesses) {
+    if (r.client != x.client || !r.read || r.write || r.served <= x.served || r.served >= w.served)
+      continue;
+    if (reads_place_written(r, w)) return &r;
+  }
+  return nullptr;
+}
+
+// The id-like components of a key ("b-9" and "dev3" in "waiters/b-9/dev3"): a component with a
+// digit names an object; "waiters" names a kind of record.
+std::vector<std::string> ids_in_key(const std::string& key) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= key.size()) {
+    auto end = key.find_first_of("/:", start);
+    if (end == std::string::npos) end = key.size();
+    auto part = key.substr(start, end - start);
+    if (part.size() >= 2 && std::any_of(part.begin(), part.end(), [](char ch) {
+          return std::isdigit(static_cast<unsigned char>(ch));
+        })) {
+      out.push_back(std::move(part));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+// The writer's latest read, answered before `sent` in the same life, of another key of the same
+// service that names an object the written key names too: the check a write elsewhere about the
+// same object was decided on. Key-value places only (SQL reads have no key).
+const Access* check_of_same_object(const DetectContext& c, const Access& w, std::uint64_t sent) {
+  if (!w.tables_read.empty() || !w.rows_written.empty() || w.scope == "*") return nullptr;
+  const auto written_ids = ids_in_key(w.scope);
+  if (written_ids.empty()) return nullptr;
+  const Access* check = nullptr;
+  for (const auto& r : c.index.accesses) {
+    if (r.client != w.client || !r.read || r.write || !r.delivered || r.event >= sent) continue;
+    if (r.service != w.service || r.scope == "*" || scopes_overlap(r.scope, w.scope)) continue;
+    if (crashed_between(c.index, w.client, r.event, sent)) continue;
+    if (!check || r.event > check->event) check = &r;
+  }
+  if (!check) return nullptr;
+  const auto read_ids = ids_in_key(check->scope);
+  const bool same_object =
+      std::any_of(read_ids.begin(), read_ids.end(), [&](const std::string& id) {
+        return std::find(written_ids.begin(), written_ids.end(), id) != written_ids.end();
+      });
+  return same_object ? check : nullptr;
+}
+
 }  // namespace
 
 std::vector<Cause> detect_stale_reads(const DetectContext& c) {
@@ -283,6 +337,9 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
     // A write elsewhere decided on a check of the writer's own claim (its token still in the
     // fence, its lock still its own): the latest such check answered before the write was sent.
     if (!read) read = own_claim_checked(c, w, sent);
+    // A check of one key and a write of another about the same object ("result/b-9", then
+    // "waiters/b-9/dev3"): check-then-act across keys (a lost wakeup, write skew).
+    if (!read) read = check_of_same_object(c, w, sent);
     if (!read || read->stale) continue;  // stale reads are reported as such
     std::vector<const Access*> between;
     for (const auto& x : all) {
@@ -316,6 +373,19 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
         w.served, format_time(t.at(w.served).time), version(w.written), cause.process);
     if (between.size() > 1) {
       cause.summary += fmt::format(" ({} other writes landed in between)", between.size() - 1);
+    }
+    // Check and act on different places: the other writer may have checked the decision's place
+    // after its own write and missed the decision still on its way (a lost wakeup: each missed
+    // the other's write).
+    if (!reads_place_written(*read, w)) {
+      if (const auto* missed = read_that_missed(c, *x, w)) {
+        cause.events.insert(cause.events.end() - 1, missed->served);
+        cause.facts["other_read_event"] = missed->served;
+        cause.summary += fmt::format(
+            "; and {}'s {} at #{} ({}), after its write, missed {}'s {} still on its way",
+            t.lane_name(missed->client), access_named(t, *missed), missed->served,
+            format_time(t.at(missed->served).time), cause.process, access_named(t, w));
+      }
     }
     out.push_back(std::move(cause));
   }
