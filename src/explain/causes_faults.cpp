@@ -2,6 +2,7 @@
 // twice, and crashes that took back data that had been acknowledged or was about to be.
 #include "causes.hpp"
 #include "crash_repeat.hpp"
+#include "id_reuse.hpp"
 #include "silence.hpp"
 
 #include <fmt/format.h>
@@ -471,6 +472,10 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
   auto repeats = detect_repeats_after_crash(c);
   out.insert(out.end(), std::make_move_iterator(repeats.begin()),
              std::make_move_iterator(repeats.end()));
+  // Or its numbering of requests, which the receiver remembers.
+  auto reused = detect_ids_reused_after_crash(c);
+  out.insert(out.end(), std::make_move_iterator(reused.begin()),
+             std::make_move_iterator(reused.end()));
   return out;
 }
 

@@ -1,0 +1,81 @@
+// Causes whose two halves sit on different places: a check of one key and a write of another
+// about the same object (outdated_read), and a peer's own copy stored over a write its sender
+// had not seen (stale_derived_write, relayed) (docs/explain.md).
+#include "seer/explain/explain.hpp"
+#include "trace_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+namespace seer::explain::across_places_test {
+namespace {
+
+Explanation explained(const std::string& text) {
+  const auto trace = testing::parse(text);
+  const CausalGraph graph(trace);
+  return explain_trace(trace, graph);
+}
+
+const Cause* first_of(const Explanation& x, const std::string& kind) {
+  const auto found = std::find_if(x.causes.begin(), x.causes.end(),
+                                  [&](const Cause& c) { return c.kind == kind; });
+  return found == x.causes.end() ? nullptr : &*found;
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+// traces/lost_wakeup.jsonl, written by hand: dev gets result/b-9 (not found, served #6, its
+// reply in flight until #15); the builder puts result/b-9 (#9) and lists waiters/b-9/ (#13,
+// empty); dev then creates waiters/b-9/dev (#18) and waits for a wakeup that never comes.
+TEST(AcrossPlaces, ACheckOfOneKeyAndAWriteOfAnotherAboutTheSameObjectIsAnOutdatedRead) {
+  const auto x = explained(testing::hand_written("lost_wakeup.jsonl"));
+  ASSERT_FALSE(x.causes.empty());
+  const auto& c = x.causes.front();
+  EXPECT_EQ(c.kind, "outdated_read") << c.summary;
+  EXPECT_EQ(c.facts.value("read_event", 0u), 15u);
+  EXPECT_EQ(c.facts.value("decision_event", 0u), 18u);
+  EXPECT_EQ(c.facts.value("other_read_event", 0u), 13u);  // the listing that missed it
+  EXPECT_NE(std::find(c.events.begin(), c.events.end(), 9u), c.events.end());
+}
+
+// A registration about another object (b-8) was not decided on the check of b-9.
+TEST(AcrossPlaces, AWriteAboutAnotherObjectIsNotDecidedOnTheCheck) {
+  const auto text =
+      replaced(testing::hand_written("lost_wakeup.jsonl"), "waiters/b-9/dev", "waiters/b-8/dev");
+  const auto* c = first_of(explained(text), "outdated_read");
+  EXPECT_TRUE(c == nullptr || c->facts.value("read_event", 0u) != 15u) << c->summary;
+}
+
+// traces/gossip_after_tombstone_gc.jsonl: r2 stores i-7 (#6, a shopper's add); r1 removes it
+// and gossips the tombstone to r3 (delivered #12); r3 erases the tombstone (#14); r2's gossip,
+// sent without having heard of the removal (#15), brings i-7 back on r3 (#17).
+TEST(AcrossPlaces, APeersOwnCopyStoredOverAWriteItHadNotSeenIsAStaleCopy) {
+  const auto x = explained(testing::hand_written("gossip_after_tombstone_gc.jsonl"));
+  const auto* c = first_of(x, "stale_derived_write");
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->facts.value("own_copy", false));
+  EXPECT_EQ(c->facts.value("read_event", 0u), 15u);
+  EXPECT_EQ(c->facts.value("overtaking_write_event", 0u), 12u);
+  EXPECT_EQ(c->facts.value("own_change_event", 0u), 14u);
+  EXPECT_EQ(c->facts.value("decision_event", 0u), 16u);
+}
+
+// A sender that never stored the key itself sends a new write, not a copy: no stale copy.
+TEST(AcrossPlaces, ASenderWithoutACopyOfItsOwnSendsNoCopy) {
+  auto text = testing::hand_written("gossip_after_tombstone_gc.jsonl");
+  const auto line = text.find(R"("process": "r2", "kind": "storage_write")");
+  ASSERT_NE(line, std::string::npos);
+  const auto key = text.find("cart/i-7", line);
+  text.replace(key, 8, "cart/i-0");
+  EXPECT_EQ(first_of(explained(text), "stale_derived_write"), nullptr);
+}
+
+}  // namespace
+}  // namespace seer::explain::across_places_test
