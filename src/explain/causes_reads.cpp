@@ -203,6 +203,18 @@ const Access* read_that_missed(const DetectContext& c, const Access& x, const Ac
   return nullptr;
 }
 
+// The writer's latest read of the same service answered before `sent`, in the same life.
+const Access* latest_read_before(const DetectContext& c, const Access& w, std::uint64_t sent) {
+  const Access* latest = nullptr;
+  for (const auto& r : c.index.accesses) {
+    if (r.client != w.client || !r.read || r.write || !r.delivered || r.event >= sent) continue;
+    if (r.service != w.service) continue;
+    if (!latest || r.event > latest->event) latest = &r;
+  }
+  if (latest && crashed_between(c.index, w.client, latest->event, sent)) return nullptr;
+  return latest;
+}
+
 // The id-like components of a key ("b-9" and "dev3" in "waiters/b-9/dev3"): a component with a
 // digit names an object; "waiters" names a kind of record.
 std::vector<std::string> ids_in_key(const std::string& key) {
@@ -340,11 +352,21 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
     // A check of one key and a write of another about the same object ("result/b-9", then
     // "waiters/b-9/dev3"): check-then-act across keys (a lost wakeup, write skew).
     if (!read) read = check_of_same_object(c, w, sent);
+    // Failing all of these, the writer's latest read before it sent the write, if another
+    // process changed its answer before then: a value it kept (a cached switch, a config) may
+    // have chosen where or what it wrote, though nothing in the write names it. Weaker evidence,
+    // ranked below the rest (explain.cpp).
+    bool latest_only = false;
+    if (!read) {
+      read = latest_read_before(c, w, sent);
+      latest_only = read != nullptr;
+    }
     if (!read || read->stale) continue;  // stale reads are reported as such
     std::vector<const Access*> between;
     for (const auto& x : all) {
       if (!x.write || x.client == w.client || !changed_what_was_read(x, *read)) continue;
       if (x.served <= read->served || x.served >= w.served) continue;
+      if (latest_only && x.served >= sent) continue;  // changed only while the write was on its way
       if (c.graph.happens_before(x.served, read->event)) continue;  // the reader knew of it
       // A row added to a SQL answer outdates no row it returned (docs/explain.md).
       if (!changes_what_decided(t, x, *read, w)) continue;
@@ -361,6 +383,7 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
                    {"read_version", read->seen},
                    {"decision_event", w.served},
                    {"written_version", w.written}};
+    if (latest_only) cause.facts["how"] = "latest_read";
     const auto* x = between.front();
     auto version = [](std::int64_t v) { return v >= 0 ? fmt::format(", version {}", v) : ""; };
     cause.summary = fmt::format(
@@ -373,6 +396,12 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
         w.served, format_time(t.at(w.served).time), version(w.written), cause.process);
     if (between.size() > 1) {
       cause.summary += fmt::format(" ({} other writes landed in between)", between.size() - 1);
+    }
+    if (latest_only) {
+      cause.summary += fmt::format(
+          " (the read is {}'s latest before the write, which does not name what it read: check "
+          "whether the value it kept chose what or where it wrote)",
+          cause.process);
     }
     // Check and act on different places: the other writer may have checked the decision's place
     // after its own write and missed the decision still on its way (a lost wakeup: each missed

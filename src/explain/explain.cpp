@@ -297,6 +297,9 @@ void score_cause(Cause& c, const RankingContext& r) {
   // source to follow, no value to compare (a merge and an overwrite look alike in a storage
   // write). A cause with a fact behind it outranks it.
   if (c.facts.is_object() && c.facts.value("own_copy", false)) c.score -= 10;
+  // A write decided on the writer's latest read only because it was the latest: nothing in the
+  // write names what was read.
+  if (c.facts.is_object() && c.facts.value("how", std::string()) == "latest_read") c.score -= 15;
   // Its evidence holds the last write to a violated entity's own key (a delete of the object
   // found missing, the put that left the value found wrong): it made the state the invariant saw.
   if (holds(r.last_writes)) c.score += 15;
