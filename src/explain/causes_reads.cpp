@@ -196,8 +196,10 @@ const Access* own_claim_checked(const DetectContext& c, const Access& w, std::ui
 // it missed `w`. The first such.
 const Access* read_that_missed(const DetectContext& c, const Access& x, const Access& w) {
   for (const auto& r : c.index.accesses) {
-    if (r.client != x.client || !r.read || r.write || r.served <= x.served || r.served >= w.served)
+    if (r.client != x.client || !r.read || r.write || r.served <= x.served ||
+        r.served >= w.served) {
       continue;
+    }
     if (reads_place_written(r, w)) return &r;
   }
   return nullptr;

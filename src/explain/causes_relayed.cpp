@@ -211,8 +211,9 @@ bool stored_before(const Trace& t, const Lanes& lanes, int lane, const std::stri
   for (auto it = std::lower_bound(own.begin(), own.end(), before); it != own.begin();) {
     const auto& e = t.at(*--it);
     if (e.kind == EventKind::kCrash) return false;
-    if (e.kind == EventKind::kStorageWrite && e.line.value("key", std::string()) == key)
+    if (e.kind == EventKind::kStorageWrite && e.line.value("key", std::string()) == key) {
       return true;
+    }
   }
   return false;
 }

@@ -154,8 +154,9 @@ bool insert_changes_copy(const Trace& t, const Access& r, const nlohmann::json& 
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const auto rows = rows_returned(t, r, i);
     if (!rows.is_array() ||
-        (rows_carried(rows, carried) == 0 && !copies_single_value(rows, carried)))
+        (rows_carried(rows, carried) == 0 && !copies_single_value(rows, carried))) {
       continue;
+    }
     if (copies_whole_answer(rows, carried) || insert_can_change(statements[i], rows.size())) {
       return true;
     }

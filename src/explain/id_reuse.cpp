@@ -16,13 +16,19 @@ namespace {
 void leaves(const nlohmann::json& j, const std::string& path,
             std::map<std::string, nlohmann::json>& out, int depth = 0) {
   if (depth > 8) return;
+  const auto below = [&](const std::string& step) {
+    std::string next = path;
+    next += '/';
+    next += step;
+    return next;
+  };
   if (j.is_object()) {
     for (const auto& [k, v] : j.items()) {
-      if (k != "req") leaves(v, path + "/" + k, out, depth + 1);
+      if (k != "req") leaves(v, below(k), out, depth + 1);
     }
   } else if (j.is_array()) {
     for (std::size_t i = 0; i < j.size(); ++i) {
-      leaves(j[i], path + "/" + std::to_string(i), out, depth + 1);
+      leaves(j[i], below(std::to_string(i)), out, depth + 1);
     }
   } else if (j.is_number_integer() || j.is_string()) {
     out.emplace(path, j);
