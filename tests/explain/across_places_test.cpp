@@ -24,13 +24,6 @@ const Cause* first_of(const Explanation& x, const std::string& kind) {
   return found == x.causes.end() ? nullptr : &*found;
 }
 
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
 // traces/lost_wakeup.jsonl, written by hand: dev gets result/b-9 (not found, served #6, its
 // reply in flight until #15); the builder puts result/b-9 (#9) and lists waiters/b-9/ (#13,
 // empty); dev then creates waiters/b-9/dev (#18) and waits for a wakeup that never comes.
@@ -48,8 +41,8 @@ TEST(AcrossPlaces, ACheckOfOneKeyAndAWriteOfAnotherAboutTheSameObjectIsAnOutdate
 // A registration about another object (b-8) was not decided on the check of b-9: at most the
 // weak latest-read guess names that read, never the check of the same object.
 TEST(AcrossPlaces, AWriteAboutAnotherObjectIsNotDecidedOnTheCheck) {
-  const auto text =
-      replaced(testing::hand_written("lost_wakeup.jsonl"), "waiters/b-9/dev", "waiters/b-8/dev");
+  const auto text = testing::replaced(testing::hand_written("lost_wakeup.jsonl"), "waiters/b-9/dev",
+                                      "waiters/b-8/dev");
   for (const auto& c : explained(text).causes) {
     if (c.kind != "outdated_read") continue;
     EXPECT_EQ(c.facts.value("how", std::string()), "latest_read") << c.summary;

@@ -19,13 +19,6 @@ bool names_expired_lease(const std::string& text) {
                      [](const Cause& c) { return c.kind == "expired_lease"; });
 }
 
-std::string renamed(std::string text, const std::string& from, const std::string& to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
 // traces/delayed_retry.jsonl, written by hand: at 18 ms the notifier enqueues n-2 with a delay
 // of 20 ms (delay_ns: 20,000,000), and at 40 ms enqueues it again. Clocks start at zero in a
 // simulation, so the delay's number looks like a deadline 2 ms ahead.
@@ -36,8 +29,8 @@ TEST(Durations, AQueuedDelayIsNoLeaseDeadline) {
 // The same number under a name that says it is a point in time is a deadline, and the second
 // enqueue, carrying the first one's body, acts after it.
 TEST(Durations, TheSameNumberAsAPointInTimeIsADeadline) {
-  EXPECT_TRUE(names_expired_lease(
-      renamed(testing::hand_written("delayed_retry.jsonl"), "delay_ns", "not_before_ns")));
+  EXPECT_TRUE(names_expired_lease(testing::replaced(testing::hand_written("delayed_retry.jsonl"),
+                                                    "delay_ns", "not_before_ns")));
 }
 
 }  // namespace

@@ -24,13 +24,6 @@ Explanation explained(const std::string& text) {
   return explain_trace(trace, graph);
 }
 
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
 // traces/id_reused_after_crash.jsonl, written by hand: pos records s-1 as seq 1 (delivered #4)
 // and s-2 as seq 2, crashes (#13), restarts, and sends s-3 as seq 1 again (#15); the ledger
 // answers it (#17) without recording it.
@@ -49,17 +42,17 @@ TEST(ReusedIds, ANumberUsedAgainAfterACrashIsNamedWithItsEarlierUse) {
 
 // A new life that numbers on (seq 3) reuses nothing.
 TEST(ReusedIds, ANewNumberIsNoReuse) {
-  const auto text = replaced(testing::hand_written("id_reused_after_crash.jsonl"),
-                             R"("sale": "s-3", "seq": 1)", R"("sale": "s-3", "seq": 3)");
+  const auto text = testing::replaced(testing::hand_written("id_reused_after_crash.jsonl"),
+                                      R"("sale": "s-3", "seq": 1)", R"("sale": "s-3", "seq": 3)");
   EXPECT_EQ(reuse_of(explained(text)), nullptr);
 }
 
 // The same request sent again after the crash (the same sale under the same number) is a
 // repeat, not another request under an old number.
 TEST(ReusedIds, TheSameRequestAgainIsNoReuse) {
-  const auto text = replaced(testing::hand_written("id_reused_after_crash.jsonl"),
-                             R"("amount": 61, "client": "pos", "sale": "s-3")",
-                             R"("amount": 44, "client": "pos", "sale": "s-1")");
+  const auto text = testing::replaced(testing::hand_written("id_reused_after_crash.jsonl"),
+                                      R"("amount": 61, "client": "pos", "sale": "s-3")",
+                                      R"("amount": 44, "client": "pos", "sale": "s-1")");
   EXPECT_EQ(reuse_of(explained(text)), nullptr);
 }
 

@@ -34,6 +34,14 @@ inline Trace recorded(const std::string& system_name, const std::string& variant
   return parse(record(system_name, variant, seed, std::move(services)));
 }
 
+// `text` with every `from` replaced by `to`: a hand-written trace varied for one test.
+inline std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
 #ifdef SEER_EXPLAIN_TRACES  // defined for explain_tests; other suites include the rest
 // The text of a hand-written trace under tests/explain/traces/.
 inline std::string hand_written(const std::string& name) {

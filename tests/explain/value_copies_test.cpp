@@ -25,13 +25,6 @@ const Cause* find_kind(const Explanation& x, const std::string& kind, std::uint6
   return found == x.causes.end() ? nullptr : &*found;
 }
 
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
 // traces/recount_written_back.jsonl, written by hand: recount counts p-1's comments (1, delivered
 // at #7); web adds a comment and increments the counter (#10); recount writes its count, 1, over
 // the counter (#14). The count is a value like any other, though 0 and 1 name nothing.
@@ -53,8 +46,8 @@ TEST(ValueCopies, FromLogsANewRowChangesTheCountWrittenBack) {
 
 // A write that does not take the count as a parameter copied nothing from it.
 TEST(ValueCopies, AWriteWithoutTheCountCopiesNothing) {
-  const auto text = replaced(testing::hand_written("recount_written_back.jsonl"),
-                             R"("params": [1, "p-1"])", R"("params": [7, "p-1"])");
+  const auto text = testing::replaced(testing::hand_written("recount_written_back.jsonl"),
+                                      R"("params": [1, "p-1"])", R"("params": [7, "p-1"])");
   EXPECT_EQ(find_kind(explained(testing::parse(text)), "stale_derived_write", 7), nullptr);
 }
 
@@ -76,8 +69,8 @@ TEST(ValueCopies, ACheckOfTheReadersOwnClaimIsNoCopyButAnOutdatedRead) {
 // the append copies it from the read, and that copy is the story (at most the weak latest-read
 // guess also names the read, below it).
 TEST(ValueCopies, AValueTheReaderDidNotWriteIsACopy) {
-  const auto text = replaced(testing::hand_written("own_claim_check.jsonl"),
-                             R"("params": [2, "news"])", R"("params": [5, "news"])");
+  const auto text = testing::replaced(testing::hand_written("own_claim_check.jsonl"),
+                                      R"("params": [2, "news"])", R"("params": [5, "news"])");
   const auto x = explained(testing::parse(text));
   ASSERT_FALSE(x.causes.empty());
   EXPECT_EQ(&x.causes.front(), find_kind(x, "stale_derived_write", 11)) << x.causes.front().summary;
