@@ -1,0 +1,261 @@
+// idem_scope: a payments API behind two gateways whose idempotency keys are scoped per gateway.
+//
+// Spec. A shop (`shop`) charges orders (`o-1`, `o-2`, ...) through a payments API served by two
+// gateways (`gw1`, `gw2`, the design's own processes and messages) over a SQL database. Each
+// charge request carries the order and an idempotency key (`shop:o-7`); the load balancer (the
+// shop's own choice) sends each attempt to a random gateway. A gateway records the charge in one
+// transaction: the key in `idem(key PRIMARY KEY)` and the charge in `charges(order_id, gateway)`;
+// a transaction that fails on the key means the charge was already made, and the gateway answers
+// `charged` all the same. The shop waits 10 ms for an answer and then tries again (up to 30 times).
+// Invariant `charged-once`: no order is charged twice ("order o-7 charged 2 times (gw1, gw2)").
+// Operations (history): `charge` per order by the shop.
+//
+// Bug (variant `buggy`): each gateway prefixes the key with its own name (`gw1/shop:o-7`), so
+// two gateways never collide in the shared table. The key then only deduplicates retries that
+// reach the same gateway: when a charge commits but its answer is lost or late (the network
+// drops or delays it, or the gateway is still waiting for the database), and the retry goes to
+// the other gateway, the order is charged a second time.
+// Fix (variant `fixed`): the key is stored as the client sent it, shared by both gateways.
+// Faults: delay, drop.
+//
+// Label. `lost_response`: the first charge's commit (the database's reply send for the first
+// "charge o-7" transaction that committed), where its answer was lost to the shop (the network's
+// drop of the gateway's answer or of the database's reply, else the shop's receive timeout while
+// waiting for that attempt), and the shop's retry that led to the second charge (its request's
+// send to the other gateway).
+#include "design.hpp"
+#include "trace_lookup.hpp"
+
+#include "seer/services/sql.hpp"
+
+#include <deque>
+#include <memory>
+#include <optional>
+
+namespace seer::bench::explain {
+
+namespace idem_scope {
+
+using seer::explain::EventKind;
+using seer::explain::Trace;
+using seer::explain::TraceEvent;
+
+constexpr sim::Duration kAnswerTimeout = sim::milliseconds(10);
+constexpr sim::Duration kSqlTimeout = sim::milliseconds(200);
+constexpr int kMaxAttempts = 30;
+
+struct Charge : sim::Payload {
+  Charge(std::uint64_t r, std::string o, std::string k)
+      : req(r), order(std::move(o)), key(std::move(k)) {}
+  std::uint64_t req;
+  std::string order;
+  std::string key;
+  std::string_view type() const override { return "charge"; }
+  nlohmann::json to_json() const override {
+    return {{"req", req}, {"order", order}, {"idempotency_key", key}};
+  }
+};
+
+struct Charged : sim::Payload {
+  Charged(std::uint64_t r, std::string o) : req(r), order(std::move(o)) {}
+  std::uint64_t req;
+  std::string order;
+  std::string_view type() const override { return "charged"; }
+  nlohmann::json to_json() const override { return {{"req", req}, {"order", order}}; }
+};
+
+sim::Task<void> shop(sim::Env& env, sim::HistoryRecorder& history,
+                     std::vector<sim::ProcessId> gateways, int orders) {
+  std::uint64_t req = 0;
+  for (int n = 1; n <= orders; ++n) {
+    co_await env.sleep(sim::milliseconds(1) + static_cast<sim::Duration>(env.random() % 4'000'000));
+    const std::string order = "o-" + std::to_string(n);
+    history.invoke(0, "charge", order);
+    bool charged = false;
+    for (int attempt = 0; attempt < kMaxAttempts && !charged; ++attempt) {
+      const std::uint64_t r = ++req;
+      const auto gw = gateways[env.random() % gateways.size()];
+      env.send(gw, sim::make_payload<Charge>(r, order, "shop:" + order));
+      const sim::Time deadline = env.now() + kAnswerTimeout;
+      for (;;) {
+        const sim::Duration left = deadline - env.now();
+        if (left <= 0) break;
+        const auto m = co_await env.receive_for(left);
+        if (!m) break;
+        const auto* c = m->as<Charged>();
+        if (c && c->req == r) {
+          charged = true;
+          break;
+        }
+      }
+    }
+    history.complete(0, charged ? sim::OpType::kOk : sim::OpType::kInfo, "charge", order,
+                     charged ? std::string() : std::string("no answer"));
+  }
+}
+
+sim::Task<void> gateway(sim::Env& env, sim::ProcessId db, bool fixed) {
+  std::deque<sim::Message> inbox;  // requests that arrive while a charge commits
+  services::SqlClient sql(env, db, kSqlTimeout, &inbox);
+  const std::string me = env.name_of(env.self());
+  for (;;) {
+    sim::Message m;
+    if (!inbox.empty()) {
+      m = std::move(inbox.front());
+      inbox.pop_front();
+    } else {
+      m = co_await env.receive();
+    }
+    const auto* c = m.as<Charge>();
+    if (!c) continue;
+    const std::uint64_t r = c->req;
+    const std::string order = c->order;
+    // Buggy: the key namespaced by gateway, so the gateways "cannot collide" in the shared table.
+    const std::string key = fixed ? c->key : me + "/" + c->key;
+    const std::vector<services::SqlStatement> charge = {
+        {"INSERT INTO idem (key) VALUES (?1)", {key}, 1},
+        {"INSERT INTO charges (order_id, gateway) VALUES (?1, ?2)", {order, me}, 1}};
+    const auto res = co_await sql.transact(charge, "charge " + order);
+    if (res.timed_out) continue;  // unknown: the shop asks again
+    // Committed, or rolled back on the key: either way the order is charged.
+    env.send(m.from, sim::make_payload<Charged>(r, order));
+  }
+}
+
+class System final : public sim::System {
+ public:
+  sim::SystemInfo info() const override {
+    return {"idem_scope",
+            "a shop charges orders through two payment gateways that deduplicate retries by "
+            "idempotency key",
+            {"buggy", "fixed"},
+            {{"charged-once", "no order is charged twice"}},
+            {{"sql", {"sqlite"}}}};
+  }
+
+  void setup(sim::Simulator& sim, const std::string& variant) const override {
+    const bool fixed = variant == "fixed";
+    services::SqlConfig config;
+    config.schema = {"CREATE TABLE idem (key TEXT PRIMARY KEY)",
+                     "CREATE TABLE charges (id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT "
+                     "NOT NULL, gateway TEXT NOT NULL)"};
+    const auto db = services::add_sql_service(sim, "db", config);
+    std::vector<sim::ProcessId> gateways;
+    for (int g = 1; g <= 2; ++g) {
+      gateways.push_back(
+          sim.add_process("gw" + std::to_string(g),
+                          [d = db.process, fixed](sim::Env& env) { return gateway(env, d, fixed); },
+                          {.crashable = false, .client = false, .pausable = false}));
+    }
+    auto& history = sim.history();
+    const int orders = sim.config().ops;
+    sim.add_process("shop",
+                    [&history, gateways, orders](sim::Env& env) {
+                      return shop(env, history, gateways, orders);
+                    },
+                    {.crashable = false, .client = true});
+    sim.add_invariant(
+        "charged-once",
+        sim::when_changed([truth = db.truth] { return truth->committed().size(); },
+                          [truth = db.truth]() -> std::optional<sim::Finding> {
+                            const auto rows = truth->query(
+                                "SELECT order_id, count(*), group_concat(gateway, ', ') FROM "
+                                "charges GROUP BY order_id HAVING count(*) > 1 ORDER BY max(id) "
+                                "LIMIT 1");
+                            if (rows.empty()) return std::nullopt;
+                            const auto order = rows[0][0].get<std::string>();
+                            return sim::Finding{"order " + order + " charged " + rows[0][1].dump() +
+                                                    " times (" + rows[0][2].get<std::string>() +
+                                                    ")",
+                                                {order}};
+                          }));
+  }
+};
+
+// --- Label -------------------------------------------------------------------------------------
+
+// From the message: the order O. The committed "charge O" transactions (the database's reply
+// sends), the first and the second. The first commit's gateway G1 (the requester of its
+// transaction) received the shop's request R1 for O last before sending it. The answer to R1 was
+// lost: the network dropped the database's reply or G1's `charged` for R1, else the shop's
+// receive timeout after sending R1. The retry: the shop's first request for O after R1 that went
+// to another gateway and led to the second commit (the last request for O to that gateway before
+// the second commit's transaction was sent).
+std::vector<std::uint64_t> key_events(const Trace& trace) {
+  const std::string order = between(violation_message(trace), "order ", " charged ");
+  if (order.empty()) return {};
+  const auto commits = find_all(trace, [&](const TraceEvent& e) {
+    if (e.kind != EventKind::kSend || e.type != "sql_reply" ||
+        !payload(e).value("committed", false)) {
+      return false;
+    }
+    const auto* req = request_send_for(trace, e);
+    return req && payload(*req).value("label", "") == "charge " + order;
+  });
+  if (commits.size() < 2) return {};
+  const auto* tx1 = request_send_for(trace, *commits[0]);
+  const auto* tx2 = request_send_for(trace, *commits[1]);
+  if (!tx1 || !tx2 || tx1->lane == tx2->lane) return {};
+  // The shop's request delivered at the gateway last before it sent the transaction.
+  auto request_before = [&](const TraceEvent& tx) -> const TraceEvent* {
+    const auto* d = find_last(
+        trace,
+        [&](const TraceEvent& e) {
+          return e.kind == EventKind::kDeliver && e.lane == tx.lane && e.type == "charge" &&
+                 payload(e).value("order", "") == order;
+        },
+        tx.seq);
+    return d ? send_of(trace, *d) : nullptr;
+  };
+  const auto* r1 = request_before(*tx1);
+  const auto* retry = request_before(*tx2);
+  if (!r1 || !retry) return {};
+  const auto req1 = payload(*r1).value("req", std::uint64_t{0});
+  const auto* answer = find_first(
+      trace,
+      [&](const TraceEvent& e) {
+        return e.kind == EventKind::kSend && e.type == "charged" && e.peer == r1->lane &&
+               payload(e).value("req", std::uint64_t{0}) == req1;
+      },
+      r1->seq);
+  const TraceEvent* lost_at = find_first(
+      trace,
+      [&](const TraceEvent& e) {
+        return e.kind == EventKind::kDrop &&
+               (e.message == commits[0]->message || (answer && e.message == answer->message));
+      },
+      r1->seq);
+  if (!lost_at) {
+    lost_at = find_first(
+        trace,
+        [&](const TraceEvent& e) {
+          return e.kind == EventKind::kTimer && e.lane == r1->lane &&
+                 e.line.value("timer", "") == "receive_timeout";
+        },
+        r1->seq);
+  }
+  std::vector<std::uint64_t> keys = {commits[0]->seq};
+  if (lost_at) keys.push_back(lost_at->seq);
+  keys.push_back(retry->seq);
+  return keys;
+}
+
+}  // namespace idem_scope
+
+Design make_idem_scope() {
+  Design d;
+  d.name = "idem_scope";
+  d.bug =
+      "idempotency keys namespaced per gateway: a charge whose answer is lost or late, retried "
+      "through the other gateway, is charged twice";
+  d.system = std::make_unique<idem_scope::System>();
+  d.invariant = "charged-once";
+  d.faults = {sim::FaultKind::kDelay, sim::FaultKind::kDrop};
+  d.ops = 50;
+  d.held_out = true;
+  d.label.kinds = {"lost_response"};
+  d.label.key_events = idem_scope::key_events;
+  return d;
+}
+
+}  // namespace seer::bench::explain
