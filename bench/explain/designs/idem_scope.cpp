@@ -21,8 +21,9 @@
 // Label. `lost_response`: the first charge's commit (the database's reply send for the first
 // "charge o-7" transaction that committed), where its answer was lost to the shop (the network's
 // drop of the gateway's answer or of the database's reply, else the shop's receive timeout while
-// waiting for that attempt), and the shop's retry that led to the second charge (its request's
-// send to the other gateway).
+// waiting for that attempt), and the shop's other attempt that led to the second charge (its
+// request's send to the other gateway: a retry, sent after the first attempt or, when that
+// gateway was stalled with requests waiting, before it).
 #include "design.hpp"
 #include "trace_lookup.hpp"
 
@@ -175,12 +176,9 @@ class System final : public sim::System {
 // --- Label -------------------------------------------------------------------------------------
 
 // From the message: the order O. The committed "charge O" transactions (the database's reply
-// sends), the first and the second. The first commit's gateway G1 (the requester of its
-// transaction) received the shop's request R1 for O last before sending it. The answer to R1 was
-// lost: the network dropped the database's reply or G1's `charged` for R1, else the shop's
-// receive timeout after sending R1. The retry: the shop's first request for O after R1 that went
-// to another gateway and led to the second commit (the last request for O to that gateway before
-// the second commit's transaction was sent).
+// sends), the first and the second, each from the shop's request its gateway was handling (R1
+// and the retry). The answer to R1 was lost: the network dropped the database's reply or the
+// gateway's `charged` for R1, else the shop's receive timeout after sending R1.
 std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string order = between(violation_message(trace), "order ", " charged ");
   if (order.empty()) return {};
@@ -196,16 +194,27 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const auto* tx1 = request_send_for(trace, *commits[0]);
   const auto* tx2 = request_send_for(trace, *commits[1]);
   if (!tx1 || !tx2 || tx1->lane == tx2->lane) return {};
-  // The shop's request delivered at the gateway last before it sent the transaction.
+  // The shop's request behind a transaction. A gateway handles the charges in the order they
+  // were delivered (those that arrive while a transaction is open wait in its inbox), one
+  // transaction each: its k-th transaction is for its k-th delivered charge, which need not be
+  // the latest delivered before the transaction.
   auto request_before = [&](const TraceEvent& tx) -> const TraceEvent* {
-    const auto* d = find_last(
+    const auto txs = find_all(
         trace,
         [&](const TraceEvent& e) {
-          return e.kind == EventKind::kDeliver && e.lane == tx.lane && e.type == "charge" &&
-                 payload(e).value("order", "") == order;
+          return e.kind == EventKind::kSend && e.lane == tx.lane && e.type == "sql_request";
         },
         tx.seq);
-    return d ? send_of(trace, *d) : nullptr;
+    const auto charges = find_all(
+        trace,
+        [&](const TraceEvent& e) {
+          return e.kind == EventKind::kDeliver && e.lane == tx.lane && e.type == "charge";
+        },
+        tx.seq);
+    if (txs.empty() || charges.size() < txs.size()) return nullptr;
+    const auto* d = charges[txs.size() - 1];
+    if (payload(*d).value("order", "") != order) return nullptr;
+    return send_of(trace, *d);
   };
   const auto* r1 = request_before(*tx1);
   const auto* retry = request_before(*tx2);
