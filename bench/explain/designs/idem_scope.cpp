@@ -18,12 +18,14 @@
 // Fix (variant `fixed`): the key is stored as the client sent it, shared by both gateways.
 // Faults: delay, drop.
 //
-// Label. `lost_response`: the first charge's commit (the database's reply send for the first
-// "charge o-7" transaction that committed), where its answer was lost to the shop (the network's
+// Label. `lost_response`: the commit of the charge whose answer the shop never took in (the
+// first "charge o-7" transaction that committed; or the second, when the shop was answered for
+// the first and the second came from an attempt queued at a stalled gateway, which took effect
+// after the shop gave up on it), where its answer was lost to the shop (the network's
 // drop of the gateway's answer or of the database's reply, else the shop's receive timeout while
-// waiting for that attempt), and the shop's other attempt that led to the second charge (its
-// request's send to the other gateway: a retry, sent after the first attempt or, when that
-// gateway was stalled with requests waiting, before it).
+// waiting for that attempt), and the shop's attempt behind the other charge (its request's send
+// to the other gateway: a retry, sent after the lost attempt or, when that gateway was stalled
+// with requests waiting, before it).
 #include "design.hpp"
 #include "trace_lookup.hpp"
 
@@ -176,9 +178,12 @@ class System final : public sim::System {
 // --- Label -------------------------------------------------------------------------------------
 
 // From the message: the order O. The committed "charge O" transactions (the database's reply
-// sends), the first and the second, each from the shop's request its gateway was handling (R1
-// and the retry). The answer to R1 was lost: the network dropped the database's reply or the
-// gateway's `charged` for R1, else the shop's receive timeout after sending R1.
+// sends), the first and the second, each from the shop's request its gateway was handling. The
+// lost one is the first, unless the shop took in the first's answer (delivered before its next
+// receive timeout) and not the second's: a stalled gateway's queued attempt that took effect
+// after the shop was answered elsewhere. Where its answer was lost: the network's drop of the
+// database's reply or of the gateway's `charged`, else the shop's receive timeout after sending
+// it. The other attempt: the shop's request behind the other commit.
 std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string order = between(violation_message(trace), "order ", " charged ");
   if (order.empty()) return {};
@@ -216,36 +221,55 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
     if (payload(*d).value("order", "") != order) return nullptr;
     return send_of(trace, *d);
   };
-  const auto* r1 = request_before(*tx1);
-  const auto* retry = request_before(*tx2);
-  if (!r1 || !retry) return {};
-  const auto req1 = payload(*r1).value("req", std::uint64_t{0});
-  const auto* answer = find_first(
-      trace,
-      [&](const TraceEvent& e) {
-        return e.kind == EventKind::kSend && e.type == "charged" && e.peer == r1->lane &&
-               payload(e).value("req", std::uint64_t{0}) == req1;
-      },
-      r1->seq);
+  const auto* first_req = request_before(*tx1);
+  const auto* second_req = request_before(*tx2);
+  if (!first_req || !second_req) return {};
+  // Whether the shop took in the answer to a request: its `charged` delivered before the shop's
+  // next receive timeout after sending it.
+  auto timeout_after = [&](const TraceEvent& req) {
+    return find_first(
+        trace,
+        [&](const TraceEvent& e) {
+          return e.kind == EventKind::kTimer && e.lane == req.lane &&
+                 e.line.value("timer", "") == "receive_timeout";
+        },
+        req.seq);
+  };
+  auto answer_to = [&](const TraceEvent& req) {
+    const auto r = payload(req).value("req", std::uint64_t{0});
+    return find_first(
+        trace,
+        [&](const TraceEvent& e) {
+          return e.kind == EventKind::kSend && e.type == "charged" && e.peer == req.lane &&
+                 payload(e).value("req", std::uint64_t{0}) == r;
+        },
+        req.seq);
+  };
+  auto answered = [&](const TraceEvent& req) {
+    const auto* a = answer_to(req);
+    const auto* d = a ? delivery_of(trace, *a) : nullptr;
+    const auto* t = timeout_after(req);
+    return d && (!t || d->seq < t->seq);
+  };
+  // The charge whose answer the shop never took in (the first, unless the shop took in its
+  // answer and the second was the one that took effect unseen), and the shop's other attempt.
+  const bool second_lost = answered(*first_req) && !answered(*second_req);
+  const TraceEvent* lost_commit = second_lost ? commits[1] : commits[0];
+  const TraceEvent* lost_req = second_lost ? second_req : first_req;
+  const TraceEvent* other_req = second_lost ? first_req : second_req;
+  const auto* answer = answer_to(*lost_req);
   const TraceEvent* lost_at = find_first(
       trace,
       [&](const TraceEvent& e) {
         return e.kind == EventKind::kDrop &&
-               (e.message == commits[0]->message || (answer && e.message == answer->message));
+               (e.message == lost_commit->message || (answer && e.message == answer->message));
       },
-      r1->seq);
-  if (!lost_at) {
-    lost_at = find_first(
-        trace,
-        [&](const TraceEvent& e) {
-          return e.kind == EventKind::kTimer && e.lane == r1->lane &&
-                 e.line.value("timer", "") == "receive_timeout";
-        },
-        r1->seq);
-  }
-  std::vector<std::uint64_t> keys = {commits[0]->seq};
+      lost_req->seq);
+  // A late charge: the shop had given up on it (its timeout) long before it took effect.
+  if (!lost_at || second_lost) lost_at = timeout_after(*lost_req);
+  std::vector<std::uint64_t> keys = {lost_commit->seq};
   if (lost_at) keys.push_back(lost_at->seq);
-  keys.push_back(retry->seq);
+  keys.push_back(other_req->seq);
   return keys;
 }
 
