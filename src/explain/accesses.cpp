@@ -147,6 +147,14 @@ std::uint64_t request_sent(const Trace& trace, const TraceIndex& index, const Ac
   return a.served;
 }
 
+std::set<int> service_lanes(const TraceIndex& index) {
+  std::set<int> out;
+  for (const auto& a : index.accesses) {
+    if (!a.application) out.insert(a.server);
+  }
+  return out;
+}
+
 bool crashed_between(const TraceIndex& index, int lane, std::uint64_t after, std::uint64_t before) {
   const auto found = index.crashes.find(lane);
   if (found == index.crashes.end()) return false;

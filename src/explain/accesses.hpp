@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,10 @@ struct TraceIndex {
 bool crashed_between(const TraceIndex& index, int lane, std::uint64_t after, std::uint64_t before);
 
 TraceIndex index_trace(const Trace& trace);
+
+// The lanes of the simulated services (the servers of accesses with a service's own facts): their
+// replies are accesses already, not the design's own messages.
+std::set<int> service_lanes(const TraceIndex& index);
 
 // How a dropped reply was lost (Access::lost_how): "receiver_down" when its requester was down
 // (crashed, not yet restarted) as it arrived, "network_drop" otherwise.

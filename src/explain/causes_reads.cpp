@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 
 namespace seer::explain {
@@ -179,16 +178,26 @@ bool checked_before_acting(const std::vector<Access>& all, const Access& read) {
   return false;
 }
 
-// The writer's latest read, answered before `sent` in the same life and on the same service,
-// that checked a claim of its own (checks_own_write): what a write elsewhere was decided on.
-const Access* own_claim_checked(const DetectContext& c, const Access& w, std::uint64_t sent) {
-  const Access* check = nullptr;
+// The writer's latest read of the same service answered before `sent`, among those `eligible`
+// says may be its basis, in the life that sent the write (else none: a crash took what it read).
+template <typename Eligible>
+const Access* latest_read_before(const DetectContext& c, const Access& w, std::uint64_t sent,
+                                 Eligible eligible) {
+  const Access* latest = nullptr;
   for (const auto& r : c.index.accesses) {
     if (r.client != w.client || !r.read || r.write || !r.delivered || r.event >= sent) continue;
-    if (r.service != w.service || reads_place_written(r, w)) continue;
-    if (crashed_between(c.index, w.client, r.event, sent)) continue;
-    if (!check || r.event > check->event) check = &r;
+    if (r.service != w.service || !eligible(r)) continue;
+    if (!latest || r.event > latest->event) latest = &r;
   }
+  if (latest && crashed_between(c.index, w.client, latest->event, sent)) return nullptr;
+  return latest;
+}
+
+// The writer's latest read of another place that checked a claim of its own
+// (checks_own_write): what a write elsewhere was decided on.
+const Access* own_claim_checked(const DetectContext& c, const Access& w, std::uint64_t sent) {
+  const auto* check =
+      latest_read_before(c, w, sent, [&](const Access& r) { return !reads_place_written(r, w); });
   return check && checks_own_write(c, *check) ? check : nullptr;
 }
 
@@ -205,18 +214,6 @@ const Access* read_that_missed(const DetectContext& c, const Access& x, const Ac
   return nullptr;
 }
 
-// The writer's latest read of the same service answered before `sent`, in the same life.
-const Access* latest_read_before(const DetectContext& c, const Access& w, std::uint64_t sent) {
-  const Access* latest = nullptr;
-  for (const auto& r : c.index.accesses) {
-    if (r.client != w.client || !r.read || r.write || !r.delivered || r.event >= sent) continue;
-    if (r.service != w.service) continue;
-    if (!latest || r.event > latest->event) latest = &r;
-  }
-  if (latest && crashed_between(c.index, w.client, latest->event, sent)) return nullptr;
-  return latest;
-}
-
 // The id-like components of a key ("b-9" and "dev3" in "waiters/b-9/dev3"): a component with a
 // digit names an object; "waiters" names a kind of record.
 std::vector<std::string> ids_in_key(const std::string& key) {
@@ -226,11 +223,7 @@ std::vector<std::string> ids_in_key(const std::string& key) {
     auto end = key.find_first_of("/:", start);
     if (end == std::string::npos) end = key.size();
     auto part = key.substr(start, end - start);
-    if (part.size() >= 2 && std::any_of(part.begin(), part.end(), [](char ch) {
-          return std::isdigit(static_cast<unsigned char>(ch));
-        })) {
-      out.push_back(std::move(part));
-    }
+    if (key_is_data(part)) out.push_back(std::move(part));
     start = end + 1;
   }
   return out;
@@ -243,13 +236,9 @@ const Access* check_of_same_object(const DetectContext& c, const Access& w, std:
   if (!w.tables_read.empty() || !w.rows_written.empty() || w.scope == "*") return nullptr;
   const auto written_ids = ids_in_key(w.scope);
   if (written_ids.empty()) return nullptr;
-  const Access* check = nullptr;
-  for (const auto& r : c.index.accesses) {
-    if (r.client != w.client || !r.read || r.write || !r.delivered || r.event >= sent) continue;
-    if (r.service != w.service || r.scope == "*" || scopes_overlap(r.scope, w.scope)) continue;
-    if (crashed_between(c.index, w.client, r.event, sent)) continue;
-    if (!check || r.event > check->event) check = &r;
-  }
+  const auto* check = latest_read_before(c, w, sent, [&](const Access& r) {
+    return r.scope != "*" && !scopes_overlap(r.scope, w.scope);
+  });
   if (!check) return nullptr;
   const auto read_ids = ids_in_key(check->scope);
   const bool same_object =
@@ -360,7 +349,7 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
     // ranked below the rest (explain.cpp).
     bool latest_only = false;
     if (!read) {
-      read = latest_read_before(c, w, sent);
+      read = latest_read_before(c, w, sent, [](const Access&) { return true; });
       latest_only = read != nullptr;
     }
     if (!read || read->stale) continue;  // stale reads are reported as such

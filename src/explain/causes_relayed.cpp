@@ -67,9 +67,7 @@ Lanes lanes_of(const DetectContext& c) {
   for (const auto& e : c.trace.events) {
     if (e.lane != kSimLane) out.events[e.lane].push_back(e.seq);
   }
-  for (const auto& a : c.index.accesses) {
-    if (!a.application) out.services.insert(a.server);
-  }
+  out.services = service_lanes(c.index);
   return out;
 }
 

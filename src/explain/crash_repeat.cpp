@@ -31,10 +31,7 @@ bool prompted(const DetectContext& c, int lane, std::uint64_t from, std::uint64_
     if (a.client != lane || a.op != "receive" || !a.delivered) continue;
     if (a.event > from && a.event < to && shares_a_name(data, read_value(c.trace, a))) return true;
   }
-  std::set<int> services;
-  for (const auto& a : c.index.accesses) {
-    if (!a.application) services.insert(a.server);
-  }
+  const auto services = service_lanes(c.index);
   for (auto s = from + 1; s < to && c.trace.has(s); ++s) {
     const auto& e = c.trace.at(s);
     if (e.lane != lane || e.kind != EventKind::kDeliver || services.count(e.peer)) continue;

@@ -88,17 +88,12 @@ std::pair<std::uint64_t, std::uint64_t> delivery_and_answer(const Trace& t, cons
 std::vector<Cause> detect_ids_reused_after_crash(const DetectContext& c) {
   std::vector<Cause> out;
   const auto& t = c.trace;
-  std::set<int> services;
-  for (const auto& a : c.index.accesses) {
-    if (!a.application) services.insert(a.server);
-  }
-  // Each process's sends to each of the design's processes, by life, and its crashes.
+  const auto services = service_lanes(c.index);
+  // Each process's sends to each of the design's processes, by life.
   std::map<std::pair<int, int>, std::vector<Sent>> sends;
   std::map<int, int> life;
-  std::map<int, std::vector<std::uint64_t>> crashes;
   for (const auto& e : t.events) {
     if (e.seq > c.horizon) break;
-    if (e.kind == EventKind::kCrash) crashes[e.lane].push_back(e.seq);
     if (e.kind == EventKind::kRestart) ++life[e.lane];
     if (e.kind != EventKind::kSend || e.peer == kSimLane) continue;
     if (services.count(e.peer) || services.count(e.lane)) continue;  // the design's own only
@@ -146,13 +141,15 @@ std::vector<Cause> detect_ids_reused_after_crash(const DetectContext& c) {
         }
         if (!reused) continue;
         const auto& send = t.at(s.seq);
-        const auto [old_delivery, old_answer] =
-            delivery_and_answer(t, c.index, t.at(reused->seq), c.horizon);
+        const auto old_delivery =
+            delivery_and_answer(t, c.index, t.at(reused->seq), c.horizon).first;
         const auto [delivery, answer] = delivery_and_answer(t, c.index, send, c.horizon);
         if (!old_delivery || !delivery) continue;  // the receiver never saw both
-        std::uint64_t crash = 0;
-        for (const auto k : crashes[pair.first]) {
-          if (k > reused->seq && k < s.seq) crash = k;
+        std::uint64_t crash = 0;                   // the last crash between the two lives' requests
+        if (const auto lane = c.index.crashes.find(pair.first); lane != c.index.crashes.end()) {
+          for (const auto k : lane->second) {
+            if (k > reused->seq && k < s.seq) crash = k;
+          }
         }
         Cause cause;
         cause.kind = "crash_lost_data";

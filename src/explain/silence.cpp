@@ -262,10 +262,8 @@ Cause late_effect_cause(const DetectContext& c, const GaveUp& g) {
 
 std::vector<Cause> detect_silent_give_ups(const DetectContext& c) {
   const auto& t = c.trace;
-  std::set<int> services;  // their replies are accesses, told by detect_lost_responses
-  for (const auto& a : c.index.accesses) {
-    if (!a.application) services.insert(a.server);
-  }
+  // Services' replies are accesses, told by detect_lost_responses.
+  const auto services = service_lanes(c.index);
   std::map<std::pair<int, int>, std::vector<std::uint64_t>> sends;  // (from, to) -> sends
   std::map<int, std::vector<std::uint64_t>> timeouts;               // lane -> receive timeouts
   for (const auto& e : t.events) {
