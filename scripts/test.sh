@@ -4,15 +4,18 @@
 # ctest --preset release -L slow). Two builds of the whole tree:
 #  1. g++ (the compiler a Debian user gets by default) at -O2 (preset `ci`: Debian's packages are
 #     built at -O2; it compiles about 12% faster than the release preset's -O3 and runs the suites
-#     as fast, where -O1 saved 90 s of build and lost 80 s of tests), every suite at full size, with
-#     the pinned trace hashes;
+#     as fast, where -O1 saved 90 s of build and lost 80 s of tests; the test programs' own code at
+#     -O1, SEER_TEST_CODE_OPTIONS), every suite at full size, with the pinned trace hashes;
 #  2. clang++ with ASan/UBSan (preset `sanitize`): seer's libraries and programs instrumented, the
 #     test programs' own code not (it compiles 40% faster); every suite again with fewer seeds
 #     (tests/sweep_scale.hpp: a tenth, or a fixed count for the long sweeps of one design; tests of
 #     a property across many seeds skip themselves; the viewer's browser test is build 1's only),
 #     the pinned hashes checked under a second compiler; then libFuzzer on every input seer reads
 #     (histories, traces, run files, MCP requests, sweep outputs), 60 seconds, from the same tree: its libraries
-#     carry the coverage counters libFuzzer needs.
+#     carry the coverage counters libFuzzer needs. Build 2 starts when build 1 is done, at the
+#     lowest CPU priority beside build 1's tests: they spend much of their time waiting on sleeps,
+#     daemons and sockets, and the build takes the CPU they leave (the phase lines say how busy the
+#     CPUs were).
 # The presets build in unity batches (CMAKE_UNITY_BUILD): nlohmann::json's and CLI11's templates are
 # compiled once per batch instead of once per file, which halves the build on two cores. The two CI
 # presets put each target in one batch (CMAKE_UNITY_BUILD_BATCH_SIZE=0): measured alone, the CLI
@@ -25,18 +28,39 @@ scripts/install-deps.sh --test
 [ -d tests/view/node_modules/playwright-core ] ||
   npm ci --prefix tests/view --no-audit --no-fund --loglevel=error
 jobs=$(nproc)
-# Each phase's start, in seconds since the script began (BENCHMARKS.md has a run's phases).
-phase() { echo "== [$SECONDS s] $1 =="; }
+# Each phase's start, in seconds since the script began (BENCHMARKS.md has a run's phases), and how
+# busy the machine's CPUs were during the phase before (from /proc/stat: a test phase well below 100%
+# waits on sleeps, daemons and the network, not on the cores).
+busy_jiffies() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
+read -r busy_before total_before < <(busy_jiffies)
+phase() {
+  local busy total
+  read -r busy total < <(busy_jiffies)
+  local used=$(((busy - busy_before) * 100 / (total - total_before > 0 ? total - total_before : 1)))
+  busy_before=$busy total_before=$total
+  echo "== [$SECONDS s] $1 == (CPUs ${used}% busy since the last phase)"
+}
 
 phase "build: ci (g++ -O2)"
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$jobs"
-phase "test: ci"
+
+# Build 2 in the background at nice 19 (its output in a log, printed when it ends); stopped with
+# its compilers if the script ends first (a failing test).
+cmake --preset sanitize >/dev/null
+nice -n 19 cmake --build --preset sanitize -j "$jobs" >build/sanitize-build.log 2>&1 &
+sanitize_build=$!
+stop_sanitize_build() { pkill -TERM -P "$sanitize_build" 2>/dev/null || true; }
+trap stop_sanitize_build EXIT
+phase "test: ci (build 2 beside it at nice 19)"
 ctest --preset ci -j "$jobs" -LE slow
 
-phase "build: sanitize (clang++, ASan/UBSan, fuzz targets)"
-cmake --preset sanitize >/dev/null
-cmake --build --preset sanitize -j "$jobs"
+phase "build: sanitize, the rest (clang++, ASan/UBSan, fuzz targets)"
+sanitize_status=0
+wait "$sanitize_build" || sanitize_status=$?
+trap - EXIT
+cat build/sanitize-build.log
+[ "$sanitize_status" -eq 0 ] || { echo "build: the sanitized build failed (exit $sanitize_status)"; exit 1; }
 phase "test: sanitize"
 ctest --preset sanitize -j "$jobs" -LE slow
 

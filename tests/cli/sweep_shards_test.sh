@@ -2,7 +2,8 @@
 # Sweeps beyond one machine (issue 24, docs/scale-out.md): the shards of a sweep, each streaming its
 # results with --out (one of them killed mid-run and resumed), merge into the unsharded sweep's
 # report; a resume or merge of mismatched or malformed files is one error line and exit 2.
-# Usage: sweep_shards_test.sh SEER
+# Usage: sweep_shards_test.sh SEER [SEEDS]: SEEDS (a multiple of 4, default 400) is the sweep's size;
+# the sanitized build passes fewer (each run costs more there, and the shards' logic is the same).
 set -u
 seer=$(realpath "$1")  # absolute: the test runs in its temporary directory
 source "$(dirname "$0")/lib.sh"
@@ -27,12 +28,15 @@ for f in j["failing"]:
 ' "$1"
 }
 
+n=${2:-400}
+q=$((n / 4))  # seeds a shard
+[ $((q * 4)) -eq "$n" ] && [ "$q" -ge 20 ] || { echo "SEEDS must be a multiple of 4, at least 80"; exit 2; }
 # --- The register's naive variant fails about a quarter of its seeds: the unsharded sweep.
-range=1..400
+range=1..$n
 "$seer" sweep register --variant naive --seeds $range --jobs 2 --json >full.json
 [ $? -eq 1 ] || fail "the naive register's sweep should fail"
 summary full.json >full.txt
-[ "$(wc -l <full.txt)" -gt 20 ] || fail "expected many failing seeds: $(head -3 full.txt)"
+[ "$(wc -l <full.txt)" -gt $((n / 20)) ] || fail "expected many failing seeds: $(head -3 full.txt)"
 
 # --- Four shards with --out; shard 2 runs alone and is killed mid-run, then resumed.
 for i in 0 1 3; do
@@ -48,37 +52,38 @@ done
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 killed_at=$(wc -l <s2.jsonl)
-echo "shard 2/4 killed with $killed_at lines of 101"
+echo "shard 2/4 killed with $killed_at lines of $((q + 1))"
 # Whatever the kill left, a half-written last line is what a kill during a write leaves.
 printf '{"seed":3' >>s2.jsonl
 # Merging now names the missing seeds; the torn line is no error.
 "$seer" merge --json s0.jsonl s1.jsonl s2.jsonl s3.jsonl >partial.json 2>partial.err
 code=$?
-python3 - partial.json "$code" <<'PY' || fail "merge of a killed shard: $(cat partial.err)"
+python3 - partial.json "$code" "$q" <<'PY' || fail "merge of a killed shard: $(cat partial.err)"
 import json, sys
 j = json.load(open(sys.argv[1]))
+q = int(sys.argv[3])
 assert j["complete"] is False, j["complete"]
 missing = j["missing_count"]
-assert 0 < missing <= 100 - 5, missing
-assert all(201 <= m["first"] <= m["last"] <= 300 for m in j["missing"]), j["missing"]
+assert 0 < missing <= q - 5, missing
+assert all(2 * q + 1 <= m["first"] <= m["last"] <= 3 * q for m in j["missing"]), j["missing"]
 # Failing seeds found: exit 1 even though the sweep is incomplete.
 assert int(sys.argv[2]) == 1, sys.argv[2]
 PY
 "$seer" sweep register --variant naive --seeds $range --jobs 2 --shard 2/4 --out s2.jsonl --json >s2.json
 [ $? -le 1 ] || fail "resuming shard 2/4 failed"
-[ "$(wc -l <s2.jsonl)" -eq 101 ] || fail "the resumed shard has $(wc -l <s2.jsonl) lines, expected 101"
+[ "$(wc -l <s2.jsonl)" -eq $((q + 1)) ] || fail "the resumed shard has $(wc -l <s2.jsonl) lines, expected $((q + 1))"
 python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-assert j["out"]["resumed"] >= 5 and j["runs"] == 100, j
-' s2.json || fail "the resume should report the seeds it found: $(head -c 300 s2.json)"
+assert j["out"]["resumed"] >= 5 and j["runs"] == int(sys.argv[2]), j
+' s2.json "$q" || fail "the resume should report the seeds it found: $(head -c 300 s2.json)"
 # Resuming a finished shard runs nothing and reports the same.
 "$seer" sweep register --variant naive --seeds $range --shard 2/4 --out s2.jsonl --json >s2-again.json
 python3 -c '
 import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:])
-assert b["out"]["resumed"] == 100 and a["failing"] == b["failing"] and a["events"] == b["events"]
-' s2.json s2-again.json || fail "a finished shard's resume should run nothing"
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert b["out"]["resumed"] == int(sys.argv[3]) and a["failing"] == b["failing"] and a["events"] == b["events"]
+' s2.json s2-again.json "$q" || fail "a finished shard's resume should run nothing"
 
 # --- The merge is the unsharded sweep: same failing seeds, messages, reproduce lines, events.
 "$seer" merge --json s0.jsonl s1.jsonl s2.jsonl s3.jsonl >merged.json
@@ -89,8 +94,8 @@ python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["complete"] is True and j["missing"] == [] and j["missing_count"] == 0, j
-assert j["seeds"] == {"first": 1, "last": 400} and j["system"] == "register" and j["variant"] == "naive"
-' merged.json || fail "merge --json fields"
+assert j["seeds"] == {"first": 1, "last": int(sys.argv[2])} and j["system"] == "register" and j["variant"] == "naive"
+' merged.json "$n" || fail "merge --json fields"
 # So is the union of the shards' own reports.
 python3 - full.json s0.json s1.json s2.json s3.json <<'PY' || fail "the shards' failing seeds are not the sweep's"
 import json, sys
@@ -100,7 +105,7 @@ assert sorted(shards, key=lambda f: f["seed"]) == full
 PY
 # Text: one line, the failures, the reproduce line.
 "$seer" merge s0.jsonl s1.jsonl s2.jsonl s3.jsonl >merged.out
-head -1 merged.out | grep -Eq '^register/naive: 400 of seeds 1\.\.400 from 4 files \(.*\): [0-9]+ failing$' ||
+head -1 merged.out | grep -Eq "^register/naive: $n of seeds 1\\.\\.$n from 4 files \(.*\): [0-9]+ failing$" ||
   fail "merge text: $(head -1 merged.out)"
 grep -q '^reproduce: seer run register --variant naive --seed [0-9]* --trace t.jsonl$' merged.out ||
   fail "merge text has no reproduce line: $(cat merged.out)"
@@ -118,8 +123,9 @@ diff <(records s1.jsonl) <(records s1-j1.jsonl) >/dev/null || fail "--jobs chang
 python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-assert j["complete"] is False and j["missing"] == [{"first": 201, "last": 300}] and j["missing_count"] == 100, j
-' missing.json || fail "missing shard not named"
+q = int(sys.argv[2])
+assert j["complete"] is False and j["missing"] == [{"first": 2 * q + 1, "last": 3 * q}] and j["missing_count"] == q, j
+' missing.json "$q" || fail "missing shard not named"
 "$seer" sweep register --variant correct --seeds 1..40 --shard 0/2 --out c0.jsonl >/dev/null ||
   fail "the correct register should hold"
 expect_error_matching 2 "incomplete sweep: 20 of the 40 seeds of 1\.\.40 are in no file \(first: 21\.\.40\)" merge c0.jsonl
@@ -131,8 +137,8 @@ grep -q "^incomplete: 20 of 40 seeds missing: 21..40$" "$tmp/out" || fail "the i
 "$seer" sweep register --variant naive --seeds $range --ops 20 --shard 3/4 --out ops20.jsonl >/dev/null
 expect_error_matching 2 "s0\.jsonl and ops20\.jsonl are not of one sweep: ops 50 vs 20" merge s0.jsonl ops20.jsonl
 expect_error_matching 2 "c0\.jsonl and s1\.jsonl are not of one sweep: variant correct vs naive" merge c0.jsonl s1.jsonl
-"$seer" sweep register --variant naive --seeds 1..100 --shard 0/1 --out other-range.jsonl >/dev/null
-expect_error_matching 2 "s0\.jsonl and other-range\.jsonl are not of one sweep: seeds 1\.\.400 vs 1\.\.100" \
+"$seer" sweep register --variant naive --seeds 1..$q --shard 0/1 --out other-range.jsonl >/dev/null
+expect_error_matching 2 "s0\.jsonl and other-range\.jsonl are not of one sweep: seeds 1\.\.$n vs 1\.\.$q" \
   merge s0.jsonl other-range.jsonl
 sed '1s/"seer_version":"[^"]*"/"seer_version":"0.0.1"/' s3.jsonl >old.jsonl
 expect_error_matching 2 "s0\.jsonl and old\.jsonl are not of one sweep: seer_version" merge s0.jsonl old.jsonl
@@ -182,8 +188,8 @@ expect_error_matching 2 "trace\.jsonl:1: not a seer sweep output" \
 expect_error_matching 2 "corrupt\.jsonl:6: not a sweep record \(not JSON\)" merge corrupt.jsonl
 expect_error_matching 2 "corrupt\.jsonl:6: not a sweep record \(not JSON\)" \
   sweep register --variant naive --seeds $range --shard 0/4 --out corrupt.jsonl
-{ head -n 3 s0.jsonl; echo '{"seed":399,"verdict":"ok","events":1,"wall_s":0,"reproduce":""}'; } >outside.jsonl
-expect_error_matching 2 "outside\.jsonl:4: seed 399 is not in the header's shard 0/4 \(seeds 1\.\.100\)" merge outside.jsonl
+{ head -n 3 s0.jsonl; echo "{\"seed\":$((n - 1)),\"verdict\":\"ok\",\"events\":1,\"wall_s\":0,\"reproduce\":\"\"}"; } >outside.jsonl
+expect_error_matching 2 "outside\.jsonl:4: seed $((n - 1)) is not in the header's shard 0/4 \(seeds 1\.\.$q\)" merge outside.jsonl
 : >empty.jsonl
 expect_error_matching 2 "empty\.jsonl: empty, not a seer sweep output" merge empty.jsonl
 head -c 3000 /dev/urandom >random.bin
@@ -206,12 +212,13 @@ SLURM_ARRAY_TASK_ID=9 SLURM_ARRAY_TASK_COUNT=99999999999999999999 expect_error_m
 env JOB_COMPLETION_INDEX=1 SEER_SHARD_COUNT=4 "$seer" sweep register --variant naive --seeds $range --json >k8s.json
 env SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=4 "$seer" sweep register --variant naive --seeds $range --json >slurm.json
 env JOB_COMPLETION_INDEX=3 SEER_SHARD_COUNT=4 "$seer" sweep register --variant naive --seeds $range --shard 1/4 --json >flag.json
-python3 - k8s.json slurm.json flag.json s1.json <<'PY' || fail "the environment's shard differs from --shard 1/4"
+python3 - "$q" k8s.json slurm.json flag.json s1.json <<'PY' || fail "the environment's shard differs from --shard 1/4"
 import json, sys
-reports = [json.load(open(p)) for p in sys.argv[1:]]
+q = int(sys.argv[1])
+reports = [json.load(open(p)) for p in sys.argv[2:]]
 assert [r["shard"]["from"] for r in reports[:3]] == ["JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "--shard"], reports
 for r in reports:
-    assert (r["shard"]["index"], r["shard"]["count"], r["shard"]["first"], r["shard"]["last"]) == (1, 4, 101, 200), r["shard"]
+    assert (r["shard"]["index"], r["shard"]["count"], r["shard"]["first"], r["shard"]["last"]) == (1, 4, q + 1, 2 * q), r["shard"]
     assert r["failing"] == reports[-1]["failing"]
 PY
 # More shards than seeds: the empty shards hold and merge with the others.
