@@ -61,8 +61,9 @@ sim::Task<std::optional<Answer>> Caller::call(nlohmann::json request,
         std::shared_ptr<const nlohmann::json>(message, &message->request), message->parsed);
   }
   history_.invoke_read(process_, kind, invocation(message->request), std::move(reading));
-  if (sent_request)
+  if (sent_request) {
     *sent_request = std::shared_ptr<const nlohmann::json>(message, &message->request);
+  }
   const sim::Time deadline = env_.now() + kRequestTimeout;
   std::uint64_t life = 0;
   if (deployment_->fenced_connections) {
