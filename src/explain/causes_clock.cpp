@@ -53,6 +53,20 @@ void clock_numbers(const nlohmann::json& j, std::int64_t local, std::vector<std:
   }
 }
 
+}  // namespace
+
+std::int64_t deadline_in(const nlohmann::json& data, std::int64_t local) {
+  std::vector<std::int64_t> numbers;
+  clock_numbers(data, local, numbers);
+  std::int64_t latest = 0;
+  for (const auto n : numbers) {
+    if (n > local + kDeadlineMargin && n > latest) latest = n;
+  }
+  return latest;
+}
+
+namespace {
+
 struct Stamped {
   const Access* access;
   std::uint64_t sent;    // the request's send
