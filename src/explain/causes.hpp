@@ -6,6 +6,7 @@
 #include "seer/explain/causal_graph.hpp"
 #include "seer/explain/explain.hpp"
 
+#include <optional>
 #include <vector>
 
 namespace seer::explain {
@@ -45,8 +46,8 @@ bool checks_own_write(const DetectContext& c, const Access& r);
 
 // The deadline `data` carries (a message's payload, a write's value): its largest number that reads
 // as a clock reading more than a millisecond ahead of `local`, the sender's clock then, in a field
-// not named for a duration (causes_clock.cpp). 0 if none.
-std::int64_t deadline_in(const nlohmann::json& data, std::int64_t local);
+// not named for a duration (causes_clock.cpp). None if none.
+std::optional<std::int64_t> deadline_in(const nlohmann::json& data, std::int64_t local);
 // A lease granted by message and acted on after the granter gave it to another process
 // (causes_granted_leases.cpp).
 std::vector<Cause> detect_granted_leases(const DetectContext& c);

@@ -12,6 +12,7 @@
 #include <cctype>
 
 #include <map>
+#include <optional>
 
 namespace seer::explain {
 
@@ -55,12 +56,12 @@ void clock_numbers(const nlohmann::json& j, std::int64_t local, std::vector<std:
 
 }  // namespace
 
-std::int64_t deadline_in(const nlohmann::json& data, std::int64_t local) {
+std::optional<std::int64_t> deadline_in(const nlohmann::json& data, std::int64_t local) {
   std::vector<std::int64_t> numbers;
   clock_numbers(data, local, numbers);
-  std::int64_t latest = 0;
+  std::optional<std::int64_t> latest;  // a skewed clock's readings may be negative
   for (const auto n : numbers) {
-    if (n > local + kDeadlineMargin && n > latest) latest = n;
+    if (n > local + kDeadlineMargin && (!latest || n > *latest)) latest = n;
   }
   return latest;
 }

@@ -74,7 +74,7 @@ std::vector<Grant> grants_of(const DetectContext& c) {
     const auto clock = clocks.count(e.lane) ? clocks.at(e.lane) : ProcessClock{};
     const auto local = clock.local(e.time);
     const auto deadline = deadline_in(*payload, local);
-    if (deadline == 0) continue;
+    if (!deadline) continue;
     Grant g;
     g.send = e.seq;
     const auto delivered = c.index.deliver_of.find(e.message);
@@ -82,8 +82,8 @@ std::vector<Grant> grants_of(const DetectContext& c) {
     g.granter = e.lane;
     g.holder = e.peer;
     g.type = e.type;
-    g.deadline = deadline;
-    g.expiry = clock.real_when(deadline);
+    g.deadline = *deadline;
+    g.expiry = clock.real_when(*deadline);
     subject_of(*payload, t.lane_name(e.peer), g.subject);
     std::sort(g.subject.begin(), g.subject.end());
     out.push_back(std::move(g));
@@ -103,10 +103,12 @@ std::vector<const Access*> writes_under(const DetectContext& c, const Grant& g, 
   std::vector<const Access*> acts;
   auto it = std::upper_bound(all.begin(), all.end(), after,
                              [](std::uint64_t s, const Access& a) { return s < a.event; });
-  for (; it != all.end() && it->event <= until; ++it) {
+  // A write's reply may arrive after the violation or the renewal: only where it took effect
+  // counts (a renewal's bound is kept on the reply, so the scan ends there).
+  for (; it != all.end() && (until == c.horizon || it->event <= until); ++it) {
     const auto& a = *it;
     if (a.client != g.holder || !a.write || a.application || a.served <= after ||
-        a.served > c.horizon) {
+        a.served > until) {
       continue;
     }
     if (request_sent(c.trace, c.index, a) <= g.delivery) continue;

@@ -65,6 +65,25 @@ TEST(ExplainLeaseInMessage, TheRedactedTraceStillNamesIt) {
   EXPECT_TRUE(c->behind.empty()) << c->summary;
 }
 
+// The keeper's clock runs 20 ms behind, so early in the run it reads below zero and so does the
+// first deadline (-8 ms): still a deadline ahead of its clock.
+TEST(ExplainLeaseInMessage, ADeadlineBelowZeroIsStillALease) {
+  auto text = lease_text_with(
+      testing::hand_written("lease_granted_by_message.jsonl"),
+      R"("process": "keeper", "kind": "start", "parents": [], "oracle": {"clock_offset_ns": 0)",
+      R"("process": "keeper", "kind": "start", "parents": [], "oracle": {"clock_offset_ns": -20000000)");
+  for (int copy = 0; copy < 2; ++copy) {
+    text = lease_text_with(text, R"("until": 12000000)", R"("until": -8000000)");
+    text = lease_text_with(text, R"("until": 25000000)", R"("until": 5000000)");
+  }
+  const auto x = explain_lease_trace(testing::parse(text));
+  const auto* c = granted_lease_cause(x);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(lease_holds(c->events, 22)) << c->summary;
+  ASSERT_FALSE(c->behind.empty()) << c->summary;
+  EXPECT_EQ(c->behind.front().kind, "clock_behind");
+}
+
 // The keeper's second grant is of another lock: w1 still held its own.
 TEST(ExplainLeaseInMessage, AGrantOfSomethingElseTakesNothingOver) {
   const auto text = lease_text_with(testing::hand_written("lease_granted_by_message.jsonl"),
