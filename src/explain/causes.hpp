@@ -51,6 +51,9 @@ std::optional<std::int64_t> deadline_in(const nlohmann::json& data, std::int64_t
 // A lease granted by message and acted on after the granter gave it to another process
 // (causes_granted_leases.cpp).
 std::vector<Cause> detect_granted_leases(const DetectContext& c);
+// An answer decided on a peer's state copied by message, after the peer had answered the same kind
+// of request about the same object itself (causes_peer_copy.cpp).
+std::vector<Cause> detect_outdated_peer_copies(const DetectContext& c);
 
 // "t=7.183ms"
 std::string format_time(std::int64_t ns);
