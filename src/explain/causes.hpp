@@ -6,6 +6,7 @@
 #include "seer/explain/causal_graph.hpp"
 #include "seer/explain/explain.hpp"
 
+#include <optional>
 #include <vector>
 
 namespace seer::explain {
@@ -30,6 +31,10 @@ std::vector<Cause> detect_racing_deletes(const DetectContext& c);
 // write (causes_relayed.cpp).
 std::vector<Cause> detect_stale_relayed_copies(const DetectContext& c);
 std::vector<Cause> detect_deposed_holders(const DetectContext& c);
+// A check one of the design's own processes answered from its storage without a write of the
+// same key another of its processes had acknowledged, acted on by a write over that one
+// (causes_own_storage.cpp).
+std::vector<Cause> detect_own_storage_reads(const DetectContext& c);
 
 // Whether read `r` read the place `w` writes: a table it writes a row of (SQL, where a read's
 // scope is the whole database), or an overlapping key.
@@ -38,6 +43,17 @@ bool reads_place_written(const Access& r, const Access& w);
 // registered, a lock it claimed): such a read checks the reader's own claim, and a write after it
 // carries the reader's own value, not a copy of someone else's (causes_derived.cpp).
 bool checks_own_write(const DetectContext& c, const Access& r);
+
+// The deadline `data` carries (a message's payload, a write's value): its largest number that reads
+// as a clock reading more than a millisecond ahead of `local`, the sender's clock then, in a field
+// not named for a duration (causes_clock.cpp). None if none.
+std::optional<std::int64_t> deadline_in(const nlohmann::json& data, std::int64_t local);
+// A lease granted by message and acted on after the granter gave it to another process
+// (causes_granted_leases.cpp).
+std::vector<Cause> detect_granted_leases(const DetectContext& c);
+// An answer decided on a peer's state copied by message, after the peer had answered the same kind
+// of request about the same object itself (causes_peer_copy.cpp).
+std::vector<Cause> detect_outdated_peer_copies(const DetectContext& c);
 
 // "t=7.183ms"
 std::string format_time(std::int64_t ns);

@@ -12,6 +12,7 @@
 #include <cctype>
 
 #include <map>
+#include <optional>
 
 namespace seer::explain {
 
@@ -52,6 +53,20 @@ void clock_numbers(const nlohmann::json& j, std::int64_t local, std::vector<std:
     for (const auto& v : j) clock_numbers(v, local, out, depth + 1);
   }
 }
+
+}  // namespace
+
+std::optional<std::int64_t> deadline_in(const nlohmann::json& data, std::int64_t local) {
+  std::vector<std::int64_t> numbers;
+  clock_numbers(data, local, numbers);
+  std::optional<std::int64_t> latest;  // a skewed clock's readings may be negative
+  for (const auto n : numbers) {
+    if (n > local + kDeadlineMargin && (!latest || n > *latest)) latest = n;
+  }
+  return latest;
+}
+
+namespace {
 
 struct Stamped {
   const Access* access;

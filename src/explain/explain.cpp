@@ -133,7 +133,8 @@ std::vector<Cause> detect_all(const DetectContext& context) {
   for (auto* detect :
        {detect_stale_reads, detect_outdated_reads, detect_lost_responses, detect_duplicates,
         detect_crash_losses, detect_clock_skew, detect_expired_leases, detect_deposed_holders,
-        detect_stale_derived_writes, detect_racing_deletes, detect_stale_relayed_copies}) {
+        detect_stale_derived_writes, detect_racing_deletes, detect_stale_relayed_copies,
+        detect_own_storage_reads, detect_granted_leases, detect_outdated_peer_copies}) {
     auto found = detect(context);
     all.insert(all.end(), std::make_move_iterator(found.begin()),
                std::make_move_iterator(found.end()));
@@ -319,6 +320,23 @@ void score_cause(Cause& c, const RankingContext& r) {
   c.score += static_cast<int>(10 * c.events.front() / std::max<std::uint64_t>(r.horizon, 1));
 }
 
+// A lost update whose overtaking write or decision was a write made on a lease already expired or
+// given away: the lease says why two writers overlapped, the outdated read only how the update
+// was lost. The lease is ranked just above the outdated read that holds its act.
+void lease_over_lost_update(std::vector<Cause>& all) {
+  for (auto& lease : all) {
+    if (lease.kind != "expired_lease" || !lease.facts.is_object()) continue;
+    const auto act = lease.facts.value("act_event", std::uint64_t{0});
+    if (act == 0) continue;
+    for (const auto& read : all) {
+      if (read.kind != "outdated_read" || read.score < lease.score) continue;
+      if (std::find(read.events.begin(), read.events.end(), act) != read.events.end()) {
+        lease.score = read.score + 1;
+      }
+    }
+  }
+}
+
 bool shares_evidence(const Cause& a, const Cause& b) {
   return std::any_of(a.events.begin(), a.events.end(), [&](std::uint64_t e) {
     return std::find(b.events.begin(), b.events.end(), e) != b.events.end();
@@ -497,6 +515,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   const RankingContext ranking{trace,       graph,           failing,      in_past, entities,
                                last_writes, decision.events, anchor_event, horizon, holder};
   for (auto& c : all) score_cause(c, ranking);
+  lease_over_lost_update(all);
   // At equal scores the later evidence first: the read an answer was computed from is the last
   // one its server made before answering.
   std::stable_sort(all.begin(), all.end(), [](const Cause& a, const Cause& b) {

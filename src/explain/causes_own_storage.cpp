@@ -1,0 +1,197 @@
+// Checks answered from one of the design's own processes' storage, acted on after another of its
+// processes had accepted a write of the same key the answer had not seen (stale_read or
+// outdated_read, from messages, storage events and happens-before alone). A read replica the
+// design keeps itself answers "name/frank is free" from its disk while the primary has already
+// stored and acknowledged someone's claim of it (its shipment still to come); the asker then
+// claims it at the primary, which stores the second claim over the first. A view that had seen
+// the first write has it in its causal past (the shipment that carried it), so "not in the read's
+// causal past" is what a real deployment's logs would tell, too.
+#include "causes.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace seer::explain {
+
+namespace {
+
+// A storage event made while a process handled a delivery, and its answer to that delivery's
+// sender (the first send back to it before the process's next delivery).
+struct Handled {
+  std::uint64_t seq = 0;
+  int lane = kSimLane;
+  std::uint64_t request = 0;  // the delivery being handled
+  int requester = kSimLane;
+  std::uint64_t answer = 0;  // the send back to the requester, 0 if none
+};
+
+struct StorageLog {
+  std::map<std::string, std::vector<Handled>> reads;   // by key, in trace order
+  std::map<std::string, std::vector<Handled>> writes;  // by key, in trace order
+};
+
+// Each storage read and write of the design's own processes made while handling a message from
+// another process, with the answer it gave. One pass over the trace.
+StorageLog storage_log(const DetectContext& c) {
+  const auto& t = c.trace;
+  const auto services = service_lanes(c.index);
+  StorageLog out;
+  std::map<int, std::uint64_t> handling;  // lane -> the delivery it is handling
+  // lane -> its storage events since that delivery, not yet answered (map nodes do not move)
+  std::map<int, std::vector<std::pair<std::vector<Handled>*, std::size_t>>> unanswered;
+  for (const auto& e : t.events) {
+    if (e.seq > c.horizon) break;
+    if (e.lane == kSimLane || services.count(e.lane)) continue;
+    switch (e.kind) {
+      case EventKind::kDeliver:
+        unanswered[e.lane].clear();
+        handling[e.lane] = e.peer != kSimLane && e.peer != e.lane ? e.seq : 0;
+        break;
+      case EventKind::kTimer:  // woken by a timer: what it does next handles no message
+      case EventKind::kCrash:
+      case EventKind::kRestart:
+      case EventKind::kStart:
+        unanswered[e.lane].clear();
+        handling[e.lane] = 0;
+        break;
+      case EventKind::kSend:
+        if (handling[e.lane] && e.peer == t.at(handling[e.lane]).peer) {
+          for (const auto& [list, i] : unanswered[e.lane]) (*list)[i].answer = e.seq;
+          unanswered[e.lane].clear();
+        }
+        break;
+      case EventKind::kStorageRead:
+      case EventKind::kStorageWrite: {
+        const auto request = handling[e.lane];
+        if (!request) break;
+        auto& by_key = e.kind == EventKind::kStorageRead ? out.reads : out.writes;
+        auto& list = by_key[e.line.value("key", std::string())];
+        list.push_back({e.seq, e.lane, request, t.at(request).peer, 0});
+        unanswered[e.lane].emplace_back(&list, list.size() - 1);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+// The requester's delivery of `answer`, 0 if it never arrived.
+std::uint64_t delivery_of(const DetectContext& c, std::uint64_t answer) {
+  const auto found = c.index.deliver_of.find(c.trace.at(answer).message);
+  return found == c.index.deliver_of.end() ? 0 : found->second;
+}
+
+// The first write of `key` made for `asker` by a process other than `reader`, on a request the
+// asker sent after taking in the answer (`taken_in`): what it decided on that answer.
+const Handled* decided_write(const DetectContext& c, const std::vector<Handled>& writes,
+                             const Handled& read, std::uint64_t taken_in) {
+  auto it = std::upper_bound(writes.begin(), writes.end(), taken_in,
+                             [](std::uint64_t s, const Handled& w) { return s < w.seq; });
+  for (; it != writes.end(); ++it) {
+    const auto& w = *it;
+    if (w.lane == read.lane || w.requester != read.requester) continue;
+    const auto& request = c.trace.at(w.request);
+    if (request.parents.size() < 2) continue;
+    const auto sent = request.parents.back();
+    if (sent > taken_in && c.trace.at(sent).lane == read.requester) return &w;
+  }
+  return nullptr;
+}
+
+// The writes the check missed: the write `decision` stored over (the writer's latest earlier
+// write of the key in the same life, for another requester, acknowledged, not in the read's
+// causal past), and the earliest of the writes before it that the read missed too (the check is
+// stale if that one took effect before it). None if the writer read the key itself after the
+// overwritten write (it checked, and saw it).
+struct Missed {
+  const Handled* overwritten = nullptr;
+  const Handled* earliest = nullptr;
+};
+
+Missed missed_writes(const DetectContext& c, const std::vector<Handled>& writes,
+                     const std::vector<Handled>& reads, const Handled& read,
+                     const Handled& decision) {
+  const auto by_seq = [](const Handled& h, std::uint64_t s) { return h.seq < s; };
+  Missed out;
+  for (auto it = std::lower_bound(writes.begin(), writes.end(), decision.seq, by_seq);
+       it != writes.begin();) {
+    const auto& w = *--it;
+    if (w.lane != decision.lane) continue;
+    if (w.requester == decision.requester || !w.answer) break;
+    if (crashed_between(c.index, decision.lane, w.seq, decision.seq)) break;
+    if (c.graph.happens_before(w.seq, read.seq)) break;
+    if (!out.overwritten) out.overwritten = &w;
+    out.earliest = &w;
+  }
+  if (!out.overwritten) return {};
+  for (auto it = std::lower_bound(reads.begin(), reads.end(), out.overwritten->seq, by_seq);
+       it != reads.end() && it->seq < decision.seq; ++it) {
+    if (it->lane == decision.lane) return {};
+  }
+  return out;
+}
+
+Cause own_storage_cause(const DetectContext& c, const std::string& key, const Handled& read,
+                        std::uint64_t taken_in, const Missed& missed, const Handled& decision) {
+  const auto& t = c.trace;
+  const auto& first = *missed.earliest;
+  const bool stale = first.seq < read.seq;
+  Cause cause;
+  cause.kind = stale ? "stale_read" : "outdated_read";
+  cause.process = t.lane_name(read.requester);
+  cause.events = {taken_in, read.answer, read.seq, first.answer, first.seq};
+  if (missed.overwritten != missed.earliest) {
+    cause.events.push_back(missed.overwritten->answer);
+    cause.events.push_back(missed.overwritten->seq);
+  }
+  cause.events.push_back(decision.seq);
+  if (decision.answer) cause.events.push_back(decision.answer);
+  cause.facts = {{"how", "own_storage"},
+                 {"key", key},
+                 {"read_event", read.seq},
+                 {"answer_event", read.answer},
+                 {"missed_write_event", first.seq},
+                 {"missed_write_ack", first.answer},
+                 {"decision_event", decision.seq}};
+  cause.summary = fmt::format(
+      "{} answered {} from its storage ({} read at #{}, {}; taken in at #{}) without {}'s write "
+      "of {} for {} (#{}, {}, acknowledged #{}), which was not in that read's causal past{}; {} "
+      "then asked {}, which wrote {} over it at #{} ({}): a decision on a view that {}",
+      t.lane_name(read.lane), cause.process, key, read.seq, format_time(t.at(read.seq).time),
+      taken_in, t.lane_name(first.lane), key, t.lane_name(first.requester), first.seq,
+      format_time(t.at(first.seq).time), first.answer,
+      stale ? " although it had taken effect before" : "", cause.process,
+      t.lane_name(decision.lane), key, decision.seq, format_time(t.at(decision.seq).time),
+      stale ? "had missed it" : "was outdated before it was acted on");
+  return cause;
+}
+
+}  // namespace
+
+std::vector<Cause> detect_own_storage_reads(const DetectContext& c) {
+  std::vector<Cause> out;
+  const auto log = storage_log(c);
+  for (const auto& [key, reads] : log.reads) {
+    const auto writes = log.writes.find(key);
+    if (writes == log.writes.end()) continue;
+    for (const auto& read : reads) {
+      if (!read.answer) continue;
+      const auto taken_in = delivery_of(c, read.answer);
+      if (!taken_in) continue;
+      const auto* decision = decided_write(c, writes->second, read, taken_in);
+      if (!decision) continue;
+      const auto missed = missed_writes(c, writes->second, reads, read, *decision);
+      if (!missed.overwritten) continue;
+      out.push_back(own_storage_cause(c, key, read, taken_in, missed, *decision));
+    }
+  }
+  return out;
+}
+
+}  // namespace seer::explain
