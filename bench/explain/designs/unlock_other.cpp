@@ -139,9 +139,10 @@ sim::Task<void> worker(sim::Env& env, sim::HistoryRecorder& history, int client,
       continue;
     }
     // Print under the lease.
-    bool printed = true;
-    env.send(printer_id, sim::make_payload<Begin>(page));
-    for (int i = 1; i <= kLines; ++i) {
+    // Every send checks the lease first: a pause in the acquisition can outlast it too.
+    bool printed = env.now() + kMargin < expires;
+    if (printed) env.send(printer_id, sim::make_payload<Begin>(page));
+    for (int i = 1; i <= kLines && printed; ++i) {
       co_await env.sleep(sim::milliseconds(1) +
                          static_cast<sim::Duration>(env.random() % 1'000'000));
       if (env.now() + kMargin >= expires) {
@@ -282,7 +283,7 @@ Design make_unlock_other() {
   d.system = std::make_unique<unlock_other::System>();
   d.invariant = "pages-unmixed";
   d.faults = {sim::FaultKind::kPause};
-  d.ops = 60;
+  d.ops = 240;
   d.held_out = true;
   d.label.kinds = {"expired_lease", "racing_delete"};
   d.label.why_several =
