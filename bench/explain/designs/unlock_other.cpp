@@ -23,8 +23,9 @@
 // Faults: pause (the workers are pausable; nothing crashes).
 //
 // Label. `expired_lease` or `racing_delete` (why below): the deleting worker's acquisition (the
-// store's reply send for its lock write), the other worker's takeover of the expired lock (its
-// lock write's reply send), the deleting worker's delete (its reply send).
+// store's reply send for its lock write), the lock write its delete removed (another worker's
+// acquisition after the lease expired: the one that took it over, or a later holder when the lock
+// changed hands more than once during the pause), the deleting worker's delete (its reply send).
 #include "design.hpp"
 #include "trace_lookup.hpp"
 
