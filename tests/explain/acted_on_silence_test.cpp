@@ -1,9 +1,9 @@
 // A requester whose answer is a message of its own (no reply to a request number) gave up waiting
 // while that answer was on its way, and wrote on the silence: a lost response
 // (docs/explain.md, lost_response, how `acted_on_silence`).
+#include "explain_fixture.hpp"
 #include "seer/explain/explain.hpp"
 #include "seer/explain/redact.hpp"
-#include "trace_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -26,18 +26,14 @@ const Cause* silence_cause(const Explanation& x) {
   return found == x.causes.end() ? nullptr : &*found;
 }
 
-Explanation explained(const Trace& trace) {
-  const CausalGraph graph(trace);
-  return explain_trace(trace, graph);
-}
-
 // traces/verdict_after_give_up.jsonl, written by hand: voter sends its ballot for round r-7 (#4);
 // decider records the outcome (its put, taking effect at #8) and sends its verdict at #10; voter's
 // receive timeout fires at #11, before the verdict arrives (#15), and voter writes the round as
 // rejected (#12, taking effect at #14). The ballot had taken effect and its answer was in flight:
 // voter acted on a silence that was not a refusal.
 TEST(ActedOnSilence, AWriteAfterGivingUpOnAnAnswerInFlightIsALostResponse) {
-  const auto x = explained(testing::parse(testing::hand_written("verdict_after_give_up.jsonl")));
+  const auto x =
+      testing::explained(testing::parse(testing::hand_written("verdict_after_give_up.jsonl")));
   ASSERT_FALSE(x.causes.empty());
   const auto& top = x.causes.front();
   ASSERT_TRUE(acted_on_silence(top)) << top.kind << ": " << top.summary;
@@ -57,7 +53,7 @@ TEST(ActedOnSilence, NoTimeoutNoSilence) {
   auto text = testing::hand_written("verdict_after_give_up.jsonl");
   const std::string timeout = R"("timer": "receive_timeout")";
   text.replace(text.find(timeout), timeout.size(), R"("timer": "sleep")");
-  const auto x = explained(testing::parse(text));
+  const auto x = testing::explained(testing::parse(text));
   const auto* c = silence_cause(x);
   EXPECT_EQ(c, nullptr) << c->summary;
 }
@@ -68,7 +64,7 @@ TEST(ActedOnSilence, AWriteAboutSomethingElseIsNotTheDecision) {
   for (auto at = text.find("ledger/r-7"); at != std::string::npos; at = text.find("ledger/r-7")) {
     text.replace(at, 10, "ledger/r-9");
   }
-  const auto x = explained(testing::parse(text));
+  const auto x = testing::explained(testing::parse(text));
   const auto* c = silence_cause(x);
   EXPECT_EQ(c, nullptr) << c->summary;
 }
@@ -77,7 +73,7 @@ TEST(ActedOnSilence, AWriteAboutSomethingElseIsNotTheDecision) {
 // shows the verdict sent before the timeout and delivered after it, and tells the same cause.
 TEST(ActedOnSilence, TheRedactedTraceTellsItToo) {
   const auto full = testing::parse(testing::hand_written("verdict_after_give_up.jsonl"));
-  const auto x = explained(redact(full));
+  const auto x = testing::explained(redact(full));
   ASSERT_FALSE(x.causes.empty());
   EXPECT_TRUE(acted_on_silence(x.causes.front()))
       << x.causes.front().kind << ": " << x.causes.front().summary;

@@ -1,8 +1,8 @@
 // A new row does not make the rows a SQL read returned wrong: a copy taken from them is stale only
 // when a row it carries changed or left the answer (docs/explain.md, stale_derived_write).
+#include "explain_fixture.hpp"
 #include "seer/explain/explain.hpp"
 #include "seer/explain/redact.hpp"
-#include "trace_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,11 +10,6 @@
 
 namespace seer::explain::derived_rows_test {
 namespace {
-
-Explanation explained(const Trace& trace) {
-  const CausalGraph graph(trace);
-  return explain_trace(trace, graph);
-}
 
 // A stale_derived_write blaming the poll delivered at `read` for the put.
 const Cause* blamed_copy(const Explanation& x) {
@@ -37,7 +32,8 @@ std::string with_poll_answer_after(std::string text, const std::string& after) {
 // poll's answer (#11: one row more); relay then publishes row 7 (#15). Row 7 is what it was: the
 // publication is no stale copy.
 TEST(DerivedRows, ANewRowDoesNotMakeTheRowsReadStale) {
-  const auto x = explained(testing::parse(testing::hand_written("poll_then_new_row.jsonl")));
+  const auto x =
+      testing::explained(testing::parse(testing::hand_written("poll_then_new_row.jsonl")));
   const auto* c = blamed_copy(x);
   EXPECT_EQ(c, nullptr) << c->summary;
 }
@@ -47,7 +43,7 @@ TEST(DerivedRows, ANewRowDoesNotMakeTheRowsReadStale) {
 TEST(DerivedRows, AChangedRowTheCopyCarriesMakesItStale) {
   const auto text =
       with_poll_answer_after(testing::hand_written("poll_then_new_row.jsonl"), R"([[7, "o-9"]])");
-  const auto* c = blamed_copy(explained(testing::parse(text)));
+  const auto* c = blamed_copy(testing::explained(testing::parse(text)));
   EXPECT_NE(c, nullptr);
 }
 
@@ -55,7 +51,7 @@ TEST(DerivedRows, AChangedRowTheCopyCarriesMakesItStale) {
 TEST(DerivedRows, ACarriedRowGoneFromTheAnswerMakesItStale) {
   const auto text =
       with_poll_answer_after(testing::hand_written("poll_then_new_row.jsonl"), R"([])");
-  const auto* c = blamed_copy(explained(testing::parse(text)));
+  const auto* c = blamed_copy(testing::explained(testing::parse(text)));
   EXPECT_NE(c, nullptr);
 }
 
@@ -63,7 +59,7 @@ TEST(DerivedRows, ACarriedRowGoneFromTheAnswerMakesItStale) {
 // rows a non-aggregate read returned when its answer did not fill its LIMIT.
 TEST(DerivedRows, FromLogsAnInsertBelowTheLimitChangesNoRowRead) {
   const auto full = testing::parse(testing::hand_written("poll_then_new_row.jsonl"));
-  const auto x = explained(redact(full));
+  const auto x = testing::explained(redact(full));
   for (const auto& c : x.causes) EXPECT_NE(c.kind, "stale_derived_write") << c.summary;
 }
 
@@ -75,7 +71,7 @@ TEST(DerivedRows, FromLogsAnInsertIntoAFullLimitMayChangeIt) {
        at = text.find(R"("params": [4])")) {
     text.replace(at, 13, R"("params": [1])");
   }
-  const auto x = explained(redact(testing::parse(text)));
+  const auto x = testing::explained(redact(testing::parse(text)));
   EXPECT_TRUE(std::any_of(x.causes.begin(), x.causes.end(),
                           [](const Cause& c) { return c.kind == "stale_derived_write"; }));
 }

@@ -1,8 +1,8 @@
 // A reply is "dropped" only where the trace shows the drop: a request still unanswered (or a reply
 // still in flight) when the run ended, with its requester still waiting, is no lost response
 // (docs/explain.md, lost_response).
+#include "explain_fixture.hpp"
 #include "seer/explain/explain.hpp"
-#include "trace_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,12 +10,6 @@
 
 namespace seer::explain {
 namespace {
-
-Explanation explained(const std::string& text) {
-  const auto trace = testing::parse(text);
-  const CausalGraph graph(trace);
-  return explain_trace(trace, graph);
-}
 
 // The lost_response about the client's put delivered to kv at #9, if any.
 const Cause* lost_put(const Explanation& x) {
@@ -30,7 +24,7 @@ const Cause* lost_put(const Explanation& x) {
 // it. The client is still waiting (it only sleeps, #10): nothing dropped the answer, and nothing
 // the run observed came of its absence.
 TEST(InFlightReply, AnAnswerStillDueWhenTheRunEndedIsNotALostResponse) {
-  const auto x = explained(testing::hand_written("unanswered_at_end.jsonl"));
+  const auto x = testing::explained(testing::hand_written("unanswered_at_end.jsonl"));
   const auto* lost = lost_put(x);
   EXPECT_EQ(lost, nullptr) << lost->summary;
   for (const auto& c : x.causes) {
@@ -45,7 +39,7 @@ TEST(InFlightReply, AnAnswerMissingWhenTheRequesterGaveUpIsLostButNotDropped) {
   auto text = testing::hand_written("unanswered_at_end.jsonl");
   const std::string sleep = R"("timer": "sleep")";
   text.replace(text.find(sleep), sleep.size(), R"("timer": "receive_timeout")");
-  const auto x = explained(text);
+  const auto x = testing::explained(text);
   const auto* lost = lost_put(x);
   ASSERT_NE(lost, nullptr);
   EXPECT_NE(std::find(lost->events.begin(), lost->events.end(), 10u), lost->events.end())

@@ -1,9 +1,9 @@
 // A lease that lives in a message: a lock server grants it with a deadline on its own clock, and
 // the holder keeps writing after the server granted the same lease to another process
 // (expired_lease, `how: granted`).
+#include "explain_fixture.hpp"
 #include "seer/explain/explain.hpp"
 #include "seer/explain/redact.hpp"
-#include "trace_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,11 +11,6 @@
 
 namespace seer::explain {
 namespace {
-
-Explanation explain_lease_trace(const Trace& trace) {
-  const CausalGraph graph(trace);
-  return explain_trace(trace, graph);
-}
 
 const Cause* granted_lease_cause(const Explanation& x) {
   const auto found = std::find_if(x.causes.begin(), x.causes.end(), [](const Cause& c) {
@@ -40,7 +35,7 @@ std::string lease_text_with(std::string text, const std::string& from, const std
 // lease for its own and writes tickets/next at 20 ms (sent #18, applied #22), after w2 did.
 TEST(ExplainLeaseInMessage, AWriteAfterTheLeaseWasGrantedToAnotherIsAnExpiredLease) {
   const auto x =
-      explain_lease_trace(testing::parse(testing::hand_written("lease_granted_by_message.jsonl")));
+      testing::explained(testing::parse(testing::hand_written("lease_granted_by_message.jsonl")));
   ASSERT_FALSE(x.causes.empty());
   const auto& top = x.causes.front();
   EXPECT_EQ(top.kind, "expired_lease") << top.summary;
@@ -59,7 +54,7 @@ TEST(ExplainLeaseInMessage, AWriteAfterTheLeaseWasGrantedToAnotherIsAnExpiredLea
 TEST(ExplainLeaseInMessage, TheRedactedTraceStillNamesIt) {
   const auto trace =
       redact(testing::parse(testing::hand_written("lease_granted_by_message.jsonl")));
-  const auto x = explain_lease_trace(trace);
+  const auto x = testing::explained(trace);
   const auto* c = granted_lease_cause(x);
   ASSERT_NE(c, nullptr);
   EXPECT_TRUE(c->behind.empty()) << c->summary;
@@ -76,7 +71,7 @@ TEST(ExplainLeaseInMessage, ADeadlineBelowZeroIsStillALease) {
     text = lease_text_with(text, R"("until": 12000000)", R"("until": -8000000)");
     text = lease_text_with(text, R"("until": 25000000)", R"("until": 5000000)");
   }
-  const auto x = explain_lease_trace(testing::parse(text));
+  const auto x = testing::explained(testing::parse(text));
   const auto* c = granted_lease_cause(x);
   ASSERT_NE(c, nullptr);
   EXPECT_TRUE(lease_holds(c->events, 22)) << c->summary;
@@ -88,7 +83,7 @@ TEST(ExplainLeaseInMessage, ADeadlineBelowZeroIsStillALease) {
 TEST(ExplainLeaseInMessage, AGrantOfSomethingElseTakesNothingOver) {
   const auto text = lease_text_with(testing::hand_written("lease_granted_by_message.jsonl"),
                                     R"("owner": "w2",)", R"("owner": "w2", "lock": "l-2",)");
-  const auto x = explain_lease_trace(testing::parse(text));
+  const auto x = testing::explained(testing::parse(text));
   const auto* c = granted_lease_cause(x);
   EXPECT_EQ(c, nullptr) << c->summary;
 }
@@ -97,7 +92,7 @@ TEST(ExplainLeaseInMessage, AGrantOfSomethingElseTakesNothingOver) {
 TEST(ExplainLeaseInMessage, AnAnswerWithoutADeadlineIsNoLease) {
   const auto text = lease_text_with(testing::hand_written("lease_granted_by_message.jsonl"),
                                     R"("until": 12000000)", R"("until": 3)");
-  const auto x = explain_lease_trace(testing::parse(text));
+  const auto x = testing::explained(testing::parse(text));
   const auto* c = granted_lease_cause(x);
   EXPECT_EQ(c, nullptr) << c->summary;
 }

@@ -2,9 +2,8 @@
 // alone (docs/explain.md): a copy relayed from one process to another and stored over a
 // concurrent newer write (stale_derived_write, `how: relayed`), and a stale read whose decision was
 // a message it routed (stale_read's `routed_event`), with or without the oracle's facts.
-#include "seer/explain/explain.hpp"
+#include "explain_fixture.hpp"
 #include "seer/explain/redact.hpp"
-#include "trace_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,57 +12,30 @@
 namespace seer::explain {
 namespace {
 
-Explanation explain_own(const Trace& trace) {
-  const CausalGraph graph(trace);
-  return explain_trace(trace, graph);
-}
-
-Explanation explain_own(const std::string& text) {
-  return explain_own(testing::parse(text));
-}
-
-bool holds_event(const std::vector<std::uint64_t>& events, std::uint64_t seq) {
-  return std::find(events.begin(), events.end(), seq) != events.end();
-}
-
-const Cause* relayed_cause(const Explanation& x) {
-  const auto found = std::find_if(x.causes.begin(), x.causes.end(), [](const Cause& c) {
-    return c.kind == "stale_derived_write" && c.facts.value("how", std::string()) == "relayed";
-  });
-  return found == x.causes.end() ? nullptr : &*found;
-}
-
-std::string with_replaced(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << from;
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
-
 // traces/relayed_copy.jsonl: the editor sends rev 5 of d7 to west (#5), slowly. The syncer
 // fetches d7 from east (rev 4, #15) and west (rev 3, #14) and pushes east's copy to west (#16).
 // The editor's rev 5 reaches west first (#17, stored #18, acknowledged #19); the push arrives at
 // #20 and west stores it (#21) over rev 5. No oracle facts.
 TEST(RelayedCopy, ACopyStoredOverAConcurrentNewerWriteIsAStaleDerivedWrite) {
-  const auto x = explain_own(testing::hand_written("relayed_copy.jsonl"));
+  const auto x = testing::explained(testing::hand_written("relayed_copy.jsonl"));
   ASSERT_FALSE(x.causes.empty());
   const auto& top = x.causes.front();
   EXPECT_EQ(top.kind, "stale_derived_write") << top.summary;
   EXPECT_EQ(top.process, "syncer");
   EXPECT_EQ(top.facts.value("how", std::string()), "relayed");
   for (const std::uint64_t seq : {15u, 14u, 19u, 20u, 21u}) {
-    EXPECT_TRUE(holds_event(top.events, seq)) << seq << ": " << top.summary;
-    EXPECT_TRUE(holds_event(x.slice, seq)) << seq;
+    EXPECT_TRUE(testing::holds(top.events, seq)) << seq << ": " << top.summary;
+    EXPECT_TRUE(testing::holds(x.slice, seq)) << seq;
   }
 }
 
 // The push arrives and west keeps its own copy (it stores nothing): no copy went back.
 TEST(RelayedCopy, ACopyTheReceiverDidNotStoreIsNoCause) {
-  const auto text = with_replaced(testing::hand_written("relayed_copy.jsonl"),
-                                  R"("kind": "storage_write", "parents": [20])",
-                                  R"("kind": "storage_read", "parents": [20])");
-  const auto x = explain_own(text);
-  const auto* c = relayed_cause(x);
+  const auto text = testing::replaced_once(testing::hand_written("relayed_copy.jsonl"),
+                                           R"("kind": "storage_write", "parents": [20])",
+                                           R"("kind": "storage_read", "parents": [20])");
+  const auto x = testing::explained(text);
+  const auto* c = testing::cause_told(x, "relayed", "stale_derived_write");
   EXPECT_EQ(c, nullptr) << c->summary;
 }
 
@@ -71,11 +43,12 @@ TEST(RelayedCopy, ACopyTheReceiverDidNotStoreIsNoCause) {
 // push's causal past): the push was decided knowing that write, so storing it over that write is
 // no stale copy.
 TEST(RelayedCopy, AWriteInTheCopysCausalPastIsNotOvertakingIt) {
-  const auto text = with_replaced(testing::hand_written("relayed_copy.jsonl"),
-                                  R"("process": "syncer", "kind": "send", "parents": [2])",
-                                  R"("process": "syncer", "kind": "send", "parents": [2, 5])");
-  const auto x = explain_own(text);
-  const auto* c = relayed_cause(x);
+  const auto text =
+      testing::replaced_once(testing::hand_written("relayed_copy.jsonl"),
+                             R"("process": "syncer", "kind": "send", "parents": [2])",
+                             R"("process": "syncer", "kind": "send", "parents": [2, 5])");
+  const auto x = testing::explained(text);
+  const auto* c = testing::cause_told(x, "relayed", "stale_derived_write");
   EXPECT_EQ(c, nullptr) << c->summary;
 }
 
@@ -84,12 +57,12 @@ TEST(RelayedCopy, AWriteInTheCopysCausalPastIsNotOvertakingIt) {
 // concurrent with it, and it still reaches west first (#17, acknowledged #19). The syncer never
 // saw rev 5, so the push stored at #21 is a stale copy all the same.
 TEST(RelayedCopy, AWriteCausallyAfterTheCopysSendIsStillOvertakingIt) {
-  const auto x = explain_own(testing::hand_written("relayed_copy_late.jsonl"));
-  const auto* c = relayed_cause(x);
+  const auto x = testing::explained(testing::hand_written("relayed_copy_late.jsonl"));
+  const auto* c = testing::cause_told(x, "relayed", "stale_derived_write");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(&x.causes.front(), c) << x.causes.front().summary;
   for (const std::uint64_t seq : {12u, 11u, 19u, 20u, 21u}) {
-    EXPECT_TRUE(holds_event(c->events, seq)) << seq << ": " << c->summary;
+    EXPECT_TRUE(testing::holds(c->events, seq)) << seq << ": " << c->summary;
   }
 }
 
@@ -98,14 +71,14 @@ TEST(RelayedCopy, AWriteCausallyAfterTheCopysSendIsStillOvertakingIt) {
 // shard (#18), the loss the violation names; after the later one, u2's mail (#27), which is still
 // where it belongs. The stale read named first is the one that routed the lost item.
 TEST(RoutedStaleRead, TheStaleReadThatRoutedTheViolatedEntityRanksFirst) {
-  const auto x = explain_own(testing::hand_written("stale_route.jsonl"));
+  const auto x = testing::explained(testing::hand_written("stale_route.jsonl"));
   ASSERT_FALSE(x.causes.empty());
   const auto& top = x.causes.front();
   EXPECT_EQ(top.kind, "stale_read") << top.summary;
-  EXPECT_TRUE(holds_event(top.events, 17)) << top.summary;
-  EXPECT_TRUE(holds_event(top.events, 18)) << top.summary;
+  EXPECT_TRUE(testing::holds(top.events, 17)) << top.summary;
+  EXPECT_TRUE(testing::holds(top.events, 18)) << top.summary;
   EXPECT_EQ(top.facts.value("routed_event", std::uint64_t{0}), 18u) << top.summary;
-  EXPECT_TRUE(holds_event(x.slice, 18));
+  EXPECT_TRUE(testing::holds(x.slice, 18));
 }
 
 // The same trace without the oracle's facts: the store's own log shows it acknowledged revision 2
@@ -113,7 +86,7 @@ TEST(RoutedStaleRead, TheStaleReadThatRoutedTheViolatedEntityRanksFirst) {
 // missed an acknowledged write, whatever replica served it.
 TEST(RoutedStaleRead, ALogShowingAnOlderRevisionAfterAnAcknowledgedWriteIsAStaleRead) {
   const auto trace = redact(testing::parse(testing::hand_written("stale_route.jsonl")));
-  const auto x = explain_own(trace);
+  const auto x = testing::explained(trace);
   ASSERT_FALSE(x.causes.empty());
   const auto& top = x.causes.front();
   EXPECT_EQ(top.kind, "stale_read") << top.summary;

@@ -1,8 +1,7 @@
 // A check answered from one of the design's own processes' storage, acted on after another of its
 // processes had acknowledged a write of the same key the check had not seen (stale_read or
 // outdated_read, `how: own_storage`): messages, storage events and happens-before alone.
-#include "seer/explain/explain.hpp"
-#include "trace_fixture.hpp"
+#include "explain_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,44 +10,20 @@
 namespace seer::explain {
 namespace {
 
-Explanation explain_storage_check(const std::string& text) {
-  const auto trace = testing::parse(text);
-  const CausalGraph graph(trace);
-  return explain_trace(trace, graph);
-}
-
-const Cause* own_storage_check_cause(const Explanation& x) {
-  const auto found = std::find_if(x.causes.begin(), x.causes.end(), [](const Cause& c) {
-    return c.facts.is_object() && c.facts.value("how", std::string()) == "own_storage";
-  });
-  return found == x.causes.end() ? nullptr : &*found;
-}
-
-bool storage_check_holds(const std::vector<std::uint64_t>& events, std::uint64_t seq) {
-  return std::find(events.begin(), events.end(), seq) != events.end();
-}
-
-std::string storage_check_text(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << from;
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
-
 // traces/checked_on_own_replica.jsonl: the leader stores ann's booking of seat/s-12 (#7) and
 // acknowledges it (#8). The mirror, which the leader ships bookings to every so often, answers
 // bea's check from its disk (read #12, answer #13: free); bea books (#15) and the leader stores
 // her booking over ann's (#19, acknowledged #20). Its shipment (#17) was sent after the check.
 TEST(OwnStorageCheck, ACheckOnAReplicaMissingAnAcknowledgedWriteIsAStaleRead) {
-  const auto x = explain_storage_check(testing::hand_written("checked_on_own_replica.jsonl"));
+  const auto x = testing::explained(testing::hand_written("checked_on_own_replica.jsonl"));
   ASSERT_FALSE(x.causes.empty());
   const auto& top = x.causes.front();
   EXPECT_EQ(top.kind, "stale_read") << top.summary;
   EXPECT_EQ(top.process, "bea");
   EXPECT_EQ(top.facts.value("how", std::string()), "own_storage") << top.summary;
   for (const std::uint64_t seq : {14u, 8u, 19u, 20u}) {
-    EXPECT_TRUE(storage_check_holds(top.events, seq)) << seq << ": " << top.summary;
-    EXPECT_TRUE(storage_check_holds(x.slice, seq)) << seq;
+    EXPECT_TRUE(testing::holds(top.events, seq)) << seq << ": " << top.summary;
+    EXPECT_TRUE(testing::holds(x.slice, seq)) << seq;
   }
 }
 
@@ -56,22 +31,23 @@ TEST(OwnStorageCheck, ACheckOnAReplicaMissingAnAcknowledgedWriteIsAStaleRead) {
 // check's causal past): the mirror's answer was not the view her booking was decided on alone,
 // and the check missed nothing she had not seen.
 TEST(OwnStorageCheck, AWriteInTheChecksCausalPastIsNoCause) {
-  const auto text = storage_check_text(testing::hand_written("checked_on_own_replica.jsonl"),
-                                       R"("process": "bea", "kind": "send", "parents": [4])",
-                                       R"("process": "bea", "kind": "send", "parents": [4, 8])");
-  const auto x = explain_storage_check(text);
-  const auto* c = own_storage_check_cause(x);
+  const auto text =
+      testing::replaced_once(testing::hand_written("checked_on_own_replica.jsonl"),
+                             R"("process": "bea", "kind": "send", "parents": [4])",
+                             R"("process": "bea", "kind": "send", "parents": [4, 8])");
+  const auto x = testing::explained(text);
+  const auto* c = testing::cause_told(x, "own_storage");
   EXPECT_EQ(c, nullptr) << c->summary;
 }
 
 // The leader reads the seat itself while handling bea's booking (and the trace shows no second
 // write): nothing was written over ann's booking on the check's word.
 TEST(OwnStorageCheck, NoWriteOverTheMissedOneIsNoCause) {
-  const auto text = storage_check_text(testing::hand_written("checked_on_own_replica.jsonl"),
-                                       R"("kind": "storage_write", "parents": [18])",
-                                       R"("kind": "storage_read", "parents": [18])");
-  const auto x = explain_storage_check(text);
-  const auto* c = own_storage_check_cause(x);
+  const auto text = testing::replaced_once(testing::hand_written("checked_on_own_replica.jsonl"),
+                                           R"("kind": "storage_write", "parents": [18])",
+                                           R"("kind": "storage_read", "parents": [18])");
+  const auto x = testing::explained(text);
+  const auto* c = testing::cause_told(x, "own_storage");
   EXPECT_EQ(c, nullptr) << c->summary;
 }
 

@@ -1,7 +1,7 @@
 // A crash between a side effect and the durable record of it, and the restarted life doing it
 // again: crash_lost_data (docs/explain.md, crash_lost_data, how `repeated_after_crash`).
+#include "explain_fixture.hpp"
 #include "seer/explain/explain.hpp"
-#include "trace_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -25,17 +25,11 @@ bool repeated_after_crash(const Cause& c) {
          c.facts.value("how", std::string()) == "repeated_after_crash";
 }
 
-Explanation explained(const std::string& text) {
-  const auto trace = testing::parse(text);
-  const CausalGraph graph(trace);
-  return explain_trace(trace, graph);
-}
-
 // traces/republish_after_crash.jsonl, written by hand: relay reads its outbox (["o-1"]), sends
 // the enqueue of o-1 (#8) and crashes (#9) with it in flight; the queue applies it (#11). The
 // restarted relay (#13) reads the same outbox, which nothing marked, and enqueues o-1 again (#18).
 TEST(RepeatedAfterCrash, ASideEffectRepeatedByTheNextLifeIsTheCrashsLoss) {
-  const auto x = explained(testing::hand_written("republish_after_crash.jsonl"));
+  const auto x = testing::explained(testing::hand_written("republish_after_crash.jsonl"));
   ASSERT_FALSE(x.causes.empty());
   const auto& top = x.causes.front();
   ASSERT_TRUE(repeated_after_crash(top)) << top.kind << ": " << top.summary;
@@ -51,7 +45,7 @@ TEST(RepeatedAfterCrash, WithoutTheCrashNoCrashIsBlamed) {
   replace_all(text, R"("kind": "crash")", R"("kind": "timer", "timer": "sleep")");
   replace_all(text, R"("kind": "restart")", R"("kind": "timer", "timer": "sleep")");
   replace_all(text, R"("reason": "receiver_down")", R"("reason": "network")");
-  const auto x = explained(text);
+  const auto x = testing::explained(text);
   for (const auto& c : x.causes) EXPECT_FALSE(repeated_after_crash(c)) << c.summary;
 }
 
@@ -63,7 +57,7 @@ TEST(RepeatedAfterCrash, ADifferentRequestIsNoRepeat) {
   ASSERT_NE(at, std::string::npos);
   const auto body = text.find(R"("order": "o-1")", at);
   text.replace(body, 14, R"("order": "o-2")");
-  const auto x = explained(text);
+  const auto x = testing::explained(text);
   for (const auto& c : x.causes) EXPECT_FALSE(repeated_after_crash(c)) << c.summary;
 }
 

@@ -1,7 +1,7 @@
 // A request number kept only in memory and used again by the restarted process: the receiver
 // takes a new request for an old one (docs/explain.md, crash_lost_data, id_reused_after_crash).
+#include "explain_fixture.hpp"
 #include "seer/explain/explain.hpp"
-#include "trace_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,17 +18,11 @@ const Cause* reuse_of(const Explanation& x) {
   return found == x.causes.end() ? nullptr : &*found;
 }
 
-Explanation explained(const std::string& text) {
-  const auto trace = testing::parse(text);
-  const CausalGraph graph(trace);
-  return explain_trace(trace, graph);
-}
-
 // traces/id_reused_after_crash.jsonl, written by hand: pos records s-1 as seq 1 (delivered #4)
 // and s-2 as seq 2, crashes (#13), restarts, and sends s-3 as seq 1 again (#15); the ledger
 // answers it (#17) without recording it.
 TEST(ReusedIds, ANumberUsedAgainAfterACrashIsNamedWithItsEarlierUse) {
-  const auto x = explained(testing::hand_written("id_reused_after_crash.jsonl"));
+  const auto x = testing::explained(testing::hand_written("id_reused_after_crash.jsonl"));
   ASSERT_FALSE(x.causes.empty());
   const auto* c = reuse_of(x);
   ASSERT_NE(c, nullptr);
@@ -44,7 +38,7 @@ TEST(ReusedIds, ANumberUsedAgainAfterACrashIsNamedWithItsEarlierUse) {
 TEST(ReusedIds, ANewNumberIsNoReuse) {
   const auto text = testing::replaced(testing::hand_written("id_reused_after_crash.jsonl"),
                                       R"("sale": "s-3", "seq": 1)", R"("sale": "s-3", "seq": 3)");
-  EXPECT_EQ(reuse_of(explained(text)), nullptr);
+  EXPECT_EQ(reuse_of(testing::explained(text)), nullptr);
 }
 
 // The same request sent again after the crash (the same sale under the same number) is a
@@ -53,7 +47,7 @@ TEST(ReusedIds, TheSameRequestAgainIsNoReuse) {
   const auto text = testing::replaced(testing::hand_written("id_reused_after_crash.jsonl"),
                                       R"("amount": 61, "client": "pos", "sale": "s-3")",
                                       R"("amount": 44, "client": "pos", "sale": "s-1")");
-  EXPECT_EQ(reuse_of(explained(text)), nullptr);
+  EXPECT_EQ(reuse_of(testing::explained(text)), nullptr);
 }
 
 }  // namespace

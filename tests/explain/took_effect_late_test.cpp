@@ -1,9 +1,9 @@
 // A request its requester gave up on (its receive timeout fired) took effect at the server only
 // afterwards, and the requester had meanwhile acted as if it had not (a compensation that overtook
 // it): a lost response (docs/explain.md, lost_response, how `took_effect_after_give_up`).
+#include "explain_fixture.hpp"
 #include "seer/explain/explain.hpp"
 #include "seer/explain/redact.hpp"
-#include "trace_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -26,16 +26,12 @@ const Cause* late_cause(const Explanation& x) {
   return found == x.causes.end() ? nullptr : &*found;
 }
 
-Explanation explain_late(const Trace& trace) {
-  const CausalGraph graph(trace);
-  return explain_trace(trace, graph);
-}
-
 // traces/reserve_after_release.jsonl, written by hand: saga asks stock to hold o-5 (#3), gives up
 // at #4 and sends the undo (#5), which overtakes the hold: stock finds nothing to undo (#6, #7).
 // The hold reaches stock only at #11 and takes effect at #12, for a cancelled order.
 TEST(TookEffectAfterGiveUp, ACompensationOvertakenByTheLateRequestIsALostResponse) {
-  const auto x = explain_late(testing::parse(testing::hand_written("reserve_after_release.jsonl")));
+  const auto x =
+      testing::explained(testing::parse(testing::hand_written("reserve_after_release.jsonl")));
   ASSERT_FALSE(x.causes.empty());
   const auto& top = x.causes.front();
   ASSERT_TRUE(took_effect_late(top)) << top.kind << ": " << top.summary;
@@ -54,7 +50,7 @@ TEST(TookEffectAfterGiveUp, NoTimeoutNoGiveUp) {
   auto text = testing::hand_written("reserve_after_release.jsonl");
   const std::string timeout = R"("timer": "receive_timeout")";
   text.replace(text.find(timeout), timeout.size(), R"("timer": "sleep")");
-  const auto* c = late_cause(explain_late(testing::parse(text)));
+  const auto* c = late_cause(testing::explained(testing::parse(text)));
   EXPECT_EQ(c, nullptr) << c->summary;
 }
 
@@ -65,7 +61,7 @@ TEST(TookEffectAfterGiveUp, AnActAboutSomethingElseIsNotIt) {
   for (auto at = text.find(undo); at != std::string::npos; at = text.find(undo)) {
     text.replace(at, undo.size(), R"("type": "undo", "payload": {"order": "o-6")");
   }
-  const auto* c = late_cause(explain_late(testing::parse(text)));
+  const auto* c = late_cause(testing::explained(testing::parse(text)));
   EXPECT_EQ(c, nullptr) << c->summary;
 }
 
@@ -73,7 +69,7 @@ TEST(TookEffectAfterGiveUp, AnActAboutSomethingElseIsNotIt) {
 // trace tells the same cause (but not why the hold was late: the delay is a forbidden fact).
 TEST(TookEffectAfterGiveUp, TheRedactedTraceTellsItToo) {
   const auto full = testing::parse(testing::hand_written("reserve_after_release.jsonl"));
-  const auto x = explain_late(redact(full));
+  const auto x = testing::explained(redact(full));
   ASSERT_FALSE(x.causes.empty());
   EXPECT_TRUE(took_effect_late(x.causes.front()))
       << x.causes.front().kind << ": " << x.causes.front().summary;

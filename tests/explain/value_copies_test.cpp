@@ -1,9 +1,9 @@
 // A read's answer of one value (a count) written back elsewhere is a copy, and a read of the
 // reader's own claim is a check, not a copy (docs/explain.md, stale_derived_write and
 // outdated_read).
+#include "explain_fixture.hpp"
 #include "seer/explain/explain.hpp"
 #include "seer/explain/redact.hpp"
-#include "trace_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,11 +12,6 @@
 
 namespace seer::explain::value_copies_test {
 namespace {
-
-Explanation explained(const Trace& trace) {
-  const CausalGraph graph(trace);
-  return explain_trace(trace, graph);
-}
 
 const Cause* find_kind(const Explanation& x, const std::string& kind, std::uint64_t read_event) {
   const auto found = std::find_if(x.causes.begin(), x.causes.end(), [&](const Cause& c) {
@@ -29,7 +24,8 @@ const Cause* find_kind(const Explanation& x, const std::string& kind, std::uint6
 // at #7); web adds a comment and increments the counter (#10); recount writes its count, 1, over
 // the counter (#14). The count is a value like any other, though 0 and 1 name nothing.
 TEST(ValueCopies, ACountWrittenBackOverALiveCounterIsAStaleCopy) {
-  const auto x = explained(testing::parse(testing::hand_written("recount_written_back.jsonl")));
+  const auto x =
+      testing::explained(testing::parse(testing::hand_written("recount_written_back.jsonl")));
   ASSERT_FALSE(x.causes.empty());
   const auto& first = x.causes.front();
   EXPECT_EQ(first.kind, "stale_derived_write") << first.summary;
@@ -41,14 +37,14 @@ TEST(ValueCopies, ACountWrittenBackOverALiveCounterIsAStaleCopy) {
 // From logs alone: a new comment changes a count, so the copy is stale there too.
 TEST(ValueCopies, FromLogsANewRowChangesTheCountWrittenBack) {
   const auto full = testing::parse(testing::hand_written("recount_written_back.jsonl"));
-  EXPECT_NE(find_kind(explained(redact(full)), "stale_derived_write", 7), nullptr);
+  EXPECT_NE(find_kind(testing::explained(redact(full)), "stale_derived_write", 7), nullptr);
 }
 
 // A write that does not take the count as a parameter copied nothing from it.
 TEST(ValueCopies, AWriteWithoutTheCountCopiesNothing) {
   const auto text = testing::replaced(testing::hand_written("recount_written_back.jsonl"),
                                       R"("params": [1, "p-1"])", R"("params": [7, "p-1"])");
-  EXPECT_EQ(find_kind(explained(testing::parse(text)), "stale_derived_write", 7), nullptr);
+  EXPECT_EQ(find_kind(testing::explained(testing::parse(text)), "stale_derived_write", 7), nullptr);
 }
 
 // traces/own_claim_check.jsonl: writer1 registers token 2 in the fence (#6), reads the fence
@@ -56,7 +52,7 @@ TEST(ValueCopies, AWriteWithoutTheCountCopiesNothing) {
 // 2 (#18). The append carries writer1's own token: the read checked a claim, it was no source of
 // a copy. The append was decided on that check, which writer2's registration outdated.
 TEST(ValueCopies, ACheckOfTheReadersOwnClaimIsNoCopyButAnOutdatedRead) {
-  const auto x = explained(testing::parse(testing::hand_written("own_claim_check.jsonl")));
+  const auto x = testing::explained(testing::parse(testing::hand_written("own_claim_check.jsonl")));
   EXPECT_EQ(find_kind(x, "stale_derived_write", 11), nullptr);
   const auto* outdated = find_kind(x, "outdated_read", 11);
   ASSERT_NE(outdated, nullptr);
@@ -71,7 +67,7 @@ TEST(ValueCopies, ACheckOfTheReadersOwnClaimIsNoCopyButAnOutdatedRead) {
 TEST(ValueCopies, AValueTheReaderDidNotWriteIsACopy) {
   const auto text = testing::replaced(testing::hand_written("own_claim_check.jsonl"),
                                       R"("params": [2, "news"])", R"("params": [5, "news"])");
-  const auto x = explained(testing::parse(text));
+  const auto x = testing::explained(testing::parse(text));
   ASSERT_FALSE(x.causes.empty());
   EXPECT_EQ(&x.causes.front(), find_kind(x, "stale_derived_write", 11)) << x.causes.front().summary;
   const auto* outdated = find_kind(x, "outdated_read", 11);
