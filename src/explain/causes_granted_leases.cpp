@@ -54,9 +54,8 @@ void subject_of(const nlohmann::json& j, const std::string& recipient,
   }
 }
 
-std::vector<Grant> grants_of(const DetectContext& c) {
+std::vector<Grant> grants_of(const DetectContext& c, const std::map<int, ProcessClock>& clocks) {
   const auto& t = c.trace;
-  const auto clocks = clocks_of(t);
   const auto services = service_lanes(c.index);
   std::vector<Grant> out;
   for (const auto& e : t.events) {
@@ -173,9 +172,9 @@ Cause granted_lease_cause(const DetectContext& c, const std::map<int, ProcessClo
 
 std::vector<Cause> detect_granted_leases(const DetectContext& c) {
   std::vector<Cause> out;
-  const auto grants = grants_of(c);
-  if (grants.size() < 2) return out;
   const auto clocks = clocks_of(c.trace);
+  const auto grants = grants_of(c, clocks);
+  if (grants.size() < 2) return out;
   for (std::size_t i = 0; i < grants.size(); ++i) {
     const auto& g = grants[i];
     if (!g.delivery) continue;
