@@ -24,10 +24,26 @@ stop() {
   rm -rf "$data" "$state/data-dir"
 }
 
+# A throwaway cluster of this script's still serving on `port` whose state directory is gone (a
+# killed test run whose build tree was then removed, e.g. a clean clone made again at the same
+# path, which derives the same port): found by its socket in a /tmp/seer-postgres-* directory, so
+# nothing but this script's own clusters is ever stopped.
+stop_orphan_on() {
+  local socket data
+  for socket in /tmp/seer-postgres-*/.s.PGSQL."$1"; do
+    [ -S "$socket" ] || continue
+    data=$(dirname "$socket")
+    echo "postgres_cluster: stopping a cluster left on port $1 by an interrupted run ($data)" >&2
+    if [ -d "$data/db" ]; then as_owner "$bin/pg_ctl" -D "$data/db" -m fast -w stop >/dev/null 2>&1 || true; fi
+    rm -rf "$data"
+  done
+}
+
 case "$action" in
   start)
     port=${3:?port}
-    stop  # a cluster left by an interrupted run
+    stop  # a cluster left by an interrupted run of this tree
+    stop_orphan_on "$port"
     mkdir -p "$state"
     data=$(mktemp -d /tmp/seer-postgres-XXXXXX)
     echo "$data" >"$state/data-dir"
