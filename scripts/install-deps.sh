@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(cmake ninja-build g++ clang clang-format libgtest-dev libgmock-dev libbenchmark-dev
           nlohmann-json3-dev libcli11-dev libfmt-dev libsqlite3-dev libclang-rt-14-dev
           libcpp-httplib-dev pkg-config libpq-dev libboost1.81-dev libssl-dev
-          libmimalloc-dev)
+          libmimalloc-dev lld)
 if [ "${1:-}" = "--test" ]; then
   packages+=(python3 chromium curl postgresql-15 openssl)
   # The viewer's browser test drives Chromium with the npm package playwright-core (tests/view).
