@@ -40,25 +40,16 @@ phase() {
   echo "== [$SECONDS s] $1 == (CPUs ${used}% busy since the last phase)"
 }
 
-# ctest starts the longest tests first when it knows their costs; a clean clone does not, so the
-# costs of a CI run are seeded (tests/ctest-costs/README.md).
-seed_test_costs() {  # PRESET
-  local costs="build/$1/Testing/Temporary/CTestCostData.txt"
-  [ -f "$costs" ] || { mkdir -p "$(dirname "$costs")" && cp "tests/ctest-costs/$1.txt" "$costs"; }
-}
-
 phase "build: ci (g++ -O2)"
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$jobs"
 phase "test: ci"
-seed_test_costs ci
 ctest --preset ci -j "$jobs" -LE slow
 
 phase "build: sanitize (clang++, ASan/UBSan, fuzz targets)"
 cmake --preset sanitize >/dev/null
 cmake --build --preset sanitize -j "$jobs"
 phase "test: sanitize"
-seed_test_costs sanitize
 ctest --preset sanitize -j "$jobs" -LE slow
 
 # Every reader under libFuzzer for a short, bounded run each (malformed input must not crash, hang or
