@@ -27,6 +27,23 @@ TEST(OwnStorageCheck, ACheckOnAReplicaMissingAnAcknowledgedWriteIsAStaleRead) {
   }
 }
 
+// traces/checked_before_own_write.jsonl: the same run, but ann's booking reaches the leader (#10,
+// stored #11, acknowledged #12) just after the mirror answered bea (read #8, answer #9): the check
+// was true when made and outdated before bea acted on it (#14; the overwrite #19).
+TEST(OwnStorageCheck, ACheckOvertakenByAnAcknowledgedWriteIsAnOutdatedRead) {
+  const auto x = testing::explained(testing::hand_written("checked_before_own_write.jsonl"));
+  ASSERT_FALSE(x.causes.empty());
+  const auto& top = x.causes.front();
+  EXPECT_EQ(top.kind, "outdated_read") << top.summary;
+  EXPECT_EQ(top.process, "bea");
+  EXPECT_EQ(top.facts.value("how", std::string()), "own_storage") << top.summary;
+  EXPECT_EQ(top.facts.value("missed_write_event", std::uint64_t{0}), 11u) << top.summary;
+  for (const std::uint64_t seq : {8u, 13u, 11u, 12u, 19u}) {
+    EXPECT_TRUE(testing::holds(top.events, seq)) << seq << ": " << top.summary;
+    EXPECT_TRUE(testing::holds(x.slice, seq)) << seq;
+  }
+}
+
 // Bea had heard of ann's booking before she asked (the booking's acknowledgement is in her
 // check's causal past): the mirror's answer was not the view her booking was decided on alone,
 // and the check missed nothing she had not seen.
