@@ -22,9 +22,12 @@
 //
 // Label: `outdated_read`: the stale node's last read of `members` before it ran the job was
 // right when served; the scaler's write of `members` changed it before the node's decision (its
-// `send_mail` for the job), made on the outdated list. Key events: that read (its delivery to the
-// node), the scaler's write that changed it (the store's reply send), the stale node's
-// `send_mail` for the job.
+// `send_mail` for the job) took effect, made on the outdated list. Key events: that read (its
+// delivery to the node), the scaler's write that changed it (the store's reply send), the stale
+// node's `send_mail` for the job. When both lists were current as each node acted (the change
+// moved the job while its first owner's `done/` mark was still on its way), the check that
+// missed the mark: the second node's `done/` listing, the first node's `done/<job>` write (its
+// `send_mail` when it had not sent the mark yet), the second node's `send_mail`.
 #include "design.hpp"
 #include "trace_lookup.hpp"
 
@@ -221,11 +224,11 @@ const TraceEvent* kv_request_of(const Trace& trace, const TraceEvent& reply) {
   return send ? request_send_for(trace, *send) : nullptr;
 }
 
-// From the message: the job J and its two senders. For each sender's `send_mail` of J: its last
-// `members` read delivered before it, and the members value in force then (the value of the last
-// `members` write whose reply the store sent before the `send_mail`). The stale sender is the one
-// whose read differs from that value. Keys: its read's delivery, the first `members` write after
-// that read was served that changed the value, its `send_mail`.
+// From the message: the job J and its two senders. For each sender's `send_mail` of J (in trace
+// order): its last `members` read delivered before it, and the first `members` write after that
+// read was served that changed the value. The stale sender is the first whose read such a write
+// outdated before its decision took effect (the mailer's delivery of the `send_mail`). Keys: its
+// read's delivery, that write (the store's reply send), its `send_mail`.
 std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string msg = violation_message(trace);
   const std::string job = between(msg, "job ", " was mailed");
@@ -256,13 +259,10 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
                  payload(*req).value("key", "") == "members";
         },
         mail->seq);
-    const auto* in_force = find_last(trace, is_members_write, mail->seq);
-    if (!read || !in_force) continue;
+    if (!read) continue;
     const auto* served = send_of(trace, *read);
     if (!served) continue;
     const auto seen = payload(*read).value("value", nlohmann::json());
-    const auto* write_req = request_send_for(trace, *in_force);
-    if (!write_req || payload(*write_req).value("value", nlohmann::json()) == seen) continue;
     const auto* changed = find_first(
         trace,
         [&](const TraceEvent& e) {
@@ -271,10 +271,43 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
           return req && payload(*req).value("value", nlohmann::json()) != seen;
         },
         served->seq);
-    if (!changed || changed->seq > mail->seq) continue;
+    // The decision took effect when the mailer received it: a change up to then outdated it.
+    const auto* effect = delivery_of(trace, *mail);
+    if (!changed || !effect || changed->seq > effect->seq) continue;
     return {read->seq, changed->seq, mail->seq};
   }
-  return {};
+  // No sender's list was outdated: both lists were current when each acted, and the change moved
+  // the job to the second sender while the first one's `done/J` mark was still on its way. Keys:
+  // the second sender's last `done/` listing before its `send_mail` (which missed the mark), the
+  // first sender's write of `done/J` (the store's reply send, else its request send: in flight;
+  // its `send_mail` when it had not sent the mark yet), the second sender's `send_mail`.
+  if (mails.size() < 2) return {};
+  const auto* first = mails[0];
+  const auto* second = mails[1];
+  const std::string late = process_of(trace, *second);
+  const std::string early = process_of(trace, *first);
+  const auto* listing = find_last(
+      trace,
+      [&](const TraceEvent& e) {
+        if (e.kind != EventKind::kDeliver || e.type != "kv_reply" || process_of(trace, e) != late) {
+          return false;
+        }
+        const auto* req = kv_request_of(trace, e);
+        return req && payload(*req).value("op", "") == "list" &&
+               payload(*req).value("key", "") == "done/";
+      },
+      second->seq);
+  const auto* mark = find_first(
+      trace,
+      [&](const TraceEvent& e) {
+        return e.kind == EventKind::kSend && e.type == "kv_request" &&
+               process_of(trace, e) == early && payload(e).value("key", "") == "done/" + job;
+      },
+      first->seq);
+  if (!listing) return {};
+  if (!mark) return {listing->seq, first->seq, second->seq};  // the first run not even marked yet
+  const auto* applied = reply_send_for(trace, *mark);
+  return {listing->seq, (applied ? applied : mark)->seq, second->seq};
 }
 
 }  // namespace member_join

@@ -181,7 +181,8 @@ const TraceEvent* commit_labelled(const Trace& trace, const std::string& label) 
 
 // From the message: the order O and the announced version V. The notice's commit ("notice O vV"),
 // the notifier's read for it (the last "read O vV" reply delivered to the notifier before the
-// notice was sent), and the shop's commit of the announced version ("status O vV").
+// notice was sent), and the shop's commit of the announced version ("status O vV"), or its
+// enqueue of the event when that commit had not happened yet.
 std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string msg = violation_message(trace);
   const std::string order = between(msg, "order ", "'s notice");
@@ -204,9 +205,25 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
         return req && payload(*req).value("label", "") == "read " + tag;
       },
       notice_req->seq);
-  const auto* commit = commit_labelled(trace, "status " + tag);
-  if (!read || !commit) return {};
-  return {read->seq, commit->seq, notice->seq};
+  // The announced change: its commit; when the notice came before the shop even committed (the
+  // run stops at the violation), the announcement itself (the queue's reply to the enqueue of
+  // {O, V}: where the event took effect), the only trace of the change the read could not see.
+  const TraceEvent* change = commit_labelled(trace, "status " + tag);
+  if (!change) {
+    change = find_first(trace, [&](const TraceEvent& e) {
+      if (e.kind != EventKind::kSend || e.type != "queue_reply" ||
+          process_of(trace, e) != "queue") {
+        return false;
+      }
+      const auto* req = request_send_for(trace, e);
+      if (!req || process_of(trace, *req) != "shop") return false;
+      const auto& body = payload(*req).value("body", nlohmann::json());
+      return body.is_object() && body.value("order", "") == order &&
+             std::to_string(body.value("version", 0)) == version;
+    });
+  }
+  if (!read || !change) return {};
+  return {read->seq, change->seq, notice->seq};
 }
 
 }  // namespace notice_early

@@ -128,7 +128,7 @@ sim::Task<bool> await_reply(sim::Env& env, std::uint64_t req, sim::Duration time
 
 sim::Task<void> terminal(sim::Env& env, sim::HistoryRecorder& history, int index,
                          sim::ProcessId bank, sim::ProcessId settlement, int sales) {
-  const std::string me = "t" + std::to_string(index);
+  const std::string me = "t" + std::to_string(index + 1);  // terminalN sells tN-s1, ...
   std::uint64_t req = 0;
   nlohmann::json offline = nlohmann::json::array();
   int batches = 0;
