@@ -132,11 +132,19 @@ Design make_guard_field();
 Design make_feed_cursor();
 Design make_unlock_other();
 
+// The tenth held-out set (`--set tenth`): written blind like the ninth, each label committed
+// before explain first ran on the design.
+Design make_notice_early();
+Design make_offline_charge();
+Design make_batch_import();
+Design make_member_join();
+
 // The designs of a set: "main" (the default run: all_designs()), "heldout" (heldout_designs()),
 // "fresh" (fresh_designs()), "sealed" (sealed_designs(), not part of "all"), "blind"
 // (blind_designs(), not part of "all"), "unseen" (unseen_designs(), not part of "all"), "seventh"
 // (seventh_designs(), not part of "all"), "eighth" (eighth_designs(), not part of "all"),
-// "ninth" (ninth_designs(), not part of "all"), or "all" (the first three).
+// "ninth" (ninth_designs(), not part of "all"), "tenth" (tenth_designs(), not part of "all"),
+// or "all" (the first three).
 std::vector<std::string> design_sets();
 std::vector<Design> designs_in_set(const std::string& set);
 std::vector<Design> all_designs();      // the main set: the nine tuned designs and four held out
@@ -148,5 +156,6 @@ std::vector<Design> unseen_designs();   // the sixth held-out set (not in "all")
 std::vector<Design> seventh_designs();  // the seventh held-out set (not in "all")
 std::vector<Design> eighth_designs();   // the eighth held-out set (not in "all")
 std::vector<Design> ninth_designs();    // the ninth held-out set (not in "all")
+std::vector<Design> tenth_designs();    // the tenth held-out set (not in "all")
 
 }  // namespace seer::bench::explain
