@@ -19,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -63,10 +64,37 @@ void scalars_of(const nlohmann::json& j, const std::string& path,
   }
 }
 
+// The words the violation names (its message and entities, split at spaces and brackets): a
+// value two answers share explains it only if the violation is about that value ("ticket 37
+// issued twice"); two replicas serving one value consistently are no conflict.
+std::set<std::string> violation_words(const Trace& t) {
+  std::set<std::string> out;
+  const auto& v = t.violation();
+  if (!v.is_object()) return out;
+  std::vector<std::string> texts{v.value("message", std::string())};
+  for (const auto& e : v.value("entities", nlohmann::json::array())) {
+    if (e.is_string()) texts.push_back(e.get<std::string>());
+  }
+  for (const auto& text : texts) {
+    std::string word;
+    for (const char ch : text + " ") {
+      if (std::string_view(" \t,;()[]{}\"'").find(ch) == std::string_view::npos) {
+        word += ch;
+        continue;
+      }
+      while (!word.empty() && (word.back() == '.' || word.back() == ':')) word.pop_back();
+      if (!word.empty()) out.insert(word);
+      word.clear();
+    }
+  }
+  return out;
+}
+
 // A value `a` and `b` both carry at the same place that `before` (the old holder's role answer
-// before its handover) did not: handed out anew, not a constant of every answer. Empty if none.
+// before its handover) did not, and that the violation names: handed out anew, not a constant of
+// every answer. Empty if none.
 std::string shared_value(const nlohmann::json& a, const nlohmann::json& b,
-                         const nlohmann::json& before) {
+                         const nlohmann::json& before, const std::set<std::string>& named) {
   std::vector<std::pair<std::string, std::string>> in_a, in_b, in_before;
   scalars_of(a, "", in_a);
   scalars_of(b, "", in_b);
@@ -74,7 +102,10 @@ std::string shared_value(const nlohmann::json& a, const nlohmann::json& b,
   for (const auto& s : in_a) {
     if (std::find(in_b.begin(), in_b.end(), s) == in_b.end()) continue;
     if (std::find(in_before.begin(), in_before.end(), s) != in_before.end()) continue;
-    return s.second;
+    const auto& text = s.second;
+    const bool quoted = text.size() >= 2 && text.front() == '"';
+    if (!named.count(quoted ? text.substr(1, text.size() - 2) : text)) continue;
+    return text;
   }
   return {};
 }
@@ -180,6 +211,8 @@ std::vector<Cause> detect_handed_over_roles(const DetectContext& c) {
   std::vector<Cause> out;
   const auto& t = c.trace;
   const auto m = messages_of(c);
+  const auto named = violation_words(t);
+  if (named.empty()) return out;
   for (const auto& [kind, answers] : m.answers) {
     // A role shows in refusals: a kind of request always answered alike (granted or not, in its
     // data) is served by whoever is asked, and no one holds it.
@@ -240,7 +273,7 @@ std::vector<Cause> detect_handed_over_roles(const DetectContext& c) {
                 sent_between(m, b.server, a_lane, handover->delivery, taken.send)) {
               break;
             }
-            const auto value = shared_value(*late.payload, *taken.payload, *held->payload);
+            const auto value = shared_value(*late.payload, *taken.payload, *held->payload, named);
             if (value.empty()) continue;
             out.push_back(handover_cause(t, *handover, late, taken, value));
             found = true;

@@ -81,5 +81,17 @@ TEST(ExplainHandedOverRole, DifferentValuesAreNoConflict) {
   EXPECT_EQ(cause_told(x, "handed_over"), nullptr);
 }
 
+// The violation is about something else (no seat number in it): two answers that agree on a value
+// it does not name do not explain it.
+TEST(ExplainHandedOverRole, AValueTheViolationDoesNotNameExplainsNothing) {
+  auto text = role_trace();
+  for (int copy = 0; copy < 2; ++copy) {  // the violation event and the trace's footer
+    text = replaced_once(text, R"x("seat 6 held twice (c1, c2)", "entities": ["seat 6"])x",
+                         R"("c2 waited too long", "entities": ["c2"])");
+  }
+  const auto x = testing::explained(text);
+  EXPECT_EQ(cause_told(x, "handed_over"), nullptr);
+}
+
 }  // namespace
 }  // namespace seer::explain
