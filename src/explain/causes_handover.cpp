@@ -3,8 +3,9 @@
 // another node by a message and steps down, yet still answers requests as the role holder; the
 // new holder answers the same kind of request with the same values. Nothing in the trace names
 // the role, so it is read from who answers a kind of request with a value over time:
-// - a role answer: an answer of the type a process gives a kind of request while it holds the
-//   role; the other process answered that kind of request otherwise (refused it) or never before;
+// - a role answer: an answer of the type (and shape: the fields it carries) a process gives a kind
+//   of request while it holds the role; the other process answered that kind of request otherwise
+//   (refused it) or never before;
 // - the handover: the last message from the old holder to the new one before the new one's
 //   first role answer after it;
 // - the late act: a role answer by the old holder after its handover send, before it heard from
@@ -32,9 +33,18 @@ constexpr std::ptrdiff_t kLooked = 64;
 struct Answer {
   std::uint64_t send = 0;
   int server = kSimLane;
-  std::string type;  // the answer's type
+  // What kind of answer it is: its message type and the fields it carries. A refusal may be its
+  // own type (`not_leader`) or the same type shaped otherwise (`{error, leader}`, not `{number}`).
+  std::string type;
+  std::string name;  // its message type, for the summary
   const nlohmann::json* payload = nullptr;
 };
+
+std::string shape_of(const std::string& type, const nlohmann::json& payload) {
+  std::string out = type + " {";
+  for (const auto& [field, v] : payload.items()) out += field + ",";
+  return out + "}";
+}
 
 // The messages one process sent another, apart from answers: their sends and their deliveries,
 // each sorted, for the last delivered before an event and whether one came within a span.
@@ -131,7 +141,8 @@ Messages messages_of(const DetectContext& c) {
     const auto payload = e.line.find("payload");
     if (payload != e.line.end() && payload->is_object() && payload->contains("req")) {
       if (const auto request = request_of(t, e.seq); request && t.at(request).peer == e.peer) {
-        out.answers[t.at(request).type].push_back({e.seq, e.lane, e.type, &*payload});
+        out.answers[t.at(request).type].push_back(
+            {e.seq, e.lane, shape_of(e.type, *payload), e.type, &*payload});
         continue;
       }
     }
@@ -199,8 +210,8 @@ Cause handover_cause(const Trace& t, const Handover& handover, const Answer& lat
       "the holder ({} at #{}, {}), carrying {}; {} answered the same kind of request with {} "
       "too ({} at #{}, {}): the old holder acted on a role it had given away",
       cause.process, t.lane_name(new_holder), t.at(handover.send).type, handover.send,
-      format_time(t.at(handover.send).time), handover.delivery, late.type, late.send,
-      format_time(t.at(late.send).time), value, t.lane_name(new_holder), value, taken.type,
+      format_time(t.at(handover.send).time), handover.delivery, late.name, late.send,
+      format_time(t.at(late.send).time), value, t.lane_name(new_holder), value, taken.name,
       taken.send, format_time(t.at(taken.send).time));
   return cause;
 }

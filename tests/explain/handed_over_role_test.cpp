@@ -42,6 +42,20 @@ TEST(ExplainHandedOverRole, TheRedactedTraceStillNamesIt) {
   EXPECT_TRUE(holds(c->events, 21)) << c->summary;
 }
 
+// The refusal is the same message type shaped otherwise (`seat {holder}`, not `seat {seat}`): the
+// role still shows in who answers with a seat.
+TEST(ExplainHandedOverRole, ARefusalOfTheSameTypeShapedOtherwiseStillTellsIt) {
+  auto text = role_trace();
+  for (int copy = 0; copy < 2; ++copy) {  // b's answer and c2's delivery of it
+    text = replaced_once(text, R"("type": "refused", "payload": {"req": 1, "holder": "a"}})",
+                         R"("type": "seat", "payload": {"req": 1, "holder": "a"}})");
+  }
+  const auto x = testing::explained(text);
+  const auto* c = cause_told(x, "handed_over", "expired_lease");
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(holds(c->events, 21)) << c->summary;
+}
+
 // After its handover the old holder refuses the queued request: it gave the role away whole.
 TEST(ExplainHandedOverRole, AnOldHolderThatOnlyRefusesAfterwardsActedOnNothing) {
   const auto text = replaced_once(role_trace(), R"("type": "seat", "payload": {"req": 2, "seat": 6}}
