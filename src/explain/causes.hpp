@@ -58,6 +58,9 @@ std::vector<Cause> detect_outdated_peer_copies(const DetectContext& c);
 // acted on, answering as the new holder did (causes_handover.cpp).
 std::vector<Cause> detect_handed_over_roles(const DetectContext& c);
 
+// Whether a read's answer carries a non-empty array (a listing may): a cheap look before copying
+// it.
+bool lists_keys(const Trace& trace, const Access& listing);
 // A position a write saved in an ordered listing it read (positions.cpp): the greatest of the
 // listing's keys (strings under its prefix in its answer's arrays) that `written` carries. None
 // if it carries none, or `listing` lists no keys.

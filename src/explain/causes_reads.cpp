@@ -200,20 +200,23 @@ const Access* latest_read_before(const DetectContext& c, const Access& w, std::u
 const Access* listing_positioned(const DetectContext& c, const Access& w, std::uint64_t sent,
                                  std::optional<std::string>& position) {
   const auto& all = c.index.accesses;
-  const auto written = written_value(c.trace, w);
-  if (!written.is_object() && !written.is_string()) return nullptr;
   auto it = std::lower_bound(all.begin(), all.end(), sent,
                              [](const Access& a, std::uint64_t s) { return a.event < s; });
-  for (std::size_t looked = 0; it != all.begin() && looked < 512; ++looked) {
+  std::optional<nlohmann::json> written;  // read only once a listing is found
+  std::size_t reads = 0;                  // the writer's latest few reads: its working view
+  for (std::size_t looked = 0; it != all.begin() && looked < 512 && reads < 32; ++looked) {
     const auto& r = *--it;
     if (r.client != w.client || !r.read || r.write || !r.delivered || r.service != w.service) {
       continue;
     }
-    if (r.scope.empty() || r.scope == "*" || r.scope == w.scope || !r.tables_read.empty()) {
+    ++reads;
+    if (r.scope.empty() || r.scope == "*" || r.scope == w.scope || !r.tables_read.empty() ||
+        !lists_keys(c.trace, r)) {
       continue;
     }
     if (crashed_between(c.index, w.client, r.event, sent)) return nullptr;
-    const auto found = saved_position(c.trace, r, written);
+    if (!written) written = written_value(c.trace, w);
+    const auto found = saved_position(c.trace, r, *written);
     if (!found) continue;
     if (!behind_position(c, r, w, *found)) return nullptr;
     position = found;

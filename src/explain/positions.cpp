@@ -35,6 +35,15 @@ void strings_in(const nlohmann::json& j, std::vector<std::string>& out, int dept
 
 }  // namespace
 
+bool lists_keys(const Trace& trace, const Access& listing) {
+  if (!trace.has(listing.event)) return false;
+  const auto& line = trace.at(listing.event).line;
+  const auto payload = line.find("payload");
+  if (payload == line.end() || !payload->is_object()) return false;
+  return std::any_of(payload->begin(), payload->end(),
+                     [](const nlohmann::json& v) { return v.is_array() && !v.empty(); });
+}
+
 std::optional<std::string> saved_position(const Trace& trace, const Access& listing,
                                           const nlohmann::json& written) {
   // A listing is a read of a prefix of keys (not a SQL read, not one key of its own).
