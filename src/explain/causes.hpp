@@ -54,6 +54,26 @@ std::vector<Cause> detect_granted_leases(const DetectContext& c);
 // An answer decided on a peer's state copied by message, after the peer had answered the same kind
 // of request about the same object itself (causes_peer_copy.cpp).
 std::vector<Cause> detect_outdated_peer_copies(const DetectContext& c);
+// A role handed over by message (no lease, no record of the holder) that the old holder still
+// acted on, answering as the new holder did (causes_handover.cpp).
+std::vector<Cause> detect_handed_over_roles(const DetectContext& c);
+
+// Whether a read's answer carries a non-empty array (a listing may): a cheap look before copying
+// it.
+bool lists_keys(const Trace& trace, const Access& listing);
+// A position a write saved in an ordered listing it read (positions.cpp): the greatest of the
+// listing's keys (strings under its prefix in its answer's arrays) that `written` carries. None
+// if it carries none, or `listing` lists no keys.
+std::optional<std::string> saved_position(const Trace& trace, const Access& listing,
+                                          const nlohmann::json& written);
+// Whether `x` created a key under `listing`'s prefix that the listing did not return and that
+// sorts below `position`: behind the position, a reader resuming past it never lists it again.
+bool falls_behind(const Trace& trace, const Access& x, const Access& listing,
+                  const std::string& position);
+// The first key another process created behind `position` after `listing` was served and before
+// `w` (the write that saved the position) took effect, unknown to the lister. Null if none.
+const Access* behind_position(const DetectContext& c, const Access& listing, const Access& w,
+                              const std::string& position);
 
 // "t=7.183ms"
 std::string format_time(std::int64_t ns);

@@ -118,6 +118,12 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
       if (checks_own_write(c, *r)) continue;
       const auto* x = overtaking_write(c, *r, w.served, value, written);
       if (!x) continue;
+      // A listed key saved as a position is a bound over the listing, not a copy of a value: a
+      // key created behind it was missed by the listing itself (outdated_read, `how: position`).
+      if (const auto position = saved_position(t, *r, written);
+          position && behind_position(c, *r, w, *position)) {
+        continue;
+      }
       // Someone else wrote (or invalidated) the copy's own place meanwhile: the first such write
       // after the overtaking one, and the last, which the derived write landed right after and
       // overwrote. Accesses are in reply order, not served order: one pass keeps the first and
@@ -248,6 +254,33 @@ std::optional<Race> racing_write(const DetectContext& c, const Access& d,
   return std::nullopt;
 }
 
+// The deleter's latest write of the deleted key itself before `x` (another process's write of
+// that key) took effect, in the life that deleted: what it held until `x` replaced it. Null if
+// `x` wrote elsewhere or the deleter wrote the key again after `x`.
+const Access* own_write_replaced(const DetectContext& c, const Access& d, const Access& x) {
+  if (x.service != d.service || x.scope != d.scope || !x.rows_written.empty()) return nullptr;
+  const Access* own = nullptr;
+  for (const auto& u : c.index.accesses) {
+    if (u.client != d.client || !u.write || u.removes || u.served >= d.served) continue;
+    if (u.service != d.service || u.scope != d.scope) continue;
+    if (u.served > x.served) return nullptr;
+    if (!own || u.served > own->served) own = &u;
+  }
+  if (own && crashed_between(c.index, d.client, own->event, d.served)) return nullptr;
+  return own;
+}
+
+// The last write of the deleted key before the delete took effect: what the delete removed.
+const Access* last_write_before(const DetectContext& c, const Access& d) {
+  const Access* last = nullptr;
+  for (const auto& u : c.index.accesses) {
+    if (!u.write || u.removes || u.served >= d.served || u.service != d.service) continue;
+    if (u.scope != d.scope || (last && u.served < last->served)) continue;
+    last = &u;
+  }
+  return last && last->client != d.client ? last : nullptr;
+}
+
 Cause racing_delete(const DetectContext& c, const Access& d, const Race& race,
                     const std::vector<const Access*>& reads) {
   const auto& t = c.trace;
@@ -265,6 +298,17 @@ Cause racing_delete(const DetectContext& c, const Access& d, const Race& race,
                  {"delete_event", d.served},
                  {"concurrent_write_event", x.served},
                  {"decision_event", d.served}};
+  // The deleter's own earlier write of the deleted key, which the concurrent write replaced (an
+  // acquisition: a lock it took, a claim it made): the delete was decided on holding it.
+  if (const auto* own = own_write_replaced(c, d, x)) {
+    cause.events.insert(cause.events.begin() + 1, own->served);
+    cause.facts["own_write_event"] = own->served;
+    // The key changed hands again after the concurrent write: the delete removed the last write.
+    if (const auto* removed = last_write_before(c, d); removed && removed != &x) {
+      cause.events.push_back(removed->served);
+      cause.facts["removed_write_event"] = removed->served;
+    }
+  }
   const bool after = x.served > d.served;
   const bool in_progress = request_sent(t, c.index, x) >= d.served;
   cause.facts["in_progress"] = in_progress;

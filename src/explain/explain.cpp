@@ -134,7 +134,8 @@ std::vector<Cause> detect_all(const DetectContext& context) {
        {detect_stale_reads, detect_outdated_reads, detect_lost_responses, detect_duplicates,
         detect_crash_losses, detect_clock_skew, detect_expired_leases, detect_deposed_holders,
         detect_stale_derived_writes, detect_racing_deletes, detect_stale_relayed_copies,
-        detect_own_storage_reads, detect_granted_leases, detect_outdated_peer_copies}) {
+        detect_own_storage_reads, detect_granted_leases, detect_outdated_peer_copies,
+        detect_handed_over_roles}) {
     auto found = detect(context);
     all.insert(all.end(), std::make_move_iterator(found.begin()),
                std::make_move_iterator(found.end()));
