@@ -227,9 +227,10 @@ std::vector<Cause> detect_handed_over_roles(const DetectContext& c) {
   for (const auto& [kind, answers] : m.answers) {
     // A role shows in refusals: a kind of request always answered alike (granted or not, in its
     // data) is served by whoever is asked, and no one holds it.
-    const auto other_type = std::find_if(answers.begin(), answers.end(), [&](const Answer& a) {
-      return a.type != answers.front().type;
-    });
+    // (A named reference, not the binding: clang 14 cannot capture a structured binding.)
+    const auto& first_type = answers.front().type;
+    const auto other_type = std::find_if(answers.begin(), answers.end(),
+                                         [&](const Answer& a) { return a.type != first_type; });
     if (other_type == answers.end()) continue;
     // Each server's answers to this kind of request, in its order.
     std::map<int, std::vector<const Answer*>> by_server;
