@@ -23,15 +23,18 @@
 // acknowledges only once the backup answered `replicated` (else the writer retries).
 // Faults: delay, crash.
 //
-// Label. `crash_lost_data`: the crash took the acknowledged order out of service. The key events:
-// the acknowledging node's `ack` of the order, that node's first crash after it (else the other
-// node's, which lost the shipment in flight), and the promotion of the node `primary` names at the
-// end (the store's reply send to its last compare-and-set of `primary`), when it made one.
+// Label. `crash_lost_data`: a crash took the acknowledged order's only copy out of service. The key
+// events: the acknowledging node's `ack` of the order; when its shipment of the order was dropped
+// because the other node was down, that node's crash before the drop and the drop, else the
+// acknowledging node's first crash after the ack (before it shipped the order); and the promotion
+// of the node `primary` names at the end (the store's reply send to its last compare-and-set of
+// `primary`), when it made one.
 #include "design.hpp"
 #include "trace_lookup.hpp"
 
 #include "seer/services/kv.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <memory>
@@ -342,8 +345,10 @@ bool applied(const TraceEvent& reply) {
 }
 
 // From the message: the order O, the node A that acknowledged it and the primary B. A's last
-// `ack` of O; A's first crash after it (else B's: the shipment lost in flight); B's last applied
-// compare-and-set of `primary` (a KV request of B's carrying an epoch: only a promotion writes).
+// `ack` of O. If A shipped O and the network dropped the shipment (B was down): B's last crash
+// before that drop, and the drop. Else A's first crash after the ack (before it shipped O). Then
+// B's last applied compare-and-set of `primary` (a KV request of B's carrying an epoch: only a
+// promotion writes).
 std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string msg = violation_message(trace);
   const std::string order = between(msg, "order ", " acknowledged by ");
@@ -358,16 +363,28 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
            payload(e).value("order", "") == order;
   });
   if (!ack) return {};
-  const auto* crash = find_first(
-      trace, [&](const TraceEvent& e) { return e.lane == a && e.kind == EventKind::kCrash; },
-      ack->seq);
-  if (!crash) {
-    crash = find_first(
+  const auto ships = [&](const TraceEvent& e) {
+    if (e.type != "heartbeat") return false;
+    const auto orders = payload(e).value("orders", nlohmann::json::array());
+    return std::find(orders.begin(), orders.end(), nlohmann::json(order)) != orders.end();
+  };
+  std::vector<std::uint64_t> keys = {ack->seq};
+  const auto* dropped = find_first(
+      trace, [&](const TraceEvent& e) { return e.kind == EventKind::kDrop && ships(e); }, ack->seq);
+  if (dropped) {
+    const auto* down = find_last(
         trace, [&](const TraceEvent& e) { return e.lane == b && e.kind == EventKind::kCrash; },
+        dropped->seq);
+    if (!down) return {};
+    keys.push_back(down->seq);
+    keys.push_back(dropped->seq);
+  } else {
+    const auto* crash = find_first(
+        trace, [&](const TraceEvent& e) { return e.lane == a && e.kind == EventKind::kCrash; },
         ack->seq);
+    if (!crash) return {};
+    keys.push_back(crash->seq);
   }
-  if (!crash) return {};
-  std::vector<std::uint64_t> keys = {ack->seq, crash->seq};
   const TraceEvent* promotion = nullptr;
   for (const auto& e : trace.events) {
     if (e.lane != b || e.kind != EventKind::kSend || e.type != "kv_request" ||
