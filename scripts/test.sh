@@ -16,7 +16,7 @@
 #     tried: the tests keep the CPUs 85% busy, the build got 4 of its 96 steps done and the tests
 #     took 60 s longer; a live test's fault schedule then fell short.)
 # The presets build in unity batches (CMAKE_UNITY_BUILD): nlohmann::json's and CLI11's templates are
-# compiled once per batch instead of once per file, which halves the build on two cores. The two CI
+# compiled once per batch instead of once per file (measured per library below). The two CI
 # presets put each target in one batch (CMAKE_UNITY_BUILD_BATCH_SIZE=0): measured alone, the CLI
 # library compiles in 50 s instead of 105 s as three batches, explain's in 47.5 s instead of 61. CI must
 # finish in 30 minutes on two cores; BENCHMARKS.md has the phases' times.
