@@ -198,6 +198,19 @@ std::vector<std::string> entities_named(const std::string& message, const Trace&
   return out;
 }
 
+std::set<std::string> violation_entities(const Trace& trace) {
+  std::set<std::string> out;
+  const auto& v = trace.violation();
+  if (!v.is_object()) return out;
+  for (const auto& e : v.value("entities", nlohmann::json::array())) {
+    if (e.is_string()) out.insert(e.get<std::string>());
+  }
+  for (auto& e : entities_named(v.value("message", std::string()), trace)) {
+    out.insert(std::move(e));
+  }
+  return out;
+}
+
 bool data_names(const nlohmann::json& data, const std::string& entity) {
   if (entity.empty()) return false;
   return names_value(data, entity, numeric(entity));

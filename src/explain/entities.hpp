@@ -18,6 +18,10 @@ namespace seer::explain {
 // string value somewhere in the trace's data ("counter").
 std::vector<std::string> entities_named(const std::string& message, const Trace& trace);
 
+// The entities the trace's violation names: those its check listed (Finding::entities), then
+// those its message names (entities_named). Empty without a violation.
+std::set<std::string> violation_entities(const Trace& trace);
+
 // Whether `data` (a payload, facts or a field's value) names `entity`. Strings match whole or as a
 // path component ("files/obj-3" names "obj-3"; "wf:1" is named by "wf"); numbers match only
 // numeric entities, and never in bookkeeping fields (request numbers, serials, revisions, times).
