@@ -128,7 +128,12 @@ DecisionChain decision_chain(const Trace& trace, const TraceIndex& index, std::u
 }
 
 // Every detector's causes, found before `detect_until`.
-std::vector<Cause> detect_all(const DetectContext& context) {
+std::vector<Cause> detect_all(const DetectContext& base) {
+  // Looked up once: outdated_read names the listing behind a saved position, and
+  // stale_derived_write steps aside from it.
+  const auto positions = saved_positions(base);
+  DetectContext context = base;
+  context.positions = &positions;
   std::vector<Cause> all;
   for (auto* detect :
        {detect_stale_reads, detect_outdated_reads, detect_lost_responses, detect_duplicates,
