@@ -259,10 +259,12 @@ std::optional<Race> racing_write(const DetectContext& c, const Access& d,
 // `x` wrote elsewhere or the deleter wrote the key again after `x`.
 const Access* own_write_replaced(const DetectContext& c, const Access& d, const Access& x) {
   if (x.service != d.service || x.scope != d.scope || !x.rows_written.empty()) return nullptr;
+  const auto place = c.index.writes_at.find({d.service, d.scope});
+  if (place == c.index.writes_at.end()) return nullptr;
   const Access* own = nullptr;
-  for (const auto& u : c.index.accesses) {
-    if (u.client != d.client || !u.write || u.removes || u.served >= d.served) continue;
-    if (u.service != d.service || u.scope != d.scope) continue;
+  for (const auto i : place->second) {
+    const auto& u = c.index.accesses[i];
+    if (u.client != d.client || u.removes || u.served >= d.served) continue;
     if (u.served > x.served) return nullptr;
     if (!own || u.served > own->served) own = &u;
   }
@@ -272,10 +274,12 @@ const Access* own_write_replaced(const DetectContext& c, const Access& d, const 
 
 // The last write of the deleted key before the delete took effect: what the delete removed.
 const Access* last_write_before(const DetectContext& c, const Access& d) {
+  const auto place = c.index.writes_at.find({d.service, d.scope});
+  if (place == c.index.writes_at.end()) return nullptr;
   const Access* last = nullptr;
-  for (const auto& u : c.index.accesses) {
-    if (!u.write || u.removes || u.served >= d.served || u.service != d.service) continue;
-    if (u.scope != d.scope || (last && u.served < last->served)) continue;
+  for (const auto i : place->second) {
+    const auto& u = c.index.accesses[i];
+    if (u.removes || u.served >= d.served || (last && u.served < last->served)) continue;
     last = &u;
   }
   return last && last->client != d.client ? last : nullptr;
