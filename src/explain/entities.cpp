@@ -211,6 +211,20 @@ std::set<std::string> violation_entities(const Trace& trace) {
   return out;
 }
 
+std::set<std::string> checked_entities(const Trace& trace) {
+  std::set<std::string> out;
+  const auto& v = trace.violation();
+  if (!v.is_object()) return out;
+  for (const auto& e : v.value("entities", nlohmann::json::array())) {
+    if (e.is_string() && !e.get_ref<const std::string&>().empty()) out.insert(e.get<std::string>());
+  }
+  if (!out.empty()) return out;
+  for (auto& e : entities_named(v.value("message", std::string()), trace)) {
+    out.insert(std::move(e));
+  }
+  return out;
+}
+
 bool data_names(const nlohmann::json& data, const std::string& entity) {
   if (entity.empty()) return false;
   return names_value(data, entity, numeric(entity));

@@ -21,6 +21,10 @@ std::vector<std::string> entities_named(const std::string& message, const Trace&
 // The entities the trace's violation names: those its check listed (Finding::entities), then
 // those its message names (entities_named). Empty without a violation.
 std::set<std::string> violation_entities(const Trace& trace);
+// The entities the violation is about, most specific first: those its check listed, or, when it
+// listed none, those its message names. A rule that links events through the violated entity
+// uses these: a message's other words ("run by worker") name who took part, not what broke.
+std::set<std::string> checked_entities(const Trace& trace);
 
 // Whether `data` (a payload, facts or a field's value) names `entity`. Strings match whole or as a
 // path component ("files/obj-3" names "obj-3"; "wf:1" is named by "wf"); numbers match only
