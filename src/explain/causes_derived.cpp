@@ -3,12 +3,16 @@
 // a delete decided on a read that missed a concurrent write referencing the deleted object
 // (racing_delete). Both follow data across scopes and services, which same-scope detectors cannot.
 #include "causes.hpp"
+#include "decision_message.hpp"
 #include "derived_rows.hpp"
 #include "entities.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 namespace seer::explain {
@@ -77,6 +81,23 @@ std::vector<std::string> removed_names(const Access& d) {
   return out;
 }
 
+// A copy's cause whose decision was a message (decision_message.hpp): the read it names was
+// outdated before that message took effect, which outdated_read tells.
+void told_by_message(const Trace& t, const DecisionMessage& m, Cause& cause) {
+  const auto& send = t.at(m.send);
+  cause.kind = "outdated_read";
+  cause.facts["how"] = "decided_by_message";
+  cause.facts["recorded_event"] = cause.facts["decision_event"];
+  cause.facts["decision_event"] = m.send;
+  cause.facts["decision_delivered_event"] = m.delivered;
+  cause.events.insert(cause.events.end() - 1, {m.send, m.delivered});
+  cause.summary += fmt::format(
+      "; but the decision was {}'s {} to {} at #{} ({}), which took effect at #{} ({}) after the "
+      "read was overtaken: the write only recorded it",
+      cause.process, send.type, t.lane_name(send.peer), m.send, format_time(send.time), m.delivered,
+      format_time(t.at(m.delivered).time));
+}
+
 }  // namespace
 
 bool reads_place_written(const Access& r, const Access& w) {
@@ -98,6 +119,10 @@ bool checks_own_write(const DetectContext& c, const Access& r) {
 
 std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
   std::vector<Cause> out;
+  struct {
+    std::optional<std::set<std::string>> named;  // looked up once a cause is found
+    std::set<int> services;
+  } decided;
   const auto& t = c.trace;
   const auto& all = c.index.accesses;
   for (const auto& w : all) {
@@ -187,6 +212,17 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
                             invalidation->served, format_time(t.at(invalidation->served).time))
               : "",
           cause.process, access_named(t, w), w.served, format_time(t.at(w.served).time));
+      // The writer told one of the design's own processes to act on the violated entity between
+      // the read and the write, and the message took effect after the read was overtaken: that
+      // message was the decision, and the write only recorded it.
+      if (!decided.named) {
+        decided.named = checked_entities(t);
+        decided.services = service_lanes(c.index);
+      }
+      if (const auto m = decision_message(c, w.client, r->event, sent, x->served, decided.services,
+                                          *decided.named)) {
+        told_by_message(t, *m, cause);
+      }
       out.push_back(std::move(cause));
       break;
     }
