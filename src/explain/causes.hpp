@@ -8,6 +8,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,14 @@ struct DetectContext {
   // The writes that saved a position in a listing with a key created behind it, found once for
   // every detector (saved_positions); null before they are.
   const SavedPositions* positions = nullptr;
+  // The entities the violation is about, as explain ranks causes against them (explain.cpp's
+  // violated entities: the check's own, else its message's, the too common left out); null when
+  // not given, and violated_names() finds them again.
+  const std::vector<std::string>* violated = nullptr;
 };
+
+// The entities the violation is about: the context's, else checked_entities (entities.hpp).
+std::set<std::string> violated_names(const DetectContext& c);
 
 std::vector<Cause> detect_stale_reads(const DetectContext& c);
 std::vector<Cause> detect_outdated_reads(const DetectContext& c);

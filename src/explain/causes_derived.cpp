@@ -86,6 +86,9 @@ std::vector<std::string> removed_names(const Access& d) {
 void told_by_message(const Trace& t, const DecisionMessage& m, Cause& cause) {
   const auto& send = t.at(m.send);
   cause.kind = "outdated_read";
+  // It names a decision, its basis and the write that made the basis wrong, as the copy did
+  // (explain.cpp's base scores): it keeps the copy's rank.
+  cause.score += 2;
   cause.facts["how"] = "decided_by_message";
   cause.facts["recorded_event"] = cause.facts["decision_event"];
   cause.facts["decision_event"] = m.send;
@@ -216,7 +219,7 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
       // the read and the write, and the message took effect after the read was overtaken: that
       // message was the decision, and the write only recorded it.
       if (!decided.named) {
-        decided.named = checked_entities(t);
+        decided.named = violated_names(c);
         decided.services = service_lanes(c.index);
       }
       if (const auto m = decision_message(c, w.client, r->event, sent, x->served, decided.services,

@@ -15,7 +15,7 @@ namespace {
 // How far the forwarder's story is followed from its request: its timeout and acknowledgement
 // come within a few of its own steps, and the bound keeps each candidate's cost independent of
 // the trace's length.
-constexpr std::uint64_t kFollowed = 2000;
+constexpr std::uint64_t kStoryFollowed = 2000;
 
 bool names_any(const nlohmann::json& payload, const std::set<std::string>& named) {
   return std::any_of(named.begin(), named.end(),
@@ -60,7 +60,7 @@ bool lost_in_crash(const DetectContext& c, const TraceEvent& send, LostRequest& 
       l.crash = *after;
       return true;
     }
-    if (after == list.begin() || send.seq - *std::prev(after) > kFollowed) return false;
+    if (after == list.begin() || send.seq - *std::prev(after) > kStoryFollowed) return false;
     for (auto s = *std::prev(after) + 1; s < send.seq; ++s) {
       if (t.at(s).lane == send.peer && t.at(s).kind == EventKind::kRestart) return false;
     }
@@ -68,7 +68,7 @@ bool lost_in_crash(const DetectContext& c, const TraceEvent& send, LostRequest& 
     return true;
   }
   const auto after = std::upper_bound(list.begin(), list.end(), delivered->second);
-  if (after == list.end() || *after > c.horizon || *after - delivered->second > kFollowed) {
+  if (after == list.end() || *after > c.horizon || *after - delivered->second > kStoryFollowed) {
     return false;
   }
   for (auto s = delivered->second + 1; s < *after; ++s) {
@@ -78,7 +78,7 @@ bool lost_in_crash(const DetectContext& c, const TraceEvent& send, LostRequest& 
   l.delivered = delivered->second;
   l.crash = *after;
   // A service that notes the transaction it rolled back on restart: that note is this loss.
-  for (auto s = l.crash + 1; s <= c.horizon && s - l.crash < kFollowed; ++s) {
+  for (auto s = l.crash + 1; s <= c.horizon && s - l.crash < kStoryFollowed; ++s) {
     const auto& e = t.at(s);
     if (e.lane != send.peer) continue;
     if (e.kind == EventKind::kCrash) break;
@@ -94,11 +94,11 @@ bool lost_in_crash(const DetectContext& c, const TraceEvent& send, LostRequest& 
 // (from another process), its receive timeout before any message back from the server, and its
 // first message after that to the process the entity came from. False if any is missing or the
 // requester crashed meanwhile.
-bool acknowledged(const DetectContext& c, const TraceEvent& send,
-                  const std::set<std::string>& named, const std::set<int>& services,
-                  LostRequest& l) {
+bool acknowledged_anyway(const DetectContext& c, const TraceEvent& send,
+                         const std::set<std::string>& named, const std::set<int>& services,
+                         LostRequest& l) {
   const auto& t = c.trace;
-  for (auto s = send.seq; s-- > 1 && send.seq - s < kFollowed;) {
+  for (auto s = send.seq; s-- > 1 && send.seq - s < kStoryFollowed;) {
     const auto& e = t.at(s);
     if (e.lane != send.lane) continue;
     if (e.kind == EventKind::kStart || e.kind == EventKind::kRestart) break;
@@ -112,7 +112,7 @@ bool acknowledged(const DetectContext& c, const TraceEvent& send,
   }
   if (!l.origin) return false;
   const int asker = t.at(l.origin).peer;
-  for (auto s = send.seq + 1; s <= c.horizon && s - send.seq < kFollowed; ++s) {
+  for (auto s = send.seq + 1; s <= c.horizon && s - send.seq < kStoryFollowed; ++s) {
     const auto& e = t.at(s);
     if (e.lane != send.lane) continue;
     if (e.kind == EventKind::kCrash) return false;
@@ -132,7 +132,7 @@ bool acknowledged(const DetectContext& c, const TraceEvent& send,
   return false;
 }
 
-Cause cause_of(const Trace& t, const LostRequest& l) {
+Cause lost_request_cause(const Trace& t, const LostRequest& l) {
   const auto& request = t.at(l.request);
   const auto& ack = t.at(l.ack);
   const auto requester = t.lane_name(request.lane);
@@ -174,7 +174,7 @@ std::vector<Cause> detect_requests_lost_in_crash(const DetectContext& c) {
   std::vector<Cause> out;
   const auto& t = c.trace;
   if (c.index.crashes.empty()) return out;
-  const auto named = checked_entities(t);
+  const auto named = violated_names(c);
   if (named.empty()) return out;
   const auto services = service_lanes(c.index);
   for (const auto& e : t.events) {
@@ -184,9 +184,9 @@ std::vector<Cause> detect_requests_lost_in_crash(const DetectContext& c) {
     if (!names_any(e.line.value("payload", nlohmann::json()), named)) continue;
     LostRequest l;
     l.request = e.seq;
-    if (!lost_in_crash(c, e, l) || !acknowledged(c, e, named, services, l)) continue;
+    if (!lost_in_crash(c, e, l) || !acknowledged_anyway(c, e, named, services, l)) continue;
     if (l.crash > l.ack) continue;  // a crash after the acknowledgement did not make it wrong
-    out.push_back(cause_of(t, l));
+    out.push_back(lost_request_cause(t, l));
   }
   return out;
 }

@@ -11,7 +11,7 @@ namespace {
 // How many events after the read the message is looked for: a decision follows its read within
 // a few of the process's steps, and the bound keeps the cost per cause independent of the trace's
 // length.
-constexpr std::uint64_t kFollowed = 400;
+constexpr std::uint64_t kDecisionFollowed = 400;
 
 }  // namespace
 
@@ -22,7 +22,7 @@ std::optional<DecisionMessage> decision_message(const DetectContext& c, int writ
                                                 const std::set<std::string>& named) {
   const auto& t = c.trace;
   if (named.empty()) return std::nullopt;
-  for (auto s = after + 1; s < until && s <= c.horizon && s - after < kFollowed; ++s) {
+  for (auto s = after + 1; s < until && s <= c.horizon && s - after < kDecisionFollowed; ++s) {
     const auto& e = t.at(s);
     if (e.lane != writer || e.kind != EventKind::kSend) continue;
     if (e.peer == kSimLane || services.count(e.peer)) continue;

@@ -18,8 +18,10 @@ namespace seer::explain {
 // string value somewhere in the trace's data ("counter").
 std::vector<std::string> entities_named(const std::string& message, const Trace& trace);
 
-// The entities the trace's violation names: those its check listed (Finding::entities), then
-// those its message names (entities_named). Empty without a violation.
+// The entities the trace's violation names, for comparing with values of the trace's data: those
+// its check listed (Finding::entities), then every identifier and word its message names (as
+// entities_named finds them, without checking plain words against the data). Empty without a
+// violation.
 std::set<std::string> violation_entities(const Trace& trace);
 // The entities the violation is about, most specific first: those its check listed, or, when it
 // listed none, those its message names. A rule that links events through the violated entity

@@ -497,7 +497,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   // What happened after the operation that could not be placed cannot explain its result.
   const std::uint64_t detect_until =
       failing && failing->complete_event ? failing->complete_event : horizon;
-  auto all = detect_all(DetectContext{trace, graph, index, detect_until});
+  auto all = detect_all(DetectContext{trace, graph, index, detect_until, nullptr, &entities.names});
   if (holder_crash) {
     // What the stuck analysis found is the liveness violation's story: the entity's holder died
     // with it. Its crash comes after the last progress, outside that event's causal past, so it

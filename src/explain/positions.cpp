@@ -39,7 +39,7 @@ void strings_in(const nlohmann::json& j, std::vector<std::string>& out, int dept
 // (its latest few reads), and a lookup that walks back no further than a bounded number of
 // accesses keeps one write's cost independent of the trace's length.
 constexpr std::size_t kWorkingViewReads = 32;  // the writer's own latest reads
-constexpr std::size_t kLookBack = 512;         // accesses of every process, from the write back
+constexpr std::size_t kListingLookBack = 512;  // accesses of every process, from the write back
 
 // Whether a read's answer carries a non-empty array (a listing may): a cheap look before copying
 // it.
@@ -108,8 +108,8 @@ std::optional<SavedPosition> listing_positioned(const DetectContext& c, const Ac
                              [](const Access& a, std::uint64_t s) { return a.event < s; });
   std::optional<nlohmann::json> written;  // read only once a listing is found
   std::size_t reads = 0;
-  for (std::size_t looked = 0; it != all.begin() && looked < kLookBack && reads < kWorkingViewReads;
-       ++looked) {
+  for (std::size_t looked = 0;
+       it != all.begin() && looked < kListingLookBack && reads < kWorkingViewReads; ++looked) {
     const auto& r = *--it;
     if (r.client != w.client || !r.read || r.write || !r.delivered || r.service != w.service) {
       continue;

@@ -278,15 +278,22 @@ struct Redone {
   std::uint64_t second = 0;   // the server's answer to it (0: none by the horizon)
 };
 
-// The first message `from` sent `to` after `after` that carries one of `names` and is causally
-// after `cause`. 0 if none.
+// How many of one process's messages to another are looked at after an event: a retry follows
+// its give-up, and a relay its delivery, within a few messages; the bound keeps each request's
+// cost independent of the trace's length.
+constexpr std::ptrdiff_t kLookedAhead = 8;
+
+// The first message `from` sent `to` after `after` (of the next kLookedAhead) that carries one of
+// `names` and is causally after `cause`. 0 if none.
 std::uint64_t first_carrying(const DetectContext& c, const SendLists& sends, int from, int to,
                              std::uint64_t after, std::uint64_t cause,
                              const std::vector<std::string>& names) {
   const auto list = sends.find({from, to});
   if (list == sends.end()) return 0;
-  for (auto it = std::upper_bound(list->second.begin(), list->second.end(), after);
-       it != list->second.end(); ++it) {
+  const auto first = std::upper_bound(list->second.begin(), list->second.end(), after);
+  const auto end =
+      list->second.end() - first > kLookedAhead ? first + kLookedAhead : list->second.end();
+  for (auto it = first; it != end; ++it) {
     if (!carries_any(asked(c.trace, *it), names)) continue;
     if (c.graph.happens_before(cause, *it)) return *it;
   }
@@ -395,7 +402,7 @@ std::vector<Cause> detect_silent_give_ups(const DetectContext& c) {
   }
   std::vector<Cause> out;
   std::set<std::uint64_t> told;  // writes already explained: one silence, one cause
-  const auto named = checked_entities(t);
+  const auto named = violated_names(c);
   for (const auto& [pair, list] : sends) {
     const auto [requester, server] = pair;
     if (services.count(server) || services.count(requester)) continue;
