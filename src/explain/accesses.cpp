@@ -386,6 +386,10 @@ TraceIndex index_trace(const Trace& trace) {
   }
   add_logged_accesses(trace, x);
   add_application_requests(trace, x);
+  for (std::size_t i = 0; i < x.accesses.size(); ++i) {
+    const auto& a = x.accesses[i];
+    if (a.write) x.writes_at[{a.service, a.scope}].push_back(i);
+  }
   return x;
 }
 

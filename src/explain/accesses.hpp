@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace seer::explain {
@@ -57,6 +58,9 @@ struct TraceIndex {
   std::map<std::uint64_t, std::uint64_t> drop_of;     // message id -> its drop
   std::vector<Access> accesses;                       // in event order
   std::map<int, std::vector<std::uint64_t>> crashes;  // lane -> its crash events, in order
+  // (service, scope) -> the writes that took effect there (deletes too), positions in
+  // `accesses`, in its order: a place's history without scanning every access.
+  std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> writes_at;
 };
 
 // Whether `lane` crashed after event `after` and before event `before`: a crash discards the

@@ -6,17 +6,39 @@
 #include "seer/explain/causal_graph.hpp"
 #include "seer/explain/explain.hpp"
 
+#include <map>
 #include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 namespace seer::explain {
+
+// A write that saved a position in a listing its writer read (positions.cpp): the listing, the
+// position (the greatest listed key the write carries) and the keys it listed, sorted.
+struct SavedPosition {
+  const Access* listing = nullptr;
+  std::string position;
+  std::vector<std::string> keys;
+};
+using SavedPositions = std::map<const Access*, SavedPosition>;  // by the write
 
 struct DetectContext {
   const Trace& trace;
   const CausalGraph& graph;
   const TraceIndex& index;
   std::uint64_t horizon;  // only events up to the violation count
+  // The writes that saved a position in a listing with a key created behind it, found once for
+  // every detector (saved_positions); null before they are.
+  const SavedPositions* positions = nullptr;
+  // The entities the violation is about, as explain ranks causes against them (explain.cpp's
+  // violated entities: the check's own, else its message's, the too common left out); null when
+  // not given, and violated_names() finds them again.
+  const std::vector<std::string>* violated = nullptr;
 };
+
+// The entities the violation is about: the context's, else checked_entities (entities.hpp).
+std::set<std::string> violated_names(const DetectContext& c);
 
 std::vector<Cause> detect_stale_reads(const DetectContext& c);
 std::vector<Cause> detect_outdated_reads(const DetectContext& c);
@@ -58,22 +80,16 @@ std::vector<Cause> detect_outdated_peer_copies(const DetectContext& c);
 // acted on, answering as the new holder did (causes_handover.cpp).
 std::vector<Cause> detect_handed_over_roles(const DetectContext& c);
 
-// Whether a read's answer carries a non-empty array (a listing may): a cheap look before copying
-// it.
-bool lists_keys(const Trace& trace, const Access& listing);
-// A position a write saved in an ordered listing it read (positions.cpp): the greatest of the
-// listing's keys (strings under its prefix in its answer's arrays) that `written` carries. None
-// if it carries none, or `listing` lists no keys.
-std::optional<std::string> saved_position(const Trace& trace, const Access& listing,
-                                          const nlohmann::json& written);
-// Whether `x` created a key under `listing`'s prefix that the listing did not return and that
-// sorts below `position`: behind the position, a reader resuming past it never lists it again.
-bool falls_behind(const Trace& trace, const Access& x, const Access& listing,
-                  const std::string& position);
-// The first key another process created behind `position` after `listing` was served and before
-// `w` (the write that saved the position) took effect, unknown to the lister. Null if none.
-const Access* behind_position(const DetectContext& c, const Access& listing, const Access& w,
-                              const std::string& position);
+// The writes up to the horizon that saved a position in a listing their writer had read (a
+// cursor: one of the listed keys), where another process created a key behind that position
+// after the listing and before the write took effect (positions.cpp). Only the writer's latest
+// listing among its latest reads is looked at.
+SavedPositions saved_positions(const DetectContext& c);
+// Whether `x` created a key under `listing`'s prefix that the listing did not return (`keys`,
+// sorted) and that sorts below `position`: behind the position, a reader resuming past it never
+// lists it again.
+bool falls_behind(const Access& x, const Access& listing, const std::string& position,
+                  const std::vector<std::string>& keys);
 
 // "t=7.183ms"
 std::string format_time(std::int64_t ns);

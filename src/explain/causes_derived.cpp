@@ -3,12 +3,16 @@
 // a delete decided on a read that missed a concurrent write referencing the deleted object
 // (racing_delete). Both follow data across scopes and services, which same-scope detectors cannot.
 #include "causes.hpp"
+#include "decision_message.hpp"
 #include "derived_rows.hpp"
 #include "entities.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 namespace seer::explain {
@@ -77,6 +81,26 @@ std::vector<std::string> removed_names(const Access& d) {
   return out;
 }
 
+// A copy's cause whose decision was a message (decision_message.hpp): the read it names was
+// outdated before that message took effect, which outdated_read tells.
+void told_by_message(const Trace& t, const DecisionMessage& m, Cause& cause) {
+  const auto& send = t.at(m.send);
+  cause.kind = "outdated_read";
+  // It names a decision, its basis and the write that made the basis wrong, as the copy did
+  // (explain.cpp's base scores): it keeps the copy's rank.
+  cause.score += 2;
+  cause.facts["how"] = "decided_by_message";
+  cause.facts["recorded_event"] = cause.facts["decision_event"];
+  cause.facts["decision_event"] = m.send;
+  cause.facts["decision_delivered_event"] = m.delivered;
+  cause.events.insert(cause.events.end() - 1, {m.send, m.delivered});
+  cause.summary += fmt::format(
+      "; but the decision was {}'s {} to {} at #{} ({}), which took effect at #{} ({}) after the "
+      "read was overtaken: the write only recorded it",
+      cause.process, send.type, t.lane_name(send.peer), m.send, format_time(send.time), m.delivered,
+      format_time(t.at(m.delivered).time));
+}
+
 }  // namespace
 
 bool reads_place_written(const Access& r, const Access& w) {
@@ -98,6 +122,10 @@ bool checks_own_write(const DetectContext& c, const Access& r) {
 
 std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
   std::vector<Cause> out;
+  struct {
+    std::optional<std::set<std::string>> named;  // looked up once a cause is found
+    std::set<int> services;
+  } decided;
   const auto& t = c.trace;
   const auto& all = c.index.accesses;
   for (const auto& w : all) {
@@ -120,8 +148,8 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
       if (!x) continue;
       // A listed key saved as a position is a bound over the listing, not a copy of a value: a
       // key created behind it was missed by the listing itself (outdated_read, `how: position`).
-      if (const auto position = saved_position(t, *r, written);
-          position && behind_position(c, *r, w, *position)) {
+      if (const auto it = c.positions->find(&w);
+          it != c.positions->end() && it->second.listing == r) {
         continue;
       }
       // Someone else wrote (or invalidated) the copy's own place meanwhile: the first such write
@@ -187,6 +215,17 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
                             invalidation->served, format_time(t.at(invalidation->served).time))
               : "",
           cause.process, access_named(t, w), w.served, format_time(t.at(w.served).time));
+      // The writer told one of the design's own processes to act on the violated entity between
+      // the read and the write, and the message took effect after the read was overtaken: that
+      // message was the decision, and the write only recorded it.
+      if (!decided.named) {
+        decided.named = violated_names(c);
+        decided.services = service_lanes(c.index);
+      }
+      if (const auto m = decision_message(c, w.client, r->event, sent, x->served, decided.services,
+                                          *decided.named)) {
+        told_by_message(t, *m, cause);
+      }
       out.push_back(std::move(cause));
       break;
     }
@@ -259,10 +298,12 @@ std::optional<Race> racing_write(const DetectContext& c, const Access& d,
 // `x` wrote elsewhere or the deleter wrote the key again after `x`.
 const Access* own_write_replaced(const DetectContext& c, const Access& d, const Access& x) {
   if (x.service != d.service || x.scope != d.scope || !x.rows_written.empty()) return nullptr;
+  const auto place = c.index.writes_at.find({d.service, d.scope});
+  if (place == c.index.writes_at.end()) return nullptr;
   const Access* own = nullptr;
-  for (const auto& u : c.index.accesses) {
-    if (u.client != d.client || !u.write || u.removes || u.served >= d.served) continue;
-    if (u.service != d.service || u.scope != d.scope) continue;
+  for (const auto i : place->second) {
+    const auto& u = c.index.accesses[i];
+    if (u.client != d.client || u.removes || u.served >= d.served) continue;
     if (u.served > x.served) return nullptr;
     if (!own || u.served > own->served) own = &u;
   }
@@ -272,10 +313,12 @@ const Access* own_write_replaced(const DetectContext& c, const Access& d, const 
 
 // The last write of the deleted key before the delete took effect: what the delete removed.
 const Access* last_write_before(const DetectContext& c, const Access& d) {
+  const auto place = c.index.writes_at.find({d.service, d.scope});
+  if (place == c.index.writes_at.end()) return nullptr;
   const Access* last = nullptr;
-  for (const auto& u : c.index.accesses) {
-    if (!u.write || u.removes || u.served >= d.served || u.service != d.service) continue;
-    if (u.scope != d.scope || (last && u.served < last->served)) continue;
+  for (const auto i : place->second) {
+    const auto& u = c.index.accesses[i];
+    if (u.removes || u.served >= d.served || (last && u.served < last->served)) continue;
     last = &u;
   }
   return last && last->client != d.client ? last : nullptr;

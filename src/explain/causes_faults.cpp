@@ -1,11 +1,14 @@
 // Lost knowledge: requests that took effect without their requester learning it, deliveries handled
 // twice, and crashes that took back data that had been acknowledged or was about to be.
 #include "causes.hpp"
+#include "crash_lost_request.hpp"
 #include "crash_repeat.hpp"
 #include "id_reuse.hpp"
 #include "silence.hpp"
 
 #include <fmt/format.h>
+
+#include <set>
 
 namespace seer::explain {
 
@@ -468,6 +471,17 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
     if (lost.empty() && !torn) continue;
     out.push_back(lost_writes(t, e, lost, torn));
   }
+  // A request the crash lost and its requester acknowledged anyway: its story holds the restart's
+  // note of the dropped transaction, when there is one, and tells more than the note alone.
+  auto lost_requests = detect_requests_lost_in_crash(c);
+  std::set<std::uint64_t> told;
+  for (const auto& l : lost_requests) {
+    if (l.facts.contains("rollback_event"))
+      told.insert(l.facts["rollback_event"].get<std::uint64_t>());
+  }
+  std::erase_if(out, [&](const Cause& x) { return told.count(x.events.front()) > 0; });
+  out.insert(out.end(), std::make_move_iterator(lost_requests.begin()),
+             std::make_move_iterator(lost_requests.end()));
   // A crash that took no write back can still take the only knowledge that a side effect was done.
   auto repeats = detect_repeats_after_crash(c);
   out.insert(out.end(), std::make_move_iterator(repeats.begin()),

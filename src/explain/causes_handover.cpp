@@ -12,6 +12,7 @@
 //   the new holder again, carrying a value the new holder's role answer carries too.
 // Only messages and their order are used: no field name, no clock, no oracle fact.
 #include "causes.hpp"
+#include "entities.hpp"
 
 #include <fmt/format.h>
 
@@ -20,7 +21,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -72,32 +72,6 @@ void scalars_of(const nlohmann::json& j, const std::string& path,
   } else if (j.is_string() && j.get_ref<const std::string&>().size() >= 2) {
     out.emplace_back(path, j.dump());
   }
-}
-
-// The words the violation names (its message and entities, split at spaces and brackets): a
-// value two answers share explains it only if the violation is about that value ("ticket 37
-// issued twice"); two replicas serving one value consistently are no conflict.
-std::set<std::string> violation_words(const Trace& t) {
-  std::set<std::string> out;
-  const auto& v = t.violation();
-  if (!v.is_object()) return out;
-  std::vector<std::string> texts{v.value("message", std::string())};
-  for (const auto& e : v.value("entities", nlohmann::json::array())) {
-    if (e.is_string()) texts.push_back(e.get<std::string>());
-  }
-  for (const auto& text : texts) {
-    std::string word;
-    for (const char ch : text + " ") {
-      if (std::string_view(" \t,;()[]{}\"'").find(ch) == std::string_view::npos) {
-        word += ch;
-        continue;
-      }
-      while (!word.empty() && (word.back() == '.' || word.back() == ':')) word.pop_back();
-      if (!word.empty()) out.insert(word);
-      word.clear();
-    }
-  }
-  return out;
 }
 
 // A value `a` and `b` both carry at the same place that `before` (the old holder's role answer
@@ -222,7 +196,9 @@ std::vector<Cause> detect_handed_over_roles(const DetectContext& c) {
   std::vector<Cause> out;
   const auto& t = c.trace;
   const auto m = messages_of(c);
-  const auto named = violation_words(t);
+  // A value two answers share explains the violation only if it names that value ("ticket 37
+  // issued twice"): two replicas serving one value consistently are no conflict.
+  const auto named = violation_entities(t);
   if (named.empty()) return out;
   for (const auto& [kind, answers] : m.answers) {
     // A role shows in refusals: a kind of request always answered alike (granted or not, in its

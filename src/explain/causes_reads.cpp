@@ -193,38 +193,6 @@ const Access* latest_read_before(const DetectContext& c, const Access& w, std::u
   return latest;
 }
 
-// The writer's latest listing before it sent `w` (a read of a prefix whose answer lists keys
-// under it), when `w` carries one of its keys as a position and a key created after it, before
-// `w` took effect, falls behind that position. Only the client's accesses since its previous
-// listing are looked at: the lookup walks back from the write, not over the whole trace.
-const Access* listing_positioned(const DetectContext& c, const Access& w, std::uint64_t sent,
-                                 std::optional<std::string>& position) {
-  const auto& all = c.index.accesses;
-  auto it = std::lower_bound(all.begin(), all.end(), sent,
-                             [](const Access& a, std::uint64_t s) { return a.event < s; });
-  std::optional<nlohmann::json> written;  // read only once a listing is found
-  std::size_t reads = 0;                  // the writer's latest few reads: its working view
-  for (std::size_t looked = 0; it != all.begin() && looked < 512 && reads < 32; ++looked) {
-    const auto& r = *--it;
-    if (r.client != w.client || !r.read || r.write || !r.delivered || r.service != w.service) {
-      continue;
-    }
-    ++reads;
-    if (r.scope.empty() || r.scope == "*" || r.scope == w.scope || !r.tables_read.empty() ||
-        !lists_keys(c.trace, r)) {
-      continue;
-    }
-    if (crashed_between(c.index, w.client, r.event, sent)) return nullptr;
-    if (!written) written = written_value(c.trace, w);
-    const auto found = saved_position(c.trace, r, *written);
-    if (!found) continue;
-    if (!behind_position(c, r, w, *found)) return nullptr;
-    position = found;
-    return &r;
-  }
-  return nullptr;
-}
-
 // The writer's latest read of another place that checked a claim of its own
 // (checks_own_write): what a write elsewhere was decided on.
 const Access* own_claim_checked(const DetectContext& c, const Access& w, std::uint64_t sent) {
@@ -363,8 +331,9 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
     // A write that saves a position in a listing (a cursor: one of the listed keys) was decided
     // on that listing, whatever else the writer read since; a key created behind the position
     // after the listing was never read (positions.cpp).
-    std::optional<std::string> position;
-    const Access* read = listing_positioned(c, w, sent, position);
+    const SavedPosition* saved = nullptr;
+    if (const auto it = c.positions->find(&w); it != c.positions->end()) saved = &it->second;
+    const Access* read = saved ? saved->listing : nullptr;
     if (!read) {
       for (const auto& r : all) {
         if (r.event >= w.served) break;
@@ -396,8 +365,8 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
       if (!x.write || x.client == w.client || !changed_what_was_read(x, *read)) continue;
       if (x.served <= read->served || x.served >= w.served) continue;
       if (latest_only && x.served >= sent) continue;  // changed only while the write was on its way
-      if (c.graph.happens_before(x.served, read->event)) continue;      // the reader knew of it
-      if (position && !falls_behind(t, x, *read, *position)) continue;  // listed after it
+      if (c.graph.happens_before(x.served, read->event)) continue;  // the reader knew of it
+      if (saved && !falls_behind(x, *read, saved->position, saved->keys)) continue;  // listed after
       // A row added to a SQL answer outdates no row it returned (docs/explain.md).
       if (!changes_what_decided(t, x, *read, w)) continue;
       between.push_back(&x);
@@ -414,9 +383,9 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
                    {"decision_event", w.served},
                    {"written_version", w.written}};
     if (latest_only) cause.facts["how"] = "latest_read";
-    if (position) {
+    if (saved) {
       cause.facts["how"] = "position";
-      cause.facts["position"] = *position;
+      cause.facts["position"] = saved->position;
     }
     const auto* x = between.front();
     auto version = [](std::int64_t v) { return v >= 0 ? fmt::format(", version {}", v) : ""; };
@@ -431,11 +400,11 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
     if (between.size() > 1) {
       cause.summary += fmt::format(" ({} other writes landed in between)", between.size() - 1);
     }
-    if (position) {
+    if (saved) {
       cause.summary += fmt::format(
           " ({} saved the position {} from that listing; the key created behind it was never "
           "listed again)",
-          cause.process, *position);
+          cause.process, saved->position);
     }
     if (latest_only) {
       cause.summary += fmt::format(

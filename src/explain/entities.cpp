@@ -1,6 +1,7 @@
 #include "entities.hpp"
 
 #include "accesses.hpp"
+#include "causes.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -128,14 +129,17 @@ bool string_names(const std::string& s, const std::string& entity) {
   return false;
 }
 
-std::vector<std::string> entities_named(const std::string& message, const Trace& trace) {
-  std::vector<std::string> out;
+namespace {
+
+// The identifiers a message names by their form (tags, words with a digit, quoted strings) into
+// `out`, and its other words of three or more characters into `plain_words`.
+void tokens_of(const std::string& message, std::vector<std::string>& out,
+               std::vector<std::string>& plain_words) {
   auto add = [&](std::string token) {
     if (!token.empty() && std::find(out.begin(), out.end(), token) == out.end()) {
       out.push_back(std::move(token));
     }
   };
-  std::vector<std::string> plain_words;
   std::size_t i = 0;
   auto word_char = [](char ch) {
     return std::isalnum(static_cast<unsigned char>(ch)) || ch == '/' || ch == '-' || ch == '_' ||
@@ -182,6 +186,14 @@ std::vector<std::string> entities_named(const std::string& message, const Trace&
     }
     i = j;
   }
+}
+
+}  // namespace
+
+std::vector<std::string> entities_named(const std::string& message, const Trace& trace) {
+  std::vector<std::string> out;
+  std::vector<std::string> plain_words;
+  tokens_of(message, out, plain_words);
   if (plain_words.empty()) return out;
   // A plain word is an entity only if the run's data uses it as a whole key, label or value.
   std::set<std::string> vocabulary;
@@ -193,9 +205,45 @@ std::vector<std::string> entities_named(const std::string& message, const Trace&
     }
   }
   for (const auto& w : plain_words) {
-    if (vocabulary.count(w)) add(w);
+    if (vocabulary.count(w) && std::find(out.begin(), out.end(), w) == out.end()) out.push_back(w);
   }
   return out;
+}
+
+std::set<std::string> violation_entities(const Trace& trace) {
+  std::set<std::string> out;
+  const auto& v = trace.violation();
+  if (!v.is_object()) return out;
+  for (const auto& e : v.value("entities", nlohmann::json::array())) {
+    if (e.is_string()) out.insert(e.get<std::string>());
+  }
+  // Every word of the message: one that is no string of the trace's data cannot equal a value
+  // the caller compares it with, so the data is not scanned for the vocabulary.
+  std::vector<std::string> tokens;
+  std::vector<std::string> plain_words;
+  tokens_of(v.value("message", std::string()), tokens, plain_words);
+  out.insert(tokens.begin(), tokens.end());
+  out.insert(plain_words.begin(), plain_words.end());
+  return out;
+}
+
+std::set<std::string> checked_entities(const Trace& trace) {
+  std::set<std::string> out;
+  const auto& v = trace.violation();
+  if (!v.is_object()) return out;
+  for (const auto& e : v.value("entities", nlohmann::json::array())) {
+    if (e.is_string() && !e.get_ref<const std::string&>().empty()) out.insert(e.get<std::string>());
+  }
+  if (!out.empty()) return out;
+  for (auto& e : entities_named(v.value("message", std::string()), trace)) {
+    out.insert(std::move(e));
+  }
+  return out;
+}
+
+std::set<std::string> violated_names(const DetectContext& c) {
+  if (c.violated) return {c.violated->begin(), c.violated->end()};
+  return checked_entities(c.trace);
 }
 
 bool data_names(const nlohmann::json& data, const std::string& entity) {

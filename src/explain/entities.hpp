@@ -18,6 +18,16 @@ namespace seer::explain {
 // string value somewhere in the trace's data ("counter").
 std::vector<std::string> entities_named(const std::string& message, const Trace& trace);
 
+// The entities the trace's violation names, for comparing with values of the trace's data: those
+// its check listed (Finding::entities), then every identifier and word its message names (as
+// entities_named finds them, without checking plain words against the data). Empty without a
+// violation.
+std::set<std::string> violation_entities(const Trace& trace);
+// The entities the violation is about, most specific first: those its check listed, or, when it
+// listed none, those its message names. A rule that links events through the violated entity
+// uses these: a message's other words ("run by worker") name who took part, not what broke.
+std::set<std::string> checked_entities(const Trace& trace);
+
 // Whether `data` (a payload, facts or a field's value) names `entity`. Strings match whole or as a
 // path component ("files/obj-3" names "obj-3"; "wf:1" is named by "wf"); numbers match only
 // numeric entities, and never in bookkeeping fields (request numbers, serials, revisions, times).

@@ -1,5 +1,7 @@
 #include "silence.hpp"
 
+#include "entities.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,6 +11,9 @@
 namespace seer::explain {
 
 namespace {
+
+// (from, to) -> the messages one process sent another, in order.
+using SendLists = std::map<std::pair<int, int>, std::vector<std::uint64_t>>;
 
 bool is_receive_timeout(const TraceEvent& e) {
   return e.kind == EventKind::kTimer && e.line.value("timer", std::string()) == "receive_timeout";
@@ -258,14 +263,137 @@ Cause late_effect_cause(const DetectContext& c, const GaveUp& g) {
   return cause;
 }
 
+// The request redone through another path: the requester gave up on it (its receive timeout,
+// before the answer reached it) when its answer was already on its way or it had already taken
+// effect, and then sent what the violation is about to a third process, which passed it on to
+// the same server in a message of its own: the server acted on it a second time. The entity the
+// violation names, carried by the request, the new message and the one passed on, links the two
+// paths; happens-before orders them (the timeout before the new message, its delivery before the
+// message passed on).
+struct Redone {
+  std::uint64_t drop = 0;     // the answer's drop, if the network lost it
+  std::uint64_t retry = 0;    // the requester's message to the third process
+  std::uint64_t relay = 0;    // the third process's message to the server
+  std::uint64_t reached = 0;  // its delivery at the server
+  std::uint64_t second = 0;   // the server's answer to it (0: none by the horizon)
+};
+
+// How many of one process's messages to another are looked at after an event: a retry follows
+// its give-up, and a relay its delivery, within a few messages; the bound keeps each request's
+// cost independent of the trace's length.
+constexpr std::ptrdiff_t kLookedAhead = 8;
+
+// The first message `from` sent `to` after `after` (of the next kLookedAhead) that carries one of
+// `names` and is causally after `cause`. 0 if none.
+std::uint64_t first_carrying(const DetectContext& c, const SendLists& sends, int from, int to,
+                             std::uint64_t after, std::uint64_t cause,
+                             const std::vector<std::string>& names) {
+  const auto list = sends.find({from, to});
+  if (list == sends.end()) return 0;
+  const auto first = std::upper_bound(list->second.begin(), list->second.end(), after);
+  const auto end =
+      list->second.end() - first > kLookedAhead ? first + kLookedAhead : list->second.end();
+  for (auto it = first; it != end; ++it) {
+    if (!carries_any(asked(c.trace, *it), names)) continue;
+    if (c.graph.happens_before(cause, *it)) return *it;
+  }
+  return 0;
+}
+
+bool redone_elsewhere(const DetectContext& c, const SendLists& sends,
+                      const std::vector<std::uint64_t>& timers, const std::set<int>& services,
+                      const std::vector<std::string>& about, const std::set<std::string>& named,
+                      GaveUp& g, Redone& r) {
+  const auto& t = c.trace;
+  const int requester = t.at(g.request).lane;
+  const int server = t.at(g.request).peer;
+  std::vector<std::string> entities;
+  for (const auto& n : about) {
+    if (named.count(n)) entities.push_back(n);
+  }
+  if (entities.empty()) return false;
+  // A message that answers one its sender received is no request of its own: the one it
+  // answers is.
+  if (request_of(t, g.request) != 0) return false;
+  const auto heard = g.answer_delivered ? g.answer_delivered : c.horizon + 1;
+  const auto timer = std::upper_bound(timers.begin(), timers.end(), g.request);
+  if (timer == timers.end() || *timer >= heard) return false;
+  g.timeout = *timer;
+  g.effect = stored_between(c, server, g.delivered, g.answer, about);
+  if (!g.effect) g.effect = effect_between(c, server, g.delivered, g.answer, about);
+  // Lost, not slow: the answer was on its way at the timeout, or the request had taken effect.
+  if (g.answer >= g.timeout && (g.effect == 0 || g.effect >= g.timeout)) return false;
+  for (const auto& entry : sends) {
+    const auto [from, to] = entry.first;
+    if (from != requester || to == server || services.count(to)) continue;
+    const auto retry = first_carrying(c, sends, from, to, g.timeout, g.timeout, entities);
+    if (!retry || retry > c.horizon || (r.retry && r.retry < retry)) continue;
+    if (crashed_between(c.index, requester, g.request, retry)) continue;
+    const auto delivered = c.index.deliver_of.find(t.at(retry).message);
+    if (delivered == c.index.deliver_of.end() || delivered->second > c.horizon) continue;
+    const auto relay =
+        first_carrying(c, sends, to, server, delivered->second, delivered->second, entities);
+    if (!relay) continue;
+    const auto reached = c.index.deliver_of.find(t.at(relay).message);
+    if (reached == c.index.deliver_of.end() || reached->second > c.horizon) continue;
+    r.retry = retry;
+    r.relay = relay;
+    r.reached = reached->second;
+  }
+  if (!r.retry) return false;
+  if (const auto drop = c.index.drop_of.find(t.at(g.answer).message);
+      drop != c.index.drop_of.end()) {
+    r.drop = drop->second;
+  }
+  const int via = t.at(r.relay).lane;
+  r.second = first_carrying(c, sends, server, via, r.reached, r.reached, entities);
+  if (r.second > c.horizon) r.second = 0;
+  return true;
+}
+
+Cause redone_cause(const DetectContext& c, const GaveUp& g, const Redone& r) {
+  const auto& t = c.trace;
+  const auto& request = t.at(g.request);
+  const auto& answer = t.at(g.answer);
+  const auto& retry = t.at(r.retry);
+  const auto& relay = t.at(r.relay);
+  const auto requester = t.lane_name(request.lane);
+  const auto server = t.lane_name(request.peer);
+  auto cause = give_up_cause(t, g, "redone_elsewhere");
+  cause.events = {g.answer};
+  if (r.drop) cause.events.push_back(r.drop);
+  cause.events.insert(cause.events.end(), {g.timeout, r.retry, r.relay, r.reached});
+  if (r.second) cause.events.push_back(r.second);
+  cause.events.insert(cause.events.end(), {g.request, g.delivered});
+  if (g.effect) cause.events.push_back(g.effect);
+  cause.facts["retry_event"] = r.retry;
+  cause.facts["relay_event"] = r.relay;
+  cause.facts["decision_event"] = r.retry;
+  if (r.drop) cause.facts["drop_event"] = r.drop;
+  if (r.second) cause.facts["second_effect_event"] = r.second;
+  const auto lost = r.drop ? fmt::format("the network dropped it at #{}", r.drop)
+                           : fmt::format("it was still on its way when {} gave up at #{} ({})",
+                                         requester, g.timeout, format_time(t.at(g.timeout).time));
+  cause.summary = fmt::format(
+      "{} sent {} to {} at #{} ({}); {} acted on it{} and answered {} at #{} ({}), but {}; {} "
+      "gave up waiting at #{} and sent the same to {} instead ({} at #{}, {}), which passed it on "
+      "to {} ({} at #{}, delivered at #{}){}: {} acted on it a second time, by another path",
+      requester, request.type, server, g.request, format_time(request.time), server,
+      g.effect ? fmt::format(" (#{})", g.effect) : std::string(), answer.type, g.answer,
+      format_time(answer.time), lost, requester, g.timeout, t.lane_name(retry.peer), retry.type,
+      r.retry, format_time(retry.time), server, relay.type, r.relay, r.reached,
+      r.second ? fmt::format(" and answered it at #{}", r.second) : std::string(), server);
+  return cause;
+}
+
 }  // namespace
 
 std::vector<Cause> detect_silent_give_ups(const DetectContext& c) {
   const auto& t = c.trace;
   // Services' replies are accesses, told by detect_lost_responses.
   const auto services = service_lanes(c.index);
-  std::map<std::pair<int, int>, std::vector<std::uint64_t>> sends;  // (from, to) -> sends
-  std::map<int, std::vector<std::uint64_t>> timeouts;               // lane -> receive timeouts
+  SendLists sends;
+  std::map<int, std::vector<std::uint64_t>> timeouts;  // lane -> receive timeouts
   for (const auto& e : t.events) {
     if (e.seq > c.horizon) break;
     if (e.lane == kSimLane) continue;
@@ -274,6 +402,7 @@ std::vector<Cause> detect_silent_give_ups(const DetectContext& c) {
   }
   std::vector<Cause> out;
   std::set<std::uint64_t> told;  // writes already explained: one silence, one cause
+  const auto named = violated_names(c);
   for (const auto& [pair, list] : sends) {
     const auto [requester, server] = pair;
     if (services.count(server) || services.count(requester)) continue;
@@ -330,6 +459,18 @@ std::vector<Cause> detect_silent_give_ups(const DetectContext& c) {
         if (in_flight || took_effect) {
           told.insert(g.write->served);
           out.push_back(cause_of(c, g));
+          continue;
+        }
+      }
+      // Redone through another path, the server acting on it twice.
+      if (!g.write) {
+        GaveUp lost{.request = g.request,
+                    .delivered = g.delivered,
+                    .answer = g.answer,
+                    .answer_delivered = g.answer_delivered};
+        Redone redone;
+        if (redone_elsewhere(c, sends, waits->second, services, about, named, lost, redone)) {
+          out.push_back(redone_cause(c, lost, redone));
           continue;
         }
       }
