@@ -323,6 +323,10 @@ std::string drop_how(const TraceEvent& drop) {
                                                                      : "network_drop";
 }
 
+bool is_receive_timeout(const TraceEvent& e) {
+  return e.kind == EventKind::kTimer && e.line.value("timer", std::string()) == "receive_timeout";
+}
+
 TraceIndex index_trace(const Trace& trace) {
   TraceIndex x;
   for (const auto& e : trace.events) {

@@ -77,6 +77,8 @@ std::set<int> service_lanes(const TraceIndex& index);
 // How a dropped reply was lost (Access::lost_how): "receiver_down" when its requester was down
 // (crashed, not yet restarted) as it arrived, "network_drop" otherwise.
 std::string drop_how(const TraceEvent& drop);
+// Whether `e` is a process giving up waiting for an answer (its `receive_timeout` timer).
+bool is_receive_timeout(const TraceEvent& e);
 // Adds the accesses a log could tell: service replies without oracle facts, from their request and
 // reply messages alone (logged_accesses.cpp). index_trace calls it.
 void add_logged_accesses(const Trace& trace, TraceIndex& index);

@@ -123,10 +123,7 @@ std::uint64_t timeout_before(const Trace& t, int client, std::uint64_t sent,
                              std::uint64_t delivered) {
   for (auto s = sent + 1; s < delivered && t.has(s); ++s) {
     const auto& e = t.at(s);
-    if (e.lane == client && e.kind == EventKind::kTimer &&
-        e.line.value("timer", std::string()) == "receive_timeout") {
-      return s;
-    }
+    if (e.lane == client && is_receive_timeout(e)) return s;
   }
   return 0;
 }

@@ -17,11 +17,6 @@ namespace {
 // the trace's length.
 constexpr std::uint64_t kStoryFollowed = 2000;
 
-bool names_any(const nlohmann::json& payload, const std::set<std::string>& named) {
-  return std::any_of(named.begin(), named.end(),
-                     [&](const std::string& n) { return data_names(payload, n); });
-}
-
 // One request the server's crash lost, and what its requester did without the answer.
 struct LostRequest {
   std::uint64_t request = 0;    // the requester's send
@@ -105,7 +100,7 @@ bool acknowledged_anyway(const DetectContext& c, const TraceEvent& send,
     // A work item from a service (a queue) is acknowledged by the service's own protocol: only a
     // message from one of the design's processes asks for an answer of the design's own.
     if (e.kind == EventKind::kDeliver && e.peer != send.peer && !services.count(e.peer) &&
-        names_any(e.line.value("payload", nlohmann::json()), named)) {
+        data_names_any(e.line.value("payload", nlohmann::json()), named)) {
       l.origin = s;
       break;
     }
@@ -118,10 +113,7 @@ bool acknowledged_anyway(const DetectContext& c, const TraceEvent& send,
     if (e.kind == EventKind::kCrash) return false;
     if (!l.timeout) {
       if (e.kind == EventKind::kDeliver && e.peer == send.peer) return false;  // answered
-      if (e.kind == EventKind::kTimer &&
-          e.line.value("timer", std::string()) == "receive_timeout") {
-        l.timeout = s;
-      }
+      if (is_receive_timeout(e)) l.timeout = s;
       continue;
     }
     if (e.kind == EventKind::kSend && e.peer == asker) {
@@ -181,7 +173,7 @@ std::vector<Cause> detect_requests_lost_in_crash(const DetectContext& c) {
     if (e.seq > c.horizon) break;
     if (e.kind != EventKind::kSend || e.lane == kSimLane || e.peer == kSimLane) continue;
     if (!c.index.crashes.count(e.peer)) continue;
-    if (!names_any(e.line.value("payload", nlohmann::json()), named)) continue;
+    if (!data_names_any(e.line.value("payload", nlohmann::json()), named)) continue;
     LostRequest l;
     l.request = e.seq;
     if (!lost_in_crash(c, e, l) || !acknowledged_anyway(c, e, named, services, l)) continue;

@@ -2,8 +2,6 @@
 
 #include "entities.hpp"
 
-#include <algorithm>
-
 namespace seer::explain {
 
 namespace {
@@ -27,10 +25,7 @@ std::optional<DecisionMessage> decision_message(const DetectContext& c, int writ
     if (e.lane != writer || e.kind != EventKind::kSend) continue;
     if (e.peer == kSimLane || services.count(e.peer)) continue;
     const auto payload = e.line.value("payload", nlohmann::json());
-    if (std::none_of(named.begin(), named.end(),
-                     [&](const std::string& n) { return data_names(payload, n); })) {
-      continue;
-    }
+    if (!data_names_any(payload, named)) continue;
     const auto delivered = c.index.deliver_of.find(e.message);
     if (delivered == c.index.deliver_of.end() || delivered->second > c.horizon) continue;
     if (delivered->second <= overtaken) continue;

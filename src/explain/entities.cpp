@@ -251,6 +251,11 @@ bool data_names(const nlohmann::json& data, const std::string& entity) {
   return names_value(data, entity, numeric(entity));
 }
 
+bool data_names_any(const nlohmann::json& data, const std::set<std::string>& entities) {
+  return std::any_of(entities.begin(), entities.end(),
+                     [&](const std::string& n) { return data_names(data, n); });
+}
+
 bool event_names(const TraceEvent& e, const std::string& entity) {
   if (e.kind == EventKind::kViolation) return false;
   for (const char* field : {"key", "payload", "value", "keys"}) {

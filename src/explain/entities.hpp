@@ -32,6 +32,8 @@ std::set<std::string> checked_entities(const Trace& trace);
 // path component ("files/obj-3" names "obj-3"; "wf:1" is named by "wf"); numbers match only
 // numeric entities, and never in bookkeeping fields (request numbers, serials, revisions, times).
 bool data_names(const nlohmann::json& data, const std::string& entity);
+// Whether `data` names any of `entities` (data_names).
+bool data_names_any(const nlohmann::json& data, const std::set<std::string>& entities);
 
 // Whether an object's key is data rather than a field name: it holds a digit ("i-2-3", "obj-7").
 // A map keyed by id ({"cart": {"i-2-3": {...}}}) names its items only in its keys.

@@ -15,10 +15,6 @@ namespace {
 // (from, to) -> the messages one process sent another, in order.
 using SendLists = std::map<std::pair<int, int>, std::vector<std::uint64_t>>;
 
-bool is_receive_timeout(const TraceEvent& e) {
-  return e.kind == EventKind::kTimer && e.line.value("timer", std::string()) == "receive_timeout";
-}
-
 // The names (strings of 3 or more characters) `a` carries that `b` carries too: what an exchange
 // is about ("t-2"), not who took part in it.
 std::vector<std::string> common_names(const nlohmann::json& a, const nlohmann::json& b) {
