@@ -1,5 +1,6 @@
 // The explanation as concise text for people and as JSON (with event ids) for agents.
 #include "causes.hpp"
+#include "remedies.hpp"
 
 #include <fmt/ranges.h>
 #include <map>
@@ -124,6 +125,7 @@ nlohmann::json explanation_json(const Explanation& x, const Trace& trace) {
   for (std::size_t i = 0; i < x.causes.size(); ++i) {
     auto c = cause_json(x.causes[i]);
     c["rank"] = i + 1;
+    if (auto remedy = remedy_for(x.causes[i], trace)) c["remedy"] = remedy_json(*remedy, trace);
     causes.push_back(std::move(c));
   }
   nlohmann::json slice = nlohmann::json::array();
@@ -206,6 +208,10 @@ std::string explanation_text(const Explanation& x, const Trace& trace) {
                        c.summary);
     if (i == 0) {
       for (const auto& b : c.behind) out += fmt::format("  because ({}): {}\n", b.kind, b.summary);
+      if (auto remedy = remedy_for(c, trace)) {
+        out += "What would have prevented it:\n";
+        for (const auto& line : remedy_lines(*remedy, trace)) out += "  " + line + "\n";
+      }
     }
   }
   if (x.causes.size() > 3) {

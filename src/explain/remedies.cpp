@@ -1,0 +1,278 @@
+// The standard fixes per cause kind (docs/explain.md, "What would have prevented it"). They are
+// the textbook remedies for each anomaly, phrased for the event explain names, never for a design.
+#include "remedies.hpp"
+
+#include <utility>
+
+namespace seer::explain {
+
+namespace {
+
+using Options = std::vector<std::string>;
+
+std::string how_of(const Cause& c) {
+  if (!c.facts.is_object()) return "";
+  const auto it = c.facts.find("how");
+  return it != c.facts.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::optional<std::uint64_t> event_fact(const Cause& c, const char* name) {
+  if (!c.facts.is_object()) return std::nullopt;
+  const auto it = c.facts.find(name);
+  if (it == c.facts.end() || !it->is_number_unsigned()) return std::nullopt;
+  return it->get<std::uint64_t>();
+}
+
+const Options kConditionalWrite = {
+    "make the decision's write conditional on what it read: a compare-and-set on the version "
+    "read, or an UPDATE whose WHERE repeats the condition checked and that expects one changed "
+    "row, so a view made outdated fails instead of acting",
+    "or read and write in one serializable transaction (or under a lock whose fencing token the "
+    "store checks on the write)"};
+
+Options read_options(const Cause& c) {
+  const std::string how = how_of(c);
+  if (how == "position") {
+    return {
+        "advance the saved position only past keys known to be complete (a low watermark "
+        "below every write still in progress), or number entries when they commit rather "
+        "than when they start",
+        "or re-read a margin behind the saved position and skip what was already handled"};
+  }
+  if (how == "own_storage" || how == "peer_copy") {
+    return {
+        "decide at the copy that owns the data (or have it confirm), not at a copy another "
+        "process may have changed since",
+        "or carry the version of the copy with the decision and have the owner reject it "
+        "when the version moved"};
+  }
+  if (how == "decided_by_message") {
+    return {
+        "send the version read with the message and have its receiver re-check it before "
+        "acting (a compare-and-set there)",
+        kConditionalWrite[1]};
+  }
+  if (c.kind == "stale_read") {
+    return {
+        "read from the authoritative copy (the leader, a quorum, a linearizable read) for "
+        "reads that decide a write",
+        kConditionalWrite[0]};
+  }
+  return kConditionalWrite;
+}
+
+Options lease_options(const Cause& c) {
+  const std::string how = how_of(c);
+  Options options;
+  if (how == "handed_over") {
+    options.emplace_back(
+        "have the old holder stop serving the role before the new one starts (an epoch the "
+        "requests carry and the resource checks), not only tell it by message");
+  }
+  options.emplace_back(
+      "check the lease immediately before acting, in the same write that acts (WHERE holder = me "
+      "AND expires > now), with a margin for clock error");
+  options.emplace_back(
+      "give the resource a fencing token (the lease's epoch) and have it reject a holder whose "
+      "token is older than the latest it has seen");
+  return options;
+}
+
+Options lost_response_options(const Cause& c) {
+  if (how_of(c) == "redone_elsewhere") {
+    return {
+        "deduplicate by one request id across every path that can perform the effect (the "
+        "retry and the other path must carry the same id to the same check)",
+        "or, after a timeout, ask for the outcome of the first request before redoing it"};
+  }
+  return {
+      "give the request an id and have the server record it with the effect in one atomic "
+      "write, answering a repeat from the record (idempotent retries)",
+      "after a timeout, read the outcome (or retry the same request with the same id) "
+      "instead of assuming it failed; drop answers to requests already given up on"};
+}
+
+Options crash_options(const Cause& c) {
+  const std::string how = how_of(c);
+  if (how == "repeated_after_crash") {
+    return {
+        "record the side effect's completion durably in the same step as the effect (an "
+        "outbox), and have its receiver deduplicate by an id"};
+  }
+  if (how == "id_reused_after_crash") {
+    return {
+        "persist the counter (or a reserved range of it) before handing out ids, or derive "
+        "ids from something a restart cannot reuse (an epoch or incarnation number)"};
+  }
+  return {
+      "acknowledge only after the write is durable (synced, committed) and, when the data "
+      "must survive the node, after a backup or quorum has it",
+      "on restart, recover what was acknowledged from the durable log before serving"};
+}
+
+std::optional<Options> options_for(const Cause& c) {
+  const std::string& k = c.kind;
+  if (k == "stale_read" || k == "outdated_read") return read_options(c);
+  if (k == "stale_derived_write") {
+    return Options{
+        "carry the source's version with the derived write (the copy, the cache fill, the "
+        "relayed value) and have the destination keep only a newer version",
+        "or derive inside the transaction that changes the source, or invalidate after the "
+        "fill so a late fill cannot outlive the change"};
+  }
+  if (k == "racing_delete") {
+    return Options{
+        "make the delete conditional on what it checked, in one transaction (delete only if "
+        "nothing references it now, or only the version checked), or mark it deleted first and "
+        "have new references check the mark"};
+  }
+  if (k == "expired_lease") return lease_options(c);
+  if (k == "clock_behind" || k == "clock_ahead") {
+    return Options{
+        "do not order or window events by stamps from different processes' clocks: take them "
+        "from one clock (the database's NOW(), a sequencer) or use versions / logical clocks",
+        "where a local clock must decide, allow for the largest skew between the clocks"};
+  }
+  if (k == "lost_response") return lost_response_options(c);
+  if (k == "duplicate_delivery") {
+    return Options{
+        "make the handler idempotent: record the message or item id with its effect in one "
+        "atomic write and skip ids already recorded, or make the effect a set, not an increment"};
+  }
+  if (k == "crash_lost_data") return crash_options(c);
+  if (k == "kept_alive") {
+    return Options{
+        "bound the whole operation, not each renewal: a holder that gets no answer within a "
+        "deadline releases or fails the entity instead of renewing it"};
+  }
+  if (k == "forgotten_sweep") {
+    return Options{
+        "keep the sweep's position durably and restart the sweep after a crash, a pause or a "
+        "partition heals, so no entity is left unvisited"};
+  }
+  if (k == "unanswered") {
+    return Options{
+        "stop asking a peer that cannot answer: back off, fail over to another peer, or give "
+        "up and release what is held"};
+  }
+  return std::nullopt;  // a fault behind another cause
+}
+
+nlohmann::json request_number(const TraceEvent& e) {
+  const auto payload = e.line.find("payload");
+  if (payload == e.line.end() || !payload->is_object()) return nullptr;
+  const auto req = payload->find("req");
+  return req != payload->end() ? *req : nlohmann::json();
+}
+
+// A decision recorded where it took effect (a service's reply: a commit, an applied write) is made
+// in the code of the process that sent the request: the reply's request, found by walking the
+// service's lane back to its delivery from the reply's receiver (the same request number when
+// both carry one). The reply itself when none is found within a short walk.
+std::uint64_t request_behind(const Trace& trace, std::uint64_t decision, const std::string& actor) {
+  constexpr int kMaxWalk = 256;  // a service answers within a few hundred of its own events
+  if (!trace.has(decision)) return decision;
+  const auto& reply = trace.at(decision);
+  if (reply.kind != EventKind::kSend || reply.peer == kSimLane ||
+      trace.lane_name(reply.lane) == actor || trace.lane_name(reply.peer) != actor) {
+    return decision;
+  }
+  const auto req = request_number(reply);
+  std::uint64_t at = decision;
+  for (int step = 0; step < kMaxWalk && trace.has(at); ++step) {
+    const auto& e = trace.at(at);
+    if (e.kind == EventKind::kDeliver && e.peer == reply.peer && e.parents.size() > 1) {
+      if (req.is_null() || request_number(e) == req) return e.parents[1];
+    }
+    if (e.parents.empty() || e.parents.front() >= at) break;
+    at = e.parents.front();
+  }
+  return decision;
+}
+
+nlohmann::json event_ref(const Trace& trace, std::uint64_t seq) {
+  if (!trace.has(seq)) return {{"seq", seq}};
+  return {{"seq", seq}, {"text", describe_event(trace, seq)}};
+}
+
+}  // namespace
+
+std::optional<Remedy> remedy_for(const Cause& cause, const Trace& trace) {
+  auto options = options_for(cause);
+  if (!options) return std::nullopt;
+  Remedy r;
+  r.options = std::move(*options);
+  // What the decision relied on: a read, a lease, an earlier handling of the same item, or for a
+  // lost answer the moment the requester gave up (else the lost answer itself).
+  const std::pair<const char*, const char*> inputs[] = {
+      {"read_event", "acting on"},
+      {"lease_event", "under the lease"},
+      {"first_delivery_event", "first handled at"},
+      {"timeout_event", "after giving up at"},
+      {"drop_event", "the answer lost at"}};
+  for (const auto& [fact, role] : inputs) {
+    if (auto e = event_fact(cause, fact)) {
+      r.relied_on_event = *e;
+      r.relied_on_role = role;
+      break;
+    }
+  }
+  // The action: the cause's decision, a repeat of a request whose first try took effect, or an
+  // acknowledgement of what a crash lost.
+  std::optional<std::uint64_t> decided;
+  for (const char* fact : {"decision_event", "retry_event", "acknowledgement_event"}) {
+    if ((decided = event_fact(cause, fact))) break;
+  }
+  if (decided) {
+    r.decision_event = *decided;
+  } else if (!cause.events.empty() && trace.has(cause.events.front())) {
+    // Without a decision fact the cause's own event says it: an action (a send, a write) is the
+    // decision; a delivery is the view acted on (a stale reply), except a duplicate's, whose
+    // handling is the action; a crash or a timer is neither.
+    const auto first = cause.events.front();
+    const auto kind = trace.at(first).kind;
+    const bool action = kind == EventKind::kSend || kind == EventKind::kStorageWrite ||
+                        kind == EventKind::kInvoke || kind == EventKind::kComplete;
+    if (action || (kind == EventKind::kDeliver && cause.kind == "duplicate_delivery")) {
+      r.decision_event = first;
+    } else if (kind == EventKind::kDeliver && !r.relied_on_event) {
+      r.relied_on_event = first;
+      r.relied_on_role = "acting on";
+    }
+  }
+  const auto request = request_behind(trace, r.decision_event, cause.process);
+  if (request != r.decision_event) {
+    r.took_effect_event = r.decision_event;
+    r.decision_event = request;
+  }
+  return r;
+}
+
+nlohmann::json remedy_json(const Remedy& remedy, const Trace& trace) {
+  nlohmann::json j = {{"options", remedy.options}};
+  if (trace.has(remedy.decision_event)) j["decision"] = event_ref(trace, remedy.decision_event);
+  if (remedy.took_effect_event) j["took_effect"] = event_ref(trace, *remedy.took_effect_event);
+  if (remedy.relied_on_event) {
+    j["relied_on"] = event_ref(trace, *remedy.relied_on_event);
+    j["relied_on"]["as"] = remedy.relied_on_role;
+  }
+  return j;
+}
+
+std::vector<std::string> remedy_lines(const Remedy& remedy, const Trace& trace) {
+  std::vector<std::string> lines;
+  if (trace.has(remedy.decision_event)) {
+    std::string line = "where it acted: " + describe_event(trace, remedy.decision_event);
+    if (remedy.took_effect_event) {
+      line += " (took effect at #" + std::to_string(*remedy.took_effect_event) + ")";
+    }
+    lines.push_back(std::move(line));
+  }
+  if (remedy.relied_on_event && trace.has(*remedy.relied_on_event)) {
+    lines.push_back(remedy.relied_on_role + ": " + describe_event(trace, *remedy.relied_on_event));
+  }
+  for (const auto& option : remedy.options) lines.push_back("- " + option);
+  return lines;
+}
+
+}  // namespace seer::explain
