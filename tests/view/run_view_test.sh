@@ -104,6 +104,8 @@ print(json.dumps({
     'slice': len({s['seq'] for s in sl}), 'slice_lines': len(sl),
     'violation': viol['invariant'] if viol else None,
     'cause_events': len(set(causes[0]['events'])) if causes else None,
+    'remedy_decision': ((causes[0].get('remedy') or {}).get('decision') or {}).get('seq') if causes else None,
+    'remedy_options': len((causes[0].get('remedy') or {}).get('options', [])) if causes else 0,
     'click': click,
     'filter_process': procs[-1],
     'filter_key': fkey, 'key_matches': matches,

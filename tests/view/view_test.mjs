@@ -106,6 +106,12 @@ try {
   if (X.cause_events) {
     await page.locator('#causes .cause').first().click();
     eq(await count('#chart .ev.hl'), X.cause_events, 'clicking the top cause highlights its events');
+    // its details say what would have prevented it: where the design acted, and the fixes
+    eq(await count('#details .remedy li'), X.remedy_options, 'the top cause lists its fixes');
+    if (X.remedy_decision) {
+      eq(await count(`#details .remedy-where .link[data-seq="${X.remedy_decision}"]`), 1,
+         'the details link the event where the design acted');
+    }
     await page.locator('#causes .cause').first().click();
     eq(await count('#chart .ev.hl'), 0, 'clicking it again clears the highlight');
   }
