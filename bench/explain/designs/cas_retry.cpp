@@ -174,7 +174,7 @@ std::set<std::string> members_of(const nlohmann::json& value) {
 // send). The overwrite: the first successful write of `group/G` after it whose value lacks M. Its
 // console's read the value came from: the latest get of `group/G` by that console delivered before
 // the overwrite's request whose members are all in the written value (the re-read for the revision
-// holds M, so it is not that one).
+// holds M, so it is not that one); a get that found no document yet is a read of an empty list.
 std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string msg = violation_message(trace);
   const std::string member = between(msg, "member ", " added to ");
@@ -209,10 +209,12 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const auto* source = find_last(
       trace,
       [&](const TraceEvent& e) {
-        if (e.lane != write_req->lane || e.kind != EventKind::kDeliver || e.type != "kv_reply" ||
-            payload(e).value("status", "") != "ok") {
+        if (e.lane != write_req->lane || e.kind != EventKind::kDeliver || e.type != "kv_reply") {
           return false;
         }
+        // A get that found no document yet is a read of an empty list (then a create).
+        const std::string status = payload(e).value("status", "");
+        if (status != "ok" && status != "not_found") return false;
         const auto* send = send_of(trace, e);
         const auto* req = send ? request_send_for(trace, *send) : nullptr;
         if (!req || payload(*req).value("op", "") != "get" ||

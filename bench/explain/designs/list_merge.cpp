@@ -94,7 +94,8 @@ sim::Task<void> replica(sim::Env& env, std::shared_ptr<Observed> observed,
   sim::Time next_push = env.now() + kPushEvery;
   for (;;) {
     const sim::Duration left = next_push - env.now();
-    const auto m = left > 0 ? co_await env.receive_for(left) : std::optional<sim::Message>();
+    std::optional<sim::Message> m;
+    if (left > 0) m = co_await env.receive_for(left);
     if (!m) {
       env.send(peer, sim::make_payload<State>(me, version, items));
       next_push = env.now() + kPushEvery;
@@ -214,8 +215,10 @@ class System final : public sim::System {
 // --- Label -------------------------------------------------------------------------------------
 
 // From the message: the item I and the replica R that acknowledged it. R's `added` send for I;
-// the first `state` delivery at R after it whose pushed items lack I and which R stored (a
-// storage write of `list` by R before R's next delivery); the push's send; that storage write.
+// the first `state` delivery at R after R took the add in (a push may arrive while the add's
+// write syncs, before the acknowledgement leaves) whose pushed items lack I and which R stored
+// (R's next storage write of `list`, with no other delivery at R in between: the write made
+// handling this push); the push's send; that storage write.
 std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string msg = violation_message(trace);
   const std::string item = between(msg, "item ", " (added at ");
@@ -227,8 +230,16 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
            payload(e).value("item", "") == item;
   });
   if (!ack) return {};
+  const auto* add = find_last(
+      trace,
+      [&](const TraceEvent& e) {
+        return e.lane == lane && e.kind == EventKind::kDeliver && e.type == "add" &&
+               payload(e).value("item", "") == item;
+      },
+      ack->seq);
+  if (!add) return {};
   for (const auto& d : trace.events) {
-    if (d.seq <= ack->seq || d.lane != lane || d.kind != EventKind::kDeliver || d.type != "state") {
+    if (d.seq <= add->seq || d.lane != lane || d.kind != EventKind::kDeliver || d.type != "state") {
       continue;
     }
     const auto& items = payload(d).value("items", nlohmann::json::array());
@@ -237,8 +248,11 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
     for (std::uint64_t s = d.seq + 1; s <= trace.events.size(); ++s) {
       const auto& w = trace.at(s);
       if (w.lane != lane) continue;
-      if (w.kind == EventKind::kStorageWrite && w.line.value("key", "") == "list") write = &w;
-      break;  // only the replica's next event: the write made handling this push
+      if (w.kind == EventKind::kDeliver) break;  // R went on to another message
+      if (w.kind == EventKind::kStorageWrite && w.line.value("key", "") == "list") {
+        write = &w;
+        break;
+      }
     }
     if (!write) continue;
     const auto* push = send_of(trace, d);
