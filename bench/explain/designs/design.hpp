@@ -146,12 +146,20 @@ Design make_rate_window();
 Design make_seat_hold();
 Design make_async_failover();
 
+// The twelfth held-out set (`--set twelfth`): written blind like the eleventh, each label committed
+// before explain first ran on the design.
+Design make_offset_page();
+Design make_list_merge();
+Design make_cas_retry();
+Design make_inbox_move();
+
 // The designs of a set: "main" (the default run: all_designs()), "heldout" (heldout_designs()),
 // "fresh" (fresh_designs()), "sealed" (sealed_designs(), not part of "all"), "blind"
 // (blind_designs(), not part of "all"), "unseen" (unseen_designs(), not part of "all"), "seventh"
 // (seventh_designs(), not part of "all"), "eighth" (eighth_designs(), not part of "all"),
 // "ninth" (ninth_designs(), not part of "all"), "tenth" (tenth_designs(), not part of "all"),
-// "eleventh" (eleventh_designs(), not part of "all"), or "all" (the first three).
+// "eleventh" (eleventh_designs(), not part of "all"), "twelfth" (twelfth_designs(), not part of
+// "all"), or "all" (the first three).
 std::vector<std::string> design_sets();
 std::vector<Design> designs_in_set(const std::string& set);
 std::vector<Design> all_designs();       // the main set: the nine tuned designs and four held out
@@ -165,5 +173,6 @@ std::vector<Design> eighth_designs();    // the eighth held-out set (not in "all
 std::vector<Design> ninth_designs();     // the ninth held-out set (not in "all")
 std::vector<Design> tenth_designs();     // the tenth held-out set (not in "all")
 std::vector<Design> eleventh_designs();  // the eleventh held-out set (not in "all")
+std::vector<Design> twelfth_designs();   // the twelfth held-out set (not in "all")
 
 }  // namespace seer::bench::explain
