@@ -57,6 +57,9 @@ struct SeedResult {
   std::vector<std::uint64_t> missing_from_slice;  // key events (as scored) not in the slice
   bool top1 = false;
   bool top3 = false;
+  // A top-1 hit whose remedy names a key event as where the design acted (the decision, or the
+  // reply it took effect at): explain points at the right place in the code, not only the kind.
+  bool where = false;
   double recall = 0;
   bool all_keys = false;
   bool labeled = false;
@@ -155,6 +158,16 @@ SeedResult score(const Design& d, const seer::explain::Trace& trace, bool redact
       s.top3 = true;
     }
   }
+  if (s.top1) {
+    const auto remedy = seer::explain::explanation_json(x, *explained)["causes"][0].value(
+        "remedy", nlohmann::json());
+    for (const char* place : {"decision", "took_effect"}) {
+      const auto seq = remedy.is_object() && remedy.contains(place)
+                           ? remedy[place].value("seq", std::uint64_t{0})
+                           : std::uint64_t{0};
+      if (key_set.count(seq)) s.where = true;
+    }
+  }
   if (!key_set.empty()) {
     const std::set<std::uint64_t> slice(x.slice.begin(), x.slice.end());
     std::size_t in = 0;
@@ -232,17 +245,20 @@ DesignResult run_design(const Design& d, const Options& o) {
 }
 
 struct Totals {
-  int n = 0, top1 = 0, top3 = 0, all_keys = 0;
+  int n = 0, top1 = 0, top3 = 0, all_keys = 0, where = 0;
   double recall = 0;
   void add(const SeedResult& s) {
     ++n;
     top1 += s.top1;
     top3 += s.top3;
+    where += s.where;
     all_keys += s.all_keys;
     recall += s.recall;
   }
   double share(int k) const { return n ? static_cast<double>(k) / n : 0; }
   double mean_recall() const { return n ? recall / n : 0; }
+  // Of the top-1 hits, those whose remedy says where the design acted at a key event.
+  double where_share() const { return top1 ? static_cast<double>(where) / top1 : 0; }
 };
 
 nlohmann::json totals_json(const Totals& t) {
@@ -250,7 +266,8 @@ nlohmann::json totals_json(const Totals& t) {
           {"top1", t.share(t.top1)},
           {"top3", t.share(t.top3)},
           {"recall", t.mean_recall()},
-          {"all_keys_in_slice", t.share(t.all_keys)}};
+          {"all_keys_in_slice", t.share(t.all_keys)},
+          {"where", t.where_share()}};
 }
 
 nlohmann::json to_json(const DesignResult& r) {
@@ -267,6 +284,7 @@ nlohmann::json to_json(const DesignResult& r) {
                      {"missing_from_slice", s.missing_from_slice},
                      {"top1", s.top1},
                      {"top3", s.top3},
+                     {"where", s.where},
                      {"recall", s.recall},
                      {"all_keys_in_slice", s.all_keys}});
   }
@@ -283,6 +301,7 @@ nlohmann::json to_json(const DesignResult& r) {
           {"top3", t.share(t.top3)},
           {"recall", t.mean_recall()},
           {"all_keys_in_slice", t.share(t.all_keys)},
+          {"where", t.where_share()},
           {"top_cause_kinds", r.top_kind_tally},
           {"seconds", r.seconds},
           {"seeds", seeds}};
@@ -368,18 +387,18 @@ int main(int argc, char** argv) {
                      .dump()
               << '\n';
   } else {
-    std::cout << fmt::format("{:<16} {:>13} {:>9} {:>6} {:>6} {:>7} {:>6}  {}\n", "design",
+    std::cout << fmt::format("{:<16} {:>13} {:>9} {:>6} {:>6} {:>7} {:>6} {:>6}  {}\n", "design",
                              "failing/seeds", "fixed", "top-1", "top-3", "recall", "all-in",
-                             "top cause named (count)");
+                             "where", "top cause named (count)");
     for (const auto& r : results) {
       Totals t;
       for (const auto& s : r.seeds) t.add(s);
       std::cout << fmt::format(
-          "{:<16} {:>13} {:>9} {:>6.2f} {:>6.2f} {:>7.2f} {:>6.2f}  {}\n",
+          "{:<16} {:>13} {:>9} {:>6.2f} {:>6.2f} {:>7.2f} {:>6.2f} {:>6.2f}  {}\n",
           r.held_out ? r.name + " *" : r.name, fmt::format("{}/{}", r.seeds.size(), r.swept),
           r.fixed_failing.empty() ? fmt::format("held {}", r.fixed_seeds)
                                   : fmt::format("FAIL {}", r.fixed_failing.size()),
-          t.share(t.top1), t.share(t.top3), t.mean_recall(), t.share(t.all_keys),
+          t.share(t.top1), t.share(t.top3), t.mean_recall(), t.share(t.all_keys), t.where_share(),
           tally_text(r.top_kind_tally));
       if (r.unlabeled)
         std::cout << fmt::format("  {} seeds the label could not find\n", r.unlabeled);
@@ -390,9 +409,9 @@ int main(int argc, char** argv) {
       }
     }
     auto total_row = [](const std::string& name, const Totals& t) {
-      std::cout << fmt::format("{:<16} {:>13} {:>9} {:>6.2f} {:>6.2f} {:>7.2f} {:>6.2f}\n", name,
-                               t.n, "", t.share(t.top1), t.share(t.top3), t.mean_recall(),
-                               t.share(t.all_keys));
+      std::cout << fmt::format("{:<16} {:>13} {:>9} {:>6.2f} {:>6.2f} {:>7.2f} {:>6.2f} {:>6.2f}\n",
+                               name, t.n, "", t.share(t.top1), t.share(t.top3), t.mean_recall(),
+                               t.share(t.all_keys), t.where_share());
     };
     if (tuned.n > 0 && held_out.n > 0) {
       total_row("tuned set", tuned);

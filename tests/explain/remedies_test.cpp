@@ -56,17 +56,20 @@ TEST(ExplainRemedies, ADecisionAppliedByAServiceIsTheRequestThatAskedForIt) {
   EXPECT_TRUE(any_option_says(remedy, "id")) << remedy.dump();
 }
 
-// traces/stale_route.jsonl: the router acted on a stale reply (#17). The cause names the reply,
-// which is what was acted on; no action of its own is named as the decision.
-TEST(ExplainRemedies, AStaleReplyIsWhatTheDecisionActedOn) {
+// traces/stale_route.jsonl: the router acted on a stale reply (#17), and the cause names no action
+// of its own: where it acted is the router's next action after the read, its mail to shardA (#18),
+// which took effect when shardA answered it (#21).
+TEST(ExplainRemedies, AStaleReplyIsActedOnByTheReadersNextAction) {
   const auto r = explain_file("stale_route.jsonl");
   ASSERT_FALSE(r.x.causes.empty());
   ASSERT_EQ(r.x.causes.front().kind, "stale_read");
+  ASSERT_FALSE(r.x.causes.front().facts.contains("decision_event"));
   const auto remedy = top_remedy(r);
   ASSERT_TRUE(remedy.is_object());
-  EXPECT_FALSE(remedy.contains("decision")) << remedy.dump();
   EXPECT_EQ(remedy["relied_on"].value("seq", 0), 17) << remedy.dump();
   EXPECT_EQ(remedy["relied_on"].value("as", std::string()), "acting on");
+  EXPECT_EQ(remedy["decision"].value("seq", 0), 18) << remedy.dump();
+  EXPECT_EQ(remedy["took_effect"].value("seq", 0), 21) << remedy.dump();
   EXPECT_TRUE(any_option_says(remedy, "authoritative copy")) << remedy.dump();
 }
 
@@ -81,6 +84,26 @@ TEST(ExplainRemedies, ARepeatAfterACrashGetsTheOutboxNotTheSync) {
   EXPECT_EQ(remedy["decision"].value("seq", 0), 18) << remedy.dump();
   EXPECT_TRUE(any_option_says(remedy, "outbox")) << remedy.dump();
   EXPECT_FALSE(any_option_says(remedy, "durable (synced")) << remedy.dump();
+}
+
+// register/naive seed 7: replica3 acknowledged writes it had not synced, then crashed. The
+// decision is the acknowledgement of the write the violation names (tag [22,1]), and what it
+// acknowledged is replica3's storage write just before it.
+TEST(ExplainRemedies, ACrashLossIsActedOnByTheAcknowledgementOfTheViolatedWrite) {
+  auto trace = testing::recorded("register", "naive", 7);
+  const auto x = explained(trace);
+  ASSERT_FALSE(x.causes.empty());
+  ASSERT_EQ(x.causes.front().kind, "crash_lost_data");
+  const auto remedy = explanation_json(x, trace)["causes"][0].value("remedy", nlohmann::json());
+  ASSERT_TRUE(remedy.contains("decision")) << remedy.dump();
+  const auto& ack = trace.at(remedy["decision"].value("seq", std::uint64_t{0}));
+  EXPECT_EQ(ack.type, "store_ack");
+  EXPECT_EQ(ack.line["payload"]["tag"], nlohmann::json::array({22, 1}));
+  const auto& write = trace.at(remedy["relied_on"].value("seq", std::uint64_t{0}));
+  EXPECT_EQ(write.kind, EventKind::kStorageWrite);
+  EXPECT_EQ(write.lane, ack.lane);
+  EXPECT_LT(write.seq, ack.seq);
+  EXPECT_EQ(remedy["relied_on"].value("as", std::string()), "acknowledging the write at");
 }
 
 // traces/cached_switch.jsonl: the app changed a row (#12) on a read (#7) another write had
