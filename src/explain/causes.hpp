@@ -58,6 +58,12 @@ std::vector<Cause> detect_deposed_holders(const DetectContext& c);
 // (causes_own_storage.cpp).
 std::vector<Cause> detect_own_storage_reads(const DetectContext& c);
 
+// The read write `w`'s value came from when it is an earlier one than `latest`, the writer's latest
+// read of the place before it sent `w` (at `sent`): `w` drops a name `latest` returned and carries
+// whole what the earlier read returned, which lacked it (a compare-and-set retried with a
+// refreshed version and the old value). Null otherwise (earlier_read.cpp).
+const Access* read_the_value_came_from(const DetectContext& c, const Access& w,
+                                       const Access& latest, std::uint64_t sent);
 // Whether read `r` read the place `w` writes: a table it writes a row of (SQL, where a read's
 // scope is the whole database), or an overlapping key.
 bool reads_place_written(const Access& r, const Access& w);

@@ -344,6 +344,11 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
         read = &r;
       }
     }
+    // A value computed from an earlier read than the latest (a retry that re-read only for the
+    // version it expects): that earlier read is what the write was decided on.
+    const Access* earlier = read && !saved ? read_the_value_came_from(c, w, *read, sent) : nullptr;
+    const Access* latest_read = read;
+    if (earlier) read = earlier;
     // A write elsewhere decided on a check of the writer's own claim (its token still in the
     // fence, its lock still its own): the latest such check answered before the write was sent.
     if (!read) read = own_claim_checked(c, w, sent);
@@ -383,6 +388,10 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
                    {"decision_event", w.served},
                    {"written_version", w.written}};
     if (latest_only) cause.facts["how"] = "latest_read";
+    if (earlier) {
+      cause.facts["how"] = "earlier_read";
+      cause.facts["latest_read_event"] = latest_read->event;
+    }
     if (saved) {
       cause.facts["how"] = "position";
       cause.facts["position"] = saved->position;
@@ -405,6 +414,12 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
           " ({} saved the position {} from that listing; the key created behind it was never "
           "listed again)",
           cause.process, saved->position);
+    }
+    if (earlier) {
+      cause.summary += fmt::format(
+          " ({}'s value came from this read: its latest read of the place, at #{}, showed what "
+          "the write then dropped)",
+          cause.process, latest_read->event);
     }
     if (latest_only) {
       cause.summary += fmt::format(

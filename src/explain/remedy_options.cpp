@@ -37,6 +37,12 @@ Options read_options(const Cause& c) {
         "or carry the version of the copy with the decision and have the owner reject it "
         "when the version moved"};
   }
+  if (how == "earlier_read") {
+    return {
+        "compute the written value from the same read that gave the version the write "
+        "expects: on a conflict, re-read and recompute the value, not only the version",
+        kConditionalWrite[1]};
+  }
   if (how == "decided_by_message") {
     return {
         "send the version read with the message and have its receiver re-check it before "
