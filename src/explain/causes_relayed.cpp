@@ -73,10 +73,13 @@ Lanes lanes_of(const DetectContext& c) {
 
 // The storage writes a process made while handling delivery `d` (before its next delivery) to
 // keys the delivered message names: where the message's content took effect (a message with the
-// sender's whole state takes effect on several keys).
+// sender's whole state takes effect on several keys). A message that names none of the keys
+// written while handling it (a whole state under one fixed key: `{"items": [...]}` stored as
+// `list`) took effect on all of them.
 std::vector<std::pair<std::uint64_t, std::string>> stored_from(const Trace& t, const Lanes& lanes,
                                                                const TraceEvent& d) {
-  std::vector<std::pair<std::uint64_t, std::string>> out;
+  std::vector<std::pair<std::uint64_t, std::string>> named;
+  std::vector<std::pair<std::uint64_t, std::string>> all;
   const auto& own = lanes.events.at(d.lane);
   const auto pieces = pieces_of(d);
   for (auto it = std::upper_bound(own.begin(), own.end(), d.seq); it != own.end(); ++it) {
@@ -86,10 +89,11 @@ std::vector<std::pair<std::uint64_t, std::string>> stored_from(const Trace& t, c
     auto stored = e.line.value("key", std::string());
     if (std::any_of(pieces.begin(), pieces.end(),
                     [&](const nlohmann::json& p) { return names_key(p, stored); })) {
-      out.emplace_back(e.seq, std::move(stored));
+      named.emplace_back(e.seq, stored);
     }
+    all.emplace_back(e.seq, std::move(stored));
   }
-  return out;
+  return named.empty() ? all : named;
 }
 
 // The storage write of `key` made while handling delivery `d`, if the message names it; else 0.
@@ -282,6 +286,18 @@ std::optional<Cause> relayed_copy_cause(const DetectContext& c, const Lanes& lan
   // request is a new write.
   if (relay.source == 0) {
     if (!stored_before(t, lanes, send.lane, key, send.seq)) return std::nullopt;
+    // A whole state that does not name the key it is stored under says nothing of which writes
+    // it holds: a merge stores it too. It is a stale copy only when the write it landed on
+    // carried what the violation is about and the copy does not carry it.
+    if (!payload_names_key(send, key)) {
+      const auto violated = violated_names(c);
+      const auto payload = [&](const TraceEvent& e) {
+        return e.line.value("payload", nlohmann::json());
+      };
+      if (!data_names_any(payload(t.at(w)), violated) || data_names_any(payload(send), violated)) {
+        return std::nullopt;
+      }
+    }
     return own_copy_cause(c, lanes, d, send, key, w, overwritten, stored);
   }
   const auto& src = t.at(relay.source);
