@@ -148,8 +148,8 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
       if (!x) continue;
       // A listed key saved as a position is a bound over the listing, not a copy of a value: a
       // key created behind it was missed by the listing itself (outdated_read, `how: position`).
-      if (const auto it = c.positions->find(&w);
-          it != c.positions->end() && it->second.listing == r) {
+      if (const auto it = c.positions.find(&w);
+          it != c.positions.end() && it->second.listing == r) {
         continue;
       }
       // Someone else wrote (or invalidated) the copy's own place meanwhile: the first such write

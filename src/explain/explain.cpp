@@ -128,12 +128,7 @@ DecisionChain decision_chain(const Trace& trace, const TraceIndex& index, std::u
 }
 
 // Every detector's causes, found before `detect_until`.
-std::vector<Cause> detect_all(const DetectContext& base) {
-  // Looked up once: outdated_read names the listing behind a saved position, and
-  // stale_derived_write steps aside from it.
-  const auto positions = saved_positions(base);
-  DetectContext context = base;
-  context.positions = &positions;
+std::vector<Cause> detect_all(const DetectContext& context) {
   std::vector<Cause> all;
   for (auto* detect :
        {detect_stale_reads, detect_outdated_reads, detect_lost_responses, detect_duplicates,
@@ -497,7 +492,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   // What happened after the operation that could not be placed cannot explain its result.
   const std::uint64_t detect_until =
       failing && failing->complete_event ? failing->complete_event : horizon;
-  auto all = detect_all(DetectContext{trace, graph, index, detect_until, nullptr, &entities.names});
+  auto all = detect_all(DetectContext(trace, graph, index, detect_until, &entities.names));
   if (holder_crash) {
     // What the stuck analysis found is the liveness violation's story: the entity's holder died
     // with it. Its crash comes after the last progress, outside that event's causal past, so it
