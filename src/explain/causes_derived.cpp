@@ -122,10 +122,9 @@ bool checks_own_write(const DetectContext& c, const Access& r) {
 
 std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
   std::vector<Cause> out;
-  struct {
-    std::optional<std::set<std::string>> named;  // looked up once a cause is found
-    std::set<int> services;
-  } decided;
+  // What a decision message must name, and the services it must not go to (decision_message).
+  const auto named = violated_names(c);
+  const auto services = service_lanes(c.index);
   const auto& t = c.trace;
   const auto& all = c.index.accesses;
   for (const auto& w : all) {
@@ -218,12 +217,8 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
       // The writer told one of the design's own processes to act on the violated entity between
       // the read and the write, and the message took effect after the read was overtaken: that
       // message was the decision, and the write only recorded it.
-      if (!decided.named) {
-        decided.named = violated_names(c);
-        decided.services = service_lanes(c.index);
-      }
-      if (const auto m = decision_message(c, w.client, r->event, sent, x->served, decided.services,
-                                          *decided.named)) {
+      if (const auto m =
+              decision_message(c, w.client, r->event, sent, x->served, services, named)) {
         told_by_message(t, *m, cause);
       }
       out.push_back(std::move(cause));
