@@ -338,6 +338,26 @@ void lease_over_lost_update(std::vector<Cause>& all) {
   }
 }
 
+// A lease acted on after another process took it over, above the taker's own late act on the
+// lease it took (when nobody took that one over): the taker held it alone, while the first holder's
+// act made two holders of one lease.
+void taken_lease_over_its_taker(std::vector<Cause>& all) {
+  for (auto& taken : all) {
+    if (taken.kind != "expired_lease" || !taken.facts.is_object()) continue;
+    const auto takeover = taken.facts.value("takeover_event", std::uint64_t{0});
+    if (takeover == 0) continue;
+    for (const auto& taker : all) {
+      if (taker.kind != "expired_lease" || !taker.facts.is_object() ||
+          taker.facts.contains("takeover_event") || taker.score < taken.score) {
+        continue;
+      }
+      if (taker.facts.value("lease_event", std::uint64_t{0}) == takeover) {
+        taken.score = taker.score + 1;
+      }
+    }
+  }
+}
+
 bool shares_evidence(const Cause& a, const Cause& b) {
   return std::any_of(a.events.begin(), a.events.end(), [&](std::uint64_t e) {
     return std::find(b.events.begin(), b.events.end(), e) != b.events.end();
@@ -517,6 +537,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
                                last_writes, decision.events, anchor_event, horizon, holder};
   for (auto& c : all) score_cause(c, ranking);
   lease_over_lost_update(all);
+  taken_lease_over_its_taker(all);
   // At equal scores the later evidence first: the read an answer was computed from is the last
   // one its server made before answering.
   std::stable_sort(all.begin(), all.end(), [](const Cause& a, const Cause& b) {

@@ -41,6 +41,23 @@ TEST(ExplainLeaseRow, TheHoldTheTakeoverAndTheBookingAreOneCause) {
   EXPECT_EQ(top.facts.value("act_event", 0u), 15u);
 }
 
+// desk2's own hold ends at 42 ms, before its booking at 44 ms: its act is late too, on a hold
+// nobody took from it, while desk1's made two holders of r-3. desk1's lease still comes first.
+TEST(ExplainLeaseRow, TheLeaseTakenOverOutranksItsTakersLateAct) {
+  auto text = hand_written("room_held_past_deadline.jsonl");
+  for (auto at = text.find("60000000"); at != std::string::npos; at = text.find("60000000", at)) {
+    text.replace(at, 8, "42000000");
+  }
+  const auto x = explained(parse(text));
+  ASSERT_FALSE(x.causes.empty());
+  EXPECT_EQ(x.causes.front().kind, "expired_lease") << x.causes.front().summary;
+  EXPECT_EQ(x.causes.front().process, "desk1") << x.causes.front().summary;
+  const auto taker = std::find_if(x.causes.begin(), x.causes.end(), [](const Cause& c) {
+    return c.kind == "expired_lease" && c.process == "desk2";
+  });
+  EXPECT_NE(taker, x.causes.end());
+}
+
 // A row written without a deadline is no lease: nothing expired.
 TEST(ExplainLeaseRow, ARowWithoutADeadlineIsNoLease) {
   // The request's parameters, and the row the oracle saw written (the reply's send and delivery).
