@@ -47,14 +47,15 @@ std::uint64_t last_before(const Trace& t, const std::vector<std::uint64_t>& list
 
 // One answer taken for another request's, and what the requester did on it.
 struct TakenAnswer {
-  std::uint64_t request = 0;  // the request given up on
-  std::uint64_t timeout = 0;  // where the requester gave up
-  std::uint64_t late = 0;     // the late answer's delivery, while it waited for the next one
-  std::uint64_t answer = 0;   // the answer acted on: its send
-  std::uint64_t taken = 0;    // and its delivery
-  std::uint64_t answers = 0;  // the request it answered (0: it carries no number)
-  std::uint64_t awaited = 0;  // the request the requester was waiting for then
-  std::uint64_t act = 0;      // the requester's message about the violated entity on it
+  std::uint64_t request = 0;       // the request given up on
+  std::uint64_t timeout = 0;       // where the requester gave up
+  std::uint64_t late = 0;          // the late answer's delivery, while it waited for the next one
+  std::uint64_t answer = 0;        // the answer acted on: its send
+  std::uint64_t taken = 0;         // and its delivery
+  std::uint64_t answers = 0;       // the request it answered (0: it carries no number)
+  std::uint64_t awaited = 0;       // the request the requester was waiting for then
+  std::uint64_t act = 0;           // the requester's message about the violated entity on it
+  std::uint64_t last_timeout = 0;  // its last receive timeout before it took the answer
 };
 
 // Whether `act` followed from `delivered` on the same process with nothing else to start it in
@@ -110,9 +111,10 @@ Consumed consumed(const Trace& t, const Flow& flow, std::uint64_t delivered, int
   return out;
 }
 
-// Follows the requester's answers from `server` from the late one on: the first it acted on with
-// the violated entity while the answer was one for an earlier request than the one it took it
-// for.
+// Follows the requester's answers from `server` from the late one on, while they answered earlier
+// requests than the ones it took them for: the last it acted on with the violated entity (the
+// nearest the violation), and the requester's last receive timeout before taking it (a later
+// give-up that put it further behind).
 bool follow_answers(const DetectContext& c, const Flow& flow, int server,
                     const std::set<int>& services, const std::set<std::string>& named,
                     TakenAnswer& x) {
@@ -124,24 +126,25 @@ bool follow_answers(const DetectContext& c, const Flow& flow, int server,
     if (d.peer != server) continue;
     ++followed;
     const auto sent = c.index.send_of.find(d.message);
-    if (sent == c.index.send_of.end()) return false;
+    if (sent == c.index.send_of.end()) break;
     const auto answers = answered_request(t, c.index, sent->second);
     const auto taken = consumed(t, flow, *it, server, services, named, c.horizon);
     // Taken for a request made after the give-up, and (after the late answer itself) for another
     // request than its own: without a request number nothing tells a later answer's request, and
     // an answer to the request it was taken for means the requester caught up.
     if (taken.awaited <= x.timeout) continue;
-    if (*it != x.late && (!answers || answers == taken.awaited)) return false;
+    if (*it != x.late && (!answers || answers == taken.awaited)) break;
     if (taken.act) {
       x.answer = sent->second;
       x.taken = *it;
       x.answers = answers;
       x.awaited = taken.awaited;
       x.act = taken.act;
-      return true;
     }
   }
-  return false;
+  if (!x.act) return false;
+  x.last_timeout = last_before(t, flow.timeouts, x.taken, kSimLane);
+  return true;
 }
 
 Cause taken_answer_cause(const Trace& t, const TakenAnswer& x) {
@@ -152,6 +155,10 @@ Cause taken_answer_cause(const Trace& t, const TakenAnswer& x) {
   const auto server = t.lane_name(request.peer);
   cause.events = {x.act, x.taken, x.answer, x.timeout};
   if (x.late != x.taken) cause.events.push_back(x.late);
+  if (x.last_timeout != x.timeout) {
+    cause.events.push_back(x.last_timeout);
+    cause.facts["last_timeout_event"] = x.last_timeout;
+  }
   cause.facts = {{"how", "answer_taken_for_next"},     {"request_event", x.request},
                  {"timeout_event", x.timeout},         {"late_answer_event", x.late},
                  {"answer_event", x.answer},           {"taken_event", x.taken},
