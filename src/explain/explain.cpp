@@ -5,6 +5,7 @@
 #include "causes.hpp"
 #include "entities.hpp"
 #include "failing_op.hpp"
+#include "fallback.hpp"
 #include "stuck.hpp"
 
 #include <algorithm>
@@ -512,7 +513,10 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   // What happened after the operation that could not be placed cannot explain its result.
   const std::uint64_t detect_until =
       failing && failing->complete_event ? failing->complete_event : horizon;
-  auto all = detect_all(DetectContext(trace, graph, index, detect_until, &entities.names));
+  const DetectContext context(trace, graph, index, detect_until, &entities.names);
+  auto all = detect_all(context);
+  // Nothing kind-specific found: the decisions on the violated entity and their inputs.
+  if (all.empty()) all = detect_overtaken_decision_inputs(context);
   if (holder_crash) {
     // What the stuck analysis found is the liveness violation's story: the entity's holder died
     // with it. Its crash comes after the last progress, outside that event's causal past, so it

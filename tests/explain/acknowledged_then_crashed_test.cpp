@@ -41,7 +41,8 @@ TEST(ExplainAcknowledgedThenCrashed, AnOrderShippedBeforeTheCrashIsNotThisLoss) 
     text = replaced_once(text, R"("type": "heartbeat", "payload": {"orders": []})",
                          R"("type": "heartbeat", "payload": {"orders": ["o-5"]})");
   }
-  const auto* c = cause_told(explained(parse(text)), "acknowledged_then_crashed");
+  const auto x = explained(parse(text));
+  const auto* c = cause_told(x, "acknowledged_then_crashed");
   EXPECT_EQ(c, nullptr) << c->summary;
 }
 
@@ -51,15 +52,15 @@ TEST(ExplainAcknowledgedThenCrashed, NoCrashNoLoss) {
       replaced_once(hand_written("acknowledged_then_crashed.jsonl"),
                     R"("process": "node1", "kind": "crash", "parents": [9]})",
                     R"("process": "node1", "kind": "timer", "parents": [9], "timer": "sleep"})");
-  const auto* c = cause_told(explained(parse(text)), "acknowledged_then_crashed");
+  const auto x = explained(parse(text));
+  const auto* c = cause_told(x, "acknowledged_then_crashed");
   EXPECT_EQ(c, nullptr) << c->summary;
 }
 
 // Messages, the storage write and the crash are what a log keeps.
 TEST(ExplainAcknowledgedThenCrashed, TheRedactedTraceTellsItToo) {
-  const auto* c =
-      cause_told(explained(redact(parse(hand_written("acknowledged_then_crashed.jsonl")))),
-                 "acknowledged_then_crashed");
+  const auto x = explained(redact(parse(hand_written("acknowledged_then_crashed.jsonl"))));
+  const auto* c = cause_told(x, "acknowledged_then_crashed");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->process, "node1");
 }

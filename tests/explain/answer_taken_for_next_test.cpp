@@ -43,15 +43,16 @@ TEST(ExplainAnswerTakenForNext, TheTimeoutTheLateAnswerAndTheActAreOneCause) {
 TEST(ExplainAnswerTakenForNext, NoTimeoutNoLateAnswer) {
   const auto text = testing::replaced_once(hand_written("answer_taken_for_next.jsonl"),
                                            R"("timer": "receive_timeout")", R"("timer": "sleep")");
-  const auto* c = cause_told(explained(parse(text)), "answer_taken_for_next");
+  const auto x = explained(parse(text));
+  const auto* c = cause_told(x, "answer_taken_for_next");
   EXPECT_EQ(c, nullptr) << c->summary;
 }
 
 // traces/late_answer_discarded.jsonl: the same give-up and late answer (#10), but the shop drops
 // it (no offer on it) and waits for its own: every later answer is the awaited request's.
 TEST(ExplainAnswerTakenForNext, ALateAnswerDroppedLeavesTheRequesterInStep) {
-  const auto* c = cause_told(explained(parse(hand_written("late_answer_discarded.jsonl"))),
-                             "answer_taken_for_next");
+  const auto x = explained(parse(hand_written("late_answer_discarded.jsonl")));
+  const auto* c = cause_told(x, "answer_taken_for_next");
   EXPECT_EQ(c, nullptr) << c->summary;
 }
 
