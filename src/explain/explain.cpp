@@ -516,7 +516,9 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   const DetectContext context(trace, graph, index, detect_until, &entities.names);
   auto all = detect_all(context);
   // Nothing kind-specific found: the decisions on the violated entity and their inputs.
-  if (all.empty()) all = detect_overtaken_decision_inputs(context);
+  if (all.empty() && !holder_crash && !kept_alive && !forgotten && !unanswered) {
+    all = detect_overtaken_decision_inputs(context);
+  }
   if (holder_crash) {
     // What the stuck analysis found is the liveness violation's story: the entity's holder died
     // with it. Its crash comes after the last progress, outside that event's causal past, so it
