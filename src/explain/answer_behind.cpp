@@ -155,20 +155,20 @@ Cause taken_answer_cause(const Trace& t, const TakenAnswer& x) {
   const auto server = t.lane_name(request.peer);
   cause.events = {x.act, x.taken, x.answer, x.timeout};
   if (x.late != x.taken) cause.events.push_back(x.late);
-  if (x.last_timeout != x.timeout) {
-    cause.events.push_back(x.last_timeout);
-    cause.facts["last_timeout_event"] = x.last_timeout;
-  }
   cause.facts = {{"how", "answer_taken_for_next"},     {"request_event", x.request},
                  {"timeout_event", x.timeout},         {"late_answer_event", x.late},
                  {"answer_event", x.answer},           {"taken_event", x.taken},
                  {"awaited_request_event", x.awaited}, {"decision_event", x.act}};
+  // A later give-up that put the requester further behind.
+  if (x.last_timeout != x.timeout) {
+    cause.events.push_back(x.last_timeout);
+    cause.facts["last_timeout_event"] = x.last_timeout;
+  }
   const auto& act = t.at(x.act);
   cause.summary = fmt::format(
       "{} gave up on its request to {} (#{}) at its receive timeout at #{}; the answer came late "
-      "(#{}), while it waited for its next request, and was taken for that one's. {}'s answer "
-      "sent at #{}{} reached it at #{} while it waited for its request #{}, and it acted on it: "
-      "{} to {} at #{} ({})",
+      "(#{}) and was taken for its next request's. {}'s answer sent at #{}{} reached it at #{} "
+      "and was taken for its request #{}, and it acted on it: {} to {} at #{} ({})",
       cause.process, server, x.request, x.timeout, x.late, server, x.answer,
       x.answers ? fmt::format(" (to its request #{})", x.answers) : std::string(), x.taken,
       x.awaited, act.type, t.lane_name(act.peer), x.act, format_time(act.time));

@@ -39,6 +39,24 @@ TEST(ExplainAnswerTakenForNext, TheTimeoutTheLateAnswerAndTheActAreOneCause) {
   for (const std::uint64_t e : {6u, 10u, 12u, 14u, 15u}) EXPECT_TRUE(holds(x.slice, e)) << e;
 }
 
+// traces/answers_two_behind.jsonl: the shop gives up on req 1 (#6) and takes its late answer for
+// req 2's (#9); it then gives up on req 3 (#14) too, and takes req 2's answer (#16, #17) for req
+// 4's, offering i-9 at i-3's price (#18). The chain from the first give-up reaches that offer,
+// and the second give-up, which put the shop two answers behind, joins the evidence.
+TEST(ExplainAnswerTakenForNext, TwoAnswersBehindTheLastActAndTheLastTimeout) {
+  const auto x = explained(parse(hand_written("answers_two_behind.jsonl")));
+  const auto* c = cause_told(x, "answer_taken_for_next");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c, &x.causes.front()) << x.causes.front().summary;
+  EXPECT_EQ(c->facts.value("decision_event", 0u), 18u) << c->summary;
+  EXPECT_EQ(c->facts.value("taken_event", 0u), 17u) << c->summary;
+  EXPECT_EQ(c->facts.value("timeout_event", 0u), 6u) << c->summary;
+  EXPECT_EQ(c->facts.value("last_timeout_event", 0u), 14u) << c->summary;
+  for (const std::uint64_t e : {6u, 9u, 14u, 16u, 17u, 18u}) {
+    EXPECT_TRUE(holds(c->events, e)) << e << ": " << c->summary;
+  }
+}
+
 // A requester that never gave up (no receive timeout) was never behind.
 TEST(ExplainAnswerTakenForNext, NoTimeoutNoLateAnswer) {
   const auto text = testing::replaced_once(hand_written("answer_taken_for_next.jsonl"),
