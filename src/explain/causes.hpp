@@ -24,17 +24,19 @@ struct SavedPosition {
 using SavedPositions = std::map<const Access*, SavedPosition>;  // by the write
 
 struct DetectContext {
+  // Finds the saved positions once, for every detector that reads them.
+  DetectContext(const Trace& trace, const CausalGraph& graph, const TraceIndex& index,
+                std::uint64_t horizon, const std::vector<std::string>* violated = nullptr);
   const Trace& trace;
   const CausalGraph& graph;
   const TraceIndex& index;
   std::uint64_t horizon;  // only events up to the violation count
-  // The writes that saved a position in a listing with a key created behind it, found once for
-  // every detector (saved_positions); null before they are.
-  const SavedPositions* positions = nullptr;
   // The entities the violation is about, as explain ranks causes against them (explain.cpp's
   // violated entities: the check's own, else its message's, the too common left out); null when
   // not given, and violated_names() finds them again.
   const std::vector<std::string>* violated = nullptr;
+  // The writes that saved a position in a listing with a key created behind it (saved_positions).
+  SavedPositions positions;
 };
 
 // The entities the violation is about: the context's, else checked_entities (entities.hpp).
@@ -89,7 +91,8 @@ std::vector<Cause> detect_handed_over_roles(const DetectContext& c);
 // The writes up to the horizon that saved a position in a listing their writer had read (a
 // cursor: one of the listed keys), where another process created a key behind that position
 // after the listing and before the write took effect (positions.cpp). Only the writer's latest
-// listing among its latest reads is looked at.
+// listing among its latest reads is looked at. Reads only the context's trace, graph, index and
+// horizon: the context's constructor calls it.
 SavedPositions saved_positions(const DetectContext& c);
 // Whether `x` created a key under `listing`'s prefix that the listing did not return (`keys`,
 // sorted) and that sorts below `position`: behind the position, a reader resuming past it never

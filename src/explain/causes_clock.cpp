@@ -9,10 +9,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include <map>
 #include <optional>
+#include <set>
 
 namespace seer::explain {
 
@@ -87,7 +89,8 @@ std::string place_of(const Access& a) {
 // Requests that carried something taken from the requester's clock. A write with no such number
 // in its data still counts, stamped with the clock's reading when it was sent: designs often
 // encode their clock in ways no pattern finds (an epoch, other units), and whatever the writer
-// took from its clock is then older or newer than the reading says.
+// took from its clock is then older or newer than the reading says. Not a request to one of the
+// design's own servers that carried no clock reading: the server wrote, from its own clock.
 std::vector<Stamped> stamped_requests(const DetectContext& c,
                                       const std::map<int, ProcessClock>& clocks, bool data_only) {
   std::vector<Stamped> out;
@@ -103,7 +106,7 @@ std::vector<Stamped> stamped_requests(const DetectContext& c,
     clock_numbers(written_value(t, a), local, numbers);
     if (!numbers.empty()) {
       out.push_back({&a, sent, local, true_ns, *std::max_element(numbers.begin(), numbers.end())});
-    } else if (!data_only && a.write) {
+    } else if (!data_only && a.write && !a.application) {
       out.push_back({&a, sent, local, true_ns, local});
     }
   }
@@ -305,6 +308,20 @@ void deadlines_judged_by_a_skewed_clock(const DetectContext& c,
   }
 }
 
+// The row a lease is, when it is one row of a SQL table whose id the trace shows (a hold on one
+// seat, a claim on one job): the table's other rows are other leases, not this one's successors.
+// Empty otherwise (a lease under its own key, or a row the trace does not identify).
+std::string leased_row(const Access& l) {
+  if (l.rows_written.size() != 1 || l.rows_written.front().ends_with("/?")) return {};
+  return l.rows_written.front();
+}
+
+// Where a lease lives: its row, or its key, prefix or table (place_of).
+std::string lease_place_of(const Access& l) {
+  const auto row = leased_row(l);
+  return row.empty() ? place_of(l) : l.service + ":" + row;
+}
+
 // The next lease on the same place: renewed by the same holder, or taken over by another.
 struct LeaseSuccessors {
   const Stamped* next_own = nullptr;
@@ -313,10 +330,10 @@ struct LeaseSuccessors {
 
 LeaseSuccessors successors_of(const std::vector<const Stamped*>& leases, const Stamped& lease) {
   const auto& l = *lease.access;
-  const auto place = place_of(l);
+  const auto place = lease_place_of(l);
   LeaseSuccessors out;
   for (const auto* other : leases) {
-    if (other->access->served <= l.served || place_of(*other->access) != place) continue;
+    if (other->access->served <= l.served || lease_place_of(*other->access) != place) continue;
     if (other->access->client == l.client) {
       if (!out.next_own) out.next_own = other;
     } else if (!out.takeover) {
@@ -326,20 +343,33 @@ LeaseSuccessors successors_of(const std::vector<const Stamped*>& leases, const S
   return out;
 }
 
-// The holder's acts elsewhere, still on this lease, that took effect after the lease had expired
-// in real time or after another process had taken it over: the first such act, and the last before
-// the violation (a retry of it, say). An act is a write the holder made, or an answer it gave (to
-// a request it served itself: a read served from what the lease let it believe).
+// Whether `act` is the holder acting on the leased row itself (selling the held seat), not
+// renewing or releasing the lease: it writes that row and carries no deadline of its own. A lease
+// under a key is acted on elsewhere, and a write to its own key is a renewal or a release.
+bool acts_on_leased_row(const Access& act, const std::string& row,
+                        const std::set<const Access*>& lease_writes) {
+  if (row.empty() || lease_writes.count(&act)) return false;
+  return std::find(act.rows_written.begin(), act.rows_written.end(), row) != act.rows_written.end();
+}
+
+// The holder's acts elsewhere (or on the leased row itself), still on this lease, that took effect
+// after the lease had expired in real time or after another process had taken it over: the first
+// such act, and the last before the violation (a retry of it, say). An act is a write the holder
+// made, or an answer it gave (to a request it served itself: a read served from what the lease let
+// it believe).
 std::vector<const Access*> acts_after_expiry(const DetectContext& c, const Access& l,
-                                             std::int64_t expiry, const LeaseSuccessors& next) {
+                                             std::int64_t expiry, const LeaseSuccessors& next,
+                                             const std::set<const Access*>& lease_writes) {
   const auto& t = c.trace;
   const auto place = place_of(l);
+  const auto row = leased_row(l);
   std::vector<const Access*> acts;
   for (const auto& act : c.index.accesses) {
     const bool writes = act.client == l.client && act.write && !act.application;
     const bool answers = act.application && act.server == l.client;
     if ((!writes && !answers) || act.served > c.horizon) continue;
-    if (act.served <= l.served || place_of(act) == place) continue;
+    if (act.served <= l.served) continue;
+    if (place_of(act) == place && !acts_on_leased_row(act, row, lease_writes)) continue;
     if (next.next_own && act.served > next.next_own->access->served) break;
     const bool taken_over = next.takeover && act.served > next.takeover->access->served;
     if (!taken_over && t.at(act.served).time <= expiry) continue;
@@ -424,7 +454,7 @@ Cause expired_lease(const DetectContext& c, const ProcessClock& clock, const Sta
   Cause behind;
   const std::string because = why_late(t, l, lease, expiry, takeover, at, cause, behind);
   cause.facts = {{"lease_event", l.served},
-                 {"lease_place", place_of(l)},
+                 {"lease_place", lease_place_of(l)},
                  {"expiry", expiry},      // real time
                  {"stamp", lease.stamp},  // as the holder's clock wrote it
                  {"act_event", act.served},
@@ -467,8 +497,12 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
   const auto stamped = stamped_requests(c, clocks, true);
   // Leases: a write that took effect carrying a deadline ahead of its writer's clock.
   std::vector<const Stamped*> leases;
+  std::set<const Access*> lease_writes;
   for (const auto& s : stamped) {
-    if (s.access->write && s.stamp > s.local + kDeadlineMargin) leases.push_back(&s);
+    if (s.access->write && s.stamp > s.local + kDeadlineMargin) {
+      leases.push_back(&s);
+      lease_writes.insert(s.access);
+    }
   }
   for (const auto* lease : leases) {
     const auto& l = *lease->access;
@@ -477,7 +511,7 @@ std::vector<Cause> detect_expired_leases(const DetectContext& c) {
     const auto clock = clocks.count(l.client) ? clocks.at(l.client) : ProcessClock{};
     const std::int64_t expiry = clock.real_when(lease->stamp);
     const auto next = successors_of(leases, *lease);
-    for (const auto* act : acts_after_expiry(c, l, expiry, next)) {
+    for (const auto* act : acts_after_expiry(c, l, expiry, next, lease_writes)) {
       out.push_back(expired_lease(c, clock, *lease, expiry, *act, next.takeover));
     }
   }

@@ -122,10 +122,9 @@ bool checks_own_write(const DetectContext& c, const Access& r) {
 
 std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
   std::vector<Cause> out;
-  struct {
-    std::optional<std::set<std::string>> named;  // looked up once a cause is found
-    std::set<int> services;
-  } decided;
+  // What a decision message must name, and the services it must not go to (decision_message).
+  const auto named = violated_names(c);
+  const auto services = service_lanes(c.index);
   const auto& t = c.trace;
   const auto& all = c.index.accesses;
   for (const auto& w : all) {
@@ -148,8 +147,8 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
       if (!x) continue;
       // A listed key saved as a position is a bound over the listing, not a copy of a value: a
       // key created behind it was missed by the listing itself (outdated_read, `how: position`).
-      if (const auto it = c.positions->find(&w);
-          it != c.positions->end() && it->second.listing == r) {
+      if (const auto it = c.positions.find(&w);
+          it != c.positions.end() && it->second.listing == r) {
         continue;
       }
       // Someone else wrote (or invalidated) the copy's own place meanwhile: the first such write
@@ -218,12 +217,8 @@ std::vector<Cause> detect_stale_derived_writes(const DetectContext& c) {
       // The writer told one of the design's own processes to act on the violated entity between
       // the read and the write, and the message took effect after the read was overtaken: that
       // message was the decision, and the write only recorded it.
-      if (!decided.named) {
-        decided.named = violated_names(c);
-        decided.services = service_lanes(c.index);
-      }
-      if (const auto m = decision_message(c, w.client, r->event, sent, x->served, decided.services,
-                                          *decided.named)) {
+      if (const auto m =
+              decision_message(c, w.client, r->event, sent, x->served, services, named)) {
         told_by_message(t, *m, cause);
       }
       out.push_back(std::move(cause));

@@ -1,10 +1,12 @@
 // Lost knowledge: requests that took effect without their requester learning it, deliveries handled
 // twice, and crashes that took back data that had been acknowledged or was about to be.
+#include "answer_behind.hpp"
 #include "causes.hpp"
 #include "crash_lost_request.hpp"
 #include "crash_repeat.hpp"
 #include "id_reuse.hpp"
 #include "silence.hpp"
+#include "unshipped_ack.hpp"
 
 #include <fmt/format.h>
 
@@ -288,6 +290,9 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
   auto silent = detect_silent_give_ups(c);
   out.insert(out.end(), std::make_move_iterator(silent.begin()),
              std::make_move_iterator(silent.end()));
+  auto taken = detect_answers_taken_for_next(c);
+  out.insert(out.end(), std::make_move_iterator(taken.begin()),
+             std::make_move_iterator(taken.end()));
   return out;
 }
 
@@ -487,6 +492,10 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
   auto reused = detect_ids_reused_after_crash(c);
   out.insert(out.end(), std::make_move_iterator(reused.begin()),
              std::make_move_iterator(reused.end()));
+  // Or the only copy of a write it had acknowledged and not yet passed on.
+  auto unshipped = detect_unshipped_acknowledgements(c);
+  out.insert(out.end(), std::make_move_iterator(unshipped.begin()),
+             std::make_move_iterator(unshipped.end()));
   return out;
 }
 

@@ -332,7 +332,7 @@ std::vector<Cause> detect_outdated_reads(const DetectContext& c) {
     // on that listing, whatever else the writer read since; a key created behind the position
     // after the listing was never read (positions.cpp).
     const SavedPosition* saved = nullptr;
-    if (const auto it = c.positions->find(&w); it != c.positions->end()) saved = &it->second;
+    if (const auto it = c.positions.find(&w); it != c.positions.end()) saved = &it->second;
     const Access* read = saved ? saved->listing : nullptr;
     if (!read) {
       for (const auto& r : all) {

@@ -210,13 +210,23 @@ std::vector<std::string> entities_named(const std::string& message, const Trace&
   return out;
 }
 
-std::set<std::string> violation_entities(const Trace& trace) {
+namespace {
+
+// The entities the check listed itself (Finding::entities), empty names left out.
+std::set<std::string> listed_entities(const nlohmann::json& violation) {
   std::set<std::string> out;
-  const auto& v = trace.violation();
-  if (!v.is_object()) return out;
-  for (const auto& e : v.value("entities", nlohmann::json::array())) {
-    if (e.is_string()) out.insert(e.get<std::string>());
+  for (const auto& e : violation.value("entities", nlohmann::json::array())) {
+    if (e.is_string() && !e.get_ref<const std::string&>().empty()) out.insert(e.get<std::string>());
   }
+  return out;
+}
+
+}  // namespace
+
+std::set<std::string> violation_entities(const Trace& trace) {
+  const auto& v = trace.violation();
+  if (!v.is_object()) return {};
+  auto out = listed_entities(v);
   // Every word of the message: one that is no string of the trace's data cannot equal a value
   // the caller compares it with, so the data is not scanned for the vocabulary.
   std::vector<std::string> tokens;
@@ -228,12 +238,9 @@ std::set<std::string> violation_entities(const Trace& trace) {
 }
 
 std::set<std::string> checked_entities(const Trace& trace) {
-  std::set<std::string> out;
   const auto& v = trace.violation();
-  if (!v.is_object()) return out;
-  for (const auto& e : v.value("entities", nlohmann::json::array())) {
-    if (e.is_string() && !e.get_ref<const std::string&>().empty()) out.insert(e.get<std::string>());
-  }
+  if (!v.is_object()) return {};
+  auto out = listed_entities(v);
   if (!out.empty()) return out;
   for (auto& e : entities_named(v.value("message", std::string()), trace)) {
     out.insert(std::move(e));

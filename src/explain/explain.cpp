@@ -5,6 +5,7 @@
 #include "causes.hpp"
 #include "entities.hpp"
 #include "failing_op.hpp"
+#include "fallback.hpp"
 #include "stuck.hpp"
 
 #include <algorithm>
@@ -128,12 +129,7 @@ DecisionChain decision_chain(const Trace& trace, const TraceIndex& index, std::u
 }
 
 // Every detector's causes, found before `detect_until`.
-std::vector<Cause> detect_all(const DetectContext& base) {
-  // Looked up once: outdated_read names the listing behind a saved position, and
-  // stale_derived_write steps aside from it.
-  const auto positions = saved_positions(base);
-  DetectContext context = base;
-  context.positions = &positions;
+std::vector<Cause> detect_all(const DetectContext& context) {
   std::vector<Cause> all;
   for (auto* detect :
        {detect_stale_reads, detect_outdated_reads, detect_lost_responses, detect_duplicates,
@@ -343,6 +339,26 @@ void lease_over_lost_update(std::vector<Cause>& all) {
   }
 }
 
+// A lease acted on after another process took it over, above the taker's own late act on the
+// lease it took (when nobody took that one over): the taker held it alone, while the first holder's
+// act made two holders of one lease.
+void taken_lease_over_its_taker(std::vector<Cause>& all) {
+  for (auto& taken : all) {
+    if (taken.kind != "expired_lease" || !taken.facts.is_object()) continue;
+    const auto takeover = taken.facts.value("takeover_event", std::uint64_t{0});
+    if (takeover == 0) continue;
+    for (const auto& taker : all) {
+      if (taker.kind != "expired_lease" || !taker.facts.is_object() ||
+          taker.facts.contains("takeover_event") || taker.score < taken.score) {
+        continue;
+      }
+      if (taker.facts.value("lease_event", std::uint64_t{0}) == takeover) {
+        taken.score = taker.score + 1;
+      }
+    }
+  }
+}
+
 bool shares_evidence(const Cause& a, const Cause& b) {
   return std::any_of(a.events.begin(), a.events.end(), [&](std::uint64_t e) {
     return std::find(b.events.begin(), b.events.end(), e) != b.events.end();
@@ -497,7 +513,12 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   // What happened after the operation that could not be placed cannot explain its result.
   const std::uint64_t detect_until =
       failing && failing->complete_event ? failing->complete_event : horizon;
-  auto all = detect_all(DetectContext{trace, graph, index, detect_until, nullptr, &entities.names});
+  const DetectContext context(trace, graph, index, detect_until, &entities.names);
+  auto all = detect_all(context);
+  // Nothing kind-specific found: the decisions on the violated entity and their inputs.
+  if (all.empty() && !holder_crash && !kept_alive && !forgotten && !unanswered) {
+    all = detect_overtaken_decision_inputs(context);
+  }
   if (holder_crash) {
     // What the stuck analysis found is the liveness violation's story: the entity's holder died
     // with it. Its crash comes after the last progress, outside that event's causal past, so it
@@ -522,6 +543,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
                                last_writes, decision.events, anchor_event, horizon, holder};
   for (auto& c : all) score_cause(c, ranking);
   lease_over_lost_update(all);
+  taken_lease_over_its_taker(all);
   // At equal scores the later evidence first: the read an answer was computed from is the last
   // one its server made before answering.
   std::stable_sort(all.begin(), all.end(), [](const Cause& a, const Cause& b) {

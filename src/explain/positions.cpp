@@ -133,6 +133,12 @@ std::optional<SavedPosition> listing_positioned(const DetectContext& c, const Ac
 
 }  // namespace
 
+DetectContext::DetectContext(const Trace& trace, const CausalGraph& graph, const TraceIndex& index,
+                             std::uint64_t horizon, const std::vector<std::string>* violated)
+    : trace(trace), graph(graph), index(index), horizon(horizon), violated(violated) {
+  positions = saved_positions(*this);
+}
+
 SavedPositions saved_positions(const DetectContext& c) {
   SavedPositions out;
   for (const auto& w : c.index.accesses) {
