@@ -4,6 +4,11 @@
 // read that the write carries whole had not seen it: the write was decided on that one.
 #include "causes.hpp"
 
+#include <algorithm>
+#include <iterator>
+#include <set>
+#include <string>
+
 namespace seer::explain {
 
 namespace {
@@ -12,9 +17,24 @@ namespace {
 // few accesses of the whole run, and a bound keeps this from scanning every access per write.
 constexpr std::size_t kAccessesBack = 512;
 
-// Whether `write` carries every name (string) `read` returned: its value extends that read.
-bool carries_whole(const nlohmann::json& read, const nlohmann::json& write) {
-  return !drops_carried_part(read, read, write, /*names_only=*/true);
+// The names (string leaves) in a value: what a document holds, compared set against set.
+void names_in(const nlohmann::json& j, std::set<std::string>& out, int depth = 0) {
+  if (depth > 32) return;
+  if (j.is_string()) {
+    out.insert(j.get<std::string>());
+  } else if (j.is_structured()) {
+    for (const auto& v : j) names_in(v, out, depth + 1);
+  }
+}
+
+std::set<std::string> names_of(const nlohmann::json& j) {
+  std::set<std::string> out;
+  names_in(j, out);
+  return out;
+}
+
+bool includes(const std::set<std::string>& whole, const std::set<std::string>& part) {
+  return std::includes(whole.begin(), whole.end(), part.begin(), part.end());
 }
 
 }  // namespace
@@ -26,10 +46,13 @@ const Access* read_the_value_came_from(const DetectContext& c, const Access& w,
   // parameters, not the rows it leaves as they were.
   if (w.scope != latest.scope || w.scope == "*" || w.scope.empty()) return nullptr;
   const auto& t = c.trace;
-  const auto written = written_value(t, w);
-  const auto latest_value = read_value(t, latest);
-  // The write drops a name the latest read showed: its value did not come from that read.
-  if (carries_whole(latest_value, written)) return nullptr;
+  const auto written = names_of(written_value(t, w));
+  const auto latest_names = names_of(read_value(t, latest));
+  // The names the latest read showed that the write drops: its value did not come from that read.
+  std::set<std::string> dropped;
+  std::set_difference(latest_names.begin(), latest_names.end(), written.begin(), written.end(),
+                      std::inserter(dropped, dropped.end()));
+  if (dropped.empty()) return nullptr;
   const auto& all = c.index.accesses;
   const auto at = static_cast<std::size_t>(&latest - all.data());
   if (at >= all.size()) return nullptr;
@@ -38,9 +61,20 @@ const Access* read_the_value_came_from(const DetectContext& c, const Access& w,
     if (r.client != w.client || !r.read || !r.delivered || r.stale) continue;
     if (r.scope != w.scope || r.served >= latest.served) continue;
     if (crashed_between(c.index, w.client, r.event, sent)) break;  // another life's read
-    const auto value = read_value(t, r);
-    // The earlier read the write extends, which had not seen what the latest read showed.
-    if (carries_whole(value, written) && !carries_whole(latest_value, value)) return &r;
+    // The earlier read the write extends (it carries every name that read returned) while it
+    // keeps none of what came after it: every name the latest read showed beyond the earlier one
+    // is gone from the write. A write that keeps some of those saw the latest read (a state
+    // moving on, a task taken): its other changes are its own.
+    const auto earlier = names_of(read_value(t, r));
+    if (!includes(written, earlier)) continue;
+    bool kept_newer = false;
+    bool any_newer = false;
+    for (const auto& n : latest_names) {
+      if (earlier.count(n)) continue;
+      any_newer = true;
+      if (written.count(n)) kept_newer = true;
+    }
+    if (any_newer && !kept_newer) return &r;
   }
   return nullptr;
 }
