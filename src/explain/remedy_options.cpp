@@ -76,6 +76,12 @@ Options lease_options(const Cause& c) {
 }
 
 Options lost_response_options(const Cause& c) {
+  if (how_of(c) == "answer_taken_for_next") {
+    return {
+        "match each answer to its request: carry the request's id in the answer and drop an "
+        "answer to a request already given up on (or close the connection after a timeout, "
+        "so a late answer is never read as the next request's)"};
+  }
   if (how_of(c) == "redone_elsewhere") {
     return {
         "deduplicate by one request id across every path that can perform the effect (the "

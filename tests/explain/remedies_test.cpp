@@ -86,6 +86,18 @@ TEST(ExplainRemedies, ARepeatAfterACrashGetsTheOutboxNotTheSync) {
   EXPECT_FALSE(any_option_says(remedy, "durable (synced")) << remedy.dump();
 }
 
+// traces/answer_taken_for_next.jsonl: the shop gave up on its request (#6) and took the late
+// answer for its next request's. The fix is matching answers to requests, not an idempotent server.
+TEST(ExplainRemedies, AnAnswerTakenForTheNextRequestsIsFixedByMatchingAnswersToRequests) {
+  const auto r = explain_file("answer_taken_for_next.jsonl");
+  ASSERT_FALSE(r.x.causes.empty());
+  ASSERT_EQ(r.x.causes.front().facts.value("how", std::string()), "answer_taken_for_next");
+  const auto remedy = top_remedy(r);
+  EXPECT_TRUE(any_option_says(remedy, "carry the request's id in the answer")) << remedy.dump();
+  EXPECT_FALSE(any_option_says(remedy, "idempotent retries")) << remedy.dump();
+  EXPECT_EQ(remedy["relied_on"].value("seq", 0), 6) << remedy.dump();
+}
+
 // register/naive seed 7: replica3 acknowledged writes it had not synced, then crashed. The
 // decision is the acknowledgement of the write the violation names (tag [22,1]), and what it
 // acknowledged is replica3's storage write just before it.
