@@ -10,6 +10,11 @@ function(seer_add_simulation name)
   endif()
   add_executable(${name} ${SEER_SIM_SOURCES})
   target_compile_features(${name} PRIVATE cxx_std_20)
+  # A traced run names the design's line behind each event ("at"): relative to the project's
+  # source root, as seer's own build writes them, so a trace reads the same on every machine.
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${name} PRIVATE "-fmacro-prefix-map=${PROJECT_SOURCE_DIR}/=")
+  endif()
   target_link_libraries(${name} PRIVATE seer::cli_main seer::cli seer::services seer::sim
                                         ${SEER_SIM_LIBRARIES})
   if(SEER_SIM_BUILTIN_SYSTEMS)

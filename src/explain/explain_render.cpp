@@ -112,6 +112,8 @@ std::string describe_event(const Trace& trace, std::uint64_t seq) {
   } else if (e.kind == EventKind::kViolation) {
     text += " " + j.value("invariant", std::string());
   }
+  // The line of the design's code behind it: where a reader goes to change the decision.
+  if (const auto site = e.site(); !site.empty()) text += "  at " + site;
   const auto& oracle = e.oracle();
   if (oracle.is_object()) {
     if (trace::marked_stale(oracle)) text += "  [oracle: STALE]";
@@ -131,11 +133,13 @@ nlohmann::json explanation_json(const Explanation& x, const Trace& trace) {
   nlohmann::json slice = nlohmann::json::array();
   for (const auto s : x.slice) {
     const auto& e = trace.at(s);
-    slice.push_back({{"seq", s},
-                     {"time", e.time},
-                     {"process", trace.lane_name(e.lane)},
-                     {"kind", e.kind_name()},
-                     {"text", describe_event(trace, s)}});
+    nlohmann::json j = {{"seq", s},
+                        {"time", e.time},
+                        {"process", trace.lane_name(e.lane)},
+                        {"kind", e.kind_name()},
+                        {"text", describe_event(trace, s)}};
+    if (auto site = e.site(); !site.empty()) j["at"] = std::move(site);
+    slice.push_back(std::move(j));
   }
   const auto clocks = clocks_of(trace);
   nlohmann::json stories = nlohmann::json::array();
@@ -151,6 +155,7 @@ nlohmann::json explanation_json(const Explanation& x, const Trace& trace) {
       const auto clock = clocks.find(e.lane);
       if (clock != clocks.end() && clock->second.skewed())
         j["local_time"] = clock->second.local(e.time);
+      if (auto site = e.site(); !site.empty()) j["at"] = std::move(site);
       if (e.oracle().is_object()) j["oracle"] = e.oracle();
       events.push_back(std::move(j));
     }

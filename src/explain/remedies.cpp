@@ -140,7 +140,9 @@ bool is_action(EventKind kind) {
 
 nlohmann::json event_ref(const Trace& trace, std::uint64_t seq) {
   if (!trace.has(seq)) return {{"seq", seq}};
-  return {{"seq", seq}, {"text", describe_event(trace, seq)}};
+  nlohmann::json j = {{"seq", seq}, {"text", describe_event(trace, seq)}};
+  if (auto site = trace.at(seq).site(); !site.empty()) j["at"] = std::move(site);
+  return j;
 }
 
 }  // namespace

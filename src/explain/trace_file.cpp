@@ -98,6 +98,11 @@ const nlohmann::json& TraceEvent::oracle() const {
   return it == line.end() ? kNull : *it;
 }
 
+std::string TraceEvent::site() const {
+  const auto it = line.find("at");
+  return it != line.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::string Trace::lane_name(int lane) const {
   if (lane < 0 || static_cast<std::size_t>(lane) >= processes.size()) return "sim";
   return processes[static_cast<std::size_t>(lane)];

@@ -150,23 +150,23 @@ void FileStorage::open_log() {
   if (fd_ < 0) fail("cannot open", log);
 }
 
-std::optional<std::string> FileStorage::get(const std::string& key) {
+std::optional<std::string> FileStorage::read_at(sim::CodeSite, const std::string& key) {
   const auto it = data_.find(key);
   if (it == data_.end()) return std::nullopt;
   return it->second;
 }
 
-void FileStorage::put(const std::string& key, std::string value) {
+void FileStorage::write_at(sim::CodeSite, const std::string& key, std::string value) {
   data_[key] = value;
   pending_[key] = std::move(value);
 }
 
-void FileStorage::erase(const std::string& key) {
+void FileStorage::erase_at(sim::CodeSite, const std::string& key) {
   data_.erase(key);
   pending_[key] = std::nullopt;
 }
 
-std::vector<std::string> FileStorage::keys(const std::string& prefix) {
+std::vector<std::string> FileStorage::keys_at(sim::CodeSite, const std::string& prefix) {
   std::vector<std::string> out;
   for (auto it = data_.lower_bound(prefix); it != data_.end() && it->first.starts_with(prefix);
        ++it) {

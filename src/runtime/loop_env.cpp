@@ -84,17 +84,17 @@ void LoopEnv::park(std::coroutine_handle<> h, std::optional<sim::Message>* out,
 }
 
 void LoopEnv::park_receive(std::coroutine_handle<> h, sim::Duration timeout,
-                           std::optional<sim::Message>* out) {
+                           std::optional<sim::Message>* out, sim::CodeSite) {
   park(h, out, timeout);
 }
 
-void LoopEnv::park_sleep(std::coroutine_handle<> h, sim::Duration d) {
+void LoopEnv::park_sleep(std::coroutine_handle<> h, sim::Duration d, sim::CodeSite) {
   park(h, nullptr, d);
 }
 
 // A real fsync, on the loop's thread: the process resumes once its writes are durable (a storage
 // that cannot be made durable, like a test's map, has nothing to do).
-void LoopEnv::park_sync(std::coroutine_handle<> h) {
+void LoopEnv::park_sync(std::coroutine_handle<> h, sim::CodeSite) {
   if (auto* durable = dynamic_cast<DurableStorage*>(storage_)) durable->sync();
   park(h, nullptr, 0);
 }

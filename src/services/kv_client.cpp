@@ -88,74 +88,82 @@ KvSharedResult KvClient::SharedResult::operator()(
   return KvSharedResult{false, reply->status, std::move(value), reply->revision, reply->decoded};
 }
 
-sim::Task<KvResult> KvClient::call(KvOp op, std::string key, nlohmann::json value,
+sim::Task<KvResult> KvClient::call(sim::CodeSite at, KvOp op, std::string key, nlohmann::json value,
                                    std::int64_t expected, KvRead read,
                                    std::shared_ptr<const DecodedValue> decoded) {
-  return request_then<KvResult>(&KvClient::result, op, std::move(key), std::move(value), expected,
-                                read, std::move(decoded));
+  return request_then_at<KvResult>(at, &KvClient::result, op, std::move(key), std::move(value),
+                                   expected, read, std::move(decoded));
 }
 
-sim::Task<KvSharedResult> KvClient::shared(KvOp op, std::string key, KvRead read, bool encode) {
-  return request_then<KvSharedResult>(SharedResult{encode}, op, std::move(key), nlohmann::json(),
-                                      std::int64_t{0}, read, std::shared_ptr<const DecodedValue>());
+sim::Task<KvSharedResult> KvClient::shared(sim::CodeSite at, KvOp op, std::string key, KvRead read,
+                                           bool encode) {
+  return request_then_at<KvSharedResult>(at, SharedResult{encode}, op, std::move(key),
+                                         nlohmann::json(), std::int64_t{0}, read,
+                                         std::shared_ptr<const DecodedValue>());
 }
 
-sim::Task<KvSharedResult> KvClient::get_shared(std::string key, KvRead read) {
-  return shared(KvOp::kGet, std::move(key), read, true);
+sim::Task<KvSharedResult> KvClient::get_shared(std::string key, KvRead read, sim::CodeSite at) {
+  return shared(at, KvOp::kGet, std::move(key), read, true);
 }
 
-sim::Task<KvSharedResult> KvClient::get_decoded(std::string key, KvRead read) {
-  return shared(KvOp::kGet, std::move(key), read, false);
+sim::Task<KvSharedResult> KvClient::get_decoded(std::string key, KvRead read, sim::CodeSite at) {
+  return shared(at, KvOp::kGet, std::move(key), read, false);
 }
 
-sim::Task<KvSharedResult> KvClient::list_shared(std::string prefix, KvRead read) {
-  return shared(KvOp::kList, std::move(prefix), read, true);
+sim::Task<KvSharedResult> KvClient::list_shared(std::string prefix, KvRead read, sim::CodeSite at) {
+  return shared(at, KvOp::kList, std::move(prefix), read, true);
 }
 
 // KvDeferred is built here, outside any coroutine: g++ 12 destroys an aggregate temporary built in
 // a co_await's full expression twice.
-sim::Task<KvResult> KvClient::deferred(KvOp op, std::string key,
+sim::Task<KvResult> KvClient::deferred(sim::CodeSite at, KvOp op, std::string key,
                                        std::shared_ptr<const EncodableValue> value,
                                        std::int64_t expected) {
-  return request_then<KvResult>(&KvClient::result, op, std::move(key), KvDeferred{std::move(value)},
-                                expected);
+  return request_then_at<KvResult>(at, &KvClient::result, op, std::move(key),
+                                   KvDeferred{std::move(value)}, expected);
 }
 
 sim::Task<KvResult> KvClient::put_deferred(std::string key,
-                                           std::shared_ptr<const EncodableValue> value) {
-  return deferred(KvOp::kPut, std::move(key), std::move(value), 0);
+                                           std::shared_ptr<const EncodableValue> value,
+                                           sim::CodeSite at) {
+  return deferred(at, KvOp::kPut, std::move(key), std::move(value), 0);
 }
 sim::Task<KvResult> KvClient::create_deferred(std::string key,
-                                              std::shared_ptr<const EncodableValue> value) {
-  return deferred(KvOp::kCreate, std::move(key), std::move(value), 0);
+                                              std::shared_ptr<const EncodableValue> value,
+                                              sim::CodeSite at) {
+  return deferred(at, KvOp::kCreate, std::move(key), std::move(value), 0);
 }
 sim::Task<KvResult> KvClient::update_deferred(std::string key,
                                               std::shared_ptr<const EncodableValue> value,
-                                              std::int64_t expected) {
-  return deferred(KvOp::kUpdate, std::move(key), std::move(value), expected);
+                                              std::int64_t expected, sim::CodeSite at) {
+  return deferred(at, KvOp::kUpdate, std::move(key), std::move(value), expected);
 }
 
-sim::Task<KvResult> KvClient::get(std::string key, KvRead read) {
-  return call(KvOp::kGet, std::move(key), nullptr, 0, read);
+sim::Task<KvResult> KvClient::get(std::string key, KvRead read, sim::CodeSite at) {
+  return call(at, KvOp::kGet, std::move(key), nullptr, 0, read);
 }
-sim::Task<KvResult> KvClient::list(std::string prefix, KvRead read) {
-  return call(KvOp::kList, std::move(prefix), nullptr, 0, read);
+sim::Task<KvResult> KvClient::list(std::string prefix, KvRead read, sim::CodeSite at) {
+  return call(at, KvOp::kList, std::move(prefix), nullptr, 0, read);
 }
 sim::Task<KvResult> KvClient::put(std::string key, nlohmann::json value,
-                                  std::shared_ptr<const DecodedValue> decoded) {
-  return call(KvOp::kPut, std::move(key), std::move(value), 0, KvRead::kAny, std::move(decoded));
-}
-sim::Task<KvResult> KvClient::create(std::string key, nlohmann::json value,
-                                     std::shared_ptr<const DecodedValue> decoded) {
-  return call(KvOp::kCreate, std::move(key), std::move(value), 0, KvRead::kAny, std::move(decoded));
-}
-sim::Task<KvResult> KvClient::update(std::string key, nlohmann::json value, std::int64_t expected,
-                                     std::shared_ptr<const DecodedValue> decoded) {
-  return call(KvOp::kUpdate, std::move(key), std::move(value), expected, KvRead::kAny,
+                                  std::shared_ptr<const DecodedValue> decoded, sim::CodeSite at) {
+  return call(at, KvOp::kPut, std::move(key), std::move(value), 0, KvRead::kAny,
               std::move(decoded));
 }
-sim::Task<KvResult> KvClient::remove(std::string key) {
-  return call(KvOp::kDelete, std::move(key), nullptr, 0);
+sim::Task<KvResult> KvClient::create(std::string key, nlohmann::json value,
+                                     std::shared_ptr<const DecodedValue> decoded,
+                                     sim::CodeSite at) {
+  return call(at, KvOp::kCreate, std::move(key), std::move(value), 0, KvRead::kAny,
+              std::move(decoded));
+}
+sim::Task<KvResult> KvClient::update(std::string key, nlohmann::json value, std::int64_t expected,
+                                     std::shared_ptr<const DecodedValue> decoded,
+                                     sim::CodeSite at) {
+  return call(at, KvOp::kUpdate, std::move(key), std::move(value), expected, KvRead::kAny,
+              std::move(decoded));
+}
+sim::Task<KvResult> KvClient::remove(std::string key, sim::CodeSite at) {
+  return call(at, KvOp::kDelete, std::move(key), nullptr, 0);
 }
 
 }  // namespace seer::services

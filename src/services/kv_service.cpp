@@ -86,7 +86,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
   // request and is applied, as is a restarted client's, whatever request number it reuses.
   SeenMessages seen;
   for (;;) {
-    const auto m = co_await env.receive();
+    const auto m = co_await env.receive(sim::CodeSite::none());
     const auto* rq = m.as<KvRequest>();
     if (!rq || !seen.take(m.id)) continue;
     // The key searched once: its latest version (a write's precondition) and the one a read
@@ -178,7 +178,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, KvCo
     auto reply = std::make_shared<KvReply>(rq->req, status, std::move(value), revision,
                                            reply_serial, std::move(decoded));
     reply->deferred = deferred;
-    env.send(m.from, std::move(reply));
+    env.send(m.from, std::move(reply), sim::CodeSite::none());
   }
 }
 

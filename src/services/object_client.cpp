@@ -45,9 +45,9 @@ nlohmann::json ObjectReply::to_json() const {
           {"keys", keys}, {"serial", serial}};
 }
 
-sim::Task<ObjectResult> ObjectClient::call(ObjectOp op, std::string key, nlohmann::json body,
-                                           Precondition p, std::int64_t etag) {
-  const auto reply = co_await request(op, std::move(key), std::move(body), p, etag);
+sim::Task<ObjectResult> ObjectClient::call(sim::CodeSite at, ObjectOp op, std::string key,
+                                           nlohmann::json body, Precondition p, std::int64_t etag) {
+  const auto reply = co_await request_at(at, op, std::move(key), std::move(body), p, etag);
   if (!reply) {
     ObjectResult timed_out;
     timed_out.timed_out = true;
@@ -56,18 +56,18 @@ sim::Task<ObjectResult> ObjectClient::call(ObjectOp op, std::string key, nlohman
   co_return ObjectResult{false, reply->status, reply->body, reply->etag, reply->keys};
 }
 
-sim::Task<ObjectResult> ObjectClient::get(std::string key) {
-  return call(ObjectOp::kGet, std::move(key), nullptr, Precondition::kNone, 0);
+sim::Task<ObjectResult> ObjectClient::get(std::string key, sim::CodeSite at) {
+  return call(at, ObjectOp::kGet, std::move(key), nullptr, Precondition::kNone, 0);
 }
 sim::Task<ObjectResult> ObjectClient::put(std::string key, nlohmann::json body, Precondition p,
-                                          std::int64_t etag) {
-  return call(ObjectOp::kPut, std::move(key), std::move(body), p, etag);
+                                          std::int64_t etag, sim::CodeSite at) {
+  return call(at, ObjectOp::kPut, std::move(key), std::move(body), p, etag);
 }
-sim::Task<ObjectResult> ObjectClient::remove(std::string key) {
-  return call(ObjectOp::kDelete, std::move(key), nullptr, Precondition::kNone, 0);
+sim::Task<ObjectResult> ObjectClient::remove(std::string key, sim::CodeSite at) {
+  return call(at, ObjectOp::kDelete, std::move(key), nullptr, Precondition::kNone, 0);
 }
-sim::Task<ObjectResult> ObjectClient::list(std::string prefix) {
-  return call(ObjectOp::kList, std::move(prefix), nullptr, Precondition::kNone, 0);
+sim::Task<ObjectResult> ObjectClient::list(std::string prefix, sim::CodeSite at) {
+  return call(at, ObjectOp::kList, std::move(prefix), nullptr, Precondition::kNone, 0);
 }
 
 }  // namespace seer::services

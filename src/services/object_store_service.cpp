@@ -29,7 +29,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name,
   std::uint64_t serial = 0;
   SeenMessages seen;  // see kv_service.cpp
   for (;;) {
-    const auto m = co_await env.receive();
+    const auto m = co_await env.receive(sim::CodeSite::none());
     const auto* rq = m.as<ObjectRequest>();
     if (!rq || !seen.take(m.id)) continue;
     const auto latest = store->latest(rq->key);
@@ -105,8 +105,10 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name,
       continue;
     }
     if (sim.tracing()) oracle->facts.emplace(reply_serial, std::move(facts));
-    env.send(m.from, std::make_shared<ObjectReply>(rq->req, status, std::move(body), etag,
-                                                   std::move(keys), reply_serial));
+    env.send(m.from,
+             std::make_shared<ObjectReply>(rq->req, status, std::move(body), etag, std::move(keys),
+                                           reply_serial),
+             sim::CodeSite::none());
   }
 }
 

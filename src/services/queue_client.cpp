@@ -33,9 +33,9 @@ nlohmann::json QueueReply::to_json() const {
           {"serial", serial}};
 }
 
-sim::Task<QueueResult> QueueClient::call(QueueOp op, nlohmann::json body, sim::Duration delay,
-                                         std::int64_t id) {
-  const auto reply = co_await request(op, std::move(body), delay, id);
+sim::Task<QueueResult> QueueClient::call(sim::CodeSite at, QueueOp op, nlohmann::json body,
+                                         sim::Duration delay, std::int64_t id) {
+  const auto reply = co_await request_at(at, op, std::move(body), delay, id);
   if (!reply) {
     QueueResult timed_out;
     timed_out.timed_out = true;
@@ -44,14 +44,15 @@ sim::Task<QueueResult> QueueClient::call(QueueOp op, nlohmann::json body, sim::D
   co_return QueueResult{false, reply->found, reply->message_id, reply->body};
 }
 
-sim::Task<QueueResult> QueueClient::enqueue(nlohmann::json body, sim::Duration delay) {
-  return call(QueueOp::kEnqueue, std::move(body), delay, 0);
+sim::Task<QueueResult> QueueClient::enqueue(nlohmann::json body, sim::Duration delay,
+                                            sim::CodeSite at) {
+  return call(at, QueueOp::kEnqueue, std::move(body), delay, 0);
 }
-sim::Task<QueueResult> QueueClient::receive() {
-  return call(QueueOp::kReceive, nullptr, 0, 0);
+sim::Task<QueueResult> QueueClient::receive(sim::CodeSite at) {
+  return call(at, QueueOp::kReceive, nullptr, 0, 0);
 }
-sim::Task<QueueResult> QueueClient::ack(std::int64_t message_id) {
-  return call(QueueOp::kAck, nullptr, 0, message_id);
+sim::Task<QueueResult> QueueClient::ack(std::int64_t message_id, sim::CodeSite at) {
+  return call(at, QueueOp::kAck, nullptr, 0, message_id);
 }
 
 }  // namespace seer::services

@@ -18,7 +18,7 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, Queu
   std::uint64_t serial = 0;
   SeenMessages seen;  // see kv_service.cpp
   for (;;) {
-    const auto m = co_await env.receive();
+    const auto m = co_await env.receive(sim::CodeSite::none());
     const auto* rq = m.as<QueueRequest>();
     if (!rq || !seen.take(m.id)) continue;
     const sim::Time now = env.now();
@@ -100,7 +100,8 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, Queu
     }
     if (sim.tracing()) oracle->facts.emplace(reply_serial, std::move(facts));
     env.send(m.from,
-             std::make_shared<QueueReply>(rq->req, found, id, std::move(body), reply_serial));
+             std::make_shared<QueueReply>(rq->req, found, id, std::move(body), reply_serial),
+             sim::CodeSite::none());
   }
 }
 

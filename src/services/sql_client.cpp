@@ -34,9 +34,11 @@ SqlResult SqlClient::result(const std::shared_ptr<const SqlReply>& reply) {
                    reply->results, reply->changes,   reply->failed_statement};
 }
 
-// One coroutine frame a transaction (RequestClient::request_then).
-sim::Task<SqlResult> SqlClient::transact(std::vector<SqlStatement> statements, std::string label) {
-  return request_then<SqlResult>(&SqlClient::result, std::move(statements), std::move(label));
+// One coroutine frame a transaction (RequestClient::request_then_at).
+sim::Task<SqlResult> SqlClient::transact(std::vector<SqlStatement> statements, std::string label,
+                                         sim::CodeSite at) {
+  return request_then_at<SqlResult>(at, &SqlClient::result, std::move(statements),
+                                    std::move(label));
 }
 
 }  // namespace seer::services

@@ -24,14 +24,15 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlC
     oracle->pending.reset();
   }
   for (;;) {
-    const auto m = co_await env.receive();
+    const auto m = co_await env.receive(sim::CodeSite::none());
     const auto* rq = m.as<SqlRequest>();
     if (!rq || !oracle->seen.take(m.id)) continue;
     // Its facts only for a recorded trace (Simulator::note keeps none otherwise).
     oracle->pending = sim.tracing()
                           ? nlohmann::json{{"name", name}, {"label", rq->label}, {"req", rq->req}}
                           : nlohmann::json();
-    co_await env.sleep(config.commit_latency);  // a crash here drops the transaction
+    // A crash here drops the transaction.
+    co_await env.sleep(config.commit_latency, sim::CodeSite::none());
     oracle->pending.reset();
     const auto reply_serial = ++*serial;
     db->track(sim.tracing());
@@ -58,7 +59,8 @@ sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, SqlC
       continue;
     }
     if (tracing) oracle->facts.emplace(reply_serial, std::move(facts));
-    env.send(m.from, std::make_shared<SqlReply>(rq->req, std::move(outcome), reply_serial));
+    env.send(m.from, std::make_shared<SqlReply>(rq->req, std::move(outcome), reply_serial),
+             sim::CodeSite::none());
   }
 }
 

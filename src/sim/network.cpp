@@ -35,7 +35,7 @@ bool Simulator::Impl::blocked(ProcessId from, ProcessId to) const {
   return false;
 }
 
-void Simulator::Impl::send(ProcessId from, ProcessId to, PayloadPtr body) {
+void Simulator::Impl::send(ProcessId from, ProcessId to, PayloadPtr body, CodeSite at) {
   if (to < 0 || static_cast<std::size_t>(to) >= processes.size()) {
     throw std::out_of_range("send to unknown process " + std::to_string(to));
   }
@@ -45,6 +45,7 @@ void Simulator::Impl::send(ProcessId from, ProcessId to, PayloadPtr body) {
   e.peer = to;
   e.message = message.id;
   e.payload = &message;
+  e.site = at;
   const auto send_seq = emit(e);
 
   Link& l = link(from, to);
@@ -130,6 +131,8 @@ void Simulator::Impl::on_deliver(QueuedEvent& q) {
   e.message = q.message.id;
   e.cause = q.token;
   e.payload = &q.message;
+  const bool to_waiter = target.wait == Wait::kReceive && !target.paused;
+  if (to_waiter) e.site = target.wait_site;  // the receive it wakes
   if (sim.tracing()) {
     Link& l = link(from, to);
     // Forbidden facts: how long it was in flight and which later messages on this link overtook it.
@@ -145,7 +148,7 @@ void Simulator::Impl::on_deliver(QueuedEvent& q) {
     if (l.recent.size() > kRecentDeliveries) l.recent.erase(l.recent.begin());
   }
   const auto seq = emit(e);
-  if (target.wait == Wait::kReceive && !target.paused) {
+  if (to_waiter) {
     SEER_ASSERT(target.receive_out, "a process waiting to receive has a place for the message");
     // A waiting receiver's mailbox is empty (it would not wait otherwise): the message goes to it
     // directly, not through the mailbox.

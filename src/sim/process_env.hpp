@@ -14,21 +14,21 @@ class ProcessEnv final : public Env, public Storage {
   const std::string& name_of(ProcessId id) const override { return sim_.processes.at(id).name; }
   Time now() const override { return sim_.local_time(slot()); }
   std::uint64_t random() override { return sim_.process_prng.next(); }
-  void send(ProcessId to, PayloadPtr body) override;
   Storage& storage() override { return *this; }
 
-  // Storage
-  std::optional<std::string> get(const std::string& key) override;
-  void put(const std::string& key, std::string value) override;
-  void erase(const std::string& key) override;
-  std::vector<std::string> keys(const std::string& prefix) override;
-
  protected:
+  void send_from(CodeSite at, ProcessId to, PayloadPtr body) override;
   bool try_receive(std::optional<Message>& out) override;
-  void park_receive(std::coroutine_handle<> h, Duration timeout,
-                    std::optional<Message>* out) override;
-  void park_sleep(std::coroutine_handle<> h, Duration d) override;
-  void park_sync(std::coroutine_handle<> h) override;
+  void park_receive(std::coroutine_handle<> h, Duration timeout, std::optional<Message>* out,
+                    CodeSite at) override;
+  void park_sleep(std::coroutine_handle<> h, Duration d, CodeSite at) override;
+  void park_sync(std::coroutine_handle<> h, CodeSite at) override;
+
+  // Storage
+  std::optional<std::string> read_at(CodeSite at, const std::string& key) override;
+  void write_at(CodeSite at, const std::string& key, std::string value) override;
+  void erase_at(CodeSite at, const std::string& key) override;
+  std::vector<std::string> keys_at(CodeSite at, const std::string& prefix) override;
 
  private:
   ProcessSlot& slot() const { return sim_.processes[id_]; }

@@ -94,6 +94,7 @@ void Simulator::Impl::fire_wake(ProcessId id) {
   auto pooled_e = make_event(id, EventKind::kTimer);
   auto& e = *pooled_e;
   e.cause = slot.wait_cause;
+  e.site = slot.wait_site;
   switch (slot.wait) {
     case Wait::kReceive:
       if (sim.tracing()) e.detail = {{"timer", "receive_timeout"}};

@@ -40,6 +40,7 @@ struct ProcessSlot {
   std::optional<Message>* receive_out = nullptr;
   std::uint64_t wait_token = 0;
   std::uint64_t wait_cause = kNoEvent;  // event that set the timer
+  CodeSite wait_site;                   // the algorithm's line that waits
   bool wake_while_paused = false;
   Disk disk;
   Duration clock_offset = 0;
@@ -164,6 +165,7 @@ class Simulator::Impl final : public HistoryRecorder {
     e.previous = process != kNoProcess ? processes[process].last_event : kNoEvent;
     e.cause = kNoEvent;
     e.payload = nullptr;
+    e.site = {};
     // Only a traced run's events hold JSON: checking is cheaper than destroying a null value.
     if (!e.detail.is_null() || !e.oracle.is_null()) [[unlikely]] {
       clear_json(e);
@@ -203,7 +205,7 @@ class Simulator::Impl final : public HistoryRecorder {
   void fire_wake(ProcessId id);
 
   // --- network (network.cpp) ---
-  void send(ProcessId from, ProcessId to, PayloadPtr body);
+  void send(ProcessId from, ProcessId to, PayloadPtr body, CodeSite at = {});
   void on_deliver(QueuedEvent& event);
   bool blocked(ProcessId from, ProcessId to) const;
   Link& link(ProcessId from, ProcessId to);

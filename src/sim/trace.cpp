@@ -76,6 +76,7 @@ std::string event_to_line(const TraceEvent& e, const std::vector<std::string>& n
   if (!e.detail.is_null()) {
     for (auto& [k, v] : e.detail.items()) j[k] = v;
   }
+  if (e.site.known()) j["at"] = std::string(e.site.file) + ":" + std::to_string(e.site.line);
   if (!e.oracle.is_null() && !e.oracle.empty()) j["oracle"] = e.oracle;
   return j.dump();
 }

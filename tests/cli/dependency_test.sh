@@ -43,6 +43,12 @@ x = json.load(sys.stdin)
 assert x["causes"], "no cause"
 assert x["causes"][0]["kind"] in ("duplicate_delivery", "lost_response"), x["causes"][0]["kind"]' ||
   fail "explain names the retried or duplicated increment"
+# The trace names the user's own lines, relative to the project (seer_add_simulation's prefix map),
+# and explain shows them.
+grep -q '"at":"design/demo-counter.cpp:[0-9]' "$tmp/demo/t.jsonl" ||
+  fail "the trace names no line of design/demo-counter.cpp"
+"$own" explain "$tmp/demo/t.jsonl" | grep -q ' at design/demo-counter.cpp:[0-9]' ||
+  fail "explain shows no line of design/demo-counter.cpp"
 ctest --test-dir "$tmp/demo/build" >"$tmp/ctest.log" 2>&1 || { cat "$tmp/ctest.log"; fail "the scaffold's tests"; }
 # The user's program gets the allocator seer's own does (seerHelpers.cmake): mimalloc where installed.
 if readelf -d "$seer" | grep -q 'NEEDED.*libmimalloc'; then

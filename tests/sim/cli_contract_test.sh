@@ -77,6 +77,24 @@ lines[5] = lines[5].replace('"time":', '"time":1', 1)
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 PY
 "$seer" replay --trace "$tmp/tampered.jsonl" >/dev/null; [ $? -eq 4 ] || fail "tampered trace should exit 4"
+# Code lines moved (every event's "at" edited, as after an edit of the design) change no run: the
+# replay is identical. The trace must name lines at all for this to test anything.
+python3 - "$tmp/t.jsonl" "$tmp/moved.jsonl" <<'PY' || fail "the trace names no code lines (\"at\")"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+moved = 0
+for i, text in enumerate(lines):
+    j = json.loads(text)
+    if "at" in j:
+        path, line = j["at"].rsplit(":", 1)
+        j["at"] = "%s:%d" % (path, int(line) + 3)
+        lines[i] = json.dumps(j, separators=(",", ":"))
+        moved += 1
+assert moved > 0
+open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+PY
+"$seer" replay --trace "$tmp/moved.jsonl" >/dev/null; code=$?
+[ $code -eq 1 ] || fail "a trace whose code lines moved should replay identically (exit 1, got $code)"
 
 # list --json names the system, its variants and the fault kinds.
 "$seer" list --json | python3 -c '

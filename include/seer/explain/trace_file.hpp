@@ -35,6 +35,8 @@ struct TraceEvent {
   nlohmann::json line;  // the whole event object, with its kind-specific fields and oracle facts
 
   const nlohmann::json& oracle() const;  // null if the event has no facts
+  // The design's line behind the event ("at": "file:line"), or "" when the trace names none.
+  std::string site() const;
   const char* kind_name() const { return trace::event_kind_name(kind); }
 };
 

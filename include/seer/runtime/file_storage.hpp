@@ -33,11 +33,14 @@ class FileStorage final : public DurableStorage {
   FileStorage(const FileStorage&) = delete;
   FileStorage& operator=(const FileStorage&) = delete;
 
-  std::optional<std::string> get(const std::string& key) override;
-  void put(const std::string& key, std::string value) override;
-  void erase(const std::string& key) override;
-  std::vector<std::string> keys(const std::string& prefix) override;
   void sync() override;
+
+ protected:
+  // A real process's disk records no code sites.
+  std::optional<std::string> read_at(sim::CodeSite at, const std::string& key) override;
+  void write_at(sim::CodeSite at, const std::string& key, std::string value) override;
+  void erase_at(sim::CodeSite at, const std::string& key) override;
+  std::vector<std::string> keys_at(sim::CodeSite at, const std::string& prefix) override;
 
  private:
   void open_log();

@@ -37,7 +37,6 @@ class LoopEnv final : public sim::Env {
   std::chrono::steady_clock::time_point clock_start() const { return start_; }
   void set_clock_start(std::chrono::steady_clock::time_point start) { start_ = start; }
   std::uint64_t random() override { return random_(); }
-  void send(sim::ProcessId to, sim::PayloadPtr body) override { outbox_(to, std::move(body)); }
   sim::Storage& storage() override;
 
   // Thread-safe: queues a message for the process from `from`.
@@ -56,11 +55,15 @@ class LoopEnv final : public sim::Env {
   void set_admit(Admit admit) { admit_ = std::move(admit); }
 
  protected:
+  // A real process records no code sites (`at`): it keeps no trace.
+  void send_from(sim::CodeSite, sim::ProcessId to, sim::PayloadPtr body) override {
+    outbox_(to, std::move(body));
+  }
   bool try_receive(std::optional<sim::Message>& out) override;
   void park_receive(std::coroutine_handle<> h, sim::Duration timeout,
-                    std::optional<sim::Message>* out) override;
-  void park_sleep(std::coroutine_handle<> h, sim::Duration d) override;
-  void park_sync(std::coroutine_handle<> h) override;
+                    std::optional<sim::Message>* out, sim::CodeSite at) override;
+  void park_sleep(std::coroutine_handle<> h, sim::Duration d, sim::CodeSite at) override;
+  void park_sync(std::coroutine_handle<> h, sim::CodeSite at) override;
 
  private:
   struct Parked {

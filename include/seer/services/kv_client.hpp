@@ -130,45 +130,58 @@ class KvClient : private RequestClient<KvRequest, KvReply> {
  public:
   // (env, server, timeout, stash = nullptr, first_request = 1)
   using RequestClient::RequestClient;
-  sim::Task<KvResult> get(std::string key, KvRead read = KvRead::kAny);
+  sim::Task<KvResult> get(std::string key, KvRead read = KvRead::kAny,
+                          sim::CodeSite at = sim::CodeSite::here());
   // get, sharing the value (see KvSharedResult).
-  sim::Task<KvSharedResult> get_shared(std::string key, KvRead read = KvRead::kAny);
+  sim::Task<KvSharedResult> get_shared(std::string key, KvRead read = KvRead::kAny,
+                                       sim::CodeSite at = sim::CodeSite::here());
   // get_shared for a reader that takes `decoded` when there is one: a version written deferred
   // is then not encoded for it (`value` null). Only the simulation's speed.
-  sim::Task<KvSharedResult> get_decoded(std::string key, KvRead read = KvRead::kAny);
+  sim::Task<KvSharedResult> get_decoded(std::string key, KvRead read = KvRead::kAny,
+                                        sim::CodeSite at = sim::CodeSite::here());
   // The keys under `prefix` as an array of strings, in key order.
-  sim::Task<KvResult> list(std::string prefix, KvRead read = KvRead::kAny);
+  sim::Task<KvResult> list(std::string prefix, KvRead read = KvRead::kAny,
+                           sim::CodeSite at = sim::CodeSite::here());
   // list's keys shared with the reply instead of copied (value: an array of strings).
-  sim::Task<KvSharedResult> list_shared(std::string prefix, KvRead read = KvRead::kAny);
+  sim::Task<KvSharedResult> list_shared(std::string prefix, KvRead read = KvRead::kAny,
+                                        sim::CodeSite at = sim::CodeSite::here());
   // The writes. `decoded`, if given: what `value` decodes to, for the simulated store to keep
   // beside it (decoded_value.hpp); a real store never sees it.
   sim::Task<KvResult> put(std::string key, nlohmann::json value,
-                          std::shared_ptr<const DecodedValue> decoded = nullptr);
+                          std::shared_ptr<const DecodedValue> decoded = nullptr,
+                          sim::CodeSite at = sim::CodeSite::here());
   sim::Task<KvResult> create(std::string key, nlohmann::json value,
-                             std::shared_ptr<const DecodedValue> decoded = nullptr);
+                             std::shared_ptr<const DecodedValue> decoded = nullptr,
+                             sim::CodeSite at = sim::CodeSite::here());
   sim::Task<KvResult> update(std::string key, nlohmann::json value, std::int64_t expected,
-                             std::shared_ptr<const DecodedValue> decoded = nullptr);
+                             std::shared_ptr<const DecodedValue> decoded = nullptr,
+                             sim::CodeSite at = sim::CodeSite::here());
   // The writes with the value's encoding deferred (KvDeferred): the simulated store keeps
   // `value` and encodes it only when something reads the bytes, which are value->encode()'s.
   // For simulated writers that attach a decoded value anyway; only the simulation's speed.
-  sim::Task<KvResult> put_deferred(std::string key, std::shared_ptr<const EncodableValue> value);
-  sim::Task<KvResult> create_deferred(std::string key, std::shared_ptr<const EncodableValue> value);
+  sim::Task<KvResult> put_deferred(std::string key, std::shared_ptr<const EncodableValue> value,
+                                   sim::CodeSite at = sim::CodeSite::here());
+  sim::Task<KvResult> create_deferred(std::string key, std::shared_ptr<const EncodableValue> value,
+                                      sim::CodeSite at = sim::CodeSite::here());
   sim::Task<KvResult> update_deferred(std::string key, std::shared_ptr<const EncodableValue> value,
-                                      std::int64_t expected);
-  sim::Task<KvResult> remove(std::string key);
+                                      std::int64_t expected,
+                                      sim::CodeSite at = sim::CodeSite::here());
+  sim::Task<KvResult> remove(std::string key, sim::CodeSite at = sim::CodeSite::here());
 
  private:
-  // Each call is one coroutine frame (RequestClient::request_then), its reply converted by:
+  // Each call is one coroutine frame (RequestClient::request_then_at), its reply converted by:
   static KvResult result(const std::shared_ptr<const KvReply>& reply);
   struct SharedResult {  // get_shared, get_decoded, list_shared: a deferred value encoded if asked
     bool encode;
     KvSharedResult operator()(const std::shared_ptr<const KvReply>& reply) const;
   };
-  sim::Task<KvSharedResult> shared(KvOp op, std::string key, KvRead read, bool encode);
-  sim::Task<KvResult> deferred(KvOp op, std::string key,
+  // `at`: the design's line of the public call (RequestClient::request_then_at).
+  sim::Task<KvSharedResult> shared(sim::CodeSite at, KvOp op, std::string key, KvRead read,
+                                   bool encode);
+  sim::Task<KvResult> deferred(sim::CodeSite at, KvOp op, std::string key,
                                std::shared_ptr<const EncodableValue> value, std::int64_t expected);
-  sim::Task<KvResult> call(KvOp op, std::string key, nlohmann::json value, std::int64_t expected,
-                           KvRead read = KvRead::kAny,
+  sim::Task<KvResult> call(sim::CodeSite at, KvOp op, std::string key, nlohmann::json value,
+                           std::int64_t expected, KvRead read = KvRead::kAny,
                            std::shared_ptr<const DecodedValue> decoded = nullptr);
 };
 

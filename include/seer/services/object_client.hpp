@@ -72,16 +72,17 @@ class ObjectClient : private RequestClient<ObjectRequest, ObjectReply> {
  public:
   // (env, server, timeout, stash = nullptr, first_request = 1)
   using RequestClient::RequestClient;
-  sim::Task<ObjectResult> get(std::string key);
+  // `at`, left to its default, is the design's line of the call (code_site.hpp).
+  sim::Task<ObjectResult> get(std::string key, sim::CodeSite at = sim::CodeSite::here());
   sim::Task<ObjectResult> put(std::string key, nlohmann::json body,
                               Precondition precondition = Precondition::kNone,
-                              std::int64_t etag = 0);
-  sim::Task<ObjectResult> remove(std::string key);
-  sim::Task<ObjectResult> list(std::string prefix);
+                              std::int64_t etag = 0, sim::CodeSite at = sim::CodeSite::here());
+  sim::Task<ObjectResult> remove(std::string key, sim::CodeSite at = sim::CodeSite::here());
+  sim::Task<ObjectResult> list(std::string prefix, sim::CodeSite at = sim::CodeSite::here());
 
  private:
-  sim::Task<ObjectResult> call(ObjectOp op, std::string key, nlohmann::json body, Precondition p,
-                               std::int64_t etag);
+  sim::Task<ObjectResult> call(sim::CodeSite at, ObjectOp op, std::string key, nlohmann::json body,
+                               Precondition p, std::int64_t etag);
 };
 
 }  // namespace seer::services

@@ -57,13 +57,15 @@ class QueueClient : private RequestClient<QueueRequest, QueueReply> {
  public:
   // (env, server, timeout, stash = nullptr, first_request = 1)
   using RequestClient::RequestClient;
-  sim::Task<QueueResult> enqueue(nlohmann::json body, sim::Duration delay = 0);
-  sim::Task<QueueResult> receive();
-  sim::Task<QueueResult> ack(std::int64_t message_id);
+  // `at`, left to its default, is the design's line of the call (code_site.hpp).
+  sim::Task<QueueResult> enqueue(nlohmann::json body, sim::Duration delay = 0,
+                                 sim::CodeSite at = sim::CodeSite::here());
+  sim::Task<QueueResult> receive(sim::CodeSite at = sim::CodeSite::here());
+  sim::Task<QueueResult> ack(std::int64_t message_id, sim::CodeSite at = sim::CodeSite::here());
 
  private:
-  sim::Task<QueueResult> call(QueueOp op, nlohmann::json body, sim::Duration delay,
-                              std::int64_t id);
+  sim::Task<QueueResult> call(sim::CodeSite at, QueueOp op, nlohmann::json body,
+                              sim::Duration delay, std::int64_t id);
 };
 
 }  // namespace seer::services

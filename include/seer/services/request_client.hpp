@@ -40,13 +40,20 @@ class RequestClient {
       : env_(env), server_(server), timeout_(timeout), stash_(stash), next_req_(first_request) {}
 
   // Sends Request(number, args...) now and returns the wait for its reply (nullptr: timed out).
+  // `at`: the design's line that made the call (a client's public method takes it as a defaulted
+  // last argument, CodeSite::here()), recorded on the request's send and its reply's delivery.
   template <class... Args>
-  sim::Task<std::shared_ptr<const Reply>> request(Args&&... args) {
+  sim::Task<std::shared_ptr<const Reply>> request_at(sim::CodeSite at, Args&&... args) {
     const std::uint64_t req = next_req_++;
     // Not created const: a server that holds the only reference to a delivered request may move
     // its contents out instead of copying them (the simulated KV store does, for a write's value).
-    env_.send(server_, std::make_shared<Request>(req, std::forward<Args>(args)...));
-    return await_reply(req);
+    env_.send(server_, std::make_shared<Request>(req, std::forward<Args>(args)...), at);
+    return await_reply(req, at);
+  }
+  // request_at without a site: the trace names no line for the call.
+  template <class... Args>
+  sim::Task<std::shared_ptr<const Reply>> request(Args&&... args) {
+    return request_at(sim::CodeSite::none(), std::forward<Args>(args)...);
   }
 
   // A call in one coroutine frame: sends Request(number, args...) when first awaited (as a
@@ -54,30 +61,35 @@ class RequestClient {
   // nullptr: timed out). A client's call that awaited request() in a coroutine of its own to
   // convert the reply took two frames; the simulation makes ~400 store calls a run.
   template <class Result, class Then, class... Args>
-  sim::Task<Result> request_then(Then then, Args... args) {
+  sim::Task<Result> request_then_at(sim::CodeSite at, Then then, Args... args) {
     const std::uint64_t req = next_req_++;
-    env_.send(server_, std::make_shared<Request>(req, std::move(args)...));
+    env_.send(server_, std::make_shared<Request>(req, std::move(args)...), at);
     const sim::Time deadline = env_.now() + timeout_;
     for (;;) {
       const sim::Duration left = deadline - env_.now();
       if (left <= 0) break;
-      auto m = co_await env_.receive_for(left);
+      auto m = co_await env_.receive_for(left, at);
       if (!m) break;
       if (auto reply = answer(*m, req)) co_return then(std::move(reply));
     }
     co_return then(nullptr);
+  }
+  // request_then_at without a site.
+  template <class Result, class Then, class... Args>
+  sim::Task<Result> request_then(Then then, Args... args) {
+    return request_then_at<Result>(sim::CodeSite::none(), std::move(then), std::move(args)...);
   }
 
   sim::Env& env() const { return env_; }
   sim::ProcessId server() const { return server_; }
 
  private:
-  sim::Task<std::shared_ptr<const Reply>> await_reply(std::uint64_t req) {
+  sim::Task<std::shared_ptr<const Reply>> await_reply(std::uint64_t req, sim::CodeSite at) {
     const sim::Time deadline = env_.now() + timeout_;
     for (;;) {
       const sim::Duration left = deadline - env_.now();
       if (left <= 0) break;
-      auto m = co_await env_.receive_for(left);
+      auto m = co_await env_.receive_for(left, at);
       if (!m) break;
       if (auto reply = answer(*m, req)) co_return reply;
     }

@@ -78,7 +78,9 @@ class SqlClient : private RequestClient<SqlRequest, SqlReply> {
  public:
   // (env, server, timeout, stash = nullptr, first_request = 1)
   using RequestClient::RequestClient;
-  sim::Task<SqlResult> transact(std::vector<SqlStatement> statements, std::string label = {});
+  // `at`, left to its default, is the design's line of the call (code_site.hpp).
+  sim::Task<SqlResult> transact(std::vector<SqlStatement> statements, std::string label = {},
+                                sim::CodeSite at = sim::CodeSite::here());
 
  private:
   static SqlResult result(const std::shared_ptr<const SqlReply>& reply);  // nullptr: timed out
