@@ -277,6 +277,11 @@ bool event_names(const TraceEvent& e, const std::string& entity) {
   return oracle_data_names(oracle, entity, 0);
 }
 
+bool event_names_any(const TraceEvent& e, const std::set<std::string>& entities) {
+  return std::any_of(entities.begin(), entities.end(),
+                     [&](const std::string& n) { return event_names(e, n); });
+}
+
 std::set<std::uint64_t> events_touching(const Trace& trace, const std::string& entity) {
   std::set<std::uint64_t> out;
   std::set<std::uint64_t> messages;  // ids of messages whose send names the entity

@@ -101,12 +101,7 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> acknowledged_loss(const C
   std::sort(writes.begin(), writes.end());
   std::sort(sends.begin(), sends.end());
   const auto entities = checked_entities(trace);
-  auto names_entity = [&](std::uint64_t e) {
-    for (const auto& entity : entities) {
-      if (event_names(trace.at(e), entity)) return true;
-    }
-    return false;
-  };
+  auto names_entity = [&](std::uint64_t e) { return event_names_any(trace.at(e), entities); };
   const auto named = std::find_if(writes.begin(), writes.end(), names_entity);
   const std::uint64_t write = named != writes.end() ? *named : writes.front();
   const int lane = trace.at(write).lane;
