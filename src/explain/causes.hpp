@@ -41,6 +41,10 @@ struct DetectContext {
 
 // The entities the violation is about: the context's, else checked_entities (entities.hpp).
 std::set<std::string> violated_names(const DetectContext& c);
+// The sends up to the horizon by the design's processes (not the network's) whose payload names
+// one of `named`, in trace order: where the rules that follow the violated entity through the
+// design's messages start (an acknowledgement, a request a crash lost, a decision).
+std::vector<std::uint64_t> sends_naming(const DetectContext& c, const std::set<std::string>& named);
 
 std::vector<Cause> detect_stale_reads(const DetectContext& c);
 std::vector<Cause> detect_outdated_reads(const DetectContext& c);

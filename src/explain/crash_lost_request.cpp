@@ -169,11 +169,9 @@ std::vector<Cause> detect_requests_lost_in_crash(const DetectContext& c) {
   const auto named = violated_names(c);
   if (named.empty()) return out;
   const auto services = service_lanes(c.index);
-  for (const auto& e : t.events) {
-    if (e.seq > c.horizon) break;
-    if (e.kind != EventKind::kSend || e.lane == kSimLane || e.peer == kSimLane) continue;
+  for (const auto s : sends_naming(c, named)) {
+    const auto& e = t.at(s);
     if (!c.index.crashes.count(e.peer)) continue;
-    if (!data_names_any(e.line.value("payload", nlohmann::json()), named)) continue;
     LostRequest l;
     l.request = e.seq;
     if (!lost_in_crash(c, e, l) || !acknowledged_anyway(c, e, named, services, l)) continue;

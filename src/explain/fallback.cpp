@@ -35,10 +35,11 @@ std::vector<Decision> decisions_on(const DetectContext& c, const std::set<std::s
     writes.emplace(request_sent(t, c.index, a), a.served);
   }
   std::vector<Decision> out;
-  for (auto s = std::min<std::uint64_t>(c.horizon, t.events.size()); s >= 1; --s) {
+  const auto sends = sends_naming(c, named);
+  for (auto it = sends.rbegin(); it != sends.rend(); ++it) {
+    const auto s = *it;
     const auto& e = t.at(s);
-    if (e.kind != EventKind::kSend || e.lane == kSimLane || services.count(e.lane)) continue;
-    if (!data_names_any(e.line.value("payload", nlohmann::json()), named)) continue;
+    if (services.count(e.lane)) continue;
     const auto write = writes.find(s);
     if (services.count(e.peer) && write == writes.end()) continue;  // a read, not a decision
     // A message takes effect where it is delivered.

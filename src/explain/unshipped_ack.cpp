@@ -84,12 +84,11 @@ std::vector<Cause> detect_unshipped_acknowledgements(const DetectContext& c) {
   const auto named = violated_names(c);
   if (named.empty()) return out;
   const auto services = service_lanes(c.index);
-  for (const auto& e : t.events) {
-    if (e.seq > c.horizon) break;
-    if (e.kind != EventKind::kSend || e.lane == kSimLane || e.peer == kSimLane) continue;
+  for (const auto s : sends_naming(c, named)) {
+    const auto& e = t.at(s);
     if (services.count(e.lane) || services.count(e.peer)) continue;
     const auto crashes = c.index.crashes.find(e.lane);
-    if (crashes == c.index.crashes.end() || !event_names_any(e, named)) continue;
+    if (crashes == c.index.crashes.end()) continue;
     const auto crash = std::upper_bound(crashes->second.begin(), crashes->second.end(), e.seq);
     if (crash == crashes->second.end() || *crash > c.horizon) continue;
     UnshippedAck u;
