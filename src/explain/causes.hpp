@@ -39,6 +39,13 @@ struct DetectContext {
   SavedPositions positions;
 };
 
+// A cause's `facts.how` (which form of its kind it is); empty when it has none.
+inline std::string cause_how(const Cause& c) {
+  if (!c.facts.is_object()) return "";
+  const auto it = c.facts.find("how");
+  return it != c.facts.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 // The entities the violation is about: the context's, else checked_entities (entities.hpp).
 std::set<std::string> violated_names(const DetectContext& c);
 // The sends up to the horizon by the design's processes (not the network's) whose payload names

@@ -147,8 +147,7 @@ std::vector<Cause> detect_all(const DetectContext& context) {
     return c.facts.is_object() ? c.facts.value("lease_event", std::uint64_t{0}) : 0;
   };
   const auto taken_over = [](const Cause& c) {
-    return c.kind == "expired_lease" && c.facts.is_object() &&
-           c.facts.value("how", std::string()) == "taken_over";
+    return c.kind == "expired_lease" && cause_how(c) == "taken_over";
   };
   std::set<std::uint64_t> leases;
   for (const auto& c : all) {
@@ -292,8 +291,7 @@ void score_cause(Cause& c, const RankingContext& r) {
   if (c.facts.contains("decision_event") || c.facts.contains("retry_event")) c.score += 10;
   // A reply dropped because its requester was down: the requester did not go on without an
   // answer, it crashed; the crash, not the reply, is the story.
-  if (c.kind == "lost_response" && c.facts.is_object() &&
-      c.facts.value("how", std::string()) == "receiver_down") {
+  if (c.kind == "lost_response" && cause_how(c) == "receiver_down") {
     c.score -= 30;
   }
   // A peer's own copy stored over a write it had not seen is inferred from causality alone: no
@@ -302,7 +300,7 @@ void score_cause(Cause& c, const RankingContext& r) {
   if (c.facts.is_object() && c.facts.value("own_copy", false)) c.score -= 10;
   // A write decided on the writer's latest read only because it was the latest: nothing in the
   // write names what was read.
-  if (c.facts.is_object() && c.facts.value("how", std::string()) == "latest_read") c.score -= 15;
+  if (cause_how(c) == "latest_read") c.score -= 15;
   // Its evidence holds the last write to a violated entity's own key (a delete of the object
   // found missing, the put that left the value found wrong): it made the state the invariant saw.
   if (holds(r.last_writes)) c.score += 15;
