@@ -70,6 +70,9 @@ std::vector<Cause> detect_deposed_holders(const DetectContext& c);
 // same key another of its processes had acknowledged, acted on by a write over that one
 // (causes_own_storage.cpp).
 std::vector<Cause> detect_own_storage_reads(const DetectContext& c);
+// A position counted in rows already read (an OFFSET) carried in the reader's next request, which
+// another process's delete of a row already passed moved (counted_positions.cpp).
+std::vector<Cause> detect_counted_positions(const DetectContext& c);
 
 // The read write `w`'s value came from when it is an earlier one than `latest`, the writer's latest
 // read of the place before it sent `w` (at `sent`): `w` drops a name `latest` returned and carries

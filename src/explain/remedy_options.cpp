@@ -26,6 +26,13 @@ Options read_options(const Cause& c) {
         "than when they start",
         "or re-read a margin behind the saved position and skip what was already handled"};
   }
+  if (how == "counted_position") {
+    return {
+        "resume after the last key read (keyset pagination: WHERE key > the last one read, in "
+        "the same order), not after a count of rows read, which a delete behind it moves",
+        "or read the whole range in one snapshot (one transaction, or a snapshot the pages "
+        "share)"};
+  }
   if (how == "own_storage" || how == "peer_copy") {
     return {
         "decide at the copy that owns the data (or have it confirm), not at a copy another "
@@ -97,6 +104,12 @@ Options crash_options(const Cause& c) {
     return {
         "record the side effect's completion durably in the same step as the effect (an "
         "outbox), and have its receiver deduplicate by an id"};
+  }
+  if (how == "crashed_mid_request") {
+    return {
+        "record the request's intent durably before its first step (a saga log), and on "
+        "restart finish or compensate every intent not marked done",
+        "or make the steps one atomic write (a transaction over every place they change)"};
   }
   if (how == "id_reused_after_crash") {
     return {
