@@ -295,11 +295,31 @@ const RequestIndex& requests_of(const Trace& trace) {
 
 }  // namespace
 
-std::uint64_t request_of(const Trace& trace, std::uint64_t reply_or_note) {
+namespace {
+
+// The latest delivery from the reply's receiver before the reply on the same lane, walking the
+// lane back: a service answers within a few hundred of its own events.
+std::uint64_t latest_from_peer(const Trace& trace, const TraceEvent& reply) {
+  constexpr int kMaxWalk = 256;
+  std::uint64_t at = reply.seq;
+  for (int step = 0; step < kMaxWalk && trace.has(at); ++step) {
+    const auto& e = trace.at(at);
+    if (e.kind == EventKind::kDeliver && e.peer == reply.peer && e.parents.size() > 1) return at;
+    if (e.parents.empty() || e.parents.front() >= at) break;
+    at = e.parents.front();
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::uint64_t request_of(const Trace& trace, std::uint64_t reply_or_note, Unnumbered unnumbered) {
   const auto& e = trace.at(reply_or_note);
   const bool note = e.kind == EventKind::kAnnotation;
   const auto& id = note ? e.oracle() : e.line.value("payload", nlohmann::json());
-  if (!id.is_object() || !id.contains("req")) return 0;
+  if (!id.is_object() || !id.contains("req")) {
+    return unnumbered == Unnumbered::kLatestFromPeer && !note ? latest_from_peer(trace, e) : 0;
+  }
   const auto& index = requests_of(trace);
   const auto found = index.deliveries.find(RequestIndex::key(e.lane, id["req"]));
   if (found == index.deliveries.end()) return 0;

@@ -117,9 +117,15 @@ bool flows_into(const nlohmann::json& from, const nlohmann::json& into);
 bool drops_carried_part(const nlohmann::json& from, const nlohmann::json& into,
                         const nlohmann::json& after, bool names_only);
 
+// What request_of does with a reply that carries no request number: nothing ties it to a request
+// (kNone), or it answers the latest delivery from its receiver on the same lane, within a short
+// walk back (kLatestFromPeer: a reply sent while the request is handled).
+enum class Unnumbered { kNone, kLatestFromPeer };
+
 // The server's delivery of the request that `reply_or_note` (a reply's send, or a service's note
 // about a request) answers: the latest earlier delivery on the same lane with the same request
 // number (and label or key, which tell apart clients that number their requests alike). 0 if none.
-std::uint64_t request_of(const Trace& trace, std::uint64_t reply_or_note);
+std::uint64_t request_of(const Trace& trace, std::uint64_t reply_or_note,
+                         Unnumbered unnumbered = Unnumbered::kNone);
 
 }  // namespace seer::explain

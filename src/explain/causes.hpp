@@ -39,8 +39,19 @@ struct DetectContext {
   SavedPositions positions;
 };
 
+// A cause's `facts.how` (which form of its kind it is); empty when it has none.
+inline std::string cause_how(const Cause& c) {
+  if (!c.facts.is_object()) return "";
+  const auto it = c.facts.find("how");
+  return it != c.facts.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 // The entities the violation is about: the context's, else checked_entities (entities.hpp).
 std::set<std::string> violated_names(const DetectContext& c);
+// The sends up to the horizon by the design's processes (not the network's) whose payload names
+// one of `named`, in trace order: where the rules that follow the violated entity through the
+// design's messages start (an acknowledgement, a request a crash lost, a decision).
+std::vector<std::uint64_t> sends_naming(const DetectContext& c, const std::set<std::string>& named);
 
 std::vector<Cause> detect_stale_reads(const DetectContext& c);
 std::vector<Cause> detect_outdated_reads(const DetectContext& c);
@@ -59,6 +70,9 @@ std::vector<Cause> detect_deposed_holders(const DetectContext& c);
 // same key another of its processes had acknowledged, acted on by a write over that one
 // (causes_own_storage.cpp).
 std::vector<Cause> detect_own_storage_reads(const DetectContext& c);
+// A position counted in rows already read (an OFFSET) carried in the reader's next request, which
+// another process's delete of a row already passed moved (counted_positions.cpp).
+std::vector<Cause> detect_counted_positions(const DetectContext& c);
 
 // The read write `w`'s value came from when it is an earlier one than `latest`, the writer's latest
 // read of the place before it sent `w` (at `sent`): `w` drops a name `latest` returned and carries

@@ -256,34 +256,53 @@ bool could_race(const DetectContext& c, const Access& d, const Access& x, RacePa
   return !(x_sent >= d.served && x.served > d.served);
 }
 
+// One pass of racing_write: a write of the kind `pass` looks for that one of `reads` missed.
+std::optional<Race> racing_write_in(const DetectContext& c, const Access& d,
+                                    const std::vector<std::string>& names,
+                                    const std::vector<const Access*>& reads, RacePass pass) {
+  const bool elsewhere = pass != RacePass::kRewrite;
+  for (const auto& x : c.index.accesses) {
+    if (x.client == d.client || !x.write || x.removes || x.served > c.horizon) continue;
+    if (!could_race(c, d, x, pass)) continue;
+    const bool same_place = x.service == d.service && scopes_overlap(x.scope, d.scope);
+    if (same_place == elsewhere) continue;
+    const auto carried = written_value(c.trace, x);
+    const auto named = std::find_if(names.begin(), names.end(), [&](const std::string& n) {
+      return data_names(carried, n) || string_names(x.scope, n);
+    });
+    if (named == names.end()) continue;
+    // The deleter's latest read that missed it (any read, for a reference still to come).
+    for (const auto* r : reads) {
+      if (r->served < x.served && !c.graph.happens_before(x.served, r->event)) {
+        return Race{&x, r, *named};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 // A write by another process naming a removed object that the deleter's reads could not have
 // seen: it took effect after the read was served, while the delete was being decided or just
-// after it (its request was sent before the delete took effect). A reference from elsewhere
-// first, then a write of the object itself (a re-upload). Last, a reference sent after the delete
-// by a process in the middle of using the object.
+// after it (its request was sent before the delete took effect). First a write of the object
+// itself (a re-upload) that the deleter's own read of the deleted key missed: the delete was
+// checked on the key it removed, and what it removed is what that check did not see. Then a
+// reference from elsewhere, then a re-upload missed by any read. Last, a reference sent after the
+// delete by a process in the middle of using the object.
 std::optional<Race> racing_write(const DetectContext& c, const Access& d,
                                  const std::vector<std::string>& names,
                                  const std::vector<const Access*>& reads) {
+  std::vector<const Access*> key_reads;  // the deleter's reads of the deleted key itself
+  for (const auto* r : reads) {
+    if (r->service == d.service && r->tables_read.empty() && r->scope == d.scope) {
+      key_reads.push_back(r);
+    }
+  }
+  if (!key_reads.empty()) {
+    if (auto race = racing_write_in(c, d, names, key_reads, RacePass::kRewrite)) return race;
+  }
   for (const auto pass :
        {RacePass::kConcurrentReference, RacePass::kRewrite, RacePass::kReferenceInProgress}) {
-    const bool elsewhere = pass != RacePass::kRewrite;
-    for (const auto& x : c.index.accesses) {
-      if (x.client == d.client || !x.write || x.removes || x.served > c.horizon) continue;
-      if (!could_race(c, d, x, pass)) continue;
-      const bool same_place = x.service == d.service && scopes_overlap(x.scope, d.scope);
-      if (same_place == elsewhere) continue;
-      const auto carried = written_value(c.trace, x);
-      const auto named = std::find_if(names.begin(), names.end(), [&](const std::string& n) {
-        return data_names(carried, n) || string_names(x.scope, n);
-      });
-      if (named == names.end()) continue;
-      // The deleter's latest read that missed it (any read, for a reference still to come).
-      for (const auto* r : reads) {
-        if (r->served < x.served && !c.graph.happens_before(x.served, r->event)) {
-          return Race{&x, r, *named};
-        }
-      }
-    }
+    if (auto race = racing_write_in(c, d, names, reads, pass)) return race;
   }
   return std::nullopt;
 }

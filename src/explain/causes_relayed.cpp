@@ -194,6 +194,40 @@ std::uint64_t unseen_store(const DetectContext& c, const Lanes& lanes, const Tra
   return 0;
 }
 
+// How far back a destination's deliveries are looked at for the write a whole state landed on.
+constexpr std::size_t kWholeStateLookBack = 256;
+
+// For a whole state (a message naming no key it is stored under) that lacks a violated entity:
+// the destination's latest delivery from another process that stored `key` and whose message
+// names the entity, whatever the copy's sender knew of it. A sender that had been shown the write
+// (it is in the copy's causal past) and still sent a state without it drops it as surely as one
+// that never saw it. None when a copy from the same sender stored after that write already
+// lacked the entity (the loss was earlier), or within the bound.
+std::uint64_t entity_store_under(const DetectContext& c, const Lanes& lanes, const TraceEvent& d,
+                                 const std::string& key, const std::set<std::string>& violated,
+                                 std::uint64_t* stored) {
+  const auto& t = c.trace;
+  const auto& own = lanes.events.at(d.lane);
+  auto it = std::lower_bound(own.begin(), own.end(), d.seq);
+  for (std::size_t n = 0; it != own.begin() && n < kWholeStateLookBack; ++n) {
+    const auto& w = t.at(*--it);
+    if (w.kind == EventKind::kCrash || w.kind == EventKind::kRestart) return 0;
+    if (w.kind != EventKind::kDeliver || w.peer == kSimLane || w.parents.size() < 2) continue;
+    const auto s = stored_key_from(t, lanes, w, key);
+    if (s == 0) continue;
+    const bool names = data_names_any(w.line.value("payload", nlohmann::json()), violated);
+    if (w.peer == d.peer) {
+      if (!names) return 0;  // an earlier copy from the same sender already lacked it
+      continue;
+    }
+    if (names) {
+      *stored = s;
+      return w.seq;
+    }
+  }
+  return 0;
+}
+
 // The destination's answer to the write's sender while handling it (an acknowledgement): where
 // the writer learned it took effect.
 std::uint64_t answer_to(const Trace& t, const Lanes& lanes, const TraceEvent& w) {
@@ -238,7 +272,7 @@ std::uint64_t own_change_between(const Trace& t, const Lanes& lanes, int lane,
 // write the sender had not seen.
 Cause own_copy_cause(const DetectContext& c, const Lanes& lanes, const TraceEvent& d,
                      const TraceEvent& send, const std::string& key, std::uint64_t w,
-                     std::uint64_t overwritten, std::uint64_t stored) {
+                     std::uint64_t overwritten, std::uint64_t stored, bool seen = false) {
   const auto& t = c.trace;
   const auto& write = t.at(w);
   const auto ack = answer_to(t, lanes, write);
@@ -258,18 +292,41 @@ Cause own_copy_cause(const DetectContext& c, const Lanes& lanes, const TraceEven
                  {"decision_event", d.seq},
                  {"key", key}};
   if (changed) cause.facts["own_change_event"] = changed;
+  if (seen) cause.facts["sender_had_seen"] = true;
   cause.summary = fmt::format(
       "{} sent its own copy of {} to {} ({} #{}, {}), but {} had meanwhile stored {}'s {} of {} "
-      "(delivered #{}, {}{}), which {} had not seen when it sent (not in its causal past){}; {} "
-      "then stored the {} over it at #{} ({}): a copy from a view that was already overtaken",
+      "(delivered #{}, {}{}), which {}{}; {} then stored the {} over it at #{} ({}): a copy from "
+      "a view that was already overtaken",
       cause.process, key, t.lane_name(d.lane), send.type, send.seq, format_time(send.time),
       t.lane_name(d.lane), t.lane_name(write.peer), write.type, key, w, format_time(write.time),
       ack ? fmt::format(", acknowledged #{}", ack) : "", cause.process,
+      seen ? " had been shown before it sent (in its causal past) and its whole state still "
+             "lacked"
+           : " had not seen when it sent (not in its causal past)",
       changed ? fmt::format(", and had since written {} itself at #{} ({})", key, changed,
                             format_time(t.at(changed).time))
               : "",
       t.lane_name(d.lane), send.type, stored, format_time(t.at(stored).time));
   return cause;
+}
+
+// A sender's whole state (its own copy, under a key its message does not name) that lacks a
+// violated entity, stored over the destination's write of it that the sender had been shown: the
+// sender kept its own state over what it was sent (refused it as older) and pushed that state on.
+std::optional<Cause> whole_state_over_seen_write(const DetectContext& c, const Lanes& lanes,
+                                                 const TraceEvent& d, const TraceEvent& send,
+                                                 const std::string& key, const Relay& relay,
+                                                 std::uint64_t stored) {
+  const auto& t = c.trace;
+  if (relay.source != 0 || payload_names_key(send, key)) return std::nullopt;
+  if (!stored_before(t, lanes, send.lane, key, send.seq)) return std::nullopt;
+  const auto violated = violated_names(c);
+  if (violated.empty()) return std::nullopt;
+  if (data_names_any(send.line.value("payload", nlohmann::json()), violated)) return std::nullopt;
+  std::uint64_t overwritten = 0;
+  const auto w = entity_store_under(c, lanes, d, key, violated, &overwritten);
+  if (w == 0) return std::nullopt;
+  return own_copy_cause(c, lanes, d, send, key, w, overwritten, stored, true);
 }
 
 std::optional<Cause> relayed_copy_cause(const DetectContext& c, const Lanes& lanes,
@@ -279,7 +336,7 @@ std::optional<Cause> relayed_copy_cause(const DetectContext& c, const Lanes& lan
   const auto relay = relay_of(t, lanes, send, d.lane, key);
   std::uint64_t overwritten = 0;
   const auto w = unseen_store(c, lanes, d, send.seq, key, &overwritten);
-  if (w == 0) return std::nullopt;
+  if (w == 0) return whole_state_over_seen_write(c, lanes, d, send, key, relay, stored);
   // No third process's value in the copy: the sender sent its own (gossip, anti-entropy, a
   // replica pushing its state), which is just as old when it lacks the write it lands on. Only
   // a sender that keeps a copy of the key itself (it stored it before) sends a copy: a client's

@@ -107,6 +107,17 @@ bool acknowledged_anyway(const DetectContext& c, const TraceEvent& send,
   }
   if (!l.origin) return false;
   const int asker = t.at(l.origin).peer;
+  // An acknowledgement naming the entity already sent to the asker before the request (it
+  // acknowledged first and passed the data on after: asynchronous replication) is where the
+  // requester acted, whatever it sent after giving up.
+  for (auto s = l.origin + 1; s < send.seq; ++s) {
+    const auto& e = t.at(s);
+    if (e.lane == send.lane && e.kind == EventKind::kSend && e.peer == asker &&
+        data_names_any(e.line.value("payload", nlohmann::json()), named)) {
+      l.ack = s;
+      break;
+    }
+  }
   for (auto s = send.seq + 1; s <= c.horizon && s - send.seq < kStoryFollowed; ++s) {
     const auto& e = t.at(s);
     if (e.lane != send.lane) continue;
@@ -114,6 +125,7 @@ bool acknowledged_anyway(const DetectContext& c, const TraceEvent& send,
     if (!l.timeout) {
       if (e.kind == EventKind::kDeliver && e.peer == send.peer) return false;  // answered
       if (is_receive_timeout(e)) l.timeout = s;
+      if (l.timeout && l.ack) return true;  // acknowledged before it asked
       continue;
     }
     if (e.kind == EventKind::kSend && e.peer == asker) {
@@ -150,13 +162,23 @@ Cause lost_request_cause(const Trace& t, const LostRequest& l) {
       : l.dropped
           ? fmt::format("it arrived while {} was down and was dropped at #{}", server, l.dropped)
           : fmt::format("{} had received it at #{} and not answered it", server, l.delivered);
+  const auto acknowledged =
+      l.ack < l.request
+          ? fmt::format(
+                "had already sent {} to {} at #{} ({}), which had asked it at #{}, before "
+                "passing it on; it gave up waiting at #{} ({})",
+                ack.type, t.lane_name(ack.peer), l.ack, format_time(ack.time), l.origin, l.timeout,
+                format_time(t.at(l.timeout).time))
+          : fmt::format(
+                "gave up waiting at #{} ({}) and then sent {} to {} at #{} ({}), which had "
+                "asked it at #{}",
+                l.timeout, format_time(t.at(l.timeout).time), ack.type, t.lane_name(ack.peer),
+                l.ack, format_time(ack.time), l.origin);
   cause.summary = fmt::format(
-      "{} crashed at #{} ({}) with {}'s {} (sent at #{}, {}) lost: {}; {} gave up waiting at #{} "
-      "({}) and then sent {} to {} at #{} ({}), which had asked it at #{}: the lost request was "
+      "{} crashed at #{} ({}) with {}'s {} (sent at #{}, {}) lost: {}; {} {}: the lost request was "
       "acknowledged as if it had taken effect",
       server, l.crash, format_time(t.at(l.crash).time), requester, request.type, l.request,
-      format_time(request.time), lost, requester, l.timeout, format_time(t.at(l.timeout).time),
-      ack.type, t.lane_name(ack.peer), l.ack, format_time(ack.time), l.origin);
+      format_time(request.time), lost, requester, acknowledged);
   return cause;
 }
 
@@ -169,15 +191,15 @@ std::vector<Cause> detect_requests_lost_in_crash(const DetectContext& c) {
   const auto named = violated_names(c);
   if (named.empty()) return out;
   const auto services = service_lanes(c.index);
-  for (const auto& e : t.events) {
-    if (e.seq > c.horizon) break;
-    if (e.kind != EventKind::kSend || e.lane == kSimLane || e.peer == kSimLane) continue;
+  for (const auto s : sends_naming(c, named)) {
+    const auto& e = t.at(s);
     if (!c.index.crashes.count(e.peer)) continue;
-    if (!data_names_any(e.line.value("payload", nlohmann::json()), named)) continue;
     LostRequest l;
     l.request = e.seq;
     if (!lost_in_crash(c, e, l) || !acknowledged_anyway(c, e, named, services, l)) continue;
-    if (l.crash > l.ack) continue;  // a crash after the acknowledgement did not make it wrong
+    // A crash after an acknowledgement sent on giving up did not make it wrong; one sent before
+    // the request was premature whenever the request was lost.
+    if (l.crash > l.ack && l.ack > l.request) continue;
     out.push_back(lost_request_cause(t, l));
   }
   return out;

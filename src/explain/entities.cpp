@@ -253,6 +253,18 @@ std::set<std::string> violated_names(const DetectContext& c) {
   return checked_entities(c.trace);
 }
 
+std::vector<std::uint64_t> sends_naming(const DetectContext& c,
+                                        const std::set<std::string>& named) {
+  std::vector<std::uint64_t> out;
+  if (named.empty()) return out;
+  for (const auto& e : c.trace.events) {
+    if (e.seq > c.horizon) break;
+    if (e.kind != EventKind::kSend || e.lane == kSimLane || e.peer == kSimLane) continue;
+    if (data_names_any(e.line.value("payload", nlohmann::json()), named)) out.push_back(e.seq);
+  }
+  return out;
+}
+
 bool data_names(const nlohmann::json& data, const std::string& entity) {
   if (entity.empty()) return false;
   return names_value(data, entity, numeric(entity));
@@ -275,6 +287,11 @@ bool event_names(const TraceEvent& e, const std::string& entity) {
   // own bookkeeping: its counters are numbers, so a number is looked for only in data fields.
   if (!numeric(entity)) return data_names(oracle, entity);
   return oracle_data_names(oracle, entity, 0);
+}
+
+bool event_names_any(const TraceEvent& e, const std::set<std::string>& entities) {
+  return std::any_of(entities.begin(), entities.end(),
+                     [&](const std::string& n) { return event_names(e, n); });
 }
 
 std::set<std::uint64_t> events_touching(const Trace& trace, const std::string& entity) {

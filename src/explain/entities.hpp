@@ -44,6 +44,8 @@ bool string_names(const std::string& s, const std::string& entity);
 
 // Whether the event itself names `entity`: its key, payload, value, or the oracle's facts about it.
 bool event_names(const TraceEvent& e, const std::string& entity);
+// Whether the event names any of `entities` (event_names).
+bool event_names_any(const TraceEvent& e, const std::set<std::string>& entities);
 
 // Every event that touches `entity`: the events naming it, the deliveries and drops of messages
 // whose send names it, and the replies (and their deliveries) to requests that name it.

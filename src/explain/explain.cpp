@@ -136,7 +136,7 @@ std::vector<Cause> detect_all(const DetectContext& context) {
         detect_crash_losses, detect_clock_skew, detect_expired_leases, detect_deposed_holders,
         detect_stale_derived_writes, detect_racing_deletes, detect_stale_relayed_copies,
         detect_own_storage_reads, detect_granted_leases, detect_outdated_peer_copies,
-        detect_handed_over_roles}) {
+        detect_handed_over_roles, detect_counted_positions}) {
     auto found = detect(context);
     all.insert(all.end(), std::make_move_iterator(found.begin()),
                std::make_move_iterator(found.end()));
@@ -147,8 +147,7 @@ std::vector<Cause> detect_all(const DetectContext& context) {
     return c.facts.is_object() ? c.facts.value("lease_event", std::uint64_t{0}) : 0;
   };
   const auto taken_over = [](const Cause& c) {
-    return c.kind == "expired_lease" && c.facts.is_object() &&
-           c.facts.value("how", std::string()) == "taken_over";
+    return c.kind == "expired_lease" && cause_how(c) == "taken_over";
   };
   std::set<std::uint64_t> leases;
   for (const auto& c : all) {
@@ -292,8 +291,7 @@ void score_cause(Cause& c, const RankingContext& r) {
   if (c.facts.contains("decision_event") || c.facts.contains("retry_event")) c.score += 10;
   // A reply dropped because its requester was down: the requester did not go on without an
   // answer, it crashed; the crash, not the reply, is the story.
-  if (c.kind == "lost_response" && c.facts.is_object() &&
-      c.facts.value("how", std::string()) == "receiver_down") {
+  if (c.kind == "lost_response" && cause_how(c) == "receiver_down") {
     c.score -= 30;
   }
   // A peer's own copy stored over a write it had not seen is inferred from causality alone: no
@@ -302,7 +300,10 @@ void score_cause(Cause& c, const RankingContext& r) {
   if (c.facts.is_object() && c.facts.value("own_copy", false)) c.score -= 10;
   // A write decided on the writer's latest read only because it was the latest: nothing in the
   // write names what was read.
-  if (c.facts.is_object() && c.facts.value("how", std::string()) == "latest_read") c.score -= 15;
+  if (cause_how(c) == "latest_read") c.score -= 15;
+  // A position counted in rows read, without the record of which row crossed the boundary (a
+  // redacted trace: no re-run of the read): any page boundary a delete passed looks the same.
+  if (cause_how(c) == "counted_position" && !c.facts.contains("skipped")) c.score -= 15;
   // Its evidence holds the last write to a violated entity's own key (a delete of the object
   // found missing, the put that left the value found wrong): it made the state the invariant saw.
   if (holds(r.last_writes)) c.score += 15;
@@ -355,6 +356,51 @@ void taken_lease_over_its_taker(std::vector<Cause>& all) {
       if (taker.facts.value("lease_event", std::uint64_t{0}) == takeover) {
         taken.score = taker.score + 1;
       }
+    }
+  }
+}
+
+// A lost update whose decision is a delete of the key a concurrent write re-filled after the
+// deleter's read: `racing_delete` tells the same decision and the same write with the more
+// specific kind (the harm is the delete, of the very thing the write put back), so it ranks just
+// above the outdated read that names them.
+void delete_over_lost_update(std::vector<Cause>& all) {
+  for (auto& race : all) {
+    if (race.kind != "racing_delete" || !race.facts.is_object()) continue;
+    const auto deleted = race.facts.value("delete_event", std::uint64_t{0});
+    const auto write = race.facts.value("concurrent_write_event", std::uint64_t{0});
+    if (deleted == 0 || write == 0) continue;
+    for (const auto& read : all) {
+      if (read.kind != "outdated_read" || read.score < race.score || !read.facts.is_object()) {
+        continue;
+      }
+      if (read.facts.value("decision_event", std::uint64_t{0}) == deleted &&
+          std::find(read.events.begin(), read.events.end(), write) != read.events.end()) {
+        race.score = read.score + 1;
+      }
+    }
+  }
+}
+
+// A position counted in rows read whose skipped row is one the violation names: the reader's
+// other outdated reads are the same deletes seen from the rows its pages returned (each page's
+// own write-back, still right for its rows), while the violated row is the one no page returned.
+// It ranks just above the reader's outdated reads.
+void skipped_row_over_its_pages(std::vector<Cause>& all, const std::vector<std::string>& names) {
+  for (auto& skip : all) {
+    if (cause_how(skip) != "counted_position" || !skip.facts.contains("skipped")) continue;
+    const bool named = std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+      return data_names(skip.facts["skipped"], n);
+    });
+    if (!named) continue;
+    for (const auto& read : all) {
+      if (&read == &skip || read.kind != "outdated_read" || read.process != skip.process) continue;
+      if (cause_how(read) == "counted_position" && read.facts.contains("skipped") &&
+          std::any_of(names.begin(), names.end(),
+                      [&](const std::string& n) { return data_names(read.facts["skipped"], n); })) {
+        continue;  // another boundary that skipped it too: the scores decide
+      }
+      if (read.score >= skip.score) skip.score = read.score + 1;
     }
   }
 }
@@ -518,6 +564,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   // Nothing kind-specific found: the decisions on the violated entity and their inputs.
   if (all.empty() && !holder_crash && !kept_alive && !forgotten && !unanswered) {
     all = detect_overtaken_decision_inputs(context);
+    if (all.empty()) all = detect_work_lost_in_crash(context);
   }
   if (holder_crash) {
     // What the stuck analysis found is the liveness violation's story: the entity's holder died
@@ -544,6 +591,8 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   for (auto& c : all) score_cause(c, ranking);
   lease_over_lost_update(all);
   taken_lease_over_its_taker(all);
+  delete_over_lost_update(all);
+  skipped_row_over_its_pages(all, entities.names);
   // At equal scores the later evidence first: the read an answer was computed from is the last
   // one its server made before answering.
   std::stable_sort(all.begin(), all.end(), [](const Cause& a, const Cause& b) {

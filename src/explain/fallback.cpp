@@ -35,10 +35,11 @@ std::vector<Decision> decisions_on(const DetectContext& c, const std::set<std::s
     writes.emplace(request_sent(t, c.index, a), a.served);
   }
   std::vector<Decision> out;
-  for (auto s = std::min<std::uint64_t>(c.horizon, t.events.size()); s >= 1; --s) {
+  const auto sends = sends_naming(c, named);
+  for (auto it = sends.rbegin(); it != sends.rend(); ++it) {
+    const auto s = *it;
     const auto& e = t.at(s);
-    if (e.kind != EventKind::kSend || e.lane == kSimLane || services.count(e.lane)) continue;
-    if (!data_names_any(e.line.value("payload", nlohmann::json()), named)) continue;
+    if (services.count(e.lane)) continue;
     const auto write = writes.find(s);
     if (services.count(e.peer) && write == writes.end()) continue;  // a read, not a decision
     // A message takes effect where it is delivered.
@@ -53,6 +54,18 @@ std::vector<Decision> decisions_on(const DetectContext& c, const std::set<std::s
     if (out.size() == kDecisions) break;
   }
   return out;
+}
+
+// Whether two reads asked the same (their requests equal but for the request number).
+bool asks_the_same(const Trace& t, const Access& a, const Access& b) {
+  const auto ra = request_of(t, a.served);
+  const auto rb = request_of(t, b.served);
+  if (ra == 0 || rb == 0) return false;
+  auto pa = t.at(ra).line.value("payload", nlohmann::json());
+  auto pb = t.at(rb).line.value("payload", nlohmann::json());
+  if (pa.is_object()) pa.erase("req");
+  if (pb.is_object()) pb.erase("req");
+  return pa == pb;
 }
 
 }  // namespace
@@ -92,9 +105,12 @@ std::vector<Cause> detect_overtaken_decision_inputs(const DetectContext& c) {
            ++w) {
         if (w->second->client == read.client || !changed_what_was_read(*w->second, read)) continue;
         // A later read of the place the write changed, served after it, saw it: the decider
-        // read again and knew.
+        // read again and knew. For SQL, only the same request again: another query that saw
+        // the write's rows arrive elsewhere (a row moved from the part read first to a part
+        // read after it) does not show what it took from the first answer (read skew).
         const bool seen = std::any_of(newer.begin(), newer.end(), [&](const Access* later) {
-          return later->served > w->first && touches_what_was_read(*w->second, *later);
+          return later->served > w->first && touches_what_was_read(*w->second, *later) &&
+                 (read.tables_read.empty() || asks_the_same(t, *later, read));
         });
         if (seen) continue;
         over = w->second;

@@ -13,5 +13,10 @@
 namespace seer::explain {
 
 std::vector<Cause> detect_overtaken_decision_inputs(const DetectContext& c);
+// A request to one of the design's processes, naming the violated entity, that the process took
+// in, wrote part of, and crashed before answering: work in progress lost with its memory
+// (crash_mid_request.cpp; crash_lost_data, how `crashed_mid_request`). Tried after the overtaken
+// inputs, when those name nothing either.
+std::vector<Cause> detect_work_lost_in_crash(const DetectContext& c);
 
 }  // namespace seer::explain

@@ -2,6 +2,7 @@
 // the cause's facts and evidence, moved from a service's reply to the request it answered.
 #include "remedies.hpp"
 
+#include "accesses.hpp"
 #include "entities.hpp"
 #include "remedy_options.hpp"
 
@@ -27,28 +28,20 @@ nlohmann::json request_number(const TraceEvent& e) {
 }
 
 // A decision recorded where it took effect (a service's reply: a commit, an applied write) is made
-// in the code of the process that sent the request: the reply's request, found by walking the
-// service's lane back to its delivery from the reply's receiver (the same request number when
-// both carry one). The reply itself when none is found within a short walk.
+// in the code of the process that sent the request: the reply's request (request_of; a reply with
+// no request number answers the latest delivery from its receiver). The reply itself when none is
+// found.
 std::uint64_t request_behind(const Trace& trace, std::uint64_t decision, const std::string& actor) {
-  constexpr int kMaxWalk = 256;  // a service answers within a few hundred of its own events
   if (!trace.has(decision)) return decision;
   const auto& reply = trace.at(decision);
   if (reply.kind != EventKind::kSend || reply.peer == kSimLane ||
       trace.lane_name(reply.lane) == actor || trace.lane_name(reply.peer) != actor) {
     return decision;
   }
-  const auto req = request_number(reply);
-  std::uint64_t at = decision;
-  for (int step = 0; step < kMaxWalk && trace.has(at); ++step) {
-    const auto& e = trace.at(at);
-    if (e.kind == EventKind::kDeliver && e.peer == reply.peer && e.parents.size() > 1) {
-      if (req.is_null() || request_number(e) == req) return e.parents[1];
-    }
-    if (e.parents.empty() || e.parents.front() >= at) break;
-    at = e.parents.front();
-  }
-  return decision;
+  const auto delivered = request_of(trace, decision, Unnumbered::kLatestFromPeer);
+  if (delivered == 0) return decision;
+  const auto& request = trace.at(delivered);
+  return request.parents.size() > 1 ? request.parents[1] : decision;
 }
 
 // The other way: the service's reply to a request the deciding process sent, where the decision
@@ -108,12 +101,7 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> acknowledged_loss(const C
   std::sort(writes.begin(), writes.end());
   std::sort(sends.begin(), sends.end());
   const auto entities = checked_entities(trace);
-  auto names_entity = [&](std::uint64_t e) {
-    for (const auto& entity : entities) {
-      if (event_names(trace.at(e), entity)) return true;
-    }
-    return false;
-  };
+  auto names_entity = [&](std::uint64_t e) { return event_names_any(trace.at(e), entities); };
   const auto named = std::find_if(writes.begin(), writes.end(), names_entity);
   const std::uint64_t write = named != writes.end() ? *named : writes.front();
   const int lane = trace.at(write).lane;

@@ -2,17 +2,13 @@
 // the textbook remedies for each anomaly, phrased for the event explain names, never for a design.
 #include "remedy_options.hpp"
 
+#include "causes.hpp"
+
 namespace seer::explain {
 
 namespace {
 
 using Options = std::vector<std::string>;
-
-std::string how_of(const Cause& c) {
-  if (!c.facts.is_object()) return "";
-  const auto it = c.facts.find("how");
-  return it != c.facts.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 const Options kConditionalWrite = {
     "make the decision's write conditional on what it read: a compare-and-set on the version "
@@ -22,13 +18,20 @@ const Options kConditionalWrite = {
     "store checks on the write)"};
 
 Options read_options(const Cause& c) {
-  const std::string how = how_of(c);
+  const std::string how = cause_how(c);
   if (how == "position") {
     return {
         "advance the saved position only past keys known to be complete (a low watermark "
         "below every write still in progress), or number entries when they commit rather "
         "than when they start",
         "or re-read a margin behind the saved position and skip what was already handled"};
+  }
+  if (how == "counted_position") {
+    return {
+        "resume after the last key read (keyset pagination: WHERE key > the last one read, in "
+        "the same order), not after a count of rows read, which a delete behind it moves",
+        "or read the whole range in one snapshot (one transaction, or a snapshot the pages "
+        "share)"};
   }
   if (how == "own_storage" || how == "peer_copy") {
     return {
@@ -59,7 +62,7 @@ Options read_options(const Cause& c) {
 }
 
 Options lease_options(const Cause& c) {
-  const std::string how = how_of(c);
+  const std::string how = cause_how(c);
   Options options;
   if (how == "handed_over") {
     options.emplace_back(
@@ -76,13 +79,13 @@ Options lease_options(const Cause& c) {
 }
 
 Options lost_response_options(const Cause& c) {
-  if (how_of(c) == "answer_taken_for_next") {
+  if (cause_how(c) == "answer_taken_for_next") {
     return {
         "match each answer to its request: carry the request's id in the answer and drop an "
         "answer to a request already given up on (or close the connection after a timeout, "
         "so a late answer is never read as the next request's)"};
   }
-  if (how_of(c) == "redone_elsewhere") {
+  if (cause_how(c) == "redone_elsewhere") {
     return {
         "deduplicate by one request id across every path that can perform the effect (the "
         "retry and the other path must carry the same id to the same check)",
@@ -96,11 +99,17 @@ Options lost_response_options(const Cause& c) {
 }
 
 Options crash_options(const Cause& c) {
-  const std::string how = how_of(c);
+  const std::string how = cause_how(c);
   if (how == "repeated_after_crash") {
     return {
         "record the side effect's completion durably in the same step as the effect (an "
         "outbox), and have its receiver deduplicate by an id"};
+  }
+  if (how == "crashed_mid_request") {
+    return {
+        "record the request's intent durably before its first step (a saga log), and on "
+        "restart finish or compensate every intent not marked done",
+        "or make the steps one atomic write (a transaction over every place they change)"};
   }
   if (how == "id_reused_after_crash") {
     return {

@@ -24,13 +24,6 @@ struct UnshippedAck {
   std::uint64_t crash = 0;    // its first crash after the answer
 };
 
-bool names_entity(const TraceEvent& e, const std::set<std::string>& named) {
-  if (e.kind == EventKind::kStorageWrite) {
-    return data_names_any(e.line.value("key", nlohmann::json()), named);
-  }
-  return data_names_any(e.line.value("payload", nlohmann::json()), named);
-}
-
 // The request the acknowledgement `ack` answers: the node's latest delivery from the same
 // process naming the entity, with a storage write naming it in between. False if none.
 bool stored_on_request(const Trace& t, const TraceEvent& ack, const std::set<std::string>& named,
@@ -39,8 +32,8 @@ bool stored_on_request(const Trace& t, const TraceEvent& ack, const std::set<std
     const auto& e = t.at(s);
     if (e.lane != ack.lane) continue;
     if (e.kind == EventKind::kStart || e.kind == EventKind::kRestart) return false;
-    if (e.kind == EventKind::kStorageWrite && !u.stored && names_entity(e, named)) u.stored = s;
-    if (e.kind == EventKind::kDeliver && e.peer == ack.peer && names_entity(e, named)) {
+    if (e.kind == EventKind::kStorageWrite && !u.stored && event_names_any(e, named)) u.stored = s;
+    if (e.kind == EventKind::kDeliver && e.peer == ack.peer && event_names_any(e, named)) {
       u.request = s;
       return u.stored != 0;
     }
@@ -55,7 +48,7 @@ bool shipped(const DetectContext& c, const TraceEvent& ack, const std::set<std::
   for (auto s = ack.seq + 1; s <= c.horizon && s - ack.seq < kAckStoryFollowed; ++s) {
     const auto& e = t.at(s);
     if (e.lane == ack.lane && e.kind == EventKind::kSend && e.peer != ack.peer &&
-        names_entity(e, named)) {
+        event_names_any(e, named)) {
       return true;
     }
   }
@@ -91,12 +84,11 @@ std::vector<Cause> detect_unshipped_acknowledgements(const DetectContext& c) {
   const auto named = violated_names(c);
   if (named.empty()) return out;
   const auto services = service_lanes(c.index);
-  for (const auto& e : t.events) {
-    if (e.seq > c.horizon) break;
-    if (e.kind != EventKind::kSend || e.lane == kSimLane || e.peer == kSimLane) continue;
+  for (const auto s : sends_naming(c, named)) {
+    const auto& e = t.at(s);
     if (services.count(e.lane) || services.count(e.peer)) continue;
     const auto crashes = c.index.crashes.find(e.lane);
-    if (crashes == c.index.crashes.end() || !names_entity(e, named)) continue;
+    if (crashes == c.index.crashes.end()) continue;
     const auto crash = std::upper_bound(crashes->second.begin(), crashes->second.end(), e.seq);
     if (crash == crashes->second.end() || *crash > c.horizon) continue;
     UnshippedAck u;
