@@ -90,6 +90,9 @@ if first_stale: click = {'seq': first_stale['seq'], 'texts': ['stale', 'STALE']}
 elif vio_ev: click = {'seq': vio_ev['seq'], 'texts': [vio_ev['invariant']]}
 elif crash: click = {'seq': crash['seq'], 'texts': ['lost_unsynced_writes']}
 else: click = {'seq': events[0]['seq'], 'texts': [events[0]['kind']]}
+# The clicked event's code line, when the trace names one (a deliver into a waiting receive does).
+clicked = next(e for e in events if e['seq'] == click['seq'])
+if 'at' in clicked: click['texts'].append('code: ' + clicked['at'])
 
 key_count = Counter(k for e in events for k in set(keys_of(e)))
 fkey = key_count.most_common(1)[0][0] if key_count else None
