@@ -26,8 +26,9 @@ class Env {
   virtual Time now() const = 0;
   // Uniform 64-bit random number, from the run's seed in simulation.
   virtual std::uint64_t random() = 0;
-  // `at`, here and below, is left to its default: the caller's line (code_site.hpp).
-  void send(ProcessId to, PayloadPtr body, CodeSite at = CodeSite::here()) {
+  // `at`, here and below, is left to its default: the caller's line (code_site.hpp). Inlined:
+  // called out of line, this wrapper cost a simulated run 0.25 % of its instructions.
+  [[gnu::always_inline]] void send(ProcessId to, PayloadPtr body, CodeSite at = CodeSite::here()) {
     send_from(at, to, std::move(body));
   }
   virtual Storage& storage() = 0;
