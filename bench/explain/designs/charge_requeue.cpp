@@ -64,7 +64,7 @@ sim::Task<void> shop(sim::Env& env, sim::HistoryRecorder& history, sim::ProcessI
   co_await env.sleep(sim::milliseconds(300));  // let the billers drain the queue
 }
 
-sim::Task<void> biller(sim::Env& env, sim::ProcessId queue, sim::ProcessId db, bool fixed) {
+sim::Task<void> biller(sim::Env& env, sim::ProcessId queue, sim::ProcessId db) {
   services::QueueClient q(env, queue, kQueueTimeout);
   services::SqlClient sql(env, db, kSqlTimeout);
   const std::string me = env.name_of(env.self());
@@ -115,11 +115,10 @@ class System final : public sim::System {
                 "NULL, amount INTEGER NOT NULL, biller TEXT NOT NULL)"};
     const auto db = services::add_sql_service(sim, "db", config);
     for (int b = 1; b <= 2; ++b) {
-      sim.add_process("biller" + std::to_string(b),
-                      [q = queue.process, d = db.process, fixed](sim::Env& env) {
-                        return biller(env, q, d, fixed);
-                      },
-                      {.crashable = false, .client = false});
+      sim.add_process(
+          "biller" + std::to_string(b),
+          [q = queue.process, d = db.process](sim::Env& env) { return biller(env, q, d); },
+          {.crashable = false, .client = false});
     }
     auto& history = sim.history();
     const int orders = sim.config().ops;

@@ -70,8 +70,11 @@ sim::Task<void> publisher(sim::Env& env, sim::HistoryRecorder& history, sim::Pro
     const std::string key =
         "config/" + name + "/v" + std::to_string(v) + "@" + std::to_string(stamp);
     history.invoke(0, "release", name + " v" + std::to_string(v));
-    const auto r = co_await store.put(
-        key, {{"version", v}, {"effective_at", stamp}, {"limit", 100 + static_cast<int>(v)}});
+    nlohmann::json settings;
+    settings["version"] = v;
+    settings["effective_at"] = stamp;
+    settings["limit"] = 100 + v;
+    const auto r = co_await store.put(key, settings);
     history.complete(0, r.ok() ? sim::OpType::kOk : sim::OpType::kInfo, "release",
                      name + " v" + std::to_string(v));
     if (!r.ok()) continue;
