@@ -15,7 +15,9 @@
 // check (`SELECT count(*) FROM acl WHERE doc = ? AND user = ?`) in memory for 30 ms and answers
 // later checks of the same pair from it (a local TTL cache). A revocation that commits while an
 // app server holds "allowed" for the pair is not seen: the app server records the user's edit of
-// the document after the revocation took effect.
+// the document after the revocation took effect. (The check is its own transaction even when it is
+// not cached: a revocation that commits during the edit's round trip is missed too; the cache
+// widens that window to 30 ms.)
 // Fix (variant `fixed`): the check is part of the edit's own statement (`INSERT INTO edits ...
 // SELECT ... WHERE EXISTS (SELECT 1 FROM acl WHERE doc = ? AND user = ?)`), so the edit commits
 // only while the grant exists; the cache is gone.
