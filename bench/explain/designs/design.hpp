@@ -160,13 +160,21 @@ Design make_log_truncate();
 Design make_claim_retry();
 Design make_prefetch_batch();
 
+// The fourteenth held-out set (`--set fourteenth`): written blind like the thirteenth, each label
+// committed before explain first ran on the design.
+Design make_perm_cache();
+Design make_batch_marker();
+Design make_charge_requeue();
+Design make_effective_config();
+
 // The designs of a set: "main" (the default run: all_designs()), "heldout" (heldout_designs()),
 // "fresh" (fresh_designs()), "sealed" (sealed_designs(), not part of "all"), "blind"
 // (blind_designs(), not part of "all"), "unseen" (unseen_designs(), not part of "all"), "seventh"
 // (seventh_designs(), not part of "all"), "eighth" (eighth_designs(), not part of "all"),
 // "ninth" (ninth_designs(), not part of "all"), "tenth" (tenth_designs(), not part of "all"),
 // "eleventh" (eleventh_designs(), not part of "all"), "twelfth" (twelfth_designs(), not part of
-// "all"), "thirteenth" (thirteenth_designs(), not part of "all"), or "all" (the first three).
+// "all"), "thirteenth" (thirteenth_designs(), not part of "all"), "fourteenth"
+// (fourteenth_designs(), not part of "all"), or "all" (the first three).
 std::vector<std::string> design_sets();
 std::vector<Design> designs_in_set(const std::string& set);
 std::vector<Design> all_designs();         // the main set: the nine tuned designs and four held out
@@ -182,5 +190,6 @@ std::vector<Design> tenth_designs();       // the tenth held-out set (not in "al
 std::vector<Design> eleventh_designs();    // the eleventh held-out set (not in "all")
 std::vector<Design> twelfth_designs();     // the twelfth held-out set (not in "all")
 std::vector<Design> thirteenth_designs();  // the thirteenth held-out set (not in "all")
+std::vector<Design> fourteenth_designs();  // the fourteenth held-out set (not in "all")
 
 }  // namespace seer::bench::explain
