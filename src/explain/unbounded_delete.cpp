@@ -20,7 +20,7 @@ namespace seer::explain {
 
 namespace {
 
-std::string upper(std::string s) {
+std::string sql_upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
   return s;
@@ -40,7 +40,7 @@ std::optional<DeleteStatement> delete_statement(const TraceEvent& request) {
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const auto& st = statements[i];
     if (!st.is_object() || !st.contains("sql") || !st["sql"].is_string()) continue;
-    const auto sql = upper(st["sql"].get<std::string>());
+    const auto sql = sql_upper(st["sql"].get<std::string>());
     const auto from = sql.find_first_not_of(" \t\n");
     if (from == std::string::npos || sql.compare(from, 11, "DELETE FROM") != 0) continue;
     const auto start = sql.find_first_not_of(" \t\n", from + 11);
@@ -58,7 +58,7 @@ std::optional<DeleteStatement> delete_statement(const TraceEvent& request) {
 }
 
 // The rows statement `index` changed, from the reply's `changes`; -1 if it does not say.
-std::int64_t rows_changed(const TraceEvent& reply, std::size_t index) {
+std::int64_t delete_rows_changed(const TraceEvent& reply, std::size_t index) {
   const auto payload = reply.line.value("payload", nlohmann::json());
   const auto changes = payload.value("changes", nlohmann::json());
   if (!changes.is_array() || index >= changes.size() || !changes[index].is_number_integer()) {
@@ -68,7 +68,7 @@ std::int64_t rows_changed(const TraceEvent& reply, std::size_t index) {
 }
 
 // The rows a read's reply returned, over all its statements.
-std::int64_t rows_returned(const TraceEvent& reply) {
+std::int64_t read_rows_returned(const TraceEvent& reply) {
   const auto payload = reply.line.value("payload", nlohmann::json());
   const auto results = payload.value("results", nlohmann::json());
   if (!results.is_array()) return -1;
@@ -105,7 +105,7 @@ std::vector<Cause> detect_unbounded_deletes(const DetectContext& c) {
     if (!t.has(sent) || !t.has(d.served)) continue;
     const auto statement = delete_statement(t.at(sent));
     if (!statement) continue;
-    const auto deleted = rows_changed(t.at(d.served), statement->index);
+    const auto deleted = delete_rows_changed(t.at(d.served), statement->index);
     if (deleted <= 0) continue;
     // The deleter's latest read of the table before it sent the delete, among its last few reads
     // of that service, in the life that sent it.
@@ -123,7 +123,7 @@ std::vector<Cause> detect_unbounded_deletes(const DetectContext& c) {
       if (std::find(tables.begin(), tables.end(), statement->table) != tables.end()) read = &*it;
     }
     if (!read || !t.has(read->event)) continue;
-    const auto returned = rows_returned(t.at(read->event));
+    const auto returned = read_rows_returned(t.at(read->event));
     if (returned < 0 || deleted <= returned) continue;  // no row it had not seen
     // Another process's insert into the table between the read and the delete: one naming a
     // violated entity first, else the first.
