@@ -70,6 +70,17 @@ std::vector<Cause> detect_deposed_holders(const DetectContext& c);
 // same key another of its processes had acknowledged, acted on by a write over that one
 // (causes_own_storage.cpp).
 std::vector<Cause> detect_own_storage_reads(const DetectContext& c);
+// A check answered from one copy's storage before a write of the key reached it, which other
+// copies had stored and acknowledged before the check was asked, acted on by the asker (an
+// answer, an act): a read quorum that missed an acknowledged write (causes_own_storage.cpp).
+std::vector<Cause> detect_unreached_copies(const DetectContext& c);
+// A SQL delete that names no row and removed more rows than its deleter's read of the table
+// returned, with another process's insert into the table between the read and the delete
+// (unbounded_delete.cpp).
+std::vector<Cause> detect_unbounded_deletes(const DetectContext& c);
+// The same queue message received twice and acted on by both consumers, without the oracle's
+// redelivery mark (handed_out_twice.cpp).
+std::vector<Cause> detect_handed_out_twice(const DetectContext& c);
 // A position counted in rows already read (an OFFSET) carried in the reader's next request, which
 // another process's delete of a row already passed moved (counted_positions.cpp).
 std::vector<Cause> detect_counted_positions(const DetectContext& c);

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -172,7 +173,127 @@ Cause own_storage_cause(const DetectContext& c, const std::string& key, const Ha
   return cause;
 }
 
+// Whether the requester of `w` had also sent the same kind of request to `lane` before `before`,
+// and it had not reached `lane` by then (in flight, or dropped): a write fanned out to several
+// copies, one of which had not received it. Only the sender's events near the request's send are
+// looked at (a fan-out is sent at once).
+bool sent_there_unreached(const DetectContext& c, const Handled& w, int lane,
+                          std::uint64_t before) {
+  const auto& t = c.trace;
+  const auto& request = t.at(w.request);
+  if (request.parents.size() < 2) return false;
+  const auto sent = request.parents.back();
+  constexpr std::uint64_t kNear = 64;
+  const auto from = sent > kNear ? sent - kNear : 1;
+  for (auto s = from; s < before && s <= sent + kNear; ++s) {
+    if (!t.has(s)) continue;
+    const auto& e = t.at(s);
+    if (e.lane != w.requester || e.kind != EventKind::kSend || e.peer != lane) continue;
+    if (e.type != request.type) continue;
+    const auto d = delivery_of(c, s);
+    if (!d || d > before) return true;
+  }
+  return false;
+}
+
+// What the asker did on the answer it took in at `taken_in`: its first send, before its next
+// delivery, to a process that is not one of the copies (`copies`): an answer, or an act.
+std::uint64_t acted_on(const DetectContext& c, std::uint64_t taken_in,
+                       const std::set<int>& copies) {
+  const auto& t = c.trace;
+  const int asker = t.at(taken_in).lane;
+  constexpr std::uint64_t kWalk = 256;
+  for (auto s = taken_in + 1; s <= c.horizon && s <= taken_in + kWalk && t.has(s); ++s) {
+    const auto& e = t.at(s);
+    if (e.lane != asker) continue;
+    if (e.kind == EventKind::kDeliver || e.kind == EventKind::kCrash) return 0;
+    if (e.kind == EventKind::kSend && e.peer != kSimLane && !copies.count(e.peer)) return s;
+  }
+  return 0;
+}
+
+// The copy's answer at `read`, taken for the state, when writes of the same key that other copies
+// had stored and acknowledged (the acknowledgement delivered before the asker sent its request)
+// had not reached it: the requester of those writes had sent it the same request, still in flight
+// or dropped. The acknowledged writes, empty if none.
+std::vector<const Handled*> acknowledged_elsewhere(const DetectContext& c,
+                                                   const std::vector<Handled>& writes,
+                                                   const Handled& read, std::uint64_t asked) {
+  std::vector<const Handled*> out;
+  for (const auto& w : writes) {
+    if (w.seq >= read.seq) break;
+    if (w.lane == read.lane) {
+      out.clear();  // the copy stored the key itself: what it missed starts after
+      continue;
+    }
+    // The write may well be in the read's causal past (its requester was told, then asked): what
+    // matters is that it never reached this copy.
+    if (!w.answer) continue;
+    const auto acknowledged = delivery_of(c, w.answer);
+    if (!acknowledged || acknowledged > asked) continue;
+    if (!sent_there_unreached(c, w, read.lane, read.seq)) continue;
+    out.push_back(&w);
+  }
+  return out;
+}
+
+Cause unreached_copy_cause(const DetectContext& c, const std::string& key, const Handled& read,
+                           std::uint64_t taken_in, const std::vector<const Handled*>& missed,
+                           std::uint64_t acted) {
+  const auto& t = c.trace;
+  Cause cause;
+  cause.kind = "stale_read";
+  cause.process = t.lane_name(read.requester);
+  cause.events = {taken_in, read.answer, read.seq};
+  std::string acks;
+  for (const auto* w : missed) {
+    cause.events.push_back(w->answer);
+    acks += fmt::format("{}{} (#{}, acknowledged #{})", acks.empty() ? "" : ", ",
+                        t.lane_name(w->lane), w->seq, w->answer);
+  }
+  cause.events.push_back(acted);
+  const auto& first = *missed.front();
+  cause.facts = {{"how", "unreached_copy"},         {"key", key},
+                 {"read_event", read.seq},          {"answer_event", read.answer},
+                 {"missed_write_event", first.seq}, {"missed_write_ack", first.answer},
+                 {"decision_event", acted}};
+  cause.summary = fmt::format(
+      "{} answered {} from its storage ({} read at #{}, {}; taken in at #{}) before the write of "
+      "{} reached it, while other copies had stored and acknowledged it to {}: {}; {} acted on "
+      "the answer at #{} ({}): a decision on a copy the acknowledged write had not reached",
+      t.lane_name(read.lane), cause.process, key, read.seq, format_time(t.at(read.seq).time),
+      taken_in, key, t.lane_name(first.requester), acks, cause.process, acted,
+      format_time(t.at(acted).time));
+  return cause;
+}
+
 }  // namespace
+
+std::vector<Cause> detect_unreached_copies(const DetectContext& c) {
+  std::vector<Cause> out;
+  const auto log = storage_log(c);
+  for (const auto& [key, reads] : log.reads) {
+    const auto writes = log.writes.find(key);
+    if (writes == log.writes.end()) continue;
+    std::set<int> copies;
+    for (const auto& w : writes->second) copies.insert(w.lane);
+    for (const auto& read : reads) {
+      if (!read.answer) continue;
+      const auto& request = c.trace.at(read.request);
+      if (request.parents.size() < 2) continue;
+      const auto taken_in = delivery_of(c, read.answer);
+      if (!taken_in) continue;
+      const auto missed = acknowledged_elsewhere(c, writes->second, read, request.parents.back());
+      if (missed.empty()) continue;
+      auto asked_copies = copies;
+      asked_copies.insert(read.lane);
+      const auto acted = acted_on(c, taken_in, asked_copies);
+      if (!acted) continue;
+      out.push_back(unreached_copy_cause(c, key, read, taken_in, missed, acted));
+    }
+  }
+  return out;
+}
 
 std::vector<Cause> detect_own_storage_reads(const DetectContext& c) {
   std::vector<Cause> out;

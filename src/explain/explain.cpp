@@ -135,8 +135,9 @@ std::vector<Cause> detect_all(const DetectContext& context) {
        {detect_stale_reads, detect_outdated_reads, detect_lost_responses, detect_duplicates,
         detect_crash_losses, detect_clock_skew, detect_expired_leases, detect_deposed_holders,
         detect_stale_derived_writes, detect_racing_deletes, detect_stale_relayed_copies,
-        detect_own_storage_reads, detect_granted_leases, detect_outdated_peer_copies,
-        detect_handed_over_roles, detect_counted_positions}) {
+        detect_own_storage_reads, detect_unreached_copies, detect_granted_leases,
+        detect_outdated_peer_copies, detect_handed_over_roles, detect_counted_positions,
+        detect_unbounded_deletes, detect_handed_out_twice}) {
     auto found = detect(context);
     all.insert(all.end(), std::make_move_iterator(found.begin()),
                std::make_move_iterator(found.end()));
@@ -405,6 +406,23 @@ void skipped_row_over_its_pages(std::vector<Cause>& all, const std::vector<std::
   }
 }
 
+// A message handed out twice, the second time to a consumer that then acted on it: a lost update
+// of that receive (the first consumer's ack of the same message overtook it) tells the same
+// handing-out as a view overtaken, while the harm is the second handling. The duplicate ranks just
+// above the outdated read of its own delivery.
+void duplicate_over_its_receive(std::vector<Cause>& all) {
+  for (auto& dup : all) {
+    if (cause_how(dup) != "handed_out_twice") continue;
+    const auto delivery = dup.facts.value("delivery_event", std::uint64_t{0});
+    for (const auto& read : all) {
+      if (read.kind != "outdated_read" || read.score < dup.score || !read.facts.is_object()) {
+        continue;
+      }
+      if (read.facts.value("read_event", std::uint64_t{0}) == delivery) dup.score = read.score + 1;
+    }
+  }
+}
+
 bool shares_evidence(const Cause& a, const Cause& b) {
   return std::any_of(a.events.begin(), a.events.end(), [&](std::uint64_t e) {
     return std::find(b.events.begin(), b.events.end(), e) != b.events.end();
@@ -592,6 +610,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   lease_over_lost_update(all);
   taken_lease_over_its_taker(all);
   delete_over_lost_update(all);
+  duplicate_over_its_receive(all);
   skipped_row_over_its_pages(all, entities.names);
   // At equal scores the later evidence first: the read an answer was computed from is the last
   // one its server made before answering.

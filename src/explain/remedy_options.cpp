@@ -40,6 +40,13 @@ Options read_options(const Cause& c) {
         "or carry the version of the copy with the decision and have the owner reject it "
         "when the version moved"};
   }
+  if (how == "unreached_copy") {
+    return {
+        "read from enough copies that every read meets every acknowledged write (a read quorum "
+        "R with R + W > N), and act on the newest answer: refuse if any copy has the write",
+        "or acknowledge a write only once every copy a read may ask has stored it (W = N), or "
+        "read from the copy that orders the writes (a leader)"};
+  }
   if (how == "earlier_read") {
     return {
         "compute the written value from the same read that gave the version the write "
@@ -133,6 +140,12 @@ std::optional<std::vector<std::string>> remedy_options(const Cause& c) {
         "relayed value) and have the destination keep only a newer version",
         "or derive inside the transaction that changes the source, or invalidate after the "
         "fill so a late fill cannot outlive the change"};
+  }
+  if (k == "racing_delete" && cause_how(c) == "wider_than_read") {
+    return Options{
+        "bound the delete to what was read: delete the rows by the ids (or up to the highest "
+        "id) the read returned, not the whole table, and expect that many changed rows",
+        "or read and delete in one serializable transaction"};
   }
   if (k == "racing_delete") {
     return Options{
