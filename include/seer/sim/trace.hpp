@@ -38,11 +38,11 @@ struct TraceEvent {
   std::uint64_t previous = kNoEvent;  // previous event on the same process
   std::uint64_t cause = kNoEvent;     // the send behind a delivery, the set behind a timer, ...
   const Message* payload = nullptr;   // only valid while annotators run
+  nlohmann::json detail;              // kind-specific fields (only when recording)
+  nlohmann::json oracle;              // forbidden facts (only when recording)
   // The algorithm's line behind it (a send, the receive a delivery woke, a timer's wait, a disk
   // access): written as "at", never hashed (a line moves when code is edited; the run does not).
   CodeSite site;
-  nlohmann::json detail;              // kind-specific fields (only when recording)
-  nlohmann::json oracle;              // forbidden facts (only when recording)
 };
 
 // The function behind a run's trace hash. Files of format 1 (traces and run files) hold FNV-1a
