@@ -18,7 +18,7 @@ endif()
 # The libraries a program built on seer links, each seer::<name without the seer_ prefix>.
 set(SEER_EXPORTED_LIBRARIES
   seer_check seer_history seer_sim seer_service_clients seer_services seer_sqlite seer_runtime
-  seer_explain seer_shrink seer_view seer_export seer_cli seer_cli_main
+  seer_explain seer_shrink seer_counterfactual seer_view seer_export seer_cli seer_cli_main
   # The built-in example systems, for a program that asks for them (seer_add_simulation's
   # BUILTIN_SYSTEMS); only seer/systems/builtin.hpp of theirs is public.
   seer_systems seer_promises_model seer_promises_checker seer_promises_concrete seer_promises_design

@@ -10,6 +10,7 @@
 // The fixed variant must hold on the same seeds (it proves the label names the real cause).
 #include "designs/design.hpp"
 
+#include "seer/counterfactual/counterfactual.hpp"
 #include "seer/explain/causal_graph.hpp"
 #include "seer/explain/explain.hpp"
 #include "seer/explain/trace_file.hpp"
@@ -44,6 +45,7 @@ struct Options {
   bool json = false;
   bool redacted = false;
   bool verbose = false;
+  bool verify = false;
   std::string trace_dir;
 };
 
@@ -64,6 +66,9 @@ struct SeedResult {
   bool all_keys = false;
   bool labeled = false;
   std::string violation;
+  std::string verdict;  // --verify: the first cause's (seer/counterfactual/counterfactual.hpp)
+  std::vector<std::string> verdicts;  // --verify: the first three causes'
+  std::vector<bool> hits;             // which of the first three causes are hits
 };
 
 struct DesignResult {
@@ -78,6 +83,8 @@ struct DesignResult {
   std::vector<std::uint64_t> fixed_failing;
   std::string fixed_first_message;
   std::map<std::string, int> top_kind_tally;
+  // --verify: the first cause's verdict, tallied over the top-1 hits and over the misses.
+  std::map<std::string, int> verdicts_hit, verdicts_miss;
   int unlabeled = 0;
   double seconds = 0;
 };
@@ -112,7 +119,7 @@ std::map<std::uint64_t, std::uint64_t> redaction_map(const seer::explain::Trace&
 #endif
 
 SeedResult score(const Design& d, const seer::explain::Trace& trace, bool redacted,
-                 const std::string& redacted_path) {
+                 const std::string& redacted_path, bool verify) {
   SeedResult s;
   s.violation = trace.violation().value("message", "");
   s.key_events = d.label.key_events(trace);
@@ -153,6 +160,7 @@ SeedResult score(const Design& d, const seer::explain::Trace& trace, bool redact
   s.slice_size = x.slice.size();
   for (std::size_t i = 0; i < x.causes.size() && i < 3; ++i) {
     s.top_kinds.push_back(x.causes[i].kind);
+    s.hits.push_back(hit(x.causes[i]));
     if (hit(x.causes[i])) {
       if (i == 0) s.top1 = true;
       s.top3 = true;
@@ -167,6 +175,17 @@ SeedResult score(const Design& d, const seer::explain::Trace& trace, bool redact
                            : std::uint64_t{0};
       if (key_set.count(seq)) s.where = true;
     }
+  }
+  if (verify && !redacted) {
+    seer::counterfactual::VerifyOptions only_first;
+    only_first.max_causes = 3;
+    sim::RunConfig config = d.config(trace.header.value("seed", std::uint64_t{0}));
+    const auto v =
+        seer::counterfactual::verify_causes(*d.system, "buggy", config, trace, x, only_first);
+    s.verdict = !v.reproduced      ? "not_reproduced"
+                : v.causes.empty() ? "no_cause"
+                                   : seer::counterfactual::verdict(v.causes[0]);
+    for (const auto& c : v.causes) s.verdicts.push_back(seer::counterfactual::verdict(c));
   }
   if (!key_set.empty()) {
     const std::set<std::uint64_t> slice(x.slice.begin(), x.slice.end());
@@ -217,9 +236,11 @@ DesignResult run_design(const Design& d, const Options& o) {
     auto s = score(d, trace, o.redacted,
                    o.redacted && !o.trace_dir.empty()
                        ? fmt::format("{}/{}-seed{}.redacted.jsonl", o.trace_dir, d.name, seed)
-                       : std::string());
+                       : std::string(),
+                   o.verify);
     s.seed = seed;
     if (!s.labeled) ++out.unlabeled;
+    if (o.verify) (s.top1 ? out.verdicts_hit : out.verdicts_miss)[s.verdict]++;
     out.top_kind_tally[s.top_kinds.empty() ? "(none)" : s.top_kinds.front()]++;
     if (o.verbose) {
       const std::string redacted_keys =
@@ -286,7 +307,10 @@ nlohmann::json to_json(const DesignResult& r) {
                      {"top3", s.top3},
                      {"where", s.where},
                      {"recall", s.recall},
-                     {"all_keys_in_slice", s.all_keys}});
+                     {"all_keys_in_slice", s.all_keys},
+                     {"verdict", s.verdict},
+                     {"verdicts", s.verdicts},
+                     {"hits", s.hits}});
   }
   return {{"design", r.name},
           {"held_out", r.held_out},
@@ -303,6 +327,7 @@ nlohmann::json to_json(const DesignResult& r) {
           {"all_keys_in_slice", t.share(t.all_keys)},
           {"where", t.where_share()},
           {"top_cause_kinds", r.top_kind_tally},
+          {"verify", {{"top1_hits", r.verdicts_hit}, {"top1_misses", r.verdicts_miss}}},
           {"seconds", r.seconds},
           {"seeds", seeds}};
 }
@@ -335,6 +360,9 @@ int main(int argc, char** argv) {
   app.add_flag("--json", o.json, "Machine-readable result");
   app.add_flag("--redacted", o.redacted,
                "Explain the redacted trace (no forbidden facts; seer/explain/redact.hpp)");
+  app.add_flag("--verify", o.verify,
+               "Re-run each failing seed without what the first cause shows (seer explain "
+               "--verify) and tally the verdicts over top-1 hits and misses");
   app.add_flag("--verbose", o.verbose, "One line per failing seed on stderr");
   CLI11_PARSE(app, argc, argv);
 #ifndef SEER_BENCH_HAS_REDACT
@@ -402,6 +430,10 @@ int main(int argc, char** argv) {
           tally_text(r.top_kind_tally));
       if (r.unlabeled)
         std::cout << fmt::format("  {} seeds the label could not find\n", r.unlabeled);
+      if (o.verify) {
+        std::cout << fmt::format("  verified: top-1 hits [{}]  misses [{}]\n",
+                                 tally_text(r.verdicts_hit), tally_text(r.verdicts_miss));
+      }
       for (const auto& m : r.other_messages) std::cout << "  other failure: " << m << '\n';
       if (!r.fixed_failing.empty()) {
         std::cout << fmt::format("  fixed failed on seed {}: {}\n", r.fixed_failing.front(),

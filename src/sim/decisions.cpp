@@ -137,13 +137,14 @@ ClockFault Decisions::clock(ProcessId process) const {
   return ClockFault{names_[static_cast<std::size_t>(process)], 0, 0};
 }
 
-bool Decisions::service_fault(ProcessId process, const std::string& kind, bool drawn) {
+bool Decisions::service_fault(ProcessId process, const std::string& kind, bool drawn,
+                              std::uint64_t event) {
   if (!replay_ && !recorded_) return drawn;  // a plain seeded run: nothing to look up or keep
   const auto occurrence = service_occurrences_[{process, kind}]++;
   const bool fault = replay_ ? service_faults_.count({process, kind, occurrence}) > 0 : drawn;
   if (fault && recorded_) {
     recorded_->service_faults.push_back(
-        {names_[static_cast<std::size_t>(process)], kind, occurrence});
+        {names_[static_cast<std::size_t>(process)], kind, occurrence, event});
   }
   return fault;
 }

@@ -44,8 +44,9 @@ class Decisions {
   const PartitionFault& partition(std::size_t i) const { return replay_->partitions[i]; }
   std::vector<bool> partition_side(std::size_t i) const;  // side[p]: in group A
   ClockFault clock(ProcessId process) const;
-  // A service fault decision: the seeded draw, or the schedule's, by occurrence. Records it.
-  bool service_fault(ProcessId process, const std::string& kind, bool drawn);
+  // A service fault decision: the seeded draw, or the schedule's, by occurrence. Records it, with
+  // `event` (the service's latest trace event) as where it was decided.
+  bool service_fault(ProcessId process, const std::string& kind, bool drawn, std::uint64_t event);
 
   // --- recording (no-ops unless recording) ---
   void record_message(ProcessId from, ProcessId to, std::uint64_t index, const MessageFate& fate);

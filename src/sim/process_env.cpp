@@ -60,39 +60,32 @@ bool ProcessEnv::try_receive(std::optional<Message>& out) {
   return true;
 }
 
-void ProcessEnv::park_receive(std::coroutine_handle<> h, Duration timeout,
-                              std::optional<Message>* out, CodeSite at) {
+ProcessSlot& ProcessEnv::begin_wait(Wait kind, std::coroutine_handle<> h, CodeSite at) {
   auto& s = slot();
   SEER_ASSERT(sim_.current == id_, "only the running process waits");
   SEER_ASSERT(s.wait == Wait::kNone && !s.waiter, "a process waits for one thing at a time");
-  s.wait = Wait::kReceive;
+  s.wait = kind;
   s.waiter = h;
-  s.receive_out = out;
-  s.wait_token = timeout >= 0 ? sim_.schedule_wake(id_, sim_.true_duration(s, timeout)) : 0;
   s.wait_cause = s.last_event;
   s.wait_site = at;
+  return s;
+}
+
+void ProcessEnv::park_receive(std::coroutine_handle<> h, Duration timeout,
+                              std::optional<Message>* out, CodeSite at) {
+  auto& s = begin_wait(Wait::kReceive, h, at);
+  s.receive_out = out;
+  s.wait_token = timeout >= 0 ? sim_.schedule_wake(id_, sim_.true_duration(s, timeout)) : 0;
 }
 
 void ProcessEnv::park_sleep(std::coroutine_handle<> h, Duration d, CodeSite at) {
-  auto& s = slot();
-  SEER_ASSERT(sim_.current == id_, "only the running process waits");
-  SEER_ASSERT(s.wait == Wait::kNone && !s.waiter, "a process waits for one thing at a time");
-  s.wait = Wait::kSleep;
-  s.waiter = h;
+  auto& s = begin_wait(Wait::kSleep, h, at);
   s.wait_token = sim_.schedule_wake(id_, sim_.true_duration(s, d));
-  s.wait_cause = s.last_event;
-  s.wait_site = at;
 }
 
 void ProcessEnv::park_sync(std::coroutine_handle<> h, CodeSite at) {
-  auto& s = slot();
-  SEER_ASSERT(sim_.current == id_, "only the running process waits");
-  SEER_ASSERT(s.wait == Wait::kNone && !s.waiter, "a process waits for one thing at a time");
-  s.wait = Wait::kSync;
-  s.waiter = h;
+  auto& s = begin_wait(Wait::kSync, h, at);
   s.wait_token = sim_.schedule_wake(id_, sim_.profile.sync_latency);
-  s.wait_cause = s.last_event;
-  s.wait_site = at;
 }
 
 }  // namespace seer::sim

@@ -32,6 +32,8 @@ class ProcessEnv final : public Env, public Storage {
 
  private:
   ProcessSlot& slot() const { return sim_.processes[id_]; }
+  // Marks the running process as parked on `kind`; the caller sets what ends the wait.
+  ProcessSlot& begin_wait(Wait kind, std::coroutine_handle<> h, CodeSite at);
   Simulator::Impl& sim_;
   ProcessId id_;
 };

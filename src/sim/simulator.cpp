@@ -328,7 +328,9 @@ void Simulator::note(const std::string& what, nlohmann::json facts) {
 bool Simulator::service_fault(const std::string& kind, bool drawn) {
   auto& im = *impl_;
   if (im.healed) drawn = false;  // drawn all the same: the service's random stream is unchanged
-  return im.current == kNoProcess ? drawn : im.decisions.service_fault(im.current, kind, drawn);
+  if (im.current == kNoProcess) return drawn;
+  return im.decisions.service_fault(im.current, kind, drawn,
+                                    im.processes[static_cast<std::size_t>(im.current)].last_event);
 }
 bool Simulator::is_up(ProcessId id) const {
   return impl_->processes.at(id).up;

@@ -76,6 +76,10 @@ struct ServiceFault {
   std::string process;
   std::string kind;
   std::uint64_t occurrence = 0;
+  // Where it was decided, when a run recorded it: the service's latest trace event then (the
+  // delivery of the request it served, or an event after it). Not part of a run file: seer
+  // explain --verify reads it to tie the fault to the events a cause names.
+  std::uint64_t event = 0;
 };
 
 // The largest time or duration a schedule may hold: one day of virtual time, far past any run

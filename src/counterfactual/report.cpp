@@ -1,0 +1,111 @@
+// A verification as JSON (seer explain --verify --json) and as text.
+#include "seer/counterfactual/counterfactual.hpp"
+
+#include <fmt/format.h>
+
+namespace seer::counterfactual {
+
+const char* verdict(const CauseCheck& c) {
+  if (!c.without_all) return "nothing_to_remove";
+  switch (c.without_all->outcome) {
+    case Outcome::kHolds:
+    case Outcome::kFailsElsewhere:
+      return "confirmed";
+    case Outcome::kFailsSame:
+      return "not_confirmed";
+    case Outcome::kFailsOther:
+      return "other_failure";
+    case Outcome::kStalled:
+      return "stalled";
+  }
+  return "?";
+}
+
+namespace {
+
+nlohmann::json trial_json(const Trial& t) {
+  nlohmann::json j = {{"removed", t.removed}, {"outcome", outcome_name(t.outcome)}};
+  if (!t.invariant.empty()) {
+    j["invariant"] = t.invariant;
+    j["message"] = t.message;
+  }
+  return j;
+}
+
+std::string what_removed(const CauseCheck& c) {
+  if (c.deviations.size() == 1) return c.deviations[0].description;
+  return fmt::format("{} and {} more", c.deviations[0].description, c.deviations.size() - 1);
+}
+
+std::string outcome_phrase(const Trial& t, const std::string& invariant) {
+  switch (t.outcome) {
+    case Outcome::kHolds:
+      return "the run holds";
+    case Outcome::kFailsSame:
+      return "it still fails " + invariant;
+    case Outcome::kFailsElsewhere:
+      return "this violation is gone (" + invariant +
+             " fails later on other entities: " + t.message + ")";
+    case Outcome::kFailsOther:
+      return "it fails " + t.invariant + " instead";
+    case Outcome::kStalled:
+      return "the run stalls (time or event limit) without a violation";
+  }
+  return "?";
+}
+
+}  // namespace
+
+nlohmann::json verification_json(const Verification& v) {
+  nlohmann::json j = {{"reproduced", v.reproduced}, {"invariant", v.invariant}, {"runs", v.runs}};
+  if (!v.problem.empty()) j["problem"] = v.problem;
+  nlohmann::json causes = nlohmann::json::array();
+  for (const auto& c : v.causes) {
+    nlohmann::json deviations = nlohmann::json::array();
+    for (const auto& d : c.deviations) {
+      deviations.push_back({{"kind", d.kind},
+                            {"event", d.event},
+                            {"description", d.description},
+                            {"entry", d.entry}});
+    }
+    nlohmann::json cause = {
+        {"cause", c.cause}, {"verdict", verdict(c)}, {"deviations", std::move(deviations)}};
+    if (c.without_all) cause["without_all"] = trial_json(*c.without_all);
+    nlohmann::json each = nlohmann::json::array();
+    for (const auto& t : c.without_each) each.push_back(trial_json(t));
+    cause["without_each"] = std::move(each);
+    causes.push_back(std::move(cause));
+  }
+  j["causes"] = std::move(causes);
+  return j;
+}
+
+std::string verification_text(const Verification& v, const explain::Explanation& explanation) {
+  if (!v.reproduced) return "Not checked by re-running: " + v.problem + "\n";
+  std::string out =
+      fmt::format("Checked by re-running seed {} without what each cause shows ({} runs):\n",
+                  explanation.seed, v.runs);
+  for (const auto& c : v.causes) {
+    const auto& kind = explanation.causes.at(c.cause).kind;
+    if (!c.without_all) {
+      out += fmt::format(
+          "  {}. {}: nothing to remove: its events show no fault and no latency the simulator "
+          "chose (the processes' interleaving alone)\n",
+          c.cause + 1, kind);
+      continue;
+    }
+    const std::string word = verdict(c) == std::string("confirmed")       ? "confirmed"
+                             : verdict(c) == std::string("not_confirmed") ? "not confirmed"
+                                                                          : "inconclusive";
+    out += fmt::format("  {}. {}: {}: without {}, {}\n", c.cause + 1, kind, word, what_removed(c),
+                       outcome_phrase(*c.without_all, v.invariant));
+    for (const auto& t : c.without_each) {
+      out +=
+          fmt::format("       without {} alone: {}\n", c.deviations.at(t.removed.at(0)).description,
+                      outcome_phrase(t, v.invariant));
+    }
+  }
+  return out;
+}
+
+}  // namespace seer::counterfactual
