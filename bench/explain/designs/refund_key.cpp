@@ -21,10 +21,10 @@
 // Faults: delay, reorder.
 //
 // Label. `lost_response`: the desk gave up on a request that was taking effect and sent it again.
-// The keys: where the first payment took effect (the database's reply send for the first
-// committed "refund r-N"), the desk's give-up on the request that led to it (its receive timeout
-// after sending that request), the desk's retry (its next send of the refund), and the second
-// payment's commit.
+// The keys: where the abandoned attempt's payment took effect (the database's reply send for its
+// "refund r-N"; it may commit before or after the retry's, when its request was slow), the desk's
+// give-up on that attempt (its receive timeout after sending it), the desk's send of the retry
+// whose payment was the other one, and that payment's commit.
 #include "design.hpp"
 #include "trace_lookup.hpp"
 
@@ -34,6 +34,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <utility>
 
 namespace seer::bench::explain {
 
@@ -204,12 +205,33 @@ class System final : public sim::System {
 // --- Label -------------------------------------------------------------------------------------
 
 // From the message: the refund R. The committed payments of R (the database's reply sends for
-// "refund R" that committed), the first two. The first payment's request came from an API
-// server that was handling one of the desk's `refund` messages for R: the latest such delivery
-// to that server before its payment request. Its send by the desk is the request the desk gave
-// up on: the desk's receive timeout after that send (before its next send) and its next send of
-// R (the retry). The keys: the first payment's commit, the give-up, the retry, the second
-// payment's commit.
+// "refund R" that committed), the first two. Each payment was made by an API server handling one
+// of the desk's `refund` messages: a server handles its messages in the order they arrive and
+// starts each with one KV get, so the payment's handling is the server's k-th, where its latest
+// get before the payment request is its k-th get, and the message is the k-th `refund`
+// delivered to it; its send by the desk is the attempt the payment served. Of the two attempts,
+// the earlier is the one the desk gave up on: its give-up (the desk's receive timeout after that
+// send, before its next send), the later attempt's send (the retry that paid again), and both
+// payments' commits are the keys.
+const TraceEvent* attempt_of(const Trace& trace, const TraceEvent& commit) {
+  const auto* pay = request_send_for(trace, commit);
+  if (!pay) return nullptr;
+  const int server = pay->lane;
+  const auto gets = find_all(
+      trace,
+      [&](const TraceEvent& e) {
+        return e.kind == EventKind::kSend && e.lane == server && e.type == "kv_request" &&
+               payload(e).value("op", "") == "get";
+      },
+      pay->seq);
+  if (gets.empty()) return nullptr;
+  const auto handled = find_all(trace, [&](const TraceEvent& e) {
+    return e.kind == EventKind::kDeliver && e.lane == server && e.type == "refund";
+  });
+  if (handled.size() < gets.size()) return nullptr;
+  return send_of(trace, *handled[gets.size() - 1]);
+}
+
 std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string id = between(violation_message(trace), "refund ", " was paid");
   if (id.empty()) return {};
@@ -222,36 +244,32 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
     return req && payload(*req).value("label", "") == "refund " + id;
   });
   if (commits.size() < 2) return {};
-  const auto* first_req = request_send_for(trace, *commits[0]);
-  if (!first_req) return {};
-  const auto* handled = find_last(
+  const auto* a = attempt_of(trace, *commits[0]);
+  const auto* b = attempt_of(trace, *commits[1]);
+  if (!a || !b || a == b) return {};
+  const TraceEvent* abandoned_commit = commits[0];
+  const TraceEvent* retry_commit = commits[1];
+  if (b->seq < a->seq) {
+    std::swap(a, b);
+    std::swap(abandoned_commit, retry_commit);
+  }
+  // a: the attempt the desk gave up on; b: the retry whose payment was the second one.
+  const auto* next_send = find_first(
       trace,
-      [&](const TraceEvent& e) {
-        return e.kind == EventKind::kDeliver && e.lane == first_req->lane && e.type == "refund" &&
-               payload(e).value("refund", "") == id;
-      },
-      first_req->seq);
-  if (!handled) return {};
-  const auto* asked = send_of(trace, *handled);
-  if (!asked) return {};
-  const auto* retry = find_first(
-      trace,
-      [&](const TraceEvent& e) {
-        return e.kind == EventKind::kSend && e.lane == asked->lane && e.type == "refund" &&
-               payload(e).value("refund", "") == id;
-      },
-      asked->seq);
-  std::vector<std::uint64_t> keys = {commits[0]->seq};
+      [&](const TraceEvent& e) { return e.kind == EventKind::kSend && e.lane == a->lane; },
+      a->seq);
   const auto* gave_up = find_first(
       trace,
       [&](const TraceEvent& e) {
-        return e.kind == EventKind::kTimer && e.lane == asked->lane &&
-               e.line.value("timer", "") == "receive_timeout" && (!retry || e.seq < retry->seq);
+        return e.kind == EventKind::kTimer && e.lane == a->lane &&
+               e.line.value("timer", "") == "receive_timeout" &&
+               (!next_send || e.seq < next_send->seq);
       },
-      asked->seq);
+      a->seq);
+  std::vector<std::uint64_t> keys = {abandoned_commit->seq};
   if (gave_up) keys.push_back(gave_up->seq);
-  if (retry) keys.push_back(retry->seq);
-  keys.push_back(commits[1]->seq);
+  keys.push_back(b->seq);
+  keys.push_back(retry_commit->seq);
   return keys;
 }
 
