@@ -167,9 +167,10 @@ class System final : public sim::System {
 
 // --- Label -------------------------------------------------------------------------------------
 
-// From the message: the document D, the part P and the older version W. The put of the part
-// key with W in its body that the document was read from: the latest put of `uploads/D/P` with
-// version W before the document's write (the editor's send). The editor's receive timeout after
+// From the message: the document D, its version V, the part P and the older version W. The
+// document's write: the editor's put of `docs/D` carrying V (the latest before the violation).
+// The put of the part key with W in its body that the document was read from: the latest put of
+// `uploads/D/P` with version W before the document's write (the editor's send). The editor's receive timeout after
 // that send (it gave up), the store's reply send for it (where it took effect: after the give-up),
 // and the store's reply send for the document's put (the write of `docs/D` carrying the mix).
 std::vector<std::uint64_t> key_events(const Trace& trace) {
@@ -178,14 +179,22 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string part = between(msg, "assembled from ", " of version ");
   const std::string older = between(msg, " of version ", "");
   if (doc.empty() || part.empty() || older.empty()) return {};
+  const std::string assembled = between(msg, " (version ", ")");
+  if (assembled.empty()) return {};
   const int w = std::stoi(older);
-  // The document's write that the invariant caught: the last put of docs/D before the violation.
+  const int v = std::stoi(assembled);
+  // The document's write that the invariant caught: the last put of docs/D carrying version V
+  // before the violation (it may itself have landed late, after newer saves).
   const auto vio = violation_event(trace);
   const auto* doc_put = find_last(
       trace,
       [&](const TraceEvent& e) {
-        return e.kind == EventKind::kSend && e.type == "object_request" &&
-               payload(e).value("op", "") == "put" && payload(e).value("key", "") == "docs/" + doc;
+        if (e.kind != EventKind::kSend || e.type != "object_request" ||
+            payload(e).value("op", "") != "put" || payload(e).value("key", "") != "docs/" + doc) {
+          return false;
+        }
+        const auto& body = payload(e).value("body", nlohmann::json::object());
+        return body.is_object() && body.value("version", 0) == v;
       },
       vio);
   if (!doc_put) return {};
