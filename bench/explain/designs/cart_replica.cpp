@@ -59,11 +59,12 @@ struct CartRequest : sim::Payload {
   std::string op;  // "add" or "checkout"
   std::string cart;
   std::string item;  // add
-  int seen;          // the session token: items the shopper has been answered (fixed only)
+  int seen;          // fixed: the session token, the items the shopper has been answered; else -1
   std::string_view type() const override { return "cart_request"; }
   nlohmann::json to_json() const override {
-    nlohmann::json j = {{"req", req}, {"op", op}, {"cart", cart}, {"seen", seen}};
+    nlohmann::json j = {{"req", req}, {"op", op}, {"cart", cart}};
     if (!item.empty()) j["item"] = item;
+    if (seen >= 0) j["seen"] = seen;
     return j;
   }
 };
@@ -93,7 +94,7 @@ using Expected = std::map<std::string, std::vector<std::string>>;
 
 sim::Task<void> shopper(sim::Env& env, sim::HistoryRecorder& history, int index,
                         std::vector<sim::ProcessId> nodes, int visits,
-                        std::shared_ptr<Expected> expected) {
+                        std::shared_ptr<Expected> expected, bool fixed) {
   std::uint64_t req = 0;
   for (int v = 0; v < visits; ++v) {
     const int number = v * kShoppers + index;
@@ -112,8 +113,8 @@ sim::Task<void> shopper(sim::Env& env, sim::HistoryRecorder& history, int index,
       while (!done) {
         const auto node = nodes[env.random() % nodes.size()];  // the load balancer
         const std::uint64_t r = ++req;
-        env.send(node, sim::make_payload<CartRequest>(r, op, cart, item,
-                                                      static_cast<int>(answered.size())));
+        const int seen = fixed ? static_cast<int>(answered.size()) : -1;  // the session token
+        env.send(node, sim::make_payload<CartRequest>(r, op, cart, item, seen));
         const sim::Time deadline = env.now() + kAnswerTimeout;
         std::string status;
         for (;;) {
@@ -234,8 +235,8 @@ class System final : public sim::System {
     const int visits = std::max(1, sim.config().ops / kShoppers);
     for (int s = 1; s <= kShoppers; ++s) {
       sim.add_process("shopper" + std::to_string(s),
-                      [&history, s, nodes, visits, expected](sim::Env& env) {
-                        return shopper(env, history, s, nodes, visits, expected);
+                      [&history, s, nodes, visits, expected, fixed](sim::Env& env) {
+                        return shopper(env, history, s, nodes, visits, expected, fixed);
                       },
                       {.crashable = false, .client = true});
     }
