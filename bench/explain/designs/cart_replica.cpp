@@ -147,9 +147,8 @@ std::vector<std::string> read_cart(sim::Env& env, const std::string& cart) {
 }
 
 void write_cart(sim::Env& env, const std::string& cart, const std::set<std::string>& items) {
-  env.storage().put("cart/" + cart, nlohmann::json(std::vector<std::string>(items.begin(),
-                                                                            items.end()))
-                                        .dump());
+  env.storage().put("cart/" + cart,
+                    nlohmann::json(std::vector<std::string>(items.begin(), items.end())).dump());
 }
 
 sim::Task<void> node(sim::Env& env, sim::ProcessId db, std::shared_ptr<sim::ProcessId> peer,
@@ -192,7 +191,8 @@ sim::Task<void> node(sim::Env& env, sim::ProcessId db, std::shared_ptr<sim::Proc
     }
     const auto from = m.from;
     const std::vector<services::SqlStatement> order = {
-        {"INSERT INTO orders (cart, items) VALUES (?1, ?2)", {cart, nlohmann::json(mine).dump()},
+        {"INSERT INTO orders (cart, items) VALUES (?1, ?2)",
+         {cart, nlohmann::json(mine).dump()},
          1}};
     const auto res = co_await sql.transact(order, "order " + cart);
     if (res.timed_out || !res.committed) continue;
@@ -223,10 +223,12 @@ class System final : public sim::System {
     auto peer2 = std::make_shared<sim::ProcessId>(sim::kNoProcess);
     std::vector<sim::ProcessId> nodes;
     nodes.push_back(sim.add_process(
-        "cart1", [d = db.process, peer1, fixed](sim::Env& env) { return node(env, d, peer1, fixed); },
+        "cart1",
+        [d = db.process, peer1, fixed](sim::Env& env) { return node(env, d, peer1, fixed); },
         {.crashable = false, .client = false, .pausable = false}));
     nodes.push_back(sim.add_process(
-        "cart2", [d = db.process, peer2, fixed](sim::Env& env) { return node(env, d, peer2, fixed); },
+        "cart2",
+        [d = db.process, peer2, fixed](sim::Env& env) { return node(env, d, peer2, fixed); },
         {.crashable = false, .client = false, .pausable = false}));
     *peer1 = nodes[1];
     *peer2 = nodes[0];
@@ -246,9 +248,8 @@ class System final : public sim::System {
         sim::when_changed(
             [truth = db.truth] { return truth->committed().size(); },
             [truth = db.truth, expected, checked]() -> std::optional<sim::Finding> {
-              const auto rows = truth->query(
-                  "SELECT id, cart, items FROM orders WHERE id > " + std::to_string(*checked) +
-                  " ORDER BY id");
+              const auto rows = truth->query("SELECT id, cart, items FROM orders WHERE id > " +
+                                             std::to_string(*checked) + " ORDER BY id");
               for (const auto& row : rows) {
                 *checked = row[0].get<std::int64_t>();
                 const auto cart = row[1].get<std::string>();

@@ -83,8 +83,8 @@ sim::Task<void> editor(sim::Env& env, sim::HistoryRecorder& history, int index,
     for (int attempt = 0; attempt < 20 && !saved; ++attempt) {
       ++version;  // the text as it is now: the user kept typing
       ++upload;
-      const std::string prefix = fixed ? "uploads/" + doc + "/u-" + std::to_string(upload) + "/"
-                                       : "uploads/" + doc + "/";
+      const std::string prefix =
+          fixed ? "uploads/" + doc + "/u-" + std::to_string(upload) + "/" : "uploads/" + doc + "/";
       history.invoke(index, "save", doc + " v" + std::to_string(version));
       bool ok = true;
       for (int p = 1; p <= kParts && ok; ++p) {
@@ -141,7 +141,7 @@ class System final : public sim::System {
     sim.add_invariant(
         "document-assembled-from-its-version",
         [truth = store.truth, checked]() -> std::optional<sim::Finding> {
-          for (; *checked < truth->revision(); ) {
+          for (; *checked < truth->revision();) {
             ++*checked;
             const auto change = truth->change_at(*checked);
             if (change.key.substr(0, 5) != "docs/") continue;
@@ -170,9 +170,10 @@ class System final : public sim::System {
 // From the message: the document D, its version V, the part P and the older version W. The
 // document's write: the editor's put of `docs/D` carrying V (the latest before the violation).
 // The put of the part key with W in its body that the document was read from: the latest put of
-// `uploads/D/P` with version W before the document's write (the editor's send). The editor's receive timeout after
-// that send (it gave up), the store's reply send for it (where it took effect: after the give-up),
-// and the store's reply send for the document's put (the write of `docs/D` carrying the mix).
+// `uploads/D/P` with version W before the document's write (the editor's send). The editor's
+// receive timeout after that send (it gave up), the store's reply send for it (where it took
+// effect: after the give-up), and the store's reply send for the document's put (the write of
+// `docs/D` carrying the mix).
 std::vector<std::uint64_t> key_events(const Trace& trace) {
   const std::string msg = violation_message(trace);
   const std::string doc = between(msg, "document ", " (version ");

@@ -50,7 +50,8 @@ constexpr sim::Duration kSqlTimeout = sim::milliseconds(200);
 constexpr int kMaxAttempts = 30;
 
 struct RefundRequest : sim::Payload {
-  RefundRequest(std::uint64_t r, std::string id, int a) : req(r), refund(std::move(id)), amount(a) {}
+  RefundRequest(std::uint64_t r, std::string id, int a)
+      : req(r), refund(std::move(id)), amount(a) {}
   std::uint64_t req;
   std::string refund;
   int amount;
@@ -194,9 +195,9 @@ class System final : public sim::System {
                                 "max(rowid) LIMIT 1");
                             if (rows.empty()) return std::nullopt;
                             const auto id = rows[0][0].get<std::string>();
-                            return sim::Finding{"refund " + id + " was paid " +
-                                                    rows[0][1].dump() + " times (" +
-                                                    rows[0][2].get<std::string>() + ")",
+                            return sim::Finding{"refund " + id + " was paid " + rows[0][1].dump() +
+                                                    " times (" + rows[0][2].get<std::string>() +
+                                                    ")",
                                                 {id}};
                           }));
   }
@@ -255,8 +256,7 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
   }
   // a: the attempt the desk gave up on; b: the retry whose payment was the second one.
   const auto* next_send = find_first(
-      trace,
-      [&](const TraceEvent& e) { return e.kind == EventKind::kSend && e.lane == a->lane; },
+      trace, [&](const TraceEvent& e) { return e.kind == EventKind::kSend && e.lane == a->lane; },
       a->seq);
   const auto* gave_up = find_first(
       trace,

@@ -170,9 +170,9 @@ std::vector<Design> fifteenth_designs() {
 }
 
 std::vector<std::string> design_sets() {
-  return {"main",     "heldout", "fresh",      "sealed",     "blind",
-          "unseen",   "seventh", "eighth",     "ninth",      "tenth",
-          "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "all"};
+  return {"main",       "heldout",    "fresh",     "sealed", "blind",    "unseen",
+          "seventh",    "eighth",     "ninth",     "tenth",  "eleventh", "twelfth",
+          "thirteenth", "fourteenth", "fifteenth", "all"};
 }
 
 std::vector<Design> designs_in_set(const std::string& set) {

@@ -52,7 +52,9 @@ constexpr sim::Duration kKvTimeout = sim::milliseconds(50);
 constexpr sim::Duration kSqlTimeout = sim::milliseconds(100);
 const std::string kWatermark = "rollup/watermark";
 
-std::string bucket_of(std::int64_t id) { return "bucket/b-" + std::to_string((id - 1) / kBucketSize + 1); }
+std::string bucket_of(std::int64_t id) {
+  return "bucket/b-" + std::to_string((id - 1) / kBucketSize + 1);
+}
 
 sim::Task<void> sensors(sim::Env& env, sim::HistoryRecorder& history, sim::ProcessId db,
                         int samples) {
@@ -109,7 +111,8 @@ sim::Task<void> rollup(sim::Env& env, sim::ProcessId kv_id, sim::ProcessId db, b
     if (mark.timed_out) continue;
     const std::int64_t after = mark.ok() ? mark.value.value("last", std::int64_t{0}) : 0;
     const std::vector<services::SqlStatement> next = {
-        {"SELECT id, name, value FROM samples WHERE id > ?1 ORDER BY id LIMIT 4", {after},
+        {"SELECT id, name, value FROM samples WHERE id > ?1 ORDER BY id LIMIT 4",
+         {after},
          std::nullopt}};
     const auto read = co_await sql.transact(next, "next samples");
     if (read.timed_out || !read.committed) continue;
@@ -153,11 +156,10 @@ class System final : public sim::System {
         "CREATE TABLE samples (id INTEGER PRIMARY KEY, name TEXT NOT NULL, value INTEGER NOT "
         "NULL)"};
     const auto db = services::add_sql_service(sim, "db", config);
-    sim.add_process("rollup",
-                    [k = kv.process, d = db.process, fixed](sim::Env& env) {
-                      return rollup(env, k, d, fixed);
-                    },
-                    {.crashable = true, .client = false});
+    sim.add_process(
+        "rollup",
+        [k = kv.process, d = db.process, fixed](sim::Env& env) { return rollup(env, k, d, fixed); },
+        {.crashable = true, .client = false});
     auto& history = sim.history();
     const int samples = sim.config().ops;
     sim.add_process("sensors",
@@ -171,8 +173,8 @@ class System final : public sim::System {
           const auto& mark = kvt->latest(kWatermark);
           if (!mark.exists) return std::nullopt;
           const auto last = mark.encoded().value("last", std::int64_t{0});
-          const auto rows = dbt->query("SELECT id, name FROM samples WHERE id <= " +
-                                       std::to_string(last) + " ORDER BY id");
+          const auto rows = dbt->query(
+              "SELECT id, name FROM samples WHERE id <= " + std::to_string(last) + " ORDER BY id");
           for (const auto& row : rows) {
             const auto id = row[0].get<std::int64_t>();
             const auto name = row[1].get<std::string>();
@@ -215,7 +217,8 @@ std::vector<std::uint64_t> key_events(const Trace& trace) {
     return false;
   });
   const auto* mark = find_first(
-      trace, [&](const TraceEvent& e) {
+      trace,
+      [&](const TraceEvent& e) {
         if (e.kind != EventKind::kSend || e.lane != worker || e.type != "kv_request") return false;
         const auto& p = payload(e);
         if (p.value("op", "") != "put" || p.value("key", "") != kWatermark) return false;
