@@ -115,7 +115,10 @@ const std::vector<Tool>& tools() {
                  "explain",
                  "Why a recorded run failed: ranked causes with event ids and forbidden facts, and "
                  "the minimal event sequence",
-                 {{"trace", "", Kind::kPositional, true, "Trace file"}}});
+                 {{"trace", "", Kind::kPositional, true, "Trace file"},
+                  {"verify", "--verify", Kind::kFlag, false,
+                   "Re-run the run without what each of the first three causes shows and say "
+                   "whether the violation goes away (confirmed) or not"}}});
     t.push_back(
         {"query",
          "query",

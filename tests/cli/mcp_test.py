@@ -62,6 +62,10 @@ _, explained = call("explain", trace="t.jsonl")
 causes = explained["output"]["causes"]
 check(explained["exit_code"] == 1 and causes and causes[0]["kind"] == "outdated_read", "explain names the cause")
 event = causes[0]["events"][0]
+# The shrunk run's trace carries its schedule: --verify re-runs it without each cause's deviations.
+_, verified = call("explain", trace="t.jsonl", verify=True)
+check(verified["exit_code"] == 1 and verified["output"]["verify"]["reproduced"],
+      f"explain with verify re-runs the shrunk run: {verified['output'].get('verify')}")
 _, before = call("query", trace="t.jsonl", before=event, limit=5)
 check(before["exit_code"] == 0 and 0 < before["output"]["count"] <= 5, "query around the cause's event")
 _, replay = call("replay", run_file="run.json")
