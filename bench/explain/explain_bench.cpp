@@ -69,6 +69,8 @@ struct SeedResult {
   std::string verdict;  // --verify: the first cause's (seer/counterfactual/counterfactual.hpp)
   std::vector<std::string> verdicts;  // --verify: the first three causes'
   std::vector<bool> hits;             // which of the first three causes are hits
+  int faults_needed = -1;             // --verify: faults the violation needed (-1: not checked)
+  bool needed_key = false;            // one of them shows at a key event
 };
 
 struct DesignResult {
@@ -186,6 +188,14 @@ SeedResult score(const Design& d, const seer::explain::Trace& trace, bool redact
                 : v.causes.empty() ? "no_cause"
                                    : seer::counterfactual::verdict(v.causes[0]);
     for (const auto& c : v.causes) s.verdicts.push_back(seer::counterfactual::verdict(c));
+    if (v.reproduced) {
+      s.faults_needed = 0;
+      for (const auto& f : v.faults) {
+        if (!f.needed()) continue;
+        ++s.faults_needed;
+        s.needed_key |= key_set.count(f.deviation.event) > 0;
+      }
+    }
   }
   if (!key_set.empty()) {
     const std::set<std::uint64_t> slice(x.slice.begin(), x.slice.end());
@@ -310,6 +320,8 @@ nlohmann::json to_json(const DesignResult& r) {
                      {"all_keys_in_slice", s.all_keys},
                      {"verdict", s.verdict},
                      {"verdicts", s.verdicts},
+                     {"faults_needed", s.faults_needed},
+                     {"needed_key", s.needed_key},
                      {"hits", s.hits}});
   }
   return {{"design", r.name},

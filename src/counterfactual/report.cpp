@@ -77,6 +77,22 @@ nlohmann::json verification_json(const Verification& v) {
     causes.push_back(std::move(cause));
   }
   j["causes"] = std::move(causes);
+  nlohmann::json faults = nlohmann::json::array();
+  nlohmann::json needed = nlohmann::json::array();
+  for (std::size_t i = 0; i < v.faults.size(); ++i) {
+    const auto& f = v.faults[i];
+    auto one = trial_json(f.trial);
+    one.erase("removed");
+    one["kind"] = f.deviation.kind;
+    one["event"] = f.deviation.event;
+    one["description"] = f.deviation.description;
+    one["entry"] = f.deviation.entry;
+    faults.push_back(std::move(one));
+    if (f.needed()) needed.push_back(i);
+  }
+  j["faults"] = std::move(faults);
+  j["faults_needed"] = std::move(needed);
+  j["faults_in_schedule"] = v.faults_in_schedule;
   return j;
 }
 
@@ -104,6 +120,24 @@ std::string verification_text(const Verification& v, const explain::Explanation&
           fmt::format("       without {} alone: {}\n", c.deviations.at(t.removed.at(0)).description,
                       outcome_phrase(t, v.invariant));
     }
+  }
+  if (v.faults_in_schedule == 0) {
+    out += "The run had no fault to remove alone (only latencies).\n";
+    return out;
+  }
+  std::vector<const FaultCheck*> needed;
+  for (const auto& f : v.faults) {
+    if (f.needed()) needed.push_back(&f);
+  }
+  out += fmt::format("Faults the violation needed ({} of the {} removed alone{}):\n", needed.size(),
+                     v.faults.size(),
+                     v.faults.size() < v.faults_in_schedule
+                         ? fmt::format(", of {} in the run", v.faults_in_schedule)
+                         : std::string());
+  if (needed.empty()) out += "  none: without any one of them alone the same violation happens\n";
+  for (const auto* f : needed) {
+    out += fmt::format("  {}: without it, {}\n", f->deviation.description,
+                       outcome_phrase(f->trial, v.invariant));
   }
   return out;
 }

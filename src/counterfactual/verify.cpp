@@ -2,6 +2,7 @@
 #include "deviations.hpp"
 #include "seer/sim/trace.hpp"
 
+#include <algorithm>
 #include <memory>
 
 namespace seer::counterfactual {
@@ -112,6 +113,24 @@ Verification verify_causes(const sim::System& system, const std::string& variant
       }
     }
     v.causes.push_back(std::move(check));
+  }
+
+  // Each fault alone, read off the whole trace.
+  std::vector<std::uint64_t> every(trace.events.size());
+  for (std::size_t i = 0; i < every.size(); ++i) every[i] = i + 1;
+  std::vector<Shown> faults;
+  for (auto& s : shown_deviations(trace, schedule, every, true)) {
+    if (s.list != Shown::List::kLatencies) faults.push_back(std::move(s));
+  }
+  v.faults_in_schedule = schedule.fault_count();
+  std::stable_sort(faults.begin(), faults.end(), [](const Shown& a, const Shown& b) {
+    return a.deviation.event < b.deviation.event;
+  });
+  for (std::size_t k = 0; k < faults.size() && k < options.max_faults; ++k) {
+    v.faults.push_back({faults[k].deviation, run_without(system, variant, config, schedule, faults,
+                                                         {k}, *original.violation)});
+    v.faults.back().trial.removed = {0};
+    ++v.runs;
   }
   return v;
 }

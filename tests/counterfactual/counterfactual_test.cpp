@@ -172,6 +172,38 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"jobs", "naive", 5, {}, "lost_response", "service_fault"},
                       Case{"register", "naive", 7, {}, "crash_lost_data", "crash"}));
 
+// Every fault of the run removed alone, whatever explain said: jobs/naive seed 3 needed the loss of
+// the queue's reply to the producer's enqueue (the producer then enqueued the job again), not the
+// copy of the second enqueue.
+TEST(Verify, EachFaultAloneNamesTheOnesTheViolationNeeded) {
+  const Recorded run = record("jobs", "naive", 3);
+  const explain::CausalGraph graph(run.trace);
+  const auto x = explain::explain_trace(run.trace, graph);
+  const auto v = verify_causes(*run.system, run.variant, run.config, run.trace, x);
+  ASSERT_TRUE(v.reproduced) << v.problem;
+  ASSERT_FALSE(v.faults.empty());
+  EXPECT_EQ(v.faults_in_schedule, run.schedule.fault_count());
+  const FaultCheck* lost_reply = nullptr;
+  const FaultCheck* copy = nullptr;
+  for (const auto& f : v.faults) {
+    if (f.deviation.kind == "drop" &&
+        f.deviation.entry == nlohmann::json::parse(R"(["queue","producer",4])")) {
+      lost_reply = &f;
+    }
+    if (f.deviation.kind == "duplicate" && f.deviation.entry[0] == "producer") copy = &f;
+    // Each names the event it shows in, of the kind it is.
+    ASSERT_TRUE(run.trace.has(f.deviation.event)) << f.deviation.description;
+    if (f.deviation.kind == "drop") {
+      EXPECT_EQ(run.trace.at(f.deviation.event).kind, EventKind::kDrop);
+    }
+  }
+  ASSERT_NE(lost_reply, nullptr) << verification_json(v).dump();
+  EXPECT_TRUE(lost_reply->needed());
+  ASSERT_NE(copy, nullptr) << verification_json(v).dump();
+  EXPECT_FALSE(copy->needed());
+  EXPECT_EQ(copy->trial.outcome, Outcome::kFailsSame);
+}
+
 // A trace the code no longer reproduces is not checked (nothing would be evidence about it).
 TEST(Verify, ATraceThisCodeDoesNotReproduceIsNotChecked) {
   Recorded run = record("jobs", "naive", 3);

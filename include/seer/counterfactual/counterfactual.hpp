@@ -70,6 +70,16 @@ struct CauseCheck {
 // "other_failure", "stalled", or "nothing_to_remove" (its events show no deviation).
 const char* verdict(const CauseCheck& c);
 
+// One fault of the run's schedule (not a latency) removed alone, whatever explain said.
+struct FaultCheck {
+  Deviation deviation;
+  Trial trial;  // removed: {0}
+  // The violation is gone without it (the run holds, or fails only on other entities).
+  bool needed() const {
+    return trial.outcome == Outcome::kHolds || trial.outcome == Outcome::kFailsElsewhere;
+  }
+};
+
 struct Verification {
   // The run was re-run and gave the trace's events (same trace hash). False: nothing below was
   // tried (`problem` says why).
@@ -77,12 +87,18 @@ struct Verification {
   std::string problem;
   std::string invariant;  // the trace's
   std::vector<CauseCheck> causes;
+  // Every fault of the schedule (drops, copies, crashes, pauses, partitions, clocks, service
+  // faults; at most VerifyOptions::max_faults), each removed alone: the ones the violation needed,
+  // found without explain's rules (when explain names nothing, or names something else).
+  std::vector<FaultCheck> faults;
+  std::size_t faults_in_schedule = 0;
   std::size_t runs = 0;  // runs made, the reproduction included
 };
 
 struct VerifyOptions {
-  std::size_t max_causes = 3;  // the first causes of the explanation
-  std::size_t max_each = 8;    // deviations tried alone, per cause
+  std::size_t max_causes = 3;   // the first causes of the explanation
+  std::size_t max_each = 8;     // deviations tried alone, per cause
+  std::size_t max_faults = 64;  // faults of the schedule tried alone (the earliest first)
 };
 
 // Re-runs `config` (the trace's run: its seed, or its schedule when it has one) of `system`, then
