@@ -16,6 +16,10 @@ grep -q "^Checked by re-running seed 3 without what each cause shows" <<<"$out" 
 grep -q "^  1\. lost_response: confirmed: without the loss of .*, the run holds" <<<"$out" ||
   fail "the first cause is not confirmed: $out"
 
+grep -q "^Faults the violation needed (1 of the 5 removed alone):" <<<"$out" || fail "no faults part: $out"
+grep -q "^  the loss of m43 queue -> producer (queue_reply) (#112): without it, the run holds" <<<"$out" ||
+  fail "the needed fault: $out"
+
 json=$("$seer" explain "$dir/t.jsonl" --verify --json)
 python3 - "$json" <<'PY' || fail "JSON"
 import json, sys
@@ -25,6 +29,9 @@ assert v["reproduced"] is True, v
 assert v["causes"][0]["verdict"] == "confirmed", v
 assert v["causes"][0]["without_all"]["outcome"] == "holds", v
 assert any(d["kind"] == "drop" for d in v["causes"][0]["deviations"]), v
+needed = [v["faults"][i] for i in v["faults_needed"]]
+assert [f["kind"] for f in needed] == ["drop"] and needed[0]["event"] == 112, v
+assert v["faults_in_schedule"] == 5 and len(v["faults"]) == 5, v
 PY
 
 # Without --verify, nothing is re-run and the JSON has no "verify".
