@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
 #include <set>
 
 namespace seer::explain {
@@ -365,9 +367,106 @@ Cause dropped_transaction(const Trace& t, const TraceEvent& e) {
   return cause;
 }
 
+// A write made durable ahead of the writes it vouches for (a "done" marker synced before its
+// items): of the crashed process's storage writes while it handled the request it was handling
+// when the first taken-back write was made (since that request's delivery), one followed by a
+// sync before that write (durable), whose key its next life read (found) while handling a later
+// request and then answered (its first send after the read, to that request's sender, before it
+// took in another message). The crash took back the writes after it, and the restarted process
+// answered from the one that survived. {write, read, answer}.
+struct Vouched {
+  std::uint64_t write = 0;
+  std::uint64_t read = 0;
+  std::uint64_t answer = 0;
+};
+
+std::optional<Vouched> durable_ahead(const Trace& t, const TraceEvent& crash,
+                                     const std::vector<std::uint64_t>& taken_back,
+                                     std::uint64_t horizon) {
+  if (taken_back.empty()) return std::nullopt;
+  const int lane = crash.lane;
+  const auto first_lost = *std::min_element(taken_back.begin(), taken_back.end());
+  std::set<std::string> lost_keys;
+  for (const auto w : taken_back) lost_keys.insert(t.at(w).line.value("key", std::string()));
+  // The handling the first taken-back write belongs to, and its durable writes before it.
+  std::vector<std::uint64_t> durable;
+  bool synced = false;
+  for (auto s = first_lost; s-- > 1;) {
+    const auto& e = t.at(s);
+    if (e.lane != lane) continue;
+    if (e.kind == EventKind::kDeliver || e.kind == EventKind::kStart ||
+        e.kind == EventKind::kRestart || e.kind == EventKind::kCrash) {
+      break;
+    }
+    if (e.kind == EventKind::kStorageSync) synced = true;
+    if (e.kind == EventKind::kStorageWrite && synced && !e.line.value("erase", false) &&
+        !lost_keys.count(e.line.value("key", std::string()))) {
+      durable.push_back(s);
+    }
+  }
+  if (durable.empty()) return std::nullopt;
+  // The next life: its reads of those keys, each while handling a request, and the answer.
+  std::uint64_t handling = 0;
+  bool restarted = false;
+  for (auto s = crash.seq + 1; s <= horizon && t.has(s); ++s) {
+    const auto& e = t.at(s);
+    if (e.lane != lane) continue;
+    if (e.kind == EventKind::kRestart && !restarted) {
+      restarted = true;
+      continue;
+    }
+    if (!restarted) continue;
+    if (e.kind == EventKind::kCrash || e.kind == EventKind::kRestart) break;
+    if (e.kind == EventKind::kDeliver) {
+      handling = s;
+      continue;
+    }
+    if (e.kind != EventKind::kStorageRead || !handling || !e.line.value("found", false)) continue;
+    const auto key = e.line.value("key", std::string());
+    const auto w = std::find_if(durable.begin(), durable.end(), [&](std::uint64_t d) {
+      return t.at(d).line.value("key", std::string()) == key;
+    });
+    if (w == durable.end()) continue;
+    for (auto a = s + 1; a <= horizon && t.has(a); ++a) {
+      const auto& next = t.at(a);
+      if (next.lane != lane) continue;
+      if (next.kind == EventKind::kDeliver || next.kind == EventKind::kCrash) break;
+      if (next.kind == EventKind::kSend && next.peer == t.at(handling).peer) {
+        return Vouched{*w, s, a};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// The cause told by a write made durable ahead of those the crash took back (durable_ahead): the
+// surviving write is where the design acted (it vouched for the lost ones), the restarted
+// process's read of it what it relied on, and its answer the promise.
+void vouched_for(const Trace& t, const Vouched& v, Cause& cause) {
+  for (const auto e : {v.write, v.read, v.answer}) {
+    if (std::find(cause.events.begin(), cause.events.end(), e) == cause.events.end()) {
+      cause.events.push_back(e);
+    }
+  }
+  if (!cause.facts.is_object()) cause.facts = nlohmann::json::object();
+  cause.facts["how"] = "durable_ahead";
+  cause.facts["decision_event"] = v.write;
+  cause.facts["read_event"] = v.read;
+  cause.facts["answer_event"] = v.answer;
+  const auto& w = t.at(v.write);
+  const auto& a = t.at(v.answer);
+  cause.summary += fmt::format(
+      "; its write of {} at #{} had been made durable before them, in the same handling, and "
+      "after restarting it read {} (#{}) and answered {} to {} at #{} from it: the surviving "
+      "write vouched for writes the crash took back",
+      w.line.value("key", std::string()), v.write, w.line.value("key", std::string()), v.read,
+      a.type, t.lane_name(a.peer), v.answer);
+}
+
 // A crash that lost unsynced writes: the writes it took back and what the process promised while
 // they were unsynced (its sends since its last sync).
-Cause lost_writes(const Trace& t, const TraceEvent& e, const nlohmann::json& lost, bool torn) {
+Cause lost_writes(const Trace& t, const TraceEvent& e, const nlohmann::json& lost, bool torn,
+                  std::uint64_t horizon) {
   Cause cause;
   cause.kind = "crash_lost_data";
   cause.process = t.lane_name(e.lane);
@@ -400,6 +499,10 @@ Cause lost_writes(const Trace& t, const TraceEvent& e, const nlohmann::json& los
   cause.summary =
       fmt::format("{} crashed at #{} ({}) and lost {} unsynced write(s){}", cause.process, e.seq,
                   format_time(e.time), lost.size(), torn ? " (one torn)" : "");
+  if (const auto v = durable_ahead(t, e, writes, horizon)) {
+    vouched_for(t, *v, cause);
+    return cause;
+  }
   if (!promises.empty()) {
     const auto& ack = t.at(promises.front());
     cause.summary += fmt::format(
@@ -408,6 +511,39 @@ Cause lost_writes(const Trace& t, const TraceEvent& e, const nlohmann::json& los
         promises.size(), last_sync ? fmt::format(" (#{})", last_sync) : "", ack.type,
         t.lane_name(ack.peer), ack.seq, ack.line.value("payload", nlohmann::json()).dump());
   }
+  return cause;
+}
+
+// Without the oracle's list of lost writes (a log): the crashed process's storage writes since
+// its last sync (or start) are those a crash may take back, as the log shows them. Told only when
+// one of its writes made durable ahead of them was read and answered from by its next life
+// (durable_ahead): what a log can say of a marker that outlived its items.
+std::optional<Cause> unsynced_vouched_for(const Trace& t, const TraceEvent& e,
+                                          std::uint64_t horizon) {
+  std::vector<std::uint64_t> unsynced;
+  for (auto s = e.seq; s-- > 1;) {
+    const auto& p = t.at(s);
+    if (p.lane != e.lane) continue;
+    if (p.kind == EventKind::kStorageSync || p.kind == EventKind::kRestart ||
+        p.kind == EventKind::kStart || p.kind == EventKind::kCrash) {
+      break;
+    }
+    if (p.kind == EventKind::kStorageWrite && !p.line.value("erase", false) &&
+        unsynced.size() < 3) {
+      unsynced.push_back(s);
+    }
+  }
+  const auto v = durable_ahead(t, e, unsynced, horizon);
+  if (!v) return std::nullopt;
+  Cause cause;
+  cause.kind = "crash_lost_data";
+  cause.process = t.lane_name(e.lane);
+  cause.events = {e.seq};
+  cause.events.insert(cause.events.end(), unsynced.begin(), unsynced.end());
+  cause.summary = fmt::format(
+      "{} crashed at #{} ({}) with {} write(s) not yet synced, which a crash may take back",
+      cause.process, e.seq, format_time(e.time), unsynced.size());
+  vouched_for(t, *v, cause);
   return cause;
 }
 
@@ -467,11 +603,15 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
       out.push_back(dropped_transaction(t, e));
       continue;
     }
+    if (e.kind == EventKind::kCrash && !oracle.is_object()) {
+      if (auto logged = unsynced_vouched_for(t, e, c.horizon)) out.push_back(std::move(*logged));
+      continue;
+    }
     if (e.kind != EventKind::kCrash || !oracle.is_object()) continue;
     const auto lost = oracle.value("lost_unsynced_writes", nlohmann::json::array());
     const bool torn = oracle.contains("torn_persisted");
     if (lost.empty() && !torn) continue;
-    out.push_back(lost_writes(t, e, lost, torn));
+    out.push_back(lost_writes(t, e, lost, torn, c.horizon));
   }
   // A request the crash lost and its requester acknowledged anyway: its story holds the restart's
   // note of the dropped transaction, when there is one, and tells more than the note alone.
