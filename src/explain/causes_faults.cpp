@@ -84,17 +84,33 @@ bool shares_a_name(const nlohmann::json& a, const nlohmann::json& b) {
 
 namespace {
 
+// `j` without the strings equal to `name` (a process's own name in its request says who asks,
+// not what is asked: two requests of one process share it whatever they are about).
+nlohmann::json without_name(nlohmann::json j, const std::string& name, int depth = 0) {
+  if (depth > 16) return j;
+  if (j.is_string() && j.get_ref<const std::string&>() == name) return nullptr;
+  if (j.is_object() || j.is_array()) {
+    for (auto& v : j) v = without_name(std::move(v), name, depth + 1);
+  }
+  return j;
+}
+
 // The requester's retry after `after`: its next request to the same server that asks the same
-// (or carries the same data), or else the same request to another server; 0 if it made neither.
+// (or carries the same data), or else the same request to another server, or else (once it gave
+// up waiting, after `gave_up`, its receive timeout) a message to another process carrying the
+// request's data (a job handed back to a queue as a new message); 0 if it made none. The
+// requester's own name is no data.
 std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t original,
-                       std::uint64_t after, std::uint64_t horizon) {
+                       std::uint64_t after, std::uint64_t horizon, std::uint64_t gave_up) {
   const bool known = t.has(original) && t.at(original).kind == EventKind::kSend;
-  const auto first = known ? asked(t, original) : nlohmann::json();
+  const auto own = t.lane_name(client);
+  const auto first = known ? without_name(asked(t, original), own) : nlohmann::json();
   std::uint64_t similar = 0;
   // Failing a retry to the same server: the same request sent to another one (a job reassigned to
   // another worker, a write sent to another replica), as if the first had not taken effect.
   std::uint64_t elsewhere = 0;
-  bool prompted = false;  // a message from elsewhere asked for the same again meanwhile
+  std::uint64_t carried = 0;  // the request's data sent elsewhere, in another kind of message
+  bool prompted = false;      // a message from elsewhere asked for the same again meanwhile
   for (auto s = after + 1; s <= horizon && t.has(s); ++s) {
     const auto& e = t.at(s);
     if (e.lane != client) continue;
@@ -110,16 +126,21 @@ std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t ori
           shares_a_name(first, asked(t, s))) {
         elsewhere = s;
       }
+      if (known && gave_up != 0 && s > gave_up && !prompted && carried == 0 &&
+          e.type != t.at(original).type && shares_a_name(first, asked(t, s))) {
+        carried = s;
+      }
       continue;
     }
     if (first.is_null()) return s;  // the original is unknown: its next request
-    const auto again = asked(t, s);
+    const auto again = without_name(asked(t, s), own);
     if (again != first && (similar != 0 || !shares_a_name(first, again))) continue;
     if (prompted) return 0;
     if (again == first) return s;
     similar = s;
   }
-  return similar != 0 ? similar : elsewhere;
+  if (similar != 0) return similar;
+  return elsewhere != 0 ? elsewhere : carried;
 }
 
 // The requester's timeout that fired while the reply was on its way, if any.
@@ -259,9 +280,16 @@ Cause lost_response(const DetectContext& c, const Access& a, const LostReply& r)
     if (auto delayed = delayed_message(t, a, r)) cause.behind.push_back(std::move(*delayed));
   }
   const auto after = r.timeout ? r.timeout : a.served;
-  if (const auto retry = retry_of(t, a.client, a.server, r.request_sent, after, c.horizon)) {
+  // Where it gave up waiting (a reply the service lost: the requester's timeout after its request).
+  const auto gave_up =
+      r.timeout ? r.timeout : timeout_before(t, a.client, r.request_sent, c.horizon + 1);
+  if (const auto retry =
+          retry_of(t, a.client, a.server, r.request_sent, after, c.horizon, gave_up)) {
     cause.events.push_back(retry);
-    if (t.at(retry).peer != a.server) {
+    if (t.at(retry).peer != a.server && t.at(retry).type != t.at(r.request_sent).type) {
+      cause.summary += fmt::format("; after giving up it sent the request's data to {} at #{}",
+                                   t.lane_name(t.at(retry).peer), retry);
+    } else if (t.at(retry).peer != a.server) {
       cause.summary += fmt::format("; it sent the same request to {} at #{}",
                                    t.lane_name(t.at(retry).peer), retry);
     } else {
