@@ -176,6 +176,12 @@ void fill_from_messages(const nlohmann::json& request, const nlohmann::json& rep
     a.write = a.op != "receive";
     if (reply.contains("message_id") && reply["message_id"].is_number_integer()) {
       a.scope = "message " + std::to_string(reply["message_id"].get<std::int64_t>());
+    } else if (request.contains("message_id") && request["message_id"].is_number_integer()) {
+      a.scope = "message " + std::to_string(request["message_id"].get<std::int64_t>());
+    } else if (a.op == "enqueue") {
+      // Unanswered: the message it added is a new one, whatever its number; it changes no
+      // message already handed out.
+      a.scope = "message ?";
     }
   } else {  // sql_reply: its label, the tables its statements name, the rows each changed
     a.op = request.value("label", std::string("txn"));

@@ -19,7 +19,10 @@ using testing::replaced;
 
 const Cause* outdated_deciding(const Explanation& x, std::uint64_t decision) {
   for (const auto& c : x.causes) {
-    if (c.kind == "outdated_read" && c.facts.value("decision_event", 0) == decision) return &c;
+    if (c.kind == "outdated_read" && c.facts.is_object() && c.facts.contains("decision_event") &&
+        c.facts["decision_event"].is_number() &&
+        c.facts["decision_event"].get<std::uint64_t>() == decision)
+      return &c;
   }
   return nullptr;
 }
