@@ -168,7 +168,11 @@ std::optional<LostReply> how_lost(const DetectContext& c, const Access& a) {
   r.kind = a.lost_how.empty() ? "late" : a.lost_how;
   // The requester may have given up before its request even arrived.
   r.request_sent = a.served;
-  if (const auto request = request_of(t, a.served)) {
+  // A request a log shows received and never answered took effect, if at all, where it was
+  // received: that delivery is its own request.
+  const auto request =
+      t.at(a.served).kind == EventKind::kDeliver ? a.served : request_of(t, a.served);
+  if (request) {
     const auto send = c.index.send_of.find(t.at(request).message);
     if (send != c.index.send_of.end()) r.request_sent = send->second;
   }

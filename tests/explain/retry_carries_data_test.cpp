@@ -2,6 +2,7 @@
 // requester's own name; once the requester gave up, the data handed back elsewhere as a new
 // message (a charge handed back to the queue) is the retry (docs/explain.md, lost_response).
 #include "explain_fixture.hpp"
+#include "seer/explain/redact.hpp"
 
 #include <gtest/gtest.h>
 
@@ -45,6 +46,17 @@ TEST(ExplainRetryCarriesData, ARequestSharingOnlyTheRequestersNameIsNoRetry) {
   ASSERT_NE(c, nullptr);
   EXPECT_FALSE(c->facts.contains("retry_event")) << c->summary;
   EXPECT_FALSE(holds(c->events, 12)) << c->summary;
+}
+
+// A log: the lost reply is a request db received and never answered (its note is the oracle's,
+// gone, so every later event moves up one); the charge's own delivery is where it took effect,
+// and the retry is the same message to the queue (#7).
+TEST(ExplainRetryCarriesData, ALogTellsTheSameRetry) {
+  const auto x = explained(redact(parse(hand_written("retry_handed_back.jsonl"))));
+  const auto* c = lost_response_at(x, 5);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->facts.value("retry_event", 0), 7) << c->summary;
+  EXPECT_FALSE(holds(c->events, 11)) << c->summary;
 }
 
 }  // namespace
