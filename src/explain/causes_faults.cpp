@@ -135,7 +135,9 @@ std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t ori
     if (first.is_null()) return s;  // the original is unknown: its next request
     const auto again = without_name(asked(t, s), own);
     if (again != first && (similar != 0 || !shares_a_name(first, again))) continue;
-    if (prompted) return 0;
+    // Asked again from elsewhere: that message's doing, unless the requester had itself handed the
+    // data there after giving up (its own retry, come back).
+    if (prompted) return carried;
     if (again == first) return s;
     similar = s;
   }

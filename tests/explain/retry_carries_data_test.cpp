@@ -48,6 +48,16 @@ TEST(ExplainRetryCarriesData, ARequestSharingOnlyTheRequestersNameIsNoRetry) {
   EXPECT_FALSE(holds(c->events, 12)) << c->summary;
 }
 
+// traces/retry_handed_back_returned.jsonl: the same, and then the queue hands o-6 back to
+// biller1 (#19), which charges it again (#20): the message that asked again is biller1's own
+// retry come back, so the retry is still the hand-back (#8).
+TEST(ExplainRetryCarriesData, ItsOwnRetryComingBackStillNamesTheHandBack) {
+  const auto x = explained(parse(hand_written("retry_handed_back_returned.jsonl")));
+  const auto* c = lost_response_at(x, 6);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->facts.value("retry_event", 0), 8) << c->summary;
+}
+
 // A log: the lost reply is a request db received and never answered (its note is the oracle's,
 // gone, so every later event moves up one); the charge's own delivery is where it took effect,
 // and the retry is the same message to the queue (#7).
