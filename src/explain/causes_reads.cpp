@@ -241,18 +241,18 @@ bool same_pinned_row(const SqlRows& check, const SqlRows& act) {
   });
 }
 
-// For a SQL write from a log: the writer's latest read before it sent the write, when that read
-// checked the row the write is about (same_pinned_row).
+// For a SQL write from a log: the writer's latest read before it sent the write (same life) that
+// checked the row the write is about (same_pinned_row), whatever it read since: an answer kept (a
+// cache) is still the check the write was decided on.
 const Access* sql_check_of_same_row(const DetectContext& c, const Access& w, std::uint64_t sent) {
-  const auto* check =
-      latest_read_before(c, w, sent, [](const Access& r) { return !r.sql_rows.empty(); });
-  if (!check) return nullptr;
-  for (const auto& rs : check->sql_rows) {
-    for (const auto& ws : w.sql_rows) {
-      if (same_pinned_row(rs, ws)) return check;
+  return latest_read_before(c, w, sent, [&](const Access& r) {
+    for (const auto& rs : r.sql_rows) {
+      for (const auto& ws : w.sql_rows) {
+        if (same_pinned_row(rs, ws)) return true;
+      }
     }
-  }
-  return nullptr;
+    return false;
+  });
 }
 
 // The writer's latest read, answered before `sent` in the same life, of another key of the same

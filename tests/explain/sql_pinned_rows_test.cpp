@@ -57,5 +57,16 @@ TEST(ExplainSqlPinnedRows, AnEditOfAnotherRowThanTheCheckIsNotNamed) {
   EXPECT_EQ(outdated_deciding(explained(parse(text)), 23), nullptr);
 }
 
+// traces/revoked_during_edit_cached.jsonl: app2 checks (d-4, u1) (#12), then another pair
+// (d-1, u2) (#16), then edits (d-4, u1) on its kept answer; the revocation of (d-4, u1) (#24)
+// commits before the edit (#27). The check of the edited row is the basis, not the latest read.
+TEST(ExplainSqlPinnedRows, AKeptAnswerOfTheEditedRowIsTheBasis) {
+  const auto x = explained(parse(hand_written("revoked_during_edit_cached.jsonl")));
+  const auto* c = outdated_deciding(x, 27);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->facts.value("read_event", std::uint64_t{0}), 12u) << c->summary;
+  EXPECT_TRUE(holds(c->events, 24));
+}
+
 }  // namespace
 }  // namespace seer::explain::sql_pinned_rows_test
