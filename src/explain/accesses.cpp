@@ -194,12 +194,45 @@ bool changed_what_was_read(const Access& w, const Access& r) {
   return scopes_overlap(w.scope, r.scope);
 }
 
+namespace {
+
+// Whether two statements' pinned columns put them on different rows: a column both pin, to
+// different values.
+bool pinned_apart(const SqlRows& a, const SqlRows& b) {
+  for (const auto& [column, value] : a.equal) {
+    const auto other = b.equal.find(column);
+    if (other != b.equal.end() && other->second != value) return true;
+  }
+  return false;
+}
+
+// Whether `w`'s statements that changed `table` may have changed rows `r`'s statements on it
+// read, by what a log's SQL pins down; true whenever either says too little.
+bool rows_may_meet(const Access& w, const Access& r, const std::string& table) {
+  if (w.sql_rows.empty() || r.sql_rows.empty()) return true;
+  bool wrote = false;
+  bool read = false;
+  for (const auto& ws : w.sql_rows) {
+    if (!ws.write || ws.table != table) continue;
+    wrote = true;
+    for (const auto& rs : r.sql_rows) {
+      if (rs.write || rs.table != table) continue;
+      read = true;
+      if (!pinned_apart(ws, rs)) return true;
+    }
+  }
+  return !wrote || !read;
+}
+
+}  // namespace
+
 bool touches_what_was_read(const Access& w, const Access& r) {
   if (!w.write || w.service != r.service) return false;
   if (!r.tables_read.empty() && !w.rows_written.empty()) {
     for (const auto& row : w.rows_written) {
       const auto table = row.substr(0, row.find('/'));
-      if (std::find(r.tables_read.begin(), r.tables_read.end(), table) != r.tables_read.end()) {
+      if (std::find(r.tables_read.begin(), r.tables_read.end(), table) != r.tables_read.end() &&
+          rows_may_meet(w, r, table)) {
         return true;
       }
     }

@@ -14,6 +14,16 @@
 
 namespace seer::explain {
 
+// What one SQL statement of a logged request pins down (logged_accesses.cpp): its table, whether
+// it changed rows, and the columns its WHERE clause (or an INSERT's column list) fixes to one value
+// each (`doc = ?1` with the parameter's value, as JSON text). Empty `equal` when it pins nothing
+// (no WHERE, an OR, a subquery, several tables): it may touch any row of the table.
+struct SqlRows {
+  std::string table;
+  bool write = false;
+  std::map<std::string, std::string> equal;
+};
+
 struct Access {
   std::uint64_t event = 0;   // the requester's deliver of the reply (or the drop / lost-reply note)
   std::uint64_t served = 0;  // the server event where it took effect
@@ -38,6 +48,9 @@ struct Access {
   std::vector<std::uint64_t> overtook;
   bool removes = false;  // it deleted something (a key, an object, a row)
   std::string sql;       // SQL: what its statements did ("SELECT refs; INSERT refs/1")
+  // SQL from a log (no oracle rows): what each statement pinned down, to tell a write from rows a
+  // read could not have returned (touches_what_was_read). Empty with the oracle's rows.
+  std::vector<SqlRows> sql_rows;
   // A request to one of the design's own servers (not a simulated service), answered by a message
   // that carries its request number: a write when the server wrote to a service while handling it.
   bool application = false;
@@ -48,7 +61,9 @@ struct Access {
 // read after w committed and its rows differed; otherwise w wrote the scope r read, on the same
 // service.
 bool changed_what_was_read(const Access& w, const Access& r);
-// Whether a write `w` touches what `r` read (the same scope, or a table the SQL read read).
+// Whether a write `w` touches what `r` read (the same scope, or a table the SQL read read; from a
+// log, not when every statement of `w` that changed that table pinned a column to a value other
+// than the one every statement of `r` reading the table pinned it to: other rows).
 bool touches_what_was_read(const Access& w, const Access& r);
 bool scopes_overlap(const std::string& a, const std::string& b);
 

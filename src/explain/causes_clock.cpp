@@ -119,6 +119,9 @@ std::string ms(std::int64_t ns) {
 
 void reads_from_the_future(const DetectContext& c, const std::map<int, ProcessClock>& clocks,
                            const std::vector<Stamped>& writes, std::vector<Cause>& out);
+void stamps_judged_by_a_reader_behind(const DetectContext& c,
+                                      const std::map<int, ProcessClock>& clocks,
+                                      std::vector<Cause>& out);
 void deadlines_judged_by_a_skewed_clock(const DetectContext& c,
                                         const std::map<int, ProcessClock>& clocks,
                                         const std::vector<Stamped>& writes,
@@ -130,6 +133,12 @@ std::vector<Cause> detect_clock_skew(const DetectContext& c) {
   std::vector<Cause> out;
   const auto& t = c.trace;
   const auto clocks = clocks_of(t);
+  if (clocks.empty()) {
+    // A log (no oracle facts): each event's time is its process's own clock reading, so a stamp
+    // its writer took from its clock can still be compared with a later reader's.
+    stamps_judged_by_a_reader_behind(c, clocks, out);
+    return out;
+  }
   if (std::none_of(clocks.begin(), clocks.end(),
                    [](const auto& kv) { return kv.second.skewed(); })) {
     return out;
@@ -181,6 +190,7 @@ std::vector<Cause> detect_clock_skew(const DetectContext& c) {
     if (s.access->write) writes.push_back(s);
   }
   reads_from_the_future(c, clocks, writes, out);
+  stamps_judged_by_a_reader_behind(c, clocks, out);
   deadlines_judged_by_a_skewed_clock(c, clocks, writes, out);
   return out;
 }
@@ -239,6 +249,168 @@ void reads_from_the_future(const DetectContext& c, const std::map<int, ProcessCl
       out.push_back(std::move(cause));
       break;
     }
+  }
+}
+
+// The numbers in `j` that may be clock readings: its integers, and the runs of digits inside its
+// strings (a stamp in a key's name, "config/a/v2@46610916"; a '-' before a run counts when no
+// letter or digit precedes it). Small numbers are left out: a clock reads millions within a
+// millisecond.
+void numbers_anywhere(const nlohmann::json& j, std::vector<std::int64_t>& out, int depth = 0) {
+  if (depth > 16) return;
+  if (j.is_number_integer()) {
+    const auto n = j.get<std::int64_t>();
+    if (n > 1000 || n < -1000) out.push_back(n);
+  } else if (j.is_string()) {
+    const auto& s = j.get_ref<const std::string&>();
+    for (std::size_t i = 0; i < s.size();) {
+      if (!std::isdigit(static_cast<unsigned char>(s[i]))) {
+        ++i;
+        continue;
+      }
+      std::size_t end = i;
+      while (end < s.size() && std::isdigit(static_cast<unsigned char>(s[end]))) ++end;
+      if (end - i >= 4 && end - i <= 18) {
+        auto n = std::stoll(s.substr(i, end - i));
+        if (i >= 1 && s[i - 1] == '-' &&
+            (i == 1 || !std::isalnum(static_cast<unsigned char>(s[i - 2])))) {
+          n = -n;
+        }
+        out.push_back(n);
+      }
+      i = end;
+    }
+  } else if (j.is_object()) {
+    for (const auto& [key, v] : j.items()) {
+      if (!names_a_duration(key)) numbers_anywhere(v, out, depth + 1);
+    }
+  } else if (j.is_array()) {
+    for (const auto& v : j) numbers_anywhere(v, out, depth + 1);
+  }
+}
+
+// What `lane`'s clock read at event `seq`: from the oracle's clocks, else the event's own time (a
+// log's times are each process's own clock).
+std::int64_t clock_at(const Trace& t, const std::map<int, ProcessClock>& clocks, int lane,
+                      std::uint64_t seq) {
+  const auto clock = clocks.find(lane);
+  return clock != clocks.end() ? clock->second.local(t.at(seq).time) : t.at(seq).time;
+}
+
+// A stamp a process took from its own clock (a number its write carries, in a value or in a key's
+// name, that equals its clock's reading when it sent the write, within a millisecond before it),
+// read back by another process causally after the write took effect, whose clock then read less
+// than the stamp: the reader's clock was behind the writer's (or the writer's ahead), so a reader
+// that compares the stamp with its own clock ("is this in effect yet?") judges a past moment to be
+// in its future. Real time is past the stamp (the read follows the write), whatever the clocks say.
+// The reader's act on the comparison is its next write to a service. Without the oracle's clocks
+// (a log) the events' times are each process's clock, and the same comparison holds; which of the
+// two clocks was wrong is then unknown, and the reader's is named as behind the writer's.
+void stamps_judged_by_a_reader_behind(const DetectContext& c,
+                                      const std::map<int, ProcessClock>& clocks,
+                                      std::vector<Cause>& out) {
+  constexpr std::int64_t kStampWindow = 1'000'000;  // the stamp read this long before the send
+  const auto& t = c.trace;
+  std::set<std::uint64_t> told;  // reads a clock cause already names
+  for (const auto& x : out) {
+    if (x.facts.is_object()) told.insert(x.facts.value("decision_event", std::uint64_t{0}));
+  }
+  // The stamps: number -> the writes that carried it as their writer's clock reading.
+  std::map<std::int64_t, std::vector<const Access*>> stamps;
+  for (const auto& a : c.index.accesses) {
+    if (!a.write || a.application || a.served > c.horizon) continue;
+    const auto sent = request_sent(t, c.index, a);
+    if (sent == a.served) continue;  // no request found: no clock reading to compare with
+    const auto local = clock_at(t, clocks, a.client, sent);
+    std::vector<std::int64_t> numbers;
+    numbers_anywhere(written_value(t, a), numbers);
+    for (const auto n : numbers) {
+      if (n <= local && n >= local - kStampWindow) stamps[n].push_back(&a);
+    }
+  }
+  if (stamps.empty()) return;
+  for (const auto& r : c.index.accesses) {
+    if (!r.read || !r.delivered || r.event > c.horizon || told.count(r.event)) continue;
+    const auto local = clock_at(t, clocks, r.client, r.event);
+    std::vector<std::int64_t> numbers;
+    numbers_anywhere(read_value(t, r), numbers);
+    const Access* w = nullptr;
+    std::int64_t stamp = 0;
+    for (const auto n : numbers) {
+      if (n <= local) continue;
+      const auto found = stamps.find(n);
+      if (found == stamps.end()) continue;
+      for (const auto* s : found->second) {
+        if (s->client != r.client && s->served < r.event &&
+            c.graph.happens_before(s->served, r.event)) {
+          w = s;
+          stamp = n;
+        }
+      }
+      if (w) break;
+    }
+    if (!w) continue;
+    // The reader's act on the comparison: its next write to a service, in the same life.
+    const Access* act = nullptr;
+    std::uint64_t act_sent = 0;
+    for (const auto& a : c.index.accesses) {
+      if (a.client != r.client || !a.write || a.application || a.served > c.horizon) continue;
+      const auto sent = request_sent(t, c.index, a);
+      if (sent <= r.event || (act && sent >= act_sent)) continue;
+      if (crashed_between(c.index, r.client, r.event, sent)) continue;
+      act = &a;
+      act_sent = sent;
+    }
+    const auto known = clocks.count(r.client) && clocks.count(w->client);
+    const auto wrote = request_sent(t, c.index, *w);
+    const auto skew_reader = local - t.at(r.event).time;
+    const auto skew_writer = clock_at(t, clocks, w->client, wrote) - t.at(wrote).time;
+    const bool ahead = known && skew_writer > 0 && skew_writer >= -skew_reader;
+    Cause cause;
+    cause.kind = ahead ? "clock_ahead" : "clock_behind";
+    const int wrong_lane = ahead ? w->client : r.client;
+    cause.process = t.lane_name(wrong_lane);
+    if (act) cause.events.push_back(act->served);
+    cause.events.push_back(r.event);
+    cause.events.push_back(w->served);
+    cause.facts = {{"how", "stamp_judged_behind"},
+                   {"process", cause.process},
+                   {"stamp", stamp},
+                   {"reader", t.lane_name(r.client)},
+                   {"reader_clock_ns", local},
+                   {"writer", t.lane_name(w->client)},
+                   {"write_event", w->served},
+                   {"read_event", r.event},
+                   {"clocks_known", known},
+                   {"decision_event", act ? act->served : r.event}};
+    if (act) cause.facts["act_event"] = act->served;
+    if (known) {
+      const auto& wrong = clocks.at(wrong_lane);
+      cause.facts["clock_offset_ns"] = wrong.offset_ns;
+      cause.facts["clock_drift_ppm"] = wrong.drift_ppm;
+    }
+    const auto acted =
+        act ? fmt::format(", and then it acted ({} at #{})", access_named(t, *act), act->served)
+            : std::string();
+    cause.summary =
+        known ? fmt::format(
+                    "{}'s clock was {} by {}: {} wrote {} carrying {}, its own clock's reading "
+                    "(#{}), and {} read it at #{} (real {}, after the write) when its own clock "
+                    "read only {}: a moment already past in real time lay in its future by its "
+                    "clock{}",
+                    cause.process, ahead ? "ahead" : "behind",
+                    ms(std::abs(ahead ? skew_writer : skew_reader)), t.lane_name(w->client),
+                    access_named(t, *w), stamp, w->served, t.lane_name(r.client), r.event,
+                    format_time(t.at(r.event).time), ms(local), acted)
+              : fmt::format(
+                    "{}'s clock was behind {}'s: {} wrote {} carrying {}, its own clock's reading "
+                    "(#{}), and {} read it at #{}, after the write, when its own clock read only "
+                    "{}: a moment already past lay in its future by its clock{} (which of the "
+                    "two clocks was off, a log does not tell)",
+                    cause.process, t.lane_name(w->client), t.lane_name(w->client),
+                    access_named(t, *w), stamp, w->served, t.lane_name(r.client), r.event,
+                    ms(local), acted);
+    out.push_back(std::move(cause));
   }
 }
 

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
 #include <set>
 
 namespace seer::explain {
@@ -82,17 +84,33 @@ bool shares_a_name(const nlohmann::json& a, const nlohmann::json& b) {
 
 namespace {
 
+// `j` without the strings equal to `name` (a process's own name in its request says who asks,
+// not what is asked: two requests of one process share it whatever they are about).
+nlohmann::json without_name(nlohmann::json j, const std::string& name, int depth = 0) {
+  if (depth > 16) return j;
+  if (j.is_string() && j.get_ref<const std::string&>() == name) return nullptr;
+  if (j.is_object() || j.is_array()) {
+    for (auto& v : j) v = without_name(std::move(v), name, depth + 1);
+  }
+  return j;
+}
+
 // The requester's retry after `after`: its next request to the same server that asks the same
-// (or carries the same data), or else the same request to another server; 0 if it made neither.
+// (or carries the same data), or else the same request to another server, or else (once it gave
+// up waiting, after `gave_up`, its receive timeout) a message to another process carrying the
+// request's data (a job handed back to a queue as a new message); 0 if it made none. The
+// requester's own name is no data.
 std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t original,
-                       std::uint64_t after, std::uint64_t horizon) {
+                       std::uint64_t after, std::uint64_t horizon, std::uint64_t gave_up) {
   const bool known = t.has(original) && t.at(original).kind == EventKind::kSend;
-  const auto first = known ? asked(t, original) : nlohmann::json();
+  const auto own = t.lane_name(client);
+  const auto first = known ? without_name(asked(t, original), own) : nlohmann::json();
   std::uint64_t similar = 0;
   // Failing a retry to the same server: the same request sent to another one (a job reassigned to
   // another worker, a write sent to another replica), as if the first had not taken effect.
   std::uint64_t elsewhere = 0;
-  bool prompted = false;  // a message from elsewhere asked for the same again meanwhile
+  std::uint64_t carried = 0;  // the request's data sent elsewhere, in another kind of message
+  bool prompted = false;      // a message from elsewhere asked for the same again meanwhile
   for (auto s = after + 1; s <= horizon && t.has(s); ++s) {
     const auto& e = t.at(s);
     if (e.lane != client) continue;
@@ -108,16 +126,23 @@ std::uint64_t retry_of(const Trace& t, int client, int server, std::uint64_t ori
           shares_a_name(first, asked(t, s))) {
         elsewhere = s;
       }
+      if (known && gave_up != 0 && s > gave_up && !prompted && carried == 0 &&
+          e.type != t.at(original).type && shares_a_name(first, asked(t, s))) {
+        carried = s;
+      }
       continue;
     }
     if (first.is_null()) return s;  // the original is unknown: its next request
-    const auto again = asked(t, s);
+    const auto again = without_name(asked(t, s), own);
     if (again != first && (similar != 0 || !shares_a_name(first, again))) continue;
-    if (prompted) return 0;
+    // Asked again from elsewhere: that message's doing, unless the requester had itself handed the
+    // data there after giving up (its own retry, come back).
+    if (prompted) return carried;
     if (again == first) return s;
     similar = s;
   }
-  return similar != 0 ? similar : elsewhere;
+  if (similar != 0) return similar;
+  return elsewhere != 0 ? elsewhere : carried;
 }
 
 // The requester's timeout that fired while the reply was on its way, if any.
@@ -145,7 +170,11 @@ std::optional<LostReply> how_lost(const DetectContext& c, const Access& a) {
   r.kind = a.lost_how.empty() ? "late" : a.lost_how;
   // The requester may have given up before its request even arrived.
   r.request_sent = a.served;
-  if (const auto request = request_of(t, a.served)) {
+  // A request a log shows received and never answered took effect, if at all, where it was
+  // received: that delivery is its own request.
+  const auto request =
+      t.at(a.served).kind == EventKind::kDeliver ? a.served : request_of(t, a.served);
+  if (request) {
     const auto send = c.index.send_of.find(t.at(request).message);
     if (send != c.index.send_of.end()) r.request_sent = send->second;
   }
@@ -257,9 +286,16 @@ Cause lost_response(const DetectContext& c, const Access& a, const LostReply& r)
     if (auto delayed = delayed_message(t, a, r)) cause.behind.push_back(std::move(*delayed));
   }
   const auto after = r.timeout ? r.timeout : a.served;
-  if (const auto retry = retry_of(t, a.client, a.server, r.request_sent, after, c.horizon)) {
+  // Where it gave up waiting (a reply the service lost: the requester's timeout after its request).
+  const auto gave_up =
+      r.timeout ? r.timeout : timeout_before(t, a.client, r.request_sent, c.horizon + 1);
+  if (const auto retry =
+          retry_of(t, a.client, a.server, r.request_sent, after, c.horizon, gave_up)) {
     cause.events.push_back(retry);
-    if (t.at(retry).peer != a.server) {
+    if (t.at(retry).peer != a.server && t.at(retry).type != t.at(r.request_sent).type) {
+      cause.summary += fmt::format("; after giving up it sent the request's data to {} at #{}",
+                                   t.lane_name(t.at(retry).peer), retry);
+    } else if (t.at(retry).peer != a.server) {
       cause.summary += fmt::format("; it sent the same request to {} at #{}",
                                    t.lane_name(t.at(retry).peer), retry);
     } else {
@@ -365,9 +401,106 @@ Cause dropped_transaction(const Trace& t, const TraceEvent& e) {
   return cause;
 }
 
+// A write made durable ahead of the writes it vouches for (a "done" marker synced before its
+// items): of the crashed process's storage writes while it handled the request it was handling
+// when the first taken-back write was made (since that request's delivery), one followed by a
+// sync before that write (durable), whose key its next life read (found) while handling a later
+// request and then answered (its first send after the read, to that request's sender, before it
+// took in another message). The crash took back the writes after it, and the restarted process
+// answered from the one that survived. {write, read, answer}.
+struct Vouched {
+  std::uint64_t write = 0;
+  std::uint64_t read = 0;
+  std::uint64_t answer = 0;
+};
+
+std::optional<Vouched> durable_ahead(const Trace& t, const TraceEvent& crash,
+                                     const std::vector<std::uint64_t>& taken_back,
+                                     std::uint64_t horizon) {
+  if (taken_back.empty()) return std::nullopt;
+  const int lane = crash.lane;
+  const auto first_lost = *std::min_element(taken_back.begin(), taken_back.end());
+  std::set<std::string> lost_keys;
+  for (const auto w : taken_back) lost_keys.insert(t.at(w).line.value("key", std::string()));
+  // The handling the first taken-back write belongs to, and its durable writes before it.
+  std::vector<std::uint64_t> durable;
+  bool synced = false;
+  for (auto s = first_lost; s-- > 1;) {
+    const auto& e = t.at(s);
+    if (e.lane != lane) continue;
+    if (e.kind == EventKind::kDeliver || e.kind == EventKind::kStart ||
+        e.kind == EventKind::kRestart || e.kind == EventKind::kCrash) {
+      break;
+    }
+    if (e.kind == EventKind::kStorageSync) synced = true;
+    if (e.kind == EventKind::kStorageWrite && synced && !e.line.value("erase", false) &&
+        !lost_keys.count(e.line.value("key", std::string()))) {
+      durable.push_back(s);
+    }
+  }
+  if (durable.empty()) return std::nullopt;
+  // The next life: its reads of those keys, each while handling a request, and the answer.
+  std::uint64_t handling = 0;
+  bool restarted = false;
+  for (auto s = crash.seq + 1; s <= horizon && t.has(s); ++s) {
+    const auto& e = t.at(s);
+    if (e.lane != lane) continue;
+    if (e.kind == EventKind::kRestart && !restarted) {
+      restarted = true;
+      continue;
+    }
+    if (!restarted) continue;
+    if (e.kind == EventKind::kCrash || e.kind == EventKind::kRestart) break;
+    if (e.kind == EventKind::kDeliver) {
+      handling = s;
+      continue;
+    }
+    if (e.kind != EventKind::kStorageRead || !handling || !e.line.value("found", false)) continue;
+    const auto key = e.line.value("key", std::string());
+    const auto w = std::find_if(durable.begin(), durable.end(), [&](std::uint64_t d) {
+      return t.at(d).line.value("key", std::string()) == key;
+    });
+    if (w == durable.end()) continue;
+    for (auto a = s + 1; a <= horizon && t.has(a); ++a) {
+      const auto& next = t.at(a);
+      if (next.lane != lane) continue;
+      if (next.kind == EventKind::kDeliver || next.kind == EventKind::kCrash) break;
+      if (next.kind == EventKind::kSend && next.peer == t.at(handling).peer) {
+        return Vouched{*w, s, a};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// The cause told by a write made durable ahead of those the crash took back (durable_ahead): the
+// surviving write is where the design acted (it vouched for the lost ones), the restarted
+// process's read of it what it relied on, and its answer the promise.
+void vouched_for(const Trace& t, const Vouched& v, Cause& cause) {
+  for (const auto e : {v.write, v.read, v.answer}) {
+    if (std::find(cause.events.begin(), cause.events.end(), e) == cause.events.end()) {
+      cause.events.push_back(e);
+    }
+  }
+  if (!cause.facts.is_object()) cause.facts = nlohmann::json::object();
+  cause.facts["how"] = "durable_ahead";
+  cause.facts["decision_event"] = v.write;
+  cause.facts["read_event"] = v.read;
+  cause.facts["answer_event"] = v.answer;
+  const auto& w = t.at(v.write);
+  const auto& a = t.at(v.answer);
+  cause.summary += fmt::format(
+      "; its write of {} at #{} had been made durable before them, in the same handling, and "
+      "after restarting it read {} (#{}) and answered {} to {} at #{} from it: the surviving "
+      "write vouched for writes the crash took back",
+      w.line.value("key", std::string()), v.write, w.line.value("key", std::string()), v.read,
+      a.type, t.lane_name(a.peer), v.answer);
+}
+
 // A crash that lost unsynced writes: the writes it took back and what the process promised while
 // they were unsynced (its sends since its last sync).
-Cause lost_writes(const Trace& t, const TraceEvent& e, const nlohmann::json& lost, bool torn) {
+Cause lost_writes(const Trace& t, const TraceEvent& e, const nlohmann::json& lost, bool torn,
+                  std::uint64_t horizon) {
   Cause cause;
   cause.kind = "crash_lost_data";
   cause.process = t.lane_name(e.lane);
@@ -400,6 +533,10 @@ Cause lost_writes(const Trace& t, const TraceEvent& e, const nlohmann::json& los
   cause.summary =
       fmt::format("{} crashed at #{} ({}) and lost {} unsynced write(s){}", cause.process, e.seq,
                   format_time(e.time), lost.size(), torn ? " (one torn)" : "");
+  if (const auto v = durable_ahead(t, e, writes, horizon)) {
+    vouched_for(t, *v, cause);
+    return cause;
+  }
   if (!promises.empty()) {
     const auto& ack = t.at(promises.front());
     cause.summary += fmt::format(
@@ -408,6 +545,39 @@ Cause lost_writes(const Trace& t, const TraceEvent& e, const nlohmann::json& los
         promises.size(), last_sync ? fmt::format(" (#{})", last_sync) : "", ack.type,
         t.lane_name(ack.peer), ack.seq, ack.line.value("payload", nlohmann::json()).dump());
   }
+  return cause;
+}
+
+// Without the oracle's list of lost writes (a log): the crashed process's storage writes since
+// its last sync (or start) are those a crash may take back, as the log shows them. Told only when
+// one of its writes made durable ahead of them was read and answered from by its next life
+// (durable_ahead): what a log can say of a marker that outlived its items.
+std::optional<Cause> unsynced_vouched_for(const Trace& t, const TraceEvent& e,
+                                          std::uint64_t horizon) {
+  std::vector<std::uint64_t> unsynced;
+  for (auto s = e.seq; s-- > 1;) {
+    const auto& p = t.at(s);
+    if (p.lane != e.lane) continue;
+    if (p.kind == EventKind::kStorageSync || p.kind == EventKind::kRestart ||
+        p.kind == EventKind::kStart || p.kind == EventKind::kCrash) {
+      break;
+    }
+    if (p.kind == EventKind::kStorageWrite && !p.line.value("erase", false) &&
+        unsynced.size() < 3) {
+      unsynced.push_back(s);
+    }
+  }
+  const auto v = durable_ahead(t, e, unsynced, horizon);
+  if (!v) return std::nullopt;
+  Cause cause;
+  cause.kind = "crash_lost_data";
+  cause.process = t.lane_name(e.lane);
+  cause.events = {e.seq};
+  cause.events.insert(cause.events.end(), unsynced.begin(), unsynced.end());
+  cause.summary = fmt::format(
+      "{} crashed at #{} ({}) with {} write(s) not yet synced, which a crash may take back",
+      cause.process, e.seq, format_time(e.time), unsynced.size());
+  vouched_for(t, *v, cause);
   return cause;
 }
 
@@ -467,11 +637,15 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
       out.push_back(dropped_transaction(t, e));
       continue;
     }
+    if (e.kind == EventKind::kCrash && !oracle.is_object()) {
+      if (auto logged = unsynced_vouched_for(t, e, c.horizon)) out.push_back(std::move(*logged));
+      continue;
+    }
     if (e.kind != EventKind::kCrash || !oracle.is_object()) continue;
     const auto lost = oracle.value("lost_unsynced_writes", nlohmann::json::array());
     const bool torn = oracle.contains("torn_persisted");
     if (lost.empty() && !torn) continue;
-    out.push_back(lost_writes(t, e, lost, torn));
+    out.push_back(lost_writes(t, e, lost, torn, c.horizon));
   }
   // A request the crash lost and its requester acknowledged anyway: its story holds the restart's
   // note of the dropped transaction, when there is one, and tells more than the note alone.

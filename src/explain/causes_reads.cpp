@@ -229,10 +229,38 @@ std::vector<std::string> ids_in_key(const std::string& key) {
   return out;
 }
 
+// Whether SQL statement `check` (a read) looked at the very row `act` (a write to another table)
+// is about, as a log's SQL pins them: every column the check fixed, the write fixed to the same
+// value (`acl WHERE doc = 'd-4' AND user = 'u1'`, then `INSERT INTO edits (doc, user, app)` with
+// 'd-4', 'u1').
+bool same_pinned_row(const SqlRows& check, const SqlRows& act) {
+  if (check.write || !act.write || check.table == act.table || check.equal.empty()) return false;
+  return std::all_of(check.equal.begin(), check.equal.end(), [&](const auto& kv) {
+    const auto found = act.equal.find(kv.first);
+    return found != act.equal.end() && found->second == kv.second;
+  });
+}
+
+// For a SQL write from a log: the writer's latest read before it sent the write (same life) that
+// checked the row the write is about (same_pinned_row), whatever it read since: an answer kept (a
+// cache) is still the check the write was decided on.
+const Access* sql_check_of_same_row(const DetectContext& c, const Access& w, std::uint64_t sent) {
+  return latest_read_before(c, w, sent, [&](const Access& r) {
+    for (const auto& rs : r.sql_rows) {
+      for (const auto& ws : w.sql_rows) {
+        if (same_pinned_row(rs, ws)) return true;
+      }
+    }
+    return false;
+  });
+}
+
 // The writer's latest read, answered before `sent` in the same life, of another key of the same
 // service that names an object the written key names too: the check a write elsewhere about the
-// same object was decided on. Key-value places only (SQL reads have no key).
+// same object was decided on. Key-value places (SQL reads have no key); a SQL write from a log
+// by the row its statements pin (sql_check_of_same_row).
 const Access* check_of_same_object(const DetectContext& c, const Access& w, std::uint64_t sent) {
+  if (!w.sql_rows.empty()) return sql_check_of_same_row(c, w, sent);
   if (!w.tables_read.empty() || !w.rows_written.empty() || w.scope == "*") return nullptr;
   const auto written_ids = ids_in_key(w.scope);
   if (written_ids.empty()) return nullptr;

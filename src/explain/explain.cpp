@@ -423,6 +423,24 @@ void duplicate_over_its_receive(std::vector<Cause>& all) {
   }
 }
 
+// A stamp its reader judged with a clock behind the stamp's writer's: an outdated read of the same
+// read tells that a later write overtook what was read, while the reader misjudged what it read
+// itself (a moment already past, taken for one in its future). The clock ranks just above it.
+void clock_over_its_read(std::vector<Cause>& all) {
+  for (auto& clock : all) {
+    if (cause_how(clock) != "stamp_judged_behind") continue;
+    const auto read_event = clock.facts.value("read_event", std::uint64_t{0});
+    for (const auto& read : all) {
+      if (read.kind != "outdated_read" || read.score < clock.score || !read.facts.is_object()) {
+        continue;
+      }
+      if (read.facts.value("read_event", std::uint64_t{0}) == read_event) {
+        clock.score = read.score + 1;
+      }
+    }
+  }
+}
+
 bool shares_evidence(const Cause& a, const Cause& b) {
   return std::any_of(a.events.begin(), a.events.end(), [&](std::uint64_t e) {
     return std::find(b.events.begin(), b.events.end(), e) != b.events.end();
@@ -611,6 +629,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   taken_lease_over_its_taker(all);
   delete_over_lost_update(all);
   duplicate_over_its_receive(all);
+  clock_over_its_read(all);
   skipped_row_over_its_pages(all, entities.names);
   // At equal scores the later evidence first: the read an answer was computed from is the last
   // one its server made before answering.

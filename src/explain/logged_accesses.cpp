@@ -42,6 +42,118 @@ std::vector<std::string> tables_named(const std::string& sql) {
   return out;
 }
 
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  return s;
+}
+
+std::string trimmed(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\n");
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t\n") - b + 1);
+}
+
+// A value in a statement: `?N` (the parameter's value), a quoted string or a number, as JSON text;
+// empty when it is anything else (an expression, an unnumbered `?`).
+std::string value_of(const std::string& text, const nlohmann::json& params) {
+  const auto v = trimmed(text);
+  if (v.size() >= 2 && v[0] == '?' &&
+      std::all_of(v.begin() + 1, v.end(), [](unsigned char ch) { return std::isdigit(ch); })) {
+    const auto n = std::stoul(v.substr(1));
+    return params.is_array() && n >= 1 && n <= params.size() ? params[n - 1].dump() : "";
+  }
+  if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'' && v.find('\'', 1) == v.size() - 1) {
+    return nlohmann::json(v.substr(1, v.size() - 2)).dump();
+  }
+  if (!v.empty() && std::all_of(v.begin(), v.end(), [](unsigned char ch) {
+        return std::isdigit(ch) || ch == '-' || ch == '.';
+      })) {
+    return v;
+  }
+  return {};
+}
+
+bool plain_column(const std::string& c) {
+  return !c.empty() && std::all_of(c.begin(), c.end(),
+                                   [](unsigned char ch) { return std::isalnum(ch) || ch == '_'; });
+}
+
+// The columns a statement on one table pins to one value each: its WHERE clause's `col = value`
+// terms when the clause is a conjunction (no OR, no parenthesis), less the columns an UPDATE
+// sets; an INSERT's column list against its VALUES. Nothing for anything else.
+std::map<std::string, std::string> pinned_columns(const std::string& sql,
+                                                  const nlohmann::json& params) {
+  std::map<std::string, std::string> out;
+  const auto u = upper(sql);
+  const auto verb = u.substr(0, u.find(' '));
+  if (verb == "INSERT") {
+    const auto open = sql.find('(');
+    const auto close = sql.find(')', open == std::string::npos ? 0 : open);
+    const auto values = u.find("VALUES", close == std::string::npos ? 0 : close);
+    if (open == std::string::npos || close == std::string::npos || values == std::string::npos ||
+        u.find("SELECT") != std::string::npos) {
+      return out;
+    }
+    const auto vopen = sql.find('(', values);
+    const auto vclose = sql.find(')', vopen == std::string::npos ? 0 : vopen);
+    if (vopen == std::string::npos || vclose == std::string::npos) return out;
+    auto split = [](const std::string& list) {
+      std::vector<std::string> parts;
+      std::string part;
+      for (const char ch : list + ",") {
+        if (ch == ',') {
+          parts.push_back(trimmed(part));
+          part.clear();
+        } else {
+          part += ch;
+        }
+      }
+      return parts;
+    };
+    const auto columns = split(sql.substr(open + 1, close - open - 1));
+    const auto vals = split(sql.substr(vopen + 1, vclose - vopen - 1));
+    if (columns.size() != vals.size()) return out;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      const auto v = value_of(vals[i], params);
+      if (plain_column(columns[i]) && !v.empty()) out[columns[i]] = v;
+    }
+    return out;
+  }
+  const auto where = u.find(" WHERE ");
+  if (where == std::string::npos) return out;
+  auto end = u.size();
+  for (const char* stop : {" ORDER BY", " LIMIT", " GROUP BY", " RETURNING", " ON CONFLICT"}) {
+    end = std::min(end, u.find(stop, where));
+  }
+  const auto clause = u.substr(where + 7, end - where - 7);
+  if (clause.find(" OR ") != std::string::npos || clause.find('(') != std::string::npos) {
+    return out;
+  }
+  const auto original = sql.substr(where + 7, end - where - 7);
+  for (std::size_t at = 0; at <= clause.size();) {
+    auto next = clause.find(" AND ", at);
+    if (next == std::string::npos) next = clause.size();
+    const auto term = original.substr(at, next - at);
+    const auto eq = term.find('=');
+    if (eq != std::string::npos && eq > 0 && term.find_first_of("<>!", eq - 1) > eq) {
+      const auto column = trimmed(term.substr(0, eq));
+      const auto v = value_of(term.substr(eq + 1), params);
+      if (plain_column(column) && !v.empty()) out[column] = v;
+    }
+    at = next + 5;
+  }
+  if (verb == "UPDATE") {
+    const auto set = u.find(" SET ");
+    if (set == std::string::npos || set > where) return {};
+    const auto sets = sql.substr(set + 5, where - set - 5);
+    for (auto it = out.begin(); it != out.end();) {
+      it = sets.find(it->first) != std::string::npos ? out.erase(it) : std::next(it);
+    }
+  }
+  return out;
+}
+
 void fill_from_messages(const nlohmann::json& request, const nlohmann::json& reply,
                         const std::string& type, Access& a) {
   a.op = request.value("op", std::string());
@@ -64,6 +176,12 @@ void fill_from_messages(const nlohmann::json& request, const nlohmann::json& rep
     a.write = a.op != "receive";
     if (reply.contains("message_id") && reply["message_id"].is_number_integer()) {
       a.scope = "message " + std::to_string(reply["message_id"].get<std::int64_t>());
+    } else if (request.contains("message_id") && request["message_id"].is_number_integer()) {
+      a.scope = "message " + std::to_string(request["message_id"].get<std::int64_t>());
+    } else if (a.op == "enqueue") {
+      // Unanswered: the message it added is a new one, whatever its number; it changes no
+      // message already handed out.
+      a.scope = "message ?";
     }
   } else {  // sql_reply: its label, the tables its statements name, the rows each changed
     a.op = request.value("label", std::string("txn"));
@@ -78,7 +196,11 @@ void fill_from_messages(const nlohmann::json& request, const nlohmann::json& rep
       auto verb = sql.substr(0, sql.find(' '));
       std::transform(verb.begin(), verb.end(), verb.begin(),
                      [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+      const auto pinned = tables.size() == 1
+                              ? pinned_columns(sql, statements[i].value("params", nlohmann::json()))
+                              : std::map<std::string, std::string>();
       for (const auto& table : tables) {
+        a.sql_rows.push_back({table, changed && verb != "SELECT", pinned});
         if (changed && verb != "SELECT") {
           a.rows_written.push_back(table + "/?");
           if (verb == "DELETE") a.removes = true;
@@ -214,6 +336,7 @@ void add_logged_accesses(const Trace& trace, TraceIndex& index) {
       // Unknown outcome: it may have written (SQL: every statement that is not a SELECT).
       if (type == "sql_request") {
         a.tables_read.clear();
+        a.sql_rows.clear();  // which statements changed rows is unknown
         const auto statements = e.line["payload"].value("statements", nlohmann::json::array());
         for (const auto& st : statements) {
           const auto sql = st.value("sql", std::string());

@@ -118,6 +118,13 @@ Options crash_options(const Cause& c) {
         "restart finish or compensate every intent not marked done",
         "or make the steps one atomic write (a transaction over every place they change)"};
   }
+  if (how == "durable_ahead") {
+    return {
+        "make a record that vouches for other writes (a \"done\" marker, a commit record) "
+        "durable only after them: write them first, sync, then the record (or one atomic "
+        "write of all)",
+        "on restart, check that what the record vouches for is there before answering from it"};
+  }
   if (how == "id_reused_after_crash") {
     return {
         "persist the counter (or a reserved range of it) before handing out ids, or derive "
