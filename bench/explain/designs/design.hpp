@@ -174,6 +174,13 @@ Design make_cart_replica();
 Design make_part_upload();
 Design make_rollup_mark();
 
+// The sixteenth held-out set (`--set sixteenth`): written blind like the fifteenth, each label
+// committed before explain first ran on the design.
+Design make_price_invalidate();
+Design make_points_saga();
+Design make_name_index();
+Design make_shard_report();
+
 // The designs of a set: "main" (the default run: all_designs()), "heldout" (heldout_designs()),
 // "fresh" (fresh_designs()), "sealed" (sealed_designs(), not part of "all"), "blind"
 // (blind_designs(), not part of "all"), "unseen" (unseen_designs(), not part of "all"), "seventh"
@@ -182,7 +189,7 @@ Design make_rollup_mark();
 // "eleventh" (eleventh_designs(), not part of "all"), "twelfth" (twelfth_designs(), not part of
 // "all"), "thirteenth" (thirteenth_designs(), not part of "all"), "fourteenth"
 // (fourteenth_designs(), not part of "all"), "fifteenth" (fifteenth_designs(), not part of
-// "all"), or "all" (the first three).
+// "all"), "sixteenth" (sixteenth_designs(), not part of "all"), or "all" (the first three).
 std::vector<std::string> design_sets();
 std::vector<Design> designs_in_set(const std::string& set);
 std::vector<Design> all_designs();         // the main set: the nine tuned designs and four held out
@@ -200,5 +207,6 @@ std::vector<Design> twelfth_designs();     // the twelfth held-out set (not in "
 std::vector<Design> thirteenth_designs();  // the thirteenth held-out set (not in "all")
 std::vector<Design> fourteenth_designs();  // the fourteenth held-out set (not in "all")
 std::vector<Design> fifteenth_designs();   // the fifteenth held-out set (not in "all")
+std::vector<Design> sixteenth_designs();   // the sixteenth held-out set (not in "all")
 
 }  // namespace seer::bench::explain
