@@ -1,5 +1,6 @@
 // The simulated KV store's server process and its oracle.
 #include "fault_draw.hpp"
+#include "reply_facts.hpp"
 #include "seen_messages.hpp"
 #include "seer/services/kv.hpp"
 #include "seer/services/kv_write_rules.hpp"
@@ -17,7 +18,7 @@ namespace {
 // Facts about each response, filed by reply serial when tracing, attached to the reply's delivery
 // (or drop) event by the annotator.
 struct KvOracle {
-  std::map<std::uint64_t, nlohmann::json> facts;
+  ReplyFacts facts;
 };
 
 nlohmann::json version_json(const VersionedStore::Version& v) {
@@ -208,23 +209,7 @@ KvService add_kv_service(sim::Simulator& sim, const std::string& name, const KvC
                                     return serve(env, sim, name, config, store, oracle);
                                   },
                                   {.crashable = false});
-  sim.add_annotator([oracle](sim::TraceEvent& e) {
-    // On the reply's send too: a reply still in flight when the run ends keeps its facts.
-    if (e.kind != sim::EventKind::kSend && e.kind != sim::EventKind::kDeliver &&
-        e.kind != sim::EventKind::kDrop) {
-      return;
-    }
-    if (!e.payload) return;
-    const auto* reply = e.payload->as<KvReply>();
-    if (!reply) return;
-    const auto it = oracle->facts.find(reply->serial);
-    if (it == oracle->facts.end()) return;
-    // Under "service", so the network's own facts (in_flight_ns, duplicate, ...) stay distinct.
-    e.oracle["service"] = it->second;
-    if (e.kind == sim::EventKind::kDrop && it->second.value("applied", false)) {
-      e.oracle["lost_applied_write"] = true;  // the client will time out on a write that happened
-    }
-  });
+  annotate_replies<KvReply>(sim, id, std::shared_ptr<const ReplyFacts>(oracle, &oracle->facts));
   return {id, store};
 }
 

@@ -1,5 +1,6 @@
 // The simulated object store's server process and its oracle.
 #include "fault_draw.hpp"
+#include "reply_facts.hpp"
 #include "seen_messages.hpp"
 #include "seer/services/object_store.hpp"
 
@@ -11,7 +12,7 @@ namespace seer::services {
 namespace {
 
 struct ObjectOracle {
-  std::map<std::uint64_t, nlohmann::json> facts;
+  ReplyFacts facts;
 };
 
 // The revision a lagging index or replica answers from.
@@ -142,18 +143,7 @@ ObjectStoreService add_object_store_service(sim::Simulator& sim, const std::stri
                                     return serve(env, sim, name, config, store, oracle);
                                   },
                                   {.crashable = false});
-  sim.add_annotator([oracle](sim::TraceEvent& e) {
-    // On the reply's send too: a reply still in flight when the run ends keeps its facts.
-    if (e.kind != sim::EventKind::kSend && e.kind != sim::EventKind::kDeliver &&
-        e.kind != sim::EventKind::kDrop) {
-      return;
-    }
-    if (!e.payload) return;
-    const auto* reply = e.payload->as<ObjectReply>();
-    if (!reply) return;
-    const auto it = oracle->facts.find(reply->serial);
-    if (it != oracle->facts.end()) e.oracle["service"] = it->second;
-  });
+  annotate_replies<ObjectReply>(sim, id, std::shared_ptr<const ReplyFacts>(oracle, &oracle->facts));
   return {id, store};
 }
 

@@ -1,5 +1,6 @@
 // The simulated queue's server process and its oracle.
 #include "fault_draw.hpp"
+#include "reply_facts.hpp"
 #include "seen_messages.hpp"
 #include "seer/services/queue.hpp"
 
@@ -10,7 +11,7 @@ namespace seer::services {
 namespace {
 
 struct QueueOracle {
-  std::map<std::uint64_t, nlohmann::json> facts;  // by reply serial, while tracing
+  ReplyFacts facts;  // by reply serial, while tracing
 };
 
 sim::Task<void> serve(sim::Env& env, sim::Simulator& sim, std::string name, QueueConfig config,
@@ -116,20 +117,7 @@ QueueService add_queue_service(sim::Simulator& sim, const std::string& name,
                                     return serve(env, sim, name, config, truth, oracle);
                                   },
                                   {.crashable = false});
-  sim.add_annotator([oracle](sim::TraceEvent& e) {
-    // On the reply's send too: a reply still in flight when the run ends keeps its facts.
-    if (e.kind != sim::EventKind::kSend && e.kind != sim::EventKind::kDeliver &&
-        e.kind != sim::EventKind::kDrop) {
-      return;
-    }
-    if (!e.payload) return;
-    const auto* reply = e.payload->as<QueueReply>();
-    if (!reply) return;
-    const auto it = oracle->facts.find(reply->serial);
-    if (it == oracle->facts.end()) return;
-    // Under "service", so the network's own facts (in_flight_ns, duplicate, ...) stay distinct.
-    e.oracle["service"] = it->second;
-  });
+  annotate_replies<QueueReply>(sim, id, std::shared_ptr<const ReplyFacts>(oracle, &oracle->facts));
   return {id, truth};
 }
 

@@ -1,4 +1,5 @@
 // The simulated SQL server process and its oracle.
+#include "reply_facts.hpp"
 #include "seen_messages.hpp"
 #include "seer/services/sql.hpp"
 
@@ -9,7 +10,7 @@ namespace seer::services {
 namespace {
 
 struct SqlOracle {
-  std::map<std::uint64_t, nlohmann::json> facts;
+  ReplyFacts facts;
   // The transaction waiting for its commit instant, if any: a crash then drops it.
   std::optional<nlohmann::json> pending;
   // Requests already taken, kept across restarts (see kv_service.cpp on duplicates).
@@ -73,18 +74,7 @@ SqlService add_sql_service(sim::Simulator& sim, const std::string& name, const S
   const auto id = sim.add_process(name, [&sim, name, config, db, oracle, serial](sim::Env& env) {
     return serve(env, sim, name, config, db, oracle, serial);
   });
-  sim.add_annotator([oracle](sim::TraceEvent& e) {
-    // On the reply's send too: a reply still in flight when the run ends keeps its facts.
-    if (e.kind != sim::EventKind::kSend && e.kind != sim::EventKind::kDeliver &&
-        e.kind != sim::EventKind::kDrop) {
-      return;
-    }
-    if (!e.payload) return;
-    const auto* reply = e.payload->as<SqlReply>();
-    if (!reply) return;
-    const auto it = oracle->facts.find(reply->serial);
-    if (it != oracle->facts.end()) e.oracle["service"] = it->second;
-  });
+  annotate_replies<SqlReply>(sim, id, std::shared_ptr<const ReplyFacts>(oracle, &oracle->facts));
   return {id, db};
 }
 
