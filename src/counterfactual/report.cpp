@@ -129,10 +129,10 @@ std::string verification_text(const Verification& v, const explain::Explanation&
   for (const auto& f : v.faults) {
     if (f.needed()) needed.push_back(&f);
   }
-  out += fmt::format("Faults the violation needed ({} of the {} removed alone{}):\n", needed.size(),
-                     v.faults.size(),
+  out += fmt::format("Faults the violation needed, each removed alone ({} of {}{}):\n",
+                     needed.size(), v.faults.size(),
                      v.faults.size() < v.faults_in_schedule
-                         ? fmt::format(", of {} in the run", v.faults_in_schedule)
+                         ? fmt::format("; {} in the run", v.faults_in_schedule)
                          : std::string());
   if (needed.empty()) out += "  none: without any one of them alone the same violation happens\n";
   for (const auto* f : needed) {

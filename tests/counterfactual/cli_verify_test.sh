@@ -16,7 +16,7 @@ grep -q "^Checked by re-running seed 3 without what each cause shows" <<<"$out" 
 grep -q "^  1\. lost_response: confirmed: without the loss of .*, the run holds" <<<"$out" ||
   fail "the first cause is not confirmed: $out"
 
-grep -q "^Faults the violation needed (1 of the 5 removed alone):" <<<"$out" || fail "no faults part: $out"
+grep -q "^Faults the violation needed, each removed alone (1 of 5):" <<<"$out" || fail "no faults part: $out"
 grep -q "^  the loss of m43 queue -> producer (queue_reply) (#112): without it, the run holds" <<<"$out" ||
   fail "the needed fault: $out"
 
