@@ -115,43 +115,36 @@ std::vector<Shown> shown_deviations(const Trace& trace, const sim::FaultSchedule
     const auto it = messages.find({from, to, position});
     return it == messages.end() ? nullptr : &*it;
   };
-  for (std::size_t i = 0; i < schedule.drops.size(); ++i) {
-    const auto& d = schedule.drops[i];
-    if (const auto* m = message_of(d.from, d.to, d.index)) {
-      const auto& sent = index.messages.at(m->second.second);
-      shown.push_back({{"drop", m->second.first,
-                        fmt::format("the loss of {} (#{})", message_phrase(sent, m->second.second),
-                                    m->second.first),
-                        entry_json(&sim::FaultSchedule::drops, d, "drops")},
-                       Shown::List::kDrops,
-                       i});
+  // A message list's deviations; `what` phrases what happened to the message.
+  const auto message_deviations = [&](const auto& list, auto member, const char* name,
+                                      const char* kind, Shown::List which, const auto& what) {
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const auto& entry = list[i];
+      const auto* m = message_of(entry.from, entry.to, entry.index);
+      if (m == nullptr) continue;
+      const auto [event, id] = m->second;
+      shown.push_back(
+          {{kind, event,
+            fmt::format("{} (#{})", what(message_phrase(index.messages.at(id), id), entry), event),
+            entry_json(member, entry, name)},
+           which,
+           i});
     }
-  }
-  for (std::size_t i = 0; i < schedule.duplicates.size(); ++i) {
-    const auto& d = schedule.duplicates[i];
-    if (const auto* m = message_of(d.from, d.to, d.index)) {
-      const auto& sent = index.messages.at(m->second.second);
-      shown.push_back({{"duplicate", m->second.first,
-                        fmt::format("the copy of {} (#{})", message_phrase(sent, m->second.second),
-                                    m->second.first),
-                        entry_json(&sim::FaultSchedule::duplicates, d, "duplicates")},
-                       Shown::List::kDuplicates,
-                       i});
-    }
-  }
-  for (std::size_t i = 0; i < schedule.latencies.size(); ++i) {
-    const auto& l = schedule.latencies[i];
-    if (const auto* m = message_of(l.from, l.to, l.index)) {
-      const auto& sent = index.messages.at(m->second.second);
-      shown.push_back({{"latency", m->second.first,
-                        fmt::format("{} in flight {} instead of {} (#{})",
-                                    message_phrase(sent, m->second.second), ms(l.latency),
-                                    ms(schedule.default_latency), m->second.first),
-                        entry_json(&sim::FaultSchedule::latencies, l, "latencies")},
-                       Shown::List::kLatencies,
-                       i});
-    }
-  }
+  };
+  message_deviations(
+      schedule.drops, &sim::FaultSchedule::drops, "drops", "drop", Shown::List::kDrops,
+      [](const std::string& message, const sim::MessageDrop&) { return "the loss of " + message; });
+  message_deviations(schedule.duplicates, &sim::FaultSchedule::duplicates, "duplicates",
+                     "duplicate", Shown::List::kDuplicates,
+                     [](const std::string& message, const sim::MessageDuplicate&) {
+                       return "the copy of " + message;
+                     });
+  message_deviations(schedule.latencies, &sim::FaultSchedule::latencies, "latencies", "latency",
+                     Shown::List::kLatencies,
+                     [&](const std::string& message, const sim::MessageLatency& l) {
+                       return fmt::format("{} in flight {} instead of {}", message, ms(l.latency),
+                                          ms(schedule.default_latency));
+                     });
 
   // Crashes and pauses by process and time: the event that began it, or one that ended it (a
   // restart or resume after it and after no later one of the same process).
