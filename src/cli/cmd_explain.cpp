@@ -16,6 +16,11 @@ namespace {
 
 // The run the trace records, on this program's systems: its seed, or its schedule when it has one.
 ChosenRun run_of(const explain::Trace& trace) {
+  if (trace.header.value("redacted", false)) {
+    throw UsageError(trace.path +
+                     ": --verify needs the full trace: a redacted one keeps no fault profile, "
+                     "schedule or trace hash to re-run the run from");
+  }
   sim::RunDescription description;
   try {
     description = sim::parse_run_fields(trace.header);

@@ -44,4 +44,10 @@ sed '1s/"system":"jobs"/"system":"no-such-system"/' "$dir/t.jsonl" >"$dir/other.
 [ $? -eq 2 ] || fail "unknown system: exit $?"
 [ "$(wc -l <"$dir/err")" -eq 1 ] || fail "one error line: $(cat "$dir/err")"
 [ -s "$dir/out" ] && fail "no output on a usage error: $(cat "$dir/out")"
+# A redacted trace cannot be re-run: one error line naming why, exit 2.
+"$seer" run jobs --variant naive --seed 3 --trace "$dir/r.jsonl" --redact >/dev/null
+"$seer" explain "$dir/r.jsonl" --verify >"$dir/out" 2>"$dir/err"
+[ $? -eq 2 ] || fail "redacted: exit $?"
+grep -q "needs the full trace" "$dir/err" || fail "redacted: $(cat "$dir/err")"
+[ "$(wc -l <"$dir/err")" -eq 1 ] || fail "redacted: one error line: $(cat "$dir/err")"
 echo ok
