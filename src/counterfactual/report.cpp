@@ -23,6 +23,21 @@ const char* verdict(const CauseCheck& c) {
 
 namespace {
 
+// The causes (indexes into Verification::causes) whose events show the fault: the same entry of
+// the schedule among their deviations.
+std::vector<std::size_t> shown_by(const Verification& v, const FaultCheck& f) {
+  std::vector<std::size_t> causes;
+  for (const auto& c : v.causes) {
+    for (const auto& d : c.deviations) {
+      if (d.kind == f.deviation.kind && d.entry == f.deviation.entry) {
+        causes.push_back(c.cause);
+        break;
+      }
+    }
+  }
+  return causes;
+}
+
 nlohmann::json trial_json(const Trial& t) {
   nlohmann::json j = {{"removed", t.removed}, {"outcome", outcome_name(t.outcome)}};
   if (!t.invariant.empty()) {
@@ -87,6 +102,7 @@ nlohmann::json verification_json(const Verification& v) {
     one["event"] = f.deviation.event;
     one["description"] = f.deviation.description;
     one["entry"] = f.deviation.entry;
+    one["shown_by_causes"] = shown_by(v, f);
     faults.push_back(std::move(one));
     if (f.needed()) needed.push_back(i);
   }
@@ -136,8 +152,16 @@ std::string verification_text(const Verification& v, const explain::Explanation&
                          : std::string());
   if (needed.empty()) out += "  none: without any one of them alone the same violation happens\n";
   for (const auto* f : needed) {
-    out += fmt::format("  {}: without it, {}\n", f->deviation.description,
-                       outcome_phrase(f->trial, v.invariant));
+    const auto causes = shown_by(v, *f);
+    std::string shown = "no cause above shows it";
+    if (!causes.empty()) {
+      shown = "shown by cause";
+      for (std::size_t k = 0; k < causes.size(); ++k) {
+        shown += fmt::format("{}{}", k == 0 ? " " : ", ", causes[k] + 1);
+      }
+    }
+    out += fmt::format("  {}: without it, {} ({})\n", f->deviation.description,
+                       outcome_phrase(f->trial, v.invariant), shown);
   }
   return out;
 }
