@@ -32,9 +32,7 @@ void describe_statement(const nlohmann::json& st, std::vector<std::string>& did)
   }
   for (const auto& w : touched) {
     if (!w.is_object() || did.size() >= 4) continue;
-    auto verb = w.value("op", std::string("write"));
-    std::transform(verb.begin(), verb.end(), verb.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    const auto verb = upper_ascii(w.value("op", std::string("write")));
     did.push_back(verb + " " + w.value("table", std::string()) + "/" +
                   std::to_string(w.value("rowid", std::int64_t{0})));
   }
@@ -378,6 +376,12 @@ std::string drop_how(const TraceEvent& drop) {
 
 bool is_receive_timeout(const TraceEvent& e) {
   return e.kind == EventKind::kTimer && e.line.value("timer", std::string()) == "receive_timeout";
+}
+
+std::string upper_ascii(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  return s;
 }
 
 TraceIndex index_trace(const Trace& trace) {

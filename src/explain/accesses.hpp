@@ -94,6 +94,8 @@ std::set<int> service_lanes(const TraceIndex& index);
 std::string drop_how(const TraceEvent& drop);
 // Whether `e` is a process giving up waiting for an answer (its `receive_timeout` timer).
 bool is_receive_timeout(const TraceEvent& e);
+// `s` in ASCII upper case (SQL keywords are case-insensitive).
+std::string upper_ascii(std::string s);
 // Adds the accesses a log could tell: service replies without oracle facts, from their request and
 // reply messages alone (logged_accesses.cpp). index_trace calls it.
 void add_logged_accesses(const Trace& trace, TraceIndex& index);

@@ -9,12 +9,6 @@ namespace seer::explain {
 
 namespace {
 
-std::string upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-  return s;
-}
-
 // The rows statement `i` of the read returned, from its reply.
 nlohmann::json rows_returned(const Trace& t, const Access& r, std::size_t i) {
   if (!t.has(r.event)) return nullptr;
@@ -93,13 +87,13 @@ bool only_inserts_into(const Trace& t, const Access& x, const Access& r) {
     if (std::find(r.tables_read.begin(), r.tables_read.end(), table) == r.tables_read.end()) {
       continue;
     }
-    if (upper(part.substr(0, space)) != "INSERT") return false;
+    if (upper_ascii(part.substr(0, space)) != "INSERT") return false;
     any = true;
   }
   if (!any) return false;
   const auto request = request_of(t, x.served);
   if (request == 0) return false;
-  const auto text = upper(t.at(request).line.value("payload", nlohmann::json()).dump());
+  const auto text = upper_ascii(t.at(request).line.value("payload", nlohmann::json()).dump());
   return text.find("REPLACE") == std::string::npos && text.find("ON CONFLICT") == std::string::npos;
 }
 
@@ -108,7 +102,7 @@ bool only_inserts_into(const Trace& t, const Access& x, const Access& r) {
 // and an answer that filled its LIMIT can lose a row to a new one ordered before it.
 bool insert_can_change(const nlohmann::json& statement, std::size_t rows) {
   std::string sql;
-  for (const char ch : upper(statement.value("sql", std::string()))) {
+  for (const char ch : upper_ascii(statement.value("sql", std::string()))) {
     if (ch != ' ' || (!sql.empty() && sql.back() != ' ')) sql += ch;
   }
   for (const char* aggregate : {"COUNT", "SUM", "AVG", "MIN", "MAX", "TOTAL", "GROUP_CONCAT"}) {

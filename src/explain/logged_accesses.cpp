@@ -32,20 +32,12 @@ std::vector<std::string> tables_named(const std::string& sql) {
   }
   std::vector<std::string> out;
   for (std::size_t i = 0; i + 1 < words.size(); ++i) {
-    auto w = words[i];
-    std::transform(w.begin(), w.end(), w.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    const auto w = upper_ascii(words[i]);
     if (w == "FROM" || w == "INTO" || w == "UPDATE" || w == "JOIN") {
       if (std::find(out.begin(), out.end(), words[i + 1]) == out.end()) out.push_back(words[i + 1]);
     }
   }
   return out;
-}
-
-std::string upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-  return s;
 }
 
 std::string trimmed(const std::string& s) {
@@ -85,7 +77,7 @@ bool plain_column(const std::string& c) {
 std::map<std::string, std::string> pinned_columns(const std::string& sql,
                                                   const nlohmann::json& params) {
   std::map<std::string, std::string> out;
-  const auto u = upper(sql);
+  const auto u = upper_ascii(sql);
   const auto verb = u.substr(0, u.find(' '));
   if (verb == "INSERT") {
     const auto open = sql.find('(');
@@ -193,9 +185,7 @@ void fill_from_messages(const nlohmann::json& request, const nlohmann::json& rep
       const auto tables = tables_named(sql);
       const bool changed = i < changes.size() && changes[i].is_number_integer() &&
                            changes[i].get<std::int64_t>() > 0;
-      auto verb = sql.substr(0, sql.find(' '));
-      std::transform(verb.begin(), verb.end(), verb.begin(),
-                     [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+      const auto verb = upper_ascii(sql.substr(0, sql.find(' ')));
       const auto pinned = tables.size() == 1
                               ? pinned_columns(sql, statements[i].value("params", nlohmann::json()))
                               : std::map<std::string, std::string>();

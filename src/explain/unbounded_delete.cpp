@@ -20,12 +20,6 @@ namespace seer::explain {
 
 namespace {
 
-std::string sql_upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-  return s;
-}
-
 // The table a `DELETE FROM t ...` statement deletes from, and the statement's index; empty if the
 // request holds no delete.
 struct DeleteStatement {
@@ -40,7 +34,7 @@ std::optional<DeleteStatement> delete_statement(const TraceEvent& request) {
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const auto& st = statements[i];
     if (!st.is_object() || !st.contains("sql") || !st["sql"].is_string()) continue;
-    const auto sql = sql_upper(st["sql"].get<std::string>());
+    const auto sql = upper_ascii(st["sql"].get<std::string>());
     const auto from = sql.find_first_not_of(" \t\n");
     if (from == std::string::npos || sql.compare(from, 11, "DELETE FROM") != 0) continue;
     const auto start = sql.find_first_not_of(" \t\n", from + 11);
