@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <random>
 #include <set>
+#include <utility>
 
 namespace seer::runtime {
 
@@ -89,9 +91,43 @@ NodeConfig NodeConfig::load(const std::string& path) {
 
 namespace {
 
-// Binds port 0 and reads back the kernel's choice; another program may take it before ours binds,
-// which loopback deployments in one test accept.
+// The kernel's range of ports for outgoing connections (ip_local_port_range). A port from it that
+// is free now may be taken by any program's next connect before ours binds it (a test's flake on a
+// busy machine: "cannot listen ... Address already in use"); ports below it are only ever taken by
+// an explicit bind.
+std::pair<int, int> ephemeral_range() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  int high = 0;
+  if (in >> low >> high && 0 < low && low <= high && high < 65536) return {low, high};
+  return {32768, 60999};  // Linux's default
+}
+
+bool bindable(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// A loopback port free now, from below the ephemeral range where there is room (tried from a
+// random start, so two programs rarely pick the same), else the kernel's choice.
 std::uint16_t free_loopback_port() {
+  constexpr int kFirst = 10000;
+  const int last = ephemeral_range().first - 1;
+  if (last - kFirst >= 1000) {
+    static thread_local std::minstd_rand pick(std::random_device{}());
+    const auto span = static_cast<unsigned>(last - kFirst + 1);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const auto port = static_cast<std::uint16_t>(kFirst + static_cast<int>(pick() % span));
+      if (bindable(port)) return port;
+    }
+  }
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw ConfigError("no socket for a free port");
   sockaddr_in addr{};
