@@ -3,6 +3,7 @@
 #include "answer_behind.hpp"
 #include "causes.hpp"
 #include "crash_lost_request.hpp"
+#include "crash_marked_done.hpp"
 #include "crash_repeat.hpp"
 #include "id_reuse.hpp"
 #include "silence.hpp"
@@ -666,6 +667,10 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
   auto reused = detect_ids_reused_after_crash(c);
   out.insert(out.end(), std::make_move_iterator(reused.begin()),
              std::make_move_iterator(reused.end()));
+  // Or work it held in memory that its own durable record already marked done.
+  auto marked = detect_work_marked_done(c);
+  out.insert(out.end(), std::make_move_iterator(marked.begin()),
+             std::make_move_iterator(marked.end()));
   // Or the only copy of a write it had acknowledged and not yet passed on.
   auto unshipped = detect_unshipped_acknowledgements(c);
   out.insert(out.end(), std::make_move_iterator(unshipped.begin()),
