@@ -318,6 +318,10 @@ Cause lost_response(const DetectContext& c, const Access& a, const LostReply& r)
 std::vector<Cause> effects_unanswered(const DetectContext& c) {
   std::vector<Cause> out;
   const auto& t = c.trace;
+  std::uint64_t breaking = 0;  // the last write that took effect before the violation
+  for (const auto& a : c.index.accesses) {
+    if (a.write && !a.application && a.served <= c.horizon) breaking = std::max(breaking, a.served);
+  }
   const auto services = service_lanes(c.index);
   const auto design = [&](int lane) { return lane != kSimLane && !services.count(lane); };
   // Each server's answers by (server, requester, request number): the sends that carry it.
@@ -355,7 +359,18 @@ std::vector<Cause> effects_unanswered(const DetectContext& c) {
       return nullptr;
     };
     const auto* effect = effect_for(e.lane, e.seq);
-    if (!effect) continue;
+    // The write that broke the invariant is never its own lost response (as above).
+    if (!effect || effect->served == breaking) continue;
+    // Made for this delivery: the server took in no other request of its kind from the same
+    // requester before sending it (a retry to the same server would own it as well).
+    const auto effect_sent = request_sent(t, c.index, *effect);
+    bool later_request = false;
+    for (auto s = e.seq + 1; s < effect_sent && !later_request; ++s) {
+      const auto& d = t.at(s);
+      later_request =
+          d.lane == e.lane && d.kind == EventKind::kDeliver && d.peer == e.peer && d.type == e.type;
+    }
+    if (later_request) continue;
     const auto timeout = timeout_before(t, e.peer, sent->second, effect->served);
     if (!timeout) continue;
     // Its retry elsewhere: the requester's first send after giving up, to another of the
