@@ -324,6 +324,12 @@ std::vector<Cause> effects_unanswered(const DetectContext& c) {
   }
   const auto services = service_lanes(c.index);
   const auto design = [&](int lane) { return lane != kSimLane && !services.count(lane); };
+  // Each process's receive timeouts, in order: a request no timeout followed is no give-up.
+  std::map<int, std::vector<std::uint64_t>> timeouts;
+  for (const auto& e : t.events) {
+    if (e.seq > c.horizon) break;
+    if (is_receive_timeout(e)) timeouts[e.lane].push_back(e.seq);
+  }
   // Each server's answers by (server, requester, request number): the sends that carry it.
   std::map<std::tuple<int, int, std::string>, std::vector<std::uint64_t>> answers;
   for (const auto& e : t.events) {
@@ -347,6 +353,12 @@ std::vector<Cause> effects_unanswered(const DetectContext& c) {
     }
     const auto sent = c.index.send_of.find(e.message);
     if (sent == c.index.send_of.end()) continue;
+    // The requester's first receive timeout after sending it.
+    const auto gave_up = timeouts.find(e.peer);
+    if (gave_up == timeouts.end()) continue;
+    const auto first_timeout =
+        std::upper_bound(gave_up->second.begin(), gave_up->second.end(), sent->second);
+    if (first_timeout == gave_up->second.end()) continue;
     auto data = payload;
     data.erase("req");
     // The server's first write for it that took effect.
@@ -371,8 +383,8 @@ std::vector<Cause> effects_unanswered(const DetectContext& c) {
           d.lane == e.lane && d.kind == EventKind::kDeliver && d.peer == e.peer && d.type == e.type;
     }
     if (later_request) continue;
-    const auto timeout = timeout_before(t, e.peer, sent->second, effect->served);
-    if (!timeout) continue;
+    const auto timeout = *first_timeout;
+    if (timeout >= effect->served) continue;
     // Its retry elsewhere: the requester's first send after giving up, to another of the
     // design's processes, of the same kind and with the same data.
     std::uint64_t retry = 0;

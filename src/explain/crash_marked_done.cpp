@@ -55,8 +55,16 @@ std::vector<Cause> detect_work_marked_done(const DetectContext& c) {
       }
       if (!restart) continue;
       // The life's latest read that returned the entity: the work it held.
+      // The accesses are in the order of their events: only a window around the crash is read.
+      const auto& all = c.index.accesses;
+      const auto from = [&](std::uint64_t seq) {
+        return std::lower_bound(all.begin(), all.end(), seq,
+                                [](const Access& a, std::uint64_t s) { return a.event < s; });
+      };
       const Access* work = nullptr;
-      for (const auto& a : c.index.accesses) {
+      for (auto it = from(crash > kMarkedLifeFollowed ? crash - kMarkedLifeFollowed : 0);
+           it != all.end() && it->event < crash; ++it) {
+        const auto& a = *it;
         if (a.event >= crash || a.client != lane || !a.read || !a.delivered || a.event <= begun ||
             crash - a.event > kMarkedLifeFollowed) {
           continue;
@@ -68,7 +76,10 @@ std::vector<Cause> detect_work_marked_done(const DetectContext& c) {
       // and one recorded progress (a value of a place the next life reads).
       bool acted = false;
       std::vector<const Access*> marks;
-      for (const auto& a : c.index.accesses) {
+      for (auto it = from(work->event); it != all.end() && it->event <= c.horizon &&
+                                        it->event - work->event <= 2 * kMarkedLifeFollowed;
+           ++it) {
+        const auto& a = *it;
         if (a.client != lane || !a.write || a.application || a.served >= crash) continue;
         const auto sent = request_sent(t, c.index, a);
         if (sent <= work->event || sent >= crash) continue;
@@ -84,9 +95,11 @@ std::vector<Cause> detect_work_marked_done(const DetectContext& c) {
       const Access* mark = nullptr;
       const Access* reread = nullptr;
       bool touched = false;
-      for (const auto& a : c.index.accesses) {
-        if (a.client != lane || a.event <= restart || a.event > c.horizon) continue;
-        if (a.event - restart > kMarkedLifeFollowed) continue;
+      for (auto it = from(restart + 1);
+           it != all.end() && it->event <= c.horizon && it->event - restart <= kMarkedLifeFollowed;
+           ++it) {
+        const auto& a = *it;
+        if (a.client != lane) continue;
         if ((a.read && data_names_any(read_value(t, a), named)) ||
             (a.write && data_names_any(written_value(t, a), named))) {
           touched = true;
