@@ -181,6 +181,18 @@ bool scopes_overlap(const std::string& a, const std::string& b) {
          (b.size() < a.size() && a.compare(0, b.size(), b) == 0);
 }
 
+namespace {
+
+// Whether write `w`'s place meets what `r` read: overlapping scopes, except that a get reads its
+// one key exactly: a write of a longer key it is a prefix of (`index/eli-12` against
+// `index/eli-1`) is another key, not one under it.
+bool place_meets_read(const Access& w, const Access& r) {
+  if (!scopes_overlap(w.scope, r.scope)) return false;
+  return !(r.op == "get" && r.scope != "*" && w.scope != "*" && r.scope.size() < w.scope.size());
+}
+
+}  // namespace
+
 bool changed_what_was_read(const Access& w, const Access& r) {
   if (!w.write || w.service != r.service) return false;
   if (!r.tables_read.empty()) {
@@ -189,7 +201,7 @@ bool changed_what_was_read(const Access& w, const Access& r) {
     }
     return touches_what_was_read(w, r);  // from logs alone: a table it read was written
   }
-  return scopes_overlap(w.scope, r.scope);
+  return place_meets_read(w, r);
 }
 
 namespace {
@@ -236,7 +248,7 @@ bool touches_what_was_read(const Access& w, const Access& r) {
     }
     return false;
   }
-  return scopes_overlap(w.scope, r.scope);
+  return place_meets_read(w, r);
 }
 
 nlohmann::json read_value(const Trace& trace, const Access& a) {

@@ -3,6 +3,7 @@
 #include "answer_behind.hpp"
 #include "causes.hpp"
 #include "crash_lost_request.hpp"
+#include "crash_marked_done.hpp"
 #include "crash_repeat.hpp"
 #include "id_reuse.hpp"
 #include "silence.hpp"
@@ -11,8 +12,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 namespace seer::explain {
 
@@ -308,6 +311,129 @@ Cause lost_response(const DetectContext& c, const Access& a, const LostReply& r)
   return cause;
 }
 
+// A request to one of the design's own servers that the server had not answered by the
+// violation, though a write it made for it (one carrying the request's data, sent after taking it
+// in) had taken effect after its requester gave up and sent it elsewhere: the request took effect
+// at that write, not at an answer still to come (how `effect_unanswered`).
+std::vector<Cause> effects_unanswered(const DetectContext& c) {
+  std::vector<Cause> out;
+  const auto& t = c.trace;
+  std::uint64_t breaking = 0;  // the last write that took effect before the violation
+  for (const auto& a : c.index.accesses) {
+    if (a.write && !a.application && a.served <= c.horizon) breaking = std::max(breaking, a.served);
+  }
+  const auto services = service_lanes(c.index);
+  const auto design = [&](int lane) { return lane != kSimLane && !services.count(lane); };
+  // Each process's receive timeouts, in order: a request no timeout followed is no give-up.
+  std::map<int, std::vector<std::uint64_t>> timeouts;
+  for (const auto& e : t.events) {
+    if (e.seq > c.horizon) break;
+    if (is_receive_timeout(e)) timeouts[e.lane].push_back(e.seq);
+  }
+  // Each server's answers by (server, requester, request number): the sends that carry it.
+  std::map<std::tuple<int, int, std::string>, std::vector<std::uint64_t>> answers;
+  for (const auto& e : t.events) {
+    if (e.seq > c.horizon) break;
+    if (e.kind != EventKind::kSend || !design(e.lane) || !design(e.peer)) continue;
+    const auto& p = e.line.value("payload", nlohmann::json());
+    if (p.is_object() && p.contains("req"))
+      answers[{e.lane, e.peer, p["req"].dump()}].push_back(e.seq);
+  }
+  for (const auto& e : t.events) {
+    if (e.seq > c.horizon) break;
+    if (e.kind != EventKind::kDeliver || !design(e.lane) || !design(e.peer) || e.lane == e.peer) {
+      continue;
+    }
+    const auto& payload = e.line.value("payload", nlohmann::json());
+    if (!payload.is_object() || !payload.contains("req")) continue;
+    const auto answered = answers.find({e.lane, e.peer, payload["req"].dump()});
+    if (answered != answers.end() && std::any_of(answered->second.begin(), answered->second.end(),
+                                                 [&](std::uint64_t s) { return s > e.seq; })) {
+      continue;
+    }
+    const auto sent = c.index.send_of.find(e.message);
+    if (sent == c.index.send_of.end()) continue;
+    // The requester's first receive timeout after sending it.
+    const auto gave_up = timeouts.find(e.peer);
+    if (gave_up == timeouts.end()) continue;
+    const auto first_timeout =
+        std::upper_bound(gave_up->second.begin(), gave_up->second.end(), sent->second);
+    if (first_timeout == gave_up->second.end()) continue;
+    auto data = payload;
+    data.erase("req");
+    // The server's first write for it that took effect.
+    const auto effect_for = [&](int server, std::uint64_t from) -> const Access* {
+      for (const auto& w : c.index.accesses) {
+        if (w.client != server || !w.write || w.application || w.served > c.horizon) continue;
+        if (request_sent(t, c.index, w) <= from) continue;
+        if (flows_into(data, written_value(t, w))) return &w;
+      }
+      return nullptr;
+    };
+    const auto* effect = effect_for(e.lane, e.seq);
+    // The write that broke the invariant is never its own lost response (as above).
+    if (!effect || effect->served == breaking) continue;
+    // Made for this delivery: the server took in no other request of its kind from the same
+    // requester before sending it (a retry to the same server would own it as well).
+    const auto effect_sent = request_sent(t, c.index, *effect);
+    bool later_request = false;
+    for (auto s = e.seq + 1; s < effect_sent && !later_request; ++s) {
+      const auto& d = t.at(s);
+      later_request =
+          d.lane == e.lane && d.kind == EventKind::kDeliver && d.peer == e.peer && d.type == e.type;
+    }
+    if (later_request) continue;
+    const auto timeout = *first_timeout;
+    if (timeout >= effect->served) continue;
+    // Its retry elsewhere: the requester's first send after giving up, to another of the
+    // design's processes, of the same kind and with the same data.
+    std::uint64_t retry = 0;
+    for (auto s = timeout + 1; s <= c.horizon && t.has(s) && !retry; ++s) {
+      const auto& r = t.at(s);
+      if (r.lane != e.peer || r.kind != EventKind::kSend || r.peer == e.lane || !design(r.peer) ||
+          r.type != e.type) {
+        continue;
+      }
+      auto again = r.line.value("payload", nlohmann::json());
+      if (again.is_object()) again.erase("req");
+      if (again == data) retry = s;
+    }
+    if (!retry) continue;
+    Cause cause;
+    cause.kind = "lost_response";
+    cause.process = t.lane_name(e.peer);
+    cause.events = {effect->served, timeout, retry, e.seq};
+    const auto retried = c.index.deliver_of.find(t.at(retry).message);
+    const Access* again = retried == c.index.deliver_of.end()
+                              ? nullptr
+                              : effect_for(t.at(retry).peer, retried->second);
+    if (again) cause.events.push_back(again->served);
+    cause.facts = {{"how", "effect_unanswered"},
+                   {"request_event", e.seq},
+                   {"request_sent", sent->second},
+                   {"effect_event", effect->served},
+                   {"retry_event", retry}};
+    cause.summary = fmt::format(
+        "{} took in {}'s {} at #{} and its write for it ({}) took effect at #{} ({}), but {} had "
+        "given up waiting at #{} ({}) and sent the same request to {} at #{}{}; {} had not "
+        "answered by the violation: the request had taken effect where {} could not see it",
+        t.lane_name(e.lane), cause.process, e.type, e.seq, access_named(t, *effect), effect->served,
+        format_time(t.at(effect->served).time), cause.process, timeout,
+        format_time(t.at(timeout).time), t.lane_name(t.at(retry).peer), retry,
+        again ? fmt::format(", whose write took effect at #{}", again->served) : std::string(),
+        t.lane_name(e.lane), cause.process);
+    out.push_back(std::move(cause));
+  }
+  // A request that was itself another's retry is that one's story: the first attempt's effect,
+  // the give-up and the retry tell it, and the retry's own give-up follows from it.
+  std::set<std::uint64_t> retries;
+  for (const auto& x : out) retries.insert(x.facts["retry_event"].get<std::uint64_t>());
+  std::erase_if(out, [&](const Cause& x) {
+    return retries.count(x.facts["request_sent"].get<std::uint64_t>()) > 0;
+  });
+  return out;
+}
+
 }  // namespace
 
 std::vector<Cause> detect_lost_responses(const DetectContext& c) {
@@ -322,6 +448,10 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
     if (a.served == breaking) continue;
     if (const auto lost = how_lost(c, a)) out.push_back(lost_response(c, a, *lost));
   }
+  // Requests to the design's own servers that took effect with no answer yet.
+  auto unanswered = effects_unanswered(c);
+  out.insert(out.end(), std::make_move_iterator(unanswered.begin()),
+             std::make_move_iterator(unanswered.end()));
   // Requests answered by a message of their own, which the accesses above do not pair.
   auto silent = detect_silent_give_ups(c);
   out.insert(out.end(), std::make_move_iterator(silent.begin()),
@@ -666,6 +796,10 @@ std::vector<Cause> detect_crash_losses(const DetectContext& c) {
   auto reused = detect_ids_reused_after_crash(c);
   out.insert(out.end(), std::make_move_iterator(reused.begin()),
              std::make_move_iterator(reused.end()));
+  // Or work it held in memory that its own durable record already marked done.
+  auto marked = detect_work_marked_done(c);
+  out.insert(out.end(), std::make_move_iterator(marked.begin()),
+             std::make_move_iterator(marked.end()));
   // Or the only copy of a write it had acknowledged and not yet passed on.
   auto unshipped = detect_unshipped_acknowledgements(c);
   out.insert(out.end(), std::make_move_iterator(unshipped.begin()),

@@ -237,6 +237,151 @@ std::vector<const Handled*> acknowledged_elsewhere(const DetectContext& c,
   return out;
 }
 
+// The writing copy's own push of `w` to `lane`: its first send to `lane` after storing it, before
+// its next delivery, when that had not reached `lane` by `before` (in flight, dropped, or queued
+// behind the request being handled). 0 otherwise.
+std::uint64_t pushed_unreached(const DetectContext& c, const Handled& w, int lane,
+                               std::uint64_t before) {
+  const auto& t = c.trace;
+  constexpr std::uint64_t kPushWalk = 64;
+  for (auto s = w.seq + 1; s < before && s <= w.seq + kPushWalk && t.has(s); ++s) {
+    const auto& e = t.at(s);
+    if (e.lane != w.lane) continue;
+    if (e.kind == EventKind::kDeliver || e.kind == EventKind::kCrash) return 0;
+    if (e.kind != EventKind::kSend || e.peer != lane) continue;
+    const auto d = delivery_of(c, s);
+    return !d || d > before ? s : 0;
+  }
+  return 0;
+}
+
+// The writes of the key that other copies had stored and acknowledged (the acknowledgement
+// delivered before the asker sent its request, `asked`) and then pushed to the reading copy
+// themselves, the push not there yet when it read: {write, push}, empty if none.
+struct Pushed {
+  const Handled* write = nullptr;
+  std::uint64_t push = 0;
+  std::uint64_t ack = 0;
+};
+
+// The writing copy's first send after `w`, before its next delivery, to a process that is neither
+// a copy nor a service: its acknowledgement of the write. 0 if none.
+std::uint64_t acknowledgement_after(const DetectContext& c, const Handled& w,
+                                    const std::set<int>& copies, const std::set<int>& services) {
+  const auto& t = c.trace;
+  constexpr std::uint64_t kAckWalk = 64;
+  for (auto s = w.seq + 1; s <= c.horizon && s <= w.seq + kAckWalk && t.has(s); ++s) {
+    const auto& e = t.at(s);
+    if (e.lane != w.lane) continue;
+    if (e.kind == EventKind::kDeliver || e.kind == EventKind::kCrash) return 0;
+    if (e.kind == EventKind::kSend && e.peer != kSimLane && !copies.count(e.peer) &&
+        !services.count(e.peer)) {
+      return s;
+    }
+  }
+  return 0;
+}
+
+std::vector<Pushed> pushed_elsewhere(const DetectContext& c, const std::vector<Handled>& writes,
+                                     const Handled& read, std::uint64_t asked,
+                                     const std::set<int>& copies, const std::set<int>& services) {
+  std::vector<Pushed> out;
+  for (const auto& w : writes) {
+    if (w.seq >= read.seq) break;
+    // A write of the key by the reading copy itself resets nothing here: the push had not
+    // arrived, so whatever the copy stored, it had not stored that write.
+    if (w.lane == read.lane) continue;
+    // Its acknowledgement: the answer to the delivery it was made under, else (a copy that took
+    // the request in earlier and stored it after another message woke it) its first send after
+    // the write, before its next delivery, to a process that is neither a copy nor a service.
+    const auto ack = w.answer ? w.answer : acknowledgement_after(c, w, copies, services);
+    if (!ack) continue;
+    const auto acknowledged = delivery_of(c, ack);
+    if (!acknowledged || acknowledged > asked) continue;
+    if (const auto push = pushed_unreached(c, w, read.lane, read.seq)) {
+      out.push_back({&w, push, ack});
+    }
+  }
+  return out;
+}
+
+// What the reading copy itself did on its read: its first send after it, before its next
+// delivery, to a process that is neither a copy nor the requester (the write it made from it).
+std::uint64_t reader_acted(const DetectContext& c, const Handled& read,
+                           const std::set<int>& copies) {
+  const auto& t = c.trace;
+  constexpr std::uint64_t kWalk = 256;
+  for (auto s = read.seq + 1; s <= c.horizon && s <= read.seq + kWalk && t.has(s); ++s) {
+    const auto& e = t.at(s);
+    if (e.lane != read.lane) continue;
+    if (e.kind == EventKind::kDeliver || e.kind == EventKind::kCrash) return 0;
+    if (e.kind == EventKind::kSend && e.peer != kSimLane && !copies.count(e.peer) &&
+        e.peer != read.requester) {
+      return s;
+    }
+  }
+  return 0;
+}
+
+// The latest delivery to the reading copy before `read` from a process that is neither a copy
+// nor a service (a client's request it had taken in), within a short walk back. 0 if none.
+std::uint64_t client_request_before(const DetectContext& c, const Handled& read,
+                                    const std::set<int>& copies, const std::set<int>& services) {
+  const auto& t = c.trace;
+  constexpr std::uint64_t kWalkBack = 256;
+  for (auto s = read.seq; s-- > 1 && read.seq - s <= kWalkBack;) {
+    const auto& e = t.at(s);
+    if (e.lane != read.lane) continue;
+    if (e.kind == EventKind::kCrash || e.kind == EventKind::kRestart) return 0;
+    if (e.kind == EventKind::kDeliver && e.peer != kSimLane && !copies.count(e.peer) &&
+        !services.count(e.peer)) {
+      return s;
+    }
+  }
+  return 0;
+}
+
+// A copy that read its own storage and acted on it itself (it recorded the order) while another
+// copy's acknowledged write of the key was on its way to it, pushed by that copy.
+Cause pushed_copy_cause(const DetectContext& c, const std::string& key, const Handled& read,
+                        const std::vector<Pushed>& missed, std::uint64_t acted) {
+  const auto& t = c.trace;
+  const auto* first = missed.front().write;
+  const auto push = missed.front().push;
+  const auto ack = missed.front().ack;
+  Cause cause;
+  cause.kind = "stale_read";
+  cause.process = t.lane_name(read.lane);
+  cause.events = {read.seq, push, ack, first->seq, acted};
+  std::uint64_t effect = 0;
+  for (const auto& a : c.index.accesses) {
+    if (a.client == read.lane && a.served > acted && a.served <= c.horizon &&
+        request_sent(t, c.index, a) == acted) {
+      effect = a.served;
+      break;
+    }
+  }
+  if (effect) cause.events.push_back(effect);
+  cause.facts = {{"how", "unreached_copy"},
+                 {"key", key},
+                 {"read_event", read.seq},
+                 {"missed_write_event", first->seq},
+                 {"missed_write_ack", first->answer},
+                 {"push_event", push},
+                 {"decision_event", acted},
+                 {"pushed_by_copy", true}};
+  if (effect) cause.facts["effect_event"] = effect;
+  cause.summary = fmt::format(
+      "{} read {} from its storage at #{} ({}) while handling {}'s request and acted on it "
+      "itself (#{}, to {}), but {} had stored a write of {} (#{}), acknowledged it to {} (#{}) "
+      "before that request was sent, and pushed it to {} at #{}, which had not arrived: a "
+      "decision on a copy the acknowledged write had not reached",
+      cause.process, key, read.seq, format_time(t.at(read.seq).time), t.lane_name(read.requester),
+      acted, t.lane_name(t.at(acted).peer), t.lane_name(first->lane), key, first->seq,
+      t.lane_name(first->requester), first->answer, cause.process, push);
+  return cause;
+}
+
 Cause unreached_copy_cause(const DetectContext& c, const std::string& key, const Handled& read,
                            std::uint64_t taken_in, const std::vector<const Handled*>& missed,
                            std::uint64_t acted) {
@@ -272,24 +417,44 @@ Cause unreached_copy_cause(const DetectContext& c, const std::string& key, const
 std::vector<Cause> detect_unreached_copies(const DetectContext& c) {
   std::vector<Cause> out;
   const auto log = storage_log(c);
+  const auto services = service_lanes(c.index);
   for (const auto& [key, reads] : log.reads) {
     const auto writes = log.writes.find(key);
     if (writes == log.writes.end()) continue;
     std::set<int> copies;
     for (const auto& w : writes->second) copies.insert(w.lane);
     for (const auto& read : reads) {
-      if (!read.answer) continue;
       const auto& request = c.trace.at(read.request);
       if (request.parents.size() < 2) continue;
-      const auto taken_in = delivery_of(c, read.answer);
-      if (!taken_in) continue;
-      const auto missed = acknowledged_elsewhere(c, writes->second, read, request.parents.back());
-      if (missed.empty()) continue;
       auto asked_copies = copies;
       asked_copies.insert(read.lane);
-      const auto acted = acted_on(c, taken_in, asked_copies);
+      // The requester acted on the copy's answer.
+      if (const auto taken_in = read.answer ? delivery_of(c, read.answer) : 0) {
+        const auto missed = acknowledged_elsewhere(c, writes->second, read, request.parents.back());
+        const auto acted = missed.empty() ? 0 : acted_on(c, taken_in, asked_copies);
+        if (acted) {
+          out.push_back(unreached_copy_cause(c, key, read, taken_in, missed, acted));
+          continue;
+        }
+      }
+      // Or the copy acted on its read itself, while the writing copy's push was on its way. A
+      // read made on a service's reply (the copy woke from its own call) serves the request it
+      // took in last from a process that is neither a copy nor a service.
+      const auto client = services.count(request.peer)
+                              ? client_request_before(c, read, asked_copies, services)
+                              : read.request;
+      if (!client) continue;
+      auto served = read;
+      served.request = client;
+      served.requester = c.trace.at(client).peer;
+      const auto acted = reader_acted(c, served, asked_copies);
       if (!acted) continue;
-      out.push_back(unreached_copy_cause(c, key, read, taken_in, missed, acted));
+      const auto& asked = c.trace.at(client);
+      if (asked.parents.size() < 2) continue;
+      const auto pushed =
+          pushed_elsewhere(c, writes->second, served, asked.parents.back(), copies, services);
+      if (pushed.empty()) continue;
+      out.push_back(pushed_copy_cause(c, key, served, pushed, acted));
     }
   }
   return out;

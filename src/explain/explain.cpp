@@ -305,6 +305,10 @@ void score_cause(Cause& c, const RankingContext& r) {
   // A position counted in rows read, without the record of which row crossed the boundary (a
   // redacted trace: no re-run of the read): any page boundary a delete passed looks the same.
   if (cause_how(c) == "counted_position" && !c.facts.contains("skipped")) c.score -= 15;
+  // Work marked done and lost in a crash follows the violated entity itself from the read that
+  // brought it to the crash that took it, and shows the restarted process never coming back to it:
+  // a final check's anchor (the last event of some other process) need not have it in its past.
+  if (cause_how(c) == "marked_done_before_crash") c.score += 20;
   // Its evidence holds the last write to a violated entity's own key (a delete of the object
   // found missing, the put that left the value found wrong): it made the state the invariant saw.
   if (holds(r.last_writes)) c.score += 15;

@@ -125,6 +125,13 @@ Options crash_options(const Cause& c) {
         "write of all)",
         "on restart, check that what the record vouches for is there before answering from it"};
   }
+  if (how == "marked_done_before_crash") {
+    return {
+        "record progress (a watermark, a checkpoint) only after the work it covers is written: "
+        "the work first, then the mark (a crash then makes the work run again, so make it "
+        "idempotent)",
+        "or write the work and the mark in one atomic step"};
+  }
   if (how == "id_reused_after_crash") {
     return {
         "persist the counter (or a reserved range of it) before handing out ids, or derive "
