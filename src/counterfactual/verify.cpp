@@ -102,9 +102,7 @@ Verification verify_causes(const sim::System& system, const std::string& variant
       check.without_all =
           run_without(system, variant, config, schedule, shown, all, *original.violation);
       ++v.runs;
-      const auto gone = check.without_all->outcome == Outcome::kHolds ||
-                        check.without_all->outcome == Outcome::kFailsElsewhere;
-      if (gone && shown.size() > 1) {
+      if (violation_gone(check.without_all->outcome) && shown.size() > 1) {
         for (std::size_t k = 0; k < std::min(options.max_each, shown.size()); ++k) {
           check.without_each.push_back(
               run_without(system, variant, config, schedule, shown, {k}, *original.violation));

@@ -48,6 +48,10 @@ enum class Outcome : std::uint8_t {
 };
 // "holds", "fails_same", "fails_elsewhere", "fails_other", "stalled".
 const char* outcome_name(Outcome outcome);
+// The trace's violation did not happen: the run holds, or fails only on other entities.
+inline bool violation_gone(Outcome outcome) {
+  return outcome == Outcome::kHolds || outcome == Outcome::kFailsElsewhere;
+}
 
 // One re-run: the schedule without some of a cause's deviations.
 struct Trial {
@@ -74,10 +78,8 @@ const char* verdict(const CauseCheck& c);
 struct FaultCheck {
   Deviation deviation;
   Trial trial;  // removed: {0}
-  // The violation is gone without it (the run holds, or fails only on other entities).
-  bool needed() const {
-    return trial.outcome == Outcome::kHolds || trial.outcome == Outcome::kFailsElsewhere;
-  }
+  // The violation is gone without it.
+  bool needed() const { return violation_gone(trial.outcome); }
 };
 
 struct Verification {
