@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <random>
 #include <set>
 #include <utility>
@@ -103,16 +104,21 @@ std::pair<int, int> ephemeral_range() {
   return {32768, 60999};  // Linux's default
 }
 
-bool bindable(std::uint16_t port) {
+// Binds a loopback socket to `port` (0: the kernel's choice) and closes it: the port it got, if
+// it could.
+std::optional<std::uint16_t> bind_loopback(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return std::nullopt;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(port);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  socklen_t len = sizeof addr;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
   ::close(fd);
-  return ok;
+  if (!ok) return std::nullopt;
+  return ntohs(addr.sin_port);
 }
 
 // A loopback port free now, from below the ephemeral range where there is room (tried from a
@@ -125,20 +131,11 @@ std::uint16_t free_loopback_port() {
     const auto span = static_cast<unsigned>(last - kFirst + 1);
     for (int attempt = 0; attempt < 100; ++attempt) {
       const auto port = static_cast<std::uint16_t>(kFirst + static_cast<int>(pick() % span));
-      if (bindable(port)) return port;
+      if (const auto bound = bind_loopback(port)) return *bound;
     }
   }
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw ConfigError("no socket for a free port");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  ::close(fd);
-  if (!ok) throw ConfigError("no free loopback port");
-  return ntohs(addr.sin_port);
+  if (const auto bound = bind_loopback(0)) return *bound;
+  throw ConfigError("no free loopback port");
 }
 
 }  // namespace
