@@ -153,7 +153,10 @@ else
 fi
 if [ "$link_etcd" -eq 1 ]; then
   beside="$(dirname "$root")/porcupine-etcd"
-  if [ -e "$beside" ] || [ -L "$beside" ]; then
+  # The test expects all 102 logs once it finds etcd_000.log: never link part of the corpus there.
+  if [ "${#etcd_files[@]}" -ne 102 ]; then
+    die "--link-etcd: $corpora/etcd holds ${#etcd_files[@]} logs, not 102; tests/check/jepsen_log_test.cpp would fail on the missing ones"
+  elif [ -e "$beside" ] || [ -L "$beside" ]; then
     note "$beside exists already: left as it is"
   else
     ln -s "$corpora/etcd" "$beside"
@@ -292,7 +295,8 @@ for corpus, files in (("etcd", etcd_files), ("kv", kv_files)):
                            "verdicts": summary[(corpus, "porcupine")]}}
     for k in ("cpu", "wall"):
         entry[f"ratio_{k}"] = statistics.median(p[k]) / statistics.median(s[k])
-    entry["target_met"] = entry["ratio_cpu"] >= 20 and entry["ratio_wall"] >= 20
+    # Issue 25 asks for the whole corpora: a part of them answers nothing about it.
+    entry["target_met"] = None if partial else (entry["ratio_cpu"] >= 20 and entry["ratio_wall"] >= 20)
     result["corpora"][corpus] = entry
 
 if as_json:
@@ -324,6 +328,10 @@ for corpus in ("etcd", "kv"):
 print()
 for corpus in ("etcd", "kv"):
     e = result["corpora"][corpus]
-    verdict = "holds" if e["target_met"] else "does not hold"
-    print(f"{corpus}: issue 25's 20x {verdict} here (CPU {e['ratio_cpu']:.1f}x, wall {e['ratio_wall']:.1f}x)")
+    if e["target_met"] is None:
+        print(f"{corpus}: Porcupine / seer {e['ratio_cpu']:.1f}x CPU, {e['ratio_wall']:.1f}x wall on "
+              f"{e['files']} files: part of the corpus, so no answer to issue 25's 20x")
+    else:
+        verdict = "holds" if e["target_met"] else "does not hold"
+        print(f"{corpus}: issue 25's 20x {verdict} here (CPU {e['ratio_cpu']:.1f}x, wall {e['ratio_wall']:.1f}x)")
 PY
