@@ -175,7 +175,9 @@ seer_version="$("$seer" --version 2>/dev/null | head -1 || echo unknown)"
 go_version="$(go version)"
 export rounds seer corpora json partial build commit seer_version go_version source_note
 python3 - "${etcd_files[@]}" -- "${kv_files[@]}" <<'PY'
-import json, os, statistics, subprocess, sys, time
+import json, os, statistics, subprocess, sys, threading, time
+
+LIMIT_S = 900  # per process; Porcupine needs about 15 s of CPU for the whole kv corpus
 
 args = sys.argv[1:]
 cut = args.index("--")
@@ -217,9 +219,14 @@ def run(cmd):
     with open(out, "wb") as o, open(err, "wb") as e:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=o, stderr=e)
+        killer = threading.Timer(LIMIT_S, p.kill)  # a run this long is a fault, not a measurement
+        killer.start()
         _, status, usage = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
+        killer.cancel()
         p.returncode = os.waitstatus_to_exitcode(status)
+        if wall >= LIMIT_S:
+            fail(f"{cmd[0]} ran {LIMIT_S} s and was stopped: " + " ".join(cmd[:6]) + " ...")
     with open(out) as o, open(err) as e:
         return usage.ru_utime + usage.ru_stime, wall, p.returncode, o.read(), e.read()
 
