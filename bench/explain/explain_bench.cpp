@@ -361,7 +361,7 @@ int main(int argc, char** argv) {
   app.add_option("--set", o.set,
                  "Design set: main (default), heldout, fresh, sealed, blind, unseen, seventh, "
                  "eighth, ninth, tenth, eleventh, twelfth, thirteenth, fourteenth, fifteenth, "
-                 "sixteenth (the last thirteen not in all) or all")
+                 "sixteenth, seventeenth (the last fourteen not in all) or all")
       ->check(CLI::IsMember(design_sets()));
   app.add_option("--design", o.design, "Only this design");
   app.add_option("--failing", o.failing, "Failing seeds to explain per design (default 20)");
