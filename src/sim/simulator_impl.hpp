@@ -184,7 +184,7 @@ class Simulator::Impl final : public HistoryRecorder {
   [[gnu::always_inline]] std::uint64_t emit(TraceEvent& e) {
     e.seq = next_seq++;
     if (e.process != kNoProcess) processes[e.process].last_event = e.seq;
-    hash.add(e, e.payload && e.payload->body ? e.payload->body->type() : std::string_view{});
+    hash.add(e, e.payload ? e.payload->body.get() : nullptr);
     if (sim.tracing()) record(e);
     return e.seq;
   }

@@ -132,6 +132,49 @@ TEST(TraceHash, WordMixFollowsItsDefinition) {
   }
 }
 
+// A payload named by its data, as a user's generic message type may be.
+struct NamedPayload : Payload {
+  explicit NamedPayload(std::string n) : name(std::move(n)) {}
+  NamedPayload(const NamedPayload& other, std::string renamed)
+      : Payload(other), name(std::move(renamed)) {}
+  std::string name;
+  std::string_view type() const override { return name; }
+  nlohmann::json to_json() const override { return name; }
+};
+
+// An event about a payload hashes its type's text, kept with the payload after its first event:
+// the same value as hashing the text at every event, for a payload hashed many times, for no
+// payload, and for a copy renamed by its copy constructor (a copy starts without the original's).
+TEST(TraceHash, APayloadsTypeIsHashedAsItsText) {
+  Words words;
+  for (int round = 0; round < 500; ++round) {
+    const NamedPayload original(words.type());
+    TraceHash by_payload;
+    std::uint64_t expected = TraceHash::kWordMixStart;
+    const auto add = [&](const Payload* body) {
+      const auto e = words.event();
+      by_payload.add(e, body);
+      expected = reference_word_mix(expected, e, body ? std::string(body->type()) : std::string());
+    };
+    add(&original);  // its type's hash is now kept with it
+    const NamedPayload renamed(original, words.type() + "'");
+    for (int k = 0; k < 6; ++k) add(k % 3 == 0 ? nullptr : k % 3 == 1 ? &original : &renamed);
+    ASSERT_EQ(by_payload.value(), expected) << "round " << round;
+  }
+}
+
+// Format 1's events about a payload hash its type's text byte by byte, as before.
+TEST(TraceHash, APayloadsTypeInFormatOneIsItsText) {
+  Words words;
+  const NamedPayload body(words.type());
+  const auto e = words.event();
+  TraceHash by_payload(TraceHashFunction::kFnv1a);
+  TraceHash by_text(TraceHashFunction::kFnv1a);
+  by_payload.add(e, &body);
+  by_text.add(e, body.type());
+  EXPECT_EQ(by_payload.value(), by_text.value());
+}
+
 // Any one field's change, a single bit or a whole character, changes the hash, and so does the
 // order of two events: a hash equal between runs means the same events in the same order.
 TEST(TraceHash, EveryFieldAndTheOrderOfEventsCount) {

@@ -12,7 +12,10 @@ namespace seer::sim {
 
 struct CodeSite {
   const char* file = nullptr;  // as the compiler was given it (seer's build: from the source root)
-  std::uint32_t line = 0;
+  // 64 bits, not 32: a site passed by value travels as two 8-byte words, and a 32-bit line left
+  // 4 bytes of padding that the caller never stored, so reading that word back stalled the
+  // store-to-load forwarding of every send and receive (2 % of a ping-pong delivery).
+  std::uint64_t line = 0;
 
   // The caller's file and line, when used as a default argument.
   static constexpr CodeSite here(const char* file = __builtin_FILE(),
