@@ -132,12 +132,13 @@ DecisionChain decision_chain(const Trace& trace, const TraceIndex& index, std::u
 std::vector<Cause> detect_all(const DetectContext& context) {
   std::vector<Cause> all;
   for (auto* detect :
-       {detect_stale_reads, detect_outdated_reads, detect_lost_responses, detect_duplicates,
-        detect_crash_losses, detect_clock_skew, detect_expired_leases, detect_deposed_holders,
-        detect_stale_derived_writes, detect_racing_deletes, detect_stale_relayed_copies,
-        detect_own_storage_reads, detect_unreached_copies, detect_granted_leases,
-        detect_outdated_peer_copies, detect_handed_over_roles, detect_counted_positions,
-        detect_unbounded_deletes, detect_handed_out_twice}) {
+       {detect_stale_reads,       detect_outdated_reads,       detect_lost_responses,
+        detect_duplicates,        detect_crash_losses,         detect_clock_skew,
+        detect_expired_leases,    detect_deposed_holders,      detect_stale_derived_writes,
+        detect_racing_deletes,    detect_stale_relayed_copies, detect_own_storage_reads,
+        detect_unreached_copies,  detect_granted_leases,       detect_outdated_peer_copies,
+        detect_handed_over_roles, detect_counted_positions,    detect_unbounded_deletes,
+        detect_handed_out_twice,  detect_delivered_twice}) {
     auto found = detect(context);
     all.insert(all.end(), std::make_move_iterator(found.begin()),
                std::make_move_iterator(found.end()));

@@ -125,6 +125,13 @@ Options crash_options(const Cause& c) {
         "write of all)",
         "on restart, check that what the record vouches for is there before answering from it"};
   }
+  if (how == "erase_taken_back") {
+    return {
+        "make the durable summary (a snapshot, a compaction) say which of the erased data it "
+        "holds (the last entry it folded in), and on recovery add only what came after it",
+        "or make the summary and the erases one atomic step (sync the erases before relying on "
+        "the summary)"};
+  }
   if (how == "marked_done_before_crash") {
     return {
         "record progress (a watermark, a checkpoint) only after the work it covers is written: "
