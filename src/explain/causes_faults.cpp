@@ -480,6 +480,9 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
   auto silent = detect_silent_give_ups(c);
   out.insert(out.end(), std::make_move_iterator(silent.begin()),
              std::make_move_iterator(silent.end()));
+  auto partial = detect_writes_without_answer(c);
+  out.insert(out.end(), std::make_move_iterator(partial.begin()),
+             std::make_move_iterator(partial.end()));
   auto taken = detect_answers_taken_for_next(c);
   out.insert(out.end(), std::make_move_iterator(taken.begin()),
              std::make_move_iterator(taken.end()));

@@ -446,6 +446,24 @@ void clock_over_its_read(std::vector<Cause>& all) {
   }
 }
 
+// A write made without an answer its writer gave up on (a part of a gather lost or late): a
+// copy into the same write of a part that did arrive, overtaken before the write, tells only what
+// was stale in what it had, while the write lacked a part altogether (from a log, an UPDATE of
+// the table a sum read counts as changing the sum, even when it moved money within it). The
+// missing part ranks just above the copy.
+void missing_part_over_its_copy(std::vector<Cause>& all) {
+  for (auto& lost : all) {
+    if (cause_how(lost) != "written_without_answer") continue;
+    const auto effect = lost.facts.value("act_effect_event", std::uint64_t{0});
+    for (const auto& copy : all) {
+      if (copy.kind != "stale_derived_write" || copy.score < lost.score) continue;
+      if (std::find(copy.events.begin(), copy.events.end(), effect) != copy.events.end()) {
+        lost.score = copy.score + 1;
+      }
+    }
+  }
+}
+
 bool shares_evidence(const Cause& a, const Cause& b) {
   return std::any_of(a.events.begin(), a.events.end(), [&](std::uint64_t e) {
     return std::find(b.events.begin(), b.events.end(), e) != b.events.end();
@@ -635,6 +653,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   delete_over_lost_update(all);
   duplicate_over_its_receive(all);
   clock_over_its_read(all);
+  missing_part_over_its_copy(all);
   skipped_row_over_its_pages(all, entities.names);
   // At equal scores the later evidence first: the read an answer was computed from is the last
   // one its server made before answering.

@@ -22,4 +22,8 @@ bool shares_a_name(const nlohmann::json& a, const nlohmann::json& b);
 // The lost_response causes of requesters that acted on silence.
 std::vector<Cause> detect_silent_give_ups(const DetectContext& c);
 
+// The lost_response causes of requesters that gave up on a read's answer and wrote, about what
+// they had asked, from the answers that did arrive (partial_answer.cpp).
+std::vector<Cause> detect_writes_without_answer(const DetectContext& c);
+
 }  // namespace seer::explain
