@@ -266,6 +266,19 @@ std::optional<Cause> delayed_message(const Trace& t, const Access& a, const Lost
   return delayed;
 }
 
+// The access whose request `client` sent at `send`, if any: the accesses are in the order of
+// their replies' deliveries, which follow the send; at most 512 are looked at.
+const Access* access_requested_at(const DetectContext& c, int client, std::uint64_t send) {
+  const auto& all = c.index.accesses;
+  auto it = std::partition_point(all.begin(), all.end(),
+                                 [&](const Access& x) { return x.event <= send; });
+  for (int n = 0; it != all.end() && n < 512; ++it, ++n) {
+    if (it->client != client || it->served <= send || it->served > c.horizon) continue;
+    if (request_sent(c.trace, c.index, *it) == send) return &*it;
+  }
+  return nullptr;
+}
+
 Cause lost_response(const DetectContext& c, const Access& a, const LostReply& r) {
   const auto& t = c.trace;
   Cause cause;
@@ -311,24 +324,53 @@ Cause lost_response(const DetectContext& c, const Access& a, const LostReply& r)
     // sent the server is another request carrying the same data (not the request again: a
     // decline, a compensation), that request is its act on the silence, and where the act took
     // effect is part of the story.
-    if (r.timeout == 0 && gave_up != 0 && gave_up < retry) {
-      cause.events.push_back(gave_up);
+    if (gave_up != 0 && gave_up < retry) {
+      if (r.timeout == 0) cause.events.push_back(gave_up);
       cause.facts["timeout_event"] = gave_up;
       if (t.at(retry).peer == a.server && asked(t, retry) != asked(t, r.request_sent)) {
         cause.facts["act_event"] = retry;
-        for (const auto& x : c.index.accesses) {
-          if (x.client != a.client || x.server != a.server || x.served <= retry ||
-              x.served > c.horizon || !x.write || request_sent(t, c.index, x) != retry) {
-            continue;
-          }
-          cause.events.push_back(x.served);
-          cause.facts["act_effect_event"] = x.served;
+        if (const auto* x = access_requested_at(c, a.client, retry); x && x->write) {
+          cause.events.push_back(x->served);
+          cause.facts["act_effect_event"] = x->served;
           cause.summary += fmt::format(
               ", after giving up at #{}: its act on the silence, which took "
               "effect at #{}",
-              gave_up, x.served);
-          break;
+              gave_up, x->served);
         }
+      }
+    }
+  } else if (gave_up != 0) {
+    // No retry: its first act after giving up, a write to a service about what it had asked (a
+    // compensation of the step before, a failure recorded), took the silence for "not done".
+    std::uint64_t act = 0;
+    int looked = 0;
+    for (auto s = gave_up + 1; s <= c.horizon && t.has(s) && looked < 8; ++s) {
+      const auto& e = t.at(s);
+      if (e.lane != a.client) continue;
+      ++looked;
+      if (e.kind == EventKind::kDeliver || e.kind == EventKind::kCrash ||
+          e.kind == EventKind::kRestart) {
+        break;
+      }
+      if (e.kind == EventKind::kSend) {
+        act = s;
+        break;
+      }
+    }
+    const auto* x = act ? access_requested_at(c, a.client, act) : nullptr;
+    if (x && x->write && x->served != a.served) {
+      const auto shared = shared_id_word(asked(t, r.request_sent), asked(t, act), cause.process);
+      if (!shared.empty()) {
+        if (r.timeout == 0) cause.events.push_back(gave_up);
+        cause.events.push_back(x->served);
+        cause.events.push_back(act);
+        cause.facts["timeout_event"] = gave_up;
+        cause.facts["act_event"] = act;
+        cause.facts["act_effect_event"] = x->served;
+        cause.summary += fmt::format(
+            "; it gave up waiting at #{} and then wrote {} at #{} about {} as if the request had "
+            "not taken effect: its act on the silence",
+            gave_up, access_named(t, *x), x->served, shared);
       }
     }
   }

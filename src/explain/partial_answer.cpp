@@ -119,6 +119,15 @@ constexpr int kActLooked = 64;  // of the requester's events after the give-up
 
 }  // namespace
 
+std::string shared_id_word(const nlohmann::json& asked, const nlohmann::json& written,
+                           const std::string& own) {
+  std::vector<std::string> asked_names;
+  std::vector<std::string> written_names;
+  names_in(asked, asked_names);
+  names_in(written, written_names);
+  return shared_id(asked_names, written_names, own);
+}
+
 std::vector<Cause> detect_writes_without_answer(const DetectContext& c) {
   std::vector<Cause> out;
   const auto& t = c.trace;
