@@ -100,9 +100,11 @@ std::vector<Cause> detect_ids_reused_after_crash(const DetectContext& c) {
     if (e.seq > c.horizon) break;
     if (e.kind == EventKind::kRestart) ++life[e.lane];
     if (e.kind == EventKind::kDeliver && e.peer != kSimLane) {
-      const auto& payload = e.line.value("payload", nlohmann::json());
-      if (payload.is_object() && payload.contains("req")) {
-        asked_by[{e.lane, e.peer}] = payload["req"];
+      const auto payload = e.line.find("payload");
+      if (payload != e.line.end() && payload->is_object()) {
+        if (const auto req = payload->find("req"); req != payload->end()) {
+          asked_by[{e.lane, e.peer}] = *req;
+        }
       }
       continue;
     }

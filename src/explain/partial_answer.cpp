@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,24 +75,28 @@ std::string shared_id(const std::vector<std::string>& asked_names,
   return "";
 }
 
-// What a request asks, less what it is about: its operation and statements' text, every other
-// string and number blanked ({"key": "", "op": "get"}). Two requests of one shape do the same to
+// What a request asks, less what it is about: its type, its operation and its statements' text
+// ("kv_request get", "sql_request SELECT ..."). Two requests of one shape do the same to
 // different things.
-nlohmann::json shape_of(const nlohmann::json& j, const std::string& key = "", int depth = 0) {
-  if (depth > 8) return nullptr;
-  if (j.is_object()) {
-    nlohmann::json out = nlohmann::json::object();
-    for (const auto& [k, v] : j.items()) out[k] = shape_of(v, k, depth + 1);
-    return out;
+std::string shape_of(const TraceEvent& send) {
+  std::string out = send.type;
+  const auto payload = send.line.find("payload");
+  if (payload == send.line.end() || !payload->is_object()) return out;
+  if (const auto op = payload->find("op"); op != payload->end() && op->is_string()) {
+    out += ' ';
+    out += op->get_ref<const std::string&>();
   }
-  if (j.is_array()) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& v : j) out.push_back(shape_of(v, key, depth + 1));
-    return out;
+  const auto statements = payload->find("statements");
+  if (statements != payload->end() && statements->is_array()) {
+    for (const auto& st : *statements) {
+      if (!st.is_object()) continue;
+      if (const auto sql = st.find("sql"); sql != st.end() && sql->is_string()) {
+        out += '|';
+        out += sql->get_ref<const std::string&>();
+      }
+    }
   }
-  if (j.is_string()) return key == "sql" || key == "op" ? j : nlohmann::json("");
-  if (j.is_number()) return 0;
-  return j;
+  return out;
 }
 
 // Whether a request only reads, by the services' own vocabulary (docs/services.md): a KV or
@@ -115,7 +120,8 @@ bool reads_only(const nlohmann::json& request) {
   });
 }
 
-constexpr int kActLooked = 64;  // of the requester's events after the give-up
+constexpr int kActLooked = 64;       // of the requester's events after the give-up
+constexpr int kShapesCompared = 16;  // requests of the same shape looked at
 
 }  // namespace
 
@@ -133,12 +139,39 @@ std::vector<Cause> detect_writes_without_answer(const DetectContext& c) {
   const auto& t = c.trace;
   const auto services = service_lanes(c.index);
   if (services.empty()) return out;
-  // The accesses by the send of their request, for the reads and the acts.
-  std::map<std::uint64_t, const Access*> by_request;
-  for (const auto& a : c.index.accesses) {
-    if (a.served > c.horizon || a.client == kSimLane) continue;
-    if (const auto sent = request_sent(t, c.index, a)) by_request.emplace(sent, &a);
-  }
+  // Each requester's accesses by server and request number (the number its reply, or the
+  // service's note of it, carries), for its reads and its acts: built for a requester when a
+  // request of its given up on is found.
+  using Key = std::pair<int, std::int64_t>;
+  std::map<int, std::map<Key, const Access*>> requests;
+  const auto number_of = [&](const TraceEvent& e) -> std::optional<std::int64_t> {
+    for (const auto* j : {&e.line, &e.oracle()}) {
+      const auto payload = j->find("payload");
+      const auto* holder = payload != j->end() && payload->is_object() ? &*payload : j;
+      if (!holder->is_object()) continue;
+      const auto req = holder->find("req");
+      if (req != holder->end() && req->is_number_integer()) return req->get<std::int64_t>();
+    }
+    return std::nullopt;
+  };
+  const auto requests_of = [&](int lane) -> const std::map<Key, const Access*>& {
+    const auto found = requests.find(lane);
+    if (found != requests.end()) return found->second;
+    auto& mine = requests[lane];
+    for (const auto& a : c.index.accesses) {
+      if (a.client != lane || a.served > c.horizon || !t.has(a.served)) continue;
+      if (const auto req = number_of(t.at(a.served))) mine.emplace(Key{a.server, *req}, &a);
+    }
+    return mine;
+  };
+  // The access a send of the requester's asked for, if any.
+  const auto access_of = [&](const std::map<Key, const Access*>& mine,
+                             const TraceEvent& send) -> const Access* {
+    const auto req = number_of(send);
+    if (!req) return nullptr;
+    const auto found = mine.find(Key{send.peer, *req});
+    return found == mine.end() ? nullptr : found->second;
+  };
   for (const auto& timeout : t.events) {
     if (timeout.seq > c.horizon) break;
     if (!is_receive_timeout(timeout)) continue;
@@ -164,12 +197,41 @@ std::vector<Cause> detect_writes_without_answer(const DetectContext& c) {
       const bool back = e.kind == EventKind::kSend && e.lane == sent.peer && e.peer == lane;
       const bool in = e.kind == EventKind::kDeliver && e.lane == lane && e.peer == sent.peer;
       if (!back && !in) continue;
-      const auto& p = e.line.value("payload", nlohmann::json());
-      if (!p.is_object() || p.value("req", nlohmann::json()) != req) continue;
+      const auto p = e.line.find("payload");
+      if (p == e.line.end() || !p->is_object()) continue;
+      if (const auto r = p->find("req"); r == p->end() || *r != req) continue;
       if (back && answer == 0) answer = s;
       answered = in;
     }
     if (answered) continue;
+    // Asked again at once (its next send after the give-up is the same request to the same
+    // server, or a send naming nothing it asked): a retry, no act on the silence. Looked at
+    // before the requester's accesses are indexed.
+    std::vector<std::string> asked_names;
+    names_in(asked(t, request), asked_names);
+    const auto own = t.lane_name(lane);
+    bool named_after = false;
+    bool retried = false;
+    int scanned = 0;
+    for (auto s = timeout.seq + 1; s <= c.horizon && t.has(s) && scanned < kActLooked; ++s) {
+      const auto& e = t.at(s);
+      if (e.lane != lane) continue;
+      ++scanned;
+      if (e.kind == EventKind::kCrash || e.kind == EventKind::kRestart) break;
+      if (e.kind != EventKind::kSend) continue;
+      if (e.peer == sent.peer && asked(t, s) == asked(t, request)) {
+        retried = true;
+        break;
+      }
+      std::vector<std::string> names;
+      names_in(asked(t, s), names);
+      if (!shared_id(asked_names, names, own).empty()) {
+        named_after = true;
+        break;
+      }
+    }
+    if (retried || !named_after) continue;
+    const auto& by_request = requests_of(lane);
     const auto request_drop = c.index.drop_of.find(sent.message);
     const bool request_lost =
         request_drop != c.index.drop_of.end() && request_drop->second <= c.horizon;
@@ -177,34 +239,34 @@ std::vector<Cause> detect_writes_without_answer(const DetectContext& c) {
     std::uint64_t answer_drop = 0;
     if (answer) {
       // A read: it changed nothing at the server (a write that took effect is the other forms').
-      const auto found = by_request.find(request);
-      if (found == by_request.end() || found->second->write || !found->second->read) continue;
+      const auto* found = access_of(by_request, sent);
+      if (!found || found->write || !found->read) continue;
       const auto d = c.index.drop_of.find(t.at(answer).message);
       if (d != c.index.drop_of.end() && d->second <= c.horizon) answer_drop = d->second;
     } else if (!request_lost && delivered != c.index.deliver_of.end() &&
                delivered->second < timeout.seq) {
       continue;  // received and not answered yet: slow, not silent
-    } else {
-      // A request that never arrived changed nothing, but was it a read? Its requester's other
-      // requests of the same shape to the same server were all reads, and some were answered.
-      const auto shape = shape_of(asked(t, request));
+    } else if (!reads_only(asked(t, request))) {
+      // A request that never arrived changed nothing, but was it a read? By the services'
+      // vocabulary, or else its requester's other requests of the same shape to the same server
+      // (the first kShapesCompared) were all reads, some answered.
+      const auto shape = shape_of(sent);
       bool read = false;
       bool wrote = false;
-      for (const auto& [send, a] : by_request) {
-        if (a->client != lane || a->server != sent.peer || send == request) continue;
-        if (shape_of(asked(t, send)) != shape) continue;
+      int compared = 0;
+      for (const auto& [key, a] : by_request) {
+        if (key.first != sent.peer || a == access_of(by_request, sent)) continue;
+        const auto send = request_sent(t, c.index, *a);
+        if (send == request || !t.has(send) || shape_of(t.at(send)) != shape) continue;
         read = read || (a->read && a->delivered);
         wrote = wrote || a->write;
-        if (wrote) break;
+        if (wrote || ++compared >= kShapesCompared) break;
       }
-      if (wrote || (!read && !reads_only(asked(t, request)))) continue;
+      if (wrote || !read) continue;
     }
     // The act: its first write to a service after the give-up that took effect (reads of other
     // servers and their answers may come between: the parts it still gathered), before it asked
     // the same server again, crashed or restarted, within its next kActLooked events.
-    std::vector<std::string> asked_names;
-    names_in(asked(t, request), asked_names);
-    const auto own = t.lane_name(lane);
     std::uint64_t act = 0;
     int looked = 0;
     for (auto s = timeout.seq + 1; s <= c.horizon && t.has(s) && looked < kActLooked; ++s) {
@@ -217,18 +279,18 @@ std::vector<Cause> detect_writes_without_answer(const DetectContext& c) {
         act = s;  // asked the same server again: the act only if it is a write, not a retry
         break;
       }
-      const auto w = by_request.find(s);
-      if (w != by_request.end() && w->second->write) {
+      const auto* w = access_of(by_request, e);
+      if (w && w->write) {
         act = s;
         break;
       }
-      if (w == by_request.end() || !w->second->read) break;  // a message of another kind
+      if (!w || !w->read) break;  // a message of another kind
     }
     if (act == 0) continue;
     if (t.at(act).peer == sent.peer && asked(t, act) == asked(t, request)) continue;  // a retry
-    const auto effect = by_request.find(act);
-    if (effect == by_request.end() || !effect->second->write) continue;
-    const auto& w = *effect->second;
+    const auto* effect = access_of(by_request, t.at(act));
+    if (!effect || !effect->write) continue;
+    const auto& w = *effect;
     std::vector<std::string> written_names;
     names_in(asked(t, act), written_names);
     const auto shared = shared_id(asked_names, written_names, own);

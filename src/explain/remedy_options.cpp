@@ -92,6 +92,13 @@ Options lost_response_options(const Cause& c) {
         "answer to a request already given up on (or close the connection after a timeout, "
         "so a late answer is never read as the next request's)"};
   }
+  if (cause_how(c) == "written_without_answer") {
+    return {
+        "after a timeout ask the silent server again (or fail the whole operation): write only "
+        "from every part's answer, never count the silence as an empty answer",
+        "or mark what is written as partial (which parts it lacks) so its readers do not take it "
+        "for the whole"};
+  }
   if (cause_how(c) == "redone_elsewhere") {
     return {
         "deduplicate by one request id across every path that can perform the effect (the "
