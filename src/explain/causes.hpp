@@ -81,6 +81,9 @@ std::vector<Cause> detect_unbounded_deletes(const DetectContext& c);
 // The same queue message received twice and acted on by both consumers, without the oracle's
 // redelivery mark (handed_out_twice.cpp).
 std::vector<Cause> detect_handed_out_twice(const DetectContext& c);
+// One send delivered twice to the same process, which acted on it more often than one delivery of
+// such a message leads it to, without the oracle's mark of the copy (delivered_twice.cpp).
+std::vector<Cause> detect_delivered_twice(const DetectContext& c);
 // A position counted in rows already read (an OFFSET) carried in the reader's next request, which
 // another process's delete of a row already passed moved (counted_positions.cpp).
 std::vector<Cause> detect_counted_positions(const DetectContext& c);

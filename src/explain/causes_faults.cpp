@@ -266,6 +266,19 @@ std::optional<Cause> delayed_message(const Trace& t, const Access& a, const Lost
   return delayed;
 }
 
+// The access whose request `client` sent at `send`, if any: the accesses are in the order of
+// their replies' deliveries, which follow the send; at most 512 are looked at.
+const Access* access_requested_at(const DetectContext& c, int client, std::uint64_t send) {
+  const auto& all = c.index.accesses;
+  auto it = std::partition_point(all.begin(), all.end(),
+                                 [&](const Access& x) { return x.event <= send; });
+  for (int n = 0; it != all.end() && n < 512; ++it, ++n) {
+    if (it->client != client || it->served <= send || it->served > c.horizon) continue;
+    if (request_sent(c.trace, c.index, *it) == send) return &*it;
+  }
+  return nullptr;
+}
+
 Cause lost_response(const DetectContext& c, const Access& a, const LostReply& r) {
   const auto& t = c.trace;
   Cause cause;
@@ -307,6 +320,59 @@ Cause lost_response(const DetectContext& c, const Access& a, const LostReply& r)
                            : fmt::format("; it sent a request with the same data at #{}", retry);
     }
     cause.facts["retry_event"] = retry;
+    // It gave up waiting before it sent that: the give-up is where it decided, and when what it
+    // sent the server is another request carrying the same data (not the request again: a
+    // decline, a compensation), that request is its act on the silence, and where the act took
+    // effect is part of the story.
+    if (gave_up != 0 && gave_up < retry) {
+      if (r.timeout == 0) cause.events.push_back(gave_up);
+      cause.facts["timeout_event"] = gave_up;
+      if (t.at(retry).peer == a.server && asked(t, retry) != asked(t, r.request_sent)) {
+        cause.facts["act_event"] = retry;
+        if (const auto* x = access_requested_at(c, a.client, retry); x && x->write) {
+          cause.events.push_back(x->served);
+          cause.facts["act_effect_event"] = x->served;
+          cause.summary += fmt::format(
+              ", after giving up at #{}: its act on the silence, which took "
+              "effect at #{}",
+              gave_up, x->served);
+        }
+      }
+    }
+  } else if (gave_up != 0) {
+    // No retry: its first act after giving up, a write to a service about what it had asked (a
+    // compensation of the step before, a failure recorded), took the silence for "not done".
+    std::uint64_t act = 0;
+    int looked = 0;
+    for (auto s = gave_up + 1; s <= c.horizon && t.has(s) && looked < 8; ++s) {
+      const auto& e = t.at(s);
+      if (e.lane != a.client) continue;
+      ++looked;
+      if (e.kind == EventKind::kDeliver || e.kind == EventKind::kCrash ||
+          e.kind == EventKind::kRestart) {
+        break;
+      }
+      if (e.kind == EventKind::kSend) {
+        act = s;
+        break;
+      }
+    }
+    const auto* x = act ? access_requested_at(c, a.client, act) : nullptr;
+    if (x && x->write && x->served != a.served) {
+      const auto shared = shared_id_word(asked(t, r.request_sent), asked(t, act), cause.process);
+      if (!shared.empty()) {
+        if (r.timeout == 0) cause.events.push_back(gave_up);
+        cause.events.push_back(x->served);
+        cause.events.push_back(act);
+        cause.facts["timeout_event"] = gave_up;
+        cause.facts["act_event"] = act;
+        cause.facts["act_effect_event"] = x->served;
+        cause.summary += fmt::format(
+            "; it gave up waiting at #{} and then wrote {} at #{} about {} as if the request had "
+            "not taken effect: its act on the silence",
+            gave_up, access_named(t, *x), x->served, shared);
+      }
+    }
   }
   return cause;
 }
@@ -456,6 +522,9 @@ std::vector<Cause> detect_lost_responses(const DetectContext& c) {
   auto silent = detect_silent_give_ups(c);
   out.insert(out.end(), std::make_move_iterator(silent.begin()),
              std::make_move_iterator(silent.end()));
+  auto partial = detect_writes_without_answer(c);
+  out.insert(out.end(), std::make_move_iterator(partial.begin()),
+             std::make_move_iterator(partial.end()));
   auto taken = detect_answers_taken_for_next(c);
   out.insert(out.end(), std::make_move_iterator(taken.begin()),
              std::make_move_iterator(taken.end()));
@@ -627,6 +696,108 @@ void vouched_for(const Trace& t, const Vouched& v, Cause& cause) {
       a.type, t.lane_name(a.peer), v.answer);
 }
 
+// Whether storage read `r` read `key`: the key itself, or a prefix over it (a listing).
+bool storage_read_covers(const TraceEvent& r, const std::string& key) {
+  const auto k = r.line.value("key", std::string());
+  if (!k.empty()) return k == key;
+  const auto prefix = r.line.value("prefix", std::string());
+  return !prefix.empty() && key.starts_with(prefix);
+}
+
+// Erases a crash took back behind a durable write that already accounts for what they erased (a
+// snapshot, a compacted summary): in the handling the first taken-back erase belongs to (since
+// the process's latest delivery), the process read what it then erased (the key, or a listing
+// over it), wrote another key and synced it before the erases: that write is durable, the erases
+// were not, and the crash revived the erased data beside the write that already counts it. Of
+// several such writes, the first naming an entity the violation is about, else the first.
+// {write, read, erases}.
+struct Revived {
+  std::uint64_t write = 0;
+  std::uint64_t read = 0;
+  std::vector<std::uint64_t> erases;
+};
+
+std::optional<Revived> erased_behind_durable(const Trace& t, const TraceEvent& crash,
+                                             const std::vector<std::uint64_t>& erases) {
+  if (erases.empty()) return std::nullopt;
+  const auto first = *std::min_element(erases.begin(), erases.end());
+  std::set<std::string> erased;
+  for (const auto w : erases) erased.insert(t.at(w).line.value("key", std::string()));
+  std::vector<std::uint64_t> durable;  // latest first
+  std::uint64_t read = 0;
+  bool synced = false;
+  for (auto s = first; s-- > 1;) {
+    const auto& e = t.at(s);
+    if (e.lane != crash.lane) continue;
+    if (e.kind == EventKind::kDeliver || e.kind == EventKind::kStart ||
+        e.kind == EventKind::kRestart || e.kind == EventKind::kCrash) {
+      break;
+    }
+    if (e.kind == EventKind::kStorageSync) synced = true;
+    if (e.kind == EventKind::kStorageWrite && synced && !e.line.value("erase", false) &&
+        !erased.count(e.line.value("key", std::string()))) {
+      durable.push_back(s);
+    }
+    if (e.kind == EventKind::kStorageRead && !durable.empty() &&
+        std::any_of(erased.begin(), erased.end(),
+                    [&](const std::string& k) { return storage_read_covers(e, k); })) {
+      read = s;
+      break;
+    }
+  }
+  if (read == 0) return std::nullopt;
+  // The writes made after that read, earliest first.
+  std::vector<std::uint64_t> after;
+  for (auto it = durable.rbegin(); it != durable.rend(); ++it) {
+    if (*it > read) after.push_back(*it);
+  }
+  if (after.empty()) return std::nullopt;
+  const auto named = checked_entities(t);
+  const auto w = std::find_if(after.begin(), after.end(),
+                              [&](std::uint64_t x) { return event_names_any(t.at(x), named); });
+  Revived r;
+  r.write = w != after.end() ? *w : after.front();
+  r.read = read;
+  r.erases = erases;
+  std::sort(r.erases.begin(), r.erases.end());
+  return r;
+}
+
+// The cause told by erases a crash took back behind a durable write that counts what they erased
+// (erased_behind_durable): the write is where the design acted (it should say which of the erased
+// data it holds), the read what it was computed from, the erases what the crash revived.
+void revived_behind(const Trace& t, const TraceEvent& crash, const Revived& r, bool logged,
+                    Cause& cause) {
+  const auto add = [&](std::uint64_t e) {
+    if (std::find(cause.events.begin(), cause.events.end(), e) == cause.events.end()) {
+      cause.events.push_back(e);
+    }
+  };
+  add(r.write);
+  // The last erases first: the ones nearest the crash.
+  for (auto it = r.erases.rbegin(); it != r.erases.rend() && it - r.erases.rbegin() < 3; ++it) {
+    add(*it);
+  }
+  add(r.read);
+  if (!cause.facts.is_object()) cause.facts = nlohmann::json::object();
+  cause.facts["how"] = "erase_taken_back";
+  cause.facts["decision_event"] = r.write;
+  cause.facts["read_event"] = r.read;
+  cause.facts["erase_events"] = r.erases;
+  const auto& w = t.at(r.write);
+  const auto& read = t.at(r.read);
+  const auto read_what = read.line.contains("key") ? read.line.value("key", std::string())
+                                                   : read.line.value("prefix", std::string());
+  cause.summary += fmt::format(
+      "; {} of the writes it {} were erases (the last {} at #{}), made after its write of {} at "
+      "#{} was synced: that write, computed from its read of {} at #{}, already counts what "
+      "they erased, and the crash at #{} {} the erased data beside it (counted twice)",
+      r.erases.size(), logged ? "may have taken back" : "took back",
+      t.at(r.erases.back()).line.value("key", std::string()), r.erases.back(),
+      w.line.value("key", std::string()), r.write, read_what, r.read, crash.seq,
+      logged ? "may have revived" : "revived");
+}
+
 // A crash that lost unsynced writes: the writes it took back and what the process promised while
 // they were unsynced (its sends since its last sync).
 Cause lost_writes(const Trace& t, const TraceEvent& e, const nlohmann::json& lost, bool torn,
@@ -667,6 +838,25 @@ Cause lost_writes(const Trace& t, const TraceEvent& e, const nlohmann::json& los
     vouched_for(t, *v, cause);
     return cause;
   }
+  // The erases it took back, when a durable write before them already counts what they erased.
+  std::vector<std::uint64_t> erases;
+  for (auto s = e.seq; s-- > last_sync + 1;) {
+    const auto& p = t.at(s);
+    if (p.lane != e.lane || p.kind != EventKind::kStorageWrite || !p.line.value("erase", false)) {
+      continue;
+    }
+    const auto key = p.line.value("key", nlohmann::json());
+    if (std::any_of(lost.begin(), lost.end(), [&](const nlohmann::json& w) {
+          return w.is_object() && w.value("erase", false) &&
+                 w.value("key", nlohmann::json()) == key;
+        })) {
+      erases.push_back(s);
+    }
+  }
+  if (const auto r = erased_behind_durable(t, e, erases)) {
+    revived_behind(t, e, *r, false, cause);
+    return cause;
+  }
   if (!promises.empty()) {
     const auto& ack = t.at(promises.front());
     cause.summary += fmt::format(
@@ -675,6 +865,49 @@ Cause lost_writes(const Trace& t, const TraceEvent& e, const nlohmann::json& los
         promises.size(), last_sync ? fmt::format(" (#{})", last_sync) : "", ack.type,
         t.lane_name(ack.peer), ack.seq, ack.line.value("payload", nlohmann::json()).dump());
   }
+  return cause;
+}
+
+// Without the oracle's list of lost writes (a log): the crashed process's erases since its last
+// sync (or start) are those a crash may take back. Told when a durable write before them already
+// counts what they erased (erased_behind_durable) and the violation was found while the process
+// was down (its disk as the crash left it), or its next life read the erased data back.
+std::optional<Cause> unsynced_erases_revived(const Trace& t, const TraceEvent& e,
+                                             std::uint64_t horizon) {
+  std::vector<std::uint64_t> erases;
+  for (auto s = e.seq; s-- > 1;) {
+    const auto& p = t.at(s);
+    if (p.lane != e.lane) continue;
+    if (p.kind == EventKind::kStorageSync || p.kind == EventKind::kRestart ||
+        p.kind == EventKind::kStart || p.kind == EventKind::kCrash) {
+      break;
+    }
+    if (p.kind == EventKind::kStorageWrite && p.line.value("erase", false)) erases.push_back(s);
+  }
+  const auto r = erased_behind_durable(t, e, erases);
+  if (!r) return std::nullopt;
+  std::set<std::string> erased;
+  for (const auto w : r->erases) erased.insert(t.at(w).line.value("key", std::string()));
+  bool restarted = false;
+  bool read_back = false;
+  for (auto s = e.seq + 1; s <= horizon && t.has(s) && !read_back; ++s) {
+    const auto& p = t.at(s);
+    if (p.lane != e.lane) continue;
+    if (p.kind == EventKind::kCrash) break;
+    if (p.kind == EventKind::kRestart) restarted = true;
+    read_back = restarted && p.kind == EventKind::kStorageRead &&
+                std::any_of(erased.begin(), erased.end(),
+                            [&](const std::string& k) { return storage_read_covers(p, k); });
+  }
+  if (restarted && !read_back) return std::nullopt;
+  Cause cause;
+  cause.kind = "crash_lost_data";
+  cause.process = t.lane_name(e.lane);
+  cause.events = {e.seq};
+  cause.summary = fmt::format(
+      "{} crashed at #{} ({}) with {} erase(s) not yet synced, which a crash may take back",
+      cause.process, e.seq, format_time(e.time), r->erases.size());
+  revived_behind(t, e, *r, true, cause);
   return cause;
 }
 
@@ -698,7 +931,7 @@ std::optional<Cause> unsynced_vouched_for(const Trace& t, const TraceEvent& e,
     }
   }
   const auto v = durable_ahead(t, e, unsynced, horizon);
-  if (!v) return std::nullopt;
+  if (!v) return unsynced_erases_revived(t, e, horizon);
   Cause cause;
   cause.kind = "crash_lost_data";
   cause.process = t.lane_name(e.lane);
@@ -716,6 +949,7 @@ std::optional<Cause> unsynced_vouched_for(const Trace& t, const TraceEvent& e,
 std::vector<Cause> detect_duplicates(const DetectContext& c) {
   std::vector<Cause> out;
   const auto& t = c.trace;
+  const auto services = service_lanes(c.index);
   for (const auto& e : t.events) {
     if (e.seq > c.horizon) break;
     if (e.kind != EventKind::kDeliver) continue;
@@ -750,6 +984,15 @@ std::vector<Cause> detect_duplicates(const DetectContext& c) {
       cause.summary = fmt::format(
           "the network delivered a second copy of message {} ({}, {} -> {}) at #{} ({})", e.message,
           e.type, t.lane_name(e.peer), cause.process, e.seq, format_time(e.time));
+      // A simulated service applies a copied request once, and its client drops a copied reply
+      // (docs/services.md): such a copy changed nothing, and is no first cause.
+      if (services.count(e.lane) || services.count(e.peer)) {
+        cause.score -= 40;
+        cause.facts["deduplicated"] = true;
+        cause.summary += services.count(e.lane)
+                             ? ": the service applies a copied request once, so it changed nothing"
+                             : ": the client drops a copied reply, so it changed nothing";
+      }
     }
     out.push_back(std::move(cause));
   }

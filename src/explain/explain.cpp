@@ -132,12 +132,13 @@ DecisionChain decision_chain(const Trace& trace, const TraceIndex& index, std::u
 std::vector<Cause> detect_all(const DetectContext& context) {
   std::vector<Cause> all;
   for (auto* detect :
-       {detect_stale_reads, detect_outdated_reads, detect_lost_responses, detect_duplicates,
-        detect_crash_losses, detect_clock_skew, detect_expired_leases, detect_deposed_holders,
-        detect_stale_derived_writes, detect_racing_deletes, detect_stale_relayed_copies,
-        detect_own_storage_reads, detect_unreached_copies, detect_granted_leases,
-        detect_outdated_peer_copies, detect_handed_over_roles, detect_counted_positions,
-        detect_unbounded_deletes, detect_handed_out_twice}) {
+       {detect_stale_reads,       detect_outdated_reads,       detect_lost_responses,
+        detect_duplicates,        detect_crash_losses,         detect_clock_skew,
+        detect_expired_leases,    detect_deposed_holders,      detect_stale_derived_writes,
+        detect_racing_deletes,    detect_stale_relayed_copies, detect_own_storage_reads,
+        detect_unreached_copies,  detect_granted_leases,       detect_outdated_peer_copies,
+        detect_handed_over_roles, detect_counted_positions,    detect_unbounded_deletes,
+        detect_handed_out_twice,  detect_delivered_twice}) {
     auto found = detect(context);
     all.insert(all.end(), std::make_move_iterator(found.begin()),
                std::make_move_iterator(found.end()));
@@ -445,6 +446,24 @@ void clock_over_its_read(std::vector<Cause>& all) {
   }
 }
 
+// A write made without an answer its writer gave up on (a part of a gather lost or late): a
+// copy into the same write of a part that did arrive, overtaken before the write, tells only what
+// was stale in what it had, while the write lacked a part altogether (from a log, an UPDATE of
+// the table a sum read counts as changing the sum, even when it moved money within it). The
+// missing part ranks just above the copy.
+void missing_part_over_its_copy(std::vector<Cause>& all) {
+  for (auto& lost : all) {
+    if (cause_how(lost) != "written_without_answer") continue;
+    const auto effect = lost.facts.value("act_effect_event", std::uint64_t{0});
+    for (const auto& copy : all) {
+      if (copy.kind != "stale_derived_write" || copy.score < lost.score) continue;
+      if (std::find(copy.events.begin(), copy.events.end(), effect) != copy.events.end()) {
+        lost.score = copy.score + 1;
+      }
+    }
+  }
+}
+
 bool shares_evidence(const Cause& a, const Cause& b) {
   return std::any_of(a.events.begin(), a.events.end(), [&](std::uint64_t e) {
     return std::find(b.events.begin(), b.events.end(), e) != b.events.end();
@@ -634,6 +653,7 @@ Explanation explain_trace(const Trace& trace, const CausalGraph& graph) {
   delete_over_lost_update(all);
   duplicate_over_its_receive(all);
   clock_over_its_read(all);
+  missing_part_over_its_copy(all);
   skipped_row_over_its_pages(all, entities.names);
   // At equal scores the later evidence first: the read an answer was computed from is the last
   // one its server made before answering.

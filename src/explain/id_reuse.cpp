@@ -92,13 +92,30 @@ std::vector<Cause> detect_ids_reused_after_crash(const DetectContext& c) {
   // Each process's sends to each of the design's processes, by life.
   std::map<std::pair<int, int>, std::vector<Sent>> sends;
   std::map<int, int> life;
+  // Each process's latest request number taken in from each peer: a send back carrying it is an
+  // answer, numbered by its requester, and its other values are the answer's data, not numbers
+  // its sender handed out (a balance that came out the same in both lives).
+  std::map<std::pair<int, int>, nlohmann::json> asked_by;
   for (const auto& e : t.events) {
     if (e.seq > c.horizon) break;
     if (e.kind == EventKind::kRestart) ++life[e.lane];
+    if (e.kind == EventKind::kDeliver && e.peer != kSimLane) {
+      const auto payload = e.line.find("payload");
+      if (payload != e.line.end() && payload->is_object()) {
+        if (const auto req = payload->find("req"); req != payload->end()) {
+          asked_by[{e.lane, e.peer}] = *req;
+        }
+      }
+      continue;
+    }
     if (e.kind != EventKind::kSend || e.peer == kSimLane) continue;
     if (services.count(e.peer) || services.count(e.lane)) continue;  // the design's own only
     Sent s{e.seq, life[e.lane], e.line.value("payload", nlohmann::json()), {}};
     if (!s.payload.is_object()) continue;
+    if (const auto req = s.payload.find("req"); req != s.payload.end()) {
+      const auto asked = asked_by.find({e.lane, e.peer});
+      if (asked != asked_by.end() && asked->second == *req) continue;  // an answer
+    }
     leaves(s.payload, "", s.fields);
     sends[{e.lane, e.peer}].push_back(std::move(s));
   }

@@ -206,6 +206,11 @@ std::optional<Remedy> remedy_for(const Cause& cause, const Trace& trace) {
   } else {
     r.took_effect_event = reply_to(trace, r.decision_event);
   }
+  // Where the act took effect, when the cause found it (a write whose reply was lost too).
+  if (const auto effect = event_fact(cause, "act_effect_event");
+      effect && r.decision_event == event_fact(cause, "act_event")) {
+    r.took_effect_event = *effect;
+  }
   return r;
 }
 

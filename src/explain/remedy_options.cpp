@@ -92,6 +92,13 @@ Options lost_response_options(const Cause& c) {
         "answer to a request already given up on (or close the connection after a timeout, "
         "so a late answer is never read as the next request's)"};
   }
+  if (cause_how(c) == "written_without_answer") {
+    return {
+        "after a timeout ask the silent server again (or fail the whole operation): write only "
+        "from every part's answer, never count the silence as an empty answer",
+        "or mark what is written as partial (which parts it lacks) so its readers do not take it "
+        "for the whole"};
+  }
   if (cause_how(c) == "redone_elsewhere") {
     return {
         "deduplicate by one request id across every path that can perform the effect (the "
@@ -124,6 +131,13 @@ Options crash_options(const Cause& c) {
         "durable only after them: write them first, sync, then the record (or one atomic "
         "write of all)",
         "on restart, check that what the record vouches for is there before answering from it"};
+  }
+  if (how == "erase_taken_back") {
+    return {
+        "make the durable summary (a snapshot, a compaction) say which of the erased data it "
+        "holds (the last entry it folded in), and on recovery add only what came after it",
+        "or make the summary and the erases one atomic step (sync the erases before relying on "
+        "the summary)"};
   }
   if (how == "marked_done_before_crash") {
     return {

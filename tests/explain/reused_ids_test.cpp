@@ -50,5 +50,21 @@ TEST(ReusedIds, TheSameRequestAgainIsNoReuse) {
   EXPECT_EQ(reuse_of(testing::explained(text)), nullptr);
 }
 
+// traces/answer_value_after_crash.jsonl: the ledger answers deposits (each answer carries its
+// request's number) with the wallet's balance; after its crash it answers d-3 with balance 15, a
+// value an answer of its first life carried too. An answer is numbered by its requester: its
+// values are data that came out the same, not a number the ledger handed out again.
+TEST(ReusedIds, AnAnswersValueIsNoReusedId) {
+  EXPECT_EQ(reuse_of(testing::explained(testing::hand_written("answer_value_after_crash.jsonl"))),
+            nullptr);
+}
+
+// traces/unasked_value_after_crash.jsonl: the same messages sent unasked (no request number):
+// the value at that place did tell them apart, and the reuse is named.
+TEST(ReusedIds, TheSameValueInAnUnaskedMessageIsStillNamed) {
+  EXPECT_NE(reuse_of(testing::explained(testing::hand_written("unasked_value_after_crash.jsonl"))),
+            nullptr);
+}
+
 }  // namespace
 }  // namespace seer::explain::reused_ids_test
