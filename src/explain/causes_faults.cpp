@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -868,22 +869,33 @@ Cause lost_writes(const Trace& t, const TraceEvent& e, const nlohmann::json& los
   return cause;
 }
 
-// Without the oracle's list of lost writes (a log): the crashed process's erases since its last
-// sync (or start) are those a crash may take back. Told when a durable write before them already
-// counts what they erased (erased_behind_durable) and the violation was found while the process
-// was down (its disk as the crash left it), or its next life read the erased data back.
-std::optional<Cause> unsynced_erases_revived(const Trace& t, const TraceEvent& e,
-                                             std::uint64_t horizon) {
-  std::vector<std::uint64_t> erases;
-  for (auto s = e.seq; s-- > 1;) {
+// The storage writes (`erases`: the erases; otherwise the other writes) of the crashed process `e`
+// since its last sync, start, restart or earlier crash, latest first, at most `most`: what a crash
+// may take back, as a log shows it.
+std::vector<std::uint64_t> unsynced_writes(const Trace& t, const TraceEvent& e, bool erases,
+                                           std::size_t most) {
+  std::vector<std::uint64_t> out;
+  for (auto s = e.seq; s-- > 1 && out.size() < most;) {
     const auto& p = t.at(s);
     if (p.lane != e.lane) continue;
     if (p.kind == EventKind::kStorageSync || p.kind == EventKind::kRestart ||
         p.kind == EventKind::kStart || p.kind == EventKind::kCrash) {
       break;
     }
-    if (p.kind == EventKind::kStorageWrite && p.line.value("erase", false)) erases.push_back(s);
+    if (p.kind == EventKind::kStorageWrite && p.line.value("erase", false) == erases) {
+      out.push_back(s);
+    }
   }
+  return out;
+}
+
+// Without the oracle's list of lost writes (a log): the crashed process's erases since its last
+// sync (or start) are those a crash may take back. Told when a durable write before them already
+// counts what they erased (erased_behind_durable) and the violation was found while the process
+// was down (its disk as the crash left it), or its next life read the erased data back.
+std::optional<Cause> unsynced_erases_revived(const Trace& t, const TraceEvent& e,
+                                             std::uint64_t horizon) {
+  const auto erases = unsynced_writes(t, e, true, std::numeric_limits<std::size_t>::max());
   const auto r = erased_behind_durable(t, e, erases);
   if (!r) return std::nullopt;
   std::set<std::string> erased;
@@ -917,19 +929,7 @@ std::optional<Cause> unsynced_erases_revived(const Trace& t, const TraceEvent& e
 // (durable_ahead): what a log can say of a marker that outlived its items.
 std::optional<Cause> unsynced_vouched_for(const Trace& t, const TraceEvent& e,
                                           std::uint64_t horizon) {
-  std::vector<std::uint64_t> unsynced;
-  for (auto s = e.seq; s-- > 1;) {
-    const auto& p = t.at(s);
-    if (p.lane != e.lane) continue;
-    if (p.kind == EventKind::kStorageSync || p.kind == EventKind::kRestart ||
-        p.kind == EventKind::kStart || p.kind == EventKind::kCrash) {
-      break;
-    }
-    if (p.kind == EventKind::kStorageWrite && !p.line.value("erase", false) &&
-        unsynced.size() < 3) {
-      unsynced.push_back(s);
-    }
-  }
+  const auto unsynced = unsynced_writes(t, e, false, 3);
   const auto v = durable_ahead(t, e, unsynced, horizon);
   if (!v) return unsynced_erases_revived(t, e, horizon);
   Cause cause;
