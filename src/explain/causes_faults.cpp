@@ -673,15 +673,18 @@ std::optional<Vouched> durable_ahead(const Trace& t, const TraceEvent& crash,
   return std::nullopt;
 }
 
+// A crash cause's story gains an event it does not already name.
+void add_event_once(Cause& cause, std::uint64_t e) {
+  if (std::find(cause.events.begin(), cause.events.end(), e) == cause.events.end()) {
+    cause.events.push_back(e);
+  }
+}
+
 // The cause told by a write made durable ahead of those the crash took back (durable_ahead): the
 // surviving write is where the design acted (it vouched for the lost ones), the restarted
 // process's read of it what it relied on, and its answer the promise.
 void vouched_for(const Trace& t, const Vouched& v, Cause& cause) {
-  for (const auto e : {v.write, v.read, v.answer}) {
-    if (std::find(cause.events.begin(), cause.events.end(), e) == cause.events.end()) {
-      cause.events.push_back(e);
-    }
-  }
+  for (const auto e : {v.write, v.read, v.answer}) add_event_once(cause, e);
   if (!cause.facts.is_object()) cause.facts = nlohmann::json::object();
   cause.facts["how"] = "durable_ahead";
   cause.facts["decision_event"] = v.write;
@@ -769,17 +772,12 @@ std::optional<Revived> erased_behind_durable(const Trace& t, const TraceEvent& c
 // data it holds), the read what it was computed from, the erases what the crash revived.
 void revived_behind(const Trace& t, const TraceEvent& crash, const Revived& r, bool logged,
                     Cause& cause) {
-  const auto add = [&](std::uint64_t e) {
-    if (std::find(cause.events.begin(), cause.events.end(), e) == cause.events.end()) {
-      cause.events.push_back(e);
-    }
-  };
-  add(r.write);
+  add_event_once(cause, r.write);
   // The last erases first: the ones nearest the crash.
   for (auto it = r.erases.rbegin(); it != r.erases.rend() && it - r.erases.rbegin() < 3; ++it) {
-    add(*it);
+    add_event_once(cause, *it);
   }
-  add(r.read);
+  add_event_once(cause, r.read);
   if (!cause.facts.is_object()) cause.facts = nlohmann::json::object();
   cause.facts["how"] = "erase_taken_back";
   cause.facts["decision_event"] = r.write;
