@@ -150,10 +150,14 @@ case "$mode" in
     pad=$(head -c 2000 /dev/zero | tr '\0' x)
     for i in $(seq 1 60); do [ "$(create "p$i" "v-p$i$pad")" = 200 ] || fail "create p$i failed"; done
     stop_server
-    # Pages 4 to 40 of the file overwritten with garbage (the promises' rows and indices).
+    # The second half of the file's pages overwritten with garbage: the promises' rows and their
+    # indices, written after the schema's pages (the page size is the header's bytes 16-17).
     size=$(stat -c %s "$tmp/p.db")
-    [ "$size" -gt 200000 ] || fail "the database is smaller than expected ($size bytes)"
-    head -c $((37 * 4096)) /dev/urandom | dd of="$tmp/p.db" bs=4096 seek=3 conv=notrunc 2>/dev/null
+    [ "$size" -gt 100000 ] || fail "the database is smaller than expected ($size bytes)"
+    page=$(od -An -tu1 -j16 -N2 "$tmp/p.db" | awk '{print $1 * 256 + $2}')
+    pages=$((size / page))
+    head -c $(((pages - pages / 2) * page)) /dev/urandom |
+      dd of="$tmp/p.db" bs="$page" seek=$((pages / 2)) conv=notrunc 2>/dev/null
     : >"$tmp/server.err"
     # A read that fails is not answered: each get waits out two request timeouts (short here).
     start_server "$tmp/p.db" 200

@@ -33,6 +33,15 @@ struct StoredOrigin {
   std::int64_t next_timeout_position = 0;  // one past the largest task_timeouts.position
 };
 
+// SQLite's storage settings for a server's file (README.md, "Durability"). Every write of the
+// server changes rows at random keys in three or four B-trees, so a commit's WAL volume is pages,
+// not rows: a new file's pages are 1 KiB (before its first table; an older file keeps its size),
+// and a commit checkpoints once the WAL holds 16 MiB, so that a page written by many commits in
+// between (a promise's create and settle, the trees' inner pages) is copied to the file once.
+// Measured in BENCHMARKS.md ("seer-resonate's pages").
+inline constexpr int kSqlitePageSize = 1024;
+inline constexpr std::int64_t kSqliteCheckpointBytes = std::int64_t{16} << 20;
+
 // The schemas (schema.sqlite.sql, schema.postgres.sql), to run once on an empty database.
 const std::string& sqlite_schema();
 const std::string& postgres_schema();

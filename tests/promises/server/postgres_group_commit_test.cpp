@@ -12,6 +12,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <set>
 #include <thread>
 
 namespace seer::promises::server {
@@ -278,6 +279,24 @@ TEST_F(PostgresGroupCommit, WithTwoWritersAGroupDoesNotWaitForAnother) {
   waiting.join();
   EXPECT_TRUE(first.committed) << first.error;
   EXPECT_EQ(group.groups(), 2u);
+}
+
+// An idle server commits on its first session, whatever thread the last write came from: a lost
+// session then fails one write, not one per writer (store_faults_test.sh lost-session).
+TEST_F(PostgresGroupCommit, OneWriteAtATimeCommitsOnTheFirstSession) {
+  std::vector<std::unique_ptr<Connection>> writers;
+  writers.push_back(open());
+  writers.push_back(open());
+  writers.push_back(open());
+  GroupCommit group(std::move(writers));
+  std::set<std::int64_t> sessions;
+  for (int i = 0; i < 20; ++i) {
+    const auto out = group.write({{"SELECT pg_backend_pid()", json::array()}});
+    ASSERT_TRUE(out.committed) << out.error;
+    sessions.insert(out.results.at(0).at(0).at(0).get<std::int64_t>());
+  }
+  EXPECT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(group.groups(), 20u);
 }
 
 // Many writers compare-and-set one row through the group (one writer connection, or three):
