@@ -4,6 +4,7 @@
 // Skipped without SEER_POSTGRES_URL; ctest starts a cluster (tests/promises/postgres_cluster.sh).
 #include "group_commit_workload.hpp"
 #include "promises/server/group_commit.hpp"
+#include "promises/server/postgres_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -279,6 +280,23 @@ TEST_F(PostgresGroupCommit, WithTwoWritersAGroupDoesNotWaitForAnother) {
   waiting.join();
   EXPECT_TRUE(first.committed) << first.error;
   EXPECT_EQ(group.groups(), 2u);
+}
+
+// The server's sessions: commits flushed before they return, and plain index scans for its key
+// lookups (postgres_store.cpp), also on a session opened again after it was lost.
+TEST_F(PostgresGroupCommit, TheServersSessionsFlushCommitsAndScanIndicesPlainly) {
+  auto db = open_postgres_database(url_);
+  for (int life = 0; life < 2; ++life) {
+    const auto r = db->transact({{"SHOW synchronous_commit"}, {"SHOW enable_bitmapscan"}},
+                                postgres::Access::kRead);
+    ASSERT_TRUE(r.committed) << r.error;
+    EXPECT_EQ(r.results.at(0).at(0).at(0), "on");
+    EXPECT_EQ(r.results.at(1).at(0).at(0), "off");
+    // Lose the session; the next statement reconnects with the same settings.
+    admin_->exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
+                 name_ + "' AND pid <> pg_backend_pid()");
+    db->transact({{"SELECT 1"}}, postgres::Access::kRead);  // fails: the session is gone
+  }
 }
 
 // An idle server commits on its first session, whatever thread the last write came from: a lost
