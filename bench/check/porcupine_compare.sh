@@ -24,7 +24,8 @@
 #    per corpus; with --json, one JSON object instead.
 #
 # Other options: --porcupine DIR (above), --link-etcd (above), --partial (measure whatever part of
-# the corpora DIR holds, for trying the script out: the table says so). Bad arguments: one line, exit 2.
+# the corpora DIR holds: a corpus with every file of it is still judged against the 20x, a part of
+# one is not, and the table says so). Bad arguments: one line, exit 2.
 # Needs go (Debian's golang-go 1.19 builds it), python3, and seer (default: build/release/src/cli/seer).
 # The machine should be quiet: the script prints the load average before and after.
 set -euo pipefail
@@ -294,6 +295,7 @@ result = {
     "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in load_after],
     "partial": partial, "corpora": {}, "target_ratio": 20,
 }
+whole = {"etcd": 102, "kv": 6}  # Porcupine's corpora, file by file
 for corpus, files in (("etcd", etcd_files), ("kv", kv_files)):
     s, p = times[(corpus, "seer")], times[(corpus, "porcupine")]
     entry = {"files": len(files), "dir": os.path.join(corpora, corpus),
@@ -302,8 +304,11 @@ for corpus, files in (("etcd", etcd_files), ("kv", kv_files)):
                            "verdicts": summary[(corpus, "porcupine")]}}
     for k in ("cpu", "wall"):
         entry[f"ratio_{k}"] = statistics.median(p[k]) / statistics.median(s[k])
-    # Issue 25 asks for the whole corpora: a part of them answers nothing about it.
-    entry["target_met"] = None if partial else (entry["ratio_cpu"] >= 20 and entry["ratio_wall"] >= 20)
+    # Issue 25 asks for the whole corpora: a part of one answers nothing about it (each corpus is
+    # judged on its own: with --partial, a complete kv corpus still is).
+    complete = len(files) == whole[corpus]
+    entry["complete"] = complete
+    entry["target_met"] = (entry["ratio_cpu"] >= 20 and entry["ratio_wall"] >= 20) if complete else None
     result["corpora"][corpus] = entry
 
 if as_json:
@@ -322,7 +327,7 @@ print(f"{rounds} rounds, {start} to {end}, {result['cores']} cores; load average
       f"{' '.join(f'{x:.2f}' for x in load_before)} before, {' '.join(f'{x:.2f}' for x in load_after)} after")
 if partial:
     print(f"PARTIAL corpora (--partial): {len(etcd_files)} etcd logs of 102, {len(kv_files)} kv logs of 6: "
-          "not the issue-25 measurement")
+          "a corpus not whole answers nothing about issue 25")
 print()
 print("| corpus | checker (one process) | verdicts (all as Porcupine's tests expect) | CPU, median (min to max) | wall, median (min to max) |")
 print("|---|---|---|---|---|")
