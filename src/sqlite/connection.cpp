@@ -105,7 +105,11 @@ Connection::Connection(const std::string& path) {
   // else started it first, this changes nothing.
   static std::once_flag no_memory_statistics;
   std::call_once(no_memory_statistics, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
-  if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
+  // No mutex of SQLite's own around each call: a Connection is used by one thread at a time (its
+  // prepared statements are not shared either), and the lock and unlock around every call were
+  // 1.4 % of seer-resonate's CPU.
+  constexpr int kFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db_, kFlags, nullptr) != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;

@@ -25,6 +25,7 @@ using Outcome = sql::Outcome;
 // instead of failing at their first write with SQLITE_BUSY.
 enum class Begin { kDeferred, kImmediate };
 
+// Used by one thread at a time (any thread; hand it over with the usual synchronisation).
 class Connection {
  public:
   // ":memory:" or a file path (created if missing). Throws std::runtime_error.
