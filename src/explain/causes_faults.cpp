@@ -601,6 +601,39 @@ Cause dropped_transaction(const Trace& t, const TraceEvent& e) {
   return cause;
 }
 
+// Whether `e` begins a handling on its lane: a delivery, or the process's start, restart or crash.
+bool begins_handling(const TraceEvent& e) {
+  return e.kind == EventKind::kDeliver || e.kind == EventKind::kStart ||
+         e.kind == EventKind::kRestart || e.kind == EventKind::kCrash;
+}
+
+// The keys the storage writes `writes` wrote.
+std::set<std::string> keys_written(const Trace& t, const std::vector<std::uint64_t>& writes) {
+  std::set<std::string> keys;
+  for (const auto w : writes) keys.insert(t.at(w).line.value("key", std::string()));
+  return keys;
+}
+
+// The storage writes `lane` made before event `before` in the handling it belongs to (since the
+// lane's latest delivery, start, restart or crash) that a sync after them made durable, latest
+// first; erases and writes of the keys `except` left out.
+std::vector<std::uint64_t> durable_writes_before(const Trace& t, int lane, std::uint64_t before,
+                                                 const std::set<std::string>& except) {
+  std::vector<std::uint64_t> durable;
+  bool synced = false;
+  for (auto s = before; s-- > 1;) {
+    const auto& e = t.at(s);
+    if (e.lane != lane) continue;
+    if (begins_handling(e)) break;
+    if (e.kind == EventKind::kStorageSync) synced = true;
+    if (e.kind == EventKind::kStorageWrite && synced && !e.line.value("erase", false) &&
+        !except.count(e.line.value("key", std::string()))) {
+      durable.push_back(s);
+    }
+  }
+  return durable;
+}
+
 // A write made durable ahead of the writes it vouches for (a "done" marker synced before its
 // items): of the crashed process's storage writes while it handled the request it was handling
 // when the first taken-back write was made (since that request's delivery), one followed by a
@@ -620,24 +653,8 @@ std::optional<Vouched> durable_ahead(const Trace& t, const TraceEvent& crash,
   if (taken_back.empty()) return std::nullopt;
   const int lane = crash.lane;
   const auto first_lost = *std::min_element(taken_back.begin(), taken_back.end());
-  std::set<std::string> lost_keys;
-  for (const auto w : taken_back) lost_keys.insert(t.at(w).line.value("key", std::string()));
   // The handling the first taken-back write belongs to, and its durable writes before it.
-  std::vector<std::uint64_t> durable;
-  bool synced = false;
-  for (auto s = first_lost; s-- > 1;) {
-    const auto& e = t.at(s);
-    if (e.lane != lane) continue;
-    if (e.kind == EventKind::kDeliver || e.kind == EventKind::kStart ||
-        e.kind == EventKind::kRestart || e.kind == EventKind::kCrash) {
-      break;
-    }
-    if (e.kind == EventKind::kStorageSync) synced = true;
-    if (e.kind == EventKind::kStorageWrite && synced && !e.line.value("erase", false) &&
-        !lost_keys.count(e.line.value("key", std::string()))) {
-      durable.push_back(s);
-    }
-  }
+  const auto durable = durable_writes_before(t, lane, first_lost, keys_written(t, taken_back));
   if (durable.empty()) return std::nullopt;
   // The next life: its reads of those keys, each while handling a request, and the answer.
   std::uint64_t handling = 0;
@@ -725,24 +742,16 @@ std::optional<Revived> erased_behind_durable(const Trace& t, const TraceEvent& c
                                              const std::vector<std::uint64_t>& erases) {
   if (erases.empty()) return std::nullopt;
   const auto first = *std::min_element(erases.begin(), erases.end());
-  std::set<std::string> erased;
-  for (const auto w : erases) erased.insert(t.at(w).line.value("key", std::string()));
-  std::vector<std::uint64_t> durable;  // latest first
+  const auto erased = keys_written(t, erases);
+  const auto durable = durable_writes_before(t, crash.lane, first, erased);  // latest first
+  if (durable.empty()) return std::nullopt;
+  // The latest read of an erased key before the latest of those writes, in the same handling.
   std::uint64_t read = 0;
-  bool synced = false;
-  for (auto s = first; s-- > 1;) {
+  for (auto s = durable.front(); s-- > 1;) {
     const auto& e = t.at(s);
     if (e.lane != crash.lane) continue;
-    if (e.kind == EventKind::kDeliver || e.kind == EventKind::kStart ||
-        e.kind == EventKind::kRestart || e.kind == EventKind::kCrash) {
-      break;
-    }
-    if (e.kind == EventKind::kStorageSync) synced = true;
-    if (e.kind == EventKind::kStorageWrite && synced && !e.line.value("erase", false) &&
-        !erased.count(e.line.value("key", std::string()))) {
-      durable.push_back(s);
-    }
-    if (e.kind == EventKind::kStorageRead && !durable.empty() &&
+    if (begins_handling(e)) break;
+    if (e.kind == EventKind::kStorageRead &&
         std::any_of(erased.begin(), erased.end(),
                     [&](const std::string& k) { return storage_read_covers(e, k); })) {
       read = s;
