@@ -118,14 +118,8 @@ json protocol_ceiling(const Transact& transact, double seconds) {
 // SQLite at the server's durability (WAL, synchronous=FULL) and settings, with `schema`.
 std::unique_ptr<seer::sqlite::Connection> sqlite_at(const std::string& path,
                                                     const std::string& schema) {
-  namespace concrete = seer::promises::concrete;
   auto db = std::make_unique<seer::sqlite::Connection>(path);
-  // The server's page size and checkpoint size too (concrete/sql_rows.hpp): its store as it runs.
-  db->exec("PRAGMA page_size=" + std::to_string(concrete::kSqlitePageSize));
-  db->query({"PRAGMA journal_mode=WAL"});
-  db->exec("PRAGMA synchronous=FULL");
-  db->exec("PRAGMA wal_autocheckpoint=" +
-           std::to_string(concrete::kSqliteCheckpointBytes / concrete::kSqlitePageSize));
+  seer::promises::concrete::use_server_settings(*db, path);  // its store as the server runs it
   db->exec(schema);
   return db;
 }

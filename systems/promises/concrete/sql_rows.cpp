@@ -249,6 +249,19 @@ const std::string& sqlite_has_branch_column() {
   return query;
 }
 
+void use_server_settings(sqlite::Connection& db, const std::string& path) {
+  // The page size must come before WAL mode, which writes a new file's first page; an existing
+  // file ignores it.
+  db.exec("PRAGMA page_size=" + std::to_string(kSqlitePageSize));
+  const auto mode = db.query({"PRAGMA journal_mode=WAL"});
+  if (mode.empty() || mode[0][0] != "wal") {
+    throw std::runtime_error("sqlite: " + path + " cannot be put in WAL mode");
+  }
+  db.exec("PRAGMA synchronous=FULL");
+  const auto page_size = db.query({"PRAGMA page_size"})[0][0].get<std::int64_t>();
+  db.exec("PRAGMA wal_autocheckpoint=" + std::to_string(kSqliteCheckpointBytes / page_size));
+}
+
 std::vector<SqlStep> read_origin(const std::string& origin) {
   const json o = json::array({origin});
   return {

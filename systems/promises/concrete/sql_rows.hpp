@@ -41,6 +41,11 @@ struct StoredOrigin {
 // Measured in BENCHMARKS.md ("seer-resonate's pages").
 inline constexpr int kSqlitePageSize = 1024;
 inline constexpr std::int64_t kSqliteCheckpointBytes = std::int64_t{16} << 20;
+// Puts `db`, the file at `path`, at those settings and the server's durability: the page size (a
+// new file), WAL mode, `synchronous=FULL`, the checkpoint size in the file's pages. For the server
+// and for whatever measures its store. Throws std::runtime_error if the file cannot be put in WAL
+// mode.
+void use_server_settings(sqlite::Connection& db, const std::string& path);
 
 // The schemas (schema.sqlite.sql, schema.postgres.sql), to run once on an empty database.
 const std::string& sqlite_schema();

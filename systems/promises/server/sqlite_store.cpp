@@ -2,24 +2,14 @@
 
 #include "promises/concrete/sql_rows.hpp"
 
-#include <stdexcept>
 #include <string>
 
 namespace seer::promises::server {
 
 std::unique_ptr<sqlite::Connection> open_sqlite_database(const std::string& path) {
   auto db = std::make_unique<sqlite::Connection>(path);
-  // A missing or locked file shows up at the first statement, not at open. The page size must
-  // come before WAL mode, which writes the new file's first page; an existing file ignores it.
-  db->exec("PRAGMA page_size=" + std::to_string(concrete::kSqlitePageSize));
-  const auto mode = db->query({"PRAGMA journal_mode=WAL"});
-  if (mode.empty() || mode[0][0] != "wal") {
-    throw std::runtime_error("sqlite: " + path + " cannot be put in WAL mode");
-  }
-  db->exec("PRAGMA synchronous=FULL");
-  const auto page_size = db->query({"PRAGMA page_size"})[0][0].get<std::int64_t>();
-  db->exec("PRAGMA wal_autocheckpoint=" +
-           std::to_string(concrete::kSqliteCheckpointBytes / page_size));
+  // A missing or locked file shows up at the first statement, not at open.
+  concrete::use_server_settings(*db, path);
   db->exec("PRAGMA busy_timeout=5000");  // other servers on the same file: wait for their commit
   const auto tables = db->query({"SELECT count(*) FROM sqlite_master WHERE name = 'origins'"});
   if (tables[0][0] == 0) {
