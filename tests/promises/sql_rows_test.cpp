@@ -185,13 +185,14 @@ TEST(PromisesSql, APartialReadUsesKeysNotTheOriginsRange) {
   SqlDatabase db({seer::promises::concrete::sqlite_schema()});
   auto statements = seer::promises::concrete::read_rows("o", {{"o:a", "o:b"}, true, "o:b"});
   const auto due = seer::promises::concrete::read_due("o", 5);
-  statements.insert(statements.end(), due.begin() + 3, due.end());
-  for (std::size_t i = 0; i < statements.size(); ++i) {
-    if (i == 1 || i == 2) continue;  // the last seq and position: one step down the index
+  statements.insert(statements.end(), due.begin() + 1, due.end());
+  for (std::size_t i = 1; i < statements.size(); ++i) {  // 0: the origin's row, last seq, position
     const auto plan = db.query("EXPLAIN QUERY PLAN " + statements[i].sql);
     for (const auto& row : plan) {
       const std::string detail = row.at(3).get<std::string>();
-      const bool scan = detail.rfind("SCAN ", 0) == 0 && detail != "SCAN CONSTANT ROW";
+      // `n`: the footprint's ids, found by key, then each table's rows by key for each of them.
+      const bool scan =
+          detail.rfind("SCAN ", 0) == 0 && detail != "SCAN CONSTANT ROW" && detail != "SCAN n";
       const bool whole_origin =
           detail.find("(origin=?)") != std::string::npos && detail.rfind("SEARCH origins ", 0) != 0;
       EXPECT_FALSE(scan || whole_origin) << statements[i].sql << "\n" << detail;
@@ -202,7 +203,7 @@ TEST(PromisesSql, APartialReadUsesKeysNotTheOriginsRange) {
       EXPECT_FALSE(temp_table) << statements[i].sql << "\n" << detail;
     }
   }
-  EXPECT_EQ(statements.size(), 13u);
+  EXPECT_EQ(statements.size(), 3u);
 }
 
 // The JSON columns are written without the library (column_text.hpp): their bytes must stay what
@@ -248,6 +249,22 @@ TEST(PromisesSql, CorruptRowsAreAnError) {
        json::array(), json::array(), json::array(), json::array()});
   EXPECT_THROW(seer::promises::concrete::parse_origin(results), std::invalid_argument);
   EXPECT_THROW(seer::promises::concrete::parse_origin(json::array()), std::invalid_argument);
+  // A footprint read: the origin's row, then (table, nine value columns) per row.
+  const json origin = json::array({json::array({1, 0, 1, nullptr})});
+  const json promise = json::array({0, "a", 1, "pending", "{}", "{}", "{}", 1, 1, nullptr});
+  EXPECT_NO_THROW(
+      seer::promises::concrete::parse_rows(json::array({origin, json::array({promise})})));
+  json no_table = promise;
+  no_table[0] = 5;
+  json narrow = promise;
+  narrow.erase(9);
+  for (const auto& rows : {json::array({no_table}), json::array({narrow}), json::object()}) {
+    EXPECT_THROW(seer::promises::concrete::parse_rows(json::array({origin, rows})),
+                 std::invalid_argument)
+        << rows;
+  }
+  EXPECT_THROW(seer::promises::concrete::parse_rows(json::array({json::array(), json::array()})),
+               std::invalid_argument);
 }
 
 }  // namespace

@@ -303,63 +303,89 @@ struct IdSource {
   bool neighbours = true;
 };
 
-// One table's rows for every id of `sources`: a UNION ALL of one lookup by key per source (and per
-// neighbour direction), ordered by `order` (a unique key, so that a row found twice, as a named
-// promise and as a neighbour of another, comes out twice in a row: parse_rows keeps one). No
-// statement has a UNION or an IN over a subquery: SQLite builds a temporary b-tree for each of
-// those, and at five statements a read they made the footprint read cost 15 times the rows it
-// found (BENCHMARKS.md, "Throughput ... the footprint reads' cost").
-std::string footprint_rows(const std::vector<IdSource>& sources, const std::string& columns,
-                           const std::string& table, const std::string& key,
-                           const std::string& order) {
-  std::string sql;
-  auto add = [&](const std::string& from, const std::string& where) {
-    sql += std::string(sql.empty() ? "" : " UNION ALL ") + "SELECT " + columns + " FROM " + from +
-           (from.empty() ? "" : ", ") + table + " AS x WHERE " + where;
+// The five tables of a footprint read, in parse_tables' order, as branches of one statement whose
+// rows are (the table's number, nine value columns). `slots` says which value column (1 to 9)
+// each of the table's columns goes to; the value columns' types are those of promises' columns
+// (text, bigint, text, text, text, text, bigint, bigint, bigint), and a table's column 2 (slot 2)
+// then 1 is its order: promises by seq, callbacks and listeners by position (each awaited's in
+// order), tasks by version then id, task timeouts by position. Each is a unique key, so that a row
+// found twice (a named promise that is also another's neighbour) comes out twice in a row.
+struct FootprintTable {
+  const char* table;
+  const char* key;
+  std::vector<const char*> columns;
+  std::vector<int> slots;
+};
+
+const std::array<FootprintTable, 5>& footprint_tables() {
+  static const std::array<FootprintTable, 5> tables{{
+      {"promises",
+       "id",
+       {"id", "seq", "state", "param", "value", "tags", "timeout_at", "created_at", "settled_at"},
+       {1, 2, 3, 4, 5, 6, 7, 8, 9}},
+      {"callbacks", "awaited", {"awaited", "awaiter", "position"}, {1, 3, 2}},
+      {"listeners", "awaited", {"awaited", "address", "position"}, {1, 3, 2}},
+      {"tasks", "id", {"id", "state", "version", "pid", "ttl", "resumes"}, {1, 3, 2, 4, 7, 5}},
+      {"task_timeouts", "id", {"id", "kind", "at", "position"}, {1, 7, 8, 2}},
+  }};
+  return tables;
+}
+constexpr int kValueColumns = 9;
+
+// The rows of every table for every id of `sources` in one statement: the ids (and their
+// neighbours) once, as `n`, then one lookup by key per table. One statement instead of one per
+// table halves what a read costs PostgreSQL (each statement is a portal and an executor start,
+// and each found the neighbours again) and SQLite (BENCHMARKS.md, "One statement for the
+// footprint"). No UNION (only UNION ALL) and no IN over a subquery: SQLite builds a temporary
+// b-tree for each of those.
+std::string footprint_rows(const std::vector<IdSource>& sources) {
+  std::string ids;
+  auto add = [&](const std::string& id, const std::string& from, const std::string& where) {
+    ids += std::string(ids.empty() ? "" : " UNION ALL ") + "SELECT " + id + " AS id" +
+           (from.empty() ? "" : " FROM " + from) + (where.empty() ? "" : " WHERE " + where);
   };
   for (const auto& s : sources) {
-    const std::string also = s.where.empty() ? "" : " AND " + s.where;
-    add(s.from, "x." + key + " = " + s.id + also);
+    add(s.id, s.from, s.where);
     if (!s.neighbours) continue;
     const std::string from = s.from + (s.from.empty() ? "" : ", ") + "callbacks AS c";
-    add(from, "c.awaited = " + s.id + " AND x." + key + " = c.awaiter" + also);
-    add(from, "c.awaiter = " + s.id + " AND x." + key + " = c.awaited" + also);
+    const std::string also = s.where.empty() ? "" : " AND " + s.where;
+    add("c.awaiter", from, "c.awaited = " + s.id + also);
+    add("c.awaited", from, "c.awaiter = " + s.id + also);
   }
-  return sql + " ORDER BY " + order;
+  std::string sql = "WITH n AS (" + ids + ")";
+  const auto& tables = footprint_tables();
+  for (std::size_t t = 0; t < tables.size(); ++t) {
+    std::array<std::string, kValueColumns> values;
+    values.fill("NULL");
+    for (std::size_t c = 0; c < tables[t].columns.size(); ++c) {
+      values[tables[t].slots[c] - 1] = std::string("x.") + tables[t].columns[c];
+    }
+    sql += std::string(t == 0 ? " " : " UNION ALL ") + "SELECT " + std::to_string(t);
+    for (const auto& v : values) sql += ", " + v;
+    sql +=
+        std::string(" FROM n, ") + tables[t].table + " AS x WHERE x." + tables[t].key + " = n.id";
+  }
+  return sql + " ORDER BY 1, 3, 2";
 }
 
-// read_rows and read_due: the origin's row, its last seq and last task-timeout position, then the
-// rows of the footprint's promises (and their tasks, timeouts, callbacks and listeners). The rows
-// are found by their keys alone: a condition on `origin` would let SQLite's planner walk the
-// origin's range of an `(origin, ...)` index instead, which is what this read avoids. (A callback
-// links two promises of one origin, so the neighbours are of `origin` too.) `params` are those of
-// `sources` (PostgreSQL must see each one used, so the origin's statements get their own).
-using TableReads = std::array<std::string, 5>;
-
-TableReads table_reads(const std::vector<IdSource>& sources) {
-  return {
-      footprint_rows(sources,
-                     "x.id, x.seq, x.state, x.param, x.value, x.tags, x.timeout_at, "
-                     "x.created_at, x.settled_at",
-                     "promises", "id", "2"),
-      footprint_rows(sources, "x.awaited, x.awaiter, x.position", "callbacks", "awaited", "1, 3"),
-      footprint_rows(sources, "x.awaited, x.address, x.position", "listeners", "awaited", "1, 3"),
-      footprint_rows(sources, "x.id, x.state, x.version, x.pid, x.ttl, x.resumes", "tasks", "id",
-                     "1"),
-      footprint_rows(sources, "x.id, x.kind, x.at, x.position", "task_timeouts", "id", "4"),
-  };
-}
-
+// read_rows and read_due: the origin's revision and clock, its last seq and last task-timeout
+// position, then the footprint's rows. The rows are found by their keys alone: a condition on
+// `origin` would let SQLite's planner walk the origin's range of an `(origin, ...)` index instead,
+// which is what this read avoids. (A callback links two promises of one origin, so the neighbours
+// are of `origin` too.) `params` are those of the footprint statement (PostgreSQL must see each one
+// used, so the origin's statement gets its own).
 std::vector<SqlStep> read_footprint(const std::string& origin, const json& params,
-                                    const TableReads& tables) {
-  const json o = json::array({origin});
-  std::vector<SqlStep> out{
-      {"SELECT revision, clock FROM origins WHERE origin = ?1", o},
-      {"SELECT seq FROM promises WHERE origin = ?1 ORDER BY seq DESC LIMIT 1", o},
-      {"SELECT position FROM task_timeouts WHERE origin = ?1 ORDER BY position DESC LIMIT 1", o},
+                                    const std::string& footprint) {
+  // One row, NULL where the origin has none (a statement more costs PostgreSQL a portal and an
+  // executor start).
+  return {
+      {"SELECT (SELECT revision FROM origins WHERE origin = ?1), "
+       "(SELECT clock FROM origins WHERE origin = ?1), "
+       "(SELECT seq FROM promises WHERE origin = ?1 ORDER BY seq DESC LIMIT 1), "
+       "(SELECT position FROM task_timeouts WHERE origin = ?1 ORDER BY position DESC LIMIT 1)",
+       json::array({origin})},
+      {footprint, params},
   };
-  for (const auto& sql : tables) out.push_back({sql, params});
-  return out;
 }
 
 std::string param(std::size_t i) {
@@ -368,10 +394,10 @@ std::string param(std::size_t i) {
 
 // The statements of a footprint read: `ids` ids named (parameters 1 to ids), then with `preload`
 // the branch's promises (a branch parameter if `branch`, then the origin's).
-TableReads footprint_statements(std::size_t ids, bool preload, bool branch) {
+std::string footprint_statement(std::size_t ids, bool preload, bool branch) {
   std::vector<IdSource> sources;
   for (std::size_t i = 1; i <= ids; ++i) sources.push_back({"", "", param(i)});
-  if (!preload) return table_reads(sources);
+  if (!preload) return footprint_rows(sources);
   // The preload's branch: that of the promise named first (if it exists), and the one a
   // task.create gives its new promise, read without their neighbours (the step only views them).
   // By the `promises_by_branch` index, never the origin's range. Only the origin's: a branch value
@@ -389,7 +415,7 @@ TableReads footprint_statements(std::size_t ids, bool preload, bool branch) {
          "b2.branch = " + param(ids + 1) + " AND b2.branch <> '' AND b2.origin = " + in_origin,
          "b2.id", false});
   }
-  return table_reads(sources);
+  return footprint_rows(sources);
 }
 
 }  // namespace
@@ -405,12 +431,12 @@ std::vector<SqlStep> read_rows(const std::string& origin, const Footprint& footp
   // many ids (a task.suspend's callbacks) are rare and each shape is a new text: not kept.
   const std::size_t ids = footprint.ids.size();
   if (ids > 4)
-    return read_footprint(origin, params, footprint_statements(ids, footprint.preload, branch));
-  thread_local std::map<std::size_t, TableReads> built;
+    return read_footprint(origin, params, footprint_statement(ids, footprint.preload, branch));
+  thread_local std::map<std::size_t, std::string> built;
   const std::size_t shape = ids * 4 + (footprint.preload ? 2 : 0) + (branch ? 1 : 0);
   auto it = built.find(shape);
   if (it == built.end()) {
-    it = built.emplace(shape, footprint_statements(ids, footprint.preload, branch)).first;
+    it = built.emplace(shape, footprint_statement(ids, footprint.preload, branch)).first;
   }
   return read_footprint(origin, params, it->second);
 }
@@ -418,59 +444,56 @@ std::vector<SqlStep> read_rows(const std::string& origin, const Footprint& footp
 std::vector<SqlStep> read_due(const std::string& origin, std::int64_t now) {
   // The sweep's time: `now`, or the origin's clock if that is later (the server ticks at the
   // later of the two, which must be the time the due rows were chosen at).
-  static const TableReads tables = [] {
+  static const std::string footprint = [] {
     const std::string at =
         "(SELECT CASE WHEN clock > ?2 THEN clock ELSE ?2 END FROM origins WHERE origin = ?1)";
-    return table_reads(
+    return footprint_rows(
         {{"promises AS d",
           "d.origin = ?1 AND d.state = 'pending' AND d.has_target = 1 AND d.timeout_at <= " + at,
           "d.id"},
          {"task_timeouts AS d", "d.origin = ?1 AND d.at <= " + at, "d.id"}});
   }();
-  return read_footprint(origin, json::array({origin, now}), tables);
+  return read_footprint(origin, json::array({origin, now}), footprint);
 }
 
 namespace {
 
-// A footprint read returns a row once for each way it is in the footprint (a named promise that
-// is also another's neighbour); ordered by a unique key, the copies are next to each other.
-bool has_repeats(const json& rows) {
-  return std::adjacent_find(rows.begin(), rows.end()) != rows.end();
-}
-
-json without_repeats(json results) {
-  for (std::size_t i = 3; i < results.size(); ++i) {
-    auto& rows = results[i];
-    if (!rows.is_array()) continue;
-    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+// The footprint statement's rows as the five tables' (each row in its table's column order),
+// with each row found more than once kept once (the copies are next to each other).
+json split_tables(const json& rows) {
+  const auto& tables = footprint_tables();
+  json out = json::array();
+  for (std::size_t t = 0; t < tables.size(); ++t) out.push_back(json::array());
+  for (const auto& row : rows) {
+    if (!row.is_array() || row.size() != kValueColumns + 1)
+      bad("a footprint row of the wrong width");
+    const auto t = row.at(0).get<std::int64_t>();
+    if (t < 0 || t >= static_cast<std::int64_t>(tables.size())) bad("a footprint row of no table");
+    const auto& table = tables[static_cast<std::size_t>(t)];
+    json columns = json::array();
+    for (const int slot : table.slots) columns.push_back(row[static_cast<std::size_t>(slot)]);
+    auto& into = out[static_cast<std::size_t>(t)];
+    if (into.empty() || into.back() != columns) into.push_back(std::move(columns));
   }
-  return results;
+  return out;
 }
 
 }  // namespace
 
-StoredOrigin parse_rows(const json& given) {
-  const bool repeats =
-      given.is_array() && std::any_of(given.begin(), given.end(),
-                                      [](const json& t) { return t.is_array() && has_repeats(t); });
-  std::optional<json> cleaned;
-  const json& results = repeats ? *(cleaned = without_repeats(given)) : given;
+StoredOrigin parse_rows(const json& results) {
   StoredOrigin out;
   try {
-    const auto& origins = rows_of(results, 0);
-    if (!origins.empty()) {
-      out.revision = origins[0].at(0).get<std::int64_t>();
-      out.clock = origins[0].at(1).get<std::int64_t>();
+    const auto& origin = rows_of(results, 0).at(0);
+    if (!origin.at(0).is_null()) {
+      out.revision = origin.at(0).get<std::int64_t>();
+      out.clock = origin.at(1).get<std::int64_t>();
     }
-    const auto& last_seq = rows_of(results, 1);
-    const std::int64_t promises = last_seq.empty() ? 0 : last_seq[0].at(0).get<std::int64_t>();
-    const auto& last_position = rows_of(results, 2);
-    if (!last_position.empty()) {
-      out.next_timeout_position = last_position[0].at(0).get<std::int64_t>() + 1;
-    }
-    const auto loaded = static_cast<std::int64_t>(rows_of(results, 3).size());
+    const std::int64_t promises = origin.at(2).is_null() ? 0 : origin.at(2).get<std::int64_t>();
+    if (!origin.at(3).is_null()) out.next_timeout_position = origin.at(3).get<std::int64_t>() + 1;
+    const json tables = split_tables(rows_of(results, 1));
+    const auto loaded = static_cast<std::int64_t>(tables[0].size());
     if (loaded > promises) bad("more promises than the origin's last seq");
-    parse_tables(results, 3, promises - loaded, out);
+    parse_tables(tables, 0, promises - loaded, out);
   } catch (const json::exception& e) {
     bad(e.what());
   }

@@ -70,8 +70,8 @@ StoredOrigin parse_origin(const nlohmann::json& results);
 // Step 1 for a request with a bounded footprint (model/footprint.hpp): the origin's row, its last
 // seq and last task-timeout position, and the rows of the promises `ids` (of `origin`), of their
 // callback neighbours and, for a preload, of the branch's promises: those promises, their
-// callbacks and listeners, their tasks and task timeouts. Eight statements, each an index
-// lookup; one read transaction.
+// callbacks and listeners, their tasks and task timeouts. Two statements (the origin's one row;
+// the footprint's rows of all five tables, found by key); one read transaction.
 std::vector<SqlStep> read_rows(const std::string& origin, const Footprint& footprint);
 // The same for a sweep (debug.tick) at the later of `now` and the origin's clock: the rows of the
 // promises and task timeouts due then (a targeted pending promise past its deadline, a task timeout

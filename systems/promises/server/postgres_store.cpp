@@ -8,12 +8,16 @@ namespace seer::promises::server {
 
 std::unique_ptr<postgres::Connection> open_postgres_database(const std::string& url) {
   // Every session, also after a reconnection: a cluster configured otherwise must not make us
-  // acknowledge a commit before it is flushed. And no bitmap scans: every statement the server
-  // runs finds a handful of rows by key, where a bitmap scan's two plan nodes cost more to set up
-  // than a plain index scan (executor set-up was a fifth of the backends' CPU; BENCHMARKS.md,
-  // "seer-resonate's pages and writer thread": +2.5 % at 64 clients).
+  // acknowledge a commit before it is flushed. And key lookups only: every statement the server
+  // runs finds a handful of rows by key. No bitmap scans, whose two plan nodes cost more to set up
+  // than a plain index scan (+2.5 % at 64 clients); no hash or merge joins and no sequential
+  // scans, because a prepared statement's generic plan is made once, often on empty tables, where
+  // they cost nothing, and is kept while the tables grow: the footprint read then read a whole
+  // table per request (BENCHMARKS.md, "One statement for the footprint").
   auto db = std::make_unique<postgres::Connection>(
-      url, "SET synchronous_commit = on; SET enable_bitmapscan = off");
+      url,
+      "SET synchronous_commit = on; SET enable_bitmapscan = off; SET enable_hashjoin = off; "
+      "SET enable_mergejoin = off; SET enable_seqscan = off");
   if (db->query({"SHOW fsync"})[0][0] != "on") {
     throw std::runtime_error(
         "postgres: the server runs with fsync off; a commit would not be "
