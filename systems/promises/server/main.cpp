@@ -100,7 +100,7 @@ struct ServeOptions {
   // a loop waits for a round trip and a commit per request, and at 8 the 2-core machine idled 5-9 %
   // under 64 clients (BENCHMARKS.md, "Sixteen loops").
   int connections = 16;
-  // PostgreSQL: connections the groups of writes commit on; 0: two (one with one connection).
+  // PostgreSQL: connections the groups of writes commit on; 0: one.
   int write_connections = 0;
   int sweep_every_ms = 1000;
   std::string history;  // where the sweeps are recorded, if anywhere
@@ -166,11 +166,11 @@ struct Server {
 int open_server(const ServeOptions& options, Server& s) {
   if (is_postgres_url(options.db)) {
     std::vector<std::unique_ptr<postgres::Connection>> sessions;
-    // By default two (one with one loop): at 8 loops and 64 clients, writes grouped on two
-    // sessions ran 2,429-2,789 ops/s quiet, one session per loop 2,240-2,643 (BENCHMARKS.md,
-    // "Group commit on PostgreSQL"), and the database holds 6 sessions fewer.
-    const int writers = options.write_connections > 0 ? options.write_connections
-                                                      : std::min(options.connections, 2);
+    // By default one: the fewer sessions commit, the larger each group and the fewer commits
+    // (each a round trip, BEGIN, COMMIT and a WAL flush of PostgreSQL's CPU). At 16 loops and 64
+    // clients one session ran 4,576-5,272 ops/s and two 4,404-5,040, in nine pairs in turn
+    // (BENCHMARKS.md, "One statement for the footprint"); with one session per loop none waits.
+    const int writers = options.write_connections > 0 ? options.write_connections : 1;
     for (int i = 0; i < writers; ++i) {
       sessions.push_back(server::open_postgres_database(options.db));
     }
@@ -340,7 +340,7 @@ void add_storage_options(CLI::App& app, ServeOptions& o) {
   app.add_option(
          "--write-connections", o.write_connections,
          "PostgreSQL: connections that commit the loops' writes, in groups of those that wait "
-         "for one (0: two, or one with one connection; SQLite has one)")
+         "for one (0: one; SQLite has one)")
       ->check(CLI::Range(0, 64))
       ->capture_default_str();
   app.add_option(
