@@ -430,8 +430,9 @@ std::vector<SqlStep> read_rows(const std::string& origin, const Footprint& footp
   // server's loops keeps its own), which saved 9 % of a request's instructions. Requests naming
   // many ids (a task.suspend's callbacks) are rare and each shape is a new text: not kept.
   const std::size_t ids = footprint.ids.size();
-  if (ids > 4)
+  if (ids > 4) {
     return read_footprint(origin, params, footprint_statement(ids, footprint.preload, branch));
+  }
   thread_local std::map<std::size_t, std::string> built;
   const std::size_t shape = ids * 4 + (footprint.preload ? 2 : 0) + (branch ? 1 : 0);
   auto it = built.find(shape);
@@ -465,8 +466,9 @@ json split_tables(const json& rows) {
   json out = json::array();
   for (std::size_t t = 0; t < tables.size(); ++t) out.push_back(json::array());
   for (const auto& row : rows) {
-    if (!row.is_array() || row.size() != kValueColumns + 1)
+    if (!row.is_array() || row.size() != kValueColumns + 1) {
       bad("a footprint row of the wrong width");
+    }
     const auto t = row.at(0).get<std::int64_t>();
     if (t < 0 || t >= static_cast<std::int64_t>(tables.size())) bad("a footprint row of no table");
     const auto& table = tables[static_cast<std::size_t>(t)];
