@@ -3,6 +3,7 @@
 // back. Staleness, lost replies and what a crash took are then unknown; everything that follows
 // from the messages themselves (versions, values, rows changed) is kept.
 #include "accesses.hpp"
+#include "sql_text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -16,28 +17,6 @@ namespace {
 bool service_reply(const std::string& type) {
   return type == "kv_reply" || type == "object_reply" || type == "sql_reply" ||
          type == "queue_reply";
-}
-
-// The tables a SQL statement names after FROM, INTO, UPDATE or JOIN: what a log line shows.
-std::vector<std::string> tables_named(const std::string& sql) {
-  std::vector<std::string> words;
-  std::string word;
-  for (const char ch : sql + " ") {
-    if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_') {
-      word += ch;
-    } else if (!word.empty()) {
-      words.push_back(word);
-      word.clear();
-    }
-  }
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i + 1 < words.size(); ++i) {
-    const auto w = upper_ascii(words[i]);
-    if (w == "FROM" || w == "INTO" || w == "UPDATE" || w == "JOIN") {
-      if (std::find(out.begin(), out.end(), words[i + 1]) == out.end()) out.push_back(words[i + 1]);
-    }
-  }
-  return out;
 }
 
 std::string trimmed(const std::string& s) {
@@ -185,7 +164,7 @@ void fill_from_messages(const nlohmann::json& request, const nlohmann::json& rep
       const auto tables = tables_named(sql);
       const bool changed = i < changes.size() && changes[i].is_number_integer() &&
                            changes[i].get<std::int64_t>() > 0;
-      const auto verb = upper_ascii(sql.substr(0, sql.find(' ')));
+      const auto verb = sql_verb(sql);
       const auto pinned = tables.size() == 1
                               ? pinned_columns(sql, statements[i].value("params", nlohmann::json()))
                               : std::map<std::string, std::string>();
@@ -330,7 +309,7 @@ void add_logged_accesses(const Trace& trace, TraceIndex& index) {
         const auto statements = e.line["payload"].value("statements", nlohmann::json::array());
         for (const auto& st : statements) {
           const auto sql = st.value("sql", std::string());
-          if (sql.rfind("SELECT", 0) == 0 || sql.rfind("select", 0) == 0) continue;
+          if (sql_verb(sql) == "SELECT") continue;
           for (const auto& table : tables_named(sql)) a.rows_written.push_back(table + "/?");
         }
         a.write = !a.rows_written.empty();

@@ -8,6 +8,7 @@
 #include "causes.hpp"
 #include "entities.hpp"
 #include "silence.hpp"
+#include "sql_text.hpp"
 
 #include <fmt/format.h>
 
@@ -109,14 +110,8 @@ bool reads_only(const nlohmann::json& request) {
   if (statements == request.end() || !statements->is_array() || statements->empty()) return false;
   return std::all_of(statements->begin(), statements->end(), [](const nlohmann::json& st) {
     if (!st.is_object()) return false;
-    auto sql = st.value("sql", std::string());
-    const auto start = sql.find_first_not_of(" \t\n(");
-    if (start == std::string::npos) return false;
-    sql = sql.substr(start);
-    std::string upper;
-    for (const char ch : sql)
-      upper += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    return upper.starts_with("SELECT") && upper.find(" FOR UPDATE") == std::string::npos;
+    const auto sql = st.value("sql", std::string());
+    return sql_verb(sql) == "SELECT" && upper_ascii(sql).find(" FOR UPDATE") == std::string::npos;
   });
 }
 

@@ -186,7 +186,14 @@ TEST(PromisesSql, APartialReadUsesKeysNotTheOriginsRange) {
   auto statements = seer::promises::concrete::read_rows("o", {{"o:a", "o:b"}, true, "o:b"});
   const auto due = seer::promises::concrete::read_due("o", 5);
   statements.insert(statements.end(), due.begin() + 1, due.end());
-  for (std::size_t i = 1; i < statements.size(); ++i) {  // 0: the origin's row, last seq, position
+  // The origin's statement: its row by key, its last seq and position one step down the
+  // `(origin, ...)` indices, and no scan.
+  for (const auto& row : db.query("EXPLAIN QUERY PLAN " + statements[0].sql)) {
+    const std::string detail = row.at(3).get<std::string>();
+    EXPECT_FALSE(detail.rfind("SCAN ", 0) == 0 && detail != "SCAN CONSTANT ROW") << detail;
+    EXPECT_EQ(detail.find("TEMP B-TREE"), std::string::npos) << detail;
+  }
+  for (std::size_t i = 1; i < statements.size(); ++i) {
     const auto plan = db.query("EXPLAIN QUERY PLAN " + statements[i].sql);
     for (const auto& row : plan) {
       const std::string detail = row.at(3).get<std::string>();

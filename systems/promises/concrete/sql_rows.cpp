@@ -137,10 +137,11 @@ OrderedSet<std::string> set_of(const std::vector<std::string>& items) {
 }
 
 // The rows of promises, callbacks, listeners, tasks and task timeouts (five results from `first`
-// on, as read_origin and read_rows order them) as a σ holding `unloaded` promises fewer than the
-// origin; `out` gets the state and the next timeout position seen. Built straight from the rows
-// (rendering them as state_to_json's document for state_from_json cost the simulated final-sql
-// run a tenth of its instructions); json::exception for a column of the wrong type.
+// on, as read_origin orders them and split_tables gives read_rows' back) as a σ holding `unloaded`
+// promises fewer than the origin; `out` gets the state and the next timeout position seen. Built
+// straight from the rows (rendering them as state_to_json's document for state_from_json cost the
+// simulated final-sql run a tenth of its instructions); json::exception for a column of the wrong
+// type.
 void parse_tables(const json& results, std::size_t first, std::int64_t unloaded,
                   StoredOrigin& out) {
   struct Sets {
@@ -362,8 +363,9 @@ std::string footprint_rows(const std::vector<IdSource>& sources) {
     }
     sql += std::string(t == 0 ? " " : " UNION ALL ") + "SELECT " + std::to_string(t);
     for (const auto& v : values) sql += ", " + v;
+    // The table before `n`: a log's reader (explain's tables_named) sees it after FROM.
     sql +=
-        std::string(" FROM n, ") + tables[t].table + " AS x WHERE x." + tables[t].key + " = n.id";
+        std::string(" FROM ") + tables[t].table + " AS x, n WHERE x." + tables[t].key + " = n.id";
   }
   return sql + " ORDER BY 1, 3, 2";
 }
@@ -469,6 +471,7 @@ json split_tables(const json& rows) {
     if (!row.is_array() || row.size() != kValueColumns + 1) {
       bad("a footprint row of the wrong width");
     }
+    if (!row.at(0).is_number_integer()) bad("a footprint row of no table");
     const auto t = row.at(0).get<std::int64_t>();
     if (t < 0 || t >= static_cast<std::int64_t>(tables.size())) bad("a footprint row of no table");
     const auto& table = tables[static_cast<std::size_t>(t)];

@@ -1,5 +1,5 @@
 // The concrete SQL (../concrete/README.md) on the simulated SQL service: an origin is read with
-// the six SELECTs in one transaction and written with the guard and the row differences in
+// its SELECTs in one transaction and written with the guard and the row differences in
 // another, exactly the statements the production server runs.
 #include "partition_store.hpp"
 

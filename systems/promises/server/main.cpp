@@ -168,7 +168,7 @@ int open_server(const ServeOptions& options, Server& s) {
     std::vector<std::unique_ptr<postgres::Connection>> sessions;
     // By default one: the fewer sessions commit, the larger each group and the fewer commits
     // (each a round trip, BEGIN, COMMIT and a WAL flush of PostgreSQL's CPU). At 16 loops and 64
-    // clients one session ran 4,576-5,272 ops/s and two 4,404-5,040, in nine pairs in turn
+    // clients one session ran 4,576-5,272 ops/s and two 4,421-5,040, in nine pairs in turn
     // (BENCHMARKS.md, "One statement for the footprint"); with one session per loop none waits.
     const int writers = options.write_connections > 0 ? options.write_connections : 1;
     for (int i = 0; i < writers; ++i) {

@@ -12,8 +12,9 @@ std::unique_ptr<postgres::Connection> open_postgres_database(const std::string& 
   // runs finds a handful of rows by key. No bitmap scans, whose two plan nodes cost more to set up
   // than a plain index scan (+2.5 % at 64 clients); no hash or merge joins and no sequential
   // scans, because a prepared statement's generic plan is made once, often on empty tables, where
-  // they cost nothing, and is kept while the tables grow: the footprint read then read a whole
-  // table per request (BENCHMARKS.md, "One statement for the footprint").
+  // they cost nothing, and is kept until autovacuum's ANALYZE invalidates it (once a table grew by
+  // a tenth): until then the footprint read read whole tables per request (BENCHMARKS.md, "One
+  // statement for the footprint").
   auto db = std::make_unique<postgres::Connection>(
       url,
       "SET synchronous_commit = on; SET enable_bitmapscan = off; SET enable_hashjoin = off; "

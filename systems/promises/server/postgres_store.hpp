@@ -1,7 +1,7 @@
 // The store on PostgreSQL 15 (`--db postgres://...`). Durability: the session sets
 // synchronous_commit = on, and a server with fsync off is refused, so COMMIT returns only after
 // the WAL record is flushed, and the server answers only after COMMIT returns. Reads run in
-// REPEATABLE READ READ ONLY (one snapshot for the six SELECTs) on the loop's own connection;
+// REPEATABLE READ READ ONLY (one snapshot for a read's SELECTs) on the loop's own connection;
 // writes commit in groups (group_commit.hpp) on one connection shared by the loops, in READ
 // COMMITTED: the guard's UPDATE takes the origin row's lock, and a concurrent writer's guard,
 // re-evaluated on the committed row, finds the revision moved and changes nothing

@@ -1,7 +1,7 @@
 // The store on a SQLite file (the default). Durability: WAL with synchronous=FULL, so COMMIT
 // returns only after the WAL is fsynced, and the server answers only after COMMIT returns. Writes
 // commit in groups (group_commit.hpp: one BEGIN IMMEDIATE and one fsync for the writes waiting
-// together), reads are a deferred transaction (one snapshot for the six SELECTs).
+// together), reads are a deferred transaction (one snapshot for a read's SELECTs).
 #pragma once
 
 #include "group_commit.hpp"

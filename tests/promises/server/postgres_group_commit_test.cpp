@@ -306,7 +306,8 @@ TEST_F(PostgresGroupCommit, TheServersSessionsFlushCommitsAndScanIndicesPlainly)
 
 // The plan PostgreSQL keeps for a prepared statement (its generic plan, from the sixth run on) is
 // made once, often while the tables are still empty, where a sequential scan or a hash join costs
-// nothing; as the tables grow it would read all of one per request. The server's footprint read,
+// nothing; as the tables grow it reads all of one per request, until autovacuum's ANALYZE makes
+// PostgreSQL plan again. The server's footprint read,
 // planned on an empty database, must still find its rows by key (without the session settings:
 // a hash join over a sequential scan of promises, and 2.1-4.4 k ops/s instead of 4.7-4.9 k).
 TEST_F(PostgresGroupCommit, AnEmptyDatabasesPlanForTheFootprintReadFindsRowsByKey) {
