@@ -1,5 +1,7 @@
 #include "sql_text.hpp"
 
+#include "accesses.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -15,12 +17,6 @@ bool word_char(char ch) {
 
 bool is_word(const std::string& token) {
   return !token.empty() && word_char(token[0]);
-}
-
-std::string upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-  return s;
 }
 
 // Words, and the punctuation a FROM list and a WITH are read by (",", "(", ")"); string literals
@@ -52,8 +48,8 @@ std::vector<std::string> tokens(const std::string& sql) {
 // The word at `i` is UPDATE as a lock (FOR UPDATE) or as an upsert's action (DO UPDATE SET), not
 // a statement that names its table next.
 bool update_not_of_a_table(const std::vector<std::string>& t, std::size_t i) {
-  if (i > 0 && upper(t[i - 1]) == "FOR") return true;
-  return i + 1 < t.size() && upper(t[i + 1]) == "SET";
+  if (i > 0 && upper_ascii(t[i - 1]) == "FOR") return true;
+  return i + 1 < t.size() && upper_ascii(t[i + 1]) == "SET";
 }
 
 // Words that end a table's reference in a FROM list (instead of being its alias).
@@ -71,12 +67,12 @@ std::string sql_verb(const std::string& sql) {
   const auto t = tokens(sql);
   const auto first = std::find_if(t.begin(), t.end(), is_word);
   if (first == t.end()) return {};
-  std::string verb = upper(*first);
+  std::string verb = upper_ascii(*first);
   if (verb != "WITH") return verb;
   for (std::size_t i = static_cast<std::size_t>(first - t.begin()) + 1; i < t.size(); ++i) {
-    std::string w = upper(t[i]);
+    std::string w = upper_ascii(t[i]);
     if (w == "INSERT" || w == "DELETE") return w;
-    if (w == "UPDATE" && !(i > 0 && upper(t[i - 1]) == "FOR")) return w;
+    if (w == "UPDATE" && !update_not_of_a_table(t, i)) return w;
   }
   return "SELECT";
 }
@@ -85,7 +81,7 @@ std::vector<std::string> tables_named(const std::string& sql) {
   const auto t = tokens(sql);
   std::vector<std::string> defined;  // WITH's names: `name AS (`
   for (std::size_t i = 0; i + 2 < t.size(); ++i) {
-    if (is_word(t[i]) && upper(t[i + 1]) == "AS" && t[i + 2] == "(") defined.push_back(t[i]);
+    if (is_word(t[i]) && upper_ascii(t[i + 1]) == "AS" && t[i + 2] == "(") defined.push_back(t[i]);
   }
   std::vector<std::string> out;
   auto add = [&](const std::string& name) {
@@ -93,7 +89,7 @@ std::vector<std::string> tables_named(const std::string& sql) {
     if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
   };
   for (std::size_t i = 0; i + 1 < t.size(); ++i) {
-    const std::string w = upper(t[i]);
+    const std::string w = upper_ascii(t[i]);
     if (w == "INTO" || w == "JOIN" || (w == "UPDATE" && !update_not_of_a_table(t, i))) {
       if (is_word(t[i + 1])) add(t[i + 1]);
       continue;
@@ -104,8 +100,8 @@ std::vector<std::string> tables_named(const std::string& sql) {
     std::size_t j = i + 1;
     while (j < t.size() && is_word(t[j])) {
       add(t[j++]);
-      if (j < t.size() && upper(t[j]) == "AS") ++j;
-      if (j < t.size() && is_word(t[j]) && !ends_reference(upper(t[j]))) ++j;
+      if (j < t.size() && upper_ascii(t[j]) == "AS") ++j;
+      if (j < t.size() && is_word(t[j]) && !ends_reference(upper_ascii(t[j]))) ++j;
       if (j < t.size() && t[j] == ",") {
         ++j;
         continue;

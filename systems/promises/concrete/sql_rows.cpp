@@ -394,7 +394,7 @@ std::string param(std::size_t i) {
   return "CAST(?" + std::to_string(i) + " AS TEXT)";
 }
 
-// The statements of a footprint read: `ids` ids named (parameters 1 to ids), then with `preload`
+// The footprint statement of a read: `ids` ids named (parameters 1 to ids), then with `preload`
 // the branch's promises (a branch parameter if `branch`, then the origin's).
 std::string footprint_statement(std::size_t ids, bool preload, bool branch) {
   std::vector<IdSource> sources;
